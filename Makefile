@@ -1,0 +1,31 @@
+# lft: the two commands a newcomer needs are `make demo` (the main job) and `make test`.
+# Each installs what it needs first (scripts/setup.sh: Bun from npm, OpenBLAS from apt, the C library).
+BUN := node_modules/.bin/bun
+CC ?= gcc
+# -march=native by default; the GPU machine needs a portable build: make ffi MARCH=x86-64-v3
+MARCH ?= native
+BLAS_INC ?= /usr/include/x86_64-linux-gnu/openblas-pthread
+CFLAGS := -O3 -march=$(MARCH) -fopenmp -fPIC -std=c11 -Wall -Wextra -Wno-unused-parameter -I$(BLAS_INC)
+FFI_SRC := $(filter-out ffi/cpu/src/blas_probe.c,$(wildcard ffi/cpu/src/*.c))
+FFI_LIB := ffi/cpu/build/liblft_cpu.so
+FFI_PROBE := ffi/cpu/build/blas_probe
+
+.PHONY: demo test setup ffi bench clean
+demo: setup
+	$(BUN) examples/demo.ts
+test: setup
+	$(BUN) test
+bench: setup
+	$(BUN) bench/kernels.bench.ts
+setup:
+	@bash scripts/setup.sh
+ffi: $(FFI_LIB) $(FFI_PROBE)
+
+$(FFI_LIB): $(FFI_SRC) ffi/cpu/src/lft_cpu.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -shared -o $@ $(FFI_SRC) -lopenblas -lm
+$(FFI_PROBE): ffi/cpu/src/blas_probe.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -o $@ $< -lopenblas
+clean:
+	rm -rf ffi/cpu/build

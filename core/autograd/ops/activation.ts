@@ -1,0 +1,65 @@
+// Pointwise activations with their backward: silu, geluTanh (GPT-2 / Gemma's tanh approximation) and
+// swiglu, the fused silu(gate) * up of Llama-style MLPs. Each saves its inputs, never its output.
+import { expectArray } from "../../backend/check.ts";
+import type { Tensor } from "../../tensor/tensor.ts";
+import { defineOp } from "../tape.ts";
+import { allocLike } from "./alloc.ts";
+
+/** silu(x) = x * sigmoid(x) */
+export const silu = defineOp<[Tensor], { x: Tensor }>({
+  name: "silu",
+  forward(ctx, x) {
+    expectArray("silu", "input", x, "f32");
+    const out = allocLike(x);
+    x.backend.siluForward(out, x);
+    ctx.state = { x: ctx.save(x) };
+    return out;
+  },
+  backward(ctx, g) {
+    const { x } = ctx.state;
+    const dx = allocLike(x);
+    g.backend.siluBackward(dx, g, x);
+    return [dx];
+  },
+});
+
+/** gelu with the tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
+export const geluTanh = defineOp<[Tensor], { x: Tensor }>({
+  name: "geluTanh",
+  forward(ctx, x) {
+    expectArray("gelu", "input", x, "f32");
+    const out = allocLike(x);
+    x.backend.geluTanhForward(out, x);
+    ctx.state = { x: ctx.save(x) };
+    return out;
+  },
+  backward(ctx, g) {
+    const { x } = ctx.state;
+    const dx = allocLike(x);
+    g.backend.geluTanhBackward(dx, g, x);
+    return [dx];
+  },
+});
+
+/** swiglu(gate, up) = silu(gate) * up, same shapes; one kernel, so silu(gate) is never stored. */
+export const swiglu = defineOp<[Tensor, Tensor], { gate: Tensor; up: Tensor }>({
+  name: "swiglu",
+  forward(ctx, gate, up) {
+    expectArray("swiglu", "gate", gate, "f32");
+    expectArray("swiglu", "up", up, "f32", gate.shape);
+    const out = allocLike(gate);
+    gate.backend.swigluForward(out, gate, up);
+    ctx.state = { gate: ctx.save(gate), up: ctx.save(up) };
+    return out;
+  },
+  backward(ctx, g) {
+    const { gate, up } = ctx.state;
+    const dgate = allocLike(gate);
+    const dup = allocLike(up);
+    g.backend.swigluBackward(dgate, dup, g, gate, up);
+    // The kernel writes both; a gradient nobody asked for is dropped here rather than returned.
+    if (!ctx.needsGrad[0]) dgate.dispose();
+    if (!ctx.needsGrad[1]) dup.dispose();
+    return [ctx.needsGrad[0] ? dgate : null, ctx.needsGrad[1] ? dup : null];
+  },
+});

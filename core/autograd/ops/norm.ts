@@ -1,0 +1,83 @@
+// RMSNorm and LayerNorm over the last dim, one fused kernel each way. The forward saves the per-row
+// rstd (and mean) so the backward never recomputes row statistics.
+import { expectArray } from "../../backend/check.ts";
+import { formatShape } from "../../tensor/shape.ts";
+import type { Tensor } from "../../tensor/tensor.ts";
+import { defineOp } from "../tape.ts";
+import { allocLike } from "./alloc.ts";
+
+export interface RmsNormOptions {
+  /** added to mean(x^2) before the square root; default 1e-6 */
+  eps?: number;
+  /** the scale is (w + weightOffset): Gemma stores w - 1 and uses 1 here; default 0 */
+  weightOffset?: number;
+}
+
+export interface LayerNormOptions {
+  /** added to the (biased) variance; default 1e-5, as torch.nn.LayerNorm */
+  eps?: number;
+}
+
+/** Per-row statistics shape: x's leading dims (a [rows] buffer the kernels see by element count). */
+function rowShape(x: Tensor): number[] {
+  return x.ndim === 0 ? [] : x.shape.slice(0, -1);
+}
+
+function checkNormInputs(op: string, x: Tensor, params: [string, Tensor][]): void {
+  expectArray(op, "input", x, "f32");
+  const cols = x.shape[x.ndim - 1];
+  if (x.ndim === 0 || cols === undefined) throw new RangeError(`${op}: input must have rank >= 1 (normalised over its last dim), got shape ${formatShape(x.shape)}`);
+  for (const [role, p] of params) expectArray(op, role, p, "f32", [cols]);
+}
+
+/** y = x * rstd * (w + weightOffset), rstd = 1 / sqrt(mean(x^2) + eps) over the last dim; w [cols]. */
+export const rmsNorm = defineOp<[Tensor, Tensor, RmsNormOptions?], { x: Tensor; w: Tensor; rstd: Tensor; wOffset: number }>({
+  name: "rmsNorm",
+  forward(ctx, x, w, opts = {}) {
+    checkNormInputs("rmsNorm", x, [["weight", w]]);
+    const eps = opts.eps ?? 1e-6;
+    const wOffset = opts.weightOffset ?? 0;
+    const out = allocLike(x);
+    const rstd = allocLike(x, rowShape(x));
+    x.backend.rmsNormForward(out, rstd, x, w, eps, wOffset);
+    ctx.state = { x: ctx.save(x), w: ctx.save(w), rstd: ctx.save(rstd), wOffset };
+    rstd.dispose();
+    return out;
+  },
+  backward(ctx, g) {
+    const { x, w, rstd, wOffset } = ctx.state;
+    const dx = allocLike(x);
+    // The kernel always writes dw; when w is frozen it goes to a scratch buffer that is dropped.
+    const dw = allocLike(w);
+    g.backend.rmsNormBackward(dx, dw, g, x, w, rstd, wOffset);
+    if (!ctx.needsGrad[0]) dx.dispose();
+    if (!ctx.needsGrad[1]) dw.dispose();
+    return [ctx.needsGrad[0] ? dx : null, ctx.needsGrad[1] ? dw : null];
+  },
+});
+
+/** y = (x - mean) * rstd * w + b over the last dim, biased variance (as PyTorch); w, b [cols]. */
+export const layerNorm = defineOp<[Tensor, Tensor, Tensor, LayerNormOptions?], { x: Tensor; w: Tensor; mean: Tensor; rstd: Tensor }>({
+  name: "layerNorm",
+  forward(ctx, x, w, b, opts = {}) {
+    checkNormInputs("layerNorm", x, [["weight", w], ["bias", b]]);
+    const out = allocLike(x);
+    const mean = allocLike(x, rowShape(x));
+    const rstd = allocLike(x, rowShape(x));
+    x.backend.layerNormForward(out, mean, rstd, x, w, b, opts.eps ?? 1e-5);
+    ctx.state = { x: ctx.save(x), w: ctx.save(w), mean: ctx.save(mean), rstd: ctx.save(rstd) };
+    mean.dispose();
+    rstd.dispose();
+    return out;
+  },
+  backward(ctx, g) {
+    const { x, w, mean, rstd } = ctx.state;
+    const grads = [allocLike(x), allocLike(w), allocLike(w)] as const;
+    g.backend.layerNormBackward(grads[0], grads[1], grads[2], g, x, w, mean, rstd);
+    return grads.map((t, i) => {
+      if (ctx.needsGrad[i]) return t;
+      t.dispose();
+      return null;
+    });
+  },
+});

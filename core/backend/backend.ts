@@ -1,0 +1,107 @@
+// The Backend interface: memory plus the kernel set. The CPU backend (ffi/cpu) and the CUDA backend
+// (ffi/cuda) implement all of it; autograd ops call only these, so an op runs on any backend.
+// Outputs are passed in preallocated (the op layer owns allocation); every kernel validates its inputs.
+import type { CachingAllocator } from "../tensor/allocator.ts";
+import type { HostArray } from "../tensor/dtype.ts";
+import type { NativeArray } from "./check.ts";
+
+export type BinaryOp = "add" | "sub" | "mul" | "div";
+
+export interface MatmulOptions {
+  transA?: boolean;
+  transB?: boolean;
+  alpha?: number;
+  /** beta = 1 accumulates into c. */
+  beta?: number;
+}
+
+export interface AttentionOptions {
+  scale: number;
+  /** 0 = no sliding window; otherwise query i sees keys i-window+1..i. */
+  window: number;
+  /** 0 = off; otherwise logits are soft-capped as softcap * tanh(s / softcap). */
+  softcap: number;
+}
+
+export interface BlasInfo {
+  corename: string;
+  config: string;
+  threads: number;
+  /** Why these kernels were chosen (detected, overridden, or forced for this CPU). */
+  reason: string;
+}
+
+export interface Backend {
+  readonly name: string;
+  readonly allocator: CachingAllocator;
+
+  // memory and copies
+  upload(dst: NativeArray, src: HostArray): void;
+  download(src: NativeArray): HostArray;
+  fill(dst: NativeArray, value: number): void;
+  copy(dst: NativeArray, src: NativeArray): void;
+  /** dtype conversion between f32 and bf16/f16/i32 (to f32 only for i32). */
+  cast(dst: NativeArray, src: NativeArray): void;
+  /** dst rows of `rowBytes` at byte strides: the primitive behind concat and slice. */
+  copyRows(dst: NativeArray, dstOffsetBytes: number, dstStrideBytes: number, src: NativeArray, srcOffsetBytes: number, srcStrideBytes: number, rows: number, rowBytes: number): void;
+  permute(out: NativeArray, x: NativeArray, perm: readonly number[]): void;
+
+  // dense algebra: a [batch.., m, k] (or [k, m] with transA), b [batch.. or none, k, n] (or [n, k])
+  matmul(c: NativeArray, a: NativeArray, b: NativeArray, opts?: MatmulOptions): void;
+  binaryForward(op: BinaryOp, out: NativeArray, a: NativeArray, b: NativeArray): void;
+  binaryBackward(op: BinaryOp, da: NativeArray | null, db: NativeArray | null, g: NativeArray, a: NativeArray, b: NativeArray): void;
+  scale(out: NativeArray, x: NativeArray, s: number): void;
+  /** y += alpha * x */
+  axpy(y: NativeArray, x: NativeArray, alpha: number): void;
+  sum(x: NativeArray): number;
+  sumSquares(x: NativeArray): number;
+  sumRows(out: NativeArray, x: NativeArray): void;
+  expandRows(out: NativeArray, g: NativeArray, s: number): void;
+
+  // activations
+  siluForward(out: NativeArray, x: NativeArray): void;
+  siluBackward(dx: NativeArray, dy: NativeArray, x: NativeArray): void;
+  geluTanhForward(out: NativeArray, x: NativeArray): void;
+  geluTanhBackward(dx: NativeArray, dy: NativeArray, x: NativeArray): void;
+  swigluForward(out: NativeArray, gate: NativeArray, up: NativeArray): void;
+  swigluBackward(dgate: NativeArray, dup: NativeArray, dy: NativeArray, gate: NativeArray, up: NativeArray): void;
+  softmaxForward(out: NativeArray, x: NativeArray): void;
+  softmaxBackward(dx: NativeArray, dy: NativeArray, y: NativeArray): void;
+
+  // normalisation and position
+  rmsNormForward(out: NativeArray, rstd: NativeArray, x: NativeArray, w: NativeArray, eps: number, wOffset: number): void;
+  rmsNormBackward(dx: NativeArray, dw: NativeArray, dy: NativeArray, x: NativeArray, w: NativeArray, rstd: NativeArray, wOffset: number): void;
+  layerNormForward(out: NativeArray, mean: NativeArray, rstd: NativeArray, x: NativeArray, w: NativeArray, b: NativeArray, eps: number): void;
+  layerNormBackward(dx: NativeArray, dw: NativeArray, db: NativeArray, dy: NativeArray, x: NativeArray, w: NativeArray, mean: NativeArray, rstd: NativeArray): void;
+  /** x, out [B, T, H, D]; pos [B, T] i32; invFreq [nFreq], 2*nFreq <= D. sign -1 is the backward. */
+  rope(out: NativeArray, x: NativeArray, pos: NativeArray, invFreq: NativeArray, sign: 1 | -1): void;
+
+  // attention: q/out [B, T, Hq, D], k/v [B, T, Hkv, D], lse [B, Hq, T], seg [B, T] i32 or null
+  attentionForward(out: NativeArray, lse: NativeArray, q: NativeArray, k: NativeArray, v: NativeArray, seg: NativeArray | null, opts: AttentionOptions): void;
+  attentionBackward(dq: NativeArray, dk: NativeArray, dv: NativeArray, dout: NativeArray, out: NativeArray, lse: NativeArray, q: NativeArray, k: NativeArray, v: NativeArray, seg: NativeArray | null, opts: AttentionOptions): void;
+
+  // losses and lookups
+  crossEntropyForward(loss: NativeArray, lse: NativeArray, logits: NativeArray, targets: NativeArray, ignoreIndex: number): void;
+  crossEntropyBackward(dlogits: NativeArray, grow: NativeArray, logits: NativeArray, lse: NativeArray, targets: NativeArray, ignoreIndex: number): void;
+  embeddingForward(out: NativeArray, w: NativeArray, ids: NativeArray): void;
+  /** accumulates into dw */
+  embeddingBackward(dw: NativeArray, dout: NativeArray, ids: NativeArray): void;
+
+  // randomness (Philox4x32-10; element i uses counter offset + floor(i / 4))
+  randUniform(out: NativeArray, seed: bigint, offset: bigint): void;
+  randNormal(out: NativeArray, seed: bigint, offset: bigint, mean: number, std: number): void;
+  dropout(out: NativeArray, x: NativeArray, p: number, seed: bigint, offset: bigint): void;
+
+  // optimizer
+  adamwStep(p: NativeArray, g: NativeArray, m: NativeArray, v: NativeArray, h: AdamWHyper): void;
+}
+
+export interface AdamWHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** 1-based step count for bias correction. */
+  step: number;
+}

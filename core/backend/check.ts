@@ -1,0 +1,80 @@
+// Validation at the native boundary: every binding calls these before it hands a pointer to native
+// code, so kernels never see a disposed buffer, a wrong dtype or a size that does not match.
+import type { DType } from "../tensor/dtype.ts";
+import { type Shape, ShapeError, formatShape, numel, sameShape } from "../tensor/shape.ts";
+
+/** What a kernel needs from a tensor: its address, dtype, shape and whether it is still alive. */
+export interface NativeArray {
+  readonly ptr: number;
+  readonly dtype: DType;
+  readonly shape: Shape;
+  readonly disposed: boolean;
+  readonly name?: string;
+}
+
+export class DTypeError extends Error {
+  override name = "DTypeError";
+}
+
+export class DisposedError extends Error {
+  override name = "DisposedError";
+}
+
+export class IndexError extends Error {
+  override name = "IndexError";
+}
+
+function label(t: NativeArray, role: string): string {
+  return t.name ? `${role} (${t.name})` : role;
+}
+
+/** Checks liveness and dtype; `shape` (when given) must match exactly. */
+export function expectArray(op: string, role: string, t: NativeArray, dtype: DType | readonly DType[], shape?: Shape): void {
+  if (t.disposed) throw new DisposedError(`${op}: ${label(t, role)} was disposed before use`);
+  const ok = typeof dtype === "string" ? t.dtype === dtype : dtype.includes(t.dtype);
+  if (!ok) {
+    const want = typeof dtype === "string" ? dtype : dtype.join(" or ");
+    throw new DTypeError(`${op}: ${label(t, role)} must be ${want}, got ${t.dtype}`);
+  }
+  if (shape && !sameShape(t.shape, shape)) {
+    throw new ShapeError(`${op}: ${label(t, role)} must have shape ${formatShape(shape)}, got ${formatShape(t.shape)}`);
+  }
+}
+
+export function expectNumel(op: string, role: string, t: NativeArray, n: number): void {
+  const got = numel(t.shape);
+  if (got !== n) throw new ShapeError(`${op}: ${label(t, role)} must have ${n} elements, got ${got} (shape ${formatShape(t.shape)})`);
+}
+
+export function expectRank(op: string, role: string, t: NativeArray, rank: number | readonly number[]): void {
+  const ok = typeof rank === "number" ? t.shape.length === rank : rank.includes(t.shape.length);
+  if (!ok) {
+    const want = typeof rank === "number" ? rank : rank.join(" or ");
+    throw new ShapeError(`${op}: ${label(t, role)} must have rank ${want}, got shape ${formatShape(t.shape)}`);
+  }
+}
+
+export function expectDim(op: string, what: string, got: number, want: number): void {
+  if (got !== want) throw new ShapeError(`${op}: ${what} must be ${want}, got ${got}`);
+}
+
+/** [rows, cols] of a tensor viewed as a matrix over its last dim. */
+export function rowsCols(shape: Shape): [number, number] {
+  if (shape.length === 0) return [1, 1];
+  const cols = shape[shape.length - 1]!;
+  return [cols === 0 ? 0 : numel(shape) / cols, cols];
+}
+
+export function expectFinite(op: string, what: string, v: number): void {
+  if (!Number.isFinite(v)) throw new RangeError(`${op}: ${what} must be a finite number, got ${v}`);
+}
+
+/** Scans int32 indices for values outside [0, limit) (skipping `skip`); reports the first bad position. */
+export function expectIndices(op: string, what: string, ids: Int32Array, limit: number, skip?: number): void {
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if ((id < 0 || id >= limit) && id !== skip) {
+      throw new IndexError(`${op}: ${what}[${i}] = ${id} is out of range [0, ${limit})${skip === undefined ? "" : ` and is not the ignore index ${skip}`}`);
+    }
+  }
+}

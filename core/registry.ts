@@ -1,0 +1,76 @@
+// Public entry of the registry: hook points (collections and event hooks), plugins, option schemas.
+// The implementation lives in core/registry/. Entry and hook interfaces can be augmented through
+// this module (`declare module ".../core/registry" { interface ModelEntry { ... } }`).
+
+export {
+  builtinCollections,
+  type BackendEntry,
+  type CollectionMap,
+  type CollectionName,
+  type CollectionNouns,
+  type CollectionTypes,
+  type CommandEntry,
+  type DatasetEntry,
+  type EntryBase,
+  type MethodEntry,
+  type MetricEntry,
+  type MetricInput,
+  type ModelEntry,
+  type OptimizerEntry,
+  type StageEntry,
+  type TemplateEntry,
+} from "./registry/collections";
+export { HookBus, HookError, type HookErrorReason } from "./registry/hook-bus";
+export {
+  builtinHookKinds,
+  type EvalEvent,
+  type FirstHook,
+  type HookArgs,
+  type HookDescriptor,
+  type HookFn,
+  type HookKind,
+  type HookMap,
+  type HookName,
+  type HookNamesOfKind,
+  type HookResult,
+  type HookTypes,
+  type HookValue,
+  type ParallelHook,
+  type ReduceHook,
+  type RunEndEvent,
+  type RunStartEvent,
+  type SaveEvent,
+  type SequentialHook,
+  type StepEvent,
+} from "./registry/hooks";
+export {
+  describe,
+  schemaProblems,
+  validateOptions,
+  type BooleanSpec,
+  type EnumSpec,
+  type ListSpec,
+  type NumberSpec,
+  type OptionError,
+  type OptionSchema,
+  type OptionShape,
+  type OptionSpec,
+  type OptionsOf,
+  type OptionValue,
+  type ResolvedOptions,
+  type StringSpec,
+  type ValueOfShape,
+} from "./registry/options";
+export {
+  definePlugin,
+  isPlugin,
+  PLUGIN_BRAND,
+  PluginError,
+  type Plugin,
+  type PluginApi,
+  type PluginDefinition,
+  type PluginErrorReason,
+  type Registrars,
+} from "./registry/plugin";
+export { createRegistry, LookupError, Registry, type PluginInfo, type RegistrySpec } from "./registry/registry";
+export { didYouMean, editDistance, suggest } from "./registry/suggest";

@@ -1,0 +1,96 @@
+// The registry's named collections and the entry type each holds. The entry interfaces are
+// deliberately minimal: the modules that own a concept (model loading, data formats, ...) add their
+// payload fields by declaration merging, e.g.
+//   declare module "../core/registry" { interface ModelEntry { load(dir: string): ... } }
+// so the registry never imports the code it hosts.
+
+import type { OptionSchema, ResolvedOptions } from "./options";
+
+/** Fields every entry has, whatever its collection. */
+export interface EntryBase {
+  /** Unique within its collection; what a recipe writes (`method lora`, `template chatml`). */
+  readonly name: string;
+  readonly doc?: string;
+  /** Options the recipe may set for this entry; checked with `validateOptions`. */
+  readonly options?: OptionSchema;
+}
+
+// Empty on purpose until the owning module merges its payload in (see the file header).
+/** A model family (`llama`, `qwen2`, ...): config mapping, module tree, weight names. */
+export interface ModelEntry extends EntryBase {}
+/** A dataset format (`alpaca`, `sharegpt`, ...): rows to messages or text. */
+export interface DatasetEntry extends EntryBase {}
+/** A chat template (`chatml`, `llama3`, ...): messages to token ids and labels. */
+export interface TemplateEntry extends EntryBase {}
+/** A fine-tuning method (`lora`, `qlora`, `full`, ...): what is trainable and how layers are wrapped. */
+export interface MethodEntry extends EntryBase {}
+/** A training stage (`sft`, `dpo`, ...): a loss and a batch iterator for the one train loop. */
+export interface StageEntry extends EntryBase {}
+/** An optimizer (`adamw`, ...). */
+export interface OptimizerEntry extends EntryBase {}
+/** A REPL/CLI verb. */
+export interface CommandEntry extends EntryBase {}
+/** A compute backend (`cpu`, `cuda`). */
+export interface BackendEntry extends EntryBase {}
+
+/** What an evaluation metric sees; later modules may merge in more (logits, token ids). */
+export interface MetricInput {
+  readonly predictions: readonly string[];
+  readonly references: readonly string[];
+}
+
+/** An evaluation metric (`exact_match`, `accuracy`, ...). */
+export interface MetricEntry extends EntryBase {
+  /** One score over the whole set; `options` are already validated against `this.options`. */
+  compute(input: MetricInput, options: ResolvedOptions): number;
+}
+
+/**
+ * Collection name → entry type. A new built-in collection is added here and in `builtinCollections`;
+ * augmentation is for entry fields (or for a custom map passed to `createRegistry(spec)`).
+ */
+export interface CollectionTypes {
+  models: ModelEntry;
+  datasets: DatasetEntry;
+  templates: TemplateEntry;
+  methods: MethodEntry;
+  stages: StageEntry;
+  optimizers: OptimizerEntry;
+  metrics: MetricEntry;
+  backends: BackendEntry;
+  commands: CommandEntry;
+}
+
+/** Any collection map a registry can host: every collection holds entries with a name. */
+export type CollectionMap<C> = { readonly [K in keyof C]: EntryBase };
+
+export type CollectionName<C> = keyof C & string;
+
+/**
+ * Collection name → what one entry is called in messages ("unknown chat template ..."). It doubles
+ * as the run-time list of collections, which the type alone cannot provide.
+ */
+export type CollectionNouns<C> = { readonly [K in CollectionName<C>]: string };
+
+export const builtinCollections: CollectionNouns<Pick<CollectionTypes, BuiltinCollection>> = {
+  models: "model family",
+  datasets: "dataset format",
+  templates: "chat template",
+  methods: "method",
+  stages: "stage",
+  optimizers: "optimizer",
+  metrics: "metric",
+  backends: "backend",
+  commands: "command",
+};
+
+type BuiltinCollection =
+  | "models"
+  | "datasets"
+  | "templates"
+  | "methods"
+  | "stages"
+  | "optimizers"
+  | "metrics"
+  | "backends"
+  | "commands";

@@ -1,0 +1,81 @@
+// Tensor factories: empty, zeros, full, from host data, and seeded random (Philox, reproducible).
+import type { Backend } from "../backend/backend.ts";
+import { defaultBackend } from "../backend/default.ts";
+import type { DType } from "./dtype.ts";
+import { type Shape, ShapeError, formatShape, numel } from "./shape.ts";
+import { Tensor } from "./tensor.ts";
+
+export interface CreateOptions {
+  dtype?: DType;
+  backend?: Backend;
+  requiresGrad?: boolean;
+  name?: string;
+}
+
+function finish(t: Tensor, o: CreateOptions): Tensor {
+  if (o.requiresGrad) t.requiresGrad = true;
+  if (o.name) t.name = o.name;
+  return t;
+}
+
+export function empty(shape: Shape, o: CreateOptions = {}): Tensor {
+  return finish(Tensor.alloc(o.backend ?? defaultBackend(), shape, o.dtype ?? "f32"), o);
+}
+
+export function full(shape: Shape, value: number, o: CreateOptions = {}): Tensor {
+  const dtype = o.dtype ?? "f32";
+  const t = empty(shape, { ...o, dtype: dtype === "i32" ? "i32" : "f32" });
+  t.backend.fill(t, value);
+  if (dtype === "f32" || dtype === "i32") return t;
+  const h = empty(shape, o);
+  h.backend.cast(h, t);
+  t.dispose();
+  return h;
+}
+
+export function zeros(shape: Shape, o: CreateOptions = {}): Tensor {
+  return full(shape, 0, o);
+}
+
+/** From host numbers. A half dtype is converted from f32 on the device (round to nearest even). */
+export function tensor(data: ArrayLike<number>, shape: Shape = [data.length], o: CreateOptions = {}): Tensor {
+  if (numel(shape) !== data.length) throw new ShapeError(`tensor: ${data.length} values do not fill shape ${formatShape(shape)}`);
+  const dtype = o.dtype ?? "f32";
+  const hostType = dtype === "i32" ? "i32" : "f32";
+  const t = empty(shape, { ...o, dtype: hostType });
+  t.backend.upload(t, hostType === "i32" ? Int32Array.from(data) : Float32Array.from(data));
+  if (dtype === hostType) return t;
+  const h = empty(shape, o);
+  h.backend.cast(h, t);
+  t.dispose();
+  return h;
+}
+
+export interface RandomOptions extends CreateOptions {
+  seed: bigint | number;
+  /** Philox counter offset, so separate draws from one seed do not overlap. */
+  offset?: bigint | number;
+}
+
+export function randn(shape: Shape, o: RandomOptions & { mean?: number; std?: number }): Tensor {
+  const t = empty(shape, { ...o, dtype: "f32" });
+  t.backend.randNormal(t, BigInt(o.seed), BigInt(o.offset ?? 0), o.mean ?? 0, o.std ?? 1);
+  return t;
+}
+
+/** Uniform in [low, high). */
+export function rand(shape: Shape, o: RandomOptions & { low?: number; high?: number }): Tensor {
+  const t = empty(shape, { ...o, dtype: "f32" });
+  t.backend.randUniform(t, BigInt(o.seed), BigInt(o.offset ?? 0));
+  const low = o.low ?? 0;
+  const high = o.high ?? 1;
+  if (low !== 0 || high !== 1) {
+    t.backend.scale(t, t, high - low);
+    if (low !== 0) {
+      const l = full([1], low, { backend: t.backend });
+      t.backend.binaryForward("add", t, t, l);
+      l.dispose();
+    }
+  }
+  return t;
+}

@@ -1,0 +1,473 @@
+// The one binding to ffi/cpu/build/liblft_cpu.so: every native symbol with its types, and the CPU
+// Backend built on them. Each method validates liveness, dtype and shape (core/backend/check.ts)
+// before it calls C, so the C side never sees an invalid pointer or size.
+import { FFIType, dlopen, toArrayBuffer } from "bun:ffi";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { AdamWHyper, AttentionOptions, Backend, BinaryOp, BlasInfo, MatmulOptions } from "../../core/backend/backend.ts";
+import { type NativeArray, expectArray, expectDim, expectFinite, expectIndices, expectNumel, expectRank, rowsCols } from "../../core/backend/check.ts";
+import { CachingAllocator } from "../../core/tensor/allocator.ts";
+import { DTYPE_BYTES, type HostArray, hostArrayFor } from "../../core/tensor/dtype.ts";
+import { ShapeError, formatShape, numel } from "../../core/tensor/shape.ts";
+import { chooseBlasCore, probeBlasCore, readCpuFlags } from "./blas-select.ts";
+
+const { ptr: P, i64, i32, f32, f64, u64, void: V, cstring } = FFIType;
+
+const SYMBOLS = {
+  lft_alloc: { args: [i64], returns: P },
+  lft_free: { args: [P], returns: V },
+  lft_copy_bytes: { args: [P, P, i64], returns: V },
+  lft_fill_f32: { args: [P, i64, f32], returns: V },
+  lft_fill_i32: { args: [P, i64, i32], returns: V },
+  lft_copy_rows: { args: [P, i64, P, i64, i64, i64], returns: V },
+  lft_permute_4b: { args: [P, P, i32, P, P], returns: V },
+  lft_num_threads: { args: [], returns: i32 },
+  lft_set_num_threads: { args: [i32], returns: V },
+  lft_f32_to_bf16: { args: [P, P, i64], returns: V },
+  lft_bf16_to_f32: { args: [P, P, i64], returns: V },
+  lft_f32_to_f16: { args: [P, P, i64], returns: V },
+  lft_f16_to_f32: { args: [P, P, i64], returns: V },
+  lft_i32_to_f32: { args: [P, P, i64], returns: V },
+  lft_matmul: { args: [P, P, P, i64, i64, i64, i64, i32, i32, i64, i64, i64, f32, f32], returns: V },
+  lft_blas_corename: { args: [], returns: cstring },
+  lft_blas_config: { args: [], returns: cstring },
+  lft_blas_num_threads: { args: [], returns: i32 },
+  lft_binary_fwd: { args: [i32, P, P, P, i64, i64], returns: V },
+  lft_binary_bwd: { args: [i32, P, P, P, P, P, i64, i64], returns: V },
+  lft_scale: { args: [P, P, f32, i64], returns: V },
+  lft_axpy: { args: [P, P, f32, i64], returns: V },
+  lft_sum: { args: [P, i64], returns: f64 },
+  lft_sum_squares: { args: [P, i64], returns: f64 },
+  lft_sum_rows: { args: [P, P, i64, i64], returns: V },
+  lft_expand_rows: { args: [P, P, f32, i64, i64], returns: V },
+  lft_silu_fwd: { args: [P, P, i64], returns: V },
+  lft_silu_bwd: { args: [P, P, P, i64], returns: V },
+  lft_gelu_tanh_fwd: { args: [P, P, i64], returns: V },
+  lft_gelu_tanh_bwd: { args: [P, P, P, i64], returns: V },
+  lft_swiglu_fwd: { args: [P, P, P, i64], returns: V },
+  lft_swiglu_bwd: { args: [P, P, P, P, P, i64], returns: V },
+  lft_softmax_fwd: { args: [P, P, i64, i64], returns: V },
+  lft_softmax_bwd: { args: [P, P, P, i64, i64], returns: V },
+  lft_rmsnorm_fwd: { args: [P, P, P, P, i64, i64, f32, f32], returns: V },
+  lft_rmsnorm_bwd: { args: [P, P, P, P, P, P, i64, i64, f32], returns: V },
+  lft_layernorm_fwd: { args: [P, P, P, P, P, P, i64, i64, f32], returns: V },
+  lft_layernorm_bwd: { args: [P, P, P, P, P, P, P, P, i64, i64], returns: V },
+  lft_rope: { args: [P, P, P, P, i64, i64, i64, i64, i64, f32], returns: V },
+  lft_attention_fwd: { args: [P, P, P, P, P, P, i64, i64, i64, i64, i64, f32, i64, f32], returns: V },
+  lft_attention_bwd: { args: [P, P, P, P, P, P, P, P, P, P, i64, i64, i64, i64, i64, f32, i64, f32], returns: V },
+  lft_cross_entropy_fwd: { args: [P, P, P, P, i64, i64, i32], returns: V },
+  lft_cross_entropy_bwd: { args: [P, P, P, P, P, i64, i64, i32], returns: V },
+  lft_embedding_fwd: { args: [P, P, P, i64, i64], returns: V },
+  lft_embedding_bwd: { args: [P, P, P, i64, i64], returns: V },
+  lft_philox_u32: { args: [P, i64, u64, u64], returns: V },
+  lft_rand_uniform: { args: [P, i64, u64, u64], returns: V },
+  lft_rand_normal: { args: [P, i64, u64, u64, f32, f32], returns: V },
+  lft_dropout: { args: [P, P, i64, f32, u64, u64], returns: V },
+  lft_adamw_step: { args: [P, P, P, P, i64, f32, f32, f32, f32, f32, f32, f32], returns: V },
+} as const;
+
+export const LIB_DIR = join(import.meta.dir, "build");
+export const LIB_PATH = join(LIB_DIR, "liblft_cpu.so");
+const PROBE_PATH = join(LIB_DIR, "blas_probe");
+
+/** Sets OPENBLAS_CORETYPE in the C environment (process.env is not seen by a library loaded later). */
+function setNativeEnv(name: string, value: string): void {
+  const libc = dlopen("libc.so.6", { setenv: { args: [P, P, i32], returns: i32 } });
+  libc.symbols.setenv(Buffer.from(`${name}\0`), Buffer.from(`${value}\0`), 1);
+  libc.close();
+}
+
+function loadLibrary() {
+  if (!existsSync(LIB_PATH)) {
+    throw new Error(`lft: the CPU kernel library is not built (${LIB_PATH} is missing); run \`make ffi\` in the repository root`);
+  }
+  const override = process.env.LFT_BLAS_CORETYPE || process.env.OPENBLAS_CORETYPE || null;
+  const choice = chooseBlasCore(readCpuFlags(), override ? null : probeBlasCore(PROBE_PATH), override);
+  if (choice instanceof Error) throw choice;
+  if (choice.coretype) setNativeEnv("OPENBLAS_CORETYPE", choice.coretype);
+  const lib = dlopen(LIB_PATH, SYMBOLS);
+  return { native: lib.symbols, reason: choice.reason };
+}
+
+const loaded = loadLibrary();
+/** Raw symbols, for benchmarks that compare against a direct native call. Everything else uses cpuBackend. */
+export const native = loaded.native;
+
+export function blasInfo(): BlasInfo {
+  return {
+    corename: String(native.lft_blas_corename()),
+    config: String(native.lft_blas_config()),
+    threads: native.lft_blas_num_threads(),
+    reason: loaded.reason,
+  };
+}
+
+const F32 = "f32" as const;
+const I32 = "i32" as const;
+const OPS: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3 };
+
+function n(t: NativeArray): number {
+  return numel(t.shape);
+}
+
+function same(op: string, x: NativeArray, ...rest: [string, NativeArray][]): void {
+  expectArray(op, "input", x, F32);
+  for (const [role, t] of rest) expectArray(op, role, t, F32, x.shape);
+}
+
+function hostView(t: NativeArray): HostArray {
+  const bytes = n(t) * DTYPE_BYTES[t.dtype];
+  return hostArrayFor(t.dtype, toArrayBuffer(t.ptr, 0, bytes), 0, n(t));
+}
+
+/** Matmul shapes: returns [batch, m, n, k, strideA, strideB]. a may carry batch dims; b is 2-D (shared) or has a's batch dims. */
+function matmulDims(a: NativeArray, b: NativeArray, c: NativeArray, transA: boolean, transB: boolean): number[] {
+  const op = "matmul";
+  if (a.shape.length < 2 || b.shape.length < 2) throw new ShapeError(`${op}: operands need rank >= 2, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
+  const [ar, ac] = a.shape.slice(-2) as [number, number];
+  const [br, bc] = b.shape.slice(-2) as [number, number];
+  const [m, k] = transA ? [ac, ar] : [ar, ac];
+  const [k2, nn] = transB ? [bc, br] : [br, bc];
+  if (k !== k2) throw new ShapeError(`${op}: inner dimensions differ: ${formatShape(a.shape)}${transA ? "ᵀ" : ""} @ ${formatShape(b.shape)}${transB ? "ᵀ" : ""} (${k} vs ${k2})`);
+  const batchDims = a.shape.slice(0, -2);
+  const batch = numel(batchDims);
+  if (b.shape.length > 2) {
+    const bb = b.shape.slice(0, -2);
+    if (bb.length !== batchDims.length || bb.some((d, i) => d !== batchDims[i])) {
+      throw new ShapeError(`${op}: batch dims of b ${formatShape(b.shape)} must equal those of a ${formatShape(a.shape)} (or b must be 2-D)`);
+    }
+  }
+  expectArray(op, "out", c, F32, [...batchDims, m, nn]);
+  return [batch, m, nn, k, ar * ac, b.shape.length > 2 ? br * bc : 0];
+}
+
+function attentionDims(op: string, q: NativeArray, k: NativeArray, v: NativeArray, seg: NativeArray | null): number[] {
+  expectArray(op, "q", q, F32);
+  expectRank(op, "q", q, 4);
+  expectArray(op, "k", k, F32);
+  expectRank(op, "k", k, 4);
+  expectArray(op, "v", v, F32, k.shape);
+  const [B, T, Hq, D] = q.shape as [number, number, number, number];
+  const [kB, kT, Hkv, kD] = k.shape as [number, number, number, number];
+  expectDim(op, "k batch", kB, B);
+  expectDim(op, "k sequence length", kT, T);
+  expectDim(op, "k head dim", kD, D);
+  if (Hkv === 0 || Hq % Hkv !== 0) throw new ShapeError(`${op}: query heads (${Hq}) must be a multiple of key/value heads (${Hkv})`);
+  if (seg) expectArray(op, "segment ids", seg, I32, [B, T]);
+  return [B, T, Hq, Hkv, D];
+}
+
+function attentionScalars(op: string, o: AttentionOptions): void {
+  expectFinite(op, "scale", o.scale);
+  if (!Number.isInteger(o.window) || o.window < 0) throw new RangeError(`${op}: window must be a non-negative integer, got ${o.window}`);
+  if (!(o.softcap >= 0)) throw new RangeError(`${op}: softcap must be >= 0, got ${o.softcap}`);
+}
+
+function seedArgs(op: string, seed: bigint, offset: bigint): void {
+  if (seed < 0n || seed >= 1n << 64n || offset < 0n || offset >= 1n << 64n) throw new RangeError(`${op}: seed and offset must be unsigned 64-bit integers`);
+}
+
+export const cpuBackend: Backend = {
+  name: "cpu",
+  allocator: new CachingAllocator("cpu", {
+    alloc: (bytes) => native.lft_alloc(bytes) ?? 0,
+    free: (p) => native.lft_free(p),
+  }),
+
+  upload(dst, src) {
+    expectArray("upload", "destination", dst, dst.dtype);
+    const bytes = n(dst) * DTYPE_BYTES[dst.dtype];
+    if (src.byteLength !== bytes) throw new ShapeError(`upload: host data has ${src.byteLength} bytes, tensor ${formatShape(dst.shape)} ${dst.dtype} needs ${bytes}`);
+    if (bytes > 0) native.lft_copy_bytes(dst.ptr, src, bytes);
+  },
+  download(src) {
+    expectArray("download", "source", src, src.dtype);
+    if (n(src) === 0) return hostArrayFor(src.dtype, new ArrayBuffer(0), 0, 0);
+    return hostView(src).slice();
+  },
+  fill(dst, value) {
+    expectArray("fill", "destination", dst, ["f32", "i32"]);
+    if (dst.dtype === "f32") native.lft_fill_f32(dst.ptr, n(dst), value);
+    else native.lft_fill_i32(dst.ptr, n(dst), value);
+  },
+  copy(dst, src) {
+    expectArray("copy", "source", src, src.dtype);
+    expectArray("copy", "destination", dst, src.dtype);
+    expectNumel("copy", "destination", dst, n(src));
+    native.lft_copy_bytes(dst.ptr, src.ptr, n(src) * DTYPE_BYTES[src.dtype]);
+  },
+  cast(dst, src) {
+    expectArray("cast", "source", src, src.dtype);
+    expectArray("cast", "destination", dst, dst.dtype, src.shape);
+    const count = n(src);
+    const pair = `${src.dtype}->${dst.dtype}`;
+    if (src.dtype === dst.dtype) native.lft_copy_bytes(dst.ptr, src.ptr, count * DTYPE_BYTES[src.dtype]);
+    else if (pair === "f32->bf16") native.lft_f32_to_bf16(dst.ptr, src.ptr, count);
+    else if (pair === "bf16->f32") native.lft_bf16_to_f32(dst.ptr, src.ptr, count);
+    else if (pair === "f32->f16") native.lft_f32_to_f16(dst.ptr, src.ptr, count);
+    else if (pair === "f16->f32") native.lft_f16_to_f32(dst.ptr, src.ptr, count);
+    else if (pair === "i32->f32") native.lft_i32_to_f32(dst.ptr, src.ptr, count);
+    else throw new TypeError(`cast: ${pair} is not supported (cast through f32)`);
+  },
+  copyRows(dst, dstOff, dstStride, src, srcOff, srcStride, rows, rowBytes) {
+    expectArray("copyRows", "source", src, src.dtype);
+    expectArray("copyRows", "destination", dst, src.dtype);
+    const dstBytes = n(dst) * DTYPE_BYTES[dst.dtype];
+    const srcBytes = n(src) * DTYPE_BYTES[src.dtype];
+    const lastDst = rows === 0 ? 0 : dstOff + (rows - 1) * dstStride + rowBytes;
+    const lastSrc = rows === 0 ? 0 : srcOff + (rows - 1) * srcStride + rowBytes;
+    if ([dstOff, dstStride, srcOff, srcStride, rows, rowBytes].some((x) => !Number.isInteger(x) || x < 0) || lastDst > dstBytes || lastSrc > srcBytes) {
+      throw new RangeError(`copyRows: ${rows} rows of ${rowBytes} bytes overrun the source (${srcBytes} bytes) or destination (${dstBytes} bytes)`);
+    }
+    if (rows > 0 && rowBytes > 0) native.lft_copy_rows(dst.ptr + dstOff, dstStride, src.ptr + srcOff, srcStride, rows, rowBytes);
+  },
+  permute(out, x, perm) {
+    if (DTYPE_BYTES[x.dtype] !== 4) throw new TypeError(`permute: only 4-byte dtypes (f32, i32) are supported, got ${x.dtype}`);
+    expectArray("permute", "input", x, x.dtype);
+    const nd = x.shape.length;
+    if (nd > 8 || perm.length !== nd || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) {
+      throw new ShapeError(`permute: ${JSON.stringify(perm)} is not a permutation of the ${nd} axes of ${formatShape(x.shape)} (rank <= 8)`);
+    }
+    expectArray("permute", "out", out, x.dtype, perm.map((p) => x.shape[p]!));
+    if (n(x) === 0) return;
+    native.lft_permute_4b(out.ptr, x.ptr, nd, BigInt64Array.from(x.shape.map(BigInt)), BigInt64Array.from(perm.map(BigInt)));
+  },
+
+  matmul(c, a, b, opts: MatmulOptions = {}) {
+    expectArray("matmul", "a", a, F32);
+    expectArray("matmul", "b", b, F32);
+    const transA = opts.transA ?? false;
+    const transB = opts.transB ?? false;
+    const [batch, m, nn, k, sa, sb] = matmulDims(a, b, c, transA, transB) as [number, number, number, number, number, number];
+    if (batch * m * nn === 0) return;
+    native.lft_matmul(c.ptr, a.ptr, b.ptr, batch, m, nn, k, transA ? 1 : 0, transB ? 1 : 0, sa, sb, m * nn, opts.alpha ?? 1, opts.beta ?? 0);
+  },
+  binaryForward(op, out, a, b) {
+    const name = `${op}`;
+    expectArray(name, "a", a, F32);
+    expectArray(name, "b", b, F32);
+    const total = n(a);
+    const m = n(b);
+    if (m === 0 ? total !== 0 : total % m !== 0 || a.shape.length < b.shape.length) throw new ShapeError(`${name}: b ${formatShape(b.shape)} does not broadcast over a ${formatShape(a.shape)}`);
+    expectArray(name, "out", out, F32, a.shape);
+    if (total > 0) native.lft_binary_fwd(OPS[op], out.ptr, a.ptr, b.ptr, total / m, m);
+  },
+  binaryBackward(op, da, db, g, a, b) {
+    const name = `${op} backward`;
+    expectArray(name, "grad", g, F32, a.shape);
+    expectArray(name, "b", b, F32);
+    if (da) expectArray(name, "grad a", da, F32, a.shape);
+    if (db) expectArray(name, "grad b", db, F32, b.shape);
+    const m = n(b);
+    if (n(a) > 0) native.lft_binary_bwd(OPS[op], da?.ptr ?? null, db?.ptr ?? null, g.ptr, a.ptr, b.ptr, n(a) / m, m);
+    else if (db) native.lft_fill_f32(db.ptr, m, 0);
+  },
+  scale(out, x, s) {
+    same("scale", x, ["out", out]);
+    expectFinite("scale", "factor", s);
+    native.lft_scale(out.ptr, x.ptr, s, n(x));
+  },
+  axpy(y, x, alpha) {
+    same("axpy", x, ["y", y]);
+    native.lft_axpy(y.ptr, x.ptr, alpha, n(x));
+  },
+  sum(x) {
+    expectArray("sum", "input", x, F32);
+    return native.lft_sum(x.ptr, n(x));
+  },
+  sumSquares(x) {
+    expectArray("sumSquares", "input", x, F32);
+    return native.lft_sum_squares(x.ptr, n(x));
+  },
+  sumRows(out, x) {
+    expectArray("sumRows", "input", x, F32);
+    const [rows, cols] = rowsCols(x.shape);
+    expectArray("sumRows", "out", out, F32);
+    expectNumel("sumRows", "out", out, rows);
+    native.lft_sum_rows(out.ptr, x.ptr, rows, cols);
+  },
+  expandRows(out, g, s) {
+    expectArray("expandRows", "out", out, F32);
+    const [rows, cols] = rowsCols(out.shape);
+    expectArray("expandRows", "grad", g, F32);
+    expectNumel("expandRows", "grad", g, rows);
+    native.lft_expand_rows(out.ptr, g.ptr, s, rows, cols);
+  },
+
+  siluForward(out, x) {
+    same("silu", x, ["out", out]);
+    native.lft_silu_fwd(out.ptr, x.ptr, n(x));
+  },
+  siluBackward(dx, dy, x) {
+    same("silu backward", x, ["dy", dy], ["dx", dx]);
+    native.lft_silu_bwd(dx.ptr, dy.ptr, x.ptr, n(x));
+  },
+  geluTanhForward(out, x) {
+    same("gelu", x, ["out", out]);
+    native.lft_gelu_tanh_fwd(out.ptr, x.ptr, n(x));
+  },
+  geluTanhBackward(dx, dy, x) {
+    same("gelu backward", x, ["dy", dy], ["dx", dx]);
+    native.lft_gelu_tanh_bwd(dx.ptr, dy.ptr, x.ptr, n(x));
+  },
+  swigluForward(out, gate, up) {
+    same("swiglu", gate, ["up", up], ["out", out]);
+    native.lft_swiglu_fwd(out.ptr, gate.ptr, up.ptr, n(gate));
+  },
+  swigluBackward(dgate, dup, dy, gate, up) {
+    same("swiglu backward", gate, ["up", up], ["dy", dy], ["dgate", dgate], ["dup", dup]);
+    native.lft_swiglu_bwd(dgate.ptr, dup.ptr, dy.ptr, gate.ptr, up.ptr, n(gate));
+  },
+  softmaxForward(out, x) {
+    same("softmax", x, ["out", out]);
+    const [rows, cols] = rowsCols(x.shape);
+    native.lft_softmax_fwd(out.ptr, x.ptr, rows, cols);
+  },
+  softmaxBackward(dx, dy, y) {
+    same("softmax backward", y, ["dy", dy], ["dx", dx]);
+    const [rows, cols] = rowsCols(y.shape);
+    native.lft_softmax_bwd(dx.ptr, dy.ptr, y.ptr, rows, cols);
+  },
+
+  rmsNormForward(out, rstd, x, w, eps, wOffset) {
+    same("rmsNorm", x, ["out", out]);
+    const [rows, cols] = rowsCols(x.shape);
+    expectArray("rmsNorm", "weight", w, F32, [cols]);
+    expectArray("rmsNorm", "rstd", rstd, F32);
+    expectNumel("rmsNorm", "rstd", rstd, rows);
+    expectFinite("rmsNorm", "eps", eps);
+    native.lft_rmsnorm_fwd(out.ptr, rstd.ptr, x.ptr, w.ptr, rows, cols, eps, wOffset);
+  },
+  rmsNormBackward(dx, dw, dy, x, w, rstd, wOffset) {
+    same("rmsNorm backward", x, ["dy", dy], ["dx", dx]);
+    const [rows, cols] = rowsCols(x.shape);
+    expectArray("rmsNorm backward", "weight", w, F32, [cols]);
+    expectArray("rmsNorm backward", "dweight", dw, F32, [cols]);
+    expectArray("rmsNorm backward", "rstd", rstd, F32);
+    expectNumel("rmsNorm backward", "rstd", rstd, rows);
+    native.lft_rmsnorm_bwd(dx.ptr, dw.ptr, dy.ptr, x.ptr, w.ptr, rstd.ptr, rows, cols, wOffset);
+  },
+  layerNormForward(out, mean, rstd, x, w, b, eps) {
+    same("layerNorm", x, ["out", out]);
+    const [rows, cols] = rowsCols(x.shape);
+    expectArray("layerNorm", "weight", w, F32, [cols]);
+    expectArray("layerNorm", "bias", b, F32, [cols]);
+    expectArray("layerNorm", "mean", mean, F32);
+    expectNumel("layerNorm", "mean", mean, rows);
+    expectArray("layerNorm", "rstd", rstd, F32);
+    expectNumel("layerNorm", "rstd", rstd, rows);
+    native.lft_layernorm_fwd(out.ptr, mean.ptr, rstd.ptr, x.ptr, w.ptr, b.ptr, rows, cols, eps);
+  },
+  layerNormBackward(dx, dw, db, dy, x, w, mean, rstd) {
+    same("layerNorm backward", x, ["dy", dy], ["dx", dx]);
+    const [rows, cols] = rowsCols(x.shape);
+    expectArray("layerNorm backward", "weight", w, F32, [cols]);
+    expectArray("layerNorm backward", "dweight", dw, F32, [cols]);
+    expectArray("layerNorm backward", "dbias", db, F32, [cols]);
+    expectNumel("layerNorm backward", "mean", mean, rows);
+    expectNumel("layerNorm backward", "rstd", rstd, rows);
+    native.lft_layernorm_bwd(dx.ptr, dw.ptr, db.ptr, dy.ptr, x.ptr, w.ptr, mean.ptr, rstd.ptr, rows, cols);
+  },
+  rope(out, x, pos, invFreq, sign) {
+    same("rope", x, ["out", out]);
+    expectRank("rope", "input", x, 4);
+    const [B, T, H, D] = x.shape as [number, number, number, number];
+    expectArray("rope", "position ids", pos, I32, [B, T]);
+    expectArray("rope", "inverse frequencies", invFreq, F32);
+    expectRank("rope", "inverse frequencies", invFreq, 1);
+    const nFreq = invFreq.shape[0]!;
+    if (2 * nFreq > D) throw new ShapeError(`rope: ${nFreq} frequencies rotate ${2 * nFreq} dims, more than the head dim ${D}`);
+    native.lft_rope(out.ptr, x.ptr, pos.ptr, invFreq.ptr, B, T, H, D, nFreq, sign);
+  },
+
+  attentionForward(out, lse, q, k, v, seg, opts) {
+    const op = "attention";
+    const [B, T, Hq, Hkv, D] = attentionDims(op, q, k, v, seg) as [number, number, number, number, number];
+    attentionScalars(op, opts);
+    expectArray(op, "out", out, F32, q.shape);
+    expectArray(op, "lse", lse, F32, [B, Hq, T]);
+    if (B * T * Hq === 0) return;
+    native.lft_attention_fwd(out.ptr, lse.ptr, q.ptr, k.ptr, v.ptr, seg?.ptr ?? null, B, T, Hq, Hkv, D, opts.scale, opts.window, opts.softcap);
+  },
+  attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, seg, opts) {
+    const op = "attention backward";
+    const [B, T, Hq, Hkv, D] = attentionDims(op, q, k, v, seg) as [number, number, number, number, number];
+    attentionScalars(op, opts);
+    expectArray(op, "out", out, F32, q.shape);
+    expectArray(op, "dout", dout, F32, q.shape);
+    expectArray(op, "lse", lse, F32, [B, Hq, T]);
+    expectArray(op, "dq", dq, F32, q.shape);
+    expectArray(op, "dk", dk, F32, k.shape);
+    expectArray(op, "dv", dv, F32, k.shape);
+    if (B * T * Hq === 0) return;
+    native.lft_attention_bwd(dq.ptr, dk.ptr, dv.ptr, dout.ptr, out.ptr, lse.ptr, q.ptr, k.ptr, v.ptr, seg?.ptr ?? null, B, T, Hq, Hkv, D, opts.scale, opts.window, opts.softcap);
+  },
+
+  crossEntropyForward(loss, lse, logits, targets, ignoreIndex) {
+    const op = "crossEntropy";
+    expectArray(op, "logits", logits, F32);
+    expectRank(op, "logits", logits, 2);
+    const [rows, vocab] = logits.shape as [number, number];
+    expectArray(op, "targets", targets, I32, [rows]);
+    expectArray(op, "loss", loss, F32, [rows]);
+    expectArray(op, "lse", lse, F32, [rows]);
+    expectIndices(op, "targets", hostView(targets) as Int32Array, vocab, ignoreIndex);
+    native.lft_cross_entropy_fwd(loss.ptr, lse.ptr, logits.ptr, targets.ptr, rows, vocab, ignoreIndex);
+  },
+  crossEntropyBackward(dlogits, grow, logits, lse, targets, ignoreIndex) {
+    const op = "crossEntropy backward";
+    expectArray(op, "logits", logits, F32);
+    expectRank(op, "logits", logits, 2);
+    const [rows, vocab] = logits.shape as [number, number];
+    expectArray(op, "dlogits", dlogits, F32, logits.shape);
+    expectArray(op, "row grads", grow, F32, [rows]);
+    expectArray(op, "lse", lse, F32, [rows]);
+    expectArray(op, "targets", targets, I32, [rows]);
+    expectIndices(op, "targets", hostView(targets) as Int32Array, vocab, ignoreIndex);
+    native.lft_cross_entropy_bwd(dlogits.ptr, grow.ptr, logits.ptr, lse.ptr, targets.ptr, rows, vocab, ignoreIndex);
+  },
+  embeddingForward(out, w, ids) {
+    const op = "embedding";
+    expectArray(op, "weight", w, F32);
+    expectRank(op, "weight", w, 2);
+    expectArray(op, "ids", ids, I32);
+    const [vocab, dim] = w.shape as [number, number];
+    expectArray(op, "out", out, F32, [...ids.shape, dim]);
+    expectIndices(op, "ids", hostView(ids) as Int32Array, vocab);
+    native.lft_embedding_fwd(out.ptr, w.ptr, ids.ptr, n(ids), dim);
+  },
+  embeddingBackward(dw, dout, ids) {
+    const op = "embedding backward";
+    expectArray(op, "dweight", dw, F32);
+    expectRank(op, "dweight", dw, 2);
+    expectArray(op, "ids", ids, I32);
+    const [vocab, dim] = dw.shape as [number, number];
+    expectArray(op, "dout", dout, F32, [...ids.shape, dim]);
+    expectIndices(op, "ids", hostView(ids) as Int32Array, vocab);
+    native.lft_embedding_bwd(dw.ptr, dout.ptr, ids.ptr, n(ids), dim);
+  },
+
+  randUniform(out, seed, offset) {
+    expectArray("randUniform", "out", out, F32);
+    seedArgs("randUniform", seed, offset);
+    native.lft_rand_uniform(out.ptr, n(out), seed, offset);
+  },
+  randNormal(out, seed, offset, mean, std) {
+    expectArray("randNormal", "out", out, F32);
+    seedArgs("randNormal", seed, offset);
+    native.lft_rand_normal(out.ptr, n(out), seed, offset, mean, std);
+  },
+  dropout(out, x, p, seed, offset) {
+    same("dropout", x, ["out", out]);
+    seedArgs("dropout", seed, offset);
+    if (!(p >= 0 && p < 1)) throw new RangeError(`dropout: probability must be in [0, 1), got ${p}`);
+    native.lft_dropout(out.ptr, x.ptr, n(x), p, seed, offset);
+  },
+
+  adamwStep(p, g, m, v, h: AdamWHyper) {
+    same("adamw", p, ["grad", g], ["exp_avg", m], ["exp_avg_sq", v]);
+    if (!Number.isInteger(h.step) || h.step < 1) throw new RangeError(`adamw: step must be a positive integer, got ${h.step}`);
+    for (const [k, val] of Object.entries(h)) expectFinite("adamw", k, val);
+    native.lft_adamw_step(p.ptr, g.ptr, m.ptr, v.ptr, n(p), h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, 1 - h.beta1 ** h.step, 1 - h.beta2 ** h.step);
+  },
+};

@@ -1,0 +1,294 @@
+/* Causal grouped-query attention, flash style: an online softmax over key tiles, so no T x T matrix
+ * exists; each thread holds one query tile x key tile block of scores plus its accumulators.
+ *
+ *   q, out, dq, dout [B, T, Hq, D]    k, v, dk, dv [B, T, Hkv, D]    lse [B, Hq, T]    seg [B, T] or NULL
+ *   query head h reads kv head h / (Hq / Hkv); element (b, t, h, d) is at ((b*T + t)*H + h)*D + d.
+ *   query i sees key j when j <= i, and i - j < window (window > 0), and seg[b,i] == seg[b,j] (seg != NULL).
+ *   s_ij = scale * q_i . k_j, then s_ij = softcap * tanh(s_ij / softcap) when softcap > 0.
+ *   forward:  out_i = sum_j p_ij v_j,  p_ij = exp(s_ij - lse_i),  lse_i = log sum_j exp(s_ij)  (visible j)
+ *   backward: Dl_i = dout_i . out_i,  ds_ij = p_ij (dout_i . v_j - Dl_i) (* (1 - tanh^2) with softcap),
+ *             dq_i = scale sum_j ds_ij k_j,  dk_j = scale sum_i ds_ij q_i,  dv_j = sum_i p_ij dout_i.
+ * A query with no visible key (possible only with odd segment ids) gets out 0, lse -inf and zero grads.
+ * The backward recomputes p from lse in two race-free passes: dq over (b, h, query tiles), then dk and
+ * dv over (b, kv head, key tiles), each key tile gathering from every query head of its group. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lft_cpu.h"
+
+#define BQ 32 /* queries per tile */
+#define BK 64 /* keys per tile: one row of scores is BK floats, kept in vector registers */
+
+/* S[ii, jj] = x_ii . y_jj for ii < nx, jj < BK: x rows at stride xstride, y transposed in yt [D, BK]. */
+static void tile_dots(float *restrict S, const float *restrict x, int64_t xstride, int64_t nx,
+                      const float *restrict yt, int64_t D) {
+  for (int64_t ii = 0; ii < nx; ii++) {
+    const float *restrict xr = x + ii * xstride;
+    float s[BK] = {0};
+    for (int64_t d = 0; d < D; d++) {
+      const float xd = xr[d];
+      const float *restrict yd = yt + d * BK;
+      for (int jj = 0; jj < BK; jj++) s[jj] += xd * yd[jj];
+    }
+    memcpy(S + ii * BK, s, sizeof s);
+  }
+}
+
+/* yt [D, BK] = rows j0 .. j0+n-1 of y (stride ystride) transposed, zero past n. */
+static void tile_transpose(float *restrict yt, const float *restrict y, int64_t ystride, int64_t n, int64_t D) {
+  for (int64_t jj = 0; jj < n; jj++) {
+    const float *restrict yr = y + jj * ystride;
+    for (int64_t d = 0; d < D; d++) yt[d * BK + jj] = yr[d];
+  }
+  for (int64_t d = 0; d < D; d++)
+    for (int64_t jj = n; jj < BK; jj++) yt[d * BK + jj] = 0.0f;
+}
+
+/* Keys j in [lo, hi] that query i may see by position (causal + window); lo > hi when none. */
+static inline void visible_range(int64_t i, int64_t window, int64_t *lo, int64_t *hi) {
+  *lo = window > 0 && i - window + 1 > 0 ? i - window + 1 : 0;
+  *hi = i;
+}
+
+/* Does any query of [i0, i0+nq) see any key of [j0, j0+nk)? Lets packed sequences skip whole tiles. */
+static int tile_visible(int64_t i0, int64_t nq, int64_t j0, int64_t nk, int64_t window, const int32_t *seg) {
+  for (int64_t i = i0; i < i0 + nq; i++) {
+    int64_t lo, hi;
+    visible_range(i, window, &lo, &hi);
+    if (lo < j0) lo = j0;
+    if (hi > j0 + nk - 1) hi = j0 + nk - 1;
+    if (lo > hi) continue;
+    if (!seg) return 1;
+    for (int64_t j = lo; j <= hi; j++)
+      if (seg[j] == seg[i]) return 1;
+  }
+  return 0;
+}
+
+/* The capped logit of a raw dot product; *t gets tanh(.) for the backward (0 when uncapped). */
+static inline float logit(float dot, float scale, float softcap, float *t) {
+  const float x = scale * dot;
+  if (softcap > 0.0f) {
+    *t = tanhf(x / softcap);
+    return softcap * *t;
+  }
+  *t = 0.0f;
+  return x;
+}
+
+/* forward: q [B,T,Hq,D], k, v [B,T,Hkv,D], seg [B,T] -> out [B,T,Hq,D], lse [B,Hq,T] */
+void lft_attention_fwd(float *out, float *lse, const float *q, const float *k, const float *v, const int32_t *seg,
+                       int64_t B, int64_t T, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window,
+                       float softcap) {
+  const int64_t group = Hq / Hkv, nqt = (T + BQ - 1) / BQ;
+  const int64_t qs = Hq * D, ks = Hkv * D; /* row strides between tokens */
+#pragma omp parallel
+  {
+    float *kt = malloc(sizeof(float) * (size_t)(D * BK));
+    float *S = malloc(sizeof(float) * BQ * BK);
+    float *acc = malloc(sizeof(float) * (size_t)(BQ * D));
+    float m[BQ], l[BQ];
+#pragma omp for collapse(3) schedule(dynamic)
+    for (int64_t b = 0; b < B; b++)
+      for (int64_t h = 0; h < Hq; h++)
+        for (int64_t qt = 0; qt < nqt; qt++) {
+          const int64_t i0 = qt * BQ, nq = T - i0 < BQ ? T - i0 : BQ, hk = h / group;
+          const float *qb = q + (b * T * Hq + h) * D, *kb = k + (b * T * Hkv + hk) * D, *vb = v + (b * T * Hkv + hk) * D;
+          const int32_t *sb = seg ? seg + b * T : NULL;
+          for (int64_t ii = 0; ii < nq; ii++) m[ii] = -INFINITY, l[ii] = 0.0f;
+          memset(acc, 0, sizeof(float) * (size_t)(nq * D));
+          int64_t jstart, jend;
+          visible_range(i0, window, &jstart, &jend);
+          jend = i0 + nq; /* exclusive */
+          for (int64_t j0 = jstart; j0 < jend; j0 += BK) {
+            const int64_t nk = jend - j0 < BK ? jend - j0 : BK;
+            if (!tile_visible(i0, nq, j0, nk, window, sb)) continue;
+            tile_transpose(kt, kb + j0 * ks, ks, nk, D);
+            tile_dots(S, qb + i0 * qs, qs, nq, kt, D);
+            for (int64_t ii = 0; ii < nq; ii++) {
+              const int64_t i = i0 + ii;
+              float *restrict s = S + ii * BK;
+              int64_t lo, hi;
+              visible_range(i, window, &lo, &hi);
+              float mx = -INFINITY, t;
+              for (int64_t jj = 0; jj < nk; jj++) {
+                const int64_t j = j0 + jj;
+                if (j < lo || j > hi || (sb && sb[j] != sb[i])) {
+                  s[jj] = -INFINITY;
+                  continue;
+                }
+                s[jj] = logit(s[jj], scale, softcap, &t);
+                mx = s[jj] > mx ? s[jj] : mx;
+              }
+              if (mx == -INFINITY) continue; /* nothing visible in this tile */
+              const float mnew = mx > m[ii] ? mx : m[ii];
+              const float alpha = expf(m[ii] - mnew); /* 0 on the first visible tile (m = -inf) */
+              float sum = 0.0f;
+              for (int64_t jj = 0; jj < nk; jj++) {
+                s[jj] = expf(s[jj] - mnew); /* masked: exp(-inf) = 0 */
+                sum += s[jj];
+              }
+              m[ii] = mnew;
+              l[ii] = l[ii] * alpha + sum;
+              float *restrict a = acc + ii * D;
+              for (int64_t d = 0; d < D; d++) a[d] *= alpha;
+              for (int64_t jj = 0; jj < nk; jj++) {
+                const float p = s[jj];
+                if (p == 0.0f) continue;
+                const float *restrict vr = vb + (j0 + jj) * ks;
+                for (int64_t d = 0; d < D; d++) a[d] += p * vr[d];
+              }
+            }
+          }
+          for (int64_t ii = 0; ii < nq; ii++) {
+            const int64_t i = i0 + ii;
+            float *restrict o = out + (b * T + i) * qs + h * D;
+            const float inv = l[ii] > 0.0f ? 1.0f / l[ii] : 0.0f;
+            for (int64_t d = 0; d < D; d++) o[d] = acc[ii * D + d] * inv;
+            lse[(b * Hq + h) * T + i] = l[ii] > 0.0f ? m[ii] + logf(l[ii]) : -INFINITY;
+          }
+        }
+    free(kt);
+    free(S);
+    free(acc);
+  }
+}
+
+/* ds for one scores block: S holds q.k, P holds dout.v on entry; on exit S holds p and P holds
+ * scale * ds (both 0 where masked). Rows are queries i0.., columns keys j0... */
+static void tile_grads(float *restrict S, float *restrict P, int64_t i0, int64_t nq, int64_t j0, int64_t nk,
+                       const float *lse, const float *Dl, const int32_t *sb, int64_t window, float scale,
+                       float softcap) {
+  for (int64_t ii = 0; ii < nq; ii++) {
+    const int64_t i = i0 + ii;
+    float *restrict s = S + ii * BK, *restrict dp = P + ii * BK;
+    int64_t lo, hi;
+    visible_range(i, window, &lo, &hi);
+    const float li = lse[i], di = Dl[i];
+    for (int64_t jj = 0; jj < BK; jj++) {
+      const int64_t j = j0 + jj;
+      if (jj >= nk || j < lo || j > hi || li == -INFINITY || (sb && sb[j] != sb[i])) {
+        s[jj] = dp[jj] = 0.0f;
+        continue;
+      }
+      float t;
+      const float p = expf(logit(s[jj], scale, softcap, &t) - li);
+      float ds = p * (dp[jj] - di);
+      if (softcap > 0.0f) ds *= 1.0f - t * t;
+      s[jj] = p;
+      dp[jj] = scale * ds;
+    }
+  }
+}
+
+/* backward: dout, out, q [B,T,Hq,D], lse [B,Hq,T], k, v [B,T,Hkv,D] -> dq [B,T,Hq,D], dk, dv [B,T,Hkv,D] */
+void lft_attention_bwd(float *dq, float *dk, float *dv, const float *dout, const float *out, const float *lse,
+                       const float *q, const float *k, const float *v, const int32_t *seg, int64_t B, int64_t T,
+                       int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, float softcap) {
+  const int64_t group = Hq / Hkv, nqt = (T + BQ - 1) / BQ, nkt = (T + BK - 1) / BK;
+  const int64_t qs = Hq * D, ks = Hkv * D;
+  float *Dl = malloc(sizeof(float) * (size_t)(B * Hq * T)); /* [B, Hq, T] like lse */
+#pragma omp parallel
+  {
+    float *kt = malloc(sizeof(float) * (size_t)(D * BK));
+    float *vt = malloc(sizeof(float) * (size_t)(D * BK));
+    float *S = malloc(sizeof(float) * BQ * BK);
+    float *P = malloc(sizeof(float) * BQ * BK);
+    float *acc = malloc(sizeof(float) * (size_t)(2 * BK * D)); /* dq tile, or the dk and dv tiles */
+
+#pragma omp for collapse(3) schedule(static)
+    for (int64_t b = 0; b < B; b++)
+      for (int64_t h = 0; h < Hq; h++)
+        for (int64_t i = 0; i < T; i++) {
+          const float *go = dout + (b * T + i) * qs + h * D, *o = out + (b * T + i) * qs + h * D;
+          float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+          for (int64_t d = 0; d < D; d++) sum += go[d] * o[d];
+          Dl[(b * Hq + h) * T + i] = sum;
+        }
+
+    /* pass 1: dq, one query tile of one head at a time */
+#pragma omp for collapse(3) schedule(dynamic)
+    for (int64_t b = 0; b < B; b++)
+      for (int64_t h = 0; h < Hq; h++)
+        for (int64_t qt = 0; qt < nqt; qt++) {
+          const int64_t i0 = qt * BQ, nq = T - i0 < BQ ? T - i0 : BQ, hk = h / group;
+          const float *qb = q + (b * T * Hq + h) * D, *gb = dout + (b * T * Hq + h) * D;
+          const float *kb = k + (b * T * Hkv + hk) * D, *vb = v + (b * T * Hkv + hk) * D;
+          const float *lb = lse + (b * Hq + h) * T, *db = Dl + (b * Hq + h) * T;
+          const int32_t *sb = seg ? seg + b * T : NULL;
+          memset(acc, 0, sizeof(float) * (size_t)(nq * D));
+          int64_t jstart, jend;
+          visible_range(i0, window, &jstart, &jend);
+          jend = i0 + nq;
+          for (int64_t j0 = jstart; j0 < jend; j0 += BK) {
+            const int64_t nk = jend - j0 < BK ? jend - j0 : BK;
+            if (!tile_visible(i0, nq, j0, nk, window, sb)) continue;
+            tile_transpose(kt, kb + j0 * ks, ks, nk, D);
+            tile_transpose(vt, vb + j0 * ks, ks, nk, D);
+            tile_dots(S, qb + i0 * qs, qs, nq, kt, D);
+            tile_dots(P, gb + i0 * qs, qs, nq, vt, D);
+            tile_grads(S, P, i0, nq, j0, nk, lb, db, sb, window, scale, softcap);
+            for (int64_t ii = 0; ii < nq; ii++) {
+              float *restrict a = acc + ii * D;
+              for (int64_t jj = 0; jj < nk; jj++) {
+                const float g = P[ii * BK + jj];
+                if (g == 0.0f) continue;
+                const float *restrict kr = kb + (j0 + jj) * ks;
+                for (int64_t d = 0; d < D; d++) a[d] += g * kr[d];
+              }
+            }
+          }
+          for (int64_t ii = 0; ii < nq; ii++) memcpy(dq + (b * T + i0 + ii) * qs + h * D, acc + ii * D, sizeof(float) * (size_t)D);
+        }
+
+    /* pass 2: dk and dv, one key tile of one kv head at a time, over all query heads of its group */
+#pragma omp for collapse(3) schedule(dynamic)
+    for (int64_t b = 0; b < B; b++)
+      for (int64_t hk = 0; hk < Hkv; hk++)
+        for (int64_t kt_i = 0; kt_i < nkt; kt_i++) {
+          const int64_t j0 = kt_i * BK, nk = T - j0 < BK ? T - j0 : BK;
+          const float *kb = k + (b * T * Hkv + hk) * D, *vb = v + (b * T * Hkv + hk) * D;
+          const int32_t *sb = seg ? seg + b * T : NULL;
+          float *adk = acc, *adv = acc + BK * D;
+          memset(acc, 0, sizeof(float) * (size_t)(2 * BK * D));
+          tile_transpose(kt, kb + j0 * ks, ks, nk, D);
+          tile_transpose(vt, vb + j0 * ks, ks, nk, D);
+          /* queries that can see a key of this tile: j0 <= i < j0 + nk - 1 + window */
+          const int64_t iend = window > 0 && j0 + nk - 1 + window < T ? j0 + nk - 1 + window : T;
+          for (int64_t h = hk * group; h < (hk + 1) * group; h++) {
+            const float *qb = q + (b * T * Hq + h) * D, *gb = dout + (b * T * Hq + h) * D;
+            const float *lb = lse + (b * Hq + h) * T, *db = Dl + (b * Hq + h) * T;
+            for (int64_t i0 = j0; i0 < iend; i0 += BQ) {
+              const int64_t nq = iend - i0 < BQ ? iend - i0 : BQ;
+              if (!tile_visible(i0, nq, j0, nk, window, sb)) continue;
+              tile_dots(S, qb + i0 * qs, qs, nq, kt, D);
+              tile_dots(P, gb + i0 * qs, qs, nq, vt, D);
+              tile_grads(S, P, i0, nq, j0, nk, lb, db, sb, window, scale, softcap);
+              for (int64_t jj = 0; jj < nk; jj++) {
+                float *restrict ak = adk + jj * D, *restrict av = adv + jj * D;
+                for (int64_t ii = 0; ii < nq; ii++) {
+                  const float p = S[ii * BK + jj], g = P[ii * BK + jj];
+                  if (p == 0.0f && g == 0.0f) continue;
+                  const float *restrict qr = qb + (i0 + ii) * qs, *restrict gr = gb + (i0 + ii) * qs;
+                  for (int64_t d = 0; d < D; d++) {
+                    av[d] += p * gr[d];
+                    ak[d] += g * qr[d];
+                  }
+                }
+              }
+            }
+          }
+          for (int64_t jj = 0; jj < nk; jj++) {
+            memcpy(dk + (b * T + j0 + jj) * ks + hk * D, adk + jj * D, sizeof(float) * (size_t)D);
+            memcpy(dv + (b * T + j0 + jj) * ks + hk * D, adv + jj * D, sizeof(float) * (size_t)D);
+          }
+        }
+    free(kt);
+    free(vt);
+    free(S);
+    free(P);
+    free(acc);
+  }
+  free(Dl);
+}

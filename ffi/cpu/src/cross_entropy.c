@@ -1,0 +1,50 @@
+/* Fused cross-entropy over a vocabulary, forward and backward: logits, dlogits [rows, vocab];
+ * targets, loss, lse, grow [rows]. The log-sum-exp is taken about the row max (finite for any finite
+ * logits) and summed in double. Rows whose target is ignore_index (prompt tokens, padding) cost nothing:
+ * loss 0, lse 0, gradient row 0. The backward recomputes softmax from lse, so no [rows, vocab]
+ * probability matrix is ever stored. */
+#include <math.h>
+#include <string.h>
+#include "lft_cpu.h"
+
+#define PAR_MIN (1 << 14)
+
+/* cross-entropy: logits [rows, vocab], targets [rows] -> loss, lse [rows].
+ * lse[r] = log sum_v exp(logits[r, v]); loss[r] = lse[r] - logits[r, targets[r]] */
+void lft_cross_entropy_fwd(float *loss, float *lse, const float *logits, const int32_t *targets, int64_t rows,
+                           int64_t vocab, int32_t ignore_index) {
+#pragma omp parallel for schedule(dynamic, 1) if (rows * vocab > PAR_MIN)
+  for (int64_t r = 0; r < rows; r++) {
+    if (targets[r] == ignore_index) {
+      loss[r] = 0.0f;
+      lse[r] = 0.0f;
+      continue;
+    }
+    const float *z = logits + r * vocab;
+    float maxv = -INFINITY;
+    for (int64_t v = 0; v < vocab; v++) maxv = fmaxf(maxv, z[v]);
+    double sum = 0.0;
+    for (int64_t v = 0; v < vocab; v++) sum += expf(z[v] - maxv);
+    const double l = (double)maxv + log(sum);
+    lse[r] = (float)l;
+    loss[r] = (float)(l - (double)z[targets[r]]);
+  }
+}
+
+/* cross-entropy backward: grow [rows] (dL/dloss[r]), logits, dlogits [rows, vocab], lse, targets [rows].
+ * dlogits[r, v] = grow[r] * (exp(logits[r, v] - lse[r]) - (v == targets[r])) */
+void lft_cross_entropy_bwd(float *dlogits, const float *grow, const float *logits, const float *lse,
+                           const int32_t *targets, int64_t rows, int64_t vocab, int32_t ignore_index) {
+#pragma omp parallel for schedule(dynamic, 1) if (rows * vocab > PAR_MIN)
+  for (int64_t r = 0; r < rows; r++) {
+    float *d = dlogits + r * vocab;
+    if (targets[r] == ignore_index) {
+      memset(d, 0, (size_t)vocab * sizeof(float));
+      continue;
+    }
+    const float *z = logits + r * vocab;
+    const float g = grow[r], l = lse[r];
+    for (int64_t v = 0; v < vocab; v++) d[v] = g * expf(z[v] - l);
+    d[targets[r]] -= g;
+  }
+}

@@ -1,0 +1,44 @@
+/* Reductions with double accumulators, in a fixed order (results do not depend on thread count). */
+#include <stdlib.h>
+#include "lft_cpu.h"
+
+#define BLOCK 4096
+
+/* Sum of blocks of BLOCK elements, each block summed in float lanes then added in double. */
+static double block_sum(const float *x, int64_t n, int squares) {
+  const int64_t nb = (n + BLOCK - 1) / BLOCK;
+  double *partial = malloc((size_t)(nb ? nb : 1) * sizeof(double));
+#pragma omp parallel for schedule(static) if (n > 4 * BLOCK)
+  for (int64_t bi = 0; bi < nb; bi++) {
+    const int64_t lo = bi * BLOCK, hi = lo + BLOCK < n ? lo + BLOCK : n;
+    double s = 0;
+    for (int64_t i = lo; i < hi; i++) s += squares ? (double)x[i] * x[i] : x[i];
+    partial[bi] = s;
+  }
+  double total = 0;
+  for (int64_t bi = 0; bi < nb; bi++) total += partial[bi];
+  free(partial);
+  return total;
+}
+
+double lft_sum(const float *x, int64_t n) { return block_sum(x, n, 0); }
+double lft_sum_squares(const float *x, int64_t n) { return block_sum(x, n, 1); }
+
+void lft_sum_rows(float *out, const float *x, int64_t rows, int64_t cols) {
+#pragma omp parallel for schedule(static) if (rows * cols > (1 << 15))
+  for (int64_t r = 0; r < rows; r++) {
+    double s = 0;
+    const float *xr = x + r * cols;
+    for (int64_t c = 0; c < cols; c++) s += xr[c];
+    out[r] = (float)s;
+  }
+}
+
+void lft_expand_rows(float *out, const float *g, float s, int64_t rows, int64_t cols) {
+#pragma omp parallel for schedule(static) if (rows * cols > (1 << 15))
+  for (int64_t r = 0; r < rows; r++) {
+    const float v = g[r] * s;
+    float *o = out + r * cols;
+    for (int64_t c = 0; c < cols; c++) o[c] = v;
+  }
+}

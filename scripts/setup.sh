@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what lft needs on a fresh Debian machine that has Node.js and npm: Bun (from npm, as a dev
+# dependency), OpenBLAS (apt, when missing and we are root), then builds the C kernels in ffi/cpu.
+# Idempotent and quiet when everything is already in place.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x node_modules/.bin/bun ] || [ package.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm dependencies (Bun, tinybench, neverthrow)"
+  npm install --no-audit --no-fund --loglevel=error
+fi
+
+if [ ! -f /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "setup: installing libopenblas-dev with apt"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q libopenblas-dev >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q libopenblas-dev >/dev/null; }
+  else
+    echo "setup: OpenBLAS headers are missing; install Debian's libopenblas-dev (as root: apt-get install libopenblas-dev)" >&2
+    exit 1
+  fi
+fi
+
+make --no-print-directory -s ffi
