@@ -10,7 +10,7 @@ import type {
   HookResult,
   HookValue,
 } from "./hooks";
-import { didYouMean, knownList, suggest } from "./suggest";
+import { unknownNameTail } from "./suggest";
 
 export type HookErrorReason =
   /** A hook threw, rejected, or (reduce) returned nothing. */
@@ -74,9 +74,7 @@ export class HookBus<H extends HookMap<H>> {
   /** Registers `fn` on `hook` for `plugin`; the returned function removes exactly this registration. */
   add(hook: string, plugin: string, fn: ErasedHookFn): () => void {
     if (!this.#kinds.has(hook)) {
-      throw new Error(
-        `hook ${hook} is not declared${didYouMean(suggest(hook, this.#kinds.keys()))}; known hooks: ${knownList(this.#kinds.keys())}`,
-      );
+      throw new Error(`hook ${hook} is not declared${unknownNameTail(hook, this.#kinds.keys(), "known hooks")}`);
     }
     const handler: Handler = { plugin, fn };
     const list = this.#handlers.get(hook) ?? [];
@@ -165,8 +163,7 @@ export class HookBus<H extends HookMap<H>> {
   #begin(hook: string, kind: HookKind, call: string): Result<readonly Handler[], HookError> {
     const declared = this.#kinds.get(hook);
     if (declared === undefined) {
-      const known = [...this.#kinds.keys()];
-      const message = `hook ${hook} is not declared${didYouMean(suggest(hook, known))}; known hooks: ${knownList(known)}`;
+      const message = `hook ${hook} is not declared${unknownNameTail(hook, this.#kinds.keys(), "known hooks")}`;
       return err(new HookError("undeclared", hook, undefined, message));
     }
     if (declared !== kind) {

@@ -2,7 +2,7 @@
 // recipe values against them, so a third-party plugin's options are checked like built-in ones.
 
 import { err, ok, type Result } from "neverthrow";
-import { didYouMean, knownList, suggest } from "./suggest";
+import { didYouMean, suggest, unknownNameTail } from "./suggest";
 
 /** A value an option can hold once validated (recipes carry no objects or nulls as option values). */
 export type OptionValue = number | string | boolean | readonly OptionValue[];
@@ -69,13 +69,16 @@ type AlwaysSet<P> = P extends { readonly default: unknown } ? true : P extends {
 
 /**
  * The validated options of a schema written with `satisfies OptionSchema`: options with a default
- * (or `required: true`) are always present, the others optional.
+ * (or `required: true`) are always present, the others optional. A schema only known as
+ * `OptionSchema` (e.g. an entry's, read from the registry) gives the erased `ResolvedOptions`.
  */
-export type OptionsOf<S extends OptionSchema> = Simplify<
-  { readonly [K in keyof S as AlwaysSet<S[K]> extends true ? K : never]: ValueOfShape<S[K]> } & {
-    readonly [K in keyof S as AlwaysSet<S[K]> extends true ? never : K]?: ValueOfShape<S[K]>;
-  }
->;
+export type OptionsOf<S extends OptionSchema> = string extends keyof S
+  ? ResolvedOptions
+  : Simplify<
+      { readonly [K in keyof S as AlwaysSet<S[K]> extends true ? K : never]: ValueOfShape<S[K]> } & {
+        readonly [K in keyof S as AlwaysSet<S[K]> extends true ? never : K]?: ValueOfShape<S[K]>;
+      }
+    >;
 
 export interface OptionError {
   /** Who owns the options, e.g. `method "lora"`. */
@@ -108,7 +111,7 @@ export function validateOptions<S extends OptionSchema>(
 
   for (const key of Object.keys(given)) {
     if (Object.hasOwn(schema, key)) continue;
-    fail(key, `unknown option "${key}"${didYouMean(suggest(key, known))}; known options: ${knownList(known)}`);
+    fail(key, `unknown option "${key}"${unknownNameTail(key, known, "known options")}`);
   }
 
   const resolved: Record<string, OptionValue> = {};

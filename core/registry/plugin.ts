@@ -82,7 +82,7 @@ export class PluginError extends Error {
   constructor(
     reason: PluginErrorReason,
     message: string,
-    where: { plugin?: string; specifier?: string; cause?: unknown } = {},
+    where: { plugin?: string | undefined; specifier?: string | undefined; cause?: unknown } = {},
   ) {
     super(message, where.cause === undefined ? undefined : { cause: where.cause });
     this.reason = reason;

@@ -25,7 +25,7 @@ import {
 import { importPlugin } from "./load";
 import { schemaProblems } from "./options";
 import { PLUGIN_BRAND, PluginError, type Plugin, type PluginApi, type Registrars } from "./plugin";
-import { didYouMean, knownList, suggest } from "./suggest";
+import { suggest, unknownNameTail } from "./suggest";
 
 export class LookupError extends Error {
   override readonly name = "LookupError";
@@ -171,7 +171,7 @@ export class Registry<C extends CollectionMap<C> = CollectionTypes, H extends Ho
     const entries = this.#entries.get(collection);
     if (entries === undefined) {
       const known = Object.keys(this.#nouns);
-      const message = `unknown collection "${collection}"${didYouMean(suggest(collection, known))}; collections: ${knownList(known)}`;
+      const message = `unknown collection "${collection}"${unknownNameTail(collection, known, "collections")}`;
       return err(new LookupError(collection, name, [], [], message));
     }
     const stored = entries.get(name);
@@ -183,7 +183,7 @@ export class Registry<C extends CollectionMap<C> = CollectionTypes, H extends Ho
     const message =
       known.length === 0
         ? `unknown ${noun} "${name}": no ${collection} are registered`
-        : `unknown ${noun} "${name}"${didYouMean(suggestions)}; known ${collection}: ${knownList(known)}`;
+        : `unknown ${noun} "${name}"${unknownNameTail(name, known, `known ${collection}`)}`;
     return err(new LookupError(collection, name, suggestions, known, message));
   }
 

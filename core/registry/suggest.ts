@@ -51,6 +51,16 @@ export function didYouMean(suggestions: readonly string[]): string {
   return `; did you mean ${quoted.length > 0 ? `${quoted.join(", ")} or ${last}` : last}?`;
 }
 
+/**
+ * `; did you mean "x"? known hooks: a, b` (or `; known hooks: a, b` when nothing is close): the
+ * tail of every "unknown name" message, so they all read alike.
+ */
+export function unknownNameTail(name: string, known: Iterable<string>, label: string): string {
+  const names = [...known];
+  const hint = didYouMean(suggest(name, names));
+  return `${hint === "" ? ";" : hint} ${label}: ${knownList(names)}`;
+}
+
 /** Sorted, comma-separated list for "known names: ..." tails. */
 export function knownList(names: Iterable<string>): string {
   const sorted = [...names].sort();

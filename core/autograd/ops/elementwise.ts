@@ -41,9 +41,15 @@ const subOp = binary("sub");
 const mulOp = binary("mul");
 const divOp = binary("div");
 
+/** True when only a broadcasts (a is a proper suffix of b): swap so the broadcast operand comes second.
+ * Otherwise keep the caller's order, so a shape error names the operands as they were passed. */
+function swapForBroadcast(a: Tensor, b: Tensor): boolean {
+  return !isSuffixShape(a.shape, b.shape) && isSuffixShape(b.shape, a.shape);
+}
+
 /** a + b; either may broadcast over the other's leading dims. */
 export function add(a: Tensor, b: Tensor): Tensor {
-  return isSuffixShape(a.shape, b.shape) ? addOp(a, b) : addOp(b, a);
+  return swapForBroadcast(a, b) ? addOp(b, a) : addOp(a, b);
 }
 
 export function sub(a: Tensor, b: Tensor): Tensor {
@@ -52,7 +58,7 @@ export function sub(a: Tensor, b: Tensor): Tensor {
 
 /** a * b; either may broadcast over the other's leading dims. */
 export function mul(a: Tensor, b: Tensor): Tensor {
-  return isSuffixShape(a.shape, b.shape) ? mulOp(a, b) : mulOp(b, a);
+  return swapForBroadcast(a, b) ? mulOp(b, a) : mulOp(a, b);
 }
 
 export function div(a: Tensor, b: Tensor): Tensor {

@@ -1,7 +1,7 @@
 // RMSNorm and LayerNorm over the last dim, one fused kernel each way. The forward saves the per-row
 // rstd (and mean) so the backward never recomputes row statistics.
 import { expectArray } from "../../backend/check.ts";
-import { formatShape } from "../../tensor/shape.ts";
+import { ShapeError, formatShape } from "../../tensor/shape.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { defineOp } from "../tape.ts";
 import { allocLike } from "./alloc.ts";
@@ -25,9 +25,8 @@ function rowShape(x: Tensor): number[] {
 
 function checkNormInputs(op: string, x: Tensor, params: [string, Tensor][]): void {
   expectArray(op, "input", x, "f32");
-  const cols = x.shape[x.ndim - 1];
-  if (x.ndim === 0 || cols === undefined) throw new RangeError(`${op}: input must have rank >= 1 (normalised over its last dim), got shape ${formatShape(x.shape)}`);
-  for (const [role, p] of params) expectArray(op, role, p, "f32", [cols]);
+  if (x.ndim === 0) throw new ShapeError(`${op}: input must have rank >= 1 (it is normalised over its last dim), got shape ${formatShape(x.shape)}`);
+  for (const [role, p] of params) expectArray(op, role, p, "f32", [x.shape[x.ndim - 1]!]);
 }
 
 /** y = x * rstd * (w + weightOffset), rstd = 1 / sqrt(mean(x^2) + eps) over the last dim; w [cols]. */

@@ -15,6 +15,7 @@ function total(name: string, mean: boolean) {
     },
     backward(ctx, g) {
       const dx = allocLike(g, ctx.state.shape);
+      if (dx.numel === 0) return [dx];
       // Viewed as one row: every element gets g * s.
       const row = dx.view([1, dx.numel], dx.byteOffset, true);
       g.backend.expandRows(row, g, ctx.state.s);
@@ -32,7 +33,9 @@ function lastDim(name: string, mean: boolean) {
     forward(ctx, x) {
       const cols = x.shape[x.ndim - 1] ?? 1;
       const out = allocLike(x, x.shape.slice(0, -1));
-      x.backend.sumRows(out, x);
+      // An empty last dim sums to 0 per row (the backend's [rows, cols] view has no rows when cols is 0).
+      if (cols === 0) out.backend.fill(out, 0);
+      else x.backend.sumRows(out, x);
       const s = mean ? 1 / Math.max(cols, 1) : 1;
       if (mean) out.backend.scale(out, out, s);
       ctx.state = { shape: x.shape, s };
@@ -40,7 +43,7 @@ function lastDim(name: string, mean: boolean) {
     },
     backward(ctx, g) {
       const dx = allocLike(g, ctx.state.shape);
-      g.backend.expandRows(dx, g, ctx.state.s);
+      if (dx.numel > 0) g.backend.expandRows(dx, g, ctx.state.s);
       return [dx];
     },
   });

@@ -78,10 +78,11 @@ void lft_layernorm_fwd(float *out, float *mean, float *rstd, const float *x, con
     double var = 0.0; /* two passes: no cancellation when |mean| >> std */
     for (int64_t c = 0; c < cols; c++) var += ((double)xr[c] - m) * ((double)xr[c] - m);
     const float s = (float)(1.0 / sqrt(var / (double)cols + (double)eps));
-    const float mf = (float)m;
-    mean[r] = mf;
+    /* mean as a float pair: x - hi is exact near the mean, so |mean| >> std loses nothing here */
+    const float hi = (float)m, lo = (float)(m - (double)hi);
+    mean[r] = hi;
     rstd[r] = s;
-    for (int64_t c = 0; c < cols; c++) o[c] = (xr[c] - mf) * s * w[c] + b[c];
+    for (int64_t c = 0; c < cols; c++) o[c] = ((xr[c] - hi) - lo) * s * w[c] + b[c];
   }
 }
 

@@ -1,0 +1,66 @@
+// Float64 reference for causal grouped-query attention: the full softmax row materialised, the plainest
+// reading of the definition in ffi/cpu/src/attention.c, for the kernel tests and finite differences.
+
+export interface AttentionDims {
+  B: number;
+  T: number;
+  Hq: number;
+  Hkv: number;
+  D: number;
+}
+
+export interface RefAttentionOptions {
+  scale?: number;
+  window?: number;
+  softcap?: number;
+  /** [B, T] segment ids or null */
+  seg?: ArrayLike<number> | null;
+}
+
+/** q [B,T,Hq,D], k/v [B,T,Hkv,D] -> out [B,T,Hq,D] and lse [B,Hq,T] (lse -inf, out 0 for a row that sees no key). */
+export function refAttention(q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>, dims: AttentionDims, o: RefAttentionOptions = {}): { out: Float64Array; lse: Float64Array } {
+  const { B, T, Hq, Hkv, D } = dims;
+  const scale = o.scale ?? 1 / Math.sqrt(D);
+  const window = o.window ?? 0;
+  const cap = o.softcap ?? 0;
+  const seg = o.seg ?? null;
+  const group = Hq / Hkv;
+  const out = new Float64Array(B * T * Hq * D);
+  const lse = new Float64Array(B * Hq * T);
+  const s = new Float64Array(T);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < Hq; h++) {
+      const hk = Math.floor(h / group);
+      for (let i = 0; i < T; i++) {
+        const qo = ((b * T + i) * Hq + h) * D;
+        let max = Number.NEGATIVE_INFINITY;
+        for (let j = 0; j < T; j++) {
+          const visible = j <= i && (window === 0 || i - j < window) && (!seg || seg[b * T + i] === seg[b * T + j]);
+          s[j] = Number.NEGATIVE_INFINITY;
+          if (!visible) continue;
+          const ko = ((b * T + j) * Hkv + hk) * D;
+          let dot = 0;
+          for (let d = 0; d < D; d++) dot += q[qo + d]! * k[ko + d]!;
+          let x = scale * dot;
+          if (cap > 0) x = cap * Math.tanh(x / cap);
+          s[j] = x;
+          max = Math.max(max, x);
+        }
+        let sum = 0;
+        for (let j = 0; j < T; j++) {
+          s[j] = s[j] === Number.NEGATIVE_INFINITY ? 0 : Math.exp(s[j]! - max);
+          sum += s[j]!;
+        }
+        lse[(b * Hq + h) * T + i] = sum > 0 ? max + Math.log(sum) : Number.NEGATIVE_INFINITY;
+        if (sum === 0) continue;
+        for (let j = 0; j <= i; j++) {
+          const p = s[j]! / sum;
+          if (p === 0) continue;
+          const vo = ((b * T + j) * Hkv + hk) * D;
+          for (let d = 0; d < D; d++) out[qo + d] = out[qo + d]! + p * v[vo + d]!;
+        }
+      }
+    }
+  }
+  return { out, lse };
+}
