@@ -10,11 +10,14 @@ FFI_SRC := $(filter-out ffi/cpu/src/blas_probe.c,$(wildcard ffi/cpu/src/*.c))
 FFI_LIB := ffi/cpu/build/liblft_cpu.so
 FFI_PROBE := ffi/cpu/build/blas_probe
 
-.PHONY: demo test setup ffi bench clean
+.PHONY: demo test setup ffi bench typecheck clean
 demo: setup
 	$(BUN) examples/demo.ts
 test: setup
 	$(BUN) test
+	node_modules/.bin/tsc -p .
+typecheck:
+	node_modules/.bin/tsc -p .
 bench: setup
 	$(BUN) bench/kernels.bench.ts
 setup:

@@ -1,7 +1,7 @@
 // CPU kernel benchmark: GEMM GFLOP/s through lft (tensor + FFI) against a direct cblas_sgemm call in
 // the same process (same OpenBLAS kernels), and fused RMSNorm / RoPE / attention / cross-entropy
 // bandwidth against a memcpy ceiling measured in the same run. Run: make bench
-import { FFIType, dlopen } from "bun:ffi";
+import { FFIType, type Pointer, dlopen } from "bun:ffi";
 import { Bench } from "tinybench";
 import { blasInfo, cpuBackend, empty, ops, randn, tensor, tidy, type Tensor } from "../core/index.ts";
 import { native } from "../ffi/cpu/cpu.ts";
@@ -40,7 +40,7 @@ for (const g of gemms) {
   const c = empty([g.m, g.n]);
   keep.push(a, b, c);
   bench.add(`lft matmul ${g.label}`, () => tidy(() => void ops.matmul(a, b, { transB: g.transB })));
-  bench.add(`cblas_sgemm ${g.label}`, () => blas.symbols.cblas_sgemm(ROW_MAJOR, NO_TRANS, g.transB ? TRANS : NO_TRANS, g.m, g.n, g.k, 1, a.ptr, g.k, b.ptr, g.transB ? g.k : g.n, 0, c.ptr, g.n));
+  bench.add(`cblas_sgemm ${g.label}`, () => blas.symbols.cblas_sgemm(ROW_MAJOR, NO_TRANS, g.transB ? TRANS : NO_TRANS, g.m, g.n, g.k, 1, a.ptr as Pointer, g.k, b.ptr as Pointer, g.transB ? g.k : g.n, 0, c.ptr as Pointer, g.n));
 }
 
 // Memory-bound kernels: bytes moved = inputs read + outputs written (the least any kernel must move).
@@ -70,7 +70,7 @@ const bytes: Record<string, number> = {
   attention: 2 * q.bytes + k.bytes + v.bytes,
   crossEntropy: logits.bytes + 512 * 8,
 };
-bench.add("memcpy", () => native.lft_copy_bytes(bigOut.ptr, big.ptr, big.bytes));
+bench.add("memcpy", () => native.lft_copy_bytes(bigOut.ptr as Pointer, big.ptr as Pointer, big.bytes));
 bench.add("rmsNorm", () => tidy(() => void ops.rmsNorm(x, w, { eps: 1e-5 })));
 bench.add("rope", () => tidy(() => void ops.rope(q, pos, invFreq)));
 bench.add("attention", () => tidy(() => void ops.causalAttention(q, k, v)));

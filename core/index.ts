@@ -14,3 +14,4 @@ export { backward, noGrad, isGradEnabled, defineOp, OpContext, type OpDef } from
 export * as ops from "./autograd/ops/index.ts";
 export { AdamW, type AdamWOptions } from "./optim/adamw.ts";
 export { Philox, philox4x32 } from "./random/philox.ts";
+export * from "./registry.ts";

@@ -1,7 +1,7 @@
 // The one binding to ffi/cpu/build/liblft_cpu.so: every native symbol with its types, and the CPU
 // Backend built on them. Each method validates liveness, dtype and shape (core/backend/check.ts)
 // before it calls C, so the C side never sees an invalid pointer or size.
-import { FFIType, dlopen, toArrayBuffer } from "bun:ffi";
+import { FFIType, type Pointer, dlopen, toArrayBuffer } from "bun:ffi";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { AdamWHyper, AttentionOptions, Backend, BinaryOp, BlasInfo, MatmulOptions } from "../../core/backend/backend.ts";
@@ -110,6 +110,11 @@ const F32 = "f32" as const;
 const I32 = "i32" as const;
 const OPS: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3 };
 
+/** A tensor's address as bun:ffi's pointer type (plus a byte offset). */
+function at(t: NativeArray, byteOffset = 0): Pointer {
+  return (t.ptr + byteOffset) as Pointer;
+}
+
 function n(t: NativeArray): number {
   return numel(t.shape);
 }
@@ -174,15 +179,15 @@ function seedArgs(op: string, seed: bigint, offset: bigint): void {
 export const cpuBackend: Backend = {
   name: "cpu",
   allocator: new CachingAllocator("cpu", {
-    alloc: (bytes) => native.lft_alloc(bytes) ?? 0,
-    free: (p) => native.lft_free(p),
+    alloc: (bytes) => Number(native.lft_alloc(bytes) ?? 0),
+    free: (p) => native.lft_free(p as Pointer),
   }),
 
   upload(dst, src) {
     expectArray("upload", "destination", dst, dst.dtype);
     const bytes = n(dst) * DTYPE_BYTES[dst.dtype];
     if (src.byteLength !== bytes) throw new ShapeError(`upload: host data has ${src.byteLength} bytes, tensor ${formatShape(dst.shape)} ${dst.dtype} needs ${bytes}`);
-    if (bytes > 0) native.lft_copy_bytes(dst.ptr, src, bytes);
+    if (bytes > 0) native.lft_copy_bytes(at(dst), src, bytes);
   },
   download(src) {
     expectArray("download", "source", src, src.dtype);
@@ -191,26 +196,26 @@ export const cpuBackend: Backend = {
   },
   fill(dst, value) {
     expectArray("fill", "destination", dst, ["f32", "i32"]);
-    if (dst.dtype === "f32") native.lft_fill_f32(dst.ptr, n(dst), value);
-    else native.lft_fill_i32(dst.ptr, n(dst), value);
+    if (dst.dtype === "f32") native.lft_fill_f32(at(dst), n(dst), value);
+    else native.lft_fill_i32(at(dst), n(dst), value);
   },
   copy(dst, src) {
     expectArray("copy", "source", src, src.dtype);
     expectArray("copy", "destination", dst, src.dtype);
     expectNumel("copy", "destination", dst, n(src));
-    native.lft_copy_bytes(dst.ptr, src.ptr, n(src) * DTYPE_BYTES[src.dtype]);
+    native.lft_copy_bytes(at(dst), at(src), n(src) * DTYPE_BYTES[src.dtype]);
   },
   cast(dst, src) {
     expectArray("cast", "source", src, src.dtype);
     expectArray("cast", "destination", dst, dst.dtype, src.shape);
     const count = n(src);
     const pair = `${src.dtype}->${dst.dtype}`;
-    if (src.dtype === dst.dtype) native.lft_copy_bytes(dst.ptr, src.ptr, count * DTYPE_BYTES[src.dtype]);
-    else if (pair === "f32->bf16") native.lft_f32_to_bf16(dst.ptr, src.ptr, count);
-    else if (pair === "bf16->f32") native.lft_bf16_to_f32(dst.ptr, src.ptr, count);
-    else if (pair === "f32->f16") native.lft_f32_to_f16(dst.ptr, src.ptr, count);
-    else if (pair === "f16->f32") native.lft_f16_to_f32(dst.ptr, src.ptr, count);
-    else if (pair === "i32->f32") native.lft_i32_to_f32(dst.ptr, src.ptr, count);
+    if (src.dtype === dst.dtype) native.lft_copy_bytes(at(dst), at(src), count * DTYPE_BYTES[src.dtype]);
+    else if (pair === "f32->bf16") native.lft_f32_to_bf16(at(dst), at(src), count);
+    else if (pair === "bf16->f32") native.lft_bf16_to_f32(at(dst), at(src), count);
+    else if (pair === "f32->f16") native.lft_f32_to_f16(at(dst), at(src), count);
+    else if (pair === "f16->f32") native.lft_f16_to_f32(at(dst), at(src), count);
+    else if (pair === "i32->f32") native.lft_i32_to_f32(at(dst), at(src), count);
     else throw new TypeError(`cast: ${pair} is not supported (cast through f32)`);
   },
   copyRows(dst, dstOff, dstStride, src, srcOff, srcStride, rows, rowBytes) {
@@ -223,7 +228,7 @@ export const cpuBackend: Backend = {
     if ([dstOff, dstStride, srcOff, srcStride, rows, rowBytes].some((x) => !Number.isInteger(x) || x < 0) || lastDst > dstBytes || lastSrc > srcBytes) {
       throw new RangeError(`copyRows: ${rows} rows of ${rowBytes} bytes overrun the source (${srcBytes} bytes) or destination (${dstBytes} bytes)`);
     }
-    if (rows > 0 && rowBytes > 0) native.lft_copy_rows(dst.ptr + dstOff, dstStride, src.ptr + srcOff, srcStride, rows, rowBytes);
+    if (rows > 0 && rowBytes > 0) native.lft_copy_rows(at(dst, dstOff), dstStride, at(src, srcOff), srcStride, rows, rowBytes);
   },
   permute(out, x, perm) {
     if (DTYPE_BYTES[x.dtype] !== 4) throw new TypeError(`permute: only 4-byte dtypes (f32, i32) are supported, got ${x.dtype}`);
@@ -234,7 +239,7 @@ export const cpuBackend: Backend = {
     }
     expectArray("permute", "out", out, x.dtype, perm.map((p) => x.shape[p]!));
     if (n(x) === 0) return;
-    native.lft_permute_4b(out.ptr, x.ptr, nd, BigInt64Array.from(x.shape.map(BigInt)), BigInt64Array.from(perm.map(BigInt)));
+    native.lft_permute_4b(at(out), at(x), nd, BigInt64Array.from(x.shape.map(BigInt)), BigInt64Array.from(perm.map(BigInt)));
   },
 
   matmul(c, a, b, opts: MatmulOptions = {}) {
@@ -244,7 +249,7 @@ export const cpuBackend: Backend = {
     const transB = opts.transB ?? false;
     const [batch, m, nn, k, sa, sb] = matmulDims(a, b, c, transA, transB) as [number, number, number, number, number, number];
     if (batch * m * nn === 0) return;
-    native.lft_matmul(c.ptr, a.ptr, b.ptr, batch, m, nn, k, transA ? 1 : 0, transB ? 1 : 0, sa, sb, m * nn, opts.alpha ?? 1, opts.beta ?? 0);
+    native.lft_matmul(at(c), at(a), at(b), batch, m, nn, k, transA ? 1 : 0, transB ? 1 : 0, sa, sb, m * nn, opts.alpha ?? 1, opts.beta ?? 0);
   },
   binaryForward(op, out, a, b) {
     const name = `${op}`;
@@ -254,7 +259,7 @@ export const cpuBackend: Backend = {
     const m = n(b);
     if (m === 0 ? total !== 0 : total % m !== 0 || a.shape.length < b.shape.length) throw new ShapeError(`${name}: b ${formatShape(b.shape)} does not broadcast over a ${formatShape(a.shape)}`);
     expectArray(name, "out", out, F32, a.shape);
-    if (total > 0) native.lft_binary_fwd(OPS[op], out.ptr, a.ptr, b.ptr, total / m, m);
+    if (total > 0) native.lft_binary_fwd(OPS[op], at(out), at(a), at(b), total / m, m);
   },
   binaryBackward(op, da, db, g, a, b) {
     const name = `${op} backward`;
@@ -263,74 +268,74 @@ export const cpuBackend: Backend = {
     if (da) expectArray(name, "grad a", da, F32, a.shape);
     if (db) expectArray(name, "grad b", db, F32, b.shape);
     const m = n(b);
-    if (n(a) > 0) native.lft_binary_bwd(OPS[op], da?.ptr ?? null, db?.ptr ?? null, g.ptr, a.ptr, b.ptr, n(a) / m, m);
-    else if (db) native.lft_fill_f32(db.ptr, m, 0);
+    if (n(a) > 0) native.lft_binary_bwd(OPS[op], (da ? at(da) : null), (db ? at(db) : null), at(g), at(a), at(b), n(a) / m, m);
+    else if (db) native.lft_fill_f32(at(db), m, 0);
   },
   scale(out, x, s) {
     same("scale", x, ["out", out]);
     expectFinite("scale", "factor", s);
-    native.lft_scale(out.ptr, x.ptr, s, n(x));
+    native.lft_scale(at(out), at(x), s, n(x));
   },
   axpy(y, x, alpha) {
     same("axpy", x, ["y", y]);
-    native.lft_axpy(y.ptr, x.ptr, alpha, n(x));
+    native.lft_axpy(at(y), at(x), alpha, n(x));
   },
   sum(x) {
     expectArray("sum", "input", x, F32);
-    return native.lft_sum(x.ptr, n(x));
+    return native.lft_sum(at(x), n(x));
   },
   sumSquares(x) {
     expectArray("sumSquares", "input", x, F32);
-    return native.lft_sum_squares(x.ptr, n(x));
+    return native.lft_sum_squares(at(x), n(x));
   },
   sumRows(out, x) {
     expectArray("sumRows", "input", x, F32);
     const [rows, cols] = rowsCols(x.shape);
     expectArray("sumRows", "out", out, F32);
     expectNumel("sumRows", "out", out, rows);
-    native.lft_sum_rows(out.ptr, x.ptr, rows, cols);
+    native.lft_sum_rows(at(out), at(x), rows, cols);
   },
   expandRows(out, g, s) {
     expectArray("expandRows", "out", out, F32);
     const [rows, cols] = rowsCols(out.shape);
     expectArray("expandRows", "grad", g, F32);
     expectNumel("expandRows", "grad", g, rows);
-    native.lft_expand_rows(out.ptr, g.ptr, s, rows, cols);
+    native.lft_expand_rows(at(out), at(g), s, rows, cols);
   },
 
   siluForward(out, x) {
     same("silu", x, ["out", out]);
-    native.lft_silu_fwd(out.ptr, x.ptr, n(x));
+    native.lft_silu_fwd(at(out), at(x), n(x));
   },
   siluBackward(dx, dy, x) {
     same("silu backward", x, ["dy", dy], ["dx", dx]);
-    native.lft_silu_bwd(dx.ptr, dy.ptr, x.ptr, n(x));
+    native.lft_silu_bwd(at(dx), at(dy), at(x), n(x));
   },
   geluTanhForward(out, x) {
     same("gelu", x, ["out", out]);
-    native.lft_gelu_tanh_fwd(out.ptr, x.ptr, n(x));
+    native.lft_gelu_tanh_fwd(at(out), at(x), n(x));
   },
   geluTanhBackward(dx, dy, x) {
     same("gelu backward", x, ["dy", dy], ["dx", dx]);
-    native.lft_gelu_tanh_bwd(dx.ptr, dy.ptr, x.ptr, n(x));
+    native.lft_gelu_tanh_bwd(at(dx), at(dy), at(x), n(x));
   },
   swigluForward(out, gate, up) {
     same("swiglu", gate, ["up", up], ["out", out]);
-    native.lft_swiglu_fwd(out.ptr, gate.ptr, up.ptr, n(gate));
+    native.lft_swiglu_fwd(at(out), at(gate), at(up), n(gate));
   },
   swigluBackward(dgate, dup, dy, gate, up) {
     same("swiglu backward", gate, ["up", up], ["dy", dy], ["dgate", dgate], ["dup", dup]);
-    native.lft_swiglu_bwd(dgate.ptr, dup.ptr, dy.ptr, gate.ptr, up.ptr, n(gate));
+    native.lft_swiglu_bwd(at(dgate), at(dup), at(dy), at(gate), at(up), n(gate));
   },
   softmaxForward(out, x) {
     same("softmax", x, ["out", out]);
     const [rows, cols] = rowsCols(x.shape);
-    native.lft_softmax_fwd(out.ptr, x.ptr, rows, cols);
+    native.lft_softmax_fwd(at(out), at(x), rows, cols);
   },
   softmaxBackward(dx, dy, y) {
     same("softmax backward", y, ["dy", dy], ["dx", dx]);
     const [rows, cols] = rowsCols(y.shape);
-    native.lft_softmax_bwd(dx.ptr, dy.ptr, y.ptr, rows, cols);
+    native.lft_softmax_bwd(at(dx), at(dy), at(y), rows, cols);
   },
 
   rmsNormForward(out, rstd, x, w, eps, wOffset) {
@@ -340,7 +345,7 @@ export const cpuBackend: Backend = {
     expectArray("rmsNorm", "rstd", rstd, F32);
     expectNumel("rmsNorm", "rstd", rstd, rows);
     expectFinite("rmsNorm", "eps", eps);
-    native.lft_rmsnorm_fwd(out.ptr, rstd.ptr, x.ptr, w.ptr, rows, cols, eps, wOffset);
+    native.lft_rmsnorm_fwd(at(out), at(rstd), at(x), at(w), rows, cols, eps, wOffset);
   },
   rmsNormBackward(dx, dw, dy, x, w, rstd, wOffset) {
     same("rmsNorm backward", x, ["dy", dy], ["dx", dx]);
@@ -349,7 +354,7 @@ export const cpuBackend: Backend = {
     expectArray("rmsNorm backward", "dweight", dw, F32, [cols]);
     expectArray("rmsNorm backward", "rstd", rstd, F32);
     expectNumel("rmsNorm backward", "rstd", rstd, rows);
-    native.lft_rmsnorm_bwd(dx.ptr, dw.ptr, dy.ptr, x.ptr, w.ptr, rstd.ptr, rows, cols, wOffset);
+    native.lft_rmsnorm_bwd(at(dx), at(dw), at(dy), at(x), at(w), at(rstd), rows, cols, wOffset);
   },
   layerNormForward(out, mean, rstd, x, w, b, eps) {
     same("layerNorm", x, ["out", out]);
@@ -360,7 +365,7 @@ export const cpuBackend: Backend = {
     expectNumel("layerNorm", "mean", mean, rows);
     expectArray("layerNorm", "rstd", rstd, F32);
     expectNumel("layerNorm", "rstd", rstd, rows);
-    native.lft_layernorm_fwd(out.ptr, mean.ptr, rstd.ptr, x.ptr, w.ptr, b.ptr, rows, cols, eps);
+    native.lft_layernorm_fwd(at(out), at(mean), at(rstd), at(x), at(w), at(b), rows, cols, eps);
   },
   layerNormBackward(dx, dw, db, dy, x, w, mean, rstd) {
     same("layerNorm backward", x, ["dy", dy], ["dx", dx]);
@@ -370,7 +375,7 @@ export const cpuBackend: Backend = {
     expectArray("layerNorm backward", "dbias", db, F32, [cols]);
     expectNumel("layerNorm backward", "mean", mean, rows);
     expectNumel("layerNorm backward", "rstd", rstd, rows);
-    native.lft_layernorm_bwd(dx.ptr, dw.ptr, db.ptr, dy.ptr, x.ptr, w.ptr, mean.ptr, rstd.ptr, rows, cols);
+    native.lft_layernorm_bwd(at(dx), at(dw), at(db), at(dy), at(x), at(w), at(mean), at(rstd), rows, cols);
   },
   rope(out, x, pos, invFreq, sign) {
     same("rope", x, ["out", out]);
@@ -381,7 +386,7 @@ export const cpuBackend: Backend = {
     expectRank("rope", "inverse frequencies", invFreq, 1);
     const nFreq = invFreq.shape[0]!;
     if (2 * nFreq > D) throw new ShapeError(`rope: ${nFreq} frequencies rotate ${2 * nFreq} dims, more than the head dim ${D}`);
-    native.lft_rope(out.ptr, x.ptr, pos.ptr, invFreq.ptr, B, T, H, D, nFreq, sign);
+    native.lft_rope(at(out), at(x), at(pos), at(invFreq), B, T, H, D, nFreq, sign);
   },
 
   attentionForward(out, lse, q, k, v, seg, opts) {
@@ -391,7 +396,7 @@ export const cpuBackend: Backend = {
     expectArray(op, "out", out, F32, q.shape);
     expectArray(op, "lse", lse, F32, [B, Hq, T]);
     if (B * T * Hq === 0) return;
-    native.lft_attention_fwd(out.ptr, lse.ptr, q.ptr, k.ptr, v.ptr, seg?.ptr ?? null, B, T, Hq, Hkv, D, opts.scale, opts.window, opts.softcap);
+    native.lft_attention_fwd(at(out), at(lse), at(q), at(k), at(v), (seg ? at(seg) : null), B, T, Hq, Hkv, D, opts.scale, opts.window, opts.softcap);
   },
   attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, seg, opts) {
     const op = "attention backward";
@@ -404,7 +409,7 @@ export const cpuBackend: Backend = {
     expectArray(op, "dk", dk, F32, k.shape);
     expectArray(op, "dv", dv, F32, k.shape);
     if (B * T * Hq === 0) return;
-    native.lft_attention_bwd(dq.ptr, dk.ptr, dv.ptr, dout.ptr, out.ptr, lse.ptr, q.ptr, k.ptr, v.ptr, seg?.ptr ?? null, B, T, Hq, Hkv, D, opts.scale, opts.window, opts.softcap);
+    native.lft_attention_bwd(at(dq), at(dk), at(dv), at(dout), at(out), at(lse), at(q), at(k), at(v), (seg ? at(seg) : null), B, T, Hq, Hkv, D, opts.scale, opts.window, opts.softcap);
   },
 
   crossEntropyForward(loss, lse, logits, targets, ignoreIndex) {
@@ -416,7 +421,7 @@ export const cpuBackend: Backend = {
     expectArray(op, "loss", loss, F32, [rows]);
     expectArray(op, "lse", lse, F32, [rows]);
     expectIndices(op, "targets", hostView(targets) as Int32Array, vocab, ignoreIndex);
-    native.lft_cross_entropy_fwd(loss.ptr, lse.ptr, logits.ptr, targets.ptr, rows, vocab, ignoreIndex);
+    native.lft_cross_entropy_fwd(at(loss), at(lse), at(logits), at(targets), rows, vocab, ignoreIndex);
   },
   crossEntropyBackward(dlogits, grow, logits, lse, targets, ignoreIndex) {
     const op = "crossEntropy backward";
@@ -428,7 +433,7 @@ export const cpuBackend: Backend = {
     expectArray(op, "lse", lse, F32, [rows]);
     expectArray(op, "targets", targets, I32, [rows]);
     expectIndices(op, "targets", hostView(targets) as Int32Array, vocab, ignoreIndex);
-    native.lft_cross_entropy_bwd(dlogits.ptr, grow.ptr, logits.ptr, lse.ptr, targets.ptr, rows, vocab, ignoreIndex);
+    native.lft_cross_entropy_bwd(at(dlogits), at(grow), at(logits), at(lse), at(targets), rows, vocab, ignoreIndex);
   },
   embeddingForward(out, w, ids) {
     const op = "embedding";
@@ -438,7 +443,7 @@ export const cpuBackend: Backend = {
     const [vocab, dim] = w.shape as [number, number];
     expectArray(op, "out", out, F32, [...ids.shape, dim]);
     expectIndices(op, "ids", hostView(ids) as Int32Array, vocab);
-    native.lft_embedding_fwd(out.ptr, w.ptr, ids.ptr, n(ids), dim);
+    native.lft_embedding_fwd(at(out), at(w), at(ids), n(ids), dim);
   },
   embeddingBackward(dw, dout, ids) {
     const op = "embedding backward";
@@ -448,30 +453,30 @@ export const cpuBackend: Backend = {
     const [vocab, dim] = dw.shape as [number, number];
     expectArray(op, "dout", dout, F32, [...ids.shape, dim]);
     expectIndices(op, "ids", hostView(ids) as Int32Array, vocab);
-    native.lft_embedding_bwd(dw.ptr, dout.ptr, ids.ptr, n(ids), dim);
+    native.lft_embedding_bwd(at(dw), at(dout), at(ids), n(ids), dim);
   },
 
   randUniform(out, seed, offset) {
     expectArray("randUniform", "out", out, F32);
     seedArgs("randUniform", seed, offset);
-    native.lft_rand_uniform(out.ptr, n(out), seed, offset);
+    native.lft_rand_uniform(at(out), n(out), seed, offset);
   },
   randNormal(out, seed, offset, mean, std) {
     expectArray("randNormal", "out", out, F32);
     seedArgs("randNormal", seed, offset);
-    native.lft_rand_normal(out.ptr, n(out), seed, offset, mean, std);
+    native.lft_rand_normal(at(out), n(out), seed, offset, mean, std);
   },
   dropout(out, x, p, seed, offset) {
     same("dropout", x, ["out", out]);
     seedArgs("dropout", seed, offset);
     if (!(p >= 0 && p < 1)) throw new RangeError(`dropout: probability must be in [0, 1), got ${p}`);
-    native.lft_dropout(out.ptr, x.ptr, n(x), p, seed, offset);
+    native.lft_dropout(at(out), at(x), n(x), p, seed, offset);
   },
 
   adamwStep(p, g, m, v, h: AdamWHyper) {
     same("adamw", p, ["grad", g], ["exp_avg", m], ["exp_avg_sq", v]);
     if (!Number.isInteger(h.step) || h.step < 1) throw new RangeError(`adamw: step must be a positive integer, got ${h.step}`);
     for (const [k, val] of Object.entries(h)) expectFinite("adamw", k, val);
-    native.lft_adamw_step(p.ptr, g.ptr, m.ptr, v.ptr, n(p), h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, 1 - h.beta1 ** h.step, 1 - h.beta2 ** h.step);
+    native.lft_adamw_step(at(p), at(g), at(m), at(v), n(p), h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, 1 - h.beta1 ** h.step, 1 - h.beta2 ** h.step);
   },
 };

@@ -108,7 +108,9 @@ describe("rmsNorm", () => {
     test(`backward [${rows}, ${cols}]: dx and dw`, () => {
       const before = live();
       tidy(() => {
-        const [eps, off] = [1e-5, 1];
+        // One column: dx = g * wo * eps * rstd^3 is a difference of two nearly equal O(1) terms, so its
+        // f32 error is ~1e-7 / eps relative; a large eps makes the gradient O(1) and the check meaningful.
+        const [eps, off] = [cols === 1 ? 0.5 : 1e-5, 1];
         const x = randomArray(rows * cols, 100 + rows + cols, -2, 2);
         const w = randomArray(cols, 200 + cols, -0.5, 0.5);
         const proj = randomArray(rows * cols, 300 + rows);
