@@ -61,8 +61,7 @@ export function expectDim(op: string, what: string, got: number, want: number): 
 /** [rows, cols] of a tensor viewed as a matrix over its last dim. */
 export function rowsCols(shape: Shape): [number, number] {
   if (shape.length === 0) return [1, 1];
-  const cols = shape[shape.length - 1]!;
-  return [cols === 0 ? 0 : numel(shape) / cols, cols];
+  return [numel(shape.slice(0, -1)), shape[shape.length - 1]!];
 }
 
 export function expectFinite(op: string, what: string, v: number): void {

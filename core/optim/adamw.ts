@@ -1,5 +1,6 @@
 // AdamW over a list of f32 parameters, one fused native step per tensor. Moments are f32 and live
-// until dispose(). Parameters without a gradient this step are skipped (frozen or unused).
+// until dispose(). Parameters without a gradient this step are skipped (frozen or unused): as in
+// torch.optim.AdamW, each keeps its own step count, so its bias correction counts only its own updates.
 import { Tensor } from "../tensor/tensor.ts";
 
 export interface AdamWOptions {
@@ -10,8 +11,16 @@ export interface AdamWOptions {
   weightDecay?: number;
 }
 
+/** Per-parameter state: the two moments and how many updates this parameter has had. */
+interface ParamState {
+  m: Tensor;
+  v: Tensor;
+  step: number;
+}
+
 export class AdamW {
-  private readonly moments = new Map<Tensor, [Tensor, Tensor]>();
+  private readonly state = new Map<Tensor, ParamState>();
+  /** update() calls so far (a parameter's own bias-correction count may be lower: see ParamState). */
   step = 0;
   readonly beta1: number;
   readonly beta2: number;
@@ -30,19 +39,19 @@ export class AdamW {
     this.weightDecay = o.weightDecay ?? 0;
   }
 
-  private momentsOf(p: Tensor): [Tensor, Tensor] {
-    let mv = this.moments.get(p);
-    if (!mv) {
+  private stateOf(p: Tensor): ParamState {
+    let st = this.state.get(p);
+    if (!st) {
       // Untracked: moments outlive the step scope they are first created in.
       const make = (): Tensor => {
         const z = Tensor.alloc(p.backend, p.shape, "f32", false);
         z.backend.fill(z, 0);
         return z;
       };
-      mv = [make(), make()];
-      this.moments.set(p, mv);
+      st = { m: make(), v: make(), step: 0 };
+      this.state.set(p, st);
     }
-    return mv;
+    return st;
   }
 
   /** One update with the current gradients. */
@@ -50,8 +59,10 @@ export class AdamW {
     this.step++;
     for (const p of this.params) {
       if (!p.grad) continue;
-      const [m, v] = this.momentsOf(p);
-      p.backend.adamwStep(p, p.grad, m, v, { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, step: this.step });
+      const st = this.stateOf(p);
+      const hyper = { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, step: st.step + 1 };
+      p.backend.adamwStep(p, p.grad, st.m, st.v, hyper);
+      st.step++;
     }
   }
 
@@ -63,10 +74,10 @@ export class AdamW {
   }
 
   dispose(): void {
-    for (const [m, v] of this.moments.values()) {
+    for (const { m, v } of this.state.values()) {
       m.dispose();
       v.dispose();
     }
-    this.moments.clear();
+    this.state.clear();
   }
 }

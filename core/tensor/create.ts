@@ -57,16 +57,21 @@ export interface RandomOptions extends CreateOptions {
   offset?: bigint | number;
 }
 
+function seedOf(v: bigint | number, what: string): bigint {
+  if (typeof v === "number" && (!Number.isSafeInteger(v) || v < 0)) throw new RangeError(`${what} must be a non-negative integer, got ${v}`);
+  return BigInt(v);
+}
+
 export function randn(shape: Shape, o: RandomOptions & { mean?: number; std?: number }): Tensor {
   const t = empty(shape, { ...o, dtype: "f32" });
-  t.backend.randNormal(t, BigInt(o.seed), BigInt(o.offset ?? 0), o.mean ?? 0, o.std ?? 1);
+  t.backend.randNormal(t, seedOf(o.seed, "randn: seed"), seedOf(o.offset ?? 0, "randn: offset"), o.mean ?? 0, o.std ?? 1);
   return t;
 }
 
 /** Uniform in [low, high). */
 export function rand(shape: Shape, o: RandomOptions & { low?: number; high?: number }): Tensor {
   const t = empty(shape, { ...o, dtype: "f32" });
-  t.backend.randUniform(t, BigInt(o.seed), BigInt(o.offset ?? 0));
+  t.backend.randUniform(t, seedOf(o.seed, "rand: seed"), seedOf(o.offset ?? 0, "rand: offset"));
   const low = o.low ?? 0;
   const high = o.high ?? 1;
   if (low !== 0 || high !== 1) {

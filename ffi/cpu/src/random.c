@@ -46,17 +46,26 @@ void lft_rand_uniform(float *out, int64_t n, uint64_t seed, uint64_t offset) {
   }
 }
 
-/* Box-Muller on words 0 and 1 of counter offset + i/2: elements 2j and 2j+1 are the cos and sin halves. */
+/* Box-Muller, laid out like every other draw: element i comes from counter offset + i/4. Words (0, 1) give
+ * elements 4j, 4j+1 (the cos and sin halves), words (2, 3) give 4j+2, 4j+3. (Using one counter per pair
+ * would reach counter offset + n/2, so a second draw at offset + n/4 would repeat half the first.) */
+static inline void box_muller(uint32_t a, uint32_t b, float *out0, float *out1) {
+  double u1 = ((double)(a >> 8) + 1.0) / 16777216.0; /* (0, 1]: log is finite */
+  double u2 = (double)(b >> 8) / 16777216.0;
+  double r = sqrt(-2.0 * log(u1)), t = 6.283185307179586 * u2;
+  *out0 = (float)(r * cos(t));
+  *out1 = (float)(r * sin(t));
+}
+
 void lft_rand_normal(float *out, int64_t n, uint64_t seed, uint64_t offset, float mean, float std) {
 #pragma omp parallel for schedule(static) if (n > (1 << 16))
-  for (int64_t i = 0; i < n; i += 2) {
+  for (int64_t i = 0; i < n; i += 4) {
     uint32_t w[4];
-    philox(offset + (uint64_t)(i / 2), seed, w);
-    double u1 = ((double)(w[0] >> 8) + 1.0) / 16777216.0; /* (0, 1]: log is finite */
-    double u2 = (double)(w[1] >> 8) / 16777216.0;
-    double r = sqrt(-2.0 * log(u1)), t = 6.283185307179586 * u2;
-    out[i] = mean + std * (float)(r * cos(t));
-    if (i + 1 < n) out[i + 1] = mean + std * (float)(r * sin(t));
+    float z[4];
+    philox(offset + (uint64_t)(i / 4), seed, w);
+    box_muller(w[0], w[1], &z[0], &z[1]);
+    box_muller(w[2], w[3], &z[2], &z[3]);
+    for (int j = 0; j < 4 && i + j < n; j++) out[i + j] = mean + std * z[j];
   }
 }
 

@@ -1,11 +1,12 @@
 // rope against a float64 reference (HF rotate_half layout, partial rotary, positions up to 1e5), its
 // backward against finite differences, and ropeInvFreq against HF's formula.
 import { describe, expect, test } from "bun:test";
-import { backward, cpuBackend, tensor, tidy } from "../../../core/index.ts";
-import { rope, ropeInvFreq } from "../../../core/autograd/ops/rope.ts";
+import { backward, cpuBackend, ops, tensor, tidy } from "../../../core/index.ts";
 import { expectClose } from "../../helpers/compare.ts";
 import { numericGrad } from "../../helpers/gradcheck.ts";
 import { randomArray, randomInts } from "../../helpers/random.ts";
+
+const { rope, ropeInvFreq } = ops;
 
 /** x [B, T, H, D] rotated per HF: pairs (i, i + nf) by pos * invFreq[i]; dims >= 2 nf pass through. */
 function refRope(x: ArrayLike<number>, pos: ArrayLike<number>, inv: ArrayLike<number>, [B, T, H, D]: number[]): Float64Array {
