@@ -14,7 +14,8 @@ export const embedding = defineOp<[Tensor, Tensor], { ids: Tensor; weightShape: 
     expectArray("embedding", "ids", ids, "i32");
     const out = allocLike(weight, [...ids.shape, weight.shape[1]!]);
     try {
-      weight.backend.embeddingForward(out, weight, ids);
+      // No ids, nothing to gather (and no id buffer for the binding to scan).
+      if (ids.numel > 0) weight.backend.embeddingForward(out, weight, ids);
     } catch (e) {
       out.dispose();
       throw e;
@@ -25,7 +26,7 @@ export const embedding = defineOp<[Tensor, Tensor], { ids: Tensor; weightShape: 
   backward(ctx, g) {
     const { ids, weightShape } = ctx.state;
     const dw = zerosLike(g, weightShape);
-    g.backend.embeddingBackward(dw, g, ids);
+    if (ids.numel > 0) g.backend.embeddingBackward(dw, g, ids);
     return [dw, null];
   },
 });

@@ -43,7 +43,8 @@ export const crossEntropy = defineOp<[Tensor, Tensor, CrossEntropyOptions?], Cro
     const loss = allocLike(logits, [rows]);
     const lse = allocLike(logits, [rows]);
     try {
-      logits.backend.crossEntropyForward(loss, lse, logits, targets, ignoreIndex);
+      // An empty batch has nothing to compute (and no target buffer for the binding to scan).
+      if (rows > 0) logits.backend.crossEntropyForward(loss, lse, logits, targets, ignoreIndex);
     } catch (e) {
       loss.dispose();
       lse.dispose();
@@ -67,12 +68,13 @@ export const crossEntropy = defineOp<[Tensor, Tensor, CrossEntropyOptions?], Cro
   },
   backward(ctx, g) {
     const { logits, targets, lse, ignoreIndex, reduction, rowScale } = ctx.state;
+    const dlogits = allocLike(logits);
+    if (logits.shape[0] === 0) return [dlogits, null];
     let grow = g;
     if (reduction !== "none") {
       grow = allocLike(g, [logits.shape[0]!]);
       g.backend.expandRows(grow, g, rowScale);
     }
-    const dlogits = allocLike(logits);
     g.backend.crossEntropyBackward(dlogits, grow, logits, lse, targets, ignoreIndex);
     if (grow !== g) grow.dispose();
     return [dlogits, null];

@@ -79,6 +79,17 @@ describe("embedding backward", () => {
     expectClose(refScatter(proj, ids, vocab, dim), numericGrad((i) => refEmbedding(i[0]!, ids, dim), [w], 0, proj), 1e-9);
   });
 
+  test("no ids: an empty output and a zero gradient", () => {
+    tidy(() => {
+      const wt = tensor(randomArray(3 * 2, 1), [3, 2], { requiresGrad: true });
+      const y = embedding(wt, i32([], [2, 0]));
+      expect(y.shape).toEqual([2, 0, 2]);
+      backward(y, tensor([], [2, 0, 2]));
+      expect(Array.from(wt.grad!.toArray())).toEqual([0, 0, 0, 0, 0, 0]);
+      wt.grad!.dispose();
+    });
+  });
+
   test("a repeated id accumulates every occurrence; unused rows stay 0", () => {
     tidy(() => {
       const wt = tensor(randomArray(3 * 2, 1), [3, 2], { requiresGrad: true });

@@ -111,6 +111,17 @@ describe("crossEntropy forward", () => {
     });
   });
 
+  test("an empty batch: loss 0 and an empty gradient", () => {
+    tidy(() => {
+      const zt = tensor([], [0, 5], { requiresGrad: true });
+      const loss = crossEntropy(zt, i32([]));
+      expect(loss.item()).toBe(0);
+      backward(loss);
+      expect(zt.grad!.shape).toEqual([0, 5]);
+      zt.grad!.dispose();
+    });
+  });
+
   test("logits of magnitude 1e4 give finite losses and gradients", () => {
     tidy(() => {
       const [rows, vocab] = [8, 33];
