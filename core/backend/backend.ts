@@ -70,9 +70,10 @@ export interface Backend {
 
   // normalisation and position
   rmsNormForward(out: NativeArray, rstd: NativeArray, x: NativeArray, w: NativeArray, eps: number, wOffset: number): void;
-  rmsNormBackward(dx: NativeArray, dw: NativeArray, dy: NativeArray, x: NativeArray, w: NativeArray, rstd: NativeArray, wOffset: number): void;
+  /** dw (and layerNorm's db) may be null: a frozen norm skips the weight-gradient pass. */
+  rmsNormBackward(dx: NativeArray, dw: NativeArray | null, dy: NativeArray, x: NativeArray, w: NativeArray, rstd: NativeArray, wOffset: number): void;
   layerNormForward(out: NativeArray, mean: NativeArray, rstd: NativeArray, x: NativeArray, w: NativeArray, b: NativeArray, eps: number): void;
-  layerNormBackward(dx: NativeArray, dw: NativeArray, db: NativeArray, dy: NativeArray, x: NativeArray, w: NativeArray, mean: NativeArray, rstd: NativeArray): void;
+  layerNormBackward(dx: NativeArray, dw: NativeArray | null, db: NativeArray | null, dy: NativeArray, x: NativeArray, w: NativeArray, mean: NativeArray, rstd: NativeArray): void;
   /** x, out [B, T, H, D]; pos [B, T] i32; invFreq [nFreq], 2*nFreq <= D. sign -1 is the backward. */
   rope(out: NativeArray, x: NativeArray, pos: NativeArray, invFreq: NativeArray, sign: 1 | -1): void;
 

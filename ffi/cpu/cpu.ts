@@ -125,6 +125,7 @@ function same(op: string, x: NativeArray, ...rest: [string, NativeArray][]): voi
 }
 
 function hostView(t: NativeArray): HostArray {
+  if (n(t) === 0) return hostArrayFor(t.dtype, new ArrayBuffer(0), 0, 0);
   const bytes = n(t) * DTYPE_BYTES[t.dtype];
   return hostArrayFor(t.dtype, toArrayBuffer(t.ptr, 0, bytes), 0, n(t));
 }
@@ -351,10 +352,10 @@ export const cpuBackend: Backend = {
     same("rmsNorm backward", x, ["dy", dy], ["dx", dx]);
     const [rows, cols] = rowsCols(x.shape);
     expectArray("rmsNorm backward", "weight", w, F32, [cols]);
-    expectArray("rmsNorm backward", "dweight", dw, F32, [cols]);
+    if (dw) expectArray("rmsNorm backward", "dweight", dw, F32, [cols]);
     expectArray("rmsNorm backward", "rstd", rstd, F32);
     expectNumel("rmsNorm backward", "rstd", rstd, rows);
-    native.lft_rmsnorm_bwd(at(dx), at(dw), at(dy), at(x), at(w), at(rstd), rows, cols, wOffset);
+    native.lft_rmsnorm_bwd(at(dx), dw ? at(dw) : null, at(dy), at(x), at(w), at(rstd), rows, cols, wOffset);
   },
   layerNormForward(out, mean, rstd, x, w, b, eps) {
     same("layerNorm", x, ["out", out]);
@@ -371,11 +372,11 @@ export const cpuBackend: Backend = {
     same("layerNorm backward", x, ["dy", dy], ["dx", dx]);
     const [rows, cols] = rowsCols(x.shape);
     expectArray("layerNorm backward", "weight", w, F32, [cols]);
-    expectArray("layerNorm backward", "dweight", dw, F32, [cols]);
-    expectArray("layerNorm backward", "dbias", db, F32, [cols]);
+    if (dw) expectArray("layerNorm backward", "dweight", dw, F32, [cols]);
+    if (db) expectArray("layerNorm backward", "dbias", db, F32, [cols]);
     expectNumel("layerNorm backward", "mean", mean, rows);
     expectNumel("layerNorm backward", "rstd", rstd, rows);
-    native.lft_layernorm_bwd(at(dx), at(dw), at(db), at(dy), at(x), at(w), at(mean), at(rstd), rows, cols);
+    native.lft_layernorm_bwd(at(dx), dw ? at(dw) : null, db ? at(db) : null, at(dy), at(x), at(w), at(mean), at(rstd), rows, cols);
   },
   rope(out, x, pos, invFreq, sign) {
     same("rope", x, ["out", out]);

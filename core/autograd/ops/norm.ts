@@ -45,13 +45,12 @@ export const rmsNorm = defineOp<[Tensor, Tensor, RmsNormOptions?], { x: Tensor; 
   },
   backward(ctx, g) {
     const { x, w, rstd, wOffset } = ctx.state;
+    // dx is always computed (the kernel's main pass); a frozen weight skips the dw pass.
     const dx = allocLike(x);
-    // The kernel always writes dw; when w is frozen it goes to a scratch buffer that is dropped.
-    const dw = allocLike(w);
+    const dw = ctx.needsGrad[1] ? allocLike(w) : null;
     g.backend.rmsNormBackward(dx, dw, g, x, w, rstd, wOffset);
     if (!ctx.needsGrad[0]) dx.dispose();
-    if (!ctx.needsGrad[1]) dw.dispose();
-    return [ctx.needsGrad[0] ? dx : null, ctx.needsGrad[1] ? dw : null];
+    return [ctx.needsGrad[0] ? dx : null, dw];
   },
 });
 
@@ -71,12 +70,11 @@ export const layerNorm = defineOp<[Tensor, Tensor, Tensor, LayerNormOptions?], {
   },
   backward(ctx, g) {
     const { x, w, mean, rstd } = ctx.state;
-    const grads = [allocLike(x), allocLike(w), allocLike(w)] as const;
-    g.backend.layerNormBackward(grads[0], grads[1], grads[2], g, x, w, mean, rstd);
-    return grads.map((t, i) => {
-      if (ctx.needsGrad[i]) return t;
-      t.dispose();
-      return null;
-    });
+    const dx = allocLike(x);
+    const dw = ctx.needsGrad[1] ? allocLike(w) : null;
+    const db = ctx.needsGrad[2] ? allocLike(w) : null;
+    g.backend.layerNormBackward(dx, dw, db, g, x, w, mean, rstd);
+    if (!ctx.needsGrad[0]) dx.dispose();
+    return [ctx.needsGrad[0] ? dx : null, dw, db];
   },
 });

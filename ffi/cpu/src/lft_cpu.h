@@ -65,7 +65,8 @@ void lft_swiglu_bwd(float *dgate, float *dup, const float *dy, const float *gate
 void lft_softmax_fwd(float *out, const float *x, int64_t rows, int64_t cols);
 void lft_softmax_bwd(float *dx, const float *dy, const float *y, int64_t rows, int64_t cols);
 
-/* norm.c: x [rows, cols], w/b [cols]. RMSNorm: y = x * rstd * (w + w_offset) (Gemma uses 1). */
+/* norm.c: x [rows, cols], w/b [cols]. RMSNorm: y = x * rstd * (w + w_offset) (Gemma uses 1).
+ * In the backwards dw and db may be NULL (frozen norms skip the weight-gradient pass). */
 void lft_rmsnorm_fwd(float *out, float *rstd, const float *x, const float *w, int64_t rows, int64_t cols,
                      float eps, float w_offset);
 void lft_rmsnorm_bwd(float *dx, float *dw, const float *dy, const float *x, const float *w, const float *rstd,

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { backward, cpuBackend, ops, tensor, tidy } from "../../../core/index.ts";
 import { native } from "../../../ffi/cpu/cpu.ts";
 import { expectClose } from "../../helpers/compare.ts";
-import { numericGrad } from "../../helpers/gradcheck.ts";
+import { numericGrad, rowwiseGrad } from "../../helpers/gradcheck.ts";
 import { randomArray } from "../../helpers/random.ts";
 
 const { layerNorm, rmsNorm } = ops;
@@ -31,36 +31,6 @@ function byRows(x: Float64Array, cols: number, fRow: (row: Float64Array) => Floa
   const out = new Float64Array(x.length);
   for (let r = 0; r < x.length / cols; r++) out.set(fRow(x.subarray(r * cols, (r + 1) * cols)), r * cols);
   return out;
-}
-
-/**
- * Central differences for a row-wise f: perturbing x[r, c] changes only output row r, so only that row is
- * recomputed. With every > 1 only columns c % every == 0 and the last are differenced (wide rows).
- */
-function rowwiseGrad(fRow: (row: Float64Array) => Float64Array, x: Float64Array, cols: number, proj: ArrayLike<number>, every = 1, h = 1e-6): { idx: number[]; grad: Float64Array } {
-  const idx: number[] = [];
-  const grad: number[] = [];
-  for (let r = 0; r < x.length / cols; r++) {
-    const row = x.slice(r * cols, (r + 1) * cols);
-    const loss = (): number => {
-      const y = fRow(row);
-      let s = 0;
-      for (let c = 0; c < cols; c++) s += y[c]! * proj[r * cols + c]!;
-      return s;
-    };
-    for (let c = 0; c < cols; c++) {
-      if (c % every !== 0 && c !== cols - 1) continue;
-      const keep = row[c]!;
-      row[c] = keep + h;
-      const up = loss();
-      row[c] = keep - h;
-      const down = loss();
-      row[c] = keep;
-      idx.push(r * cols + c);
-      grad.push((up - down) / (2 * h));
-    }
-  }
-  return { idx, grad: Float64Array.from(grad) };
 }
 
 /** Central differences of sum(f(p) * proj) for the parameter entries p[i], i in idx (a weight shared by all rows). */

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { backward, cpuBackend, ops, tensor, tidy } from "../../../core/index.ts";
 import { expectClose } from "../../helpers/compare.ts";
-import { numericGrad } from "../../helpers/gradcheck.ts";
+import { numericGrad, rowwiseGrad } from "../../helpers/gradcheck.ts";
 import { randomArray } from "../../helpers/random.ts";
 
 const { softmax } = ops;
@@ -22,37 +22,6 @@ function refSoftmax(x: Float64Array, cols: number): Float64Array {
   const out = new Float64Array(x.length);
   for (let r = 0; r < x.length / cols; r++) out.set(refSoftmaxRow(x.subarray(r * cols, (r + 1) * cols)), r * cols);
   return out;
-}
-
-/**
- * Central differences for a row-wise f: perturbing x[r, c] changes only output row r, so only that row is
- * recomputed. With every > 1 only columns c % every == 0 and the last are differenced (wide rows); the
- * returned indices say which entries were checked.
- */
-function rowwiseGrad(fRow: (row: Float64Array) => Float64Array, x: Float64Array, cols: number, proj: ArrayLike<number>, every = 1, h = 1e-6): { idx: number[]; grad: Float64Array } {
-  const idx: number[] = [];
-  const grad: number[] = [];
-  for (let r = 0; r < x.length / cols; r++) {
-    const row = x.slice(r * cols, (r + 1) * cols);
-    const loss = (): number => {
-      const y = fRow(row);
-      let s = 0;
-      for (let c = 0; c < cols; c++) s += y[c]! * proj[r * cols + c]!;
-      return s;
-    };
-    for (let c = 0; c < cols; c++) {
-      if (c % every !== 0 && c !== cols - 1) continue;
-      const keep = row[c]!;
-      row[c] = keep + h;
-      const up = loss();
-      row[c] = keep - h;
-      const down = loss();
-      row[c] = keep;
-      idx.push(r * cols + c);
-      grad.push((up - down) / (2 * h));
-    }
-  }
-  return { idx, grad: Float64Array.from(grad) };
 }
 
 const pick = (a: ArrayLike<number>, idx: number[]): Float64Array => Float64Array.from(idx, (i) => a[i]!);
