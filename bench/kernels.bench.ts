@@ -3,7 +3,7 @@
 // bandwidth against a memcpy ceiling measured in the same run. Run: make bench
 import { FFIType, type Pointer, dlopen } from "bun:ffi";
 import { Bench } from "tinybench";
-import { blasInfo, cpuBackend, empty, ops, randn, tensor, tidy, type Tensor } from "../core/index.ts";
+import { backward, blasInfo, empty, ops, randn, tensor, tidy, type Tensor } from "../core/index.ts";
 import { native } from "../ffi/cpu/cpu.ts";
 import { secondsPerRun, table, writeResults } from "./lib/results.ts";
 
@@ -67,7 +67,6 @@ const bytes: Record<string, number> = {
   memcpy: 2 * big.bytes,
   rmsNorm: 2 * x.bytes + w.bytes,
   rope: 2 * q.bytes,
-  attention: 2 * q.bytes + k.bytes + v.bytes,
   crossEntropy: logits.bytes + 512 * 8,
 };
 bench.add("memcpy", () => native.lft_copy_bytes(bigOut.ptr as Pointer, big.ptr as Pointer, big.bytes));
@@ -75,6 +74,21 @@ bench.add("rmsNorm", () => tidy(() => void ops.rmsNorm(x, w, { eps: 1e-5 })));
 bench.add("rope", () => tidy(() => void ops.rope(q, pos, invFreq)));
 bench.add("attention", () => tidy(() => void ops.causalAttention(q, k, v)));
 bench.add("crossEntropy", () => tidy(() => void ops.crossEntropy(logits, targets)));
+// Forward + backward: the backward recomputes scores (attention) or softmax (cross-entropy) from lse.
+const qg = randn([1, T, heads, hd], { seed: 4, requiresGrad: true });
+const kg = randn([1, T, kvHeads, hd], { seed: 5, requiresGrad: true });
+const vg = randn([1, T, kvHeads, hd], { seed: 6, requiresGrad: true });
+const logitsG = randn([512, V], { seed: 7, requiresGrad: true });
+keep.push(qg, kg, vg, logitsG);
+const dropGrads = (...ts: Tensor[]) => ts.forEach((t) => { t.grad?.dispose(); t.grad = null; });
+bench.add("attention fwd+bwd", () => {
+  tidy(() => backward(ops.sum(ops.causalAttention(qg, kg, vg))));
+  dropGrads(qg, kg, vg);
+});
+bench.add("crossEntropy fwd+bwd", () => {
+  tidy(() => backward(ops.crossEntropy(logitsG, targets)));
+  dropGrads(logitsG);
+});
 
 await bench.run();
 const byName = new Map(bench.tasks.map((t) => [t.name, secondsPerRun(t)]));
@@ -86,26 +100,48 @@ for (const g of gemms) {
 }
 const ceiling = bytes.memcpy! / sec("memcpy") / 1e9;
 const attnFlops = 4 * T * T * hd * heads / 2; // causal: half of QKᵀ and PV
-const bandwidth = ["rmsNorm", "rope", "attention", "crossEntropy"].map((name) => ({
+// Attention is compute-bound (O(T²) work on O(T) bytes): it is reported in GFLOP/s, not GB/s.
+// Backward FLOPs: dq, dk, dv plus the recomputed scores = 2.5x the forward, as flash-attention counts.
+const flops: Record<string, number> = { attention: attnFlops, "attention fwd+bwd": attnFlops * 3.5 };
+bytes["crossEntropy fwd+bwd"] = 3 * logits.bytes + 512 * 8;
+const bandwidth = ["rmsNorm", "rope", "crossEntropy", "crossEntropy fwd+bwd", "attention", "attention fwd+bwd"].map((name) => ({
   kernel: name,
-  "GB/s": (bytes[name]! / sec(name) / 1e9).toFixed(2),
-  "of memcpy": `${((bytes[name]! / sec(name) / 1e9 / ceiling) * 100).toFixed(0)}%`,
-  "ms": (sec(name) * 1e3).toFixed(3),
-  ...(name === "attention" ? { "GFLOP/s": (attnFlops / sec(name) / 1e9).toFixed(1) } : { "GFLOP/s": "-" }),
+  "GB/s": bytes[name] ? (bytes[name]! / sec(name) / 1e9).toFixed(2) : "-",
+  "of memcpy": bytes[name] ? `${((bytes[name]! / sec(name) / 1e9 / ceiling) * 100).toFixed(0)}%` : "-",
+  ms: (sec(name) * 1e3).toFixed(3),
+  "GFLOP/s": flops[name] ? (flops[name]! / sec(name) / 1e9).toFixed(1) : "-",
 }));
+
+// FFI + tensor overhead at 1024³, measured in alternating pairs so drift in clock speed or load hits
+// both sides alike; the medians are compared.
+const g0 = gemms[0]!;
+const [a0, b0, c0] = keep.slice(0, 3) as [Tensor, Tensor, Tensor];
+const lftTimes: number[] = [];
+const directTimes: number[] = [];
+for (let r = 0; r < (quick ? 8 : 30); r++) {
+  let t = performance.now();
+  tidy(() => void ops.matmul(a0, b0));
+  lftTimes.push(performance.now() - t);
+  t = performance.now();
+  blas.symbols.cblas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, g0.m, g0.n, g0.k, 1, a0.ptr as Pointer, g0.k, b0.ptr as Pointer, g0.n, 0, c0.ptr as Pointer, g0.n);
+  directTimes.push(performance.now() - t);
+}
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+const pairedOverhead = (median(lftTimes) / median(directTimes) - 1) * 100;
 
 const overhead = gemmRows.map((r) => ({ label: r.label, "lft GFLOP/s": r.lft, "cblas GFLOP/s": r.direct, overhead: `${((Number(r.direct) / Number(r.lft) - 1) * 100).toFixed(1)}%` }));
 console.log(`BLAS: ${blasInfo().corename} — ${blasInfo().reason}; ${blasInfo().threads} threads`);
 console.log(table(overhead));
+console.log(`1024³ paired medians over ${lftTimes.length} rounds: lft ${median(lftTimes).toFixed(2)} ms, cblas ${median(directTimes).toFixed(2)} ms, overhead ${pairedOverhead.toFixed(2)}%`);
 console.log(`memcpy ceiling: ${ceiling.toFixed(2)} GB/s`);
 console.log(table(bandwidth));
 const path = writeResults(quick ? "cpu-kernels-quick" : "cpu-kernels", {
   blas: blasInfo(),
   gemm: gemmRows.map((r) => ({ ...r, overheadPercent: Number(((Number(r.direct) / Number(r.lft) - 1) * 100).toFixed(2)) })),
+  gemm1024PairedOverheadPercent: Number(pairedOverhead.toFixed(2)),
   memcpyGBps: Number(ceiling.toFixed(2)),
   fused: bandwidth,
   shapes: { tokens: T, hidden: H, heads, kvHeads, vocab: V, ceRows: 512 },
 });
 console.log(`wrote ${path}`);
 for (const t of keep) t.dispose();
-void cpuBackend;

@@ -3,13 +3,14 @@
  * so the MLP does not store silu(gate) as a separate activation. */
 #include <math.h>
 #include "lft_cpu.h"
+#include "fast_math.h"
 
 #define PAR_MIN (1 << 15)
 #define GELU_K 0.7978845608028654f /* sqrt(2 / pi) */
 #define GELU_C 0.044715f
 
 /* 1 / (1 + e^-x): e^-x overflows to inf for x < -88, which gives exactly 0, never NaN. */
-static inline float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
+static inline float sigmoid(float x) { return 1.0f / (1.0f + lft_expf(-x)); }
 
 /* silu: x, out [n]. out = x * sigmoid(x) */
 void lft_silu_fwd(float *out, const float *x, int64_t n) {
@@ -31,7 +32,7 @@ void lft_gelu_tanh_fwd(float *out, const float *x, int64_t n) {
 #pragma omp parallel for schedule(static) if (n > PAR_MIN)
   for (int64_t i = 0; i < n; i++) {
     const float v = x[i];
-    out[i] = 0.5f * v * (1.0f + tanhf(GELU_K * (v + GELU_C * v * v * v)));
+    out[i] = 0.5f * v * (1.0f + lft_tanhf(GELU_K * (v + GELU_C * v * v * v)));
   }
 }
 
@@ -42,7 +43,7 @@ void lft_gelu_tanh_bwd(float *dx, const float *dy, const float *x, int64_t n) {
   for (int64_t i = 0; i < n; i++) {
     /* tanh is exactly +-1 in float beyond |x| = 10; clamping keeps x^3 finite so (1 - t^2) * dinner is 0, not NaN */
     const float v = fminf(fmaxf(x[i], -10.0f), 10.0f);
-    const float t = tanhf(GELU_K * (v + GELU_C * v * v * v));
+    const float t = lft_tanhf(GELU_K * (v + GELU_C * v * v * v));
     const float dinner = GELU_K * (1.0f + 3.0f * GELU_C * v * v);
     dx[i] = dy[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * dinner);
   }

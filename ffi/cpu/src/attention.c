@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lft_cpu.h"
+#include "fast_math.h"
 
 #define BQ 32 /* queries per tile */
 #define BK 64 /* keys per tile: one row of scores is BK floats, kept in vector registers */
@@ -69,7 +70,7 @@ static int tile_visible(int64_t i0, int64_t nq, int64_t j0, int64_t nk, int64_t 
 static inline float logit(float dot, float scale, float softcap, float *t) {
   const float x = scale * dot;
   if (softcap > 0.0f) {
-    *t = tanhf(x / softcap);
+    *t = lft_tanhf(x / softcap);
     return softcap * *t;
   }
   *t = 0.0f;
@@ -122,10 +123,10 @@ void lft_attention_fwd(float *out, float *lse, const float *q, const float *k, c
               }
               if (mx == -INFINITY) continue; /* nothing visible in this tile */
               const float mnew = mx > m[ii] ? mx : m[ii];
-              const float alpha = expf(m[ii] - mnew); /* 0 on the first visible tile (m = -inf) */
+              const float alpha = lft_expf(m[ii] - mnew); /* 0 on the first visible tile (m = -inf) */
               float sum = 0.0f;
               for (int64_t jj = 0; jj < nk; jj++) {
-                s[jj] = expf(s[jj] - mnew); /* masked: exp(-inf) = 0 */
+                s[jj] = lft_expf(s[jj] - mnew); /* masked: exp(-inf) = 0 */
                 sum += s[jj];
               }
               m[ii] = mnew;
@@ -172,7 +173,7 @@ static void tile_grads(float *restrict S, float *restrict P, int64_t i0, int64_t
         continue;
       }
       float t;
-      const float p = expf(logit(s[jj], scale, softcap, &t) - li);
+      const float p = lft_expf(logit(s[jj], scale, softcap, &t) - li);
       float ds = p * (dp[jj] - di);
       if (softcap > 0.0f) ds *= 1.0f - t * t;
       s[jj] = p;

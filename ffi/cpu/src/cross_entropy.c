@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 #include "lft_cpu.h"
+#include "fast_math.h"
 
 #define PAR_MIN (1 << 14)
 
@@ -21,10 +22,8 @@ void lft_cross_entropy_fwd(float *loss, float *lse, const float *logits, const i
       continue;
     }
     const float *z = logits + r * vocab;
-    float maxv = -INFINITY;
-    for (int64_t v = 0; v < vocab; v++) maxv = fmaxf(maxv, z[v]);
-    double sum = 0.0;
-    for (int64_t v = 0; v < vocab; v++) sum += expf(z[v] - maxv);
+    const float maxv = lft_row_max(z, vocab);
+    const double sum = lft_sum_exp(NULL, z, vocab, maxv);
     const double l = (double)maxv + log(sum);
     lse[r] = (float)l;
     loss[r] = (float)(l - (double)z[targets[r]]);
@@ -44,7 +43,7 @@ void lft_cross_entropy_bwd(float *dlogits, const float *grow, const float *logit
     }
     const float *z = logits + r * vocab;
     const float g = grow[r], l = lse[r];
-    for (int64_t v = 0; v < vocab; v++) d[v] = g * expf(z[v] - l);
+    for (int64_t v = 0; v < vocab; v++) d[v] = g * lft_expf(z[v] - l);
     d[targets[r]] -= g;
   }
 }

@@ -32,4 +32,65 @@ static inline float lft_expf(float x) {
   return y;
 }
 
+/* tanh(x) = 1 - 2 / (exp(2x) + 1): absolute error ~1e-7 (relative error grows only for |x| < 1e-3, where
+ * callers use it inside 1 + tanh or 1 - tanh²); exactly ±1 in the tails, NaN stays NaN. */
+static inline float lft_tanhf(float x) { return 1.0f - 2.0f / (lft_expf(2.0f * x) + 1.0f); }
+
+/* Row helpers over lanes of 16: the explicit lane arrays let GCC vectorise reductions that a plain
+ * `s += f(x[i])` loop would keep serial (it may not reorder float sums). Partial sums go to double
+ * every block, so a 150k-wide vocabulary row loses no precision. */
+#define LFT_LANES 16
+#define LFT_BLOCK 1024
+
+static inline float lft_row_max(const float *x, int64_t n) {
+  float m[LFT_LANES];
+  for (int j = 0; j < LFT_LANES; j++) m[j] = -__builtin_inff();
+  int64_t i = 0;
+  for (; i + LFT_LANES <= n; i += LFT_LANES)
+    for (int j = 0; j < LFT_LANES; j++) m[j] = x[i + j] > m[j] ? x[i + j] : m[j];
+  float best = -__builtin_inff();
+  for (int j = 0; j < LFT_LANES; j++) best = m[j] > best ? m[j] : best;
+  for (; i < n; i++) best = x[i] > best ? x[i] : best;
+  return best;
+}
+
+/* sum_i exp(x[i] - shift) over one block, lane-wise; out (when not NULL) receives each term. */
+static inline float lft_sum_exp_block(const float *x, int64_t n, float shift) {
+  float acc[LFT_LANES] = {0};
+  int64_t i = 0;
+  for (; i + LFT_LANES <= n; i += LFT_LANES)
+    for (int j = 0; j < LFT_LANES; j++) acc[j] += lft_expf(x[i + j] - shift);
+  for (; i < n; i++) acc[0] += lft_expf(x[i] - shift);
+  float s = 0.0f;
+  for (int j = 0; j < LFT_LANES; j++) s += acc[j];
+  return s;
+}
+
+static inline float lft_store_exp_block(float *out, const float *x, int64_t n, float shift) {
+  float acc[LFT_LANES] = {0};
+  int64_t i = 0;
+  for (; i + LFT_LANES <= n; i += LFT_LANES)
+    for (int j = 0; j < LFT_LANES; j++) {
+      out[i + j] = lft_expf(x[i + j] - shift);
+      acc[j] += out[i + j];
+    }
+  for (; i < n; i++) {
+    out[i] = lft_expf(x[i] - shift);
+    acc[0] += out[i];
+  }
+  float s = 0.0f;
+  for (int j = 0; j < LFT_LANES; j++) s += acc[j];
+  return s;
+}
+
+/* sum_i exp(x[i] - shift) in double over float blocks; when out != NULL also stores each term. */
+static inline double lft_sum_exp(float *out, const float *x, int64_t n, float shift) {
+  double total = 0.0;
+  for (int64_t b = 0; b < n; b += LFT_BLOCK) {
+    const int64_t len = b + LFT_BLOCK < n ? LFT_BLOCK : n - b;
+    total += out ? lft_store_exp_block(out + b, x + b, len, shift) : lft_sum_exp_block(x + b, len, shift);
+  }
+  return total;
+}
+
 #endif

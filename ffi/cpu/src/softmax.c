@@ -2,6 +2,7 @@
  * Stable: the row max is subtracted before exp, so logits of any finite magnitude give finite output. */
 #include <math.h>
 #include "lft_cpu.h"
+#include "fast_math.h"
 
 #define PAR_MIN (1 << 14)
 
@@ -11,13 +12,8 @@ void lft_softmax_fwd(float *out, const float *x, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; r++) {
     const float *xr = x + r * cols;
     float *o = out + r * cols;
-    float maxv = -INFINITY;
-    for (int64_t c = 0; c < cols; c++) maxv = fmaxf(maxv, xr[c]);
-    double sum = 0.0;
-    for (int64_t c = 0; c < cols; c++) {
-      o[c] = expf(xr[c] - maxv);
-      sum += o[c];
-    }
+    const float maxv = lft_row_max(xr, cols);
+    const double sum = lft_sum_exp(o, xr, cols, maxv);
     const float inv = (float)(1.0 / sum);
     for (int64_t c = 0; c < cols; c++) o[c] *= inv;
   }
