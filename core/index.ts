@@ -15,3 +15,4 @@ export * as ops from "./autograd/ops/index.ts";
 export { AdamW, type AdamWOptions } from "./optim/adamw.ts";
 export { Philox, philox4x32 } from "./random/philox.ts";
 export * from "./registry.ts";
+export { selectBackend } from "./backend/select.ts";

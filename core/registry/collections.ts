@@ -4,6 +4,7 @@
 //   declare module "../core/registry" { interface ModelEntry { load(dir: string): ... } }
 // so the registry never imports the code it hosts.
 
+import type { Backend } from "../backend/backend.ts";
 import type { OptionSchema, ResolvedOptions } from "./options";
 
 /** Fields every entry has, whatever its collection. */
@@ -30,8 +31,15 @@ export interface StageEntry extends EntryBase {}
 export interface OptimizerEntry extends EntryBase {}
 /** A REPL/CLI verb. */
 export interface CommandEntry extends EntryBase {}
-/** A compute backend (`cpu`, `cuda`). */
-export interface BackendEntry extends EntryBase {}
+/** A compute backend (`cpu`, `cuda`): `device = auto` takes the first available in preference order. */
+export interface BackendEntry extends EntryBase {
+  /** Higher is preferred by `device = auto` (cpu 0, cuda 100). */
+  readonly priority: number;
+  /** true, or why this backend cannot run here (no GPU found, driver library missing, ...). */
+  available(): true | string;
+  /** The backend itself; called only when available() is true. */
+  open(): Backend;
+}
 
 /** What an evaluation metric sees; later modules may merge in more (logits, token ids). */
 export interface MetricInput {

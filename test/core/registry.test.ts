@@ -243,7 +243,7 @@ describe("rollback", () => {
       name: "broken",
       setup(api) {
         api.register.metrics(metric("f1"));
-        api.register.backends({ name: "tpu" });
+        api.register.backends({ name: "tpu", priority: 1, available: () => "no TPU", open: () => { throw new Error("unreachable"); } });
         api.on("onStep", (e) => void seen.push(e.step));
         throw cause;
       },

@@ -1,0 +1,5 @@
+// The plugins that ship with lft. A session registers these first, then any `use "package"` ones.
+import type { Plugin } from "../core/index.ts";
+import cpuBackend from "./backends/cpu.ts";
+
+export const builtinPlugins: readonly Plugin[] = [cpuBackend];
