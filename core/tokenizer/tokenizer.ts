@@ -1,0 +1,37 @@
+// The tokenizer contract every part of lft codes against (model loader, data worker, chat, export).
+// Implementations live beside this file; `loadTokenizer(dir)` reads a Hugging Face model folder
+// (tokenizer.json + tokenizer_config.json) and returns one.
+
+export interface EncodeOptions {
+  /** Add the tokenizer's own BOS/EOS as its post-processor says (HF add_special_tokens). Default true. */
+  addSpecialTokens?: boolean;
+}
+
+export interface DecodeOptions {
+  /** Drop special/added-special tokens from the text. Default false. */
+  skipSpecialTokens?: boolean;
+}
+
+export interface ChatMessage {
+  role: "system" | "user" | "assistant" | "tool" | (string & {});
+  content: string;
+  /** Tool calls an assistant message makes (OpenAI shape), where the template supports them. */
+  tool_calls?: unknown[];
+  name?: string;
+}
+
+export interface Tokenizer {
+  readonly vocabSize: number;
+  /** null when the tokenizer defines none. */
+  readonly bosId: number | null;
+  readonly eosId: number | null;
+  readonly padId: number | null;
+  /** Text of every special token (added tokens with special: true), for masking and decoding. */
+  readonly specialTokens: ReadonlySet<string>;
+  encode(text: string, opts?: EncodeOptions): number[];
+  decode(ids: readonly number[], opts?: DecodeOptions): string;
+  tokenToId(token: string): number | undefined;
+  idToToken(id: number): string | undefined;
+  /** The model's chat template (tokenizer_config.json `chat_template`), or null. */
+  readonly chatTemplate: string | null;
+}
