@@ -77,7 +77,8 @@ export interface Backend {
   /** x, out [B, T, H, D]; pos [B, T] i32; invFreq [nFreq], 2*nFreq <= D. sign -1 is the backward. */
   rope(out: NativeArray, x: NativeArray, pos: NativeArray, invFreq: NativeArray, sign: 1 | -1): void;
 
-  // attention: q/out [B, T, Hq, D], k/v [B, T, Hkv, D], lse [B, Hq, T], seg [B, T] i32 or null
+  // attention: q/out [B, Tq, Hq, D], k/v [B, Tk, Hkv, D] (Tq <= Tk: queries are the last Tq positions,
+  // as when decoding with a KV cache), lse [B, Hq, Tq], seg [B, Tk] i32 or null
   attentionForward(out: NativeArray, lse: NativeArray, q: NativeArray, k: NativeArray, v: NativeArray, seg: NativeArray | null, opts: AttentionOptions): void;
   attentionBackward(dq: NativeArray, dk: NativeArray, dv: NativeArray, dout: NativeArray, out: NativeArray, lse: NativeArray, q: NativeArray, k: NativeArray, v: NativeArray, seg: NativeArray | null, opts: AttentionOptions): void;
 

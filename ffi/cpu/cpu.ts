@@ -53,8 +53,8 @@ const SYMBOLS = {
   lft_layernorm_fwd: { args: [P, P, P, P, P, P, i64, i64, f32], returns: V },
   lft_layernorm_bwd: { args: [P, P, P, P, P, P, P, P, i64, i64], returns: V },
   lft_rope: { args: [P, P, P, P, i64, i64, i64, i64, i64, f32], returns: V },
-  lft_attention_fwd: { args: [P, P, P, P, P, P, i64, i64, i64, i64, i64, f32, i64, f32], returns: V },
-  lft_attention_bwd: { args: [P, P, P, P, P, P, P, P, P, P, i64, i64, i64, i64, i64, f32, i64, f32], returns: V },
+  lft_attention_fwd: { args: [P, P, P, P, P, P, i64, i64, i64, i64, i64, i64, f32, i64, f32], returns: V },
+  lft_attention_bwd: { args: [P, P, P, P, P, P, P, P, P, P, i64, i64, i64, i64, i64, i64, f32, i64, f32], returns: V },
   lft_cross_entropy_fwd: { args: [P, P, P, P, i64, i64, i32], returns: V },
   lft_cross_entropy_bwd: { args: [P, P, P, P, P, i64, i64, i32], returns: V },
   lft_embedding_fwd: { args: [P, P, P, i64, i64], returns: V },
@@ -157,14 +157,14 @@ function attentionDims(op: string, q: NativeArray, k: NativeArray, v: NativeArra
   expectArray(op, "k", k, F32);
   expectRank(op, "k", k, 4);
   expectArray(op, "v", v, F32, k.shape);
-  const [B, T, Hq, D] = q.shape as [number, number, number, number];
-  const [kB, kT, Hkv, kD] = k.shape as [number, number, number, number];
+  const [B, Tq, Hq, D] = q.shape as [number, number, number, number];
+  const [kB, Tk, Hkv, kD] = k.shape as [number, number, number, number];
   expectDim(op, "k batch", kB, B);
-  expectDim(op, "k sequence length", kT, T);
+  if (Tk < Tq) throw new ShapeError(`${op}: k sequence length (${Tk}) must be at least q's (${Tq}): queries are the last positions of the key sequence`);
   expectDim(op, "k head dim", kD, D);
   if (Hkv === 0 || Hq % Hkv !== 0) throw new ShapeError(`${op}: query heads (${Hq}) must be a multiple of key/value heads (${Hkv})`);
-  if (seg) expectArray(op, "segment ids", seg, I32, [B, T]);
-  return [B, T, Hq, Hkv, D];
+  if (seg) expectArray(op, "segment ids", seg, I32, [B, Tk]);
+  return [B, Tq, Tk, Hq, Hkv, D];
 }
 
 function attentionScalars(op: string, o: AttentionOptions): void {
@@ -392,25 +392,29 @@ export const cpuBackend: Backend = {
 
   attentionForward(out, lse, q, k, v, seg, opts) {
     const op = "attention";
-    const [B, T, Hq, Hkv, D] = attentionDims(op, q, k, v, seg) as [number, number, number, number, number];
+    const [B, Tq, Tk, Hq, Hkv, D] = attentionDims(op, q, k, v, seg) as [number, number, number, number, number, number];
     attentionScalars(op, opts);
     expectArray(op, "out", out, F32, q.shape);
-    expectArray(op, "lse", lse, F32, [B, Hq, T]);
-    if (B * T * Hq === 0) return;
-    native.lft_attention_fwd(at(out), at(lse), at(q), at(k), at(v), (seg ? at(seg) : null), B, T, Hq, Hkv, D, opts.scale, opts.window, opts.softcap);
+    expectArray(op, "lse", lse, F32, [B, Hq, Tq]);
+    if (B * Tq * Hq === 0) return;
+    native.lft_attention_fwd(at(out), at(lse), at(q), at(k), at(v), (seg ? at(seg) : null), B, Tq, Tk, Hq, Hkv, D, opts.scale, opts.window, opts.softcap);
   },
   attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, seg, opts) {
     const op = "attention backward";
-    const [B, T, Hq, Hkv, D] = attentionDims(op, q, k, v, seg) as [number, number, number, number, number];
+    const [B, Tq, Tk, Hq, Hkv, D] = attentionDims(op, q, k, v, seg) as [number, number, number, number, number, number];
     attentionScalars(op, opts);
     expectArray(op, "out", out, F32, q.shape);
     expectArray(op, "dout", dout, F32, q.shape);
-    expectArray(op, "lse", lse, F32, [B, Hq, T]);
+    expectArray(op, "lse", lse, F32, [B, Hq, Tq]);
     expectArray(op, "dq", dq, F32, q.shape);
     expectArray(op, "dk", dk, F32, k.shape);
     expectArray(op, "dv", dv, F32, k.shape);
-    if (B * T * Hq === 0) return;
-    native.lft_attention_bwd(at(dq), at(dk), at(dv), at(dout), at(out), at(lse), at(q), at(k), at(v), (seg ? at(seg) : null), B, T, Hq, Hkv, D, opts.scale, opts.window, opts.softcap);
+    if (B * Tq * Hq === 0) {
+      if (n(dk) > 0) native.lft_fill_f32(at(dk), n(dk), 0);
+      if (n(dv) > 0) native.lft_fill_f32(at(dv), n(dv), 0);
+      return;
+    }
+    native.lft_attention_bwd(at(dq), at(dk), at(dv), at(dout), at(out), at(lse), at(q), at(k), at(v), (seg ? at(seg) : null), B, Tq, Tk, Hq, Hkv, D, opts.scale, opts.window, opts.softcap);
   },
 
   crossEntropyForward(loss, lse, logits, targets, ignoreIndex) {

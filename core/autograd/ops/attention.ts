@@ -12,7 +12,7 @@ export interface CausalAttentionOptions {
   window?: number;
   /** Logit soft cap (Gemma 2): 0 (default) = off; otherwise s = softcap * tanh(s / softcap). */
   softcap?: number;
-  /** [B, T] i32 sample ids of packed sequences: a query sees only keys with its id. Gets no gradient. */
+  /** [B, Tk] i32 segment ids (packed samples, left padding): a query sees only keys with its own id. No gradient. */
   segmentIds?: Tensor | null;
 }
 
@@ -65,8 +65,9 @@ const op = defineOp<[Tensor, Tensor, Tensor, CausalAttentionOptions?], Saved>({
 });
 
 /**
- * softmax(q k^T * scale, causal) v for q [B, T, Hq, D] and k, v [B, T, Hkv, D] (Hq a multiple of Hkv;
- * query head h reads kv head floor(h / (Hq / Hkv))). Returns [B, T, Hq, D].
+ * softmax(q k^T * scale, causal) v for q [B, Tq, Hq, D] and k, v [B, Tk, Hkv, D] (Hq a multiple of Hkv;
+ * query head h reads kv head floor(h / (Hq / Hkv))). Tq <= Tk: the queries are the last Tq positions, as
+ * when decoding against a KV cache. Returns [B, Tq, Hq, D].
  */
 export function causalAttention(q: Tensor, k: Tensor, v: Tensor, opts: CausalAttentionOptions = {}): Tensor {
   return op(q, k, v, opts);

@@ -1,9 +1,11 @@
 /* Causal grouped-query attention, flash style: an online softmax over key tiles, so no T x T matrix
  * exists; each thread holds one query tile x key tile block of scores plus its accumulators.
  *
- *   q, out, dq, dout [B, T, Hq, D]    k, v, dk, dv [B, T, Hkv, D]    lse [B, Hq, T]    seg [B, T] or NULL
+ *   q, out, dq, dout [B, Tq, Hq, D]   k, v, dk, dv [B, Tk, Hkv, D]   lse [B, Hq, Tq]   seg [B, Tk] or NULL
+ *   Tq <= Tk: the queries are the last Tq positions of the Tk-long sequence (Tq = Tk in training; Tq = 1
+ *   when decoding with a KV cache). Query i sits at position p = i + Tk - Tq.
  *   query head h reads kv head h / (Hq / Hkv); element (b, t, h, d) is at ((b*T + t)*H + h)*D + d.
- *   query i sees key j when j <= i, and i - j < window (window > 0), and seg[b,i] == seg[b,j] (seg != NULL).
+ *   query i sees key j when j <= p, and p - j < window (window > 0), and seg[b,p] == seg[b,j] (seg != NULL).
  *   s_ij = scale * q_i . k_j, then s_ij = softcap * tanh(s_ij / softcap) when softcap > 0.
  *   forward:  out_i = sum_j p_ij v_j,  p_ij = exp(s_ij - lse_i),  lse_i = log sum_j exp(s_ij)  (visible j)
  *   backward: Dl_i = dout_i . out_i,  ds_ij = p_ij (dout_i . v_j - Dl_i) (* (1 - tanh^2) with softcap),
@@ -51,9 +53,11 @@ static inline void visible_range(int64_t i, int64_t window, int64_t *lo, int64_t
   *hi = i;
 }
 
-/* Does any query of [i0, i0+nq) see any key of [j0, j0+nk)? Lets packed sequences skip whole tiles. */
-static int tile_visible(int64_t i0, int64_t nq, int64_t j0, int64_t nk, int64_t window, const int32_t *seg) {
-  for (int64_t i = i0; i < i0 + nq; i++) {
+/* Does any query of [i0, i0+nq) (positions i + off) see any key of [j0, j0+nk)? Lets packed sequences
+ * skip whole tiles. */
+static int tile_visible(int64_t i0, int64_t nq, int64_t j0, int64_t nk, int64_t window, const int32_t *seg,
+                        int64_t off) {
+  for (int64_t i = i0 + off; i < i0 + off + nq; i++) {
     int64_t lo, hi;
     visible_range(i, window, &lo, &hi);
     if (lo < j0) lo = j0;
@@ -77,11 +81,11 @@ static inline float logit(float dot, float scale, float softcap, float *t) {
   return x;
 }
 
-/* forward: q [B,T,Hq,D], k, v [B,T,Hkv,D], seg [B,T] -> out [B,T,Hq,D], lse [B,Hq,T] */
+/* forward: q [B,Tq,Hq,D], k, v [B,Tk,Hkv,D], seg [B,Tk] -> out [B,Tq,Hq,D], lse [B,Hq,Tq] */
 void lft_attention_fwd(float *out, float *lse, const float *q, const float *k, const float *v, const int32_t *seg,
-                       int64_t B, int64_t T, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window,
-                       float softcap) {
-  const int64_t group = Hq / Hkv, nqt = (T + BQ - 1) / BQ;
+                       int64_t B, int64_t Tq, int64_t Tk, int64_t Hq, int64_t Hkv, int64_t D, float scale,
+                       int64_t window, float softcap) {
+  const int64_t group = Hq / Hkv, nqt = (Tq + BQ - 1) / BQ, off = Tk - Tq;
   const int64_t qs = Hq * D, ks = Hkv * D; /* row strides between tokens */
 #pragma omp parallel
   {
@@ -93,21 +97,21 @@ void lft_attention_fwd(float *out, float *lse, const float *q, const float *k, c
     for (int64_t b = 0; b < B; b++)
       for (int64_t h = 0; h < Hq; h++)
         for (int64_t qt = 0; qt < nqt; qt++) {
-          const int64_t i0 = qt * BQ, nq = T - i0 < BQ ? T - i0 : BQ, hk = h / group;
-          const float *qb = q + (b * T * Hq + h) * D, *kb = k + (b * T * Hkv + hk) * D, *vb = v + (b * T * Hkv + hk) * D;
-          const int32_t *sb = seg ? seg + b * T : NULL;
+          const int64_t i0 = qt * BQ, nq = Tq - i0 < BQ ? Tq - i0 : BQ, hk = h / group;
+          const float *qb = q + (b * Tq * Hq + h) * D, *kb = k + (b * Tk * Hkv + hk) * D, *vb = v + (b * Tk * Hkv + hk) * D;
+          const int32_t *sb = seg ? seg + b * Tk : NULL;
           for (int64_t ii = 0; ii < nq; ii++) m[ii] = -INFINITY, l[ii] = 0.0f;
           memset(acc, 0, sizeof(float) * (size_t)(nq * D));
           int64_t jstart, jend;
-          visible_range(i0, window, &jstart, &jend);
-          jend = i0 + nq; /* exclusive */
+          visible_range(i0 + off, window, &jstart, &jend);
+          jend = i0 + off + nq; /* exclusive */
           for (int64_t j0 = jstart; j0 < jend; j0 += BK) {
             const int64_t nk = jend - j0 < BK ? jend - j0 : BK;
-            if (!tile_visible(i0, nq, j0, nk, window, sb)) continue;
+            if (!tile_visible(i0, nq, j0, nk, window, sb, off)) continue;
             tile_transpose(kt, kb + j0 * ks, ks, nk, D);
             tile_dots(S, qb + i0 * qs, qs, nq, kt, D);
             for (int64_t ii = 0; ii < nq; ii++) {
-              const int64_t i = i0 + ii;
+              const int64_t i = i0 + ii + off; /* position */
               float *restrict s = S + ii * BK;
               int64_t lo, hi;
               visible_range(i, window, &lo, &hi);
@@ -143,10 +147,10 @@ void lft_attention_fwd(float *out, float *lse, const float *q, const float *k, c
           }
           for (int64_t ii = 0; ii < nq; ii++) {
             const int64_t i = i0 + ii;
-            float *restrict o = out + (b * T + i) * qs + h * D;
+            float *restrict o = out + (b * Tq + i) * qs + h * D;
             const float inv = l[ii] > 0.0f ? 1.0f / l[ii] : 0.0f;
             for (int64_t d = 0; d < D; d++) o[d] = acc[ii * D + d] * inv;
-            lse[(b * Hq + h) * T + i] = l[ii] > 0.0f ? m[ii] + logf(l[ii]) : -INFINITY;
+            lse[(b * Hq + h) * Tq + i] = l[ii] > 0.0f ? m[ii] + logf(l[ii]) : -INFINITY;
           }
         }
     free(kt);
@@ -156,16 +160,16 @@ void lft_attention_fwd(float *out, float *lse, const float *q, const float *k, c
 }
 
 /* ds for one scores block: S holds q.k, P holds dout.v on entry; on exit S holds p and P holds
- * scale * ds (both 0 where masked). Rows are queries i0.., columns keys j0... */
+ * scale * ds (both 0 where masked). Rows are queries i0.. (positions i0 + off..), columns keys j0... */
 static void tile_grads(float *restrict S, float *restrict P, int64_t i0, int64_t nq, int64_t j0, int64_t nk,
                        const float *lse, const float *Dl, const int32_t *sb, int64_t window, float scale,
-                       float softcap) {
+                       float softcap, int64_t off) {
   for (int64_t ii = 0; ii < nq; ii++) {
-    const int64_t i = i0 + ii;
+    const int64_t i = i0 + ii + off; /* position */
     float *restrict s = S + ii * BK, *restrict dp = P + ii * BK;
     int64_t lo, hi;
     visible_range(i, window, &lo, &hi);
-    const float li = lse[i], di = Dl[i];
+    const float li = lse[i0 + ii], di = Dl[i0 + ii];
     for (int64_t jj = 0; jj < BK; jj++) {
       const int64_t j = j0 + jj;
       if (jj >= nk || j < lo || j > hi || li == -INFINITY || (sb && sb[j] != sb[i])) {
@@ -182,13 +186,13 @@ static void tile_grads(float *restrict S, float *restrict P, int64_t i0, int64_t
   }
 }
 
-/* backward: dout, out, q [B,T,Hq,D], lse [B,Hq,T], k, v [B,T,Hkv,D] -> dq [B,T,Hq,D], dk, dv [B,T,Hkv,D] */
+/* backward: dout, out, q [B,Tq,Hq,D], lse [B,Hq,Tq], k, v [B,Tk,Hkv,D] -> dq [B,Tq,Hq,D], dk, dv [B,Tk,Hkv,D] */
 void lft_attention_bwd(float *dq, float *dk, float *dv, const float *dout, const float *out, const float *lse,
-                       const float *q, const float *k, const float *v, const int32_t *seg, int64_t B, int64_t T,
-                       int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, float softcap) {
-  const int64_t group = Hq / Hkv, nqt = (T + BQ - 1) / BQ, nkt = (T + BK - 1) / BK;
+                       const float *q, const float *k, const float *v, const int32_t *seg, int64_t B, int64_t Tq,
+                       int64_t Tk, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, float softcap) {
+  const int64_t group = Hq / Hkv, nqt = (Tq + BQ - 1) / BQ, nkt = (Tk + BK - 1) / BK, off = Tk - Tq;
   const int64_t qs = Hq * D, ks = Hkv * D;
-  float *Dl = malloc(sizeof(float) * (size_t)(B * Hq * T)); /* [B, Hq, T] like lse */
+  float *Dl = malloc(sizeof(float) * (size_t)(B * Hq * Tq)); /* [B, Hq, Tq] like lse */
 #pragma omp parallel
   {
     float *kt = malloc(sizeof(float) * (size_t)(D * BK));
@@ -200,12 +204,12 @@ void lft_attention_bwd(float *dq, float *dk, float *dv, const float *dout, const
 #pragma omp for collapse(3) schedule(static)
     for (int64_t b = 0; b < B; b++)
       for (int64_t h = 0; h < Hq; h++)
-        for (int64_t i = 0; i < T; i++) {
-          const float *go = dout + (b * T + i) * qs + h * D, *o = out + (b * T + i) * qs + h * D;
+        for (int64_t i = 0; i < Tq; i++) {
+          const float *go = dout + (b * Tq + i) * qs + h * D, *o = out + (b * Tq + i) * qs + h * D;
           float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
           for (int64_t d = 0; d < D; d++) sum += go[d] * o[d];
-          Dl[(b * Hq + h) * T + i] = sum;
+          Dl[(b * Hq + h) * Tq + i] = sum;
         }
 
     /* pass 1: dq, one query tile of one head at a time */
@@ -213,23 +217,23 @@ void lft_attention_bwd(float *dq, float *dk, float *dv, const float *dout, const
     for (int64_t b = 0; b < B; b++)
       for (int64_t h = 0; h < Hq; h++)
         for (int64_t qt = 0; qt < nqt; qt++) {
-          const int64_t i0 = qt * BQ, nq = T - i0 < BQ ? T - i0 : BQ, hk = h / group;
-          const float *qb = q + (b * T * Hq + h) * D, *gb = dout + (b * T * Hq + h) * D;
-          const float *kb = k + (b * T * Hkv + hk) * D, *vb = v + (b * T * Hkv + hk) * D;
-          const float *lb = lse + (b * Hq + h) * T, *db = Dl + (b * Hq + h) * T;
-          const int32_t *sb = seg ? seg + b * T : NULL;
+          const int64_t i0 = qt * BQ, nq = Tq - i0 < BQ ? Tq - i0 : BQ, hk = h / group;
+          const float *qb = q + (b * Tq * Hq + h) * D, *gb = dout + (b * Tq * Hq + h) * D;
+          const float *kb = k + (b * Tk * Hkv + hk) * D, *vb = v + (b * Tk * Hkv + hk) * D;
+          const float *lb = lse + (b * Hq + h) * Tq, *db = Dl + (b * Hq + h) * Tq;
+          const int32_t *sb = seg ? seg + b * Tk : NULL;
           memset(acc, 0, sizeof(float) * (size_t)(nq * D));
           int64_t jstart, jend;
-          visible_range(i0, window, &jstart, &jend);
-          jend = i0 + nq;
+          visible_range(i0 + off, window, &jstart, &jend);
+          jend = i0 + off + nq;
           for (int64_t j0 = jstart; j0 < jend; j0 += BK) {
             const int64_t nk = jend - j0 < BK ? jend - j0 : BK;
-            if (!tile_visible(i0, nq, j0, nk, window, sb)) continue;
+            if (!tile_visible(i0, nq, j0, nk, window, sb, off)) continue;
             tile_transpose(kt, kb + j0 * ks, ks, nk, D);
             tile_transpose(vt, vb + j0 * ks, ks, nk, D);
             tile_dots(S, qb + i0 * qs, qs, nq, kt, D);
             tile_dots(P, gb + i0 * qs, qs, nq, vt, D);
-            tile_grads(S, P, i0, nq, j0, nk, lb, db, sb, window, scale, softcap);
+            tile_grads(S, P, i0, nq, j0, nk, lb, db, sb, window, scale, softcap, off);
             for (int64_t ii = 0; ii < nq; ii++) {
               float *restrict a = acc + ii * D;
               for (int64_t jj = 0; jj < nk; jj++) {
@@ -240,7 +244,7 @@ void lft_attention_bwd(float *dq, float *dk, float *dv, const float *dout, const
               }
             }
           }
-          for (int64_t ii = 0; ii < nq; ii++) memcpy(dq + (b * T + i0 + ii) * qs + h * D, acc + ii * D, sizeof(float) * (size_t)D);
+          for (int64_t ii = 0; ii < nq; ii++) memcpy(dq + (b * Tq + i0 + ii) * qs + h * D, acc + ii * D, sizeof(float) * (size_t)D);
         }
 
     /* pass 2: dk and dv, one key tile of one kv head at a time, over all query heads of its group */
@@ -248,24 +252,26 @@ void lft_attention_bwd(float *dq, float *dk, float *dv, const float *dout, const
     for (int64_t b = 0; b < B; b++)
       for (int64_t hk = 0; hk < Hkv; hk++)
         for (int64_t kt_i = 0; kt_i < nkt; kt_i++) {
-          const int64_t j0 = kt_i * BK, nk = T - j0 < BK ? T - j0 : BK;
-          const float *kb = k + (b * T * Hkv + hk) * D, *vb = v + (b * T * Hkv + hk) * D;
-          const int32_t *sb = seg ? seg + b * T : NULL;
+          const int64_t j0 = kt_i * BK, nk = Tk - j0 < BK ? Tk - j0 : BK;
+          const float *kb = k + (b * Tk * Hkv + hk) * D, *vb = v + (b * Tk * Hkv + hk) * D;
+          const int32_t *sb = seg ? seg + b * Tk : NULL;
           float *adk = acc, *adv = acc + BK * D;
           memset(acc, 0, sizeof(float) * (size_t)(2 * BK * D));
           tile_transpose(kt, kb + j0 * ks, ks, nk, D);
           tile_transpose(vt, vb + j0 * ks, ks, nk, D);
-          /* queries that can see a key of this tile: j0 <= i < j0 + nk - 1 + window */
-          const int64_t iend = window > 0 && j0 + nk - 1 + window < T ? j0 + nk - 1 + window : T;
+          /* queries that can see a key of this tile sit at positions j0 <= p < j0 + nk - 1 + window;
+           * as query indices (p - off) clipped to [0, Tq) */
+          const int64_t pend = window > 0 && j0 + nk - 1 + window < Tk ? j0 + nk - 1 + window : Tk;
+          const int64_t istart = j0 - off > 0 ? j0 - off : 0, iend = pend - off;
           for (int64_t h = hk * group; h < (hk + 1) * group; h++) {
-            const float *qb = q + (b * T * Hq + h) * D, *gb = dout + (b * T * Hq + h) * D;
-            const float *lb = lse + (b * Hq + h) * T, *db = Dl + (b * Hq + h) * T;
-            for (int64_t i0 = j0; i0 < iend; i0 += BQ) {
+            const float *qb = q + (b * Tq * Hq + h) * D, *gb = dout + (b * Tq * Hq + h) * D;
+            const float *lb = lse + (b * Hq + h) * Tq, *db = Dl + (b * Hq + h) * Tq;
+            for (int64_t i0 = istart; i0 < iend; i0 += BQ) {
               const int64_t nq = iend - i0 < BQ ? iend - i0 : BQ;
-              if (!tile_visible(i0, nq, j0, nk, window, sb)) continue;
+              if (!tile_visible(i0, nq, j0, nk, window, sb, off)) continue;
               tile_dots(S, qb + i0 * qs, qs, nq, kt, D);
               tile_dots(P, gb + i0 * qs, qs, nq, vt, D);
-              tile_grads(S, P, i0, nq, j0, nk, lb, db, sb, window, scale, softcap);
+              tile_grads(S, P, i0, nq, j0, nk, lb, db, sb, window, scale, softcap, off);
               for (int64_t jj = 0; jj < nk; jj++) {
                 float *restrict ak = adk + jj * D, *restrict av = adv + jj * D;
                 for (int64_t ii = 0; ii < nq; ii++) {
@@ -281,8 +287,8 @@ void lft_attention_bwd(float *dq, float *dk, float *dv, const float *dout, const
             }
           }
           for (int64_t jj = 0; jj < nk; jj++) {
-            memcpy(dk + (b * T + j0 + jj) * ks + hk * D, adk + jj * D, sizeof(float) * (size_t)D);
-            memcpy(dv + (b * T + j0 + jj) * ks + hk * D, adv + jj * D, sizeof(float) * (size_t)D);
+            memcpy(dk + (b * Tk + j0 + jj) * ks + hk * D, adk + jj * D, sizeof(float) * (size_t)D);
+            memcpy(dv + (b * Tk + j0 + jj) * ks + hk * D, adv + jj * D, sizeof(float) * (size_t)D);
           }
         }
     free(kt);

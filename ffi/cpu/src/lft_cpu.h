@@ -83,15 +83,17 @@ void lft_rope(float *out, const float *x, const int32_t *pos, const float *inv_f
               int64_t heads, int64_t head_dim, int64_t n_freq, float sign);
 
 /* attention.c: causal grouped-query attention, flash style (online softmax, no T x T matrix).
- * q/out [B, T, Hq, D], k/v [B, T, Hkv, D], Hq % Hkv == 0, lse [B, Hq, T].
- * window > 0: query i sees keys j with i - window < j <= i. seg [B, T] (may be NULL): a query sees only
- * keys with the same segment id (packed samples). softcap > 0: s = softcap * tanh(s / softcap). */
+ * q/out [B, Tq, Hq, D], k/v [B, Tk, Hkv, D] with Tq <= Tk: queries are the last Tq positions (Tq = Tk in
+ * training, Tq = 1 when decoding with a KV cache); Hq % Hkv == 0; lse [B, Hq, Tq].
+ * window > 0: the query at position p sees keys j with p - window < j <= p. seg [B, Tk] (may be NULL): a
+ * query sees only keys with its own segment id (packed samples, left padding). softcap > 0:
+ * s = softcap * tanh(s / softcap). */
 void lft_attention_fwd(float *out, float *lse, const float *q, const float *k, const float *v, const int32_t *seg,
-                       int64_t B, int64_t T, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window,
-                       float softcap);
+                       int64_t B, int64_t Tq, int64_t Tk, int64_t Hq, int64_t Hkv, int64_t D, float scale,
+                       int64_t window, float softcap);
 void lft_attention_bwd(float *dq, float *dk, float *dv, const float *dout, const float *out, const float *lse,
-                       const float *q, const float *k, const float *v, const int32_t *seg, int64_t B, int64_t T,
-                       int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, float softcap);
+                       const float *q, const float *k, const float *v, const int32_t *seg, int64_t B, int64_t Tq,
+                       int64_t Tk, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, float softcap);
 
 /* cross_entropy.c: logits [rows, vocab], targets [rows]; rows whose target == ignore_index get
  * loss 0. loss[r] = lse[r] - logits[r, target]. Backward: dlogits[r] = grow[r] * (softmax - onehot). */
