@@ -1,5 +1,6 @@
 // The plugins that ship with lft. A session registers these first, then any `use "package"` ones.
 import type { Plugin } from "../core/index.ts";
 import cpuBackend from "./backends/cpu.ts";
+import llamaModels from "./models/llama.ts";
 
-export const builtinPlugins: readonly Plugin[] = [cpuBackend];
+export const builtinPlugins: readonly Plugin[] = [cpuBackend, llamaModels];

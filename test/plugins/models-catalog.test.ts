@@ -9,7 +9,7 @@ const TEMPLATES = ["default", "alpaca", "vicuna", "chatml", "llama2", "llama3", 
 test("at least 100 unique checkpoints over all eight families", () => {
   expect(CATALOG.length).toBeGreaterThanOrEqual(100);
   expect(new Set(CATALOG.map((e) => e.id.toLowerCase())).size).toBe(CATALOG.length);
-  expect(new Set(CATALOG.map((e) => e.family))).toEqual(new Set(FAMILIES));
+  expect(new Set<string>(CATALOG.map((e) => e.family))).toEqual(new Set(FAMILIES));
   for (const e of CATALOG) {
     expect(TEMPLATES).toContain(e.template);
     expect(e.id).toMatch(/^[\w.-]+\/[\w.-]+$/);

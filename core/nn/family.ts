@@ -1,0 +1,82 @@
+// What a model family registers in the `models` collection (merged into ModelEntry), and the lookups
+// the loader uses: a family by name or by HF `model_type`.
+import { err, ok, type Result } from "neverthrow";
+import type { EntryBase, ModelEntry } from "../registry/collections.ts";
+import type { Registry } from "../registry/registry.ts";
+import type { Shape } from "../tensor/shape.ts";
+import type { CausalLM } from "./decoder.ts";
+import { ModuleError } from "./module.ts";
+import type { HfConfig, ModelSpec } from "./spec.ts";
+
+/** A small random checkpoint's recipe: the family's real config keys at tiny sizes, and its tokenizer. */
+export interface TinyPreset {
+  /** config.json without model_type (added from the family's first model type); vocab_size must match the tokenizer. */
+  config: HfConfig;
+  /** Folder name under the tokenizer fixtures (`llama2`): tokenizer.json and tokenizer_config.json are copied. */
+  tokenizer: string;
+  /** generation_config.json keys beyond the token ids taken from config (optional). */
+  generation?: HfConfig;
+}
+
+/** A family as its plugin defines it: every field present. */
+export interface ModelFamily extends EntryBase {
+  /** The HF `model_type` values this family reads (`llama`). */
+  readonly modelTypes: readonly string[];
+  /** config.json -> spec; every problem at once. `where` names the file in messages. */
+  fromConfig(config: HfConfig, where?: string): Result<ModelSpec, ModuleError>;
+  /** The module tree for a spec (no memory is allocated until parameters are filled). */
+  build(spec: ModelSpec): CausalLM;
+  /** Every tensor a checkpoint of this spec holds, with its shape (HF names). */
+  weightNames(spec: ModelSpec): { name: string; shape: Shape }[];
+  /** Module names adapters may wrap (`q_proj`, ...), as PEFT's target_modules. */
+  readonly adapterTargets: readonly string[];
+  /** Maps a checkpoint tensor name to the model's (null: not a parameter, skip it). Default: as is. */
+  sanitize?(name: string): string | null;
+  readonly tiny: TinyPreset;
+}
+
+// Optional in the merged entry because the registry accepts bare entries (its own tests register
+// `{ name }`); `modelFamily()` checks at use that a family has them all.
+declare module "../registry/collections.ts" {
+  interface ModelEntry {
+    readonly modelTypes?: readonly string[];
+    fromConfig?(config: HfConfig, where?: string): Result<ModelSpec, ModuleError>;
+    build?(spec: ModelSpec): CausalLM;
+    weightNames?(spec: ModelSpec): { name: string; shape: Shape }[];
+    readonly adapterTargets?: readonly string[];
+    sanitize?(name: string): string | null;
+    readonly tiny?: TinyPreset;
+  }
+}
+
+/** A family whose weight list comes from its module tree (the usual case: names are module paths). */
+export function defineModelFamily(f: Omit<ModelFamily, "weightNames"> & { weightNames?: ModelFamily["weightNames"] }): ModelFamily {
+  return { ...f, weightNames: f.weightNames ?? ((spec) => f.build(spec).parameterShapes()) };
+}
+
+const REQUIRED = ["modelTypes", "fromConfig", "build", "weightNames", "adapterTargets", "tiny"] as const;
+
+/** The entry as a complete family, or an error naming the fields its plugin left out. */
+export function modelFamily(entry: ModelEntry): Result<ModelFamily, ModuleError> {
+  const missing = REQUIRED.filter((k) => entry[k] === undefined);
+  if (missing.length) return err(new ModuleError(`model family "${entry.name}" is missing ${missing.join(", ")}: define it with defineModelFamily`));
+  return ok(entry as ModelFamily);
+}
+
+type ModelRegistry = Pick<Registry, "list" | "get">;
+
+/** The family registered under `name`. */
+export function familyByName(registry: ModelRegistry, name: string): Result<ModelFamily, ModuleError> {
+  const e = registry.get("models", name);
+  if (e.isErr()) return err(new ModuleError(e.error.message));
+  return modelFamily(e.value);
+}
+
+/** The family that reads HF `model_type` (config.json), with the known types listed when none does. */
+export function familyForModelType(registry: ModelRegistry, modelType: string, where = "config.json"): Result<ModelFamily, ModuleError> {
+  const entries = registry.list("models");
+  const hit = entries.find((e) => e.modelTypes?.includes(modelType));
+  if (hit) return modelFamily(hit);
+  const known = entries.flatMap((e) => e.modelTypes ?? []).sort();
+  return err(new ModuleError(`${where}: no model family reads model_type "${modelType}" (known: ${known.length ? known.join(", ") : "none registered"})`));
+}
