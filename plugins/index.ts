@@ -2,5 +2,6 @@
 import type { Plugin } from "../core/index.ts";
 import cpuBackend from "./backends/cpu.ts";
 import llamaModels from "./models/llama.ts";
+import metrics from "./metrics/index.ts";
 
-export const builtinPlugins: readonly Plugin[] = [cpuBackend, llamaModels];
+export const builtinPlugins: readonly Plugin[] = [cpuBackend, llamaModels, metrics];
