@@ -52,3 +52,8 @@ export { linePlot, BrailleCanvas } from "./store/plot.ts";
 export { formatRunList, formatRunShow } from "./store/report.ts";
 export * from "./data/index.ts";
 export * from "./generate/index.ts";
+export { loadTokenizer, TokenizerError } from "./tokenizer/load.ts";
+export { HfTokenizer } from "./tokenizer/hf-tokenizer.ts";
+export type { Tokenizer, EncodeOptions, DecodeOptions, ChatMessage } from "./tokenizer/tokenizer.ts";
+export { renderChatTemplate, ChatTemplateError, type ChatTemplateOptions } from "./tokenizer/chat-template.ts";
+export { parallelEncode, type ParallelEncodeOptions } from "./tokenizer/parallel.ts";

@@ -10,6 +10,8 @@ export {
   type CollectionNouns,
   type CollectionTypes,
   type CommandEntry,
+  type CommandIO,
+  type CommandSession,
   type DatasetEntry,
   type EntryBase,
   type MethodEntry,

@@ -3,5 +3,6 @@ import type { Plugin } from "../core/index.ts";
 import cpuBackend from "./backends/cpu.ts";
 import llamaModels from "./models/llama.ts";
 import metrics from "./metrics/index.ts";
+import { dataPlugins } from "./data/index.ts";
 
-export const builtinPlugins: readonly Plugin[] = [cpuBackend, llamaModels, metrics];
+export const builtinPlugins: readonly Plugin[] = [cpuBackend, llamaModels, metrics, ...dataPlugins];

@@ -42,6 +42,13 @@ export interface AttentionContext {
   cache: KVCache | null;
 }
 
+/** HF multiplies cos and sin by the attention factor: only the first rotaryDim dims of each head scale. */
+function scaleRotated(x: Tensor, s: number, rotaryDim: number): Tensor {
+  const d = x.shape[x.ndim - 1]!;
+  if (rotaryDim >= d) return ops.scale(x, s);
+  return ops.concat([ops.scale(ops.slice(x, -1, 0, rotaryDim), s), ops.slice(x, -1, rotaryDim, d)], -1);
+}
+
 export class Attention extends Module {
   readonly q_proj: Linear | null = null;
   readonly k_proj: Linear | null = null;
@@ -95,8 +102,8 @@ export class Attention extends Module {
     q = ops.rope(q, ctx.positionIds, ctx.invFreq);
     k = ops.rope(k, ctx.positionIds, ctx.invFreq);
     if (ctx.attentionScaling !== 1) {
-      q = ops.scale(q, ctx.attentionScaling);
-      k = ops.scale(k, ctx.attentionScaling);
+      q = scaleRotated(q, ctx.attentionScaling, ctx.invFreq.numel * 2);
+      k = scaleRotated(k, ctx.attentionScaling, ctx.invFreq.numel * 2);
     }
     if (ctx.cache) ({ k, v } = ctx.cache.append(this.layerIndex, k, v));
     const out = ops.causalAttention(q, k, v, { scale: this.cfg.scale, window: this.cfg.window, softcap: this.cfg.softcap, segmentIds: ctx.segmentIds });

@@ -8,7 +8,13 @@ export type RopeScaling =
   /** `_compute_dynamic_ntk_parameters`: the base grows with the sequence once it passes maxPositionEmbeddings */
   | { type: "dynamic"; factor: number }
   /** `_compute_llama3_parameters`: long wavelengths divided by factor, short kept, a smooth ramp between */
-  | { type: "llama3"; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositionEmbeddings: number };
+  | { type: "llama3"; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositionEmbeddings: number }
+  /**
+   * `_compute_longrope_parameters` (Phi-3's `longrope`, formerly `su`): inv_freq / short_factor[i] while
+   * the sequence fits originalMaxPositionEmbeddings, / long_factor[i] beyond; cos and sin (the rotated
+   * dims only) are multiplied by attentionFactor, which the family resolves from its config.
+   */
+  | { type: "longrope"; shortFactor: readonly number[]; longFactor: readonly number[]; originalMaxPositionEmbeddings: number; attentionFactor: number };
 
 export interface RopeSpec {
   /** rope_theta */
@@ -22,19 +28,19 @@ export interface RopeSpec {
 
 export interface RopeParameters {
   invFreq: Float32Array;
-  /** HF's attention_factor, multiplying cos and sin (1 for every type here; YaRN/LongRoPE differ). */
+  /** HF's attention_factor, multiplying cos and sin (1 for every type here but LongRoPE). */
   attentionScaling: number;
 }
 
 /** Whether the frequencies depend on the sequence length (then they are recomputed per forward). */
 export function ropeDependsOnLength(spec: RopeSpec): boolean {
-  return spec.scaling?.type === "dynamic";
+  return spec.scaling?.type === "dynamic" || spec.scaling?.type === "longrope";
 }
 
 /**
- * The inverse frequencies for a forward whose largest position id is seqLen - 1. Only `dynamic` reads
- * seqLen: HF recomputes it from max(position_ids) + 1, which this matches for a fresh model and for
- * cached decoding (its cache of the largest length seen only differs after a longer earlier call).
+ * The inverse frequencies for a forward whose largest position id is seqLen - 1. Only `dynamic` and
+ * `longrope` read seqLen: HF recomputes it from max(position_ids) + 1, which this matches for a fresh model
+ * and for cached decoding (its cache of the largest length seen only differs after a longer earlier call).
  */
 export function ropeParameters(spec: RopeSpec, seqLen = spec.maxPositionEmbeddings): RopeParameters {
   const dim = spec.rotaryDim;
@@ -63,6 +69,11 @@ export function ropeParameters(spec: RopeSpec, seqLen = spec.maxPositionEmbeddin
         return ((1 - smooth) * f) / s.factor + smooth * f;
       });
       return { invFreq: Float32Array.from(inv), attentionScaling: 1 };
+    }
+    case "longrope": {
+      const ext = seqLen > s.originalMaxPositionEmbeddings ? s.longFactor : s.shortFactor;
+      const inv = defaultInvFreq(dim, spec.theta).map((f, i) => f / ext[i]!);
+      return { invFreq: Float32Array.from(inv), attentionScaling: s.attentionFactor };
     }
   }
 }

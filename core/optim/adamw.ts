@@ -1,13 +1,18 @@
-// AdamW over a list of f32 parameters, one fused native step per tensor. Moments are f32 and live
-// until dispose(). Parameters without a gradient this step are skipped (frozen or unused): as in
-// torch.optim.AdamW, each keeps its own step count, so its bias correction counts only its own updates.
-import { Tensor } from "../tensor/tensor.ts";
+// AdamW over f32 parameters in groups (each with its own lr multiplier and weight decay), one fused
+// native step per tensor. Moments are f32 and live until dispose(). Parameters without a gradient this
+// step are skipped (frozen or unused): as in torch.optim.AdamW, each keeps its own step count, so its
+// bias correction counts only its own updates. State exports for checkpoints (see optimizer.ts).
+import { err, ok, type Result } from "neverthrow";
+import type { Tensor } from "../tensor/tensor.ts";
+import { type ParamGroup, type ParamGroupInput, normaliseGroups } from "./groups.ts";
+import { type HostTensor, type Optimizer, type OptimizerMeta, checkMeta, slotData, stateTensor } from "./optimizer.ts";
 
 export interface AdamWOptions {
   lr: number;
   beta1?: number;
   beta2?: number;
   eps?: number;
+  /** Default for groups that do not set their own. */
   weightDecay?: number;
 }
 
@@ -18,8 +23,9 @@ interface ParamState {
   step: number;
 }
 
-export class AdamW {
-  private readonly state = new Map<Tensor, ParamState>();
+export class AdamW implements Optimizer {
+  readonly kind = "adamw";
+  private state = new Map<Tensor, ParamState>();
   /** update() calls so far (a parameter's own bias-correction count may be lower: see ParamState). */
   step = 0;
   readonly beta1: number;
@@ -27,28 +33,23 @@ export class AdamW {
   readonly eps: number;
   readonly weightDecay: number;
   lr: number;
+  readonly groups: readonly ParamGroup[];
+  readonly params: readonly Tensor[];
 
-  constructor(
-    readonly params: readonly Tensor[],
-    o: AdamWOptions,
-  ) {
+  constructor(params: readonly Tensor[] | readonly ParamGroupInput[], o: AdamWOptions) {
     this.lr = o.lr;
     this.beta1 = o.beta1 ?? 0.9;
     this.beta2 = o.beta2 ?? 0.999;
     this.eps = o.eps ?? 1e-8;
     this.weightDecay = o.weightDecay ?? 0;
+    this.groups = normaliseGroups(params, this.weightDecay);
+    this.params = this.groups.flatMap((g) => g.params);
   }
 
   private stateOf(p: Tensor): ParamState {
     let st = this.state.get(p);
     if (!st) {
-      // Untracked: moments outlive the step scope they are first created in.
-      const make = (): Tensor => {
-        const z = Tensor.alloc(p.backend, p.shape, "f32", false);
-        z.backend.fill(z, 0);
-        return z;
-      };
-      st = { m: make(), v: make(), step: 0 };
+      st = { m: stateTensor(p), v: stateTensor(p), step: 0 };
       this.state.set(p, st);
     }
     return st;
@@ -57,12 +58,15 @@ export class AdamW {
   /** One update with the current gradients. */
   update(): void {
     this.step++;
-    for (const p of this.params) {
-      if (!p.grad) continue;
-      const st = this.stateOf(p);
-      const hyper = { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, step: st.step + 1 };
-      p.backend.adamwStep(p, p.grad, st.m, st.v, hyper);
-      st.step++;
+    for (const g of this.groups) {
+      const lr = this.lr * g.lrScale;
+      for (const p of g.params) {
+        if (!p.grad) continue;
+        const st = this.stateOf(p);
+        const hyper = { lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: g.weightDecay, step: st.step + 1 };
+        p.backend.adamwStep(p, p.grad, st.m, st.v, hyper);
+        st.step++;
+      }
     }
   }
 
@@ -73,11 +77,48 @@ export class AdamW {
     }
   }
 
-  dispose(): void {
+  exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> } {
+    const tensors = new Map<string, Tensor>();
+    const params: { index: number; step: number }[] = [];
+    this.params.forEach((p, index) => {
+      const st = this.state.get(p);
+      if (!st) return;
+      params.push({ index, step: st.step });
+      tensors.set(`${index}.exp_avg`, st.m);
+      tensors.set(`${index}.exp_avg_sq`, st.v);
+    });
+    const meta = { kind: this.kind, step: this.step, paramCount: this.params.length, params, hyper: { beta1: this.beta1, beta2: this.beta2, eps: this.eps } };
+    return { meta, tensors };
+  }
+
+  importState(raw: unknown, tensors: ReadonlyMap<string, HostTensor>): Result<void, Error> {
+    const meta = checkMeta(raw, this.kind, this.params.length);
+    if (meta.isErr()) return err(meta.error);
+    const names = this.groups.flatMap((g) => g.names);
+    const loaded: [Tensor, { m: Float32Array; v: Float32Array; step: number }][] = [];
+    for (const { index, step } of meta.value.params) {
+      const p = this.params[index]!;
+      const m = slotData(tensors, index, "exp_avg", p, names[index]!);
+      if (m.isErr()) return err(m.error);
+      const v = slotData(tensors, index, "exp_avg_sq", p, names[index]!);
+      if (v.isErr()) return err(v.error);
+      loaded.push([p, { m: m.value, v: v.value, step }]);
+    }
+    this.disposeState();
+    for (const [p, s] of loaded) this.state.set(p, { m: stateTensor(p, s.m), v: stateTensor(p, s.v), step: s.step });
+    this.step = meta.value.step;
+    return ok(undefined);
+  }
+
+  private disposeState(): void {
     for (const { m, v } of this.state.values()) {
       m.dispose();
       v.dispose();
     }
     this.state.clear();
+  }
+
+  dispose(): void {
+    this.disposeState();
   }
 }

@@ -6,6 +6,7 @@
 
 import type { Backend } from "../backend/backend.ts";
 import type { OptionSchema, ResolvedOptions } from "./options";
+import type { Registry } from "./registry";
 
 /** Fields every entry has, whatever its collection. */
 export interface EntryBase {
@@ -29,8 +30,36 @@ export interface MethodEntry extends EntryBase {}
 export interface StageEntry extends EntryBase {}
 /** An optimizer (`adamw`, ...). */
 export interface OptimizerEntry extends EntryBase {}
-/** A REPL/CLI verb. */
-export interface CommandEntry extends EntryBase {}
+/** Where a command writes and what relative paths resolve against; the CLI and the REPL each give one. */
+export interface CommandIO {
+  /** Written as given: the command adds its own newlines. */
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly cwd: string;
+}
+
+/**
+ * What a command can reach besides its arguments. Modules that own more session state (the REPL's
+ * live model, ...) add fields by declaration merging, as for the entries above.
+ */
+export interface CommandSession {
+  readonly registry: Registry;
+  /** `lft <verb>` on the command line, or `:verb` inside the REPL. */
+  readonly mode: "cli" | "repl";
+}
+
+/** A REPL/CLI verb (`lft check`, `lft convert`, `:hello` in the REPL). */
+export interface CommandEntry extends EntryBase {
+  /** Argument synopsis shown by help, e.g. "<recipe.lft> [--write]". */
+  readonly usage?: string;
+  /** Where the verb is offered; default both. */
+  readonly scope?: "cli" | "repl" | "both";
+  /**
+   * Runs the verb; resolves to its exit status (0 success, codes in dsl/exit-codes.ts). User errors
+   * are written to io.stderr and returned as a status, never thrown.
+   */
+  run(args: readonly string[], io: CommandIO, session: CommandSession): Promise<number>;
+}
 /** A compute backend (`cpu`, `cuda`): `device = auto` takes the first available in preference order. */
 export interface BackendEntry extends EntryBase {
   /** Higher is preferred by `device = auto` (cpu 0, cuda 100). */

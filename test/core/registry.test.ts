@@ -24,6 +24,12 @@ import {
   type StepEvent,
 } from "../../core/registry";
 import { recordedSteps } from "../fixtures/plugin-example/index.ts";
+import type { TemplateEntry } from "../../core/index.ts";
+
+/** A template entry whose payload is never used here: these tests are about names and ownership. */
+function template(name: string): TemplateEntry {
+  return { name, stopWords: [], supportsSystem: true, create: () => { throw new Error(`${name}: not used in registry tests`); } } as unknown as TemplateEntry;
+}
 
 const fixtures = join(import.meta.dir, "..", "fixtures");
 
@@ -197,14 +203,14 @@ describe("collections", () => {
         name: "a",
         version: "1.2.0",
         setup(api) {
-          api.register.templates({ name: "llama3" });
-          api.register.templates({ name: "chatml" });
+          api.register.templates(template("llama3"));
+          api.register.templates(template("chatml"));
           api.register.stages({ name: "sft" });
           api.on("onRunEnd", () => undefined);
         },
       }),
     );
-    registry.use(definePlugin({ name: "b", setup: (api) => api.register.templates({ name: "alpaca" }) }));
+    registry.use(definePlugin({ name: "b", setup: (api) => api.register.templates(template("alpaca")) }));
     expect(registry.list("templates").map((t) => t.name)).toEqual(["alpaca", "chatml", "llama3"]);
     expect(registry.plugins()).toEqual([
       { name: "a", version: "1.2.0", source: undefined, registered: { templates: ["chatml", "llama3"], stages: ["sft"] }, hooks: ["onRunEnd"] },

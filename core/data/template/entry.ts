@@ -1,0 +1,62 @@
+// What a chat template plugin provides (merged into the registry's TemplateEntry), and
+// `defineSlotTemplate`, which makes such an entry from a LLaMA-Factory style slot declaration.
+import { err, ok, type Result } from "neverthrow";
+import type { OptionSchema, ResolvedOptions } from "../../registry/options.ts";
+import type { Tokenizer } from "../../tokenizer/tokenizer.ts";
+import type { ChatEncoder } from "./encoder.ts";
+import { createSlotEncoder } from "./slot-encoder.ts";
+import type { SlotTemplateSpec } from "./spec.ts";
+import { TOOL_FORMATS, type ToolFormat } from "./tools.ts";
+
+export interface ChatTemplate {
+  /** Texts that end a reply at generation time. */
+  readonly stopWords: readonly string[];
+  /** Whether a system prompt can be given (the `hf` template decides per model; see the encoder). */
+  readonly supportsSystem: boolean;
+  /** Binds the template to a tokenizer; `options` are already validated against the entry's schema. */
+  create(tokenizer: Tokenizer, options: ResolvedOptions): Result<ChatEncoder, string>;
+}
+
+declare module "../../registry/collections.ts" {
+  interface TemplateEntry extends ChatTemplate {}
+}
+
+/** Options every slot template accepts (LLaMA-Factory's data arguments of the same names). */
+export const slotTemplateOptions = {
+  default_system: { type: "string", doc: "replaces the template's default system prompt" },
+  tool_format: { type: "enum", values: [...TOOL_FORMATS], doc: "how tools and tool calls are written (default: the template's own)" },
+  tool_date: { type: "string", default: "26 Jul 2024", doc: "the 'Today Date' line of the llama3 tool prompt" },
+} satisfies OptionSchema;
+
+/** Reasoning templates also take enable_thinking. */
+export const reasoningTemplateOptions = {
+  ...slotTemplateOptions,
+  enable_thinking: { type: "boolean", default: true, doc: "train on the thought (true) or put an empty thought in the prompt (false)" },
+} satisfies OptionSchema;
+
+export interface SlotTemplateEntry extends ChatTemplate {
+  readonly name: string;
+  readonly doc: string;
+  readonly options: OptionSchema;
+  readonly spec: SlotTemplateSpec;
+}
+
+export function defineSlotTemplate(spec: SlotTemplateSpec): SlotTemplateEntry {
+  return {
+    name: spec.name,
+    doc: spec.doc,
+    options: spec.reasoning ? reasoningTemplateOptions : slotTemplateOptions,
+    spec,
+    stopWords: spec.stopWords ?? [],
+    supportsSystem: true,
+    create(tokenizer, options) {
+      const r = createSlotEncoder(spec, tokenizer, {
+        defaultSystem: options["default_system"] as string | undefined,
+        toolFormat: options["tool_format"] as ToolFormat | undefined,
+        toolDate: options["tool_date"] as string | undefined,
+        enableThinking: options["enable_thinking"] as boolean | undefined,
+      });
+      return r.isOk() ? ok(r.value) : err(`chat template "${spec.name}": ${r.error}`);
+    },
+  };
+}

@@ -1,0 +1,106 @@
+// Tool formats (LLaMA-Factory's tool_utils): how a list of tools is described in the system prompt
+// and how an assistant's function calls are written. Text matches LLaMA-Factory byte for byte,
+// except that llama3's "Today Date" is a fixed option (default "26 Jul 2024", as in Llama 3.1's own
+// chat template) instead of the clock, so encodings are reproducible.
+import { pyJsonDumps } from "./pyjson.ts";
+
+export type ToolFormat = "default" | "qwen" | "llama3" | "mistral";
+export const TOOL_FORMATS: readonly ToolFormat[] = ["default", "qwen", "llama3", "mistral"];
+
+export interface FunctionCall {
+  readonly name: string;
+  /** The arguments as Python's json.dumps wrote them. */
+  readonly arguments: string;
+}
+
+type Tool = Record<string, unknown>;
+
+export interface ToolUtils {
+  formatTools(tools: Tool[], opts: { date: string }): string;
+  formatCalls(calls: FunctionCall[]): string;
+}
+
+const DEFAULT_TOOL_PROMPT = (toolText: string, toolNames: string) =>
+  "You have access to the following tools:\n" + toolText +
+  "Use the following format if using a tool:\n```\n" +
+  `Action: tool name (one of [${toolNames}])\n` +
+  "Action Input: the input to the tool, in a JSON format representing the kwargs " +
+  '(e.g. ```{"input": "hello world", "num_beams": 5}```)\n```\n';
+
+const QWEN_TOOL_PROMPT = (toolText: string) =>
+  "\n\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\n" +
+  "You are provided with function signatures within <tools></tools> XML tags:\n<tools>" + toolText +
+  "\n</tools>\n\nFor each function call, return a json object with function name and arguments within " +
+  '<tool_call></tool_call> XML tags:\n<tool_call>\n{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call>';
+
+const LLAMA3_TOOL_PROMPT = (date: string, toolText: string) =>
+  `Cutting Knowledge Date: December 2023\nToday Date: ${date}\n\n` +
+  "You have access to the following functions. To call a function, please respond with JSON for a function call. " +
+  'Respond in the format {"name": function name, "parameters": dictionary of argument name and its value}. ' +
+  "Do not use variables.\n\n" + toolText;
+
+const unwrap = (t: Tool): Tool => (t["type"] === "function" ? ((t["function"] ?? {}) as Tool) : t);
+const wrap = (t: Tool): Tool => (t["type"] === "function" ? t : { type: "function", function: t });
+const str = (v: unknown): string => (v === undefined || v === null ? "" : String(v));
+
+const defaultTools: ToolUtils = {
+  formatTools(tools) {
+    let toolText = "";
+    const names: string[] = [];
+    for (const raw of tools) {
+      const tool = unwrap(raw);
+      const params = (tool["parameters"] ?? {}) as Tool;
+      const required = (params["required"] ?? []) as unknown[];
+      let paramText = "";
+      for (const [name, p] of Object.entries((params["properties"] ?? {}) as Record<string, Tool>)) {
+        const req = required.includes(name) ? ", required" : "";
+        const en = Array.isArray(p["enum"]) && p["enum"].length > 0 ? `, should be one of [${p["enum"].join(", ")}]` : "";
+        const items = p["items"] ? `, where each item should be ${str((p["items"] as Tool)["type"])}` : "";
+        paramText += `  - ${name} (${str(p["type"])}${req}): ${str(p["description"])}${en}${items}\n`;
+      }
+      toolText += `> Tool Name: ${str(tool["name"])}\nTool Description: ${str(tool["description"])}\nTool Args:\n${paramText}\n`;
+      names.push(str(tool["name"]));
+    }
+    return DEFAULT_TOOL_PROMPT(toolText, names.join(", "));
+  },
+  formatCalls: (calls) => calls.map((c) => `Action: ${c.name}\nAction Input: ${c.arguments}`).join("\n"),
+};
+
+const qwenTools: ToolUtils = {
+  formatTools: (tools) => QWEN_TOOL_PROMPT(tools.map((t) => "\n" + pyJsonDumps(wrap(t))).join("")),
+  formatCalls: (calls) =>
+    calls.map((c) => `<tool_call>\n${pyJsonDumps({ name: c.name, arguments: JSON.parse(c.arguments) })}\n</tool_call>`).join("\n"),
+};
+
+const llama3Tools: ToolUtils = {
+  formatTools: (tools, { date }) => LLAMA3_TOOL_PROMPT(date, tools.map((t) => pyJsonDumps(wrap(t), 4) + "\n\n").join("")),
+  formatCalls(calls) {
+    const objs = calls.map((c) => ({ name: c.name, parameters: JSON.parse(c.arguments) as unknown }));
+    return pyJsonDumps(objs.length === 1 ? objs[0] : objs);
+  },
+};
+
+const mistralTools: ToolUtils = {
+  formatTools: (tools) => "[AVAILABLE_TOOLS] " + pyJsonDumps(tools.map(wrap)) + "[/AVAILABLE_TOOLS]",
+  formatCalls: (calls) => pyJsonDumps(calls.map((c) => ({ name: c.name, arguments: JSON.parse(c.arguments) as unknown }))),
+};
+
+export const TOOL_UTILS: Readonly<Record<ToolFormat, ToolUtils>> = {
+  default: defaultTools,
+  qwen: qwenTools,
+  llama3: llama3Tools,
+  mistral: mistralTools,
+};
+
+/** A function message's JSON ({name, arguments} or a list of them) as calls; throws on bad JSON. */
+export function parseCalls(content: string): FunctionCall[] {
+  const parsed = JSON.parse(content) as unknown;
+  const list = Array.isArray(parsed) ? parsed : [parsed];
+  return list.map((c) => {
+    const call = c as Record<string, unknown>;
+    if (typeof call !== "object" || call === null || typeof call["name"] !== "string" || !("arguments" in call)) {
+      throw new Error(`a function call must be {"name": ..., "arguments": ...}, found ${JSON.stringify(c)}`);
+    }
+    return { name: call["name"], arguments: pyJsonDumps(call["arguments"]) };
+  });
+}

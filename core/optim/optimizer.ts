@@ -1,0 +1,79 @@
+// The contract every optimizer meets so the one train loop can drive it and checkpoint it: set `lr`
+// (the schedule's value), `update()`, `zeroGrad()`, and export/import its state as plain JSON plus
+// named f32 tensors ("<param index>.<slot>"), which is what a checkpoint stores.
+import { err, ok, type Result } from "neverthrow";
+import { Tensor } from "../tensor/tensor.ts";
+import type { ParamGroup } from "./groups.ts";
+
+/** A tensor read back from a checkpoint file, before it is placed on a device. */
+export interface HostTensor {
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
+
+/** JSON part of an optimizer's state; `kind` guards against loading AdamW state into SGD. */
+export interface OptimizerMeta {
+  readonly kind: string;
+  /** update() calls so far. */
+  readonly step: number;
+  /** Flattened parameter count across groups; a checkpoint from another parameter set is refused. */
+  readonly paramCount: number;
+  /** Per parameter with state: its index and its own update count. */
+  readonly params: readonly { readonly index: number; readonly step: number }[];
+  readonly hyper: Readonly<Record<string, number | boolean>>;
+}
+
+export interface Optimizer {
+  readonly kind: string;
+  readonly groups: readonly ParamGroup[];
+  /** All parameters, groups flattened in order: the indices state keys refer to. */
+  readonly params: readonly Tensor[];
+  /** Base learning rate; a group uses lr * lrScale. The schedule sets it before each update. */
+  lr: number;
+  readonly step: number;
+  update(): void;
+  zeroGrad(): void;
+  /** The live state tensors (not copies) keyed "<index>.<slot>", with the JSON part. */
+  exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> };
+  /** Replaces all state; on error the optimizer is left as it was. */
+  importState(meta: unknown, tensors: ReadonlyMap<string, HostTensor>): Result<void, Error>;
+  dispose(): void;
+}
+
+/** Checks the JSON part of a saved state against this optimizer; returns it typed. */
+export function checkMeta(meta: unknown, kind: string, paramCount: number): Result<OptimizerMeta, Error> {
+  const m = meta as Partial<OptimizerMeta> | null;
+  if (typeof m !== "object" || m === null) return err(new Error(`optimizer state: expected an object, found ${JSON.stringify(meta)}`));
+  if (m.kind !== kind) return err(new Error(`optimizer state was saved by "${String(m.kind)}" but this run uses "${kind}"; resume with the same optimizer or start a fresh run`));
+  if (m.paramCount !== paramCount) return err(new Error(`optimizer state covers ${String(m.paramCount)} parameters but this run trains ${paramCount}; the trainable set changed since the checkpoint`));
+  if (!Number.isInteger(m.step) || m.step! < 0) return err(new Error(`optimizer state: step must be a non-negative integer, found ${String(m.step)}`));
+  if (!Array.isArray(m.params)) return err(new Error("optimizer state: params must be a list"));
+  for (const p of m.params) {
+    if (!Number.isInteger(p?.index) || p.index < 0 || p.index >= paramCount || !Number.isInteger(p?.step) || p.step < 0) {
+      return err(new Error(`optimizer state: bad parameter entry ${JSON.stringify(p)} (index must be in [0, ${paramCount}), step >= 0)`));
+    }
+  }
+  return ok(m as OptimizerMeta);
+}
+
+/** A saved slot for parameter `index`, checked against the parameter's shape. */
+export function slotData(tensors: ReadonlyMap<string, HostTensor>, index: number, slot: string, param: Tensor, name: string): Result<Float32Array, Error> {
+  const key = `${index}.${slot}`;
+  const t = tensors.get(key);
+  if (!t) return err(new Error(`optimizer state: missing tensor "${key}" (${slot} of parameter "${name}")`));
+  const same = t.shape.length === param.shape.length && t.shape.every((d, i) => d === param.shape[i]);
+  if (!same || t.data.length !== param.numel) return err(new Error(`optimizer state: "${key}" has shape [${t.shape.join(", ")}] but parameter "${name}" is [${param.shape.join(", ")}]`));
+  return ok(t.data);
+}
+
+/** An untracked f32 tensor like `p` (optimizer state outlives step scopes), filled from data or with 0. */
+export function stateTensor(p: Tensor, data?: Float32Array): Tensor {
+  const t = Tensor.alloc(p.backend, p.shape, "f32", false);
+  if (data) t.backend.upload(t, data);
+  else t.backend.fill(t, 0);
+  return t;
+}
+
+export function checkHyper(kind: string, h: Readonly<Record<string, number>>): void {
+  for (const [k, v] of Object.entries(h)) if (!Number.isFinite(v)) throw new RangeError(`${kind}: ${k} must be a finite number, got ${v}`);
+}

@@ -1,0 +1,267 @@
+// train(): the one generic loop every stage hands its loss and batches to (mlx-lm's trainer takes
+// functions, not subclasses). Per step: schedule → micro-batches → backward → guard → clip → update,
+// inside one tidy() scope; then events, evaluation and checkpoints. Resumes from the newest complete
+// checkpoint and then reproduces the uninterrupted run's losses exactly.
+import { err, ok, type Result } from "neverthrow";
+import { noGrad } from "../autograd/tape.ts";
+import { createOptimizer, type OptimizerSpec } from "../optim/create.ts";
+import { buildGroups, type GroupRule, type NoDecay, type ParamGroup } from "../optim/groups.ts";
+import type { Optimizer } from "../optim/optimizer.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+import { tidy } from "../tensor/scope.ts";
+import type { ResumableBatches } from "./batches.ts";
+import { latestCheckpoint, pruneCheckpoints, saveCheckpoint } from "./checkpoint.ts";
+import { TrainError } from "./errors.ts";
+import { type HookHost, RunEvents, type RunHandlers } from "./events.ts";
+import { type ProgressOptions, progressHandlers } from "./progress.ts";
+import { type RunParts, checkpointContents, restoreCheckpoint } from "./resume.ts";
+import { TrainRng } from "./rng.ts";
+import { type ScheduleSpec, makeSchedule } from "./schedule.ts";
+import { type LossFn, runStep } from "./step.ts";
+import { type TrainerState, freshState } from "./trainer-state.ts";
+
+export interface EvalOutput {
+  /** Mean loss over the evaluation set; perplexity is reported as exp(loss). */
+  readonly loss: number;
+  readonly metrics?: Readonly<Record<string, number>>;
+}
+
+export interface EvalSpec {
+  /** Evaluate after every this many steps (0: only at the end). */
+  readonly every: number;
+  /** Runs without gradients inside a scope; see evalLoss for the usual one. */
+  readonly fn: (ctx: { step: number }) => EvalOutput;
+  readonly split?: string;
+  /** Also evaluate after the last step (default true). */
+  readonly atEnd?: boolean;
+}
+
+export interface CheckpointSpec {
+  /** The run's output folder; checkpoints go to <dir>/checkpoint-<step>. */
+  readonly dir: string;
+  /** Save after every this many steps (0: only at the end); always at the end and on interruption. */
+  readonly every: number;
+  /** Newest checkpoints kept (default 3). */
+  readonly keep?: number;
+  /** Continue from the newest complete checkpoint in dir when there is one (default true). */
+  readonly resume?: boolean;
+}
+
+export interface TrainOptions<B> {
+  /** Default: the resumed checkpoint's, or a new one. */
+  readonly runId?: string;
+  readonly recipe?: string;
+  /** Trainable parameters by name (names are checkpoint keys and what group rules match). */
+  readonly params: Readonly<Record<string, Tensor>>;
+  /** An optimizer spec, or a factory for methods that bring their own optimizer. */
+  readonly optimizer: OptimizerSpec | ((groups: ParamGroup[]) => Optimizer);
+  /** Groups with their own lr multiplier or weight decay; first match wins. */
+  readonly groups?: readonly GroupRule[];
+  /** Which parameters get no weight decay (default: norms, biases, any 1-D tensor). */
+  readonly noDecay?: NoDecay;
+  /** Default constant, no warmup. */
+  readonly schedule?: ScheduleSpec;
+  /** Optimizer steps in the whole run. */
+  readonly steps: number;
+  readonly batches: ResumableBatches<B>;
+  readonly lossFn: LossFn<B>;
+  /** Micro-batches per optimizer step (default 1). */
+  readonly accumulation?: number;
+  /** Global gradient-norm clipping threshold (default: off). */
+  readonly clipNorm?: number;
+  /** Stop after this many consecutive steps with a NaN/Inf loss or gradient (default 5). */
+  readonly maxBadSteps?: number;
+  readonly eval?: EvalSpec;
+  readonly checkpoint?: CheckpointSpec;
+  /** Seed of the run's random stream (dropout); default 0. */
+  readonly seed?: number | bigint;
+  /** A registry: its onRunStart/onStep/onEval/onSave/onRunEnd hooks receive the events. */
+  readonly hooks?: HookHost;
+  /** Further event handlers (run store, board), called after the registry's hooks. */
+  readonly handlers?: readonly RunHandlers[];
+  /** The stderr progress bar (default on); false turns it off. */
+  readonly progress?: ProgressOptions | false;
+  /** Aborting stops the run after the current step (checkpointed, status "interrupted"). */
+  readonly signal?: AbortSignal;
+}
+
+export interface TrainResult {
+  readonly runId: string;
+  readonly status: "completed" | "interrupted";
+  /** Last completed step. */
+  readonly step: number;
+  /** Loss of every step from 1 (NaN where the guard skipped), including steps before a resume. */
+  readonly losses: readonly number[];
+  readonly skippedSteps: number;
+  readonly resumedFromStep?: number;
+  /** The batches ran out before `steps`. */
+  readonly dataExhausted: boolean;
+  readonly lastCheckpoint?: string;
+  readonly best: TrainerState["best"];
+}
+
+function newRunId(): string {
+  const d = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  return `${d}-${process.pid}`;
+}
+
+function checkOptions<B>(o: TrainOptions<B>): string | null {
+  const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+  const nonNegInt = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+  if (!posInt(o.steps)) return `steps must be a positive integer, found ${o.steps}`;
+  if (o.accumulation !== undefined && !posInt(o.accumulation)) return `accumulation must be a positive integer, found ${o.accumulation}`;
+  if (o.clipNorm !== undefined && !(o.clipNorm >= 0 && Number.isFinite(o.clipNorm))) return `clipNorm must be a finite number >= 0 (0 = off), found ${o.clipNorm}`;
+  if (o.maxBadSteps !== undefined && !posInt(o.maxBadSteps)) return `maxBadSteps must be a positive integer, found ${o.maxBadSteps}`;
+  if (o.eval && !nonNegInt(o.eval.every)) return `eval.every must be an integer >= 0, found ${o.eval.every}`;
+  if (o.checkpoint && !nonNegInt(o.checkpoint.every)) return `checkpoint.every must be an integer >= 0, found ${o.checkpoint.every}`;
+  if (o.checkpoint?.keep !== undefined && !posInt(o.checkpoint.keep)) return `checkpoint.keep must be a positive integer, found ${o.checkpoint.keep}`;
+  if (typeof o.lossFn !== "function") return "lossFn must be a function (batch, ctx) => { loss, tokens }";
+  if (typeof o.batches?.next !== "function" || typeof o.batches.state !== "function" || typeof o.batches.restore !== "function") return "batches must implement next(), state() and restore()";
+  return null;
+}
+
+export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, TrainError>> {
+  const t0 = performance.now();
+  const elapsed = () => performance.now() - t0;
+  const problem = checkOptions(o);
+  if (problem) return err(new TrainError("options", `train: ${problem}`));
+
+  // Parameters, groups, optimizer, schedule.
+  const spec = typeof o.optimizer === "function" ? null : o.optimizer;
+  const groups = buildGroups(o.params, { weightDecay: spec?.weightDecay ?? 0, noDecay: o.noDecay, rules: o.groups });
+  if (groups.isErr()) return err(new TrainError("options", groups.error.message));
+  const made = spec ? createOptimizer(spec, groups.value) : ok<Optimizer, Error>((o.optimizer as (g: ParamGroup[]) => Optimizer)(groups.value));
+  if (made.isErr()) return err(new TrainError("options", made.error.message));
+  const optimizer = made.value;
+  try {
+    const names = optimizer.groups.flatMap((g) => g.names);
+    const schedule = makeSchedule(o.schedule ?? { kind: "constant" }, optimizer.lr, o.steps);
+    if (schedule.isErr()) return err(new TrainError("options", schedule.error.message));
+    let rng = new TrainRng(BigInt(o.seed ?? 0));
+    const parts = (): RunParts<B> => ({ names, params: optimizer.params, optimizer, schedule: schedule.value, rng, batches: o.batches });
+
+    // Resume from the newest complete checkpoint, if asked and present.
+    let state: TrainerState = freshState(o.runId ?? newRunId(), o.steps, names);
+    let resumedFromStep: number | undefined;
+    let lastCheckpoint: string | undefined;
+    const ck = o.checkpoint;
+    if (ck && (ck.resume ?? true)) {
+      const latest = latestCheckpoint(ck.dir);
+      if (latest) {
+        const r = restoreCheckpoint(latest.path, parts());
+        if (r.isErr()) return err(r.error);
+        state = r.value.state;
+        rng = r.value.rng;
+        if (o.runId) state.runId = o.runId;
+        resumedFromStep = state.step;
+        lastCheckpoint = latest.path;
+      }
+    }
+    const runId = state.runId;
+    const events = new RunEvents(o.hooks, [...(o.progress === false ? [] : [progressHandlers(o.progress)]), ...(o.handlers ?? [])]);
+    const fail = async (e: TrainError): Promise<Result<TrainResult, TrainError>> => {
+      // The run's end is reported even when a hook is what failed; a second failure does not mask the first.
+      await events.sequential("onRunEnd", { runId, status: "failed", step: state.step, elapsedMs: elapsed(), error: e }, state.step);
+      return err(e);
+    };
+    const started = await events.sequential("onRunStart", { runId, recipe: o.recipe, startedAt: Date.now(), totalSteps: o.steps, resumedFromStep }, state.step);
+    if (started.isErr()) return fail(started.error);
+
+    const save = async (): Promise<Result<void, TrainError>> => {
+      const saved = saveCheckpoint(ck!.dir, state.step, checkpointContents(parts(), state));
+      if (saved.isErr()) return err(new TrainError("checkpoint", saved.error.message, state.step, { cause: saved.error }));
+      lastCheckpoint = saved.value.path;
+      pruneCheckpoints(ck!.dir, ck!.keep ?? 3);
+      return events.sequential("onSave", { runId, step: state.step, path: saved.value.path, kind: "checkpoint" }, state.step);
+    };
+    const evaluate = async (): Promise<Result<void, TrainError>> => {
+      const ev = o.eval!;
+      let out: EvalOutput;
+      try {
+        out = noGrad(() => tidy(() => ev.fn({ step: state.step })));
+      } catch (e) {
+        return err(new TrainError("step", `evaluation after step ${state.step} failed: ${(e as Error).message}`, state.step, { cause: e }));
+      }
+      const metrics = { loss: out.loss, perplexity: Math.exp(out.loss), ...out.metrics };
+      const split = ev.split ?? "validation";
+      state.evalHistory.push({ step: state.step, split, metrics });
+      if (Number.isFinite(out.loss) && (!state.best || out.loss < state.best.value)) state.best = { metric: "eval_loss", value: out.loss, step: state.step };
+      return events.parallel("onEval", { runId, step: state.step, split, metrics, elapsedMs: elapsed() }, state.step);
+    };
+
+    const accumulation = o.accumulation ?? 1;
+    const maxBad = o.maxBadSteps ?? 5;
+    let status: TrainResult["status"] = "completed";
+    let dataExhausted = false;
+    let lastSaved = resumedFromStep ?? -1;
+    let lastEval = -1;
+    while (state.step < o.steps) {
+      if (o.signal?.aborted) {
+        status = "interrupted";
+        break;
+      }
+      const step = state.step + 1;
+      const lr = schedule.value.lrAt(state.step);
+      let out;
+      try {
+        out = runStep({ step, lr, optimizer, batches: o.batches, lossFn: o.lossFn, accumulation, clipNorm: o.clipNorm, rng });
+      } catch (e) {
+        return fail(new TrainError("step", `step ${step} failed: ${(e as Error).message}`, state.step, { cause: e }));
+      }
+      if (out.micro === 0) {
+        dataExhausted = true;
+        break;
+      }
+      state.step = step;
+      state.tokensSeen += out.tokens;
+      state.epoch = o.batches.epoch?.() ?? null;
+      state.skippedSteps += out.skipped ? 1 : 0;
+      state.consecutiveSkipped = out.skipped ? state.consecutiveSkipped + 1 : 0;
+      state.lossHistory.push({ step, loss: out.loss, lr, tokens: out.tokens, gradNorm: out.gradNorm, skipped: out.skipped });
+      const stepped = await events.parallel("onStep", { runId, step, epoch: state.epoch ?? undefined, loss: out.loss, lr, tokens: out.tokens, elapsedMs: elapsed(), gradNorm: out.gradNorm }, step);
+      if (stepped.isErr()) return fail(stepped.error);
+      if (state.consecutiveSkipped >= maxBad) {
+        const msg = `stopped after ${state.consecutiveSkipped} consecutive steps with a non-finite loss or gradient (steps ${step - state.consecutiveSkipped + 1}-${step}; last loss ${out.loss}, grad norm ${out.gradNorm}); parameters were not updated on those steps. Lower the learning rate, set clipNorm, or look for bad rows in the batches of those steps`;
+        return fail(new TrainError("non-finite", msg, step));
+      }
+      if (out.exhausted) dataExhausted = true;
+      const last = step === o.steps || dataExhausted;
+      if (o.eval && ((o.eval.every > 0 && step % o.eval.every === 0) || (last && (o.eval.atEnd ?? true)))) {
+        const r = await evaluate();
+        if (r.isErr()) return fail(r.error);
+        lastEval = step;
+      }
+      if (ck && ((ck.every > 0 && step % ck.every === 0) || last)) {
+        const r = await save();
+        if (r.isErr()) return fail(r.error);
+        lastSaved = step;
+      }
+      if (dataExhausted) break;
+    }
+    // Data that ran out exactly at a step boundary ends the loop before its last-step evaluation.
+    if (o.eval && (o.eval.atEnd ?? true) && status === "completed" && state.step > 0 && lastEval !== state.step && resumedFromStep !== state.step) {
+      const r = await evaluate();
+      if (r.isErr()) return fail(r.error);
+    }
+    // An interrupted run keeps what it did: save unless the last step was just saved.
+    if (ck && state.step > 0 && lastSaved !== state.step) {
+      const r = await save();
+      if (r.isErr()) return fail(r.error);
+    }
+    const ended = await events.sequential("onRunEnd", { runId, status, step: state.step, elapsedMs: elapsed() }, state.step);
+    if (ended.isErr()) return err(ended.error);
+    return ok({
+      runId,
+      status,
+      step: state.step,
+      losses: state.lossHistory.map((r) => r.loss),
+      skippedSteps: state.skippedSteps,
+      resumedFromStep,
+      dataExhausted,
+      lastCheckpoint,
+      best: state.best,
+    });
+  } finally {
+    optimizer.dispose();
+  }
+}

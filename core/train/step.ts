@@ -1,0 +1,127 @@
+// One optimizer step: pull `accumulation` micro-batches, run the stage's loss and backward on each,
+// combine their gradients as a weighted mean (weight = tokens unless the stage says otherwise, so k
+// micro-batches give the gradient of one big batch), guard against NaN/Inf, clip, update. Runs in one
+// tidy() scope, so everything it allocates goes back to the cache when it returns.
+import { backward } from "../autograd/tape.ts";
+import { full } from "../tensor/create.ts";
+import { tidy } from "../tensor/scope.ts";
+import { Tensor } from "../tensor/tensor.ts";
+import type { Optimizer } from "../optim/optimizer.ts";
+import type { ResumableBatches } from "./batches.ts";
+import { clipGradients, globalGradNorm, scaleGradients } from "./clip.ts";
+import type { TrainRng } from "./rng.ts";
+
+/** What a stage's loss function returns for one micro-batch. */
+export interface LossOutput {
+  /** Scalar loss with a graph back to the trainable parameters (a mean over the batch's tokens). */
+  readonly loss: Tensor;
+  /** Tokens that counted towards the loss (for throughput and the default weight). */
+  readonly tokens: number;
+  /** This micro-batch's weight in the step's mean; default `tokens`. */
+  readonly weight?: number;
+}
+
+export interface StepContext {
+  /** The optimizer step being computed, from 1. */
+  readonly step: number;
+  /** Micro-batch index within the step. */
+  readonly micro: number;
+  /** Counter-based randomness for dropout: `ops.dropout(x, { p, seed: rng.seed, offset: rng.offsetFor(x.numel) })`. */
+  readonly rng: TrainRng;
+}
+
+export type LossFn<B> = (batch: B, ctx: StepContext) => LossOutput;
+
+export interface StepInput<B> {
+  readonly step: number;
+  readonly lr: number;
+  readonly optimizer: Optimizer;
+  readonly batches: ResumableBatches<B>;
+  readonly lossFn: LossFn<B>;
+  readonly accumulation: number;
+  /** 0 or undefined: no clipping. */
+  readonly clipNorm?: number;
+  readonly rng: TrainRng;
+}
+
+export interface StepOutcome {
+  /** Micro-batches used (0: the data was exhausted before this step began; nothing was done). */
+  readonly micro: number;
+  /** Weighted mean loss over the micro-batches. */
+  readonly loss: number;
+  readonly tokens: number;
+  /** Global gradient norm before clipping. */
+  readonly gradNorm: number;
+  /** True when the loss or a gradient was NaN/Inf: no parameter or optimizer state changed. */
+  readonly skipped: boolean;
+  /** The data ran out during this step (fewer than `accumulation` micro-batches). */
+  readonly exhausted: boolean;
+}
+
+export class LossContractError extends Error {
+  override readonly name = "LossContractError";
+}
+
+function checkOutput(out: LossOutput, step: number, micro: number): number {
+  const where = `step ${step}, micro-batch ${micro}`;
+  if (!out || !(out.loss instanceof Tensor)) throw new LossContractError(`lossFn returned ${JSON.stringify(out)} at ${where}; expected { loss: Tensor, tokens: number }`);
+  if (out.loss.numel !== 1) throw new LossContractError(`lossFn returned a loss of shape [${out.loss.shape.join(", ")}] at ${where}; expected a scalar (reduce it with a mean)`);
+  if (!out.loss.node) throw new LossContractError(`lossFn's loss at ${where} has no graph to the parameters; are they requiresGrad, and was it computed outside noGrad?`);
+  if (!(Number.isInteger(out.tokens) && out.tokens >= 0)) throw new LossContractError(`lossFn returned tokens = ${out.tokens} at ${where}; expected an integer >= 0`);
+  const w = out.weight ?? out.tokens;
+  if (!(Number.isFinite(w) && w > 0)) throw new LossContractError(`micro-batch weight ${w} at ${where} must be > 0 (a batch with no target tokens: filter it out in the data, or give a weight)`);
+  return w;
+}
+
+export function runStep<B>(s: StepInput<B>): StepOutcome {
+  try {
+    return stepInScope(s);
+  } catch (e) {
+    // Gradients of the micro-batches before the failure would leak into whatever runs next.
+    s.optimizer.zeroGrad();
+    throw e;
+  }
+}
+
+function stepInScope<B>(s: StepInput<B>): StepOutcome {
+  const params = s.optimizer.params;
+  return tidy(() => {
+    let weights = 0;
+    let weighted = 0;
+    let tokens = 0;
+    let micro = 0;
+    let exhausted = false;
+    let last = Number.NaN;
+    const single = s.accumulation === 1;
+    for (; micro < s.accumulation; micro++) {
+      const batch = s.batches.next();
+      if (batch === undefined) {
+        exhausted = true;
+        break;
+      }
+      const out = s.lossFn(batch, { step: s.step, micro, rng: s.rng });
+      const w = checkOutput(out, s.step, micro);
+      const value = out.loss.item();
+      last = value;
+      // Σ w_i ∇L_i now, divided by Σ w_i below: the mean is exact whatever the split into micro-batches.
+      if (single) backward(out.loss);
+      else backward(out.loss, full(out.loss.shape, w, { backend: out.loss.backend }));
+      weighted += value * w;
+      weights += w;
+      tokens += out.tokens;
+    }
+    if (micro === 0) return { micro, loss: Number.NaN, tokens: 0, gradNorm: Number.NaN, skipped: false, exhausted };
+    const loss = single ? last : weighted / weights;
+    if (!single) scaleGradients(params, 1 / weights);
+    const gradNorm = globalGradNorm(params);
+    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+      s.optimizer.zeroGrad();
+      return { micro, loss, tokens, gradNorm, skipped: true, exhausted };
+    }
+    if (s.clipNorm) clipGradients(params, gradNorm, s.clipNorm);
+    s.optimizer.lr = s.lr;
+    s.optimizer.update();
+    s.optimizer.zeroGrad();
+    return { micro, loss, tokens, gradNorm, skipped: false, exhausted };
+  });
+}

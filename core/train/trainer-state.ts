@@ -1,0 +1,82 @@
+// trainer_state.json: where a run stands (step, epoch, tokens), its loss and eval history and best
+// metric, and the counters the NaN guard keeps. Losses of skipped steps are stored as null (JSON has no NaN).
+import { err, ok, type Result } from "neverthrow";
+
+export interface LossRecord {
+  readonly step: number;
+  /** NaN (null in JSON) for a step the guard skipped. */
+  readonly loss: number;
+  readonly lr: number;
+  readonly tokens: number;
+  readonly gradNorm: number;
+  readonly skipped: boolean;
+}
+
+export interface EvalRecord {
+  readonly step: number;
+  readonly split: string;
+  readonly metrics: Readonly<Record<string, number>>;
+}
+
+export interface TrainerState {
+  runId: string;
+  step: number;
+  totalSteps: number;
+  epoch: number | null;
+  tokensSeen: number;
+  skippedSteps: number;
+  consecutiveSkipped: number;
+  lossHistory: LossRecord[];
+  evalHistory: EvalRecord[];
+  /** Lowest evaluation loss so far. */
+  best: { metric: "eval_loss"; value: number; step: number } | null;
+  /** Names of the trainable parameters, in optimizer order (a resumed run must train the same set). */
+  paramNames: string[];
+}
+
+const FORMAT = 1;
+
+export function freshState(runId: string, totalSteps: number, paramNames: string[]): TrainerState {
+  return { runId, step: 0, totalSteps, epoch: null, tokensSeen: 0, skippedSteps: 0, consecutiveSkipped: 0, lossHistory: [], evalHistory: [], best: null, paramNames };
+}
+
+export function stateToJson(s: TrainerState): unknown {
+  return { format: FORMAT, ...s, lossHistory: s.lossHistory.map((r) => ({ ...r, loss: Number.isFinite(r.loss) ? r.loss : null, gradNorm: Number.isFinite(r.gradNorm) ? r.gradNorm : null })) };
+}
+
+export function stateFromJson(raw: unknown, file: string): Result<TrainerState, Error> {
+  const o = raw as Record<string, unknown> | null;
+  const bad = (what: string) => err(new Error(`${file}: ${what}`));
+  if (typeof o !== "object" || o === null) return bad("expected a JSON object");
+  if (o.format !== FORMAT) return bad(`format ${String(o.format)} is not the one this lft writes (${FORMAT})`);
+  for (const k of ["step", "totalSteps", "tokensSeen", "skippedSteps", "consecutiveSkipped"]) {
+    if (!Number.isInteger(o[k]) || (o[k] as number) < 0) return bad(`${k} must be a non-negative integer, found ${JSON.stringify(o[k])}`);
+  }
+  if (typeof o.runId !== "string") return bad("runId must be a string");
+  if (!Array.isArray(o.lossHistory) || !Array.isArray(o.evalHistory) || !Array.isArray(o.paramNames)) return bad("lossHistory, evalHistory and paramNames must be lists");
+  const lossHistory: LossRecord[] = [];
+  for (const r of o.lossHistory as Record<string, unknown>[]) {
+    if (!Number.isInteger(r?.step) || !(r.loss === null || typeof r.loss === "number") || typeof r.lr !== "number") return bad(`bad lossHistory entry ${JSON.stringify(r)}`);
+    lossHistory.push({
+      step: r.step as number,
+      loss: r.loss === null ? Number.NaN : (r.loss as number),
+      lr: r.lr,
+      tokens: Number(r.tokens ?? 0),
+      gradNorm: typeof r.gradNorm === "number" ? r.gradNorm : Number.NaN,
+      skipped: r.skipped === true,
+    });
+  }
+  return ok({
+    runId: o.runId,
+    step: o.step as number,
+    totalSteps: o.totalSteps as number,
+    epoch: typeof o.epoch === "number" ? o.epoch : null,
+    tokensSeen: o.tokensSeen as number,
+    skippedSteps: o.skippedSteps as number,
+    consecutiveSkipped: o.consecutiveSkipped as number,
+    lossHistory,
+    evalHistory: o.evalHistory as EvalRecord[],
+    best: (o.best as TrainerState["best"]) ?? null,
+    paramNames: o.paramNames as string[],
+  });
+}

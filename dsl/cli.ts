@@ -1,0 +1,66 @@
+#!/usr/bin/env bun
+// The `lft` command: `lft <recipe.lft>` runs a recipe, `lft <verb> ...` dispatches through the
+// registry's commands (so plugins add verbs), `lft` alone opens the REPL. User errors end with an
+// exit status and a message, never a stack trace.
+
+import { didYouMean, suggest, type CommandIO, type Plugin } from "../core/index.ts";
+import { lftPlugin } from "./commands/index";
+import { cliVerbs, helpText } from "./commands/help";
+import { formatDiagnostics } from "./diagnostics";
+import { ExitCode } from "./exit-codes";
+import { openSession } from "./session";
+
+/** Verbs the issue plans that arrive with later plugins: named as "not available", not "unknown". */
+const plannedVerbs = ["chat", "models", "data", "runs", "export", "board", "make-tiny", "convert"];
+
+/** `builtins` replaces the plugins lft ships (tests run against a known set). */
+export async function main(argv: readonly string[], io: CommandIO, options: { builtins?: readonly Plugin[] } = {}): Promise<number> {
+  const { session, problems } = await openSession({ mode: "cli", io, core: lftPlugin, ...(options.builtins === undefined ? {} : { builtins: options.builtins }) });
+  if (problems.length > 0) io.stderr(formatDiagnostics(problems, new Map()));
+  const [first, ...rest] = argv;
+  if (first === undefined) {
+    const { startRepl } = await import("./repl/repl");
+    return startRepl(session);
+  }
+  if (first === "--help" || first === "-h") return run("help", [], session);
+  if (first === "--version" || first === "-v") {
+    io.stdout(`lft ${lftPlugin.version}\n`);
+    return ExitCode.ok;
+  }
+  if (first.endsWith(".lft")) return run("run", argv, session);
+  if (session.registry.has("commands", first) && session.registry.get("commands", first)._unsafeUnwrap().scope !== "repl") {
+    return run(first, rest, session);
+  }
+  if (plannedVerbs.includes(first)) {
+    io.stderr(`lft ${first} is not available: no loaded plugin provides that verb yet (see lft plugins)\n`);
+    return ExitCode.notAvailable;
+  }
+  const verbs = cliVerbs(session.registry).map((v) => v.name);
+  io.stderr(`lft: unknown verb "${first}"${didYouMean(suggest(first, verbs))}; verbs: ${verbs.join(", ")} (or a .lft recipe to run)\n`);
+  return ExitCode.usage;
+
+  async function run(verb: string, args: readonly string[], s: typeof session): Promise<number> {
+    const entry = s.registry.get("commands", verb)._unsafeUnwrap();
+    try {
+      return await entry.run(args, io, s);
+    } catch (cause) {
+      // A verb that throws is a bug in that verb (user errors are statuses): name it, keep the stack short.
+      const owner = s.registry.ownerOf("commands", verb) ?? "?";
+      io.stderr(`lft ${verb} (plugin "${owner}") failed unexpectedly: ${cause instanceof Error ? cause.message : String(cause)}\n`);
+      return ExitCode.runFailed;
+    }
+  }
+}
+
+export const processIO: CommandIO = {
+  stdout: (text) => void process.stdout.write(text),
+  stderr: (text) => void process.stderr.write(text),
+  cwd: process.cwd(),
+};
+
+if (import.meta.main) {
+  const code = await main(process.argv.slice(2), processIO);
+  process.exitCode = code;
+}
+
+export { helpText };

@@ -1,0 +1,19 @@
+// lft's own plugin: the verbs the language brings (check, fmt, import, plugins, run, help) and the
+// runRecipe hook that runner plugins register on. Other plugins add verbs the same way.
+
+import { definePlugin } from "../../core/index.ts";
+import { checkCommand } from "./check";
+import { fmtCommand } from "./fmt";
+import { helpCommand } from "./help";
+import { importCommand } from "./import";
+import { pluginsCommand } from "./plugins";
+import { runCommand } from "./run";
+
+export const lftPlugin = definePlugin({
+  name: "lft",
+  version: "0.1.0",
+  setup(api) {
+    api.declareHook("runRecipe", "first");
+    for (const command of [checkCommand, fmtCommand, helpCommand, importCommand, pluginsCommand, runCommand]) api.register.commands(command);
+  },
+});

@@ -1,0 +1,29 @@
+// `lft <recipe.lft>` (or `lft run <recipe.lft>`): check, then hand the recipe to the runRecipe hook.
+// Until a runner plugin exists a valid recipe ends with "nothing can run it" (exit 3), never a crash.
+
+import type { CommandEntry } from "../../core/index.ts";
+import { exitCodeFor } from "../exit-codes";
+import { loadRecipeFile } from "../pipeline";
+import { runRecipe } from "../run";
+import { argsOrUsage, liveOf, report, signalOf } from "./common";
+
+const usage = "<recipe.lft> [--set key=value]...";
+
+export const runCommand: CommandEntry = {
+  name: "run",
+  doc: "check a recipe, then run it (lft <recipe.lft> is the same)",
+  usage,
+  scope: "cli",
+  async run(argv, io, session) {
+    const args = argsOrUsage("run", usage, argv, { positional: [1, 1], sets: true }, io);
+    if (typeof args === "number") return args;
+    const path = args.positional[0]!;
+    const loaded = await loadRecipeFile(path, session.registry, io.cwd, args.sets);
+    if (loaded.isErr()) {
+      report(io, loaded.error.diagnostics, loaded.error.sources);
+      return exitCodeFor(loaded.error.diagnostics);
+    }
+    report(io, loaded.value.checked.warnings, loaded.value.sources);
+    return runRecipe(loaded.value.checked.recipe, session.registry, { io, live: liveOf(session), signal: signalOf(session) });
+  },
+};

@@ -1,0 +1,69 @@
+// Recipe file → checked recipe, the path every verb shares: read, parse, apply --set, load the
+// `use`d plugins, check against the registry. Every stage's diagnostics are kept, so one run shows
+// syntax, plugin and semantic problems together.
+
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { err, ok, type Result } from "neverthrow";
+import type { Registry } from "../core/index.ts";
+import { checkRecipe, type Checked } from "./check";
+import { error, isError, type Diagnostic } from "./diagnostics";
+import { applyOverrides, overridesFile, overridesSource } from "./overrides";
+import { parseSource } from "./parse";
+import { loadUses } from "./plugins";
+import type { Recipe } from "./recipe";
+
+export interface Loaded {
+  readonly recipe: Recipe;
+  readonly checked: Checked;
+  /** File name → text, for showing source lines under diagnostics. */
+  readonly sources: Map<string, string>;
+}
+
+export interface Failed {
+  readonly diagnostics: readonly Diagnostic[];
+  readonly sources: Map<string, string>;
+}
+
+export function readSource(path: string, cwd: string): Result<string, Diagnostic> {
+  try {
+    return ok(readFileSync(resolve(cwd, path), "utf8"));
+  } catch (cause) {
+    const code = (cause as { code?: string }).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : cause instanceof Error ? cause.message : String(cause);
+    return err(error("io", path, undefined, `cannot read: ${why}`));
+  }
+}
+
+/** `path` as the user wrote it (diagnostics show it), resolved against `cwd`. */
+export async function loadRecipeFile(path: string, registry: Registry, cwd: string, sets: readonly string[] = []): Promise<Result<Loaded, Failed>> {
+  const sources = new Map<string, string>();
+  const text = readSource(path, cwd);
+  if (text.isErr()) return err({ diagnostics: [text.error], sources });
+  sources.set(path, text.value);
+  if (sets.length > 0) sources.set(overridesFile, overridesSource(sets));
+  const baseDir = dirname(resolve(cwd, path));
+  const result = await checkSource(text.value, path, registry, baseDir, sets);
+  return result.isOk() ? ok({ ...result.value, sources }) : err({ diagnostics: result.error, sources });
+}
+
+/** The same pipeline for text in hand (the REPL's statements, tests). */
+export async function checkSource(
+  text: string,
+  file: string,
+  registry: Registry,
+  baseDir: string,
+  sets: readonly string[] = [],
+): Promise<Result<{ recipe: Recipe; checked: Checked }, Diagnostic[]>> {
+  const parsed = parseSource(text, file);
+  const diagnostics: Diagnostic[] = [...parsed.diagnostics];
+  let recipe = parsed.recipe;
+  const overridden = applyOverrides(recipe, sets);
+  if (overridden.isErr()) diagnostics.push(...overridden.error);
+  else recipe = overridden.value;
+  diagnostics.push(...(await loadUses(recipe, registry, baseDir)));
+  const checked = checkRecipe(recipe, { registry, baseDir, partial: diagnostics.some(isError) });
+  if (checked.isErr()) return err([...diagnostics, ...checked.error]);
+  if (diagnostics.some(isError)) return err([...diagnostics, ...checked.value.warnings]);
+  return ok({ recipe, checked: { ...checked.value, warnings: [...diagnostics, ...checked.value.warnings] } });
+}

@@ -1,0 +1,144 @@
+// `lft` with no arguments: a read-eval-print loop over the recipe grammar. Lines gather until braces
+// and brackets close, then run as statements against the live session; `:commands` inspect it.
+// Nothing a user types ends the session except :quit and Ctrl-D.
+
+import * as readline from "node:readline";
+import { didYouMean, suggest } from "../../core/index.ts";
+import { ExitCode } from "../exit-codes";
+import { LBrace, LBracket, RBrace, RBracket, recipeLexer } from "../lexer";
+import type { Session } from "../session";
+import { complete } from "./completion";
+import { appendHistory, historyLimit, historyPath, loadHistory } from "./history";
+import { metaCommands } from "./meta";
+import { ReplState } from "./state";
+
+export interface ReplOptions {
+  readonly input?: NodeJS.ReadableStream;
+  readonly output?: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly historyPath?: string;
+}
+
+const prompt = "lft> ";
+const continuation = "...> ";
+
+/** Open braces and brackets left by `text` (strings and comments do not count). */
+export function openDepth(text: string): number {
+  let depth = 0;
+  for (const t of recipeLexer.tokenize(text).tokens) {
+    if (t.tokenType === LBrace || t.tokenType === LBracket) depth++;
+    else if (t.tokenType === RBrace || t.tokenType === RBracket) depth--;
+  }
+  return depth;
+}
+
+export async function startRepl(session: Session, options: ReplOptions = {}): Promise<number> {
+  const input = options.input ?? process.stdin;
+  const output = options.output ?? process.stdout;
+  const repl = new ReplState(session, session.io.cwd);
+  const history = options.historyPath ?? historyPath();
+  let pending = "";
+  let busy = false;
+
+  const colonCommands = (): string[] => [
+    ...Object.keys(metaCommands),
+    ...session.registry
+      .list("commands")
+      .filter((c) => c.scope === "repl" || c.scope === "both")
+      .map((c) => c.name),
+  ];
+  const rl = readline.createInterface({
+    input,
+    output,
+    terminal: output.isTTY === true,
+    history: loadHistory(history),
+    historySize: historyLimit,
+    completer: (line: string): [string[], string] => {
+      const lets = repl.recipe.statements.flatMap((s) => (s.kind === "let" ? [s.name.text] : []));
+      return complete(pending, line, { registry: session.registry, lets, commands: colonCommands() });
+    },
+  });
+  const show = (): void => {
+    rl.setPrompt(pending === "" ? prompt : continuation);
+    rl.prompt();
+  };
+
+  session.io.stdout("lft REPL: recipe statements run as you type them; :help lists commands, Ctrl-D leaves.\n");
+  let historyBroken = false;
+  let chain = Promise.resolve();
+  let quit = false;
+
+  rl.on("SIGINT", () => {
+    if (busy) {
+      session.controller.abort();
+      session.io.stderr("\n(interrupting the run)\n");
+      return;
+    }
+    session.io.stdout(pending === "" ? "\n(Ctrl-D or :quit leaves)\n" : "\n(input cancelled)\n");
+    pending = "";
+    show();
+  });
+
+  const handle = async (line: string): Promise<void> => {
+    if (quit) return;
+    if (!appendHistory(history, line) && !historyBroken) {
+      historyBroken = true;
+      session.io.stderr(`(history not saved: cannot write ${history})\n`);
+    }
+    if (pending === "" && line.trimStart().startsWith(":")) {
+      quit = (await colon(line.trim())) === "quit";
+      return;
+    }
+    const text = pending === "" ? line : `${pending}\n${line}`;
+    if (text.trim() === "") return;
+    if (openDepth(text) > 0) {
+      pending = text;
+      return;
+    }
+    pending = "";
+    busy = true;
+    try {
+      await repl.evaluate(text);
+    } catch (cause) {
+      // A bug, not a user error: report it and keep the session.
+      session.io.stderr(`internal error: ${cause instanceof Error ? cause.message : String(cause)}\n`);
+    } finally {
+      busy = false;
+      if (session.controller.signal.aborted) session.controller = new AbortController();
+    }
+  };
+
+  const colon = async (text: string): Promise<number | "quit"> => {
+    const [head = "", ...args] = text.slice(1).split(/\s+/).filter((s) => s !== "");
+    const name = head === "exit" || head === "q" ? "quit" : head;
+    const meta = metaCommands[name];
+    if (meta !== undefined) return meta.run(args, repl);
+    const command = session.registry.get("commands", name);
+    if (command.isOk() && command.value.scope !== "cli") {
+      try {
+        return await command.value.run(args, session.io, session);
+      } catch (cause) {
+        const owner = session.registry.ownerOf("commands", name) ?? "?";
+        session.io.stderr(`:${name} (plugin "${owner}") failed: ${cause instanceof Error ? cause.message : String(cause)}\n`);
+        return ExitCode.runFailed;
+      }
+    }
+    session.io.stderr(`unknown command :${name}${didYouMean(suggest(name, colonCommands()))}; :help lists them\n`);
+    return ExitCode.usage;
+  };
+
+  return new Promise<number>((done) => {
+    rl.on("line", (line) => {
+      chain = chain.then(() => handle(line)).then(() => {
+        if (quit) rl.close();
+        else show();
+      });
+    });
+    rl.on("close", () => {
+      void chain.then(() => {
+        if (pending !== "") session.io.stderr("(unfinished input dropped)\n");
+        done(ExitCode.ok);
+      });
+    });
+    show();
+  });
+}

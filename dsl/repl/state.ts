@@ -1,0 +1,139 @@
+// The REPL's session recipe: statements typed so far, kept so that the whole always checks clean.
+// Declarations (use, let, model, dataset, method) replace or extend it; actions (train, eval,
+// predict, export, chat) are checked against it, handed to the runner and then logged in it, so
+// `:recipe` prints a file that replays the session.
+
+import { checkRecipe } from "../check";
+import { blockRules } from "../blocks";
+import { formatDiagnostics, isError, type Diagnostic } from "../diagnostics";
+import { exitCodeFor, ExitCode } from "../exit-codes";
+import { parseSource } from "../parse";
+import { loadUses } from "../plugins";
+import type { Block, Entry, Recipe, ResolvedRecipe, Statement } from "../recipe";
+import { runRecipe } from "../run";
+import type { Session } from "../session";
+
+export class ReplState {
+  #statements: Statement[] = [];
+  readonly sources = new Map<string, string>();
+  #inputs = 0;
+  #warnedNoRunner = false;
+
+  constructor(
+    readonly session: Session,
+    /** Relative paths and `use` resolve against this directory. */
+    readonly cwd: string,
+  ) {}
+
+  /** The session so far, as a recipe (for `:recipe`, `:save` and completion). */
+  get recipe(): Recipe {
+    return { file: "<session>", statements: this.#statements, closing: [] };
+  }
+
+  /** Runs one complete input (one or more statements); never throws for a user mistake. */
+  async evaluate(text: string): Promise<number> {
+    const file = `<repl:${++this.#inputs}>`;
+    this.sources.set(file, text);
+    const parsed = parseSource(text, file);
+    if (parsed.diagnostics.length > 0) return this.#report(parsed.diagnostics);
+    let status: number = ExitCode.ok;
+    for (const statement of parsed.recipe.statements) {
+      status = await this.#statement(withFile(statement, file), file);
+      if (status !== ExitCode.ok) break;
+    }
+    return status;
+  }
+
+  async #statement(statement: Statement, file: string): Promise<number> {
+    if (statement.kind === "use") {
+      const before = new Set(this.session.registry.plugins().map((p) => p.name));
+      const problems = await loadUses({ file, statements: [statement], closing: [] }, this.session.registry, this.cwd);
+      if (problems.length > 0) return this.#report(problems);
+      this.#statements.push(statement);
+      for (const plugin of this.session.registry.plugins().filter((p) => !before.has(p.name))) {
+        const what = Object.entries(plugin.registered).map(([c, names]) => `${c} ${names.join(", ")}`);
+        this.session.io.stdout(`loaded ${plugin.name}${what.length > 0 ? `: ${what.join("; ")}` : ""}\n`);
+      }
+      return ExitCode.ok;
+    }
+    if (statement.kind === "let") return this.#declare(this.#replacing(statement, (s) => s.kind === "let" && s.name.text === statement.name.text));
+    const rule = blockRules[statement.block];
+    if (rule.role === "declaration") {
+      const same = (s: Statement): boolean => s.kind === "block" && s.block === statement.block;
+      return this.#declare(rule.repeat === "once" ? this.#replacing(statement, same) : [...this.#statements, statement]);
+    }
+    return this.#act(statement.block === "train" ? this.#completeTrain(statement) : statement);
+  }
+
+  /** The statements with `statement` in place of the first match (or appended). */
+  #replacing(statement: Statement, match: (s: Statement) => boolean): Statement[] {
+    const at = this.#statements.findIndex(match);
+    return at < 0 ? [...this.#statements, statement] : this.#statements.map((s, i) => (i === at ? statement : s));
+  }
+
+  /** `train 20 steps` after `train sft ...`: the stage and options come from the previous train. */
+  #completeTrain(block: Block): Block {
+    const previous = this.#statements.filter((s): s is Block => s.kind === "block" && s.block === "train").at(-1);
+    if (previous === undefined || (block.name !== undefined && block.name.text !== previous.name?.text)) return block;
+    const given = new Map((block.body?.entries ?? []).map((e) => [e.key, e]));
+    const entries: Entry[] = [...(previous.body?.entries ?? []).filter((e) => !given.has(e.key)), ...given.values()];
+    const made: Block = { ...previous, ...block, name: block.name ?? previous.name! };
+    return entries.length === 0 ? made : { ...made, body: { entries, closing: [] } };
+  }
+
+  async #declare(candidate: Statement[]): Promise<number> {
+    const declarations = candidate.filter((s) => s.kind !== "block" || blockRules[s.block].role === "declaration");
+    const checked = this.#check(declarations);
+    if (checked === undefined) return ExitCode.recipeError;
+    this.#statements = candidate;
+    return this.#run(checked, true);
+  }
+
+  async #act(action: Block): Promise<number> {
+    const declarations = this.#statements.filter((s) => s.kind !== "block" || blockRules[s.block].role === "declaration");
+    const checked = this.#check([...declarations, action]);
+    if (checked === undefined) return ExitCode.recipeError;
+    const status = await this.#run(checked, false);
+    // Log what ran (or would have, with a runner) so :recipe replays the session.
+    if (status === ExitCode.ok || status === ExitCode.notAvailable) this.#statements = [...this.#statements, action];
+    return status;
+  }
+
+  #check(statements: Statement[]): ResolvedRecipe | undefined {
+    const checked = checkRecipe({ file: "<session>", statements, closing: [] }, { registry: this.session.registry, baseDir: this.cwd });
+    if (checked.isOk()) return checked.value.recipe;
+    // Unused lets are expected mid-session; only errors matter here.
+    this.#report(checked.error.filter(isError));
+    return undefined;
+  }
+
+  /**
+   * Declarations reconcile the runner's live state; an action runs. With no runner loaded, a
+   * declaration is only kept (noted once), and an action says it cannot run.
+   */
+  async #run(recipe: ResolvedRecipe, declaration: boolean): Promise<number> {
+    const io = this.session.io;
+    const hasRunner = this.session.registry.plugins().some((p) => p.hooks.includes("runRecipe"));
+    if (declaration && !hasRunner) {
+      if (!this.#warnedNoRunner) io.stdout("(no runner plugin is loaded: statements are checked and kept, :recipe shows them)\n");
+      this.#warnedNoRunner = true;
+      return ExitCode.ok;
+    }
+    return runRecipe(recipe, this.session.registry, { io, live: this.session.live, signal: this.session.controller.signal });
+  }
+
+  #report(diagnostics: readonly Diagnostic[]): number {
+    this.session.io.stderr(formatDiagnostics(diagnostics, this.sources));
+    return exitCodeFor(diagnostics);
+  }
+}
+
+/** The statement with every source position marked as coming from `file` (one REPL input). */
+function withFile<T>(node: T, file: string): T {
+  if (Array.isArray(node)) return node.map((n: unknown) => withFile(n, file)) as T;
+  if (typeof node !== "object" || node === null) return node;
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) copy[key] = withFile(value, file);
+  if (typeof copy["line"] === "number" && typeof copy["offset"] === "number") copy["file"] = file;
+  return copy as T;
+}

@@ -1,0 +1,43 @@
+// A session: one registry with lft's own plugin (the verbs and the runRecipe hook), the built-in
+// plugins and the project's plugin packages, plus the live state a runner keeps between statements.
+// The CLI opens one per invocation, the REPL one for its lifetime; nothing is global.
+
+import { createRegistry, type CommandIO, type CommandSession, type Plugin, type Registry } from "../core/index.ts";
+import { builtinPlugins } from "../plugins/index.ts";
+import { error, type Diagnostic } from "./diagnostics";
+import { loadProjectPlugins } from "./plugins";
+
+export interface Session extends CommandSession {
+  readonly registry: Registry;
+  readonly mode: "cli" | "repl";
+  readonly io: CommandIO;
+  /** What a runner keeps between REPL statements (the loaded model, data, adapters). */
+  readonly live: Map<string, unknown>;
+  /** Aborted on Ctrl-C during a run. */
+  controller: AbortController;
+}
+
+export interface OpenOptions {
+  readonly mode: "cli" | "repl";
+  readonly io: CommandIO;
+  /** lft's own plugin (verbs, hooks); passed in so this file does not depend on every verb. */
+  readonly core: Plugin;
+  /** Defaults to the plugins lft ships (plugins/index.ts). */
+  readonly builtins?: readonly Plugin[];
+  /** Read package.json / bunfig.toml plugin lists from io.cwd (default true). */
+  readonly projectPlugins?: boolean;
+}
+
+/** The session, and problems loading its plugins (a built-in that fails is reported, not fatal). */
+export async function openSession(options: OpenOptions): Promise<{ session: Session; problems: Diagnostic[] }> {
+  const registry = createRegistry();
+  const problems: Diagnostic[] = [];
+  // lft's plugin goes first: it declares the runRecipe hook that runner plugins register on.
+  for (const plugin of [options.core, ...(options.builtins ?? builtinPlugins)]) {
+    const used = registry.use(plugin);
+    if (used.isErr()) problems.push(error("plugin", "lft", undefined, used.error.message));
+  }
+  if (options.projectPlugins !== false) problems.push(...(await loadProjectPlugins(registry, options.io.cwd)));
+  const session: Session = { registry, mode: options.mode, io: options.io, live: new Map(), controller: new AbortController() };
+  return { session, problems };
+}

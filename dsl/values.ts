@@ -1,0 +1,126 @@
+// From written values to plain option values: `let` bindings substituted, `${name}` interpolated into
+// strings, escapes decoded, `%` applied. Problems become diagnostics at the exact character.
+
+import { didYouMean, suggest, type OptionValue } from "../core/index.ts";
+import { error, type Diagnostic, type Span } from "./diagnostics";
+import type { Unit, Value } from "./recipe";
+
+/** A plain value, with the unit word it was written with (`100 steps` → 100, "steps"). */
+export interface Resolved {
+  readonly value: OptionValue;
+  readonly unit?: Exclude<Unit, "%">;
+}
+
+export interface Binding {
+  readonly resolved: Resolved;
+  readonly span: Span;
+  used: boolean;
+}
+
+/** `let` bindings in scope, by name. */
+export type Env = Map<string, Binding>;
+
+export class Resolver {
+  constructor(
+    readonly env: Env,
+    readonly file: string,
+    readonly diagnostics: Diagnostic[],
+  ) {}
+
+  value(v: Value): Resolved | undefined {
+    switch (v.kind) {
+      case "string": {
+        const text = this.string(v);
+        return text === undefined ? undefined : { value: text };
+      }
+      case "number": {
+        const value = v.unit === "%" ? v.value / 100 : v.value;
+        if (!Number.isFinite(value)) return this.#fail(v.span, `number ${v.text} is out of range`);
+        return v.unit === undefined || v.unit === "%" ? { value } : { value, unit: v.unit };
+      }
+      case "bool":
+        return { value: v.value };
+      case "name":
+        return { value: v.name };
+      case "ref":
+        return this.#lookup(v.name, v.span);
+      case "list": {
+        const items: OptionValue[] = [];
+        let ok = true;
+        for (const item of v.items) {
+          const resolved = this.value(item);
+          if (resolved === undefined) ok = false;
+          else if (resolved.unit !== undefined) {
+            this.#fail(item.span, `a unit (${resolved.unit}) cannot be used inside a list`);
+            ok = false;
+          } else items.push(resolved.value);
+        }
+        return ok ? { value: items } : undefined;
+      }
+    }
+  }
+
+  /** Decodes escapes and interpolates `${name}`; `\$` writes a literal dollar sign. */
+  string(v: Value & { kind: "string" }): string | undefined {
+    const raw = v.raw;
+    // Column of raw[i] is span.col + 1 + i (strings never span lines).
+    const at = (i: number, length: number): Span => ({ line: v.span.line, col: v.span.col + 1 + i, offset: v.span.offset + 1 + i, length });
+    let out = "";
+    let ok = true;
+    for (let i = 0; i < raw.length; i++) {
+      const c = raw[i]!;
+      if (c === "\\") {
+        const next = raw[i + 1] ?? "";
+        const simple: Record<string, string> = { '"': '"', "\\": "\\", "/": "/", n: "\n", t: "\t", r: "\r", b: "\b", f: "\f", $: "$" };
+        if (next in simple) {
+          out += simple[next];
+          i++;
+        } else if (next === "u" && /^[0-9a-fA-F]{4}$/.test(raw.slice(i + 2, i + 6))) {
+          out += String.fromCharCode(parseInt(raw.slice(i + 2, i + 6), 16));
+          i += 5;
+        } else {
+          this.#fail(at(i, 2), `unknown escape \\${next} in a string (write \\\\ for a backslash)`);
+          ok = false;
+          i++;
+        }
+      } else if (c === "$" && raw[i + 1] === "{") {
+        const match = /^\$\{([A-Za-z_][A-Za-z0-9_-]*)\}/.exec(raw.slice(i));
+        if (match === null) {
+          this.#fail(at(i, 2), "expected ${name} (a let binding) after ${; write \\$ for a literal dollar sign");
+          ok = false;
+          i++;
+          continue;
+        }
+        const resolved = this.#lookup(match[1]!, at(i, match[0].length));
+        i += match[0].length - 1;
+        if (resolved === undefined) {
+          ok = false;
+          continue;
+        }
+        if (Array.isArray(resolved.value)) {
+          this.#fail(at(i - match[0].length + 1, match[0].length), `\${${match[1]}} is a list and cannot be put inside a string`);
+          ok = false;
+          continue;
+        }
+        out += String(resolved.value);
+      } else out += c;
+    }
+    return ok ? out : undefined;
+  }
+
+  #lookup(name: string, span: Span): Resolved | undefined {
+    const binding = this.env.get(name);
+    if (binding !== undefined) {
+      binding.used = true;
+      return binding.resolved;
+    }
+    const known = [...this.env.keys()];
+    const tail = known.length === 0 ? "; the recipe has no let bindings before this point" : `${didYouMean(suggest(name, known))}`;
+    return this.#fail(span, `\${${name}} is not defined${tail}`);
+  }
+
+  #fail(span: Span, message: string): undefined {
+    this.diagnostics.push(error("semantic", this.file, span, message));
+    return undefined;
+  }
+}

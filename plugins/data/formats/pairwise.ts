@@ -1,0 +1,50 @@
+// Preference pairs for reward modelling and DPO ("ranking": true in dataset_info.json), in both of
+// LLaMA-Factory's shapes: alpaca (chosen / rejected strings) and sharegpt (a conversation whose last
+// turn is the user's, and chosen / rejected turn objects), as dpo_en_demo has.
+import {
+  alignOpenai, alignSharegpt, alpacaPrompt, asRow, DEFAULT_TAGS, definePlugin, OPENAI_TAGS, problem, requireString, RESPONSE_ROLES, turnOf,
+  type DatasetAttr, type DatasetFormat, type Row,
+} from "../../../core/index.ts";
+import { err } from "neverthrow";
+import { columnOptions, tagOptions } from "./columns.ts";
+
+function alpacaShape(row: Row, attr: DatasetAttr) {
+  return alpacaPrompt(row, attr).andThen(({ prompt, system, tools }) =>
+    requireString(row, attr.columns.chosen ?? "chosen").andThen((chosen) =>
+      requireString(row, attr.columns.rejected ?? "rejected").map((rejected) => ({
+        kind: "pairwise" as const, prompt, system, tools,
+        chosen: { role: "assistant" as const, content: chosen },
+        rejected: { role: "assistant" as const, content: rejected },
+      })),
+    ),
+  );
+}
+
+function conversationShape(row: Row, attr: DatasetAttr) {
+  const aligned = attr.formatting === "openai" ? alignOpenai(row, attr) : alignSharegpt(row, attr);
+  return aligned.andThen(({ messages, system, tools }) => {
+    if (messages.length % 2 !== 1) {
+      return err(problem("invalid-turns", `a ranking conversation must end with the user's turn (an odd number of turns), found ${messages.length}`));
+    }
+    const tags = attr.formatting === "openai" && attr.tags === DEFAULT_TAGS ? OPENAI_TAGS : attr.tags;
+    return turnOf(row[attr.columns.chosen ?? "chosen"], tags, RESPONSE_ROLES, `column "${attr.columns.chosen ?? "chosen"}"`).andThen((chosen) =>
+      turnOf(row[attr.columns.rejected ?? "rejected"], tags, RESPONSE_ROLES, `column "${attr.columns.rejected ?? "rejected"}"`).map((rejected) => ({
+        kind: "pairwise" as const, prompt: messages, system, tools, chosen, rejected,
+      })),
+    );
+  });
+}
+
+export const pairwiseFormat: DatasetFormat = {
+  produces: ["pairwise"],
+  convert(value, attr) {
+    const row = asRow(value);
+    if (row.isErr()) return err(row.error);
+    return attr.formatting === "alpaca" ? alpacaShape(row.value, attr) : conversationShape(row.value, attr);
+  },
+};
+
+export default definePlugin({
+  name: "lft-format-pairwise",
+  setup: (api) => api.register.datasets({ name: "pairwise", doc: "chosen/rejected preference pairs (alpaca or sharegpt shape) for RM and DPO", options: { ...columnOptions, ...tagOptions }, ...pairwiseFormat }),
+});

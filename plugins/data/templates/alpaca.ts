@@ -1,0 +1,12 @@
+// LLaMA-Factory's `alpaca` template: "### Instruction:" / "### Response:" with the Alpaca system prompt.
+import { definePlugin, defineSlotTemplate, EOS } from "../../../core/index.ts";
+
+export const alpacaTemplate = defineSlotTemplate({
+  name: "alpaca",
+  doc: "### Instruction: / ### Response: (Stanford Alpaca)",
+  user: ["### Instruction:\n{{content}}\n\n### Response:\n"],
+  assistant: ["{{content}}", EOS, "\n\n"],
+  defaultSystem: "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n",
+});
+
+export default definePlugin({ name: "lft-template-alpaca", setup: (api) => api.register.templates(alpacaTemplate) });

@@ -1,0 +1,25 @@
+// LLaMA-Factory's `default` template: "Human: ... Assistant:" turns separated by EOS.
+import { definePlugin, defineSlotTemplate, EOS } from "../../../core/index.ts";
+
+export const defaultTemplate = defineSlotTemplate({
+  name: "default",
+  doc: "Human:/Assistant: turns ended by EOS (LLaMA-Factory's default)",
+  user: ["Human: {{content}}", EOS, "\nAssistant:"],
+  assistant: ["{{content}}", EOS, "\n"],
+  system: ["System: {{content}}", EOS, "\n"],
+});
+
+export const emptyTemplate = defineSlotTemplate({
+  name: "empty",
+  doc: "no markup at all: prompt and response texts concatenated (LLaMA-Factory's empty)",
+  user: ["{{content}}"],
+  assistant: ["{{content}}"],
+});
+
+export default definePlugin({
+  name: "lft-template-default",
+  setup(api) {
+    api.register.templates(defaultTemplate);
+    api.register.templates(emptyTemplate);
+  },
+});

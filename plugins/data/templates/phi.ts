@@ -1,0 +1,14 @@
+// LLaMA-Factory's `phi` template (Phi-3): <|user|> ... <|end|> <|assistant|>, <|end|> as EOS.
+import { definePlugin, defineSlotTemplate } from "../../../core/index.ts";
+
+export const phiTemplate = defineSlotTemplate({
+  name: "phi",
+  doc: "Phi-3: <|user|>\\n...<|end|>\\n<|assistant|>",
+  user: ["<|user|>\n{{content}}<|end|>\n<|assistant|>\n"],
+  assistant: ["{{content}}<|end|>\n"],
+  system: ["<|system|>\n{{content}}<|end|>\n"],
+  stopWords: ["<|end|>"],
+  replaceEos: true,
+});
+
+export default definePlugin({ name: "lft-template-phi", setup: (api) => api.register.templates(phiTemplate) });
