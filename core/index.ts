@@ -57,3 +57,5 @@ export { HfTokenizer } from "./tokenizer/hf-tokenizer.ts";
 export type { Tokenizer, EncodeOptions, DecodeOptions, ChatMessage } from "./tokenizer/tokenizer.ts";
 export { renderChatTemplate, ChatTemplateError, type ChatTemplateOptions } from "./tokenizer/chat-template.ts";
 export { parallelEncode, type ParallelEncodeOptions } from "./tokenizer/parallel.ts";
+export * from "./peft/index.ts";
+export * from "./export/index.ts";

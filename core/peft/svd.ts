@@ -120,7 +120,7 @@ function mulTCols(a: Float64Array, m: number, n: number, qs: readonly Float64Arr
       const qi = q[i]!;
       if (qi === 0) return;
       const z = zs[j]!;
-      for (let l = 0; l < n; l++) z[l] += row[l]! * qi;
+      for (let l = 0; l < n; l++) z[l] = z[l]! + row[l]! * qi;
     });
   }
   return zs;
@@ -133,11 +133,11 @@ function orthonormalise(cols: Float64Array[]): Float64Array[] {
       for (let p = 0; p < j; p++) {
         const cp = cols[p]!;
         const d = dot(c, cp);
-        for (let i = 0; i < c.length; i++) c[i] -= d * cp[i]!;
+        for (let i = 0; i < c.length; i++) c[i] = c[i]! - d * cp[i]!;
       }
     }
     const norm = Math.sqrt(dot(c, c));
-    if (norm > 1e-300) for (let i = 0; i < c.length; i++) c[i] /= norm;
+    if (norm > 1e-300) for (let i = 0; i < c.length; i++) c[i] = c[i]! / norm;
     else c.fill(0);
   });
   return cols;

@@ -24,7 +24,7 @@ export interface CheckpointRef {
 /** The file whose presence (with the final folder name) marks a checkpoint the loop wrote. */
 export const STATE_FILE = "trainer_state.json";
 const NAME = /^checkpoint-(\d+)$/;
-const TEMP = /^\.tmp-checkpoint-\d+-(\d+)$/;
+const TEMP = /^\.tmp-checkpoint-\d+-(\d+)(-old)?$/;
 
 function fsyncPath(path: string, dir = false): void {
   try {

@@ -73,7 +73,10 @@ export async function startRepl(session: Session, options: ReplOptions = {}): Pr
       session.io.stderr("\n(interrupting the run)\n");
       return;
     }
-    session.io.stdout(pending === "" ? "\n(Ctrl-D or :quit leaves)\n" : "\n(input cancelled)\n");
+    const typed = pending !== "" || rl.line !== "";
+    // Ctrl-U: readline's own "delete to the start of the line".
+    if (rl.line !== "") rl.write(null, { ctrl: true, name: "u" });
+    session.io.stdout(typed ? "\n(input cancelled)\n" : "\n(Ctrl-D or :quit leaves)\n");
     pending = "";
     show();
   });
@@ -134,6 +137,9 @@ export async function startRepl(session: Session, options: ReplOptions = {}): Pr
       });
     });
     rl.on("close", () => {
+      // readline leaves the terminal's input stream open; release it so the process can end.
+      input.pause();
+      (input as { unref?: () => void }).unref?.();
       void chain.then(() => {
         if (pending !== "") session.io.stderr("(unfinished input dropped)\n");
         done(ExitCode.ok);

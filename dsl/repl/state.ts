@@ -84,7 +84,7 @@ export class ReplState {
   async #declare(candidate: Statement[]): Promise<number> {
     const declarations = candidate.filter((s) => s.kind !== "block" || blockRules[s.block].role === "declaration");
     const checked = this.#check(declarations);
-    if (checked === undefined) return ExitCode.recipeError;
+    if (typeof checked === "number") return checked;
     this.#statements = candidate;
     return this.#run(checked, true);
   }
@@ -92,19 +92,19 @@ export class ReplState {
   async #act(action: Block): Promise<number> {
     const declarations = this.#statements.filter((s) => s.kind !== "block" || blockRules[s.block].role === "declaration");
     const checked = this.#check([...declarations, action]);
-    if (checked === undefined) return ExitCode.recipeError;
+    if (typeof checked === "number") return checked;
     const status = await this.#run(checked, false);
     // Log what ran (or would have, with a runner) so :recipe replays the session.
     if (status === ExitCode.ok || status === ExitCode.notAvailable) this.#statements = [...this.#statements, action];
     return status;
   }
 
-  #check(statements: Statement[]): ResolvedRecipe | undefined {
+  /** The resolved recipe, or the exit status of the problems reported. */
+  #check(statements: Statement[]): ResolvedRecipe | number {
     const checked = checkRecipe({ file: "<session>", statements, closing: [] }, { registry: this.session.registry, baseDir: this.cwd });
     if (checked.isOk()) return checked.value.recipe;
     // Unused lets are expected mid-session; only errors matter here.
-    this.#report(checked.error.filter(isError));
-    return undefined;
+    return this.#report(checked.error.filter(isError));
   }
 
   /**

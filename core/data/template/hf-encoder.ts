@@ -8,7 +8,7 @@ import { err, ok, type Result } from "neverthrow";
 import type { Tokenizer } from "../../tokenizer/tokenizer.ts";
 import type { Message } from "../types.ts";
 import type { ChatEncoder } from "./encoder.ts";
-import { chatTemplateRenderer } from "./jinja.ts";
+import { renderChatTemplate } from "../../tokenizer/chat-template.ts";
 import type { ChatMessage } from "../../tokenizer/tokenizer.ts";
 import { fixSpecialTokens } from "./slot-encoder.ts";
 
@@ -22,12 +22,15 @@ export function createHfEncoder(tokenizer: Tokenizer, extra: Readonly<Record<str
   if (source === null) return err(`chat template "hf": the tokenizer has no chat_template (tokenizer_config.json); choose a named template`);
   const tokenText = (id: number | null) => (id === null ? "" : (tokenizer.idToToken(id) ?? ""));
   const vars = { bosToken: tokenText(tokenizer.bosId), eosToken: tokenText(tokenizer.eosId), extra: { ...extra } };
-  let renderer: Renderer;
-  try {
-    renderer = { render: chatTemplateRenderer(source, vars) };
-  } catch (e) {
-    return err(`chat template "hf": the model's chat_template does not parse: ${(e as Error).message}`);
-  }
+  const probe = renderChatTemplate(source, [], { bosToken: vars.bosToken, eosToken: vars.eosToken, extra: vars.extra });
+  if (probe.isErr() && probe.error.kind === "syntax") return err(`chat template "hf": the model's chat_template does not parse: ${probe.error.message}`);
+  const renderer: Renderer = {
+    render(messages, o) {
+      const r = renderChatTemplate(source, messages, { addGenerationPrompt: o.addGenerationPrompt, bosToken: vars.bosToken, eosToken: vars.eosToken, tools: o.tools.length > 0 ? o.tools : undefined, extra: vars.extra });
+      if (r.isErr()) throw r.error;
+      return r.value;
+    },
+  };
   const fixed = fixSpecialTokens({ name: "hf", stopWords: [] }, tokenizer);
   if (fixed.isErr()) return err(fixed.error);
   const supportsSystem = probeSystem(renderer);

@@ -146,6 +146,12 @@ describe("train()", () => {
     expect(r2.dataExhausted).toBe(true);
     expect(r2.status).toBe("completed");
     expect(r2.losses.every(Number.isFinite)).toBe(true);
+    // Running out exactly at a step boundary still gets the end-of-run evaluation.
+    const evals: number[] = [];
+    const even = shuffledBatches(corpus(8), { batchSize: 2, epochs: 1, seed: 3 });
+    const r3 = (await train({ params: finite.params, optimizer: { kind: "adamw", lr: 1e-2 }, steps: 100, batches: even, lossFn: finite.lossFn, accumulation: 2, progress: false, eval: { every: 0, fn: () => evalLoss([corpus(2)], finite.lossFn) }, handlers: [{ name: "e", onEval: (e) => void evals.push(e.step) }] }))._unsafeUnwrap();
+    expect([r3.step, r3.dataExhausted]).toEqual([2, true]);
+    expect(evals).toEqual([2]);
     finite.dispose();
   });
 });

@@ -34,7 +34,7 @@ function key<T>(c: HfConfig, k: string, dflt: T): T | null {
   return c[k] === undefined ? dflt : (c[k] as T | null);
 }
 
-function resolve(f: RefFamily, c: HfConfig): Resolved {
+function resolve(f: RefFamily, c: HfConfig, seqLen: number): Resolved {
   const hidden = c.hidden_size as number;
   const heads = c.num_attention_heads as number;
   const layers = c.num_hidden_layers as number;
@@ -66,8 +66,8 @@ function resolve(f: RefFamily, c: HfConfig): Resolved {
     const orig = (c.original_max_position_embeddings as number | undefined) ?? 4096;
     const factor = (c.max_position_embeddings as number) / orig;
     ropeFactor = (rs.attention_factor as number | undefined) ?? (factor <= 1 ? 1 : Math.sqrt(1 + Math.log(factor) / Math.log(orig)));
-    // Test sequences stay within original_max_position_embeddings: the short factors apply.
-    const ext = rs.short_factor as number[];
+    // dynamic_rope_update: long factors once max(position_ids) + 1 exceeds the original context.
+    const ext = (seqLen > orig ? rs.long_factor : rs.short_factor) as number[];
     invFreq = invFreq.map((v, i) => v / ext[i]!);
   }
   const actKey = isGemma(f) ? (c.hidden_activation ?? "gelu_pytorch_tanh") : (c.hidden_act ?? "silu");
@@ -167,7 +167,7 @@ function feedForward(f: RefFamily, c: HfConfig, r: Resolved, W: Weights, p: stri
 
 /** logits [row][t][vocab] of every position (positions 0..T-1). */
 export function hfReference(f: RefFamily, config: HfConfig, W: Weights, rows: number[][]): Float64Array[][] {
-  const r = resolve(f, config);
+  const r = resolve(f, config, Math.max(...rows.map((row) => row.length)));
   const gemma = isGemma(f);
   const D = r.headDim;
   const norm = (x: Float64Array, name: string) => rmsNorm(x, w(W, name), r.eps, gemma);
@@ -196,8 +196,8 @@ export function hfReference(f: RefFamily, config: HfConfig, W: Weights, rows: nu
           [q, k, v] = ["q_proj", "k_proj", "v_proj"].map((n) => linear(h, w(W, `${a}${n}.weight`), b(n))) as [Float64Array, Float64Array, Float64Array];
         }
         const split = (y: Float64Array, n: number) => Array.from({ length: n }, (_, i) => y.slice(i * D, (i + 1) * D));
-        let qh = split(q, r.heads);
-        let kh = split(k, r.kvHeads);
+        let qh: Float64Array[] = split(q, r.heads);
+        let kh: Float64Array[] = split(k, r.kvHeads);
         if (f === "qwen3") {
           // Qwen3: RMSNorm over each head's dims before RoPE.
           qh = qh.map((y) => rmsNorm(y, w(W, `${a}q_norm.weight`), r.eps, false));
