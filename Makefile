@@ -34,3 +34,16 @@ $(FFI_PROBE): ffi/cpu/src/blas_probe.c
 	$(CC) -O2 -o $@ $< -lopenblas
 clean:
 	rm -rf ffi/cpu/build
+
+# CUDA kernels (ffi/cuda/src/*.cu, one unity translation unit) into one fatbin for A100 (sm_80) and H100
+# (sm_90), loaded at run time with cuModuleLoadData. Needs only nvcc, no GPU: make cuda
+NVCC ?= nvcc
+CUDA_GENCODE ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90
+CUDA_FLAGS := -fatbin $(CUDA_GENCODE) -O3 -std=c++17 -Xcompiler -Wall --threads 0
+CUDA_SRC := $(wildcard ffi/cuda/src/*.cu) $(wildcard ffi/cuda/src/*.cuh)
+CUDA_FATBIN := ffi/cuda/build/lft_cuda.fatbin
+.PHONY: cuda
+cuda: $(CUDA_FATBIN)
+$(CUDA_FATBIN): $(CUDA_SRC)
+	@mkdir -p $(dir $@)
+	$(NVCC) $(CUDA_FLAGS) -o $@.tmp ffi/cuda/src/lft_cuda.cu && mv $@.tmp $@

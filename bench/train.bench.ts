@@ -5,6 +5,7 @@
 // onStep-to-onStep wall time after warmup (a step takes seconds; tinybench's sampling adds nothing).
 // Run: node_modules/.bin/bun bench/train.bench.ts [--quick] [--no-peer] [--steps N] [--rounds R]
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type ResumableBatches, type Tensor, blasInfo, cpuBackend, ops, randn, tensor, train } from "../core/index.ts";
@@ -139,6 +140,7 @@ function peerRound(): Record<string, unknown> & { tokens_per_s?: number; error?:
 }
 
 // Interleaved rounds: on a shared machine load drifts, so each round's pair is measured close together.
+const loadBefore = loadavg().map((x) => Math.round(x * 100) / 100);
 const rounds: { lft: Awaited<ReturnType<typeof lftRound>>; peer: ReturnType<typeof peerRound> | null }[] = [];
 for (let r = 0; r < ROUNDS; r++) {
   const lft = await lftRound();
@@ -192,6 +194,8 @@ const body = {
   method: "full-parameter, AdamW (fused), no clipping, fp32",
   measured_steps: MEASURED,
   rounds: ROUNDS,
+  /** 1/5/15-minute load averages before and after: other work on the machine slows both sides. */
+  load_average: { before: loadBefore, after: loadavg().map((x) => Math.round(x * 100) / 100), cores: machine().cores },
   lft: ours,
   peer,
   ratio_tokens_per_s_lft_over_pytorch: ratio,

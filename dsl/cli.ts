@@ -58,9 +58,23 @@ export const processIO: CommandIO = {
   cwd: process.cwd(),
 };
 
-if (import.meta.main) {
-  const code = await main(process.argv.slice(2), processIO);
+/**
+ * Runs `lft` as this process and ends it with the status. After a REPL session it exits explicitly:
+ * a terminal stream Bun's readline touched (tab completion) can keep the event loop alive after
+ * the session has ended. Output is flushed first.
+ */
+export async function runProcess(argv: readonly string[], options: { builtins?: readonly Plugin[] } = {}): Promise<void> {
+  const code = await main(argv, processIO, options);
   process.exitCode = code;
+  if (argv.length === 0) {
+    require("node:fs").appendFileSync("/tmp/repl-debug.txt", `${process.pid} main returned\n`);
+    await new Promise<void>((flushed) => process.stdout.write("", () => flushed()));
+    require("node:fs").appendFileSync("/tmp/repl-debug.txt", `${process.pid} flushed\n`);
+    process.exit(code);
+    require("node:fs").appendFileSync("/tmp/repl-debug.txt", `${process.pid} after exit?!\n`);
+  }
 }
+
+if (import.meta.main) await runProcess(process.argv.slice(2));
 
 export { helpText };

@@ -3,6 +3,7 @@ import type { Plugin } from "../core/index.ts";
 import cpuBackend from "./backends/cpu.ts";
 import llamaModels from "./models/llama.ts";
 import metrics from "./metrics/index.ts";
+import methods from "./methods/index.ts";
 import { dataPlugins } from "./data/index.ts";
 
-export const builtinPlugins: readonly Plugin[] = [cpuBackend, llamaModels, metrics, ...dataPlugins];
+export const builtinPlugins: readonly Plugin[] = [cpuBackend, llamaModels, methods, metrics, ...dataPlugins];

@@ -135,7 +135,7 @@ export function loadPeftAdapter(model: CausalLM, dir: string, family: AdapterTar
       if (got.join(",") !== shape.join(",")) problems.push(`tensor "${src}" is [${got.join(", ")}], expected [${shape.join(", ")}]`);
     }
     const unexpected = file.names().filter((n) => !used.has(n));
-    if (unexpected.length > 0) problems.push(`${unexpected.length} tensor(s) this model has no place for (e.g. ${unexpected.slice(0, 3).join(", ")}); was it trained on another architecture?`);
+    if (unexpected.length > 0) problems.unshift(`${unexpected.length} tensor(s) this model has no place for (e.g. ${unexpected.slice(0, 3).join(", ")}); was it trained on another architecture?`);
     if (problems.length > 0) return err(new MethodError(`${weightsPath}: ${problems.slice(0, 8).join("; ")}${problems.length > 8 ? `; … and ${problems.length - 8} more` : ""}`, problems));
 
     const applied = applyLora(model, s, family, { seed: ctx.seed ?? 0 });

@@ -32,7 +32,7 @@ export function editDistance(a: string, b: string): number {
 export function suggest(name: string, known: Iterable<string>, max = 3): string[] {
   const needle = name.toLowerCase();
   const scored: { name: string; distance: number }[] = [];
-  for (const candidate of known) {
+  for (const candidate of new Set(known)) {
     const hay = candidate.toLowerCase();
     const distance = editDistance(needle, hay);
     // Allow roughly one edit per three characters; short names still get one edit.

@@ -129,21 +129,33 @@ export async function startRepl(session: Session, options: ReplOptions = {}): Pr
     return ExitCode.usage;
   };
 
+  let closed = false;
   return new Promise<number>((done) => {
     rl.on("line", (line) => {
-      chain = chain.then(() => handle(line)).then(() => {
-        if (quit) rl.close();
-        else show();
-      });
+      // One input at a time, in order; piped input may deliver every line (and EOF) at once.
+      chain = chain
+        .then(() => handle(line))
+        .catch((cause: unknown) => session.io.stderr(`internal error: ${cause instanceof Error ? cause.message : String(cause)}\n`))
+        .then(() => {
+          if (quit && !closed) rl.close();
+          else if (!closed) show();
+        });
     });
     rl.on("close", () => {
-      // readline leaves the terminal's input stream open; release it so the process can end.
-      input.pause();
-      (input as { unref?: () => void }).unref?.();
-      void chain.then(() => {
+      closed = true;
+      // readline leaves the terminal's input stream open: release it so the process can end.
+      const stream = input as { setRawMode?: (raw: boolean) => void; isTTY?: boolean };
+      try {
+        if (stream.isTTY === true) stream.setRawMode?.(false);
+        input.pause();
+      } catch {
+        // A stream that cannot be paused any more is already done.
+      }
+      const finish = (): void => {
         if (pending !== "") session.io.stderr("(unfinished input dropped)\n");
         done(ExitCode.ok);
-      });
+      };
+      void chain.then(finish, finish);
     });
     show();
   });

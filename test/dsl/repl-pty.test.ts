@@ -38,7 +38,10 @@ async function waitFor(name: string, text: string | RegExp, timeoutMs = 8000): P
   for (;;) {
     const shown = screen(name);
     if (typeof text === "string" ? shown.includes(text) : text.test(shown)) return shown;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${String(text)}; the pane shows:\n${shown}`);
+    if (Date.now() > deadline) {
+      const tail = shown.trimEnd().split("\n").slice(-25).join("\n");
+      throw new Error(`timed out waiting for ${String(text)} in session ${name}; the pane ends with:\n${tail}`);
+    }
     await Bun.sleep(50);
   }
 }

@@ -1,0 +1,16 @@
+/* The one translation unit nvcc compiles into ffi/cuda/build/lft_cuda.fatbin (make cuda): every kernel
+ * family file, so the driver loads a single module. Each file also compiles on its own. */
+#include "memory.cu"
+#include "convert.cu"
+#include "elementwise.cu"
+#include "reduce.cu"
+#include "activation.cu"
+#include "softmax.cu"
+#include "norm.cu"
+#include "rope.cu"
+#include "attention.cu"
+#include "cross_entropy.cu"
+#include "embedding.cu"
+#include "random.cu"
+#include "adamw.cu"
+#include "nf4.cu"
