@@ -59,3 +59,4 @@ export { renderChatTemplate, ChatTemplateError, type ChatTemplateOptions } from 
 export { parallelEncode, type ParallelEncodeOptions } from "./tokenizer/parallel.ts";
 export * from "./peft/index.ts";
 export * from "./export/index.ts";
+export * from "./train/stage.ts";

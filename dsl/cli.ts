@@ -58,21 +58,9 @@ export const processIO: CommandIO = {
   cwd: process.cwd(),
 };
 
-/**
- * Runs `lft` as this process and ends it with the status. After a REPL session it exits explicitly:
- * a terminal stream Bun's readline touched (tab completion) can keep the event loop alive after
- * the session has ended. Output is flushed first.
- */
+/** Runs `lft` as this process: the status becomes the exit code. */
 export async function runProcess(argv: readonly string[], options: { builtins?: readonly Plugin[] } = {}): Promise<void> {
-  const code = await main(argv, processIO, options);
-  process.exitCode = code;
-  if (argv.length === 0) {
-    require("node:fs").appendFileSync("/tmp/repl-debug.txt", `${process.pid} main returned\n`);
-    await new Promise<void>((flushed) => process.stdout.write("", () => flushed()));
-    require("node:fs").appendFileSync("/tmp/repl-debug.txt", `${process.pid} flushed\n`);
-    process.exit(code);
-    require("node:fs").appendFileSync("/tmp/repl-debug.txt", `${process.pid} after exit?!\n`);
-  }
+  process.exitCode = await main(argv, processIO, options);
 }
 
 if (import.meta.main) await runProcess(process.argv.slice(2));

@@ -2,8 +2,30 @@
 import type { Plugin } from "../core/index.ts";
 import cpuBackend from "./backends/cpu.ts";
 import llamaModels from "./models/llama.ts";
+import mistralModels from "./models/mistral.ts";
+import qwen2Models from "./models/qwen2.ts";
+import qwen3Models from "./models/qwen3.ts";
+import gemmaModels from "./models/gemma.ts";
+import gemma2Models from "./models/gemma2.ts";
+import phi3Models from "./models/phi3.ts";
+import mixtralModels from "./models/mixtral.ts";
 import metrics from "./metrics/index.ts";
 import methods from "./methods/index.ts";
 import { dataPlugins } from "./data/index.ts";
+import stages from "./stages/index.ts";
 
-export const builtinPlugins: readonly Plugin[] = [cpuBackend, llamaModels, methods, metrics, ...dataPlugins];
+export const builtinPlugins: readonly Plugin[] = [
+  cpuBackend,
+  llamaModels,
+  mistralModels,
+  qwen2Models,
+  qwen3Models,
+  gemmaModels,
+  gemma2Models,
+  phi3Models,
+  mixtralModels,
+  methods,
+  stages,
+  metrics,
+  ...dataPlugins,
+];

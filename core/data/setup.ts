@@ -27,6 +27,11 @@ export interface DataInput {
   readonly templateOptions?: unknown;
   /** Identifies the tokenizer in the cache key (e.g. a hash of tokenizer.json); default: a fingerprint. */
   readonly tokenizerKey?: string;
+  /**
+   * Entries to use instead of reading `dataset_dir/dataset_info.json`: a recipe that names files
+   * (`dataset alpaca "data/identity.json"`) gets entries made for them, with absolute file names.
+   */
+  readonly datasetInfo?: DatasetInfo;
 }
 
 export interface ResolvedDataset {
@@ -62,7 +67,7 @@ export function bindTemplate(input: DataInput): Result<DataSetup, DataError> {
 /** The datasets named, with their formats and files; the first problem found is the error. */
 export async function resolveDatasets(input: DataInput, names: readonly string[]): Promise<Result<ResolvedDataset[], DataError>> {
   const dir = input.options.dataset_dir;
-  const info = await loadDatasetInfo(dir);
+  const info = input.datasetInfo ? ok(input.datasetInfo) : await loadDatasetInfo(dir);
   if (info.isErr()) return err(info.error);
   const out: ResolvedDataset[] = [];
   for (const name of names) {

@@ -102,8 +102,8 @@ export class Attention extends Module {
     q = ops.rope(q, ctx.positionIds, ctx.invFreq);
     k = ops.rope(k, ctx.positionIds, ctx.invFreq);
     if (ctx.attentionScaling !== 1) {
-      q = ops.scale(q, ctx.attentionScaling);
-      k = ops.scale(k, ctx.attentionScaling);
+      q = scaleRotated(q, ctx.attentionScaling, ctx.invFreq.numel * 2);
+      k = scaleRotated(k, ctx.attentionScaling, ctx.invFreq.numel * 2);
     }
     if (ctx.cache) ({ k, v } = ctx.cache.append(this.layerIndex, k, v));
     const out = ops.causalAttention(q, k, v, { scale: this.cfg.scale, window: this.cfg.window, softcap: this.cfg.softcap, segmentIds: ctx.segmentIds });

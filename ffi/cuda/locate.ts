@@ -2,7 +2,7 @@
 // the distribution's library folders, the CUDA toolkit's lib64 (and compat, for the forward-compatible
 // driver), and the `nvidia/*/lib` folders of Python wheels on machines that have PyTorch. Pure over an
 // injectable file system, so the search order and the messages are unit-tested without a GPU.
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
@@ -10,6 +10,8 @@ export interface SearchFs {
   exists(path: string): boolean;
   isDir(path: string): boolean;
   list(dir: string): string[];
+  /** The canonical path (symlinks resolved), so a folder reached twice is searched once. */
+  real(path: string): string;
 }
 
 export const realFs: SearchFs = {
@@ -26,6 +28,13 @@ export const realFs: SearchFs = {
       return readdirSync(d);
     } catch {
       return [];
+    }
+  },
+  real: (p) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
     }
   },
 };
@@ -57,7 +66,7 @@ export interface SearchDir {
 const SITE_ROOTS = ["/opt/*/.venv", "/opt/*/venv", "/opt/conda", "/usr", "/usr/local"];
 
 /**
- * Folders to search, in order. `compat` adds the toolkit's forward-compatibility driver folders (only
+ * Existing folders to search, in order, each once. `compat` adds the toolkit's forward-compatibility driver folders (only
  * wanted for libcuda, and after the system's own driver).
  */
 export function searchDirs(env: Readonly<Record<string, string | undefined>>, opts: { compat?: boolean } = {}, fs: SearchFs = realFs): SearchDir[] {
@@ -66,8 +75,10 @@ export function searchDirs(env: Readonly<Record<string, string | undefined>>, op
   const add = (dir: string, source: string) => {
     const d = dir.replace(/\/+$/, "") || "/";
     // The toolkit's stubs link programs but cannot run anything (cuInit answers CUDA_ERROR_STUB_LIBRARY).
-    if (seen.has(d) || /\/stubs$/.test(d)) return;
-    seen.add(d);
+    if (/\/stubs$/.test(d) || !fs.isDir(d)) return;
+    const real = fs.real(d);
+    if (seen.has(real)) return;
+    seen.add(real);
     out.push({ dir: d, source });
   };
   const globbed = (pattern: string, source: string) => {

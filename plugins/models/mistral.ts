@@ -33,8 +33,9 @@ export const mistral = defineModelFamily({
   fromConfig: (config, where) =>
     readDecoderConfig(config, "mistral", {
       where,
-      // MistralConfig defaults sliding_window to 4096; its layers have no biases whatever the config says.
-      extend: (r, base) => ({ slidingWindows: layerWindows(r, base.numLayers, readWindow(r, 4096), () => true), qkvBias: false, oBias: false, mlpBias: false }),
+      // MistralConfig defaults sliding_window to 4096 and windows every layer (layer_types is ignored, as
+      // transformers does); its layers have no biases whatever the config says.
+      extend: (r, base) => ({ slidingWindows: new Array<number>(base.numLayers).fill(readWindow(r, 4096)), qkvBias: false, oBias: false, mlpBias: false }),
     }),
   build: (spec) => new CausalLM(spec),
   adapterTargets: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],

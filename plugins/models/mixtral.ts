@@ -2,7 +2,7 @@
 // of the MLP (`block_sparse_moe`: router `gate`, `experts.N.w1/w2/w3`, top-2 routing), and a sliding
 // window only when the config sets one.
 import { CausalLM, ConfigReader, type ModelSpec, defineModelFamily, definePlugin, readDecoderConfig } from "../../core/index.ts";
-import { layerWindows, readWindow } from "./mistral.ts";
+import { readWindow } from "./mistral.ts";
 import { type SparseMoeConfig, SparseMoeBlock } from "./moe.ts";
 
 /** num_local_experts (8) and num_experts_per_tok (2); router jitter is refused (lft has no training-time noise there). */
@@ -23,7 +23,7 @@ export const mixtral = defineModelFamily({
       where,
       extend: (r, base) => {
         readMoe(r, base);
-        return { slidingWindows: layerWindows(r, base.numLayers, readWindow(r, 0), () => true), qkvBias: false, oBias: false, mlpBias: false };
+        return { slidingWindows: new Array<number>(base.numLayers).fill(readWindow(r, 0)), qkvBias: false, oBias: false, mlpBias: false };
       },
     }),
   build: (spec) => {

@@ -94,6 +94,7 @@ export class SparseMoeBlock extends Module implements FeedForward {
       ids.dispose();
       tokenOfRow.push(...tokens);
     }
+    if (!outs.length) return ops.scale(x, 0); // no tokens (an empty batch): nothing was routed
     const y = outs.length === 1 ? outs[0]! : ops.concat(outs, 0);
     // Each row times its weight: [M, 1] @ ones [1, H] spreads the weight across the row.
     const slots = i32(slotOfRow);

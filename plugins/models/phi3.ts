@@ -2,7 +2,7 @@
 // `gate_up_proj` (gate first), a sliding window on every layer when the config sets one, and LongRoPE
 // (`rope_scaling` type longrope, formerly su) for the 128k-context checkpoints.
 import { CausalLM, ConfigReader, type HfConfig, type RopeScaling, defineModelFamily, definePlugin, readDecoderConfig } from "../../core/index.ts";
-import { layerWindows, readWindow } from "./mistral.ts";
+import { readWindow } from "./mistral.ts";
 
 /** Phi3Config renames the older `su` and `yarn` types to longrope. */
 const LONGROPE = ["longrope", "su", "yarn"];
@@ -66,7 +66,7 @@ export const phi3 = defineModelFamily({
           qkvBias: false,
           oBias: false,
           mlpBias: false,
-          slidingWindows: layerWindows(r, base.numLayers, readWindow(r, 0), () => true),
+          slidingWindows: new Array<number>(base.numLayers).fill(readWindow(r, 0)),
           rope: scaling ? { scaling } : {},
         };
       },

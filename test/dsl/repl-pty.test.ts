@@ -22,10 +22,31 @@ function tm(...args: string[]): string {
   return r.stdout.toString();
 }
 
-function start(name: string): void {
-  const command = `cd ${dir} && LFT_HISTORY=${history} ${process.execPath} ${repoRoot}/test/dsl/fixtures/bare-cli.ts`;
+/** Starts the REPL in a new tmux session; returns the REPL's process id. */
+function start(name: string): number {
+  const command = `cd ${dir} && exec env LFT_HISTORY=${history} ${process.execPath} ${repoRoot}/test/dsl/fixtures/bare-cli.ts`;
   tm("new-session", "-d", "-s", name, "-x", "160", "-y", "60", command);
   tm("set-option", "-t", name, "remain-on-exit", "on");
+  return Number(tm("display-message", "-p", "-t", name, "#{pane_pid}").trim());
+}
+
+/**
+ * Waits for the process to end. Checked in /proc rather than by tmux's "Pane is dead": tmux
+ * sometimes leaves an exited child unreaped for a while, which says nothing about the REPL.
+ */
+async function waitExit(pid: number, timeoutMs = 8000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let state = "gone";
+    try {
+      state = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0] ?? "gone";
+    } catch {
+      // no such process: it ended and was reaped
+    }
+    if (state === "gone" || state === "Z") return;
+    if (Date.now() > deadline) throw new Error(`the REPL (pid ${pid}) is still running (state ${state})`);
+    await Bun.sleep(50);
+  }
 }
 
 function screen(name: string): string {
@@ -58,7 +79,7 @@ async function keys(name: string, ...sequence: string[]): Promise<void> {
 const skipReason = tmux === null ? " (skipped: tmux is not installed; apt-get install tmux)" : "";
 
 test.skipIf(tmux === null)(`a REPL session through a pseudo-terminal${skipReason}`, async () => {
-  start("one");
+  const one = start("one");
   await waitFor("one", "lft REPL");
   await keys("one", `use "${repoRoot}/test/dsl/fixtures/fake-suite.ts"`, "Enter");
   await waitFor("one", "loaded fake-suite");
@@ -87,18 +108,18 @@ test.skipIf(tmux === null)(`a REPL session through a pseudo-terminal${skipReason
   const shown = await waitFor("one", "train sft for 3 steps\n");
   expect(shown).toContain('model llama "models/toy"\nmethod lora { rank = 2 }\ndataset alpaca "d.json"\n');
   await keys("one", ":quit", "Enter");
-  await waitFor("one", "Pane is dead");
+  await waitExit(one);
 
   // History was written as typed, and the next session walks it with Up.
   const saved = readFileSync(history, "utf8");
   expect(saved).toContain("method lora {\n  rank = 2\n}\n");
   expect(saved.trimEnd().split("\n").at(-1)).toBe(":quit");
-  start("two");
+  const two = start("two");
   await waitFor("two", "lft REPL");
   await keys("two", "Up", "Up");
   await waitFor("two", /lft> :recipe\s*$/m);
   await keys("two", "C-c");
   await waitFor("two", "(input cancelled)");
   await keys("two", "C-d");
-  await waitFor("two", "Pane is dead");
+  await waitExit(two);
 }, 60_000);

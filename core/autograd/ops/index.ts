@@ -12,3 +12,4 @@ export { rope, ropeInvFreq } from "./rope.ts";
 export { causalAttention, type CausalAttentionOptions } from "./attention.ts";
 export { crossEntropy, type CrossEntropyOptions, type LossReduction } from "./loss.ts";
 export { embedding } from "./embedding.ts";
+export { scatterAddRows } from "./scatter.ts";

@@ -42,11 +42,13 @@ function resolve(f: RefFamily, c: HfConfig, seqLen: number): Resolved {
   // Sliding windows: Mistral's class default is 4096 on every layer; Mixtral and Phi-3 default to none;
   // Qwen2/3 window layers >= max_window_layers when use_sliding_window; Gemma 2 windows even layers.
   let windows: number[];
+  // layer_types, where a family's config class has it (Qwen2/3, Gemma 2), overrides the pattern.
   const types = c.layer_types as string[] | undefined;
   const byType = (w: number | null, sliding: (i: number) => boolean) =>
     Array.from({ length: layers }, (_, i) => ((types ? types[i] === "sliding_attention" : sliding(i)) && w ? w : 0));
-  if (f === "mistral") windows = byType(key(c, "sliding_window", 4096), () => true);
-  else if (f === "mixtral" || f === "phi3") windows = byType(key(c, "sliding_window", null), () => true);
+  const every = (w: number | null) => new Array<number>(layers).fill(w ?? 0);
+  if (f === "mistral") windows = every(key(c, "sliding_window", 4096));
+  else if (f === "mixtral" || f === "phi3") windows = every(key(c, "sliding_window", null));
   else if (f === "qwen2" || f === "qwen3") {
     const w = c.use_sliding_window ? key(c, "sliding_window", 4096) : null;
     windows = byType(w, (i) => i >= ((c.max_window_layers as number | undefined) ?? 28));

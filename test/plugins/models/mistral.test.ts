@@ -21,12 +21,14 @@ familyChecks({
   gradientConfig: { sliding_window: 3 },
 });
 
-test("sliding_window: 4096 when absent (MistralConfig's default), none when null, and no biases even if attention_bias says so", () => {
+test("sliding_window: 4096 when absent (MistralConfig's default), none when null, on every layer; no biases even if attention_bias says so", () => {
   const { sliding_window: _, ...rest } = mistral.tiny.config;
   expect(mistral.fromConfig(rest)._unsafeUnwrap().slidingWindows).toEqual([4096, 4096]);
   expect(mistral.fromConfig({ ...rest, sliding_window: null })._unsafeUnwrap().slidingWindows).toEqual([0, 0]);
   const s = mistral.fromConfig({ ...rest, sliding_window: 5, attention_bias: true })._unsafeUnwrap();
   expect([s.slidingWindows, s.qkvBias, s.oBias]).toEqual([[5, 5], false, false]);
+  // MistralConfig ignores layer_types (transformers warns and windows every layer).
+  expect(mistral.fromConfig({ ...rest, sliding_window: 5, layer_types: ["full_attention", "full_attention"] })._unsafeUnwrap().slidingWindows).toEqual([5, 5]);
   expect(mistral.fromConfig({ ...rest, sliding_window: -1 })._unsafeUnwrapErr().message).toContain('"sliding_window" must be an integer >= 0, got -1');
 });
 

@@ -1,0 +1,79 @@
+// The stage contract (StageEntry's payload) and the causal language-model loss that `pt` and `sft`
+// share. A stage says which samples it needs from the data worker and turns one batch into a scalar
+// loss; the one train() loop does the rest (STYLE 16: stages hand a loss to the loop, no subclasses).
+import { type Result, err, ok } from "neverthrow";
+import { crossEntropy } from "../autograd/ops/loss.ts";
+import { reshape } from "../autograd/ops/shape.ts";
+import type { Batch } from "../data/collate.ts";
+import { IGNORE_INDEX, type DataKind } from "../data/types.ts";
+import type { CausalLM } from "../nn/decoder.ts";
+import type { StageEntry } from "../registry/collections.ts";
+import { tensor } from "../tensor/create.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+
+export interface StageLoss {
+  /** Scalar (shape []) mean loss of the micro-batch. */
+  loss: Tensor;
+  /** Tokens that carried a loss (the trainer weights micro-batches by these). */
+  tokens: number;
+}
+
+export interface StageContext {
+  step: number;
+  micro: number;
+}
+
+declare module "../registry/collections.ts" {
+  interface StageEntry {
+    /** Which samples the data worker builds for this stage. */
+    readonly dataKind?: DataKind;
+    /** One micro-batch to a loss; `options` are the stage's own (validated against its schema). */
+    loss?(model: CausalLM, batch: Batch, options: Readonly<Record<string, unknown>>, ctx: StageContext): StageLoss;
+  }
+}
+
+export interface RunnableStage {
+  readonly name: string;
+  readonly dataKind: DataKind;
+  loss(model: CausalLM, batch: Batch, options: Readonly<Record<string, unknown>>, ctx: StageContext): StageLoss;
+}
+
+/** A stage entry that can run (tests and the DSL may register bare names). */
+export function runnableStage(entry: StageEntry): Result<RunnableStage, Error> {
+  if (!entry.dataKind || !entry.loss) return err(new Error(`stage "${entry.name}" has no loss or data kind: its plugin registers it for checking only`));
+  return ok({ name: entry.name, dataKind: entry.dataKind, loss: entry.loss.bind(entry) });
+}
+
+/**
+ * Next-token targets for labels aligned with the input ids (as LLaMA-Factory stores them): the
+ * target at t is the label at t + 1, and nothing is predicted across a packed-sample boundary.
+ */
+export function shiftedTargets(batch: Batch): { targets: Int32Array; counted: number } {
+  const { batchSize: B, seqLen: T, labels, segmentIds } = batch;
+  const targets = new Int32Array(B * T).fill(IGNORE_INDEX);
+  let counted = 0;
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t + 1 < T; t++) {
+      const i = b * T + t;
+      if (segmentIds && segmentIds[i] !== segmentIds[i + 1]) continue;
+      const label = labels[i + 1]!;
+      targets[i] = label;
+      if (label !== IGNORE_INDEX) counted++;
+    }
+  }
+  return { targets, counted };
+}
+
+/** Mean next-token cross-entropy of a batch (right-padded; packed rows use segment and position ids). */
+export function causalLmLoss(model: CausalLM, batch: Batch): StageLoss {
+  const B = batch.batchSize;
+  const T = batch.seqLen;
+  const { targets, counted } = shiftedTargets(batch);
+  const ids = tensor(batch.inputIds, [B, T], { dtype: "i32" });
+  const positionIds = tensor(batch.positionIds, [B, T], { dtype: "i32" });
+  const segmentIds = batch.segmentIds ? tensor(batch.segmentIds, [B, T], { dtype: "i32" }) : null;
+  const logits = model.forward(ids, { positionIds, segmentIds });
+  const vocab = logits.shape[logits.ndim - 1]!;
+  const loss = crossEntropy(reshape(logits, [B * T, vocab]), tensor(targets, [B * T], { dtype: "i32" }), { ignoreIndex: IGNORE_INDEX });
+  return { loss, tokens: counted };
+}

@@ -1,0 +1,672 @@
+// The CUDA Backend: every method of core/backend/backend.ts on an NVIDIA GPU, validated with
+// core/backend/check.ts exactly as the CPU binding (ffi/cpu/cpu.ts) validates, before any kernel sees a
+// pointer. GEMMs go to cuBLAS, everything else to our kernels (ffi/cuda/src). All work is queued on one
+// stream in call order, so a cached block the allocator hands out again is only touched after the work
+// that used it before; download() and the scalar reductions synchronise.
+//
+// dtypes: the Backend's f32 contract holds everywhere. Kernels also come in bf16 storage (f32 arithmetic):
+// a call may use bf16 instead of f32 when all its float tensors do, except the f32 statistics (rstd, mean,
+// lse, loss, row grads), matmul's c (f32 or the operands' dtype), AdamW (f32 master weights) and the
+// random fills (f32). Integer inputs that index memory (targets, ids) are read back and range-checked on
+// the host, as on the CPU.
+import { existsSync, readFileSync } from "node:fs";
+import type { AdamWHyper, AttentionOptions, Backend, BinaryOp, MatmulOptions } from "../../core/backend/backend.ts";
+import { type NativeArray, expectArray, expectDim, expectFinite, expectIndices, expectNumel, expectRank, rowsCols } from "../../core/backend/check.ts";
+import { type Block, CachingAllocator } from "../../core/tensor/allocator.ts";
+import { DTYPE_BYTES, type DType, type HostArray, hostArrayFor } from "../../core/tensor/dtype.ts";
+import { ShapeError, formatShape, numel } from "../../core/tensor/shape.ts";
+import { Cublas, loadCublas } from "./cublas.ts";
+import { type CudaDriver, type DeviceInfo, loadDriver } from "./driver.ts";
+import { parseFatbin } from "./fatbin.ts";
+import { FATBIN_PATH, type FloatSuffix, KernelModule } from "./kernels.ts";
+
+const FLOATS = ["f32", "bf16"] as const satisfies readonly DType[];
+const F32 = "f32" as const;
+const I32 = "i32" as const;
+const OPS: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3 };
+const BLOCK = 256;
+/** Grid-stride kernels: enough blocks to fill any current GPU, never more than needed. */
+const MAX_BLOCKS = 1 << 16;
+const CE_CHUNK = 2048;
+const ADAM_CHUNK = 1 << 16;
+const CUBLAS_WORKSPACE = 32 << 20;
+/** Attention kernels: 4 warps; 16 query rows (forward, dq) or 16 key rows (dk/dv) per block. */
+const ATT_ROWS = 16;
+const ATT_TILE = 32;
+
+export interface CudaBackendOptions {
+  /** Device ordinal (default 0). */
+  readonly ordinal?: number;
+  /** Let f32 GEMMs use TF32 tensor cores (faster, ~1e-3 relative error); default false. */
+  readonly tf32?: boolean;
+  readonly fatbinPath?: string;
+}
+
+export interface AdamWTensors {
+  readonly p: NativeArray;
+  readonly g: NativeArray;
+  readonly m: NativeArray;
+  readonly v: NativeArray;
+}
+
+export interface CudaBackend extends Backend {
+  readonly device: DeviceInfo;
+  /** Which libraries were loaded, from where. */
+  readonly libraries: { readonly driver: string; readonly driverVersion: number; readonly cublas: string; readonly cublasLt: string | null; readonly cublasVersion: number };
+  /** Waits for all queued work; surfaces any asynchronous kernel error. */
+  synchronize(): void;
+  /** Milliseconds of GPU time `fn`'s queued work takes (events around it, then a sync). */
+  time(fn: () => void): number;
+  /** One launch for a whole list of parameters (LoRA has hundreds of small ones). */
+  adamwStepMulti(list: readonly AdamWTensors[], h: AdamWHyper): void;
+  /** The raw Philox words (bit-identical to the CPU's lft_philox_u32), as i32 bits. */
+  philoxU32(out: NativeArray, seed: bigint, offset: bigint): void;
+  /** x [n] -> packed NF4 codes (i32 words holding ceil(n / 2) bytes) and absmax [ceil(n / blockSize)] f32. */
+  nf4Quantize(packed: NativeArray, absmax: NativeArray, x: NativeArray, blockSize: number): void;
+  nf4Dequantize(out: NativeArray, packed: NativeArray, absmax: NativeArray, blockSize: number): void;
+}
+
+function n(t: NativeArray): number {
+  return numel(t.shape);
+}
+
+function bytesOf(t: NativeArray): number {
+  return n(t) * DTYPE_BYTES[t.dtype];
+}
+
+function sfx(t: NativeArray): FloatSuffix {
+  return t.dtype as FloatSuffix;
+}
+
+function blocks(count: number, per = BLOCK): number {
+  return Math.min(Math.ceil(count / per), MAX_BLOCKS);
+}
+
+/** Liveness, a float storage dtype for x, and x's dtype and shape for every other tensor. */
+function same(op: string, x: NativeArray, ...rest: [string, NativeArray][]): void {
+  expectArray(op, "input", x, FLOATS);
+  for (const [role, t] of rest) expectArray(op, role, t, x.dtype, x.shape);
+}
+
+function seedArgs(op: string, seed: bigint, offset: bigint): void {
+  if (seed < 0n || seed >= 1n << 64n || offset < 0n || offset >= 1n << 64n) throw new RangeError(`${op}: seed and offset must be unsigned 64-bit integers`);
+}
+
+/** Matmul shapes, as the CPU binding checks them: [batch, m, n, k, strideA, strideB]. */
+function matmulDims(a: NativeArray, b: NativeArray, c: NativeArray, transA: boolean, transB: boolean): number[] {
+  const op = "matmul";
+  if (a.shape.length < 2 || b.shape.length < 2) throw new ShapeError(`${op}: operands need rank >= 2, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
+  const [ar, ac] = a.shape.slice(-2) as [number, number];
+  const [br, bc] = b.shape.slice(-2) as [number, number];
+  const [m, k] = transA ? [ac, ar] : [ar, ac];
+  const [k2, nn] = transB ? [bc, br] : [br, bc];
+  if (k !== k2) throw new ShapeError(`${op}: inner dimensions differ: ${formatShape(a.shape)}${transA ? "ᵀ" : ""} @ ${formatShape(b.shape)}${transB ? "ᵀ" : ""} (${k} vs ${k2})`);
+  const batchDims = a.shape.slice(0, -2);
+  const batch = numel(batchDims);
+  if (b.shape.length > 2) {
+    const bb = b.shape.slice(0, -2);
+    if (bb.length !== batchDims.length || bb.some((d, i) => d !== batchDims[i])) {
+      throw new ShapeError(`${op}: batch dims of b ${formatShape(b.shape)} must equal those of a ${formatShape(a.shape)} (or b must be 2-D)`);
+    }
+  }
+  expectArray(op, "out", c, [F32, a.dtype], [...batchDims, m, nn]);
+  return [batch, m, nn, k, ar * ac, b.shape.length > 2 ? br * bc : 0];
+}
+
+function attentionDims(op: string, q: NativeArray, k: NativeArray, v: NativeArray, seg: NativeArray | null): number[] {
+  expectArray(op, "q", q, FLOATS);
+  expectRank(op, "q", q, 4);
+  expectArray(op, "k", k, q.dtype);
+  expectRank(op, "k", k, 4);
+  expectArray(op, "v", v, q.dtype, k.shape);
+  const [B, Tq, Hq, D] = q.shape as [number, number, number, number];
+  const [kB, Tk, Hkv, kD] = k.shape as [number, number, number, number];
+  expectDim(op, "k batch", kB, B);
+  if (Tk < Tq) throw new ShapeError(`${op}: k sequence length (${Tk}) must be at least q's (${Tq}): queries are the last positions of the key sequence`);
+  expectDim(op, "k head dim", kD, D);
+  if (Hkv === 0 || Hq % Hkv !== 0) throw new ShapeError(`${op}: query heads (${Hq}) must be a multiple of key/value heads (${Hkv})`);
+  if (seg) expectArray(op, "segment ids", seg, I32, [B, Tk]);
+  if (D > 256) throw new ShapeError(`${op}: head dim ${D} exceeds the CUDA kernels' limit of 256`);
+  if (B > 65535 || Hq > 65535) throw new ShapeError(`${op}: batch (${B}) and query heads (${Hq}) must each be at most 65535 on CUDA`);
+  return [B, Tq, Tk, Hq, Hkv, D];
+}
+
+function attentionScalars(op: string, o: AttentionOptions): void {
+  expectFinite(op, "scale", o.scale);
+  if (!Number.isInteger(o.window) || o.window < 0) throw new RangeError(`${op}: window must be a non-negative integer, got ${o.window}`);
+  if (!(o.softcap >= 0)) throw new RangeError(`${op}: softcap must be >= 0, got ${o.softcap}`);
+}
+
+/** Dims per lane of the attention kernel for head dim D: the instantiation with D <= 32 * DPL. */
+function attentionDpl(D: number): number {
+  return D <= 32 ? 1 : D <= 64 ? 2 : D <= 128 ? 4 : 8;
+}
+
+const f32Bits = new Float32Array(1);
+const u32Bits = new Uint32Array(f32Bits.buffer);
+
+/** The f32 -> bf16 rounding of convert.c (nearest even, quiet NaN), for fills. */
+function bf16Bits(v: number): number {
+  f32Bits[0] = v;
+  const u = u32Bits[0]!;
+  if ((u & 0x7fffffff) > 0x7f800000) return ((u >>> 16) | 0x40) & 0xffff;
+  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** Opens device `ordinal`: driver, primary context, stream, our fatbin, cuBLAS. Throws with the reason on failure. */
+export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
+  const ordinal = opts.ordinal ?? 0;
+  const loaded = loadDriver();
+  if (!loaded.ok) throw new Error(loaded.reason);
+  const driver: CudaDriver = loaded.driver;
+  driver.init();
+  const count = driver.deviceCount();
+  if (ordinal < 0 || ordinal >= count) throw new RangeError(`cuda: device ${ordinal} requested, ${count} present`);
+  const device = driver.deviceInfo(ordinal);
+  const fatbinPath = opts.fatbinPath ?? FATBIN_PATH;
+  if (!existsSync(fatbinPath)) throw new Error(`cuda: the kernel fatbin is not built (${fatbinPath} is missing); run \`make cuda\``);
+  const image = new Uint8Array(readFileSync(fatbinPath));
+  const sm = device.computeCapability[0] * 10 + device.computeCapability[1];
+  const archs = parseFatbin(image).cubins.map((c) => c.sm);
+  if (!archs.includes(sm)) throw new Error(`cuda: ${device.name} is sm_${sm}, but ${fatbinPath} holds code for ${archs.map((a) => `sm_${a}`).join(", ") || "no architecture"}; rebuild with CUDA_GENCODE for sm_${sm}`);
+
+  driver.retainPrimaryContext(ordinal);
+  const stream = driver.createStream(true);
+  const mod = new KernelModule(driver, driver.loadModule(image), () => stream, device.maxSharedOptin);
+  const allocator = new CachingAllocator(`cuda:${ordinal}`, {
+    alloc: (bytes) => driver.memAlloc(bytes),
+    // Work queued on the stream may still read a cached block: finish it before the memory goes back.
+    free: (p) => {
+      driver.streamSynchronize(stream);
+      driver.memFree(p);
+    },
+  });
+  const blas = loadCublas();
+  if (!blas.ok) throw new Error(blas.reason);
+  const cublas: Cublas = blas.cublas;
+  const workspace = allocator.alloc(CUBLAS_WORKSPACE);
+  cublas.init(stream, workspace.ptr, workspace.size);
+  const tf32 = opts.tf32 ?? false;
+
+  const launch = mod.launch.bind(mod);
+  const scratch = (bytes: number): Block => allocator.alloc(bytes);
+  /** Released right after the launches that use it are queued: the next user is ordered after them. */
+  const done = (...bs: (Block | null)[]) => {
+    for (const b of bs) if (b) allocator.release(b);
+  };
+
+  function readInts(t: NativeArray): Int32Array {
+    const out = new Int32Array(n(t));
+    driver.copyDtoH(out, t.ptr, out.byteLength, stream);
+    driver.streamSynchronize(stream);
+    return out;
+  }
+
+  function fillZero(t: NativeArray): void {
+    if (DTYPE_BYTES[t.dtype] === 4) driver.memset32(t.ptr, 0, n(t), stream);
+    else driver.memset16(t.ptr, 0, n(t), stream);
+  }
+
+  function reduce(op: string, x: NativeArray, squares: boolean): number {
+    expectArray(op, "input", x, FLOATS);
+    const count = n(x);
+    if (count === 0) return 0;
+    const g = Math.min(Math.ceil(count / (BLOCK * 4)), 1024);
+    const part = scratch(8 * (g + 1));
+    launch(`lft_reduce_partial_${sfx(x)}`, [g, 1, 1], [BLOCK, 1, 1], 0, part.ptr + 8, x.ptr, count, squares ? 1 : 0);
+    launch("lft_reduce_final", [1, 1, 1], [BLOCK, 1, 1], 0, part.ptr, part.ptr + 8, g);
+    const out = new Float64Array(1);
+    driver.copyDtoH(out, part.ptr, 8, stream);
+    driver.streamSynchronize(stream);
+    done(part);
+    return out[0]!;
+  }
+
+  /** dw (and db) of a norm: per-chunk column sums in double, then one ordered pass. mean null = RMSNorm. */
+  function normWeightGrad(dw: NativeArray | null, db: NativeArray | null, dy: NativeArray, x: NativeArray, mean: NativeArray | null, rstd: NativeArray, rows: number, cols: number): void {
+    const chunks = rows === 0 ? 0 : Math.min(Math.ceil(rows / 32), 256);
+    const perChunk = chunks === 0 ? 0 : Math.ceil(rows / chunks);
+    const pw = dw && chunks ? scratch(8 * chunks * cols) : null;
+    const pb = db && chunks ? scratch(8 * chunks * cols) : null;
+    if (chunks > 0) launch(`lft_norm_wgrad_partial_${sfx(x)}`, [Math.ceil(cols / 32), chunks, 1], [32, 8, 1], 0, pw?.ptr ?? 0, pb?.ptr ?? 0, dy.ptr, x.ptr, mean?.ptr ?? 0, rstd.ptr, rows, cols, perChunk);
+    launch(`lft_norm_wgrad_final_${sfx(x)}`, [blocks(cols), 1, 1], [BLOCK, 1, 1], 0, dw?.ptr ?? 0, db?.ptr ?? 0, pw?.ptr ?? 0, pb?.ptr ?? 0, chunks, cols);
+    done(pw, pb);
+  }
+
+  function adamwStepMulti(list: readonly AdamWTensors[], h: AdamWHyper): void {
+    if (!Number.isInteger(h.step) || h.step < 1) throw new RangeError(`adamw: step must be a positive integer, got ${h.step}`);
+    for (const [k, val] of Object.entries(h)) expectFinite("adamw", k, val);
+    const entries: [AdamWTensors, number, number][] = [];
+    list.forEach((t, i) => {
+      const op = list.length > 1 ? `adamw (tensor ${i})` : "adamw";
+      expectArray(op, "input", t.p, F32);
+      for (const [role, x] of [["grad", t.g], ["exp_avg", t.m], ["exp_avg_sq", t.v]] as const) expectArray(op, role, x, F32, t.p.shape);
+      for (let s = 0; s < n(t.p); s += ADAM_CHUNK) entries.push([t, s, Math.min(ADAM_CHUNK, n(t.p) - s)]);
+    });
+    if (entries.length === 0) return;
+    const table = new BigInt64Array(6 * entries.length);
+    entries.forEach(([t, s, len], i) => table.set([BigInt(t.p.ptr), BigInt(t.g.ptr), BigInt(t.m.ptr), BigInt(t.v.ptr), BigInt(s), BigInt(len)], 6 * i));
+    const dev = scratch(table.byteLength);
+    driver.copyHtoD(dev.ptr, table, table.byteLength, stream);
+    launch("lft_adamw_multi", [entries.length, 1, 1], [BLOCK, 1, 1], 0, dev.ptr, h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, 1 - h.beta1 ** h.step, 1 - h.beta2 ** h.step);
+    done(dev);
+  }
+
+  function nf4Check(op: string, packed: NativeArray, absmax: NativeArray, count: number, blockSize: number): void {
+    if (!Number.isInteger(blockSize) || blockSize < 2 || blockSize % 2 !== 0) throw new RangeError(`${op}: block size must be a positive even integer, got ${blockSize}`);
+    expectArray(op, "packed codes", packed, I32);
+    expectNumel(op, "packed codes", packed, Math.ceil(count / 8));
+    expectArray(op, "absmax", absmax, F32);
+    expectNumel(op, "absmax", absmax, Math.ceil(count / blockSize));
+  }
+
+  const backend: CudaBackend = {
+    name: "cuda",
+    allocator,
+    device,
+    libraries: { driver: loaded.path, driverVersion: driver.version(), cublas: blas.path, cublasLt: blas.ltPath, cublasVersion: cublas.version() },
+
+    synchronize() {
+      driver.streamSynchronize(stream);
+    },
+    time(fn) {
+      const a = driver.createEvent();
+      const b = driver.createEvent();
+      try {
+        driver.recordEvent(a, stream);
+        fn();
+        driver.recordEvent(b, stream);
+        driver.eventSynchronize(b);
+        return driver.elapsedMs(a, b);
+      } finally {
+        driver.destroyEvent(a);
+        driver.destroyEvent(b);
+      }
+    },
+
+    upload(dst, src) {
+      expectArray("upload", "destination", dst, dst.dtype);
+      const bytes = bytesOf(dst);
+      if (src.byteLength !== bytes) throw new ShapeError(`upload: host data has ${src.byteLength} bytes, tensor ${formatShape(dst.shape)} ${dst.dtype} needs ${bytes}`);
+      driver.copyHtoD(dst.ptr, src, bytes, stream);
+    },
+    download(src) {
+      expectArray("download", "source", src, src.dtype);
+      const out = hostArrayFor(src.dtype, new ArrayBuffer(bytesOf(src)), 0, n(src));
+      if (n(src) === 0) return out;
+      driver.copyDtoH(out, src.ptr, bytesOf(src), stream);
+      driver.streamSynchronize(stream);
+      return out;
+    },
+    fill(dst, value) {
+      expectArray("fill", "destination", dst, ["f32", "i32", "bf16"]);
+      if (dst.dtype === "f32") {
+        f32Bits[0] = value;
+        driver.memset32(dst.ptr, u32Bits[0]!, n(dst), stream);
+      } else if (dst.dtype === "i32") driver.memset32(dst.ptr, value | 0, n(dst), stream);
+      else driver.memset16(dst.ptr, bf16Bits(value), n(dst), stream);
+    },
+    copy(dst, src) {
+      expectArray("copy", "source", src, src.dtype);
+      expectArray("copy", "destination", dst, src.dtype);
+      expectNumel("copy", "destination", dst, n(src));
+      driver.copyDtoD(dst.ptr, src.ptr, bytesOf(src), stream);
+    },
+    cast(dst, src) {
+      expectArray("cast", "source", src, src.dtype);
+      expectArray("cast", "destination", dst, dst.dtype, src.shape);
+      const count = n(src);
+      const pair = `${src.dtype}->${dst.dtype}`;
+      const kernel: Record<string, string> = { "f32->bf16": "lft_f32_to_bf16", "bf16->f32": "lft_bf16_to_f32", "f32->f16": "lft_f32_to_f16", "f16->f32": "lft_f16_to_f32", "i32->f32": "lft_i32_to_f32" };
+      if (src.dtype === dst.dtype) driver.copyDtoD(dst.ptr, src.ptr, bytesOf(src), stream);
+      else if (kernel[pair]) launch(kernel[pair]!, [blocks(count), 1, 1], [BLOCK, 1, 1], 0, dst.ptr, src.ptr, count);
+      else throw new TypeError(`cast: ${pair} is not supported (cast through f32)`);
+    },
+    copyRows(dst, dstOff, dstStride, src, srcOff, srcStride, rows, rowBytes) {
+      expectArray("copyRows", "source", src, src.dtype);
+      expectArray("copyRows", "destination", dst, src.dtype);
+      const dstBytes = bytesOf(dst);
+      const srcBytes = bytesOf(src);
+      const lastDst = rows === 0 ? 0 : dstOff + (rows - 1) * dstStride + rowBytes;
+      const lastSrc = rows === 0 ? 0 : srcOff + (rows - 1) * srcStride + rowBytes;
+      if ([dstOff, dstStride, srcOff, srcStride, rows, rowBytes].some((x) => !Number.isInteger(x) || x < 0) || lastDst > dstBytes || lastSrc > srcBytes) {
+        throw new RangeError(`copyRows: ${rows} rows of ${rowBytes} bytes overrun the source (${srcBytes} bytes) or destination (${dstBytes} bytes)`);
+      }
+      if (rows === 0 || rowBytes === 0) return;
+      const d = dst.ptr + dstOff;
+      const s = src.ptr + srcOff;
+      // The widest word that divides every address, stride and length.
+      const unit = [16, 4, 1].find((u) => [d, s, dstStride, srcStride, rowBytes].every((x) => x % u === 0))!;
+      const name = unit === 16 ? "lft_copy_rows_u128" : unit === 4 ? "lft_copy_rows_u32" : "lft_copy_rows_u8";
+      launch(name, [blocks((rows * rowBytes) / unit), 1, 1], [BLOCK, 1, 1], 0, d, dstStride / unit, s, srcStride / unit, rows, rowBytes / unit);
+    },
+    permute(out, x, perm) {
+      const width = DTYPE_BYTES[x.dtype];
+      expectArray("permute", "input", x, x.dtype);
+      const nd = x.shape.length;
+      if (nd > 8 || perm.length !== nd || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) {
+        throw new ShapeError(`permute: ${JSON.stringify(perm)} is not a permutation of the ${nd} axes of ${formatShape(x.shape)} (rank <= 8)`);
+      }
+      expectArray("permute", "out", out, x.dtype, perm.map((p) => x.shape[p]!));
+      const total = n(x);
+      if (total === 0) return;
+      const dims = new BigInt64Array(16);
+      const inStride: number[] = new Array(nd);
+      for (let i = nd - 1, s = 1; i >= 0; i--) {
+        inStride[i] = s;
+        s *= x.shape[i]!;
+      }
+      perm.forEach((p, i) => {
+        dims[i] = BigInt(x.shape[p]!);
+        dims[8 + i] = BigInt(inStride[p]!);
+      });
+      launch(width === 4 ? "lft_permute_4b" : "lft_permute_2b", [blocks(total), 1, 1], [BLOCK, 1, 1], 0, out.ptr, x.ptr, nd, new Uint8Array(dims.buffer), total);
+    },
+
+    matmul(c, a, b, opts: MatmulOptions = {}) {
+      expectArray("matmul", "a", a, FLOATS);
+      expectArray("matmul", "b", b, a.dtype);
+      const transA = opts.transA ?? false;
+      const transB = opts.transB ?? false;
+      const [batch, m, nn, k, sa, sb] = matmulDims(a, b, c, transA, transB) as [number, number, number, number, number, number];
+      if (batch * m * nn === 0) return;
+      const alpha = opts.alpha ?? 1;
+      const beta = opts.beta ?? 0;
+      if (k === 0) {
+        // An empty inner dimension: C = beta * C (BLAS semantics), without asking cuBLAS about k = 0.
+        if (beta === 0) fillZero(c);
+        else launch(`lft_scale_${sfx(c)}`, [blocks(n(c)), 1, 1], [BLOCK, 1, 1], 0, c.ptr, c.ptr, beta, n(c));
+        return;
+      }
+      cublas.gemm({ m, n: nn, k, transA, transB, batch, strideA: sa, strideB: sb, strideC: m * nn }, a.ptr, b.ptr, c.ptr, a.dtype as "f32" | "bf16", c.dtype as "f32" | "bf16", alpha, beta, tf32);
+    },
+    binaryForward(op, out, a, b) {
+      const name = `${op}`;
+      expectArray(name, "a", a, FLOATS);
+      expectArray(name, "b", b, a.dtype);
+      const total = n(a);
+      const m = n(b);
+      if (m === 0 ? total !== 0 : total % m !== 0 || a.shape.length < b.shape.length) throw new ShapeError(`${name}: b ${formatShape(b.shape)} does not broadcast over a ${formatShape(a.shape)}`);
+      expectArray(name, "out", out, a.dtype, a.shape);
+      if (total > 0) launch(`lft_binary_fwd_${sfx(a)}`, [blocks(total), 1, 1], [BLOCK, 1, 1], 0, OPS[op], out.ptr, a.ptr, b.ptr, total / m, m);
+    },
+    binaryBackward(op, da, db, g, a, b) {
+      const name = `${op} backward`;
+      expectArray(name, "a", a, FLOATS);
+      expectArray(name, "grad", g, a.dtype, a.shape);
+      expectArray(name, "b", b, a.dtype);
+      if (da) expectArray(name, "grad a", da, a.dtype, a.shape);
+      if (db) expectArray(name, "grad b", db, a.dtype, b.shape);
+      const m = n(b);
+      const total = n(a);
+      if (total > 0 && (m === 0 || total % m !== 0)) throw new ShapeError(`${name}: b ${formatShape(b.shape)} does not broadcast over a ${formatShape(a.shape)}`);
+      if (total > 0) {
+        if (da) launch(`lft_binary_bwd_da_${sfx(a)}`, [blocks(total), 1, 1], [BLOCK, 1, 1], 0, OPS[op], da.ptr, g.ptr, b.ptr, total / m, m);
+        if (db) launch(`lft_binary_bwd_db_${sfx(a)}`, [Math.ceil(m / 32), 1, 1], [32, 8, 1], 0, OPS[op], db.ptr, g.ptr, a.ptr, b.ptr, total / m, m);
+      } else if (db) fillZero(db);
+    },
+    scale(out, x, s) {
+      same("scale", x, ["out", out]);
+      expectFinite("scale", "factor", s);
+      launch(`lft_scale_${sfx(x)}`, [blocks(n(x)), 1, 1], [BLOCK, 1, 1], 0, out.ptr, x.ptr, s, n(x));
+    },
+    axpy(y, x, alpha) {
+      same("axpy", x, ["y", y]);
+      launch(`lft_axpy_${sfx(x)}`, [blocks(n(x)), 1, 1], [BLOCK, 1, 1], 0, y.ptr, x.ptr, alpha, n(x));
+    },
+    sum(x) {
+      return reduce("sum", x, false);
+    },
+    sumSquares(x) {
+      return reduce("sumSquares", x, true);
+    },
+    sumRows(out, x) {
+      expectArray("sumRows", "input", x, FLOATS);
+      const [rows, cols] = rowsCols(x.shape);
+      expectArray("sumRows", "out", out, x.dtype);
+      expectNumel("sumRows", "out", out, rows);
+      launch(`lft_sum_rows_${sfx(x)}`, [Math.ceil(rows / 8), 1, 1], [BLOCK, 1, 1], 0, out.ptr, x.ptr, rows, cols);
+    },
+    expandRows(out, g, s) {
+      expectArray("expandRows", "out", out, FLOATS);
+      const [rows, cols] = rowsCols(out.shape);
+      expectArray("expandRows", "grad", g, out.dtype);
+      expectNumel("expandRows", "grad", g, rows);
+      launch(`lft_expand_rows_${sfx(out)}`, [blocks(rows * cols), 1, 1], [BLOCK, 1, 1], 0, out.ptr, g.ptr, s, rows, cols);
+    },
+
+    siluForward(out, x) {
+      same("silu", x, ["out", out]);
+      launch(`lft_silu_fwd_${sfx(x)}`, [blocks(n(x)), 1, 1], [BLOCK, 1, 1], 0, out.ptr, x.ptr, n(x));
+    },
+    siluBackward(dx, dy, x) {
+      same("silu backward", x, ["dy", dy], ["dx", dx]);
+      launch(`lft_silu_bwd_${sfx(x)}`, [blocks(n(x)), 1, 1], [BLOCK, 1, 1], 0, dx.ptr, dy.ptr, x.ptr, n(x));
+    },
+    geluTanhForward(out, x) {
+      same("gelu", x, ["out", out]);
+      launch(`lft_gelu_tanh_fwd_${sfx(x)}`, [blocks(n(x)), 1, 1], [BLOCK, 1, 1], 0, out.ptr, x.ptr, n(x));
+    },
+    geluTanhBackward(dx, dy, x) {
+      same("gelu backward", x, ["dy", dy], ["dx", dx]);
+      launch(`lft_gelu_tanh_bwd_${sfx(x)}`, [blocks(n(x)), 1, 1], [BLOCK, 1, 1], 0, dx.ptr, dy.ptr, x.ptr, n(x));
+    },
+    swigluForward(out, gate, up) {
+      same("swiglu", gate, ["up", up], ["out", out]);
+      launch(`lft_swiglu_fwd_${sfx(gate)}`, [blocks(n(gate)), 1, 1], [BLOCK, 1, 1], 0, out.ptr, gate.ptr, up.ptr, n(gate));
+    },
+    swigluBackward(dgate, dup, dy, gate, up) {
+      same("swiglu backward", gate, ["up", up], ["dy", dy], ["dgate", dgate], ["dup", dup]);
+      launch(`lft_swiglu_bwd_${sfx(gate)}`, [blocks(n(gate)), 1, 1], [BLOCK, 1, 1], 0, dgate.ptr, dup.ptr, dy.ptr, gate.ptr, up.ptr, n(gate));
+    },
+    softmaxForward(out, x) {
+      same("softmax", x, ["out", out]);
+      const [rows, cols] = rowsCols(x.shape);
+      if (cols > 0) launch(`lft_softmax_fwd_${sfx(x)}`, [rows, 1, 1], [BLOCK, 1, 1], 0, out.ptr, x.ptr, cols);
+    },
+    softmaxBackward(dx, dy, y) {
+      same("softmax backward", y, ["dy", dy], ["dx", dx]);
+      const [rows, cols] = rowsCols(y.shape);
+      if (cols > 0) launch(`lft_softmax_bwd_${sfx(y)}`, [rows, 1, 1], [BLOCK, 1, 1], 0, dx.ptr, dy.ptr, y.ptr, cols);
+    },
+
+    rmsNormForward(out, rstd, x, w, eps, wOffset) {
+      same("rmsNorm", x, ["out", out]);
+      const [rows, cols] = rowsCols(x.shape);
+      expectArray("rmsNorm", "weight", w, x.dtype, [cols]);
+      expectArray("rmsNorm", "rstd", rstd, F32);
+      expectNumel("rmsNorm", "rstd", rstd, rows);
+      expectFinite("rmsNorm", "eps", eps);
+      launch(`lft_rmsnorm_fwd_${sfx(x)}`, [rows, 1, 1], [BLOCK, 1, 1], 0, out.ptr, rstd.ptr, x.ptr, w.ptr, cols, eps, wOffset);
+    },
+    rmsNormBackward(dx, dw, dy, x, w, rstd, wOffset) {
+      same("rmsNorm backward", x, ["dy", dy], ["dx", dx]);
+      const [rows, cols] = rowsCols(x.shape);
+      expectArray("rmsNorm backward", "weight", w, x.dtype, [cols]);
+      if (dw) expectArray("rmsNorm backward", "dweight", dw, x.dtype, [cols]);
+      expectArray("rmsNorm backward", "rstd", rstd, F32);
+      expectNumel("rmsNorm backward", "rstd", rstd, rows);
+      launch(`lft_rmsnorm_bwd_dx_${sfx(x)}`, [rows, 1, 1], [BLOCK, 1, 1], 0, dx.ptr, dy.ptr, x.ptr, w.ptr, rstd.ptr, cols, wOffset);
+      if (dw) normWeightGrad(dw, null, dy, x, null, rstd, rows, cols);
+    },
+    layerNormForward(out, mean, rstd, x, w, b, eps) {
+      same("layerNorm", x, ["out", out]);
+      const [rows, cols] = rowsCols(x.shape);
+      expectArray("layerNorm", "weight", w, x.dtype, [cols]);
+      expectArray("layerNorm", "bias", b, x.dtype, [cols]);
+      expectArray("layerNorm", "mean", mean, F32);
+      expectNumel("layerNorm", "mean", mean, rows);
+      expectArray("layerNorm", "rstd", rstd, F32);
+      expectNumel("layerNorm", "rstd", rstd, rows);
+      launch(`lft_layernorm_fwd_${sfx(x)}`, [rows, 1, 1], [BLOCK, 1, 1], 0, out.ptr, mean.ptr, rstd.ptr, x.ptr, w.ptr, b.ptr, cols, eps);
+    },
+    layerNormBackward(dx, dw, db, dy, x, w, mean, rstd) {
+      same("layerNorm backward", x, ["dy", dy], ["dx", dx]);
+      const [rows, cols] = rowsCols(x.shape);
+      expectArray("layerNorm backward", "weight", w, x.dtype, [cols]);
+      if (dw) expectArray("layerNorm backward", "dweight", dw, x.dtype, [cols]);
+      if (db) expectArray("layerNorm backward", "dbias", db, x.dtype, [cols]);
+      expectArray("layerNorm backward", "mean", mean, F32);
+      expectNumel("layerNorm backward", "mean", mean, rows);
+      expectArray("layerNorm backward", "rstd", rstd, F32);
+      expectNumel("layerNorm backward", "rstd", rstd, rows);
+      launch(`lft_layernorm_bwd_dx_${sfx(x)}`, [rows, 1, 1], [BLOCK, 1, 1], 0, dx.ptr, dy.ptr, x.ptr, w.ptr, mean.ptr, rstd.ptr, cols);
+      if (dw || db) normWeightGrad(dw, db, dy, x, mean, rstd, rows, cols);
+    },
+    rope(out, x, pos, invFreq, sign) {
+      same("rope", x, ["out", out]);
+      expectRank("rope", "input", x, 4);
+      const [B, T, H, D] = x.shape as [number, number, number, number];
+      expectArray("rope", "position ids", pos, I32, [B, T]);
+      expectArray("rope", "inverse frequencies", invFreq, F32);
+      expectRank("rope", "inverse frequencies", invFreq, 1);
+      const nFreq = invFreq.shape[0]!;
+      if (2 * nFreq > D) throw new ShapeError(`rope: ${nFreq} frequencies rotate ${2 * nFreq} dims, more than the head dim ${D}`);
+      if (H * D > 0) launch(`lft_rope_${sfx(x)}`, [B * T, 1, 1], [128, 1, 1], 8 * nFreq, out.ptr, x.ptr, pos.ptr, invFreq.ptr, H, D, nFreq, sign);
+    },
+
+    attentionForward(out, lse, q, k, v, seg, opts) {
+      const op = "attention";
+      const [B, Tq, Tk, Hq, Hkv, D] = attentionDims(op, q, k, v, seg) as [number, number, number, number, number, number];
+      attentionScalars(op, opts);
+      expectArray(op, "out", out, q.dtype, q.shape);
+      expectArray(op, "lse", lse, F32, [B, Hq, Tq]);
+      if (B * Tq * Hq === 0) return;
+      const S = D | 1;
+      const smem = 4 * (ATT_ROWS + 2 * ATT_TILE) * S;
+      launch(`lft_attention_fwd_d${attentionDpl(D)}_${sfx(q)}`, [Math.ceil(Tq / ATT_ROWS), Hq, B], [128, 1, 1], smem, out.ptr, lse.ptr, q.ptr, k.ptr, v.ptr, seg?.ptr ?? 0, Tq, Tk, Hq, Hkv, D, opts.scale, opts.window, opts.softcap);
+    },
+    attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, seg, opts) {
+      const op = "attention backward";
+      const [B, Tq, Tk, Hq, Hkv, D] = attentionDims(op, q, k, v, seg) as [number, number, number, number, number, number];
+      attentionScalars(op, opts);
+      expectArray(op, "out", out, q.dtype, q.shape);
+      expectArray(op, "dout", dout, q.dtype, q.shape);
+      expectArray(op, "lse", lse, F32, [B, Hq, Tq]);
+      expectArray(op, "dq", dq, q.dtype, q.shape);
+      expectArray(op, "dk", dk, q.dtype, k.shape);
+      expectArray(op, "dv", dv, q.dtype, k.shape);
+      if (B * Tq * Hq === 0 || D === 0) {
+        if (n(dk) > 0) fillZero(dk);
+        if (n(dv) > 0) fillZero(dv);
+        if (n(dq) > 0) fillZero(dq);
+        return;
+      }
+      const S = D | 1;
+      const dpl = attentionDpl(D);
+      const Dl = scratch(4 * B * Hq * Tq);
+      const tail = [Tq, Tk, Hq, Hkv, D, opts.scale, opts.window, opts.softcap] as const;
+      launch(`lft_attention_bwd_dot_${sfx(q)}`, [Math.ceil((B * Tq * Hq) / 8), 1, 1], [BLOCK, 1, 1], 0, Dl.ptr, dout.ptr, out.ptr, B, Tq, Hq, D);
+      launch(`lft_attention_bwd_dq_d${dpl}_${sfx(q)}`, [Math.ceil(Tq / ATT_ROWS), Hq, B], [128, 1, 1], 4 * 2 * (ATT_ROWS + ATT_TILE) * S, dq.ptr, dout.ptr, lse.ptr, Dl.ptr, q.ptr, k.ptr, v.ptr, seg?.ptr ?? 0, ...tail);
+      launch(`lft_attention_bwd_dkdv_d${dpl}_${sfx(q)}`, [Math.ceil(Tk / ATT_ROWS), Hkv, B], [128, 1, 1], 4 * ((2 * ATT_ROWS + 2 * ATT_TILE) * S + 2 * ATT_TILE), dk.ptr, dv.ptr, dout.ptr, lse.ptr, Dl.ptr, q.ptr, k.ptr, v.ptr, seg?.ptr ?? 0, ...tail);
+      done(Dl);
+    },
+
+    crossEntropyForward(loss, lse, logits, targets, ignoreIndex) {
+      const op = "crossEntropy";
+      expectArray(op, "logits", logits, FLOATS);
+      expectRank(op, "logits", logits, 2);
+      const [rows, vocab] = logits.shape as [number, number];
+      expectArray(op, "targets", targets, I32, [rows]);
+      expectArray(op, "loss", loss, F32, [rows]);
+      expectArray(op, "lse", lse, F32, [rows]);
+      expectIndices(op, "targets", readInts(targets), vocab, ignoreIndex);
+      launch(`lft_cross_entropy_fwd_${sfx(logits)}`, [rows, 1, 1], [BLOCK, 1, 1], 0, loss.ptr, lse.ptr, logits.ptr, targets.ptr, vocab, ignoreIndex);
+    },
+    crossEntropyBackward(dlogits, grow, logits, lse, targets, ignoreIndex) {
+      const op = "crossEntropy backward";
+      expectArray(op, "logits", logits, FLOATS);
+      expectRank(op, "logits", logits, 2);
+      const [rows, vocab] = logits.shape as [number, number];
+      expectArray(op, "dlogits", dlogits, logits.dtype, logits.shape);
+      expectArray(op, "row grads", grow, F32, [rows]);
+      expectArray(op, "lse", lse, F32, [rows]);
+      expectArray(op, "targets", targets, I32, [rows]);
+      expectIndices(op, "targets", readInts(targets), vocab, ignoreIndex);
+      launch(`lft_cross_entropy_bwd_${sfx(logits)}`, [rows, Math.ceil(vocab / CE_CHUNK), 1], [BLOCK, 1, 1], 0, dlogits.ptr, grow.ptr, logits.ptr, lse.ptr, targets.ptr, vocab, ignoreIndex, CE_CHUNK);
+    },
+    embeddingForward(out, w, ids) {
+      const op = "embedding";
+      expectArray(op, "weight", w, FLOATS);
+      expectRank(op, "weight", w, 2);
+      expectArray(op, "ids", ids, I32);
+      const [vocab, dim] = w.shape as [number, number];
+      expectArray(op, "out", out, w.dtype, [...ids.shape, dim]);
+      expectIndices(op, "ids", readInts(ids), vocab);
+      launch(`lft_embedding_fwd_${sfx(w)}`, [blocks(n(ids) * dim), 1, 1], [BLOCK, 1, 1], 0, out.ptr, w.ptr, ids.ptr, n(ids), dim);
+    },
+    embeddingBackward(dw, dout, ids) {
+      const op = "embedding backward";
+      expectArray(op, "dweight", dw, FLOATS);
+      expectRank(op, "dweight", dw, 2);
+      expectArray(op, "ids", ids, I32);
+      const [vocab, dim] = dw.shape as [number, number];
+      expectArray(op, "dout", dout, dw.dtype, [...ids.shape, dim]);
+      const host = readInts(ids);
+      expectIndices(op, "ids", host, vocab);
+      if (host.length === 0 || dim === 0) return;
+      // Group token positions by id, stably (token order within an id), so the kernel needs no atomics.
+      const order = Int32Array.from({ length: host.length }, (_, i) => i).sort((x, y) => host[x]! - host[y]! || x - y);
+      const uids: number[] = [];
+      const starts: number[] = [];
+      for (let k = 0; k < order.length; k++) {
+        if (k === 0 || host[order[k]!] !== host[order[k - 1]!]) {
+          uids.push(host[order[k]!]!);
+          starts.push(k);
+        }
+      }
+      starts.push(order.length);
+      const table = new Int32Array(order.length + starts.length + uids.length);
+      table.set(order, 0);
+      table.set(starts, order.length);
+      table.set(uids, order.length + starts.length);
+      const dev = scratch(table.byteLength);
+      driver.copyHtoD(dev.ptr, table, table.byteLength, stream);
+      launch(`lft_embedding_bwd_${sfx(dw)}`, [uids.length, Math.ceil(dim / BLOCK), 1], [BLOCK, 1, 1], 0, dw.ptr, dout.ptr, dev.ptr, dev.ptr + 4 * order.length, dev.ptr + 4 * (order.length + starts.length), dim);
+      done(dev);
+    },
+
+    randUniform(out, seed, offset) {
+      expectArray("randUniform", "out", out, F32);
+      seedArgs("randUniform", seed, offset);
+      launch("lft_rand_uniform", [blocks(Math.ceil(n(out) / 4)), 1, 1], [BLOCK, 1, 1], 0, out.ptr, n(out), seed, offset);
+    },
+    randNormal(out, seed, offset, mean, std) {
+      expectArray("randNormal", "out", out, F32);
+      seedArgs("randNormal", seed, offset);
+      launch("lft_rand_normal", [blocks(Math.ceil(n(out) / 4)), 1, 1], [BLOCK, 1, 1], 0, out.ptr, n(out), seed, offset, mean, std);
+    },
+    dropout(out, x, p, seed, offset) {
+      same("dropout", x, ["out", out]);
+      seedArgs("dropout", seed, offset);
+      if (!(p >= 0 && p < 1)) throw new RangeError(`dropout: probability must be in [0, 1), got ${p}`);
+      launch(`lft_dropout_${sfx(x)}`, [blocks(Math.ceil(n(x) / 4)), 1, 1], [BLOCK, 1, 1], 0, out.ptr, x.ptr, n(x), p, seed, offset);
+    },
+    philoxU32(out, seed, offset) {
+      expectArray("philoxU32", "out", out, I32);
+      seedArgs("philoxU32", seed, offset);
+      launch("lft_philox_u32", [blocks(Math.ceil(n(out) / 4)), 1, 1], [BLOCK, 1, 1], 0, out.ptr, n(out), seed, offset);
+    },
+
+    adamwStep(p, g, m, v, h: AdamWHyper) {
+      adamwStepMulti([{ p, g, m, v }], h);
+    },
+    adamwStepMulti,
+
+    nf4Quantize(packed, absmax, x, blockSize) {
+      const op = "nf4Quantize";
+      expectArray(op, "input", x, FLOATS);
+      nf4Check(op, packed, absmax, n(x), blockSize);
+      const nb = Math.ceil(n(x) / blockSize);
+      launch(`lft_nf4_quant_${sfx(x)}`, [Math.ceil(nb / 8), 1, 1], [BLOCK, 1, 1], 0, packed.ptr, absmax.ptr, x.ptr, n(x), blockSize);
+    },
+    nf4Dequantize(out, packed, absmax, blockSize) {
+      const op = "nf4Dequantize";
+      expectArray(op, "out", out, FLOATS);
+      nf4Check(op, packed, absmax, n(out), blockSize);
+      launch(`lft_nf4_dequant_${sfx(out)}`, [blocks(n(out)), 1, 1], [BLOCK, 1, 1], 0, out.ptr, packed.ptr, absmax.ptr, n(out), blockSize);
+    },
+  };
+  return backend;
+}
+
