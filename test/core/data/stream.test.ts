@@ -37,12 +37,14 @@ function writeJsonl(path: string, mb: number, rowBytes = 1000): number {
 
 /**
  * Runs `body`, sampling memory after a full collection every `every` calls to `tick`: the largest live
- * heap (what the code keeps) and the largest RSS growth over the start (what the process holds,
- * allocator high-water mark included).
+ * heap growth (what the code keeps) and the largest RSS growth over the start (what the process holds,
+ * allocator high-water mark included). Growth, not totals: `bun test` runs every test file in one
+ * process, so other files' caches are already on the heap.
  */
 async function peakMemory(body: (tick: () => void) => Promise<void>, every: number): Promise<{ heap: number; rss: number }> {
   Bun.gc(true);
-  const base = process.memoryUsage().rss;
+  const start = process.memoryUsage();
+  const base = start.rss;
   let heap = 0;
   let rss = 0;
   let n = 0;
@@ -50,7 +52,7 @@ async function peakMemory(body: (tick: () => void) => Promise<void>, every: numb
     if (++n % every === 0) {
       Bun.gc(true);
       const m = process.memoryUsage();
-      heap = Math.max(heap, m.heapUsed);
+      heap = Math.max(heap, m.heapUsed - start.heapUsed);
       rss = Math.max(rss, m.rss - base);
     }
   });
