@@ -5,7 +5,7 @@
 
 import { didYouMean, suggest, type CommandIO, type Plugin } from "../core/index.ts";
 import { lftPlugin } from "./commands/index";
-import { cliVerbs, helpText } from "./commands/help";
+import { cliVerbs } from "./commands/help";
 import { formatDiagnostics } from "./diagnostics";
 import { ExitCode } from "./exit-codes";
 import { openSession } from "./session";
@@ -15,7 +15,8 @@ const plannedVerbs = ["chat", "models", "data", "runs", "export", "board", "make
 
 /** `builtins` replaces the plugins lft ships (tests run against a known set). */
 export async function main(argv: readonly string[], io: CommandIO, options: { builtins?: readonly Plugin[] } = {}): Promise<number> {
-  const { session, problems } = await openSession({ mode: "cli", io, core: lftPlugin, ...(options.builtins === undefined ? {} : { builtins: options.builtins }) });
+  const mode = argv.length === 0 ? "repl" : "cli";
+  const { session, problems } = await openSession({ mode, io, core: lftPlugin, ...(options.builtins === undefined ? {} : { builtins: options.builtins }) });
   if (problems.length > 0) io.stderr(formatDiagnostics(problems, new Map()));
   const [first, ...rest] = argv;
   if (first === undefined) {
@@ -64,5 +65,3 @@ export async function runProcess(argv: readonly string[], options: { builtins?: 
 }
 
 if (import.meta.main) await runProcess(process.argv.slice(2));
-
-export { helpText };

@@ -29,8 +29,6 @@ export interface Diagnostic {
   readonly message: string;
 }
 
-export const noSpan: Span = { line: 1, col: 1, offset: 0, length: 0 };
-
 export function error(kind: DiagnosticKind, file: string, span: Span | undefined, message: string): Diagnostic {
   return span === undefined ? { kind, severity: "error", file, message } : { kind, severity: "error", file: span.file ?? file, span, message };
 }

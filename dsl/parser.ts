@@ -51,7 +51,6 @@ import {
   statementKeywords,
   Steps,
   StringLiteral,
-  Tokens,
   Train,
   True,
   Unit,
@@ -268,9 +267,6 @@ export class RecipeParser extends CstParser {
     this.CONSUME(RBracket);
   });
 }
-
-/** Token kinds a visitor can test against without importing the lexer. */
-export const unitTokens: readonly TokenType[] = [Percent, Epochs, Steps, Tokens];
 
 /** One parser for the process: Chevrotain parsers are reusable and costly to construct. */
 export const recipeParser = new RecipeParser();

@@ -35,12 +35,8 @@ export function tokenSpan(token: IToken): Span {
 function nodeSpan(node: CstNode): Span {
   const at = node.location;
   if (at === undefined) return { line: 1, col: 1, offset: 0, length: 0 };
-  return {
-    line: at.startLine ?? 1,
-    col: at.startColumn ?? 1,
-    offset: at.startOffset,
-    length: Number.isNaN(at.endOffset ?? Number.NaN) ? 1 : (at.endOffset ?? at.startOffset) - at.startOffset + 1,
-  };
+  const end = at.endOffset !== undefined && Number.isFinite(at.endOffset) ? at.endOffset : at.startOffset;
+  return { line: at.startLine ?? 1, col: at.startColumn ?? 1, offset: at.startOffset, length: end - at.startOffset + 1 };
 }
 
 /** True when the parser re-synchronised somewhere inside: the node is missing parts. */

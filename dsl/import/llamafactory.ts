@@ -199,7 +199,19 @@ function methodBlock(r: Reader): Block {
   }
   if (type === "lora") {
     const bits = r.number("quantization_bit");
-    const entries = options(r, { lora_rank: "rank", lora_alpha: "alpha", lora_dropout: "dropout", lora_target: "targets", use_rslora: "rslora", use_dora: "dora" });
+    const entries = options(r, {
+      lora_rank: "rank",
+      lora_alpha: "alpha",
+      lora_dropout: "dropout",
+      lora_target: "targets",
+      use_rslora: "rslora",
+      use_dora: "dora",
+      loraplus_lr_ratio: "loraplus_lr_ratio",
+      additional_target: "additional_target",
+    });
+    if (r.flag("pissa_init")) entries.push(entry("init", word("pissa")));
+    const iters = r.number("pissa_iter");
+    if (iters !== undefined) entries.push(entry("pissa_iter", num(iters)));
     if (bits !== undefined) return block("method", { name: "qlora", entries: [...entries, entry("bits", num(bits))] });
     return block("method", { name: "lora", entries });
   }
@@ -294,7 +306,7 @@ function options(r: Reader, names: Readonly<Record<string, string>>): Entry[] {
   for (const [from, to] of Object.entries(names)) {
     const value = r.take(from);
     if (value === undefined || value === null) continue;
-    if (to === "targets" || to === "modules") entries.push(entry(to, list(splitList(String(value)).map(word))));
+    if (to === "targets" || to === "modules" || to === "additional_target") entries.push(entry(to, list(splitList(String(value)).map(word))));
     else if (typeof value === "number") entries.push(entry(to, num(value)));
     else if (typeof value === "boolean") entries.push(entry(to, bool(value)));
     else entries.push(entry(to, /^[A-Za-z_][A-Za-z0-9_-]*$/.test(value) ? word(value) : str(value)));

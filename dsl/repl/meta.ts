@@ -25,10 +25,14 @@ export const metaCommands: Readonly<Record<string, MetaCommand>> = {
     usage: ":help",
     doc: "statements, :commands and keys",
     run(_args, repl) {
-      const plugins = repl.session.registry
+      const registry = repl.session.registry;
+      const plugins = registry
         .list("commands")
-        .filter((c) => c.scope === "repl" || c.scope === "both")
-        .map((c) => `  :${`${c.name} ${c.usage ?? ""}`.trim().padEnd(22)} ${c.doc ?? ""}`);
+        .filter((c) => (c.scope === "repl" || c.scope === "both") && !Object.hasOwn(metaCommands, c.name))
+        .map((c) => {
+          const owner = registry.ownerOf("commands", c.name);
+          return `  :${`${c.name} ${c.usage ?? ""}`.trim().padEnd(22)} ${c.doc ?? ""}${owner === "lft" ? "" : ` [${owner}]`}`;
+        });
       const meta = Object.values(metaCommands).map((m) => `  ${m.usage.padEnd(23)} ${m.doc}`);
       repl.session.io.stdout(
         [
@@ -37,7 +41,7 @@ export const metaCommands: Readonly<Record<string, MetaCommand>> = {
           '  e.g. model llama "models/tiny"   method lora { rank = 8 }   train sft for 20 steps',
           "Commands:",
           ...meta,
-          ...(plugins.length > 0 ? ["Commands from plugins:", ...plugins] : []),
+          ...(plugins.length > 0 ? ["Verbs, as on the command line:", ...plugins] : []),
           "Keys: Tab completes, Up/Down walk the history, Ctrl-C cancels an input or a run, Ctrl-D exits.",
           "",
         ].join("\n"),

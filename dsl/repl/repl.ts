@@ -125,7 +125,8 @@ export async function startRepl(session: Session, options: ReplOptions = {}): Pr
         return ExitCode.runFailed;
       }
     }
-    session.io.stderr(`unknown command :${name}${didYouMean(suggest(name, colonCommands()))}; :help lists them\n`);
+    const near = suggest(name, colonCommands()).map((c) => `:${c}`);
+    session.io.stderr(`unknown command :${name}${didYouMean(near)}; :help lists them\n`);
     return ExitCode.usage;
   };
 

@@ -8,7 +8,8 @@ import { type Located, type LoadAttempt, describeMissing, locate, searchDirs } f
 
 const { ptr: P, i32, i64, u64 } = FFIType;
 
-const SYMBOLS = {
+/** Every cuBLAS entry point lft calls, with its bun:ffi types. */
+export const SYMBOLS = {
   cublasCreate_v2: { args: [P], returns: i32 },
   cublasDestroy_v2: { args: [P], returns: i32 },
   cublasGetVersion_v2: { args: [P, P], returns: i32 },
@@ -183,6 +184,22 @@ export function locateCublas(env: Readonly<Record<string, string | undefined>> =
   return locate(CUBLAS_NAMES, searchDirs(env));
 }
 
+/** Opens libcublas at `path` with every symbol lft uses (throws if one is missing). */
+export function openCublasAt(path: string, ltPath: string | null = null): Cublas {
+  const lib = dlopen(path, SYMBOLS);
+  let statusName: ((s: number) => string) | null = null;
+  try {
+    const s = dlopen(path, { cublasGetStatusName: { args: [i32], returns: P } });
+    statusName = (code: number) => {
+      const q = s.symbols.cublasGetStatusName(code);
+      return q ? new CString(q).toString() : "";
+    };
+  } catch {
+    // cuBLAS before 11.4 has no cublasGetStatusName: fall back to our table
+  }
+  return new Cublas(lib.symbols, path, ltPath, statusName);
+}
+
 /** Opens cuBLAS: cuBLASLt from the same folder first (so libcublas's dependency resolves to it), then cuBLAS. */
 export function loadCublas(env: Readonly<Record<string, string | undefined>> = process.env): CublasLoad {
   const located = locateCublas(env);
@@ -200,18 +217,7 @@ export function loadCublas(env: Readonly<Record<string, string | undefined>> = p
       // libcublas may still resolve its cuBLASLt through its own RUNPATH; the error below will say if not
     }
     try {
-      const lib = dlopen(path, SYMBOLS);
-      let statusName: ((s: number) => string) | null = null;
-      try {
-        const s = dlopen(path, { cublasGetStatusName: { args: [i32], returns: P } });
-        statusName = (code: number) => {
-          const q = s.symbols.cublasGetStatusName(code);
-          return q ? new CString(q).toString() : "";
-        };
-      } catch {
-        // cuBLAS before 11.4 has no cublasGetStatusName: fall back to our table
-      }
-      return { ok: true, cublas: new Cublas(lib.symbols, path, ltLoaded, statusName), path, ltPath: ltLoaded, ltVersion };
+      return { ok: true, cublas: openCublasAt(path, ltLoaded), path, ltPath: ltLoaded, ltVersion };
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       if (!path.includes("/") && /cannot open shared object file|No such file/i.test(msg)) continue;

@@ -8,7 +8,8 @@ import { type Loaded, loadFirst, locate, searchDirs } from "./locate.ts";
 
 const { ptr: P, i32, u32, u64, u16, u8 } = FFIType;
 
-const SYMBOLS = {
+/** Every driver entry point lft calls, with its bun:ffi types. */
+export const SYMBOLS = {
   cuInit: { args: [u32], returns: i32 },
   cuDriverGetVersion: { args: [P], returns: i32 },
   cuGetErrorName: { args: [i32, P], returns: i32 },
@@ -290,26 +291,27 @@ export const DRIVER_NAMES = ["libcuda.so.1", "libcuda.so"] as const;
 
 export type DriverLoad = { ok: true; driver: CudaDriver; path: string } | { ok: false; reason: string };
 
+/** Opens the driver library at `path` with every symbol lft uses (throws if one is missing). */
+export function openDriverAt(path: string): CudaDriver {
+  const lib = dlopen(path, SYMBOLS);
+  let elapsed: CudaDriver["elapsedFn"] = null;
+  for (const name of ELAPSED) {
+    try {
+      const e = dlopen(path, { [name]: { args: [P, P, P], returns: i32 } } as Record<string, { args: FFIType[]; returns: FFIType }>);
+      elapsed = e.symbols[name] as unknown as (ms: Float32Array, a: Pointer, b: Pointer) => number;
+      break;
+    } catch {
+      // try the older name
+    }
+  }
+  return new CudaDriver(lib.symbols, path, elapsed);
+}
+
 /** Finds and opens libcuda (no cuInit yet). `env` defaults to process.env; tests pass their own. */
 export function loadDriver(env: Readonly<Record<string, string | undefined>> = process.env): DriverLoad {
   const located = locate(DRIVER_NAMES, searchDirs(env, { compat: true }));
-  const r = loadFirst("the CUDA driver", DRIVER_NAMES, located, (path) => {
-    const lib = dlopen(path, SYMBOLS);
-    let elapsed: CudaDriver["elapsedFn"] = null;
-    for (const name of ELAPSED) {
-      try {
-        const e = dlopen(path, { [name]: { args: [P, P, P], returns: i32 } } as Record<string, { args: FFIType[]; returns: FFIType }>);
-        const fn = e.symbols[name] as unknown as (ms: Float32Array, a: Pointer, b: Pointer) => number;
-        elapsed = fn;
-        break;
-      } catch {
-        // try the older name
-      }
-    }
-    return new CudaDriver(lib.symbols, path, elapsed);
-  });
+  const r = loadFirst("the CUDA driver", DRIVER_NAMES, located, openDriverAt);
   if ("error" in r) return { ok: false, reason: r.error };
   const loaded = r as Loaded<CudaDriver>;
   return { ok: true, driver: loaded.value, path: loaded.path };
 }
-

@@ -2,7 +2,7 @@
 // dependency): `bun test` in node_modules/lft-plugin-hello, or `npm test` there.
 
 import { expect, test } from "bun:test";
-import { createRegistry, DEFAULT_COLUMNS, validateOptions, type DatasetAttr } from "lft/core/index.ts";
+import { createRegistry, fileDatasetAttr, validateOptions } from "lft/core/index.ts";
 import plugin, { greetingRate, helloFormat } from "../index.ts";
 
 test("registers a dataset format, a metric and a command", () => {
@@ -12,7 +12,7 @@ test("registers a dataset format, a metric and a command", () => {
 });
 
 test("the format turns a name into a greeting exercise, and reports a bad row", () => {
-  const attr = { columns: DEFAULT_COLUMNS } as unknown as DatasetAttr;
+  const attr = fileDatasetAttr("names.jsonl", { formatting: "hello" });
   expect(helloFormat.convert({ name: "Ada" }, attr)._unsafeUnwrap()).toEqual({
     kind: "sft",
     prompt: [{ role: "user", content: "Say hello to Ada." }],
@@ -21,10 +21,12 @@ test("the format turns a name into a greeting exercise, and reports a bad row", 
     tools: "",
   });
   expect(helloFormat.convert({ nom: "Ada" }, attr)._unsafeUnwrapErr().detail).toBe('missing column "name"');
+  const who = fileDatasetAttr("names.jsonl", { formatting: "hello", columns: { prompt: "who" } });
+  expect(helloFormat.convert({ who: "Grace" }, who)._unsafeUnwrap()).toMatchObject({ response: { content: "Hello, Grace!" } });
 });
 
 test("the metric counts predictions that open with a greeting", () => {
-  const options = validateOptions(greetingRate.options ?? {}, {}, "metric").__unsafeUnwrap?.() ?? validateOptions(greetingRate.options ?? {}, {}, "metric")._unsafeUnwrap();
+  const options = validateOptions(greetingRate.options ?? {}, {}, 'metric "greeting_rate"')._unsafeUnwrap();
   const score = greetingRate.compute({ predictions: ["Hello, Ada!", "hi there", "Goodbye", "  hey"], references: ["", "", "", ""] }, options);
   expect(score).toBe(0.75);
 });
