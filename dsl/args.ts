@@ -8,6 +8,8 @@ export interface Args {
   readonly positional: readonly string[];
   readonly flags: ReadonlySet<string>;
   readonly sets: readonly string[];
+  /** Options that take a value (`--out DIR` or `--out=DIR`), by name with dashes. */
+  readonly values: ReadonlyMap<string, string>;
 }
 
 export interface ArgSpec {
@@ -15,6 +17,8 @@ export interface ArgSpec {
   readonly flags?: readonly string[];
   /** Whether --set is accepted. */
   readonly sets?: boolean;
+  /** Options that take a value, with their dashes: "--out". */
+  readonly values?: readonly string[];
   /** Exactly how many positionals (min, max). */
   readonly positional: readonly [number, number];
 }
@@ -23,7 +27,9 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): Result<Args, 
   const positional: string[] = [];
   const flags = new Set<string>();
   const sets: string[] = [];
-  const known = [...(spec.flags ?? []), ...(spec.sets === true ? ["--set"] : []), "--help"];
+  const values = new Map<string, string>();
+  const valued = spec.values ?? [];
+  const known = [...(spec.flags ?? []), ...valued, ...(spec.sets === true ? ["--set"] : []), "--help"];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--") {
@@ -34,6 +40,14 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): Result<Args, 
       const value = arg === "--set" ? argv[++i] : arg.slice("--set=".length);
       if (value === undefined) return err("--set needs key=value, e.g. --set train.lr=2e-4");
       sets.push(value);
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    if (valued.includes(name)) {
+      const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+      if (value === undefined) return err(`${name} needs a value`);
+      values.set(name, value);
       continue;
     }
     if (arg.startsWith("-") && arg !== "-") {
@@ -49,5 +63,5 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): Result<Args, 
     const expected = min === max ? `${min}` : `${min} to ${max}`;
     return err(`expected ${expected} argument${max === 1 ? "" : "s"}, found ${positional.length}${positional.length > 0 ? ` (${positional.join(" ")})` : ""}`);
   }
-  return ok({ positional, flags, sets });
+  return ok({ positional, flags, sets, values });
 }

@@ -17,6 +17,8 @@ export interface RunContext {
   readonly live: Map<string, unknown>;
   /** Aborted on Ctrl-C; a runner stops at the next step boundary and reports "interrupted". */
   readonly signal: AbortSignal;
+  /** The session's registry (families, formats, templates, methods, stages, metrics); runRecipe fills it in. */
+  readonly registry?: Registry;
 }
 
 export type RunOutcome =
@@ -44,7 +46,7 @@ export function liveModel(live: ReadonlyMap<string, unknown>): LiveModel | undef
 
 /** Runs a checked recipe through the hook; the exit status says how it went. */
 export async function runRecipe(recipe: ResolvedRecipe, registry: Registry, context: RunContext): Promise<ExitCode> {
-  const result = await registry.callFirst("runRecipe", recipe, context);
+  const result = await registry.callFirst("runRecipe", recipe, { ...context, registry });
   if (result.isErr()) {
     context.io.stderr(`error: ${result.error.message}\n`);
     return ExitCode.runFailed;

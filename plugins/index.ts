@@ -13,6 +13,7 @@ import metrics from "./metrics/index.ts";
 import methods from "./methods/index.ts";
 import { dataPlugins } from "./data/index.ts";
 import stages from "./stages/index.ts";
+import commands from "./commands/index.ts";
 
 export const builtinPlugins: readonly Plugin[] = [
   cpuBackend,
@@ -28,4 +29,5 @@ export const builtinPlugins: readonly Plugin[] = [
   stages,
   metrics,
   ...dataPlugins,
+  commands,
 ];

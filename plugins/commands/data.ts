@@ -1,0 +1,45 @@
+// `lft data preview NAME --dataset-dir DIR --model MODEL_DIR [--template T] [--count N]`: a few encoded
+// samples with the masked (unlearned) spans marked, and token counts.
+import { type CommandEntry, loadTokenizer, previewDataset } from "../../core/index.ts";
+import { ExitCode, intOption, parseOrUsage, pathIn } from "./shared.ts";
+
+const usage = "preview NAME --model MODEL_DIR [--dataset-dir DIR] [--template T] [--count N]";
+
+export const dataCommand: CommandEntry = {
+  name: "data",
+  doc: "preview how a dataset is templated and masked for a model's tokenizer",
+  usage,
+  scope: "both",
+  async run(argv, io, session) {
+    const args = parseOrUsage("data", usage, argv, { positional: [2, 2], values: ["--dataset-dir", "--model", "--template", "--count"] }, io);
+    if (typeof args === "number") return args;
+    const [verb, name] = args.positional as [string, string];
+    const model = args.values.get("--model");
+    const count = intOption(args, "--count", 3);
+    if (verb !== "preview" || !model || typeof count === "string") {
+      io.stderr(`lft data: ${typeof count === "string" ? count : verb !== "preview" ? `unknown action "${verb}"` : "--model MODEL_DIR is required"}\nusage: lft data ${usage}\n`);
+      return ExitCode.usage;
+    }
+    const tokenizer = loadTokenizer(pathIn(io, model));
+    if (tokenizer.isErr()) {
+      io.stderr(`lft data: ${tokenizer.error.message}\n`);
+      return ExitCode.ioError;
+    }
+    const shown = await previewDataset({
+      registry: session.registry,
+      tokenizer: tokenizer.value,
+      datasetDir: pathIn(io, args.values.get("--dataset-dir") ?? "data"),
+      dataset: name,
+      template: args.values.get("--template"),
+      count,
+      color: process.stdout.isTTY === true,
+      onProgress: (line) => io.stderr(`\r${line}`),
+    });
+    if (shown.isErr()) {
+      io.stderr(`lft data: ${shown.error.message}\n`);
+      return ExitCode.runFailed;
+    }
+    io.stdout(`${shown.value}\n`);
+    return ExitCode.ok;
+  },
+};

@@ -1,0 +1,25 @@
+// `lft models [FILTER]`: the well-known checkpoints lft knows (family and default chat template), and
+// which families the loaded plugins can load.
+import type { CommandEntry } from "../../core/index.ts";
+import { CATALOG } from "../models/catalog.ts";
+import { ExitCode, parseOrUsage } from "./shared.ts";
+
+const usage = "[FILTER]";
+
+export const modelsCommand: CommandEntry = {
+  name: "models",
+  doc: "list well-known checkpoints with their family and default template (filter by substring)",
+  usage,
+  scope: "both",
+  async run(argv, io, session) {
+    const args = parseOrUsage("models", usage, argv, { positional: [0, 1] }, io);
+    if (typeof args === "number") return args;
+    const filter = (args.positional[0] ?? "").toLowerCase();
+    const loadable = new Set(session.registry.list("models").map((m) => m.name));
+    const rows = CATALOG.filter((e) => `${e.id} ${e.family} ${e.template}`.toLowerCase().includes(filter));
+    const width = Math.max(...rows.map((r) => r.id.length), 10);
+    const lines = rows.map((e) => `${e.id.padEnd(width)}  ${e.family.padEnd(8)}  ${e.template.padEnd(8)}  ${String(e.paramsB).padStart(7)}B${loadable.has(e.family) ? "" : "  (family not loaded)"}`);
+    io.stdout(`${"checkpoint".padEnd(width)}  family    template       size\n${lines.join("\n")}\n${rows.length} of ${CATALOG.length} checkpoints; families loaded: ${[...loadable].sort().join(", ")}\n`);
+    return rows.length > 0 ? ExitCode.ok : ExitCode.notAvailable;
+  },
+};

@@ -1,0 +1,69 @@
+// The model, data and run verbs, called as the CLI calls them (args, io, session): outputs, files
+// written and exit codes, including usage errors.
+import { afterAll, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type CommandEntry, type CommandIO, createRegistry, loadModel } from "../../core/index.ts";
+import { builtinPlugins } from "../../plugins/index.ts";
+
+const repo = join(import.meta.dir, "..", "..");
+const work = mkdtempSync(join(tmpdir(), "lft-verbs-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const registry = createRegistry();
+for (const p of builtinPlugins) registry.use(p)._unsafeUnwrap();
+const session = { registry, mode: "cli" as const };
+
+async function call(verb: string, args: string[], cwd = repo): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const io: CommandIO = { stdout: (s) => void (out += s), stderr: (s) => void (err += s), cwd };
+  const entry = registry.get("commands", verb)._unsafeUnwrap() as CommandEntry;
+  const code = await entry.run(args, io, session);
+  return { code, out, err };
+}
+
+test("convert llama2c writes a folder that loads; a wrong format or missing --out is a usage error", async () => {
+  const out = join(work, "s260");
+  const r = await call("convert", ["llama2c", "test/fixtures/stories260K/stories260K.bin", "test/fixtures/stories260K/tok512.bin", "--out", out]);
+  expect(r.code).toBe(0);
+  expect(r.out).toContain("260,032 parameters");
+  expect(loadModel(out, registry, { dtype: "f32" }).isOk()).toBe(true);
+  expect((await call("convert", ["gguf", "a", "b", "--out", out])).code).toBe(2);
+  expect((await call("convert", ["llama2c", "a", "b"])).err).toContain("--out DIR is required");
+});
+
+test("make-tiny writes a loadable model of the family; an unknown family is not available (3)", async () => {
+  const out = join(work, "tiny-mistral");
+  expect((await call("make-tiny", ["--family", "mistral", "--out", out])).code).toBe(0);
+  const loaded = loadModel(out, registry, { dtype: "f32" })._unsafeUnwrap();
+  expect(loaded.family.name).toBe("mistral");
+  const bad = await call("make-tiny", ["--family", "mistrall", "--out", out]);
+  expect(bad.code).toBe(3);
+  expect(bad.err).toContain("mistral");
+});
+
+test("models filters the catalog and names the loaded families", async () => {
+  const r = await call("models", ["gemma-2"]);
+  expect(r.code).toBe(0);
+  expect(r.out).toContain("google/gemma-2-9b-it");
+  expect(r.out).not.toContain("Qwen/");
+  expect((await call("models", ["no-such-model"])).code).toBe(3);
+});
+
+test("data preview marks the masked prompt and counts tokens", async () => {
+  const r = await call("data", ["preview", "identity", "--dataset-dir", "test/fixtures/llamafactory-data", "--model", "examples/models/stories260K", "--template", "alpaca", "--count", "1"]);
+  expect(r.code).toBe(0);
+  expect(r.out).toContain("⟦Below is an instruction");
+  expect(r.out).toMatch(/tokens: [\d,]+ in 91 samples/);
+  expect((await call("data", ["preview", "identity", "--model", "nowhere"])).code).toBe(5);
+});
+
+test("runs on an empty project lists none; show of an unknown id is a usage error", async () => {
+  const r = await call("runs", [], work);
+  expect(r.code).toBe(0);
+  expect(r.out).toContain("no runs");
+  expect(existsSync(join(work, ".lft", "runs.sqlite"))).toBe(true);
+  expect((await call("runs", ["show", "no-such-run-id"], work)).code).toBe(2);
+});
