@@ -14,7 +14,7 @@ FFI_PROBE := ffi/cpu/build/blas_probe
 
 .PHONY: demo test setup ffi bench typecheck clean
 demo: setup
-	$(BUN) examples/demo.ts
+	$(BUN) dsl/cli.ts examples/identity-lora.lft
 test: setup
 	$(BUN) test
 	node_modules/.bin/tsc -p .

@@ -1,0 +1,23 @@
+// What every action sees: the recipe, the registry, where to print, the abort signal and the model.
+import type { CommandIO, Registry } from "../../core/index.ts";
+import type { ResolvedRecipe } from "../../dsl/recipe.ts";
+import type { ModelState } from "./state.ts";
+
+export interface Scope {
+  readonly recipe: ResolvedRecipe;
+  readonly registry: Registry;
+  readonly io: CommandIO;
+  readonly signal: AbortSignal;
+  readonly state: ModelState;
+}
+
+/** What an action ended as; failures travel as Err(RunFailure). */
+export type ActionEnd = "done" | "interrupted";
+
+export function say(io: CommandIO, line: string): void {
+  io.stdout(`${line}\n`);
+}
+
+export function warn(io: CommandIO, line: string): void {
+  io.stderr(`warning: ${line}\n`);
+}
