@@ -1,6 +1,7 @@
 // The plugins that ship with lft. A session registers these first, then any `use "package"` ones.
 import type { Plugin } from "../core/index.ts";
 import cpuBackend from "./backends/cpu.ts";
+import cudaBackend from "./backends/cuda.ts";
 import llamaModels from "./models/llama.ts";
 import mistralModels from "./models/mistral.ts";
 import qwen2Models from "./models/qwen2.ts";
@@ -13,10 +14,12 @@ import metrics from "./metrics/index.ts";
 import methods from "./methods/index.ts";
 import { dataPlugins } from "./data/index.ts";
 import stages from "./stages/index.ts";
+import runner from "./runner/index.ts";
 import commands from "./commands/index.ts";
 
 export const builtinPlugins: readonly Plugin[] = [
   cpuBackend,
+  cudaBackend,
   llamaModels,
   mistralModels,
   qwen2Models,
@@ -30,4 +33,5 @@ export const builtinPlugins: readonly Plugin[] = [
   metrics,
   ...dataPlugins,
   commands,
+  runner,
 ];

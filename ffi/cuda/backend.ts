@@ -9,6 +9,7 @@
 // lse, loss, row grads), matmul's c (f32 or the operands' dtype), AdamW (f32 master weights) and the
 // random fills (f32). Integer inputs that index memory (targets, ids) are read back and range-checked on
 // the host, as on the CPU.
+import type { Pointer } from "bun:ffi";
 import { existsSync, readFileSync } from "node:fs";
 import type { AdamWHyper, AttentionOptions, Backend, BinaryOp, MatmulOptions } from "../../core/backend/backend.ts";
 import { type NativeArray, expectArray, expectDim, expectFinite, expectIndices, expectNumel, expectRank, rowsCols } from "../../core/backend/check.ts";
@@ -53,6 +54,8 @@ export interface CudaBackend extends Backend {
   readonly device: DeviceInfo;
   /** Which libraries were loaded, from where. */
   readonly libraries: { readonly driver: string; readonly driverVersion: number; readonly cublas: string; readonly cublasLt: string | null; readonly cublasVersion: number };
+  /** The raw handles, for benchmarks that compare against a direct cuBLAS call (everything else uses the methods). */
+  readonly native: { readonly driver: CudaDriver; readonly cublas: Cublas; readonly stream: Pointer; readonly tf32: boolean };
   /** Waits for all queued work; surfaces any asynchronous kernel error. */
   synchronize(): void;
   /** Milliseconds of GPU time `fn`'s queued work takes (events around it, then a sync). */
@@ -109,7 +112,7 @@ function matmulDims(a: NativeArray, b: NativeArray, c: NativeArray, transA: bool
       throw new ShapeError(`${op}: batch dims of b ${formatShape(b.shape)} must equal those of a ${formatShape(a.shape)} (or b must be 2-D)`);
     }
   }
-  expectArray(op, "out", c, [F32, a.dtype], [...batchDims, m, nn]);
+  expectArray(op, "out", c, a.dtype === F32 ? F32 : [F32, a.dtype], [...batchDims, m, nn]);
   return [batch, m, nn, k, ar * ac, b.shape.length > 2 ? br * bc : 0];
 }
 
@@ -264,6 +267,7 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
     name: "cuda",
     allocator,
     device,
+    native: { driver, cublas, stream, tf32 },
     libraries: { driver: loaded.path, driverVersion: driver.version(), cublas: blas.path, cublasLt: blas.ltPath, cublasVersion: cublas.version() },
 
     synchronize() {

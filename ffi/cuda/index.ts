@@ -1,6 +1,6 @@
 // The CUDA backend's entry: probeCuda() says whether it can run here (true, or the first reason it cannot:
-// no driver library, no device, no fatbin, no code for this GPU, no cuBLAS), without starting anything
-// heavier than cuInit; cudaBackend() opens device 0 once and returns the same backend after.
+// no driver library, no device, no fatbin, no code for this GPU or a driver that cannot load it, no
+// cuBLAS), once per process; cudaBackend() opens device 0 once and returns the same backend after.
 import { existsSync, readFileSync } from "node:fs";
 import { type CudaBackend, type CudaBackendOptions, openCudaBackend } from "./backend.ts";
 import { loadCublas } from "./cublas.ts";
@@ -29,8 +29,16 @@ function probeOnce(fatbinPath: string): true | string {
     const info = d.driver.deviceInfo(0);
     if (!existsSync(fatbinPath)) return `the CUDA kernels are not built: ${fatbinPath} is missing (run \`make cuda\`)`;
     const sm = info.computeCapability[0] * 10 + info.computeCapability[1];
-    const archs = parseFatbin(new Uint8Array(readFileSync(fatbinPath))).cubins.map((c) => c.sm);
+    const image = new Uint8Array(readFileSync(fatbinPath));
+    const archs = parseFatbin(image).cubins.map((c) => c.sm);
     if (!archs.includes(sm)) return `${info.name} is sm_${sm}; ${fatbinPath} has code for ${archs.map((a) => `sm_${a}`).join(", ")} only`;
+    // Load the module once: a driver too old for this nvcc's cubins fails here, not later in open().
+    d.driver.retainPrimaryContext(0);
+    try {
+      d.driver.unloadModule(d.driver.loadModule(image));
+    } finally {
+      d.driver.releasePrimaryContext(0);
+    }
   } catch (e) {
     if (e instanceof CudaError) return `${e.message} (driver ${d.path})`;
     throw e;

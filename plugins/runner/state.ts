@@ -1,7 +1,7 @@
 // What the runner keeps in the session's `live` map between REPL statements (one call for a recipe
 // file): the loaded model with its tokenizer, the method attached to it, what changed its weights,
 // the last training run and the data already prepared for this tokenizer.
-import type { AppliedMethod, Backend, Batch, CausalLM, DataKind, GenerationConfig, ModelFamily, ModelSpec, PreparedData, RunnableStage, Tokenizer } from "../../core/index.ts";
+import type { AppliedMethod, Backend, Batch, CausalLM, ChatEncoder, DataKind, GenerationConfig, ModelFamily, ModelSpec, PreparedData, RunnableStage, Tokenizer } from "../../core/index.ts";
 
 export interface AttachedMethod {
   /** The method block it came from (JSON), or `adapter:<dir>` for an adapter loaded with the model. */
@@ -19,6 +19,8 @@ export interface LastRun {
   readonly cutoff: number;
   readonly heldOut: readonly unknown[];
   readonly collate: (samples: readonly unknown[]) => Batch;
+  /** The template bound to the tokenizer, for generating from held-out prompts. */
+  readonly encoder: ChatEncoder;
   readonly step: number;
 }
 

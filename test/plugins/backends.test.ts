@@ -19,11 +19,11 @@ test("device cpu and device auto select the CPU backend when it is the only one"
 test("auto prefers an available higher-priority backend and skips an unavailable one, saying why", () => {
   const r = registryWithBuiltins();
   const fake = { ...cpuBackend, name: "fake-gpu" };
-  r.use(definePlugin({ name: "no-gpu", setup: (api) => api.register.backends({ name: "cuda", priority: 100, available: () => "no CUDA device found (libcuda.so.1 not loadable)", open: () => cpuBackend }) }));
+  r.use(definePlugin({ name: "no-gpu", setup: (api) => api.register.backends({ name: "fake-gpu", priority: 100, available: () => "no CUDA device found (libcuda.so.1 not loadable)", open: () => cpuBackend }) }));
   expect(selectBackend(r, "auto")._unsafeUnwrap()).toBe(cpuBackend);
-  const chosen = selectBackend(r, "cuda");
+  const chosen = selectBackend(r, "fake-gpu");
   expect(chosen.isErr()).toBe(true);
-  expect(chosen._unsafeUnwrapErr().message).toBe("device cuda is not available: no CUDA device found (libcuda.so.1 not loadable)");
+  expect(chosen._unsafeUnwrapErr().message).toBe("device fake-gpu is not available: no CUDA device found (libcuda.so.1 not loadable)");
   r.use(definePlugin({ name: "fake", setup: (api) => api.register.backends({ name: "fake", priority: 50, available: () => true, open: () => fake }) }));
   expect(selectBackend(r, "auto")._unsafeUnwrap()).toBe(fake);
 });

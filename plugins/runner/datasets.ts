@@ -1,0 +1,164 @@
+// Recipe data blocks → dataset_info entries for the data worker. A source that is a file or folder
+// gets an entry made for it (absolute file_name; formatting, ranking and columns from the block's
+// format, as dataset_info.json would say them); any other source is a dataset name looked up in
+// `<dir>/dataset_info.json` (dir defaults to "data" beside the recipe), its file_name made absolute.
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { err, ok, type Result } from "neverthrow";
+import {
+  COLUMN_NAMES, DEFAULT_COLUMNS, TAG_NAMES, datasetAttr, datasetFiles, didYouMean, fileDatasetAttr, fileType, formatNameOf, readFile, suggest,
+  type DatasetInfo, type Registry, type ResolvedOptions,
+} from "../../core/index.ts";
+import type { ResolvedRecipe } from "../../dsl/recipe.ts";
+import { fail, messageOf, type RunFailure } from "./failure.ts";
+import { recipePath, shown } from "./paths.ts";
+
+/** One data block (or an eval/predict source): the format word, the quoted source, its options. */
+export interface DataSource {
+  readonly format?: string;
+  readonly source: string;
+  readonly options: ResolvedOptions;
+}
+
+export interface DataSelection {
+  readonly info: DatasetInfo;
+  /** Entry names in the recipe's order. */
+  readonly names: readonly string[];
+  /** What the summary calls them: `data/identity.json (alpaca)`. */
+  readonly labels: readonly string[];
+  /** Options of dataOptionSchema the blocks decide: max_samples, mix_strategy, interleave_probs. */
+  readonly mix: Record<string, unknown>;
+}
+
+const FORMATS_BY_SHAPE = ["pairwise", "kto"];
+
+export async function selectData(recipe: ResolvedRecipe, sources: readonly DataSource[], registry: Registry, cwd: string): Promise<Result<DataSelection, RunFailure>> {
+  const info: Record<string, unknown> = {};
+  const names: string[] = [];
+  const labels: string[] = [];
+  for (const source of sources) {
+    const made = await entryFor(recipe, source, registry, cwd);
+    if (made.isErr()) return err(made.error);
+    let name = source.source;
+    for (let i = 2; Object.hasOwn(info, name); i++) name = `${source.source}#${i}`;
+    info[name] = made.value.entry;
+    names.push(name);
+    labels.push(made.value.label);
+  }
+  const mix = mixOptions(sources);
+  if (mix.isErr()) return err(mix.error);
+  return ok({ info, names, labels, mix: mix.value });
+}
+
+/** Unequal weights interleave (LLaMA-Factory's interleave_under) with probabilities from the weights. */
+function mixOptions(sources: readonly DataSource[]): Result<Record<string, unknown>, RunFailure> {
+  const out: Record<string, unknown> = {};
+  const limits = [...new Set(sources.map((s) => s.options["max_samples"]))];
+  if (limits.length > 1) {
+    return fail(`the datasets set different max_samples (${sources.map((s) => `${s.source}: ${String(s.options["max_samples"] ?? "none")}`).join(", ")}); the data worker applies one limit to every dataset: give them all the same max_samples, or use weight to set their shares`);
+  }
+  if (limits[0] !== undefined) out["max_samples"] = limits[0];
+  const weights = sources.map((s) => Number(s.options["weight"] ?? 1));
+  if (sources.length > 1 && new Set(weights).size > 1) {
+    const total = weights.reduce((a, b) => a + b, 0);
+    if (!(total > 0)) return fail("every dataset has weight 0: at least one must be used");
+    out["mix_strategy"] = "interleave_under";
+    out["interleave_probs"] = weights.map((w) => w / total);
+  }
+  return ok(out);
+}
+
+async function entryFor(recipe: ResolvedRecipe, source: DataSource, registry: Registry, cwd: string): Promise<Result<{ entry: Record<string, unknown>; label: string }, RunFailure>> {
+  const path = recipePath(recipe, source.source);
+  if (existsSync(path)) return fileEntry(path, source, registry, cwd);
+  return namedEntry(recipe, source, path, cwd);
+}
+
+/** A file or folder named in the recipe, described as its dataset_info entry would be. */
+async function fileEntry(path: string, source: DataSource, registry: Registry, cwd: string): Promise<Result<{ entry: Record<string, unknown>; label: string }, RunFailure>> {
+  const where = `dataset ${shown(path, cwd)}`;
+  const format = source.format ?? (statSync(path).isFile() && fileType(path) === "text" ? "text" : "alpaca");
+  if (!registry.has("datasets", format)) return fail(`${where}: dataset format "${format}" is not registered`);
+  const columns = pick(source.options, COLUMN_NAMES);
+  const tags = pick(source.options, TAG_NAMES);
+  const entry: Record<string, unknown> = { file_name: path };
+  const split = source.options["split"];
+  if (typeof split === "string" && split !== "train") entry["split"] = split;
+  if (FORMATS_BY_SHAPE.includes(format)) {
+    // pairwise and kto rows come in alpaca or conversation shape; the first row says which.
+    const shape = await rowShape(path, columns);
+    if (shape.isErr()) return fail(`${where}: ${shape.error.message}`);
+    entry["formatting"] = shape.value;
+    if (format === "pairwise") entry["ranking"] = true;
+    if (format === "kto" && columns["kto_tag"] === undefined) {
+      const base = Object.keys(columns).length > 0 ? columns : shape.value === "alpaca" ? DEFAULT_COLUMNS : { messages: shape.value === "openai" ? "messages" : "conversations" };
+      Object.assign(columns, base, { kto_tag: "kto_tag" });
+    }
+  } else entry["formatting"] = format;
+  if (Object.keys(columns).length > 0) entry["columns"] = columns;
+  if (Object.keys(tags).length > 0) entry["tags"] = tags;
+  return ok({ entry, label: `${shown(path, cwd)} (${format})` });
+}
+
+/** A dataset name: its entry in <dir>/dataset_info.json, with file_name made absolute. */
+function namedEntry(recipe: ResolvedRecipe, source: DataSource, path: string, cwd: string): Result<{ entry: Record<string, unknown>; label: string }, RunFailure> {
+  const dir = recipePath(recipe, String(source.options["dir"] ?? "data"));
+  const infoFile = resolve(dir, "dataset_info.json");
+  const looksLikeFile = /[/\\]|\.(jsonl?|csv|parquet|txt)$/i.test(source.source);
+  if (!existsSync(infoFile)) {
+    return fail(looksLikeFile
+      ? `dataset "${source.source}": no such file ${path}`
+      : `dataset "${source.source}": no such file ${path}, and no ${shown(infoFile, cwd)} to look the name up in (set dir = "<folder with dataset_info.json>")`);
+  }
+  let info: Record<string, unknown>;
+  try {
+    info = JSON.parse(readFileSync(infoFile, "utf8")) as Record<string, unknown>;
+  } catch (e) {
+    return fail(`${shown(infoFile, cwd)}: not valid JSON: ${messageOf(e)}`);
+  }
+  if (!Object.hasOwn(info, source.source)) {
+    const near = didYouMean(suggest(source.source, Object.keys(info)));
+    return fail(`dataset "${source.source}": no such file ${path}, and ${shown(infoFile, cwd)} has no dataset of that name${near}`);
+  }
+  const attr = datasetAttr(info, source.source, shown(infoFile, cwd));
+  if (attr.isErr()) return fail(attr.error.message);
+  const format = formatNameOf(attr.value);
+  if (source.format !== undefined && source.format !== format) {
+    return fail(`dataset "${source.source}": the recipe says format ${source.format}, but ${shown(infoFile, cwd)} describes it as ${format}; drop the format word or fix the entry`);
+  }
+  const entry = { ...(info[source.source] as Record<string, unknown>) };
+  const file = entry["file_name"];
+  if (typeof file === "string" && !isAbsolute(file)) entry["file_name"] = resolve(dir, file);
+  const split = source.options["split"];
+  if (typeof split === "string" && split !== "train") entry["split"] = split;
+  return ok({ entry, label: `${source.source} (${format}, ${shown(infoFile, cwd)})` });
+}
+
+function pick(options: ResolvedOptions, keys: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of keys) if (typeof options[k] === "string") out[k] = options[k] as string;
+  return out;
+}
+
+/** alpaca, sharegpt or openai, from the first row's columns. */
+async function rowShape(path: string, columns: Readonly<Record<string, string>>): Promise<Result<string, Error>> {
+  const files = datasetFiles(fileDatasetAttr(path), path);
+  if (files.isErr()) return err(files.error);
+  const rows = readFile(files.value[0]!, path);
+  try {
+    for await (const item of rows) {
+      if (item.kind !== "row" || typeof item.value !== "object" || item.value === null) continue;
+      const row = item.value as Record<string, unknown>;
+      const messages = columns["messages"];
+      if (messages !== undefined && Array.isArray(row[messages])) return ok(messages === "messages" ? "openai" : "sharegpt");
+      if (Array.isArray(row["conversations"])) return ok("sharegpt");
+      if (Array.isArray(row["messages"])) return ok("openai");
+      return ok("alpaca");
+    }
+    return ok("alpaca");
+  } catch (e) {
+    return err(new Error(`reading its first row: ${messageOf(e)}`));
+  } finally {
+    await rows.return(undefined);
+  }
+}

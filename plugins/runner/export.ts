@@ -1,0 +1,63 @@
+// `export "<dir>"`: the model as a Hugging Face folder. merge = false writes what the method trained
+// (a PEFT adapter for lora; a whole checkpoint for full and freeze); merge = true folds adapters into
+// the base weights and writes a complete model that loads without PEFT. Either way the base's
+// tokenizer files go along, so the folder is usable on its own.
+import { copyFileSync, existsSync, mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { ok, type Result } from "neverthrow";
+import { TOKENIZER_FILES, exportMerged, saveModel } from "../../core/index.ts";
+import type { ExportAction } from "../../dsl/recipe.ts";
+import { fail, messageOf, type RunFailure } from "./failure.ts";
+import { plural } from "./format.ts";
+import { recipePath, shown } from "./paths.ts";
+import { say, warn, type ActionEnd, type Scope } from "./scope.ts";
+
+/** Copies the base folder's tokenizer files into `outDir`; returns the files written. */
+export function copyTokenizerFiles(baseDir: string, outDir: string): string[] {
+  if (resolve(baseDir) === resolve(outDir)) return [];
+  mkdirSync(outDir, { recursive: true });
+  const copied: string[] = [];
+  for (const f of TOKENIZER_FILES) {
+    if (!existsSync(join(baseDir, f))) continue;
+    copyFileSync(join(baseDir, f), join(outDir, f));
+    copied.push(join(outDir, f));
+  }
+  return copied;
+}
+
+export function exportAction(action: ExportAction, scope: Scope): Result<ActionEnd, RunFailure> {
+  const { recipe, io, state } = scope;
+  const dir = recipePath(recipe, action.path);
+  const where = `export ${shown(dir, io.cwd)}`;
+  const dtype = action.options["dtype"] as "f32" | "bf16" | "f16" | undefined;
+  const merge = action.options["merge"] === true;
+  const attached = state.method;
+  let files: string[];
+  let what: string;
+  try {
+    if (attached !== undefined && merge) {
+      const exported = exportMerged(attached.applied, dir, { baseDir: state.dir, ...(dtype === undefined ? {} : { dtype }) });
+      if (exported.isErr()) return fail(`${where}: ${exported.error.message}`);
+      // The adapters are folded in: the model is a plain model now, and a later method block starts afresh on it.
+      state.method = undefined;
+      state.history.push(`${attached.applied.method} merged`);
+      files = exported.value.files;
+      what = `merged model (${attached.applied.method} folded into the base weights)`;
+    } else if (attached !== undefined) {
+      if (dtype !== undefined) warn(io, `${where}: dtype applies to merge = true; what the method trained is written as it is stored`);
+      const saved = attached.applied.saveTrainable(dir);
+      if (saved.isErr()) return fail(`${where}: ${saved.error.message}`);
+      files = [...saved.value, ...copyTokenizerFiles(state.dir, dir)];
+      what = attached.applied.method === "lora" ? "PEFT adapter" : `${attached.applied.method}-trained model`;
+    } else {
+      const saved = saveModel(state.model, dir, dtype === undefined ? {} : { dtype });
+      if (saved.isErr()) return fail(`${where}: ${saved.error.message}`);
+      files = [...saved.value.files, ...copyTokenizerFiles(state.dir, dir)];
+      what = "model (no method attached: the weights as they are)";
+    }
+  } catch (e) {
+    return fail(`${where}: ${messageOf(e)}`);
+  }
+  say(io, `${where}: ${what}, ${plural(files.length, "file")}`);
+  return ok("done");
+}

@@ -1,0 +1,81 @@
+// How chat and predict turn messages into prompt ids, the way training saw them: a named template
+// (model { template = default }) through its registry entry; otherwise the tokenizer's own chat
+// template rendered with the generation prompt, as transformers' apply_chat_template; and for a base
+// model with neither, the raw text after BOS, as it was pre-trained.
+import { ok, type Result } from "neverthrow";
+import { generationOptions, renderChatTemplate, validateOptions, type ChatEncoder, type Message } from "../../core/index.ts";
+import { fail, type RunFailure } from "./failure.ts";
+import type { Scope } from "./scope.ts";
+
+export interface PromptRenderer {
+  /** What the chat header says: `template default`, `the tokenizer's chat template`, `raw text`. */
+  readonly describe: string;
+  /** Whether earlier turns can be part of a prompt (not for raw text). */
+  readonly multiTurn: boolean;
+  readonly stopIds: readonly number[];
+  readonly stopStrings: readonly string[];
+  readonly padId: number;
+  /** `turns` alternate user/assistant and end with the user's; `system` "" keeps the template's default. */
+  render(turns: readonly Message[], system: string): Result<number[], RunFailure>;
+}
+
+export function promptRenderer(scope: Pick<Scope, "recipe" | "registry" | "state">): Result<PromptRenderer, RunFailure> {
+  const { recipe, registry, state } = scope;
+  const { tokenizer } = state;
+  const eos = generationOptions(state.generation, state.spec).eosTokenIds ?? [];
+  const padId = tokenizer.padId ?? eos[0] ?? 0;
+  const name = recipe.model?.options["template"];
+  if (typeof name === "string") {
+    const entry = registry.get("templates", name);
+    if (entry.isErr()) return fail(`template ${name}: ${entry.error.message}`);
+    const options = validateOptions(entry.value.options ?? {}, {}, `chat template "${name}"`);
+    if (options.isErr()) return fail(options.error.map((e) => e.message).join("; "));
+    const encoder = entry.value.create(tokenizer, options.value);
+    if (encoder.isErr()) return fail(encoder.error);
+    return ok(templateRenderer(encoder.value));
+  }
+  const chatTemplate = tokenizer.chatTemplate;
+  if (chatTemplate !== null) {
+    const token = (id: number | null) => (id === null ? null : (tokenizer.idToToken(id) ?? null));
+    return ok({
+      describe: "the tokenizer's chat template",
+      multiTurn: true,
+      stopIds: eos,
+      stopStrings: [],
+      padId,
+      render(turns, system) {
+        const messages = [...(system === "" ? [] : [{ role: "system", content: system }]), ...turns.map((m) => ({ role: m.role, content: m.content }))];
+        const text = renderChatTemplate(chatTemplate, messages, { addGenerationPrompt: true, bosToken: token(tokenizer.bosId), eosToken: token(tokenizer.eosId) });
+        if (text.isErr()) return fail(text.error.message);
+        return ok(tokenizer.encode(text.value, { addSpecialTokens: false }));
+      },
+    });
+  }
+  return ok({
+    describe: "raw text (the model has no chat template; set model { template = ... } for one)",
+    multiTurn: false,
+    stopIds: eos,
+    stopStrings: [],
+    padId,
+    render(turns, system) {
+      const last = turns.at(-1)?.content ?? "";
+      return ok(tokenizer.encode(system === "" ? last : `${system}\n\n${last}`));
+    },
+  });
+}
+
+function templateRenderer(encoder: ChatEncoder): PromptRenderer {
+  return {
+    describe: `template ${encoder.name}`,
+    multiTurn: true,
+    stopIds: encoder.stopIds,
+    stopStrings: encoder.stopWords,
+    padId: encoder.padId,
+    render(turns, system) {
+      // The prompt of a one-turn encoding whose response is empty: what training put before a reply.
+      const encoded = encoder.encodeOneturn([...turns, { role: "assistant", content: "" }], system, "");
+      if (encoded.isErr()) return fail(`template ${encoder.name}: ${encoded.error}`);
+      return ok(encoded.value[0]);
+    },
+  };
+}

@@ -1,0 +1,69 @@
+// The runRecipe hook: bring the session's live state in line with the recipe's model and method
+// blocks (load once, reload only when they change), then run the actions in order. The first
+// failure ends the run with its message; an abort ends it as "interrupted" at the next boundary.
+import { err, ok, type Result } from "neverthrow";
+import type { Registry } from "../../core/index.ts";
+import type { Action, ResolvedRecipe } from "../../dsl/recipe.ts";
+import type { RunContext, RunOutcome } from "../../dsl/run.ts";
+import { chatAction } from "./chat.ts";
+import { evalAction } from "./evaluate.ts";
+import { exportAction } from "./export.ts";
+import { messageOf, type RunFailure } from "./failure.ts";
+import { attachMethod } from "./method.ts";
+import { ensureModel } from "./model.ts";
+import { predictAction } from "./predict.ts";
+import { say, type ActionEnd, type Scope } from "./scope.ts";
+import { modelState, type ModelState } from "./state.ts";
+import { trainAction } from "./train.ts";
+
+export async function runRecipeHook(recipe: ResolvedRecipe, ctx: RunContext): Promise<RunOutcome> {
+  const registry = ctx.registry;
+  if (registry === undefined) return { status: "failed", message: "the runner needs the session's registry: call it through runRecipe (dsl/run.ts), which passes it in the context" };
+  try {
+    const state = prepareState(recipe, registry, ctx);
+    if (state.isErr()) return { status: "failed", message: state.error.message };
+    if (state.value === undefined) return { status: "completed" };
+    const scope: Scope = { recipe, registry, io: ctx.io, signal: ctx.signal, state: state.value };
+    for (const action of recipe.actions) {
+      if (ctx.signal.aborted) return { status: "interrupted" };
+      const ended = await runAction(action, scope);
+      if (ended.isErr()) return { status: "failed", message: ended.error.message };
+      if (ended.value === "interrupted") return { status: "interrupted" };
+    }
+    return { status: "completed" };
+  } catch (e) {
+    // A throw here is a bug in lft, not the user's mistake: say so in one line, no stack.
+    return { status: "failed", message: `the runner failed unexpectedly: ${messageOf(e)}` };
+  }
+}
+
+/** The model with the recipe's method attached; undefined when the recipe declares no model yet (REPL). */
+function prepareState(recipe: ResolvedRecipe, registry: Registry, ctx: RunContext): Result<ModelState | undefined, RunFailure> {
+  if (recipe.model === undefined) return ok(modelState(ctx.live));
+  const state = ensureModel(recipe, recipe.model, registry, ctx.live, ctx.io);
+  if (state.isErr() || recipe.method === undefined) return state;
+  const step = attachMethod(recipe, recipe.method, state.value, registry, ctx.io);
+  if (step.isErr()) return err(step.error);
+  if (step.value !== "reload") return state;
+  // Another method trained this model: start again from the base weights.
+  say(ctx.io, `method changed from ${state.value.method!.applied.method} to ${recipe.method.name}: reloading the base model (weights trained so far are dropped)`);
+  const fresh = ensureModel(recipe, recipe.model, registry, ctx.live, ctx.io, true);
+  if (fresh.isErr()) return err(fresh.error);
+  const again = attachMethod(recipe, recipe.method, fresh.value, registry, ctx.io);
+  return again.isErr() ? err(again.error) : fresh;
+}
+
+async function runAction(action: Action, scope: Scope): Promise<Result<ActionEnd, RunFailure>> {
+  switch (action.action) {
+    case "train":
+      return trainAction(action, scope);
+    case "eval":
+      return evalAction(action, scope);
+    case "predict":
+      return predictAction(action, scope);
+    case "export":
+      return exportAction(action, scope);
+    case "chat":
+      return chatAction(action, scope);
+  }
+}
