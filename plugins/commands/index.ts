@@ -1,5 +1,6 @@
 // Verbs for models, data and runs (the language's own verbs live in dsl/commands).
 import { definePlugin } from "../../core/index.ts";
+import { chatCommand } from "./chat.ts";
 import { convertCommand } from "./convert.ts";
 import { dataCommand } from "./data.ts";
 import { exportCommand } from "./export.ts";
@@ -10,6 +11,6 @@ import { runsCommand } from "./runs.ts";
 export default definePlugin({
   name: "lft-commands",
   setup(api) {
-    for (const c of [convertCommand, makeTinyCommand, modelsCommand, runsCommand, dataCommand, exportCommand]) api.register.commands(c);
+    for (const c of [chatCommand, convertCommand, makeTinyCommand, modelsCommand, runsCommand, dataCommand, exportCommand]) api.register.commands(c);
   },
 });

@@ -26,13 +26,19 @@ export interface DataSelection {
   readonly names: readonly string[];
   /** What the summary calls them: `data/identity.json (alpaca)`. */
   readonly labels: readonly string[];
-  /** Options of dataOptionSchema the blocks decide: max_samples, mix_strategy, interleave_probs. */
+  /** Options of dataOptionSchema the blocks decide: max_samples (when one for all), mix_strategy, interleave_probs. */
   readonly mix: Record<string, unknown>;
 }
 
+/** Formats whose rows may be alpaca-shaped or conversations: the file's first row decides. */
 const FORMATS_BY_SHAPE = ["pairwise", "kto"];
+const SHAPE_COLUMNS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  alpaca: DEFAULT_COLUMNS as Record<string, string>,
+  sharegpt: { messages: "conversations" },
+  openai: { messages: "messages" },
+};
 
-export async function selectData(recipe: ResolvedRecipe, sources: readonly DataSource[], registry: Registry, cwd: string): Promise<Result<DataSelection, RunFailure>> {
+export async function selectData(recipe: Pick<ResolvedRecipe, "baseDir">, sources: readonly DataSource[], registry: Registry, cwd: string): Promise<Result<DataSelection, RunFailure>> {
   const info: Record<string, unknown> = {};
   const names: string[] = [];
   const labels: string[] = [];
@@ -45,30 +51,51 @@ export async function selectData(recipe: ResolvedRecipe, sources: readonly DataS
     names.push(name);
     labels.push(made.value.label);
   }
-  const mix = mixOptions(sources);
-  if (mix.isErr()) return err(mix.error);
-  return ok({ info, names, labels, mix: mix.value });
+  const limited = await limitRows(info, names, sources, recipe.baseDir);
+  if (limited.isErr()) return err(limited.error);
+  return ok({ info, names, labels, mix: mixOptions(sources) });
 }
 
-/** Unequal weights interleave (LLaMA-Factory's interleave_under) with probabilities from the weights. */
-function mixOptions(sources: readonly DataSource[]): Result<Record<string, unknown>, RunFailure> {
+/**
+ * Unequal weights interleave (LLaMA-Factory's interleave_under) with probabilities from the weights.
+ * One max_samples for every dataset is the data worker's own (the first rows of each).
+ */
+function mixOptions(sources: readonly DataSource[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const limits = [...new Set(sources.map((s) => s.options["max_samples"]))];
-  if (limits.length > 1) {
-    return fail(`the datasets set different max_samples (${sources.map((s) => `${s.source}: ${String(s.options["max_samples"] ?? "none")}`).join(", ")}); the data worker applies one limit to every dataset: give them all the same max_samples, or use weight to set their shares`);
-  }
-  if (limits[0] !== undefined) out["max_samples"] = limits[0];
+  const limits = new Set(sources.map((s) => s.options["max_samples"]));
+  const [limit] = limits;
+  if (limits.size === 1 && limit !== undefined) out["max_samples"] = limit;
   const weights = sources.map((s) => Number(s.options["weight"] ?? 1));
-  if (sources.length > 1 && new Set(weights).size > 1) {
-    const total = weights.reduce((a, b) => a + b, 0);
-    if (!(total > 0)) return fail("every dataset has weight 0: at least one must be used");
+  const total = weights.reduce((a, b) => a + b, 0);
+  if (sources.length > 1 && new Set(weights).size > 1 && total > 0) {
     out["mix_strategy"] = "interleave_under";
     out["interleave_probs"] = weights.map((w) => w / total);
   }
-  return ok(out);
+  return out;
 }
 
-async function entryFor(recipe: ResolvedRecipe, source: DataSource, registry: Registry, cwd: string): Promise<Result<{ entry: Record<string, unknown>; label: string }, RunFailure>> {
+/**
+ * Different max_samples per dataset: each limited dataset gets dataset_info's num_samples, a seeded
+ * random subset of that many rows (never more rows than it has, so nothing is drawn twice).
+ */
+async function limitRows(info: Record<string, unknown>, names: readonly string[], sources: readonly DataSource[], dir: string): Promise<Result<void, RunFailure>> {
+  if (new Set(sources.map((s) => s.options["max_samples"])).size <= 1) return ok(undefined);
+  for (const [i, source] of sources.entries()) {
+    const limit = source.options["max_samples"];
+    if (typeof limit !== "number") continue;
+    const name = names[i]!;
+    const attr = datasetAttr(info, name);
+    if (attr.isErr()) return fail(attr.error.message);
+    const files = datasetFiles(attr.value, dir);
+    if (files.isErr()) return fail(files.error.message);
+    let rows = 0;
+    for (const file of files.value) for await (const item of readFile(file, name)) if (item.kind === "row") rows++;
+    if (rows > limit) info[name] = { ...(info[name] as Record<string, unknown>), num_samples: limit };
+  }
+  return ok(undefined);
+}
+
+async function entryFor(recipe: Pick<ResolvedRecipe, "baseDir">, source: DataSource, registry: Registry, cwd: string): Promise<Result<{ entry: Record<string, unknown>; label: string }, RunFailure>> {
   const path = recipePath(recipe, source.source);
   if (existsSync(path)) return fileEntry(path, source, registry, cwd);
   return namedEntry(recipe, source, path, cwd);
@@ -79,7 +106,7 @@ async function fileEntry(path: string, source: DataSource, registry: Registry, c
   const where = `dataset ${shown(path, cwd)}`;
   const format = source.format ?? (statSync(path).isFile() && fileType(path) === "text" ? "text" : "alpaca");
   if (!registry.has("datasets", format)) return fail(`${where}: dataset format "${format}" is not registered`);
-  const columns = pick(source.options, COLUMN_NAMES);
+  let columns = pick(source.options, COLUMN_NAMES);
   const tags = pick(source.options, TAG_NAMES);
   const entry: Record<string, unknown> = { file_name: path };
   const split = source.options["split"];
@@ -90,9 +117,10 @@ async function fileEntry(path: string, source: DataSource, registry: Registry, c
     if (shape.isErr()) return fail(`${where}: ${shape.error.message}`);
     entry["formatting"] = shape.value;
     if (format === "pairwise") entry["ranking"] = true;
-    if (format === "kto" && columns["kto_tag"] === undefined) {
-      const base = Object.keys(columns).length > 0 ? columns : shape.value === "alpaca" ? DEFAULT_COLUMNS : { messages: shape.value === "openai" ? "messages" : "conversations" };
-      Object.assign(columns, base, { kto_tag: "kto_tag" });
+    // A columns object replaces every default (LLaMA-Factory's rule), so the shape's own come first.
+    if (format === "kto" || Object.keys(columns).length > 0) {
+      const tag: Record<string, string> = format === "kto" && columns["kto_tag"] === undefined ? { kto_tag: "kto_tag" } : {};
+      columns = { ...SHAPE_COLUMNS[shape.value], ...columns, ...tag };
     }
   } else entry["formatting"] = format;
   if (Object.keys(columns).length > 0) entry["columns"] = columns;
@@ -101,7 +129,7 @@ async function fileEntry(path: string, source: DataSource, registry: Registry, c
 }
 
 /** A dataset name: its entry in <dir>/dataset_info.json, with file_name made absolute. */
-function namedEntry(recipe: ResolvedRecipe, source: DataSource, path: string, cwd: string): Result<{ entry: Record<string, unknown>; label: string }, RunFailure> {
+function namedEntry(recipe: Pick<ResolvedRecipe, "baseDir">, source: DataSource, path: string, cwd: string): Result<{ entry: Record<string, unknown>; label: string }, RunFailure> {
   const dir = recipePath(recipe, String(source.options["dir"] ?? "data"));
   const infoFile = resolve(dir, "dataset_info.json");
   const looksLikeFile = /[/\\]|\.(jsonl?|csv|parquet|txt)$/i.test(source.source);

@@ -12,6 +12,7 @@ import { formatScores, predictSamples, scoreMetrics } from "./predict.ts";
 import { samplingOf } from "./sampling.ts";
 import { say, warn, type ActionEnd, type Scope } from "./scope.ts";
 import { openStore } from "./store.ts";
+import { fixedBatches } from "./train-batches.ts";
 
 interface EvalSet {
   readonly label: string;
@@ -44,8 +45,7 @@ async function evalSet(action: EvalAction, scope: Scope): Promise<Result<EvalSet
   const kind: DataKind = isText ? "pt" : (last?.kind ?? "sft");
   const stage = last !== undefined && last.kind === kind ? ok(last.stage) : stageFor(scope, kind);
   if (stage.isErr()) return err(stage.error);
-  const maxSamples = action.options["max_samples"];
-  const data = await prepare(scope, [{ ...(action.format === undefined ? {} : { format: action.format }), source: action.source, options: maxSamples === undefined ? {} : { max_samples: maxSamples } }], {
+  const data = await prepare(scope, [{ ...(action.format === undefined ? {} : { format: action.format }), source: action.source, options: action.options }], {
     kind,
     cutoff: last?.cutoff ?? 1024,
     pack: false,
@@ -68,8 +68,7 @@ export async function evalAction(action: EvalAction, scope: Scope): Promise<Resu
   const maxSamples = action.options["max_samples"];
   const samples = typeof maxSamples === "number" ? set.value.samples.slice(0, maxSamples) : set.value.samples;
   const batch = Number(action.options["batch"] ?? 1);
-  const batches: Batch[] = [];
-  for (let i = 0; i < samples.length; i += batch) batches.push(collate(samples.slice(i, i + batch)));
+  const batches = fixedBatches(samples, collate, batch);
   const applied = state.method?.applied;
   if (applied !== undefined) applied.training = false;
   const lossFn: LossFn<Batch> = (b, ctx) => {

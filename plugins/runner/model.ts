@@ -55,7 +55,7 @@ export function ensureModel(recipe: ResolvedRecipe, block: ModelBlock, registry:
   const state: ModelState = { key, dir, model, family, spec, generation, tokenizer: tokenizer.value, backend: backend.value, history: [], data: new Map() };
   setModelState(live, state);
   const dtypes = [...new Set(model.parameters().map((p) => p.dtype))].join("/");
-  say(io, `model ${family.name} ${shown(dir, io.cwd)}: ${count(countElements(model.parameters()))} parameters (${spec.numLayers} layers, hidden ${spec.hiddenSize}, vocabulary ${spec.vocabSize}), ${dtypes} on ${backend.value.name ?? device}, loaded in ${seconds(performance.now() - t0)}`);
+  say(io, `model ${family.name} ${shown(dir, io.cwd)}: ${count(countElements(model.parameters()))} parameters (${spec.numLayers} layers, hidden ${spec.hiddenSize}, vocabulary ${spec.vocabSize}), ${dtypes} on ${backend.value.name}, loaded in ${seconds(performance.now() - t0)}`);
 
   const adapter = block.options["adapter"];
   if (typeof adapter === "string") {

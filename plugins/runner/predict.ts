@@ -80,8 +80,7 @@ export async function predictAction(action: PredictAction, scope: Scope): Promis
   const { recipe, io, state } = scope;
   const o = action.options;
   const t0 = performance.now();
-  const maxSamples = o["max_samples"];
-  const data = await prepare(scope, [{ ...(action.format === undefined ? {} : { format: action.format }), source: action.source, options: maxSamples === undefined ? {} : { max_samples: maxSamples } }], {
+  const data = await prepare(scope, [{ ...(action.format === undefined ? {} : { format: action.format }), source: action.source, options: action.options }], {
     kind: "sft",
     cutoff: state.spec.rope.maxPositionEmbeddings,
     pack: false,

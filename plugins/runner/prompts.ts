@@ -1,7 +1,8 @@
-// How chat and predict turn messages into prompt ids, the way training saw them: a named template
-// (model { template = default }) through its registry entry; otherwise the tokenizer's own chat
-// template rendered with the generation prompt, as transformers' apply_chat_template; and for a base
-// model with neither, the raw text after BOS, as it was pre-trained.
+// How chat turns messages into prompt ids, the way training saw them: a named template (model {
+// template = default }) through its registry entry; otherwise the tokenizer's own chat template, through
+// the `hf` template entry as the data worker uses it (segment by segment), or rendered whole with the
+// generation prompt (transformers' apply_chat_template) where no `hf` entry is registered; and for a
+// base model with neither, the raw text after BOS, as it was pre-trained.
 import { ok, type Result } from "neverthrow";
 import { generationOptions, renderChatTemplate, validateOptions, type ChatEncoder, type Message } from "../../core/index.ts";
 import { fail, type RunFailure } from "./failure.ts";
@@ -24,18 +25,21 @@ export function promptRenderer(scope: Pick<Scope, "recipe" | "registry" | "state
   const { tokenizer } = state;
   const eos = generationOptions(state.generation, state.spec).eosTokenIds ?? [];
   const padId = tokenizer.padId ?? eos[0] ?? 0;
-  const name = recipe.model?.options["template"];
-  if (typeof name === "string") {
+  const named = recipe.model?.options["template"];
+  // As the data worker decides: a named template, else `hf` (the tokenizer's chat template) when there is one.
+  const name = typeof named === "string" ? named : tokenizer.chatTemplate !== null ? "hf" : undefined;
+  if (name !== undefined && (typeof named === "string" || registry.has("templates", name))) {
     const entry = registry.get("templates", name);
     if (entry.isErr()) return fail(`template ${name}: ${entry.error.message}`);
     const options = validateOptions(entry.value.options ?? {}, {}, `chat template "${name}"`);
     if (options.isErr()) return fail(options.error.map((e) => e.message).join("; "));
     const encoder = entry.value.create(tokenizer, options.value);
     if (encoder.isErr()) return fail(encoder.error);
-    return ok(templateRenderer(encoder.value));
+    return ok(templateRenderer(encoder.value, typeof named === "string" ? `template ${name}` : "the tokenizer's chat template"));
   }
   const chatTemplate = tokenizer.chatTemplate;
   if (chatTemplate !== null) {
+    // No `hf` template registered: render the whole conversation, as transformers' apply_chat_template.
     const token = (id: number | null) => (id === null ? null : (tokenizer.idToToken(id) ?? null));
     return ok({
       describe: "the tokenizer's chat template",
@@ -64,9 +68,9 @@ export function promptRenderer(scope: Pick<Scope, "recipe" | "registry" | "state
   });
 }
 
-function templateRenderer(encoder: ChatEncoder): PromptRenderer {
+function templateRenderer(encoder: ChatEncoder, describe: string): PromptRenderer {
   return {
-    describe: `template ${encoder.name}`,
+    describe,
     multiTurn: true,
     stopIds: encoder.stopIds,
     stopStrings: encoder.stopWords,

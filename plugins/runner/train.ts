@@ -1,21 +1,20 @@
 // `train <stage> for N epochs|steps { ... }`: the stage's samples from the data worker, batched and
-// shuffled per epoch, handed with the stage's loss to core's one train() loop (schedule, AdamW,
+// shuffled per epoch, handed with the stage's loss to core's one train() loop (schedule, optimizer,
 // accumulation, clipping, evaluation on the held-out part, checkpoints, the run store). At the end
 // the method's result (a PEFT adapter, or a whole checkpoint) is written to the run's output folder.
 import { rmSync } from "node:fs";
 import { err, ok, type Result } from "neverthrow";
-import {
-  evalLoss, listCheckpoints, runnableStage, shuffledBatches, storeHooks, train,
-  type Batch, type LossFn, type OptimizerSpec, type ResumableBatches, type RunHandlers, type ScheduleSpec,
-} from "../../core/index.ts";
+import { evalLoss, listCheckpoints, runnableStage, storeHooks, train, type Batch, type LossFn, type OptimizerSpec, type RunHandlers, type ScheduleSpec } from "../../core/index.ts";
 import type { TrainAction } from "../../dsl/recipe.ts";
 import { collatorFor, prepare } from "./data.ts";
 import { copyTokenizerFiles } from "./export.ts";
 import { fail, type RunFailure } from "./failure.ts";
-import { count, loss, plural, seconds } from "./format.ts";
+import { plural } from "./format.ts";
 import { defaultRunDir, recipePath, shown } from "./paths.ts";
 import { say, warn, type ActionEnd, type Scope } from "./scope.ts";
 import { openStore, runInfo, storePath } from "./store.ts";
+import { fixedBatches, stepsFor, trainBatches } from "./train-batches.ts";
+import { runTracker, trainSummary } from "./train-report.ts";
 
 /** SGD's momentum when a recipe picks `optimizer = sgd` (the recipe has no knob for it). */
 export const SGD_MOMENTUM = 0.9;
@@ -26,26 +25,32 @@ function optimizerSpec(name: string, lr: number, weightDecay: number): Result<Op
   return fail(`optimizer "${name}": the runner builds adamw and sgd; a plugin optimizer needs its own runner`);
 }
 
-/** Optimizer steps for the duration: epochs count whole passes of `accumulate` micro-batches. */
-export function stepsFor(action: TrainAction, samples: number): number {
-  if (action.duration.unit === "steps") return action.duration.amount;
-  const batch = Number(action.options["batch"]);
-  const accumulate = Number(action.options["accumulate"]);
-  const perEpoch = Math.max(1, Math.floor(Math.ceil(samples / batch) / accumulate));
-  return Math.max(1, Math.ceil(action.duration.amount * perEpoch));
+function scheduleSpec(action: TrainAction): ScheduleSpec {
+  const warmup = Number(action.options["warmup"]);
+  const kind = action.options["scheduler"] as ScheduleSpec["kind"];
+  // `warmup = 100 steps` is a count; `warmup = 10%` (or 0.1) a fraction of the run.
+  return action.units["warmup"] === "steps" ? { kind, warmupSteps: Math.round(warmup) } : { kind, warmupRatio: warmup };
+}
+
+/** resume = false starts over: earlier checkpoints in the output folder would otherwise be resumed or mixed in. */
+function clearCheckpoints(output: string, scope: Scope, where: string): void {
+  const old = listCheckpoints(output);
+  if (old.length === 0) return;
+  for (const c of old) rmSync(c.path, { recursive: true, force: true });
+  say(scope.io, `${where}: removed ${plural(old.length, "earlier checkpoint")} from ${shown(output, scope.io.cwd)} (resume = false starts over; resume = true continues from the newest)`);
 }
 
 export async function trainAction(action: TrainAction, scope: Scope): Promise<Result<ActionEnd, RunFailure>> {
-  const { recipe, registry, io, state, signal } = scope;
+  const { recipe, registry, io, state } = scope;
   const o = action.options;
   const where = `train ${action.stage}`;
   const entry = registry.get("stages", action.stage);
   if (entry.isErr()) return fail(`${where}: ${entry.error.message}`);
   const stage = runnableStage(entry.value);
   if (stage.isErr()) return fail(`${where}: ${stage.error.message}`);
-  const attached = state.method;
-  if (attached === undefined) return fail(`${where}: no method is attached to the model; add a method block (method lora trains adapters, method full every weight)`);
-  const applied = attached.applied;
+  const applied = state.method?.applied;
+  if (applied === undefined) return fail(`${where}: no method is attached to the model; add a method block (method lora trains adapters, method full every weight)`);
+  // The stage's own options (train_on_prompt, beta, ...) go to its loss; lft's go to the loop.
   const stageOptions = Object.fromEntries(Object.keys(entry.value.options ?? {}).filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
 
   const kind = stage.value.dataKind;
@@ -60,55 +65,36 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   });
   if (data.isErr()) return err(data.error);
   const samples = data.value.train;
-  if (samples.length === 0) return fail(`${where}: every sample was held out (holdout = ${String(o["holdout"])} of ${data.value.eval.length}); lower holdout`);
+  if (samples.length === 0) return fail(`${where}: all ${data.value.eval.length} samples were held out (holdout = ${String(o["holdout"])}); lower holdout`);
   const collate = collatorFor(kind, data.value.encoder.padId);
   if (collate.isErr()) return fail(`${where}: ${collate.error.message}`);
-
-  const batch = Number(o["batch"]);
-  const steps = stepsFor(action, samples.length);
-  const shuffled = shuffledBatches(samples as unknown[], { batchSize: batch, seed: Number(o["seed"]) });
-  const batches: ResumableBatches<Batch> = {
-    next: () => {
-      const b = shuffled.next();
-      return b === undefined ? undefined : collate.value(b);
-    },
-    state: () => shuffled.state(),
-    restore: (s) => shuffled.restore(s),
-    epoch: () => shuffled.epoch!(),
-  };
-  const warmup = Number(o["warmup"]);
-  const schedule: ScheduleSpec = { kind: o["scheduler"] as ScheduleSpec["kind"], ...(action.units["warmup"] === "steps" ? { warmupSteps: Math.round(warmup) } : { warmupRatio: warmup }) };
   const optimizer = optimizerSpec(String(o["optimizer"]), Number(o["lr"]), Number(o["weight_decay"]));
   if (optimizer.isErr()) return err(optimizer.error);
 
+  const batch = Number(o["batch"]);
+  const accumulate = Number(o["accumulate"]);
+  const steps = stepsFor(action, samples.length);
   const output = typeof o["output"] === "string" ? recipePath(recipe, o["output"]) : defaultRunDir(recipe);
   const resume = o["resume"] === true;
-  const old = listCheckpoints(output);
-  if (!resume && old.length > 0) {
-    for (const c of old) rmSync(c.path, { recursive: true, force: true });
-    say(io, `${where}: removed ${plural(old.length, "earlier checkpoint")} from ${shown(output, io.cwd)} (resume = false starts over; resume = true continues from the newest)`);
-  }
+  if (!resume) clearCheckpoints(output, scope, where);
 
   const model = state.model;
   const lossFn: LossFn<Batch> = (b, ctx) => {
     applied.beginForward(ctx.rng);
     return stage.value.loss(model, b, stageOptions, { step: ctx.step, micro: ctx.micro });
   };
-  const evalBatches: Batch[] = [];
-  for (let i = 0; i < data.value.eval.length; i += batch) evalBatches.push(collate.value(data.value.eval.slice(i, i + batch)));
+  const heldOut = fixedBatches(data.value.eval, collate.value, batch);
   const evaluate = () => {
     applied.training = false;
     try {
-      return evalLoss(evalBatches, lossFn);
+      return evalLoss(heldOut, lossFn);
     } finally {
       applied.training = true;
     }
   };
 
-  let tokens = 0;
-  let elapsedMs = 0;
-  const throughput: RunHandlers = { name: "runner-throughput", onStep: (e) => void ((tokens += e.tokens), (elapsedMs = e.elapsedMs)) };
-  const handlers: RunHandlers[] = [throughput];
+  const tracker = runTracker();
+  const handlers: RunHandlers[] = [tracker.handlers];
   const store = openStore(io.cwd);
   if (store.isErr()) warn(io, `${where}: the run is not recorded: ${store.error.message}`);
   else {
@@ -126,19 +112,19 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
       optimizer: optimizer.value,
       groups: applied.groups,
       ...(applied.noDecay === undefined ? {} : { noDecay: applied.noDecay }),
-      schedule,
+      schedule: scheduleSpec(action),
       steps,
-      batches,
+      batches: trainBatches(samples, collate.value, batch, Number(o["seed"])),
       lossFn,
-      accumulation: Number(o["accumulate"]),
+      accumulation: accumulate,
       clipNorm: Number(o["clip"]),
       seed: Number(o["seed"]),
-      ...(evalBatches.length > 0 ? { eval: { every: Number(o["eval_every"]), fn: evaluate, split: "holdout" } } : {}),
+      ...(heldOut.length > 0 ? { eval: { every: Number(o["eval_every"]), fn: evaluate, split: "holdout" } } : {}),
       checkpoint: { dir: output, every: Number(o["save_every"]), keep: 3, resume },
       hooks: registry,
       handlers,
       progress: { stream: { write: (s: string) => io.stderr(s), isTTY: Boolean(process.stderr.isTTY) }, every: Number(o["log_every"]) },
-      signal,
+      signal: scope.signal,
     });
   } finally {
     applied.training = false;
@@ -147,24 +133,16 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   }
   if (result.isErr()) return fail(`${where}: ${result.error.message}`);
   const r = result.value;
-  const done = r.step - (r.resumedFromStep ?? 0);
-  if (done > 0) state.history.push(`${action.stage} ${plural(r.step, "step")}`);
+  if (r.step > (r.resumedFromStep ?? 0)) state.history.push(`${action.stage} ${plural(r.step, "step")}`);
   state.lastRun = { runId: r.runId, output, stage: stage.value, stageOptions, kind, cutoff: Number(o["cutoff"]), heldOut: data.value.eval, collate: collate.value, encoder: data.value.encoder, step: r.step };
 
-  const losses = r.losses.filter(Number.isFinite);
-  const tail = losses.slice(-Math.min(10, losses.length));
-  const mean = tail.reduce((a, b) => a + b, 0) / Math.max(1, tail.length);
-  const rate = elapsedMs > 0 ? (tokens * 1000) / elapsedMs : Number.NaN;
-  const epochs = (r.step * batch * Number(o["accumulate"])) / samples.length;
   const recorded = store.isOk() ? `; run ${r.runId} recorded in ${shown(storePath(io.cwd), io.cwd)}` : "";
   const checkpoint = r.lastCheckpoint === undefined ? "" : `; checkpoint ${shown(r.lastCheckpoint, io.cwd)}`;
   if (r.status === "interrupted") {
     say(io, `${where}: interrupted after step ${r.step} of ${steps}${checkpoint} (set resume = true to continue from it)${recorded}`);
     return ok("interrupted");
   }
-  const resumed = r.resumedFromStep === undefined ? "" : ` (resumed after step ${r.resumedFromStep})`;
-  const evalLine = r.best === null || r.best === undefined ? "" : `, held-out loss ${loss(r.best.value)} (perplexity ${Math.exp(r.best.value).toFixed(3)}, best at step ${r.best.step})`;
-  say(io, `${where}: ${plural(r.step, "step")}${resumed} (${epochs.toFixed(epochs >= 10 ? 0 : 2)} epochs of ${count(samples.length)} samples, batch ${batch}${Number(o["accumulate"]) > 1 ? ` × ${String(o["accumulate"])}` : ""}) in ${seconds(elapsedMs)}, ${Number.isFinite(rate) ? count(rate) : "?"} tokens/s; loss ${loss(losses[0] ?? Number.NaN)} → ${loss(losses.at(-1) ?? Number.NaN)} (mean of the last ${tail.length}: ${loss(mean)})${evalLine}`);
+  say(io, trainSummary({ where, result: r, tracker, samples: samples.length, batch, accumulate }));
   if (r.dataExhausted) warn(io, `${where}: the data ran out before step ${steps}`);
 
   const saved = applied.saveTrainable(output);

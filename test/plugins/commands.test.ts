@@ -67,3 +67,17 @@ test("runs on an empty project lists none; show of an unknown id is a usage erro
   expect(existsSync(join(work, ".lft", "runs.sqlite"))).toBe(true);
   expect((await call("runs", ["show", "no-such-run-id"], work)).code).toBe(2);
 });
+
+test("chat answers one prompt with the shipped model (greedy, deterministic); a missing folder fails clearly", async () => {
+  const a = await call("chat", ["examples/models/stories260K", "--prompt", "Once upon a time", "--max-tokens", "12"]);
+  const b = await call("chat", ["examples/models/stories260K", "--prompt", "Once upon a time", "--max-tokens", "12"]);
+  expect(a.code).toBe(0);
+  expect(a.out).toContain("> Once upon a time");
+  expect(a.out).toBe(b.out);
+  const answer = a.out.split("> Once upon a time\n")[1] ?? "";
+  expect(answer.trim().length).toBeGreaterThan(10);
+  const missing = await call("chat", ["no/such/model", "--prompt", "hi"]);
+  expect(missing.code).not.toBe(0);
+  expect(missing.err).toContain("no/such/model");
+  expect((await call("chat", ["examples/models/stories260K", "--max-tokens", "zero"])).code).toBe(2);
+});

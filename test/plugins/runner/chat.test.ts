@@ -1,7 +1,10 @@
-// Chat without a template (a base model continues raw text, as it was pre-trained), the interactive
-// loop (/clear, /exit, end of input), and the REPL: the live model survives between statements, a
-// second train continues the first, and a changed method reloads the base.
+// Chat without a template (a base model continues raw text, as it was pre-trained), with the
+// tokenizer's own chat template (prompts as training rendered them), the interactive loop (/clear,
+// /exit, end of input), and the REPL: the live model survives between statements, a second train
+// continues the first, and a changed method reloads the base.
 import { afterAll, describe, expect, test } from "bun:test";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { ok } from "neverthrow";
 import { lftPlugin } from "../../../dsl/commands/index.ts";
 import { ExitCode } from "../../../dsl/exit-codes.ts";
@@ -26,6 +29,23 @@ describe("chat", () => {
     expect(greedy).toStartWith(", there was a little girl named Lily.");
     // Seeded sampling is reproducible; with seed 3 it leaves the greedy path within 24 tokens.
     expect(sampled).not.toBe(greedy);
+  });
+
+  test("with the tokenizer's chat template, chat prompts as training did: a short SFT run answers with the name", async () => {
+    // stories260K with a small Q:/A: chat template added to its tokenizer_config.json, and no template option.
+    const model = join(dir, "chatty");
+    cpSync(STORIES, model, { recursive: true });
+    const config = JSON.parse(readFileSync(join(model, "tokenizer_config.json"), "utf8")) as Record<string, unknown>;
+    config["chat_template"] = "{% for m in messages %}{% if m['role'] == 'user' %}{{ 'Q: ' + m['content'] + '\\n' }}{% elif m['role'] == 'assistant' %}{{ 'A: ' + m['content'] + eos_token + '\\n' }}{% endif %}{% endfor %}{% if add_generation_prompt %}{{ 'A: ' }}{% endif %}";
+    writeFileSync(join(model, "tokenizer_config.json"), JSON.stringify(config));
+    const ask = 'chat "Who are you?" { temperature = 0, max_new_tokens = 16 }';
+    const r = await lft(dir, "chatty.lft", `model llama "chatty"\ndataset alpaca "${IDENTITY}"\nmethod lora { targets = [all], additional_target = [embed_tokens] }\n${ask}\ntrain sft for 30 steps { lr = 5e-3, batch = 4, log_every = 1000 }\n${ask}\n`);
+    expect(r.code).toBe(ExitCode.ok);
+    expect(r.out).toContain("template hf,");
+    expect(r.out).toContain("chat · after sft 30 steps · the tokenizer's chat template · greedy\n");
+    const [before, after] = chatAnswers(r.out, "Who are you?");
+    expect(before).not.toContain("Pip");
+    expect(after).toStartWith("I am Pip");
   });
 
   test("interactive: one reply per line, /clear forgets, /exit leaves before the lines after it", async () => {
