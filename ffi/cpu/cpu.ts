@@ -5,7 +5,8 @@ import { FFIType, type Pointer, dlopen, toArrayBuffer } from "bun:ffi";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { AdamWHyper, AttentionOptions, Backend, BinaryOp, BlasInfo, MatmulOptions } from "../../core/backend/backend.ts";
-import { type NativeArray, expectArray, expectDim, expectFinite, expectIndices, expectNumel, expectRank, rowsCols } from "../../core/backend/check.ts";
+import { type NativeArray, expectArray, expectFinite, expectIndices, expectNumel, expectRank, rowsCols } from "../../core/backend/check.ts";
+import { attentionDims, attentionScalars, matmulDims, seedArgs } from "../../core/backend/shapes.ts";
 import { CachingAllocator } from "../../core/tensor/allocator.ts";
 import { DTYPE_BYTES, type HostArray, hostArrayFor } from "../../core/tensor/dtype.ts";
 import { ShapeError, formatShape, numel } from "../../core/tensor/shape.ts";
@@ -130,52 +131,9 @@ function hostView(t: NativeArray): HostArray {
   return hostArrayFor(t.dtype, toArrayBuffer(t.ptr, 0, bytes), 0, n(t));
 }
 
-/** Matmul shapes: returns [batch, m, n, k, strideA, strideB]. a may carry batch dims; b is 2-D (shared) or has a's batch dims. */
-function matmulDims(a: NativeArray, b: NativeArray, c: NativeArray, transA: boolean, transB: boolean): number[] {
-  const op = "matmul";
-  if (a.shape.length < 2 || b.shape.length < 2) throw new ShapeError(`${op}: operands need rank >= 2, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
-  const [ar, ac] = a.shape.slice(-2) as [number, number];
-  const [br, bc] = b.shape.slice(-2) as [number, number];
-  const [m, k] = transA ? [ac, ar] : [ar, ac];
-  const [k2, nn] = transB ? [bc, br] : [br, bc];
-  if (k !== k2) throw new ShapeError(`${op}: inner dimensions differ: ${formatShape(a.shape)}${transA ? "ᵀ" : ""} @ ${formatShape(b.shape)}${transB ? "ᵀ" : ""} (${k} vs ${k2})`);
-  const batchDims = a.shape.slice(0, -2);
-  const batch = numel(batchDims);
-  if (b.shape.length > 2) {
-    const bb = b.shape.slice(0, -2);
-    if (bb.length !== batchDims.length || bb.some((d, i) => d !== batchDims[i])) {
-      throw new ShapeError(`${op}: batch dims of b ${formatShape(b.shape)} must equal those of a ${formatShape(a.shape)} (or b must be 2-D)`);
-    }
-  }
-  expectArray(op, "out", c, F32, [...batchDims, m, nn]);
-  return [batch, m, nn, k, ar * ac, b.shape.length > 2 ? br * bc : 0];
-}
 
-function attentionDims(op: string, q: NativeArray, k: NativeArray, v: NativeArray, seg: NativeArray | null): number[] {
-  expectArray(op, "q", q, F32);
-  expectRank(op, "q", q, 4);
-  expectArray(op, "k", k, F32);
-  expectRank(op, "k", k, 4);
-  expectArray(op, "v", v, F32, k.shape);
-  const [B, Tq, Hq, D] = q.shape as [number, number, number, number];
-  const [kB, Tk, Hkv, kD] = k.shape as [number, number, number, number];
-  expectDim(op, "k batch", kB, B);
-  if (Tk < Tq) throw new ShapeError(`${op}: k sequence length (${Tk}) must be at least q's (${Tq}): queries are the last positions of the key sequence`);
-  expectDim(op, "k head dim", kD, D);
-  if (Hkv === 0 || Hq % Hkv !== 0) throw new ShapeError(`${op}: query heads (${Hq}) must be a multiple of key/value heads (${Hkv})`);
-  if (seg) expectArray(op, "segment ids", seg, I32, [B, Tk]);
-  return [B, Tq, Tk, Hq, Hkv, D];
-}
 
-function attentionScalars(op: string, o: AttentionOptions): void {
-  expectFinite(op, "scale", o.scale);
-  if (!Number.isInteger(o.window) || o.window < 0) throw new RangeError(`${op}: window must be a non-negative integer, got ${o.window}`);
-  if (!(o.softcap >= 0)) throw new RangeError(`${op}: softcap must be >= 0, got ${o.softcap}`);
-}
 
-function seedArgs(op: string, seed: bigint, offset: bigint): void {
-  if (seed < 0n || seed >= 1n << 64n || offset < 0n || offset >= 1n << 64n) throw new RangeError(`${op}: seed and offset must be unsigned 64-bit integers`);
-}
 
 export const cpuBackend: Backend = {
   name: "cpu",
@@ -248,7 +206,7 @@ export const cpuBackend: Backend = {
     expectArray("matmul", "b", b, F32);
     const transA = opts.transA ?? false;
     const transB = opts.transB ?? false;
-    const [batch, m, nn, k, sa, sb] = matmulDims(a, b, c, transA, transB) as [number, number, number, number, number, number];
+    const { batch, m, n: nn, k, strideA: sa, strideB: sb } = matmulDims(a, b, c, transA, transB);
     if (batch * m * nn === 0) return;
     native.lft_matmul(at(c), at(a), at(b), batch, m, nn, k, transA ? 1 : 0, transB ? 1 : 0, sa, sb, m * nn, opts.alpha ?? 1, opts.beta ?? 0);
   },
@@ -392,7 +350,7 @@ export const cpuBackend: Backend = {
 
   attentionForward(out, lse, q, k, v, seg, opts) {
     const op = "attention";
-    const [B, Tq, Tk, Hq, Hkv, D] = attentionDims(op, q, k, v, seg) as [number, number, number, number, number, number];
+    const { B, Tq, Tk, Hq, Hkv, D } = attentionDims(op, q, k, v, seg);
     attentionScalars(op, opts);
     expectArray(op, "out", out, F32, q.shape);
     expectArray(op, "lse", lse, F32, [B, Hq, Tq]);
@@ -401,7 +359,7 @@ export const cpuBackend: Backend = {
   },
   attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, seg, opts) {
     const op = "attention backward";
-    const [B, Tq, Tk, Hq, Hkv, D] = attentionDims(op, q, k, v, seg) as [number, number, number, number, number, number];
+    const { B, Tq, Tk, Hq, Hkv, D } = attentionDims(op, q, k, v, seg);
     attentionScalars(op, opts);
     expectArray(op, "out", out, F32, q.shape);
     expectArray(op, "dout", dout, F32, q.shape);

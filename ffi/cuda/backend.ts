@@ -13,6 +13,7 @@ import type { Pointer } from "bun:ffi";
 import { existsSync, readFileSync } from "node:fs";
 import type { AdamWHyper, AttentionOptions, Backend, BinaryOp, MatmulOptions } from "../../core/backend/backend.ts";
 import { type NativeArray, expectArray, expectDim, expectFinite, expectIndices, expectNumel, expectRank, rowsCols } from "../../core/backend/check.ts";
+import { type AttentionDims, attentionDims, attentionScalars, matmulDims, seedArgs } from "../../core/backend/shapes.ts";
 import { type Block, CachingAllocator } from "../../core/tensor/allocator.ts";
 import { DTYPE_BYTES, type DType, type HostArray, hostArrayFor } from "../../core/tensor/dtype.ts";
 import { ShapeError, formatShape, numel } from "../../core/tensor/shape.ts";
@@ -91,54 +92,9 @@ function same(op: string, x: NativeArray, ...rest: [string, NativeArray][]): voi
   for (const [role, t] of rest) expectArray(op, role, t, x.dtype, x.shape);
 }
 
-function seedArgs(op: string, seed: bigint, offset: bigint): void {
-  if (seed < 0n || seed >= 1n << 64n || offset < 0n || offset >= 1n << 64n) throw new RangeError(`${op}: seed and offset must be unsigned 64-bit integers`);
-}
 
-/** Matmul shapes, as the CPU binding checks them: [batch, m, n, k, strideA, strideB]. */
-function matmulDims(a: NativeArray, b: NativeArray, c: NativeArray, transA: boolean, transB: boolean): number[] {
-  const op = "matmul";
-  if (a.shape.length < 2 || b.shape.length < 2) throw new ShapeError(`${op}: operands need rank >= 2, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
-  const [ar, ac] = a.shape.slice(-2) as [number, number];
-  const [br, bc] = b.shape.slice(-2) as [number, number];
-  const [m, k] = transA ? [ac, ar] : [ar, ac];
-  const [k2, nn] = transB ? [bc, br] : [br, bc];
-  if (k !== k2) throw new ShapeError(`${op}: inner dimensions differ: ${formatShape(a.shape)}${transA ? "ᵀ" : ""} @ ${formatShape(b.shape)}${transB ? "ᵀ" : ""} (${k} vs ${k2})`);
-  const batchDims = a.shape.slice(0, -2);
-  const batch = numel(batchDims);
-  if (b.shape.length > 2) {
-    const bb = b.shape.slice(0, -2);
-    if (bb.length !== batchDims.length || bb.some((d, i) => d !== batchDims[i])) {
-      throw new ShapeError(`${op}: batch dims of b ${formatShape(b.shape)} must equal those of a ${formatShape(a.shape)} (or b must be 2-D)`);
-    }
-  }
-  expectArray(op, "out", c, a.dtype === F32 ? F32 : [F32, a.dtype], [...batchDims, m, nn]);
-  return [batch, m, nn, k, ar * ac, b.shape.length > 2 ? br * bc : 0];
-}
 
-function attentionDims(op: string, q: NativeArray, k: NativeArray, v: NativeArray, seg: NativeArray | null): number[] {
-  expectArray(op, "q", q, FLOATS);
-  expectRank(op, "q", q, 4);
-  expectArray(op, "k", k, q.dtype);
-  expectRank(op, "k", k, 4);
-  expectArray(op, "v", v, q.dtype, k.shape);
-  const [B, Tq, Hq, D] = q.shape as [number, number, number, number];
-  const [kB, Tk, Hkv, kD] = k.shape as [number, number, number, number];
-  expectDim(op, "k batch", kB, B);
-  if (Tk < Tq) throw new ShapeError(`${op}: k sequence length (${Tk}) must be at least q's (${Tq}): queries are the last positions of the key sequence`);
-  expectDim(op, "k head dim", kD, D);
-  if (Hkv === 0 || Hq % Hkv !== 0) throw new ShapeError(`${op}: query heads (${Hq}) must be a multiple of key/value heads (${Hkv})`);
-  if (seg) expectArray(op, "segment ids", seg, I32, [B, Tk]);
-  if (D > 256) throw new ShapeError(`${op}: head dim ${D} exceeds the CUDA kernels' limit of 256`);
-  if (B > 65535 || Hq > 65535) throw new ShapeError(`${op}: batch (${B}) and query heads (${Hq}) must each be at most 65535 on CUDA`);
-  return [B, Tq, Tk, Hq, Hkv, D];
-}
 
-function attentionScalars(op: string, o: AttentionOptions): void {
-  expectFinite(op, "scale", o.scale);
-  if (!Number.isInteger(o.window) || o.window < 0) throw new RangeError(`${op}: window must be a non-negative integer, got ${o.window}`);
-  if (!(o.softcap >= 0)) throw new RangeError(`${op}: softcap must be >= 0, got ${o.softcap}`);
-}
 
 /** Dims per lane of the attention kernel for head dim D: the instantiation with D <= 32 * DPL. */
 function attentionDpl(D: number): number {
@@ -157,6 +113,14 @@ function bf16Bits(v: number): number {
 }
 
 /** Opens device `ordinal`: driver, primary context, stream, our fatbin, cuBLAS. Throws with the reason on failure. */
+/** The shared attention rules plus this backend's launch limits. */
+function cudaAttentionDims(op: string, q: NativeArray, k: NativeArray, v: NativeArray, seg: NativeArray | null): AttentionDims {
+  const d = attentionDims(op, q, k, v, seg, FLOATS);
+  if (d.D > 256) throw new ShapeError(`${op}: head dim ${d.D} exceeds the CUDA kernels' limit of 256`);
+  if (d.B > 65535 || d.Hq > 65535) throw new ShapeError(`${op}: batch (${d.B}) and query heads (${d.Hq}) must each be at most 65535 on CUDA`);
+  return d;
+}
+
 export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
   const ordinal = opts.ordinal ?? 0;
   const loaded = loadDriver();
@@ -372,7 +336,7 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
       expectArray("matmul", "b", b, a.dtype);
       const transA = opts.transA ?? false;
       const transB = opts.transB ?? false;
-      const [batch, m, nn, k, sa, sb] = matmulDims(a, b, c, transA, transB) as [number, number, number, number, number, number];
+      const { batch, m, n: nn, k, strideA: sa, strideB: sb } = matmulDims(a, b, c, transA, transB, a.dtype === F32 ? F32 : [F32, a.dtype]);
       if (batch * m * nn === 0) return;
       const alpha = opts.alpha ?? 1;
       const beta = opts.beta ?? 0;
@@ -531,7 +495,7 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
 
     attentionForward(out, lse, q, k, v, seg, opts) {
       const op = "attention";
-      const [B, Tq, Tk, Hq, Hkv, D] = attentionDims(op, q, k, v, seg) as [number, number, number, number, number, number];
+      const { B, Tq, Tk, Hq, Hkv, D } = cudaAttentionDims(op, q, k, v, seg);
       attentionScalars(op, opts);
       expectArray(op, "out", out, q.dtype, q.shape);
       expectArray(op, "lse", lse, F32, [B, Hq, Tq]);
@@ -542,7 +506,7 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
     },
     attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, seg, opts) {
       const op = "attention backward";
-      const [B, Tq, Tk, Hq, Hkv, D] = attentionDims(op, q, k, v, seg) as [number, number, number, number, number, number];
+      const { B, Tq, Tk, Hq, Hkv, D } = cudaAttentionDims(op, q, k, v, seg);
       attentionScalars(op, opts);
       expectArray(op, "out", out, q.dtype, q.shape);
       expectArray(op, "dout", dout, q.dtype, q.shape);
