@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <omp.h>
 #include "lft_cpu.h"
 #include "fast_math.h"
 
@@ -170,19 +171,100 @@ static void tile_grads(float *restrict S, float *restrict P, int64_t i0, int64_t
     int64_t lo, hi;
     visible_range(i, window, &lo, &hi);
     const float li = lse[i0 + ii], di = Dl[i0 + ii];
-    for (int64_t jj = 0; jj < BK; jj++) {
-      const int64_t j = j0 + jj;
-      if (jj >= nk || j < lo || j > hi || li == -INFINITY || (sb && sb[j] != sb[i])) {
-        s[jj] = dp[jj] = 0.0f;
-        continue;
-      }
-      float t;
-      const float p = lft_expf(logit(s[jj], scale, softcap, &t) - li);
-      float ds = p * (dp[jj] - di);
-      if (softcap > 0.0f) ds *= 1.0f - t * t;
-      s[jj] = p;
-      dp[jj] = scale * ds;
+    if (li == -INFINITY) { /* the row saw no key: no gradient */
+      memset(s, 0, sizeof(float) * BK);
+      memset(dp, 0, sizeof(float) * BK);
+      continue;
     }
+    /* Visibility as a lane mask, then branch-free lanes (selects, not branches), so GCC vectorises:
+     * masked lanes may compute exp of anything; the select drops it before it is used. */
+    int32_t vis[BK];
+    for (int64_t jj = 0; jj < BK; jj++) vis[jj] = jj < nk && j0 + jj >= lo && j0 + jj <= hi;
+    if (sb)
+      for (int64_t jj = 0; jj < nk; jj++) vis[jj] &= sb[j0 + jj] == sb[i];
+    if (softcap > 0.0f) {
+      for (int64_t jj = 0; jj < BK; jj++) {
+        const float t = lft_tanhf(scale * s[jj] / softcap);
+        const float p = vis[jj] ? lft_expf(softcap * t - li) : 0.0f;
+        s[jj] = p;
+        dp[jj] = scale * p * (dp[jj] - di) * (1.0f - t * t);
+      }
+    } else {
+      for (int64_t jj = 0; jj < BK; jj++) {
+        const float p = vis[jj] ? lft_expf(scale * s[jj] - li) : 0.0f;
+        s[jj] = p;
+        dp[jj] = scale * p * (dp[jj] - di);
+      }
+    }
+  }
+}
+
+typedef struct {
+  float *dq, *dk, *dv;
+  const float *dout, *lse, *Dl, *q, *k, *v;
+  const int32_t *seg;
+  int64_t Tq, Tk, Hq, Hkv, D;
+  float scale;
+  int64_t window;
+  float softcap;
+  int64_t off;
+} BwdArgs;
+
+typedef struct {
+  float *kt, *vt, *S, *P, *acc;
+} Scratch;
+
+/* dk and dv of one key tile of kv head hk, gathering from every query head of its group; with
+ * with_dq the caller owns this group's dq rows and they receive this tile's contributions too. */
+static void key_tile(const BwdArgs *a, const Scratch *sc, int64_t b, int64_t hk, int64_t kt_i, int with_dq) {
+  const int64_t D = a->D, group = a->Hq / a->Hkv, qs = a->Hq * D, ks = a->Hkv * D, off = a->off;
+  const int64_t j0 = kt_i * BK, nk = a->Tk - j0 < BK ? a->Tk - j0 : BK;
+  const float *kb = a->k + (b * a->Tk * a->Hkv + hk) * D, *vb = a->v + (b * a->Tk * a->Hkv + hk) * D;
+  const int32_t *sb = a->seg ? a->seg + b * a->Tk : NULL;
+  float *S = sc->S, *P = sc->P, *adk = sc->acc, *adv = sc->acc + BK * D;
+  memset(sc->acc, 0, sizeof(float) * (size_t)(2 * BK * D));
+  tile_transpose(sc->kt, kb + j0 * ks, ks, nk, D);
+  tile_transpose(sc->vt, vb + j0 * ks, ks, nk, D);
+  /* queries that can see a key of this tile sit at positions j0 <= p < j0 + nk - 1 + window;
+   * as query indices (p - off) clipped to [0, Tq) */
+  const int64_t pend = a->window > 0 && j0 + nk - 1 + a->window < a->Tk ? j0 + nk - 1 + a->window : a->Tk;
+  const int64_t istart = j0 - off > 0 ? j0 - off : 0, iend = pend - off;
+  for (int64_t h = hk * group; h < (hk + 1) * group; h++) {
+    const float *qb = a->q + (b * a->Tq * a->Hq + h) * D, *gb = a->dout + (b * a->Tq * a->Hq + h) * D;
+    const float *lb = a->lse + (b * a->Hq + h) * a->Tq, *db = a->Dl + (b * a->Hq + h) * a->Tq;
+    for (int64_t i0 = istart; i0 < iend; i0 += BQ) {
+      const int64_t nq = iend - i0 < BQ ? iend - i0 : BQ;
+      if (!tile_visible(i0, nq, j0, nk, a->window, sb, off)) continue;
+      tile_dots(S, qb + i0 * qs, qs, nq, sc->kt, D);
+      tile_dots(P, gb + i0 * qs, qs, nq, sc->vt, D);
+      tile_grads(S, P, i0, nq, j0, nk, lb, db, sb, a->window, a->scale, a->softcap, off);
+      for (int64_t jj = 0; jj < nk; jj++) {
+        float *restrict ak = adk + jj * D, *restrict av = adv + jj * D;
+        for (int64_t ii = 0; ii < nq; ii++) {
+          const float p = S[ii * BK + jj], g = P[ii * BK + jj];
+          if (p == 0.0f && g == 0.0f) continue;
+          const float *restrict qr = qb + (i0 + ii) * qs, *restrict gr = gb + (i0 + ii) * qs;
+          for (int64_t d = 0; d < D; d++) {
+            av[d] += p * gr[d];
+            ak[d] += g * qr[d];
+          }
+        }
+      }
+      if (!with_dq) continue;
+      for (int64_t ii = 0; ii < nq; ii++) {
+        float *restrict dqr = a->dq + (b * a->Tq + i0 + ii) * qs + h * D;
+        for (int64_t jj = 0; jj < nk; jj++) {
+          const float g = P[ii * BK + jj];
+          if (g == 0.0f) continue;
+          const float *restrict kr = kb + (j0 + jj) * ks;
+          for (int64_t d = 0; d < D; d++) dqr[d] += g * kr[d];
+        }
+      }
+    }
+  }
+  for (int64_t jj = 0; jj < nk; jj++) {
+    memcpy(a->dk + (b * a->Tk + j0 + jj) * ks + hk * D, adk + jj * D, sizeof(float) * (size_t)D);
+    memcpy(a->dv + (b * a->Tk + j0 + jj) * ks + hk * D, adv + jj * D, sizeof(float) * (size_t)D);
   }
 }
 
@@ -193,6 +275,7 @@ void lft_attention_bwd(float *dq, float *dk, float *dv, const float *dout, const
   const int64_t group = Hq / Hkv, nqt = (Tq + BQ - 1) / BQ, nkt = (Tk + BK - 1) / BK, off = Tk - Tq;
   const int64_t qs = Hq * D, ks = Hkv * D;
   float *Dl = malloc(sizeof(float) * (size_t)(B * Hq * Tq)); /* [B, Hq, Tq] like lse */
+  const int fused = B * Hkv >= 2 * (int64_t)omp_get_max_threads();
 #pragma omp parallel
   {
     float *kt = malloc(sizeof(float) * (size_t)(D * BK));
@@ -212,9 +295,9 @@ void lft_attention_bwd(float *dq, float *dk, float *dv, const float *dout, const
           Dl[(b * Hq + h) * Tq + i] = sum;
         }
 
-    /* pass 1: dq, one query tile of one head at a time */
+    /* pass 1: dq, one query tile of one head at a time (skipped when pass 2 is fused) */
 #pragma omp for collapse(3) schedule(dynamic)
-    for (int64_t b = 0; b < B; b++)
+    for (int64_t b = 0; b < (fused ? 0 : B); b++)
       for (int64_t h = 0; h < Hq; h++)
         for (int64_t qt = 0; qt < nqt; qt++) {
           const int64_t i0 = qt * BQ, nq = Tq - i0 < BQ ? Tq - i0 : BQ, hk = h / group;
@@ -247,50 +330,25 @@ void lft_attention_bwd(float *dq, float *dk, float *dv, const float *dout, const
           for (int64_t ii = 0; ii < nq; ii++) memcpy(dq + (b * Tq + i0 + ii) * qs + h * D, acc + ii * D, sizeof(float) * (size_t)D);
         }
 
-    /* pass 2: dk and dv, one key tile of one kv head at a time, over all query heads of its group */
-#pragma omp for collapse(3) schedule(dynamic)
-    for (int64_t b = 0; b < B; b++)
-      for (int64_t hk = 0; hk < Hkv; hk++)
-        for (int64_t kt_i = 0; kt_i < nkt; kt_i++) {
-          const int64_t j0 = kt_i * BK, nk = Tk - j0 < BK ? Tk - j0 : BK;
-          const float *kb = k + (b * Tk * Hkv + hk) * D, *vb = v + (b * Tk * Hkv + hk) * D;
-          const int32_t *sb = seg ? seg + b * Tk : NULL;
-          float *adk = acc, *adv = acc + BK * D;
-          memset(acc, 0, sizeof(float) * (size_t)(2 * BK * D));
-          tile_transpose(kt, kb + j0 * ks, ks, nk, D);
-          tile_transpose(vt, vb + j0 * ks, ks, nk, D);
-          /* queries that can see a key of this tile sit at positions j0 <= p < j0 + nk - 1 + window;
-           * as query indices (p - off) clipped to [0, Tq) */
-          const int64_t pend = window > 0 && j0 + nk - 1 + window < Tk ? j0 + nk - 1 + window : Tk;
-          const int64_t istart = j0 - off > 0 ? j0 - off : 0, iend = pend - off;
-          for (int64_t h = hk * group; h < (hk + 1) * group; h++) {
-            const float *qb = q + (b * Tq * Hq + h) * D, *gb = dout + (b * Tq * Hq + h) * D;
-            const float *lb = lse + (b * Hq + h) * Tq, *db = Dl + (b * Hq + h) * Tq;
-            for (int64_t i0 = istart; i0 < iend; i0 += BQ) {
-              const int64_t nq = iend - i0 < BQ ? iend - i0 : BQ;
-              if (!tile_visible(i0, nq, j0, nk, window, sb, off)) continue;
-              tile_dots(S, qb + i0 * qs, qs, nq, kt, D);
-              tile_dots(P, gb + i0 * qs, qs, nq, vt, D);
-              tile_grads(S, P, i0, nq, j0, nk, lb, db, sb, window, scale, softcap, off);
-              for (int64_t jj = 0; jj < nk; jj++) {
-                float *restrict ak = adk + jj * D, *restrict av = adv + jj * D;
-                for (int64_t ii = 0; ii < nq; ii++) {
-                  const float p = S[ii * BK + jj], g = P[ii * BK + jj];
-                  if (p == 0.0f && g == 0.0f) continue;
-                  const float *restrict qr = qb + (i0 + ii) * qs, *restrict gr = gb + (i0 + ii) * qs;
-                  for (int64_t d = 0; d < D; d++) {
-                    av[d] += p * gr[d];
-                    ak[d] += g * qr[d];
-                  }
-                }
-              }
-            }
-          }
-          for (int64_t jj = 0; jj < nk; jj++) {
-            memcpy(dk + (b * Tk + j0 + jj) * ks + hk * D, adk + jj * D, sizeof(float) * (size_t)D);
-            memcpy(dv + (b * Tk + j0 + jj) * ks + hk * D, adv + jj * D, sizeof(float) * (size_t)D);
-          }
+    /* pass 2: dk and dv, one key tile of one kv head at a time, over all query heads of its group.
+     * Fused (enough (b, kv head) pairs to keep every thread busy): one thread owns a whole (b, kv head),
+     * so it also owns dq of that group's query heads and accumulates it here, and pass 1 is skipped. */
+    const BwdArgs a = {dq, dk, dv, dout, lse, Dl, q, k, v, seg, Tq, Tk, Hq, Hkv, D, scale, window, softcap, off};
+    const Scratch sc = {kt, vt, S, P, acc};
+    if (fused) {
+#pragma omp for collapse(2) schedule(dynamic)
+      for (int64_t b = 0; b < B; b++)
+        for (int64_t hk = 0; hk < Hkv; hk++) {
+          for (int64_t h = hk * group; h < (hk + 1) * group; h++)
+            for (int64_t i = 0; i < Tq; i++) memset(dq + (b * Tq + i) * qs + h * D, 0, sizeof(float) * (size_t)D);
+          for (int64_t kt_i = 0; kt_i < nkt; kt_i++) key_tile(&a, &sc, b, hk, kt_i, 1);
         }
+    } else {
+#pragma omp for collapse(3) schedule(dynamic)
+      for (int64_t b = 0; b < B; b++)
+        for (int64_t hk = 0; hk < Hkv; hk++)
+          for (int64_t kt_i = 0; kt_i < nkt; kt_i++) key_tile(&a, &sc, b, hk, kt_i, 0);
+    }
     free(kt);
     free(vt);
     free(S);
