@@ -5,7 +5,7 @@
 import { err, ok, type Result } from "neverthrow";
 import type { Tensor } from "../tensor/tensor.ts";
 import { type ParamGroup, type ParamGroupInput, normaliseGroups } from "./groups.ts";
-import { type HostTensor, type Optimizer, type OptimizerMeta, checkMeta, slotData, stateTensor } from "./optimizer.ts";
+import { type HostTensor, type Optimizer, type OptimizerMeta, checkMeta, slotData, stateTensor, dropGrads, exportSlots } from "./optimizer.ts";
 
 export interface AdamWOptions {
   lr: number;
@@ -71,22 +71,11 @@ export class AdamW implements Optimizer {
   }
 
   zeroGrad(): void {
-    for (const p of this.params) {
-      p.grad?.dispose();
-      p.grad = null;
-    }
+    dropGrads(this.params);
   }
 
   exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> } {
-    const tensors = new Map<string, Tensor>();
-    const params: { index: number; step: number }[] = [];
-    this.params.forEach((p, index) => {
-      const st = this.state.get(p);
-      if (!st) return;
-      params.push({ index, step: st.step });
-      tensors.set(`${index}.exp_avg`, st.m);
-      tensors.set(`${index}.exp_avg_sq`, st.v);
-    });
+    const { params, tensors } = exportSlots(this.params, this.state, (st) => [["exp_avg", st.m], ["exp_avg_sq", st.v]]);
     const meta = { kind: this.kind, step: this.step, paramCount: this.params.length, params, hyper: { beta1: this.beta1, beta2: this.beta2, eps: this.eps } };
     return { meta, tensors };
   }

@@ -77,3 +77,27 @@ export function stateTensor(p: Tensor, data?: Float32Array): Tensor {
 export function checkHyper(kind: string, h: Readonly<Record<string, number>>): void {
   for (const [k, v] of Object.entries(h)) if (!Number.isFinite(v)) throw new RangeError(`${kind}: ${k} must be a finite number, got ${v}`);
 }
+
+/** Drops every parameter's gradient (the next backward allocates fresh ones). */
+export function dropGrads(params: readonly Tensor[]): void {
+  for (const p of params) {
+    p.grad?.dispose();
+    p.grad = null;
+  }
+}
+
+/**
+ * The state of every parameter that has some, as checkpoint slots: `${index}.${slot}` tensors plus the
+ * per-parameter step counts. `slots` names a parameter's state tensors.
+ */
+export function exportSlots<S extends { step: number }>(params: readonly Tensor[], state: ReadonlyMap<Tensor, S>, slots: (st: S) => [string, Tensor | null][]): { params: { index: number; step: number }[]; tensors: Map<string, Tensor> } {
+  const tensors = new Map<string, Tensor>();
+  const out: { index: number; step: number }[] = [];
+  params.forEach((p, index) => {
+    const st = state.get(p);
+    if (!st) return;
+    out.push({ index, step: st.step });
+    for (const [slot, t] of slots(st)) if (t) tensors.set(`${index}.${slot}`, t);
+  });
+  return { params: out, tensors };
+}

@@ -5,7 +5,7 @@
 import { err, ok, type Result } from "neverthrow";
 import { Tensor } from "../tensor/tensor.ts";
 import { type ParamGroup, type ParamGroupInput, normaliseGroups } from "./groups.ts";
-import { type HostTensor, type Optimizer, type OptimizerMeta, checkHyper, checkMeta, slotData, stateTensor } from "./optimizer.ts";
+import { type HostTensor, type Optimizer, type OptimizerMeta, checkHyper, checkMeta, slotData, stateTensor, dropGrads, exportSlots } from "./optimizer.ts";
 
 export interface SGDOptions {
   lr: number;
@@ -79,21 +79,11 @@ export class SGD implements Optimizer {
   }
 
   zeroGrad(): void {
-    for (const p of this.params) {
-      p.grad?.dispose();
-      p.grad = null;
-    }
+    dropGrads(this.params);
   }
 
   exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> } {
-    const tensors = new Map<string, Tensor>();
-    const params: { index: number; step: number }[] = [];
-    this.params.forEach((p, index) => {
-      const st = this.state.get(p);
-      if (!st) return;
-      params.push({ index, step: st.step });
-      if (st.buf) tensors.set(`${index}.momentum_buffer`, st.buf);
-    });
+    const { params, tensors } = exportSlots(this.params, this.state, (st) => [["momentum_buffer", st.buf]]);
     const meta = { kind: this.kind, step: this.step, paramCount: this.params.length, params, hyper: { momentum: this.momentum, dampening: this.dampening, nesterov: this.nesterov } };
     return { meta, tensors };
   }
