@@ -15,7 +15,8 @@ FFI_PROBE := ffi/cpu/build/blas_probe
 .PHONY: demo test setup ffi bench typecheck clean
 demo: setup
 	$(BUN) dsl/cli.ts examples/identity-lora.lft
-test: setup
+test:
+	@bash scripts/setup.sh --test
 	$(BUN) test
 	node_modules/.bin/tsc -p .
 typecheck:

@@ -21,4 +21,13 @@ if [ ! -f /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h ]; then
   fi
 fi
 
+# The test suite drives the REPL through a real terminal with tmux (skipped, with the reason, without it).
+if [ "${1:-}" = "--test" ] && ! command -v tmux >/dev/null; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "setup: installing tmux with apt (for the REPL terminal test)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q tmux >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q tmux >/dev/null; } || echo "setup: tmux could not be installed; the REPL terminal test will be skipped" >&2
+  fi
+fi
+
 make --no-print-directory -s ffi
