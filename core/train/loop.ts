@@ -196,6 +196,9 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
     let lastSaved = resumedFromStep ?? -1;
     let lastEval = -1;
     while (state.step < o.steps) {
+      // A step is synchronous native work; yield to the event loop once per step so a signal handler
+      // (Ctrl-C, SIGTERM) or a board's request can run and abort before the next one.
+      if (o.signal) await new Promise<void>((resolve) => setImmediate(resolve));
       if (o.signal?.aborted) {
         status = "interrupted";
         break;

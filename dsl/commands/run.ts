@@ -1,7 +1,7 @@
 // `lft <recipe.lft>` (or `lft run <recipe.lft>`): check, then hand the recipe to the runRecipe hook.
 // Until a runner plugin exists a valid recipe ends with "nothing can run it" (exit 3), never a crash.
 
-import type { CommandEntry } from "../../core/index.ts";
+import { type CommandEntry, interruptOnSignals } from "../../core/index.ts";
 import { exitCodeFor } from "../exit-codes";
 import { loadRecipeFile } from "../pipeline";
 import { runRecipe } from "../run";
@@ -24,6 +24,14 @@ export const runCommand: CommandEntry = {
       return exitCodeFor(loaded.error.diagnostics);
     }
     report(io, loaded.value.checked.warnings, loaded.value.sources);
-    return runRecipe(loaded.value.checked.recipe, session.registry, { io, live: liveOf(session), signal: signalOf(session) });
+    if (session.mode === "repl") return runRecipe(loaded.value.checked.recipe, session.registry, { io, live: liveOf(session), signal: signalOf(session) });
+    // On the command line Ctrl-C (or SIGTERM) stops the run after the current step, with a checkpoint and
+    // status "interrupted"; a second one kills. The REPL installs its own handler.
+    const guard = interruptOnSignals();
+    try {
+      return await runRecipe(loaded.value.checked.recipe, session.registry, { io, live: liveOf(session), signal: guard.signal });
+    } finally {
+      guard.dispose();
+    }
   },
 };
