@@ -53,7 +53,7 @@ describe("the examples check clean and resolve", () => {
     const { resolved, problems } = check(readFileSync(`${examplesDir}/pretrain-full.lft`, "utf8"));
     expect(problems).toEqual([]);
     const train = resolved?.actions[0];
-    expect(train?.action === "train" && [train.duration, train.options["warmup"], train.units]).toEqual([{ amount: 2000, unit: "steps" }, 100, { warmup: "steps" }]);
+    expect(train?.action === "train" && [train.duration, train.options["warmup"], train.units]).toEqual([{ amount: 150, unit: "steps" }, 15, { warmup: "steps" }]);
   });
 
   test("dpo.lft: stage options validated with the stage's schema", () => {
