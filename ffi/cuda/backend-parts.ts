@@ -1,17 +1,14 @@
 // The CUDA backend's shared pieces: launch constants, the CudaBackend interface, and small helpers
 // (sizes, float suffixes, grid sizes, bf16 bits, the attention launch limits) used by backend.ts.
 import type { Pointer } from "bun:ffi";
-import { existsSync, readFileSync } from "node:fs";
-import type { AdamWHyper, AttentionOptions, Backend, BinaryOp, MatmulOptions } from "../../core/backend/backend.ts";
-import { type NativeArray, expectArray, expectDim, expectFinite, expectIndices, expectNumel, expectRank, rowsCols } from "../../core/backend/check.ts";
-import { type AttentionDims, attentionDims, attentionScalars, matmulDims, seedArgs } from "../../core/backend/shapes.ts";
-import { type Block, CachingAllocator } from "../../core/tensor/allocator.ts";
-import { DTYPE_BYTES, type DType, type HostArray, hostArrayFor } from "../../core/tensor/dtype.ts";
-import { ShapeError, formatShape, numel } from "../../core/tensor/shape.ts";
-import { Cublas, loadCublas } from "./cublas.ts";
-import { type CudaDriver, type DeviceInfo, loadDriver } from "./driver.ts";
-import { parseFatbin } from "./fatbin.ts";
-import { FATBIN_PATH, type FloatSuffix, KernelModule } from "./kernels.ts";
+import type { AdamWHyper, Backend, BinaryOp } from "../../core/backend/backend.ts";
+import { type NativeArray, expectArray } from "../../core/backend/check.ts";
+import { type AttentionDims, attentionDims } from "../../core/backend/shapes.ts";
+import { DTYPE_BYTES, type DType } from "../../core/tensor/dtype.ts";
+import { ShapeError, numel } from "../../core/tensor/shape.ts";
+import { Cublas } from "./cublas.ts";
+import { type CudaDriver, type DeviceInfo } from "./driver.ts";
+import { type FloatSuffix } from "./kernels.ts";
 
 export const FLOATS = ["f32", "bf16"] as const satisfies readonly DType[];
 export const F32 = "f32" as const;
