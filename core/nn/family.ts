@@ -3,6 +3,7 @@
 import { err, ok, type Result } from "neverthrow";
 import type { EntryBase, ModelEntry } from "../registry/collections.ts";
 import type { Registry } from "../registry/registry.ts";
+import { type Plugin, definePlugin } from "../registry/plugin.ts";
 import type { Shape } from "../tensor/shape.ts";
 import type { CausalLM } from "./decoder.ts";
 import { ModuleError } from "./module.ts";
@@ -79,4 +80,14 @@ export function familyForModelType(registry: ModelRegistry, modelType: string, w
   if (hit) return modelFamily(hit);
   const known = entries.flatMap((e) => e.modelTypes ?? []).sort();
   return err(new ModuleError(`${where}: no model family reads model_type "${modelType}" (known: ${known.length ? known.join(", ") : "none registered"})`));
+}
+
+/** The plugin that registers one family: `lft-models-<name>`. */
+export function modelFamilyPlugin(family: ModelFamily): Plugin {
+  return definePlugin({
+    name: `lft-models-${family.name}`,
+    setup(api) {
+      api.register.models(family);
+    },
+  });
 }

@@ -9,6 +9,6 @@ export { KVCache } from "./kv-cache.ts";
 export { checkpoint } from "./checkpoint.ts";
 export { ropeParameters, ropeDependsOnLength, type RopeScaling, type RopeSpec, type RopeParameters } from "./rope.ts";
 export { ConfigReader, readDecoderConfig, type HfConfig, type ModelSpec, type ReadDecoderOptions, type SpecOverrides } from "./spec.ts";
-export { defineModelFamily, modelFamily, familyByName, familyForModelType, type ModelFamily, type TinyPreset } from "./family.ts";
+export { defineModelFamily, modelFamilyPlugin, modelFamily, familyByName, familyForModelType, type ModelFamily, type TinyPreset } from "./family.ts";
 export { loadModel, saveModel, type LoadModelOptions, type LoadedModel, type LoadError, type SaveModelOptions, type SavedModel } from "./load.ts";
 export { makeTiny, TOKENIZER_FIXTURES, type MakeTinyOptions, type MadeTiny } from "./make-tiny.ts";

@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { AdamWHyper, AttentionOptions, Backend, BinaryOp, BlasInfo, MatmulOptions } from "../../core/backend/backend.ts";
 import { type NativeArray, expectArray, expectFinite, expectIndices, expectNumel, expectRank, rowsCols } from "../../core/backend/check.ts";
+import { adamwArgs, crossEntropyBackwardArgs, crossEntropyForwardArgs, dropoutArgs, embeddingArgs, layerNormBackwardArgs, layerNormForwardArgs, rmsNormBackwardArgs, rmsNormForwardArgs, ropeArgs, sameArrays } from "../../core/backend/kernel-args.ts";
 import { attentionDims, attentionScalars, matmulDims, seedArgs } from "../../core/backend/shapes.ts";
 import { CachingAllocator } from "../../core/tensor/allocator.ts";
 import { DTYPE_BYTES, type HostArray, hostArrayFor } from "../../core/tensor/dtype.ts";
@@ -121,8 +122,11 @@ function n(t: NativeArray): number {
 }
 
 function same(op: string, x: NativeArray, ...rest: [string, NativeArray][]): void {
-  expectArray(op, "input", x, F32);
-  for (const [role, t] of rest) expectArray(op, role, t, F32, x.shape);
+  sameArrays(op, F32, x, ...rest);
+}
+
+function hostInts(t: NativeArray): Int32Array {
+  return hostView(t) as Int32Array;
 }
 
 function hostView(t: NativeArray): HostArray {
@@ -298,53 +302,23 @@ export const cpuBackend: Backend = {
   },
 
   rmsNormForward(out, rstd, x, w, eps, wOffset) {
-    same("rmsNorm", x, ["out", out]);
-    const [rows, cols] = rowsCols(x.shape);
-    expectArray("rmsNorm", "weight", w, F32, [cols]);
-    expectArray("rmsNorm", "rstd", rstd, F32);
-    expectNumel("rmsNorm", "rstd", rstd, rows);
-    expectFinite("rmsNorm", "eps", eps);
+    const { rows, cols } = rmsNormForwardArgs(F32, out, rstd, x, w, eps);
     native.lft_rmsnorm_fwd(at(out), at(rstd), at(x), at(w), rows, cols, eps, wOffset);
   },
   rmsNormBackward(dx, dw, dy, x, w, rstd, wOffset) {
-    same("rmsNorm backward", x, ["dy", dy], ["dx", dx]);
-    const [rows, cols] = rowsCols(x.shape);
-    expectArray("rmsNorm backward", "weight", w, F32, [cols]);
-    if (dw) expectArray("rmsNorm backward", "dweight", dw, F32, [cols]);
-    expectArray("rmsNorm backward", "rstd", rstd, F32);
-    expectNumel("rmsNorm backward", "rstd", rstd, rows);
+    const { rows, cols } = rmsNormBackwardArgs(F32, dx, dw, dy, x, w, rstd);
     native.lft_rmsnorm_bwd(at(dx), dw ? at(dw) : null, at(dy), at(x), at(w), at(rstd), rows, cols, wOffset);
   },
   layerNormForward(out, mean, rstd, x, w, b, eps) {
-    same("layerNorm", x, ["out", out]);
-    const [rows, cols] = rowsCols(x.shape);
-    expectArray("layerNorm", "weight", w, F32, [cols]);
-    expectArray("layerNorm", "bias", b, F32, [cols]);
-    expectArray("layerNorm", "mean", mean, F32);
-    expectNumel("layerNorm", "mean", mean, rows);
-    expectArray("layerNorm", "rstd", rstd, F32);
-    expectNumel("layerNorm", "rstd", rstd, rows);
+    const { rows, cols } = layerNormForwardArgs(F32, out, mean, rstd, x, w, b, eps);
     native.lft_layernorm_fwd(at(out), at(mean), at(rstd), at(x), at(w), at(b), rows, cols, eps);
   },
   layerNormBackward(dx, dw, db, dy, x, w, mean, rstd) {
-    same("layerNorm backward", x, ["dy", dy], ["dx", dx]);
-    const [rows, cols] = rowsCols(x.shape);
-    expectArray("layerNorm backward", "weight", w, F32, [cols]);
-    if (dw) expectArray("layerNorm backward", "dweight", dw, F32, [cols]);
-    if (db) expectArray("layerNorm backward", "dbias", db, F32, [cols]);
-    expectNumel("layerNorm backward", "mean", mean, rows);
-    expectNumel("layerNorm backward", "rstd", rstd, rows);
+    const { rows, cols } = layerNormBackwardArgs(F32, dx, dw, db, dy, x, w, mean, rstd);
     native.lft_layernorm_bwd(at(dx), dw ? at(dw) : null, db ? at(db) : null, at(dy), at(x), at(w), at(mean), at(rstd), rows, cols);
   },
   rope(out, x, pos, invFreq, sign) {
-    same("rope", x, ["out", out]);
-    expectRank("rope", "input", x, 4);
-    const [B, T, H, D] = x.shape as [number, number, number, number];
-    expectArray("rope", "position ids", pos, I32, [B, T]);
-    expectArray("rope", "inverse frequencies", invFreq, F32);
-    expectRank("rope", "inverse frequencies", invFreq, 1);
-    const nFreq = invFreq.shape[0]!;
-    if (2 * nFreq > D) throw new ShapeError(`rope: ${nFreq} frequencies rotate ${2 * nFreq} dims, more than the head dim ${D}`);
+    const { B, T, H, D, nFreq } = ropeArgs(F32, out, x, pos, invFreq);
     native.lft_rope(at(out), at(x), at(pos), at(invFreq), B, T, H, D, nFreq, sign);
   },
 
@@ -376,46 +350,19 @@ export const cpuBackend: Backend = {
   },
 
   crossEntropyForward(loss, lse, logits, targets, ignoreIndex) {
-    const op = "crossEntropy";
-    expectArray(op, "logits", logits, F32);
-    expectRank(op, "logits", logits, 2);
-    const [rows, vocab] = logits.shape as [number, number];
-    expectArray(op, "targets", targets, I32, [rows]);
-    expectArray(op, "loss", loss, F32, [rows]);
-    expectArray(op, "lse", lse, F32, [rows]);
-    expectIndices(op, "targets", hostView(targets) as Int32Array, vocab, ignoreIndex);
+    const { rows, vocab } = crossEntropyForwardArgs(F32, loss, lse, logits, targets, ignoreIndex, hostInts);
     native.lft_cross_entropy_fwd(at(loss), at(lse), at(logits), at(targets), rows, vocab, ignoreIndex);
   },
   crossEntropyBackward(dlogits, grow, logits, lse, targets, ignoreIndex) {
-    const op = "crossEntropy backward";
-    expectArray(op, "logits", logits, F32);
-    expectRank(op, "logits", logits, 2);
-    const [rows, vocab] = logits.shape as [number, number];
-    expectArray(op, "dlogits", dlogits, F32, logits.shape);
-    expectArray(op, "row grads", grow, F32, [rows]);
-    expectArray(op, "lse", lse, F32, [rows]);
-    expectArray(op, "targets", targets, I32, [rows]);
-    expectIndices(op, "targets", hostView(targets) as Int32Array, vocab, ignoreIndex);
+    const { rows, vocab } = crossEntropyBackwardArgs(F32, dlogits, grow, logits, lse, targets, ignoreIndex, hostInts);
     native.lft_cross_entropy_bwd(at(dlogits), at(grow), at(logits), at(lse), at(targets), rows, vocab, ignoreIndex);
   },
   embeddingForward(out, w, ids) {
-    const op = "embedding";
-    expectArray(op, "weight", w, F32);
-    expectRank(op, "weight", w, 2);
-    expectArray(op, "ids", ids, I32);
-    const [vocab, dim] = w.shape as [number, number];
-    expectArray(op, "out", out, F32, [...ids.shape, dim]);
-    expectIndices(op, "ids", hostView(ids) as Int32Array, vocab);
+    const { dim } = embeddingArgs("embedding", F32, "weight", w, ids, "out", out, hostInts);
     native.lft_embedding_fwd(at(out), at(w), at(ids), n(ids), dim);
   },
   embeddingBackward(dw, dout, ids) {
-    const op = "embedding backward";
-    expectArray(op, "dweight", dw, F32);
-    expectRank(op, "dweight", dw, 2);
-    expectArray(op, "ids", ids, I32);
-    const [vocab, dim] = dw.shape as [number, number];
-    expectArray(op, "dout", dout, F32, [...ids.shape, dim]);
-    expectIndices(op, "ids", hostView(ids) as Int32Array, vocab);
+    const { dim } = embeddingArgs("embedding backward", F32, "dweight", dw, ids, "dout", dout, hostInts);
     native.lft_embedding_bwd(at(dw), at(dout), at(ids), n(ids), dim);
   },
 
@@ -430,16 +377,12 @@ export const cpuBackend: Backend = {
     native.lft_rand_normal(at(out), n(out), seed, offset, mean, std);
   },
   dropout(out, x, p, seed, offset) {
-    same("dropout", x, ["out", out]);
-    seedArgs("dropout", seed, offset);
-    if (!(p >= 0 && p < 1)) throw new RangeError(`dropout: probability must be in [0, 1), got ${p}`);
+    dropoutArgs(F32, out, x, p, seed, offset);
     native.lft_dropout(at(out), at(x), n(x), p, seed, offset);
   },
 
   adamwStep(p, g, m, v, h: AdamWHyper) {
-    same("adamw", p, ["grad", g], ["exp_avg", m], ["exp_avg_sq", v]);
-    if (!Number.isInteger(h.step) || h.step < 1) throw new RangeError(`adamw: step must be a positive integer, got ${h.step}`);
-    for (const [k, val] of Object.entries(h)) expectFinite("adamw", k, val);
+    adamwArgs(p, g, m, v, h);
     native.lft_adamw_step(at(p), at(g), at(m), at(v), n(p), h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, 1 - h.beta1 ** h.step, 1 - h.beta2 ** h.step);
   },
 };

@@ -3,6 +3,7 @@
 import type { Pointer } from "bun:ffi";
 import type { AdamWHyper, Backend, BinaryOp } from "../../core/backend/backend.ts";
 import { type NativeArray, expectArray } from "../../core/backend/check.ts";
+import { sameArrays } from "../../core/backend/kernel-args.ts";
 import { type AttentionDims, attentionDims } from "../../core/backend/shapes.ts";
 import { DTYPE_BYTES, type DType } from "../../core/tensor/dtype.ts";
 import { ShapeError, numel } from "../../core/tensor/shape.ts";
@@ -76,8 +77,7 @@ export function blocks(count: number, per = BLOCK): number {
 
 /** Liveness, a float storage dtype for x, and x's dtype and shape for every other tensor. */
 export function same(op: string, x: NativeArray, ...rest: [string, NativeArray][]): void {
-  expectArray(op, "input", x, FLOATS);
-  for (const [role, t] of rest) expectArray(op, role, t, x.dtype, x.shape);
+  sameArrays(op, FLOATS, x, ...rest);
 }
 
 

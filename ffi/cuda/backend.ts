@@ -13,6 +13,7 @@ import type { Pointer } from "bun:ffi";
 import { existsSync, readFileSync } from "node:fs";
 import type { AdamWHyper, AttentionOptions, Backend, BinaryOp, MatmulOptions } from "../../core/backend/backend.ts";
 import { type NativeArray, expectArray, expectDim, expectFinite, expectIndices, expectNumel, expectRank, rowsCols } from "../../core/backend/check.ts";
+import { adamwArgs, crossEntropyBackwardArgs, crossEntropyForwardArgs, dropoutArgs, embeddingArgs, layerNormBackwardArgs, layerNormForwardArgs, rmsNormBackwardArgs, rmsNormForwardArgs, ropeArgs } from "../../core/backend/kernel-args.ts";
 import { type AttentionDims, attentionDims, attentionScalars, matmulDims, seedArgs } from "../../core/backend/shapes.ts";
 import { type Block, CachingAllocator } from "../../core/tensor/allocator.ts";
 import { DTYPE_BYTES, type DType, type HostArray, hostArrayFor } from "../../core/tensor/dtype.ts";
@@ -104,13 +105,9 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
   }
 
   function adamwStepMulti(list: readonly AdamWTensors[], h: AdamWHyper): void {
-    if (!Number.isInteger(h.step) || h.step < 1) throw new RangeError(`adamw: step must be a positive integer, got ${h.step}`);
-    for (const [k, val] of Object.entries(h)) expectFinite("adamw", k, val);
     const entries: [AdamWTensors, number, number][] = [];
-    list.forEach((t, i) => {
-      const op = list.length > 1 ? `adamw (tensor ${i})` : "adamw";
-      expectArray(op, "input", t.p, F32);
-      for (const [role, x] of [["grad", t.g], ["exp_avg", t.m], ["exp_avg_sq", t.v]] as const) expectArray(op, role, x, F32, t.p.shape);
+    list.forEach((t) => {
+      adamwArgs(t.p, t.g, t.m, t.v, h);
       for (let s = 0; s < n(t.p); s += ADAM_CHUNK) entries.push([t, s, Math.min(ADAM_CHUNK, n(t.p) - s)]);
     });
     if (entries.length === 0) return;
@@ -342,57 +339,25 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
     },
 
     rmsNormForward(out, rstd, x, w, eps, wOffset) {
-      same("rmsNorm", x, ["out", out]);
-      const [rows, cols] = rowsCols(x.shape);
-      expectArray("rmsNorm", "weight", w, x.dtype, [cols]);
-      expectArray("rmsNorm", "rstd", rstd, F32);
-      expectNumel("rmsNorm", "rstd", rstd, rows);
-      expectFinite("rmsNorm", "eps", eps);
+      const { rows, cols } = rmsNormForwardArgs(FLOATS, out, rstd, x, w, eps);
       launch(`lft_rmsnorm_fwd_${sfx(x)}`, [rows, 1, 1], [BLOCK, 1, 1], 0, out.ptr, rstd.ptr, x.ptr, w.ptr, cols, eps, wOffset);
     },
     rmsNormBackward(dx, dw, dy, x, w, rstd, wOffset) {
-      same("rmsNorm backward", x, ["dy", dy], ["dx", dx]);
-      const [rows, cols] = rowsCols(x.shape);
-      expectArray("rmsNorm backward", "weight", w, x.dtype, [cols]);
-      if (dw) expectArray("rmsNorm backward", "dweight", dw, x.dtype, [cols]);
-      expectArray("rmsNorm backward", "rstd", rstd, F32);
-      expectNumel("rmsNorm backward", "rstd", rstd, rows);
+      const { rows, cols } = rmsNormBackwardArgs(FLOATS, dx, dw, dy, x, w, rstd);
       launch(`lft_rmsnorm_bwd_dx_${sfx(x)}`, [rows, 1, 1], [BLOCK, 1, 1], 0, dx.ptr, dy.ptr, x.ptr, w.ptr, rstd.ptr, cols, wOffset);
       if (dw) normWeightGrad(dw, null, dy, x, null, rstd, rows, cols);
     },
     layerNormForward(out, mean, rstd, x, w, b, eps) {
-      same("layerNorm", x, ["out", out]);
-      const [rows, cols] = rowsCols(x.shape);
-      expectArray("layerNorm", "weight", w, x.dtype, [cols]);
-      expectArray("layerNorm", "bias", b, x.dtype, [cols]);
-      expectArray("layerNorm", "mean", mean, F32);
-      expectNumel("layerNorm", "mean", mean, rows);
-      expectArray("layerNorm", "rstd", rstd, F32);
-      expectNumel("layerNorm", "rstd", rstd, rows);
+      const { rows, cols } = layerNormForwardArgs(FLOATS, out, mean, rstd, x, w, b, eps);
       launch(`lft_layernorm_fwd_${sfx(x)}`, [rows, 1, 1], [BLOCK, 1, 1], 0, out.ptr, mean.ptr, rstd.ptr, x.ptr, w.ptr, b.ptr, cols, eps);
     },
     layerNormBackward(dx, dw, db, dy, x, w, mean, rstd) {
-      same("layerNorm backward", x, ["dy", dy], ["dx", dx]);
-      const [rows, cols] = rowsCols(x.shape);
-      expectArray("layerNorm backward", "weight", w, x.dtype, [cols]);
-      if (dw) expectArray("layerNorm backward", "dweight", dw, x.dtype, [cols]);
-      if (db) expectArray("layerNorm backward", "dbias", db, x.dtype, [cols]);
-      expectArray("layerNorm backward", "mean", mean, F32);
-      expectNumel("layerNorm backward", "mean", mean, rows);
-      expectArray("layerNorm backward", "rstd", rstd, F32);
-      expectNumel("layerNorm backward", "rstd", rstd, rows);
+      const { rows, cols } = layerNormBackwardArgs(FLOATS, dx, dw, db, dy, x, w, mean, rstd);
       launch(`lft_layernorm_bwd_dx_${sfx(x)}`, [rows, 1, 1], [BLOCK, 1, 1], 0, dx.ptr, dy.ptr, x.ptr, w.ptr, mean.ptr, rstd.ptr, cols);
       if (dw || db) normWeightGrad(dw, db, dy, x, mean, rstd, rows, cols);
     },
     rope(out, x, pos, invFreq, sign) {
-      same("rope", x, ["out", out]);
-      expectRank("rope", "input", x, 4);
-      const [B, T, H, D] = x.shape as [number, number, number, number];
-      expectArray("rope", "position ids", pos, I32, [B, T]);
-      expectArray("rope", "inverse frequencies", invFreq, F32);
-      expectRank("rope", "inverse frequencies", invFreq, 1);
-      const nFreq = invFreq.shape[0]!;
-      if (2 * nFreq > D) throw new ShapeError(`rope: ${nFreq} frequencies rotate ${2 * nFreq} dims, more than the head dim ${D}`);
+      const { B, T, H, D, nFreq } = ropeArgs(FLOATS, out, x, pos, invFreq);
       if (H * D > 0) launch(`lft_rope_${sfx(x)}`, [B * T, 1, 1], [128, 1, 1], 8 * nFreq, out.ptr, x.ptr, pos.ptr, invFreq.ptr, H, D, nFreq, sign);
     },
 
@@ -434,47 +399,19 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
     },
 
     crossEntropyForward(loss, lse, logits, targets, ignoreIndex) {
-      const op = "crossEntropy";
-      expectArray(op, "logits", logits, FLOATS);
-      expectRank(op, "logits", logits, 2);
-      const [rows, vocab] = logits.shape as [number, number];
-      expectArray(op, "targets", targets, I32, [rows]);
-      expectArray(op, "loss", loss, F32, [rows]);
-      expectArray(op, "lse", lse, F32, [rows]);
-      expectIndices(op, "targets", readInts(targets), vocab, ignoreIndex);
+      const { rows, vocab } = crossEntropyForwardArgs(FLOATS, loss, lse, logits, targets, ignoreIndex, readInts);
       launch(`lft_cross_entropy_fwd_${sfx(logits)}`, [rows, 1, 1], [BLOCK, 1, 1], 0, loss.ptr, lse.ptr, logits.ptr, targets.ptr, vocab, ignoreIndex);
     },
     crossEntropyBackward(dlogits, grow, logits, lse, targets, ignoreIndex) {
-      const op = "crossEntropy backward";
-      expectArray(op, "logits", logits, FLOATS);
-      expectRank(op, "logits", logits, 2);
-      const [rows, vocab] = logits.shape as [number, number];
-      expectArray(op, "dlogits", dlogits, logits.dtype, logits.shape);
-      expectArray(op, "row grads", grow, F32, [rows]);
-      expectArray(op, "lse", lse, F32, [rows]);
-      expectArray(op, "targets", targets, I32, [rows]);
-      expectIndices(op, "targets", readInts(targets), vocab, ignoreIndex);
+      const { rows, vocab } = crossEntropyBackwardArgs(FLOATS, dlogits, grow, logits, lse, targets, ignoreIndex, readInts);
       launch(`lft_cross_entropy_bwd_${sfx(logits)}`, [rows, Math.ceil(vocab / CE_CHUNK), 1], [BLOCK, 1, 1], 0, dlogits.ptr, grow.ptr, logits.ptr, lse.ptr, targets.ptr, vocab, ignoreIndex, CE_CHUNK);
     },
     embeddingForward(out, w, ids) {
-      const op = "embedding";
-      expectArray(op, "weight", w, FLOATS);
-      expectRank(op, "weight", w, 2);
-      expectArray(op, "ids", ids, I32);
-      const [vocab, dim] = w.shape as [number, number];
-      expectArray(op, "out", out, w.dtype, [...ids.shape, dim]);
-      expectIndices(op, "ids", readInts(ids), vocab);
+      const { dim } = embeddingArgs("embedding", FLOATS, "weight", w, ids, "out", out, readInts);
       launch(`lft_embedding_fwd_${sfx(w)}`, [blocks(n(ids) * dim), 1, 1], [BLOCK, 1, 1], 0, out.ptr, w.ptr, ids.ptr, n(ids), dim);
     },
     embeddingBackward(dw, dout, ids) {
-      const op = "embedding backward";
-      expectArray(op, "dweight", dw, FLOATS);
-      expectRank(op, "dweight", dw, 2);
-      expectArray(op, "ids", ids, I32);
-      const [vocab, dim] = dw.shape as [number, number];
-      expectArray(op, "dout", dout, dw.dtype, [...ids.shape, dim]);
-      const host = readInts(ids);
-      expectIndices(op, "ids", host, vocab);
+      const { vocab, dim, ids: host } = embeddingArgs("embedding backward", FLOATS, "dweight", dw, ids, "dout", dout, readInts);
       if (host.length === 0 || dim === 0) return;
       // Group token positions by id, stably (token order within an id), so the kernel needs no atomics.
       const order = Int32Array.from({ length: host.length }, (_, i) => i).sort((x, y) => host[x]! - host[y]! || x - y);
@@ -508,9 +445,7 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
       launch("lft_rand_normal", [blocks(Math.ceil(n(out) / 4)), 1, 1], [BLOCK, 1, 1], 0, out.ptr, n(out), seed, offset, mean, std);
     },
     dropout(out, x, p, seed, offset) {
-      same("dropout", x, ["out", out]);
-      seedArgs("dropout", seed, offset);
-      if (!(p >= 0 && p < 1)) throw new RangeError(`dropout: probability must be in [0, 1), got ${p}`);
+      dropoutArgs(FLOATS, out, x, p, seed, offset);
       launch(`lft_dropout_${sfx(x)}`, [blocks(Math.ceil(n(x) / 4)), 1, 1], [BLOCK, 1, 1], 0, out.ptr, x.ptr, n(x), p, seed, offset);
     },
     philoxU32(out, seed, offset) {

@@ -1,7 +1,7 @@
 // The gemma family (Gemma 1 2B/7B, CodeGemma): RMSNorms scale by (1 + w), the embeddings are multiplied
 // by sqrt(hidden_size), the MLP gate is the tanh GELU named by `hidden_activation`, and the LM head is
 // the embedding matrix. Gemma 2 builds on the same view and overrides.
-import { CausalLM, type HfConfig, type SpecOverrides, defineModelFamily, definePlugin, readDecoderConfig } from "../../core/index.ts";
+import { CausalLM, type HfConfig, type SpecOverrides, defineModelFamily, modelFamilyPlugin, readDecoderConfig } from "../../core/index.ts";
 
 /**
  * GemmaConfig's keys as the shared reader should see them. transformers 4.x builds Gemma's MLP from
@@ -67,9 +67,4 @@ export const gemma = defineModelFamily({
   },
 });
 
-export default definePlugin({
-  name: "lft-models-gemma",
-  setup(api) {
-    api.register.models(gemma);
-  },
-});
+export default modelFamilyPlugin(gemma);

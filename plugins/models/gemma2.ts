@@ -1,7 +1,7 @@
 // The gemma2 family (Gemma 2 2B/9B/27B): Gemma's norms, embedding scale, GELU and tied head, plus norms
 // after attention and after the MLP (sandwich), tanh soft-capping of the attention scores and of the
 // final logits, scores scaled by query_pre_attn_scalar^-0.5, and a sliding window on even layers.
-import { CausalLM, type ConfigReader, defineModelFamily, definePlugin, readDecoderConfig } from "../../core/index.ts";
+import { CausalLM, type ConfigReader, defineModelFamily, modelFamilyPlugin, readDecoderConfig } from "../../core/index.ts";
 import { gemmaOverrides, gemmaView } from "./gemma.ts";
 import { layerWindows, readWindow } from "./mistral.ts";
 
@@ -74,9 +74,4 @@ export const gemma2 = defineModelFamily({
   },
 });
 
-export default definePlugin({
-  name: "lft-models-gemma2",
-  setup(api) {
-    api.register.models(gemma2);
-  },
-});
+export default modelFamilyPlugin(gemma2);

@@ -1,6 +1,6 @@
 // The llama family (Llama 2, Llama 3/3.1/3.2, and checkpoints in their layout): the shared decoder as is.
 // Only the config mapping's defaults, the adapter targets, a stale-buffer filter and the tiny preset live here.
-import { CausalLM, defineModelFamily, definePlugin, readDecoderConfig } from "../../core/index.ts";
+import { CausalLM, defineModelFamily, modelFamilyPlugin, readDecoderConfig } from "../../core/index.ts";
 
 export const llama = defineModelFamily({
   name: "llama",
@@ -41,9 +41,4 @@ export const llama = defineModelFamily({
   },
 });
 
-export default definePlugin({
-  name: "lft-models-llama",
-  setup(api) {
-    api.register.models(llama);
-  },
-});
+export default modelFamilyPlugin(llama);

@@ -1,6 +1,6 @@
 // The mistral family (Mistral 7B v0.1-v0.3, Nemo, Small): Llama's decoder with a sliding window on every
 // layer. Also home of the window helpers the other families read their `sliding_window` keys with.
-import { CausalLM, type ConfigReader, defineModelFamily, definePlugin, readDecoderConfig } from "../../core/index.ts";
+import { CausalLM, type ConfigReader, defineModelFamily, modelFamilyPlugin, readDecoderConfig } from "../../core/index.ts";
 
 /**
  * `sliding_window` as an HF config class resolves it: `fallback` (the class default) when the key is
@@ -67,9 +67,4 @@ export const mistral = defineModelFamily({
   },
 });
 
-export default definePlugin({
-  name: "lft-models-mistral",
-  setup(api) {
-    api.register.models(mistral);
-  },
-});
+export default modelFamilyPlugin(mistral);

@@ -1,7 +1,7 @@
 // The mixtral family (Mixtral 8x7B, 8x22B): Mistral's attention with a sparse mixture of experts in place
 // of the MLP (`block_sparse_moe`: router `gate`, `experts.N.w1/w2/w3`, top-2 routing), and a sliding
 // window only when the config sets one.
-import { CausalLM, ConfigReader, type ModelSpec, defineModelFamily, definePlugin, readDecoderConfig } from "../../core/index.ts";
+import { CausalLM, ConfigReader, type ModelSpec, defineModelFamily, modelFamilyPlugin, readDecoderConfig } from "../../core/index.ts";
 import { readWindow } from "./mistral.ts";
 import { type SparseMoeConfig, SparseMoeBlock } from "./moe.ts";
 
@@ -64,9 +64,4 @@ export const mixtral = defineModelFamily({
   },
 });
 
-export default definePlugin({
-  name: "lft-models-mixtral",
-  setup(api) {
-    api.register.models(mixtral);
-  },
-});
+export default modelFamilyPlugin(mixtral);

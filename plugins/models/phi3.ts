@@ -1,7 +1,7 @@
 // The phi3 family (Phi-3 and Phi-3.5 mini/medium, Phi-4-mini): one fused `qkv_proj` and one fused
 // `gate_up_proj` (gate first), a sliding window on every layer when the config sets one, and LongRoPE
 // (`rope_scaling` type longrope, formerly su) for the 128k-context checkpoints.
-import { CausalLM, ConfigReader, type HfConfig, type RopeScaling, defineModelFamily, definePlugin, readDecoderConfig } from "../../core/index.ts";
+import { CausalLM, ConfigReader, type HfConfig, type RopeScaling, defineModelFamily, modelFamilyPlugin, readDecoderConfig } from "../../core/index.ts";
 import { readWindow } from "./mistral.ts";
 
 /** Phi3Config renames the older `su` and `yarn` types to longrope. */
@@ -107,9 +107,4 @@ export const phi3 = defineModelFamily({
   },
 });
 
-export default definePlugin({
-  name: "lft-models-phi3",
-  setup(api) {
-    api.register.models(phi3);
-  },
-});
+export default modelFamilyPlugin(phi3);

@@ -1,7 +1,7 @@
 // The qwen2 family (Qwen2, Qwen2.5 and their Coder/Math variants): Llama's decoder with biases on the
 // q/k/v projections (none on o), and sliding windows on the layers from max_window_layers on when
 // use_sliding_window is set.
-import { CausalLM, type ConfigReader, defineModelFamily, definePlugin, readDecoderConfig } from "../../core/index.ts";
+import { CausalLM, type ConfigReader, defineModelFamily, modelFamilyPlugin, readDecoderConfig } from "../../core/index.ts";
 import { layerWindows, readWindow } from "./mistral.ts";
 
 /** Qwen2Config/Qwen3Config: sliding_window (default 4096) only with use_sliding_window, on layers >= max_window_layers (28). */
@@ -53,9 +53,4 @@ export const qwen2 = defineModelFamily({
   },
 });
 
-export default definePlugin({
-  name: "lft-models-qwen2",
-  setup(api) {
-    api.register.models(qwen2);
-  },
-});
+export default modelFamilyPlugin(qwen2);

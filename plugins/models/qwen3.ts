@@ -1,7 +1,7 @@
 // The qwen3 family (Qwen3 dense models): Qwen2's layout with an RMSNorm over each head of q and k
 // before RoPE, attention_bias instead of Qwen2's fixed q/k/v bias, and head_dim stated in the config
 // (the class default is 128, not hidden_size / heads).
-import { CausalLM, defineModelFamily, definePlugin, readDecoderConfig } from "../../core/index.ts";
+import { CausalLM, defineModelFamily, modelFamilyPlugin, readDecoderConfig } from "../../core/index.ts";
 import { qwenWindows } from "./qwen2.ts";
 
 export const qwen3 = defineModelFamily({
@@ -49,9 +49,4 @@ export const qwen3 = defineModelFamily({
   },
 });
 
-export default definePlugin({
-  name: "lft-models-qwen3",
-  setup(api) {
-    api.register.models(qwen3);
-  },
-});
+export default modelFamilyPlugin(qwen3);

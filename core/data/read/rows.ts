@@ -8,3 +8,19 @@ export type ReadItem =
   | { readonly kind: "bad"; readonly bad: BadRow };
 
 export type RowStream = AsyncGenerator<ReadItem>;
+
+/**
+ * The non-blank lines of a line-per-row file, numbered as rows, with blank lines reported as
+ * informational skips (they are neither rows nor silently dropped). `toItem` turns a line into a row.
+ */
+export async function* lineRows(lines: AsyncIterable<{ text: string; line: number }>, file: string, dataset: string, toItem: (text: string, source: RowSource) => ReadItem): RowStream {
+  let row = 0;
+  for await (const { text, line } of lines) {
+    if (text.trim() === "") {
+      yield { kind: "bad", bad: { reason: "blank-line", detail: "blank line", source: { dataset, file, row: row + 1, line } } };
+      continue;
+    }
+    row++;
+    yield toItem(text, { dataset, file, row, line });
+  }
+}
