@@ -39,8 +39,10 @@ export interface ExportedModel {
   readonly files: string[];
 }
 
-function copyTokenizer(baseDir: string, outDir: string): string[] {
+/** Copies the base folder's tokenizer files into `outDir` (created if needed); returns the files written. */
+export function copyTokenizerFiles(baseDir: string, outDir: string): string[] {
   if (resolve(baseDir) === resolve(outDir)) return [];
+  mkdirSync(outDir, { recursive: true });
   const copied: string[] = [];
   for (const f of TOKENIZER_FILES) {
     if (!existsSync(join(baseDir, f))) continue;
@@ -62,7 +64,7 @@ function saveMergedModel(applied: AppliedMethod, outDir: string, opts: MergeExpo
   if (saved.isErr()) return err(new MethodError(`export to ${outDir}: ${saved.error.message}`));
   try {
     mkdirSync(outDir, { recursive: true });
-    const tokenizer = opts.baseDir ? copyTokenizer(opts.baseDir, outDir) : [];
+    const tokenizer = opts.baseDir ? copyTokenizerFiles(opts.baseDir, outDir) : [];
     return ok({ dir: outDir, files: [...saved.value.files, ...tokenizer] });
   } catch (e) {
     return err(new MethodError(`export to ${outDir}: copying tokenizer files: ${(e as Error).message}`));

@@ -2,28 +2,13 @@
 // (a PEFT adapter for lora; a whole checkpoint for full and freeze); merge = true folds adapters into
 // the base weights and writes a complete model that loads without PEFT. Either way the base's
 // tokenizer files go along, so the folder is usable on its own.
-import { copyFileSync, existsSync, mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
 import { ok, type Result } from "neverthrow";
-import { TOKENIZER_FILES, exportMerged, saveModel } from "../../core/index.ts";
+import { copyTokenizerFiles, exportMerged, saveModel } from "../../core/index.ts";
 import type { ExportAction } from "../../dsl/recipe.ts";
 import { fail, messageOf, type RunFailure } from "./failure.ts";
 import { plural } from "./format.ts";
 import { recipePath, shown } from "./paths.ts";
 import { say, warn, type ActionEnd, type Scope } from "./scope.ts";
-
-/** Copies the base folder's tokenizer files into `outDir`; returns the files written. */
-export function copyTokenizerFiles(baseDir: string, outDir: string): string[] {
-  if (resolve(baseDir) === resolve(outDir)) return [];
-  mkdirSync(outDir, { recursive: true });
-  const copied: string[] = [];
-  for (const f of TOKENIZER_FILES) {
-    if (!existsSync(join(baseDir, f))) continue;
-    copyFileSync(join(baseDir, f), join(outDir, f));
-    copied.push(join(outDir, f));
-  }
-  return copied;
-}
 
 export function exportAction(action: ExportAction, scope: Scope): Result<ActionEnd, RunFailure> {
   const { recipe, io, state } = scope;

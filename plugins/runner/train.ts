@@ -7,7 +7,7 @@ import { err, ok, type Result } from "neverthrow";
 import { evalLoss, listCheckpoints, runnableStage, storeHooks, train, type Batch, type LossFn, type OptimizerSpec, type RunHandlers, type ScheduleSpec } from "../../core/index.ts";
 import type { TrainAction } from "../../dsl/recipe.ts";
 import { collatorFor, prepare } from "./data.ts";
-import { copyTokenizerFiles } from "./export.ts";
+import { copyTokenizerFiles } from "../../core/index.ts";
 import { fail, type RunFailure } from "./failure.ts";
 import { plural } from "./format.ts";
 import { defaultRunDir, recipePath, shown } from "./paths.ts";
