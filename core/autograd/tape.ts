@@ -199,7 +199,7 @@ export function backward(root: Tensor, gradOut?: Tensor): void {
 
 /**
  * Runs fn with recording on, even inside a backward (which runs with recording off): gradient
- * checkpointing (core/nn/checkpoint.ts) re-runs a block's forward there and differentiates it.
+ * checkpointing (core/nn/recompute.ts) re-runs a block's forward there and differentiates it.
  */
 export function enableGrad<T>(fn: () => T): T {
   const prev = gradEnabled;

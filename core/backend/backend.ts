@@ -63,6 +63,10 @@ export interface Backend {
   siluBackward(dx: NativeArray, dy: NativeArray, x: NativeArray): void;
   geluTanhForward(out: NativeArray, x: NativeArray): void;
   geluTanhBackward(dx: NativeArray, dy: NativeArray, x: NativeArray): void;
+  /** out = cap * tanh(x / cap): cap 1 is tanh, else a soft-cap (cap finite and > 0). */
+  tanhForward(out: NativeArray, x: NativeArray, cap: number): void;
+  /** From the forward's output y: dx = dy * (1 - (y / cap)^2). */
+  tanhBackward(dx: NativeArray, dy: NativeArray, y: NativeArray, cap: number): void;
   swigluForward(out: NativeArray, gate: NativeArray, up: NativeArray): void;
   swigluBackward(dgate: NativeArray, dup: NativeArray, dy: NativeArray, gate: NativeArray, up: NativeArray): void;
   softmaxForward(out: NativeArray, x: NativeArray): void;

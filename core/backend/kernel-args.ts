@@ -22,6 +22,12 @@ export function sameArrays(op: string, floats: Floats, x: NativeArray, ...rest: 
   for (const [role, t] of rest) expectArray(op, role, t, x.dtype, x.shape);
 }
 
+/** tanh with a cap, forward (x -> out) or backward (y, dy -> dx): same dtype and shape; cap finite and > 0. */
+export function tanhArgs(op: string, floats: Floats, x: NativeArray, cap: number, ...rest: [string, NativeArray][]): void {
+  sameArrays(op, floats, x, ...rest);
+  if (!(Number.isFinite(cap) && cap > 0)) throw new RangeError(`${op}: cap must be a finite number > 0, got ${cap}`);
+}
+
 /** Row statistics: f32, one per row. */
 function stats(op: string, rows: number, ...ts: [string, NativeArray][]): void {
   for (const [role, t] of ts) {

@@ -9,7 +9,7 @@ import { keep } from "../tensor/scope.ts";
 import { ShapeError, formatShape } from "../tensor/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { Attention, type AttentionConfig, type AttentionContext } from "./attention.ts";
-import { checkpoint } from "./checkpoint.ts";
+import { recompute } from "./recompute.ts";
 import type { KVCache } from "./kv-cache.ts";
 import { Embedding, Linear, linearForward } from "./linear.ts";
 import { type FeedForward, MLP } from "./mlp.ts";
@@ -185,7 +185,7 @@ export class CausalLM extends Module {
       }
       // Everything the block reads besides its weights is an input, so the recomputation sees live views.
       const inputs = segmentIds ? [x, pos, rope.invFreq, segmentIds] : [x, pos, rope.invFreq];
-      x = checkpoint((h, p, f, s) => layer.forward(h, { ...ctx, positionIds: p!, invFreq: f!, segmentIds: s ?? null }), inputs, layer.parameters());
+      x = recompute((h, p, f, s) => layer.forward(h, { ...ctx, positionIds: p!, invFreq: f!, segmentIds: s ?? null }), inputs, layer.parameters());
     }
     if (opts.lastOnly && T > 1) x = ops.slice(x, 1, T - 1, T);
     x = this.model.norm.forward(x);

@@ -6,7 +6,7 @@ export { Attention, type AttentionConfig, type AttentionContext } from "./attent
 export { MLP, type MLPConfig, type FeedForward, type GatedActivation } from "./mlp.ts";
 export { DecoderLayer, DecoderModel, CausalLM, attentionConfig, denseMlp, type FeedForwardPart, type ForwardOptions, type CausalLMParts } from "./decoder.ts";
 export { KVCache } from "./kv-cache.ts";
-export { checkpoint } from "./checkpoint.ts";
+export { recompute } from "./recompute.ts";
 export { ropeParameters, ropeDependsOnLength, type RopeScaling, type RopeSpec, type RopeParameters } from "./rope.ts";
 export { ConfigReader, readDecoderConfig, type HfConfig, type ModelSpec, type ReadDecoderOptions, type SpecOverrides } from "./spec.ts";
 export { defineModelFamily, modelFamilyPlugin, modelFamily, familyByName, familyForModelType, type ModelFamily, type TinyPreset } from "./family.ts";

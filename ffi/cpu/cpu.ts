@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { AdamWHyper, AttentionOptions, Backend, BinaryOp, BlasInfo, MatmulOptions } from "../../core/backend/backend.ts";
 import { type NativeArray, expectArray, expectFinite, expectIndices, expectNumel, expectRank, rowsCols } from "../../core/backend/check.ts";
-import { adamwArgs, crossEntropyBackwardArgs, crossEntropyForwardArgs, dropoutArgs, embeddingArgs, layerNormBackwardArgs, layerNormForwardArgs, rmsNormBackwardArgs, rmsNormForwardArgs, ropeArgs, sameArrays } from "../../core/backend/kernel-args.ts";
+import { adamwArgs, crossEntropyBackwardArgs, crossEntropyForwardArgs, dropoutArgs, embeddingArgs, layerNormBackwardArgs, layerNormForwardArgs, rmsNormBackwardArgs, rmsNormForwardArgs, ropeArgs, sameArrays, tanhArgs } from "../../core/backend/kernel-args.ts";
 import { attentionDims, attentionScalars, matmulDims, seedArgs } from "../../core/backend/shapes.ts";
 import { CachingAllocator } from "../../core/tensor/allocator.ts";
 import { DTYPE_BYTES, type HostArray, hostArrayFor } from "../../core/tensor/dtype.ts";
@@ -46,6 +46,8 @@ const SYMBOLS = {
   lft_silu_bwd: { args: [P, P, P, i64], returns: V },
   lft_gelu_tanh_fwd: { args: [P, P, i64], returns: V },
   lft_gelu_tanh_bwd: { args: [P, P, P, i64], returns: V },
+  lft_tanh_fwd: { args: [P, P, f32, i64], returns: V },
+  lft_tanh_bwd: { args: [P, P, P, f32, i64], returns: V },
   lft_swiglu_fwd: { args: [P, P, P, i64], returns: V },
   lft_swiglu_bwd: { args: [P, P, P, P, P, i64], returns: V },
   lft_softmax_fwd: { args: [P, P, i64, i64], returns: V },
@@ -281,6 +283,14 @@ export const cpuBackend: Backend = {
   geluTanhBackward(dx, dy, x) {
     same("gelu backward", x, ["dy", dy], ["dx", dx]);
     native.lft_gelu_tanh_bwd(at(dx), at(dy), at(x), n(x));
+  },
+  tanhForward(out, x, cap) {
+    tanhArgs("tanh", F32, x, cap, ["out", out]);
+    native.lft_tanh_fwd(at(out), at(x), cap, n(x));
+  },
+  tanhBackward(dx, dy, y, cap) {
+    tanhArgs("tanh backward", F32, y, cap, ["dy", dy], ["dx", dx]);
+    native.lft_tanh_bwd(at(dx), at(dy), at(y), cap, n(y));
   },
   swigluForward(out, gate, up) {
     same("swiglu", gate, ["up", up], ["out", out]);

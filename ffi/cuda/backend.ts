@@ -13,7 +13,7 @@ import type { Pointer } from "bun:ffi";
 import { existsSync, readFileSync } from "node:fs";
 import type { AdamWHyper, AttentionOptions, Backend, BinaryOp, MatmulOptions } from "../../core/backend/backend.ts";
 import { type NativeArray, expectArray, expectDim, expectFinite, expectIndices, expectNumel, expectRank, rowsCols } from "../../core/backend/check.ts";
-import { adamwArgs, crossEntropyBackwardArgs, crossEntropyForwardArgs, dropoutArgs, embeddingArgs, layerNormBackwardArgs, layerNormForwardArgs, rmsNormBackwardArgs, rmsNormForwardArgs, ropeArgs } from "../../core/backend/kernel-args.ts";
+import { adamwArgs, crossEntropyBackwardArgs, crossEntropyForwardArgs, dropoutArgs, embeddingArgs, layerNormBackwardArgs, layerNormForwardArgs, rmsNormBackwardArgs, rmsNormForwardArgs, ropeArgs, tanhArgs } from "../../core/backend/kernel-args.ts";
 import { type AttentionDims, attentionDims, attentionScalars, matmulDims, seedArgs } from "../../core/backend/shapes.ts";
 import { type Block, CachingAllocator } from "../../core/tensor/allocator.ts";
 import { DTYPE_BYTES, type DType, type HostArray, hostArrayFor } from "../../core/tensor/dtype.ts";
@@ -318,6 +318,14 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
     geluTanhBackward(dx, dy, x) {
       same("gelu backward", x, ["dy", dy], ["dx", dx]);
       launch(`lft_gelu_tanh_bwd_${sfx(x)}`, [blocks(n(x)), 1, 1], [BLOCK, 1, 1], 0, dx.ptr, dy.ptr, x.ptr, n(x));
+    },
+    tanhForward(out, x, cap) {
+      tanhArgs("tanh", FLOATS, x, cap, ["out", out]);
+      launch(`lft_tanh_fwd_${sfx(x)}`, [blocks(n(x)), 1, 1], [BLOCK, 1, 1], 0, out.ptr, x.ptr, cap, n(x));
+    },
+    tanhBackward(dx, dy, y, cap) {
+      tanhArgs("tanh backward", FLOATS, y, cap, ["dy", dy], ["dx", dx]);
+      launch(`lft_tanh_bwd_${sfx(y)}`, [blocks(n(y)), 1, 1], [BLOCK, 1, 1], 0, dx.ptr, dy.ptr, y.ptr, cap, n(y));
     },
     swigluForward(out, gate, up) {
       same("swiglu", gate, ["up", up], ["out", out]);

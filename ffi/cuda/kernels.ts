@@ -36,6 +36,8 @@ const PER_FLOAT: Record<string, readonly ArgType[]> = {
   silu_bwd: [...ptrs(3), i64],
   gelu_tanh_fwd: [p, p, i64],
   gelu_tanh_bwd: [...ptrs(3), i64],
+  tanh_fwd: [p, p, f32, i64],
+  tanh_bwd: [...ptrs(3), f32, i64],
   swiglu_fwd: [...ptrs(3), i64],
   swiglu_bwd: [...ptrs(5), i64],
   softmax_fwd: [p, p, i64],

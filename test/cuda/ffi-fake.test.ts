@@ -282,6 +282,9 @@ describe.skipIf(!gcc || !haveFatbin)("the CUDA Backend over the fake driver and 
     const [up, dy, dx, dup] = [t([6, 8]), t([6, 8]), t([6, 8]), t([6, 8])];
     expect(launchesOf(() => b.siluBackward(dx, dy, a))).toMatchObject([{ name: "lft_silu_bwd_f32", args: { dx: dx.ptr, dy: dy.ptr, x: a.ptr, n: 48 } }]);
     expect(launchesOf(() => b.geluTanhBackward(dx, dy, a))).toMatchObject([{ name: "lft_gelu_tanh_bwd_f32", args: { dx: dx.ptr, dy: dy.ptr, x: a.ptr } }]);
+    expect(launchesOf(() => b.tanhForward(out, a, 30))).toMatchObject([{ name: "lft_tanh_fwd_f32", args: { out: out.ptr, x: a.ptr, cap: 30, n: 48 } }]);
+    expect(launchesOf(() => b.tanhBackward(dx, dy, out, 30))).toMatchObject([{ name: "lft_tanh_bwd_f32", args: { dx: dx.ptr, dy: dy.ptr, y: out.ptr, cap: 30, n: 48 } }]);
+    expect(() => b.tanhForward(out, a, 0)).toThrow("tanh: cap must be a finite number > 0, got 0");
     expect(launchesOf(() => b.swigluForward(out, a, up))).toMatchObject([{ name: "lft_swiglu_fwd_f32", args: { out: out.ptr, gate: a.ptr, up: up.ptr, n: 48 } }]);
     expect(launchesOf(() => b.swigluBackward(dx, dup, dy, a, up))).toMatchObject([{ name: "lft_swiglu_bwd_f32", args: { dgate: dx.ptr, dup: dup.ptr, dy: dy.ptr, gate: a.ptr, up: up.ptr } }]);
     expect(launchesOf(() => b.softmaxForward(out, a))).toMatchObject([{ name: "lft_softmax_fwd_f32", grid: [6, 1, 1], args: { out: out.ptr, x: a.ptr, cols: 8 } }]);

@@ -198,6 +198,21 @@ describe("elementwise and reductions", () => {
 
 describe("activations and softmax", () => {
   for (const kind of FLOAT_KINDS) {
+    test(`tanh and soft-cap forward and backward (${kind}), small and saturated inputs`, () => {
+      const xv = Float64Array.from([...rnd(2000, -60, 60), 1e-4, -3e-6, -1e4, 1e4, 0]);
+      const n = xv.length;
+      compareBackends(kind, (m) => {
+        const x = m.x(xv, [n]);
+        const dy = m.x(m.rnd(n), [n]);
+        const o = [m.out([n]), m.out([n]), m.out([n]), m.out([n])] as const;
+        m.b.tanhForward(o[0], x, 1);
+        m.b.tanhBackward(o[1], dy, o[0], 1);
+        m.b.tanhForward(o[2], x, 30);
+        m.b.tanhBackward(o[3], dy, o[2], 30);
+        return [...o];
+      }, "tanh");
+    });
+
     test(`silu, gelu (tanh), swiglu forward and backward (${kind}), including saturated inputs`, () => {
       const xv = Float64Array.from([...rnd(2000, -8, 8), -100, 100, -20, 20, 0]);
       const n = xv.length;

@@ -1,5 +1,7 @@
-// Pointwise activations with their backward: silu, geluTanh (GPT-2 / Gemma's tanh approximation) and
-// swiglu, the fused silu(gate) * up of Llama-style MLPs. Each saves its inputs, never its output.
+// Pointwise activations with their backward: silu, geluTanh (GPT-2 / Gemma's tanh approximation),
+// swiglu (the fused silu(gate) * up of Llama-style MLPs), tanh and softcap = cap * tanh(x / cap). silu,
+// geluTanh and swiglu save their inputs; tanh and softcap save their output, from which the derivative
+// follows (1 - (y / cap)^2), so a soft-capped logits tensor costs one extra tensor, not two.
 import { expectArray } from "../../backend/check.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { defineOp } from "../tape.ts";
@@ -63,3 +65,32 @@ export const swiglu = defineOp<[Tensor, Tensor], { gate: Tensor; up: Tensor }>({
     return [ctx.needsGrad[0] ? dgate : null, ctx.needsGrad[1] ? dup : null];
   },
 });
+
+/** One kernel pair for both tanh ops: out = cap * tanh(x / cap); the backward reads the output. */
+const cappedTanh = defineOp<[Tensor, number], { y: Tensor; cap: number }>({
+  name: "tanh",
+  forward(ctx, x, cap) {
+    expectArray("tanh", "input", x, "f32");
+    const out = allocLike(x);
+    x.backend.tanhForward(out, x, cap);
+    ctx.state = { y: ctx.save(out), cap };
+    return out;
+  },
+  backward(ctx, g) {
+    const { y, cap } = ctx.state;
+    const dx = allocLike(y);
+    g.backend.tanhBackward(dx, g, y, cap);
+    return [dx];
+  },
+});
+
+/** tanh(x), accurate to ~2e-7 relative also for small |x|. */
+export function tanh(x: Tensor): Tensor {
+  return cappedTanh(x, 1);
+}
+
+/** cap * tanh(x / cap) (Gemma 2's logit soft-cap), fused: allocates only its output. cap > 0. */
+export function softcap(x: Tensor, cap: number): Tensor {
+  if (!(Number.isFinite(cap) && cap > 0)) throw new RangeError(`softcap: cap must be a finite number > 0, got ${cap}`);
+  return cappedTanh(x, cap);
+}

@@ -5,7 +5,7 @@ export { sum, mean, sumLastDim, meanLastDim } from "./reduce.ts";
 export { reshape, permute, transpose, concat, slice } from "./shape.ts";
 export { dropout, type DropoutOptions } from "./dropout.ts";
 export { cast } from "./cast.ts";
-export { silu, geluTanh, swiglu } from "./activation.ts";
+export { silu, geluTanh, swiglu, tanh, softcap } from "./activation.ts";
 export { softmax } from "./softmax.ts";
 export { rmsNorm, layerNorm, type RmsNormOptions, type LayerNormOptions } from "./norm.ts";
 export { rope, ropeInvFreq } from "./rope.ts";

@@ -1,6 +1,6 @@
 /* Pointwise activations, forward and backward side by side: x, dy, dx, out [n].
- * SiLU and the tanh approximation of GELU (as GPT-2 / Gemma use it), and SwiGLU fused (silu(gate) * up)
- * so the MLP does not store silu(gate) as a separate activation. */
+ * SiLU, the tanh approximation of GELU (as GPT-2 / Gemma use it), tanh with a cap (Gemma 2's soft-cap),
+ * and SwiGLU fused (silu(gate) * up) so the MLP does not store silu(gate) as a separate activation. */
 #include <math.h>
 #include "lft_cpu.h"
 #include "fast_math.h"
@@ -46,6 +46,21 @@ void lft_gelu_tanh_bwd(float *dx, const float *dy, const float *x, int64_t n) {
     const float t = lft_tanhf(GELU_K * (v + GELU_C * v * v * v));
     const float dinner = GELU_K * (1.0f + 3.0f * GELU_C * v * v);
     dx[i] = dy[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * dinner);
+  }
+}
+
+/* tanh with a cap: x, out [n]. out = cap * tanh(x / cap); cap 1 is plain tanh, else Gemma 2's soft-cap. */
+void lft_tanh_fwd(float *out, const float *x, float cap, int64_t n) {
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+  for (int64_t i = 0; i < n; i++) out[i] = cap * lft_tanhf(x[i] / cap);
+}
+
+/* tanh backward from the output: dy, y, dx [n]. d/dx cap tanh(x / cap) = 1 - (y / cap)^2 */
+void lft_tanh_bwd(float *dx, const float *dy, const float *y, float cap, int64_t n) {
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+  for (int64_t i = 0; i < n; i++) {
+    const float t = y[i] / cap;
+    dx[i] = dy[i] * (1.0f - t * t);
   }
 }
 

@@ -1,5 +1,5 @@
 /* Pointwise activations, forward and backward side by side, as ffi/cpu/src/activation.c:
- * x, dy, dx, out, gate, up, dgate, dup [n]. SiLU, GELU (tanh approximation) and SwiGLU fused
+ * x, dy, dx, out, gate, up, dgate, dup [n]. SiLU, GELU (tanh approximation), tanh with a cap, and SwiGLU fused
  * (out = silu(gate) * up) so the MLP never stores silu(gate). f32 arithmetic whatever the storage. */
 #include "common.cuh"
 
@@ -57,6 +57,21 @@ __device__ void swiglu_fwd_impl(T *out, const T *gate, const T *up, i64 n) {
   }
 }
 
+/* tanh with a cap: out = cap * tanh(x / cap) (cap 1: plain tanh; else Gemma 2's soft-cap) */
+template <typename T>
+__device__ void tanh_fwd_impl(T *out, const T *x, float cap, i64 n) {
+  GRID_STRIDE(i, n) { st(out + i, cap * tanhf(ld(x + i) / cap)); }
+}
+
+/* tanh backward from the output: dx = dy * (1 - (y / cap)^2) */
+template <typename T>
+__device__ void tanh_bwd_impl(T *dx, const T *dy, const T *y, float cap, i64 n) {
+  GRID_STRIDE(i, n) {
+    const float t = ld(y + i) / cap;
+    st(dx + i, ld(dy + i) * (1.0f - t * t));
+  }
+}
+
 /* swiglu backward: dgate = dy * up * silu'(gate), dup = dy * silu(gate) */
 template <typename T>
 __device__ void swiglu_bwd_impl(T *dgate, T *dup, const T *dy, const T *gate, const T *up, i64 n) {
@@ -73,6 +88,10 @@ __device__ void swiglu_bwd_impl(T *dgate, T *dup, const T *dy, const T *gate, co
   extern "C" __global__ void lft_gelu_tanh_fwd_##sfx(T *out, const T *x, i64 n) { gelu_tanh_fwd_impl(out, x, n); }     \
   extern "C" __global__ void lft_gelu_tanh_bwd_##sfx(T *dx, const T *dy, const T *x, i64 n) {                          \
     gelu_tanh_bwd_impl(dx, dy, x, n);                                                                                  \
+  }                                                                                                                    \
+  extern "C" __global__ void lft_tanh_fwd_##sfx(T *out, const T *x, float cap, i64 n) { tanh_fwd_impl(out, x, cap, n); } \
+  extern "C" __global__ void lft_tanh_bwd_##sfx(T *dx, const T *dy, const T *y, float cap, i64 n) {                    \
+    tanh_bwd_impl(dx, dy, y, cap, n);                                                                                  \
   }                                                                                                                    \
   extern "C" __global__ void lft_swiglu_fwd_##sfx(T *out, const T *gate, const T *up, i64 n) {                         \
     swiglu_fwd_impl(out, gate, up, n);                                                                                 \

@@ -1,5 +1,5 @@
-// Gradient checkpointing as one autograd op: the forward runs fn without recording and keeps only its
-// inputs; the backward re-runs fn with recording on and backpropagates through that fresh graph. A
+// Activation checkpointing as one autograd op: the forward runs fn without recording and keeps only
+// its inputs; the backward re-runs fn with recording on and backpropagates through that fresh graph. A
 // decoder block then holds one [B, T, hidden] tensor between forward and backward instead of every
 // activation inside it.
 import { zeros } from "../tensor/create.ts";
@@ -14,8 +14,8 @@ interface Saved {
   fn: BlockFn;
 }
 
-const checkpointOp = defineOp<[readonly Tensor[], readonly Tensor[], BlockFn], Saved>({
-  name: "checkpoint",
+const recomputeOp = defineOp<[readonly Tensor[], readonly Tensor[], BlockFn], Saved>({
+  name: "recompute",
   forward(ctx, inputs, _params, fn) {
     // Recording is off here (defineOp): fn's intermediates die with this scope; only its output lives.
     const out = tidy(() => fn(...inputs));
@@ -55,8 +55,8 @@ const checkpointOp = defineOp<[readonly Tensor[], readonly Tensor[], BlockFn], S
  * fn reads that carries a graph must be among `inputs`, and fn must be deterministic (no fresh dropout
  * seeds), since it runs twice.
  */
-export function checkpoint(fn: BlockFn, inputs: readonly Tensor[], params: readonly Tensor[]): Tensor {
+export function recompute(fn: BlockFn, inputs: readonly Tensor[], params: readonly Tensor[]): Tensor {
   const needed = isGradEnabled() && (inputs.some((t) => t.requiresGrad) || params.some((t) => t.requiresGrad));
   if (!needed) return fn(...inputs);
-  return checkpointOp(inputs, params, fn);
+  return recomputeOp(inputs, params, fn);
 }
