@@ -21,6 +21,7 @@ import phi3Plugin, { phi3 } from "../../plugins/models/phi3.ts";
 import qwen2Plugin, { qwen2 } from "../../plugins/models/qwen2.ts";
 import qwen3Plugin, { qwen3 } from "../../plugins/models/qwen3.ts";
 import { machine } from "../lib/results.ts";
+import type { LlamaSpec } from "../../plugins/models/llama-config.ts";
 
 const { values: args } = parseArgs({ options: { out: { type: "string" }, vocab: { type: "string" }, full: { type: "boolean" } } });
 const OUT = resolve(args.out ?? "tmp/parity");
@@ -30,7 +31,7 @@ const T = 16;
 
 interface Case {
   name: string;
-  family: ModelFamily;
+  family: ModelFamily<LlamaSpec>;
   /** config keys over the family's tiny preset */
   over?: HfConfig;
 }

@@ -5,7 +5,7 @@
 import { err, ok, type Result } from "neverthrow";
 import { noGrad } from "../autograd/tape.ts";
 import type { GenerationConfig } from "../io/generation-config.ts";
-import type { CausalLM } from "../nn/decoder.ts";
+import type { CausalLM } from "../nn/causal-lm.ts";
 import { KVCache } from "../nn/kv-cache.ts";
 import type { ModelSpec } from "../nn/spec.ts";
 import { Philox } from "../random/philox.ts";

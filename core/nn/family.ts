@@ -5,7 +5,7 @@ import type { EntryBase, ModelEntry } from "../registry/collections.ts";
 import type { Registry } from "../registry/registry.ts";
 import { type Plugin, definePlugin } from "../registry/plugin.ts";
 import type { Shape } from "../tensor/shape.ts";
-import type { CausalLM } from "./decoder.ts";
+import type { CausalLM } from "./causal-lm.ts";
 import { ModuleError } from "./module.ts";
 import type { HfConfig, ModelSpec } from "./spec.ts";
 
@@ -19,16 +19,16 @@ export interface TinyPreset {
   generation?: HfConfig;
 }
 
-/** A family as its plugin defines it: every field present. */
-export interface ModelFamily extends EntryBase {
+/** A family as its plugin defines it: every field present. S is the family's own spec type. */
+export interface ModelFamily<S extends ModelSpec = ModelSpec> extends EntryBase {
   /** The HF `model_type` values this family reads (`llama`). */
   readonly modelTypes: readonly string[];
   /** config.json -> spec; every problem at once. `where` names the file in messages. */
-  fromConfig(config: HfConfig, where?: string): Result<ModelSpec, ModuleError>;
-  /** The module tree for a spec (no memory is allocated until parameters are filled). */
-  build(spec: ModelSpec): CausalLM;
+  fromConfig(config: HfConfig, where?: string): Result<S, ModuleError>;
+  /** The module tree for a spec this family read (no memory is allocated until parameters are filled). */
+  build(spec: S): CausalLM<S>;
   /** Every tensor a checkpoint of this spec holds, with its shape (HF names). */
-  weightNames(spec: ModelSpec): { name: string; shape: Shape }[];
+  weightNames(spec: S): { name: string; shape: Shape }[];
   /** Module names adapters may wrap (`q_proj`, ...), as PEFT's target_modules. */
   readonly adapterTargets: readonly string[];
   /** Maps a checkpoint tensor name to the model's (null: not a parameter, skip it). Default: as is. */
@@ -51,7 +51,7 @@ declare module "../registry/collections.ts" {
 }
 
 /** A family whose weight list comes from its module tree (the usual case: names are module paths). */
-export function defineModelFamily(f: Omit<ModelFamily, "weightNames"> & { weightNames?: ModelFamily["weightNames"] }): ModelFamily {
+export function defineModelFamily<S extends ModelSpec>(f: Omit<ModelFamily<S>, "weightNames"> & { weightNames?: ModelFamily<S>["weightNames"] }): ModelFamily<S> {
   return { ...f, weightNames: f.weightNames ?? ((spec) => f.build(spec).parameterShapes()) };
 }
 

@@ -16,7 +16,7 @@ import type { SafetensorsEntry } from "../io/safetensors-write.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { DType } from "../tensor/dtype.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import type { CausalLM } from "./decoder.ts";
+import type { CausalLM } from "./causal-lm.ts";
 import { type ModelFamily, familyForModelType } from "./family.ts";
 import { ModuleError } from "./module.ts";
 import type { HfConfig, ModelSpec } from "./spec.ts";

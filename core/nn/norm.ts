@@ -1,4 +1,4 @@
-// RMSNorm as a module: weight [dim], eps, and the weight offset Gemma uses ((1 + w), stored as w).
+// RMSNorm as a module: weight [dim], eps, and an optional weight offset (scale by (1 + w), stored as w).
 import * as ops from "../autograd/ops/index.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { asF32 } from "./linear.ts";
@@ -6,7 +6,7 @@ import { Module, type ParamSlot } from "./module.ts";
 
 export interface RMSNormOptions {
   eps: number;
-  /** 1 for Gemma's (1 + w) scale; its weights then start at 0. Default 0. */
+  /** 1 scales by (1 + w); its weights then start at 0. Default 0. */
   weightOffset?: number;
 }
 

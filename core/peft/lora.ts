@@ -3,7 +3,7 @@
 // LoraMethod that saves in PEFT's layout and merges. The lora method plugin and the PEFT loader both
 // come through here, so a loaded adapter is built exactly like a trained one.
 import { type Result, err, ok } from "neverthrow";
-import type { CausalLM } from "../nn/decoder.ts";
+import type { CausalLM } from "../nn/causal-lm.ts";
 import type { Module } from "../nn/module.ts";
 import type { GroupRule } from "../optim/groups.ts";
 import { TrainRng } from "../train/rng.ts";

@@ -2,7 +2,7 @@
 // entry `apply`s itself to a loaded model and hands back an AppliedMethod that names the trainable
 // parameters, their optimizer groups, how the result is saved, and how adapters fold into the base.
 import { type Result, err, ok } from "neverthrow";
-import type { CausalLM } from "../nn/decoder.ts";
+import type { CausalLM } from "../nn/causal-lm.ts";
 import type { ModelFamily } from "../nn/family.ts";
 import type { GroupRule, NoDecay } from "../optim/groups.ts";
 import type { MethodEntry } from "../registry/collections.ts";

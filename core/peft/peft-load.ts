@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { type Result, err, ok } from "neverthrow";
 import { readJsonObject } from "../io/json.ts";
 import { openSafetensors } from "../io/safetensors-read.ts";
-import type { CausalLM } from "../nn/decoder.ts";
+import type { CausalLM } from "../nn/causal-lm.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { type AdapterTargets, type LoraMethod, type LoraSettings, applyLora } from "./lora.ts";
 import type { LoraInit } from "./lora-linear.ts";

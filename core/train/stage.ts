@@ -6,7 +6,7 @@ import { crossEntropy } from "../autograd/ops/loss.ts";
 import { reshape } from "../autograd/ops/shape.ts";
 import type { Batch } from "../data/collate.ts";
 import { IGNORE_INDEX, type DataKind } from "../data/types.ts";
-import type { CausalLM } from "../nn/decoder.ts";
+import type { CausalLM } from "../nn/causal-lm.ts";
 import type { StageEntry } from "../registry/collections.ts";
 import { tensor } from "../tensor/create.ts";
 import type { Tensor } from "../tensor/tensor.ts";

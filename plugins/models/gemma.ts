@@ -1,7 +1,9 @@
 // The gemma family (Gemma 1 2B/7B, CodeGemma): RMSNorms scale by (1 + w), the embeddings are multiplied
 // by sqrt(hidden_size), the MLP gate is the tanh GELU named by `hidden_activation`, and the LM head is
-// the embedding matrix. Gemma 2 builds on the same view and overrides.
-import { CausalLM, type HfConfig, type SpecOverrides, defineModelFamily, modelFamilyPlugin, readDecoderConfig } from "../../core/index.ts";
+// the embedding matrix. Gemma 2 builds on the same config view, norms and embedding.
+import { type DecoderBlock, type HfConfig, RMSNorm, type Tensor, defineModelFamily, modelFamilyPlugin, ops } from "../../core/index.ts";
+import { type LlamaSpec, readLlamaConfig } from "./llama-config.ts";
+import { LlamaForCausalLM } from "./llama.ts";
 
 /**
  * GemmaConfig's keys as the shared reader should see them. transformers 4.x builds Gemma's MLP from
@@ -21,20 +23,42 @@ export function gemmaView(c: HfConfig): HfConfig {
   };
 }
 
-/**
- * What Gemma changes in the decoder. HF multiplies by `torch.tensor(hidden_size ** 0.5, dtype=hidden
- * dtype)`: lft's activations are f32, so the scale is sqrt(hidden) rounded to f32 (as HF in float32).
- */
-export function gemmaOverrides(hiddenSize: number): SpecOverrides {
-  return { normWeightOffset: 1, embedScale: Math.fround(Math.sqrt(hiddenSize)), mlpBias: false };
+/** Gemma's spec: Llama's plus the embedding scale. */
+export interface GemmaSpec extends LlamaSpec {
+  /** multiplies the token embeddings: sqrt(hidden_size) rounded to f32 */
+  embedScale: number;
 }
 
-export const gemma = defineModelFamily({
+/**
+ * Gemma's own keys. HF multiplies by `torch.tensor(hidden_size ** 0.5, dtype=hidden dtype)`: lft's
+ * activations are f32, so the scale is sqrt(hidden) rounded to f32 (as HF in float32). No MLP bias.
+ */
+export function readGemmaKeys(base: LlamaSpec): Omit<GemmaSpec, keyof LlamaSpec> & Partial<LlamaSpec> {
+  return { embedScale: Math.fround(Math.sqrt(base.hiddenSize)), mlpBias: false };
+}
+
+/** Gemma's RMSNorm scales by (1 + w), with w stored (and initialised at 0). */
+export function gemmaNorm(spec: LlamaSpec, dim = spec.hiddenSize): RMSNorm {
+  return new RMSNorm(dim, { eps: spec.rmsNormEps, weightOffset: 1 });
+}
+
+/** Llama's decoder with (1 + w) norms and scaled embeddings; Gemma 2 brings its own layer. */
+export class GemmaForCausalLM<S extends GemmaSpec = GemmaSpec> extends LlamaForCausalLM<S> {
+  constructor(spec: S, layer?: (i: number) => DecoderBlock) {
+    super(spec, { norm: gemmaNorm }, layer);
+  }
+
+  protected override embed(ids: Tensor): Tensor {
+    return ops.scale(this.model.embed_tokens.forward(ids), this.spec.embedScale);
+  }
+}
+
+export const gemma = defineModelFamily<GemmaSpec>({
   name: "gemma",
   doc: "Gemma 1 and CodeGemma ((1 + w) RMSNorm, sqrt(hidden) embedding scale, tanh-GELU MLP, tied embeddings)",
   modelTypes: ["gemma"],
-  fromConfig: (config, where) => readDecoderConfig(config, "gemma", { where, view: gemmaView, extend: (_r, base) => gemmaOverrides(base.hiddenSize) }),
-  build: (spec) => new CausalLM(spec),
+  fromConfig: (config, where) => readLlamaConfig<GemmaSpec>(config, "gemma", { where, view: gemmaView, extend: (_r, base) => readGemmaKeys(base) }),
+  build: (spec) => new GemmaForCausalLM(spec),
   adapterTargets: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
   tiny: {
     tokenizer: "gemma",

@@ -1,9 +1,17 @@
 // The gemma2 family (Gemma 2 2B/9B/27B): Gemma's norms, embedding scale, GELU and tied head, plus norms
 // after attention and after the MLP (sandwich), tanh soft-capping of the attention scores and of the
 // final logits, scores scaled by query_pre_attn_scalar^-0.5, and a sliding window on even layers.
-import { CausalLM, type ConfigReader, defineModelFamily, modelFamilyPlugin, readDecoderConfig } from "../../core/index.ts";
-import { gemmaOverrides, gemmaView } from "./gemma.ts";
-import { layerWindows, readWindow } from "./mistral.ts";
+import { Attention, type AttentionContext, type ConfigReader, type DecoderBlock, type ForwardOptions, MLP, Module, type RMSNorm, type Tensor, defineModelFamily, modelFamilyPlugin, ops } from "../../core/index.ts";
+import { type GemmaSpec, GemmaForCausalLM, gemmaNorm, gemmaView, readGemmaKeys } from "./gemma.ts";
+import { layerWindows, readLlamaConfig, readWindow } from "./llama-config.ts";
+import { llamaAttentionConfig, llamaMlp } from "./llama.ts";
+
+export interface Gemma2Spec extends GemmaSpec {
+  /** attention scores become cap * tanh(s / cap); 0 = off */
+  attnSoftcap: number;
+  /** logits become cap * tanh(logits / cap); 0 = off */
+  finalSoftcap: number;
+}
 
 /** A soft-cap key: the class default when absent, off (0) when null. */
 function softcap(r: ConfigReader, key: string, fallback: number): number {
@@ -13,12 +21,52 @@ function softcap(r: ConfigReader, key: string, fallback: number): number {
   return Math.max(v, 0);
 }
 
-export const gemma2 = defineModelFamily({
+/** Gemma2DecoderLayer: each sublayer's output is normed before it joins the residual stream. */
+export class Gemma2DecoderLayer extends Module implements DecoderBlock {
+  readonly self_attn: Attention;
+  readonly mlp: MLP;
+  readonly input_layernorm: RMSNorm;
+  readonly post_attention_layernorm: RMSNorm;
+  readonly pre_feedforward_layernorm: RMSNorm;
+  readonly post_feedforward_layernorm: RMSNorm;
+
+  constructor(spec: Gemma2Spec, layer: number) {
+    super();
+    this.self_attn = this.addModule("self_attn", new Attention(llamaAttentionConfig(spec, layer, { softcap: spec.attnSoftcap }), layer));
+    this.mlp = this.addModule("mlp", llamaMlp(spec));
+    this.input_layernorm = this.addModule("input_layernorm", gemmaNorm(spec));
+    this.post_attention_layernorm = this.addModule("post_attention_layernorm", gemmaNorm(spec));
+    this.pre_feedforward_layernorm = this.addModule("pre_feedforward_layernorm", gemmaNorm(spec));
+    this.post_feedforward_layernorm = this.addModule("post_feedforward_layernorm", gemmaNorm(spec));
+  }
+
+  /** x [B, T, hidden] -> [B, T, hidden] */
+  forward(x: Tensor, ctx: AttentionContext): Tensor {
+    const a = this.post_attention_layernorm.forward(this.self_attn.forward(this.input_layernorm.forward(x), ctx));
+    const h = ops.add(x, a);
+    const m = this.post_feedforward_layernorm.forward(this.mlp.forward(this.pre_feedforward_layernorm.forward(h)));
+    return ops.add(h, m);
+  }
+}
+
+/** Gemma's model with Gemma 2 layers; the logits are soft-capped by one fused op (one extra logits tensor). */
+export class Gemma2ForCausalLM extends GemmaForCausalLM<Gemma2Spec> {
+  constructor(spec: Gemma2Spec) {
+    super(spec, (i) => new Gemma2DecoderLayer(spec, i));
+  }
+
+  override forward(ids: Tensor, opts: ForwardOptions = {}): Tensor {
+    const logits = super.forward(ids, opts);
+    return this.spec.finalSoftcap > 0 ? ops.softcap(logits, this.spec.finalSoftcap) : logits;
+  }
+}
+
+export const gemma2 = defineModelFamily<Gemma2Spec>({
   name: "gemma2",
   doc: "Gemma 2 (sandwich norms, attention and final logit soft-capping, sliding window on even layers, query_pre_attn_scalar)",
   modelTypes: ["gemma2"],
   fromConfig: (config, where) =>
-    readDecoderConfig(config, "gemma2", {
+    readLlamaConfig<Gemma2Spec>(config, "gemma2", {
       where,
       view: gemmaView,
       extend: (r, base) => {
@@ -26,8 +74,7 @@ export const gemma2 = defineModelFamily({
         if (!(scalar > 0)) r.fail(`"query_pre_attn_scalar" must be positive, got ${scalar}`);
         if (r.bool("use_bidirectional_attention", false)) r.fail(`use_bidirectional_attention is not supported (the decoder is causal)`);
         return {
-          ...gemmaOverrides(base.hiddenSize),
-          sandwichNorms: true,
+          ...readGemmaKeys(base),
           attnScale: scalar > 0 ? scalar ** -0.5 : base.attnScale,
           attnSoftcap: softcap(r, "attn_logit_softcapping", 50),
           finalSoftcap: softcap(r, "final_logit_softcapping", 30),
@@ -36,7 +83,7 @@ export const gemma2 = defineModelFamily({
         };
       },
     }),
-  build: (spec) => new CausalLM(spec),
+  build: (spec) => new Gemma2ForCausalLM(spec),
   adapterTargets: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
   tiny: {
     tokenizer: "gemma",

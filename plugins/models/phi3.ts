@@ -1,8 +1,9 @@
 // The phi3 family (Phi-3 and Phi-3.5 mini/medium, Phi-4-mini): one fused `qkv_proj` and one fused
 // `gate_up_proj` (gate first), a sliding window on every layer when the config sets one, and LongRoPE
 // (`rope_scaling` type longrope, formerly su) for the 128k-context checkpoints.
-import { CausalLM, ConfigReader, type HfConfig, type RopeScaling, defineModelFamily, modelFamilyPlugin, readDecoderConfig } from "../../core/index.ts";
-import { readWindow } from "./mistral.ts";
+import { type AttentionContext, ConfigReader, type FeedForward, type HeadsConfig, type HfConfig, Linear, Module, type RopeScaling, type SelfAttention, type Tensor, attendHeads, defineModelFamily, gatedActivation, modelFamilyPlugin, ops } from "../../core/index.ts";
+import { type LlamaSpec, readLlamaConfig, readWindow } from "./llama-config.ts";
+import { LlamaForCausalLM, llamaAttentionConfig } from "./llama.ts";
 
 /** Phi3Config renames the older `su` and `yarn` types to longrope. */
 const LONGROPE = ["longrope", "su", "yarn"];
@@ -47,12 +48,57 @@ function readLongrope(r: ConfigReader, raw: Record<string, unknown>, rotaryDim: 
   return { type: "longrope", shortFactor, longFactor, originalMaxPositionEmbeddings: original, attentionFactor };
 }
 
-export const phi3 = defineModelFamily({
+/** Phi3Attention: one `qkv_proj` [(Hq + 2 Hkv) D, hidden] (q rows, then k, then v), no biases. */
+export class Phi3Attention extends Module implements SelfAttention {
+  readonly qkv_proj: Linear;
+  readonly o_proj: Linear;
+  private readonly heads: HeadsConfig;
+
+  constructor(
+    spec: LlamaSpec,
+    readonly layerIndex: number,
+  ) {
+    super();
+    this.heads = llamaAttentionConfig(spec, layerIndex);
+    const { numHeads: hq, numKvHeads: hkv, headDim: d } = this.heads;
+    this.qkv_proj = this.addModule("qkv_proj", new Linear(spec.hiddenSize, (hq + 2 * hkv) * d));
+    this.o_proj = this.addModule("o_proj", new Linear(hq * d, spec.hiddenSize));
+  }
+
+  /** x [B, T, hidden] -> [B, T, hidden] */
+  forward(x: Tensor, ctx: AttentionContext): Tensor {
+    const { numHeads: hq, numKvHeads: hkv, headDim: d } = this.heads;
+    const qkv = this.qkv_proj.forward(x);
+    const [q, k, v] = [ops.slice(qkv, -1, 0, hq * d), ops.slice(qkv, -1, hq * d, (hq + hkv) * d), ops.slice(qkv, -1, (hq + hkv) * d, (hq + 2 * hkv) * d)];
+    return this.o_proj.forward(attendHeads(this.heads, this.layerIndex, q, k, v, ctx));
+  }
+}
+
+/** Phi3MLP: one `gate_up_proj` [2 I, hidden] (gate rows first), then down_proj. */
+export class Phi3MLP extends Module implements FeedForward {
+  readonly gate_up_proj: Linear;
+  readonly down_proj: Linear;
+
+  constructor(readonly spec: LlamaSpec) {
+    super();
+    this.gate_up_proj = this.addModule("gate_up_proj", new Linear(spec.hiddenSize, 2 * spec.intermediateSize));
+    this.down_proj = this.addModule("down_proj", new Linear(spec.intermediateSize, spec.hiddenSize));
+  }
+
+  /** x [..., hidden] -> [..., hidden] */
+  forward(x: Tensor): Tensor {
+    const i = this.spec.intermediateSize;
+    const gu = this.gate_up_proj.forward(x);
+    return this.down_proj.forward(gatedActivation(this.spec.hiddenAct, ops.slice(gu, -1, 0, i), ops.slice(gu, -1, i, 2 * i)));
+  }
+}
+
+export const phi3 = defineModelFamily<LlamaSpec>({
   name: "phi3",
   doc: "Phi-3, Phi-3.5 and Phi-4-mini (fused qkv_proj and gate_up_proj, sliding window, LongRoPE, partial rotary)",
   modelTypes: ["phi3"],
   fromConfig: (config, where) =>
-    readDecoderConfig(config, "phi3", {
+    readLlamaConfig(config, "phi3", {
       where,
       view: phi3View,
       extend: (r, base) => {
@@ -61,17 +107,15 @@ export const phi3 = defineModelFamily({
         const raw = longropeOf(config);
         const scaling = raw ? readLongrope(r, raw, base.rope.rotaryDim, base.rope.maxPositionEmbeddings) : null;
         return {
-          fusedQkv: true,
-          fusedGateUp: true,
           qkvBias: false,
           oBias: false,
           mlpBias: false,
           slidingWindows: new Array<number>(base.numLayers).fill(readWindow(r, 0)),
-          rope: scaling ? { scaling } : {},
+          rope: scaling ? { ...base.rope, scaling } : base.rope,
         };
       },
     }),
-  build: (spec) => new CausalLM(spec),
+  build: (spec) => new LlamaForCausalLM(spec, { attention: (s, i) => new Phi3Attention(s, i), feedForward: (s) => ({ name: "mlp", module: new Phi3MLP(s) }) }),
   adapterTargets: ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"],
   tiny: {
     tokenizer: "phi-3-mini",

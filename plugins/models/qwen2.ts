@@ -1,8 +1,9 @@
 // The qwen2 family (Qwen2, Qwen2.5 and their Coder/Math variants): Llama's decoder with biases on the
 // q/k/v projections (none on o), and sliding windows on the layers from max_window_layers on when
 // use_sliding_window is set.
-import { CausalLM, type ConfigReader, defineModelFamily, modelFamilyPlugin, readDecoderConfig } from "../../core/index.ts";
-import { layerWindows, readWindow } from "./mistral.ts";
+import { type ConfigReader, defineModelFamily, modelFamilyPlugin } from "../../core/index.ts";
+import { type LlamaSpec, layerWindows, readLlamaConfig, readWindow } from "./llama-config.ts";
+import { LlamaForCausalLM } from "./llama.ts";
 
 /** Qwen2Config/Qwen3Config: sliding_window (default 4096) only with use_sliding_window, on layers >= max_window_layers (28). */
 export function qwenWindows(r: ConfigReader, numLayers: number): number[] {
@@ -11,16 +12,16 @@ export function qwenWindows(r: ConfigReader, numLayers: number): number[] {
   return layerWindows(r, numLayers, window, (i) => i >= maxWindowLayers);
 }
 
-export const qwen2 = defineModelFamily({
+export const qwen2 = defineModelFamily<LlamaSpec>({
   name: "qwen2",
   doc: "Qwen2 and Qwen2.5 (q/k/v bias, GQA, optional sliding windows from max_window_layers on, tied embeddings in the small sizes)",
   modelTypes: ["qwen2"],
   fromConfig: (config, where) =>
-    readDecoderConfig(config, "qwen2", {
+    readLlamaConfig(config, "qwen2", {
       where,
       extend: (r, base) => ({ qkvBias: true, oBias: false, mlpBias: false, slidingWindows: qwenWindows(r, base.numLayers) }),
     }),
-  build: (spec) => new CausalLM(spec),
+  build: (spec) => new LlamaForCausalLM(spec),
   adapterTargets: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
   tiny: {
     // The Qwen3 tokenizer shares Qwen2.5's vocabulary (151,643 BPE tokens, ChatML special tokens).

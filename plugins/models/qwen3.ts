@@ -1,20 +1,27 @@
 // The qwen3 family (Qwen3 dense models): Qwen2's layout with an RMSNorm over each head of q and k
-// before RoPE, attention_bias instead of Qwen2's fixed q/k/v bias, and head_dim stated in the config
-// (the class default is 128, not hidden_size / heads).
-import { CausalLM, defineModelFamily, modelFamilyPlugin, readDecoderConfig } from "../../core/index.ts";
+// before RoPE (`q_norm`, `k_norm`), attention_bias instead of Qwen2's fixed q/k/v bias, and head_dim
+// stated in the config (the class default is 128, not hidden_size / heads).
+import { Attention, defineModelFamily, modelFamilyPlugin } from "../../core/index.ts";
+import { type LlamaSpec, readLlamaConfig } from "./llama-config.ts";
+import { LlamaForCausalLM, llamaAttentionConfig } from "./llama.ts";
 import { qwenWindows } from "./qwen2.ts";
 
-export const qwen3 = defineModelFamily({
+/** Llama's attention with the per-head q/k RMSNorm (same eps as the other norms). */
+function qwen3Attention(spec: LlamaSpec, layer: number): Attention {
+  return new Attention(llamaAttentionConfig(spec, layer, { qkNorm: { eps: spec.rmsNormEps } }), layer);
+}
+
+export const qwen3 = defineModelFamily<LlamaSpec>({
   name: "qwen3",
   doc: "Qwen3 (per-head q/k RMSNorm, explicit head_dim, optional attention bias and sliding windows)",
   modelTypes: ["qwen3"],
   fromConfig: (config, where) =>
-    readDecoderConfig(config, "qwen3", {
+    readLlamaConfig(config, "qwen3", {
       where,
       view: (c) => ({ ...c, head_dim: c.head_dim ?? 128 }),
-      extend: (r, base) => ({ qkNorm: true, mlpBias: false, slidingWindows: qwenWindows(r, base.numLayers) }),
+      extend: (r, base) => ({ mlpBias: false, slidingWindows: qwenWindows(r, base.numLayers) }),
     }),
-  build: (spec) => new CausalLM(spec),
+  build: (spec) => new LlamaForCausalLM(spec, { attention: qwen3Attention }),
   adapterTargets: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
   tiny: {
     tokenizer: "qwen3",

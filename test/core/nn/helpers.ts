@@ -1,7 +1,8 @@
 // Shared setup for the nn, model and generation tests: tiny specs from Llama-style configs, models with
 // random (non-trivial) weights, and the bridge to the float64 reference decoder.
-import { type CausalLM, type HfConfig, type ModelSpec, type SpecOverrides, randn, readDecoderConfig } from "../../../core/index.ts";
-import { llama } from "../../../plugins/models/llama.ts";
+import { type CausalLM, type HfConfig, randn } from "../../../core/index.ts";
+import { type LlamaSpec, readLlamaConfig } from "../../../plugins/models/llama-config.ts";
+import { LlamaForCausalLM } from "../../../plugins/models/llama.ts";
 import type { RefConfig, Weights } from "./ref-decoder.ts";
 
 /** A Llama config.json at test sizes: 2 layers, GQA 4/2 heads of 8 dims, vocab 40. */
@@ -21,16 +22,20 @@ export const TEST_CONFIG: HfConfig = {
   tie_word_embeddings: false,
 };
 
-export function specOf(config: HfConfig = TEST_CONFIG, over: SpecOverrides = {}): ModelSpec {
-  return readDecoderConfig(config, "llama", { extend: () => over })._unsafeUnwrap();
+export function specOf(config: HfConfig = TEST_CONFIG, over: Partial<LlamaSpec> = {}): LlamaSpec {
+  return readLlamaConfig(config, "llama", { extend: () => over })._unsafeUnwrap();
+}
+
+/** A Llama model of the spec with random weights (see randomize). */
+export function randomModel(spec: LlamaSpec, seed = 1, std = 0.3): LlamaForCausalLM {
+  return randomize(new LlamaForCausalLM(spec), seed, std);
 }
 
 /**
- * Builds the spec's model with N(0, std) matrices and norm weights / biases drawn around their
- * neutral value, so every parameter matters to the output (std 0.3 keeps logits well separated).
+ * Fills a model with N(0, std) matrices and norm weights / biases drawn around their neutral value,
+ * so every parameter matters to the output (std 0.3 keeps logits well separated).
  */
-export function randomModel(spec: ModelSpec, seed = 1, std = 0.3, build: (s: ModelSpec) => CausalLM = (s) => llama.build(s)): CausalLM {
-  const m = build(spec);
+export function randomize<M extends CausalLM>(m: M, seed = 1, std = 0.3): M {
   m.namedSlots().forEach(([path, slot], i) => {
     const neutral = slot.init === "ones" ? 1 : 0;
     const s = slot.shape.length >= 2 ? std : 0.2;
@@ -49,7 +54,8 @@ export function plainInvFreq(theta: number, dim: number): number[] {
   return Array.from({ length: dim / 2 }, (_, i) => theta ** ((-2 * i) / dim));
 }
 
-export function refConfigOf(spec: ModelSpec, invFreq: ArrayLike<number> = plainInvFreq(spec.rope.theta, spec.rope.rotaryDim)): RefConfig {
+/** The reference's view of a Llama-style spec; `over` sets what other families add (norm offset, caps, ...). */
+export function refConfigOf(spec: LlamaSpec, invFreq: ArrayLike<number> = plainInvFreq(spec.rope.theta, spec.rope.rotaryDim), over: Partial<RefConfig> = {}): RefConfig {
   return {
     vocab: spec.vocabSize,
     hidden: spec.hiddenSize,
@@ -59,19 +65,20 @@ export function refConfigOf(spec: ModelSpec, invFreq: ArrayLike<number> = plainI
     kvHeads: spec.numKvHeads,
     headDim: spec.headDim,
     eps: spec.rmsNormEps,
-    normOffset: spec.normWeightOffset,
+    normOffset: 0,
     act: spec.hiddenAct,
     invFreq,
     attnScale: spec.attnScale,
     windows: spec.slidingWindows,
-    attnSoftcap: spec.attnSoftcap,
-    finalSoftcap: spec.finalSoftcap,
-    embedScale: spec.embedScale,
+    attnSoftcap: 0,
+    finalSoftcap: 0,
+    embedScale: 1,
     tied: spec.tieWordEmbeddings,
-    qkNorm: spec.qkNorm,
-    sandwich: spec.sandwichNorms,
+    qkNorm: false,
+    sandwich: false,
     qkvBias: spec.qkvBias,
     oBias: spec.oBias,
+    ...over,
   };
 }
 

@@ -1,9 +1,9 @@
 // Module trees: HF names as paths, setParameter checks, freeze/unfreeze, the Linear adapter slot, and
 // memory returned on dispose.
 import { expect, test } from "bun:test";
-import { type CausalLM, Linear, type LinearAdapter, Module, backward, cpuBackend, noGrad, ops, randn, tensor, tidy, zeros } from "../../../core/index.ts";
+import { type Attention, type CausalLM, Linear, type LinearAdapter, Module, backward, cpuBackend, noGrad, ops, randn, tensor, tidy, zeros } from "../../../core/index.ts";
 import type { Tensor } from "../../../core/index.ts";
-import { llama } from "../../../plugins/models/llama.ts";
+import { type LlamaDecoderLayer, llama } from "../../../plugins/models/llama.ts";
 import { relError } from "../../helpers/compare.ts";
 import { randomModel, specOf } from "./helpers.ts";
 
@@ -76,7 +76,7 @@ class TestLora extends Module implements LinearAdapter {
 test("an adapter in a Linear's slot is listed under the layer's path (PEFT names) and adapts its output", () => {
   const m = randomModel(specOf());
   const before = logits(m);
-  const q = m.model.layers.at(0).self_attn.q_proj!;
+  const q = ((m.model.layers.at(0) as LlamaDecoderLayer).self_attn as Attention).q_proj;
   const lora = new TestLora(32, 32, 4);
   lora.setParameter("lora_A.weight", randn([4, 32], { seed: 5, std: 0.3 }))._unsafeUnwrap();
   lora.setParameter("lora_B.weight", zeros([32, 4]))._unsafeUnwrap();

@@ -6,10 +6,10 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type CausalLM, type HfConfig, type ModelFamily, type Plugin, backward, createRegistry, loadModel, makeTiny, noGrad, openCheckpoint, ops, saveModel, tensor, tidy } from "../../../core/index.ts";
+import { type CausalLM, type HfConfig, type ModelFamily, type ModelSpec, type Plugin, backward, createRegistry, loadModel, makeTiny, noGrad, openCheckpoint, ops, saveModel, tensor, tidy } from "../../../core/index.ts";
 import { loadTokenizer } from "../../../core/tokenizer/load.ts";
 import { expectClose, relError } from "../../helpers/compare.ts";
-import { randomModel } from "../../core/nn/helpers.ts";
+import { randomize } from "../../core/nn/helpers.ts";
 import { type RefFamily, type Weights, hfReference, refLoss } from "./hf-reference.ts";
 
 export const ROWS = [
@@ -39,8 +39,8 @@ export function smallConfig(family: ModelFamily, over: HfConfig = {}): HfConfig 
 }
 
 /** A model of `config` with random weights (std 0.3 matrices, norms and biases around their neutral value). */
-export function randomFamilyModel(family: ModelFamily, config: HfConfig, seed = 1): CausalLM {
-  return randomModel(family.fromConfig(config)._unsafeUnwrap(), seed, 0.3, (s) => family.build(s));
+export function randomFamilyModel<S extends ModelSpec>(family: ModelFamily<S>, config: HfConfig, seed = 1): CausalLM<S> {
+  return randomize(family.build(family.fromConfig(config)._unsafeUnwrap()), seed);
 }
 
 /** Relative error of lft's logits against the reference for a config (random weights). */

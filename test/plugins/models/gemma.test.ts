@@ -2,6 +2,7 @@
 // the (1 + w) norms, the sqrt(hidden) embedding scale rounded to f32, and the tanh GELU taken from
 // hidden_activation (hidden_act ignored, as transformers 4.x does).
 import { expect, test } from "bun:test";
+import { RMSNorm } from "../../../core/index.ts";
 import gemmaPlugin, { gemma } from "../../../plugins/models/gemma.ts";
 import { familyChecks, referenceError, smallConfig } from "./family-checks.ts";
 
@@ -20,7 +21,10 @@ familyChecks({
 
 test("spec: (1 + w) norms, embedding scale sqrt(32) rounded to f32, head_dim 16, tied, GELU gate", () => {
   const s = gemma.fromConfig(gemma.tiny.config)._unsafeUnwrap();
-  expect([s.normWeightOffset, s.embedScale, s.headDim, s.tieWordEmbeddings, s.hiddenAct]).toEqual([1, Math.fround(Math.sqrt(32)), 16, true, "gelu_tanh"]);
+  expect([s.embedScale, s.headDim, s.tieWordEmbeddings, s.hiddenAct]).toEqual([Math.fround(Math.sqrt(32)), 16, true, "gelu_tanh"]);
+  const m = gemma.build(s);
+  expect(m.namedModules().filter(([, mod]) => mod instanceof RMSNorm).map(([, n]) => (n as RMSNorm).weightOffset)).toEqual([1, 1, 1, 1, 1]);
+  m.dispose();
   expect(s.embedScale).not.toBe(Math.sqrt(32));
   expect(gemma.weightNames(s).map((w) => w.name)).not.toContain("lm_head.weight");
 });

@@ -2,16 +2,18 @@
 // norms, attention and final logit soft-capping, query_pre_attn_scalar, and a sliding window on even
 // layers that equals full attention while the sequence fits and differs after.
 import { expect, test } from "bun:test";
-import { generate } from "../../../core/index.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { cpuBackend, generate, loadModel, noGrad, tensor, tidy } from "../../../core/index.ts";
 import gemma2Plugin, { gemma2 } from "../../../plugins/models/gemma2.ts";
 import { relError } from "../../helpers/compare.ts";
-import { ROWS, familyChecks, flat, logitsOf, randomFamilyModel, referenceError, smallConfig, weightsOf } from "./family-checks.ts";
+import { ROWS, familyChecks, flat, logitsOf, randomFamilyModel, referenceError, registryWith, smallConfig, weightsOf } from "./family-checks.ts";
 import { hfReference } from "./hf-reference.ts";
 
 // Caps small enough to bend scores and logits of std-0.3 random weights (the real 50 and 30 barely would).
 const STRONG = { attn_logit_softcapping: 0.5, final_logit_softcapping: 1.5, sliding_window: 3 };
 
-familyChecks({
+const { tinyDir } = familyChecks({
   family: gemma2,
   plugin: gemma2Plugin,
   ref: "gemma2",
@@ -25,12 +27,40 @@ familyChecks({
 
 test("spec: sandwich norms, caps 50 / 30, scores scaled by query_pre_attn_scalar^-0.5 (24, not head_dim 16), even layers slide", () => {
   const s = gemma2.fromConfig({ ...gemma2.tiny.config, num_hidden_layers: 4 })._unsafeUnwrap();
-  expect([s.sandwichNorms, s.attnSoftcap, s.finalSoftcap, s.attnScale, s.normWeightOffset]).toEqual([true, 50, 30, 24 ** -0.5, 1]);
+  expect([s.attnSoftcap, s.finalSoftcap, s.attnScale]).toEqual([50, 30, 24 ** -0.5]);
   expect(s.slidingWindows).toEqual([4096, 0, 4096, 0]);
   const names = gemma2.weightNames(s).map((w) => w.name);
   for (const n of ["input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm"]) expect(names).toContain(`model.layers.3.${n}.weight`);
   const off = gemma2.fromConfig({ ...gemma2.tiny.config, attn_logit_softcapping: null, final_logit_softcapping: null })._unsafeUnwrap();
   expect([off.attnSoftcap, off.finalSoftcap]).toEqual([0, 0]);
+});
+
+test("the make-tiny checkpoint and random weights at the tiny config match the reference to 1e-6 (the soft-cap is a tanh op, not a softmax over pairs)", () => {
+  const { model } = loadModel(tinyDir(), registryWith(gemma2Plugin))._unsafeUnwrap();
+  const rows = [[2, 4521, 2134, 1, 450, 4996, 17354, 1701]];
+  const config = JSON.parse(readFileSync(join(tinyDir(), "config.json"), "utf8"));
+  // Measured 3.3e-7 (9.3e-6 with the softmax-over-pairs cap and the old tanh, which lost digits near 0).
+  expect(relError(logitsOf(model, rows), flat(hfReference("gemma2", config, weightsOf(model), rows)))).toBeLessThan(1e-6);
+  model.dispose();
+  // Measured 3.2e-7.
+  expect(referenceError(gemma2, "gemma2", smallConfig(gemma2))).toBeLessThan(1e-6);
+});
+
+test("the final soft-cap costs one logits-sized tensor: a forward's peak stays under 2.5 logits (the pre-cap and capped logits, plus small activations)", () => {
+  const { model } = loadModel(tinyDir(), registryWith(gemma2Plugin))._unsafeUnwrap();
+  const rows = [[2, 4521, 2134, 1, 450, 4996, 17354, 1701]];
+  const logitsBytes = rows[0]!.length * 256000 * 4;
+  const alloc = cpuBackend.allocator;
+  noGrad(() =>
+    tidy(() => {
+      const base = alloc.stats().liveBytes;
+      alloc.resetPeak();
+      model.forward(tensor(rows.flat(), [1, rows[0]!.length], { dtype: "i32" }));
+      // Measured 2.05 logits; composing the cap from a softmax over [n, 2] pairs peaked at 10.2.
+      expect(alloc.stats().peakBytes - base).toBeLessThan(2.5 * logitsBytes);
+    }),
+  );
+  model.dispose();
 });
 
 test("strong soft-caps match the reference, and the final cap bounds the logits", () => {

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CausalLM, createRegistry, generate, generationOptions, loadModel, makeTiny, noGrad, openCheckpoint, saveModel, tensor, tidy, writeCheckpoint } from "../../../core/index.ts";
 import { loadTokenizer } from "../../../core/tokenizer/load.ts";
-import llamaPlugin, { llama } from "../../../plugins/models/llama.ts";
+import llamaPlugin, { type LlamaForCausalLM, llama } from "../../../plugins/models/llama.ts";
 import { relError } from "../../helpers/compare.ts";
 
 const registry = createRegistry();
@@ -102,7 +102,7 @@ test("old checkpoints' rotary_emb.inv_freq buffers are dropped, a stored lm_head
   writeFileSync(join(dir, "config.json"), JSON.stringify(cfg));
   const t = loadModel(dir, registry)._unsafeUnwrap();
   expect(t.warnings).toEqual([]);
-  expect(t.model.lm_head).toBeNull();
+  expect((t.model as LlamaForCausalLM).lm_head).toBeNull();
   expect(t.model.getParameter("lm_head.weight")).toBeUndefined();
   a.model.dispose();
   t.model.dispose();

@@ -4,7 +4,7 @@
 import { expect, test } from "bun:test";
 import { backward, ops, tensor, tidy } from "../../../core/index.ts";
 import mixtralPlugin, { mixtral } from "../../../plugins/models/mixtral.ts";
-import { SparseMoeBlock } from "../../../plugins/models/moe.ts";
+import { SparseMoeBlock } from "../../../plugins/models/mixtral.ts";
 import { expectClose } from "../../helpers/compare.ts";
 import { randomArray } from "../../helpers/random.ts";
 import { ROWS, familyChecks, referenceError, smallConfig } from "./family-checks.ts";

@@ -2,7 +2,8 @@
 // separate projections, and LongRoPE as transformers computes it: short factors within the original
 // context, long ones past it, the attention factor on the rotated dims only (partial rotary included).
 import { expect, test } from "bun:test";
-import { CausalLM, ops, ropeParameters } from "../../../core/index.ts";
+import { ops, ropeParameters } from "../../../core/index.ts";
+import { llama } from "../../../plugins/models/llama.ts";
 import phi3Plugin, { phi3 } from "../../../plugins/models/phi3.ts";
 import { expectClose, relError } from "../../helpers/compare.ts";
 import { ROWS, familyChecks, logitsOf, randomFamilyModel, referenceError, smallConfig } from "./family-checks.ts";
@@ -22,7 +23,8 @@ test("fused qkv_proj and gate_up_proj give the logits of separate q/k/v and gate
   const fused = randomFamilyModel(phi3, smallConfig(phi3), 4);
   expect(fused.getParameter("model.layers.0.self_attn.qkv_proj.weight")?.shape).toEqual([64, 32]);
   expect(fused.getParameter("model.layers.0.mlp.gate_up_proj.weight")?.shape).toEqual([128, 32]);
-  const sep = new CausalLM({ ...fused.spec, fusedQkv: false, fusedGateUp: false });
+  // Llama's blocks over the same spec: separate projections.
+  const sep = llama.build(fused.spec);
   for (const [name, t] of fused.namedParameters()) {
     const cut = (suffixes: string[], sizes: number[]) => {
       let at = 0;

@@ -1,12 +1,14 @@
-// The shared decoder against the float64 reference (ref-decoder.ts): plain Llama, every family knob at
-// once, fused projections, half storage, lastOnly, a finite-difference gradient check and gradient
-// checkpointing (same gradients, lower peak memory).
+// Llama's decoder (llama.ts) and the blocks other families swap in, against the float64 reference
+// (ref-decoder.ts): plain Llama, Gemma 2's layer with all its options, Qwen3's q/k norm, half storage,
+// lastOnly, a finite-difference gradient check and activation checkpointing (same gradients, lower peak).
 import { expect, test } from "bun:test";
 import { type CausalLM, backward, cpuBackend, noGrad, ops, tensor, tidy } from "../../../core/index.ts";
 import { expectClose, relError } from "../../helpers/compare.ts";
 import { randomInts } from "../../helpers/random.ts";
-import { TEST_CONFIG, flat, randomModel, refConfigOf, specOf, weightsOf } from "./helpers.ts";
-import { refForward } from "./ref-decoder.ts";
+import { type Gemma2ForCausalLM, gemma2 } from "../../../plugins/models/gemma2.ts";
+import { qwen3 } from "../../../plugins/models/qwen3.ts";
+import { TEST_CONFIG, flat, randomModel, randomize, refConfigOf, specOf, weightsOf } from "../../core/nn/helpers.ts";
+import { refForward } from "../../core/nn/ref-decoder.ts";
 
 function ids2d(rows: number[][]) {
   return tensor(rows.flat(), [rows.length, rows[0]!.length], { dtype: "i32" });
@@ -37,54 +39,44 @@ test("a tiny Llama's logits match the float64 reference (relative error < 1e-4)"
   model.dispose();
 });
 
-test("every family knob at once matches the reference: biases, q/k norm, (1+w) norms, GELU, embed scale, tied, sandwich norms, soft-caps, windows, partial RoPE, packed segments", () => {
-  const spec = specOf(TEST_CONFIG, {
-    qkvBias: true,
-    oBias: true,
-    qkNorm: true,
-    hiddenAct: "gelu_tanh",
-    normWeightOffset: 1,
-    embedScale: Math.fround(Math.sqrt(32)),
-    tieWordEmbeddings: true,
-    sandwichNorms: true,
-    attnScale: 0.3,
-    attnSoftcap: 1.5,
-    finalSoftcap: 3,
-    slidingWindows: [3, 0],
-    rope: { rotaryDim: 4 },
-  });
-  const model = randomModel(spec, 7);
+test("Gemma 2's layer with every option it turns at once matches the reference: q/k/v/o bias, (1+w) norms, GELU, embed scale, tied, sandwich norms, soft-caps, windows, partial RoPE, packed segments", () => {
+  const config = {
+    ...TEST_CONFIG,
+    model_type: "gemma2",
+    head_dim: 8,
+    attention_bias: true,
+    tie_word_embeddings: true,
+    query_pre_attn_scalar: 1 / 0.09,
+    attn_logit_softcapping: 1.5,
+    final_logit_softcapping: 3,
+    sliding_window: 3,
+    partial_rotary_factor: 0.5,
+  };
+  const spec = gemma2.fromConfig(config)._unsafeUnwrap();
+  expect([spec.slidingWindows, spec.rope.rotaryDim]).toEqual([[3, 0], 4]);
+  const model = randomize(gemma2.build(spec), 7) as Gemma2ForCausalLM;
   expect(model.lm_head).toBeNull();
-  expect(model.getParameter("model.layers.0.self_attn.q_norm.weight")?.shape).toEqual([8]);
   expect(model.getParameter("model.layers.1.pre_feedforward_layernorm.weight")?.shape).toEqual([32]);
   // Row 1 packs two samples: positions restart and segment ids keep them apart.
   const positions = [[0, 1, 2, 3, 4, 5, 6], [0, 1, 2, 0, 1, 2, 3]];
   const segments = [[0, 0, 0, 0, 0, 0, 0], [1, 1, 1, 2, 2, 2, 2]];
   const got = logitsOf(model, ROWS, { positions, segments });
-  const want = flat(refForward(refConfigOf(spec), weightsOf(model), { ids: ROWS, positions, segments }));
-  expectClose(got, want, 1e-4, "all knobs");
+  const ref = refConfigOf(spec, undefined, { normOffset: 1, embedScale: spec.embedScale, sandwich: true, attnSoftcap: 1.5, finalSoftcap: 3 });
+  expectClose(got, flat(refForward(ref, weightsOf(model), { ids: ROWS, positions, segments })), 1e-4, "gemma2 options");
   // The soft-cap really bounds the logits.
   expect(Math.max(...got.map(Math.abs))).toBeLessThan(3);
   model.dispose();
 });
 
-test("fused qkv_proj and gate_up_proj (Phi-3 layout) give the logits of the separate projections", () => {
-  const spec = specOf();
-  const sep = randomModel(spec, 3);
-  const fused = randomModel({ ...spec, fusedQkv: true, fusedGateUp: true }, 4);
-  expect(fused.getParameter("model.layers.0.self_attn.qkv_proj.weight")?.shape).toEqual([64, 32]);
-  expect(fused.getParameter("model.layers.0.mlp.gate_up_proj.weight")?.shape).toEqual([96, 32]);
-  for (let l = 0; l < spec.numLayers; l++) {
-    const p = `model.layers.${l}.`;
-    const get = (n: string) => sep.getParameter(p + n)!;
-    const cat = (names: string[]) => ops.concat(names.map(get), 0);
-    fused.setParameter(`${p}self_attn.qkv_proj.weight`, cat(["self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight"]))._unsafeUnwrap();
-    fused.setParameter(`${p}mlp.gate_up_proj.weight`, cat(["mlp.gate_proj.weight", "mlp.up_proj.weight"]))._unsafeUnwrap();
-  }
-  for (const [n, t] of sep.namedParameters()) if (!/(q|k|v|gate|up)_proj/.test(n)) fused.setParameter(n, ops.scale(t, 1))._unsafeUnwrap();
-  expectClose(logitsOf(fused, ROWS), logitsOf(sep, ROWS), 1e-6, "fused vs separate");
-  sep.dispose();
-  fused.dispose();
+test("Qwen3's per-head q/k norm with biases and packed segments matches the reference", () => {
+  const spec = qwen3.fromConfig({ ...TEST_CONFIG, model_type: "qwen3", head_dim: 8, attention_bias: true })._unsafeUnwrap();
+  const model = randomize(qwen3.build(spec), 8);
+  expect(model.getParameter("model.layers.0.self_attn.q_norm.weight")?.shape).toEqual([8]);
+  const positions = [[0, 1, 2, 3, 4, 5, 6], [0, 1, 0, 1, 2, 3, 4]];
+  const segments = [[0, 0, 0, 0, 0, 0, 0], [1, 1, 2, 2, 2, 2, 2]];
+  const want = flat(refForward(refConfigOf(spec, undefined, { qkNorm: true }), weightsOf(model), { ids: ROWS, positions, segments }));
+  expectClose(logitsOf(model, ROWS, { positions, segments }), want, 1e-4, "qwen3 q/k norm");
+  model.dispose();
 });
 
 test("bf16-stored matrices compute like f32 copies of the rounded weights", () => {

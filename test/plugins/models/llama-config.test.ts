@@ -3,7 +3,7 @@
 import { expect, test } from "bun:test";
 import { createRegistry, familyForModelType } from "../../../core/index.ts";
 import llamaPlugin, { llama } from "../../../plugins/models/llama.ts";
-import { TEST_CONFIG } from "./helpers.ts";
+import { TEST_CONFIG } from "../../core/nn/helpers.ts";
 
 test("defaults follow transformers' LlamaConfig, and real-config quirks are read", () => {
   const spec = llama.fromConfig({ ...TEST_CONFIG, num_key_value_heads: undefined, pad_token_id: -1, eos_token_id: [2, 7], head_dim: 16 })._unsafeUnwrap();
