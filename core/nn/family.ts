@@ -13,7 +13,7 @@ import type { HfConfig, ModelSpec } from "./spec.ts";
 export interface TinyPreset {
   /** config.json without model_type (added from the family's first model type); vocab_size must match the tokenizer. */
   config: HfConfig;
-  /** Folder name under the tokenizer fixtures (`llama2`): tokenizer.json and tokenizer_config.json are copied. */
+  /** Folder name under the tokenizer fixtures: its tokenizer.json and tokenizer_config.json are copied. */
   tokenizer: string;
   /** generation_config.json keys beyond the token ids taken from config (optional). */
   generation?: HfConfig;
@@ -21,7 +21,7 @@ export interface TinyPreset {
 
 /** A family as its plugin defines it: every field present. S is the family's own spec type. */
 export interface ModelFamily<S extends ModelSpec = ModelSpec> extends EntryBase {
-  /** The HF `model_type` values this family reads (`llama`). */
+  /** The HF `model_type` values this family reads (config.json). */
   readonly modelTypes: readonly string[];
   /** config.json -> spec; every problem at once. `where` names the file in messages. */
   fromConfig(config: HfConfig, where?: string): Result<S, ModuleError>;

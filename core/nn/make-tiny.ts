@@ -1,7 +1,7 @@
 // `lft make-tiny --family F --out DIR`: a small random-initialised checkpoint in real HF layout, built
 // from the family's tiny preset (its real config keys at tiny sizes) and a real tokenizer. The vocabulary
-// stays the tokenizer's own (32,000 for Llama 2): the embedding must cover every id the tokenizer emits,
-// and at hidden size 64 that costs 8 MB per matrix, which keeps the model small but genuinely loadable.
+// stays the tokenizer's own (32,000 ids for a 32k tokenizer): the embedding must cover every id the
+// tokenizer emits, and at hidden size 64 that costs 8 MB per matrix: small, but genuinely loadable.
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { err, ok, type Result } from "neverthrow";

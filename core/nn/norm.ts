@@ -30,7 +30,7 @@ export class RMSNorm extends Module {
     return this.tensorOf(this.w, "norm weight");
   }
 
-  /** Normalises over the last dim (any rank: Qwen3's q/k norms run on [B, T, H, headDim]). */
+  /** Normalises over the last dim (any rank: per-head q/k norms run on [B, T, H, headDim]). */
   forward(x: Tensor): Tensor {
     return ops.rmsNorm(x, asF32(this.weight), { eps: this.eps, weightOffset: this.weightOffset });
   }

@@ -10,7 +10,7 @@ export type RopeScaling =
   /** `_compute_llama3_parameters`: long wavelengths divided by factor, short kept, a smooth ramp between */
   | { type: "llama3"; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositionEmbeddings: number }
   /**
-   * `_compute_longrope_parameters` (Phi-3's `longrope`, formerly `su`): inv_freq / short_factor[i] while
+   * `_compute_longrope_parameters` (HF's `longrope`, formerly `su`): inv_freq / short_factor[i] while
    * the sequence fits originalMaxPositionEmbeddings, / long_factor[i] beyond; cos and sin (the rotated
    * dims only) are multiplied by attentionFactor, which the family resolves from its config.
    */

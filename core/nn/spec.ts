@@ -6,7 +6,7 @@ import type { RopeSpec } from "./rope.ts";
 export type HfConfig = Readonly<Record<string, unknown>>;
 
 export interface ModelSpec {
-  /** The registry family that built it (`llama`). */
+  /** The name of the registry family that built it. */
   family: string;
   vocabSize: number;
   hiddenSize: number;
