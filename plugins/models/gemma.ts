@@ -38,8 +38,8 @@ export function readGemmaKeys(base: LlamaSpec): Omit<GemmaSpec, keyof LlamaSpec>
 }
 
 /** Gemma's RMSNorm scales by (1 + w), with w stored (and initialised at 0). */
-export function gemmaNorm(spec: LlamaSpec, dim = spec.hiddenSize): RMSNorm {
-  return new RMSNorm(dim, { eps: spec.rmsNormEps, weightOffset: 1 });
+export function gemmaNorm(spec: LlamaSpec): RMSNorm {
+  return new RMSNorm(spec.hiddenSize, { eps: spec.rmsNormEps, weightOffset: 1 });
 }
 
 /** Llama's decoder with (1 + w) norms and scaled embeddings; Gemma 2 brings its own layer. */

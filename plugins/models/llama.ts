@@ -64,11 +64,11 @@ export class LlamaDecoderLayer<S extends LlamaSpec = LlamaSpec> extends Module i
 }
 
 /** `model.*`: the embedding, the layers and the final norm. */
-export class LlamaModel<L extends DecoderBlock> extends Module {
+export class LlamaModel extends Module {
   readonly embed_tokens: Embedding;
-  readonly layers: ModuleList<L>;
+  readonly layers: ModuleList<DecoderBlock>;
   readonly norm: RMSNorm;
-  constructor(spec: LlamaSpec, layer: (i: number) => L, norm: RMSNorm) {
+  constructor(spec: LlamaSpec, layer: (i: number) => DecoderBlock, norm: RMSNorm) {
     super();
     this.embed_tokens = this.addModule("embed_tokens", new Embedding(spec.vocabSize, spec.hiddenSize));
     this.layers = this.addModule("layers", new ModuleList(Array.from({ length: spec.numLayers }, (_, i) => layer(i))));
@@ -78,7 +78,7 @@ export class LlamaModel<L extends DecoderBlock> extends Module {
 
 /** embed -> layers -> norm -> lm_head (or the tied embedding matrix). */
 export class LlamaForCausalLM<S extends LlamaSpec = LlamaSpec> extends CausalLM<S> {
-  readonly model: LlamaModel<DecoderBlock>;
+  readonly model: LlamaModel;
   readonly lm_head: Linear | null = null;
 
   /** `layer` builds a family's own decoder layer (Gemma 2's); default Llama's with `parts`. */
