@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RunStore, formatRunList, formatRunShow, storeHooks, train } from "../../../core/index.ts";
 import { tinyBatches, tinyRun } from "../train/tiny-run.ts";
+import { adamw } from "../../../plugins/optimizers/index.ts";
 
 let dir: string;
 let db: string;
@@ -119,14 +120,14 @@ describe("run store", () => {
   test("storeHooks records a train() run: every step, the checkpoint, completion; a failing run is marked failed", async () => {
     const s = RunStore.open(db)._unsafeUnwrap();
     const run = tinyRun();
-    const ok = await train({ runId: "good", params: run.params, optimizer: { kind: "adamw", lr: 1e-2 }, steps: 5, batches: tinyBatches(8), lossFn: run.lossFn, progress: false, checkpoint: { dir: join(dir, "ck"), every: 0 }, handlers: [storeHooks(s, { name: "tiny", gitRevision: "deadbeef" })] });
+    const ok = await train({ runId: "good", params: run.params, optimizer: adamw({ lr: 1e-2 }), steps: 5, batches: tinyBatches(8), lossFn: run.lossFn, progress: false, checkpoint: { dir: join(dir, "ck"), every: 0 }, handlers: [storeHooks(s, { name: "tiny", gitRevision: "deadbeef" })] });
     const losses = ok._unsafeUnwrap().losses;
     expect(s.metric("good", "loss").map((p) => p.value)).toEqual([...losses]);
     expect(s.metric("good", "tokens").map((p) => p.value)).toEqual([14, 14, 14, 14, 14]);
     expect(s.artifacts("good").map((a) => a.path)).toEqual([join(dir, "ck", "checkpoint-5")]);
     expect(s.getRun("good")._unsafeUnwrap()).toMatchObject({ status: "completed", step: 5, totalSteps: 5, name: "tiny", gitRevision: "deadbeef" });
 
-    const bad = await train({ runId: "bad", params: run.params, optimizer: { kind: "adamw", lr: 1e-2 }, steps: 5, batches: tinyBatches(8), progress: false, handlers: [storeHooks(s)], lossFn: (b, c) => {
+    const bad = await train({ runId: "bad", params: run.params, optimizer: adamw({ lr: 1e-2 }), steps: 5, batches: tinyBatches(8), progress: false, handlers: [storeHooks(s)], lossFn: (b, c) => {
       if (c.step === 3) throw new Error("tokenizer exploded");
       return run.lossFn(b, c);
     } });

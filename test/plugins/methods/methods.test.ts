@@ -2,7 +2,8 @@
 // parameters each makes trainable, the precision rules, rsLoRA's scale, LoRA+'s groups as the optimizer
 // sees them, additional_target, registration, and bad options returned as errors that name the fix.
 import { expect, test } from "bun:test";
-import { LoraMethod, TrainRng, backward, buildGroups, createOptimizer, methodEntry, ops, tensor, tidy } from "../../../core/index.ts";
+import { LoraMethod, TrainRng, backward, buildGroups, methodEntry, ops, tensor, tidy } from "../../../core/index.ts";
+import { AdamW } from "../../../plugins/optimizers/index.ts";
 import { freeze, trainableLayerIds } from "../../../plugins/methods/freeze.ts";
 import { full } from "../../../plugins/methods/full.ts";
 import { lora } from "../../../plugins/methods/lora.ts";
@@ -145,7 +146,7 @@ test("LoRA+: B matrices form their own group at lr × ratio, and one AdamW step 
 
   // Without decay, so each first-step move is exactly lr × the group's scale.
   const plain = buildGroups(m.params, { weightDecay: 0, rules: m.groups })._unsafeUnwrap();
-  const opt = createOptimizer({ kind: "adamw", lr: 1e-3, weightDecay: 0 }, plain)._unsafeUnwrap();
+  const opt = new AdamW(plain, { lr: 1e-3 });
   const ids = tensor(IDS, [1, IDS.length], { dtype: "i32" });
   tidy(() => backward(ops.crossEntropy(ops.reshape(model.forward(ids), [IDS.length, 512]), tensor(IDS.slice(1).concat([2]), [IDS.length], { dtype: "i32" }))));
   const before = Object.fromEntries(Object.entries(m.params).map(([n, t]) => [n, t.toArray()]));

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { type AppliedMethod, type CausalLM, type LossFn, ops, shuffledBatches, tensor, train } from "../../../core/index.ts";
 import { lora } from "../../../plugins/methods/lora.ts";
 import { family, loadStories, logitsOf } from "./helpers.ts";
+import { adamw } from "../../../plugins/optimizers/index.ts";
 
 let root = "";
 beforeAll(() => {
@@ -37,7 +38,8 @@ async function run(dir: string, steps: number, resume: boolean) {
     params: applied.params,
     groups: applied.groups,
     noDecay: applied.noDecay,
-    optimizer: { kind: "adamw", lr: 3e-3, weightDecay: 0.01 },
+    optimizer: adamw({ lr: 3e-3 }),
+    weightDecay: 0.01,
     steps,
     batches: shuffledBatches(ROWS, { batchSize: 2, seed: 1 }),
     lossFn: lossFnFor(model, applied),

@@ -1,11 +1,37 @@
-// SGD with momentum, as torch.optim.SGD computes it (coupled L2 weight decay, dampening, Nesterov),
-// composed from the backend's copy/scale/axpy so it runs on every backend without a kernel of its own:
+// `optimizer = sgd`: SGD with momentum, as torch.optim.SGD computes it (coupled L2 weight decay,
+// dampening, Nesterov), composed from the backend's copy/scale/axpy so it runs on every backend
+// without a kernel of its own:
 //   d = g + wd·p;  buf = d (first update) | mu·buf + (1 - dampening)·d;  d = nesterov ? d + mu·buf : buf
 //   p -= lr·d
 import { err, ok, type Result } from "neverthrow";
-import { Tensor } from "../tensor/tensor.ts";
-import { type ParamGroup, type ParamGroupInput, normaliseGroups } from "./groups.ts";
-import { type HostTensor, type Optimizer, type OptimizerMeta, checkHyper, checkMeta, slotData, stateTensor, dropGrads, exportSlots } from "./optimizer.ts";
+import {
+  type HostTensor,
+  type Optimizer,
+  type OptimizerEntry,
+  type OptimizerFactory,
+  type OptimizerMeta,
+  type OptionSchema,
+  type OptionsOf,
+  type ParamGroup,
+  type ParamGroupInput,
+  Tensor,
+  checkHyper,
+  checkMeta,
+  dropGrads,
+  exportSlots,
+  normaliseGroups,
+  optimizerFactory,
+  slotData,
+  stateTensor,
+} from "../../core/index.ts";
+
+/** What a recipe may set besides lr and weight_decay (`train sft { optimizer = sgd  momentum = 0.5 }`). */
+export const sgdOptions = {
+  // 0.9, not torch's 0: what `optimizer = sgd` has always meant in a recipe.
+  momentum: { type: "number", min: 0, default: 0.9, doc: "momentum factor (0: plain SGD, no buffer kept)" },
+  dampening: { type: "number", min: 0, default: 0, doc: "damps the gradient's share of the momentum buffer" },
+  nesterov: { type: "boolean", default: false, doc: "Nesterov momentum (needs momentum > 0 and dampening 0)" },
+} as const satisfies OptionSchema;
 
 export interface SGDOptions {
   lr: number;
@@ -15,6 +41,8 @@ export interface SGDOptions {
   /** Default for groups that do not set their own (L2, added to the gradient). */
   weightDecay?: number;
 }
+
+const NESTEROV_NEEDS = "sgd: Nesterov momentum needs momentum > 0 and dampening 0";
 
 export class SGD implements Optimizer {
   readonly kind = "sgd";
@@ -33,7 +61,7 @@ export class SGD implements Optimizer {
     this.momentum = o.momentum ?? 0;
     this.dampening = o.dampening ?? 0;
     this.nesterov = o.nesterov ?? false;
-    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) throw new RangeError("sgd: Nesterov momentum needs momentum > 0 and dampening 0");
+    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) throw new RangeError(NESTEROV_NEEDS);
     this.groups = normaliseGroups(params, o.weightDecay ?? 0);
     this.params = this.groups.flatMap((g) => g.params);
   }
@@ -118,4 +146,23 @@ export class SGD implements Optimizer {
   dispose(): void {
     this.disposeState();
   }
+}
+
+export const sgdEntry: OptimizerEntry = {
+  name: "sgd",
+  doc: "SGD with momentum (torch.optim.SGD: L2 weight decay, dampening, Nesterov)",
+  options: sgdOptions,
+  build(groups, { lr, options }) {
+    const o = options as OptionsOf<typeof sgdOptions>;
+    if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) return err(new Error(`optimizer "sgd": nesterov needs momentum > 0 and dampening 0, found momentum ${o.momentum}, dampening ${o.dampening}`));
+    return ok(new SGD(groups, { lr, momentum: o.momentum, dampening: o.dampening, nesterov: o.nesterov }));
+  },
+  // One f32 momentum buffer per element, none without momentum.
+  stateBytes: (groups, options) => (Number(options["momentum"] ?? sgdOptions.momentum.default) === 0 ? 0 : 4 * groups.reduce((n, g) => n + g.params.reduce((m, p) => m + p.numel, 0), 0)),
+};
+
+/** SGD for train() called from code: `train({ optimizer: sgd({ lr: 0.1, momentum: 0.9 }), ... })`. */
+export function sgd(o: Omit<SGDOptions, "weightDecay">): OptimizerFactory {
+  const { lr, ...rest } = o;
+  return optimizerFactory(sgdEntry, lr, Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)));
 }

@@ -1,9 +1,10 @@
 // AdamW against a float64 transcription of torch.optim.AdamW (decoupled weight decay, bias correction,
 // per-parameter step counts, parameters without a gradient skipped entirely), over 5 steps.
 import { describe, expect, test } from "bun:test";
-import { AdamW, type AdamWOptions, type Tensor, backward, ops, tensor, tidy } from "../../core/index.ts";
-import { expectClose } from "../helpers/compare.ts";
-import { randomArray } from "../helpers/random.ts";
+import { type Tensor, backward, ops, tensor, tidy } from "../../../core/index.ts";
+import { AdamW, type AdamWOptions } from "../../../plugins/optimizers/index.ts";
+import { expectClose } from "../../helpers/compare.ts";
+import { randomArray } from "../../helpers/random.ts";
 
 /** torch.optim.AdamW's single-tensor update (torch/optim/adamw.py, amsgrad=False, maximize=False), in f64. */
 class RefAdamW {

@@ -1,11 +1,35 @@
-// AdamW over f32 parameters in groups (each with its own lr multiplier and weight decay), one fused
-// native step per tensor. Moments are f32 and live until dispose(). Parameters without a gradient this
-// step are skipped (frozen or unused): as in torch.optim.AdamW, each keeps its own step count, so its
-// bias correction counts only its own updates. State exports for checkpoints (see optimizer.ts).
+// `optimizer = adamw`: AdamW over f32 parameters in groups (each with its own lr multiplier and weight
+// decay), one fused native step per tensor (the backend's adamwStep). Moments are f32 and live until
+// dispose(). Parameters without a gradient this step are skipped (frozen or unused): as in
+// torch.optim.AdamW, each keeps its own step count, so its bias correction counts only its own
+// updates. State exports for checkpoints as "exp_avg" / "exp_avg_sq" slots (torch's names).
 import { err, ok, type Result } from "neverthrow";
-import type { Tensor } from "../tensor/tensor.ts";
-import { type ParamGroup, type ParamGroupInput, normaliseGroups } from "./groups.ts";
-import { type HostTensor, type Optimizer, type OptimizerMeta, checkMeta, slotData, stateTensor, dropGrads, exportSlots } from "./optimizer.ts";
+import {
+  type HostTensor,
+  type Optimizer,
+  type OptimizerEntry,
+  type OptimizerFactory,
+  type OptimizerMeta,
+  type OptionSchema,
+  type OptionsOf,
+  type ParamGroup,
+  type ParamGroupInput,
+  type Tensor,
+  checkMeta,
+  dropGrads,
+  exportSlots,
+  normaliseGroups,
+  optimizerFactory,
+  slotData,
+  stateTensor,
+} from "../../core/index.ts";
+
+/** What a recipe may set besides lr and weight_decay (`train sft { optimizer = adamw  beta2 = 0.95 }`). */
+export const adamwOptions = {
+  beta1: { type: "number", min: 0, max: 1, default: 0.9, doc: "decay of the first moment (mean of gradients); below 1" },
+  beta2: { type: "number", min: 0, max: 1, default: 0.999, doc: "decay of the second moment (mean of squared gradients); below 1" },
+  eps: { type: "number", min: 0, default: 1e-8, doc: "added to the second moment's root in the denominator" },
+} as const satisfies OptionSchema;
 
 export interface AdamWOptions {
   lr: number;
@@ -110,4 +134,25 @@ export class AdamW implements Optimizer {
   dispose(): void {
     this.disposeState();
   }
+}
+
+export const adamwEntry: OptimizerEntry = {
+  name: "adamw",
+  doc: "AdamW (decoupled weight decay; fused kernel, f32 moments)",
+  options: adamwOptions,
+  build(groups, { lr, options }) {
+    const o = options as OptionsOf<typeof adamwOptions>;
+    for (const k of ["beta1", "beta2"] as const) {
+      if (!(o[k] < 1)) return err(new Error(`optimizer "adamw": ${k} must be in [0, 1), found ${o[k]}`));
+    }
+    return ok(new AdamW(groups, { lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps }));
+  },
+  // Two f32 moments per element.
+  stateBytes: (groups) => 8 * groups.reduce((n, g) => n + g.params.reduce((m, p) => m + p.numel, 0), 0),
+};
+
+/** AdamW for train() called from code: `train({ optimizer: adamw({ lr: 1e-3 }), weightDecay: 0.01, ... })`. */
+export function adamw(o: Omit<AdamWOptions, "weightDecay">): OptimizerFactory {
+  const { lr, ...rest } = o;
+  return optimizerFactory(adamwEntry, lr, Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)));
 }
