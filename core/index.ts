@@ -41,15 +41,13 @@ export { type ScheduleSpec, type ScheduleKind, type Schedule, makeSchedule } fro
 export { TrainRng, type RngState } from "./train/rng.ts";
 export { globalGradNorm, clipGradients } from "./train/clip.ts";
 export { type RunHandlers, type HookHost } from "./train/events.ts";
-export { progressHandlers, type ProgressOptions } from "./train/progress.ts";
+export { progressHandlers, formatDuration, type ProgressOptions } from "./train/progress.ts";
 export { evalLoss } from "./train/eval.ts";
 export { interruptOnSignals, type SignalGuard } from "./train/signals.ts";
 export { saveCheckpoint, listCheckpoints, latestCheckpoint, pruneCheckpoints, type CheckpointRef } from "./train/checkpoint.ts";
 export { RunStore, StoreError, type RunRecord, type NewRun, type MetricPoint } from "./store/store.ts";
 export { type RunStatus } from "./store/schema.ts";
 export { storeHooks, type RunInfo } from "./store/hooks.ts";
-export { linePlot, BrailleCanvas } from "./store/plot.ts";
-export { formatRunList, formatRunShow } from "./store/report.ts";
 export * from "./data/index.ts";
 export * from "./generate/index.ts";
 export { loadTokenizer, TokenizerError } from "./tokenizer/load.ts";

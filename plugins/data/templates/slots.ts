@@ -1,7 +1,7 @@
 // LLaMA-Factory's formatters: fill a role's slots with a message and turn the pieces into token ids.
 // Each text piece is tokenised on its own (as LLaMA-Factory does), so ids match it exactly.
-import type { Tokenizer } from "../../tokenizer/tokenizer.ts";
-import type { Slot } from "./spec.ts";
+import type { Tokenizer } from "../../../core/index.ts";
+import type { Slot } from "./slot-spec.ts";
 
 /**
  * Fills {{name}} placeholders, in order, first occurrence per slot, as StringFormatter.apply does:

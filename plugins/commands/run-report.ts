@@ -1,9 +1,8 @@
 // What `lft runs` and `lft runs show ID` print: a table of runs, and one run's record with its loss
 // curve (and evaluation loss, when there is one) as braille plots.
+import { formatDuration, type RunRecord, type RunStore, type StoreError } from "../../core/index.ts";
 import { err, ok, type Result } from "neverthrow";
-import { formatDuration } from "../train/progress.ts";
 import { linePlot } from "./plot.ts";
-import type { RunRecord, RunStore, StoreError } from "./store.ts";
 
 function when(ms: number | null): string {
   return ms === null ? "-" : new Date(ms).toISOString().replace("T", " ").slice(0, 19);

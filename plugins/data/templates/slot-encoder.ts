@@ -1,12 +1,11 @@
 // A SlotTemplateSpec bound to a tokenizer: LLaMA-Factory's Template._encode (plus Llama2Template's
 // system fusing and ReasoningTemplate's empty thoughts), with its special-token fixes (replace_eos,
 // EOS fallback, pad = EOS) applied to ids rather than to the tokenizer.
+import type { ChatEncoder, Message, Tokenizer } from "../../../core/index.ts";
 import { err, ok, type Result } from "neverthrow";
-import type { Tokenizer } from "../../tokenizer/tokenizer.ts";
-import type { Message } from "../types.ts";
-import type { ChatEncoder } from "./encoder.ts";
+import { EOS, type Slot, type SlotTemplateSpec } from "./slot-spec.ts";
 import { fillSlots, firstText, slotsToIds, type SpecialIds } from "./slots.ts";
-import { EOS, type Slot, type SlotTemplateSpec } from "./spec.ts";
+import { fixSpecialTokens } from "./special-tokens.ts";
 import { parseCalls, TOOL_UTILS, type ToolFormat } from "./tools.ts";
 
 export interface SlotTemplateOptions {
@@ -163,37 +162,6 @@ export function createSlotEncoder(spec: SlotTemplateSpec, tokenizer: Tokenizer, 
     encodeMultiturn,
     encodeOneturn,
   });
-}
-
-/** LLaMA-Factory's fix_special_tokens, as ids: replace_eos, an EOS fallback, pad = EOS when unset. */
-export function fixSpecialTokens(
-  spec: Pick<SlotTemplateSpec, "name" | "stopWords" | "replaceEos">,
-  tokenizer: Tokenizer,
-): Result<{ eosId: number; padId: number; stopIds: number[]; warnings: string[] }, string> {
-  const stopWords = spec.stopWords ?? [];
-  const warnings: string[] = [];
-  let eosId = tokenizer.eosId;
-  if (spec.replaceEos) {
-    const word = stopWords[0];
-    if (word === undefined) return err(`template "${spec.name}" replaces the EOS but has no stop words`);
-    const id = tokenizer.tokenToId(word);
-    if (id === undefined) {
-      return err(`template "${spec.name}" ends turns with "${word}", which is not a token of this tokenizer (LLaMA-Factory would add it and resize the embeddings; lft does not)`);
-    }
-    eosId = id;
-  }
-  if (eosId === null) {
-    const id = tokenizer.tokenToId("<|endoftext|>");
-    if (id === undefined) return err(`the tokenizer has no EOS token and no "<|endoftext|>" to use as one`);
-    eosId = id;
-  }
-  const stopIds = [eosId];
-  for (const word of stopWords) {
-    const id = tokenizer.tokenToId(word);
-    if (id === undefined) warnings.push(`stop word "${word}" is not a token of this tokenizer; generation will not stop on it`);
-    else if (!stopIds.includes(id)) stopIds.push(id);
-  }
-  return ok({ eosId, padId: tokenizer.padId ?? eosId, stopIds, warnings });
 }
 
 function escapeRe(s: string): string {

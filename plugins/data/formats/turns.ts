@@ -1,11 +1,9 @@
-// The sharegpt shape (LLaMA-Factory's SharegptDatasetConverter): a list of {role_tag, content_tag}
-// turns; a leading system turn becomes the system prompt; user/observation turns and
-// assistant/function turns must alternate, starting with a user turn.
+// Conversation turns shared by the sharegpt, openai, pairwise and kto formats: role tags to roles,
+// one turn object to a message, which roles may stand at which position (user/observation and
+// assistant/function alternate, starting with a user turn), and the prompt/response split.
+import { describe, type Message, type Role, type RowProblem, type Tags } from "../../../core/index.ts";
 import { err, ok, type Result } from "neverthrow";
-import { describe } from "../../registry/options.ts";
-import type { DatasetAttr, Tags } from "../dataset-info.ts";
-import type { Message, Role } from "../types.ts";
-import { optionalString, problem, toolsText, type Row, type RowProblem } from "./row-fields.ts";
+import { problem, type Row } from "./row-fields.ts";
 
 export interface AlignedTurns {
   readonly messages: Message[];
@@ -46,38 +44,6 @@ const EVEN: readonly Role[] = ["assistant", "function"];
 /** Roles allowed at turn i (0-based, after the system turn is taken off). */
 export const allowedAt = (i: number): readonly Role[] => (i % 2 === 0 ? ODD : EVEN);
 export const RESPONSE_ROLES = EVEN;
-
-export function alignSharegpt(row: Row, attr: DatasetAttr): Result<AlignedTurns, RowProblem> {
-  const { columns, tags } = attr;
-  const column = columns.messages;
-  if (column === undefined) return err(problem("missing-column", "the dataset sets no messages column"));
-  const list = row[column];
-  if (list === undefined) return err(problem("missing-column", `missing column "${column}"`));
-  if (!Array.isArray(list)) return err(problem("wrong-type", `column "${column}" must be a list of turns, found ${describe(list)}`));
-  let turns: unknown[] = list;
-  let system = "";
-  const first = turns[0] as Row | undefined;
-  if (tags.system_tag !== undefined && first !== undefined && typeof first === "object" && first !== null && first[tags.role_tag ?? ""] === tags.system_tag) {
-    const content = first[tags.content_tag ?? ""];
-    if (typeof content !== "string") return err(problem("wrong-type", `${column}[0] (system) content must be a string, found ${describe(content)}`));
-    system = content;
-    turns = turns.slice(1);
-  } else {
-    const s = optionalString(row, columns.system);
-    if (s.isErr()) return err(s.error);
-    system = s.value;
-  }
-  const messages: Message[] = [];
-  const offset = list.length - turns.length;
-  for (let i = 0; i < turns.length; i++) {
-    const m = turnOf(turns[i], tags, allowedAt(i), `${column}[${i + offset}]`);
-    if (m.isErr()) return err(m.error);
-    messages.push(m.value);
-  }
-  const tools = toolsText(row, columns.tools);
-  if (tools.isErr()) return err(tools.error);
-  return ok({ messages, system, tools: tools.value });
-}
 
 /** The prompt/response split for a supervised conversation: an even number of turns, the last one the response. */
 export function splitLastTurn(messages: Message[], column: string): Result<{ prompt: Message[]; response: Message }, RowProblem> {

@@ -4,9 +4,10 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { previewDataset, progressBar } from "../../../core/index.ts";
-import { dataRegistry, LF_DATA } from "./helpers/registry.ts";
-import { byteTokenizer, fixtureTokenizer } from "./helpers/tokenizer.ts";
+import { previewDataset } from "../../../plugins/commands/index.ts";
+import { progressBar } from "../../../plugins/commands/progress-bar.ts";
+import { dataRegistry, LF_DATA } from "../../core/data/helpers/registry.ts";
+import { byteTokenizer, fixtureTokenizer } from "../../core/data/helpers/tokenizer.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "lft-preview-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

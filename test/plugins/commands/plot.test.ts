@@ -1,8 +1,7 @@
 // The braille line plot on curves whose dots are worked out by hand: each cell is 2×4 dots, bits
 // 0x01 0x02 0x04 0x40 down the left column and 0x08 0x10 0x20 0x80 down the right.
 import { describe, expect, test } from "bun:test";
-import { BrailleCanvas, linePlot } from "../../../core/index.ts";
-import { plotRows } from "../../../core/store/plot.ts";
+import { BrailleCanvas, linePlot, plotRows } from "../../../plugins/commands/plot.ts";
 
 const cell = (bits: number) => String.fromCharCode(0x2800 + bits);
 

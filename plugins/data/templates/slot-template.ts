@@ -1,25 +1,10 @@
-// What a chat template plugin provides (merged into the registry's TemplateEntry), and
-// `defineSlotTemplate`, which makes such an entry from a LLaMA-Factory style slot declaration.
-import { err, ok, type Result } from "neverthrow";
-import type { OptionSchema, ResolvedOptions } from "../../registry/options.ts";
-import type { Tokenizer } from "../../tokenizer/tokenizer.ts";
-import type { ChatEncoder } from "./encoder.ts";
+// `defineSlotTemplate`: a registry entry (the core's ChatTemplate contract, with name, doc and
+// options) made from a LLaMA-Factory style slot declaration; every slot template plugin uses it.
+import type { ChatTemplate, OptionSchema } from "../../../core/index.ts";
+import { err, ok } from "neverthrow";
 import { createSlotEncoder } from "./slot-encoder.ts";
-import type { SlotTemplateSpec } from "./spec.ts";
+import type { SlotTemplateSpec } from "./slot-spec.ts";
 import { TOOL_FORMATS, type ToolFormat } from "./tools.ts";
-
-export interface ChatTemplate {
-  /** Texts that end a reply at generation time. */
-  readonly stopWords: readonly string[];
-  /** Whether a system prompt can be given (the `hf` template decides per model; see the encoder). */
-  readonly supportsSystem: boolean;
-  /** Binds the template to a tokenizer; `options` are already validated against the entry's schema. */
-  create(tokenizer: Tokenizer, options: ResolvedOptions): Result<ChatEncoder, string>;
-}
-
-declare module "../../registry/collections.ts" {
-  interface TemplateEntry extends ChatTemplate {}
-}
 
 /** Options every slot template accepts (LLaMA-Factory's data arguments of the same names). */
 export const slotTemplateOptions = {

@@ -1,14 +1,11 @@
 // `lft data preview`: a few encoded samples of a dataset as printable text, masked (prompt) spans
 // highlighted, and token counts over the whole set (with a progress bar while counting).
+import {
+  DataError, dataOptionSchema, IGNORE_INDEX, prepareData, validateOptions,
+  type DataKind, type KtoSample, type PairwiseSample, type Registry, type Sample, type Tokenizer, type TokenSeq,
+} from "../../core/index.ts";
 import { err, ok, type Result } from "neverthrow";
-import type { Registry } from "../registry/registry.ts";
-import { validateOptions } from "../registry/options.ts";
-import type { Tokenizer } from "../tokenizer/tokenizer.ts";
-import { dataOptionSchema } from "./options.ts";
-import { prepareData } from "./pipeline.ts";
-import { DataError } from "./problems.ts";
-import { progressBar } from "./progress.ts";
-import { IGNORE_INDEX, type DataKind, type KtoSample, type PairwiseSample, type Sample, type TokenSeq } from "./types.ts";
+import { progressBar } from "./progress-bar.ts";
 
 export interface PreviewOptions {
   readonly registry: Registry;

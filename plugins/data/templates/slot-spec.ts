@@ -1,6 +1,7 @@
 // A chat template as LLaMA-Factory declares one with register_template: slots per role, with
-// {{content}} where the message goes and bos/eos/token markers for special ids. Template plugins are
-// one such object each; `slot-template.ts` turns it into an encoder.
+// {{content}} where the message goes and bos/eos/token markers for special ids. Slot template plugins
+// declare one such object each; `slot-template.ts` makes it a registry entry, `slot-encoder.ts` binds
+// it to a tokenizer.
 import type { ToolFormat } from "./tools.ts";
 
 /** Text (with {{content}} / {{idx}} placeholders), a token by name, or the tokenizer's BOS/EOS. */

@@ -1,14 +1,7 @@
-// Typed access to a row's columns for format plugins: each getter says what it expected and what it
-// found, so a bad row's reason reads like "column "output" must be a string, found number 3".
+// Typed access to a row's columns for the format plugins: each getter says what it expected and what
+// it found, so a bad row's reason reads like "column "output" must be a string, found number 3".
+import { describe, type RowProblem, type SkipReason } from "../../../core/index.ts";
 import { err, ok, type Result } from "neverthrow";
-import { describe } from "../../registry/options.ts";
-import type { SkipReason } from "../problems.ts";
-
-/** Why one row cannot become an example; the pipeline adds the file and row. */
-export interface RowProblem {
-  readonly reason: SkipReason;
-  readonly detail: string;
-}
 
 export const problem = (reason: SkipReason, detail: string): RowProblem => ({ reason, detail });
 

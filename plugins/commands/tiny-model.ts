@@ -1,15 +1,11 @@
-// `lft make-tiny --family F --out DIR`: a small random-initialised checkpoint in real HF layout, built
+// What `lft make-tiny --family F --out DIR` writes: a small random-initialised checkpoint in real HF layout, built
 // from the family's tiny preset (its real config keys at tiny sizes) and a real tokenizer. The vocabulary
 // stays the tokenizer's own (32,000 for Llama 2): the embedding must cover every id the tokenizer emits,
 // and at hidden size 64 that costs 8 MB per matrix, which keeps the model small but genuinely loadable.
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { ModuleError, readJsonObject, saveModel, type CheckpointError, type ConfigError, type ModelFamily } from "../../core/index.ts";
 import { err, ok, type Result } from "neverthrow";
-import type { CheckpointError, ConfigError } from "../io/errors.ts";
-import { readJsonObject } from "../io/json.ts";
-import type { ModelFamily } from "./family.ts";
-import { saveModel } from "./load.ts";
-import { ModuleError } from "./module.ts";
 
 /** The tokenizer fixtures shipped in the repository (one folder per tokenizer). */
 export const TOKENIZER_FIXTURES = resolve(import.meta.dir, "../../test/fixtures/tokenizers");
