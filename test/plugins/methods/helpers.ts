@@ -1,8 +1,9 @@
 // Shared setup for the method tests: the shipped stories260K model (a real trained Llama in HF layout,
 // 5 layers, tied embeddings), a registry with the llama family and the methods, and float64 references.
 import { resolve } from "node:path";
-import { type CausalLM, type LoadModelOptions, Linear, type LoraRuntime, TrainRng, createRegistry, loadModel, noGrad, randn, tensor, tidy } from "../../../core/index.ts";
+import { type CausalLM, type LoadModelOptions, Linear, TrainRng, createRegistry, loadModel, noGrad, randn, tensor, tidy } from "../../../core/index.ts";
 import methodsPlugin from "../../../plugins/methods/index.ts";
+import type { LoraRuntime } from "../../../plugins/methods/lora/index.ts";
 import llamaPlugin, { llama } from "../../../plugins/models/llama.ts";
 
 export const STORIES = resolve(import.meta.dir, "../../../examples/models/stories260K");
