@@ -4,7 +4,8 @@
 // rest of the model stays as loaded.
 import { type Result, err, ok } from "neverthrow";
 import { type CausalLM, type MethodEntry, MethodError, type MethodPayload, type OptionSchema, Tensor, didYouMean, suggest } from "../../core/index.ts";
-import { WholeModelMethod, adapterProblem, checkOptions, loadWholeModel } from "./whole-model.ts";
+import { checkOptions } from "./check-options.ts";
+import { WholeModelMethod, adapterProblem, loadWholeModel } from "./whole-model.ts";
 
 export const freezeOptions = {
   layers: { type: "number", integer: true, default: 2, doc: "trainable decoder layers: the last N, or the first |N| when negative (not 0)" },

@@ -4,7 +4,7 @@
 // the public surface of plugins/methods/lora/; the work is in the files beside it.
 import { type Result, err } from "neverthrow";
 import type { MethodEntry, MethodError, MethodPayload, ModelFamily, OptionSchema, OptionsOf } from "../../../core/index.ts";
-import { checkOptions } from "../whole-model.ts";
+import { checkOptions } from "../check-options.ts";
 import { applyLora } from "./apply.ts";
 import type { LoraMethod } from "./lora-method.ts";
 import { loadPeftAdapter } from "./peft-load.ts";
