@@ -10,7 +10,8 @@ import { expectClose } from "../../../helpers/compare.ts";
 import { numericGrad } from "../../../helpers/gradcheck.ts";
 import { randomArray } from "../../../helpers/random.ts";
 import { randomModel, specOf } from "../../../core/nn/helpers.ts";
-import { type RefLayer, doraNorm, family, linearOf, perturbTrainable, refLayer, runtimeOf } from "../helpers.ts";
+import { family, perturbTrainable } from "../helpers.ts";
+import { type RefLayer, doraNorm, linearOf, refLayer, runtimeOf } from "./reference.ts";
 
 const [n, inF, out, r] = [5, 7, 6, 3];
 const x = randomArray(n * inF, 1);

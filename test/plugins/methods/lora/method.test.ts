@@ -7,7 +7,8 @@ import { full } from "../../../../plugins/methods/full.ts";
 import { type LoraMethod, lora } from "../../../../plugins/methods/index.ts";
 import { expectClose } from "../../../helpers/compare.ts";
 import { randomArray } from "../../../helpers/random.ts";
-import { IDS, family, loadStories, logitsOf, matmulT, perturbTrainable } from "../helpers.ts";
+import { IDS, family, loadStories, logitsOf, perturbTrainable } from "../helpers.ts";
+import { matmulT } from "./reference.ts";
 
 const names = (params: Readonly<Record<string, unknown>>) => Object.keys(params);
 const TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
