@@ -2,7 +2,7 @@
 // and randomized subspace iteration (Halko et al., as torch.svd_lowrank) when only the top r triplets
 // of a large matrix are needed. Matrices are row-major Float64Arrays; these are init-time costs, so
 // clarity wins over speed.
-import { Philox } from "../random/philox.ts";
+import { Philox } from "../../../core/index.ts";
 
 /** a = u · diag(s) · vᵀ with u [m, k], v [n, k] (row-major), s descending, k = min(m, n) or the rank asked for. */
 export interface SVD {

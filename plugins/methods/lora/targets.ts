@@ -3,10 +3,7 @@
 // (`q_proj` matches `model.layers.3.self_attn.q_proj`; `self_attn.q_proj` works too). A PEFT config may
 // instead give one regular expression that must match the whole path.
 import { type Result, err, ok } from "neverthrow";
-import type { CausalLM } from "../nn/decoder.ts";
-import { Linear } from "../nn/linear.ts";
-import type { Module } from "../nn/module.ts";
-import { didYouMean, knownList, suggest } from "../registry/suggest.ts";
+import { type CausalLM, Linear, type Module, didYouMean, knownList, suggest } from "../../../core/index.ts";
 
 /** Names (list) or one whole-path regular expression (a PEFT config's string form). */
 export type TargetSpec = readonly string[] | RegExp;

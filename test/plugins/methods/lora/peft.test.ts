@@ -6,10 +6,10 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type CausalLM, type LoraMethod, exportMerged, exportPeftMerged, loadModel, loadPeftAdapter, openCheckpoint, openSafetensors, writeSafetensors } from "../../../core/index.ts";
-import { lora } from "../../../plugins/methods/lora.ts";
-import { expectClose, relError } from "../../helpers/compare.ts";
-import { STORIES, family, loadStories, logitsOf, perturbTrainable, registry } from "./helpers.ts";
+import { type CausalLM, loadModel, openCheckpoint, openSafetensors, writeSafetensors } from "../../../../core/index.ts";
+import { type LoraMethod, exportMerged, exportPeftMerged, loadPeftAdapter, lora } from "../../../../plugins/methods/index.ts";
+import { expectClose, relError } from "../../../helpers/compare.ts";
+import { STORIES, family, loadStories, logitsOf, perturbTrainable, registry } from "../helpers.ts";
 
 let root = "";
 beforeAll(() => {

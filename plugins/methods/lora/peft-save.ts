@@ -12,31 +12,30 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Result, err, ok } from "neverthrow";
-import { writeFileAtomic } from "../io/atomic-file.ts";
-import { type SafetensorsEntry, writeSafetensors } from "../io/safetensors-write.ts";
-import { tensor } from "../tensor/create.ts";
-import type { Tensor } from "../tensor/tensor.ts";
-import type { LoraMethod } from "./lora.ts";
-import { MethodError } from "./method.ts";
+import { MethodError, type Module, type SafetensorsEntry, type Tensor, tensor, writeFileAtomic, writeSafetensors } from "../../../core/index.ts";
+import type { LoraLinear } from "./lora-linear.ts";
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, PEFT_PREFIX, peftKey } from "./peft-layout.ts";
 import { PyFloat, type PyValue, pyJsonDumps } from "./py-json.ts";
+import type { LoraSettings } from "./settings.ts";
 
-export const ADAPTER_CONFIG = "adapter_config.json";
-export const ADAPTER_WEIGHTS = "adapter_model.safetensors";
-/** PEFT's prefix for a causal LM: PeftModelForCausalLM.base_model (LoraModel).model (the HF model). */
-export const PEFT_PREFIX = "base_model.model.";
-
-/** Saved key of an adapted layer's tensor: `lora_A.weight`, `lora_B.weight` or `lora_magnitude_vector`. */
-export function peftKey(layerPath: string, part: "lora_A.weight" | "lora_B.weight" | "lora_magnitude_vector"): string {
-  return `${PEFT_PREFIX}${layerPath}.${part}`;
+/** What an adapter folder is written from (a LoraMethod is one). */
+export interface PeftAdapterSource {
+  readonly settings: LoraSettings;
+  /** Adapted layers by module path, in model order. */
+  readonly adapters: ReadonlyMap<string, LoraLinear>;
+  /** Modules trained fully (modules_to_save), by module path. */
+  readonly additional: ReadonlyMap<string, Module>;
+  /** `base_model_name_or_path`. */
+  readonly baseModel: string | null;
 }
 
 /** Whether a layer's adapter is saved in PiSSA's converted (rank 2r) form. */
-function converted(m: LoraMethod): boolean {
+function converted(m: PeftAdapterSource): boolean {
   return [...m.adapters.values()].some((l) => l.pissaInitial !== null);
 }
 
 /** adapter_config.json's fields, as a LoraConfig of PEFT ≥ 0.10 serialises them (no newer-only keys, so older PEFT reads it too). */
-export function adapterConfig(m: LoraMethod): Record<string, PyValue> {
+export function adapterConfig(m: PeftAdapterSource): Record<string, PyValue> {
   const s = m.settings;
   const pissa = converted(m);
   const targets: PyValue = s.targetPattern ?? [...new Set(s.targets)].sort();
@@ -69,7 +68,7 @@ export function adapterConfig(m: LoraMethod): Record<string, PyValue> {
 }
 
 /** A and B as saved: live tensors, or PiSSA's [A ; A₀] and [B | −B₀] as fresh ones (listed in `made`). */
-function savedFactors(m: LoraMethod, path: string, made: Tensor[]): [Tensor, Tensor] {
+function savedFactors(m: PeftAdapterSource, path: string, made: Tensor[]): [Tensor, Tensor] {
   const lora = m.adapters.get(path)!;
   const a = lora.lora_A.weight;
   const b = lora.lora_B.weight;
@@ -94,7 +93,7 @@ function savedFactors(m: LoraMethod, path: string, made: Tensor[]): [Tensor, Ten
 }
 
 /** The adapter's tensors under their saved names. */
-export function adapterEntries(m: LoraMethod, made: Tensor[]): SafetensorsEntry[] {
+export function adapterEntries(m: PeftAdapterSource, made: Tensor[]): SafetensorsEntry[] {
   const entries: SafetensorsEntry[] = [];
   const pissa = converted(m);
   for (const [path, lora] of m.adapters) {
@@ -109,7 +108,7 @@ export function adapterEntries(m: LoraMethod, made: Tensor[]): SafetensorsEntry[
   return entries;
 }
 
-export function writePeftAdapter(m: LoraMethod, dir: string): Result<string[], MethodError> {
+export function writePeftAdapter(m: PeftAdapterSource, dir: string): Result<string[], MethodError> {
   const made: Tensor[] = [];
   try {
     mkdirSync(dir, { recursive: true });

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type AppliedMethod, type CausalLM, type LossFn, ops, shuffledBatches, tensor, train } from "../../../core/index.ts";
-import { lora } from "../../../plugins/methods/lora.ts";
-import { family, loadStories, logitsOf } from "./helpers.ts";
+import { type AppliedMethod, type CausalLM, type LossFn, ops, shuffledBatches, tensor, train } from "../../../../core/index.ts";
+import { lora } from "../../../../plugins/methods/index.ts";
+import { family, loadStories, logitsOf } from "../helpers.ts";
 
 let root = "";
 beforeAll(() => {

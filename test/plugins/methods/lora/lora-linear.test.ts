@@ -4,13 +4,14 @@
 // relative (f32 kernels vs f64 reference on O(1) data); gradients 1e-4 (f32 accumulation over a few
 // dozen terms against differences of the f64 reference, whose own error is ~1e-8).
 import { expect, test } from "bun:test";
-import { LoraLinear, MethodError, TrainRng, backward, ops, tensor, tidy } from "../../../core/index.ts";
-import { lora } from "../../../plugins/methods/lora.ts";
-import { expectClose } from "../../helpers/compare.ts";
-import { numericGrad } from "../../helpers/gradcheck.ts";
-import { randomArray } from "../../helpers/random.ts";
-import { randomModel, specOf } from "../../core/nn/helpers.ts";
-import { type RefLayer, doraNorm, family, linearOf, perturbTrainable, refLayer, runtimeOf } from "./helpers.ts";
+import { MethodError, TrainRng, backward, ops, tensor, tidy } from "../../../../core/index.ts";
+import { LoraLinear, lora } from "../../../../plugins/methods/lora/index.ts";
+import { expectClose } from "../../../helpers/compare.ts";
+import { numericGrad } from "../../../helpers/gradcheck.ts";
+import { randomArray } from "../../../helpers/random.ts";
+import { randomModel, specOf } from "../../../core/nn/helpers.ts";
+import { family, perturbTrainable } from "../helpers.ts";
+import { type RefLayer, doraNorm, linearOf, refLayer, runtimeOf } from "./reference.ts";
 
 const [n, inF, out, r] = [5, 7, 6, 3];
 const x = randomArray(n * inF, 1);

@@ -1,6 +1,8 @@
 // The contract between a fine-tuning method (plugins/methods/*) and whoever trains with it: a method
 // entry `apply`s itself to a loaded model and hands back an AppliedMethod that names the trainable
 // parameters, their optimizer groups, how the result is saved, and how adapters fold into the base.
+// Methods themselves (full, freeze, lora, ...) live in plugins; core knows only this contract and
+// Linear's adapter slot (nn/linear.ts).
 import { type Result, err, ok } from "neverthrow";
 import type { CausalLM } from "../nn/decoder.ts";
 import type { ModelFamily } from "../nn/family.ts";

@@ -5,15 +5,7 @@
 //   DoRA:  y = base(x) + (f − 1) · W·x̃ + f · scale · B(A(x̃)),  x̃ = dropout(x),
 //          f = m / ‖W + scale·B·A‖ (row norms, treated as a constant in backward, as PEFT and the paper do)
 // which without dropout is f ⊙ (W + scale·B·A)·x + bias: exactly what `fuse` writes into the weight.
-import * as ops from "../autograd/ops/index.ts";
-import type { DropoutOptions } from "../autograd/ops/dropout.ts";
-import { noGrad } from "../autograd/tape.ts";
-import { type Linear, type LinearAdapter, asF32, linearForward } from "../nn/linear.ts";
-import { Module, type ParamSlot } from "../nn/module.ts";
-import { rand, randn, tensor, zeros } from "../tensor/create.ts";
-import { tidy } from "../tensor/scope.ts";
-import type { Tensor } from "../tensor/tensor.ts";
-import { MethodError, type RandomStream } from "./method.ts";
+import { type Linear, type LinearAdapter, MethodError, Module, type ParamSlot, type RandomStream, type Tensor, asF32, linearForward, noGrad, ops, rand, randn, tensor, tidy, zeros } from "../../../core/index.ts";
 import { pissaFactors } from "./pissa.ts";
 
 /** kaiming: PEFT's default (A kaiming-uniform, B zero); gaussian: A ~ N(0, 1/r); pissa: SVD of W; none: zeros (a load fills them). */
@@ -129,7 +121,7 @@ export class LoraLinear extends Module implements LinearAdapter {
     );
   }
 
-  private dropoutOptions(numel: number): DropoutOptions {
+  private dropoutOptions(numel: number): ops.DropoutOptions {
     const rt = this.runtime;
     const p = this.cfg.dropout;
     if (rt.bound) {

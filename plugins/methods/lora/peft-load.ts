@@ -5,14 +5,12 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { type Result, err, ok } from "neverthrow";
-import { readJsonObject } from "../io/json.ts";
-import { openSafetensors } from "../io/safetensors-read.ts";
-import type { CausalLM } from "../nn/decoder.ts";
-import type { Tensor } from "../tensor/tensor.ts";
-import { type AdapterTargets, type LoraMethod, type LoraSettings, applyLora } from "./lora.ts";
+import { type CausalLM, type LoadContext, MethodError, type Tensor, openSafetensors, readJsonObject } from "../../../core/index.ts";
+import { applyLora } from "./apply.ts";
 import type { LoraInit } from "./lora-linear.ts";
-import { type LoadContext, MethodError } from "./method.ts";
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, PEFT_PREFIX, peftKey } from "./peft-save.ts";
+import type { LoraMethod } from "./lora-method.ts";
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, PEFT_PREFIX, peftKey } from "./peft-layout.ts";
+import type { AdapterTargets, LoraSettings } from "./settings.ts";
 import { fullMatchRegExp, resolveLinearTargets, resolveModules } from "./targets.ts";
 
 /** adapter_config.json -> settings, or every reason lft cannot reproduce the adapter. */

@@ -1,9 +1,23 @@
 // `method lora`: low-rank adapters on linear layers, with rsLoRA scaling, DoRA, LoRA+ (a learning-rate
 // ratio for B), PiSSA initialisation and modules trained fully alongside (PEFT's modules_to_save).
-// The work is core's (core/peft): this file is the recipe-facing schema and its mapping to settings.
+// This file is the method's entry (the recipe-facing option schema and its mapping to settings) and
+// the public surface of plugins/methods/lora/; the work is in the files beside it.
 import { type Result, err } from "neverthrow";
-import { type LoraMethod, type LoraSettings, type MethodEntry, type MethodError, type MethodPayload, type ModelFamily, type OptionSchema, type OptionsOf, applyLora, loadPeftAdapter } from "../../core/index.ts";
-import { checkOptions } from "./whole-model.ts";
+import type { MethodEntry, MethodError, MethodPayload, ModelFamily, OptionSchema, OptionsOf } from "../../../core/index.ts";
+import { checkOptions } from "../check-options.ts";
+import { applyLora } from "./apply.ts";
+import type { LoraMethod } from "./lora-method.ts";
+import { loadPeftAdapter } from "./peft-load.ts";
+import type { LoraSettings } from "./settings.ts";
+
+export { applyLora } from "./apply.ts";
+export { LoraLinear, type LoraInit, type LoraInitOptions, type LoraLayerConfig, type LoraRuntime } from "./lora-linear.ts";
+export { LoraMethod } from "./lora-method.ts";
+export { exportPeftMerged } from "./merge.ts";
+export { ADAPTER_CONFIG, ADAPTER_WEIGHTS, PEFT_PREFIX, peftKey } from "./peft-layout.ts";
+export { loadPeftAdapter, settingsFromPeftConfig } from "./peft-load.ts";
+export { type PeftAdapterSource, adapterConfig, writePeftAdapter } from "./peft-save.ts";
+export { type AdapterTargets, type LoraSettings, loraScale } from "./settings.ts";
 
 export const loraOptions = {
   rank: { type: "number", integer: true, min: 1, default: 8, doc: "adapter rank r" },
