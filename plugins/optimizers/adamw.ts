@@ -24,7 +24,7 @@ import {
   stateTensor,
 } from "../../core/index.ts";
 
-/** What a recipe may set besides lr and weight_decay (`train sft { optimizer = adamw  beta2 = 0.95 }`). */
+/** What a recipe may set besides lr and weight_decay (`train sft { optimizer = adamw, beta2 = 0.95 }`). */
 export const adamwOptions = {
   beta1: { type: "number", min: 0, max: 1, default: 0.9, doc: "decay of the first moment (mean of gradients); below 1" },
   beta2: { type: "number", min: 0, max: 1, default: 0.999, doc: "decay of the second moment (mean of squared gradients); below 1" },

@@ -25,7 +25,7 @@ import {
   stateTensor,
 } from "../../core/index.ts";
 
-/** What a recipe may set besides lr and weight_decay (`train sft { optimizer = sgd  momentum = 0.5 }`). */
+/** What a recipe may set besides lr and weight_decay (`train sft { optimizer = sgd, momentum = 0.5 }`). */
 export const sgdOptions = {
   // 0.9, not torch's 0: what `optimizer = sgd` has always meant in a recipe.
   momentum: { type: "number", min: 0, default: 0.9, doc: "momentum factor (0: plain SGD, no buffer kept)" },
