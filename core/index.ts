@@ -12,7 +12,6 @@ export { defaultBackend, setDefaultBackend, cpuBackend } from "./backend/default
 export { blasInfo } from "../ffi/cpu/cpu.ts";
 export { backward, noGrad, isGradEnabled, defineOp, OpContext, type OpDef } from "./autograd/tape.ts";
 export * as ops from "./autograd/ops/index.ts";
-export { AdamW, type AdamWOptions } from "./optim/adamw.ts";
 export { Philox, philox4x32 } from "./random/philox.ts";
 export * from "./registry.ts";
 export { selectBackend } from "./backend/select.ts";
@@ -29,10 +28,21 @@ export { type ModelConfig, readModelConfig, modelConfigFrom } from "./io/model-c
 export { type GenerationConfig, GENERATION_DEFAULTS, readGenerationConfig, generationConfigFrom } from "./io/generation-config.ts";
 export { type ExpectedTensor, type TensorCheck, TensorCheckError, expectTensors } from "./io/expect-tensors.ts";
 export * from "./nn/index.ts";
-export { SGD, type SGDOptions } from "./optim/sgd.ts";
-export type { Optimizer, OptimizerMeta, HostTensor } from "./optim/optimizer.ts";
-export { type ParamGroup, type ParamGroupInput, type GroupRule, type NoDecay, buildGroups, defaultNoDecay } from "./optim/groups.ts";
-export { type OptimizerSpec, type AdamWSpec, type SGDSpec, createOptimizer } from "./optim/create.ts";
+export {
+  type Optimizer,
+  type OptimizerMeta,
+  type HostTensor,
+  type OptimizerContext,
+  type OptimizerFactory,
+  checkMeta,
+  slotData,
+  stateTensor,
+  checkHyper,
+  dropGrads,
+  exportSlots,
+} from "./optim/optimizer.ts";
+export { type ParamGroup, type ParamGroupInput, type GroupRule, type NoDecay, buildGroups, defaultNoDecay, normaliseGroups } from "./optim/groups.ts";
+export { type OptimizerSettings, optimizerFactory } from "./optim/entry.ts";
 export { train, type TrainOptions, type TrainResult, type EvalSpec, type EvalOutput, type CheckpointSpec } from "./train/loop.ts";
 export { TrainError, type TrainErrorReason } from "./train/errors.ts";
 export { type LossFn, type LossOutput, type StepContext } from "./train/step.ts";
@@ -41,15 +51,13 @@ export { type ScheduleSpec, type ScheduleKind, type Schedule, makeSchedule } fro
 export { TrainRng, type RngState } from "./train/rng.ts";
 export { globalGradNorm, clipGradients } from "./train/clip.ts";
 export { type RunHandlers, type HookHost } from "./train/events.ts";
-export { progressHandlers, type ProgressOptions } from "./train/progress.ts";
+export { progressHandlers, formatDuration, type ProgressOptions } from "./train/progress.ts";
 export { evalLoss } from "./train/eval.ts";
 export { interruptOnSignals, type SignalGuard } from "./train/signals.ts";
-export { saveCheckpoint, listCheckpoints, latestCheckpoint, pruneCheckpoints, type CheckpointRef } from "./train/checkpoint.ts";
+export { saveCheckpoint, listCheckpoints, latestCheckpoint, pruneCheckpoints, type CheckpointRef } from "./train/run-checkpoint.ts";
 export { RunStore, StoreError, type RunRecord, type NewRun, type MetricPoint } from "./store/store.ts";
 export { type RunStatus } from "./store/schema.ts";
 export { storeHooks, type RunInfo } from "./store/hooks.ts";
-export { linePlot, BrailleCanvas } from "./store/plot.ts";
-export { formatRunList, formatRunShow } from "./store/report.ts";
 export * from "./data/index.ts";
 export * from "./generate/index.ts";
 export { loadTokenizer, TokenizerError } from "./tokenizer/load.ts";
@@ -57,6 +65,8 @@ export { HfTokenizer } from "./tokenizer/hf-tokenizer.ts";
 export type { Tokenizer, EncodeOptions, DecodeOptions, ChatMessage } from "./tokenizer/tokenizer.ts";
 export { renderChatTemplate, ChatTemplateError, type ChatTemplateOptions } from "./tokenizer/chat-template.ts";
 export { parallelEncode, type ParallelEncodeOptions } from "./tokenizer/parallel.ts";
-export * from "./peft/index.ts";
-export * from "./export/index.ts";
+export { MethodError, methodEntry, countElements, type AppliedMethod, type ApplyContext, type LoadContext, type MethodPayload, type RandomStream } from "./train/method.ts";
+export { TOKENIZER_FILES, copyTokenizerFiles } from "./io/tokenizer-files.ts";
+export { writeFileAtomic } from "./io/atomic-file.ts";
+export { knownList } from "./registry/suggest.ts";
 export * from "./train/stage.ts";

@@ -1,6 +1,7 @@
 // What each block kind allows and the options lft itself reads from it. A block's options are these
 // plus the options schema of the registry entry it names (`method lora` → the lora plugin's), so
-// plugins own their options and lft owns the run's (batch, lr, output...). The trainer, data worker
+// plugins own their options and lft owns the run's (batch, lr, output...); an option that names an
+// entry may bring that entry's options too (`optimizer = sgd` → `momentum`). The trainer, data worker
 // and exporter read these from the ResolvedRecipe; when they move into core they should take their
 // schemas with them and this table should import them.
 
@@ -14,6 +15,11 @@ export interface RefRule {
   readonly collection: Collection;
   /** Values accepted besides registered names (`device = auto`). */
   readonly also?: readonly string[];
+  /**
+   * The named entry's option schema joins the block's, as the block's own entry's does
+   * (`optimizer = sgd` makes `momentum` a train option). Only for single-name refs.
+   */
+  readonly options?: boolean;
 }
 
 export interface BlockRule {
@@ -92,8 +98,8 @@ export const blockRules: { readonly [K in BlockKind]: BlockRule } = {
       accumulate: { type: "number", integer: true, min: 1, default: 1, doc: "micro-batches per optimizer step" },
       scheduler: { type: "enum", values: ["constant", "linear", "cosine"], default: "cosine", doc: "learning-rate schedule after warmup" },
       warmup: { type: "number", min: 0, default: 0, doc: "warmup: a fraction of the run (10%) or a step count (100 steps)" },
-      optimizer: { type: "string", default: "adamw", doc: "optimizer entry" },
-      weight_decay: { type: "number", min: 0, default: 0, doc: "decoupled weight decay" },
+      optimizer: { type: "string", default: "adamw", doc: "optimizer entry; its own options (beta2, momentum, ...) may be set beside this one" },
+      weight_decay: { type: "number", min: 0, default: 0, doc: "weight decay (norms and biases excepted); how it applies is the optimizer's" },
       clip: { type: "number", min: 0, default: 1, doc: "clip the global gradient norm to this (0: no clipping)" },
       seed: { type: "number", integer: true, min: 0, default: 42, doc: "seed for shuffling and dropout" },
       cutoff: { type: "number", integer: true, min: 1, default: 1024, doc: "longest sequence in tokens; longer samples are truncated" },
@@ -106,7 +112,7 @@ export const blockRules: { readonly [K in BlockKind]: BlockRule } = {
       resume: { type: "boolean", default: false, doc: "continue from the last checkpoint in output" },
       output: { type: "string", doc: "run directory for checkpoints and the final adapter or model" },
     },
-    refs: { optimizer: { collection: "optimizers" } },
+    refs: { optimizer: { collection: "optimizers", options: true } },
     units: { warmup: ["steps"], eval_every: ["steps"], save_every: ["steps"], log_every: ["steps"], cutoff: ["tokens"] },
     fractions: ["warmup"],
   },

@@ -13,7 +13,7 @@ import {
   type Registry,
   type ResolvedOptions,
 } from "../core/index.ts";
-import { blockRules, collectionWords, type BlockRule, type Collection } from "./blocks";
+import { blockRules, collectionWords, type BlockRule, type Collection, type RefRule } from "./blocks";
 import { error, isError, sortDiagnostics, type Diagnostic, type Span } from "./diagnostics";
 import type { Action, Block, BlockKind, DatasetSpec, Entry, MethodSpec, ModelSpec, Recipe, ResolvedRecipe, Unit, Value } from "./recipe";
 import { Resolver, type Env, type Resolved } from "./values";
@@ -40,6 +40,9 @@ export function checkRecipe(recipe: Recipe, ctx: CheckContext): Result<Checked, 
   const problems = sortDiagnostics(checker.diagnostics);
   return problems.some(isError) || resolved === undefined ? err(problems) : ok({ recipe: resolved, warnings: problems });
 }
+
+/** A block's written options by key: the resolved value and where it was written. */
+type Values = Map<string, { resolved: Resolved; entry: Entry }>;
 
 interface BlockResult {
   readonly name?: string;
@@ -165,11 +168,11 @@ class Checker {
 
     const where = name === undefined ? block.block : `${block.block} "${name}"`;
     const values = this.#values(block.body?.entries ?? [], rule);
-    const schema = this.#schema(block, rule, entry);
+    const schema = this.#schema(block, rule, entry, values);
     const plain: Record<string, OptionValue> = {};
     const units: Record<string, Unit> = {};
     for (const [key, { resolved }] of values) {
-      if (schema[key] === undefined && !this.#judgeable(block, rule, entry)) continue;
+      if (schema[key] === undefined && !this.#judgeable(block, rule, entry, values)) continue;
       plain[key] = resolved.value;
       if (resolved.unit !== undefined) units[key] = resolved.unit;
     }
@@ -189,19 +192,34 @@ class Checker {
 
   /**
    * Whether keys outside the schema can be called unknown. Not when the block names an entry no
-   * plugin registers (its schema is unknown); that block already has its "not available" error.
+   * plugin registers, or an option-bringing ref names one (its schema is unknown); that name already
+   * has its "not available" error.
    */
-  #judgeable(block: Block, rule: BlockRule, entry: EntryBase | undefined): boolean {
-    return !(block.name !== undefined && rule.name !== undefined && entry === undefined);
+  #judgeable(block: Block, rule: BlockRule, entry: EntryBase | undefined, values: Values): boolean {
+    if (block.name !== undefined && rule.name !== undefined && entry === undefined) return false;
+    // A default nobody registers brings no options (and no error here): the block is still judged.
+    return this.#optionRefs(rule, values).every(({ ref, name, span }) => span === undefined || typeof name !== "string" || this.registry.has(ref.collection, name));
+  }
+
+  /** The refs whose named entry brings its options, with the name written (or the option's default). */
+  #optionRefs(rule: BlockRule, values: Values): { key: string; ref: RefRule; name: unknown; span: Span | undefined }[] {
+    return Object.entries(rule.refs ?? {})
+      .filter(([, ref]) => ref.options === true)
+      .map(([key, ref]) => {
+        const written = values.get(key);
+        return { key, ref, name: written === undefined ? rule.options[key]?.default : written.resolved.value, span: written?.entry.value.span };
+      });
   }
 
   /**
    * lft's own options plus the named entry's. A block whose entry is chosen later (a model family
    * read from config.json) accepts any registered entry's options: the loader validates them again.
    */
-  #schema(block: Block, rule: BlockRule, entry: EntryBase | undefined): OptionSchema {
+  #schema(block: Block, rule: BlockRule, entry: EntryBase | undefined, values: Values): OptionSchema {
     const own = rule.options;
     const extra: Record<string, OptionSchema[string]> = {};
+    /** Who brought each key of `extra` from a named entry (for clash messages). */
+    const owners = new Map<string, string>();
     const sources = entry !== undefined ? [entry] : block.name === undefined && rule.name !== undefined ? this.registry.list(rule.name.collection) : [];
     for (const source of sources) {
       for (const [key, spec] of Object.entries(source.options ?? {})) {
@@ -213,12 +231,29 @@ class Checker {
           continue;
         }
         extra[key] ??= spec;
+        if (entry !== undefined) owners.set(key, `${collectionWords[rule.name!.collection].one} "${source.name}"`);
+      }
+    }
+    // An option naming an entry brings that entry's options (`optimizer = sgd` → momentum, nesterov).
+    for (const { ref, name, span } of this.#optionRefs(rule, values)) {
+      if (typeof name !== "string" || !this.registry.has(ref.collection, name)) continue;
+      const source = this.registry.get(ref.collection, name)._unsafeUnwrap();
+      const who = `${collectionWords[ref.collection].one} "${name}"`;
+      for (const [key, spec] of Object.entries(source.options ?? {})) {
+        const clash = Object.hasOwn(own, key) ? `${block.block} blocks already have` : owners.get(key) === undefined ? undefined : `${owners.get(key)} also declares`;
+        if (clash !== undefined) {
+          const owner = this.registry.ownerOf(ref.collection, name) ?? "?";
+          this.diagnostics.push(error("plugin", this.file, span ?? block.name?.span ?? block.span, `${who} (plugin "${owner}") declares option "${key}", which ${clash}; the plugin must rename it`));
+          continue;
+        }
+        extra[key] = spec;
+        owners.set(key, who);
       }
     }
     return { ...own, ...extra };
   }
 
-  #values(entries: readonly Entry[], rule: BlockRule): Map<string, { resolved: Resolved; entry: Entry }> {
+  #values(entries: readonly Entry[], rule: BlockRule): Values {
     const values = new Map<string, { resolved: Resolved; entry: Entry }>();
     for (const entry of entries) {
       const earlier = values.get(entry.key);

@@ -14,6 +14,7 @@ import metrics from "./metrics/index.ts";
 import methods from "./methods/index.ts";
 import { dataPlugins } from "./data/index.ts";
 import stages from "./stages/index.ts";
+import optimizers from "./optimizers/index.ts";
 import runner from "./runner/index.ts";
 import commands from "./commands/index.ts";
 
@@ -30,6 +31,7 @@ export const builtinPlugins: readonly Plugin[] = [
   mixtralModels,
   methods,
   stages,
+  optimizers,
   metrics,
   ...dataPlugins,
   commands,

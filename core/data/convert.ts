@@ -3,7 +3,7 @@
 // the in-memory and the streaming pipelines.
 import { err, ok, type Result } from "neverthrow";
 import type { DatasetAttr } from "./dataset-info.ts";
-import type { DatasetFormat } from "./format/entry.ts";
+import type { DatasetFormat } from "./dataset-format.ts";
 import { acceptsExample } from "./process/index.ts";
 import { DataError, type BadRow, type SkipReport } from "./problems.ts";
 import type { ReadItem } from "./read/rows.ts";

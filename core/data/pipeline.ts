@@ -13,7 +13,7 @@ import type { ReadItem } from "./read/rows.ts";
 import { selectRows } from "./select.ts";
 import { bindTemplate, resolveDatasets, type DataInput, type DataSetup, type ResolvedDataset } from "./setup.ts";
 import { splitTrainEval } from "./split.ts";
-import type { ChatEncoder } from "./template/encoder.ts";
+import type { ChatEncoder } from "./chat-encoder.ts";
 import type { DataKind, Example, SampleOf } from "./types.ts";
 
 export interface DataProgress {

@@ -7,13 +7,13 @@ import { validateOptions } from "../registry/options.ts";
 import type { Tokenizer } from "../tokenizer/tokenizer.ts";
 import { datasetAttr, loadDatasetInfo, type DatasetAttr, type DatasetInfo } from "./dataset-info.ts";
 import { checkFormatFits } from "./convert.ts";
-import { formatNameOf, type DatasetFormat } from "./format/entry.ts";
+import { formatNameOf, type DatasetFormat } from "./dataset-format.ts";
 import { processOptions, type DataOptions } from "./options.ts";
 import type { ProcessContext } from "./process/context.ts";
 import { addsBos } from "./process/pretrain.ts";
 import { DataError } from "./problems.ts";
 import { datasetFiles, type DataFile } from "./read/files.ts";
-import type { ChatEncoder } from "./template/encoder.ts";
+import type { ChatEncoder } from "./chat-encoder.ts";
 import type { DataKind } from "./types.ts";
 
 export interface DataInput {

@@ -12,7 +12,7 @@ import { dataRng } from "./random.ts";
 import { readFile } from "./read/files.ts";
 import type { ReadItem } from "./read/rows.ts";
 import { bindTemplate, resolveDatasets, type DataInput, type ResolvedDataset } from "./setup.ts";
-import type { ChatEncoder } from "./template/encoder.ts";
+import type { ChatEncoder } from "./chat-encoder.ts";
 import type { DataKind, Example, SampleOf } from "./types.ts";
 
 export interface DataStream<K extends DataKind> {

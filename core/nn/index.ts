@@ -11,4 +11,3 @@ export { ropeParameters, ropeDependsOnLength, type RopeScaling, type RopeSpec, t
 export { ConfigReader, type HfConfig, type ModelSpec } from "./spec.ts";
 export { defineModelFamily, modelFamilyPlugin, modelFamily, familyByName, familyForModelType, type ModelFamily, type TinyPreset } from "./family.ts";
 export { loadModel, saveModel, type LoadModelOptions, type LoadedModel, type LoadError, type SaveModelOptions, type SavedModel } from "./load.ts";
-export { makeTiny, TOKENIZER_FIXTURES, type MakeTinyOptions, type MadeTiny } from "./make-tiny.ts";

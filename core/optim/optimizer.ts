@@ -1,6 +1,7 @@
 // The contract every optimizer meets so the one train loop can drive it and checkpoint it: set `lr`
 // (the schedule's value), `update()`, `zeroGrad()`, and export/import its state as plain JSON plus
-// named f32 tensors ("<param index>.<slot>"), which is what a checkpoint stores.
+// named f32 tensors ("<param index>.<slot>"), which is what a checkpoint stores. The helpers below
+// are shared by optimizer plugins (state slots, checks, gradient dropping); no optimizer lives here.
 import { err, ok, type Result } from "neverthrow";
 import { Tensor } from "../tensor/tensor.ts";
 import type { ParamGroup } from "./groups.ts";
@@ -39,6 +40,18 @@ export interface Optimizer {
   importState(meta: unknown, tensors: ReadonlyMap<string, HostTensor>): Result<void, Error>;
   dispose(): void;
 }
+
+/** What train() tells an optimizer factory besides the groups. */
+export interface OptimizerContext {
+  /** Optimizer steps in the whole run (for optimizers with a schedule of their own: BAdam's block switches, GaLore's projection refresh). */
+  readonly totalSteps: number;
+}
+
+/**
+ * How train() gets its optimizer: it builds the parameter groups (names, shapes, lr multipliers,
+ * weight decay) and hands them over; the factory decides everything else.
+ */
+export type OptimizerFactory = (groups: readonly ParamGroup[], ctx: OptimizerContext) => Result<Optimizer, Error>;
 
 /** Checks the JSON part of a saved state against this optimizer; returns it typed. */
 export function checkMeta(meta: unknown, kind: string, paramCount: number): Result<OptimizerMeta, Error> {

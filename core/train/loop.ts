@@ -4,13 +4,12 @@
 // checkpoint and then reproduces the uninterrupted run's losses exactly.
 import { err, ok, type Result } from "neverthrow";
 import { noGrad } from "../autograd/tape.ts";
-import { createOptimizer, type OptimizerSpec } from "../optim/create.ts";
-import { buildGroups, type GroupRule, type NoDecay, type ParamGroup } from "../optim/groups.ts";
-import type { Optimizer } from "../optim/optimizer.ts";
+import { buildGroups, type GroupRule, type NoDecay } from "../optim/groups.ts";
+import type { OptimizerFactory } from "../optim/optimizer.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { tidy } from "../tensor/scope.ts";
 import type { ResumableBatches } from "./batches.ts";
-import { latestCheckpoint, pruneCheckpoints, saveCheckpoint } from "./checkpoint.ts";
+import { latestCheckpoint, pruneCheckpoints, saveCheckpoint } from "./run-checkpoint.ts";
 import { TrainError } from "./errors.ts";
 import { type HookHost, RunEvents, type RunHandlers } from "./events.ts";
 import { type ProgressOptions, progressHandlers } from "./progress.ts";
@@ -53,8 +52,13 @@ export interface TrainOptions<B> {
   readonly recipe?: string;
   /** Trainable parameters by name (names are checkpoint keys and what group rules match). */
   readonly params: Readonly<Record<string, Tensor>>;
-  /** An optimizer spec, or a factory for methods that bring their own optimizer. */
-  readonly optimizer: OptimizerSpec | ((groups: ParamGroup[]) => Optimizer);
+  /**
+   * Builds the optimizer over the parameter groups train() makes; the loop knows no optimizer by
+   * name (the runner builds one from the registry's entry, code calls a plugin's factory).
+   */
+  readonly optimizer: OptimizerFactory;
+  /** Weight decay of every group a rule or the no-decay test does not change (default 0). */
+  readonly weightDecay?: number;
   /** Groups with their own lr multiplier or weight decay; first match wins. */
   readonly groups?: readonly GroupRule[];
   /** Which parameters get no weight decay (default: norms, biases, any 1-D tensor). */
@@ -115,6 +119,8 @@ function checkOptions<B>(o: TrainOptions<B>): string | null {
   if (o.eval && !nonNegInt(o.eval.every)) return `eval.every must be an integer >= 0, found ${o.eval.every}`;
   if (o.checkpoint && !nonNegInt(o.checkpoint.every)) return `checkpoint.every must be an integer >= 0, found ${o.checkpoint.every}`;
   if (o.checkpoint?.keep !== undefined && !posInt(o.checkpoint.keep)) return `checkpoint.keep must be a positive integer, found ${o.checkpoint.keep}`;
+  if (typeof o.optimizer !== "function") return "optimizer must be a factory (groups, ctx) => Result<Optimizer, Error>, e.g. adamw({ lr }) from the optimizers plugin";
+  if (o.weightDecay !== undefined && !(o.weightDecay >= 0 && Number.isFinite(o.weightDecay))) return `weightDecay must be a finite number >= 0, found ${o.weightDecay}`;
   if (typeof o.lossFn !== "function") return "lossFn must be a function (batch, ctx) => { loss, tokens }";
   if (typeof o.batches?.next !== "function" || typeof o.batches.state !== "function" || typeof o.batches.restore !== "function") return "batches must implement next(), state() and restore()";
   return null;
@@ -127,10 +133,9 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
   if (problem) return err(new TrainError("options", `train: ${problem}`));
 
   // Parameters, groups, optimizer, schedule.
-  const spec = typeof o.optimizer === "function" ? null : o.optimizer;
-  const groups = buildGroups(o.params, { weightDecay: spec?.weightDecay ?? 0, noDecay: o.noDecay, rules: o.groups });
+  const groups = buildGroups(o.params, { weightDecay: o.weightDecay ?? 0, noDecay: o.noDecay, rules: o.groups });
   if (groups.isErr()) return err(new TrainError("options", groups.error.message));
-  const made = spec ? createOptimizer(spec, groups.value) : ok<Optimizer, Error>((o.optimizer as (g: ParamGroup[]) => Optimizer)(groups.value));
+  const made = o.optimizer(groups.value, { totalSteps: o.steps });
   if (made.isErr()) return err(new TrainError("options", made.error.message));
   const optimizer = made.value;
   try {

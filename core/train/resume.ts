@@ -5,7 +5,7 @@ import { err, ok, type Result } from "neverthrow";
 import type { Optimizer } from "../optim/optimizer.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import type { JsonValue, ResumableBatches } from "./batches.ts";
-import { type CheckpointContents, STATE_FILE, readCheckpointJson, readCheckpointTensors } from "./checkpoint.ts";
+import { type CheckpointContents, STATE_FILE, readCheckpointJson, readCheckpointTensors } from "./run-checkpoint.ts";
 import { TrainError } from "./errors.ts";
 import { TrainRng } from "./rng.ts";
 import type { Schedule } from "./schedule.ts";

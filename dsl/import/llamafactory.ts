@@ -267,6 +267,12 @@ function trainBlock(r: Reader): Block {
     if (optim.startsWith("adamw")) add("optimizer", word("adamw"));
     else r.warn("optim", `lft's optimizers come from plugins; ${optim} is not mapped; not carried over`);
   }
+  // HF's Adam hyper-parameters are the adamw plugin's options (HF's default optimizer is AdamW).
+  if (optim === undefined || optim.startsWith("adamw")) {
+    add("beta1", n("adam_beta1"));
+    add("beta2", n("adam_beta2"));
+    add("eps", n("adam_epsilon"));
+  }
   add("beta", n("pref_beta"));
   const loss = r.string("pref_loss");
   if (loss !== undefined) add("loss", word(loss));

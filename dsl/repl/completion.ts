@@ -93,10 +93,17 @@ function keywordKind(token: IToken): BlockKind | undefined {
   return Object.hasOwn(blockRules, word) && token.tokenType.name.toLowerCase() === word ? (word as BlockKind) : undefined;
 }
 
-/** lft's options for the block plus the named entry's (or every entry's, when none is named). */
+/**
+ * lft's options for the block plus the named entry's (or every entry's, when none is named), and
+ * those of every entry an option-bringing ref may name (`optimizer = sgd` → momentum).
+ */
 function optionsOf(block: BlockKind, name: string | undefined, registry: Registry): Record<string, OptionSpec | undefined> {
   const rule = blockRules[block];
   const schema: Record<string, OptionSpec | undefined> = { ...rule.options };
+  for (const ref of Object.values(rule.refs ?? {})) {
+    if (ref.options !== true) continue;
+    for (const entry of registry.list(ref.collection)) for (const [key, spec] of Object.entries(entry.options ?? {})) schema[key] ??= spec;
+  }
   if (rule.name === undefined) return schema;
   const entries = name === undefined ? registry.list(rule.name.collection) : registry.get(rule.name.collection, name).match((e) => [e], () => []);
   for (const entry of entries) Object.assign(schema, entry.options ?? {});

@@ -5,7 +5,8 @@
 //   - a command `hello`: `lft hello [name]` on the command line, `:hello [name]` in the REPL
 // A recipe loads it with `use "lft-plugin-hello"`; its options are checked like lft's own.
 
-import { asRow, DEFAULT_COLUMNS, definePlugin, requireString, type CommandEntry, type DatasetFormat, type MetricEntry, type OptionSchema } from "lft/core/index.ts";
+import { DEFAULT_COLUMNS, definePlugin, type CommandEntry, type DatasetFormat, type MetricEntry, type OptionSchema } from "lft/core/index.ts";
+import { asRow, requireString } from "lft/plugins/data/index.ts";
 
 /** Options of `dataset hello "..." { ... }`: which column holds the name (dataset_info.json's "prompt"). */
 const helloOptions = {

@@ -1,6 +1,7 @@
 // `lft data preview NAME --dataset-dir DIR --model MODEL_DIR [--template T] [--count N]`: a few encoded
 // samples with the masked (unlearned) spans marked, and token counts.
-import { type CommandEntry, loadTokenizer, previewDataset } from "../../core/index.ts";
+import { type CommandEntry, loadTokenizer } from "../../core/index.ts";
+import { previewDataset } from "./data-preview.ts";
 import { ExitCode, intOption, parseOrUsage, pathIn } from "./shared.ts";
 
 const usage = "preview NAME --model MODEL_DIR [--dataset-dir DIR] [--template T] [--count N]";

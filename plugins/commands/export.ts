@@ -1,6 +1,7 @@
 // `lft export BASE_DIR ADAPTER_DIR --out DIR [--merge]`: fold a PEFT LoRA adapter into its base model
 // and write a complete Hugging Face checkpoint (sharded when large) with the base's tokenizer.
-import { type CommandEntry, exportPeftMerged } from "../../core/index.ts";
+import type { CommandEntry } from "../../core/index.ts";
+import { exportPeftMerged } from "../methods/index.ts";
 import { ExitCode, parseOrUsage, pathIn } from "./shared.ts";
 
 const usage = "BASE_DIR ADAPTER_DIR --out DIR --merge";

@@ -1,4 +1,5 @@
-// Verbs for models, data and runs (the language's own verbs live in dsl/commands).
+// Verbs for models, data and runs (the language's own verbs live in dsl/commands), and the public
+// entry of what they are built on: data preview, tiny checkpoints, run reports and terminal plots.
 import { definePlugin } from "../../core/index.ts";
 import { chatCommand } from "./chat.ts";
 import { convertCommand } from "./convert.ts";
@@ -7,6 +8,11 @@ import { exportCommand } from "./export.ts";
 import { makeTinyCommand } from "./make-tiny.ts";
 import { modelsCommand } from "./models.ts";
 import { runsCommand } from "./runs.ts";
+
+export { previewDataset, type PreviewOptions } from "./data-preview.ts";
+export { makeTiny, TOKENIZER_FIXTURES, type MadeTiny, type MakeTinyOptions } from "./tiny-model.ts";
+export { formatRunList, formatRunShow } from "./run-report.ts";
+export { BrailleCanvas, linePlot } from "./plot.ts";
 
 export default definePlugin({
   name: "lft-commands",

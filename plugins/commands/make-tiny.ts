@@ -1,6 +1,7 @@
 // `lft make-tiny --family F --out DIR [--seed N]`: a small random-initialised checkpoint in real HF layout.
-import { type CommandEntry, familyByName, makeTiny } from "../../core/index.ts";
+import { type CommandEntry, familyByName } from "../../core/index.ts";
 import { ExitCode, intOption, parseOrUsage, pathIn } from "./shared.ts";
+import { makeTiny } from "./tiny-model.ts";
 
 const usage = "--family FAMILY --out DIR [--seed N]";
 

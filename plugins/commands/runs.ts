@@ -1,5 +1,6 @@
 // `lft runs` lists the project's runs; `lft runs show ID` prints one run with its loss curve.
-import { type CommandEntry, RunStore, formatRunList, formatRunShow } from "../../core/index.ts";
+import { type CommandEntry, RunStore } from "../../core/index.ts";
+import { formatRunList, formatRunShow } from "./run-report.ts";
 import { ExitCode, parseOrUsage, runDatabase } from "./shared.ts";
 
 const usage = "[show ID]";

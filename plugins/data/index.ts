@@ -1,4 +1,6 @@
-// The built-in data plugins: dataset formats and chat templates. Add `...dataPlugins` to builtinPlugins.
+// The built-in data plugins (dataset formats and chat templates; add `...dataPlugins` to builtinPlugins),
+// and the public entry of what they are built on, for other areas and for third-party format and
+// template plugins: row readers, turn alignment, slot templates, the `hf` encoder, tool formats.
 import type { Plugin } from "../../core/index.ts";
 import alpaca from "./formats/alpaca.ts";
 import kto from "./formats/kto.ts";
@@ -21,3 +23,20 @@ import vicuna from "./templates/vicuna.ts";
 export const dataFormatPlugins: readonly Plugin[] = [alpaca, sharegpt, openai, pairwise, kto, text];
 export const templatePlugins: readonly Plugin[] = [defaultTemplate, alpacaTemplate, vicuna, chatml, llama2, llama3, mistral, qwen, gemma, phi, hf];
 export const dataPlugins: readonly Plugin[] = [...dataFormatPlugins, ...templatePlugins];
+
+export { asRow, optionalString, problem, requireString, toolsText, type Row } from "./formats/row-fields.ts";
+export { allowedAt, RESPONSE_ROLES, roleOf, splitLastTurn, turnOf, type AlignedTurns } from "./formats/turns.ts";
+export { alpacaFormat, alpacaPrompt, type AlpacaPrompt } from "./formats/alpaca.ts";
+export { alignSharegpt, sharegptFormat } from "./formats/sharegpt.ts";
+export { alignOpenai, OPENAI_TAGS, openaiFormat } from "./formats/openai.ts";
+export { pairwiseFormat } from "./formats/pairwise.ts";
+export { ktoFormat } from "./formats/kto.ts";
+export { textFormat } from "./formats/text.ts";
+export { columnOptions, tagOptions } from "./formats/columns.ts";
+export { BOS, EOS, type Slot, type SlotTemplateSpec } from "./templates/slot-spec.ts";
+export { createSlotEncoder, DEFAULT_THOUGHT_WORDS, type SlotTemplateOptions } from "./templates/slot-encoder.ts";
+export { defineSlotTemplate, reasoningTemplateOptions, slotTemplateOptions, type SlotTemplateEntry } from "./templates/slot-template.ts";
+export { fixSpecialTokens, type SpecialTokenIds } from "./templates/special-tokens.ts";
+export { createHfEncoder } from "./templates/hf.ts";
+export { parseCalls, TOOL_FORMATS, TOOL_UTILS, type FunctionCall, type ToolFormat, type ToolUtils } from "./templates/tools.ts";
+export { pyJsonDumps } from "./templates/pyjson.ts";

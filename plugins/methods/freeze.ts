@@ -3,8 +3,9 @@
 // (embed_tokens, norm, lm_head). Trained parameters stored in half precision are widened to f32, the
 // rest of the model stays as loaded.
 import { type Result, err, ok } from "neverthrow";
-import { type CausalLM, type MethodEntry, MethodError, type MethodPayload, type OptionSchema, Tensor, didYouMeanDistinct } from "../../core/index.ts";
-import { WholeModelMethod, adapterProblem, checkOptions, loadWholeModel } from "./whole-model.ts";
+import { type CausalLM, type MethodEntry, MethodError, type MethodPayload, type OptionSchema, Tensor, didYouMean, suggest } from "../../core/index.ts";
+import { checkOptions } from "./check-options.ts";
+import { WholeModelMethod, adapterProblem, loadWholeModel } from "./whole-model.ts";
 
 export const freezeOptions = {
   layers: { type: "number", integer: true, default: 2, doc: "trainable decoder layers: the last N, or the first |N| when negative (not 0)" },
@@ -40,10 +41,10 @@ export function freezeSelection(model: CausalLM, o: { layers: number; modules: r
   const layerRel = inLayers.map((m) => m[2]!);
   const all = o.modules.includes("all");
   for (const name of o.modules) {
-    if (name !== "all" && !layerRel.some((rel) => onPath(rel, name))) problems.push(`no module "${name}" in the decoder layers${didYouMeanDistinct(name, moduleNames(layerRel))}; known: all, ${[...moduleNames(layerRel)].sort().join(", ")}`);
+    if (name !== "all" && !layerRel.some((rel) => onPath(rel, name))) problems.push(`no module "${name}" in the decoder layers${didYouMean(suggest(name, moduleNames(layerRel)))}; known: all, ${[...moduleNames(layerRel)].sort().join(", ")}`);
   }
   for (const name of o.extra_modules) {
-    if (!outside.some((p) => onPath(p, name))) problems.push(`no module "${name}" outside the decoder layers${didYouMeanDistinct(name, moduleNames(outside))}; known: ${[...moduleNames(outside)].filter((n) => n !== "model").sort().join(", ")}`);
+    if (!outside.some((p) => onPath(p, name))) problems.push(`no module "${name}" outside the decoder layers${didYouMean(suggest(name, moduleNames(outside)))}; known: ${[...moduleNames(outside)].filter((n) => n !== "model").sort().join(", ")}`);
   }
   if (problems.length > 0) return err(problems);
   const ids = new Set(trainableLayerIds(model.spec.numLayers, o.layers));

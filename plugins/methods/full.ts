@@ -2,7 +2,8 @@
 // f32 too: a model stored in bf16/f16 is refused with the fix (load it with dtype = f32).
 import { type Result, err, ok } from "neverthrow";
 import { type MethodEntry, MethodError, type MethodPayload, type OptionSchema } from "../../core/index.ts";
-import { WholeModelMethod, adapterProblem, checkOptions, loadWholeModel } from "./whole-model.ts";
+import { checkOptions } from "./check-options.ts";
+import { WholeModelMethod, adapterProblem, loadWholeModel } from "./whole-model.ts";
 
 export const fullOptions = {} satisfies OptionSchema;
 

@@ -11,9 +11,6 @@ import {
   countElements,
   openCheckpoint,
   saveModel,
-  validateOptions,
-  type OptionSchema,
-  type OptionsOf,
 } from "../../core/index.ts";
 
 export class WholeModelMethod implements AppliedMethod {
@@ -43,12 +40,6 @@ export class WholeModelMethod implements AppliedMethod {
   merge(): Result<void, MethodError> {
     return ok(undefined);
   }
-}
-
-/** Options checked against the plugin's own schema, as a MethodError listing every problem. */
-export function checkOptions<S extends OptionSchema>(schema: S, options: unknown, method: string): Result<OptionsOf<S>, MethodError> {
-  const v = validateOptions(schema, options, `method "${method}"`);
-  return v.isErr() ? err(new MethodError(v.error.map((e) => e.message).join("; "), v.error.map((e) => e.message))) : ok(v.value);
 }
 
 /** A refusal when a LoRA-style method already wrapped layers of this model. */

@@ -3,7 +3,8 @@
 // the base weights and writes a complete model that loads without PEFT. Either way the base's
 // tokenizer files go along, so the folder is usable on its own.
 import { ok, type Result } from "neverthrow";
-import { copyTokenizerFiles, exportMerged, saveModel } from "../../core/index.ts";
+import { copyTokenizerFiles, saveModel } from "../../core/index.ts";
+import { exportMerged } from "../methods/index.ts";
 import type { ExportAction } from "../../dsl/recipe.ts";
 import { fail, messageOf, type RunFailure } from "./failure.ts";
 import { plural } from "./format.ts";

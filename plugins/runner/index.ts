@@ -1,9 +1,8 @@
 // The runner: executes checked recipes (the DSL's runRecipe hook) with the loaded plugins — model
-// loading, methods, the data worker, the one train() loop, evaluation, prediction, export and chat —
-// and registers the optimizers it can build, so `optimizer = sgd` checks.
+// loading, methods, the data worker, the one train() loop, evaluation, prediction, export and chat.
+// Optimizers come from the registry (plugins/optimizers and any `use "package"` plugin).
 import { definePlugin } from "../../core/index.ts";
 import { runRecipeHook } from "./run.ts";
-import { SGD_MOMENTUM } from "./train.ts";
 
 export default definePlugin({
   name: "lft-runner",
@@ -13,7 +12,5 @@ export default definePlugin({
     // lets the built-in plugins load into any registry.
     api.declareHook("runRecipe", "first");
     api.on("runRecipe", runRecipeHook);
-    api.register.optimizers({ name: "adamw", doc: "AdamW (decoupled weight decay; fused kernel, f32 moments)" });
-    api.register.optimizers({ name: "sgd", doc: `SGD with momentum ${SGD_MOMENTUM}` });
   },
 });

@@ -4,7 +4,7 @@
 // the method's result (a PEFT adapter, or a whole checkpoint) is written to the run's output folder.
 import { rmSync } from "node:fs";
 import { err, ok, type Result } from "neverthrow";
-import { evalLoss, listCheckpoints, runnableStage, storeHooks, train, type Batch, type LossFn, type OptimizerSpec, type RunHandlers, type ScheduleSpec } from "../../core/index.ts";
+import { evalLoss, listCheckpoints, optimizerFactory, runnableStage, storeHooks, train, type Batch, type LossFn, type OptimizerFactory, type Registry, type RunHandlers, type ScheduleSpec } from "../../core/index.ts";
 import type { TrainAction } from "../../dsl/recipe.ts";
 import { collatorFor, prepare } from "./data.ts";
 import { copyTokenizerFiles } from "../../core/index.ts";
@@ -16,13 +16,15 @@ import { openStore, runInfo, storePath } from "./store.ts";
 import { fixedBatches, stepsFor, trainBatches } from "./train-batches.ts";
 import { runTracker, trainSummary } from "./train-report.ts";
 
-/** SGD's momentum when a recipe picks `optimizer = sgd` (the recipe has no knob for it). */
-export const SGD_MOMENTUM = 0.9;
-
-function optimizerSpec(name: string, lr: number, weightDecay: number): Result<OptimizerSpec, RunFailure> {
-  if (name === "adamw") return ok({ kind: "adamw", lr, weightDecay });
-  if (name === "sgd") return ok({ kind: "sgd", lr, momentum: SGD_MOMENTUM, weightDecay });
-  return fail(`optimizer "${name}": the runner builds adamw and sgd; a plugin optimizer needs its own runner`);
+/**
+ * The `optimizer = X` entry from the registry, built with the block's lr and X's own options (the
+ * checker merged X's schema into the train block, so they sit beside lft's options).
+ */
+function optimizerFor(registry: Registry, o: TrainAction["options"], where: string): Result<OptimizerFactory, RunFailure> {
+  const entry = registry.get("optimizers", String(o["optimizer"]));
+  if (entry.isErr()) return fail(`${where}: ${entry.error.message}`);
+  const own = Object.fromEntries(Object.keys(entry.value.options ?? {}).filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
+  return ok(optimizerFactory(entry.value, Number(o["lr"]), own));
 }
 
 function scheduleSpec(action: TrainAction): ScheduleSpec {
@@ -68,7 +70,7 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   if (samples.length === 0) return fail(`${where}: all ${data.value.eval.length} samples were held out (holdout = ${String(o["holdout"])}); lower holdout`);
   const collate = collatorFor(kind, data.value.encoder.padId);
   if (collate.isErr()) return fail(`${where}: ${collate.error.message}`);
-  const optimizer = optimizerSpec(String(o["optimizer"]), Number(o["lr"]), Number(o["weight_decay"]));
+  const optimizer = optimizerFor(registry, o, where);
   if (optimizer.isErr()) return err(optimizer.error);
 
   const batch = Number(o["batch"]);
@@ -110,6 +112,7 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
       recipe: recipe.file,
       params: applied.params,
       optimizer: optimizer.value,
+      weightDecay: Number(o["weight_decay"]),
       groups: applied.groups,
       ...(applied.noDecay === undefined ? {} : { noDecay: applied.noDecay }),
       schedule: scheduleSpec(action),

@@ -8,6 +8,7 @@ import type { Diagnostic } from "../../dsl/diagnostics.ts";
 import { exitCodeFor, ExitCode } from "../../dsl/exit-codes.ts";
 import { parseRecipe } from "../../dsl/parse.ts";
 import type { ResolvedRecipe } from "../../dsl/recipe.ts";
+import { sgdEntry } from "../../plugins/optimizers/index.ts";
 import { fakeData, fakeModels } from "./fixtures/fake-plugins.ts";
 import { examplesDir, registryWith } from "./helpers.ts";
 
@@ -104,7 +105,7 @@ describe("mistakes, all reported together", () => {
     const { problems } = check(`${prelude}method vera { anything = 1 }\ntrain sft { bacth = 2 }`);
     expect(lines(problems)).toEqual([
       '3:8 method "vera" is not available (no plugin registers it); known methods: badam, freeze, full, galore, lora, qlora',
-      '4:13 train "sft": unknown option "bacth"; did you mean "batch"? known options: accumulate, batch, checkpointing, clip, cutoff, eval_every, holdout, log_every, lr, optimizer, output, pack, resume, save_every, scheduler, seed, warmup, weight_decay',
+      '4:13 train "sft": unknown option "bacth"; did you mean "batch"? known options: accumulate, batch, beta1, beta2, checkpointing, clip, cutoff, eps, eval_every, holdout, log_every, lr, optimizer, output, pack, resume, save_every, scheduler, seed, warmup, weight_decay',
     ]);
   });
 
@@ -183,5 +184,47 @@ describe("mistakes, all reported together", () => {
     const bad = check(`${prelude}method sneaky\ntrain odd`, shadow).problems;
     expect(lines(bad)).toEqual(['4:7 stage "odd" (plugin "shadowing-stage") declares option "lr", which train blocks already have; the plugin must rename it']);
     expect(exitCodeFor(bad)).toBe(ExitCode.pluginError);
+  });
+});
+
+describe("the chosen optimizer's own options", () => {
+  const withSgd = registryWith();
+  withSgd.use({ ...fakeModels, name: "more-optimizers", setup: (api) => api.register.optimizers(sgdEntry) })._unsafeUnwrap();
+  const train = (body: string, reg = withSgd) => check(`${prelude}method full\ntrain sft { ${body} }`, reg);
+
+  test("join the train block's: validated, defaults filled in, beside lft's options", () => {
+    const adam = train("beta2 = 0.95, weight_decay = 0.1");
+    expect(adam.problems).toEqual([]);
+    expect(adam.resolved?.actions[0]?.options).toMatchObject({ optimizer: "adamw", beta1: 0.9, beta2: 0.95, eps: 1e-8, weight_decay: 0.1 });
+    const sgd = train("optimizer = sgd, momentum = 0.5, nesterov = true");
+    expect(sgd.problems).toEqual([]);
+    expect(sgd.resolved?.actions[0]?.options).toMatchObject({ optimizer: "sgd", momentum: 0.5, dampening: 0, nesterov: true });
+    expect(sgd.resolved?.actions[0]?.options).not.toHaveProperty("beta1");
+  });
+
+  test("another optimizer's option is unknown, at its key, with a did-you-mean over the chosen one's", () => {
+    expect(lines(train("optimizer = sgd, beta2 = 0.9").problems)).toEqual([
+      '4:30 train "sft": unknown option "beta2"; known options: accumulate, batch, checkpointing, clip, cutoff, dampening, eval_every, holdout, log_every, lr, momentum, nesterov, optimizer, output, pack, resume, save_every, scheduler, seed, warmup, weight_decay',
+    ]);
+    expect(lines(train("optimizer = sgd, momentun = 0.9").problems)[0]).toStartWith('4:30 train "sft": unknown option "momentun"; did you mean "momentum"?');
+    expect(lines(train("momentum = 0.9").problems)[0]).toStartWith('4:13 train "sft": unknown option "momentum"; known options: accumulate, batch, beta1, beta2,');
+    expect(lines(train("beta1 = 2").problems)).toEqual(['4:21 train "sft": option "beta1" must be in [0, 1], found 2']);
+  });
+
+  test("an optimizer nobody registers: its name is the error, its options are not judged", () => {
+    expect(lines(train("optimizer = lion, whatever = 1").problems)).toEqual([
+      '4:25 optimizer "lion" is not available (no plugin registers it); known optimizers: adamw, sgd',
+    ]);
+  });
+
+  test("an optimizer option that clashes with lft's or the stage's is the plugin's error", () => {
+    const reg = registryWith();
+    const odd = { type: "number", doc: "x" } as const;
+    reg.use({ ...fakeModels, name: "clashing", setup: (api) => api.register.optimizers({ ...sgdEntry, name: "odd", options: { lr: odd, beta: odd } }) })._unsafeUnwrap();
+    const bad = lines(check(`${prelude}method full\ntrain dpo { optimizer = odd }`, reg).problems);
+    expect(bad).toEqual([
+      '4:25 optimizer "odd" (plugin "clashing") declares option "beta", which stage "dpo" also declares; the plugin must rename it',
+      '4:25 optimizer "odd" (plugin "clashing") declares option "lr", which train blocks already have; the plugin must rename it',
+    ]);
   });
 });

@@ -129,6 +129,15 @@ describe("inputs it cannot use", () => {
     expect(text).toContain("method lora {\n  targets = [q_proj, v_proj]\n  loraplus_lr_ratio = 16\n  additional_target = [embed_tokens]\n  init = pissa\n}");
   });
 
+  test("Adam's hyper-parameters become the adamw optimizer's options, and check against its schema", () => {
+    const { text, warnings } = importLlamaFactory("model_name_or_path: m\noptim: adamw_torch\nadam_beta2: 0.95\nadam_epsilon: 1.0e-6\n", "a.yaml")._unsafeUnwrap();
+    expect(warnings).toEqual([]);
+    expect(text).toContain("train sft { optimizer = adamw, beta2 = 0.95, eps = 1e-6 }");
+    const withData = `${text}\ndataset alpaca "d.json"\n`;
+    const checked = checkRecipe(parseRecipe(withData, "out.lft")._unsafeUnwrap(), { registry, baseDir: "/" });
+    expect(checked._unsafeUnwrap().recipe.actions[0]?.options).toMatchObject({ optimizer: "adamw", beta1: 0.9, beta2: 0.95, eps: 1e-6 });
+  });
+
   test("an unknown key, a step count warmup, quantisation", () => {
     const { text, warnings } = importLlamaFactory("model_name_or_path: m\nwarmup_steps: 30\nquantization_bit: 4\nmystery: 1\n", "q.yaml")._unsafeUnwrap();
     expect(text).toContain("method qlora { bits = 4 }");

@@ -2,7 +2,7 @@
 // samples plus the rows it had to skip, each with a reason.
 import type { Tokenizer } from "../../tokenizer/tokenizer.ts";
 import type { BadRow, SkipReason } from "../problems.ts";
-import type { ChatEncoder } from "../template/encoder.ts";
+import type { ChatEncoder } from "../chat-encoder.ts";
 import type { Example } from "../types.ts";
 import type { ProcessOptions } from "./options.ts";
 

@@ -1,11 +1,13 @@
 // KTO examples: a conversation (alpaca or sharegpt shape) whose response is tagged desirable or not
 // by a boolean kto_tag column, as kto_en_demo has.
-import {
-  alignOpenai, alignSharegpt, alpacaPrompt, asRow, definePlugin, describe, problem, requireString, splitLastTurn,
-  type DatasetAttr, type DatasetFormat, type Message, type Row, type RowProblem,
-} from "../../../core/index.ts";
+import { definePlugin, describe, type DatasetAttr, type DatasetFormat, type Message, type RowProblem } from "../../../core/index.ts";
 import { err, ok, type Result } from "neverthrow";
+import { alpacaPrompt } from "./alpaca.ts";
 import { columnOptions, tagOptions } from "./columns.ts";
+import { alignOpenai } from "./openai.ts";
+import { asRow, problem, requireString, type Row } from "./row-fields.ts";
+import { alignSharegpt } from "./sharegpt.ts";
+import { splitLastTurn } from "./turns.ts";
 
 function tag(row: Row, column: string): Result<boolean, RowProblem> {
   const v = row[column];

@@ -1,12 +1,14 @@
 // Preference pairs for reward modelling and DPO ("ranking": true in dataset_info.json), in both of
 // LLaMA-Factory's shapes: alpaca (chosen / rejected strings) and sharegpt (a conversation whose last
 // turn is the user's, and chosen / rejected turn objects), as dpo_en_demo has.
-import {
-  alignOpenai, alignSharegpt, alpacaPrompt, asRow, DEFAULT_TAGS, definePlugin, OPENAI_TAGS, problem, requireString, RESPONSE_ROLES, turnOf,
-  type DatasetAttr, type DatasetFormat, type Row,
-} from "../../../core/index.ts";
+import { DEFAULT_TAGS, definePlugin, type DatasetAttr, type DatasetFormat } from "../../../core/index.ts";
 import { err } from "neverthrow";
+import { alpacaPrompt } from "./alpaca.ts";
 import { columnOptions, tagOptions } from "./columns.ts";
+import { alignOpenai, OPENAI_TAGS } from "./openai.ts";
+import { asRow, problem, requireString, type Row } from "./row-fields.ts";
+import { alignSharegpt } from "./sharegpt.ts";
+import { RESPONSE_ROLES, turnOf } from "./turns.ts";
 
 function alpacaShape(row: Row, attr: DatasetAttr) {
   return alpacaPrompt(row, attr).andThen(({ prompt, system, tools }) =>

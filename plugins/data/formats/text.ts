@@ -1,8 +1,9 @@
 // Plain text for pre-training: one document per row from the prompt column (default "text"); .txt
 // files give one row per line. Empty documents are skipped and counted.
-import { asRow, definePlugin, DEFAULT_COLUMNS, problem, requireString, type DatasetFormat } from "../../../core/index.ts";
+import { definePlugin, DEFAULT_COLUMNS, type DatasetFormat } from "../../../core/index.ts";
 import { err, ok } from "neverthrow";
 import { columnOptions } from "./columns.ts";
+import { asRow, problem, requireString } from "./row-fields.ts";
 
 export const textFormat: DatasetFormat = {
   produces: ["text"],

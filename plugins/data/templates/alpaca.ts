@@ -1,5 +1,7 @@
 // LLaMA-Factory's `alpaca` template: "### Instruction:" / "### Response:" with the Alpaca system prompt.
-import { definePlugin, defineSlotTemplate, EOS } from "../../../core/index.ts";
+import { definePlugin } from "../../../core/index.ts";
+import { defineSlotTemplate } from "./slot-template.ts";
+import { EOS } from "./slot-spec.ts";
 
 export const alpacaTemplate = defineSlotTemplate({
   name: "alpaca",

@@ -1,5 +1,6 @@
 // LLaMA-Factory's `chatml` template: <|im_start|>role ... <|im_end|>, with <|im_end|> as EOS.
-import { definePlugin, defineSlotTemplate } from "../../../core/index.ts";
+import { definePlugin } from "../../../core/index.ts";
+import { defineSlotTemplate } from "./slot-template.ts";
 
 export const chatmlTemplate = defineSlotTemplate({
   name: "chatml",

@@ -1,5 +1,7 @@
 // LLaMA-Factory's `default` template: "Human: ... Assistant:" turns separated by EOS.
-import { definePlugin, defineSlotTemplate, EOS } from "../../../core/index.ts";
+import { definePlugin } from "../../../core/index.ts";
+import { defineSlotTemplate } from "./slot-template.ts";
+import { EOS } from "./slot-spec.ts";
 
 export const defaultTemplate = defineSlotTemplate({
   name: "default",

@@ -1,6 +1,8 @@
 // LLaMA-Factory's `llama3` template: header ids around each role, <|eot_id|> as EOS, tool results as
 // the ipython role.
-import { BOS, definePlugin, defineSlotTemplate } from "../../../core/index.ts";
+import { definePlugin } from "../../../core/index.ts";
+import { defineSlotTemplate } from "./slot-template.ts";
+import { BOS } from "./slot-spec.ts";
 
 export const llama3Template = defineSlotTemplate({
   name: "llama3",

@@ -1,5 +1,6 @@
 // LLaMA-Factory's `phi` template (Phi-3): <|user|> ... <|end|> <|assistant|>, <|end|> as EOS.
-import { definePlugin, defineSlotTemplate } from "../../../core/index.ts";
+import { definePlugin } from "../../../core/index.ts";
+import { defineSlotTemplate } from "./slot-template.ts";
 
 export const phiTemplate = defineSlotTemplate({
   name: "phi",

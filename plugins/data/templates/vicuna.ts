@@ -1,6 +1,7 @@
 // LLaMA-Factory's `vicuna` template: "USER: ... ASSISTANT:" with Vicuna's system prompt run straight
 // into the first turn (no separator, as LLaMA-Factory writes it).
-import { definePlugin, defineSlotTemplate } from "../../../core/index.ts";
+import { definePlugin } from "../../../core/index.ts";
+import { defineSlotTemplate } from "./slot-template.ts";
 
 export const vicunaTemplate = defineSlotTemplate({
   name: "vicuna",

@@ -2,9 +2,10 @@
 // segment ids, collation with -100 labels, and the attention kernel keeping packed samples apart.
 import { describe, expect, test } from "bun:test";
 import {
-  collate, collateKto, collatePairwise, createSlotEncoder, greedyKnapsack, IGNORE_INDEX, ops, processBatch, randn, tensor,
+  collate, collateKto, collatePairwise, greedyKnapsack, IGNORE_INDEX, ops, processBatch, randn, tensor,
   type Example, type ProcessContext, type SftExample, type TokenSeq,
 } from "../../../core/index.ts";
+import { createSlotEncoder } from "../../../plugins/data/index.ts";
 import { byteTokenizer } from "./helpers/tokenizer.ts";
 
 const tok = byteTokenizer();

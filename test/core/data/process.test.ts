@@ -2,9 +2,10 @@
 // efficient_eos on readable byte-level ids; pairwise and KTO pairing; pre-training blocks.
 import { describe, expect, test } from "bun:test";
 import {
-  BOS, createSlotEncoder, EOS, IGNORE_INDEX, inferSeqlen, processBatch, type Example, type KtoSample, type Message, type PairwiseSample,
-  type ProcessContext, type SftExample, type SlotTemplateSpec, type TokenSeq,
+  IGNORE_INDEX, inferSeqlen, processBatch, type Example, type KtoSample, type Message, type PairwiseSample, type ProcessContext, type SftExample,
+  type TokenSeq,
 } from "../../../core/index.ts";
+import { BOS, createSlotEncoder, EOS, type SlotTemplateSpec } from "../../../plugins/data/index.ts";
 import { byteTokenizer } from "./helpers/tokenizer.ts";
 
 const tok = byteTokenizer();

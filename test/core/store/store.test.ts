@@ -1,13 +1,14 @@
 // The run store: a full round trip through a reopened file, crash marking of runs whose process is
-// gone, resume bookkeeping, refusal of bad input without partial writes, the train() wiring
-// (storeHooks), and what `lft runs` / `lft runs show` print.
+// gone, resume bookkeeping, refusal of bad input without partial writes, and the train() wiring
+// (storeHooks). What `lft runs` prints is tested with the command (test/plugins/commands).
 import { Database } from "bun:sqlite";
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RunStore, formatRunList, formatRunShow, storeHooks, train } from "../../../core/index.ts";
+import { RunStore, storeHooks, train } from "../../../core/index.ts";
 import { tinyBatches, tinyRun } from "../train/tiny-run.ts";
+import { adamw } from "../../../plugins/optimizers/index.ts";
 
 let dir: string;
 let db: string;
@@ -119,45 +120,20 @@ describe("run store", () => {
   test("storeHooks records a train() run: every step, the checkpoint, completion; a failing run is marked failed", async () => {
     const s = RunStore.open(db)._unsafeUnwrap();
     const run = tinyRun();
-    const ok = await train({ runId: "good", params: run.params, optimizer: { kind: "adamw", lr: 1e-2 }, steps: 5, batches: tinyBatches(8), lossFn: run.lossFn, progress: false, checkpoint: { dir: join(dir, "ck"), every: 0 }, handlers: [storeHooks(s, { name: "tiny", gitRevision: "deadbeef" })] });
+    const ok = await train({ runId: "good", params: run.params, optimizer: adamw({ lr: 1e-2 }), steps: 5, batches: tinyBatches(8), lossFn: run.lossFn, progress: false, checkpoint: { dir: join(dir, "ck"), every: 0 }, handlers: [storeHooks(s, { name: "tiny", gitRevision: "deadbeef" })] });
     const losses = ok._unsafeUnwrap().losses;
     expect(s.metric("good", "loss").map((p) => p.value)).toEqual([...losses]);
     expect(s.metric("good", "tokens").map((p) => p.value)).toEqual([14, 14, 14, 14, 14]);
     expect(s.artifacts("good").map((a) => a.path)).toEqual([join(dir, "ck", "checkpoint-5")]);
     expect(s.getRun("good")._unsafeUnwrap()).toMatchObject({ status: "completed", step: 5, totalSteps: 5, name: "tiny", gitRevision: "deadbeef" });
 
-    const bad = await train({ runId: "bad", params: run.params, optimizer: { kind: "adamw", lr: 1e-2 }, steps: 5, batches: tinyBatches(8), progress: false, handlers: [storeHooks(s)], lossFn: (b, c) => {
+    const bad = await train({ runId: "bad", params: run.params, optimizer: adamw({ lr: 1e-2 }), steps: 5, batches: tinyBatches(8), progress: false, handlers: [storeHooks(s)], lossFn: (b, c) => {
       if (c.step === 3) throw new Error("tokenizer exploded");
       return run.lossFn(b, c);
     } });
     expect(bad._unsafeUnwrapErr().message).toBe("step 3 failed: tokenizer exploded");
     expect(s.getRun("bad")._unsafeUnwrap()).toMatchObject({ status: "failed", step: 2, error: "step 3 failed: tokenizer exploded" });
     run.dispose();
-    s.close();
-  });
-
-  test("`lft runs` lists newest first; `lft runs show` prints the record and the loss curve", () => {
-    const s = RunStore.open(db)._unsafeUnwrap();
-    s.startRun({ id: "20250101-aaa", name: "first", totalSteps: 50, startedAt: Date.UTC(2025, 0, 1) })._unsafeUnwrap();
-    s.startRun({ id: "20250102-bbb", name: "second", config: { lr: 0.001 }, totalSteps: 50, startedAt: Date.UTC(2025, 0, 2) })._unsafeUnwrap();
-    for (let i = 1; i <= 50; i++) s.recordMetrics("20250102-bbb", i, { loss: 4 / Math.sqrt(i) })._unsafeUnwrap();
-    s.endRun("20250102-bbb", "completed", { step: 50, at: Date.UTC(2025, 0, 2) + 65_000 })._unsafeUnwrap();
-    const list = formatRunList(s).split("\n");
-    expect(list[0]).toMatch(/^ID\s+NAME\s+STATUS\s+STEP\s+LOSS\s+STARTED\s+TIME$/);
-    expect(list[1]).toMatch(/^20250102-bbb\s+second\s+completed\s+50\/50\s+0\.5657\s+2025-01-02 00:00:00\s+1m05s$/);
-    expect(list[2]).toMatch(/^20250101-aaa\s+first\s+running\s+0\/50\s+-/);
-
-    const show = formatRunShow(s, "20250102", { width: 30, height: 6 })._unsafeUnwrap();
-    expect(show).toContain("run       20250102-bbb (second)");
-    expect(show).toContain("status    completed");
-    expect(show).toContain("  lr = 0.001");
-    expect(show).toContain("loss (50 steps, last 0.5657, min 0.5657)");
-    const plot = show.slice(show.indexOf("loss (")).split("\n").slice(1);
-    expect(plot[0]).toMatch(/^\s*4 ┤[⠀-⣿]{30}$/);
-    expect(plot[5]).toMatch(/^0\.5657 ┤[⠀-⣿]{30}$/);
-    expect(plot[7]).toMatch(/^\s+1\s+50$/);
-    expect(formatRunShow(s, "2025")._unsafeUnwrapErr().message).toMatch(/"2025" is ambiguous: 20250102-bbb, 20250101-aaa/);
-    expect(formatRunShow(s, "zzz")._unsafeUnwrapErr().message).toMatch(/no run "zzz" in .*; recent runs: 20250102-bbb, 20250101-aaa/);
     s.close();
   });
 });

@@ -4,11 +4,12 @@
 import { describe, expect, test } from "bun:test";
 import { type EvalEvent, type StepEvent, cpuBackend, createRegistry, definePlugin, evalLoss, ops, scopeDepth, shuffledBatches, tensor, train } from "../../../core/index.ts";
 import { corpus, tinyBatches, tinyRun } from "./tiny-run.ts";
+import { adamw, sgd } from "../../../plugins/optimizers/index.ts";
 
 describe("train()", () => {
   test("the tiny decoder's loss falls below 0.5 within 150 steps (from ~3.5 = ln 32)", async () => {
     const run = tinyRun();
-    const r = (await train({ params: run.params, optimizer: { kind: "adamw", lr: 1e-2, weightDecay: 0.01 }, schedule: { kind: "cosine", warmupSteps: 10, minLr: 1e-3 }, steps: 150, batches: tinyBatches(16), lossFn: run.lossFn, clipNorm: 1, progress: false }))._unsafeUnwrap();
+    const r = (await train({ params: run.params, optimizer: adamw({ lr: 1e-2 }), weightDecay: 0.01, schedule: { kind: "cosine", warmupSteps: 10, minLr: 1e-3 }, steps: 150, batches: tinyBatches(16), lossFn: run.lossFn, clipNorm: 1, progress: false }))._unsafeUnwrap();
     expect(r.losses[0]!).toBeGreaterThan(3);
     // Mean of the last 10 steps: the corpus is a deterministic map, so this is memorisation of it.
     const tail = r.losses.slice(-10).reduce((a, b) => a + b, 0) / 10;
@@ -18,7 +19,7 @@ describe("train()", () => {
 
   test("SGD with momentum trains too", async () => {
     const run = tinyRun();
-    const r = (await train({ params: run.params, optimizer: { kind: "sgd", lr: 0.3, momentum: 0.9 }, steps: 60, batches: tinyBatches(16), lossFn: run.lossFn, clipNorm: 1, progress: false }))._unsafeUnwrap();
+    const r = (await train({ params: run.params, optimizer: sgd({ lr: 0.3, momentum: 0.9 }), steps: 60, batches: tinyBatches(16), lossFn: run.lossFn, clipNorm: 1, progress: false }))._unsafeUnwrap();
     expect(r.losses.slice(-5).reduce((a, b) => a + b, 0) / 5).toBeLessThan(r.losses[0]! * 0.6);
     run.dispose();
   });
@@ -31,7 +32,7 @@ describe("train()", () => {
     const system: number[] = [];
     const r = await train({
       params: run.params,
-      optimizer: { kind: "adamw", lr: 1e-2 },
+      optimizer: adamw({ lr: 1e-2 }),
       steps: 40,
       batches: tinyBatches(16),
       lossFn: run.lossFn,
@@ -70,7 +71,7 @@ describe("train()", () => {
     const r = await train({
       runId: "hooks",
       params: run.params,
-      optimizer: { kind: "adamw", lr: 1e-2 },
+      optimizer: adamw({ lr: 1e-2 }),
       schedule: { kind: "linear", warmupSteps: 2 },
       steps: 4,
       batches: tinyBatches(8),
@@ -94,7 +95,7 @@ describe("train()", () => {
     const ends: string[] = [];
     const r = await train({
       params: run.params,
-      optimizer: { kind: "adamw", lr: 1e-2 },
+      optimizer: adamw({ lr: 1e-2 }),
       steps: 5,
       batches: tinyBatches(8),
       lossFn: run.lossFn,
@@ -113,7 +114,7 @@ describe("train()", () => {
 
   test("a loss function breaking its contract is reported with the step and what was expected", async () => {
     const run = tinyRun();
-    const base = { params: run.params, optimizer: { kind: "adamw", lr: 1e-2 } as const, steps: 3, batches: tinyBatches(8), progress: false as const };
+    const base = { params: run.params, optimizer: adamw({ lr: 1e-2 }), steps: 3, batches: tinyBatches(8), progress: false as const };
     const notScalar = await train({ ...base, lossFn: (b, c) => ({ loss: ops.reshape(ops.add(run.lossFn(b, c).loss, tensor([0, 0], [2])), [2]), tokens: 1 }) });
     expect(notScalar._unsafeUnwrapErr().message).toMatch(/step 1 failed: lossFn returned a loss of shape \[2\] at step 1, micro-batch 0; expected a scalar/);
     const noGraph = await train({ ...base, lossFn: () => ({ loss: tensor([1], []), tokens: 3 }) });
@@ -127,12 +128,13 @@ describe("train()", () => {
 
   test("bad options are refused before anything runs", async () => {
     const run = tinyRun();
-    const base = { params: run.params, optimizer: { kind: "adamw", lr: 1e-2 } as const, steps: 3, batches: tinyBatches(8), lossFn: run.lossFn, progress: false as const };
+    const base = { params: run.params, optimizer: adamw({ lr: 1e-2 }), steps: 3, batches: tinyBatches(8), lossFn: run.lossFn, progress: false as const };
     const msg = async (o: Partial<Parameters<typeof train<Int32Array[]>>[0]>) => (await train({ ...base, ...o }))._unsafeUnwrapErr().message;
     expect(await msg({ steps: 0 })).toMatch(/steps must be a positive integer, found 0/);
     expect(await msg({ accumulation: 1.5 })).toMatch(/accumulation must be a positive integer/);
     expect(await msg({ schedule: { kind: "constant", minLr: 1e-4 } })).toMatch(/minLr has no effect/);
-    expect(await msg({ optimizer: { kind: "adamw", lr: 1e-2, beta1: 2 } })).toMatch(/beta1 must be in \[0, 1\)/);
+    expect(await msg({ optimizer: adamw({ lr: 1e-2, beta1: 1 }) })).toMatch(/beta1 must be in \[0, 1\)/);
+    expect(await msg({ weightDecay: -1 })).toMatch(/weightDecay must be a finite number >= 0, found -1/);
     expect(await msg({ params: { frozen: tensor([1], [1]) } })).toMatch(/"frozen" .* does not require a gradient/);
     run.dispose();
   });
@@ -140,7 +142,7 @@ describe("train()", () => {
   test("the run ends early (completed, dataExhausted) when the batches run out", async () => {
     const finite = tinyRun();
     const once = shuffledBatches(corpus(6), { batchSize: 2, epochs: 1, seed: 3 });
-    const r2 = (await train({ params: finite.params, optimizer: { kind: "adamw", lr: 1e-2 }, steps: 100, batches: once, lossFn: finite.lossFn, accumulation: 2, progress: false }))._unsafeUnwrap();
+    const r2 = (await train({ params: finite.params, optimizer: adamw({ lr: 1e-2 }), steps: 100, batches: once, lossFn: finite.lossFn, accumulation: 2, progress: false }))._unsafeUnwrap();
     // 3 batches with accumulation 2: one full step, then one step from the last single batch.
     expect(r2.step).toBe(2);
     expect(r2.dataExhausted).toBe(true);
@@ -149,7 +151,7 @@ describe("train()", () => {
     // Running out exactly at a step boundary still gets the end-of-run evaluation.
     const evals: number[] = [];
     const even = shuffledBatches(corpus(8), { batchSize: 2, epochs: 1, seed: 3 });
-    const r3 = (await train({ params: finite.params, optimizer: { kind: "adamw", lr: 1e-2 }, steps: 100, batches: even, lossFn: finite.lossFn, accumulation: 2, progress: false, eval: { every: 0, fn: () => evalLoss([corpus(2)], finite.lossFn) }, handlers: [{ name: "e", onEval: (e) => void evals.push(e.step) }] }))._unsafeUnwrap();
+    const r3 = (await train({ params: finite.params, optimizer: adamw({ lr: 1e-2 }), steps: 100, batches: even, lossFn: finite.lossFn, accumulation: 2, progress: false, eval: { every: 0, fn: () => evalLoss([corpus(2)], finite.lossFn) }, handlers: [{ name: "e", onEval: (e) => void evals.push(e.step) }] }))._unsafeUnwrap();
     expect([r3.step, r3.dataExhausted]).toEqual([2, true]);
     expect(evals).toEqual([2]);
     finite.dispose();

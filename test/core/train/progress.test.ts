@@ -4,11 +4,12 @@ import { describe, expect, test } from "bun:test";
 import { train } from "../../../core/index.ts";
 import { formatDuration } from "../../../core/train/progress.ts";
 import { tinyBatches, tinyRun } from "./tiny-run.ts";
+import { adamw } from "../../../plugins/optimizers/index.ts";
 
 async function capture(isTTY: boolean, env: Record<string, string>, every = 2): Promise<string> {
   let text = "";
   const run = tinyRun();
-  (await train({ runId: "p", params: run.params, optimizer: { kind: "adamw", lr: 1e-2 }, steps: 5, batches: tinyBatches(8), lossFn: run.lossFn, progress: { stream: { isTTY, write: (s: string) => (text += s) }, env, every } }))._unsafeUnwrap();
+  (await train({ runId: "p", params: run.params, optimizer: adamw({ lr: 1e-2 }), steps: 5, batches: tinyBatches(8), lossFn: run.lossFn, progress: { stream: { isTTY, write: (s: string) => (text += s) }, env, every } }))._unsafeUnwrap();
   run.dispose();
   return text;
 }

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RunStore, latestCheckpoint, listCheckpoints, train } from "../../../core/index.ts";
 import { tinyBatches, tinyRun } from "./tiny-run.ts";
+import { adamw } from "../../../plugins/optimizers/index.ts";
 
 const FIXTURE = join(import.meta.dir, "fixtures", "resume-run.ts");
 const STEPS = 24;
@@ -137,7 +138,7 @@ describe("resume after a real kill", () => {
 describe("checkpoint folders", () => {
   const base = (dir: string, run: ReturnType<typeof tinyRun>) => ({
     params: run.params,
-    optimizer: { kind: "adamw", lr: 1e-2 } as const,
+    optimizer: adamw({ lr: 1e-2 }),
     schedule: { kind: "linear", warmupSteps: 2 } as const,
     steps: 6,
     batches: tinyBatches(8),

@@ -8,6 +8,7 @@ import { randomArray } from "../../helpers/random.ts";
 import { TINY } from "../../helpers/tiny-decoder.ts";
 import { GradRecorder, norm } from "./recorder.ts";
 import { corpus, tinyRun } from "./tiny-run.ts";
+import { adamw } from "../../../plugins/optimizers/index.ts";
 
 const inOrder = <T>(items: T[], batchSize: number): ResumableBatches<T[]> => shuffledBatches(items, { batchSize });
 
@@ -17,7 +18,7 @@ describe("gradient accumulation", () => {
     const record = async (batch: number, accumulation: number) => {
       const run = tinyRun({ dims: { ...TINY, batch } });
       let rec!: GradRecorder;
-      const r = await train({ params: run.params, optimizer: (g) => (rec = new GradRecorder(g)), steps: 1, batches: inOrder(seqs, batch), lossFn: run.lossFn, accumulation, progress: false });
+      const r = await train({ params: run.params, optimizer: (g) => ok((rec = new GradRecorder(g))), steps: 1, batches: inOrder(seqs, batch), lossFn: run.lossFn, accumulation, progress: false });
       run.dispose();
       return { grads: rec.grads[0]!, loss: r._unsafeUnwrap().losses[0]! };
     };
@@ -50,7 +51,7 @@ describe("gradient accumulation", () => {
       restore: () => ok(undefined),
     } as ResumableBatches<typeof rows> & { batches: (typeof rows)[]; i: number };
     let rec!: GradRecorder;
-    (await train({ params: { w }, optimizer: (g) => (rec = new GradRecorder(g, 0)), steps: 1, batches: uneven, lossFn, accumulation: 2, progress: false }))._unsafeUnwrap();
+    (await train({ params: { w }, optimizer: (g) => ok((rec = new GradRecorder(g, 0))), steps: 1, batches: uneven, lossFn, accumulation: 2, progress: false }))._unsafeUnwrap();
     // f64 reference: d/dw mean_r (x_r·w - y_r)² = (2/4) Σ_r (x_r·w - y_r) x_r over all 4 rows.
     const wv = [0.3, -0.2, 0.5].map(Math.fround);
     const g = [0, 0, 0];
@@ -93,7 +94,7 @@ describe("clipping", () => {
     const run = tinyRun();
     let rec!: GradRecorder;
     const events: StepEvent[] = [];
-    const r = await train({ params: run.params, optimizer: (g) => (rec = new GradRecorder(g, 0.01)), steps: 3, batches: inOrder(corpus(6), 2), lossFn: run.lossFn, clipNorm: 0.25, progress: false, handlers: [{ name: "t", onStep: (e) => void events.push(e) }] });
+    const r = await train({ params: run.params, optimizer: (g) => ok((rec = new GradRecorder(g, 0.01))), steps: 3, batches: inOrder(corpus(6), 2), lossFn: run.lossFn, clipNorm: 0.25, progress: false, handlers: [{ name: "t", onStep: (e) => void events.push(e) }] });
     r._unsafeUnwrap();
     for (const [k, e] of events.entries()) {
       expect(e.gradNorm!).toBeGreaterThan(0.25);
@@ -121,7 +122,7 @@ describe("NaN/Inf guard", () => {
     const snapshots: Float32Array[][] = [];
     const res = await train({
       params: run.params,
-      optimizer: (g) => (rec = new GradRecorder(g, 0.05)),
+      optimizer: (g) => ok((rec = new GradRecorder(g, 0.05))),
       steps: 5,
       batches: inOrder(corpus(10), 2),
       lossFn,
@@ -143,7 +144,7 @@ describe("NaN/Inf guard", () => {
   test("N consecutive bad steps stop the run with a clear message, reported as failed", async () => {
     const { run, lossFn } = poisoned((s) => s >= 2, true);
     const ends: string[] = [];
-    const res = await train({ params: run.params, optimizer: { kind: "adamw", lr: 1e-3 }, steps: 20, batches: inOrder(corpus(10), 2), lossFn, maxBadSteps: 3, progress: false, handlers: [{ name: "end", onRunEnd: (e) => void ends.push(`${e.status}@${e.step}`) }] });
+    const res = await train({ params: run.params, optimizer: adamw({ lr: 1e-3 }), steps: 20, batches: inOrder(corpus(10), 2), lossFn, maxBadSteps: 3, progress: false, handlers: [{ name: "end", onRunEnd: (e) => void ends.push(`${e.status}@${e.step}`) }] });
     const e = res._unsafeUnwrapErr();
     expect(e.reason).toBe("non-finite");
     expect(e.message).toMatch(/stopped after 3 consecutive steps with a non-finite loss or gradient \(steps 2-4/);

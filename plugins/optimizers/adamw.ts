@@ -1,0 +1,158 @@
+// `optimizer = adamw`: AdamW over f32 parameters in groups (each with its own lr multiplier and weight
+// decay), one fused native step per tensor (the backend's adamwStep). Moments are f32 and live until
+// dispose(). Parameters without a gradient this step are skipped (frozen or unused): as in
+// torch.optim.AdamW, each keeps its own step count, so its bias correction counts only its own
+// updates. State exports for checkpoints as "exp_avg" / "exp_avg_sq" slots (torch's names).
+import { err, ok, type Result } from "neverthrow";
+import {
+  type HostTensor,
+  type Optimizer,
+  type OptimizerEntry,
+  type OptimizerFactory,
+  type OptimizerMeta,
+  type OptionSchema,
+  type OptionsOf,
+  type ParamGroup,
+  type ParamGroupInput,
+  type Tensor,
+  checkMeta,
+  dropGrads,
+  exportSlots,
+  normaliseGroups,
+  optimizerFactory,
+  slotData,
+  stateTensor,
+} from "../../core/index.ts";
+
+/** What a recipe may set besides lr and weight_decay (`train sft { optimizer = adamw, beta2 = 0.95 }`). */
+export const adamwOptions = {
+  beta1: { type: "number", min: 0, max: 1, default: 0.9, doc: "decay of the first moment (mean of gradients); below 1" },
+  beta2: { type: "number", min: 0, max: 1, default: 0.999, doc: "decay of the second moment (mean of squared gradients); below 1" },
+  eps: { type: "number", min: 0, default: 1e-8, doc: "added to the second moment's root in the denominator" },
+} as const satisfies OptionSchema;
+
+export interface AdamWOptions {
+  lr: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  /** Default for groups that do not set their own. */
+  weightDecay?: number;
+}
+
+/** Per-parameter state: the two moments and how many updates this parameter has had. */
+interface ParamState {
+  m: Tensor;
+  v: Tensor;
+  step: number;
+}
+
+export class AdamW implements Optimizer {
+  readonly kind = "adamw";
+  private state = new Map<Tensor, ParamState>();
+  /** update() calls so far (a parameter's own bias-correction count may be lower: see ParamState). */
+  step = 0;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  lr: number;
+  readonly groups: readonly ParamGroup[];
+  readonly params: readonly Tensor[];
+
+  constructor(params: readonly Tensor[] | readonly ParamGroupInput[], o: AdamWOptions) {
+    this.lr = o.lr;
+    this.beta1 = o.beta1 ?? 0.9;
+    this.beta2 = o.beta2 ?? 0.999;
+    this.eps = o.eps ?? 1e-8;
+    this.weightDecay = o.weightDecay ?? 0;
+    this.groups = normaliseGroups(params, this.weightDecay);
+    this.params = this.groups.flatMap((g) => g.params);
+  }
+
+  private stateOf(p: Tensor): ParamState {
+    let st = this.state.get(p);
+    if (!st) {
+      st = { m: stateTensor(p), v: stateTensor(p), step: 0 };
+      this.state.set(p, st);
+    }
+    return st;
+  }
+
+  /** One update with the current gradients. */
+  update(): void {
+    this.step++;
+    for (const g of this.groups) {
+      const lr = this.lr * g.lrScale;
+      for (const p of g.params) {
+        if (!p.grad) continue;
+        const st = this.stateOf(p);
+        const hyper = { lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: g.weightDecay, step: st.step + 1 };
+        p.backend.adamwStep(p, p.grad, st.m, st.v, hyper);
+        st.step++;
+      }
+    }
+  }
+
+  zeroGrad(): void {
+    dropGrads(this.params);
+  }
+
+  exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> } {
+    const { params, tensors } = exportSlots(this.params, this.state, (st) => [["exp_avg", st.m], ["exp_avg_sq", st.v]]);
+    const meta = { kind: this.kind, step: this.step, paramCount: this.params.length, params, hyper: { beta1: this.beta1, beta2: this.beta2, eps: this.eps } };
+    return { meta, tensors };
+  }
+
+  importState(raw: unknown, tensors: ReadonlyMap<string, HostTensor>): Result<void, Error> {
+    const meta = checkMeta(raw, this.kind, this.params.length);
+    if (meta.isErr()) return err(meta.error);
+    const names = this.groups.flatMap((g) => g.names);
+    const loaded: [Tensor, { m: Float32Array; v: Float32Array; step: number }][] = [];
+    for (const { index, step } of meta.value.params) {
+      const p = this.params[index]!;
+      const m = slotData(tensors, index, "exp_avg", p, names[index]!);
+      if (m.isErr()) return err(m.error);
+      const v = slotData(tensors, index, "exp_avg_sq", p, names[index]!);
+      if (v.isErr()) return err(v.error);
+      loaded.push([p, { m: m.value, v: v.value, step }]);
+    }
+    this.disposeState();
+    for (const [p, s] of loaded) this.state.set(p, { m: stateTensor(p, s.m), v: stateTensor(p, s.v), step: s.step });
+    this.step = meta.value.step;
+    return ok(undefined);
+  }
+
+  private disposeState(): void {
+    for (const { m, v } of this.state.values()) {
+      m.dispose();
+      v.dispose();
+    }
+    this.state.clear();
+  }
+
+  dispose(): void {
+    this.disposeState();
+  }
+}
+
+export const adamwEntry: OptimizerEntry = {
+  name: "adamw",
+  doc: "AdamW (decoupled weight decay; fused kernel, f32 moments)",
+  options: adamwOptions,
+  build(groups, { lr, options }) {
+    const o = options as OptionsOf<typeof adamwOptions>;
+    for (const k of ["beta1", "beta2"] as const) {
+      if (!(o[k] < 1)) return err(new Error(`optimizer "adamw": ${k} must be in [0, 1), found ${o[k]}`));
+    }
+    return ok(new AdamW(groups, { lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps }));
+  },
+  // Two f32 moments per element.
+  stateBytes: (groups) => 8 * groups.reduce((n, g) => n + g.params.reduce((m, p) => m + p.numel, 0), 0),
+};
+
+/** AdamW for train() called from code: `train({ optimizer: adamw({ lr: 1e-3 }), weightDecay: 0.01, ... })`. */
+export function adamw(o: Omit<AdamWOptions, "weightDecay">): OptimizerFactory {
+  const { lr, ...rest } = o;
+  return optimizerFactory(adamwEntry, lr, Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)));
+}

@@ -1,0 +1,17 @@
+// lft's built-in optimizers, registered at the `optimizers` hook point: `train { optimizer = adamw }`
+// (the default) and `optimizer = sgd`. A third-party optimizer registers the same way from its own
+// package (an OptimizerEntry: an option schema, build, stateBytes).
+import { definePlugin } from "../../core/index.ts";
+import { adamwEntry } from "./adamw.ts";
+import { sgdEntry } from "./sgd.ts";
+
+export { AdamW, type AdamWOptions, adamw, adamwEntry, adamwOptions } from "./adamw.ts";
+export { SGD, type SGDOptions, sgd, sgdEntry, sgdOptions } from "./sgd.ts";
+
+export default definePlugin({
+  name: "lft-optimizers",
+  setup(api) {
+    api.register.optimizers(adamwEntry);
+    api.register.optimizers(sgdEntry);
+  },
+});

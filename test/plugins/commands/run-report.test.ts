@@ -1,0 +1,41 @@
+// What `lft runs` and `lft runs show ID` print: a table of runs newest first, and one run's record
+// with its loss curve as a braille plot; ambiguous and unknown ids are refused with the candidates.
+import { afterEach, beforeEach, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { RunStore } from "../../../core/index.ts";
+import { formatRunList, formatRunShow } from "../../../plugins/commands/index.ts";
+
+let dir: string;
+let db: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "lft-run-report-"));
+  db = join(dir, "runs.db");
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+test("`lft runs` lists newest first; `lft runs show` prints the record and the loss curve", () => {
+  const s = RunStore.open(db)._unsafeUnwrap();
+  s.startRun({ id: "20250101-aaa", name: "first", totalSteps: 50, startedAt: Date.UTC(2025, 0, 1) })._unsafeUnwrap();
+  s.startRun({ id: "20250102-bbb", name: "second", config: { lr: 0.001 }, totalSteps: 50, startedAt: Date.UTC(2025, 0, 2) })._unsafeUnwrap();
+  for (let i = 1; i <= 50; i++) s.recordMetrics("20250102-bbb", i, { loss: 4 / Math.sqrt(i) })._unsafeUnwrap();
+  s.endRun("20250102-bbb", "completed", { step: 50, at: Date.UTC(2025, 0, 2) + 65_000 })._unsafeUnwrap();
+  const list = formatRunList(s).split("\n");
+  expect(list[0]).toMatch(/^ID\s+NAME\s+STATUS\s+STEP\s+LOSS\s+STARTED\s+TIME$/);
+  expect(list[1]).toMatch(/^20250102-bbb\s+second\s+completed\s+50\/50\s+0\.5657\s+2025-01-02 00:00:00\s+1m05s$/);
+  expect(list[2]).toMatch(/^20250101-aaa\s+first\s+running\s+0\/50\s+-/);
+
+  const show = formatRunShow(s, "20250102", { width: 30, height: 6 })._unsafeUnwrap();
+  expect(show).toContain("run       20250102-bbb (second)");
+  expect(show).toContain("status    completed");
+  expect(show).toContain("  lr = 0.001");
+  expect(show).toContain("loss (50 steps, last 0.5657, min 0.5657)");
+  const plot = show.slice(show.indexOf("loss (")).split("\n").slice(1);
+  expect(plot[0]).toMatch(/^\s*4 ┤[⠀-⣿]{30}$/);
+  expect(plot[5]).toMatch(/^0\.5657 ┤[⠀-⣿]{30}$/);
+  expect(plot[7]).toMatch(/^\s+1\s+50$/);
+  expect(formatRunShow(s, "2025")._unsafeUnwrapErr().message).toMatch(/"2025" is ambiguous: 20250102-bbb, 20250101-aaa/);
+  expect(formatRunShow(s, "zzz")._unsafeUnwrapErr().message).toMatch(/no run "zzz" in .*; recent runs: 20250102-bbb, 20250101-aaa/);
+  s.close();
+});
