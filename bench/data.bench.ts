@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import {
   createRegistry, dataOptionSchema, loadTokenizer, prepareData, validateOptions, type DataKind, type Tokenizer, type TokenSeq,
-} from "../core/index.ts";
+} from "../lft.ts";
 import { dataPlugins } from "../plugins/data/index.ts";
 import { table, writeResults } from "./lib/results.ts";
 

@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { Bench } from "tinybench";
-import { AdamW, type Batch, backward, blasInfo, causalLmLoss, cpuBackend, createRegistry, familyByName, methodEntry, tidy } from "../core/index.ts";
+import { AdamW, type Batch, backward, blasInfo, causalLmLoss, cpuBackend, createRegistry, familyByName, methodEntry, tidy } from "../lft.ts";
 import { Philox } from "../core/random/philox.ts";
 import { builtinPlugins } from "../plugins/index.ts";
 import { secondsPerRun, table, writeResults } from "./lib/results.ts";

@@ -8,8 +8,13 @@ export { tidy, keep, scopeDepth } from "./tensor/scope.ts";
 export { empty, zeros, full, tensor, randn, rand, type CreateOptions } from "./tensor/create.ts";
 export type { Backend, BlasInfo, BinaryOp, MatmulOptions, AttentionOptions, AdamWHyper } from "./backend/backend.ts";
 export { type NativeArray, DTypeError, DisposedError, IndexError } from "./backend/check.ts";
-export { defaultBackend, setDefaultBackend, cpuBackend } from "./backend/default.ts";
-export { blasInfo } from "../ffi/cpu/cpu.ts";
+export { defaultBackend, setDefaultBackend, hasDefaultBackend, NoBackendError } from "./backend/default.ts";
+// For backend implementations (ffi/): the checks every Backend method runs before native code.
+export { expectArray, expectNumel, expectRank, expectDim, expectFinite, expectIndices, rowsCols } from "./backend/check.ts";
+export * from "./backend/kernel-args.ts";
+export { type MatmulDims, type AttentionDims, matmulDims, attentionDims, attentionScalars, seedArgs } from "./backend/shapes.ts";
+export { type Block, type RawMemory, sizeClass } from "./tensor/allocator.ts";
+export { hostArrayFor } from "./tensor/dtype.ts";
 export { backward, noGrad, isGradEnabled, defineOp, OpContext, type OpDef } from "./autograd/tape.ts";
 export * as ops from "./autograd/ops/index.ts";
 export { AdamW, type AdamWOptions } from "./optim/adamw.ts";

@@ -1,6 +1,6 @@
 // The runtime demo (until the trainer lands): a two-layer network learns to classify a three-arm
 // spiral with lft's autograd, fused cross-entropy and AdamW kernels. Run: make demo
-import { AdamW, backward, blasInfo, cpuBackend, ops, randn, tensor, tidy, type Tensor } from "../core/index.ts";
+import { AdamW, backward, blasInfo, cpuBackend, ops, randn, tensor, tidy, type Tensor } from "../lft.ts";
 import { Philox } from "../core/random/philox.ts";
 
 const CLASSES = 3;

@@ -1,7 +1,6 @@
 // The plugins that ship with lft. A session registers these first, then any `use "package"` ones.
 import type { Plugin } from "../core/index.ts";
-import cpuBackend from "./backends/cpu.ts";
-import cudaBackend from "./backends/cuda.ts";
+import { cpuBackendPlugin, cudaBackendPlugin } from "./backends/index.ts";
 import llamaModels from "./models/llama.ts";
 import mistralModels from "./models/mistral.ts";
 import qwen2Models from "./models/qwen2.ts";
@@ -18,8 +17,8 @@ import runner from "./runner/index.ts";
 import commands from "./commands/index.ts";
 
 export const builtinPlugins: readonly Plugin[] = [
-  cpuBackend,
-  cudaBackend,
+  cpuBackendPlugin,
+  cudaBackendPlugin,
   llamaModels,
   mistralModels,
   qwen2Models,
@@ -35,3 +34,5 @@ export const builtinPlugins: readonly Plugin[] = [
   commands,
   runner,
 ];
+
+export { useCpuBackendByDefault } from "./backends/index.ts";

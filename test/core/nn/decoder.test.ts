@@ -2,7 +2,7 @@
 // once, fused projections, half storage, lastOnly, a finite-difference gradient check and gradient
 // checkpointing (same gradients, lower peak memory).
 import { expect, test } from "bun:test";
-import { type CausalLM, backward, cpuBackend, noGrad, ops, tensor, tidy } from "../../../core/index.ts";
+import { type CausalLM, backward, cpuBackend, noGrad, ops, tensor, tidy } from "../../../lft.ts";
 import { expectClose, relError } from "../../helpers/compare.ts";
 import { randomInts } from "../../helpers/random.ts";
 import { TEST_CONFIG, flat, randomModel, refConfigOf, specOf, weightsOf } from "./helpers.ts";
