@@ -65,3 +65,7 @@ export { parallelEncode, type ParallelEncodeOptions } from "./tokenizer/parallel
 export * from "./peft/index.ts";
 export * from "./export/index.ts";
 export * from "./train/stage.ts";
+export * from "./run/recipe.ts";
+export { type RunContext, type RunOutcome, runRecipe } from "./run/run-recipe.ts";
+export { ExitCode, exitCodeDocs } from "./command/exit-codes.ts";
+export { type Args, type ArgSpec, parseArgs } from "./command/args.ts";

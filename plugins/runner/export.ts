@@ -4,7 +4,7 @@
 // tokenizer files go along, so the folder is usable on its own.
 import { ok, type Result } from "neverthrow";
 import { copyTokenizerFiles, exportMerged, saveModel } from "../../core/index.ts";
-import type { ExportAction } from "../../dsl/recipe.ts";
+import type { ExportAction } from "../../core/index.ts";
 import { fail, messageOf, type RunFailure } from "./failure.ts";
 import { plural } from "./format.ts";
 import { recipePath, shown } from "./paths.ts";
