@@ -27,8 +27,8 @@ export { type TensorInfo, type SafetensorsHeader, parseSafetensorsHeader } from 
 export { SafetensorsFile, openSafetensors } from "./io/safetensors-read.ts";
 export type { LoadOptions, LoadDType } from "./io/tensor-upload.ts";
 export { type SafetensorsEntry, writeSafetensors } from "./io/safetensors-write.ts";
-export { Checkpoint, openCheckpoint } from "./io/checkpoint.ts";
-export { type WriteCheckpointOptions, type WrittenCheckpoint, writeCheckpoint } from "./io/checkpoint-write.ts";
+export { Checkpoint, openCheckpoint } from "./io/hf-checkpoint.ts";
+export { type WriteCheckpointOptions, type WrittenCheckpoint, writeCheckpoint } from "./io/hf-checkpoint-write.ts";
 export { readJsonFile, readJsonObject, parseJson } from "./io/json.ts";
 export { type ModelConfig, readModelConfig, modelConfigFrom } from "./io/model-config.ts";
 export { type GenerationConfig, GENERATION_DEFAULTS, readGenerationConfig, generationConfigFrom } from "./io/generation-config.ts";
