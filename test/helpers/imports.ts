@@ -270,8 +270,15 @@ function checkEdge(ref: ImportRef): Violation | null {
   return null;
 }
 
-/** Strongly connected components of size > 1 (or a self-import), each as one cycle path through it. */
-export function findCycles(refs: readonly ImportRef[], files: ReadonlySet<string>): string[][] {
+export interface Cycle {
+  /** One concrete loop, first file repeated at the end: a -> b -> a. */
+  readonly path: readonly string[];
+  /** Every file in the strongly connected component (all take part in some loop). */
+  readonly members: readonly string[];
+}
+
+/** Strongly connected components of size > 1 (or a self-import), each with one cycle path through it. */
+export function findCycles(refs: readonly ImportRef[], files: ReadonlySet<string>): Cycle[] {
   const graph = new Map<string, string[]>();
   for (const f of files) graph.set(f, []);
   for (const r of refs) if (r.target !== null && files.has(r.target) && files.has(r.from)) graph.get(r.from)!.push(r.target);
@@ -324,30 +331,33 @@ export function findCycles(refs: readonly ImportRef[], files: ReadonlySet<string
     }
   }
   // Turn each component into one concrete cycle: a shortest path from its first file back to itself.
-  return sccs.map((comp) => {
-    const inComp = new Set(comp);
-    const start = comp[0]!;
-    const prevOf = new Map<string, string>();
-    const queue = [start];
-    const seen = new Set<string>();
-    while (queue.length > 0) {
-      const v = queue.shift()!;
-      for (const w of graph.get(v)!) {
-        if (!inComp.has(w)) continue;
-        if (w === start) {
-          const path = [v];
-          while (path[0] !== start) path.unshift(prevOf.get(path[0]!)!);
-          return [...path, start];
-        }
-        if (!seen.has(w)) {
-          seen.add(w);
-          prevOf.set(w, v);
-          queue.push(w);
-        }
+  return sccs.map((comp) => ({ path: loopThrough(comp, graph), members: comp }));
+}
+
+/** A shortest loop from the component's first file back to itself (breadth-first inside the component). */
+function loopThrough(comp: readonly string[], graph: ReadonlyMap<string, readonly string[]>): string[] {
+  const inComp = new Set(comp);
+  const start = comp[0]!;
+  const prevOf = new Map<string, string>();
+  const queue = [start];
+  const seen = new Set<string>();
+  while (queue.length > 0) {
+    const v = queue.shift()!;
+    for (const w of graph.get(v)!) {
+      if (!inComp.has(w)) continue;
+      if (w === start) {
+        const path = [v];
+        while (path[0] !== start) path.unshift(prevOf.get(path[0]!)!);
+        return [...path, start];
+      }
+      if (!seen.has(w)) {
+        seen.add(w);
+        prevOf.set(w, v);
+        queue.push(w);
       }
     }
-    return [...comp, start];
-  });
+  }
+  return [...comp, start];
 }
 
 /** Every layering violation in a file set (paths relative to the repository root, `/`-separated). */
@@ -362,10 +372,11 @@ export function checkLayering(files: ReadonlyMap<string, string>): Violation[] {
     if (v) out.push(v);
   }
   const governed = new Set([...files.keys()].filter((f) => (LAYERS as readonly string[]).includes(layerOf(f))));
-  for (const cycle of findCycles(refs, governed)) {
-    const first = cycle[0]!;
-    const line = refs.find((r) => r.from === first && r.target === cycle[1])?.line ?? 1;
-    out.push({ rule: "cycle", file: first, line, message: `import cycle: ${cycle.join(" -> ")}` });
+  for (const { path, members } of findCycles(refs, governed)) {
+    const first = path[0]!;
+    const line = refs.find((r) => r.from === first && r.target === path[1])?.line ?? 1;
+    const all = members.length > path.length - 1 ? ` (files in the loop: ${members.join(", ")})` : "";
+    out.push({ rule: "cycle", file: first, line, message: `${first}:${line} import cycle: ${path.join(" -> ")}${all}` });
   }
   return out;
 }
