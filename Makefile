@@ -12,13 +12,22 @@ FFI_SRC := $(filter-out ffi/cpu/src/blas_probe.c,$(wildcard ffi/cpu/src/*.c))
 FFI_LIB := ffi/cpu/build/liblft_cpu.so
 FFI_PROBE := ffi/cpu/build/blas_probe
 
-.PHONY: demo test setup ffi bench typecheck clean
+.PHONY: demo test lint format setup ffi bench typecheck clean
 demo: setup
-	$(BUN) dsl/cli.ts examples/identity-lora.lft
+	./lft examples/identity-lora.lft
+# --timeout on the command line: this Bun ignores bunfig.toml's [test] timeout (its preload it reads).
+# Lint runs last, so a style problem never hides the test counts CI reads.
 test:
 	@bash scripts/setup.sh --test
-	$(BUN) test
+	$(BUN) test --timeout 60000
 	node_modules/.bin/tsc -p .
+	node_modules/.bin/biome check .
+# Biome (formatter + linter, biome.json). `make format` applies its formatting and safe fixes.
+lint:
+	@bash scripts/setup.sh
+	node_modules/.bin/biome check .
+format:
+	node_modules/.bin/biome check --write .
 typecheck:
 	node_modules/.bin/tsc -p .
 bench: setup

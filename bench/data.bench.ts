@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import {
   createRegistry, dataOptionSchema, loadTokenizer, prepareData, validateOptions, type DataKind, type Tokenizer, type TokenSeq,
-} from "../core/index.ts";
+} from "../lft.ts";
 import { dataPlugins } from "../plugins/data/index.ts";
 import { table, writeResults } from "./lib/results.ts";
 
@@ -14,10 +14,7 @@ const quick = process.argv.includes("--quick");
 const repeats = quick ? 1 : 3;
 const root = join(import.meta.dir, "..");
 const dataDir = join(root, "test/fixtures/llamafactory-data");
-const tokenizerDir = (name: string) => {
-  const local = join(root, "test/fixtures/tokenizers", name);
-  return Bun.file(join(local, "tokenizer.json")).size > 0 ? local : join(root, "../shared/fixtures/tokenizers", name);
-};
+const tokenizerDir = (name: string) => join(root, "test/fixtures/tokenizers", name);
 
 const registry = createRegistry();
 for (const p of dataPlugins) registry.use(p)._unsafeUnwrap();

@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Tensor, backward, defineOp, ops, setDefaultBackend, tidy } from "../core/index.ts";
+import { Tensor, backward, defineOp, ops, setDefaultBackend, tidy } from "../lft.ts";
 import { cudaBackend, probeCuda } from "../ffi/cuda/index.ts";
 import { table, writeResults } from "./lib/results.ts";
 

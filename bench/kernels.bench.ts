@@ -3,7 +3,7 @@
 // bandwidth against a memcpy ceiling measured in the same run. Run: make bench
 import { FFIType, type Pointer, dlopen } from "bun:ffi";
 import { Bench } from "tinybench";
-import { backward, blasInfo, empty, ops, randn, tensor, tidy, type Tensor } from "../core/index.ts";
+import { backward, blasInfo, empty, ops, randn, tensor, tidy, type Tensor } from "../lft.ts";
 import { native } from "../ffi/cpu/cpu.ts";
 import { secondsPerRun, table, writeResults } from "./lib/results.ts";
 

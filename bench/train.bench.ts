@@ -3,13 +3,13 @@
 // LoRA with gradient checkpointing — built from lft's real model code and method plugins, timed with
 // tinybench (one iteration = forward, backward, clip, AdamW, zero grads, as train() runs them), with
 // peak bytes from the allocator. PyTorch runs the same shape in the same bench run for full and LoRA
-// (../shared/bench/peer_torch_step.py, Debian's python3-torch) with OpenBLAS forced to the kernels our
+// (bench/peer_torch_step.py, Debian's python3-torch) with OpenBLAS forced to the kernels our
 // binding uses, and the ratio is recorded. Run: bun bench/train.bench.ts [--quick] [--no-peer]
 import { existsSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { Bench } from "tinybench";
-import { type Batch, backward, blasInfo, causalLmLoss, cpuBackend, createRegistry, familyByName, methodEntry, tidy } from "../core/index.ts";
+import { type Batch, backward, blasInfo, causalLmLoss, cpuBackend, createRegistry, familyByName, methodEntry, tidy } from "../lft.ts";
 import { Philox } from "../core/random/philox.ts";
 import { builtinPlugins } from "../plugins/index.ts";
 import { AdamW } from "../plugins/optimizers/index.ts";
@@ -19,7 +19,7 @@ const quick = process.argv.includes("--quick");
 const noPeer = process.argv.includes("--no-peer");
 const SHAPE = { dim: 256, layers: 8, heads: 8, kv: 4, ffn: 688, vocab: 32000, seq: quick ? 128 : 512, batch: 4 };
 const ITER = quick ? 2 : 5;
-const PEER = join(import.meta.dir, "..", "..", "shared", "bench", "peer_torch_step.py");
+const PEER = join(import.meta.dir, "peer_torch_step.py");
 
 const registry = createRegistry();
 for (const p of builtinPlugins) registry.use(p)._unsafeUnwrap();
@@ -127,5 +127,5 @@ for (const c of cases) {
 console.log(`shape ${JSON.stringify(SHAPE)}; BLAS ${blasInfo().corename} (${blasInfo().reason}); load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 console.log(table(rows.map((r) => ({ method: r.method, "tokens/s": r.tokensPerS, "step s": r.stepS, "peak MiB": r.peakMiB, trainable: r.trainable.toLocaleString("en"), "PyTorch tokens/s": r.peerTokensPerS ?? "-", ratio: r.ratio ?? "-" }))));
 for (const n of notes) console.log(n);
-const path = writeResults(quick ? "train-step-quick" : "train-step", { shape: SHAPE, iterations: ITER, blas: blasInfo(), loadAverage: loadavg(), rows, notes, peer: "PyTorch via ../shared/bench/peer_torch_step.py, OPENBLAS_CORETYPE set to lft's kernels, 2 threads" });
+const path = writeResults(quick ? "train-step-quick" : "train-step", { shape: SHAPE, iterations: ITER, blas: blasInfo(), loadAverage: loadavg(), rows, notes, peer: "PyTorch via bench/peer_torch_step.py, OPENBLAS_CORETYPE set to lft's kernels, 2 threads" });
 console.log(`wrote ${path}`);

@@ -9,6 +9,7 @@ import { cliVerbs } from "./commands/help";
 import { formatDiagnostics } from "./diagnostics";
 import { ExitCode } from "./exit-codes";
 import { openSession } from "./session";
+import { useCpuBackendByDefault } from "../plugins/index.ts";
 
 /** Verbs the issue plans that arrive with later plugins: named as "not available", not "unknown". */
 const plannedVerbs = ["chat", "models", "data", "runs", "export", "board", "make-tiny", "convert"];
@@ -61,6 +62,7 @@ export const processIO: CommandIO = {
 
 /** Runs `lft` as this process: the status becomes the exit code. */
 export async function runProcess(argv: readonly string[], options: { builtins?: readonly Plugin[] } = {}): Promise<void> {
+  useCpuBackendByDefault();
   process.exitCode = await main(argv, processIO, options);
 }
 

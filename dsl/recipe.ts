@@ -2,12 +2,15 @@
 // source positions and comments `lft fmt` and diagnostics need. `ResolvedRecipe` is what a run
 // needs: bindings substituted, options validated against the plugins' schemas and defaults filled.
 
-import type { ResolvedOptions } from "../core/index.ts";
+import type { Unit } from "../core/index.ts";
 import type { Span } from "./diagnostics";
 
-// ---- As written ----
+// The resolved half is the run contract, so it lives in core (core/run/recipe.ts); re-exported here
+// because the DSL's checker produces it (core names the blocks ModelBlock, DatasetBlock, MethodBlock:
+// core/nn already has a ModelSpec, the model's shape).
+export type { Unit, ModelBlock as ModelSpec, DatasetBlock as DatasetSpec, MethodBlock as MethodSpec, TrainAction, EvalAction, PredictAction, ExportAction, ChatAction, Action, ResolvedRecipe } from "../core/index.ts";
 
-export type Unit = "%" | "epochs" | "steps" | "tokens";
+// ---- As written ----
 
 export type Value =
   /** As written between the quotes (escapes and `${name}` kept); the checker decodes it. */
@@ -104,70 +107,4 @@ export interface Recipe {
 
 export function blocksOf(recipe: Recipe, kind: BlockKind): Block[] {
   return recipe.statements.filter((s): s is Block => s.kind === "block" && s.block === kind);
-}
-
-// ---- Resolved, for a run ----
-
-export interface ModelSpec {
-  /** Absent: read `model_type` from the directory's config.json at load time. */
-  readonly family?: string;
-  readonly path: string;
-  readonly options: ResolvedOptions;
-}
-export interface DatasetSpec {
-  /** Absent: decided by the data loader (dataset_info.json, file extension). */
-  readonly format?: string;
-  readonly source: string;
-  readonly options: ResolvedOptions;
-}
-export interface MethodSpec {
-  readonly name: string;
-  readonly options: ResolvedOptions;
-}
-export interface TrainAction {
-  readonly action: "train";
-  readonly stage: string;
-  readonly duration: { readonly amount: number; readonly unit: "epochs" | "steps" };
-  readonly options: ResolvedOptions;
-  /** The unit written after a number option that has one (`warmup = 100 steps` → `{ warmup: "steps" }`). */
-  readonly units: Readonly<Record<string, Unit>>;
-}
-export interface EvalAction {
-  readonly action: "eval";
-  readonly format?: string;
-  /** Absent: the held-out part of the training data. */
-  readonly source?: string;
-  readonly options: ResolvedOptions;
-}
-export interface PredictAction {
-  readonly action: "predict";
-  readonly format?: string;
-  readonly source: string;
-  readonly options: ResolvedOptions;
-}
-export interface ExportAction {
-  readonly action: "export";
-  readonly path: string;
-  readonly options: ResolvedOptions;
-}
-export interface ChatAction {
-  readonly action: "chat";
-  /** Absent: an interactive chat. */
-  readonly prompt?: string;
-  readonly options: ResolvedOptions;
-}
-export type Action = TrainAction | EvalAction | PredictAction | ExportAction | ChatAction;
-
-export interface ResolvedRecipe {
-  readonly file: string;
-  /** Relative paths in the recipe resolve against this directory (the recipe's own). */
-  readonly baseDir: string;
-  /** Plugin packages the recipe loaded, in order. */
-  readonly uses: readonly string[];
-  readonly model?: ModelSpec;
-  /** One or more sources; with several, each option `weight` sets its share of the mix. */
-  readonly datasets: readonly DatasetSpec[];
-  readonly method?: MethodSpec;
-  /** Train, eval, predict, export and chat, in the order the recipe wrote them. */
-  readonly actions: readonly Action[];
 }

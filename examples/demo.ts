@@ -1,6 +1,6 @@
 // The runtime demo (until the trainer lands): a two-layer network learns to classify a three-arm
 // spiral with lft's autograd, fused cross-entropy and AdamW kernels. Run: make demo
-import { backward, blasInfo, cpuBackend, ops, randn, tensor, tidy, type Tensor } from "../core/index.ts";
+import { backward, blasInfo, cpuBackend, ops, randn, tensor, tidy, type Tensor } from "../lft.ts";
 import { AdamW } from "../plugins/optimizers/index.ts";
 import { Philox } from "../core/random/philox.ts";
 

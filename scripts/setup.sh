@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Installs what lft needs on a fresh Debian machine that has Node.js and npm: Bun (from npm, as a dev
-# dependency), OpenBLAS (apt, when missing and we are root), then builds the C kernels in ffi/cpu.
-# Idempotent and quiet when everything is already in place.
+# Installs what lft needs on a fresh Debian machine that has Node.js and npm: the npm packages (Bun,
+# TypeScript and Biome as dev dependencies, the runtime libraries), OpenBLAS (apt, when missing and we
+# are root), then builds the C kernels in ffi/cpu. Idempotent and quiet when everything is in place.
+# npm ci installs exactly package-lock.json and never rewrites it, so set-up changes no tracked file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -x node_modules/.bin/bun ] || [ package.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: installing npm dependencies (Bun, tinybench, neverthrow)"
-  npm install --no-audit --no-fund --loglevel=error
+if [ ! -x node_modules/.bin/bun ] || [ ! -x node_modules/.bin/biome ] || [ package.json -nt node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm packages from package-lock.json (Bun, TypeScript, Biome, tinybench; runtime: neverthrow, chevrotain, yaml, ...)"
+  if [ -f package-lock.json ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+  else
+    npm install --no-audit --no-fund --loglevel=error
+  fi
 fi
 
 if [ ! -f /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h ]; then

@@ -11,7 +11,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { type HfConfig, type ModelFamily, createRegistry, loadModel, noGrad, randn, saveModel, tensor, tidy } from "../../core/index.ts";
+import { type HfConfig, type ModelFamily, createRegistry, loadModel, noGrad, randn, saveModel, tensor, tidy } from "../../lft.ts";
 import { TOKENIZER_FIXTURES } from "../../plugins/commands/index.ts";
 import gemmaPlugin, { gemma } from "../../plugins/models/gemma.ts";
 import gemma2Plugin, { gemma2 } from "../../plugins/models/gemma2.ts";

@@ -137,7 +137,7 @@ export function graphOrder(roots: readonly Tensor[]): Node[] {
   return order.reverse();
 }
 
-setGraphWalker((roots) => new Set(graphOrder(roots)));
+setGraphWalker<Tensor, GradNode>((roots) => new Set<GradNode>(graphOrder(roots)));
 
 function accumulateLeaf(t: Tensor, g: Tensor): void {
   if (!t.grad) {

@@ -3,7 +3,7 @@
 import { type Result, err, ok } from "neverthrow";
 import { didYouMean, suggest } from "../registry/suggest.ts";
 import { type Shape, formatShape, sameShape } from "../tensor/shape.ts";
-import type { Checkpoint } from "./checkpoint.ts";
+import type { Checkpoint } from "./hf-checkpoint.ts";
 import type { SafetensorsDType } from "./safetensors-dtype.ts";
 
 export interface ExpectedTensor {

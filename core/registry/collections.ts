@@ -6,7 +6,6 @@
 
 import type { Backend } from "../backend/backend.ts";
 import type { OptionSchema, ResolvedOptions } from "./options";
-import type { Registry } from "./registry";
 
 /** Fields every entry has, whatever its collection. */
 export interface EntryBase {
@@ -40,10 +39,10 @@ export interface CommandIO {
 
 /**
  * What a command can reach besides its arguments. Modules that own more session state (the REPL's
- * live model, ...) add fields by declaration merging, as for the entries above.
+ * live model, ...) add fields by declaration merging, as for the entries above; `registry` is merged
+ * in by registry.ts, so this file does not import the registry (which imports it).
  */
 export interface CommandSession {
-  readonly registry: Registry;
   /** `lft <verb>` on the command line, or `:verb` inside the REPL. */
   readonly mode: "cli" | "repl";
 }
@@ -55,7 +54,7 @@ export interface CommandEntry extends EntryBase {
   /** Where the verb is offered; default both. */
   readonly scope?: "cli" | "repl" | "both";
   /**
-   * Runs the verb; resolves to its exit status (0 success, codes in dsl/exit-codes.ts). User errors
+   * Runs the verb; resolves to its exit status (0 success, codes in core/command/exit-codes.ts). User errors
    * are written to io.stderr and returned as a status, never thrown.
    */
   run(args: readonly string[], io: CommandIO, session: CommandSession): Promise<number>;

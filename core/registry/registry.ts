@@ -27,6 +27,13 @@ import { schemaProblems } from "./options";
 import { PLUGIN_BRAND, PluginError, type Plugin, type PluginApi, type Registrars } from "./plugin";
 import { suggest, unknownNameTail } from "./suggest";
 
+declare module "./collections" {
+  interface CommandSession {
+    /** The session's registry: every plugin's entries and hooks. */
+    readonly registry: Registry;
+  }
+}
+
 export class LookupError extends Error {
   override readonly name = "LookupError";
   constructor(

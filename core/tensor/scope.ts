@@ -1,7 +1,20 @@
 // Scopes: every tensor created inside `tidy(fn)` is disposed when fn returns, except those it returns
 // (or that were `keep()`-ed). A training step in a scope therefore returns its memory to the cache.
 // Autograd nodes created in the scope are released too unless a returned tensor still needs them.
-import type { GradNode, Tensor } from "./tensor.ts";
+//
+// Scopes know tensors and autograd nodes only by what they do with them (dispose, release), so this
+// file imports nothing from tensor.ts, which imports it to track each new tensor.
+
+/** What a scope does with a tensor: dispose it (tensor.ts's Tensor fits). */
+interface ScopedTensor {
+  dispose(): void;
+}
+/** What a scope does with an autograd node: release its saved tensors (tensor.ts's GradNode fits). */
+interface ScopedNode {
+  release(): void;
+}
+type Tensor = ScopedTensor;
+type GradNode = ScopedNode;
 
 interface Scope {
   tensors: Tensor[];
@@ -39,10 +52,11 @@ function collect(value: unknown, out: Set<Tensor>, seen = new Set<unknown>()): v
 }
 
 /** Graph nodes that a kept tensor may still backpropagate through. */
-export type NodeWalker = (roots: Tensor[]) => Set<GradNode>;
+export type NodeWalker<T extends ScopedTensor = ScopedTensor, N extends ScopedNode = ScopedNode> = (roots: T[]) => Set<N>;
 let walkGraph: NodeWalker = () => new Set();
-export function setGraphWalker(w: NodeWalker): void {
-  walkGraph = w;
+/** Set once by the autograd tape (tape.ts), which knows the real tensor and node types. */
+export function setGraphWalker<T extends ScopedTensor, N extends ScopedNode>(w: NodeWalker<T, N>): void {
+  walkGraph = w as unknown as NodeWalker;
 }
 
 export function tidy<T>(fn: () => T): T {

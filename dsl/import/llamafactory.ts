@@ -149,7 +149,7 @@ export function importLlamaFactory(yaml: string, file: string): Result<Imported,
 
 function header(file: string): string[] {
   const name = basename(file).replace(/\.ya?ml$/i, "");
-  return [`# Imported from ${basename(file)} (a LLaMA-Factory config) by lft import.`, `# Run: bun lft ${name}.lft`, ""];
+  return [`# Imported from ${basename(file)} (a LLaMA-Factory config) by lft import.`, `# Run: ./lft ${name}.lft`, ""];
 }
 
 /** Methods that train full-precision copies of the base weights, which must then load in f32. */

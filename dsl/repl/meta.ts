@@ -3,7 +3,7 @@
 
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { cpuBackend, defaultBackend } from "../../core/index.ts";
+import { defaultBackend } from "../../core/index.ts";
 import { describePlugins } from "../commands/plugins";
 import { ExitCode } from "../exit-codes";
 import { statementKeywords } from "../lexer";
@@ -72,8 +72,10 @@ export const metaCommands: Readonly<Record<string, MetaCommand>> = {
     doc: "live and peak bytes of the tensor allocator",
     run(_args, repl) {
       const backend = defaultBackend();
-      let text = describeMemory(cpuBackend.allocator.stats(), "cpu");
-      if (backend !== cpuBackend) text += describeMemory(backend.allocator.stats(), backend.name);
+      const cpuEntry = repl.session.registry.get("backends", "cpu");
+      const cpu = cpuEntry.isOk() ? cpuEntry.value.open() : undefined;
+      let text = cpu === undefined ? "" : describeMemory(cpu.allocator.stats(), "cpu");
+      if (backend !== cpu) text += describeMemory(backend.allocator.stats(), backend.name);
       repl.session.io.stdout(text);
       return ExitCode.ok;
     },

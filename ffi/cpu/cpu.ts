@@ -4,13 +4,7 @@
 import { FFIType, type Pointer, dlopen, toArrayBuffer } from "bun:ffi";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { AdamWHyper, AttentionOptions, Backend, BinaryOp, BlasInfo, MatmulOptions } from "../../core/backend/backend.ts";
-import { type NativeArray, expectArray, expectFinite, expectIndices, expectNumel, expectRank, rowsCols } from "../../core/backend/check.ts";
-import { adamwArgs, crossEntropyBackwardArgs, crossEntropyForwardArgs, dropoutArgs, embeddingArgs, layerNormBackwardArgs, layerNormForwardArgs, rmsNormBackwardArgs, rmsNormForwardArgs, ropeArgs, sameArrays, tanhArgs } from "../../core/backend/kernel-args.ts";
-import { attentionDims, attentionScalars, matmulDims, seedArgs } from "../../core/backend/shapes.ts";
-import { CachingAllocator } from "../../core/tensor/allocator.ts";
-import { DTYPE_BYTES, type HostArray, hostArrayFor } from "../../core/tensor/dtype.ts";
-import { ShapeError, formatShape, numel } from "../../core/tensor/shape.ts";
+import { adamwArgs, type AdamWHyper, attentionDims, type AttentionOptions, attentionScalars, type Backend, type BinaryOp, type BlasInfo, CachingAllocator, crossEntropyBackwardArgs, crossEntropyForwardArgs, dropoutArgs, DTYPE_BYTES, embeddingArgs, expectArray, expectFinite, expectIndices, expectNumel, expectRank, formatShape, type HostArray, hostArrayFor, layerNormBackwardArgs, layerNormForwardArgs, matmulDims, type MatmulOptions, type NativeArray, numel, rmsNormBackwardArgs, rmsNormForwardArgs, ropeArgs, rowsCols, sameArrays, tanhArgs, seedArgs, ShapeError } from "../../core/index.ts";
 import { chooseBlasCore, probeBlasCore, readCpuFlags } from "./blas-select.ts";
 
 const { ptr: P, i64, i32, f32, f64, u64, void: V, cstring } = FFIType;

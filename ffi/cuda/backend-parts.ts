@@ -1,12 +1,7 @@
 // The CUDA backend's shared pieces: launch constants, the CudaBackend interface, and small helpers
 // (sizes, float suffixes, grid sizes, bf16 bits, the attention launch limits) used by backend.ts.
 import type { Pointer } from "bun:ffi";
-import type { AdamWHyper, Backend, BinaryOp } from "../../core/backend/backend.ts";
-import { type NativeArray, expectArray } from "../../core/backend/check.ts";
-import { sameArrays } from "../../core/backend/kernel-args.ts";
-import { type AttentionDims, attentionDims } from "../../core/backend/shapes.ts";
-import { DTYPE_BYTES, type DType } from "../../core/tensor/dtype.ts";
-import { ShapeError, numel } from "../../core/tensor/shape.ts";
+import { type AdamWHyper, type AttentionDims, attentionDims, type Backend, type BinaryOp, type DType, DTYPE_BYTES, expectArray, type NativeArray, numel, sameArrays, ShapeError } from "../../core/index.ts";
 import { Cublas } from "./cublas.ts";
 import { type CudaDriver, type DeviceInfo } from "./driver.ts";
 import { type FloatSuffix } from "./kernels.ts";

@@ -11,13 +11,7 @@
 // the host, as on the CPU.
 import type { Pointer } from "bun:ffi";
 import { existsSync, readFileSync } from "node:fs";
-import type { AdamWHyper, AttentionOptions, Backend, BinaryOp, MatmulOptions } from "../../core/backend/backend.ts";
-import { type NativeArray, expectArray, expectDim, expectFinite, expectIndices, expectNumel, expectRank, rowsCols } from "../../core/backend/check.ts";
-import { adamwArgs, crossEntropyBackwardArgs, crossEntropyForwardArgs, dropoutArgs, embeddingArgs, layerNormBackwardArgs, layerNormForwardArgs, rmsNormBackwardArgs, rmsNormForwardArgs, ropeArgs, tanhArgs } from "../../core/backend/kernel-args.ts";
-import { type AttentionDims, attentionDims, attentionScalars, matmulDims, seedArgs } from "../../core/backend/shapes.ts";
-import { type Block, CachingAllocator } from "../../core/tensor/allocator.ts";
-import { DTYPE_BYTES, type DType, type HostArray, hostArrayFor } from "../../core/tensor/dtype.ts";
-import { ShapeError, formatShape, numel } from "../../core/tensor/shape.ts";
+import { adamwArgs, type AdamWHyper, type AttentionDims, attentionDims, type AttentionOptions, attentionScalars, type Backend, type BinaryOp, type Block, CachingAllocator, crossEntropyBackwardArgs, crossEntropyForwardArgs, dropoutArgs, type DType, DTYPE_BYTES, embeddingArgs, expectArray, expectDim, expectFinite, expectIndices, expectNumel, expectRank, formatShape, type HostArray, hostArrayFor, layerNormBackwardArgs, layerNormForwardArgs, matmulDims, type MatmulOptions, type NativeArray, numel, rmsNormBackwardArgs, rmsNormForwardArgs, ropeArgs, rowsCols, seedArgs, tanhArgs, ShapeError } from "../../core/index.ts";
 import { Cublas, loadCublas } from "./cublas.ts";
 import { type CudaDriver, type DeviceInfo, loadDriver } from "./driver.ts";
 import { parseFatbin } from "./fatbin.ts";

@@ -1,6 +1,13 @@
 // The CPU backend as a plugin: always available, lowest priority, so `device = auto` picks a GPU
-// backend when one registers and finds a device.
-import { cpuBackend, definePlugin } from "../../core/index.ts";
+// backend when one registers and finds a device. Also the start-up default: core holds no backend, so
+// the process entry (the CLI) calls useCpuBackendByDefault before any tensor exists.
+import { definePlugin, hasDefaultBackend, setDefaultBackend } from "../../core/index.ts";
+import { cpuBackend } from "../../ffi/cpu/cpu.ts";
+
+/** Registers the CPU backend as the default for new tensors unless an entry already chose one. */
+export function useCpuBackendByDefault(): void {
+  if (!hasDefaultBackend()) setDefaultBackend(cpuBackend);
+}
 
 export default definePlugin({
   name: "lft-backend-cpu",

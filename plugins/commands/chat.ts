@@ -2,8 +2,8 @@
 // [--temperature X]`: one answer (with --prompt) or a terminal chat, through the same runner a recipe's
 // `chat` block uses, so the template, adapter loading and sampling behave identically.
 import type { CommandEntry } from "../../core/index.ts";
-import type { ResolvedRecipe } from "../../dsl/recipe.ts";
-import { runRecipe } from "../../dsl/run.ts";
+import type { ResolvedRecipe } from "../../core/index.ts";
+import { runRecipe } from "../../core/index.ts";
 import { ExitCode, intOption, parseOrUsage } from "./shared.ts";
 
 const usage = "MODEL_DIR [--prompt TEXT] [--max-tokens N] [--template T] [--adapter DIR] [--system TEXT] [--temperature X]";

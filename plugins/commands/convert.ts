@@ -1,6 +1,6 @@
 // `lft convert llama2c CHECKPOINT.bin TOKENIZER.bin --out DIR`: a llama2.c model to a Hugging Face folder.
 import type { CommandEntry } from "../../core/index.ts";
-import { convertLlama2c } from "../convert/llama2c.ts";
+import { convertLlama2c } from "../convert/index.ts";
 import { ExitCode, parseOrUsage, pathIn } from "./shared.ts";
 
 const usage = "llama2c CHECKPOINT.bin TOKENIZER.bin --out DIR";

@@ -1,7 +1,7 @@
 // `lft models [FILTER]`: the well-known checkpoints lft knows (family and default chat template), and
 // which families the loaded plugins can load.
 import type { CommandEntry } from "../../core/index.ts";
-import { CATALOG } from "../models/catalog.ts";
+import { CATALOG } from "../models/index.ts";
 import { ExitCode, parseOrUsage } from "./shared.ts";
 
 const usage = "[FILTER]";

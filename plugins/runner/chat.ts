@@ -5,7 +5,7 @@
 import { createInterface } from "node:readline";
 import { err, ok, type Result } from "neverthrow";
 import type { Message } from "../../core/index.ts";
-import type { ChatAction } from "../../dsl/recipe.ts";
+import type { ChatAction } from "../../core/index.ts";
 import type { RunFailure } from "./failure.ts";
 import { promptRenderer, type PromptRenderer } from "./prompts.ts";
 import { describeSampling, generateFor, samplingOf, type Sampling } from "./sampling.ts";

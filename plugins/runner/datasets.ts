@@ -9,7 +9,7 @@ import {
   COLUMN_NAMES, DEFAULT_COLUMNS, TAG_NAMES, datasetAttr, datasetFiles, didYouMean, fileDatasetAttr, fileType, formatNameOf, readFile, suggest,
   type DatasetInfo, type Registry, type ResolvedOptions,
 } from "../../core/index.ts";
-import type { ResolvedRecipe } from "../../dsl/recipe.ts";
+import type { ResolvedRecipe } from "../../core/index.ts";
 import { fail, messageOf, type RunFailure } from "./failure.ts";
 import { recipePath, shown } from "./paths.ts";
 

@@ -3,7 +3,7 @@
 // against the references. A held-out evaluation is recorded on that training run in the run store.
 import { err, ok, type Result } from "neverthrow";
 import { evalLoss, fileType, runnableStage, type Batch, type ChatEncoder, type DataKind, type LossFn, type RunnableStage, type TokenSeq } from "../../core/index.ts";
-import type { EvalAction } from "../../dsl/recipe.ts";
+import type { EvalAction } from "../../core/index.ts";
 import { collatorFor, prepare, sequences } from "./data.ts";
 import { fail, messageOf, type RunFailure } from "./failure.ts";
 import { count, loss, plural, seconds } from "./format.ts";

@@ -5,7 +5,7 @@
 import { ok, type Result } from "neverthrow";
 import { copyTokenizerFiles, saveModel } from "../../core/index.ts";
 import { exportMerged } from "../methods/index.ts";
-import type { ExportAction } from "../../dsl/recipe.ts";
+import type { ExportAction } from "../../core/index.ts";
 import { fail, messageOf, type RunFailure } from "./failure.ts";
 import { plural } from "./format.ts";
 import { recipePath, shown } from "./paths.ts";

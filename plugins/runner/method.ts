@@ -3,20 +3,20 @@
 // a fresh base, which run.ts reloads before calling attachMethod again.
 import { ok, type Result } from "neverthrow";
 import { methodEntry, type CommandIO, type Registry } from "../../core/index.ts";
-import type { MethodSpec, ResolvedRecipe } from "../../dsl/recipe.ts";
+import type { MethodBlock, ResolvedRecipe } from "../../core/index.ts";
 import { fail, type RunFailure } from "./failure.ts";
 import { count } from "./format.ts";
 import { say } from "./scope.ts";
 import type { ModelState } from "./state.ts";
 
-export function methodKey(block: MethodSpec): string {
+export function methodKey(block: MethodBlock): string {
   return JSON.stringify({ name: block.name, options: block.options });
 }
 
 /** "keep": already attached; "attached": newly applied; "reload": another method trained this model. */
 export type MethodStep = "keep" | "attached" | "reload";
 
-export function attachMethod(recipe: ResolvedRecipe, block: MethodSpec, state: ModelState, registry: Registry, io: CommandIO): Result<MethodStep, RunFailure> {
+export function attachMethod(recipe: ResolvedRecipe, block: MethodBlock, state: ModelState, registry: Registry, io: CommandIO): Result<MethodStep, RunFailure> {
   const key = methodKey(block);
   const current = state.method;
   if (current?.key === key) return ok("keep");

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ok, type Result } from "neverthrow";
 import { countElements, defaultBackend, loadModel, loadTokenizer, methodEntry, selectBackend, setDefaultBackend, type CommandIO, type Registry } from "../../core/index.ts";
-import type { ModelSpec as ModelBlock, ResolvedRecipe } from "../../dsl/recipe.ts";
+import type { ModelBlock, ResolvedRecipe } from "../../core/index.ts";
 import { fail, messageOf, type RunFailure } from "./failure.ts";
 import { count, seconds } from "./format.ts";
 import { recipePath, shown } from "./paths.ts";

@@ -1,7 +1,7 @@
 // Where a recipe's paths point: relative paths resolve against the recipe's directory, and a run
 // writes under `runs/<recipe name>` there unless the train block names an output.
 import { basename, extname, isAbsolute, relative, resolve } from "node:path";
-import type { ResolvedRecipe } from "../../dsl/recipe.ts";
+import type { ResolvedRecipe } from "../../core/index.ts";
 
 export function recipePath(recipe: Pick<ResolvedRecipe, "baseDir">, path: string): string {
   return isAbsolute(path) ? path : resolve(recipe.baseDir, path);

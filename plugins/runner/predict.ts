@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { err, ok, type Result } from "neverthrow";
 import { IGNORE_INDEX, validateOptions, type ChatEncoder, type TokenSeq } from "../../core/index.ts";
-import type { PredictAction } from "../../dsl/recipe.ts";
+import type { PredictAction } from "../../core/index.ts";
 import { prepare } from "./data.ts";
 import { fail, type RunFailure } from "./failure.ts";
 import { count, plural, seconds } from "./format.ts";

@@ -3,8 +3,8 @@
 // failure ends the run with its message; an abort ends it as "interrupted" at the next boundary.
 import { err, ok, type Result } from "neverthrow";
 import type { Registry } from "../../core/index.ts";
-import type { Action, ResolvedRecipe } from "../../dsl/recipe.ts";
-import type { RunContext, RunOutcome } from "../../dsl/run.ts";
+import type { Action, ResolvedRecipe } from "../../core/index.ts";
+import type { RunContext, RunOutcome } from "../../core/index.ts";
 import { chatAction } from "./chat.ts";
 import { evalAction } from "./evaluate.ts";
 import { exportAction } from "./export.ts";

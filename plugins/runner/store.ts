@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { RunStore, type RunInfo } from "../../core/index.ts";
-import type { ResolvedRecipe } from "../../dsl/recipe.ts";
+import type { ResolvedRecipe } from "../../core/index.ts";
 
 export function storePath(cwd: string): string {
   return join(cwd, ".lft", "runs.sqlite");

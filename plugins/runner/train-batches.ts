@@ -1,7 +1,7 @@
 // How a train action feeds the loop: the step count its duration means, and the samples as resumable,
 // per-epoch shuffled batches (the cursor is what checkpoints save), plus the fixed held-out batches.
 import { shuffledBatches, type Batch, type ResumableBatches } from "../../core/index.ts";
-import type { TrainAction } from "../../dsl/recipe.ts";
+import type { TrainAction } from "../../core/index.ts";
 
 /** Optimizer steps for the duration: an epoch is every sample once, `accumulate` micro-batches a step. */
 export function stepsFor(action: TrainAction, samples: number): number {

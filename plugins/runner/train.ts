@@ -5,7 +5,7 @@
 import { rmSync } from "node:fs";
 import { err, ok, type Result } from "neverthrow";
 import { evalLoss, listCheckpoints, optimizerFactory, runnableStage, storeHooks, train, type Batch, type LossFn, type OptimizerFactory, type Registry, type RunHandlers, type ScheduleSpec } from "../../core/index.ts";
-import type { TrainAction } from "../../dsl/recipe.ts";
+import type { TrainAction } from "../../core/index.ts";
 import { collatorFor, prepare } from "./data.ts";
 import { copyTokenizerFiles } from "../../core/index.ts";
 import { fail, type RunFailure } from "./failure.ts";

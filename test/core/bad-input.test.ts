@@ -4,7 +4,7 @@
 // the process surviving to report is itself the proof that nothing segfaulted. (causalAttention's checks
 // below the op layer report as the backend's "attention".)
 import { describe, expect, test } from "bun:test";
-import { type Tensor, backward, cpuBackend, defaultBackend, empty, ops, rand, randn, tensor, tidy } from "../../core/index.ts";
+import { type Tensor, backward, cpuBackend, defaultBackend, empty, ops, rand, randn, tensor, tidy } from "../../lft.ts";
 
 /** Runs fn, which must throw an Error whose message starts with `op:` and matches `expected`. */
 function expectOpError(fn: () => unknown, op: string, expected: RegExp): void {

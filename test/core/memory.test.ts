@@ -1,7 +1,7 @@
 // Deterministic release: a training step of a small decoder inside tidy() returns every byte it
 // allocated, so 1,000 steps keep live bytes flat and the caching allocator stops asking the system.
 import { expect, test } from "bun:test";
-import { backward, cpuBackend, ops, scopeDepth, tensor, tidy } from "../../core/index.ts";
+import { backward, cpuBackend, ops, scopeDepth, tensor, tidy } from "../../lft.ts";
 import { AdamW } from "../../plugins/optimizers/index.ts";
 import { TINY, tinyLoss, tinyParams } from "../helpers/tiny-decoder.ts";
 import { randomInts } from "../helpers/random.ts";

@@ -7,7 +7,7 @@
 // position fails here. What this cannot check is the kernels' arithmetic: that needs the GPU tests.
 import { FFIType, type Pointer, dlopen, toArrayBuffer } from "bun:ffi";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Tensor } from "../../core/index.ts";
@@ -16,13 +16,17 @@ import { type ArgType, layoutArgs } from "../../ffi/cuda/args.ts";
 import { type CudaBackend, openCudaBackend } from "../../ffi/cuda/backend.ts";
 import { columnMajorCall } from "../../ffi/cuda/cublas.ts";
 import { CudaError, openDriverAt } from "../../ffi/cuda/driver.ts";
-import { FATBIN_PATH, KERNELS, KernelModule } from "../../ffi/cuda/kernels.ts";
+import { KERNELS, KernelModule } from "../../ffi/cuda/kernels.ts";
+import { ensureFatbin } from "./fatbin-build.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 const gcc = ["gcc", "cc"].find((c) => Bun.spawnSync(["sh", "-c", `command -v ${c}`]).exitCode === 0) ?? null;
 if (!gcc) console.log("[cuda] fake-driver tests skipped: no C compiler (gcc/cc) on PATH");
-const haveFatbin = existsSync(FATBIN_PATH);
-if (!haveFatbin) console.log(`[cuda] fake-driver backend tests skipped: ${FATBIN_PATH} is not built (make cuda)`);
+// Built here if need be (not left to build.test.ts, which may run later or not at all): the skip
+// decision then does not depend on the order test files run in.
+const fatbin = ensureFatbin();
+const haveFatbin = fatbin.ok;
+if (!fatbin.ok) console.log(`[cuda] fake-driver backend tests skipped: ${fatbin.reason}`);
 
 const dir = mkdtempSync(join(tmpdir(), "lft-fake-cuda-"));
 const lib = join(dir, "libfakecuda.so");

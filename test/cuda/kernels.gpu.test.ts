@@ -2,7 +2,7 @@
 // 1e-5) and bf16 storage (1e-2), outputs poisoned with NaN first. Attention and randomness have their own
 // files. Skipped, with the reason printed, where no GPU can run.
 import { expect, test } from "bun:test";
-import { DTypeError, DisposedError, IndexError, ShapeError, Tensor, cpuBackend } from "../../core/index.ts";
+import { DTypeError, DisposedError, IndexError, ShapeError, Tensor, cpuBackend } from "../../lft.ts";
 import type { BinaryOp } from "../../core/backend/backend.ts";
 import { randomArray, randomInts } from "../helpers/random.ts";
 import { FLOAT_KINDS, TOL, bf16Bits, compareBackends, describeGpu, gpu, gpuTensor, read, roundTo } from "./gpu.ts";

@@ -4,7 +4,7 @@
 // differ by an ulp in double, so a float may (rarely) differ by one ulp: required within 1 ulp, reported
 // how many are bit-identical.
 import { expect, test } from "bun:test";
-import { Tensor, cpuBackend } from "../../core/index.ts";
+import { Tensor, cpuBackend } from "../../lft.ts";
 import { philox4x32 } from "../../core/random/philox.ts";
 import { native } from "../../ffi/cpu/cpu.ts";
 import { randomArray } from "../helpers/random.ts";

@@ -85,7 +85,7 @@ describe("lft <recipe.lft>", () => {
   test("without a runner plugin: exit 3 with a clear message, never a crash", async () => {
     const r = await lft(write("norun.lft", valid("fake-no-runner.ts")));
     expect(r.code).toBe(ExitCode.notAvailable);
-    expect(r.err).toBe("norun.lft: the recipe is valid, but nothing can run it: no loaded plugin handles runRecipe (needed for: train sft). lft's trainer is not built yet; `lft check` validates recipes meanwhile.\n");
+    expect(r.err).toBe("norun.lft: the recipe is valid, but nothing can run it: no loaded plugin handles runRecipe (needed for: train sft). lft's own runner is the built-in plugin lft-runner; a session without it can still `lft check` recipes.\n");
   });
 
   test("a run that fails: exit 6", async () => {

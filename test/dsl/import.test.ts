@@ -52,7 +52,7 @@ describe("what is carried over", () => {
     expect(text).toBe(
       [
         "# Imported from train_lora_qwen3_lora_sft.yaml (a LLaMA-Factory config) by lft import.",
-        "# Run: bun lft train_lora_qwen3_lora_sft.lft",
+        "# Run: ./lft train_lora_qwen3_lora_sft.lft",
         "",
         'model "Qwen/Qwen3-4B-Instruct-2507" { template = qwen3_nothink, dtype = bf16 }',
         "",

@@ -25,7 +25,7 @@ describe("every example", () => {
   }
   test("each opens with a comment giving the command that runs it", () => {
     for (const name of examples) {
-      expect(readFileSync(`${examplesDir}/${name}`, "utf8")).toContain(`# Run: bun lft examples/${name}`);
+      expect(readFileSync(`${examplesDir}/${name}`, "utf8")).toContain(`# Run: ./lft examples/${name}`);
     }
   });
 });

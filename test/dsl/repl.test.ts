@@ -5,7 +5,7 @@ import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cpuBackend } from "../../core/index.ts";
+import { cpuBackend } from "../../lft.ts";
 import { lftPlugin } from "../../dsl/commands/index.ts";
 import { ExitCode } from "../../dsl/exit-codes.ts";
 import { printRecipe } from "../../dsl/printer.ts";

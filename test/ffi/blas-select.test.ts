@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { blasInfo } from "../../core/index.ts";
+import { blasInfo } from "../../lft.ts";
 import { chooseBlasCore, missingFlags, probeBlasCore, readCpuFlags } from "../../ffi/cpu/blas-select.ts";
 import { LIB_DIR } from "../../ffi/cpu/cpu.ts";
 

@@ -1,6 +1,6 @@
 // Subprocess for test/ffi/blas-override.test.ts: loads lft (which picks the BLAS core), runs GEMMs at
 // odd shapes against a float64 reference and prints the kernels used and the worst relative error.
-import { blasInfo, ops, tensor, tidy } from "../../core/index.ts";
+import { blasInfo, ops, tensor, tidy } from "../../lft.ts";
 import { relError } from "./compare.ts";
 import { randomArray } from "./random.ts";
 

@@ -1,7 +1,7 @@
 // Backends are plugins: the built-in CPU backend registers, `device = cpu` and `auto` select it, and a
 // GPU backend that is present but finds no device is skipped by `auto` and named with its reason.
 import { expect, test } from "bun:test";
-import { cpuBackend, createRegistry, definePlugin, selectBackend } from "../../core/index.ts";
+import { cpuBackend, createRegistry, definePlugin, selectBackend } from "../../lft.ts";
 import { builtinPlugins } from "../../plugins/index.ts";
 
 function registryWithBuiltins() {

@@ -1,7 +1,7 @@
 // Generation: the KV cache against full recomputation, left-padded batches against one-by-one runs, a
 // sliding-window model against full attention, EOS and stop strings, streaming, seeded sampling.
 import { expect, test } from "bun:test";
-import { type CausalLM, type GenerateOptions, KVCache, type TokenEvent, cpuBackend, generate, noGrad, tensor, tidy } from "../../../core/index.ts";
+import { type CausalLM, type GenerateOptions, KVCache, type TokenEvent, cpuBackend, generate, noGrad, tensor, tidy } from "../../../lft.ts";
 import { relError } from "../../helpers/compare.ts";
 import { TEST_CONFIG, randomModel, specOf } from "../nn/helpers.ts";
 

@@ -1,7 +1,7 @@
 // Module trees: HF names as paths, setParameter checks, freeze/unfreeze, the Linear adapter slot, and
 // memory returned on dispose.
 import { expect, test } from "bun:test";
-import { type Attention, type CausalLM, Linear, type LinearAdapter, Module, backward, cpuBackend, noGrad, ops, randn, tensor, tidy, zeros } from "../../../core/index.ts";
+import { type Attention, type CausalLM, Linear, type LinearAdapter, Module, backward, cpuBackend, noGrad, ops, randn, tensor, tidy, zeros } from "../../../lft.ts";
 import type { Tensor } from "../../../core/index.ts";
 import { type LlamaDecoderLayer, llama } from "../../../plugins/models/llama.ts";
 import { relError } from "../../helpers/compare.ts";

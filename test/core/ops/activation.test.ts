@@ -1,7 +1,7 @@
 // silu, geluTanh and swiglu against float64 references (forward) and finite differences of those
 // references (backward), at sizes on both sides of the kernels' threading threshold.
 import { describe, expect, test } from "bun:test";
-import { backward, cpuBackend, ops, tensor, tidy } from "../../../core/index.ts";
+import { backward, cpuBackend, ops, tensor, tidy } from "../../../lft.ts";
 import { expectClose } from "../../helpers/compare.ts";
 import { numericGrad } from "../../helpers/gradcheck.ts";
 import { randomArray } from "../../helpers/random.ts";

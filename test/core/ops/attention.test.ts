@@ -2,7 +2,7 @@
 // forward over MHA/GQA, odd head dims, sequence lengths off the tile grid, windows, packed segments and
 // soft caps; backward against finite differences; and the errors bad inputs must raise.
 import { describe, expect, test } from "bun:test";
-import { DTypeError, DisposedError, ShapeError, backward, cpuBackend, tensor, tidy } from "../../../core/index.ts";
+import { DTypeError, DisposedError, ShapeError, backward, cpuBackend, tensor, tidy } from "../../../lft.ts";
 import { causalAttention } from "../../../core/autograd/ops/attention.ts";
 import { expectClose } from "../../helpers/compare.ts";
 import { numericGrad } from "../../helpers/gradcheck.ts";

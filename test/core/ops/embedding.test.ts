@@ -1,7 +1,7 @@
 // embedding: the gather is exact; the scatter-add backward against finite differences with repeated
 // ids, bit-identical whatever the thread count; out-of-range ids are named.
 import { describe, expect, test } from "bun:test";
-import { backward, cpuBackend, ops, tensor, tidy } from "../../../core/index.ts";
+import { backward, cpuBackend, ops, tensor, tidy } from "../../../lft.ts";
 import { native } from "../../../ffi/cpu/cpu.ts";
 import { expectClose } from "../../helpers/compare.ts";
 import { numericGrad } from "../../helpers/gradcheck.ts";

@@ -1,7 +1,7 @@
 // crossEntropy against a float64 reference for every reduction, with ignored rows, a custom ignore
 // index, all rows ignored and logits of magnitude 1e4; its backward against finite differences.
 import { describe, expect, test } from "bun:test";
-import { backward, cpuBackend, ops, tensor, tidy } from "../../../core/index.ts";
+import { backward, cpuBackend, ops, tensor, tidy } from "../../../lft.ts";
 import { expectClose } from "../../helpers/compare.ts";
 import { numericGrad } from "../../helpers/gradcheck.ts";
 import { randomArray, randomInts } from "../../helpers/random.ts";

@@ -1,7 +1,7 @@
 // matmul against a float64 reference at many shapes (odd ones included) with the BLAS kernels chosen at
 // load time, and its backward against finite differences for every transpose and batching combination.
 import { describe, expect, test } from "bun:test";
-import { backward, blasInfo, ops, tensor, tidy } from "../../../core/index.ts";
+import { backward, blasInfo, ops, tensor, tidy } from "../../../lft.ts";
 import { expectClose } from "../../helpers/compare.ts";
 import { numericGrad } from "../../helpers/gradcheck.ts";
 import { randomArray } from "../../helpers/random.ts";

@@ -1,7 +1,7 @@
 // rmsNorm and layerNorm against float64 references, their backward (dx, dw, db) against finite
 // differences, and the weight gradient's independence from the thread count.
 import { describe, expect, test } from "bun:test";
-import { backward, cpuBackend, ops, tensor, tidy } from "../../../core/index.ts";
+import { backward, cpuBackend, ops, tensor, tidy } from "../../../lft.ts";
 import { native } from "../../../ffi/cpu/cpu.ts";
 import { expectClose } from "../../helpers/compare.ts";
 import { numericGrad, rowwiseGrad } from "../../helpers/gradcheck.ts";

@@ -1,7 +1,7 @@
 // rope against a float64 reference (HF rotate_half layout, partial rotary, positions up to 1e5), its
 // backward against finite differences, and ropeInvFreq against HF's formula.
 import { describe, expect, test } from "bun:test";
-import { backward, cpuBackend, ops, tensor, tidy } from "../../../core/index.ts";
+import { backward, cpuBackend, ops, tensor, tidy } from "../../../lft.ts";
 import { expectClose } from "../../helpers/compare.ts";
 import { numericGrad } from "../../helpers/gradcheck.ts";
 import { randomArray, randomInts } from "../../helpers/random.ts";

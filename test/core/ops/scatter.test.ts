@@ -1,7 +1,7 @@
 // scatterAddRows: the forward against a float64 scatter-add with repeated ids, the backward (a row
 // gather) against finite differences, rows no id hits stay zero, and bad ids or shapes are refused.
 import { expect, test } from "bun:test";
-import { backward, cpuBackend, ops, tensor, tidy } from "../../../core/index.ts";
+import { backward, cpuBackend, ops, tensor, tidy } from "../../../lft.ts";
 import { expectClose } from "../../helpers/compare.ts";
 import { numericGrad } from "../../helpers/gradcheck.ts";
 import { randomArray, randomInts } from "../../helpers/random.ts";

@@ -1,7 +1,7 @@
 // softmax over the last dim against a float64 reference, its backward against finite differences, and
 // logits of magnitude 1e4 (where a naive exp overflows) staying finite.
 import { describe, expect, test } from "bun:test";
-import { backward, cpuBackend, ops, tensor, tidy } from "../../../core/index.ts";
+import { backward, cpuBackend, ops, tensor, tidy } from "../../../lft.ts";
 import { expectClose } from "../../helpers/compare.ts";
 import { numericGrad, rowwiseGrad } from "../../helpers/gradcheck.ts";
 import { randomArray } from "../../helpers/random.ts";

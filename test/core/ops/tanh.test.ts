@@ -2,7 +2,7 @@
 // 1 - 2 / (e^2x + 1) cancels), finite differences of those references (backward), their saturation, and
 // what softcap allocates: its output in forward, one gradient in backward.
 import { describe, expect, test } from "bun:test";
-import { backward, cpuBackend, ops, tensor, tidy } from "../../../core/index.ts";
+import { backward, cpuBackend, ops, tensor, tidy } from "../../../lft.ts";
 import { expectClose } from "../../helpers/compare.ts";
 import { randomArray } from "../../helpers/random.ts";
 

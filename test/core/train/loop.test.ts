@@ -2,7 +2,7 @@
 // registry hooks (with their declared kinds) and handlers, evaluation and the progress bar report,
 // and bad options or a broken loss function come back as TrainErrors that say what to fix.
 import { describe, expect, test } from "bun:test";
-import { type EvalEvent, type StepEvent, cpuBackend, createRegistry, definePlugin, evalLoss, ops, scopeDepth, shuffledBatches, tensor, train } from "../../../core/index.ts";
+import { type EvalEvent, type StepEvent, cpuBackend, createRegistry, definePlugin, evalLoss, ops, scopeDepth, shuffledBatches, tensor, train } from "../../../lft.ts";
 import { corpus, tinyBatches, tinyRun } from "./tiny-run.ts";
 import { adamw, sgd } from "../../../plugins/optimizers/index.ts";
 

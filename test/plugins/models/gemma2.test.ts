@@ -4,7 +4,7 @@
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { cpuBackend, generate, loadModel, noGrad, tensor, tidy } from "../../../core/index.ts";
+import { cpuBackend, generate, loadModel, noGrad, tensor, tidy } from "../../../lft.ts";
 import gemma2Plugin, { gemma2 } from "../../../plugins/models/gemma2.ts";
 import { relError } from "../../helpers/compare.ts";
 import { ROWS, familyChecks, flat, logitsOf, randomFamilyModel, referenceError, registryWith, smallConfig, weightsOf } from "./family-checks.ts";

@@ -2,7 +2,7 @@
 // (ref-decoder.ts): plain Llama, Gemma 2's layer with all its options, Qwen3's q/k norm, half storage,
 // lastOnly, a finite-difference gradient check and activation checkpointing (same gradients, lower peak).
 import { expect, test } from "bun:test";
-import { type CausalLM, backward, cpuBackend, noGrad, ops, tensor, tidy } from "../../../core/index.ts";
+import { type CausalLM, backward, cpuBackend, noGrad, ops, tensor, tidy } from "../../../lft.ts";
 import { expectClose, relError } from "../../helpers/compare.ts";
 import { randomInts } from "../../helpers/random.ts";
 import { type Gemma2ForCausalLM, gemma2 } from "../../../plugins/models/gemma2.ts";

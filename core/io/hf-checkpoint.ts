@@ -1,4 +1,4 @@
-// A model checkpoint over one or many safetensors files: `model.safetensors`, or the shards named by
+// A Hugging Face model checkpoint (a model folder's weights) over one or many safetensors files: `model.safetensors`, or the shards named by
 // `model.safetensors.index.json`. Every shard is opened (headers only) and cross-checked with the index.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";

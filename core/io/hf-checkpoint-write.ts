@@ -1,4 +1,4 @@
-// Writes a model checkpoint as transformers does: `model.safetensors` when it fits in one shard, else
+// Writes a Hugging Face model checkpoint as transformers does: `model.safetensors` when it fits in one shard, else
 // `model-0000i-of-0000N.safetensors` shards plus `model.safetensors.index.json`. Each file appears
 // atomically; shards are written before the index, and stale files of the other layout removed last,
 // so a reader always finds a consistent checkpoint (unless same-named shards are overwritten in place).
@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type Result, err, ok } from "neverthrow";
 import { writeFileAtomic } from "./atomic-file.ts";
-import { INDEX_FILE, SINGLE_FILE } from "./checkpoint.ts";
+import { INDEX_FILE, SINGLE_FILE } from "./hf-checkpoint.ts";
 import { CheckpointError } from "./errors.ts";
 import { type SafetensorsEntry, byUtf8, prepareEntries, writeSafetensors } from "./safetensors-write.ts";
 
