@@ -1,5 +1,5 @@
 // README's "runtime underneath" example, run as written (its imports pointed at this checkout): the
-// AdamW it imports from the optimizers plugin's entry trains the toy classifier.
+// AdamW it imports from the library entry (lft.ts) trains the toy classifier.
 import { expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,7 +11,7 @@ test("README's runtime example runs, and its loss falls", () => {
   const readme = readFileSync(join(REPO, "README.md"), "utf8");
   const section = readme.slice(readme.indexOf("### The runtime underneath"));
   const code = /```ts\n([\s\S]*?)```/.exec(section)![1]!;
-  expect(code).toContain('import { AdamW } from "./plugins/optimizers/index.ts";');
+  expect(code).toContain('import { AdamW, backward, ops, randn, tensor, tidy } from "./lft.ts";');
   const dir = mkdtempSync(join(tmpdir(), "lft-readme-"));
   try {
     const file = join(dir, "example.ts");
