@@ -4,9 +4,7 @@
 // (prompt and response strings, no templating): the pipeline's own overhead is the difference.
 // Run: node_modules/.bin/bun bench/data.bench.ts [--quick]
 import { join } from "node:path";
-import {
-  createRegistry, dataOptionSchema, loadTokenizer, prepareData, validateOptions, type DataKind, type Tokenizer, type TokenSeq,
-} from "../lft.ts";
+import { createRegistry, type DataKind, dataOptionSchema, loadTokenizer, prepareData, type Tokenizer, type TokenSeq, validateOptions } from "../lft.ts";
 import { dataPlugins } from "../plugins/data/index.ts";
 import { table, writeResults } from "./lib/results.ts";
 
@@ -27,7 +25,11 @@ function median(xs: number[]): number {
 }
 
 async function timePipeline(tokenizer: Tokenizer, template: string, kind: DataKind, extra: Record<string, unknown> = {}) {
-  const options = validateOptions(dataOptionSchema, { dataset: ["alpaca_en_demo"], dataset_dir: dataDir, template, cutoff_len: 2048, ...extra }, "bench")._unsafeUnwrap();
+  const options = validateOptions(
+    dataOptionSchema,
+    { dataset: ["alpaca_en_demo"], dataset_dir: dataDir, template, cutoff_len: 2048, ...extra },
+    "bench",
+  )._unsafeUnwrap();
   const times: number[] = [];
   let tokens = 0;
   for (let r = -1; r < repeats; r++) {
@@ -54,19 +56,34 @@ function timeEncodeOnly(tokenizer: Tokenizer) {
 }
 
 const results: Record<string, string | number>[] = [];
-for (const [name, template] of [["llama3", "llama3"], ["qwen3", "qwen"]] as const) {
+for (const [name, template] of [
+  ["llama3", "llama3"],
+  ["qwen3", "qwen"],
+] as const) {
   const loaded = loadTokenizer(tokenizerDir(name));
   if (loaded.isErr()) throw loaded.error;
   const tokenizer = loaded.value;
   const ceiling = timeEncodeOnly(tokenizer);
-  results.push({ tokenizer: name, run: "encode only (ceiling)", "samples/s": Math.round(rows.length / ceiling.seconds), "tokens/s": Math.round(ceiling.tokens / ceiling.seconds), seconds: +ceiling.seconds.toFixed(3) });
+  results.push({
+    tokenizer: name,
+    run: "encode only (ceiling)",
+    "samples/s": Math.round(rows.length / ceiling.seconds),
+    "tokens/s": Math.round(ceiling.tokens / ceiling.seconds),
+    seconds: +ceiling.seconds.toFixed(3),
+  });
   for (const [label, kind, extra] of [
     [`sft, template ${template}`, "sft", {}],
     [`sft, template ${template}, neat packing`, "sft", { neat_packing: true }],
     ["pt (LLaMA-Factory reads the instruction only), packed blocks", "pt", {}],
   ] as const) {
     const r = await timePipeline(tokenizer, template, kind, extra);
-    results.push({ tokenizer: name, run: label, "samples/s": Math.round(rows.length / r.seconds), "tokens/s": Math.round(r.tokens / r.seconds), seconds: +r.seconds.toFixed(3) });
+    results.push({
+      tokenizer: name,
+      run: label,
+      "samples/s": Math.round(rows.length / r.seconds),
+      "tokens/s": Math.round(r.tokens / r.seconds),
+      seconds: +r.seconds.toFixed(3),
+    });
   }
 }
 

@@ -13,11 +13,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Tensor, backward, defineOp, ops, setDefaultBackend, tidy } from "../lft.ts";
 import { cudaBackend, probeCuda } from "../ffi/cuda/index.ts";
+import { backward, defineOp, ops, setDefaultBackend, Tensor, tidy } from "../lft.ts";
 import { table, writeResults } from "./lib/results.ts";
 
-const { values: args } = parseArgs({ options: { quick: { type: "boolean" }, "no-peft": { type: "boolean" }, layers: { type: "string" }, seq: { type: "string" }, steps: { type: "string" } } });
+const { values: args } = parseArgs({
+  options: { quick: { type: "boolean" }, "no-peft": { type: "boolean" }, layers: { type: "string" }, seq: { type: "string" }, steps: { type: "string" } },
+});
 const quick = args.quick ?? false;
 
 const available = probeCuda();
@@ -28,7 +30,9 @@ if (available !== true) {
 const gpu = cudaBackend();
 setDefaultBackend(gpu);
 const { driver, cublas } = gpu.native;
-console.log(`${gpu.device.name} (sm_${gpu.device.computeCapability.join("")}, ${gpu.device.multiprocessors} SMs, ${(gpu.device.totalBytes / 2 ** 30).toFixed(0)} GiB); driver ${gpu.libraries.driver}; cuBLAS ${gpu.libraries.cublas}`);
+console.log(
+  `${gpu.device.name} (sm_${gpu.device.computeCapability.join("")}, ${gpu.device.multiprocessors} SMs, ${(gpu.device.totalBytes / 2 ** 30).toFixed(0)} GiB); driver ${gpu.libraries.driver}; cuBLAS ${gpu.libraries.cublas}`,
+);
 
 type Kind = "f32" | "bf16";
 const buffers: Tensor[] = [];
@@ -62,9 +66,11 @@ function gpuMs(fn: () => void, targetMs = quick ? 100 : 400): number {
   gpu.synchronize();
   const once = Math.max(gpu.time(fn), 1e-3);
   const iters = Math.max(3, Math.min(200, Math.round(targetMs / once)));
-  return gpu.time(() => {
-    for (let i = 0; i < iters; i++) fn();
-  }) / iters;
+  return (
+    gpu.time(() => {
+      for (let i = 0; i < iters; i++) fn();
+    }) / iters
+  );
 }
 
 function section<T>(name: string, run: () => T): T | { error: string } {
@@ -119,8 +125,25 @@ const gemmRows = section("gemm", () => {
       const c = empty([g.m, g.n], kind);
       const flops = 2 * g.m * g.n * g.k;
       const lft = gpuMs(() => gpu.matmul(c, a, b, { transA: g.transA, transB: g.transB }));
-      const direct = gpuMs(() => cublas.gemm({ m: g.m, n: g.n, k: g.k, transA: !!g.transA, transB: !!g.transB, batch: 1, strideA: 0, strideB: 0, strideC: 0 }, a.ptr, b.ptr, c.ptr, kind, kind, 1, 0));
-      rows.push({ shape: `${g.label} ${g.m}x${g.n}x${g.k}`, dtype: kind, lftTflops: +fmt(flops / lft / 1e9), cublasTflops: +fmt(flops / direct / 1e9), ratio: +fmt(direct / lft, 3) });
+      const direct = gpuMs(() =>
+        cublas.gemm(
+          { m: g.m, n: g.n, k: g.k, transA: !!g.transA, transB: !!g.transB, batch: 1, strideA: 0, strideB: 0, strideC: 0 },
+          a.ptr,
+          b.ptr,
+          c.ptr,
+          kind,
+          kind,
+          1,
+          0,
+        ),
+      );
+      rows.push({
+        shape: `${g.label} ${g.m}x${g.n}x${g.k}`,
+        dtype: kind,
+        lftTflops: +fmt(flops / lft / 1e9),
+        cublasTflops: +fmt(flops / direct / 1e9),
+        ratio: +fmt(direct / lft, 3),
+      });
       for (const t of [a, b, c]) t.dispose();
       buffers.length = 0;
     }
@@ -146,7 +169,14 @@ const attention = section("attention", () => {
       const fwdFlops = (4 * B * Hq * Tk * Tk * D) / 2;
       const fwd = gpuMs(() => gpu.attentionForward(out, lse, q, k, v, null, opts));
       const bwd = gpuMs(() => gpu.attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, null, opts));
-      rows.push({ dtype: kind, shape: `B=${B} T=${Tk} Hq=${Hq} Hkv=${Hkv} D=${D}`, fwdMs: +fmt(fwd, 2), fwdTflops: +fmt(fwdFlops / fwd / 1e9, 2), bwdMs: +fmt(bwd, 2), bwdTflops: +fmt((2.5 * fwdFlops) / bwd / 1e9, 2) });
+      rows.push({
+        dtype: kind,
+        shape: `B=${B} T=${Tk} Hq=${Hq} Hkv=${Hkv} D=${D}`,
+        fwdMs: +fmt(fwd, 2),
+        fwdTflops: +fmt(fwdFlops / fwd / 1e9, 2),
+        bwdMs: +fmt(bwd, 2),
+        bwdTflops: +fmt((2.5 * fwdFlops) / bwd / 1e9, 2),
+      });
       for (const t of buffers) t.dispose();
       buffers.length = 0;
     }
@@ -166,23 +196,53 @@ const memoryBound = section("memory-bound", () => {
     const [y, dx, dw] = [empty([R, C], kind), empty([R, C], kind), empty([C], kind)];
     const rstd = empty([R], "f32");
     const n = R * C;
-    const add = (name: string, bytes: number, ms: number) => rows.push({ kernel: name, dtype: kind, MiB: Math.round(bytes / 2 ** 20), GBps: +fmt(bytes / (ms / 1e3) / 1e9, 0), ofCopy: +fmt(bytes / (ms / 1e3) / 1e9 / copyGBps, 2) });
-    add(`rmsNorm fwd [${R}, ${C}]`, 2 * n * el, gpuMs(() => gpu.rmsNormForward(y, rstd, x, w, 1e-5, 0)));
-    add(`rmsNorm bwd dx+dw [${R}, ${C}]`, 3 * n * el, gpuMs(() => gpu.rmsNormBackward(dx, dw, y, x, w, rstd, 0)));
-    add(`rmsNorm bwd dx only`, 3 * n * el, gpuMs(() => gpu.rmsNormBackward(dx, null, y, x, w, rstd, 0)));
+    const add = (name: string, bytes: number, ms: number) =>
+      rows.push({
+        kernel: name,
+        dtype: kind,
+        MiB: Math.round(bytes / 2 ** 20),
+        GBps: +fmt(bytes / (ms / 1e3) / 1e9, 0),
+        ofCopy: +fmt(bytes / (ms / 1e3) / 1e9 / copyGBps, 2),
+      });
+    add(
+      `rmsNorm fwd [${R}, ${C}]`,
+      2 * n * el,
+      gpuMs(() => gpu.rmsNormForward(y, rstd, x, w, 1e-5, 0)),
+    );
+    add(
+      `rmsNorm bwd dx+dw [${R}, ${C}]`,
+      3 * n * el,
+      gpuMs(() => gpu.rmsNormBackward(dx, dw, y, x, w, rstd, 0)),
+    );
+    add(
+      `rmsNorm bwd dx only`,
+      3 * n * el,
+      gpuMs(() => gpu.rmsNormBackward(dx, null, y, x, w, rstd, 0)),
+    );
     for (const t of buffers) t.dispose();
     buffers.length = 0;
 
     const [rows_, V] = [quick ? 512 : 2048, 128256];
     const logits = buffer([rows_, V], kind, 10, 2);
     const targets = empty([rows_], "i32");
-    gpu.upload(targets, Int32Array.from({ length: rows_ }, (_, i) => (i * 7919) % V));
+    gpu.upload(
+      targets,
+      Int32Array.from({ length: rows_ }, (_, i) => (i * 7919) % V),
+    );
     const [loss, lse, grow] = [empty([rows_], "f32"), empty([rows_], "f32"), empty([rows_], "f32")];
     gpu.fill(grow, 1 / rows_);
     const dl = empty([rows_, V], kind);
     // the forward and backward each read the targets back to range-check them (a host sync): included
-    add(`crossEntropy fwd [${rows_}, ${V}]`, rows_ * V * el, gpuMs(() => gpu.crossEntropyForward(loss, lse, logits, targets, -100)));
-    add(`crossEntropy bwd [${rows_}, ${V}]`, 2 * rows_ * V * el, gpuMs(() => gpu.crossEntropyBackward(dl, grow, logits, lse, targets, -100)));
+    add(
+      `crossEntropy fwd [${rows_}, ${V}]`,
+      rows_ * V * el,
+      gpuMs(() => gpu.crossEntropyForward(loss, lse, logits, targets, -100)),
+    );
+    add(
+      `crossEntropy bwd [${rows_}, ${V}]`,
+      2 * rows_ * V * el,
+      gpuMs(() => gpu.crossEntropyBackward(dl, grow, logits, lse, targets, -100)),
+    );
     for (const t of buffers) t.dispose();
     buffers.length = 0;
   }
@@ -192,7 +252,18 @@ const memoryBound = section("memory-bound", () => {
 gpu.allocator.emptyCache();
 
 // -------------------------------------------------------------------------------------- LoRA step: PEFT
-const SHAPE = { dim: 4096, layers: Number(args.layers ?? (quick ? 2 : 32)), heads: 32, kv: 8, ffn: 14336, vocab: 128256, seq: Number(args.seq ?? (quick ? 512 : 2048)), batch: 1, rank: 16, alpha: 32 };
+const SHAPE = {
+  dim: 4096,
+  layers: Number(args.layers ?? (quick ? 2 : 32)),
+  heads: 32,
+  kv: 8,
+  ffn: 14336,
+  vocab: 128256,
+  seq: Number(args.seq ?? (quick ? 512 : 2048)),
+  batch: 1,
+  rank: 16,
+  alpha: 32,
+};
 const STEPS = Number(args.steps ?? (quick ? 2 : 3));
 const PEFT_SCRIPT = join(import.meta.dir, "gpu_peft_step.py");
 
@@ -203,7 +274,27 @@ function runPeft(): Record<string, unknown> {
   const dir = mkdtempSync(join(tmpdir(), "lft-peft-"));
   const out = join(dir, "peft.json");
   try {
-    const r = Bun.spawnSync(["python3", PEFT_SCRIPT, "--layers", String(SHAPE.layers), "--seq", String(SHAPE.seq), "--batch", String(SHAPE.batch), "--rank", String(SHAPE.rank), "--alpha", String(SHAPE.alpha), "--steps", String(STEPS), "--json", out], { stdout: "pipe", stderr: "pipe" });
+    const r = Bun.spawnSync(
+      [
+        "python3",
+        PEFT_SCRIPT,
+        "--layers",
+        String(SHAPE.layers),
+        "--seq",
+        String(SHAPE.seq),
+        "--batch",
+        String(SHAPE.batch),
+        "--rank",
+        String(SHAPE.rank),
+        "--alpha",
+        String(SHAPE.alpha),
+        "--steps",
+        String(STEPS),
+        "--json",
+        out,
+      ],
+      { stdout: "pipe", stderr: "pipe" },
+    );
     const log = (r.stdout.toString() + r.stderr.toString()).trim().split("\n").slice(-6).join("\n");
     if (r.exitCode !== 0 || !existsSync(out)) return { error: `gpu_peft_step.py exited ${r.exitCode}: ${log}` };
     return JSON.parse(readFileSync(out, "utf8")) as Record<string, unknown>;
@@ -287,15 +378,25 @@ function loraStep(): Record<string, unknown> {
   const nTrain = trainable.reduce((n, t) => n + t.numel, 0);
   const [B, T] = [s.batch, s.seq];
   const pos = Tensor.alloc(gpu, [B, T], "i32", false);
-  gpu.upload(pos, Int32Array.from({ length: B * T }, (_, i) => i % T));
+  gpu.upload(
+    pos,
+    Int32Array.from({ length: B * T }, (_, i) => i % T),
+  );
   const inv = Tensor.alloc(gpu, [hd / 2], "f32", false);
   gpu.upload(inv, ops.ropeInvFreq(hd, 500000));
   const ids = Tensor.alloc(gpu, [B, T], "i32", false);
-  gpu.upload(ids, Int32Array.from({ length: B * T }, (_, i) => (i * 7919 + 13) % s.vocab));
+  gpu.upload(
+    ids,
+    Int32Array.from({ length: B * T }, (_, i) => (i * 7919 + 13) % s.vocab),
+  );
   const targets = Tensor.alloc(gpu, [B * T], "i32", false);
-  gpu.upload(targets, Int32Array.from({ length: B * T }, (_, i) => ((i + 1) * 7919 + 13) % s.vocab));
+  gpu.upload(
+    targets,
+    Int32Array.from({ length: B * T }, (_, i) => ((i + 1) * 7919 + 13) % s.vocab),
+  );
   const scaling = s.alpha / s.rank;
-  const linear = (x: Tensor, p: { w: Tensor; a: Tensor; b: Tensor }) => ops.add(frozenLinear(x, p.w), ops.scale(ops.matmul(ops.matmul(x, p.a, { transB: true }), p.b, { transB: true }), scaling));
+  const linear = (x: Tensor, p: { w: Tensor; a: Tensor; b: Tensor }) =>
+    ops.add(frozenLinear(x, p.w), ops.scale(ops.matmul(ops.matmul(x, p.a, { transB: true }), p.b, { transB: true }), scaling));
   const moments = trainable.map((p) => {
     const m = Tensor.alloc(gpu, p.shape, "f32", false);
     const v = Tensor.alloc(gpu, p.shape, "f32", false);
@@ -347,7 +448,20 @@ function loraStep(): Record<string, unknown> {
     times.sort((a, b) => a - b);
     const stepS = times[Math.floor(times.length / 2)]!;
     const peak = gpu.allocator.stats().peakBytes;
-    return { layers: s.layers, seq: T, batch: B, rank: s.rank, frozenParams: nFrozen, trainableParams: nTrain, warmupS, stepS, tokensPerS: (B * T) / stepS, peakGiB: peak / 2 ** 30, loss: lastLoss, notes: "attention kernels v1 (SIMT); activations, norms and LoRA in f32; frozen GEMMs bf16 with f32 accumulation; no gradient checkpointing" };
+    return {
+      layers: s.layers,
+      seq: T,
+      batch: B,
+      rank: s.rank,
+      frozenParams: nFrozen,
+      trainableParams: nTrain,
+      warmupS,
+      stepS,
+      tokensPerS: (B * T) / stepS,
+      peakGiB: peak / 2 ** 30,
+      loss: lastLoss,
+      notes: "attention kernels v1 (SIMT); activations, norms and LoRA in f32; frozen GEMMs bf16 with f32 accumulation; no gradient checkpointing",
+    };
   } finally {
     for (const t of [...frozen, ...trainable, pos, inv, ids, targets, ...moments.flatMap((m) => [m.m, m.v])]) t.dispose();
     gpu.allocator.emptyCache();

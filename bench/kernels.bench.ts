@@ -1,10 +1,10 @@
 // CPU kernel benchmark: GEMM GFLOP/s through lft (tensor + FFI) against a direct cblas_sgemm call in
 // the same process (same OpenBLAS kernels), and fused RMSNorm / RoPE / attention / cross-entropy
 // bandwidth against a memcpy ceiling measured in the same run. Run: make bench
-import { FFIType, type Pointer, dlopen } from "bun:ffi";
+import { dlopen, FFIType, type Pointer } from "bun:ffi";
 import { Bench } from "tinybench";
-import { backward, blasInfo, empty, ops, randn, tensor, tidy, type Tensor } from "../lft.ts";
 import { native } from "../ffi/cpu/cpu.ts";
+import { backward, blasInfo, empty, ops, randn, type Tensor, tensor, tidy } from "../lft.ts";
 import { secondsPerRun, table, writeResults } from "./lib/results.ts";
 
 const quick = process.argv.includes("--quick");
@@ -40,7 +40,24 @@ for (const g of gemms) {
   const c = empty([g.m, g.n]);
   keep.push(a, b, c);
   bench.add(`lft matmul ${g.label}`, () => tidy(() => void ops.matmul(a, b, { transB: g.transB })));
-  bench.add(`cblas_sgemm ${g.label}`, () => blas.symbols.cblas_sgemm(ROW_MAJOR, NO_TRANS, g.transB ? TRANS : NO_TRANS, g.m, g.n, g.k, 1, a.ptr as Pointer, g.k, b.ptr as Pointer, g.transB ? g.k : g.n, 0, c.ptr as Pointer, g.n));
+  bench.add(`cblas_sgemm ${g.label}`, () =>
+    blas.symbols.cblas_sgemm(
+      ROW_MAJOR,
+      NO_TRANS,
+      g.transB ? TRANS : NO_TRANS,
+      g.m,
+      g.n,
+      g.k,
+      1,
+      a.ptr as Pointer,
+      g.k,
+      b.ptr as Pointer,
+      g.transB ? g.k : g.n,
+      0,
+      c.ptr as Pointer,
+      g.n,
+    ),
+  );
 }
 
 // Memory-bound kernels: bytes moved = inputs read + outputs written (the least any kernel must move).
@@ -55,20 +72,23 @@ const w = tensor(new Float32Array(H).fill(1), [H]);
 const q = randn([1, T, heads, hd], { seed: 4 });
 const k = randn([1, T, kvHeads, hd], { seed: 5 });
 const v = randn([1, T, kvHeads, hd], { seed: 6 });
-const pos = tensor(Int32Array.from({ length: T }, (_, i) => i), [1, T], { dtype: "i32" });
+const pos = tensor(
+  Int32Array.from({ length: T }, (_, i) => i),
+  [1, T],
+  { dtype: "i32" },
+);
 const invFreq = tensor(ops.ropeInvFreq(hd, 10000), [hd / 2]);
 const logits = randn([512, V], { seed: 7 });
-const targets = tensor(Int32Array.from({ length: 512 }, (_, i) => (i * 7919) % V), [512], { dtype: "i32" });
-const big = randn([32 * 1024 * 1024 / 4], { seed: 8 });
+const targets = tensor(
+  Int32Array.from({ length: 512 }, (_, i) => (i * 7919) % V),
+  [512],
+  { dtype: "i32" },
+);
+const big = randn([(32 * 1024 * 1024) / 4], { seed: 8 });
 const bigOut = empty(big.shape);
 keep.push(x, w, q, k, v, pos, invFreq, logits, targets, big, bigOut);
 
-const bytes: Record<string, number> = {
-  memcpy: 2 * big.bytes,
-  rmsNorm: 2 * x.bytes + w.bytes,
-  rope: 2 * q.bytes,
-  crossEntropy: logits.bytes + 512 * 8,
-};
+const bytes: Record<string, number> = { memcpy: 2 * big.bytes, rmsNorm: 2 * x.bytes + w.bytes, rope: 2 * q.bytes, crossEntropy: logits.bytes + 512 * 8 };
 bench.add("memcpy", () => native.lft_copy_bytes(bigOut.ptr as Pointer, big.ptr as Pointer, big.bytes));
 bench.add("rmsNorm", () => tidy(() => void ops.rmsNorm(x, w, { eps: 1e-5 })));
 bench.add("rope", () => tidy(() => void ops.rope(q, pos, invFreq)));
@@ -80,7 +100,11 @@ const kg = randn([1, T, kvHeads, hd], { seed: 5, requiresGrad: true });
 const vg = randn([1, T, kvHeads, hd], { seed: 6, requiresGrad: true });
 const logitsG = randn([512, V], { seed: 7, requiresGrad: true });
 keep.push(qg, kg, vg, logitsG);
-const dropGrads = (...ts: Tensor[]) => ts.forEach((t) => { t.grad?.dispose(); t.grad = null; });
+const dropGrads = (...ts: Tensor[]) =>
+  ts.forEach((t) => {
+    t.grad?.dispose();
+    t.grad = null;
+  });
 bench.add("attention fwd+bwd", () => {
   tidy(() => backward(ops.sum(ops.causalAttention(qg, kg, vg))));
   dropGrads(qg, kg, vg);
@@ -96,10 +120,17 @@ const sec = (name: string) => byName.get(name)!;
 
 for (const g of gemms) {
   const flops = 2 * g.m * g.n * g.k;
-  gemmRows.push({ label: g.label, m: g.m, n: g.n, k: g.k, lft: (flops / sec(`lft matmul ${g.label}`) / 1e9).toFixed(1), direct: (flops / sec(`cblas_sgemm ${g.label}`) / 1e9).toFixed(1) });
+  gemmRows.push({
+    label: g.label,
+    m: g.m,
+    n: g.n,
+    k: g.k,
+    lft: (flops / sec(`lft matmul ${g.label}`) / 1e9).toFixed(1),
+    direct: (flops / sec(`cblas_sgemm ${g.label}`) / 1e9).toFixed(1),
+  });
 }
 const ceiling = bytes.memcpy! / sec("memcpy") / 1e9;
-const attnFlops = 4 * T * T * hd * heads / 2; // causal: half of QKᵀ and PV
+const attnFlops = (4 * T * T * hd * heads) / 2; // causal: half of QKᵀ and PV
 // Attention is compute-bound (O(T²) work on O(T) bytes): it is reported in GFLOP/s, not GB/s.
 // Backward FLOPs: dq, dk, dv plus the recomputed scores = 2.5x the forward, as flash-attention counts.
 const flops: Record<string, number> = { attention: attnFlops, "attention fwd+bwd": attnFlops * 3.5 };
@@ -129,10 +160,17 @@ for (let r = 0; r < (quick ? 8 : 30); r++) {
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
 const pairedOverhead = (median(lftTimes) / median(directTimes) - 1) * 100;
 
-const overhead = gemmRows.map((r) => ({ label: r.label, "lft GFLOP/s": r.lft, "cblas GFLOP/s": r.direct, overhead: `${((Number(r.direct) / Number(r.lft) - 1) * 100).toFixed(1)}%` }));
+const overhead = gemmRows.map((r) => ({
+  label: r.label,
+  "lft GFLOP/s": r.lft,
+  "cblas GFLOP/s": r.direct,
+  overhead: `${((Number(r.direct) / Number(r.lft) - 1) * 100).toFixed(1)}%`,
+}));
 console.log(`BLAS: ${blasInfo().corename} — ${blasInfo().reason}; ${blasInfo().threads} threads`);
 console.log(table(overhead));
-console.log(`1024³ paired medians over ${lftTimes.length} rounds: lft ${median(lftTimes).toFixed(2)} ms, cblas ${median(directTimes).toFixed(2)} ms, overhead ${pairedOverhead.toFixed(2)}%`);
+console.log(
+  `1024³ paired medians over ${lftTimes.length} rounds: lft ${median(lftTimes).toFixed(2)} ms, cblas ${median(directTimes).toFixed(2)} ms, overhead ${pairedOverhead.toFixed(2)}%`,
+);
 console.log(`memcpy ceiling: ${ceiling.toFixed(2)} GB/s`);
 console.log(table(bandwidth));
 const path = writeResults(quick ? "cpu-kernels-quick" : "cpu-kernels", {

@@ -31,12 +31,16 @@ for (const name of NAMES) {
   const tok = loadTokenizer(dir)._unsafeUnwrap();
   const loadMs = performance.now() - t0;
   t0 = performance.now();
-  const peer = new PeerTokenizer(JSON.parse(readFileSync(join(dir, "tokenizer.json"), "utf8")), JSON.parse(readFileSync(join(dir, "tokenizer_config.json"), "utf8")));
+  const peer = new PeerTokenizer(
+    JSON.parse(readFileSync(join(dir, "tokenizer.json"), "utf8")),
+    JSON.parse(readFileSync(join(dir, "tokenizer_config.json"), "utf8")),
+  );
   const peerLoadMs = performance.now() - t0;
 
   const ours = tok.encode(text, { addSpecialTokens: false });
   const theirs = peer.encode(text, { add_special_tokens: false }).ids;
-  if (ours.length !== theirs.length || ours.some((id, i) => id !== theirs[i])) throw new Error(`${name}: lft and @huggingface/tokenizers ids differ on the benchmark text`);
+  if (ours.length !== theirs.length || ours.some((id, i) => id !== theirs[i]))
+    throw new Error(`${name}: lft and @huggingface/tokenizers ids differ on the benchmark text`);
 
   const bench = new Bench({ iterations: quick ? 2 : 5, time: 0, warmup: false });
   bench.add("lft cold", () => void tok.encode(text), { beforeEach: () => tok.clearWordCache() });
@@ -79,7 +83,9 @@ for (const name of NAMES) {
   console.log(`${name}: done`);
 }
 
-console.log(`encode of the first ${mb.toFixed(2)} MB of wiki_demo.txt (MB/s; cold = empty word cache; batch/parallel: its ${sentences.length} sentences ×${REPEAT}, ${WORKERS} workers, start-up included)`);
+console.log(
+  `encode of the first ${mb.toFixed(2)} MB of wiki_demo.txt (MB/s; cold = empty word cache; batch/parallel: its ${sentences.length} sentences ×${REPEAT}, ${WORKERS} workers, start-up included)`,
+);
 console.log(table(rows));
 const path = writeResults(quick ? "tokenizer-quick" : "tokenizer", {
   text: { file: "wiki_demo.txt", megabytes: +mb.toFixed(3), batchCorpus: `${sentences.length} sentences x${REPEAT}` },

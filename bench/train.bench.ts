@@ -9,8 +9,8 @@ import { existsSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { Bench } from "tinybench";
-import { type Batch, backward, blasInfo, causalLmLoss, cpuBackend, createRegistry, familyByName, methodEntry, tidy } from "../lft.ts";
 import { Philox } from "../core/random/philox.ts";
+import { type Batch, backward, blasInfo, causalLmLoss, cpuBackend, createRegistry, familyByName, methodEntry, tidy } from "../lft.ts";
 import { builtinPlugins } from "../plugins/index.ts";
 import { AdamW } from "../plugins/optimizers/index.ts";
 import { secondsPerRun, table, writeResults } from "./lib/results.ts";
@@ -25,9 +25,19 @@ const registry = createRegistry();
 for (const p of builtinPlugins) registry.use(p)._unsafeUnwrap();
 const family = familyByName(registry, "llama")._unsafeUnwrap();
 const config = {
-  model_type: "llama", architectures: ["LlamaForCausalLM"], hidden_size: SHAPE.dim, intermediate_size: SHAPE.ffn, num_hidden_layers: SHAPE.layers,
-  num_attention_heads: SHAPE.heads, num_key_value_heads: SHAPE.kv, vocab_size: SHAPE.vocab, max_position_embeddings: SHAPE.seq,
-  rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: false, hidden_act: "silu",
+  model_type: "llama",
+  architectures: ["LlamaForCausalLM"],
+  hidden_size: SHAPE.dim,
+  intermediate_size: SHAPE.ffn,
+  num_hidden_layers: SHAPE.layers,
+  num_attention_heads: SHAPE.heads,
+  num_key_value_heads: SHAPE.kv,
+  vocab_size: SHAPE.vocab,
+  max_position_embeddings: SHAPE.seq,
+  rms_norm_eps: 1e-5,
+  rope_theta: 10000,
+  tie_word_embeddings: false,
+  hidden_act: "silu",
 };
 
 /** Random token rows (a fixed batch: the step's cost does not depend on the ids). */
@@ -35,7 +45,15 @@ function batchOf(seed: number): Batch {
   const rng = new Philox(BigInt(seed));
   const n = SHAPE.batch * SHAPE.seq;
   const ids = Int32Array.from({ length: n }, () => rng.nextInt(SHAPE.vocab));
-  return { batchSize: SHAPE.batch, seqLen: SHAPE.seq, inputIds: ids, labels: ids, attentionMask: new Int32Array(n).fill(1), positionIds: Int32Array.from({ length: n }, (_, i) => i % SHAPE.seq), segmentIds: null };
+  return {
+    batchSize: SHAPE.batch,
+    seqLen: SHAPE.seq,
+    inputIds: ids,
+    labels: ids,
+    attentionMask: new Int32Array(n).fill(1),
+    positionIds: Int32Array.from({ length: n }, (_, i) => i % SHAPE.seq),
+    segmentIds: null,
+  };
 }
 
 interface Case {
@@ -71,7 +89,30 @@ function runPeer(mode: "full" | "lora"): { tokens_per_s: number; peak_rss_bytes:
   if (probe.exitCode !== 0) return "PyTorch is not installed for /usr/bin/python3 (apt-get install python3-torch)";
   // The peer's OpenBLAS gets the kernels our binding runs with, so both sides use the same GEMMs.
   const env = { ...process.env, OPENBLAS_CORETYPE: blasInfo().corename, OMP_NUM_THREADS: "2" };
-  const argv = ["--mode", mode, "--dim", SHAPE.dim, "--layers", SHAPE.layers, "--heads", SHAPE.heads, "--kv", SHAPE.kv, "--ffn", SHAPE.ffn, "--vocab", SHAPE.vocab, "--seq", SHAPE.seq, "--batch", SHAPE.batch, "--steps", ITER, "--threads", 2].map(String);
+  const argv = [
+    "--mode",
+    mode,
+    "--dim",
+    SHAPE.dim,
+    "--layers",
+    SHAPE.layers,
+    "--heads",
+    SHAPE.heads,
+    "--kv",
+    SHAPE.kv,
+    "--ffn",
+    SHAPE.ffn,
+    "--vocab",
+    SHAPE.vocab,
+    "--seq",
+    SHAPE.seq,
+    "--batch",
+    SHAPE.batch,
+    "--steps",
+    ITER,
+    "--threads",
+    2,
+  ].map(String);
   const r = Bun.spawnSync(["/usr/bin/python3", PEER, ...argv], { env, stdout: "pipe", stderr: "pipe" });
   if (r.exitCode !== 0) return `peer failed: ${r.stderr.toString().slice(-300)}`;
   return JSON.parse(r.stdout.toString().trim().split("\n").pop()!) as { tokens_per_s: number; peak_rss_bytes: number };
@@ -118,14 +159,43 @@ for (const c of cases) {
   if (c.peer) {
     const peer = runPeer(c.peer);
     if (typeof peer === "string") notes.push(`${c.name}: no peer (${peer})`);
-    else Object.assign(row, { peerTokensPerS: peer.tokens_per_s, peerPeakRssMiB: Math.round(peer.peak_rss_bytes / 2 ** 20), ratio: Number((row.tokensPerS / peer.tokens_per_s).toFixed(2)) });
+    else
+      Object.assign(row, {
+        peerTokensPerS: peer.tokens_per_s,
+        peerPeakRssMiB: Math.round(peer.peak_rss_bytes / 2 ** 20),
+        ratio: Number((row.tokensPerS / peer.tokens_per_s).toFixed(2)),
+      });
   }
   rows.push(row);
   console.error(`${c.name}: ${row.tokensPerS} tok/s${row.ratio ? ` (PyTorch ${row.peerTokensPerS}, ratio ${row.ratio})` : ""}`);
 }
 
-console.log(`shape ${JSON.stringify(SHAPE)}; BLAS ${blasInfo().corename} (${blasInfo().reason}); load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
-console.log(table(rows.map((r) => ({ method: r.method, "tokens/s": r.tokensPerS, "step s": r.stepS, "peak MiB": r.peakMiB, trainable: r.trainable.toLocaleString("en"), "PyTorch tokens/s": r.peerTokensPerS ?? "-", ratio: r.ratio ?? "-" }))));
+console.log(
+  `shape ${JSON.stringify(SHAPE)}; BLAS ${blasInfo().corename} (${blasInfo().reason}); load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ")}`,
+);
+console.log(
+  table(
+    rows.map((r) => ({
+      method: r.method,
+      "tokens/s": r.tokensPerS,
+      "step s": r.stepS,
+      "peak MiB": r.peakMiB,
+      trainable: r.trainable.toLocaleString("en"),
+      "PyTorch tokens/s": r.peerTokensPerS ?? "-",
+      ratio: r.ratio ?? "-",
+    })),
+  ),
+);
 for (const n of notes) console.log(n);
-const path = writeResults(quick ? "train-step-quick" : "train-step", { shape: SHAPE, iterations: ITER, blas: blasInfo(), loadAverage: loadavg(), rows, notes, peer: "PyTorch via bench/peer_torch_step.py, OPENBLAS_CORETYPE set to lft's kernels, 2 threads" });
+const path = writeResults(quick ? "train-step-quick" : "train-step", {
+  shape: SHAPE,
+  iterations: ITER,
+  blas: blasInfo(),
+  loadAverage: loadavg(),
+  rows,
+  notes,
+  peer: "PyTorch via bench/peer_torch_step.py, OPENBLAS_CORETYPE set to lft's kernels, 2 threads",
+});
 console.log(`wrote ${path}`);

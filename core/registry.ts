@@ -3,8 +3,8 @@
 // this module (`declare module ".../core/registry" { interface ModelEntry { ... } }`).
 
 export {
-  builtinCollections,
   type BackendEntry,
+  builtinCollections,
   type CollectionMap,
   type CollectionName,
   type CollectionNouns,
@@ -46,10 +46,8 @@ export {
   type StepEvent,
 } from "./registry/hooks";
 export {
-  describe,
-  schemaProblems,
-  validateOptions,
   type BooleanSpec,
+  describe,
   type EnumSpec,
   type ListSpec,
   type NumberSpec,
@@ -61,18 +59,20 @@ export {
   type OptionValue,
   type ResolvedOptions,
   type StringSpec,
+  schemaProblems,
   type ValueOfShape,
+  validateOptions,
 } from "./registry/options";
 export {
   definePlugin,
   isPlugin,
   PLUGIN_BRAND,
-  PluginError,
   type Plugin,
   type PluginApi,
   type PluginDefinition,
+  PluginError,
   type PluginErrorReason,
   type Registrars,
 } from "./registry/plugin";
-export { createRegistry, LookupError, Registry, type PluginInfo, type RegistrySpec } from "./registry/registry";
+export { createRegistry, LookupError, type PluginInfo, Registry, type RegistrySpec } from "./registry/registry";
 export { didYouMean, editDistance, suggest } from "./registry/suggest";

@@ -5,18 +5,18 @@
 import { err, ok, type Result } from "neverthrow";
 import {
   didYouMean,
-  suggest,
-  validateOptions,
   type EntryBase,
   type OptionSchema,
   type OptionValue,
   type Registry,
   type ResolvedOptions,
+  suggest,
+  validateOptions,
 } from "../core/index.ts";
-import { blockRules, collectionWords, type BlockRule, type Collection, type RefRule } from "./blocks";
-import { error, isError, sortDiagnostics, type Diagnostic, type Span } from "./diagnostics";
+import { type BlockRule, blockRules, type Collection, collectionWords, type RefRule } from "./blocks";
+import { type Diagnostic, error, isError, type Span, sortDiagnostics } from "./diagnostics";
 import type { Action, Block, BlockKind, DatasetSpec, Entry, MethodSpec, ModelSpec, Recipe, ResolvedRecipe, Unit, Value } from "./recipe";
-import { Resolver, type Env, type Resolved } from "./values";
+import { type Env, type Resolved, Resolver } from "./values";
 
 export interface CheckContext {
   readonly registry: Registry;
@@ -113,7 +113,8 @@ class Checker {
           method = { name: name ?? "", options };
           break;
         case "train": {
-          const duration = statement.duration === undefined ? { amount: 1, unit: "epochs" as const } : { amount: statement.duration.amount, unit: statement.duration.unit };
+          const duration =
+            statement.duration === undefined ? { amount: 1, unit: "epochs" as const } : { amount: statement.duration.amount, unit: statement.duration.unit };
           actions.push({ action: "train", stage: name ?? "", duration, options, units });
           break;
         }
@@ -187,7 +188,9 @@ class Checker {
     }
     this.#fractions(rule, values, units);
     this.#refs(rule, values);
-    return this.diagnostics.filter(isError).length > before ? undefined : { ...(name === undefined ? {} : { name }), ...(source === undefined ? {} : { source }), options, units };
+    return this.diagnostics.filter(isError).length > before
+      ? undefined
+      : { ...(name === undefined ? {} : { name }), ...(source === undefined ? {} : { source }), options, units };
   }
 
   /**
@@ -198,7 +201,9 @@ class Checker {
   #judgeable(block: Block, rule: BlockRule, entry: EntryBase | undefined, values: Values): boolean {
     if (block.name !== undefined && rule.name !== undefined && entry === undefined) return false;
     // A default nobody registers brings no options (and no error here): the block is still judged.
-    return this.#optionRefs(rule, values).every(({ ref, name, span }) => span === undefined || typeof name !== "string" || this.registry.has(ref.collection, name));
+    return this.#optionRefs(rule, values).every(
+      ({ ref, name, span }) => span === undefined || typeof name !== "string" || this.registry.has(ref.collection, name),
+    );
   }
 
   /** The refs whose named entry brings its options, with the name written (or the option's default). */
@@ -226,7 +231,14 @@ class Checker {
         if (Object.hasOwn(own, key)) {
           if (entry !== undefined) {
             const owner = this.registry.ownerOf(rule.name!.collection, source.name) ?? "?";
-            this.diagnostics.push(error("plugin", this.file, block.name?.span ?? block.span, `${collectionWords[rule.name!.collection].one} "${source.name}" (plugin "${owner}") declares option "${key}", which ${block.block} blocks already have; the plugin must rename it`));
+            this.diagnostics.push(
+              error(
+                "plugin",
+                this.file,
+                block.name?.span ?? block.span,
+                `${collectionWords[rule.name!.collection].one} "${source.name}" (plugin "${owner}") declares option "${key}", which ${block.block} blocks already have; the plugin must rename it`,
+              ),
+            );
           }
           continue;
         }
@@ -240,10 +252,21 @@ class Checker {
       const source = this.registry.get(ref.collection, name)._unsafeUnwrap();
       const who = `${collectionWords[ref.collection].one} "${name}"`;
       for (const [key, spec] of Object.entries(source.options ?? {})) {
-        const clash = Object.hasOwn(own, key) ? `${block.block} blocks already have` : owners.get(key) === undefined ? undefined : `${owners.get(key)} also declares`;
+        const clash = Object.hasOwn(own, key)
+          ? `${block.block} blocks already have`
+          : owners.get(key) === undefined
+            ? undefined
+            : `${owners.get(key)} also declares`;
         if (clash !== undefined) {
           const owner = this.registry.ownerOf(ref.collection, name) ?? "?";
-          this.diagnostics.push(error("plugin", this.file, span ?? block.name?.span ?? block.span, `${who} (plugin "${owner}") declares option "${key}", which ${clash}; the plugin must rename it`));
+          this.diagnostics.push(
+            error(
+              "plugin",
+              this.file,
+              span ?? block.name?.span ?? block.span,
+              `${who} (plugin "${owner}") declares option "${key}", which ${clash}; the plugin must rename it`,
+            ),
+          );
           continue;
         }
         extra[key] = spec;
@@ -277,7 +300,8 @@ class Checker {
   #duration(block: Block): void {
     const d = block.duration!;
     if (!(d.amount > 0)) this.#fail(d.span, `a ${block.block} duration must be more than 0 ${d.unit}, found ${d.text}`);
-    else if (d.unit === "steps" && !Number.isInteger(d.amount)) this.#fail(d.span, `a step count must be a whole number, found ${d.text} (fractional epochs are fine: 0.5 epochs)`);
+    else if (d.unit === "steps" && !Number.isInteger(d.amount))
+      this.#fail(d.span, `a step count must be a whole number, found ${d.text} (fractional epochs are fine: 0.5 epochs)`);
   }
 
   /** `warmup = 150%` is a mistake; `warmup = 150 steps` is not. */

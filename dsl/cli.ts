@@ -3,13 +3,13 @@
 // registry's commands (so plugins add verbs), `lft` alone opens the REPL. User errors end with an
 // exit status and a message, never a stack trace.
 
-import { didYouMean, suggest, type CommandIO, type Plugin } from "../core/index.ts";
-import { lftPlugin } from "./commands/index";
+import { type CommandIO, didYouMean, type Plugin, suggest } from "../core/index.ts";
+import { useCpuBackendByDefault } from "../plugins/index.ts";
 import { cliVerbs } from "./commands/help";
+import { lftPlugin } from "./commands/index";
 import { formatDiagnostics } from "./diagnostics";
 import { ExitCode } from "./exit-codes";
 import { openSession } from "./session";
-import { useCpuBackendByDefault } from "../plugins/index.ts";
 
 /** Verbs the issue plans that arrive with later plugins: named as "not available", not "unknown". */
 const plannedVerbs = ["chat", "models", "data", "runs", "export", "board", "make-tiny", "convert"];

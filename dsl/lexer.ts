@@ -8,12 +8,7 @@ const identifierPattern = /[A-Za-z_][A-Za-z0-9_-]*/;
 
 /** Anything usable as an option key: identifiers and keywords alike (`split = eval` reads fine). */
 export const Name = createToken({ name: "Name", pattern: Lexer.NA, label: "a name" });
-export const Identifier = createToken({
-  name: "Identifier",
-  pattern: identifierPattern,
-  categories: [Name],
-  label: "a name",
-});
+export const Identifier = createToken({ name: "Identifier", pattern: identifierPattern, categories: [Name], label: "a name" });
 
 /** Statement keywords: these can never be a bare name at statement level, only as option keys. */
 export const Keyword = createToken({ name: "Keyword", pattern: Lexer.NA });
@@ -54,17 +49,9 @@ export const Steps = unit("Steps", /steps?(?![A-Za-z0-9_-])/, '"steps"');
 export const Tokens = unit("Tokens", /tokens?(?![A-Za-z0-9_-])/, '"tokens"');
 
 /** `"..."` with JSON escapes; `${name}` inside is interpolated by the checker. One line only. */
-export const StringLiteral = createToken({
-  name: "StringLiteral",
-  pattern: /"(?:[^"\\\n\r]|\\.)*"/,
-  label: "a string",
-});
+export const StringLiteral = createToken({ name: "StringLiteral", pattern: /"(?:[^"\\\n\r]|\\.)*"/, label: "a string" });
 /** A string missing its closing quote: lexed as a token so the parser can report it precisely. */
-export const UnterminatedString = createToken({
-  name: "UnterminatedString",
-  pattern: /"(?:[^"\\\n\r]|\\.)*/,
-  label: "an unterminated string",
-});
+export const UnterminatedString = createToken({ name: "UnterminatedString", pattern: /"(?:[^"\\\n\r]|\\.)*/, label: "an unterminated string" });
 /** `${name}` as a whole value: the bound value keeps its type (a number stays a number). */
 export const Reference = createToken({ name: "Reference", pattern: /\$\{[A-Za-z_][A-Za-z0-9_-]*\}/, label: "a ${reference}" });
 /** Decimal or scientific, optional sign, `_` as a digit separator (`1e-4`, `-0.5`, `20_000`). */

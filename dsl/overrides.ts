@@ -10,7 +10,7 @@
 import { err, ok, type Result } from "neverthrow";
 import { didYouMean, suggest } from "../core/index.ts";
 import { blockKinds } from "./blocks";
-import { error, sortDiagnostics, type Diagnostic, type Span } from "./diagnostics";
+import { type Diagnostic, error, type Span, sortDiagnostics } from "./diagnostics";
 import { parseValue } from "./parse";
 import type { Block, BlockKind, Duration, Entry, Recipe, Statement, Value, Word } from "./recipe";
 
@@ -60,7 +60,13 @@ function applyOne(recipe: Recipe, set: string, line: number, lineStart: number):
   const written = parseValue(text, overridesFile);
   const parsed = written.isErr() && !/^["[]/.test(text) && text !== "" ? parseValue(`"${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`, overridesFile) : written;
   if (parsed.isErr()) {
-    return err(parsed.error.map((d) => (d.span === undefined ? d : { ...d, span: { ...d.span, line, col: d.span.col + eq + 1, offset: lineStart + d.span.offset + eq + 1, file: overridesFile } })));
+    return err(
+      parsed.error.map((d) =>
+        d.span === undefined
+          ? d
+          : { ...d, span: { ...d.span, line, col: d.span.col + eq + 1, offset: lineStart + d.span.offset + eq + 1, file: overridesFile } },
+      ),
+    );
   }
   const value = moveValue(parsed.value, line, eq + 1, lineStart);
   const pathSpan = span(1, eq);
@@ -105,7 +111,14 @@ function setLet(recipe: Recipe, name: string, value: Value, at: Span): Result<Re
   if (found === undefined) {
     const lets = recipe.statements.flatMap((s) => (s.kind === "let" ? [s.name.text] : []));
     const hint = didYouMean(suggest(name, [...lets, ...blockKinds]));
-    return err([error("semantic", overridesFile, { ...at, length: name.length }, `the recipe has no let ${name}${hint} (a --set key is a let name or block.key, e.g. train.lr)`)]);
+    return err([
+      error(
+        "semantic",
+        overridesFile,
+        { ...at, length: name.length },
+        `the recipe has no let ${name}${hint} (a --set key is a let name or block.key, e.g. train.lr)`,
+      ),
+    ]);
   }
   const statements = recipe.statements.map((s): Statement => (s === found && s.kind === "let" ? { ...s, value } : s));
   return ok({ ...recipe, statements });
@@ -122,7 +135,8 @@ function setEntry(block: Block, key: string, value: Value, keySpan: Span): Block
 
 function setHeader(block: Block, header: Header, key: string, value: Value): Block | string {
   if (header === "duration") {
-    if (value.kind !== "number" || (value.unit !== "epochs" && value.unit !== "steps")) return `${block.block}.${key} takes a duration such as "3 epochs" or "500 steps"`;
+    if (value.kind !== "number" || (value.unit !== "epochs" && value.unit !== "steps"))
+      return `${block.block}.${key} takes a duration such as "3 epochs" or "500 steps"`;
     const duration: Duration = { amount: value.value, text: value.text, unit: value.unit, span: value.span };
     return { ...block, duration };
   }

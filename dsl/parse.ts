@@ -2,11 +2,24 @@
 // one (Chevrotain recovers inside each), so one run reports every broken statement and still
 // returns the statements that were whole.
 
+import { type CstNode, createTokenInstance, type IRecognitionException, type IToken } from "chevrotain";
 import { err, ok, type Result } from "neverthrow";
 import { suggest } from "../core/index.ts";
-import { createTokenInstance, type IRecognitionException, type IToken, type CstNode } from "chevrotain";
-import { error, sortDiagnostics, type Diagnostic, type Span } from "./diagnostics";
-import { Equals, For, Identifier, Keyword, LBrace, LBracket, RBrace, RBracket, recipeLexer, statementKeywords, StringLiteral, UnterminatedString } from "./lexer";
+import { type Diagnostic, error, type Span, sortDiagnostics } from "./diagnostics";
+import {
+  Equals,
+  For,
+  Identifier,
+  Keyword,
+  LBrace,
+  LBracket,
+  RBrace,
+  RBracket,
+  recipeLexer,
+  StringLiteral,
+  statementKeywords,
+  UnterminatedString,
+} from "./lexer";
 import { recipeParser } from "./parser";
 import type { Recipe, Value } from "./recipe";
 import { tokenSpan, toRecipe } from "./visitor";
@@ -44,7 +57,7 @@ export function parseSource(source: string, file: string): Parsed {
     Error.stackTraceLimit = stackLimit;
   }
   const errorOffsets = diagnostics.map((d) => d.span?.offset ?? -1);
-  const recipe = toRecipe({ name: "recipe", children: { statement: statements } }, lexed.groups["comments"] ?? [], file, errorOffsets);
+  const recipe = toRecipe({ name: "recipe", children: { statement: statements } }, lexed.groups.comments ?? [], file, errorOffsets);
   return { recipe, diagnostics: sortDiagnostics(diagnostics) };
 }
 
@@ -65,7 +78,8 @@ export function parseValue(source: string, file: string): Result<Value, Diagnost
   const [statement] = parsed.recipe.statements;
   const entries = statement?.kind === "block" ? (statement.body?.entries ?? []) : [];
   if (parsed.diagnostics.length > 0 || entries.length !== 1) {
-    const problems = parsed.diagnostics.length > 0 ? parsed.diagnostics.map(shift) : [error("syntax", file, undefined, `expected one value, found ${JSON.stringify(source)}`)];
+    const problems =
+      parsed.diagnostics.length > 0 ? parsed.diagnostics.map(shift) : [error("syntax", file, undefined, `expected one value, found ${JSON.stringify(source)}`)];
     return err(problems);
   }
   return ok(unshift(entries[0]!.value, prefix.length));

@@ -22,8 +22,8 @@
 //
 // Whitespace and newlines are insignificant; `#` starts a comment. Semantics live in check.ts.
 
-import { didYouMean, suggest } from "../core/index.ts";
 import { CstParser, EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from "chevrotain";
+import { didYouMean, suggest } from "../core/index.ts";
 import {
   allTokens,
   Chat,
@@ -48,9 +48,9 @@ import {
   RBrace,
   RBracket,
   Reference,
-  statementKeywords,
   Steps,
   StringLiteral,
+  statementKeywords,
   Train,
   True,
   Unit,

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { PluginError, Registry } from "../core/index.ts";
-import { error, type Diagnostic } from "./diagnostics";
+import { type Diagnostic, error } from "./diagnostics";
 import type { Recipe } from "./recipe";
 
 /** Loads each `use` of the recipe, resolving names from `from` (the recipe's directory). */

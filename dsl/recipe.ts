@@ -8,7 +8,19 @@ import type { Span } from "./diagnostics";
 // The resolved half is the run contract, so it lives in core (core/run/recipe.ts); re-exported here
 // because the DSL's checker produces it (core names the blocks ModelBlock, DatasetBlock, MethodBlock:
 // core/nn already has a ModelSpec, the model's shape).
-export type { Unit, ModelBlock as ModelSpec, DatasetBlock as DatasetSpec, MethodBlock as MethodSpec, TrainAction, EvalAction, PredictAction, ExportAction, ChatAction, Action, ResolvedRecipe } from "../core/index.ts";
+export type {
+  Action,
+  ChatAction,
+  DatasetBlock as DatasetSpec,
+  EvalAction,
+  ExportAction,
+  MethodBlock as MethodSpec,
+  ModelBlock as ModelSpec,
+  PredictAction,
+  ResolvedRecipe,
+  TrainAction,
+  Unit,
+} from "../core/index.ts";
 
 // ---- As written ----
 

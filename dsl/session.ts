@@ -2,9 +2,9 @@
 // plugins and the project's plugin packages, plus the live state a runner keeps between statements.
 // The CLI opens one per invocation, the REPL one for its lifetime; nothing is global.
 
-import { createRegistry, type CommandIO, type CommandSession, type Plugin, type Registry } from "../core/index.ts";
+import { type CommandIO, type CommandSession, createRegistry, type Plugin, type Registry } from "../core/index.ts";
 import { builtinPlugins } from "../plugins/index.ts";
-import { error, type Diagnostic } from "./diagnostics";
+import { type Diagnostic, error } from "./diagnostics";
 import { loadProjectPlugins } from "./plugins";
 
 export interface Session extends CommandSession {

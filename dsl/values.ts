@@ -1,8 +1,8 @@
 // From written values to plain option values: `let` bindings substituted, `${name}` interpolated into
 // strings, escapes decoded, `%` applied. Problems become diagnostics at the exact character.
 
-import { didYouMean, suggest, type OptionValue } from "../core/index.ts";
-import { error, type Diagnostic, type Span } from "./diagnostics";
+import { didYouMean, type OptionValue, suggest } from "../core/index.ts";
+import { type Diagnostic, error, type Span } from "./diagnostics";
 import type { Unit, Value } from "./recipe";
 
 /** A plain value, with the unit word it was written with (`100 steps` → 100, "steps"). */

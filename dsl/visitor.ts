@@ -266,13 +266,7 @@ class RecipeVisitor extends BaseVisitor {
     const span = tokenSpan(number);
     const value = numberOf(number.image);
     if (unit === undefined) return { kind: "number", value, text: number.image, span };
-    return {
-      kind: "number",
-      value,
-      text: number.image,
-      unit: unitOf(unit.image),
-      span: { ...span, length: unit.endOffset! - number.startOffset + 1 },
-    };
+    return { kind: "number", value, text: number.image, unit: unitOf(unit.image), span: { ...span, length: unit.endOffset! - number.startOffset + 1 } };
   }
 
   list(ctx: ListCstChildren, state: VisitState, span: Span): Value {

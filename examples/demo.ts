@@ -1,8 +1,9 @@
 // The runtime demo (until the trainer lands): a two-layer network learns to classify a three-arm
 // spiral with lft's autograd, fused cross-entropy and AdamW kernels. Run: make demo
-import { backward, blasInfo, cpuBackend, ops, randn, tensor, tidy, type Tensor } from "../lft.ts";
-import { AdamW } from "../plugins/optimizers/index.ts";
+
 import { Philox } from "../core/random/philox.ts";
+import { backward, blasInfo, cpuBackend, ops, randn, type Tensor, tensor, tidy } from "../lft.ts";
+import { AdamW } from "../plugins/optimizers/index.ts";
 
 const CLASSES = 3;
 const PER_CLASS = 200;
@@ -76,7 +77,9 @@ for (let step = 1; step <= STEPS; step++) {
   if (step === 1) first = loss;
   if (acc >= 0) {
     const mem = cpuBackend.allocator.stats();
-    console.log(`step ${String(step).padStart(3)}  loss ${loss.toFixed(4)}  ${bar(1 - loss / first)}  accuracy ${(acc * 100).toFixed(1)}%  live ${(mem.liveBytes / 1024).toFixed(0)} KiB`);
+    console.log(
+      `step ${String(step).padStart(3)}  loss ${loss.toFixed(4)}  ${bar(1 - loss / first)}  accuracy ${(acc * 100).toFixed(1)}%  live ${(mem.liveBytes / 1024).toFixed(0)} KiB`,
+    );
   }
 }
 console.log("The loss falls and accuracy rises: autograd, the C kernels and AdamW work together.");

@@ -1,14 +1,14 @@
 // The plugins that ship with lft. A session registers these first, then any `use "package"` ones.
 import type { Plugin } from "../core/index.ts";
 import { cpuBackendPlugin, cudaBackendPlugin } from "./backends/index.ts";
-import { modelPlugins } from "./models/index.ts";
-import metrics from "./metrics/index.ts";
-import methods from "./methods/index.ts";
+import commands from "./commands/index.ts";
 import { dataPlugins } from "./data/index.ts";
-import stages from "./stages/index.ts";
+import methods from "./methods/index.ts";
+import metrics from "./metrics/index.ts";
+import { modelPlugins } from "./models/index.ts";
 import optimizers from "./optimizers/index.ts";
 import runner from "./runner/index.ts";
-import commands from "./commands/index.ts";
+import stages from "./stages/index.ts";
 
 export const builtinPlugins: readonly Plugin[] = [
   cpuBackendPlugin,

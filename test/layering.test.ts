@@ -3,7 +3,7 @@
 // synthetic file sets that break each rule once, so a green run on the real tree means something.
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { type Rule, checkLayering, findImports, readSourceTree } from "./helpers/imports.ts";
+import { checkLayering, findImports, type Rule, readSourceTree } from "./helpers/imports.ts";
 
 const repo = join(import.meta.dir, "..");
 
@@ -47,8 +47,8 @@ describe("the import scanner", () => {
     const src = [
       '// import { x } from "./comment.ts";',
       '/* export * from "./block.ts"; */',
-      'const s = "import { y } from \'./string.ts\'";',
-      "const t = `import { z } from \"./template.ts\" ${`nested ${1}`}`;",
+      "const s = \"import { y } from './string.ts'\";",
+      'const t = `import { z } from "./template.ts" ${`nested ${1}`}`;',
       'const r = /import "x"/g;',
       "export const from = 1;",
       "export function f() { return 2; }",
@@ -70,27 +70,93 @@ describe("the rules, each broken once on purpose", () => {
         "plugins/models/llama/llama.ts": 'import { x } from "../../runner/index.ts";\nexport const l = 1;\n',
         "plugins/runner/index.ts": "export const x = 1;\n",
         "plugins/backends/cpu.ts": 'import { cpu } from "../../ffi/cpu/cpu.ts";\n',
-        "dsl/cli.ts": 'import { a } from "../core/index.ts";\nimport { p } from "../plugins/index.ts";\nimport { m } from "../plugins/models/index.ts";\nimport "neverthrow";\n',
+        "dsl/cli.ts":
+          'import { a } from "../core/index.ts";\nimport { p } from "../plugins/index.ts";\nimport { m } from "../plugins/models/index.ts";\nimport "neverthrow";\n',
         "test/anything.ts": 'import { deep } from "../core/a.ts";\nimport { cpu } from "../ffi/cpu/b.ts";\n',
       }),
     ).toEqual([]);
   });
 
   const cases: [string, Rule, Record<string, string>, string][] = [
-    ["core imports ffi", "core-outward", { ...CORE, "core/b.ts": 'import { cpu } from "../ffi/cpu/cpu.ts";\n', "ffi/cpu/cpu.ts": "export const cpu = 1;\n" }, "core/b.ts:1"],
-    ["core imports a plugin (type only)", "core-outward", { ...CORE, "core/b.ts": '\nimport type { P } from "../plugins/models/index.ts";\n', "plugins/models/index.ts": "export type P = 1;\n" }, "core/b.ts:2"],
-    ["core imports dsl dynamically", "core-outward", { ...CORE, "core/b.ts": 'const m = await import("../dsl/cli.ts");\n', "dsl/cli.ts": "export {};\n" }, "core/b.ts:1"],
-    ["a plugin imports a core file behind the entry", "core-entry", { ...CORE, "plugins/runner/run.ts": 'import { a } from "../../core/a.ts";\n' }, "plugins/runner/run.ts:1"],
+    [
+      "core imports ffi",
+      "core-outward",
+      { ...CORE, "core/b.ts": 'import { cpu } from "../ffi/cpu/cpu.ts";\n', "ffi/cpu/cpu.ts": "export const cpu = 1;\n" },
+      "core/b.ts:1",
+    ],
+    [
+      "core imports a plugin (type only)",
+      "core-outward",
+      { ...CORE, "core/b.ts": '\nimport type { P } from "../plugins/models/index.ts";\n', "plugins/models/index.ts": "export type P = 1;\n" },
+      "core/b.ts:2",
+    ],
+    [
+      "core imports dsl dynamically",
+      "core-outward",
+      { ...CORE, "core/b.ts": 'const m = await import("../dsl/cli.ts");\n', "dsl/cli.ts": "export {};\n" },
+      "core/b.ts:1",
+    ],
+    [
+      "a plugin imports a core file behind the entry",
+      "core-entry",
+      { ...CORE, "plugins/runner/run.ts": 'import { a } from "../../core/a.ts";\n' },
+      "plugins/runner/run.ts:1",
+    ],
     ["dsl imports a core file behind the entry", "core-entry", { ...CORE, "dsl/x.ts": 'export { a } from "../core/a.ts";\n' }, "dsl/x.ts:1"],
-    ["ffi imports another ffi folder", "ffi", { ...CORE, "ffi/cuda/index.ts": 'import { b } from "../cpu/b.ts";\n', "ffi/cpu/b.ts": "export const b = 1;\n" }, "ffi/cuda/index.ts:1"],
-    ["ffi imports a plugin", "ffi", { ...CORE, "ffi/cpu/cpu.ts": 'import { p } from "../../plugins/index.ts";\n', "plugins/index.ts": "export const p = 1;\n" }, "ffi/cpu/cpu.ts:1"],
-    ["a plugin reaches into another area", "plugin-area", { ...CORE, "plugins/commands/models.ts": 'import { c } from "../models/catalog.ts";\n', "plugins/models/catalog.ts": "export const c = 1;\n" }, "plugins/commands/models.ts:1"],
-    ["a plugin imports dsl", "plugin-area", { ...CORE, "plugins/runner/run.ts": 'import type { R } from "../../dsl/recipe.ts";\n', "dsl/recipe.ts": "export type R = 1;\n" }, "plugins/runner/run.ts:1"],
-    ["a plugin outside backends imports ffi", "plugin-area", { ...CORE, "plugins/models/llama.ts": 'import { cpu } from "../../ffi/cpu/cpu.ts";\n', "ffi/cpu/cpu.ts": "export const cpu = 1;\n" }, "plugins/models/llama.ts:1"],
-    ["a backend plugin imports an ffi internal", "plugin-area", { ...CORE, "plugins/backends/cuda.ts": 'import { d } from "../../ffi/cuda/driver.ts";\n', "ffi/cuda/driver.ts": "export const d = 1;\n" }, "plugins/backends/cuda.ts:1"],
-    ["plugins/index.ts imports a family file, not the area's entry", "plugin-area", { ...CORE, "plugins/index.ts": 'import l from "./models/llama.ts";\n', "plugins/models/llama.ts": "export default 1;\n" }, "plugins/index.ts:1"],
-    ["dsl imports plugin internals", "dsl-plugins", { ...CORE, "dsl/session.ts": 'import { r } from "../plugins/runner/run.ts";\n', "plugins/runner/run.ts": "export const r = 1;\n" }, "dsl/session.ts:1"],
-    ["dsl imports ffi", "dsl-outward", { ...CORE, "dsl/cli.ts": 'import { cpu } from "../ffi/cpu/cpu.ts";\n', "ffi/cpu/cpu.ts": "export const cpu = 1;\n" }, "dsl/cli.ts:1"],
+    [
+      "ffi imports another ffi folder",
+      "ffi",
+      { ...CORE, "ffi/cuda/index.ts": 'import { b } from "../cpu/b.ts";\n', "ffi/cpu/b.ts": "export const b = 1;\n" },
+      "ffi/cuda/index.ts:1",
+    ],
+    [
+      "ffi imports a plugin",
+      "ffi",
+      { ...CORE, "ffi/cpu/cpu.ts": 'import { p } from "../../plugins/index.ts";\n', "plugins/index.ts": "export const p = 1;\n" },
+      "ffi/cpu/cpu.ts:1",
+    ],
+    [
+      "a plugin reaches into another area",
+      "plugin-area",
+      { ...CORE, "plugins/commands/models.ts": 'import { c } from "../models/catalog.ts";\n', "plugins/models/catalog.ts": "export const c = 1;\n" },
+      "plugins/commands/models.ts:1",
+    ],
+    [
+      "a plugin imports dsl",
+      "plugin-area",
+      { ...CORE, "plugins/runner/run.ts": 'import type { R } from "../../dsl/recipe.ts";\n', "dsl/recipe.ts": "export type R = 1;\n" },
+      "plugins/runner/run.ts:1",
+    ],
+    [
+      "a plugin outside backends imports ffi",
+      "plugin-area",
+      { ...CORE, "plugins/models/llama.ts": 'import { cpu } from "../../ffi/cpu/cpu.ts";\n', "ffi/cpu/cpu.ts": "export const cpu = 1;\n" },
+      "plugins/models/llama.ts:1",
+    ],
+    [
+      "a backend plugin imports an ffi internal",
+      "plugin-area",
+      { ...CORE, "plugins/backends/cuda.ts": 'import { d } from "../../ffi/cuda/driver.ts";\n', "ffi/cuda/driver.ts": "export const d = 1;\n" },
+      "plugins/backends/cuda.ts:1",
+    ],
+    [
+      "plugins/index.ts imports a family file, not the area's entry",
+      "plugin-area",
+      { ...CORE, "plugins/index.ts": 'import l from "./models/llama.ts";\n', "plugins/models/llama.ts": "export default 1;\n" },
+      "plugins/index.ts:1",
+    ],
+    [
+      "dsl imports plugin internals",
+      "dsl-plugins",
+      { ...CORE, "dsl/session.ts": 'import { r } from "../plugins/runner/run.ts";\n', "plugins/runner/run.ts": "export const r = 1;\n" },
+      "dsl/session.ts:1",
+    ],
+    [
+      "dsl imports ffi",
+      "dsl-outward",
+      { ...CORE, "dsl/cli.ts": 'import { cpu } from "../ffi/cpu/cpu.ts";\n', "ffi/cpu/cpu.ts": "export const cpu = 1;\n" },
+      "dsl/cli.ts:1",
+    ],
     ["an import names no file", "unresolved", { ...CORE, "core/b.ts": 'import { gone } from "./gone.ts";\n' }, "core/b.ts:1"],
   ];
   for (const [what, rule, files, at] of cases) {

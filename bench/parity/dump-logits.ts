@@ -11,18 +11,18 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { type HfConfig, type ModelFamily, createRegistry, loadModel, noGrad, randn, saveModel, tensor, tidy } from "../../lft.ts";
+import { createRegistry, type HfConfig, loadModel, type ModelFamily, noGrad, randn, saveModel, tensor, tidy } from "../../lft.ts";
 import { TOKENIZER_FIXTURES } from "../../plugins/commands/index.ts";
 import gemmaPlugin, { gemma } from "../../plugins/models/gemma.ts";
 import gemma2Plugin, { gemma2 } from "../../plugins/models/gemma2.ts";
 import llamaPlugin, { llama } from "../../plugins/models/llama.ts";
+import type { LlamaSpec } from "../../plugins/models/llama-config.ts";
 import mistralPlugin, { mistral } from "../../plugins/models/mistral.ts";
 import mixtralPlugin, { mixtral } from "../../plugins/models/mixtral.ts";
 import phi3Plugin, { phi3 } from "../../plugins/models/phi3.ts";
 import qwen2Plugin, { qwen2 } from "../../plugins/models/qwen2.ts";
 import qwen3Plugin, { qwen3 } from "../../plugins/models/qwen3.ts";
 import { machine } from "../lib/results.ts";
-import type { LlamaSpec } from "../../plugins/models/llama-config.ts";
 
 const { values: args } = parseArgs({ options: { out: { type: "string" }, vocab: { type: "string" }, full: { type: "boolean" } } });
 const OUT = resolve(args.out ?? "tmp/parity");
@@ -53,7 +53,12 @@ const CASES: Case[] = [
   {
     name: "phi3-long-partial",
     family: phi3,
-    over: { original_max_position_embeddings: 8, max_position_embeddings: 64, partial_rotary_factor: 0.5, rope_scaling: { type: "longrope", short_factor: [1.0, 1.6], long_factor: [1.9, 6.5] } },
+    over: {
+      original_max_position_embeddings: 8,
+      max_position_embeddings: 64,
+      partial_rotary_factor: 0.5,
+      rope_scaling: { type: "longrope", short_factor: [1.0, 1.6], long_factor: [1.9, 6.5] },
+    },
   },
   { name: "mixtral", family: mixtral },
 ];
@@ -65,7 +70,7 @@ for (const p of [llamaPlugin, mistralPlugin, qwen2Plugin, qwen3Plugin, gemmaPlug
 function npy(data: Float32Array, shape: number[]): Uint8Array {
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(", ")}), }`;
   const pad = 64 - ((10 + header.length + 1) % 64);
-  header += " ".repeat(pad % 64) + "\n";
+  header += `${" ".repeat(pad % 64)}\n`;
   const out = new Uint8Array(10 + header.length + data.byteLength);
   out.set([0x93, ...new TextEncoder().encode("NUMPY"), 1, 0, header.length & 0xff, header.length >> 8]);
   out.set(new TextEncoder().encode(header), 10);
@@ -95,7 +100,8 @@ function dumpCase(c: Case, seed: number): Record<string, unknown> {
   model.dispose();
   if (args.full) {
     const tok = join(TOKENIZER_FIXTURES, c.family.tiny.tokenizer);
-    for (const f of ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]) if (existsSync(join(tok, f))) copyFileSync(join(tok, f), join(dir, f));
+    for (const f of ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"])
+      if (existsSync(join(tok, f))) copyFileSync(join(tok, f), join(dir, f));
   }
   // lft reads the folder back exactly as a user's checkpoint: config.json's model_type picks the family.
   const loaded = loadModel(dir, registry)._unsafeUnwrap();
@@ -115,7 +121,9 @@ function revision(): string {
     if (!head.startsWith("ref: ")) return head.slice(0, 7);
     const ref = head.slice(5);
     if (existsSync(join(git, ref))) return readFileSync(join(git, ref), "utf8").trim().slice(0, 7);
-    const packed = readFileSync(join(git, "packed-refs"), "utf8").split("\n").find((l) => l.endsWith(` ${ref}`));
+    const packed = readFileSync(join(git, "packed-refs"), "utf8")
+      .split("\n")
+      .find((l) => l.endsWith(` ${ref}`));
     return packed ? packed.slice(0, 7) : "unknown";
   } catch {
     return "unknown";
@@ -124,6 +132,9 @@ function revision(): string {
 
 mkdirSync(OUT, { recursive: true });
 const cases = CASES.map((c, i) => dumpCase(c, 100 + i));
-writeFileSync(join(OUT, "manifest.json"), `${JSON.stringify({ date: new Date().toISOString(), revision: revision(), machine: machine(), batch: B, tokens: T, full: !!args.full, cases }, null, 2)}\n`);
+writeFileSync(
+  join(OUT, "manifest.json"),
+  `${JSON.stringify({ date: new Date().toISOString(), revision: revision(), machine: machine(), batch: B, tokens: T, full: !!args.full, cases }, null, 2)}\n`,
+);
 for (const c of cases) console.log(`${String(c.case).padEnd(20)} ${String(c.family).padEnd(8)} vocab ${c.vocab}`);
 console.log(`wrote ${cases.length} cases to ${OUT}`);

@@ -1,10 +1,11 @@
 // Reverse-mode autograd. An op is one object with forward(ctx, ...args) and backward(ctx, gradOut);
 // `defineOp` turns it into a function on tensors that records a node when a gradient is needed.
 // Saved activations are views the node owns; they are freed right after the node's backward runs.
+
+import { setGraphWalker, tidy, trackNode } from "../tensor/scope.ts";
+import { formatShape, ShapeError, sameShape } from "../tensor/shape.ts";
 import type { GradNode } from "../tensor/tensor.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import { setGraphWalker, tidy, trackNode } from "../tensor/scope.ts";
-import { ShapeError, formatShape, sameShape } from "../tensor/shape.ts";
 
 let gradEnabled = true;
 
@@ -156,7 +157,8 @@ export function backward(root: Tensor, gradOut?: Tensor): void {
   root.assertAlive("backward");
   if (!root.node) throw new Error(`backward: ${root} has no graph (was it produced with requiresGrad inputs, outside noGrad?)`);
   if (!gradOut && root.numel !== 1) throw new ShapeError(`backward: root has shape ${formatShape(root.shape)}; pass gradOut for a non-scalar root`);
-  if (gradOut && !sameShape(gradOut.shape, root.shape)) throw new ShapeError(`backward: gradOut ${formatShape(gradOut.shape)} must match root ${formatShape(root.shape)}`);
+  if (gradOut && !sameShape(gradOut.shape, root.shape))
+    throw new ShapeError(`backward: gradOut ${formatShape(gradOut.shape)} must match root ${formatShape(root.shape)}`);
   const order = graphOrder([root]);
   noGrad(() =>
     tidy(() => {
@@ -181,7 +183,10 @@ export function backward(root: Tensor, gradOut?: Tensor): void {
         node.inputs.forEach((input, i) => {
           const ig = inputGrads[i];
           if (!ig || !node.ctx.needsGrad[i]) return;
-          if (!sameShape(ig.shape, input.shape)) throw new ShapeError(`backward of ${node.op}: gradient ${formatShape(ig.shape)} for input ${i} does not match its shape ${formatShape(input.shape)}`);
+          if (!sameShape(ig.shape, input.shape))
+            throw new ShapeError(
+              `backward of ${node.op}: gradient ${formatShape(ig.shape)} for input ${i} does not match its shape ${formatShape(input.shape)}`,
+            );
           const child = input.node as Node | null;
           if (!child) {
             accumulateLeaf(input, ig);

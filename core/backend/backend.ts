@@ -43,7 +43,16 @@ export interface Backend {
   /** dtype conversion between f32 and bf16/f16/i32 (to f32 only for i32). */
   cast(dst: NativeArray, src: NativeArray): void;
   /** dst rows of `rowBytes` at byte strides: the primitive behind concat and slice. */
-  copyRows(dst: NativeArray, dstOffsetBytes: number, dstStrideBytes: number, src: NativeArray, srcOffsetBytes: number, srcStrideBytes: number, rows: number, rowBytes: number): void;
+  copyRows(
+    dst: NativeArray,
+    dstOffsetBytes: number,
+    dstStrideBytes: number,
+    src: NativeArray,
+    srcOffsetBytes: number,
+    srcStrideBytes: number,
+    rows: number,
+    rowBytes: number,
+  ): void;
   permute(out: NativeArray, x: NativeArray, perm: readonly number[]): void;
 
   // dense algebra: a [batch.., m, k] (or [k, m] with transA), b [batch.. or none, k, n] (or [n, k])
@@ -77,14 +86,35 @@ export interface Backend {
   /** dw (and layerNorm's db) may be null: a frozen norm skips the weight-gradient pass. */
   rmsNormBackward(dx: NativeArray, dw: NativeArray | null, dy: NativeArray, x: NativeArray, w: NativeArray, rstd: NativeArray, wOffset: number): void;
   layerNormForward(out: NativeArray, mean: NativeArray, rstd: NativeArray, x: NativeArray, w: NativeArray, b: NativeArray, eps: number): void;
-  layerNormBackward(dx: NativeArray, dw: NativeArray | null, db: NativeArray | null, dy: NativeArray, x: NativeArray, w: NativeArray, mean: NativeArray, rstd: NativeArray): void;
+  layerNormBackward(
+    dx: NativeArray,
+    dw: NativeArray | null,
+    db: NativeArray | null,
+    dy: NativeArray,
+    x: NativeArray,
+    w: NativeArray,
+    mean: NativeArray,
+    rstd: NativeArray,
+  ): void;
   /** x, out [B, T, H, D]; pos [B, T] i32; invFreq [nFreq], 2*nFreq <= D. sign -1 is the backward. */
   rope(out: NativeArray, x: NativeArray, pos: NativeArray, invFreq: NativeArray, sign: 1 | -1): void;
 
   // attention: q/out [B, Tq, Hq, D], k/v [B, Tk, Hkv, D] (Tq <= Tk: queries are the last Tq positions,
   // as when decoding with a KV cache), lse [B, Hq, Tq], seg [B, Tk] i32 or null
   attentionForward(out: NativeArray, lse: NativeArray, q: NativeArray, k: NativeArray, v: NativeArray, seg: NativeArray | null, opts: AttentionOptions): void;
-  attentionBackward(dq: NativeArray, dk: NativeArray, dv: NativeArray, dout: NativeArray, out: NativeArray, lse: NativeArray, q: NativeArray, k: NativeArray, v: NativeArray, seg: NativeArray | null, opts: AttentionOptions): void;
+  attentionBackward(
+    dq: NativeArray,
+    dk: NativeArray,
+    dv: NativeArray,
+    dout: NativeArray,
+    out: NativeArray,
+    lse: NativeArray,
+    q: NativeArray,
+    k: NativeArray,
+    v: NativeArray,
+    seg: NativeArray | null,
+    opts: AttentionOptions,
+  ): void;
 
   // losses and lookups
   crossEntropyForward(loss: NativeArray, lse: NativeArray, logits: NativeArray, targets: NativeArray, ignoreIndex: number): void;

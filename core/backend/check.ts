@@ -1,7 +1,7 @@
 // Validation at the native boundary: every binding calls these before it hands a pointer to native
 // code, so kernels never see a disposed buffer, a wrong dtype or a size that does not match.
 import type { DType } from "../tensor/dtype.ts";
-import { type Shape, ShapeError, formatShape, numel, sameShape } from "../tensor/shape.ts";
+import { formatShape, numel, type Shape, ShapeError, sameShape } from "../tensor/shape.ts";
 
 /** What a kernel needs from a tensor: its address, dtype, shape and whether it is still alive. */
 export interface NativeArray {

@@ -5,7 +5,7 @@
 import type { DType } from "../tensor/dtype.ts";
 import { ShapeError } from "../tensor/shape.ts";
 import type { AdamWHyper } from "./backend.ts";
-import { type NativeArray, expectArray, expectFinite, expectIndices, expectNumel, expectRank, rowsCols } from "./check.ts";
+import { expectArray, expectFinite, expectIndices, expectNumel, expectRank, type NativeArray, rowsCols } from "./check.ts";
 import { seedArgs } from "./shapes.ts";
 
 export type Floats = DType | readonly DType[];
@@ -46,7 +46,15 @@ export function rmsNormForwardArgs(floats: Floats, out: NativeArray, rstd: Nativ
   return { rows, cols };
 }
 
-export function rmsNormBackwardArgs(floats: Floats, dx: NativeArray, dw: NativeArray | null, dy: NativeArray, x: NativeArray, w: NativeArray, rstd: NativeArray): Rows {
+export function rmsNormBackwardArgs(
+  floats: Floats,
+  dx: NativeArray,
+  dw: NativeArray | null,
+  dy: NativeArray,
+  x: NativeArray,
+  w: NativeArray,
+  rstd: NativeArray,
+): Rows {
   const op = "rmsNorm backward";
   sameArrays(op, floats, x, ["dy", dy], ["dx", dx]);
   const [rows, cols] = rowsCols(x.shape);
@@ -56,7 +64,16 @@ export function rmsNormBackwardArgs(floats: Floats, dx: NativeArray, dw: NativeA
   return { rows, cols };
 }
 
-export function layerNormForwardArgs(floats: Floats, out: NativeArray, mean: NativeArray, rstd: NativeArray, x: NativeArray, w: NativeArray, b: NativeArray, eps: number): Rows {
+export function layerNormForwardArgs(
+  floats: Floats,
+  out: NativeArray,
+  mean: NativeArray,
+  rstd: NativeArray,
+  x: NativeArray,
+  w: NativeArray,
+  b: NativeArray,
+  eps: number,
+): Rows {
   const op = "layerNorm";
   sameArrays(op, floats, x, ["out", out]);
   const [rows, cols] = rowsCols(x.shape);
@@ -67,7 +84,17 @@ export function layerNormForwardArgs(floats: Floats, out: NativeArray, mean: Nat
   return { rows, cols };
 }
 
-export function layerNormBackwardArgs(floats: Floats, dx: NativeArray, dw: NativeArray | null, db: NativeArray | null, dy: NativeArray, x: NativeArray, w: NativeArray, mean: NativeArray, rstd: NativeArray): Rows {
+export function layerNormBackwardArgs(
+  floats: Floats,
+  dx: NativeArray,
+  dw: NativeArray | null,
+  db: NativeArray | null,
+  dy: NativeArray,
+  x: NativeArray,
+  w: NativeArray,
+  mean: NativeArray,
+  rstd: NativeArray,
+): Rows {
   const op = "layerNorm backward";
   sameArrays(op, floats, x, ["dy", dy], ["dx", dx]);
   const [rows, cols] = rowsCols(x.shape);
@@ -79,7 +106,13 @@ export function layerNormBackwardArgs(floats: Floats, dx: NativeArray, dw: Nativ
 }
 
 /** x, out [B, T, H, D]; pos [B, T] i32; invFreq [nFreq] f32 rotating 2*nFreq <= D dims. */
-export function ropeArgs(floats: Floats, out: NativeArray, x: NativeArray, pos: NativeArray, invFreq: NativeArray): { B: number; T: number; H: number; D: number; nFreq: number } {
+export function ropeArgs(
+  floats: Floats,
+  out: NativeArray,
+  x: NativeArray,
+  pos: NativeArray,
+  invFreq: NativeArray,
+): { B: number; T: number; H: number; D: number; nFreq: number } {
   const op = "rope";
   sameArrays(op, floats, x, ["out", out]);
   expectRank(op, "input", x, 4);
@@ -97,7 +130,15 @@ export interface Vocab {
   vocab: number;
 }
 
-export function crossEntropyForwardArgs(floats: Floats, loss: NativeArray, lse: NativeArray, logits: NativeArray, targets: NativeArray, ignoreIndex: number, readIds: ReadIds): Vocab {
+export function crossEntropyForwardArgs(
+  floats: Floats,
+  loss: NativeArray,
+  lse: NativeArray,
+  logits: NativeArray,
+  targets: NativeArray,
+  ignoreIndex: number,
+  readIds: ReadIds,
+): Vocab {
   const op = "crossEntropy";
   expectArray(op, "logits", logits, floats);
   expectRank(op, "logits", logits, 2);
@@ -109,7 +150,16 @@ export function crossEntropyForwardArgs(floats: Floats, loss: NativeArray, lse: 
   return { rows, vocab };
 }
 
-export function crossEntropyBackwardArgs(floats: Floats, dlogits: NativeArray, grow: NativeArray, logits: NativeArray, lse: NativeArray, targets: NativeArray, ignoreIndex: number, readIds: ReadIds): Vocab {
+export function crossEntropyBackwardArgs(
+  floats: Floats,
+  dlogits: NativeArray,
+  grow: NativeArray,
+  logits: NativeArray,
+  lse: NativeArray,
+  targets: NativeArray,
+  ignoreIndex: number,
+  readIds: ReadIds,
+): Vocab {
   const op = "crossEntropy backward";
   expectArray(op, "logits", logits, floats);
   expectRank(op, "logits", logits, 2);
@@ -123,7 +173,16 @@ export function crossEntropyBackwardArgs(floats: Floats, dlogits: NativeArray, g
 }
 
 /** weight [vocab, dim], ids i32, rows [...ids, dim] of the weight's dtype; ids range-checked. */
-export function embeddingArgs(op: string, floats: Floats, weightRole: string, w: NativeArray, ids: NativeArray, rowsRole: string, rows: NativeArray, readIds: ReadIds): { vocab: number; dim: number; ids: Int32Array } {
+export function embeddingArgs(
+  op: string,
+  floats: Floats,
+  weightRole: string,
+  w: NativeArray,
+  ids: NativeArray,
+  rowsRole: string,
+  rows: NativeArray,
+  readIds: ReadIds,
+): { vocab: number; dim: number; ids: Int32Array } {
   expectArray(op, weightRole, w, floats);
   expectRank(op, weightRole, w, 2);
   expectArray(op, "ids", ids, "i32");

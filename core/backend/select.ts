@@ -1,6 +1,6 @@
 // Device selection: `cpu`, `cuda` (or any registered backend name) or `auto`, which takes the
 // available backend with the highest priority. Unknown or unavailable names are errors that say why.
-import { type Result, err, ok } from "neverthrow";
+import { err, ok, type Result } from "neverthrow";
 import type { Registry } from "../registry.ts";
 import type { Backend } from "./backend.ts";
 

@@ -2,9 +2,9 @@
 // transposes and batch dims), attention (GQA heads, queries as the tail of the keys, segment ids) and
 // random-stream arguments. Backend-specific limits are added by the backend after these.
 import type { DType } from "../tensor/dtype.ts";
-import { ShapeError, formatShape, numel } from "../tensor/shape.ts";
+import { formatShape, numel, ShapeError } from "../tensor/shape.ts";
 import type { AttentionOptions } from "./backend.ts";
-import { type NativeArray, expectArray, expectDim, expectFinite, expectRank } from "./check.ts";
+import { expectArray, expectDim, expectFinite, expectRank, type NativeArray } from "./check.ts";
 
 export interface MatmulDims {
   batch: number;
@@ -17,14 +17,24 @@ export interface MatmulDims {
 }
 
 /** a [batch.., m, k] (or [k, m] with transA), b 2-D or with a's batch dims, c [batch.., m, n] of `outDtypes`. */
-export function matmulDims(a: NativeArray, b: NativeArray, c: NativeArray, transA: boolean, transB: boolean, outDtypes: DType | readonly DType[] = "f32"): MatmulDims {
+export function matmulDims(
+  a: NativeArray,
+  b: NativeArray,
+  c: NativeArray,
+  transA: boolean,
+  transB: boolean,
+  outDtypes: DType | readonly DType[] = "f32",
+): MatmulDims {
   const op = "matmul";
   if (a.shape.length < 2 || b.shape.length < 2) throw new ShapeError(`${op}: operands need rank >= 2, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
   const [ar, ac] = a.shape.slice(-2) as [number, number];
   const [br, bc] = b.shape.slice(-2) as [number, number];
   const [m, k] = transA ? [ac, ar] : [ar, ac];
   const [k2, n] = transB ? [bc, br] : [br, bc];
-  if (k !== k2) throw new ShapeError(`${op}: inner dimensions differ: ${formatShape(a.shape)}${transA ? "ᵀ" : ""} @ ${formatShape(b.shape)}${transB ? "ᵀ" : ""} (${k} vs ${k2})`);
+  if (k !== k2)
+    throw new ShapeError(
+      `${op}: inner dimensions differ: ${formatShape(a.shape)}${transA ? "ᵀ" : ""} @ ${formatShape(b.shape)}${transB ? "ᵀ" : ""} (${k} vs ${k2})`,
+    );
   const batchDims = a.shape.slice(0, -2);
   if (b.shape.length > 2) {
     const bb = b.shape.slice(0, -2);
@@ -46,7 +56,14 @@ export interface AttentionDims {
 }
 
 /** q [B, Tq, Hq, D] of `dtypes`, k/v [B, Tk, Hkv, D] like q, Tq <= Tk, Hq % Hkv == 0, seg [B, Tk] i32. */
-export function attentionDims(op: string, q: NativeArray, k: NativeArray, v: NativeArray, seg: NativeArray | null, dtypes: DType | readonly DType[] = "f32"): AttentionDims {
+export function attentionDims(
+  op: string,
+  q: NativeArray,
+  k: NativeArray,
+  v: NativeArray,
+  seg: NativeArray | null,
+  dtypes: DType | readonly DType[] = "f32",
+): AttentionDims {
   expectArray(op, "q", q, dtypes);
   expectRank(op, "q", q, 4);
   expectArray(op, "k", k, q.dtype);

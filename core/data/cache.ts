@@ -21,7 +21,18 @@ export async function fileHash(path: string): Promise<string> {
 export function tokenizerFingerprint(t: Tokenizer): string {
   const probe = "Hello wörld! 123 \n\t <|im_start|> <s> 你好 ▁x 🙂";
   const h = new Bun.CryptoHasher("sha256");
-  h.update(JSON.stringify([t.vocabSize, t.bosId, t.eosId, t.padId, t.chatTemplate, [...t.specialTokens].sort(), t.encode(probe), t.encode(probe, { addSpecialTokens: false })]));
+  h.update(
+    JSON.stringify([
+      t.vocabSize,
+      t.bosId,
+      t.eosId,
+      t.padId,
+      t.chatTemplate,
+      [...t.specialTokens].sort(),
+      t.encode(probe),
+      t.encode(probe, { addSpecialTokens: false }),
+    ]),
+  );
   return h.digest("hex");
 }
 
@@ -93,7 +104,11 @@ export async function readCache<K extends DataKind>(dir: string, key: string, ki
   const buf = await file.arrayBuffer();
   const headerLen = new DataView(buf).getUint32(0, true);
   const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, headerLen))) as {
-    version: number; kind: string; count: number; rows: number; report: Parameters<typeof SkipReport.fromJSON>[0];
+    version: number;
+    kind: string;
+    count: number;
+    rows: number;
+    report: Parameters<typeof SkipReport.fromJSON>[0];
   };
   if (header.version !== FORMAT_VERSION || header.kind !== kind) return null;
   const bodyAt = 4 + headerLen + ((4 - ((4 + headerLen) % 4)) % 4);
@@ -103,7 +118,9 @@ export async function readCache<K extends DataKind>(dir: string, key: string, ki
 
 export async function writeCache<K extends DataKind>(dir: string, key: string, kind: K, entry: CacheEntry<K>): Promise<string> {
   mkdirSync(dir, { recursive: true });
-  const header = new TextEncoder().encode(JSON.stringify({ version: FORMAT_VERSION, kind, count: entry.samples.length, rows: entry.rows, report: entry.report.toJSON() }));
+  const header = new TextEncoder().encode(
+    JSON.stringify({ version: FORMAT_VERSION, kind, count: entry.samples.length, rows: entry.rows, report: entry.report.toJSON() }),
+  );
   const pad = (4 - ((4 + header.length) % 4)) % 4;
   const body = encodeSamples(kind, entry.samples);
   const bytes = new Uint8Array(4 + header.length + pad + body.byteLength);

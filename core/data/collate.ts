@@ -63,8 +63,14 @@ export function collatePairwise(samples: readonly PairwiseSample[], opts: Collat
 
 export function collateKto(samples: readonly KtoSample[], opts: CollateOptions): { batch: Batch; kl: Batch; desirable: Uint8Array } {
   return {
-    batch: collate(samples.map((s) => s.seq), opts),
-    kl: collate(samples.map((s) => s.kl), opts),
+    batch: collate(
+      samples.map((s) => s.seq),
+      opts,
+    ),
+    kl: collate(
+      samples.map((s) => s.kl),
+      opts,
+    ),
     desirable: Uint8Array.from(samples.map((s) => (s.desirable ? 1 : 0))),
   };
 }

@@ -2,10 +2,10 @@
 // are counted in the report with their reason (or stop the run under strict). Lazy, so it serves both
 // the in-memory and the streaming pipelines.
 import { err, ok, type Result } from "neverthrow";
-import type { DatasetAttr } from "./dataset-info.ts";
 import type { DatasetFormat } from "./dataset-format.ts";
+import type { DatasetAttr } from "./dataset-info.ts";
+import { type BadRow, DataError, type SkipReport } from "./problems.ts";
 import { acceptsExample } from "./process/index.ts";
-import { DataError, type BadRow, type SkipReport } from "./problems.ts";
 import type { ReadItem } from "./read/rows.ts";
 import type { DataKind, Example } from "./types.ts";
 
@@ -20,8 +20,15 @@ export class StopError extends Error {
 export function checkFormatFits(attr: DatasetAttr, formatName: string, format: DatasetFormat, kind: DataKind): Result<void, DataError> {
   const fits = format.produces.some((k) => acceptsExample(kind, { kind: k } as Example));
   if (fits) return ok(undefined);
-  const need: Record<DataKind, string> = { pt: "text", sft: "sft (prompt and response)", pairwise: "pairwise (set \"ranking\": true)", kto: "kto (set a kto_tag column)" };
-  return err(new DataError(`dataset "${attr.name}" (format ${formatName}) gives ${format.produces.join("/")} examples; this stage needs ${need[kind]} examples`));
+  const need: Record<DataKind, string> = {
+    pt: "text",
+    sft: "sft (prompt and response)",
+    pairwise: 'pairwise (set "ranking": true)',
+    kto: "kto (set a kto_tag column)",
+  };
+  return err(
+    new DataError(`dataset "${attr.name}" (format ${formatName}) gives ${format.produces.join("/")} examples; this stage needs ${need[kind]} examples`),
+  );
 }
 
 /** One read item to an example, or the bad row. */
@@ -41,7 +48,14 @@ export function isBadRow(x: Example | BadRow): x is BadRow {
 }
 
 /** Examples from read items, lazily; bad rows go to the report (strict: throws StopError). */
-export async function* convertStream(items: AsyncIterable<ReadItem>, attr: DatasetAttr, format: DatasetFormat, kind: DataKind, report: SkipReport, strict: boolean): AsyncGenerator<Example> {
+export async function* convertStream(
+  items: AsyncIterable<ReadItem>,
+  attr: DatasetAttr,
+  format: DatasetFormat,
+  kind: DataKind,
+  report: SkipReport,
+  strict: boolean,
+): AsyncGenerator<Example> {
   for await (const item of items) {
     const r = convertItem(item, attr, format, kind);
     if (isBadRow(r)) {
@@ -50,4 +64,3 @@ export async function* convertStream(items: AsyncIterable<ReadItem>, attr: Datas
     } else yield r;
   }
 }
-

@@ -2,30 +2,45 @@
 // to read them (formatting, columns, tags, ranking, split, num_samples). Parsed exactly as
 // LLaMA-Factory's DatasetAttr does, including its rule that a `columns` (or `tags`) object replaces
 // all the defaults: a column it does not list is unset, not defaulted.
-import { err, ok, type Result } from "neverthrow";
+
 import { join } from "node:path";
+import { err, ok, type Result } from "neverthrow";
 import { describe } from "../registry/options.ts";
 import { didYouMean, suggest } from "../registry/suggest.ts";
 import { DataError } from "./problems.ts";
 
 export const COLUMN_NAMES = [
-  "prompt", "query", "response", "history", "messages", "system", "tools",
-  "images", "videos", "audios", "chosen", "rejected", "kto_tag",
+  "prompt",
+  "query",
+  "response",
+  "history",
+  "messages",
+  "system",
+  "tools",
+  "images",
+  "videos",
+  "audios",
+  "chosen",
+  "rejected",
+  "kto_tag",
 ] as const;
 export type ColumnName = (typeof COLUMN_NAMES)[number];
 export type Columns = { readonly [K in ColumnName]?: string };
 
-export const TAG_NAMES = [
-  "role_tag", "content_tag", "user_tag", "assistant_tag", "observation_tag", "function_tag", "system_tag",
-] as const;
+export const TAG_NAMES = ["role_tag", "content_tag", "user_tag", "assistant_tag", "observation_tag", "function_tag", "system_tag"] as const;
 export type TagName = (typeof TAG_NAMES)[number];
 export type Tags = { readonly [K in TagName]?: string };
 
 /** LLaMA-Factory's defaults when an entry has no `columns` / `tags` object. */
 export const DEFAULT_COLUMNS: Columns = { prompt: "instruction", query: "input", response: "output", messages: "conversations" };
 export const DEFAULT_TAGS: Tags = {
-  role_tag: "from", content_tag: "value", user_tag: "human", assistant_tag: "gpt",
-  observation_tag: "observation", function_tag: "function_call", system_tag: "system",
+  role_tag: "from",
+  content_tag: "value",
+  user_tag: "human",
+  assistant_tag: "gpt",
+  observation_tag: "observation",
+  function_tag: "function_call",
+  system_tag: "system",
 };
 
 export interface DatasetAttr {
@@ -47,10 +62,7 @@ export interface DatasetAttr {
 }
 
 const SOURCE_KEYS = ["hf_hub_url", "ms_hub_url", "om_hub_url", "script_url", "cloud_file_name", "file_name"] as const;
-const KNOWN_KEYS = [
-  ...SOURCE_KEYS, "formatting", "ranking", "subset", "split", "folder", "num_samples", "columns", "tags",
-  "revision", "file_sha1",
-];
+const KNOWN_KEYS = [...SOURCE_KEYS, "formatting", "ranking", "subset", "split", "folder", "num_samples", "columns", "tags", "revision", "file_sha1"];
 
 export type DatasetInfo = Readonly<Record<string, unknown>>;
 
@@ -97,7 +109,14 @@ export function datasetAttr(info: DatasetInfo, name: string, where = "dataset_in
     const v = str(key);
     if (v.isErr()) return err(v.error);
     if (v.value !== undefined && loadFrom === undefined) {
-      loadFrom = key === "file_name" ? "file" : key === "cloud_file_name" ? "cloud_file" : key === "script_url" ? "script" : (key.replace("_url", "") as DatasetAttr["loadFrom"]);
+      loadFrom =
+        key === "file_name"
+          ? "file"
+          : key === "cloud_file_name"
+            ? "cloud_file"
+            : key === "script_url"
+              ? "script"
+              : (key.replace("_url", "") as DatasetAttr["loadFrom"]);
       path = v.value;
     }
   }
@@ -108,16 +127,16 @@ export function datasetAttr(info: DatasetInfo, name: string, where = "dataset_in
   const split = str("split");
   const folder = str("folder");
   for (const r of [formatting, subset, split, folder]) if (r.isErr()) return err(r.error);
-  const ranking = entry["ranking"] ?? false;
+  const ranking = entry.ranking ?? false;
   if (typeof ranking !== "boolean") return err(new DataError(`${at}: "ranking" must be true or false, found ${describe(ranking)}`));
-  const numSamples = entry["num_samples"];
+  const numSamples = entry.num_samples;
   if (numSamples !== undefined && numSamples !== null && (typeof numSamples !== "number" || !Number.isInteger(numSamples) || numSamples < 1)) {
     return err(new DataError(`${at}: "num_samples" must be a positive integer, found ${describe(numSamples)}`));
   }
 
-  const columns = namedStrings(entry["columns"], COLUMN_NAMES, `${at}: columns`);
+  const columns = namedStrings(entry.columns, COLUMN_NAMES, `${at}: columns`);
   if (columns.isErr()) return err(columns.error);
-  const tags = namedStrings(entry["tags"], TAG_NAMES, `${at}: tags`);
+  const tags = namedStrings(entry.tags, TAG_NAMES, `${at}: tags`);
   if (tags.isErr()) return err(tags.error);
 
   return ok({
@@ -153,11 +172,7 @@ export function fileDatasetAttr(
   };
 }
 
-function namedStrings<K extends string>(
-  value: unknown,
-  names: readonly K[],
-  at: string,
-): Result<{ readonly [P in K]?: string } | undefined, DataError> {
+function namedStrings<K extends string>(value: unknown, names: readonly K[], at: string): Result<{ readonly [P in K]?: string } | undefined, DataError> {
   if (value === undefined) return ok(undefined);
   if (typeof value !== "object" || value === null || Array.isArray(value)) return err(new DataError(`${at} must be an object, found ${describe(value)}`));
   const out: { [P in K]?: string } = {};

@@ -24,7 +24,12 @@ export function mixOrder(lengths: readonly number[], strategy: MixStrategy, prob
     if (!over) return out;
     const kept = lengths.map((n, s) => [n, s] as const).filter(([n]) => n > 0);
     const keptProbs = probs && normalise(kept.map(([, s]) => probs[s]!));
-    return mixOrder(kept.map(([n]) => n), strategy, keptProbs, rng).map(([k, i]) => [kept[k]![1], i]);
+    return mixOrder(
+      kept.map(([n]) => n),
+      strategy,
+      keptProbs,
+      rng,
+    ).map(([k, i]) => [kept[k]![1], i]);
   }
   if (probs === undefined) {
     const rounds = over ? Math.max(...lengths) : Math.min(...lengths);

@@ -3,17 +3,17 @@
 // Tokenised samples are cached on disk; a second run with the same inputs skips straight to the split.
 import { err, ok, type Result } from "neverthrow";
 import { cacheKey, fileHash, readCache, tokenizerFingerprint, writeCache } from "./cache.ts";
+import type { ChatEncoder } from "./chat-encoder.ts";
 import { convertItem, isBadRow } from "./convert.ts";
 import { mixOrder } from "./mix.ts";
+import { type DataError, SkipReport } from "./problems.ts";
 import { processBatch } from "./process/index.ts";
-import { DataError, SkipReport } from "./problems.ts";
 import { dataRng } from "./random.ts";
 import { readFile } from "./read/files.ts";
 import type { ReadItem } from "./read/rows.ts";
 import { selectRows } from "./select.ts";
-import { bindTemplate, resolveDatasets, type DataInput, type DataSetup, type ResolvedDataset } from "./setup.ts";
+import { bindTemplate, type DataInput, type DataSetup, type ResolvedDataset, resolveDatasets } from "./setup.ts";
 import { splitTrainEval } from "./split.ts";
-import type { ChatEncoder } from "./chat-encoder.ts";
 import type { DataKind, Example, SampleOf } from "./types.ts";
 
 export interface DataProgress {
@@ -109,7 +109,12 @@ async function buildSamples<K extends DataKind>(input: PrepareInput<K>, setup: D
     rows += examples.value.rows;
     perDataset.push(examples.value.examples);
   }
-  const order = mixOrder(perDataset.map((e) => e.length), o.mix_strategy, o.interleave_probs, dataRng(o.seed, "mix"));
+  const order = mixOrder(
+    perDataset.map((e) => e.length),
+    o.mix_strategy,
+    o.interleave_probs,
+    dataRng(o.seed, "mix"),
+  );
   const mixed = order.map(([s, i]) => perDataset[s]![i]!);
 
   const samples: SampleOf[K][] = [];

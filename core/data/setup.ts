@@ -2,18 +2,18 @@
 // bound to the tokenizer, each dataset's entry, format and files, and the processing options. Every
 // mistake here is an error naming what is wrong, before any work is done.
 import { err, ok, type Result } from "neverthrow";
-import type { Registry } from "../registry/registry.ts";
 import { validateOptions } from "../registry/options.ts";
+import type { Registry } from "../registry/registry.ts";
 import type { Tokenizer } from "../tokenizer/tokenizer.ts";
-import { datasetAttr, loadDatasetInfo, type DatasetAttr, type DatasetInfo } from "./dataset-info.ts";
+import type { ChatEncoder } from "./chat-encoder.ts";
 import { checkFormatFits } from "./convert.ts";
-import { formatNameOf, type DatasetFormat } from "./dataset-format.ts";
-import { processOptions, type DataOptions } from "./options.ts";
+import { type DatasetFormat, formatNameOf } from "./dataset-format.ts";
+import { type DatasetAttr, type DatasetInfo, datasetAttr, loadDatasetInfo } from "./dataset-info.ts";
+import { type DataOptions, processOptions } from "./options.ts";
+import { DataError } from "./problems.ts";
 import type { ProcessContext } from "./process/context.ts";
 import { addsBos } from "./process/pretrain.ts";
-import { DataError } from "./problems.ts";
-import { datasetFiles, type DataFile } from "./read/files.ts";
-import type { ChatEncoder } from "./chat-encoder.ts";
+import { type DataFile, datasetFiles } from "./read/files.ts";
 import type { DataKind } from "./types.ts";
 
 export interface DataInput {
@@ -59,7 +59,8 @@ export function bindTemplate(input: DataInput): Result<DataSetup, DataError> {
   if (opts.isErr()) return err(new DataError(opts.error.map((e) => e.message).join("; ")));
   const encoder = entry.value.create(tokenizer, opts.value);
   if (encoder.isErr()) return err(new DataError(encoder.error));
-  if (encoder.value.efficientEos && options.train_on_prompt) return err(new DataError(`chat template "${name}" (efficient_eos) does not support train_on_prompt`));
+  if (encoder.value.efficientEos && options.train_on_prompt)
+    return err(new DataError(`chat template "${name}" (efficient_eos) does not support train_on_prompt`));
   const ctx: ProcessContext = { encoder: encoder.value, tokenizer, options: processOptions(input.kind, options) };
   return ok({ encoder: encoder.value, templateName: name, templateOptions: opts.value, ctx, addsBos: addsBos(tokenizer) });
 }

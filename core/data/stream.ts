@@ -4,15 +4,15 @@
 // not apply, max_samples takes the first rows, and val_size (a count) takes the first shuffled samples.
 import { err, ok, type Result } from "neverthrow";
 import type { Philox } from "../random/philox.ts";
+import type { ChatEncoder } from "./chat-encoder.ts";
 import { convertStream, StopError } from "./convert.ts";
 import { mixStreams } from "./mix.ts";
-import { processBatch } from "./process/index.ts";
 import { DataError, SkipReport } from "./problems.ts";
+import { processBatch } from "./process/index.ts";
 import { dataRng } from "./random.ts";
 import { readFile } from "./read/files.ts";
 import type { ReadItem } from "./read/rows.ts";
-import { bindTemplate, resolveDatasets, type DataInput, type ResolvedDataset } from "./setup.ts";
-import type { ChatEncoder } from "./chat-encoder.ts";
+import { bindTemplate, type DataInput, type ResolvedDataset, resolveDatasets } from "./setup.ts";
 import type { DataKind, Example, SampleOf } from "./types.ts";
 
 export interface DataStream<K extends DataKind> {

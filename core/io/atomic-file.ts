@@ -2,7 +2,7 @@
 // flushed to disk, and only then is the temp file renamed over `path` (rename is atomic on POSIX).
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import { type Result, err, ok } from "neverthrow";
+import { err, ok, type Result } from "neverthrow";
 import { CheckpointError } from "./errors.ts";
 
 export function tempPathFor(path: string): string {

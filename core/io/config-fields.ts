@@ -1,6 +1,6 @@
 // Typed reads of JSON config values: each read checks one key's type; every problem names the key, and
 // all of a file's problems are reported together.
-import { type Result, err, ok } from "neverthrow";
+import { err, ok, type Result } from "neverthrow";
 import { ConfigError } from "./errors.ts";
 import { describeJson } from "./json.ts";
 

@@ -1,8 +1,8 @@
 // Checks a checkpoint against the tensors a model expects (names, shapes from its config, dtypes) and
 // reports every problem at once, each naming the file and tensor; unused tensors are warnings.
-import { type Result, err, ok } from "neverthrow";
+import { err, ok, type Result } from "neverthrow";
 import { didYouMean, suggest } from "../registry/suggest.ts";
-import { type Shape, formatShape, sameShape } from "../tensor/shape.ts";
+import { formatShape, type Shape, sameShape } from "../tensor/shape.ts";
 import type { Checkpoint } from "./hf-checkpoint.ts";
 import type { SafetensorsDType } from "./safetensors-dtype.ts";
 
@@ -25,7 +25,9 @@ export class TensorCheckError extends Error {
     readonly problems: readonly string[],
     readonly warnings: readonly string[],
   ) {
-    super(`${checkpoint}: the checkpoint does not match the model (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  ${problems.join("\n  ")}`);
+    super(
+      `${checkpoint}: the checkpoint does not match the model (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  ${problems.join("\n  ")}`,
+    );
   }
 }
 
@@ -47,7 +49,8 @@ export function expectTensors(ckpt: Checkpoint, expected: readonly ExpectedTenso
     const { file, shape, dtype } = info.value;
     if (!sameShape(shape, e.shape)) problems.push(`${file}: tensor "${e.name}" has shape ${formatShape(shape)}, the model expects ${formatShape(e.shape)}`);
     const allowed: readonly SafetensorsDType[] = e.dtype === undefined ? [] : typeof e.dtype === "string" ? [e.dtype] : e.dtype;
-    if (allowed.length > 0 && !allowed.includes(dtype)) problems.push(`${file}: tensor "${e.name}" is stored as ${dtype}, the model expects ${orList(allowed)}`);
+    if (allowed.length > 0 && !allowed.includes(dtype))
+      problems.push(`${file}: tensor "${e.name}" is stored as ${dtype}, the model expects ${orList(allowed)}`);
   }
   const warnings = unused.map((n) => `${ckpt.fileOf(n).unwrapOr(ckpt.path)}: tensor "${n}" is not used by the model`);
   return problems.length > 0 ? err(new TensorCheckError(ckpt.path, problems, warnings)) : ok({ warnings });

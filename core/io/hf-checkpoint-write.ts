@@ -4,11 +4,11 @@
 // so a reader always finds a consistent checkpoint (unless same-named shards are overwritten in place).
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { type Result, err, ok } from "neverthrow";
+import { err, ok, type Result } from "neverthrow";
 import { writeFileAtomic } from "./atomic-file.ts";
-import { INDEX_FILE, SINGLE_FILE } from "./hf-checkpoint.ts";
 import { CheckpointError } from "./errors.ts";
-import { type SafetensorsEntry, byUtf8, prepareEntries, writeSafetensors } from "./safetensors-write.ts";
+import { INDEX_FILE, SINGLE_FILE } from "./hf-checkpoint.ts";
+import { byUtf8, prepareEntries, type SafetensorsEntry, writeSafetensors } from "./safetensors-write.ts";
 
 export interface WriteCheckpointOptions {
   /** Largest shard in tensor bytes (a bigger tensor gets a shard of its own). Default 5e9, transformers' "5GB". */
@@ -48,7 +48,11 @@ function removeStale(dir: string, keep: ReadonlySet<string>, alsoRemove: string)
   for (const f of readdirSync(dir)) if ((SHARD_NAME.test(f) && !keep.has(f)) || f === alsoRemove) rmSync(join(dir, f), { force: true });
 }
 
-export function writeCheckpoint(dir: string, entries: readonly SafetensorsEntry[], opts: WriteCheckpointOptions = {}): Result<WrittenCheckpoint, CheckpointError> {
+export function writeCheckpoint(
+  dir: string,
+  entries: readonly SafetensorsEntry[],
+  opts: WriteCheckpointOptions = {},
+): Result<WrittenCheckpoint, CheckpointError> {
   const max = opts.maxShardBytes ?? 5e9;
   if (!Number.isSafeInteger(max) || max <= 0) return err(new CheckpointError(dir, `maxShardBytes must be a positive integer, got ${max}`));
   const prepared = prepareEntries(dir, entries);

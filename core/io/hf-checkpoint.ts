@@ -2,9 +2,9 @@
 // `model.safetensors.index.json`. Every shard is opened (headers only) and cross-checked with the index.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import { type Result, err, ok } from "neverthrow";
-import type { Tensor } from "../tensor/tensor.ts";
+import { err, ok, type Result } from "neverthrow";
 import { didYouMean, suggest } from "../registry/suggest.ts";
+import type { Tensor } from "../tensor/tensor.ts";
 import { CheckpointError, type ConfigError } from "./errors.ts";
 import { describeJson, isPlainObject, readJsonObject } from "./json.ts";
 import type { TensorInfo } from "./safetensors-header.ts";
@@ -110,7 +110,8 @@ function openSharded(dir: string, index: string): Result<Checkpoint, CheckpointE
   const parsed = readJsonObject(index, "shard index");
   if (parsed.isErr()) return err(parsed.error);
   const { weight_map: weightMap, metadata } = parsed.value;
-  if (!isPlainObject(weightMap)) return err(new CheckpointError(index, `"weight_map" must be an object of tensor name to shard file, found ${describeJson(weightMap)}`));
+  if (!isPlainObject(weightMap))
+    return err(new CheckpointError(index, `"weight_map" must be an object of tensor name to shard file, found ${describeJson(weightMap)}`));
   const byShard = new Map<string, string[]>();
   for (const [name, shard] of Object.entries(weightMap)) {
     if (typeof shard !== "string") return err(new CheckpointError(index, `weight_map value must be a shard file name, found ${describeJson(shard)}`, name));
@@ -130,7 +131,9 @@ function openSharded(dir: string, index: string): Result<Checkpoint, CheckpointE
     const path = join(dir, shard);
     if (!existsSync(path)) {
       const names = byShard.get(shard)!;
-      return fail(new CheckpointError(index, `names shard ${shard} for ${names.length} tensors (e.g. "${names[0]}"), but ${path} does not exist; ${listing(dir)}`));
+      return fail(
+        new CheckpointError(index, `names shard ${shard} for ${names.length} tensors (e.g. "${names[0]}"), but ${path} does not exist; ${listing(dir)}`),
+      );
     }
     const f = SafetensorsFile.open(path);
     if (f.isErr()) return fail(f.error);

@@ -1,6 +1,6 @@
 // Reads JSON files (HF configs, shard indexes) into Results; a syntax error is reported as file:line:col.
 import { readFileSync } from "node:fs";
-import { type Result, err, ok } from "neverthrow";
+import { err, ok, type Result } from "neverthrow";
 import { ConfigError } from "./errors.ts";
 import { locateJsonError } from "./json-locate.ts";
 

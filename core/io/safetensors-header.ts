@@ -1,10 +1,10 @@
 // Parses and checks a safetensors JSON header: every entry's dtype, shape and byte range, and that the
 // ranges tile the data buffer exactly (no gaps, no overlaps, nothing past the end), as the format requires.
-import { type Result, err, ok } from "neverthrow";
+import { err, ok, type Result } from "neverthrow";
 import { CheckpointError } from "./errors.ts";
 import { describeJson, isPlainObject } from "./json.ts";
 import { locateJsonError } from "./json-locate.ts";
-import { SAFETENSORS_DTYPES, type SafetensorsDType, isSafetensorsDType, storedByteLength } from "./safetensors-dtype.ts";
+import { isSafetensorsDType, SAFETENSORS_DTYPES, type SafetensorsDType, storedByteLength } from "./safetensors-dtype.ts";
 
 export interface TensorInfo {
   readonly dtype: SafetensorsDType;
@@ -90,7 +90,12 @@ function checkCoverage(file: string, entries: HeaderEntry[], dataLength: number)
   }
   const end = prev?.end ?? 0;
   if (end !== dataLength) {
-    return err(new CheckpointError(file, `the last ${dataLength - end} bytes of the data buffer belong to no tensor (tensors end at ${end}, the buffer holds ${dataLength})`));
+    return err(
+      new CheckpointError(
+        file,
+        `the last ${dataLength - end} bytes of the data buffer belong to no tensor (tensors end at ${end}, the buffer holds ${dataLength})`,
+      ),
+    );
   }
   return ok(undefined);
 }

@@ -1,11 +1,11 @@
 // Opens a safetensors file: reads and checks only its header; a tensor's bytes are mapped from the file
 // (mmap, copy-on-write) when asked for, so opening a 10 GB shard costs one header read.
 import { closeSync, existsSync, fstatSync, openSync, readSync } from "node:fs";
-import { type Result, err, ok } from "neverthrow";
-import type { Tensor } from "../tensor/tensor.ts";
+import { err, ok, type Result } from "neverthrow";
 import { didYouMean, suggest } from "../registry/suggest.ts";
+import type { Tensor } from "../tensor/tensor.ts";
 import { CheckpointError } from "./errors.ts";
-import { type HeaderEntry, type TensorInfo, parseSafetensorsHeader } from "./safetensors-header.ts";
+import { type HeaderEntry, parseSafetensorsHeader, type TensorInfo } from "./safetensors-header.ts";
 import { type LoadOptions, uploadTensor } from "./tensor-upload.ts";
 
 /** The reference implementation's limit; real headers are a few MB at most. */

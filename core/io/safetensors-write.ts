@@ -1,13 +1,13 @@
 // Writes a safetensors file byte-for-byte as the reference implementation does: tensors ordered by dtype
 // width (widest first) then name, offsets contiguous, compact JSON header padded with spaces to 8 bytes.
 // The file appears atomically (temp file + rename).
-import { type Result, err, ok } from "neverthrow";
+import { err, ok, type Result } from "neverthrow";
 import type { Shape } from "../tensor/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { writeFileAtomic } from "./atomic-file.ts";
 import { CheckpointError } from "./errors.ts";
+import { dtypeRank, isSafetensorsDType, type SafetensorsDType, safetensorsDTypeOf, storedByteLength } from "./safetensors-dtype.ts";
 import { METADATA_KEY } from "./safetensors-header.ts";
-import { type SafetensorsDType, dtypeRank, isSafetensorsDType, safetensorsDTypeOf, storedByteLength } from "./safetensors-dtype.ts";
 
 export type SafetensorsEntry =
   | { name: string; dtype: SafetensorsDType; shape: Shape; data: Uint8Array }

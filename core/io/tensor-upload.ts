@@ -1,13 +1,13 @@
 // Turns a tensor's stored bytes into an lft Tensor on a backend, keeping the stored dtype or converting
 // between float types (through the backend's cast, round to nearest even) when asked.
-import { type Result, err, ok } from "neverthrow";
+import { err, ok, type Result } from "neverthrow";
 import type { Backend } from "../backend/backend.ts";
 import { defaultBackend } from "../backend/default.ts";
 import { DTYPE_BYTES, type DType, hostArrayFor } from "../tensor/dtype.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { CheckpointError } from "./errors.ts";
-import type { TensorInfo } from "./safetensors-header.ts";
 import { lftDTypeOf } from "./safetensors-dtype.ts";
+import type { TensorInfo } from "./safetensors-header.ts";
 
 export type LoadDType = "f32" | "bf16" | "f16";
 

@@ -6,7 +6,7 @@ import * as ops from "../autograd/ops/index.ts";
 import { isGradEnabled } from "../autograd/tape.ts";
 import { tensor } from "../tensor/create.ts";
 import { keep } from "../tensor/scope.ts";
-import { ShapeError, formatShape } from "../tensor/shape.ts";
+import { formatShape, ShapeError } from "../tensor/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import type { AttentionContext } from "./attention.ts";
 import type { KVCache } from "./kv-cache.ts";
@@ -68,8 +68,15 @@ export abstract class CausalLM<S extends ModelSpec = ModelSpec> extends Module {
     const [B, T] = ids.shape as [number, number];
     const cache = opts.cache ?? null;
     const start = cache?.length ?? 0;
-    const pos = opts.positionIds ?? tensor(Int32Array.from({ length: B * T }, (_, i) => start + (i % T)), [B, T], { dtype: "i32" });
-    if (pos.dtype !== "i32" || pos.ndim !== 2 || pos.shape[0] !== B || pos.shape[1] !== T) throw new ShapeError(`CausalLM.forward: positionIds must be [${B}, ${T}] i32, got ${formatShape(pos.shape)} ${pos.dtype}`);
+    const pos =
+      opts.positionIds ??
+      tensor(
+        Int32Array.from({ length: B * T }, (_, i) => start + (i % T)),
+        [B, T],
+        { dtype: "i32" },
+      );
+    if (pos.dtype !== "i32" || pos.ndim !== 2 || pos.shape[0] !== B || pos.shape[1] !== T)
+      throw new ShapeError(`CausalLM.forward: positionIds must be [${B}, ${T}] i32, got ${formatShape(pos.shape)} ${pos.dtype}`);
     const seqLen = ropeDependsOnLength(this.spec.rope) ? maxPosition(opts.positionIds ? pos : null, start + T - 1) + 1 : 0;
     const rope = this.invFreq(seqLen);
     const segmentIds = cache ? cache.beginStep(T, opts.segmentIds ?? null) : (opts.segmentIds ?? null);

@@ -2,8 +2,8 @@
 // the loader uses: a family by name or by HF `model_type`.
 import { err, ok, type Result } from "neverthrow";
 import type { EntryBase, ModelEntry } from "../registry/collections.ts";
+import { definePlugin, type Plugin } from "../registry/plugin.ts";
 import type { Registry } from "../registry/registry.ts";
-import { type Plugin, definePlugin } from "../registry/plugin.ts";
 import type { Shape } from "../tensor/shape.ts";
 import type { CausalLM } from "./causal-lm.ts";
 import { ModuleError } from "./module.ts";
@@ -51,7 +51,9 @@ declare module "../registry/collections.ts" {
 }
 
 /** A family whose weight list comes from its module tree (the usual case: names are module paths). */
-export function defineModelFamily<S extends ModelSpec>(f: Omit<ModelFamily<S>, "weightNames"> & { weightNames?: ModelFamily<S>["weightNames"] }): ModelFamily<S> {
+export function defineModelFamily<S extends ModelSpec>(
+  f: Omit<ModelFamily<S>, "weightNames"> & { weightNames?: ModelFamily<S>["weightNames"] },
+): ModelFamily<S> {
   return { ...f, weightNames: f.weightNames ?? ((spec) => f.build(spec).parameterShapes()) };
 }
 

@@ -3,10 +3,11 @@
 // in place (one row copy), and with one sequence (chat) attention reads a view of the filled prefix, so
 // decoding copies nothing per step. With B > 1 the prefix is not contiguous and is compacted per step.
 // The cache is for inference: nothing in it records gradients.
-import { noGrad } from "../autograd/tape.ts";
+
 import * as ops from "../autograd/ops/index.ts";
-import { formatShape } from "../tensor/shape.ts";
+import { noGrad } from "../autograd/tape.ts";
 import { keep } from "../tensor/scope.ts";
+import { formatShape } from "../tensor/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 
 interface LayerBuffers {
@@ -39,7 +40,9 @@ export class KVCache {
   beginStep(newTokens: number, segmentIds: Tensor | null): Tensor | null {
     if (this.pending) throw new Error("KVCache: a step is already in progress (a forward with this cache failed half-way?)");
     if (this.tokens > 0 && (segmentIds === null) !== (this.seg === null)) {
-      throw new Error(`KVCache: segment ids must be given on every step or on none (this step ${segmentIds ? "has" : "has none"}, the cache ${this.seg ? "has" : "has none"})`);
+      throw new Error(
+        `KVCache: segment ids must be given on every step or on none (this step ${segmentIds ? "has" : "has none"}, the cache ${this.seg ? "has" : "has none"})`,
+      );
     }
     this.pending = newTokens;
     if (!segmentIds) return null;
@@ -63,7 +66,11 @@ export class KVCache {
     }
     if (!buf || len + T > buf.capacity) buf = this.grow(layer, k, Math.max(2 * (buf?.capacity ?? 0), len + T, 16));
     const row = H * D * 4;
-    for (const [dst, src] of [[buf.k, k], [buf.v, v]] as const) dst.backend.copyRows(dst, dst.byteOffset + len * row, buf.capacity * row, src, src.byteOffset, T * row, B, T * row);
+    for (const [dst, src] of [
+      [buf.k, k],
+      [buf.v, v],
+    ] as const)
+      dst.backend.copyRows(dst, dst.byteOffset + len * row, buf.capacity * row, src, src.byteOffset, T * row, B, T * row);
     if (layer === this.numLayers - 1) {
       this.tokens += this.pending;
       this.pending = 0;

@@ -1,10 +1,11 @@
 // Linear (y = x W^T + b, W [out, in] as HF stores it) with an adapter slot, and Embedding. Frozen weights
 // may be stored in bf16/f16: they are cast to f32 inside the op and re-cast in backward, so a half
 // weight is never kept as an f32 copy between forward and backward.
-import { expectArray } from "../backend/check.ts";
-import { defineOp } from "../autograd/tape.ts";
+
 import * as ops from "../autograd/ops/index.ts";
-import { ShapeError, formatShape } from "../tensor/shape.ts";
+import { defineOp } from "../autograd/tape.ts";
+import { expectArray } from "../backend/check.ts";
+import { formatShape, ShapeError } from "../tensor/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { Module, type ParamSlot } from "./module.ts";
 
@@ -29,7 +30,8 @@ const halfLinear = defineOp<[Tensor, Tensor], { w: Tensor }>({
   name: "halfLinear",
   forward(ctx, x, w) {
     expectArray("linear", "input", x, "f32");
-    if (x.shape[x.ndim - 1] !== w.shape[1]) throw new ShapeError(`linear: input ${formatShape(x.shape)} does not end in the weight's in-features (${formatShape(w.shape)})`);
+    if (x.shape[x.ndim - 1] !== w.shape[1])
+      throw new ShapeError(`linear: input ${formatShape(x.shape)} does not end in the weight's in-features (${formatShape(w.shape)})`);
     const wf = castToF32(w);
     const out = Tensor.alloc(x.backend, [...x.shape.slice(0, -1), w.shape[0]!], "f32");
     try {

@@ -6,18 +6,18 @@ import { join } from "node:path";
 import { err, ok, type Result } from "neverthrow";
 import type { Backend } from "../backend/backend.ts";
 import { writeFileAtomic } from "../io/atomic-file.ts";
-import { writeCheckpoint } from "../io/hf-checkpoint-write.ts";
-import { openCheckpoint } from "../io/hf-checkpoint.ts";
 import type { CheckpointError, ConfigError } from "../io/errors.ts";
-import { type ExpectedTensor, type TensorCheckError, expectTensors } from "../io/expect-tensors.ts";
+import { type ExpectedTensor, expectTensors, type TensorCheckError } from "../io/expect-tensors.ts";
 import { type GenerationConfig, readGenerationConfig } from "../io/generation-config.ts";
+import { openCheckpoint } from "../io/hf-checkpoint.ts";
+import { writeCheckpoint } from "../io/hf-checkpoint-write.ts";
 import { readModelConfig } from "../io/model-config.ts";
 import type { SafetensorsEntry } from "../io/safetensors-write.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { DType } from "../tensor/dtype.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import type { CausalLM } from "./causal-lm.ts";
-import { type ModelFamily, familyForModelType } from "./family.ts";
+import { familyForModelType, type ModelFamily } from "./family.ts";
 import { ModuleError } from "./module.ts";
 import type { HfConfig, ModelSpec } from "./spec.ts";
 
@@ -125,19 +125,37 @@ export interface SavedModel {
 /** HF writes json.dumps(obj, indent=2, sort_keys=True) + "\n". */
 function hfJson(obj: HfConfig): Uint8Array {
   const sorted = (v: unknown): unknown =>
-    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])])) : Array.isArray(v) ? v.map(sorted) : v;
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, sorted((v as Record<string, unknown>)[k])]),
+        )
+      : Array.isArray(v)
+        ? v.map(sorted)
+        : v;
   return new TextEncoder().encode(`${JSON.stringify(sorted(obj), null, 2)}\n`);
 }
 
 function generationDefaults(spec: ModelSpec): HfConfig {
   const eos = spec.eosTokenIds.length === 1 ? spec.eosTokenIds[0] : spec.eosTokenIds.length ? spec.eosTokenIds : undefined;
-  return Object.fromEntries(Object.entries({ bos_token_id: spec.bosTokenId ?? undefined, eos_token_id: eos, pad_token_id: spec.padTokenId ?? undefined }).filter(([, v]) => v !== undefined));
+  return Object.fromEntries(
+    Object.entries({ bos_token_id: spec.bosTokenId ?? undefined, eos_token_id: eos, pad_token_id: spec.padTokenId ?? undefined }).filter(
+      ([, v]) => v !== undefined,
+    ),
+  );
 }
 
 /** Writes the model's base weights (adapters excluded) and config in HF layout to dir. */
 export function saveModel(model: CausalLM, dir: string, opts: SaveModelOptions = {}): Result<SavedModel, ModuleError | CheckpointError> {
   const missing = model.missingParameters();
-  if (missing.length) return err(new ModuleError(`cannot save: ${missing.length} parameter(s) have no tensor (${missing.slice(0, 3).join(", ")}${missing.length > 3 ? ", ..." : ""})`, missing));
+  if (missing.length)
+    return err(
+      new ModuleError(
+        `cannot save: ${missing.length} parameter(s) have no tensor (${missing.slice(0, 3).join(", ")}${missing.length > 3 ? ", ..." : ""})`,
+        missing,
+      ),
+    );
   const converted: Tensor[] = [];
   try {
     const entries: SafetensorsEntry[] = model.namedSlots("", false).map(([name, slot]) => {
@@ -160,7 +178,9 @@ export function saveModel(model: CausalLM, dir: string, opts: SaveModelOptions =
     if (cfg.isErr()) return err(cfg.error);
     const gen = writeFileAtomic(join(dir, "generation_config.json"), (put) => put(hfJson(opts.generation ?? generationDefaults(model.spec))));
     if (gen.isErr()) return err(gen.error);
-    return ok({ files: [...written.value.files, ...(written.value.index ? [written.value.index] : []), join(dir, "config.json"), join(dir, "generation_config.json")] });
+    return ok({
+      files: [...written.value.files, ...(written.value.index ? [written.value.index] : []), join(dir, "config.json"), join(dir, "generation_config.json")],
+    });
   } finally {
     for (const c of converted) c.dispose();
   }

@@ -5,8 +5,8 @@
 import { err, ok, type Result } from "neverthrow";
 import { full, randn } from "../tensor/create.ts";
 import type { DType } from "../tensor/dtype.ts";
-import { formatShape, sameShape, type Shape } from "../tensor/shape.ts";
 import { keep } from "../tensor/scope.ts";
+import { formatShape, type Shape, sameShape } from "../tensor/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 
 /** How a slot is filled by `initParameters`: normal(0, std), or a constant (norm weights, biases). */
@@ -133,11 +133,18 @@ export abstract class Module {
   setParameter(path: string, t: Tensor): Result<void, ModuleError> {
     const slot = this.slotAt(path);
     if (!slot) {
-      const near = this.namedSlots().map(([p]) => p).filter((p) => p.split(".").pop() === path.split(".").pop()).slice(0, 3);
-      return err(new ModuleError(`no parameter named "${path}" in this model${near.length ? ` (parameters with that last component: ${near.join(", ")})` : ""}`));
+      const near = this.namedSlots()
+        .map(([p]) => p)
+        .filter((p) => p.split(".").pop() === path.split(".").pop())
+        .slice(0, 3);
+      return err(
+        new ModuleError(`no parameter named "${path}" in this model${near.length ? ` (parameters with that last component: ${near.join(", ")})` : ""}`),
+      );
     }
-    if (!sameShape(slot.shape, t.shape)) return err(new ModuleError(`parameter "${path}": expected shape ${formatShape(slot.shape)}, got ${formatShape(t.shape)}`));
-    if (!PARAM_DTYPES.includes(t.dtype)) return err(new ModuleError(`parameter "${path}": dtype ${t.dtype} is not a parameter dtype (${PARAM_DTYPES.join(", ")})`));
+    if (!sameShape(slot.shape, t.shape))
+      return err(new ModuleError(`parameter "${path}": expected shape ${formatShape(slot.shape)}, got ${formatShape(t.shape)}`));
+    if (!PARAM_DTYPES.includes(t.dtype))
+      return err(new ModuleError(`parameter "${path}": dtype ${t.dtype} is not a parameter dtype (${PARAM_DTYPES.join(", ")})`));
     t.assertAlive(`setParameter ${path}`);
     if (slot.tensor && slot.tensor !== t) slot.tensor.dispose();
     keep(t);
@@ -185,7 +192,12 @@ export abstract class Module {
     const chosen = this.namedSlots().filter(([p]) => match(p));
     const half = chosen.filter(([, s]) => s.tensor && s.tensor.dtype !== "f32").map(([p, s]) => `${p} (${s.tensor!.dtype})`);
     if (half.length) {
-      return err(new ModuleError(`cannot make ${half.length} half-precision parameter(s) trainable; load the model with dtype f32 to train them: ${half.slice(0, 5).join(", ")}${half.length > 5 ? ", ..." : ""}`, half));
+      return err(
+        new ModuleError(
+          `cannot make ${half.length} half-precision parameter(s) trainable; load the model with dtype f32 to train them: ${half.slice(0, 5).join(", ")}${half.length > 5 ? ", ..." : ""}`,
+          half,
+        ),
+      );
     }
     let n = 0;
     for (const [, s] of chosen) {

@@ -2,10 +2,11 @@
 // its inputs; the backward re-runs fn with recording on and backpropagates through that fresh graph. A
 // decoder block then holds one [B, T, hidden] tensor between forward and backward instead of every
 // activation inside it.
+
+import { backward, defineOp, enableGrad, isGradEnabled } from "../autograd/tape.ts";
 import { zeros } from "../tensor/create.ts";
 import { tidy } from "../tensor/scope.ts";
 import type { Tensor } from "../tensor/tensor.ts";
-import { backward, defineOp, enableGrad, isGradEnabled } from "../autograd/tape.ts";
 
 type BlockFn = (...inputs: Tensor[]) => Tensor;
 

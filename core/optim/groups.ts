@@ -51,13 +51,16 @@ export function buildGroups(named: Readonly<Record<string, Tensor>>, o: GroupOpt
   if (entries.length === 0) return err(new Error("train: no trainable parameters were given (the method marked nothing trainable?)"));
   for (const [name, t] of entries) {
     if (!t.requiresGrad) return err(new Error(`train: parameter "${name}" ${t} does not require a gradient; mark it trainable or leave it out of params`));
-    if (t.dtype !== "f32") return err(new Error(`train: parameter "${name}" is ${t.dtype}; trainable parameters must be f32 master weights (cast frozen ones, train f32 copies)`));
+    if (t.dtype !== "f32")
+      return err(new Error(`train: parameter "${name}" is ${t.dtype}; trainable parameters must be f32 master weights (cast frozen ones, train f32 copies)`));
     const rule = o.rules?.find((r) => r.match(name, t));
     const lrScale = rule?.lrScale ?? 1;
-    if (!(lrScale >= 0 && Number.isFinite(lrScale))) return err(new Error(`train: group rule "${rule?.name}" has lrScale ${lrScale}; expected a finite number >= 0`));
+    if (!(lrScale >= 0 && Number.isFinite(lrScale)))
+      return err(new Error(`train: group rule "${rule?.name}" has lrScale ${lrScale}; expected a finite number >= 0`));
     const excluded = noDecay(name, t);
     const weightDecay = rule?.weightDecay ?? (excluded ? 0 : o.weightDecay);
-    if (!(weightDecay >= 0 && Number.isFinite(weightDecay))) return err(new Error(`train: weight decay for "${name}" is ${weightDecay}; expected a finite number >= 0`));
+    if (!(weightDecay >= 0 && Number.isFinite(weightDecay)))
+      return err(new Error(`train: weight decay for "${name}" is ${weightDecay}; expected a finite number >= 0`));
     const label = `${rule?.name ?? "default"}${weightDecay === 0 && o.weightDecay !== 0 && rule?.weightDecay === undefined ? "/no_decay" : ""}`;
     const key = `${label}|${lrScale}|${weightDecay}`;
     let g = groups.get(key);

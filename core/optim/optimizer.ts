@@ -57,8 +57,12 @@ export type OptimizerFactory = (groups: readonly ParamGroup[], ctx: OptimizerCon
 export function checkMeta(meta: unknown, kind: string, paramCount: number): Result<OptimizerMeta, Error> {
   const m = meta as Partial<OptimizerMeta> | null;
   if (typeof m !== "object" || m === null) return err(new Error(`optimizer state: expected an object, found ${JSON.stringify(meta)}`));
-  if (m.kind !== kind) return err(new Error(`optimizer state was saved by "${String(m.kind)}" but this run uses "${kind}"; resume with the same optimizer or start a fresh run`));
-  if (m.paramCount !== paramCount) return err(new Error(`optimizer state covers ${String(m.paramCount)} parameters but this run trains ${paramCount}; the trainable set changed since the checkpoint`));
+  if (m.kind !== kind)
+    return err(new Error(`optimizer state was saved by "${String(m.kind)}" but this run uses "${kind}"; resume with the same optimizer or start a fresh run`));
+  if (m.paramCount !== paramCount)
+    return err(
+      new Error(`optimizer state covers ${String(m.paramCount)} parameters but this run trains ${paramCount}; the trainable set changed since the checkpoint`),
+    );
   if (!Number.isInteger(m.step) || m.step! < 0) return err(new Error(`optimizer state: step must be a non-negative integer, found ${String(m.step)}`));
   if (!Array.isArray(m.params)) return err(new Error("optimizer state: params must be a list"));
   for (const p of m.params) {
@@ -75,7 +79,8 @@ export function slotData(tensors: ReadonlyMap<string, HostTensor>, index: number
   const t = tensors.get(key);
   if (!t) return err(new Error(`optimizer state: missing tensor "${key}" (${slot} of parameter "${name}")`));
   const same = t.shape.length === param.shape.length && t.shape.every((d, i) => d === param.shape[i]);
-  if (!same || t.data.length !== param.numel) return err(new Error(`optimizer state: "${key}" has shape [${t.shape.join(", ")}] but parameter "${name}" is [${param.shape.join(", ")}]`));
+  if (!same || t.data.length !== param.numel)
+    return err(new Error(`optimizer state: "${key}" has shape [${t.shape.join(", ")}] but parameter "${name}" is [${param.shape.join(", ")}]`));
   return ok(t.data);
 }
 
@@ -103,7 +108,11 @@ export function dropGrads(params: readonly Tensor[]): void {
  * The state of every parameter that has some, as checkpoint slots: `${index}.${slot}` tensors plus the
  * per-parameter step counts. `slots` names a parameter's state tensors.
  */
-export function exportSlots<S extends { step: number }>(params: readonly Tensor[], state: ReadonlyMap<Tensor, S>, slots: (st: S) => [string, Tensor | null][]): { params: { index: number; step: number }[]; tensors: Map<string, Tensor> } {
+export function exportSlots<S extends { step: number }>(
+  params: readonly Tensor[],
+  state: ReadonlyMap<Tensor, S>,
+  slots: (st: S) => [string, Tensor | null][],
+): { params: { index: number; step: number }[]; tensors: Map<string, Tensor> } {
   const tensors = new Map<string, Tensor>();
   const out: { index: number; step: number }[] = [];
   params.forEach((p, index) => {

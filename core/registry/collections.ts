@@ -120,13 +120,4 @@ export const builtinCollections: CollectionNouns<Pick<CollectionTypes, BuiltinCo
   commands: "command",
 };
 
-type BuiltinCollection =
-  | "models"
-  | "datasets"
-  | "templates"
-  | "methods"
-  | "stages"
-  | "optimizers"
-  | "metrics"
-  | "backends"
-  | "commands";
+type BuiltinCollection = "models" | "datasets" | "templates" | "methods" | "stages" | "optimizers" | "metrics" | "backends" | "commands";

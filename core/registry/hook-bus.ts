@@ -2,14 +2,7 @@
 // whatever a hook throws into a HookError naming the plugin and the hook.
 
 import { err, ok, type Result } from "neverthrow";
-import type {
-  HookArgs,
-  HookKind,
-  HookMap,
-  HookNamesOfKind,
-  HookResult,
-  HookValue,
-} from "./hooks";
+import type { HookArgs, HookKind, HookMap, HookNamesOfKind, HookResult, HookValue } from "./hooks";
 import { unknownNameTail } from "./suggest";
 
 export type HookErrorReason =
@@ -92,10 +85,7 @@ export class HookBus<H extends HookMap<H>> {
     return [...this.#handlers].filter(([, list]) => list.some((h) => h.plugin === plugin)).map(([name]) => name);
   }
 
-  async callSequential<N extends HookNamesOfKind<H, "sequential">>(
-    hook: N,
-    ...args: HookArgs<H[N]>
-  ): Promise<Result<void, HookError>> {
+  async callSequential<N extends HookNamesOfKind<H, "sequential">>(hook: N, ...args: HookArgs<H[N]>): Promise<Result<void, HookError>> {
     const handlers = this.#begin(hook, "sequential", "callSequential");
     if (handlers.isErr()) return err(handlers.error);
     for (const handler of handlers.value) {
@@ -105,10 +95,7 @@ export class HookBus<H extends HookMap<H>> {
     return ok(undefined);
   }
 
-  async callParallel<N extends HookNamesOfKind<H, "parallel">>(
-    hook: N,
-    ...args: HookArgs<H[N]>
-  ): Promise<Result<void, HookError>> {
+  async callParallel<N extends HookNamesOfKind<H, "parallel">>(hook: N, ...args: HookArgs<H[N]>): Promise<Result<void, HookError>> {
     const handlers = this.#begin(hook, "parallel", "callParallel");
     if (handlers.isErr()) return err(handlers.error);
     // invoke never rejects, so every hook settles and none is left running unobserved.
@@ -122,10 +109,7 @@ export class HookBus<H extends HookMap<H>> {
     return err(new HookError("failed", hook, first.plugin, `${first.message} (also failed: ${also})`, { cause: first.cause }));
   }
 
-  async callFirst<N extends HookNamesOfKind<H, "first">>(
-    hook: N,
-    ...args: HookArgs<H[N]>
-  ): Promise<Result<HookResult<H[N]> | undefined, HookError>> {
+  async callFirst<N extends HookNamesOfKind<H, "first">>(hook: N, ...args: HookArgs<H[N]>): Promise<Result<HookResult<H[N]> | undefined, HookError>> {
     const handlers = this.#begin(hook, "first", "callFirst");
     if (handlers.isErr()) return err(handlers.error);
     for (const handler of handlers.value) {
@@ -174,12 +158,7 @@ export class HookBus<H extends HookMap<H>> {
   }
 }
 
-const callOf: { readonly [K in HookKind]: string } = {
-  sequential: "callSequential",
-  parallel: "callParallel",
-  first: "callFirst",
-  reduce: "callReduce",
-};
+const callOf: { readonly [K in HookKind]: string } = { sequential: "callSequential", parallel: "callParallel", first: "callFirst", reduce: "callReduce" };
 
 async function invoke(handler: Handler, hook: string, args: readonly unknown[]): Promise<Result<unknown, HookError>> {
   try {

@@ -28,11 +28,7 @@ export interface ReduceHook<V, A extends unknown[] = []> {
   readonly args: A;
 }
 
-export type HookDescriptor =
-  | SequentialHook<unknown[]>
-  | ParallelHook<unknown[]>
-  | FirstHook<unknown[], unknown>
-  | ReduceHook<unknown, unknown[]>;
+export type HookDescriptor = SequentialHook<unknown[]> | ParallelHook<unknown[]> | FirstHook<unknown[], unknown> | ReduceHook<unknown, unknown[]>;
 
 /** Any hook map a registry can host. */
 export type HookMap<H> = { readonly [K in keyof H]: HookDescriptor };

@@ -22,9 +22,7 @@ export async function importPlugin(specifier: string, from: string): Promise<Res
   } catch (cause) {
     const looksLikePath = /^(\.{1,2}[\\/]|[\\/]|[A-Za-z]:[\\/])/.test(specifier);
     const hint = looksLikePath ? "no such file or package directory" : `is it installed? (bun add ${specifier})`;
-    return err(
-      new PluginError("not-found", `plugin package "${specifier}" not found from ${from}: ${hint}`, { specifier, cause }),
-    );
+    return err(new PluginError("not-found", `plugin package "${specifier}" not found from ${from}: ${hint}`, { specifier, cause }));
   }
 
   let exports: Readonly<Record<string, unknown>>;
@@ -32,12 +30,7 @@ export async function importPlugin(specifier: string, from: string): Promise<Res
     exports = (await import(resolved)) as Readonly<Record<string, unknown>>;
   } catch (cause) {
     const detail = cause instanceof Error ? cause.message : String(cause);
-    return err(
-      new PluginError("import-failed", `plugin package "${specifier}" (${resolved}) failed to load: ${detail}`, {
-        specifier,
-        cause,
-      }),
-    );
+    return err(new PluginError("import-failed", `plugin package "${specifier}" (${resolved}) failed to load: ${detail}`, { specifier, cause }));
   }
 
   // The default export is the convention; a named `plugin` export covers modules that also
@@ -58,11 +51,7 @@ export async function importPlugin(specifier: string, from: string): Promise<Res
     );
   }
   const found = present.map((key) => `export ${key} is ${describeExport(exports[key])}`).join("; ");
-  return err(
-    new PluginError("not-a-plugin", `plugin package "${specifier}" (${resolved}) exports no plugin made by definePlugin: ${found}`, {
-      specifier,
-    }),
-  );
+  return err(new PluginError("not-a-plugin", `plugin package "${specifier}" (${resolved}) exports no plugin made by definePlugin: ${found}`, { specifier }));
 }
 
 function describeExport(value: unknown): string {

@@ -93,11 +93,7 @@ export interface OptionError {
  * Check `values` (as parsed from a recipe) against `schema`. Unknown keys, wrong types and range
  * violations are all collected, so one run of the checker reports every mistake in a block.
  */
-export function validateOptions<S extends OptionSchema>(
-  schema: S,
-  values: unknown,
-  where: string,
-): Result<OptionsOf<S>, OptionError[]> {
+export function validateOptions<S extends OptionSchema>(schema: S, values: unknown, where: string): Result<OptionsOf<S>, OptionError[]> {
   const errors: OptionError[] = [];
   const fail = (key: string, message: string): void => {
     errors.push({ where, key, message: `${where}: ${message}` });
@@ -148,9 +144,7 @@ export function schemaProblems(schema: OptionSchema): string[] {
 function shapeProblems(shape: OptionShape, key: string): string[] {
   switch (shape.type) {
     case "number":
-      return shape.min !== undefined && shape.max !== undefined && shape.min > shape.max
-        ? [`option "${key}" has min ${shape.min} > max ${shape.max}`]
-        : [];
+      return shape.min !== undefined && shape.max !== undefined && shape.min > shape.max ? [`option "${key}" has min ${shape.min} > max ${shape.max}`] : [];
     case "enum":
       return shape.values.length === 0 ? [`option "${key}" is an enum with no values`] : [];
     case "list":
@@ -164,12 +158,7 @@ function shapeProblems(shape: OptionShape, key: string): string[] {
 }
 
 /** Returns the accepted value, or undefined after reporting through `fail`. */
-function checkValue(
-  shape: OptionShape,
-  value: unknown,
-  path: string,
-  fail: (key: string, message: string) => void,
-): OptionValue | undefined {
+function checkValue(shape: OptionShape, value: unknown, path: string, fail: (key: string, message: string) => void): OptionValue | undefined {
   const mismatch = (expected: string): undefined => {
     fail(path, `option "${path}" expects ${expected}, found ${describe(value)}`);
     return undefined;
@@ -181,8 +170,7 @@ function checkValue(
       const { min, max } = shape;
       const outside = (min !== undefined && value < min) || (max !== undefined && value > max);
       if (!outside) return value;
-      const range =
-        min !== undefined && max !== undefined ? `in [${min}, ${max}]` : min !== undefined ? `>= ${min}` : `<= ${max}`;
+      const range = min !== undefined && max !== undefined ? `in [${min}, ${max}]` : min !== undefined ? `>= ${min}` : `<= ${max}`;
       fail(path, `option "${path}" must be ${range}, found ${value}`);
       return undefined;
     }

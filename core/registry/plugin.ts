@@ -40,19 +40,13 @@ export interface Plugin<C = CollectionTypes, H extends HookMap<H> = HookTypes> e
   readonly [PLUGIN_BRAND]: true;
 }
 
-export function definePlugin<C extends CollectionMap<C> = CollectionTypes, H extends HookMap<H> = HookTypes>(
-  definition: PluginDefinition<C, H>,
-): Plugin<C, H> {
+export function definePlugin<C extends CollectionMap<C> = CollectionTypes, H extends HookMap<H> = HookTypes>(definition: PluginDefinition<C, H>): Plugin<C, H> {
   return Object.freeze({ ...definition, [PLUGIN_BRAND]: true as const });
 }
 
 /** Made by some copy of definePlugin; name and setup are still checked by `Registry.use`. */
 export function isPlugin(value: unknown): value is { readonly [PLUGIN_BRAND]: true } {
-  return (
-    (typeof value === "object" || typeof value === "function") &&
-    value !== null &&
-    (value as { [PLUGIN_BRAND]?: unknown })[PLUGIN_BRAND] === true
-  );
+  return (typeof value === "object" || typeof value === "function") && value !== null && (value as { [PLUGIN_BRAND]?: unknown })[PLUGIN_BRAND] === true;
 }
 
 export type PluginErrorReason =
@@ -79,11 +73,7 @@ export class PluginError extends Error {
   /** The package name or path it was loaded from, when it came through loadPluginPackage. */
   readonly specifier: string | undefined;
 
-  constructor(
-    reason: PluginErrorReason,
-    message: string,
-    where: { plugin?: string | undefined; specifier?: string | undefined; cause?: unknown } = {},
-  ) {
+  constructor(reason: PluginErrorReason, message: string, where: { plugin?: string | undefined; specifier?: string | undefined; cause?: unknown } = {}) {
     super(message, where.cause === undefined ? undefined : { cause: where.cause });
     this.reason = reason;
     this.plugin = where.plugin;

@@ -2,14 +2,7 @@
 // One instance per session rather than a global, so tests and REPL sessions never share state.
 
 import { err, ok, type Result } from "neverthrow";
-import {
-  builtinCollections,
-  type CollectionMap,
-  type CollectionName,
-  type CollectionNouns,
-  type CollectionTypes,
-  type EntryBase,
-} from "./collections";
+import { builtinCollections, type CollectionMap, type CollectionName, type CollectionNouns, type CollectionTypes, type EntryBase } from "./collections";
 import { HookBus, type HookError } from "./hook-bus";
 import {
   builtinHookKinds,
@@ -24,7 +17,7 @@ import {
 } from "./hooks";
 import { importPlugin } from "./load";
 import { schemaProblems } from "./options";
-import { PLUGIN_BRAND, PluginError, type Plugin, type PluginApi, type Registrars } from "./plugin";
+import { PLUGIN_BRAND, type Plugin, type PluginApi, PluginError, type Registrars } from "./plugin";
 import { suggest, unknownNameTail } from "./suggest";
 
 declare module "./collections" {
@@ -101,7 +94,11 @@ export class Registry<C extends CollectionMap<C> = CollectionTypes, H extends Ho
     const { name, version, setup } = plugin as { name?: unknown; version?: unknown; setup?: unknown };
     if (plugin[PLUGIN_BRAND] !== true || typeof name !== "string" || name.trim() === "" || typeof setup !== "function") {
       const what = typeof name === "string" && name !== "" ? `plugin "${name}"` : "a plugin";
-      return err(new PluginError("invalid", `${what} must be made by definePlugin with a non-empty name and a setup function`, { plugin: typeof name === "string" ? name : undefined }));
+      return err(
+        new PluginError("invalid", `${what} must be made by definePlugin with a non-empty name and a setup function`, {
+          plugin: typeof name === "string" ? name : undefined,
+        }),
+      );
     }
     if (version !== undefined && typeof version !== "string") {
       return err(new PluginError("invalid", `plugin "${name}" has a version that is not a string`, { plugin: name }));
@@ -163,10 +160,7 @@ export class Registry<C extends CollectionMap<C> = CollectionTypes, H extends Ho
    * Import a plugin package (npm name or path, resolved from `from`, default the working
    * directory) and `use` its default export or its export named `plugin`.
    */
-  async loadPluginPackage(
-    specifier: string,
-    options: { readonly from?: string } = {},
-  ): Promise<Result<PluginInfo<C>, PluginError>> {
+  async loadPluginPackage(specifier: string, options: { readonly from?: string } = {}): Promise<Result<PluginInfo<C>, PluginError>> {
     const imported = await importPlugin(specifier, options.from ?? process.cwd());
     if (imported.isErr()) return err(imported.error);
     // The brand says definePlugin made it; `use` checks its name and setup at run time. Whether it
@@ -228,18 +222,11 @@ export class Registry<C extends CollectionMap<C> = CollectionTypes, H extends Ho
     return this.#bus.callParallel(hook, ...args);
   }
 
-  callFirst<N extends HookNamesOfKind<H, "first">>(
-    hook: N,
-    ...args: HookArgs<H[N]>
-  ): Promise<Result<HookResult<H[N]> | undefined, HookError>> {
+  callFirst<N extends HookNamesOfKind<H, "first">>(hook: N, ...args: HookArgs<H[N]>): Promise<Result<HookResult<H[N]> | undefined, HookError>> {
     return this.#bus.callFirst(hook, ...args);
   }
 
-  callReduce<N extends HookNamesOfKind<H, "reduce">>(
-    hook: N,
-    initial: HookValue<H[N]>,
-    ...args: HookArgs<H[N]>
-  ): Promise<Result<HookValue<H[N]>, HookError>> {
+  callReduce<N extends HookNamesOfKind<H, "reduce">>(hook: N, initial: HookValue<H[N]>, ...args: HookArgs<H[N]>): Promise<Result<HookValue<H[N]>, HookError>> {
     return this.#bus.callReduce(hook, initial, ...args);
   }
 
@@ -279,11 +266,7 @@ export class Registry<C extends CollectionMap<C> = CollectionTypes, H extends Ho
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === "object" || typeof value === "function") &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === "function"
-  );
+  return (typeof value === "object" || typeof value === "function") && value !== null && typeof (value as { then?: unknown }).then === "function";
 }
 
 /** A registry hosting the built-in collections and hooks. */
@@ -293,7 +276,5 @@ export function createRegistry<C extends CollectionMap<C>, H extends HookMap<H>>
 export function createRegistry<C extends CollectionMap<C>, H extends HookMap<H>>(
   spec?: RegistrySpec<C, H>,
 ): Registry<C, H> | Registry<CollectionTypes, HookTypes> {
-  return spec === undefined
-    ? new Registry<CollectionTypes, HookTypes>({ collections: builtinCollections, hooks: builtinHookKinds })
-    : new Registry(spec);
+  return spec === undefined ? new Registry<CollectionTypes, HookTypes>({ collections: builtinCollections, hooks: builtinHookKinds }) : new Registry(spec);
 }

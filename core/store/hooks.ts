@@ -1,8 +1,9 @@
 // The run store as run-event handlers: pass `storeHooks(store, info)` in train()'s handlers (or
 // register its functions on a registry's hooks). It records the run's start (recipe, config hash,
 // git revision, params), every step's metrics, evaluations, saved artifacts and how the run ended.
-import type { RunHandlers } from "../train/events.ts";
+
 import type { Result } from "neverthrow";
+import type { RunHandlers } from "../train/events.ts";
 import type { NewRun, RunStore, StoreError } from "./store.ts";
 
 /** What the events do not carry: the session knows these when it starts a run. */
@@ -16,7 +17,16 @@ export function storeHooks(store: RunStore, info: RunInfo = {}): RunHandlers {
   return {
     name: "run-store",
     onRunStart(e) {
-      check(store.startRun({ ...info, recipe: info.recipe ?? e.recipe, id: e.runId, totalSteps: e.totalSteps, startedAt: e.startedAt, resumedFromStep: e.resumedFromStep }));
+      check(
+        store.startRun({
+          ...info,
+          recipe: info.recipe ?? e.recipe,
+          id: e.runId,
+          totalSteps: e.totalSteps,
+          startedAt: e.startedAt,
+          resumedFromStep: e.resumedFromStep,
+        }),
+      );
     },
     onStep(e) {
       const m: Record<string, number> = { loss: e.loss, lr: e.lr, tokens: e.tokens };

@@ -81,13 +81,31 @@ interface RunRow {
 }
 
 function toRecord(r: RunRow): RunRecord {
-  return { id: r.id, name: r.name, recipe: r.recipe, configHash: r.config_hash, gitRevision: r.git_revision, status: r.status, startedAt: r.started_at, endedAt: r.ended_at, step: r.step, totalSteps: r.total_steps, pid: r.pid, host: r.host, error: r.error };
+  return {
+    id: r.id,
+    name: r.name,
+    recipe: r.recipe,
+    configHash: r.config_hash,
+    gitRevision: r.git_revision,
+    status: r.status,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+    step: r.step,
+    totalSteps: r.total_steps,
+    pid: r.pid,
+    host: r.host,
+    error: r.error,
+  };
 }
 
 /** Canonical JSON (sorted keys), so equal settings hash equally whatever their order. */
 export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-  if (v && typeof v === "object") return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(",")}}`;
+  if (v && typeof v === "object")
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
   return JSON.stringify(v ?? null);
 }
 
@@ -128,7 +146,11 @@ export class RunStore {
       const version = (db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
       if (version > SCHEMA_VERSION) {
         db.close();
-        return err(new StoreError(`${path}: the run store has schema version ${version}, newer than this lft's ${SCHEMA_VERSION}; upgrade lft or use another store file`));
+        return err(
+          new StoreError(
+            `${path}: the run store has schema version ${version}, newer than this lft's ${SCHEMA_VERSION}; upgrade lft or use another store file`,
+          ),
+        );
       }
       db.transaction(() => {
         db!.exec(SCHEMA);
@@ -173,25 +195,49 @@ export class RunStore {
 
   /** Records a run as started by this process (or, resuming, running again). */
   startRun(r: NewRun): Result<void, StoreError> {
-    if (!isId(r.id)) return err(new StoreError(`run id must be a non-empty string without surrounding spaces (at most 200 characters), found ${JSON.stringify(r.id)}`));
-    if (r.totalSteps !== undefined && !isStep(r.totalSteps)) return err(new StoreError(`run ${r.id}: totalSteps must be an integer >= 0, found ${r.totalSteps}`));
-    if (r.resumedFromStep !== undefined && !isStep(r.resumedFromStep)) return err(new StoreError(`run ${r.id}: resumedFromStep must be an integer >= 0, found ${r.resumedFromStep}`));
+    if (!isId(r.id))
+      return err(new StoreError(`run id must be a non-empty string without surrounding spaces (at most 200 characters), found ${JSON.stringify(r.id)}`));
+    if (r.totalSteps !== undefined && !isStep(r.totalSteps))
+      return err(new StoreError(`run ${r.id}: totalSteps must be an integer >= 0, found ${r.totalSteps}`));
+    if (r.resumedFromStep !== undefined && !isStep(r.resumedFromStep))
+      return err(new StoreError(`run ${r.id}: resumedFromStep must be an integer >= 0, found ${r.resumedFromStep}`));
     const at = r.startedAt ?? Date.now();
     const hash = r.configHash ?? (r.config ? configHash(r.config) : r.recipe !== undefined ? configHash(r.recipe) : null);
     return this.write(`starting run ${r.id}`, () => {
       if (this.exists(r.id)) {
         const step = r.resumedFromStep ?? 0;
         this.db
-          .query("UPDATE runs SET status = 'running', ended_at = NULL, error = NULL, step = ?, pid = ?, host = ?, proc_start = ?, total_steps = COALESCE(?, total_steps) WHERE id = ?")
+          .query(
+            "UPDATE runs SET status = 'running', ended_at = NULL, error = NULL, step = ?, pid = ?, host = ?, proc_start = ?, total_steps = COALESCE(?, total_steps) WHERE id = ?",
+          )
           .run(step, this.me.pid, this.me.host, this.me.start, r.totalSteps ?? null, r.id);
         this.db.query("DELETE FROM metrics WHERE run_id = ? AND step > ?").run(r.id, step);
-        this.db.query("INSERT INTO events (run_id, at, kind, message) VALUES (?, ?, 'resumed', ?)").run(r.id, at, `resumed after step ${step} by process ${this.me.pid}`);
+        this.db
+          .query("INSERT INTO events (run_id, at, kind, message) VALUES (?, ?, 'resumed', ?)")
+          .run(r.id, at, `resumed after step ${step} by process ${this.me.pid}`);
       } else {
         this.db
-          .query("INSERT INTO runs (id, name, recipe, config_hash, git_revision, status, started_at, step, total_steps, pid, host, proc_start) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)")
-          .run(r.id, r.name ?? r.id, r.recipe ?? null, hash, r.gitRevision ?? null, at, r.resumedFromStep ?? 0, r.totalSteps ?? null, this.me.pid, this.me.host, this.me.start);
-        for (const [k, v] of r.config ? flattenParams(r.config) : []) this.db.query("INSERT OR REPLACE INTO params (run_id, key, value) VALUES (?, ?, ?)").run(r.id, k, v);
-        this.db.query("INSERT INTO events (run_id, at, kind, message) VALUES (?, ?, 'started', ?)").run(r.id, at, `started by process ${this.me.pid} on ${this.me.host}`);
+          .query(
+            "INSERT INTO runs (id, name, recipe, config_hash, git_revision, status, started_at, step, total_steps, pid, host, proc_start) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+          )
+          .run(
+            r.id,
+            r.name ?? r.id,
+            r.recipe ?? null,
+            hash,
+            r.gitRevision ?? null,
+            at,
+            r.resumedFromStep ?? 0,
+            r.totalSteps ?? null,
+            this.me.pid,
+            this.me.host,
+            this.me.start,
+          );
+        for (const [k, v] of r.config ? flattenParams(r.config) : [])
+          this.db.query("INSERT OR REPLACE INTO params (run_id, key, value) VALUES (?, ?, ?)").run(r.id, k, v);
+        this.db
+          .query("INSERT INTO events (run_id, at, kind, message) VALUES (?, ?, 'started', ?)")
+          .run(r.id, at, `started by process ${this.me.pid} on ${this.me.host}`);
       }
     });
   }
@@ -210,17 +256,23 @@ export class RunStore {
         if (typeof value !== "number" || !Number.isFinite(value)) bad.push(`${name} = ${String(value)}`);
         else this.db.query("INSERT OR REPLACE INTO metrics (run_id, name, step, value) VALUES (?, ?, ?, ?)").run(runId, name, step, value);
       }
-      if (bad.length > 0) this.db.query("INSERT INTO events (run_id, at, kind, message) VALUES (?, ?, 'non-finite', ?)").run(runId, Date.now(), `step ${step}: ${bad.join(", ")}`);
+      if (bad.length > 0)
+        this.db
+          .query("INSERT INTO events (run_id, at, kind, message) VALUES (?, ?, 'non-finite', ?)")
+          .run(runId, Date.now(), `step ${step}: ${bad.join(", ")}`);
       if (advance) this.db.query("UPDATE runs SET step = MAX(step, ?) WHERE id = ?").run(step, runId);
     });
   }
 
   addArtifact(runId: string, a: { kind: string; path: string; step?: number }): Result<void, StoreError> {
-    if (!isId(a.kind) || typeof a.path !== "string" || a.path === "") return err(new StoreError(`run ${runId}: an artifact needs a kind and a path, found ${JSON.stringify(a)}`));
+    if (!isId(a.kind) || typeof a.path !== "string" || a.path === "")
+      return err(new StoreError(`run ${runId}: an artifact needs a kind and a path, found ${JSON.stringify(a)}`));
     if (a.step !== undefined && !isStep(a.step)) return err(new StoreError(`run ${runId}: artifact step must be an integer >= 0, found ${a.step}`));
     return this.write(`recording an artifact of run ${runId}`, () => {
       if (!this.exists(runId)) throw new Error(`no run "${runId}"`);
-      this.db.query("INSERT INTO artifacts (run_id, step, kind, path, created_at) VALUES (?, ?, ?, ?, ?)").run(runId, a.step ?? null, a.kind, a.path, Date.now());
+      this.db
+        .query("INSERT INTO artifacts (run_id, step, kind, path, created_at) VALUES (?, ?, ?, ?, ?)")
+        .run(runId, a.step ?? null, a.kind, a.path, Date.now());
     });
   }
 
@@ -239,12 +291,15 @@ export class RunStore {
   }
 
   endRun(runId: string, status: Exclude<RunStatus, "running">, o: { step?: number; error?: string; at?: number } = {}): Result<void, StoreError> {
-    if (!(RUN_STATUSES as readonly string[]).includes(status) || (status as string) === "running") return err(new StoreError(`run ${runId}: cannot end with status ${JSON.stringify(status)}; one of completed, failed, interrupted, crashed`));
+    if (!(RUN_STATUSES as readonly string[]).includes(status) || (status as string) === "running")
+      return err(new StoreError(`run ${runId}: cannot end with status ${JSON.stringify(status)}; one of completed, failed, interrupted, crashed`));
     if (o.step !== undefined && !isStep(o.step)) return err(new StoreError(`run ${runId}: step must be an integer >= 0, found ${o.step}`));
     const at = o.at ?? Date.now();
     return this.write(`ending run ${runId}`, () => {
       if (!this.exists(runId)) throw new Error(`no run "${runId}"`);
-      this.db.query("UPDATE runs SET status = ?, ended_at = ?, error = ?, step = COALESCE(?, step) WHERE id = ?").run(status, at, o.error ?? null, o.step ?? null, runId);
+      this.db
+        .query("UPDATE runs SET status = ?, ended_at = ?, error = ?, step = COALESCE(?, step) WHERE id = ?")
+        .run(status, at, o.error ?? null, o.step ?? null, runId);
       this.db.query("INSERT INTO events (run_id, at, kind, message) VALUES (?, ?, ?, ?)").run(runId, at, status, o.error ? `${status}: ${o.error}` : status);
     });
   }
@@ -258,9 +313,17 @@ export class RunStore {
   getRun(idOrPrefix: string): Result<RunRecord, StoreError> {
     const exact = this.db.query("SELECT * FROM runs WHERE id = ?").get(idOrPrefix) as RunRow | null;
     if (exact) return ok(toRecord(exact));
-    const like = (this.db.query("SELECT * FROM runs WHERE substr(id, 1, length(?)) = ? ORDER BY started_at DESC").all(idOrPrefix, idOrPrefix) as RunRow[]);
+    const like = this.db.query("SELECT * FROM runs WHERE substr(id, 1, length(?)) = ? ORDER BY started_at DESC").all(idOrPrefix, idOrPrefix) as RunRow[];
     if (like.length === 1) return ok(toRecord(like[0]!));
-    if (like.length > 1) return err(new StoreError(`run "${idOrPrefix}" is ambiguous: ${like.slice(0, 5).map((r) => r.id).join(", ")}${like.length > 5 ? ", ..." : ""}`));
+    if (like.length > 1)
+      return err(
+        new StoreError(
+          `run "${idOrPrefix}" is ambiguous: ${like
+            .slice(0, 5)
+            .map((r) => r.id)
+            .join(", ")}${like.length > 5 ? ", ..." : ""}`,
+        ),
+      );
     const recent = this.listRuns(5).map((r) => r.id);
     return err(new StoreError(`no run "${idOrPrefix}" in ${this.path}${recent.length ? `; recent runs: ${recent.join(", ")}` : " (the store is empty)"}`));
   }
@@ -279,12 +342,22 @@ export class RunStore {
   }
 
   artifacts(runId: string): ArtifactRecord[] {
-    const rows = this.db.query("SELECT step, kind, path, created_at FROM artifacts WHERE run_id = ? ORDER BY id").all(runId) as { step: number | null; kind: string; path: string; created_at: number }[];
+    const rows = this.db.query("SELECT step, kind, path, created_at FROM artifacts WHERE run_id = ? ORDER BY id").all(runId) as {
+      step: number | null;
+      kind: string;
+      path: string;
+      created_at: number;
+    }[];
     return rows.map((r) => ({ step: r.step, kind: r.kind, path: r.path, createdAt: r.created_at }));
   }
 
   events(runId: string): EventRecord[] {
-    const rows = this.db.query("SELECT at, kind, message, data FROM events WHERE run_id = ? ORDER BY id").all(runId) as { at: number; kind: string; message: string; data: string | null }[];
+    const rows = this.db.query("SELECT at, kind, message, data FROM events WHERE run_id = ? ORDER BY id").all(runId) as {
+      at: number;
+      kind: string;
+      message: string;
+      data: string | null;
+    }[];
     return rows.map((r) => ({ at: r.at, kind: r.kind, message: r.message, data: r.data === null ? null : (JSON.parse(r.data) as unknown) }));
   }
 

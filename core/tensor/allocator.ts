@@ -89,12 +89,6 @@ export class CachingAllocator {
   }
 
   stats(): MemoryStats {
-    return {
-      liveBytes: this.live,
-      peakBytes: this.peak,
-      cachedBytes: this.cached,
-      liveBlocks: this.blocks,
-      systemAllocs: this.systemAllocs,
-    };
+    return { liveBytes: this.live, peakBytes: this.peak, cachedBytes: this.cached, liveBlocks: this.blocks, systemAllocs: this.systemAllocs };
   }
 }

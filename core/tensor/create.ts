@@ -2,7 +2,7 @@
 import type { Backend } from "../backend/backend.ts";
 import { defaultBackend } from "../backend/default.ts";
 import type { DType } from "./dtype.ts";
-import { type Shape, ShapeError, formatShape, numel } from "./shape.ts";
+import { formatShape, numel, type Shape, ShapeError } from "./shape.ts";
 import { Tensor } from "./tensor.ts";
 
 export interface CreateOptions {

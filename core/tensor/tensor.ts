@@ -6,8 +6,8 @@ import type { NativeArray } from "../backend/check.ts";
 import { DisposedError } from "../backend/check.ts";
 import type { Block } from "./allocator.ts";
 import { DTYPE_BYTES, type DType, type HostArray } from "./dtype.ts";
-import { type Shape, ShapeError, checkShape, formatShape, numel } from "./shape.ts";
 import { trackTensor } from "./scope.ts";
+import { checkShape, formatShape, numel, type Shape, ShapeError } from "./shape.ts";
 
 /** The autograd record of the op that produced a tensor (defined in core/autograd). */
 export interface GradNode {

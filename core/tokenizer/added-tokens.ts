@@ -29,8 +29,17 @@ const WORD_CHAR = /[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]/u;
 /** Unicode White_Space (what HF's `\s` matches; JavaScript's \s also takes U+FEFF and leaves out U+0085). */
 export function isWhiteSpace(c: number): boolean {
   return (
-    (c >= 0x09 && c <= 0x0d) || c === 0x20 || c === 0x85 || c === 0xa0 || c === 0x1680 ||
-    (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000
+    (c >= 0x09 && c <= 0x0d) ||
+    c === 0x20 ||
+    c === 0x85 ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000
   );
 }
 
@@ -132,9 +141,7 @@ export class AddedVocabulary {
       this.byContent.set(t.content, t);
     }
     this.raw = new Matcher(tokens.filter((t) => !t.normalized || normalize === null).map((t) => [t.content, t] as const));
-    this.normalized = new Matcher(
-      normalize === null ? [] : tokens.filter((t) => t.normalized).map((t) => [normalize(t.content), t] as const),
-    );
+    this.normalized = new Matcher(normalize === null ? [] : tokens.filter((t) => t.normalized).map((t) => [normalize(t.content), t] as const));
   }
 
   /** Step 1: split the raw text at non-normalised added tokens. */

@@ -4,7 +4,7 @@
 // raise_exception in a template becomes an Err of kind "raised" carrying the template's message.
 import { Environment, Interpreter, Template } from "@huggingface/jinja";
 import { err, ok, type Result } from "neverthrow";
-import { templateGlobals, TemplateRaised } from "./template-globals.ts";
+import { TemplateRaised, templateGlobals } from "./template-globals.ts";
 import type { ChatMessage } from "./tokenizer.ts";
 
 export interface ChatTemplateOptions {
@@ -51,11 +51,7 @@ function plain(message: ChatMessage): Record<string, unknown> {
   return out;
 }
 
-export function renderChatTemplate(
-  template: string,
-  messages: readonly ChatMessage[],
-  opts: ChatTemplateOptions = {},
-): Result<string, ChatTemplateError> {
+export function renderChatTemplate(template: string, messages: readonly ChatMessage[], opts: ChatTemplateOptions = {}): Result<string, ChatTemplateError> {
   const t = compile(template);
   if (t instanceof ChatTemplateError) return err(t);
   // Template.render would declare the library's own raise_exception; our environment declares ours.

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { err, ok, type Result } from "neverthrow";
-import { AddedVocabulary, type AddedTokenSpec } from "./added-tokens.ts";
+import { type AddedTokenSpec, AddedVocabulary } from "./added-tokens.ts";
 import { BpeModel } from "./bpe.ts";
 import { EMPTY_CONFIG, parseTokenizerConfig, type TokenizerConfig } from "./config.ts";
 import { buildDecoder } from "./decoder.ts";
@@ -56,7 +56,7 @@ export function loadTokenizer(dir: string): Result<HfTokenizer, TokenizerError> 
   const type = m.type ?? (m.merges !== undefined ? "BPE" : undefined);
   if (type !== "BPE") return fail(`model type ${JSON.stringify(type)} is not supported: lft reads BPE tokenizers (Llama, Mistral, Qwen, Phi, Gemma 1-3 style)`);
   if (m.dropout) return fail(`model.dropout ${m.dropout} is not supported (BPE dropout is a training-time option)`);
-  if (typeof m.vocab !== "object" || m.vocab === null || Array.isArray(m.vocab)) return fail('model.vocab must be an object of token → id');
+  if (typeof m.vocab !== "object" || m.vocab === null || Array.isArray(m.vocab)) return fail("model.vocab must be an object of token → id");
   const vocab = new Map<string, number>();
   for (const [tok, id] of Object.entries(m.vocab as Record<string, unknown>)) {
     if (!Number.isInteger(id) || (id as number) < 0) return fail(`model.vocab["${tok}"] is ${JSON.stringify(id)}, not a non-negative integer id`);
@@ -109,14 +109,7 @@ export function loadTokenizer(dir: string): Result<HfTokenizer, TokenizerError> 
     wrap = over;
   }
 
-  const encoder = new Encoder({
-    added,
-    normalize,
-    preTokenizer,
-    model,
-    wrap,
-    cutAtMetaspace: preTokenizer === null && metaspaceCutIsSafe(vocab),
-  });
+  const encoder = new Encoder({ added, normalize, preTokenizer, model, wrap, cutAtMetaspace: preTokenizer === null && metaspaceCutIsSafe(vocab) });
   return ok(
     new HfTokenizer({
       dir,

@@ -50,15 +50,14 @@ function runWorker(job: EncodeJob): Promise<Result<number[][], Error>> {
   });
 }
 
-export async function parallelEncode(
-  dir: string,
-  texts: readonly string[],
-  opts: ParallelEncodeOptions = {},
-): Promise<Result<number[][], Error>> {
+export async function parallelEncode(dir: string, texts: readonly string[], opts: ParallelEncodeOptions = {}): Promise<Result<number[][], Error>> {
   const requested = opts.workers ?? availableParallelism();
   if (!Number.isInteger(requested) || requested < 1) return err(new Error(`parallelEncode: workers must be a positive integer, got ${requested}`));
   if (texts.length === 0) return ok([]);
-  const ranges = balancedRanges(texts.map((t) => t.length + 16), Math.min(requested, texts.length));
+  const ranges = balancedRanges(
+    texts.map((t) => t.length + 16),
+    Math.min(requested, texts.length),
+  );
   const addSpecialTokens = opts.addSpecialTokens ?? true;
   const results = await Promise.all(ranges.map(([s, e]) => runWorker({ dir, texts: texts.slice(s, e), addSpecialTokens })));
   const out: number[][] = [];

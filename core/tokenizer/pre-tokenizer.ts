@@ -88,7 +88,7 @@ function buildStage(cfg: PreTokenizerJson): Stage | string {
       const re = new RegExp(GPT2_PATTERN.source, "gu");
       return (words) =>
         eachWord(words, (w, out) => {
-          const text = prefixSpace && !w.startsWith(" ") ? " " + w : w;
+          const text = prefixSpace && !w.startsWith(" ") ? ` ${w}` : w;
           if (useRegex) splitIsolated(re, text, out);
           else out.push(text);
         });

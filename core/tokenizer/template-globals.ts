@@ -14,22 +14,38 @@ export function strftime(date: Date, format: string): string {
   const dayOfYear = Math.floor((Date.UTC(date.getFullYear(), date.getMonth(), date.getDate()) - Date.UTC(date.getFullYear(), 0, 1)) / 86_400_000) + 1;
   return format.replace(/%[a-zA-Z%]/g, (d) => {
     switch (d) {
-      case "%Y": return String(date.getFullYear());
-      case "%y": return pad(date.getFullYear() % 100);
-      case "%m": return pad(date.getMonth() + 1);
-      case "%d": return pad(date.getDate());
-      case "%b": return MONTHS[date.getMonth()]!.slice(0, 3);
-      case "%B": return MONTHS[date.getMonth()]!;
-      case "%a": return DAYS[date.getDay()]!.slice(0, 3);
-      case "%A": return DAYS[date.getDay()]!;
-      case "%H": return pad(date.getHours());
-      case "%I": return pad(((date.getHours() + 11) % 12) + 1);
-      case "%p": return date.getHours() < 12 ? "AM" : "PM";
-      case "%M": return pad(date.getMinutes());
-      case "%S": return pad(date.getSeconds());
-      case "%j": return pad(dayOfYear, 3);
-      case "%%": return "%";
-      default: return d;
+      case "%Y":
+        return String(date.getFullYear());
+      case "%y":
+        return pad(date.getFullYear() % 100);
+      case "%m":
+        return pad(date.getMonth() + 1);
+      case "%d":
+        return pad(date.getDate());
+      case "%b":
+        return MONTHS[date.getMonth()]!.slice(0, 3);
+      case "%B":
+        return MONTHS[date.getMonth()]!;
+      case "%a":
+        return DAYS[date.getDay()]!.slice(0, 3);
+      case "%A":
+        return DAYS[date.getDay()]!;
+      case "%H":
+        return pad(date.getHours());
+      case "%I":
+        return pad(((date.getHours() + 11) % 12) + 1);
+      case "%p":
+        return date.getHours() < 12 ? "AM" : "PM";
+      case "%M":
+        return pad(date.getMinutes());
+      case "%S":
+        return pad(date.getSeconds());
+      case "%j":
+        return pad(dayOfYear, 3);
+      case "%%":
+        return "%";
+      default:
+        return d;
     }
   });
 }

@@ -67,9 +67,19 @@ export function shuffledBatches<T>(items: readonly T[], o: ShuffledBatchesOption
       const st = s as { epoch?: unknown; index?: unknown; items?: unknown; batchSize?: unknown; seed?: unknown } | null;
       if (!st || typeof st !== "object") return err(new Error(`data cursor: expected an object, found ${JSON.stringify(s)}`));
       if (st.items !== items.length || st.batchSize !== o.batchSize || st.seed !== (seed?.toString() ?? null)) {
-        return err(new Error(`data cursor was saved for ${String(st.items)} items, batch ${String(st.batchSize)}, seed ${String(st.seed)}; this run has ${items.length} items, batch ${o.batchSize}, seed ${seed ?? "none"}: resume with the same data`));
+        return err(
+          new Error(
+            `data cursor was saved for ${String(st.items)} items, batch ${String(st.batchSize)}, seed ${String(st.seed)}; this run has ${items.length} items, batch ${o.batchSize}, seed ${seed ?? "none"}: resume with the same data`,
+          ),
+        );
       }
-      if (!Number.isInteger(st.epoch) || !Number.isInteger(st.index) || (st.epoch as number) < 0 || (st.index as number) < 0 || (st.index as number) > perEpoch) {
+      if (
+        !Number.isInteger(st.epoch) ||
+        !Number.isInteger(st.index) ||
+        (st.epoch as number) < 0 ||
+        (st.index as number) < 0 ||
+        (st.index as number) > perEpoch
+      ) {
         return err(new Error(`data cursor: bad position epoch ${String(st.epoch)}, index ${String(st.index)}`));
       }
       cur = { epoch: st.epoch as number, index: st.index as number };

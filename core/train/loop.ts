@@ -6,18 +6,18 @@ import { err, ok, type Result } from "neverthrow";
 import { noGrad } from "../autograd/tape.ts";
 import { buildGroups, type GroupRule, type NoDecay } from "../optim/groups.ts";
 import type { OptimizerFactory } from "../optim/optimizer.ts";
-import type { Tensor } from "../tensor/tensor.ts";
 import { tidy } from "../tensor/scope.ts";
+import type { Tensor } from "../tensor/tensor.ts";
 import type { ResumableBatches } from "./batches.ts";
-import { latestCheckpoint, pruneCheckpoints, saveCheckpoint } from "./run-checkpoint.ts";
 import { TrainError } from "./errors.ts";
 import { type HookHost, RunEvents, type RunHandlers } from "./events.ts";
 import { type ProgressOptions, progressHandlers } from "./progress.ts";
-import { type RunParts, checkpointContents, restoreCheckpoint } from "./resume.ts";
+import { checkpointContents, type RunParts, restoreCheckpoint } from "./resume.ts";
 import { TrainRng } from "./rng.ts";
-import { type ScheduleSpec, makeSchedule } from "./schedule.ts";
+import { latestCheckpoint, pruneCheckpoints, saveCheckpoint } from "./run-checkpoint.ts";
+import { makeSchedule, type ScheduleSpec } from "./schedule.ts";
 import { type LossFn, runStep } from "./step.ts";
-import { type TrainerState, freshState } from "./trainer-state.ts";
+import { freshState, type TrainerState } from "./trainer-state.ts";
 
 export interface EvalOutput {
   /** Mean loss over the evaluation set; perplexity is reported as exp(loss). */
@@ -114,15 +114,19 @@ function checkOptions<B>(o: TrainOptions<B>): string | null {
   const nonNegInt = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
   if (!posInt(o.steps)) return `steps must be a positive integer, found ${o.steps}`;
   if (o.accumulation !== undefined && !posInt(o.accumulation)) return `accumulation must be a positive integer, found ${o.accumulation}`;
-  if (o.clipNorm !== undefined && !(o.clipNorm >= 0 && Number.isFinite(o.clipNorm))) return `clipNorm must be a finite number >= 0 (0 = off), found ${o.clipNorm}`;
+  if (o.clipNorm !== undefined && !(o.clipNorm >= 0 && Number.isFinite(o.clipNorm)))
+    return `clipNorm must be a finite number >= 0 (0 = off), found ${o.clipNorm}`;
   if (o.maxBadSteps !== undefined && !posInt(o.maxBadSteps)) return `maxBadSteps must be a positive integer, found ${o.maxBadSteps}`;
   if (o.eval && !nonNegInt(o.eval.every)) return `eval.every must be an integer >= 0, found ${o.eval.every}`;
   if (o.checkpoint && !nonNegInt(o.checkpoint.every)) return `checkpoint.every must be an integer >= 0, found ${o.checkpoint.every}`;
   if (o.checkpoint?.keep !== undefined && !posInt(o.checkpoint.keep)) return `checkpoint.keep must be a positive integer, found ${o.checkpoint.keep}`;
-  if (typeof o.optimizer !== "function") return "optimizer must be a factory (groups, ctx) => Result<Optimizer, Error>, e.g. adamw({ lr }) from the optimizers plugin";
-  if (o.weightDecay !== undefined && !(o.weightDecay >= 0 && Number.isFinite(o.weightDecay))) return `weightDecay must be a finite number >= 0, found ${o.weightDecay}`;
+  if (typeof o.optimizer !== "function")
+    return "optimizer must be a factory (groups, ctx) => Result<Optimizer, Error>, e.g. adamw({ lr }) from the optimizers plugin";
+  if (o.weightDecay !== undefined && !(o.weightDecay >= 0 && Number.isFinite(o.weightDecay)))
+    return `weightDecay must be a finite number >= 0, found ${o.weightDecay}`;
   if (typeof o.lossFn !== "function") return "lossFn must be a function (batch, ctx) => { loss, tokens }";
-  if (typeof o.batches?.next !== "function" || typeof o.batches.state !== "function" || typeof o.batches.restore !== "function") return "batches must implement next(), state() and restore()";
+  if (typeof o.batches?.next !== "function" || typeof o.batches.state !== "function" || typeof o.batches.restore !== "function")
+    return "batches must implement next(), state() and restore()";
   return null;
 }
 
@@ -226,7 +230,11 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
       state.skippedSteps += out.skipped ? 1 : 0;
       state.consecutiveSkipped = out.skipped ? state.consecutiveSkipped + 1 : 0;
       state.lossHistory.push({ step, loss: out.loss, lr, tokens: out.tokens, gradNorm: out.gradNorm, skipped: out.skipped });
-      const stepped = await events.parallel("onStep", { runId, step, epoch: state.epoch ?? undefined, loss: out.loss, lr, tokens: out.tokens, elapsedMs: elapsed(), gradNorm: out.gradNorm }, step);
+      const stepped = await events.parallel(
+        "onStep",
+        { runId, step, epoch: state.epoch ?? undefined, loss: out.loss, lr, tokens: out.tokens, elapsedMs: elapsed(), gradNorm: out.gradNorm },
+        step,
+      );
       if (stepped.isErr()) return fail(stepped.error);
       if (state.consecutiveSkipped >= maxBad) {
         const msg = `stopped after ${state.consecutiveSkipped} consecutive steps with a non-finite loss or gradient (steps ${step - state.consecutiveSkipped + 1}-${step}; last loss ${out.loss}, grad norm ${out.gradNorm}); parameters were not updated on those steps. Lower the learning rate, set clipNorm, or look for bad rows in the batches of those steps`;

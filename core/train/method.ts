@@ -3,7 +3,7 @@
 // parameters, their optimizer groups, how the result is saved, and how adapters fold into the base.
 // Methods themselves (full, freeze, lora, ...) live in plugins; core knows only this contract and
 // Linear's adapter slot (nn/linear.ts).
-import { type Result, err, ok } from "neverthrow";
+import { err, ok, type Result } from "neverthrow";
 import type { CausalLM } from "../nn/causal-lm.ts";
 import type { ModelFamily } from "../nn/family.ts";
 import type { GroupRule, NoDecay } from "../optim/groups.ts";

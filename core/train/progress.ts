@@ -63,7 +63,7 @@ export function progressHandlers(o: ProgressOptions = {}): RunHandlers {
   };
   const say = (s: string): void => {
     clear();
-    stream.write(s + "\n");
+    stream.write(`${s}\n`);
   };
   return {
     name: "progress",

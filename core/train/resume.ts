@@ -5,11 +5,11 @@ import { err, ok, type Result } from "neverthrow";
 import type { Optimizer } from "../optim/optimizer.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import type { JsonValue, ResumableBatches } from "./batches.ts";
-import { type CheckpointContents, STATE_FILE, readCheckpointJson, readCheckpointTensors } from "./run-checkpoint.ts";
 import { TrainError } from "./errors.ts";
 import { TrainRng } from "./rng.ts";
+import { type CheckpointContents, readCheckpointJson, readCheckpointTensors, STATE_FILE } from "./run-checkpoint.ts";
 import type { Schedule } from "./schedule.ts";
-import { type TrainerState, stateFromJson, stateToJson } from "./trainer-state.ts";
+import { stateFromJson, stateToJson, type TrainerState } from "./trainer-state.ts";
 
 export interface RunParts<B> {
   readonly names: readonly string[];
@@ -32,10 +32,7 @@ export function checkpointContents<B>(parts: RunParts<B>, state: TrainerState): 
     return [`${parts.names[Number(key.slice(0, dot))]}.${key.slice(dot + 1)}`, t] as const;
   });
   return {
-    tensors: {
-      "model.safetensors": parts.names.map((n, i) => [n, parts.params[i]!] as const),
-      "optimizer.safetensors": optimizerTensors,
-    },
+    tensors: { "model.safetensors": parts.names.map((n, i) => [n, parts.params[i]!] as const), "optimizer.safetensors": optimizerTensors },
     json: {
       "optimizer.json": { ...meta, paramNames: parts.names },
       "scheduler.json": scheduleJson(parts.schedule, state.step),
@@ -55,7 +52,9 @@ export function restoreCheckpoint<B>(dir: string, parts: RunParts<B>): Result<{ 
   if (state.paramNames.join("\n") !== parts.names.join("\n")) {
     const missing = state.paramNames.filter((n) => !parts.names.includes(n));
     const extra = parts.names.filter((n) => !state.paramNames.includes(n));
-    return fail(`it trained a different parameter set (only in the checkpoint: ${missing.join(", ") || "none"}; only in this run: ${extra.join(", ") || "none"}${!missing.length && !extra.length ? "; same names, different order" : ""})`);
+    return fail(
+      `it trained a different parameter set (only in the checkpoint: ${missing.join(", ") || "none"}; only in this run: ${extra.join(", ") || "none"}${!missing.length && !extra.length ? "; same names, different order" : ""})`,
+    );
   }
   const sched = readCheckpointJson(dir, "scheduler.json");
   if (sched.isErr()) return fail(sched.error.message);
@@ -64,7 +63,10 @@ export function restoreCheckpoint<B>(dir: string, parts: RunParts<B>): Result<{ 
   const { totalSteps: _t, warmupSteps: _w, step: _s, ...want } = scheduleJson(parts.schedule, state.step);
   const { totalSteps: _t2, warmupSteps: _w2, step: _s2, ...got } = sched.value as Record<string, unknown>;
   for (const k of new Set([...Object.keys(want), ...Object.keys(got)])) {
-    if (got[k] !== want[k]) return fail(`the schedule changed (${k}: checkpoint ${JSON.stringify(got[k])}, this run ${JSON.stringify(want[k])}); resume with the settings it was started with`);
+    if (got[k] !== want[k])
+      return fail(
+        `the schedule changed (${k}: checkpoint ${JSON.stringify(got[k])}, this run ${JSON.stringify(want[k])}); resume with the settings it was started with`,
+      );
   }
   const weights = readCheckpointTensors(dir, "model.safetensors");
   if (weights.isErr()) return fail(weights.error.message);
@@ -80,10 +82,12 @@ export function restoreCheckpoint<B>(dir: string, parts: RunParts<B>): Result<{ 
   if (optMeta.isErr()) return fail(optMeta.error.message);
   const optFile = readCheckpointTensors(dir, "optimizer.safetensors");
   if (optFile.isErr()) return fail(optFile.error.message);
-  const byIndex = new Map([...optFile.value].map(([key, t]) => {
-    const slotAt = key.lastIndexOf(".");
-    return [`${parts.names.indexOf(key.slice(0, slotAt))}.${key.slice(slotAt + 1)}`, t] as const;
-  }));
+  const byIndex = new Map(
+    [...optFile.value].map(([key, t]) => {
+      const slotAt = key.lastIndexOf(".");
+      return [`${parts.names.indexOf(key.slice(0, slotAt))}.${key.slice(slotAt + 1)}`, t] as const;
+    }),
+  );
   const rng = readCheckpointJson(dir, "rng.json").andThen((r) => TrainRng.restore(r));
   if (rng.isErr()) return fail(rng.error.message);
   const data = readCheckpointJson(dir, "data.json");

@@ -41,7 +41,8 @@ export class TrainRng {
   static restore(s: unknown): Result<TrainRng, Error> {
     const st = s as Partial<RngState> | null;
     const valid = (v: unknown): v is string => typeof v === "string" && /^\d+$/.test(v);
-    if (!st || !valid(st.seed) || !valid(st.position)) return err(new Error(`rng state: expected {seed, position} as decimal strings, found ${JSON.stringify(s)}`));
+    if (!st || !valid(st.seed) || !valid(st.position))
+      return err(new Error(`rng state: expected {seed, position} as decimal strings, found ${JSON.stringify(s)}`));
     return ok(new TrainRng(BigInt(st.seed), BigInt(st.position)));
   }
 }

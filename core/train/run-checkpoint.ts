@@ -2,7 +2,7 @@
 // JSON files. A save writes everything into `.tmp-checkpoint-<step>-<pid>/`, flushes it, then renames
 // it into place, so a folder with the final name is always complete (a kill mid-save leaves only a
 // temp folder, cleaned up on the next save). Only the newest `keep` checkpoints are kept.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { err, ok, type Result } from "neverthrow";
 import { openSafetensors } from "../io/safetensors-read.ts";
@@ -66,12 +66,15 @@ export function saveCheckpoint(root: string, step: number, contents: CheckpointC
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp);
     for (const [file, entries] of Object.entries(contents.tensors)) {
-      const w = writeSafetensors(join(tmp, file), entries.map(([name, data]) => ({ name, data })));
+      const w = writeSafetensors(
+        join(tmp, file),
+        entries.map(([name, data]) => ({ name, data })),
+      );
       if (w.isErr()) return err(new Error(`checkpoint at step ${step}: ${w.error.message}`));
     }
     for (const [file, value] of Object.entries(contents.json)) {
       const path = join(tmp, file);
-      writeFileSync(path, JSON.stringify(value, null, 1) + "\n");
+      writeFileSync(path, `${JSON.stringify(value, null, 1)}\n`);
       fsyncPath(path);
     }
     fsyncPath(tmp, true);

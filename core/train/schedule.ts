@@ -32,8 +32,10 @@ export function makeSchedule(spec: ScheduleSpec, lr: number, totalSteps: number)
   if (!(Number.isFinite(lr) && lr >= 0)) return err(new Error(`schedule: lr must be a finite number >= 0, found ${lr}`));
   if (!(Number.isInteger(totalSteps) && totalSteps > 0)) return err(new Error(`schedule: total steps must be a positive integer, found ${totalSteps}`));
   if (spec.warmupSteps !== undefined && spec.warmupRatio !== undefined) return err(new Error("schedule: give warmupSteps or warmupRatio, not both"));
-  if (spec.warmupSteps !== undefined && !(Number.isInteger(spec.warmupSteps) && spec.warmupSteps >= 0)) return err(new Error(`schedule: warmupSteps must be an integer >= 0, found ${spec.warmupSteps}`));
-  if (spec.warmupRatio !== undefined && !(spec.warmupRatio >= 0 && spec.warmupRatio <= 1)) return err(new Error(`schedule: warmupRatio must be in [0, 1], found ${spec.warmupRatio}`));
+  if (spec.warmupSteps !== undefined && !(Number.isInteger(spec.warmupSteps) && spec.warmupSteps >= 0))
+    return err(new Error(`schedule: warmupSteps must be an integer >= 0, found ${spec.warmupSteps}`));
+  if (spec.warmupRatio !== undefined && !(spec.warmupRatio >= 0 && spec.warmupRatio <= 1))
+    return err(new Error(`schedule: warmupRatio must be in [0, 1], found ${spec.warmupRatio}`));
   const minLr = spec.minLr ?? 0;
   if (spec.minLr !== undefined) {
     if (spec.kind === "constant") return err(new Error("schedule: minLr has no effect on a constant schedule; use linear or cosine, or drop minLr"));

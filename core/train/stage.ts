@@ -1,11 +1,11 @@
 // The stage contract (StageEntry's payload) and the causal language-model loss that `pt` and `sft`
 // share. A stage says which samples it needs from the data worker and turns one batch into a scalar
 // loss; the one train() loop does the rest (STYLE 16: stages hand a loss to the loop, no subclasses).
-import { type Result, err, ok } from "neverthrow";
+import { err, ok, type Result } from "neverthrow";
 import { crossEntropy } from "../autograd/ops/loss.ts";
 import { reshape } from "../autograd/ops/shape.ts";
 import type { Batch } from "../data/collate.ts";
-import { IGNORE_INDEX, type DataKind } from "../data/types.ts";
+import { type DataKind, IGNORE_INDEX } from "../data/types.ts";
 import type { CausalLM } from "../nn/causal-lm.ts";
 import type { StageEntry } from "../registry/collections.ts";
 import { tensor } from "../tensor/create.ts";

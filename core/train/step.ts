@@ -3,10 +3,10 @@
 // micro-batches give the gradient of one big batch), guard against NaN/Inf, clip, update. Runs in one
 // tidy() scope, so everything it allocates goes back to the cache when it returns.
 import { backward } from "../autograd/tape.ts";
+import type { Optimizer } from "../optim/optimizer.ts";
 import { full } from "../tensor/create.ts";
 import { tidy } from "../tensor/scope.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import type { Optimizer } from "../optim/optimizer.ts";
 import type { ResumableBatches } from "./batches.ts";
 import { clipGradients, globalGradNorm, scaleGradients } from "./clip.ts";
 import type { TrainRng } from "./rng.ts";
@@ -64,12 +64,17 @@ export class LossContractError extends Error {
 
 function checkOutput(out: LossOutput, step: number, micro: number): number {
   const where = `step ${step}, micro-batch ${micro}`;
-  if (!out || !(out.loss instanceof Tensor)) throw new LossContractError(`lossFn returned ${JSON.stringify(out)} at ${where}; expected { loss: Tensor, tokens: number }`);
-  if (out.loss.numel !== 1) throw new LossContractError(`lossFn returned a loss of shape [${out.loss.shape.join(", ")}] at ${where}; expected a scalar (reduce it with a mean)`);
-  if (!out.loss.node) throw new LossContractError(`lossFn's loss at ${where} has no graph to the parameters; are they requiresGrad, and was it computed outside noGrad?`);
-  if (!(Number.isInteger(out.tokens) && out.tokens >= 0)) throw new LossContractError(`lossFn returned tokens = ${out.tokens} at ${where}; expected an integer >= 0`);
+  if (!out || !(out.loss instanceof Tensor))
+    throw new LossContractError(`lossFn returned ${JSON.stringify(out)} at ${where}; expected { loss: Tensor, tokens: number }`);
+  if (out.loss.numel !== 1)
+    throw new LossContractError(`lossFn returned a loss of shape [${out.loss.shape.join(", ")}] at ${where}; expected a scalar (reduce it with a mean)`);
+  if (!out.loss.node)
+    throw new LossContractError(`lossFn's loss at ${where} has no graph to the parameters; are they requiresGrad, and was it computed outside noGrad?`);
+  if (!(Number.isInteger(out.tokens) && out.tokens >= 0))
+    throw new LossContractError(`lossFn returned tokens = ${out.tokens} at ${where}; expected an integer >= 0`);
   const w = out.weight ?? out.tokens;
-  if (!(Number.isFinite(w) && w > 0)) throw new LossContractError(`micro-batch weight ${w} at ${where} must be > 0 (a batch with no target tokens: filter it out in the data, or give a weight)`);
+  if (!(Number.isFinite(w) && w > 0))
+    throw new LossContractError(`micro-batch weight ${w} at ${where} must be > 0 (a batch with no target tokens: filter it out in the data, or give a weight)`);
   return w;
 }
 

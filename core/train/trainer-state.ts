@@ -37,11 +37,27 @@ export interface TrainerState {
 const FORMAT = 1;
 
 export function freshState(runId: string, totalSteps: number, paramNames: string[]): TrainerState {
-  return { runId, step: 0, totalSteps, epoch: null, tokensSeen: 0, skippedSteps: 0, consecutiveSkipped: 0, lossHistory: [], evalHistory: [], best: null, paramNames };
+  return {
+    runId,
+    step: 0,
+    totalSteps,
+    epoch: null,
+    tokensSeen: 0,
+    skippedSteps: 0,
+    consecutiveSkipped: 0,
+    lossHistory: [],
+    evalHistory: [],
+    best: null,
+    paramNames,
+  };
 }
 
 export function stateToJson(s: TrainerState): unknown {
-  return { format: FORMAT, ...s, lossHistory: s.lossHistory.map((r) => ({ ...r, loss: Number.isFinite(r.loss) ? r.loss : null, gradNorm: Number.isFinite(r.gradNorm) ? r.gradNorm : null })) };
+  return {
+    format: FORMAT,
+    ...s,
+    lossHistory: s.lossHistory.map((r) => ({ ...r, loss: Number.isFinite(r.loss) ? r.loss : null, gradNorm: Number.isFinite(r.gradNorm) ? r.gradNorm : null })),
+  };
 }
 
 export function stateFromJson(raw: unknown, file: string): Result<TrainerState, Error> {
@@ -53,10 +69,12 @@ export function stateFromJson(raw: unknown, file: string): Result<TrainerState, 
     if (!Number.isInteger(o[k]) || (o[k] as number) < 0) return bad(`${k} must be a non-negative integer, found ${JSON.stringify(o[k])}`);
   }
   if (typeof o.runId !== "string") return bad("runId must be a string");
-  if (!Array.isArray(o.lossHistory) || !Array.isArray(o.evalHistory) || !Array.isArray(o.paramNames)) return bad("lossHistory, evalHistory and paramNames must be lists");
+  if (!Array.isArray(o.lossHistory) || !Array.isArray(o.evalHistory) || !Array.isArray(o.paramNames))
+    return bad("lossHistory, evalHistory and paramNames must be lists");
   const lossHistory: LossRecord[] = [];
   for (const r of o.lossHistory as Record<string, unknown>[]) {
-    if (!Number.isInteger(r?.step) || !(r.loss === null || typeof r.loss === "number") || typeof r.lr !== "number") return bad(`bad lossHistory entry ${JSON.stringify(r)}`);
+    if (!Number.isInteger(r?.step) || !(r.loss === null || typeof r.loss === "number") || typeof r.lr !== "number")
+      return bad(`bad lossHistory entry ${JSON.stringify(r)}`);
     lossHistory.push({
       step: r.step as number,
       loss: r.loss === null ? Number.NaN : (r.loss as number),

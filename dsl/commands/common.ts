@@ -2,8 +2,8 @@
 // and wrapping argument errors as usage errors.
 
 import type { CommandIO, CommandSession } from "../../core/index.ts";
-import { parseArgs, type Args, type ArgSpec } from "../args";
-import { formatDiagnostics, type Diagnostic } from "../diagnostics";
+import { type ArgSpec, type Args, parseArgs } from "../args";
+import { type Diagnostic, formatDiagnostics } from "../diagnostics";
 import { ExitCode } from "../exit-codes";
 
 /** Writes the diagnostics (with source lines) to stderr. */

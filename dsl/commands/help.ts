@@ -2,7 +2,7 @@
 // laid out in columns by cliui.
 
 import cliui from "cliui";
-import { didYouMean, suggest, type CommandEntry, type Registry } from "../../core/index.ts";
+import { type CommandEntry, didYouMean, type Registry, suggest } from "../../core/index.ts";
 import { ExitCode, exitCodeDocs } from "../exit-codes";
 import { argsOrUsage } from "./common";
 

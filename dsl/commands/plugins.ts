@@ -3,7 +3,7 @@
 
 import { dirname, resolve } from "node:path";
 import type { CommandEntry, PluginInfo, Registry } from "../../core/index.ts";
-import { collectionWords, type Collection } from "../blocks";
+import { type Collection, collectionWords } from "../blocks";
 import { ExitCode, exitCodeFor } from "../exit-codes";
 import { parseSource } from "../parse";
 import { readSource } from "../pipeline";

@@ -9,7 +9,11 @@ const quiet: Comments = { leading: [], blankBefore: false };
 
 /** A string value; quotes, backslashes and `${` are escaped so the text comes back verbatim. */
 export function str(text: string): Value & { kind: "string" } {
-  const raw = text.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\$\{/g, "\\${").replace(/\n/g, "\\n").replace(/\t/g, "\\t");
+  const raw = text
+    .replace(/[\\"]/g, (c) => `\\${c}`)
+    .replace(/\$\{/g, "\\${")
+    .replace(/\n/g, "\\n")
+    .replace(/\t/g, "\\t");
   return { kind: "string", raw, span: at };
 }
 
@@ -22,7 +26,9 @@ export function numberText(n: number): string {
 export function num(n: number, unit?: "%" | "epochs" | "steps" | "tokens"): Value {
   // 0.1 as a percentage prints 10%, and must survive the round trip as exactly 0.1.
   const shown = unit === "%" ? Number((n * 100).toPrecision(12)) : n;
-  return unit === undefined ? { kind: "number", value: n, text: numberText(n), span: at } : { kind: "number", value: shown, text: numberText(shown), unit, span: at };
+  return unit === undefined
+    ? { kind: "number", value: n, text: numberText(n), span: at }
+    : { kind: "number", value: shown, text: numberText(shown), unit, span: at };
 }
 
 export function word(name: string): Value {

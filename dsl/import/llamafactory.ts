@@ -5,8 +5,8 @@
 
 import { basename } from "node:path";
 import { err, ok, type Result } from "neverthrow";
-import { isMap, isScalar, LineCounter, parseDocument, type Node } from "yaml";
-import { error, type Diagnostic, type Span } from "../diagnostics";
+import { isMap, isScalar, LineCounter, type Node, parseDocument } from "yaml";
+import { type Diagnostic, error, type Span } from "../diagnostics";
 import { printRecipe } from "../printer";
 import type { Block, Entry, Recipe, Statement } from "../recipe";
 import { block, bool, entry, list, num, str, word } from "./build";
@@ -104,7 +104,12 @@ export function importLlamaFactory(yaml: string, file: string): Result<Imported,
     return err(
       doc.errors.map((e) => {
         const { line, col } = lines.linePos(e.pos[0]);
-        return error("syntax", file, { line, col, offset: e.pos[0], length: Math.max(1, e.pos[1] - e.pos[0]) }, e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, ""));
+        return error(
+          "syntax",
+          file,
+          { line, col, offset: e.pos[0], length: Math.max(1, e.pos[1] - e.pos[0]) },
+          e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, ""),
+        );
       }),
     );
   }
@@ -177,9 +182,11 @@ function datasetBlocks(r: Reader): Block[] {
   const dir = r.string("dataset_dir") ?? "data";
   const maxSamples = r.number("max_samples");
   const probs = splitList(r.string("interleave_probs")).map(Number);
-  if (probs.length > 0 && probs.length !== names.length) r.warn("interleave_probs", `${probs.length} probabilities for ${names.length} datasets; not carried over`);
+  if (probs.length > 0 && probs.length !== names.length)
+    r.warn("interleave_probs", `${probs.length} probabilities for ${names.length} datasets; not carried over`);
   const strategy = r.string("mix_strategy");
-  if (strategy !== undefined && strategy !== "concat" && probs.length === 0) r.warn("mix_strategy", "without interleave_probs lft mixes sources by size; not carried over");
+  if (strategy !== undefined && strategy !== "concat" && probs.length === 0)
+    r.warn("mix_strategy", "without interleave_probs lft mixes sources by size; not carried over");
   return names.map((name, i) => {
     const entries = [entry("dir", str(dir))];
     if (maxSamples !== undefined) entries.push(entry("max_samples", num(maxSamples)));
@@ -192,10 +199,27 @@ function datasetBlocks(r: Reader): Block[] {
 function methodBlock(r: Reader): Block {
   const type = r.string("finetuning_type") ?? "lora";
   if (type === "full" && r.flag("use_galore")) {
-    return block("method", { name: "galore", entries: options(r, { galore_rank: "rank", galore_scale: "scale", galore_update_interval: "update_interval", galore_layerwise: "layerwise", galore_target: "targets" }) });
+    return block("method", {
+      name: "galore",
+      entries: options(r, {
+        galore_rank: "rank",
+        galore_scale: "scale",
+        galore_update_interval: "update_interval",
+        galore_layerwise: "layerwise",
+        galore_target: "targets",
+      }),
+    });
   }
   if (type === "full" && r.flag("use_badam")) {
-    return block("method", { name: "badam", entries: options(r, { badam_mode: "mode", badam_switch_mode: "switch_mode", badam_switch_interval: "switch_interval", badam_update_ratio: "update_ratio" }) });
+    return block("method", {
+      name: "badam",
+      entries: options(r, {
+        badam_mode: "mode",
+        badam_switch_mode: "switch_mode",
+        badam_switch_interval: "switch_interval",
+        badam_update_ratio: "update_ratio",
+      }),
+    });
   }
   if (type === "lora") {
     const bits = r.number("quantization_bit");
@@ -228,7 +252,12 @@ function trainBlock(r: Reader): Block {
   if (doTrain === false) r.warn("do_train", "do_train is false, but a recipe with a train block trains; remove the train block to only evaluate");
   const steps = r.number("max_steps");
   const epochs = r.number("num_train_epochs");
-  const duration = steps !== undefined && steps > 0 ? { amount: steps, unit: "steps" as const } : epochs !== undefined ? { amount: epochs, unit: "epochs" as const } : undefined;
+  const duration =
+    steps !== undefined && steps > 0
+      ? { amount: steps, unit: "steps" as const }
+      : epochs !== undefined
+        ? { amount: epochs, unit: "epochs" as const }
+        : undefined;
 
   const entries: Entry[] = [];
   const add = (key: string, value: ReturnType<typeof num> | undefined): void => {

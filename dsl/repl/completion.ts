@@ -22,10 +22,23 @@ export function complete(pending: string, line: string, ctx: CompletionContext):
   if (pending.trim() === "" && line.trimStart().startsWith(":")) {
     const word = line.trimStart();
     if (/\s/.test(word)) return [[], ""];
-    return [filter(ctx.commands.map((c) => `:${c}`), word), word];
+    return [
+      filter(
+        ctx.commands.map((c) => `:${c}`),
+        word,
+      ),
+      word,
+    ];
   }
   const word = /(\$\{[A-Za-z0-9_-]*|[A-Za-z_][A-Za-z0-9_-]*)$/.exec(line)?.[0] ?? "";
-  if (word.startsWith("${")) return [filter(ctx.lets.map((n) => `\${${n}}`), word), word];
+  if (word.startsWith("${"))
+    return [
+      filter(
+        ctx.lets.map((n) => `\${${n}}`),
+        word,
+      ),
+      word,
+    ];
   const before = `${pending}\n${line.slice(0, line.length - word.length)}`;
   return [filter(candidates(before, ctx), word), word];
 }
@@ -85,7 +98,12 @@ function scan(tokens: readonly IToken[]): Position {
   // The value position is the token right after `=`, or anywhere inside a list.
   const last = tokens.at(-1);
   const atValue = depth > 0 && (last?.tokenType === Equals || listDepth > 0);
-  return { depth, ...(block === undefined ? {} : { block }), ...(name === undefined ? {} : { name }), ...(atValue && key !== undefined ? { valueKey: key } : {}) };
+  return {
+    depth,
+    ...(block === undefined ? {} : { block }),
+    ...(name === undefined ? {} : { name }),
+    ...(atValue && key !== undefined ? { valueKey: key } : {}),
+  };
 }
 
 function keywordKind(token: IToken): BlockKind | undefined {
@@ -105,7 +123,13 @@ function optionsOf(block: BlockKind, name: string | undefined, registry: Registr
     for (const entry of registry.list(ref.collection)) for (const [key, spec] of Object.entries(entry.options ?? {})) schema[key] ??= spec;
   }
   if (rule.name === undefined) return schema;
-  const entries = name === undefined ? registry.list(rule.name.collection) : registry.get(rule.name.collection, name).match((e) => [e], () => []);
+  const entries =
+    name === undefined
+      ? registry.list(rule.name.collection)
+      : registry.get(rule.name.collection, name).match(
+          (e) => [e],
+          () => [],
+        );
   for (const entry of entries) Object.assign(schema, entry.options ?? {});
   return schema;
 }

@@ -9,14 +9,16 @@ export const historyLimit = 1000;
 
 /** `LFT_HISTORY` when set (tests point it at a temp file), else ~/.lft_history. */
 export function historyPath(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  return env["LFT_HISTORY"] ?? join(homedir(), ".lft_history");
+  return env.LFT_HISTORY ?? join(homedir(), ".lft_history");
 }
 
 /** Most recent first, as readline's `history` option wants. Unreadable history is no history. */
 export function loadHistory(path: string): string[] {
   if (!existsSync(path)) return [];
   try {
-    const lines = readFileSync(path, "utf8").split("\n").filter((l) => l.trim() !== "");
+    const lines = readFileSync(path, "utf8")
+      .split("\n")
+      .filter((l) => l.trim() !== "");
     return lines.slice(-historyLimit).reverse();
   } catch {
     return [];

@@ -49,7 +49,9 @@ export function describeParams(model: LiveModel, filter?: string): string {
   const trainable = all.filter((r) => r.trainable).reduce((s, r) => s + r.count, 0);
   const bytes = all.reduce((s, r) => s + r.count * (dtypeBytes[r.dtype] ?? 4), 0);
   const pct = total === 0 ? 0 : (100 * trainable) / total;
-  const lines = [`${formatCount(total)} parameters (${total}) in ${all.length} tensors, ${formatBytes(bytes)}; trainable ${formatCount(trainable)} (${pct.toFixed(2)}%)`];
+  const lines = [
+    `${formatCount(total)} parameters (${total}) in ${all.length} tensors, ${formatBytes(bytes)}; trainable ${formatCount(trainable)} (${pct.toFixed(2)}%)`,
+  ];
   const shown = filter === undefined ? (all.length <= 40 ? all : []) : all.filter((r) => r.name.includes(filter));
   const width = Math.max(0, ...shown.map((r) => r.name.length));
   for (const r of shown) {

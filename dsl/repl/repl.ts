@@ -111,7 +111,10 @@ export async function startRepl(session: Session, options: ReplOptions = {}): Pr
   };
 
   const colon = async (text: string): Promise<number | "quit"> => {
-    const [head = "", ...args] = text.slice(1).split(/\s+/).filter((s) => s !== "");
+    const [head = "", ...args] = text
+      .slice(1)
+      .split(/\s+/)
+      .filter((s) => s !== "");
     const name = head === "exit" || head === "q" ? "quit" : head;
     const meta = metaCommands[name];
     if (meta !== undefined) return meta.run(args, repl);

@@ -3,10 +3,10 @@
 // predict, export, chat) are checked against it, handed to the runner and then logged in it, so
 // `:recipe` prints a file that replays the session.
 
-import { checkRecipe } from "../check";
 import { blockRules } from "../blocks";
-import { formatDiagnostics, isError, type Diagnostic } from "../diagnostics";
-import { exitCodeFor, ExitCode } from "../exit-codes";
+import { checkRecipe } from "../check";
+import { type Diagnostic, formatDiagnostics, isError } from "../diagnostics";
+import { ExitCode, exitCodeFor } from "../exit-codes";
 import { parseSource } from "../parse";
 import { loadUses } from "../plugins";
 import type { Block, Entry, Recipe, ResolvedRecipe, Statement } from "../recipe";
@@ -134,6 +134,6 @@ function withFile<T>(node: T, file: string): T {
   if (typeof node !== "object" || node === null) return node;
   const copy: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(node)) copy[key] = withFile(value, file);
-  if (typeof copy["line"] === "number" && typeof copy["offset"] === "number") copy["file"] = file;
+  if (typeof copy.line === "number" && typeof copy.offset === "number") copy.file = file;
   return copy as T;
 }

@@ -5,13 +5,11 @@
 //   - a command `hello`: `lft hello [name]` on the command line, `:hello [name]` in the REPL
 // A recipe loads it with `use "lft-plugin-hello"`; its options are checked like lft's own.
 
-import { DEFAULT_COLUMNS, definePlugin, type CommandEntry, type DatasetFormat, type MetricEntry, type OptionSchema } from "lft/core/index.ts";
+import { type CommandEntry, type DatasetFormat, DEFAULT_COLUMNS, definePlugin, type MetricEntry, type OptionSchema } from "lft/core/index.ts";
 import { asRow, requireString } from "lft/plugins/data/index.ts";
 
 /** Options of `dataset hello "..." { ... }`: which column holds the name (dataset_info.json's "prompt"). */
-const helloOptions = {
-  prompt: { type: "string", doc: 'the column holding the name (default "name")' },
-} satisfies OptionSchema;
+const helloOptions = { prompt: { type: "string", doc: 'the column holding the name (default "name")' } } satisfies OptionSchema;
 
 export const helloFormat: DatasetFormat = {
   produces: ["sft"],
@@ -39,8 +37,15 @@ export const greetingRate: MetricEntry = {
   options: greetingOptions,
   compute({ predictions }, options) {
     if (predictions.length === 0) return 0;
-    const words = (options["words"] as readonly string[]).map((w) => w.toLowerCase());
-    const greets = predictions.filter((p) => words.includes(p.trim().split(/[^A-Za-z]+/)[0]?.toLowerCase() ?? ""));
+    const words = (options.words as readonly string[]).map((w) => w.toLowerCase());
+    const greets = predictions.filter((p) =>
+      words.includes(
+        p
+          .trim()
+          .split(/[^A-Za-z]+/)[0]
+          ?.toLowerCase() ?? "",
+      ),
+    );
     return greets.length / predictions.length;
   },
 };

@@ -13,7 +13,22 @@ export interface BlasChoice {
 }
 
 /** Cores OpenBLAS uses when it does not recognise a modern x86 CPU: far slower than AVX2/AVX-512 kernels. */
-const GENERIC_CORES = new Set(["prescott", "katmai", "coppermine", "northwood", "core2", "penryn", "dunnington", "nehalem", "atom", "banias", "opteron", "opteron_sse3", "barcelona", "generic"]);
+const GENERIC_CORES = new Set([
+  "prescott",
+  "katmai",
+  "coppermine",
+  "northwood",
+  "core2",
+  "penryn",
+  "dunnington",
+  "nehalem",
+  "atom",
+  "banias",
+  "opteron",
+  "opteron_sse3",
+  "barcelona",
+  "generic",
+]);
 
 /** ISA each forcible core needs (lower-case /proc/cpuinfo flags). */
 const CORE_NEEDS: Record<string, readonly string[]> = {
@@ -27,7 +42,9 @@ const CORE_NEEDS: Record<string, readonly string[]> = {
 
 export function readCpuFlags(cpuinfo = "/proc/cpuinfo"): Set<string> {
   if (!existsSync(cpuinfo)) return new Set();
-  const line = readFileSync(cpuinfo, "utf8").split("\n").find((l) => l.startsWith("flags"));
+  const line = readFileSync(cpuinfo, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("flags"));
   return new Set((line?.split(":")[1] ?? "").trim().split(/\s+/).filter(Boolean));
 }
 
@@ -43,7 +60,9 @@ export function chooseBlasCore(flags: Set<string>, detected: string | null, over
   if (override) {
     const missing = missingFlags(override, flags);
     if (missing.length > 0) {
-      return new Error(`OpenBLAS core type "${override}" needs CPU features this machine lacks (${missing.join(", ")}); unset LFT_BLAS_CORETYPE/OPENBLAS_CORETYPE or choose one this CPU runs (detected: ${detected ?? "unknown"})`);
+      return new Error(
+        `OpenBLAS core type "${override}" needs CPU features this machine lacks (${missing.join(", ")}); unset LFT_BLAS_CORETYPE/OPENBLAS_CORETYPE or choose one this CPU runs (detected: ${detected ?? "unknown"})`,
+      );
     }
     return { coretype: override, reason: `forced by the user to ${override}` };
   }

@@ -1,10 +1,44 @@
 // The one binding to ffi/cpu/build/liblft_cpu.so: every native symbol with its types, and the CPU
 // Backend built on them. Each method validates liveness, dtype and shape (core/backend/check.ts)
 // before it calls C, so the C side never sees an invalid pointer or size.
-import { FFIType, type Pointer, dlopen, toArrayBuffer } from "bun:ffi";
+import { dlopen, FFIType, type Pointer, toArrayBuffer } from "bun:ffi";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { adamwArgs, type AdamWHyper, attentionDims, type AttentionOptions, attentionScalars, type Backend, type BinaryOp, type BlasInfo, CachingAllocator, crossEntropyBackwardArgs, crossEntropyForwardArgs, dropoutArgs, DTYPE_BYTES, embeddingArgs, expectArray, expectFinite, expectIndices, expectNumel, expectRank, formatShape, type HostArray, hostArrayFor, layerNormBackwardArgs, layerNormForwardArgs, matmulDims, type MatmulOptions, type NativeArray, numel, rmsNormBackwardArgs, rmsNormForwardArgs, ropeArgs, rowsCols, sameArrays, tanhArgs, seedArgs, ShapeError } from "../../core/index.ts";
+import {
+  type AdamWHyper,
+  adamwArgs,
+  attentionDims,
+  attentionScalars,
+  type Backend,
+  type BinaryOp,
+  type BlasInfo,
+  CachingAllocator,
+  crossEntropyBackwardArgs,
+  crossEntropyForwardArgs,
+  DTYPE_BYTES,
+  dropoutArgs,
+  embeddingArgs,
+  expectArray,
+  expectFinite,
+  expectNumel,
+  formatShape,
+  type HostArray,
+  hostArrayFor,
+  layerNormBackwardArgs,
+  layerNormForwardArgs,
+  type MatmulOptions,
+  matmulDims,
+  type NativeArray,
+  numel,
+  rmsNormBackwardArgs,
+  rmsNormForwardArgs,
+  ropeArgs,
+  rowsCols,
+  ShapeError,
+  sameArrays,
+  seedArgs,
+  tanhArgs,
+} from "../../core/index.ts";
 import { chooseBlasCore, probeBlasCore, readCpuFlags } from "./blas-select.ts";
 
 const { ptr: P, i64, i32, f32, f64, u64, void: V, cstring } = FFIType;
@@ -105,7 +139,7 @@ export function blasInfo(): BlasInfo {
 }
 
 const F32 = "f32" as const;
-const I32 = "i32" as const;
+const _I32 = "i32" as const;
 const OPS: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3 };
 
 /** A tensor's address as bun:ffi's pointer type (plus a byte offset). */
@@ -131,21 +165,15 @@ function hostView(t: NativeArray): HostArray {
   return hostArrayFor(t.dtype, toArrayBuffer(t.ptr, 0, bytes), 0, n(t));
 }
 
-
-
-
-
 export const cpuBackend: Backend = {
   name: "cpu",
-  allocator: new CachingAllocator("cpu", {
-    alloc: (bytes) => Number(native.lft_alloc(bytes) ?? 0),
-    free: (p) => native.lft_free(p as Pointer),
-  }),
+  allocator: new CachingAllocator("cpu", { alloc: (bytes) => Number(native.lft_alloc(bytes) ?? 0), free: (p) => native.lft_free(p as Pointer) }),
 
   upload(dst, src) {
     expectArray("upload", "destination", dst, dst.dtype);
     const bytes = n(dst) * DTYPE_BYTES[dst.dtype];
-    if (src.byteLength !== bytes) throw new ShapeError(`upload: host data has ${src.byteLength} bytes, tensor ${formatShape(dst.shape)} ${dst.dtype} needs ${bytes}`);
+    if (src.byteLength !== bytes)
+      throw new ShapeError(`upload: host data has ${src.byteLength} bytes, tensor ${formatShape(dst.shape)} ${dst.dtype} needs ${bytes}`);
     if (bytes > 0) native.lft_copy_bytes(at(dst), src, bytes);
   },
   download(src) {
@@ -196,7 +224,13 @@ export const cpuBackend: Backend = {
     if (nd > 8 || perm.length !== nd || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) {
       throw new ShapeError(`permute: ${JSON.stringify(perm)} is not a permutation of the ${nd} axes of ${formatShape(x.shape)} (rank <= 8)`);
     }
-    expectArray("permute", "out", out, x.dtype, perm.map((p) => x.shape[p]!));
+    expectArray(
+      "permute",
+      "out",
+      out,
+      x.dtype,
+      perm.map((p) => x.shape[p]!),
+    );
     if (n(x) === 0) return;
     native.lft_permute_4b(at(out), at(x), nd, BigInt64Array.from(x.shape.map(BigInt)), BigInt64Array.from(perm.map(BigInt)));
   },
@@ -216,7 +250,8 @@ export const cpuBackend: Backend = {
     expectArray(name, "b", b, F32);
     const total = n(a);
     const m = n(b);
-    if (m === 0 ? total !== 0 : total % m !== 0 || a.shape.length < b.shape.length) throw new ShapeError(`${name}: b ${formatShape(b.shape)} does not broadcast over a ${formatShape(a.shape)}`);
+    if (m === 0 ? total !== 0 : total % m !== 0 || a.shape.length < b.shape.length)
+      throw new ShapeError(`${name}: b ${formatShape(b.shape)} does not broadcast over a ${formatShape(a.shape)}`);
     expectArray(name, "out", out, F32, a.shape);
     if (total > 0) native.lft_binary_fwd(OPS[op], at(out), at(a), at(b), total / m, m);
   },
@@ -227,7 +262,7 @@ export const cpuBackend: Backend = {
     if (da) expectArray(name, "grad a", da, F32, a.shape);
     if (db) expectArray(name, "grad b", db, F32, b.shape);
     const m = n(b);
-    if (n(a) > 0) native.lft_binary_bwd(OPS[op], (da ? at(da) : null), (db ? at(db) : null), at(g), at(a), at(b), n(a) / m, m);
+    if (n(a) > 0) native.lft_binary_bwd(OPS[op], da ? at(da) : null, db ? at(db) : null, at(g), at(a), at(b), n(a) / m, m);
     else if (db) native.lft_fill_f32(at(db), m, 0);
   },
   scale(out, x, s) {
@@ -333,7 +368,7 @@ export const cpuBackend: Backend = {
     expectArray(op, "out", out, F32, q.shape);
     expectArray(op, "lse", lse, F32, [B, Hq, Tq]);
     if (B * Tq * Hq === 0) return;
-    native.lft_attention_fwd(at(out), at(lse), at(q), at(k), at(v), (seg ? at(seg) : null), B, Tq, Tk, Hq, Hkv, D, opts.scale, opts.window, opts.softcap);
+    native.lft_attention_fwd(at(out), at(lse), at(q), at(k), at(v), seg ? at(seg) : null, B, Tq, Tk, Hq, Hkv, D, opts.scale, opts.window, opts.softcap);
   },
   attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, seg, opts) {
     const op = "attention backward";
@@ -350,7 +385,27 @@ export const cpuBackend: Backend = {
       if (n(dv) > 0) native.lft_fill_f32(at(dv), n(dv), 0);
       return;
     }
-    native.lft_attention_bwd(at(dq), at(dk), at(dv), at(dout), at(out), at(lse), at(q), at(k), at(v), (seg ? at(seg) : null), B, Tq, Tk, Hq, Hkv, D, opts.scale, opts.window, opts.softcap);
+    native.lft_attention_bwd(
+      at(dq),
+      at(dk),
+      at(dv),
+      at(dout),
+      at(out),
+      at(lse),
+      at(q),
+      at(k),
+      at(v),
+      seg ? at(seg) : null,
+      B,
+      Tq,
+      Tk,
+      Hq,
+      Hkv,
+      D,
+      opts.scale,
+      opts.window,
+      opts.softcap,
+    );
   },
 
   crossEntropyForward(loss, lse, logits, targets, ignoreIndex) {

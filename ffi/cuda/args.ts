@@ -82,11 +82,19 @@ function int64Of(kernel: string, i: number, v: ArgValue, signed: boolean): bigin
  * entry i is `base + offset_i`, where `base` is the address of buf[0]. Returns the byte offset of the
  * kernelParams array within buf.
  */
-export function encodeArgs(kernel: string, types: readonly ArgType[], values: readonly ArgValue[], buf: Uint8Array, base: bigint, layout = layoutArgs(types)): number {
+export function encodeArgs(
+  kernel: string,
+  types: readonly ArgType[],
+  values: readonly ArgValue[],
+  buf: Uint8Array,
+  base: bigint,
+  layout = layoutArgs(types),
+): number {
   if (values.length !== types.length) {
     throw new KernelArgError(`${kernel}: expected ${types.length} arguments (${types.map(describeArgType).join(", ")}), got ${values.length}`);
   }
-  if (buf.byteLength < layout.totalBytes) throw new KernelArgError(`${kernel}: argument buffer of ${buf.byteLength} bytes is smaller than the ${layout.totalBytes} needed`);
+  if (buf.byteLength < layout.totalBytes)
+    throw new KernelArgError(`${kernel}: argument buffer of ${buf.byteLength} bytes is smaller than the ${layout.totalBytes} needed`);
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   for (let i = 0; i < types.length; i++) {
     const t = types[i]!;

@@ -1,10 +1,22 @@
 // The CUDA backend's shared pieces: launch constants, the CudaBackend interface, and small helpers
 // (sizes, float suffixes, grid sizes, bf16 bits, the attention launch limits) used by backend.ts.
 import type { Pointer } from "bun:ffi";
-import { type AdamWHyper, type AttentionDims, attentionDims, type Backend, type BinaryOp, type DType, DTYPE_BYTES, expectArray, type NativeArray, numel, sameArrays, ShapeError } from "../../core/index.ts";
-import { Cublas } from "./cublas.ts";
-import { type CudaDriver, type DeviceInfo } from "./driver.ts";
-import { type FloatSuffix } from "./kernels.ts";
+import {
+  type AdamWHyper,
+  type AttentionDims,
+  attentionDims,
+  type Backend,
+  type BinaryOp,
+  DTYPE_BYTES,
+  type DType,
+  type NativeArray,
+  numel,
+  ShapeError,
+  sameArrays,
+} from "../../core/index.ts";
+import type { Cublas } from "./cublas.ts";
+import type { CudaDriver, DeviceInfo } from "./driver.ts";
+import type { FloatSuffix } from "./kernels.ts";
 
 export const FLOATS = ["f32", "bf16"] as const satisfies readonly DType[];
 export const F32 = "f32" as const;
@@ -38,7 +50,13 @@ export interface AdamWTensors {
 export interface CudaBackend extends Backend {
   readonly device: DeviceInfo;
   /** Which libraries were loaded, from where. */
-  readonly libraries: { readonly driver: string; readonly driverVersion: number; readonly cublas: string; readonly cublasLt: string | null; readonly cublasVersion: number };
+  readonly libraries: {
+    readonly driver: string;
+    readonly driverVersion: number;
+    readonly cublas: string;
+    readonly cublasLt: string | null;
+    readonly cublasVersion: number;
+  };
   /** The raw handles, for benchmarks that compare against a direct cuBLAS call (everything else uses the methods). */
   readonly native: { readonly driver: CudaDriver; readonly cublas: Cublas; readonly stream: Pointer; readonly tf32: boolean };
   /** Waits for all queued work; surfaces any asynchronous kernel error. */
@@ -74,10 +92,6 @@ export function blocks(count: number, per = BLOCK): number {
 export function same(op: string, x: NativeArray, ...rest: [string, NativeArray][]): void {
   sameArrays(op, FLOATS, x, ...rest);
 }
-
-
-
-
 
 /** Dims per lane of the attention kernel for head dim D: the instantiation with D <= 32 * DPL. */
 export function attentionDpl(D: number): number {

@@ -1,23 +1,64 @@
-// The CUDA Backend: every method of core/backend/backend.ts on an NVIDIA GPU, validated with
-// core/backend/check.ts exactly as the CPU binding (ffi/cpu/cpu.ts) validates, before any kernel sees a
-// pointer. GEMMs go to cuBLAS, everything else to our kernels (ffi/cuda/src). All work is queued on one
-// stream in call order, so a cached block the allocator hands out again is only touched after the work
-// that used it before; download() and the scalar reductions synchronise.
-//
-// dtypes: the Backend's f32 contract holds everywhere. Kernels also come in bf16 storage (f32 arithmetic):
-// a call may use bf16 instead of f32 when all its float tensors do, except the f32 statistics (rstd, mean,
-// lse, loss, row grads), matmul's c (f32 or the operands' dtype), AdamW (f32 master weights) and the
-// random fills (f32). Integer inputs that index memory (targets, ids) are read back and range-checked on
-// the host, as on the CPU.
-import type { Pointer } from "bun:ffi";
 import { existsSync, readFileSync } from "node:fs";
-import { adamwArgs, type AdamWHyper, type AttentionDims, attentionDims, type AttentionOptions, attentionScalars, type Backend, type BinaryOp, type Block, CachingAllocator, crossEntropyBackwardArgs, crossEntropyForwardArgs, dropoutArgs, type DType, DTYPE_BYTES, embeddingArgs, expectArray, expectDim, expectFinite, expectIndices, expectNumel, expectRank, formatShape, type HostArray, hostArrayFor, layerNormBackwardArgs, layerNormForwardArgs, matmulDims, type MatmulOptions, type NativeArray, numel, rmsNormBackwardArgs, rmsNormForwardArgs, ropeArgs, rowsCols, seedArgs, tanhArgs, ShapeError } from "../../core/index.ts";
-import { Cublas, loadCublas } from "./cublas.ts";
-import { type CudaDriver, type DeviceInfo, loadDriver } from "./driver.ts";
+import {
+  type AdamWHyper,
+  adamwArgs,
+  attentionScalars,
+  type Block,
+  CachingAllocator,
+  crossEntropyBackwardArgs,
+  crossEntropyForwardArgs,
+  DTYPE_BYTES,
+  dropoutArgs,
+  embeddingArgs,
+  expectArray,
+  expectFinite,
+  expectNumel,
+  formatShape,
+  hostArrayFor,
+  layerNormBackwardArgs,
+  layerNormForwardArgs,
+  type MatmulOptions,
+  matmulDims,
+  type NativeArray,
+  rmsNormBackwardArgs,
+  rmsNormForwardArgs,
+  ropeArgs,
+  rowsCols,
+  ShapeError,
+  seedArgs,
+  tanhArgs,
+} from "../../core/index.ts";
+import {
+  ADAM_CHUNK,
+  type AdamWTensors,
+  ATT_ROWS,
+  ATT_TILE,
+  attentionDpl,
+  BLOCK,
+  bf16Bits,
+  blocks,
+  bytesOf,
+  CE_CHUNK,
+  CUBLAS_WORKSPACE,
+  type CudaBackend,
+  type CudaBackendOptions,
+  cudaAttentionDims,
+  F32,
+  FLOATS,
+  f32Bits,
+  I32,
+  n,
+  OPS,
+  same,
+  sfx,
+  u32Bits,
+} from "./backend-parts.ts";
+import { type Cublas, loadCublas } from "./cublas.ts";
+import { type CudaDriver, loadDriver } from "./driver.ts";
 import { parseFatbin } from "./fatbin.ts";
-import { FATBIN_PATH, type FloatSuffix, KernelModule } from "./kernels.ts";
-import { FLOATS, F32, I32, OPS, BLOCK, MAX_BLOCKS, CE_CHUNK, ADAM_CHUNK, CUBLAS_WORKSPACE, ATT_ROWS, ATT_TILE, n, bytesOf, sfx, blocks, same, attentionDpl, f32Bits, u32Bits, bf16Bits, cudaAttentionDims, type CudaBackendOptions, type AdamWTensors, type CudaBackend } from "./backend-parts.ts";
-export type { CudaBackendOptions, AdamWTensors, CudaBackend } from "./backend-parts.ts";
+import { FATBIN_PATH, KernelModule } from "./kernels.ts";
+
+export type { AdamWTensors, CudaBackend, CudaBackendOptions } from "./backend-parts.ts";
 
 export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
   const ordinal = opts.ordinal ?? 0;
@@ -33,7 +74,10 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
   const image = new Uint8Array(readFileSync(fatbinPath));
   const sm = device.computeCapability[0] * 10 + device.computeCapability[1];
   const archs = parseFatbin(image).cubins.map((c) => c.sm);
-  if (!archs.includes(sm)) throw new Error(`cuda: ${device.name} is sm_${sm}, but ${fatbinPath} holds code for ${archs.map((a) => `sm_${a}`).join(", ") || "no architecture"}; rebuild with CUDA_GENCODE for sm_${sm}`);
+  if (!archs.includes(sm))
+    throw new Error(
+      `cuda: ${device.name} is sm_${sm}, but ${fatbinPath} holds code for ${archs.map((a) => `sm_${a}`).join(", ") || "no architecture"}; rebuild with CUDA_GENCODE for sm_${sm}`,
+    );
 
   driver.retainPrimaryContext(ordinal);
   const stream = driver.createStream(true);
@@ -88,12 +132,36 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
   }
 
   /** dw (and db) of a norm: per-chunk column sums in double, then one ordered pass. mean null = RMSNorm. */
-  function normWeightGrad(dw: NativeArray | null, db: NativeArray | null, dy: NativeArray, x: NativeArray, mean: NativeArray | null, rstd: NativeArray, rows: number, cols: number): void {
+  function normWeightGrad(
+    dw: NativeArray | null,
+    db: NativeArray | null,
+    dy: NativeArray,
+    x: NativeArray,
+    mean: NativeArray | null,
+    rstd: NativeArray,
+    rows: number,
+    cols: number,
+  ): void {
     const chunks = rows === 0 ? 0 : Math.min(Math.ceil(rows / 32), 256);
     const perChunk = chunks === 0 ? 0 : Math.ceil(rows / chunks);
     const pw = dw && chunks ? scratch(8 * chunks * cols) : null;
     const pb = db && chunks ? scratch(8 * chunks * cols) : null;
-    if (chunks > 0) launch(`lft_norm_wgrad_partial_${sfx(x)}`, [Math.ceil(cols / 32), chunks, 1], [32, 8, 1], 0, pw?.ptr ?? 0, pb?.ptr ?? 0, dy.ptr, x.ptr, mean?.ptr ?? 0, rstd.ptr, rows, cols, perChunk);
+    if (chunks > 0)
+      launch(
+        `lft_norm_wgrad_partial_${sfx(x)}`,
+        [Math.ceil(cols / 32), chunks, 1],
+        [32, 8, 1],
+        0,
+        pw?.ptr ?? 0,
+        pb?.ptr ?? 0,
+        dy.ptr,
+        x.ptr,
+        mean?.ptr ?? 0,
+        rstd.ptr,
+        rows,
+        cols,
+        perChunk,
+      );
     launch(`lft_norm_wgrad_final_${sfx(x)}`, [blocks(cols), 1, 1], [BLOCK, 1, 1], 0, dw?.ptr ?? 0, db?.ptr ?? 0, pw?.ptr ?? 0, pb?.ptr ?? 0, chunks, cols);
     done(pw, pb);
   }
@@ -109,12 +177,26 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
     entries.forEach(([t, s, len], i) => table.set([BigInt(t.p.ptr), BigInt(t.g.ptr), BigInt(t.m.ptr), BigInt(t.v.ptr), BigInt(s), BigInt(len)], 6 * i));
     const dev = scratch(table.byteLength);
     driver.copyHtoD(dev.ptr, table, table.byteLength, stream);
-    launch("lft_adamw_multi", [entries.length, 1, 1], [BLOCK, 1, 1], 0, dev.ptr, h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, 1 - h.beta1 ** h.step, 1 - h.beta2 ** h.step);
+    launch(
+      "lft_adamw_multi",
+      [entries.length, 1, 1],
+      [BLOCK, 1, 1],
+      0,
+      dev.ptr,
+      h.lr,
+      h.beta1,
+      h.beta2,
+      h.eps,
+      h.weightDecay,
+      1 - h.beta1 ** h.step,
+      1 - h.beta2 ** h.step,
+    );
     done(dev);
   }
 
   function nf4Check(op: string, packed: NativeArray, absmax: NativeArray, count: number, blockSize: number): void {
-    if (!Number.isInteger(blockSize) || blockSize < 2 || blockSize % 2 !== 0) throw new RangeError(`${op}: block size must be a positive even integer, got ${blockSize}`);
+    if (!Number.isInteger(blockSize) || blockSize < 2 || blockSize % 2 !== 0)
+      throw new RangeError(`${op}: block size must be a positive even integer, got ${blockSize}`);
     expectArray(op, "packed codes", packed, I32);
     expectNumel(op, "packed codes", packed, Math.ceil(count / 8));
     expectArray(op, "absmax", absmax, F32);
@@ -149,7 +231,8 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
     upload(dst, src) {
       expectArray("upload", "destination", dst, dst.dtype);
       const bytes = bytesOf(dst);
-      if (src.byteLength !== bytes) throw new ShapeError(`upload: host data has ${src.byteLength} bytes, tensor ${formatShape(dst.shape)} ${dst.dtype} needs ${bytes}`);
+      if (src.byteLength !== bytes)
+        throw new ShapeError(`upload: host data has ${src.byteLength} bytes, tensor ${formatShape(dst.shape)} ${dst.dtype} needs ${bytes}`);
       driver.copyHtoD(dst.ptr, src, bytes, stream);
     },
     download(src) {
@@ -179,7 +262,13 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
       expectArray("cast", "destination", dst, dst.dtype, src.shape);
       const count = n(src);
       const pair = `${src.dtype}->${dst.dtype}`;
-      const kernel: Record<string, string> = { "f32->bf16": "lft_f32_to_bf16", "bf16->f32": "lft_bf16_to_f32", "f32->f16": "lft_f32_to_f16", "f16->f32": "lft_f16_to_f32", "i32->f32": "lft_i32_to_f32" };
+      const kernel: Record<string, string> = {
+        "f32->bf16": "lft_f32_to_bf16",
+        "bf16->f32": "lft_bf16_to_f32",
+        "f32->f16": "lft_f32_to_f16",
+        "f16->f32": "lft_f16_to_f32",
+        "i32->f32": "lft_i32_to_f32",
+      };
       if (src.dtype === dst.dtype) driver.copyDtoD(dst.ptr, src.ptr, bytesOf(src), stream);
       else if (kernel[pair]) launch(kernel[pair]!, [blocks(count), 1, 1], [BLOCK, 1, 1], 0, dst.ptr, src.ptr, count);
       else throw new TypeError(`cast: ${pair} is not supported (cast through f32)`);
@@ -209,7 +298,13 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
       if (nd > 8 || perm.length !== nd || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) {
         throw new ShapeError(`permute: ${JSON.stringify(perm)} is not a permutation of the ${nd} axes of ${formatShape(x.shape)} (rank <= 8)`);
       }
-      expectArray("permute", "out", out, x.dtype, perm.map((p) => x.shape[p]!));
+      expectArray(
+        "permute",
+        "out",
+        out,
+        x.dtype,
+        perm.map((p) => x.shape[p]!),
+      );
       const total = n(x);
       if (total === 0) return;
       const dims = new BigInt64Array(16);
@@ -222,7 +317,17 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
         dims[i] = BigInt(x.shape[p]!);
         dims[8 + i] = BigInt(inStride[p]!);
       });
-      launch(width === 4 ? "lft_permute_4b" : "lft_permute_2b", [blocks(total), 1, 1], [BLOCK, 1, 1], 0, out.ptr, x.ptr, nd, new Uint8Array(dims.buffer), total);
+      launch(
+        width === 4 ? "lft_permute_4b" : "lft_permute_2b",
+        [blocks(total), 1, 1],
+        [BLOCK, 1, 1],
+        0,
+        out.ptr,
+        x.ptr,
+        nd,
+        new Uint8Array(dims.buffer),
+        total,
+      );
     },
 
     matmul(c, a, b, opts: MatmulOptions = {}) {
@@ -240,7 +345,17 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
         else launch(`lft_scale_${sfx(c)}`, [blocks(n(c)), 1, 1], [BLOCK, 1, 1], 0, c.ptr, c.ptr, beta, n(c));
         return;
       }
-      cublas.gemm({ m, n: nn, k, transA, transB, batch, strideA: sa, strideB: sb, strideC: m * nn }, a.ptr, b.ptr, c.ptr, a.dtype as "f32" | "bf16", c.dtype as "f32" | "bf16", alpha, beta, tf32);
+      cublas.gemm(
+        { m, n: nn, k, transA, transB, batch, strideA: sa, strideB: sb, strideC: m * nn },
+        a.ptr,
+        b.ptr,
+        c.ptr,
+        a.dtype as "f32" | "bf16",
+        c.dtype as "f32" | "bf16",
+        alpha,
+        beta,
+        tf32,
+      );
     },
     binaryForward(op, out, a, b) {
       const name = `${op}`;
@@ -248,7 +363,8 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
       expectArray(name, "b", b, a.dtype);
       const total = n(a);
       const m = n(b);
-      if (m === 0 ? total !== 0 : total % m !== 0 || a.shape.length < b.shape.length) throw new ShapeError(`${name}: b ${formatShape(b.shape)} does not broadcast over a ${formatShape(a.shape)}`);
+      if (m === 0 ? total !== 0 : total % m !== 0 || a.shape.length < b.shape.length)
+        throw new ShapeError(`${name}: b ${formatShape(b.shape)} does not broadcast over a ${formatShape(a.shape)}`);
       expectArray(name, "out", out, a.dtype, a.shape);
       if (total > 0) launch(`lft_binary_fwd_${sfx(a)}`, [blocks(total), 1, 1], [BLOCK, 1, 1], 0, OPS[op], out.ptr, a.ptr, b.ptr, total / m, m);
     },
@@ -261,7 +377,8 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
       if (db) expectArray(name, "grad b", db, a.dtype, b.shape);
       const m = n(b);
       const total = n(a);
-      if (total > 0 && (m === 0 || total % m !== 0)) throw new ShapeError(`${name}: b ${formatShape(b.shape)} does not broadcast over a ${formatShape(a.shape)}`);
+      if (total > 0 && (m === 0 || total % m !== 0))
+        throw new ShapeError(`${name}: b ${formatShape(b.shape)} does not broadcast over a ${formatShape(a.shape)}`);
       if (total > 0) {
         if (da) launch(`lft_binary_bwd_da_${sfx(a)}`, [blocks(total), 1, 1], [BLOCK, 1, 1], 0, OPS[op], da.ptr, g.ptr, b.ptr, total / m, m);
         if (db) launch(`lft_binary_bwd_db_${sfx(a)}`, [Math.ceil(m / 32), 1, 1], [32, 8, 1], 0, OPS[op], db.ptr, g.ptr, a.ptr, b.ptr, total / m, m);
@@ -372,7 +489,26 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
       if (B * Tq * Hq === 0) return;
       const S = D | 1;
       const smem = 4 * (ATT_ROWS + 2 * ATT_TILE) * S;
-      launch(`lft_attention_fwd_d${attentionDpl(D)}_${sfx(q)}`, [Math.ceil(Tq / ATT_ROWS), Hq, B], [128, 1, 1], smem, out.ptr, lse.ptr, q.ptr, k.ptr, v.ptr, seg?.ptr ?? 0, Tq, Tk, Hq, Hkv, D, opts.scale, opts.window, opts.softcap);
+      launch(
+        `lft_attention_fwd_d${attentionDpl(D)}_${sfx(q)}`,
+        [Math.ceil(Tq / ATT_ROWS), Hq, B],
+        [128, 1, 1],
+        smem,
+        out.ptr,
+        lse.ptr,
+        q.ptr,
+        k.ptr,
+        v.ptr,
+        seg?.ptr ?? 0,
+        Tq,
+        Tk,
+        Hq,
+        Hkv,
+        D,
+        opts.scale,
+        opts.window,
+        opts.softcap,
+      );
     },
     attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, seg, opts) {
       const op = "attention backward";
@@ -395,8 +531,37 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
       const Dl = scratch(4 * B * Hq * Tq);
       const tail = [Tq, Tk, Hq, Hkv, D, opts.scale, opts.window, opts.softcap] as const;
       launch(`lft_attention_bwd_dot_${sfx(q)}`, [Math.ceil((B * Tq * Hq) / 8), 1, 1], [BLOCK, 1, 1], 0, Dl.ptr, dout.ptr, out.ptr, B, Tq, Hq, D);
-      launch(`lft_attention_bwd_dq_d${dpl}_${sfx(q)}`, [Math.ceil(Tq / ATT_ROWS), Hq, B], [128, 1, 1], 4 * 2 * (ATT_ROWS + ATT_TILE) * S, dq.ptr, dout.ptr, lse.ptr, Dl.ptr, q.ptr, k.ptr, v.ptr, seg?.ptr ?? 0, ...tail);
-      launch(`lft_attention_bwd_dkdv_d${dpl}_${sfx(q)}`, [Math.ceil(Tk / ATT_ROWS), Hkv, B], [128, 1, 1], 4 * ((2 * ATT_ROWS + 2 * ATT_TILE) * S + 2 * ATT_TILE), dk.ptr, dv.ptr, dout.ptr, lse.ptr, Dl.ptr, q.ptr, k.ptr, v.ptr, seg?.ptr ?? 0, ...tail);
+      launch(
+        `lft_attention_bwd_dq_d${dpl}_${sfx(q)}`,
+        [Math.ceil(Tq / ATT_ROWS), Hq, B],
+        [128, 1, 1],
+        4 * 2 * (ATT_ROWS + ATT_TILE) * S,
+        dq.ptr,
+        dout.ptr,
+        lse.ptr,
+        Dl.ptr,
+        q.ptr,
+        k.ptr,
+        v.ptr,
+        seg?.ptr ?? 0,
+        ...tail,
+      );
+      launch(
+        `lft_attention_bwd_dkdv_d${dpl}_${sfx(q)}`,
+        [Math.ceil(Tk / ATT_ROWS), Hkv, B],
+        [128, 1, 1],
+        4 * ((2 * ATT_ROWS + 2 * ATT_TILE) * S + 2 * ATT_TILE),
+        dk.ptr,
+        dv.ptr,
+        dout.ptr,
+        lse.ptr,
+        Dl.ptr,
+        q.ptr,
+        k.ptr,
+        v.ptr,
+        seg?.ptr ?? 0,
+        ...tail,
+      );
       done(Dl);
     },
 
@@ -406,7 +571,20 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
     },
     crossEntropyBackward(dlogits, grow, logits, lse, targets, ignoreIndex) {
       const { rows, vocab } = crossEntropyBackwardArgs(FLOATS, dlogits, grow, logits, lse, targets, ignoreIndex, readInts);
-      launch(`lft_cross_entropy_bwd_${sfx(logits)}`, [rows, Math.ceil(vocab / CE_CHUNK), 1], [BLOCK, 1, 1], 0, dlogits.ptr, grow.ptr, logits.ptr, lse.ptr, targets.ptr, vocab, ignoreIndex, CE_CHUNK);
+      launch(
+        `lft_cross_entropy_bwd_${sfx(logits)}`,
+        [rows, Math.ceil(vocab / CE_CHUNK), 1],
+        [BLOCK, 1, 1],
+        0,
+        dlogits.ptr,
+        grow.ptr,
+        logits.ptr,
+        lse.ptr,
+        targets.ptr,
+        vocab,
+        ignoreIndex,
+        CE_CHUNK,
+      );
     },
     embeddingForward(out, w, ids) {
       const { dim } = embeddingArgs("embedding", FLOATS, "weight", w, ids, "out", out, readInts);
@@ -432,7 +610,18 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
       table.set(uids, order.length + starts.length);
       const dev = scratch(table.byteLength);
       driver.copyHtoD(dev.ptr, table, table.byteLength, stream);
-      launch(`lft_embedding_bwd_${sfx(dw)}`, [uids.length, Math.ceil(dim / BLOCK), 1], [BLOCK, 1, 1], 0, dw.ptr, dout.ptr, dev.ptr, dev.ptr + 4 * order.length, dev.ptr + 4 * (order.length + starts.length), dim);
+      launch(
+        `lft_embedding_bwd_${sfx(dw)}`,
+        [uids.length, Math.ceil(dim / BLOCK), 1],
+        [BLOCK, 1, 1],
+        0,
+        dw.ptr,
+        dout.ptr,
+        dev.ptr,
+        dev.ptr + 4 * order.length,
+        dev.ptr + 4 * (order.length + starts.length),
+        dim,
+      );
       done(dev);
     },
 
@@ -477,4 +666,3 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
   };
   return backend;
 }
-

@@ -2,9 +2,9 @@
 // row-major GEMMs on column-major cuBLAS by the usual identity C^T = B^T A^T: the row-major C [m, n] is the
 // column-major C^T [n, m], so cuBLAS is asked for op(B)^T op(A)^T with the operands swapped. bf16 or f32
 // inputs, f32 accumulation (CUBLAS_COMPUTE_32F: no TF32 unless asked), strided batches.
-import { CString, FFIType, type Pointer, dlopen } from "bun:ffi";
+import { CString, dlopen, FFIType, type Pointer } from "bun:ffi";
 import { basename, dirname, join } from "node:path";
-import { type Located, type LoadAttempt, describeMissing, locate, searchDirs } from "./locate.ts";
+import { describeMissing, type LoadAttempt, type Located, locate, searchDirs } from "./locate.ts";
 
 const { ptr: P, i32, i64, u64 } = FFIType;
 
@@ -17,7 +17,10 @@ export const SYMBOLS = {
   cublasSetWorkspace_v2: { args: [P, u64, u64], returns: i32 },
   cublasSetMathMode: { args: [P, i32], returns: i32 },
   // handle, transa, transb, m, n, k, alpha, A, Atype, lda, strideA, B, Btype, ldb, strideB, beta, C, Ctype, ldc, strideC, batch, compute, algo
-  cublasGemmStridedBatchedEx: { args: [P, i32, i32, i32, i32, i32, P, u64, i32, i32, i64, u64, i32, i32, i64, P, u64, i32, i32, i64, i32, i32, i32], returns: i32 },
+  cublasGemmStridedBatchedEx: {
+    args: [P, i32, i32, i32, i32, i32, P, u64, i32, i32, i64, u64, i32, i32, i64, P, u64, i32, i32, i64, i32, i32, i32],
+    returns: i32,
+  },
 } as const;
 
 export const CUBLAS_OP = { N: 0, T: 1 } as const;
@@ -109,7 +112,15 @@ export function columnMajorCall(g: RowMajorGemm): ColumnMajorCall {
     strideC,
     batch,
   };
-  for (const [what, v] of [["m", call.m], ["n", call.n], ["k", call.k], ["lda", call.lda], ["ldb", call.ldb], ["ldc", call.ldc], ["batch", call.batch]] as const) {
+  for (const [what, v] of [
+    ["m", call.m],
+    ["n", call.n],
+    ["k", call.k],
+    ["lda", call.lda],
+    ["ldb", call.ldb],
+    ["ldc", call.ldc],
+    ["batch", call.batch],
+  ] as const) {
     if (v > INT_MAX) throw new RangeError(`matmul: ${what} = ${v} exceeds cuBLAS's 32-bit limit`);
   }
   // cuBLAS rejects a leading dimension of 0 even for an empty operand
@@ -168,7 +179,31 @@ export class Cublas {
     const compute = tf32 && ab === "f32" ? CUBLAS_COMPUTE.f32FastTf32 : CUBLAS_COMPUTE.f32;
     const t = CUDA_DATA_TYPE[ab];
     this.check(
-      this.sym.cublasGemmStridedBatchedEx(this.handle, call.transa, call.transb, call.m, call.n, call.k, this.alpha, b, t, call.lda, call.strideA, a, t, call.ldb, call.strideB, this.beta, c, CUDA_DATA_TYPE[cType], call.ldc, call.strideC, call.batch, compute, CUBLAS_GEMM_DEFAULT),
+      this.sym.cublasGemmStridedBatchedEx(
+        this.handle,
+        call.transa,
+        call.transb,
+        call.m,
+        call.n,
+        call.k,
+        this.alpha,
+        b,
+        t,
+        call.lda,
+        call.strideA,
+        a,
+        t,
+        call.ldb,
+        call.strideB,
+        this.beta,
+        c,
+        CUDA_DATA_TYPE[cType],
+        call.ldc,
+        call.strideC,
+        call.batch,
+        compute,
+        CUBLAS_GEMM_DEFAULT,
+      ),
       `cublasGemmStridedBatchedEx(m=${g.m} n=${g.n} k=${g.k} batch=${g.batch} ${ab}->${cType})`,
     );
   }

@@ -2,7 +2,7 @@
 // streams, events, device memory, copies, modules and kernel launches. Every call's CUresult is checked and
 // reported by name (cuGetErrorName). Nothing loads at import: loadDriver() finds and opens the library and
 // says which file it loaded, or why none could be.
-import { CString, FFIType, type Pointer, dlopen, ptr } from "bun:ffi";
+import { CString, dlopen, FFIType, type Pointer, ptr } from "bun:ffi";
 import { type ArgType, type ArgValue, encodeArgs, layoutArgs } from "./args.ts";
 import { type Loaded, loadFirst, locate, searchDirs } from "./locate.ts";
 
@@ -274,16 +274,31 @@ export class CudaDriver {
   }
 
   setMaxDynamicShared(f: Pointer, bytes: number, name: string): void {
-    this.check(this.sym.cuFuncSetAttribute(f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes), `cuFuncSetAttribute(${name}, max dynamic shared = ${bytes})`);
+    this.check(
+      this.sym.cuFuncSetAttribute(f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes),
+      `cuFuncSetAttribute(${name}, max dynamic shared = ${bytes})`,
+    );
   }
 
   /** Packs the typed arguments (args.ts) and launches. */
-  launch(f: Pointer, name: string, grid: readonly [number, number, number], block: readonly [number, number, number], sharedBytes: number, stream: Pointer | null, types: readonly ArgType[], values: readonly ArgValue[]): void {
+  launch(
+    f: Pointer,
+    name: string,
+    grid: readonly [number, number, number],
+    block: readonly [number, number, number],
+    sharedBytes: number,
+    stream: Pointer | null,
+    types: readonly ArgType[],
+    values: readonly ArgValue[],
+  ): void {
     const layout = layoutArgs(types);
     const buf = layout.totalBytes <= this.argBuf.byteLength ? this.argBuf : new Uint8Array(layout.totalBytes);
     const at = encodeArgs(name, types, values, buf, BigInt(ptr(buf)), layout);
     const params = buf.subarray(at);
-    this.check(this.sym.cuLaunchKernel(f, grid[0], grid[1], grid[2], block[0], block[1], block[2], sharedBytes, stream, params, null), `cuLaunchKernel(${name}, grid ${grid.join("x")}, block ${block.join("x")}, ${sharedBytes} B shared)`);
+    this.check(
+      this.sym.cuLaunchKernel(f, grid[0], grid[1], grid[2], block[0], block[1], block[2], sharedBytes, stream, params, null),
+      `cuLaunchKernel(${name}, grid ${grid.join("x")}, block ${block.join("x")}, ${sharedBytes} B shared)`,
+    );
   }
 }
 

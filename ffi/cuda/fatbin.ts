@@ -107,7 +107,8 @@ export function parseFatbin(bytes: Uint8Array): FatbinInfo {
     const entryHeader = view.getUint32(at + 4, true);
     const size = Number(view.getBigUint64(at + 8, true));
     const body = bytes.subarray(at + entryHeader, at + entryHeader + size);
-    if (kind === ENTRY_KIND_ELF && body.byteLength >= 64 && new DataView(body.buffer, body.byteOffset).getUint32(0, true) === ELF_MAGIC) cubins.push(parseCubin(body));
+    if (kind === ENTRY_KIND_ELF && body.byteLength >= 64 && new DataView(body.buffer, body.byteOffset).getUint32(0, true) === ELF_MAGIC)
+      cubins.push(parseCubin(body));
     else skipped.push(kind === ENTRY_KIND_ELF ? "compressed cubin" : kind === 1 ? "PTX" : `entry kind ${kind}`);
     if (entryHeader === 0) break;
     at += entryHeader + size;

@@ -130,7 +130,11 @@ export class KernelModule {
     const types = KERNELS.get(name);
     if (!types) throw new Error(`cuda: no kernel named ${name} in the kernel table`);
     if (grid.some((g) => g === 0)) return;
-    for (const [what, d, max] of [["grid x", grid[0], 2 ** 31 - 1], ["grid y", grid[1], 65535], ["grid z", grid[2], 65535]] as const) {
+    for (const [what, d, max] of [
+      ["grid x", grid[0], 2 ** 31 - 1],
+      ["grid y", grid[1], 65535],
+      ["grid z", grid[2], 65535],
+    ] as const) {
       if (!Number.isInteger(d) || d < 0 || d > max) throw new RangeError(`cuda: ${name}: ${what} = ${d} is outside [0, ${max}]`);
     }
     const f = this.fn(name);

@@ -142,7 +142,13 @@ export interface Loaded<T> {
  * Tries each candidate with `open` (dlopen and whatever checks the caller adds), then the bare names through
  * the system loader; the first that opens wins. Returns the opened value or the message describing why none did.
  */
-export function loadFirst<T>(what: string, names: readonly string[], located: Located, open: (path: string) => T, systemLoader = true): Loaded<T> | { readonly error: string } {
+export function loadFirst<T>(
+  what: string,
+  names: readonly string[],
+  located: Located,
+  open: (path: string) => T,
+  systemLoader = true,
+): Loaded<T> | { readonly error: string } {
   const failures: LoadAttempt[] = [];
   const tries = [...located.candidates, ...(systemLoader ? names : [])];
   for (const path of tries) {

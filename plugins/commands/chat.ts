@@ -1,8 +1,7 @@
 // `lft chat MODEL_DIR [--prompt TEXT] [--max-tokens N] [--template T] [--adapter DIR] [--system S]
 // [--temperature X]`: one answer (with --prompt) or a terminal chat, through the same runner a recipe's
 // `chat` block uses, so the template, adapter loading and sampling behave identically.
-import type { CommandEntry } from "../../core/index.ts";
-import type { ResolvedRecipe } from "../../core/index.ts";
+import type { CommandEntry, ResolvedRecipe } from "../../core/index.ts";
 import { runRecipe } from "../../core/index.ts";
 import { ExitCode, intOption, parseOrUsage } from "./shared.ts";
 
@@ -14,7 +13,13 @@ export const chatCommand: CommandEntry = {
   usage,
   scope: "cli",
   async run(argv, io, session) {
-    const args = parseOrUsage("chat", usage, argv, { positional: [1, 1], values: ["--prompt", "--max-tokens", "--template", "--adapter", "--system", "--temperature"] }, io);
+    const args = parseOrUsage(
+      "chat",
+      usage,
+      argv,
+      { positional: [1, 1], values: ["--prompt", "--max-tokens", "--template", "--adapter", "--system", "--temperature"] },
+      io,
+    );
     if (typeof args === "number") return args;
     const maxTokens = intOption(args, "--max-tokens", 256);
     const temperature = Number(args.values.get("--temperature") ?? 0);
@@ -29,7 +34,12 @@ export const chatCommand: CommandEntry = {
       uses: [],
       model: {
         path: args.positional[0]!,
-        options: { device: "auto", seed: 42, ...(pick("--template") && { template: pick("--template")! }), ...(pick("--adapter") && { adapter: pick("--adapter")! }) },
+        options: {
+          device: "auto",
+          seed: 42,
+          ...(pick("--template") && { template: pick("--template")! }),
+          ...(pick("--adapter") && { adapter: pick("--adapter")! }),
+        },
       },
       datasets: [],
       actions: [

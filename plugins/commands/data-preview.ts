@@ -1,10 +1,21 @@
 // `lft data preview`: a few encoded samples of a dataset as printable text, masked (prompt) spans
 // highlighted, and token counts over the whole set (with a progress bar while counting).
-import {
-  DataError, dataOptionSchema, IGNORE_INDEX, prepareData, validateOptions,
-  type DataKind, type KtoSample, type PairwiseSample, type Registry, type Sample, type Tokenizer, type TokenSeq,
-} from "../../core/index.ts";
+
 import { err, ok, type Result } from "neverthrow";
+import {
+  DataError,
+  type DataKind,
+  dataOptionSchema,
+  IGNORE_INDEX,
+  type KtoSample,
+  type PairwiseSample,
+  prepareData,
+  type Registry,
+  type Sample,
+  type Tokenizer,
+  type TokenSeq,
+  validateOptions,
+} from "../../core/index.ts";
 import { progressBar } from "./progress-bar.ts";
 
 export interface PreviewOptions {
@@ -30,7 +41,12 @@ export async function previewDataset(opts: PreviewOptions): Promise<Result<strin
   const kind = opts.kind ?? "sft";
   const options = validateOptions(
     dataOptionSchema,
-    { dataset: [opts.dataset], dataset_dir: opts.datasetDir, ...(opts.template && { template: opts.template }), ...(opts.cutoffLen && { cutoff_len: opts.cutoffLen }) },
+    {
+      dataset: [opts.dataset],
+      dataset_dir: opts.datasetDir,
+      ...(opts.template && { template: opts.template }),
+      ...(opts.cutoffLen && { cutoff_len: opts.cutoffLen }),
+    },
     "data preview",
   );
   if (options.isErr()) return err(new DataError(options.error.map((e) => e.message).join("; ")));
@@ -64,13 +80,19 @@ export async function previewDataset(opts: PreviewOptions): Promise<Result<strin
       longest = Math.max(longest, seq.inputIds.length);
     }
   }
-  lines.push(`tokens: ${fmt(tokens)} in ${fmt(train.length)} samples (${fmt(learned)} learned), longest ${fmt(longest)}, mean ${fmt(Math.round(tokens / Math.max(1, train.length)))}`);
+  lines.push(
+    `tokens: ${fmt(tokens)} in ${fmt(train.length)} samples (${fmt(learned)} learned), longest ${fmt(longest)}, mean ${fmt(Math.round(tokens / Math.max(1, train.length)))}`,
+  );
   lines.push(report.total > 0 ? report.summary() : "skipped: none");
   return ok(lines.join("\n"));
 }
 
 function parts(kind: DataKind, s: Sample): [string, TokenSeq][] {
-  if (kind === "pairwise") return [[" chosen", (s as PairwiseSample).chosen], [" rejected", (s as PairwiseSample).rejected]];
+  if (kind === "pairwise")
+    return [
+      [" chosen", (s as PairwiseSample).chosen],
+      [" rejected", (s as PairwiseSample).rejected],
+    ];
   if (kind === "kto") return [[(s as KtoSample).desirable ? " (desirable)" : " (undesirable)", (s as KtoSample).seq]];
   return [["", s as TokenSeq]];
 }

@@ -18,7 +18,9 @@ export const dataCommand: CommandEntry = {
     const model = args.values.get("--model");
     const count = intOption(args, "--count", 3);
     if (verb !== "preview" || !model || typeof count === "string") {
-      io.stderr(`lft data: ${typeof count === "string" ? count : verb !== "preview" ? `unknown action "${verb}"` : "--model MODEL_DIR is required"}\nusage: lft data ${usage}\n`);
+      io.stderr(
+        `lft data: ${typeof count === "string" ? count : verb !== "preview" ? `unknown action "${verb}"` : "--model MODEL_DIR is required"}\nusage: lft data ${usage}\n`,
+      );
       return ExitCode.usage;
     }
     const tokenizer = loadTokenizer(pathIn(io, model));

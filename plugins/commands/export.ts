@@ -16,7 +16,9 @@ export const exportCommand: CommandEntry = {
     if (typeof args === "number") return args;
     const out = args.values.get("--out");
     if (!out || !args.flags.has("--merge")) {
-      io.stderr(`lft export: ${!out ? "--out DIR is required" : "only --merge is supported from the command line (a recipe's export block writes adapters)"}\nusage: lft export ${usage}\n`);
+      io.stderr(
+        `lft export: ${!out ? "--out DIR is required" : "only --merge is supported from the command line (a recipe's export block writes adapters)"}\nusage: lft export ${usage}\n`,
+      );
       return ExitCode.usage;
     }
     const [base, adapter] = args.positional as [string, string];

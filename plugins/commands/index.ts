@@ -9,10 +9,10 @@ import { makeTinyCommand } from "./make-tiny.ts";
 import { modelsCommand } from "./models.ts";
 import { runsCommand } from "./runs.ts";
 
-export { previewDataset, type PreviewOptions } from "./data-preview.ts";
-export { makeTiny, TOKENIZER_FIXTURES, type MadeTiny, type MakeTinyOptions } from "./tiny-model.ts";
-export { formatRunList, formatRunShow } from "./run-report.ts";
+export { type PreviewOptions, previewDataset } from "./data-preview.ts";
 export { BrailleCanvas, linePlot } from "./plot.ts";
+export { formatRunList, formatRunShow } from "./run-report.ts";
+export { type MadeTiny, type MakeTinyOptions, makeTiny, TOKENIZER_FIXTURES } from "./tiny-model.ts";
 
 export default definePlugin({
   name: "lft-commands",

@@ -18,8 +18,13 @@ export const modelsCommand: CommandEntry = {
     const loadable = new Set(session.registry.list("models").map((m) => m.name));
     const rows = CATALOG.filter((e) => `${e.id} ${e.family} ${e.template}`.toLowerCase().includes(filter));
     const width = Math.max(...rows.map((r) => r.id.length), 10);
-    const lines = rows.map((e) => `${e.id.padEnd(width)}  ${e.family.padEnd(8)}  ${e.template.padEnd(8)}  ${String(e.paramsB).padStart(7)}B${loadable.has(e.family) ? "" : "  (family not loaded)"}`);
-    io.stdout(`${"checkpoint".padEnd(width)}  family    template       size\n${lines.join("\n")}\n${rows.length} of ${CATALOG.length} checkpoints; families loaded: ${[...loadable].sort().join(", ")}\n`);
+    const lines = rows.map(
+      (e) =>
+        `${e.id.padEnd(width)}  ${e.family.padEnd(8)}  ${e.template.padEnd(8)}  ${String(e.paramsB).padStart(7)}B${loadable.has(e.family) ? "" : "  (family not loaded)"}`,
+    );
+    io.stdout(
+      `${"checkpoint".padEnd(width)}  family    template       size\n${lines.join("\n")}\n${rows.length} of ${CATALOG.length} checkpoints; families loaded: ${[...loadable].sort().join(", ")}\n`,
+    );
     return rows.length > 0 ? ExitCode.ok : ExitCode.notAvailable;
   },
 };

@@ -15,7 +15,8 @@ export class BrailleCanvas {
     readonly width: number,
     readonly height: number,
   ) {
-    if (!(Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0)) throw new RangeError(`plot: width and height must be positive integers, got ${width}×${height}`);
+    if (!(Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0))
+      throw new RangeError(`plot: width and height must be positive integers, got ${width}×${height}`);
     this.cells = new Uint8Array(width * height);
   }
 

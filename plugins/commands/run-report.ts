@@ -1,7 +1,8 @@
 // What `lft runs` and `lft runs show ID` print: a table of runs, and one run's record with its loss
 // curve (and evaluation loss, when there is one) as braille plots.
-import { formatDuration, type RunRecord, type RunStore, type StoreError } from "../../core/index.ts";
+
 import { err, ok, type Result } from "neverthrow";
+import { formatDuration, type RunRecord, type RunStore, type StoreError } from "../../core/index.ts";
 import { linePlot } from "./plot.ts";
 
 function when(ms: number | null): string {
@@ -20,7 +21,14 @@ function lastValue(store: RunStore, id: string, name: string): string {
 
 function table(rows: string[][]): string {
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join("  ").trimEnd()).join("\n");
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(w[i]!))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 /** `lft runs`: newest first. */
@@ -28,7 +36,8 @@ export function formatRunList(store: RunStore, limit = 50, now = Date.now()): st
   const runs = store.listRuns(limit);
   if (runs.length === 0) return `no runs in ${store.path}`;
   const rows = [["ID", "NAME", "STATUS", "STEP", "LOSS", "STARTED", "TIME"]];
-  for (const r of runs) rows.push([r.id, r.name, r.status, `${r.step}/${r.totalSteps ?? "?"}`, lastValue(store, r.id, "loss"), when(r.startedAt), duration(r, now)]);
+  for (const r of runs)
+    rows.push([r.id, r.name, r.status, `${r.step}/${r.totalSteps ?? "?"}`, lastValue(store, r.id, "loss"), when(r.startedAt), duration(r, now)]);
   return table(rows);
 }
 
@@ -51,12 +60,23 @@ export function formatRunShow(store: RunStore, idOrPrefix: string, o: { width?: 
   if (loss.length === 0) out.push("no loss recorded yet");
   else {
     out.push(`loss (${loss.length} steps, last ${loss.at(-1)!.value.toFixed(4)}, min ${Math.min(...loss.map((p) => p.value)).toFixed(4)})`);
-    out.push(linePlot(loss.map((p) => p.value), { xs: loss.map((p) => p.step), width: o.width, height: o.height }));
+    out.push(
+      linePlot(
+        loss.map((p) => p.value),
+        { xs: loss.map((p) => p.step), width: o.width, height: o.height },
+      ),
+    );
   }
   for (const name of store.metricNames(r.id).filter((n) => n.startsWith("eval/") && n.endsWith("/loss"))) {
     const pts = store.metric(r.id, name);
     out.push("", `${name} (${pts.length} evaluations, last ${pts.at(-1)!.value.toFixed(4)})`);
-    if (pts.length > 1) out.push(linePlot(pts.map((p) => p.value), { xs: pts.map((p) => p.step), width: o.width, height: Math.max(3, Math.floor((o.height ?? 12) / 2)) }));
+    if (pts.length > 1)
+      out.push(
+        linePlot(
+          pts.map((p) => p.value),
+          { xs: pts.map((p) => p.step), width: o.width, height: Math.max(3, Math.floor((o.height ?? 12) / 2)) },
+        ),
+      );
   }
   const arts = store.artifacts(r.id);
   if (arts.length) out.push("", "artifacts", ...arts.map((a) => `  ${a.kind}${a.step === null ? "" : ` @${a.step}`}  ${a.path}`));

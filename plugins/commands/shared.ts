@@ -2,8 +2,7 @@
 // the caller's directory, and the project's run database location.
 import { join, resolve } from "node:path";
 import type { CommandIO } from "../../core/index.ts";
-import { type Args, type ArgSpec, parseArgs } from "../../core/index.ts";
-import { ExitCode } from "../../core/index.ts";
+import { type ArgSpec, type Args, ExitCode, parseArgs } from "../../core/index.ts";
 
 export { ExitCode };
 

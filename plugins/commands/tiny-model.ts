@@ -4,8 +4,8 @@
 // tokenizer emits, and at hidden size 64 that costs 8 MB per matrix: small, but genuinely loadable.
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ModuleError, readJsonObject, saveModel, type CheckpointError, type ConfigError, type ModelFamily } from "../../core/index.ts";
 import { err, ok, type Result } from "neverthrow";
+import { type CheckpointError, type ConfigError, type ModelFamily, ModuleError, readJsonObject, saveModel } from "../../core/index.ts";
 
 /** The tokenizer fixtures shipped in the repository (one folder per tokenizer). */
 export const TOKENIZER_FIXTURES = resolve(import.meta.dir, "../../test/fixtures/tokenizers");
@@ -46,14 +46,21 @@ export function makeTiny(family: ModelFamily, outDir: string, opts: MakeTinyOpti
   if (tokJson.isErr()) return err(tokJson.error);
   const maxId = largestTokenId(tokJson.value);
   if (maxId >= spec.value.vocabSize) {
-    return err(new ModuleError(`${family.name} tiny preset: tokenizer "${preset.tokenizer}" has ids up to ${maxId} but vocab_size is ${spec.value.vocabSize}; the embedding must cover every id`));
+    return err(
+      new ModuleError(
+        `${family.name} tiny preset: tokenizer "${preset.tokenizer}" has ids up to ${maxId} but vocab_size is ${spec.value.vocabSize}; the embedding must cover every id`,
+      ),
+    );
   }
   const model = family.build(spec.value);
   try {
     model.initParameters({ seed: opts.seed ?? 0, std: spec.value.initializerRange });
     const s = spec.value;
     const eos = s.eosTokenIds.length === 1 ? s.eosTokenIds[0] : s.eosTokenIds;
-    const generation = { ...Object.fromEntries(Object.entries({ bos_token_id: s.bosTokenId, eos_token_id: eos, pad_token_id: s.padTokenId }).filter(([, v]) => v !== null)), ...preset.generation };
+    const generation = {
+      ...Object.fromEntries(Object.entries({ bos_token_id: s.bosTokenId, eos_token_id: eos, pad_token_id: s.padTokenId }).filter(([, v]) => v !== null)),
+      ...preset.generation,
+    };
     const saved = saveModel(model, outDir, { dtype: opts.dtype, generation });
     if (saved.isErr()) return err(saved.error);
     const files = [...saved.value.files];

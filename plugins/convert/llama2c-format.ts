@@ -1,7 +1,7 @@
 // Readers for llama2.c's two binary formats: the checkpoint (seven int32 header fields, then float32
 // weights in a fixed order) and the tokenizer (pieces with scores). Every size is checked against the
 // header before a byte is trusted, so a truncated or foreign file gives a located error.
-import { type Result, err, ok } from "neverthrow";
+import { err, ok, type Result } from "neverthrow";
 
 export interface Llama2cConfig {
   dim: number;
@@ -58,13 +58,19 @@ export function parseLlama2cCheckpoint(bytes: Uint8Array, file: string): Result<
   const [dim, hiddenDim, nLayers, nHeads, nKvHeads, vocab, seqLen] = h as [number, number, number, number, number, number, number];
   const config: Llama2cConfig = { dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize: Math.abs(vocab), seqLen, sharedClassifier: vocab > 0 };
   const bad = Object.entries({ dim, hiddenDim, nLayers, nHeads, nKvHeads, seqLen, vocab_size: Math.abs(vocab) }).filter(([, v]) => !(v > 0 && v < 1 << 24));
-  if (bad.length > 0) return err(new Error(`${file}: header field ${bad.map(([k, v]) => `${k}=${v}`).join(", ")} is not a plausible size; is this a llama2.c checkpoint?`));
-  if (dim % nHeads !== 0 || nHeads % nKvHeads !== 0) return err(new Error(`${file}: dim ${dim} must divide into ${nHeads} heads, and heads into ${nKvHeads} kv heads`));
+  if (bad.length > 0)
+    return err(new Error(`${file}: header field ${bad.map(([k, v]) => `${k}=${v}`).join(", ")} is not a plausible size; is this a llama2.c checkpoint?`));
+  if (dim % nHeads !== 0 || nHeads % nKvHeads !== 0)
+    return err(new Error(`${file}: dim ${dim} must divide into ${nHeads} heads, and heads into ${nKvHeads} kv heads`));
   const blocks = layout(config);
   const floats = blocks.reduce((s, [, n]) => s + n, 0);
   const expected = HEADER_BYTES + floats * 4;
   if (bytes.byteLength !== expected) {
-    return err(new Error(`${file}: ${bytes.byteLength} bytes, but the header (dim ${dim}, hidden ${hiddenDim}, ${nLayers} layers, vocab ${Math.abs(vocab)}, seq ${seqLen}) implies ${expected}: truncated or not llama2.c's format`));
+    return err(
+      new Error(
+        `${file}: ${bytes.byteLength} bytes, but the header (dim ${dim}, hidden ${hiddenDim}, ${nLayers} layers, vocab ${Math.abs(vocab)}, seq ${seqLen}) implies ${expected}: truncated or not llama2.c's format`,
+      ),
+    );
   }
   // Copy out of the file buffer: offset 28 is 4-byte aligned, but the caller's buffer may be shared.
   const all = new Float32Array(bytes.slice(HEADER_BYTES).buffer);
@@ -89,7 +95,8 @@ export function parseLlama2cTokenizer(bytes: Uint8Array, vocabSize: number, file
     const score = view.getFloat32(off, true);
     const len = view.getInt32(off + 4, true);
     off += 8;
-    if (len < 0 || len > maxLen || off + len > bytes.byteLength) return err(new Error(`${file}: token ${i} has length ${len} (max ${maxLen}, ${bytes.byteLength - off} bytes left)`));
+    if (len < 0 || len > maxLen || off + len > bytes.byteLength)
+      return err(new Error(`${file}: token ${i} has length ${len} (max ${maxLen}, ${bytes.byteLength - off} bytes left)`));
     let text: string;
     try {
       text = decoder.decode(bytes.subarray(off, off + len));
@@ -99,6 +106,7 @@ export function parseLlama2cTokenizer(bytes: Uint8Array, vocabSize: number, file
     pieces.push({ text, score });
     off += len;
   }
-  if (off !== bytes.byteLength) return err(new Error(`${file}: ${bytes.byteLength - off} bytes left after ${vocabSize} tokens; the tokenizer does not match the checkpoint's vocabulary`));
+  if (off !== bytes.byteLength)
+    return err(new Error(`${file}: ${bytes.byteLength - off} bytes left after ${vocabSize} tokens; the tokenizer does not match the checkpoint's vocabulary`));
   return ok(pieces);
 }

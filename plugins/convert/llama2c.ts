@@ -3,7 +3,7 @@
 // directory and renamed into place, so a failed conversion never leaves a half-written model.
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { type Result, err, ok } from "neverthrow";
+import { err, ok, type Result } from "neverthrow";
 import { writeSafetensors } from "../../core/index.ts";
 import { parseLlama2cCheckpoint, parseLlama2cTokenizer } from "./llama2c-format.ts";
 import { hfGenerationConfig, hfLlamaConfig, hfLlamaWeights, hfTokenizerConfig, hfTokenizerJson } from "./llama2c-to-hf.ts";

@@ -2,14 +2,20 @@
 // |N| when N < 0), optionally only some modules inside them, plus named modules outside the layers
 // (embed_tokens, norm, lm_head). Trained parameters stored in half precision are widened to f32, the
 // rest of the model stays as loaded.
-import { type Result, err, ok } from "neverthrow";
-import { type CausalLM, type MethodEntry, MethodError, type MethodPayload, type OptionSchema, Tensor, didYouMean, suggest } from "../../core/index.ts";
+import { err, ok, type Result } from "neverthrow";
+import { type CausalLM, didYouMean, type MethodEntry, MethodError, type MethodPayload, type OptionSchema, suggest, Tensor } from "../../core/index.ts";
 import { checkOptions } from "./check-options.ts";
-import { WholeModelMethod, adapterProblem, loadWholeModel } from "./whole-model.ts";
+import { adapterProblem, loadWholeModel, WholeModelMethod } from "./whole-model.ts";
 
 export const freezeOptions = {
   layers: { type: "number", integer: true, default: 2, doc: "trainable decoder layers: the last N, or the first |N| when negative (not 0)" },
-  modules: { type: "list", item: { type: "string" }, minLength: 1, default: ["all"], doc: "modules trained inside those layers (self_attn, mlp, q_proj, ...); all: the whole layer" },
+  modules: {
+    type: "list",
+    item: { type: "string" },
+    minLength: 1,
+    default: ["all"],
+    doc: "modules trained inside those layers (self_attn, mlp, q_proj, ...); all: the whole layer",
+  },
   extra_modules: { type: "list", item: { type: "string" }, default: [], doc: "modules outside the layers also trained (embed_tokens, norm, lm_head)" },
 } satisfies OptionSchema;
 
@@ -32,7 +38,10 @@ export function trainableLayerIds(numLayers: number, n: number): number[] {
 }
 
 /** Parameter paths the options make trainable, or every problem with them. */
-export function freezeSelection(model: CausalLM, o: { layers: number; modules: readonly string[]; extra_modules: readonly string[] }): Result<string[], string[]> {
+export function freezeSelection(
+  model: CausalLM,
+  o: { layers: number; modules: readonly string[]; extra_modules: readonly string[] },
+): Result<string[], string[]> {
   const problems: string[] = [];
   if (o.layers === 0) problems.push('option "layers" must not be 0 (N > 0: the last N layers; N < 0: the first |N|)');
   const paths = model.namedSlots("", false).map(([p]) => p);
@@ -41,10 +50,19 @@ export function freezeSelection(model: CausalLM, o: { layers: number; modules: r
   const layerRel = inLayers.map((m) => m[2]!);
   const all = o.modules.includes("all");
   for (const name of o.modules) {
-    if (name !== "all" && !layerRel.some((rel) => onPath(rel, name))) problems.push(`no module "${name}" in the decoder layers${didYouMean(suggest(name, moduleNames(layerRel)))}; known: all, ${[...moduleNames(layerRel)].sort().join(", ")}`);
+    if (name !== "all" && !layerRel.some((rel) => onPath(rel, name)))
+      problems.push(
+        `no module "${name}" in the decoder layers${didYouMean(suggest(name, moduleNames(layerRel)))}; known: all, ${[...moduleNames(layerRel)].sort().join(", ")}`,
+      );
   }
   for (const name of o.extra_modules) {
-    if (!outside.some((p) => onPath(p, name))) problems.push(`no module "${name}" outside the decoder layers${didYouMean(suggest(name, moduleNames(outside)))}; known: ${[...moduleNames(outside)].filter((n) => n !== "model").sort().join(", ")}`);
+    if (!outside.some((p) => onPath(p, name)))
+      problems.push(
+        `no module "${name}" outside the decoder layers${didYouMean(suggest(name, moduleNames(outside)))}; known: ${[...moduleNames(outside)]
+          .filter((n) => n !== "model")
+          .sort()
+          .join(", ")}`,
+      );
   }
   if (problems.length > 0) return err(problems);
   const ids = new Set(trainableLayerIds(model.spec.numLayers, o.layers));

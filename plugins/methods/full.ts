@@ -1,9 +1,9 @@
 // `method full`: every parameter trains. Gradients and AdamW's moments are f32, so the weights must be
 // f32 too: a model stored in bf16/f16 is refused with the fix (load it with dtype = f32).
-import { type Result, err, ok } from "neverthrow";
+import { err, ok, type Result } from "neverthrow";
 import { type MethodEntry, MethodError, type MethodPayload, type OptionSchema } from "../../core/index.ts";
 import { checkOptions } from "./check-options.ts";
-import { WholeModelMethod, adapterProblem, loadWholeModel } from "./whole-model.ts";
+import { adapterProblem, loadWholeModel, WholeModelMethod } from "./whole-model.ts";
 
 export const fullOptions = {} satisfies OptionSchema;
 

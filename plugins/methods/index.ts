@@ -5,22 +5,22 @@ import { freeze } from "./freeze.ts";
 import { full } from "./full.ts";
 import { lora } from "./lora/index.ts";
 
-export { full, freeze, lora };
-export { type ExportedModel, type MergeExportOptions, exportMerged } from "./merged-export.ts";
 export {
   ADAPTER_CONFIG,
   ADAPTER_WEIGHTS,
   type AdapterTargets,
+  applyLora,
+  exportPeftMerged,
   LoraLinear,
   LoraMethod,
   type LoraSettings,
-  applyLora,
-  exportPeftMerged,
   loadPeftAdapter,
   loraScale,
   settingsFromPeftConfig,
   writePeftAdapter,
 } from "./lora/index.ts";
+export { type ExportedModel, exportMerged, type MergeExportOptions } from "./merged-export.ts";
+export { freeze, full, lora };
 
 export default definePlugin({
   name: "lft-methods",

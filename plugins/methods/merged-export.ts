@@ -3,8 +3,8 @@
 // a size limit, generation_config.json) with the base folder's tokenizer files, which this loader and
 // transformers both load without PEFT.
 import { mkdirSync } from "node:fs";
-import { type Result, err, ok } from "neverthrow";
-import { type AppliedMethod, type HfConfig, MethodError, copyTokenizerFiles, saveModel } from "../../core/index.ts";
+import { err, ok, type Result } from "neverthrow";
+import { type AppliedMethod, copyTokenizerFiles, type HfConfig, MethodError, saveModel } from "../../core/index.ts";
 
 export interface MergeExportOptions {
   /** The base model's folder: its tokenizer files are copied next to the merged weights. */

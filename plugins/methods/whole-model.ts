@@ -1,16 +1,16 @@
 // What `full` and `freeze` share: the model itself is the trained result, so saving writes a complete
 // Hugging Face checkpoint and merging has nothing to fold.
-import { type Result, err, ok } from "neverthrow";
+import { err, ok, type Result } from "neverthrow";
 import {
   type AppliedMethod,
   type CausalLM,
+  countElements,
   type GroupRule,
   type LoadContext,
   MethodError,
-  type Tensor,
-  countElements,
   openCheckpoint,
   saveModel,
+  type Tensor,
 } from "../../core/index.ts";
 
 export class WholeModelMethod implements AppliedMethod {
@@ -59,9 +59,11 @@ export function loadWholeModel(method: string, model: CausalLM, dir: string, ctx
     for (const [path, slot] of slots) {
       const info = ckpt.info(path);
       if (info.isErr()) problems.push(`missing tensor "${path}"`);
-      else if (info.value.shape.join(",") !== slot.shape.join(",")) problems.push(`"${path}" is [${info.value.shape.join(", ")}], expected [${slot.shape.join(", ")}]`);
+      else if (info.value.shape.join(",") !== slot.shape.join(","))
+        problems.push(`"${path}" is [${info.value.shape.join(", ")}], expected [${slot.shape.join(", ")}]`);
     }
-    if (problems.length > 0) return err(new MethodError(`${dir}: ${problems.slice(0, 5).join("; ")}${problems.length > 5 ? `; … and ${problems.length - 5} more` : ""}`, problems));
+    if (problems.length > 0)
+      return err(new MethodError(`${dir}: ${problems.slice(0, 5).join("; ")}${problems.length > 5 ? `; … and ${problems.length - 5} more` : ""}`, problems));
     for (const [path, slot] of slots) {
       const dtype = slot.tensor?.dtype === "bf16" || slot.tensor?.dtype === "f16" ? slot.tensor.dtype : "f32";
       const t = ckpt.tensor(path, { dtype, backend: slot.tensor?.backend });

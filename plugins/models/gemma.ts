@@ -1,9 +1,9 @@
 // The gemma family (Gemma 1 2B/7B, CodeGemma): RMSNorms scale by (1 + w), the embeddings are multiplied
 // by sqrt(hidden_size), the MLP gate is the tanh GELU named by `hidden_activation`, and the LM head is
 // the embedding matrix. Gemma 2 builds on the same config view, norms and embedding.
-import { type DecoderBlock, type HfConfig, RMSNorm, type Tensor, defineModelFamily, modelFamilyPlugin, ops } from "../../core/index.ts";
-import { type LlamaSpec, readLlamaConfig } from "./llama-config.ts";
+import { type DecoderBlock, defineModelFamily, type HfConfig, modelFamilyPlugin, ops, RMSNorm, type Tensor } from "../../core/index.ts";
 import { LlamaForCausalLM } from "./llama.ts";
+import { type LlamaSpec, readLlamaConfig } from "./llama-config.ts";
 
 /**
  * GemmaConfig's keys as the shared reader should see them. transformers 4.x builds Gemma's MLP from

@@ -1,10 +1,23 @@
 // The gemma2 family (Gemma 2 2B/9B/27B): Gemma's norms, embedding scale, GELU and tied head, plus norms
 // after attention and after the MLP (sandwich), tanh soft-capping of the attention scores and of the
 // final logits, scores scaled by query_pre_attn_scalar^-0.5, and a sliding window on even layers.
-import { Attention, type AttentionContext, type ConfigReader, type DecoderBlock, type ForwardOptions, MLP, Module, type RMSNorm, type Tensor, defineModelFamily, modelFamilyPlugin, ops } from "../../core/index.ts";
-import { type GemmaSpec, GemmaForCausalLM, gemmaNorm, gemmaView, readGemmaKeys } from "./gemma.ts";
-import { layerWindows, readLlamaConfig, readWindow } from "./llama-config.ts";
+import {
+  Attention,
+  type AttentionContext,
+  type ConfigReader,
+  type DecoderBlock,
+  defineModelFamily,
+  type ForwardOptions,
+  type MLP,
+  Module,
+  modelFamilyPlugin,
+  ops,
+  type RMSNorm,
+  type Tensor,
+} from "../../core/index.ts";
+import { GemmaForCausalLM, type GemmaSpec, gemmaNorm, gemmaView, readGemmaKeys } from "./gemma.ts";
 import { llamaAttentionConfig, llamaMlp } from "./llama.ts";
+import { layerWindows, readLlamaConfig, readWindow } from "./llama-config.ts";
 
 export interface Gemma2Spec extends GemmaSpec {
   /** attention scores become cap * tanh(s / cap); 0 = off */

@@ -12,4 +12,4 @@ import qwen3Models from "./qwen3.ts";
 /** In the order sessions register them (the order `lft models` and `lft plugins` list them). */
 export const modelPlugins: readonly Plugin[] = [llamaModels, mistralModels, qwen2Models, qwen3Models, gemmaModels, gemma2Models, phi3Models, mixtralModels];
 
-export { type CatalogEntry, CATALOG, catalogEntry } from "./catalog.ts";
+export { CATALOG, type CatalogEntry, catalogEntry } from "./catalog.ts";

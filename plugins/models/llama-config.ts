@@ -85,18 +85,23 @@ export function readLlamaConfig<S extends LlamaSpec = LlamaSpec>(original: HfCon
   const hiddenAct = ACTIVATIONS[actName];
   if (!hiddenAct) r.fail(`hidden_act "${actName}" is not supported (supported: ${Object.keys(ACTIVATIONS).join(", ")})`);
   if (numHeads % numKvHeads !== 0) r.fail(`num_attention_heads (${numHeads}) must be a multiple of num_key_value_heads (${numKvHeads})`);
-  if (sizesRead && !r.has("head_dim") && hiddenSize % numHeads !== 0) r.fail(`hidden_size (${hiddenSize}) is not divisible by num_attention_heads (${numHeads}) and there is no head_dim`);
-  if (r.num("attention_dropout", 0) !== 0) r.fail(`attention_dropout ${String(config.attention_dropout)} is not supported (the attention kernel has no dropout); set it to 0.0`);
+  if (sizesRead && !r.has("head_dim") && hiddenSize % numHeads !== 0)
+    r.fail(`hidden_size (${hiddenSize}) is not divisible by num_attention_heads (${numHeads}) and there is no head_dim`);
+  if (r.num("attention_dropout", 0) !== 0)
+    r.fail(`attention_dropout ${String(config.attention_dropout)} is not supported (the attention kernel has no dropout); set it to 0.0`);
   if (r.int("pretraining_tp", 1) !== 1) r.fail(`pretraining_tp must be 1 (split-weight emulation is not supported)`);
 
   // transformers 5 moves theta and scaling into rope_parameters; older configs use rope_theta + rope_scaling.
   const ropeParams = config.rope_parameters;
   const hasNew = ropeParams !== undefined && ropeParams !== null && typeof ropeParams === "object";
-  const theta = hasNew ? new ConfigReader(ropeParams as HfConfig, `${where} rope_parameters`).num("rope_theta", r.num("rope_theta", 10000)) : r.num("rope_theta", 10000);
+  const theta = hasNew
+    ? new ConfigReader(ropeParams as HfConfig, `${where} rope_parameters`).num("rope_theta", r.num("rope_theta", 10000))
+    : r.num("rope_theta", 10000);
   const scaling = hasNew ? readRopeScaling(r, ropeParams, "rope_parameters") : readRopeScaling(r, config.rope_scaling, "rope_scaling");
   const partial = r.num("partial_rotary_factor", 1);
   const rotaryDim = Math.floor(headDim * partial);
-  if (sizesRead && (rotaryDim <= 0 || rotaryDim % 2 !== 0)) r.fail(`head_dim ${headDim} x partial_rotary_factor ${partial} gives ${rotaryDim} rotary dims; it must be a positive even number`);
+  if (sizesRead && (rotaryDim <= 0 || rotaryDim % 2 !== 0))
+    r.fail(`head_dim ${headDim} x partial_rotary_factor ${partial} gives ${rotaryDim} rotary dims; it must be a positive even number`);
   const eos = r.ids("eos_token_id");
   const bos = r.ids("bos_token_id");
   const pad = r.ids("pad_token_id");
@@ -129,9 +134,12 @@ export function readLlamaConfig<S extends LlamaSpec = LlamaSpec>(original: HfCon
   const spec = { ...base, ...opts.extend?.(r, base) } as S;
   if (spec.slidingWindows.length !== spec.numLayers) r.fail(`${spec.slidingWindows.length} sliding windows for ${spec.numLayers} layers`);
   if (spec.vocabSize > 0 && [spec.bosTokenId, spec.padTokenId, ...spec.eosTokenIds].some((id) => id !== null && (id < 0 || id >= spec.vocabSize))) {
-    r.fail(`a special token id (bos ${spec.bosTokenId}, eos ${spec.eosTokenIds.join("/")}, pad ${spec.padTokenId}) is outside the vocabulary of ${spec.vocabSize}`);
+    r.fail(
+      `a special token id (bos ${spec.bosTokenId}, eos ${spec.eosTokenIds.join("/")}, pad ${spec.padTokenId}) is outside the vocabulary of ${spec.vocabSize}`,
+    );
   }
-  if (r.problems.length) return err(new ModuleError(`${r.problems.length} problem(s) in ${where} for family ${family}:\n  ${r.problems.join("\n  ")}`, r.problems));
+  if (r.problems.length)
+    return err(new ModuleError(`${r.problems.length} problem(s) in ${where} for family ${family}:\n  ${r.problems.join("\n  ")}`, r.problems));
   return ok(spec);
 }
 

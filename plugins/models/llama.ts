@@ -1,7 +1,28 @@
 // The llama family (Llama 2, Llama 3/3.1/3.2, and checkpoints in their layout), and the Llama blocks the
 // families built on it reuse: pre-norm residual layers of self-attention and a gated MLP, then a final
 // norm and an LM head (or the tied embeddings). Module paths are HF's weight names.
-import { Attention, type AttentionConfig, CausalLM, Embedding, type FeedForward, type ForwardOptions, Linear, MLP, Module, ModuleList, RMSNorm, type AttentionContext, type DecoderBlock, type SelfAttention, type Tensor, defineModelFamily, lastPositions, linearForward, modelFamilyPlugin, ops } from "../../core/index.ts";
+import {
+  Attention,
+  type AttentionConfig,
+  type AttentionContext,
+  CausalLM,
+  type DecoderBlock,
+  defineModelFamily,
+  Embedding,
+  type FeedForward,
+  type ForwardOptions,
+  Linear,
+  lastPositions,
+  linearForward,
+  MLP,
+  Module,
+  ModuleList,
+  modelFamilyPlugin,
+  ops,
+  RMSNorm,
+  type SelfAttention,
+  type Tensor,
+} from "../../core/index.ts";
 import { type LlamaSpec, readLlamaConfig } from "./llama-config.ts";
 
 /** Layer `layer`'s attention as a Llama-style spec describes it; `over` changes module options (Qwen3's q/k norm). */

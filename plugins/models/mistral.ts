@@ -1,8 +1,8 @@
 // The mistral family (Mistral 7B v0.1-v0.3, Nemo, Small): Llama's decoder with a sliding window on every
 // layer and no biases.
 import { defineModelFamily, modelFamilyPlugin } from "../../core/index.ts";
-import { type LlamaSpec, readLlamaConfig, readWindow } from "./llama-config.ts";
 import { LlamaForCausalLM } from "./llama.ts";
+import { type LlamaSpec, readLlamaConfig, readWindow } from "./llama-config.ts";
 
 export const mistral = defineModelFamily<LlamaSpec>({
   name: "mistral",

@@ -3,9 +3,22 @@
 // `experts.N.w1/w2/w3` run on the tokens routed to them only, their outputs summed with the router
 // weights), and a sliding window only when the config sets one. The block is built from differentiable
 // ops, so gradients reach the router (through the chosen weights) and every expert (through its rows).
-import { type ConfigReader, type FeedForward, type GatedActivation, Linear, Module, ModuleList, type Tensor, defineModelFamily, gatedActivation, modelFamilyPlugin, ops, tensor } from "../../core/index.ts";
-import { type LlamaSpec, readLlamaConfig, readWindow } from "./llama-config.ts";
+import {
+  type ConfigReader,
+  defineModelFamily,
+  type FeedForward,
+  type GatedActivation,
+  gatedActivation,
+  Linear,
+  Module,
+  ModuleList,
+  modelFamilyPlugin,
+  ops,
+  type Tensor,
+  tensor,
+} from "../../core/index.ts";
 import { LlamaForCausalLM } from "./llama.ts";
+import { type LlamaSpec, readLlamaConfig, readWindow } from "./llama-config.ts";
 
 /** A sparse MoE block's sizes and routing. */
 export interface SparseMoeConfig {
@@ -65,7 +78,10 @@ export class SparseMoeBlock extends Module implements FeedForward {
     super();
     if (!(cfg.topK >= 1 && cfg.topK <= cfg.numExperts)) throw new RangeError(`sparse MoE: top-k ${cfg.topK} must be within 1..${cfg.numExperts} experts`);
     this.gate = this.addModule("gate", new Linear(cfg.hiddenSize, cfg.numExperts));
-    this.experts = this.addModule("experts", new ModuleList(Array.from({ length: cfg.numExperts }, () => new MoeExpert(cfg.hiddenSize, cfg.intermediateSize, cfg.act))));
+    this.experts = this.addModule(
+      "experts",
+      new ModuleList(Array.from({ length: cfg.numExperts }, () => new MoeExpert(cfg.hiddenSize, cfg.intermediateSize, cfg.act))),
+    );
   }
 
   /** x [..., hidden] -> [..., hidden] */
@@ -141,7 +157,13 @@ export const mixtral = defineModelFamily<MixtralSpec>({
   fromConfig: (config, where) =>
     readLlamaConfig<MixtralSpec>(config, "mixtral", {
       where,
-      extend: (r, base) => ({ ...readMoeKeys(r), slidingWindows: new Array<number>(base.numLayers).fill(readWindow(r, 0)), qkvBias: false, oBias: false, mlpBias: false }),
+      extend: (r, base) => ({
+        ...readMoeKeys(r),
+        slidingWindows: new Array<number>(base.numLayers).fill(readWindow(r, 0)),
+        qkvBias: false,
+        oBias: false,
+        mlpBias: false,
+      }),
     }),
   build: (spec) => new LlamaForCausalLM(spec, { feedForward: mixtralMoe }),
   adapterTargets: ["q_proj", "k_proj", "v_proj", "o_proj", "w1", "w2", "w3", "gate"],

@@ -1,9 +1,25 @@
 // The phi3 family (Phi-3 and Phi-3.5 mini/medium, Phi-4-mini): one fused `qkv_proj` and one fused
 // `gate_up_proj` (gate first), a sliding window on every layer when the config sets one, and LongRoPE
 // (`rope_scaling` type longrope, formerly su) for the 128k-context checkpoints.
-import { type AttentionContext, ConfigReader, type FeedForward, type HeadsConfig, type HfConfig, Linear, Module, type RopeScaling, type SelfAttention, type Tensor, attendHeads, defineModelFamily, gatedActivation, modelFamilyPlugin, ops } from "../../core/index.ts";
-import { type LlamaSpec, readLlamaConfig, readWindow } from "./llama-config.ts";
+import {
+  type AttentionContext,
+  attendHeads,
+  ConfigReader,
+  defineModelFamily,
+  type FeedForward,
+  gatedActivation,
+  type HeadsConfig,
+  type HfConfig,
+  Linear,
+  Module,
+  modelFamilyPlugin,
+  ops,
+  type RopeScaling,
+  type SelfAttention,
+  type Tensor,
+} from "../../core/index.ts";
 import { LlamaForCausalLM, llamaAttentionConfig } from "./llama.ts";
+import { type LlamaSpec, readLlamaConfig, readWindow } from "./llama-config.ts";
 
 /** Phi3Config renames the older `su` and `yarn` types to longrope. */
 const LONGROPE = ["longrope", "su", "yarn"];
@@ -22,7 +38,8 @@ function phi3View(c: HfConfig): HfConfig {
   const s = longropeOf(c);
   if (!s) return c;
   const rest = { ...c, rope_scaling: null, rope_parameters: null };
-  if (s === c.rope_parameters) return { ...rest, rope_theta: s.rope_theta ?? c.rope_theta, partial_rotary_factor: s.partial_rotary_factor ?? c.partial_rotary_factor };
+  if (s === c.rope_parameters)
+    return { ...rest, rope_theta: s.rope_theta ?? c.rope_theta, partial_rotary_factor: s.partial_rotary_factor ?? c.partial_rotary_factor };
   return rest;
 }
 
@@ -103,7 +120,8 @@ export const phi3 = defineModelFamily<LlamaSpec>({
       view: phi3View,
       extend: (r, base) => {
         // Residual and embedding dropout have no place in lft's decoder: refuse rather than ignore them.
-        for (const k of ["resid_pdrop", "embd_pdrop"]) if (r.num(k, 0) !== 0) r.fail(`${k} ${String(r.config[k])} is not supported (no dropout in the decoder); set it to 0.0`);
+        for (const k of ["resid_pdrop", "embd_pdrop"])
+          if (r.num(k, 0) !== 0) r.fail(`${k} ${String(r.config[k])} is not supported (no dropout in the decoder); set it to 0.0`);
         const raw = longropeOf(config);
         const scaling = raw ? readLongrope(r, raw, base.rope.rotaryDim, base.rope.maxPositionEmbeddings) : null;
         return {

@@ -2,8 +2,8 @@
 // q/k/v projections (none on o), and sliding windows on the layers from max_window_layers on when
 // use_sliding_window is set.
 import { type ConfigReader, defineModelFamily, modelFamilyPlugin } from "../../core/index.ts";
-import { type LlamaSpec, layerWindows, readLlamaConfig, readWindow } from "./llama-config.ts";
 import { LlamaForCausalLM } from "./llama.ts";
+import { type LlamaSpec, layerWindows, readLlamaConfig, readWindow } from "./llama-config.ts";
 
 /** Qwen2Config/Qwen3Config: sliding_window (default 4096) only with use_sliding_window, on layers >= max_window_layers (28). */
 export function qwenWindows(r: ConfigReader, numLayers: number): number[] {

@@ -2,8 +2,8 @@
 // before RoPE (`q_norm`, `k_norm`), attention_bias instead of Qwen2's fixed q/k/v bias, and head_dim
 // stated in the config (the class default is 128, not hidden_size / heads).
 import { Attention, defineModelFamily, modelFamilyPlugin } from "../../core/index.ts";
-import { type LlamaSpec, readLlamaConfig } from "./llama-config.ts";
 import { LlamaForCausalLM, llamaAttentionConfig } from "./llama.ts";
+import { type LlamaSpec, readLlamaConfig } from "./llama-config.ts";
 import { qwenWindows } from "./qwen2.ts";
 
 /** Llama's attention with the per-head q/k RMSNorm (same eps as the other norms). */

@@ -5,23 +5,23 @@
 // updates. State exports for checkpoints as "exp_avg" / "exp_avg_sq" slots (torch's names).
 import { err, ok, type Result } from "neverthrow";
 import {
+  checkMeta,
+  dropGrads,
+  exportSlots,
   type HostTensor,
+  normaliseGroups,
   type Optimizer,
   type OptimizerEntry,
   type OptimizerFactory,
   type OptimizerMeta,
   type OptionSchema,
   type OptionsOf,
+  optimizerFactory,
   type ParamGroup,
   type ParamGroupInput,
-  type Tensor,
-  checkMeta,
-  dropGrads,
-  exportSlots,
-  normaliseGroups,
-  optimizerFactory,
   slotData,
   stateTensor,
+  type Tensor,
 } from "../../core/index.ts";
 
 /** What a recipe may set besides lr and weight_decay (`train sft { optimizer = adamw, beta2 = 0.95 }`). */
@@ -99,7 +99,10 @@ export class AdamW implements Optimizer {
   }
 
   exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> } {
-    const { params, tensors } = exportSlots(this.params, this.state, (st) => [["exp_avg", st.m], ["exp_avg_sq", st.v]]);
+    const { params, tensors } = exportSlots(this.params, this.state, (st) => [
+      ["exp_avg", st.m],
+      ["exp_avg_sq", st.v],
+    ]);
     const meta = { kind: this.kind, step: this.step, paramCount: this.params.length, params, hyper: { beta1: this.beta1, beta2: this.beta2, eps: this.eps } };
     return { meta, tensors };
   }

@@ -5,24 +5,24 @@
 //   p -= lr·d
 import { err, ok, type Result } from "neverthrow";
 import {
+  checkHyper,
+  checkMeta,
+  dropGrads,
+  exportSlots,
   type HostTensor,
+  normaliseGroups,
   type Optimizer,
   type OptimizerEntry,
   type OptimizerFactory,
   type OptimizerMeta,
   type OptionSchema,
   type OptionsOf,
+  optimizerFactory,
   type ParamGroup,
   type ParamGroupInput,
-  Tensor,
-  checkHyper,
-  checkMeta,
-  dropGrads,
-  exportSlots,
-  normaliseGroups,
-  optimizerFactory,
   slotData,
   stateTensor,
+  Tensor,
 } from "../../core/index.ts";
 
 /** What a recipe may set besides lr and weight_decay (`train sft { optimizer = sgd, momentum = 0.5 }`). */
@@ -112,7 +112,13 @@ export class SGD implements Optimizer {
 
   exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> } {
     const { params, tensors } = exportSlots(this.params, this.state, (st) => [["momentum_buffer", st.buf]]);
-    const meta = { kind: this.kind, step: this.step, paramCount: this.params.length, params, hyper: { momentum: this.momentum, dampening: this.dampening, nesterov: this.nesterov } };
+    const meta = {
+      kind: this.kind,
+      step: this.step,
+      paramCount: this.params.length,
+      params,
+      hyper: { momentum: this.momentum, dampening: this.dampening, nesterov: this.nesterov },
+    };
     return { meta, tensors };
   }
 
@@ -154,11 +160,13 @@ export const sgdEntry: OptimizerEntry = {
   options: sgdOptions,
   build(groups, { lr, options }) {
     const o = options as OptionsOf<typeof sgdOptions>;
-    if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) return err(new Error(`optimizer "sgd": nesterov needs momentum > 0 and dampening 0, found momentum ${o.momentum}, dampening ${o.dampening}`));
+    if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0))
+      return err(new Error(`optimizer "sgd": nesterov needs momentum > 0 and dampening 0, found momentum ${o.momentum}, dampening ${o.dampening}`));
     return ok(new SGD(groups, { lr, momentum: o.momentum, dampening: o.dampening, nesterov: o.nesterov }));
   },
   // One f32 momentum buffer per element, none without momentum.
-  stateBytes: (groups, options) => (Number(options["momentum"] ?? sgdOptions.momentum.default) === 0 ? 0 : 4 * groups.reduce((n, g) => n + g.params.reduce((m, p) => m + p.numel, 0), 0)),
+  stateBytes: (groups, options) =>
+    Number(options.momentum ?? sgdOptions.momentum.default) === 0 ? 0 : 4 * groups.reduce((n, g) => n + g.params.reduce((m, p) => m + p.numel, 0), 0),
 };
 
 /** SGD for train() called from code: `train({ optimizer: sgd({ lr: 0.1, momentum: 0.9 }), ... })`. */

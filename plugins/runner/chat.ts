@@ -4,12 +4,11 @@
 // after training shows the change.
 import { createInterface } from "node:readline";
 import { err, ok, type Result } from "neverthrow";
-import type { Message } from "../../core/index.ts";
-import type { ChatAction } from "../../core/index.ts";
+import type { ChatAction, Message } from "../../core/index.ts";
 import type { RunFailure } from "./failure.ts";
-import { promptRenderer, type PromptRenderer } from "./prompts.ts";
-import { describeSampling, generateFor, samplingOf, type Sampling } from "./sampling.ts";
-import { say, type ActionEnd, type Scope } from "./scope.ts";
+import { type PromptRenderer, promptRenderer } from "./prompts.ts";
+import { describeSampling, generateFor, type Sampling, samplingOf } from "./sampling.ts";
+import { type ActionEnd, type Scope, say } from "./scope.ts";
 import type { ModelState } from "./state.ts";
 
 /** "base model" until something changed the weights, then what did ("after sft 80 steps"). */
@@ -22,7 +21,7 @@ export async function chatAction(action: ChatAction, scope: Scope, input?: Async
   const renderer = promptRenderer(scope);
   if (renderer.isErr()) return err(renderer.error);
   const sampling = samplingOf(action.options, 42);
-  const system = typeof action.options["system"] === "string" ? action.options["system"] : "";
+  const system = typeof action.options.system === "string" ? action.options.system : "";
   const header = `chat · ${modelLabel(scope.state)} · ${renderer.value.describe} · ${describeSampling(sampling)}`;
   if (action.prompt !== undefined) {
     say(scope.io, header);
@@ -45,7 +44,13 @@ function answer(scope: Scope, renderer: PromptRenderer, turns: readonly Message[
   return result.map((r) => r.texts?.[0] ?? "");
 }
 
-export async function converse(scope: Scope, renderer: PromptRenderer, system: string, sampling: Sampling, lines: AsyncIterable<string>): Promise<Result<ActionEnd, RunFailure>> {
+export async function converse(
+  scope: Scope,
+  renderer: PromptRenderer,
+  system: string,
+  sampling: Sampling,
+  lines: AsyncIterable<string>,
+): Promise<Result<ActionEnd, RunFailure>> {
   const turns: Message[] = [];
   scope.io.stdout("you> ");
   for await (const raw of lines) {

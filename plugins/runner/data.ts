@@ -3,13 +3,21 @@
 // each data kind into the Batch a stage's loss reads.
 import { err, ok, type Result } from "neverthrow";
 import {
-  collate, collatePairwise, dataOptionSchema, prepareData, validateOptions,
-  type Batch, type DataKind, type PairwiseSample, type PreparedData, type TokenSeq,
+  type Batch,
+  collate,
+  collatePairwise,
+  type DataKind,
+  dataOptionSchema,
+  type PairwiseSample,
+  type PreparedData,
+  prepareData,
+  type TokenSeq,
+  validateOptions,
 } from "../../core/index.ts";
-import { selectData, type DataSource } from "./datasets.ts";
+import { type DataSource, selectData } from "./datasets.ts";
 import { fail, type RunFailure } from "./failure.ts";
 import { count, plural } from "./format.ts";
-import { say, warn, type Scope } from "./scope.ts";
+import { type Scope, say, warn } from "./scope.ts";
 
 export interface DataSettings {
   readonly kind: DataKind;
@@ -28,7 +36,7 @@ export async function prepare(scope: Scope, sources: readonly DataSource[], s: D
   const { recipe, registry, io, state } = scope;
   const selection = await selectData(recipe, sources, registry, io.cwd);
   if (selection.isErr()) return err(selection.error);
-  const template = recipe.model?.options["template"];
+  const template = recipe.model?.options.template;
   const raw: Record<string, unknown> = {
     dataset: selection.value.names,
     dataset_dir: recipe.baseDir,
@@ -60,7 +68,10 @@ export async function prepare(scope: Scope, sources: readonly DataSource[], s: D
     const lengths = data.train.flatMap(sequences).map((q) => q.inputIds.length);
     const tokens = lengths.reduce((a, b) => a + b, 0);
     const held = data.eval.length > 0 ? `, ${count(data.eval.length)} held out` : "";
-    say(io, `data: ${count(data.train.length)} ${s.kind} samples from ${selection.value.labels.join(" + ")}, template ${data.encoder.name}, ${count(tokens)} tokens (longest ${count(lengths.reduce((m, x) => Math.max(m, x), 0))})${held}`);
+    say(
+      io,
+      `data: ${count(data.train.length)} ${s.kind} samples from ${selection.value.labels.join(" + ")}, template ${data.encoder.name}, ${count(tokens)} tokens (longest ${count(lengths.reduce((m, x) => Math.max(m, x), 0))})${held}`,
+    );
   }
   state.data.set(key, data);
   return ok(data);

@@ -5,11 +5,23 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { err, ok, type Result } from "neverthrow";
-import {
-  COLUMN_NAMES, DEFAULT_COLUMNS, TAG_NAMES, datasetAttr, datasetFiles, didYouMean, fileDatasetAttr, fileType, formatNameOf, readFile, suggest,
-  type DatasetInfo, type Registry, type ResolvedOptions,
-} from "../../core/index.ts";
 import type { ResolvedRecipe } from "../../core/index.ts";
+import {
+  COLUMN_NAMES,
+  type DatasetInfo,
+  DEFAULT_COLUMNS,
+  datasetAttr,
+  datasetFiles,
+  didYouMean,
+  fileDatasetAttr,
+  fileType,
+  formatNameOf,
+  type Registry,
+  type ResolvedOptions,
+  readFile,
+  suggest,
+  TAG_NAMES,
+} from "../../core/index.ts";
 import { fail, messageOf, type RunFailure } from "./failure.ts";
 import { recipePath, shown } from "./paths.ts";
 
@@ -38,7 +50,12 @@ const SHAPE_COLUMNS: Readonly<Record<string, Readonly<Record<string, string>>>> 
   openai: { messages: "messages" },
 };
 
-export async function selectData(recipe: Pick<ResolvedRecipe, "baseDir">, sources: readonly DataSource[], registry: Registry, cwd: string): Promise<Result<DataSelection, RunFailure>> {
+export async function selectData(
+  recipe: Pick<ResolvedRecipe, "baseDir">,
+  sources: readonly DataSource[],
+  registry: Registry,
+  cwd: string,
+): Promise<Result<DataSelection, RunFailure>> {
   const info: Record<string, unknown> = {};
   const names: string[] = [];
   const labels: string[] = [];
@@ -62,14 +79,14 @@ export async function selectData(recipe: Pick<ResolvedRecipe, "baseDir">, source
  */
 function mixOptions(sources: readonly DataSource[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const limits = new Set(sources.map((s) => s.options["max_samples"]));
+  const limits = new Set(sources.map((s) => s.options.max_samples));
   const [limit] = limits;
-  if (limits.size === 1 && limit !== undefined) out["max_samples"] = limit;
-  const weights = sources.map((s) => Number(s.options["weight"] ?? 1));
+  if (limits.size === 1 && limit !== undefined) out.max_samples = limit;
+  const weights = sources.map((s) => Number(s.options.weight ?? 1));
   const total = weights.reduce((a, b) => a + b, 0);
   if (sources.length > 1 && new Set(weights).size > 1 && total > 0) {
-    out["mix_strategy"] = "interleave_under";
-    out["interleave_probs"] = weights.map((w) => w / total);
+    out.mix_strategy = "interleave_under";
+    out.interleave_probs = weights.map((w) => w / total);
   }
   return out;
 }
@@ -78,10 +95,15 @@ function mixOptions(sources: readonly DataSource[]): Record<string, unknown> {
  * Different max_samples per dataset: each limited dataset gets dataset_info's num_samples, a seeded
  * random subset of that many rows (never more rows than it has, so nothing is drawn twice).
  */
-async function limitRows(info: Record<string, unknown>, names: readonly string[], sources: readonly DataSource[], dir: string): Promise<Result<void, RunFailure>> {
-  if (new Set(sources.map((s) => s.options["max_samples"])).size <= 1) return ok(undefined);
+async function limitRows(
+  info: Record<string, unknown>,
+  names: readonly string[],
+  sources: readonly DataSource[],
+  dir: string,
+): Promise<Result<void, RunFailure>> {
+  if (new Set(sources.map((s) => s.options.max_samples)).size <= 1) return ok(undefined);
   for (const [i, source] of sources.entries()) {
-    const limit = source.options["max_samples"];
+    const limit = source.options.max_samples;
     if (typeof limit !== "number") continue;
     const name = names[i]!;
     const attr = datasetAttr(info, name);
@@ -95,48 +117,65 @@ async function limitRows(info: Record<string, unknown>, names: readonly string[]
   return ok(undefined);
 }
 
-async function entryFor(recipe: Pick<ResolvedRecipe, "baseDir">, source: DataSource, registry: Registry, cwd: string): Promise<Result<{ entry: Record<string, unknown>; label: string }, RunFailure>> {
+async function entryFor(
+  recipe: Pick<ResolvedRecipe, "baseDir">,
+  source: DataSource,
+  registry: Registry,
+  cwd: string,
+): Promise<Result<{ entry: Record<string, unknown>; label: string }, RunFailure>> {
   const path = recipePath(recipe, source.source);
   if (existsSync(path)) return fileEntry(path, source, registry, cwd);
   return namedEntry(recipe, source, path, cwd);
 }
 
 /** A file or folder named in the recipe, described as its dataset_info entry would be. */
-async function fileEntry(path: string, source: DataSource, registry: Registry, cwd: string): Promise<Result<{ entry: Record<string, unknown>; label: string }, RunFailure>> {
+async function fileEntry(
+  path: string,
+  source: DataSource,
+  registry: Registry,
+  cwd: string,
+): Promise<Result<{ entry: Record<string, unknown>; label: string }, RunFailure>> {
   const where = `dataset ${shown(path, cwd)}`;
   const format = source.format ?? (statSync(path).isFile() && fileType(path) === "text" ? "text" : "alpaca");
   if (!registry.has("datasets", format)) return fail(`${where}: dataset format "${format}" is not registered`);
   let columns = pick(source.options, COLUMN_NAMES);
   const tags = pick(source.options, TAG_NAMES);
   const entry: Record<string, unknown> = { file_name: path };
-  const split = source.options["split"];
-  if (typeof split === "string" && split !== "train") entry["split"] = split;
+  const split = source.options.split;
+  if (typeof split === "string" && split !== "train") entry.split = split;
   if (FORMATS_BY_SHAPE.includes(format)) {
     // pairwise and kto rows come in alpaca or conversation shape; the first row says which.
     const shape = await rowShape(path, columns);
     if (shape.isErr()) return fail(`${where}: ${shape.error.message}`);
-    entry["formatting"] = shape.value;
-    if (format === "pairwise") entry["ranking"] = true;
+    entry.formatting = shape.value;
+    if (format === "pairwise") entry.ranking = true;
     // A columns object replaces every default (LLaMA-Factory's rule), so the shape's own come first.
     if (format === "kto" || Object.keys(columns).length > 0) {
-      const tag: Record<string, string> = format === "kto" && columns["kto_tag"] === undefined ? { kto_tag: "kto_tag" } : {};
+      const tag: Record<string, string> = format === "kto" && columns.kto_tag === undefined ? { kto_tag: "kto_tag" } : {};
       columns = { ...SHAPE_COLUMNS[shape.value], ...columns, ...tag };
     }
-  } else entry["formatting"] = format;
-  if (Object.keys(columns).length > 0) entry["columns"] = columns;
-  if (Object.keys(tags).length > 0) entry["tags"] = tags;
+  } else entry.formatting = format;
+  if (Object.keys(columns).length > 0) entry.columns = columns;
+  if (Object.keys(tags).length > 0) entry.tags = tags;
   return ok({ entry, label: `${shown(path, cwd)} (${format})` });
 }
 
 /** A dataset name: its entry in <dir>/dataset_info.json, with file_name made absolute. */
-function namedEntry(recipe: Pick<ResolvedRecipe, "baseDir">, source: DataSource, path: string, cwd: string): Result<{ entry: Record<string, unknown>; label: string }, RunFailure> {
-  const dir = recipePath(recipe, String(source.options["dir"] ?? "data"));
+function namedEntry(
+  recipe: Pick<ResolvedRecipe, "baseDir">,
+  source: DataSource,
+  path: string,
+  cwd: string,
+): Result<{ entry: Record<string, unknown>; label: string }, RunFailure> {
+  const dir = recipePath(recipe, String(source.options.dir ?? "data"));
   const infoFile = resolve(dir, "dataset_info.json");
   const looksLikeFile = /[/\\]|\.(jsonl?|csv|parquet|txt)$/i.test(source.source);
   if (!existsSync(infoFile)) {
-    return fail(looksLikeFile
-      ? `dataset "${source.source}": no such file ${path}`
-      : `dataset "${source.source}": no such file ${path}, and no ${shown(infoFile, cwd)} to look the name up in (set dir = "<folder with dataset_info.json>")`);
+    return fail(
+      looksLikeFile
+        ? `dataset "${source.source}": no such file ${path}`
+        : `dataset "${source.source}": no such file ${path}, and no ${shown(infoFile, cwd)} to look the name up in (set dir = "<folder with dataset_info.json>")`,
+    );
   }
   let info: Record<string, unknown>;
   try {
@@ -152,13 +191,15 @@ function namedEntry(recipe: Pick<ResolvedRecipe, "baseDir">, source: DataSource,
   if (attr.isErr()) return fail(attr.error.message);
   const format = formatNameOf(attr.value);
   if (source.format !== undefined && source.format !== format) {
-    return fail(`dataset "${source.source}": the recipe says format ${source.format}, but ${shown(infoFile, cwd)} describes it as ${format}; drop the format word or fix the entry`);
+    return fail(
+      `dataset "${source.source}": the recipe says format ${source.format}, but ${shown(infoFile, cwd)} describes it as ${format}; drop the format word or fix the entry`,
+    );
   }
   const entry = { ...(info[source.source] as Record<string, unknown>) };
-  const file = entry["file_name"];
-  if (typeof file === "string" && !isAbsolute(file)) entry["file_name"] = resolve(dir, file);
-  const split = source.options["split"];
-  if (typeof split === "string" && split !== "train") entry["split"] = split;
+  const file = entry.file_name;
+  if (typeof file === "string" && !isAbsolute(file)) entry.file_name = resolve(dir, file);
+  const split = source.options.split;
+  if (typeof split === "string" && split !== "train") entry.split = split;
   return ok({ entry, label: `${source.source} (${format}, ${shown(infoFile, cwd)})` });
 }
 
@@ -177,10 +218,10 @@ async function rowShape(path: string, columns: Readonly<Record<string, string>>)
     for await (const item of rows) {
       if (item.kind !== "row" || typeof item.value !== "object" || item.value === null) continue;
       const row = item.value as Record<string, unknown>;
-      const messages = columns["messages"];
+      const messages = columns.messages;
       if (messages !== undefined && Array.isArray(row[messages])) return ok(messages === "messages" ? "openai" : "sharegpt");
-      if (Array.isArray(row["conversations"])) return ok("sharegpt");
-      if (Array.isArray(row["messages"])) return ok("openai");
+      if (Array.isArray(row.conversations)) return ok("sharegpt");
+      if (Array.isArray(row.messages)) return ok("openai");
       return ok("alpaca");
     }
     return ok("alpaca");

@@ -2,15 +2,25 @@
 // of the training data the last train block held out; with metrics, also generated answers scored
 // against the references. A held-out evaluation is recorded on that training run in the run store.
 import { err, ok, type Result } from "neverthrow";
-import { evalLoss, fileType, runnableStage, type Batch, type ChatEncoder, type DataKind, type LossFn, type RunnableStage, type TokenSeq } from "../../core/index.ts";
 import type { EvalAction } from "../../core/index.ts";
+import {
+  type Batch,
+  type ChatEncoder,
+  type DataKind,
+  evalLoss,
+  fileType,
+  type LossFn,
+  type RunnableStage,
+  runnableStage,
+  type TokenSeq,
+} from "../../core/index.ts";
 import { collatorFor, prepare, sequences } from "./data.ts";
 import { fail, messageOf, type RunFailure } from "./failure.ts";
 import { count, loss, plural, seconds } from "./format.ts";
 import { recipePath, shown } from "./paths.ts";
 import { formatScores, predictSamples, scoreMetrics } from "./predict.ts";
 import { samplingOf } from "./sampling.ts";
-import { say, warn, type ActionEnd, type Scope } from "./scope.ts";
+import { type ActionEnd, type Scope, say, warn } from "./scope.ts";
 import { openStore } from "./store.ts";
 import { fixedBatches } from "./train-batches.ts";
 
@@ -37,9 +47,23 @@ async function evalSet(action: EvalAction, scope: Scope): Promise<Result<EvalSet
   const { recipe, state, io } = scope;
   const last = state.lastRun;
   if (action.source === undefined) {
-    if (last === undefined) return fail('eval without a source evaluates the part of the training data a train block held out, and nothing was trained yet: give eval a source (eval alpaca "data/val.json") or train with holdout = 10% first');
-    if (last.heldOut.length === 0) return fail(`eval without a source evaluates the held-out part of the training data, and the last train block held out none: set holdout = 10% in it, or give eval a source (eval alpaca "data/val.json")`);
-    return ok({ label: "held-out data", samples: last.heldOut, kind: last.kind, stage: last.stage, stageOptions: last.stageOptions, collate: last.collate, encoder: last.encoder });
+    if (last === undefined)
+      return fail(
+        'eval without a source evaluates the part of the training data a train block held out, and nothing was trained yet: give eval a source (eval alpaca "data/val.json") or train with holdout = 10% first',
+      );
+    if (last.heldOut.length === 0)
+      return fail(
+        `eval without a source evaluates the held-out part of the training data, and the last train block held out none: set holdout = 10% in it, or give eval a source (eval alpaca "data/val.json")`,
+      );
+    return ok({
+      label: "held-out data",
+      samples: last.heldOut,
+      kind: last.kind,
+      stage: last.stage,
+      stageOptions: last.stageOptions,
+      collate: last.collate,
+      encoder: last.encoder,
+    });
   }
   const isText = action.format === "text" || (action.format === undefined && fileType(recipePath(recipe, action.source)) === "text");
   const kind: DataKind = isText ? "pt" : (last?.kind ?? "sft");
@@ -56,7 +80,15 @@ async function evalSet(action: EvalAction, scope: Scope): Promise<Result<EvalSet
   if (data.isErr()) return err(data.error);
   const collate = collatorFor(kind, data.value.encoder.padId);
   if (collate.isErr()) return err(collate.error);
-  return ok({ label: shown(recipePath(recipe, action.source), io.cwd), samples: data.value.train, kind, stage: stage.value, stageOptions: last?.kind === kind ? last.stageOptions : {}, collate: collate.value, encoder: data.value.encoder });
+  return ok({
+    label: shown(recipePath(recipe, action.source), io.cwd),
+    samples: data.value.train,
+    kind,
+    stage: stage.value,
+    stageOptions: last?.kind === kind ? last.stageOptions : {},
+    collate: collate.value,
+    encoder: data.value.encoder,
+  });
 }
 
 export async function evalAction(action: EvalAction, scope: Scope): Promise<Result<ActionEnd, RunFailure>> {
@@ -65,9 +97,9 @@ export async function evalAction(action: EvalAction, scope: Scope): Promise<Resu
   const set = await evalSet(action, scope);
   if (set.isErr()) return err(set.error);
   const { stage, stageOptions, collate } = set.value;
-  const maxSamples = action.options["max_samples"];
+  const maxSamples = action.options.max_samples;
   const samples = typeof maxSamples === "number" ? set.value.samples.slice(0, maxSamples) : set.value.samples;
-  const batch = Number(action.options["batch"] ?? 1);
+  const batch = Number(action.options.batch ?? 1);
   const batches = fixedBatches(samples, collate, batch);
   const applied = state.method?.applied;
   if (applied !== undefined) applied.training = false;
@@ -83,12 +115,13 @@ export async function evalAction(action: EvalAction, scope: Scope): Promise<Resu
   }
   const tokens = samples.flatMap(sequences).reduce((a, q) => a + q.inputIds.length, 0);
 
-  const metrics = (action.options["metrics"] as string[] | undefined) ?? [];
+  const metrics = (action.options.metrics as string[] | undefined) ?? [];
   let scored = "";
   let interrupted = false;
   let scores: Record<string, number> = {};
   if (metrics.length > 0) {
-    if (set.value.kind !== "sft") return fail(`eval metrics compare generated answers with references, which ${set.value.kind} data does not have; drop metrics or evaluate chat data`);
+    if (set.value.kind !== "sft")
+      return fail(`eval metrics compare generated answers with references, which ${set.value.kind} data does not have; drop metrics or evaluate chat data`);
     const predicted = predictSamples(scope, samples as TokenSeq[], set.value.encoder, samplingOf({ temperature: 0 }, 42), batch);
     if (predicted.isErr()) return err(predicted.error);
     interrupted = predicted.value.interrupted;
@@ -97,7 +130,10 @@ export async function evalAction(action: EvalAction, scope: Scope): Promise<Resu
     scores = s.value;
     scored = `; ${formatScores(scores)}`;
   }
-  say(io, `eval ${set.value.label}: loss ${loss(mean)}, perplexity ${Math.exp(mean).toFixed(3)} over ${plural(samples.length, "sample")} (${count(tokens)} tokens) in ${seconds(performance.now() - t0)}${scored}`);
+  say(
+    io,
+    `eval ${set.value.label}: loss ${loss(mean)}, perplexity ${Math.exp(mean).toFixed(3)} over ${plural(samples.length, "sample")} (${count(tokens)} tokens) in ${seconds(performance.now() - t0)}${scored}`,
+  );
 
   const last = state.lastRun;
   if (action.source === undefined && last !== undefined) {
@@ -105,7 +141,12 @@ export async function evalAction(action: EvalAction, scope: Scope): Promise<Resu
     if (store.isErr()) warn(io, `eval: not recorded: ${store.error.message}`);
     else {
       const values = { loss: mean, perplexity: Math.exp(mean), ...scores };
-      const recorded = store.value.recordMetrics(last.runId, last.step, Object.fromEntries(Object.entries(values).map(([k, v]) => [`eval/holdout/${k}`, v])), false);
+      const recorded = store.value.recordMetrics(
+        last.runId,
+        last.step,
+        Object.fromEntries(Object.entries(values).map(([k, v]) => [`eval/holdout/${k}`, v])),
+        false,
+      );
       if (recorded.isErr()) warn(io, `eval: not recorded on run ${last.runId}: ${recorded.error.message}`);
       store.value.close();
     }

@@ -3,20 +3,20 @@
 // the base weights and writes a complete model that loads without PEFT. Either way the base's
 // tokenizer files go along, so the folder is usable on its own.
 import { ok, type Result } from "neverthrow";
+import type { ExportAction } from "../../core/index.ts";
 import { copyTokenizerFiles, saveModel } from "../../core/index.ts";
 import { exportMerged } from "../methods/index.ts";
-import type { ExportAction } from "../../core/index.ts";
 import { fail, messageOf, type RunFailure } from "./failure.ts";
 import { plural } from "./format.ts";
 import { recipePath, shown } from "./paths.ts";
-import { say, warn, type ActionEnd, type Scope } from "./scope.ts";
+import { type ActionEnd, type Scope, say, warn } from "./scope.ts";
 
 export function exportAction(action: ExportAction, scope: Scope): Result<ActionEnd, RunFailure> {
   const { recipe, io, state } = scope;
   const dir = recipePath(recipe, action.path);
   const where = `export ${shown(dir, io.cwd)}`;
-  const dtype = action.options["dtype"] as "f32" | "bf16" | "f16" | undefined;
-  const merge = action.options["merge"] === true;
+  const dtype = action.options.dtype as "f32" | "bf16" | "f16" | undefined;
+  const merge = action.options.merge === true;
   const attached = state.method;
   let files: string[];
   let what: string;

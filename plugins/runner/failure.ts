@@ -1,6 +1,6 @@
 // How a runner step fails: a message for the user (what was expected, what was found, what to do),
 // never a stack. Steps return Result<T, RunFailure>; run.ts turns the first failure into the outcome.
-import { err, type Err } from "neverthrow";
+import { type Err, err } from "neverthrow";
 
 export class RunFailure extends Error {
   override readonly name = "RunFailure";

@@ -2,8 +2,8 @@
 // what trains). An unchanged block keeps what is attached, and what it trained; a changed one needs
 // a fresh base, which run.ts reloads before calling attachMethod again.
 import { ok, type Result } from "neverthrow";
-import { methodEntry, type CommandIO, type Registry } from "../../core/index.ts";
 import type { MethodBlock, ResolvedRecipe } from "../../core/index.ts";
+import { type CommandIO, methodEntry, type Registry } from "../../core/index.ts";
 import { fail, type RunFailure } from "./failure.ts";
 import { count } from "./format.ts";
 import { say } from "./scope.ts";
@@ -32,7 +32,7 @@ export function attachMethod(recipe: ResolvedRecipe, block: MethodBlock, state: 
   if (entry.isErr()) return fail(`method ${block.name}: ${entry.error.message}`);
   const method = methodEntry(entry.value);
   if (method.isErr()) return fail(method.error.message);
-  const seed = Number(recipe.model?.options["seed"] ?? 42);
+  const seed = Number(recipe.model?.options.seed ?? 42);
   const applied = method.value.apply(state.model, block.options, state.family, { seed, baseModel: state.dir });
   if (applied.isErr()) return fail(`method ${block.name}: ${applied.error.message}`);
   applied.value.training = false;

@@ -4,23 +4,40 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ok, type Result } from "neverthrow";
-import { countElements, defaultBackend, loadModel, loadTokenizer, methodEntry, selectBackend, setDefaultBackend, type CommandIO, type Registry } from "../../core/index.ts";
 import type { ModelBlock, ResolvedRecipe } from "../../core/index.ts";
+import {
+  type CommandIO,
+  countElements,
+  defaultBackend,
+  loadModel,
+  loadTokenizer,
+  methodEntry,
+  type Registry,
+  selectBackend,
+  setDefaultBackend,
+} from "../../core/index.ts";
 import { fail, messageOf, type RunFailure } from "./failure.ts";
 import { count, seconds } from "./format.ts";
+import { methodKey } from "./method.ts";
 import { recipePath, shown } from "./paths.ts";
 import { say, warn } from "./scope.ts";
-import { dropModelState, modelState, setModelState, type ModelState } from "./state.ts";
-import { methodKey } from "./method.ts";
+import { dropModelState, type ModelState, modelState, setModelState } from "./state.ts";
 
 function modelKey(recipe: ResolvedRecipe, block: ModelBlock): string {
   const o = block.options;
-  const adapter = typeof o["adapter"] === "string" ? recipePath(recipe, o["adapter"]) : null;
-  return JSON.stringify({ dir: recipePath(recipe, block.path), family: block.family ?? null, dtype: o["dtype"] ?? "auto", device: o["device"] ?? "auto", adapter });
+  const adapter = typeof o.adapter === "string" ? recipePath(recipe, o.adapter) : null;
+  return JSON.stringify({ dir: recipePath(recipe, block.path), family: block.family ?? null, dtype: o.dtype ?? "auto", device: o.device ?? "auto", adapter });
 }
 
 /** The session's model for this recipe: the one in `live` when the block is unchanged, else a fresh load. */
-export function ensureModel(recipe: ResolvedRecipe, block: ModelBlock, registry: Registry, live: Map<string, unknown>, io: CommandIO, force = false): Result<ModelState, RunFailure> {
+export function ensureModel(
+  recipe: ResolvedRecipe,
+  block: ModelBlock,
+  registry: Registry,
+  live: Map<string, unknown>,
+  io: CommandIO,
+  force = false,
+): Result<ModelState, RunFailure> {
   const key = modelKey(recipe, block);
   const current = modelState(live);
   if (current !== undefined && current.key === key && !force) return ok(current);
@@ -29,35 +46,45 @@ export function ensureModel(recipe: ResolvedRecipe, block: ModelBlock, registry:
   const t0 = performance.now();
   const dir = recipePath(recipe, block.path);
   const where = `model ${shown(dir, io.cwd)}`;
-  const device = String(block.options["device"] ?? "auto");
+  const device = String(block.options.device ?? "auto");
   const backend = selectBackend(registry, device);
   if (backend.isErr()) return fail(`${where}: ${backend.error.message}`);
   // Tensors the loss and generation make go to the default backend: it must be the model's.
   if (defaultBackend() !== backend.value) setDefaultBackend(backend.value);
 
-  if (!existsSync(join(dir, "config.json"))) return fail(`${where}: no config.json in ${dir}; a model block names a Hugging Face model folder (config.json, *.safetensors, tokenizer.json)`);
-  const dtype = (block.options["dtype"] as "f32" | "bf16" | "f16" | undefined) ?? "auto";
+  if (!existsSync(join(dir, "config.json")))
+    return fail(`${where}: no config.json in ${dir}; a model block names a Hugging Face model folder (config.json, *.safetensors, tokenizer.json)`);
+  const dtype = (block.options.dtype as "f32" | "bf16" | "f16" | undefined) ?? "auto";
   const loaded = loadModel(dir, registry, { dtype, backend: backend.value });
   if (loaded.isErr()) return fail(`${where}: ${loaded.error.message}`);
   const { model, family, spec, generation, warnings } = loaded.value;
   if (block.family !== undefined && block.family !== family.name) {
     model.dispose();
-    return fail(`${where}: the recipe says model family "${block.family}", but ${join(dir, "config.json")} has model_type "${spec.family}" (family "${family.name}"); write model ${family.name} "${block.path}" or leave the family out`);
+    return fail(
+      `${where}: the recipe says model family "${block.family}", but ${join(dir, "config.json")} has model_type "${spec.family}" (family "${family.name}"); write model ${family.name} "${block.path}" or leave the family out`,
+    );
   }
   const tokenizer = loadTokenizer(dir);
   if (tokenizer.isErr()) {
     model.dispose();
     return fail(`${where}: ${tokenizer.error.message}`);
   }
-  if (tokenizer.value.vocabSize > spec.vocabSize) warn(io, `${where}: the tokenizer has ${tokenizer.value.vocabSize} tokens but the model's vocabulary is ${spec.vocabSize}; ids above it cannot be embedded`);
+  if (tokenizer.value.vocabSize > spec.vocabSize)
+    warn(
+      io,
+      `${where}: the tokenizer has ${tokenizer.value.vocabSize} tokens but the model's vocabulary is ${spec.vocabSize}; ids above it cannot be embedded`,
+    );
   for (const w of warnings) warn(io, `${where}: ${w}`);
 
   const state: ModelState = { key, dir, model, family, spec, generation, tokenizer: tokenizer.value, backend: backend.value, history: [], data: new Map() };
   setModelState(live, state);
   const dtypes = [...new Set(model.parameters().map((p) => p.dtype))].join("/");
-  say(io, `model ${family.name} ${shown(dir, io.cwd)}: ${count(countElements(model.parameters()))} parameters (${spec.numLayers} layers, hidden ${spec.hiddenSize}, vocabulary ${spec.vocabSize}), ${dtypes} on ${backend.value.name}, loaded in ${seconds(performance.now() - t0)}`);
+  say(
+    io,
+    `model ${family.name} ${shown(dir, io.cwd)}: ${count(countElements(model.parameters()))} parameters (${spec.numLayers} layers, hidden ${spec.hiddenSize}, vocabulary ${spec.vocabSize}), ${dtypes} on ${backend.value.name}, loaded in ${seconds(performance.now() - t0)}`,
+  );
 
-  const adapter = block.options["adapter"];
+  const adapter = block.options.adapter;
   if (typeof adapter === "string") {
     const attached = loadAdapter(recipe, state, registry, recipePath(recipe, adapter), io);
     if (attached.isErr()) {
@@ -76,7 +103,10 @@ export function ensureModel(recipe: ResolvedRecipe, block: ModelBlock, registry:
 function loadAdapter(recipe: ResolvedRecipe, state: ModelState, registry: Registry, dir: string, io: CommandIO): Result<ModelState, RunFailure> {
   const where = `adapter ${shown(dir, io.cwd)}`;
   const configFile = join(dir, "adapter_config.json");
-  if (!existsSync(configFile)) return fail(`${where}: no adapter_config.json there; adapter = names a PEFT adapter folder (what train writes to its output with method lora, or export with merge = false)`);
+  if (!existsSync(configFile))
+    return fail(
+      `${where}: no adapter_config.json there; adapter = names a PEFT adapter folder (what train writes to its output with method lora, or export with merge = false)`,
+    );
   let peftType: unknown;
   try {
     peftType = (JSON.parse(readFileSync(configFile, "utf8")) as { peft_type?: unknown }).peft_type;
@@ -89,10 +119,13 @@ function loadAdapter(recipe: ResolvedRecipe, state: ModelState, registry: Regist
   const method = methodEntry(entry.value);
   if (method.isErr() || method.value.load === undefined) return fail(`${where}: method "${name}" cannot load saved adapters`);
   const continues = recipe.method?.name === name;
-  const loaded = method.value.load(state.model, dir, state.family, { trainable: continues, seed: Number(recipe.model?.options["seed"] ?? 42) });
+  const loaded = method.value.load(state.model, dir, state.family, { trainable: continues, seed: Number(recipe.model?.options.seed ?? 42) });
   if (loaded.isErr()) return fail(`${where}: ${loaded.error.message}`);
   state.method = { key: continues ? methodKey(recipe.method!) : `adapter:${dir}`, applied: loaded.value };
   state.history.push(`${name} adapter ${shown(dir, io.cwd)}`);
-  say(io, `${where}: ${name} adapter loaded${continues ? "; training continues it (its adapter_config.json sets rank, alpha and targets, not the method block)" : " for inference"}`);
+  say(
+    io,
+    `${where}: ${name} adapter loaded${continues ? "; training continues it (its adapter_config.json sets rank, alpha and targets, not the method block)" : " for inference"}`,
+  );
   return ok(state);
 }

@@ -5,14 +5,14 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { err, ok, type Result } from "neverthrow";
-import { IGNORE_INDEX, validateOptions, type ChatEncoder, type TokenSeq } from "../../core/index.ts";
 import type { PredictAction } from "../../core/index.ts";
+import { type ChatEncoder, IGNORE_INDEX, type TokenSeq, validateOptions } from "../../core/index.ts";
 import { prepare } from "./data.ts";
 import { fail, type RunFailure } from "./failure.ts";
 import { count, plural, seconds } from "./format.ts";
 import { defaultRunDir, recipePath, shown } from "./paths.ts";
-import { describeSampling, generateFor, samplingOf, type Sampling } from "./sampling.ts";
-import { say, type ActionEnd, type Scope } from "./scope.ts";
+import { describeSampling, generateFor, type Sampling, samplingOf } from "./sampling.ts";
+import { type ActionEnd, type Scope, say } from "./scope.ts";
 
 export interface Prediction {
   readonly prompt: string;
@@ -34,7 +34,13 @@ function replyIds(label: readonly number[], stops: ReadonlySet<number>): number[
 }
 
 /** Generates an answer for each sample's prompt, `batch` prompts at a time; stops early when aborted. */
-export function predictSamples(scope: Scope, samples: readonly TokenSeq[], encoder: ChatEncoder, sampling: Sampling, batch: number): Result<{ predictions: Prediction[]; generated: number; interrupted: boolean }, RunFailure> {
+export function predictSamples(
+  scope: Scope,
+  samples: readonly TokenSeq[],
+  encoder: ChatEncoder,
+  sampling: Sampling,
+  batch: number,
+): Result<{ predictions: Prediction[]; generated: number; interrupted: boolean }, RunFailure> {
   const { tokenizer } = scope.state;
   const stops = new Set(encoder.stopIds);
   const predictions: Prediction[] = [];
@@ -44,7 +50,12 @@ export function predictSamples(scope: Scope, samples: readonly TokenSeq[], encod
     const parts = samples.slice(i, i + batch).map(promptAndLabel);
     const empty = parts.findIndex((p) => p.prompt.length === 0);
     if (empty >= 0) return fail(`sample ${i + empty + 1} has an empty prompt (the template put nothing before the response)`);
-    const result = generateFor(scope.state, parts.map((p) => p.prompt), { stopIds: encoder.stopIds, stopStrings: encoder.stopWords, padId: encoder.padId }, sampling);
+    const result = generateFor(
+      scope.state,
+      parts.map((p) => p.prompt),
+      { stopIds: encoder.stopIds, stopStrings: encoder.stopWords, padId: encoder.padId },
+      sampling,
+    );
     if (result.isErr()) return err(result.error);
     parts.forEach((p, j) => {
       generated += result.value.tokens[j]!.length;
@@ -73,7 +84,9 @@ export function scoreMetrics(scope: Scope, names: readonly string[], predictions
 }
 
 export function formatScores(scores: Readonly<Record<string, number>>): string {
-  return Object.entries(scores).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ");
+  return Object.entries(scores)
+    .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+    .join(", ");
 }
 
 export async function predictAction(action: PredictAction, scope: Scope): Promise<Result<ActionEnd, RunFailure>> {
@@ -92,12 +105,12 @@ export async function predictAction(action: PredictAction, scope: Scope): Promis
   if (data.isErr()) return err(data.error);
   const samples = data.value.train as TokenSeq[];
   const sampling = samplingOf(o, 42);
-  const predicted = predictSamples(scope, samples, data.value.encoder, sampling, Number(o["batch"] ?? 1));
+  const predicted = predictSamples(scope, samples, data.value.encoder, sampling, Number(o.batch ?? 1));
   if (predicted.isErr()) return err(predicted.error);
   const { predictions, generated, interrupted } = predicted.value;
 
-  const out = typeof o["output"] === "string" ? recipePath(recipe, o["output"]) : join(state.lastRun?.output ?? defaultRunDir(recipe), "generated_predictions.jsonl");
-  const metrics = (o["metrics"] as string[] | undefined) ?? [];
+  const out = typeof o.output === "string" ? recipePath(recipe, o.output) : join(state.lastRun?.output ?? defaultRunDir(recipe), "generated_predictions.jsonl");
+  const metrics = (o.metrics as string[] | undefined) ?? [];
   const scores = scoreMetrics(scope, metrics, predictions);
   if (scores.isErr()) return err(scores.error);
   const ms = performance.now() - t0;
@@ -105,7 +118,11 @@ export async function predictAction(action: PredictAction, scope: Scope): Promis
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, predictions.map((p) => `${JSON.stringify(p)}\n`).join(""));
     if (metrics.length > 0) {
-      const results = { ...Object.fromEntries(Object.entries(scores.value).map(([k, v]) => [`predict_${k}`, v])), predict_samples: predictions.length, predict_runtime: ms / 1000 };
+      const results = {
+        ...Object.fromEntries(Object.entries(scores.value).map(([k, v]) => [`predict_${k}`, v])),
+        predict_samples: predictions.length,
+        predict_runtime: ms / 1000,
+      };
       writeFileSync(join(dirname(out), "predict_results.json"), `${JSON.stringify(results, null, 2)}\n`);
     }
   } catch (e) {
@@ -113,6 +130,9 @@ export async function predictAction(action: PredictAction, scope: Scope): Promis
   }
   const rate = ms > 0 ? (generated * 1000) / ms : 0;
   const scored = metrics.length > 0 ? `; ${formatScores(scores.value)}` : "";
-  say(io, `predict ${action.source}: ${plural(predictions.length, "prompt")}${interrupted ? ` of ${samples.length} (interrupted)` : ""} answered (${describeSampling(sampling)}) in ${seconds(ms)}, ${count(rate)} tokens/s, written to ${shown(out, io.cwd)}${scored}`);
+  say(
+    io,
+    `predict ${action.source}: ${plural(predictions.length, "prompt")}${interrupted ? ` of ${samples.length} (interrupted)` : ""} answered (${describeSampling(sampling)}) in ${seconds(ms)}, ${count(rate)} tokens/s, written to ${shown(out, io.cwd)}${scored}`,
+  );
   return ok(interrupted ? "interrupted" : "done");
 }

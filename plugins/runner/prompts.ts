@@ -4,7 +4,7 @@
 // generation prompt (transformers' apply_chat_template) where no `hf` entry is registered; and for a
 // base model with neither, the raw text after BOS, as it was pre-trained.
 import { ok, type Result } from "neverthrow";
-import { generationOptions, renderChatTemplate, validateOptions, type ChatEncoder, type Message } from "../../core/index.ts";
+import { type ChatEncoder, generationOptions, type Message, renderChatTemplate, validateOptions } from "../../core/index.ts";
 import { fail, type RunFailure } from "./failure.ts";
 import type { Scope } from "./scope.ts";
 
@@ -25,7 +25,7 @@ export function promptRenderer(scope: Pick<Scope, "recipe" | "registry" | "state
   const { tokenizer } = state;
   const eos = generationOptions(state.generation, state.spec).eosTokenIds ?? [];
   const padId = tokenizer.padId ?? eos[0] ?? 0;
-  const named = recipe.model?.options["template"];
+  const named = recipe.model?.options.template;
   // As the data worker decides: a named template, else `hf` (the tokenizer's chat template) when there is one.
   const name = typeof named === "string" ? named : tokenizer.chatTemplate !== null ? "hf" : undefined;
   if (name !== undefined && (typeof named === "string" || registry.has("templates", name))) {
@@ -49,7 +49,11 @@ export function promptRenderer(scope: Pick<Scope, "recipe" | "registry" | "state
       padId,
       render(turns, system) {
         const messages = [...(system === "" ? [] : [{ role: "system", content: system }]), ...turns.map((m) => ({ role: m.role, content: m.content }))];
-        const text = renderChatTemplate(chatTemplate, messages, { addGenerationPrompt: true, bosToken: token(tokenizer.bosId), eosToken: token(tokenizer.eosId) });
+        const text = renderChatTemplate(chatTemplate, messages, {
+          addGenerationPrompt: true,
+          bosToken: token(tokenizer.bosId),
+          eosToken: token(tokenizer.eosId),
+        });
         if (text.isErr()) return fail(text.error.message);
         return ok(tokenizer.encode(text.value, { addSpecialTokens: false }));
       },

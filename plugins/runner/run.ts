@@ -2,9 +2,7 @@
 // blocks (load once, reload only when they change), then run the actions in order. The first
 // failure ends the run with its message; an abort ends it as "interrupted" at the next boundary.
 import { err, ok, type Result } from "neverthrow";
-import type { Registry } from "../../core/index.ts";
-import type { Action, ResolvedRecipe } from "../../core/index.ts";
-import type { RunContext, RunOutcome } from "../../core/index.ts";
+import type { Action, Registry, ResolvedRecipe, RunContext, RunOutcome } from "../../core/index.ts";
 import { chatAction } from "./chat.ts";
 import { evalAction } from "./evaluate.ts";
 import { exportAction } from "./export.ts";
@@ -12,13 +10,14 @@ import { messageOf, type RunFailure } from "./failure.ts";
 import { attachMethod } from "./method.ts";
 import { ensureModel } from "./model.ts";
 import { predictAction } from "./predict.ts";
-import { say, type ActionEnd, type Scope } from "./scope.ts";
-import { modelState, type ModelState } from "./state.ts";
+import { type ActionEnd, type Scope, say } from "./scope.ts";
+import { type ModelState, modelState } from "./state.ts";
 import { trainAction } from "./train.ts";
 
 export async function runRecipeHook(recipe: ResolvedRecipe, ctx: RunContext): Promise<RunOutcome> {
   const registry = ctx.registry;
-  if (registry === undefined) return { status: "failed", message: "the runner needs the session's registry: call it through runRecipe (dsl/run.ts), which passes it in the context" };
+  if (registry === undefined)
+    return { status: "failed", message: "the runner needs the session's registry: call it through runRecipe (dsl/run.ts), which passes it in the context" };
   try {
     const state = prepareState(recipe, registry, ctx);
     if (state.isErr()) return { status: "failed", message: state.error.message };
@@ -46,7 +45,10 @@ function prepareState(recipe: ResolvedRecipe, registry: Registry, ctx: RunContex
   if (step.isErr()) return err(step.error);
   if (step.value !== "reload") return state;
   // Another method trained this model: start again from the base weights.
-  say(ctx.io, `method changed from ${state.value.method!.applied.method} to ${recipe.method.name}: reloading the base model (weights trained so far are dropped)`);
+  say(
+    ctx.io,
+    `method changed from ${state.value.method!.applied.method} to ${recipe.method.name}: reloading the base model (weights trained so far are dropped)`,
+  );
   const fresh = ensureModel(recipe, recipe.model, registry, ctx.live, ctx.io, true);
   if (fresh.isErr()) return err(fresh.error);
   const again = attachMethod(recipe, recipe.method, fresh.value, registry, ctx.io);

@@ -1,7 +1,7 @@
 // Generation for chat and predict: the recipe's sampling options (temperature 0 is greedy) over
 // prompts rendered by a PromptRenderer, ending at the template's stop tokens and words.
 import { ok, type Result } from "neverthrow";
-import { generate, type GenerateResult, type ResolvedOptions, type TokenEvent } from "../../core/index.ts";
+import { type GenerateResult, generate, type ResolvedOptions, type TokenEvent } from "../../core/index.ts";
 import { fail, type RunFailure } from "./failure.ts";
 import type { PromptRenderer } from "./prompts.ts";
 import type { ModelState } from "./state.ts";
@@ -16,10 +16,10 @@ export interface Sampling {
 
 export function samplingOf(options: ResolvedOptions, seed: number): Sampling {
   return {
-    maxNewTokens: Number(options["max_new_tokens"] ?? 256),
-    temperature: Number(options["temperature"] ?? 0),
-    topP: Number(options["top_p"] ?? 1),
-    seed: typeof options["seed"] === "number" ? options["seed"] : seed,
+    maxNewTokens: Number(options.max_new_tokens ?? 256),
+    temperature: Number(options.temperature ?? 0),
+    topP: Number(options.top_p ?? 1),
+    seed: typeof options.seed === "number" ? options.seed : seed,
   };
 }
 
@@ -27,7 +27,13 @@ export function describeSampling(s: Sampling): string {
   return s.temperature === 0 ? "greedy" : `temperature ${s.temperature}${s.topP < 1 ? `, top_p ${s.topP}` : ""}, seed ${s.seed}`;
 }
 
-export function generateFor(state: ModelState, prompts: readonly (readonly number[])[], renderer: Pick<PromptRenderer, "stopIds" | "stopStrings" | "padId">, s: Sampling, onToken?: (e: TokenEvent) => void): Result<GenerateResult, RunFailure> {
+export function generateFor(
+  state: ModelState,
+  prompts: readonly (readonly number[])[],
+  renderer: Pick<PromptRenderer, "stopIds" | "stopStrings" | "padId">,
+  s: Sampling,
+  onToken?: (e: TokenEvent) => void,
+): Result<GenerateResult, RunFailure> {
   // Adapters' dropout is a training behaviour; generation always sees the deterministic model.
   if (state.method !== undefined) state.method.applied.training = false;
   const result = generate(state.model, prompts, {

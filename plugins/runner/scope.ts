@@ -1,6 +1,5 @@
 // What every action sees: the recipe, the registry, where to print, the abort signal and the model.
-import type { CommandIO, Registry } from "../../core/index.ts";
-import type { ResolvedRecipe } from "../../core/index.ts";
+import type { CommandIO, Registry, ResolvedRecipe } from "../../core/index.ts";
 import type { ModelState } from "./state.ts";
 
 export interface Scope {

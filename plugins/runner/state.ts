@@ -1,7 +1,20 @@
 // What the runner keeps in the session's `live` map between REPL statements (one call for a recipe
 // file): the loaded model with its tokenizer, the method attached to it, what changed its weights,
 // the last training run and the data already prepared for this tokenizer.
-import type { AppliedMethod, Backend, Batch, CausalLM, ChatEncoder, DataKind, GenerationConfig, ModelFamily, ModelSpec, PreparedData, RunnableStage, Tokenizer } from "../../core/index.ts";
+import type {
+  AppliedMethod,
+  Backend,
+  Batch,
+  CausalLM,
+  ChatEncoder,
+  DataKind,
+  GenerationConfig,
+  ModelFamily,
+  ModelSpec,
+  PreparedData,
+  RunnableStage,
+  Tokenizer,
+} from "../../core/index.ts";
 
 export interface AttachedMethod {
   /** The method block it came from (JSON), or `adapter:<dir>` for an adapter loaded with the model. */
@@ -60,4 +73,3 @@ export function dropModelState(live: Map<string, unknown>): void {
   live.delete("model");
   state?.model.dispose();
 }
-

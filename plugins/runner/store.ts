@@ -3,8 +3,8 @@
 // store is for messages.
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { RunStore, type RunInfo } from "../../core/index.ts";
 import type { ResolvedRecipe } from "../../core/index.ts";
+import { type RunInfo, RunStore } from "../../core/index.ts";
 
 export function storePath(cwd: string): string {
   return join(cwd, ".lft", "runs.sqlite");
@@ -36,7 +36,10 @@ export function gitRevision(dir: string): string | undefined {
         const ref = head.slice(5);
         if (existsSync(join(git, ref))) return readFileSync(join(git, ref), "utf8").trim();
         const packed = existsSync(join(git, "packed-refs")) ? readFileSync(join(git, "packed-refs"), "utf8") : "";
-        return packed.split("\n").find((l) => l.endsWith(` ${ref}`))?.split(" ")[0];
+        return packed
+          .split("\n")
+          .find((l) => l.endsWith(` ${ref}`))
+          ?.split(" ")[0];
       } catch {
         return undefined;
       }

@@ -1,13 +1,14 @@
 // How a train action feeds the loop: the step count its duration means, and the samples as resumable,
 // per-epoch shuffled batches (the cursor is what checkpoints save), plus the fixed held-out batches.
-import { shuffledBatches, type Batch, type ResumableBatches } from "../../core/index.ts";
+
 import type { TrainAction } from "../../core/index.ts";
+import { type Batch, type ResumableBatches, shuffledBatches } from "../../core/index.ts";
 
 /** Optimizer steps for the duration: an epoch is every sample once, `accumulate` micro-batches a step. */
 export function stepsFor(action: TrainAction, samples: number): number {
   if (action.duration.unit === "steps") return action.duration.amount;
-  const batch = Number(action.options["batch"]);
-  const accumulate = Number(action.options["accumulate"]);
+  const batch = Number(action.options.batch);
+  const accumulate = Number(action.options.accumulate);
   const perEpoch = Math.max(1, Math.floor(Math.ceil(samples / batch) / accumulate));
   return Math.max(1, Math.ceil(action.duration.amount * perEpoch));
 }

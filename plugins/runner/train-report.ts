@@ -19,7 +19,7 @@ export function runTracker(): RunTracker {
     handlers: {
       name: "runner-summary",
       onStep: (e) => void ((tokens += e.tokens), (elapsedMs = e.elapsedMs)),
-      onEval: (e) => void (e.metrics["loss"] !== undefined && (lastEval = { loss: e.metrics["loss"], step: e.step })),
+      onEval: (e) => void (e.metrics.loss !== undefined && (lastEval = { loss: e.metrics.loss, step: e.step })),
     },
     tokens: () => tokens,
     elapsedMs: () => elapsedMs,

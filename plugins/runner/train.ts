@@ -4,14 +4,27 @@
 // the method's result (a PEFT adapter, or a whole checkpoint) is written to the run's output folder.
 import { rmSync } from "node:fs";
 import { err, ok, type Result } from "neverthrow";
-import { evalLoss, listCheckpoints, optimizerFactory, runnableStage, storeHooks, train, type Batch, type LossFn, type OptimizerFactory, type Registry, type RunHandlers, type ScheduleSpec } from "../../core/index.ts";
 import type { TrainAction } from "../../core/index.ts";
+import {
+  type Batch,
+  copyTokenizerFiles,
+  evalLoss,
+  type LossFn,
+  listCheckpoints,
+  type OptimizerFactory,
+  optimizerFactory,
+  type Registry,
+  type RunHandlers,
+  runnableStage,
+  type ScheduleSpec,
+  storeHooks,
+  train,
+} from "../../core/index.ts";
 import { collatorFor, prepare } from "./data.ts";
-import { copyTokenizerFiles } from "../../core/index.ts";
 import { fail, type RunFailure } from "./failure.ts";
 import { plural } from "./format.ts";
 import { defaultRunDir, recipePath, shown } from "./paths.ts";
-import { say, warn, type ActionEnd, type Scope } from "./scope.ts";
+import { type ActionEnd, type Scope, say, warn } from "./scope.ts";
 import { openStore, runInfo, storePath } from "./store.ts";
 import { fixedBatches, stepsFor, trainBatches } from "./train-batches.ts";
 import { runTracker, trainSummary } from "./train-report.ts";
@@ -21,17 +34,21 @@ import { runTracker, trainSummary } from "./train-report.ts";
  * checker merged X's schema into the train block, so they sit beside lft's options).
  */
 function optimizerFor(registry: Registry, o: TrainAction["options"], where: string): Result<OptimizerFactory, RunFailure> {
-  const entry = registry.get("optimizers", String(o["optimizer"]));
+  const entry = registry.get("optimizers", String(o.optimizer));
   if (entry.isErr()) return fail(`${where}: ${entry.error.message}`);
-  const own = Object.fromEntries(Object.keys(entry.value.options ?? {}).filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
-  return ok(optimizerFactory(entry.value, Number(o["lr"]), own));
+  const own = Object.fromEntries(
+    Object.keys(entry.value.options ?? {})
+      .filter((k) => o[k] !== undefined)
+      .map((k) => [k, o[k]]),
+  );
+  return ok(optimizerFactory(entry.value, Number(o.lr), own));
 }
 
 function scheduleSpec(action: TrainAction): ScheduleSpec {
-  const warmup = Number(action.options["warmup"]);
-  const kind = action.options["scheduler"] as ScheduleSpec["kind"];
+  const warmup = Number(action.options.warmup);
+  const kind = action.options.scheduler as ScheduleSpec["kind"];
   // `warmup = 100 steps` is a count; `warmup = 10%` (or 0.1) a fraction of the run.
-  return action.units["warmup"] === "steps" ? { kind, warmupSteps: Math.round(warmup) } : { kind, warmupRatio: warmup };
+  return action.units.warmup === "steps" ? { kind, warmupSteps: Math.round(warmup) } : { kind, warmupRatio: warmup };
 }
 
 /** resume = false starts over: earlier checkpoints in the output folder would otherwise be resumed or mixed in. */
@@ -39,7 +56,10 @@ function clearCheckpoints(output: string, scope: Scope, where: string): void {
   const old = listCheckpoints(output);
   if (old.length === 0) return;
   for (const c of old) rmSync(c.path, { recursive: true, force: true });
-  say(scope.io, `${where}: removed ${plural(old.length, "earlier checkpoint")} from ${shown(output, scope.io.cwd)} (resume = false starts over; resume = true continues from the newest)`);
+  say(
+    scope.io,
+    `${where}: removed ${plural(old.length, "earlier checkpoint")} from ${shown(output, scope.io.cwd)} (resume = false starts over; resume = true continues from the newest)`,
+  );
 }
 
 export async function trainAction(action: TrainAction, scope: Scope): Promise<Result<ActionEnd, RunFailure>> {
@@ -51,33 +71,38 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   const stage = runnableStage(entry.value);
   if (stage.isErr()) return fail(`${where}: ${stage.error.message}`);
   const applied = state.method?.applied;
-  if (applied === undefined) return fail(`${where}: no method is attached to the model; add a method block (method lora trains adapters, method full every weight)`);
+  if (applied === undefined)
+    return fail(`${where}: no method is attached to the model; add a method block (method lora trains adapters, method full every weight)`);
   // The stage's own options (train_on_prompt, beta, ...) go to its loss; lft's go to the loop.
-  const stageOptions = Object.fromEntries(Object.keys(entry.value.options ?? {}).filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
+  const stageOptions = Object.fromEntries(
+    Object.keys(entry.value.options ?? {})
+      .filter((k) => o[k] !== undefined)
+      .map((k) => [k, o[k]]),
+  );
 
   const kind = stage.value.dataKind;
   const data = await prepare(scope, recipe.datasets, {
     kind,
-    cutoff: Number(o["cutoff"]),
-    pack: o["pack"] === true,
-    holdout: Number(o["holdout"]),
-    seed: Number(o["seed"]),
-    ...(typeof stageOptions["train_on_prompt"] === "boolean" ? { trainOnPrompt: stageOptions["train_on_prompt"] } : {}),
-    ...(typeof stageOptions["mask_history"] === "boolean" ? { maskHistory: stageOptions["mask_history"] } : {}),
+    cutoff: Number(o.cutoff),
+    pack: o.pack === true,
+    holdout: Number(o.holdout),
+    seed: Number(o.seed),
+    ...(typeof stageOptions.train_on_prompt === "boolean" ? { trainOnPrompt: stageOptions.train_on_prompt } : {}),
+    ...(typeof stageOptions.mask_history === "boolean" ? { maskHistory: stageOptions.mask_history } : {}),
   });
   if (data.isErr()) return err(data.error);
   const samples = data.value.train;
-  if (samples.length === 0) return fail(`${where}: all ${data.value.eval.length} samples were held out (holdout = ${String(o["holdout"])}); lower holdout`);
+  if (samples.length === 0) return fail(`${where}: all ${data.value.eval.length} samples were held out (holdout = ${String(o.holdout)}); lower holdout`);
   const collate = collatorFor(kind, data.value.encoder.padId);
   if (collate.isErr()) return fail(`${where}: ${collate.error.message}`);
   const optimizer = optimizerFor(registry, o, where);
   if (optimizer.isErr()) return err(optimizer.error);
 
-  const batch = Number(o["batch"]);
-  const accumulate = Number(o["accumulate"]);
+  const batch = Number(o.batch);
+  const accumulate = Number(o.accumulate);
   const steps = stepsFor(action, samples.length);
-  const output = typeof o["output"] === "string" ? recipePath(recipe, o["output"]) : defaultRunDir(recipe);
-  const resume = o["resume"] === true;
+  const output = typeof o.output === "string" ? recipePath(recipe, o.output) : defaultRunDir(recipe);
+  const resume = o.resume === true;
   if (!resume) clearCheckpoints(output, scope, where);
 
   const model = state.model;
@@ -105,28 +130,28 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   }
 
   applied.training = true;
-  model.gradientCheckpointing = o["checkpointing"] === true;
+  model.gradientCheckpointing = o.checkpointing === true;
   let result;
   try {
     result = await train<Batch>({
       recipe: recipe.file,
       params: applied.params,
       optimizer: optimizer.value,
-      weightDecay: Number(o["weight_decay"]),
+      weightDecay: Number(o.weight_decay),
       groups: applied.groups,
       ...(applied.noDecay === undefined ? {} : { noDecay: applied.noDecay }),
       schedule: scheduleSpec(action),
       steps,
-      batches: trainBatches(samples, collate.value, batch, Number(o["seed"])),
+      batches: trainBatches(samples, collate.value, batch, Number(o.seed)),
       lossFn,
       accumulation: accumulate,
-      clipNorm: Number(o["clip"]),
-      seed: Number(o["seed"]),
-      ...(heldOut.length > 0 ? { eval: { every: Number(o["eval_every"]), fn: evaluate, split: "holdout" } } : {}),
-      checkpoint: { dir: output, every: Number(o["save_every"]), keep: 3, resume },
+      clipNorm: Number(o.clip),
+      seed: Number(o.seed),
+      ...(heldOut.length > 0 ? { eval: { every: Number(o.eval_every), fn: evaluate, split: "holdout" } } : {}),
+      checkpoint: { dir: output, every: Number(o.save_every), keep: 3, resume },
       hooks: registry,
       handlers,
-      progress: { stream: { write: (s: string) => io.stderr(s), isTTY: Boolean(process.stderr.isTTY) }, every: Number(o["log_every"]) },
+      progress: { stream: { write: (s: string) => io.stderr(s), isTTY: Boolean(process.stderr.isTTY) }, every: Number(o.log_every) },
       signal: scope.signal,
     });
   } finally {
@@ -137,7 +162,18 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   if (result.isErr()) return fail(`${where}: ${result.error.message}`);
   const r = result.value;
   if (r.step > (r.resumedFromStep ?? 0)) state.history.push(`${action.stage} ${plural(r.step, "step")}`);
-  state.lastRun = { runId: r.runId, output, stage: stage.value, stageOptions, kind, cutoff: Number(o["cutoff"]), heldOut: data.value.eval, collate: collate.value, encoder: data.value.encoder, step: r.step };
+  state.lastRun = {
+    runId: r.runId,
+    output,
+    stage: stage.value,
+    stageOptions,
+    kind,
+    cutoff: Number(o.cutoff),
+    heldOut: data.value.eval,
+    collate: collate.value,
+    encoder: data.value.encoder,
+    step: r.step,
+  };
 
   const recorded = store.isOk() ? `; run ${r.runId} recorded in ${shown(storePath(io.cwd), io.cwd)}` : "";
   const checkpoint = r.lastCheckpoint === undefined ? "" : `; checkpoint ${shown(r.lastCheckpoint, io.cwd)}`;

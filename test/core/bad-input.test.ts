@@ -4,7 +4,7 @@
 // the process surviving to report is itself the proof that nothing segfaulted. (causalAttention's checks
 // below the op layer report as the backend's "attention".)
 import { describe, expect, test } from "bun:test";
-import { type Tensor, backward, cpuBackend, defaultBackend, empty, ops, rand, randn, tensor, tidy } from "../../lft.ts";
+import { backward, cpuBackend, defaultBackend, empty, ops, rand, randn, type Tensor, tensor, tidy } from "../../lft.ts";
 
 /** Runs fn, which must throw an Error whose message starts with `op:` and matches `expected`. */
 function expectOpError(fn: () => unknown, op: string, expected: RegExp): void {
@@ -45,9 +45,21 @@ describe("wrong shapes", () => {
       expectOpError(() => ops.rope(f32([1, 2, 1, 4]), i32([0, 1, 2], [1, 3]), f32([2])), "rope", /position ids must have shape \[1, 2\], got \[1, 3\]/);
       expectOpError(() => ops.rope(f32([1, 2, 1, 4]), i32([0, 1], [1, 2]), f32([3])), "rope", /3 frequencies rotate 6 dims, more than the head dim/);
       expectOpError(() => ops.rope(f32([2, 4]), i32([0, 1], [1, 2]), f32([2])), "rope", /input must have rank 4, got shape \[2, 4\]/);
-      expectOpError(() => ops.causalAttention(f32([1, 2, 3, 4]), f32([1, 2, 2, 4]), f32([1, 2, 2, 4])), "attention", /query heads \(3\) must be a multiple of key\/value heads \(2\)/);
-      expectOpError(() => ops.causalAttention(f32([1, 3, 2, 4]), f32([1, 2, 2, 4]), f32([1, 2, 2, 4])), "attention", /k sequence length \(2\) must be at least q.s \(3\)/);
-      expectOpError(() => ops.causalAttention(f32([1, 2, 2, 4]), f32([1, 2, 2, 4]), f32([1, 2, 2, 3])), "attention", /v must have shape \[1, 2, 2, 4\], got \[1, 2, 2, 3\]/);
+      expectOpError(
+        () => ops.causalAttention(f32([1, 2, 3, 4]), f32([1, 2, 2, 4]), f32([1, 2, 2, 4])),
+        "attention",
+        /query heads \(3\) must be a multiple of key\/value heads \(2\)/,
+      );
+      expectOpError(
+        () => ops.causalAttention(f32([1, 3, 2, 4]), f32([1, 2, 2, 4]), f32([1, 2, 2, 4])),
+        "attention",
+        /k sequence length \(2\) must be at least q.s \(3\)/,
+      );
+      expectOpError(
+        () => ops.causalAttention(f32([1, 2, 2, 4]), f32([1, 2, 2, 4]), f32([1, 2, 2, 3])),
+        "attention",
+        /v must have shape \[1, 2, 2, 4\], got \[1, 2, 2, 3\]/,
+      );
       expectOpError(() => ops.causalAttention(f32([2, 2, 4]), f32([2, 2, 4]), f32([2, 2, 4])), "causalAttention", /q must have rank 4/);
       expectOpError(() => ops.crossEntropy(f32([3, 5]), i32([0, 1, 2, 3])), "crossEntropy", /targets must have shape \[3\], got \[4\]/);
       expectOpError(() => ops.crossEntropy(f32([15]), i32([0])), "crossEntropy", /logits must have rank 2, got shape \[15\]/);
@@ -85,7 +97,11 @@ describe("wrong dtypes", () => {
       expectOpError(() => ops.silu(tensor([1], [1], { dtype: "bf16" })), "silu", /input must be f32, got bf16/);
       expectOpError(() => ops.rmsNorm(i32([1, 2]), f32([2])), "rmsNorm", /input must be f32, got i32/);
       expectOpError(() => ops.rope(f32([1, 2, 1, 4]), tensor([0, 1], [1, 2]), f32([2])), "rope", /position ids must be i32, got f32/);
-      expectOpError(() => ops.causalAttention(f32([1, 2, 2, 4]), f32([1, 2, 2, 4]), f32([1, 2, 2, 4]), { segmentIds: f32([1, 2]) }), "attention", /segment ids must be i32, got f32/);
+      expectOpError(
+        () => ops.causalAttention(f32([1, 2, 2, 4]), f32([1, 2, 2, 4]), f32([1, 2, 2, 4]), { segmentIds: f32([1, 2]) }),
+        "attention",
+        /segment ids must be i32, got f32/,
+      );
       expectOpError(() => ops.permute(tensor([1, 2], [1, 2], { dtype: "bf16" }), [1, 0]), "permute", /only 4-byte dtypes \(f32, i32\) are supported, got bf16/);
       expectOpError(() => ops.dropout(i32([1, 2]), { p: 0.5, seed: 1n, offset: 0n }), "dropout", /input must be f32, got i32/);
       expectOpError(() => ops.cast(tensor([1], [1], { dtype: "f16" }), "bf16"), "cast", /f16->bf16 is not supported/);
@@ -148,12 +164,28 @@ describe("out-of-range indices", () => {
   test("cross-entropy targets outside [0, vocab) that are not the ignore index", () => {
     tidy(() => {
       const logits = f32([3, 4]);
-      expectOpError(() => ops.crossEntropy(logits, i32([0, 4, 1])), "crossEntropy", /targets\[1\] = 4 is out of range \[0, 4\) and is not the ignore index -100/);
+      expectOpError(
+        () => ops.crossEntropy(logits, i32([0, 4, 1])),
+        "crossEntropy",
+        /targets\[1\] = 4 is out of range \[0, 4\) and is not the ignore index -100/,
+      );
       expectOpError(() => ops.crossEntropy(logits, i32([0, 1, -1])), "crossEntropy", /targets\[2\] = -1 is out of range/);
-      expectOpError(() => ops.crossEntropy(logits, i32([0, -100, 1]), { ignoreIndex: -1 }), "crossEntropy", /targets\[1\] = -100 is out of range \[0, 4\) and is not the ignore index -1/);
+      expectOpError(
+        () => ops.crossEntropy(logits, i32([0, -100, 1]), { ignoreIndex: -1 }),
+        "crossEntropy",
+        /targets\[1\] = -100 is out of range \[0, 4\) and is not the ignore index -1/,
+      );
       expectOpError(() => ops.crossEntropy(logits, i32([0, 1, 2]), { ignoreIndex: 0.5 }), "crossEntropy", /ignoreIndex must be a 32-bit integer/);
-      expectOpError(() => ops.crossEntropy(logits, i32([0, 1, 2]), { reduction: "avg" as "mean" }), "crossEntropy", /reduction must be one of mean, sum, none, got avg/);
-      expectOpError(() => cpuBackend.crossEntropyBackward(f32([3, 4]), f32([3]), logits, f32([3]), i32([0, 9, 1]), -100), "crossEntropy backward", /targets\[1\] = 9 is out of range/);
+      expectOpError(
+        () => ops.crossEntropy(logits, i32([0, 1, 2]), { reduction: "avg" as "mean" }),
+        "crossEntropy",
+        /reduction must be one of mean, sum, none, got avg/,
+      );
+      expectOpError(
+        () => cpuBackend.crossEntropyBackward(f32([3, 4]), f32([3]), logits, f32([3]), i32([0, 9, 1]), -100),
+        "crossEntropy backward",
+        /targets\[1\] = 9 is out of range/,
+      );
       // The ignore index itself is fine: uniform logits give loss ln 4 on the two counted rows.
       expect(ops.crossEntropy(logits, i32([0, -100, 3])).item()).toBeCloseTo(Math.log(4), 5);
     });
@@ -178,7 +210,11 @@ describe("out-of-range indices", () => {
     tidy(() => {
       const src = f32([4, 4]);
       const dst = f32([2, 4]);
-      expectOpError(() => cpuBackend.copyRows(dst, 0, 16, src, 0, 16, 3, 16), "copyRows", /3 rows of 16 bytes overrun the source \(64 bytes\) or destination \(32 bytes\)/);
+      expectOpError(
+        () => cpuBackend.copyRows(dst, 0, 16, src, 0, 16, 3, 16),
+        "copyRows",
+        /3 rows of 16 bytes overrun the source \(64 bytes\) or destination \(32 bytes\)/,
+      );
       expectOpError(() => cpuBackend.copyRows(dst, 0, 16, src, 56, 16, 1, 16), "copyRows", /overrun/);
       expectOpError(() => cpuBackend.copyRows(dst, -16, 16, src, 0, 16, 1, 16), "copyRows", /overrun/);
       expectOpError(() => cpuBackend.copyRows(dst, 0, 16, i32([1, 2, 3, 4]), 0, 16, 1, 16), "copyRows", /destination must be i32, got f32/);
@@ -197,8 +233,16 @@ describe("bad scalars", () => {
       expectOpError(() => randn([4], { seed: 1.5 }), "randn", /seed must be a non-negative integer, got 1.5/);
       expectOpError(() => cpuBackend.randNormal(x, -1n, 0n, 0, 1), "randNormal", /seed and offset must be unsigned 64-bit integers/);
       expectOpError(() => rand([4], { seed: 1, offset: -5 }), "rand", /offset must be a non-negative integer, got -5/);
-      expectOpError(() => ops.causalAttention(f32([1, 2, 1, 4]), f32([1, 2, 1, 4]), f32([1, 2, 1, 4]), { window: -1 }), "attention", /window must be a non-negative integer, got -1/);
-      expectOpError(() => ops.causalAttention(f32([1, 2, 1, 4]), f32([1, 2, 1, 4]), f32([1, 2, 1, 4]), { scale: Number.POSITIVE_INFINITY }), "attention", /scale must be a finite number/);
+      expectOpError(
+        () => ops.causalAttention(f32([1, 2, 1, 4]), f32([1, 2, 1, 4]), f32([1, 2, 1, 4]), { window: -1 }),
+        "attention",
+        /window must be a non-negative integer, got -1/,
+      );
+      expectOpError(
+        () => ops.causalAttention(f32([1, 2, 1, 4]), f32([1, 2, 1, 4]), f32([1, 2, 1, 4]), { scale: Number.POSITIVE_INFINITY }),
+        "attention",
+        /scale must be a finite number/,
+      );
       const h = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
       expectOpError(() => cpuBackend.adamwStep(x, f32([4]), f32([4]), f32([4]), { ...h, step: 0 }), "adamw", /step must be a positive integer, got 0/);
       expectOpError(() => cpuBackend.adamwStep(x, f32([3]), f32([4]), f32([4]), { ...h, step: 1 }), "adamw", /grad must have shape \[4\], got \[3\]/);

@@ -3,8 +3,8 @@
 import { expect, test } from "bun:test";
 import { backward, cpuBackend, ops, scopeDepth, tensor, tidy } from "../../lft.ts";
 import { AdamW } from "../../plugins/optimizers/index.ts";
-import { TINY, tinyLoss, tinyParams } from "../helpers/tiny-decoder.ts";
 import { randomInts } from "../helpers/random.ts";
+import { TINY, tinyLoss, tinyParams } from "../helpers/tiny-decoder.ts";
 
 test("1,000 training steps of a small decoder keep live bytes flat", () => {
   const alloc = cpuBackend.allocator;
@@ -12,7 +12,11 @@ test("1,000 training steps of a small decoder keep live bytes flat", () => {
   const w = tinyParams(TINY);
   const params = Object.values(w);
   const opt = new AdamW(params, { lr: 1e-2 });
-  const positions = tensor(Int32Array.from({ length: TINY.batch * TINY.seq }, (_, i) => i % TINY.seq), [TINY.batch, TINY.seq], { dtype: "i32" });
+  const positions = tensor(
+    Int32Array.from({ length: TINY.batch * TINY.seq }, (_, i) => i % TINY.seq),
+    [TINY.batch, TINY.seq],
+    { dtype: "i32" },
+  );
   const invFreq = tensor(ops.ropeInvFreq(TINY.dim / TINY.heads, 10000), [TINY.dim / TINY.heads / 2]);
   const ids = randomInts(TINY.batch * TINY.seq, 5, TINY.vocab);
   const step = (): number =>

@@ -83,7 +83,11 @@ describe("TypeScript Philox matches the C kernels bit for bit", () => {
   for (const seed of SEEDS) {
     test(`u32 words and uniforms, seed ${seed}`, () => {
       // n not a multiple of 4, and above the kernels' parallel threshold (2^16) for the last offset.
-      for (const [n, offset] of [[1001, 0n], [37, 12345n], [70001, 2n ** 40n + 3n]] as const) {
+      for (const [n, offset] of [
+        [1001, 0n],
+        [37, 12345n],
+        [70001, 2n ** 40n + 3n],
+      ] as const) {
         const c = cWords(n, seed, offset);
         expect(c).toEqual(tsWords(n, seed, offset * 4n));
         const u = cUniform(n, seed, offset);
@@ -153,7 +157,10 @@ function refNormal(n: number, seed: bigint, offset: bigint, mean: number, std: n
 describe("randn", () => {
   test("follows the documented layout: element i from counter offset + i/4 (vs a TS Box-Muller)", () => {
     tidy(() => {
-      for (const [n, offset] of [[1003, 0n], [70001, 999n]] as const) {
+      for (const [n, offset] of [
+        [1003, 0n],
+        [70001, 999n],
+      ] as const) {
         const got = randn([n], { seed: 5, offset, mean: 0.5, std: 2 }).toArray();
         const want = refNormal(n, 5n, offset, 0.5, 2);
         // Same words, same formula; libm and JS log/cos/sin may differ in the last double bit, then the
@@ -181,7 +188,10 @@ describe("randn", () => {
   test("1e6 samples: mean, std and the one-sigma mass within statistical bounds", () => {
     tidy(() => {
       const n = 1_000_000;
-      for (const [mean, std] of [[0, 1], [2, 3]] as const) {
+      for (const [mean, std] of [
+        [0, 1],
+        [2, 3],
+      ] as const) {
         const x = randn([n], { seed: 2024, mean, std }).toArray();
         let s = 0;
         let s2 = 0;

@@ -5,42 +5,42 @@ import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { TemplateEntry } from "../../core/index.ts";
 import {
   builtinCollections,
   builtinHookKinds,
+  type CollectionTypes,
   createRegistry,
   definePlugin,
   editDistance,
-  HookError,
-  LookupError,
-  PluginError,
-  suggest,
-  validateOptions,
-  type CollectionTypes,
   type FirstHook,
+  HookError,
   type HookTypes,
+  LookupError,
   type OptionSchema,
+  PluginError,
   type ReduceHook,
   type StepEvent,
+  suggest,
+  validateOptions,
 } from "../../core/registry";
 import { recordedSteps } from "../fixtures/plugin-example/index.ts";
-import type { TemplateEntry } from "../../core/index.ts";
 
 /** A template entry whose payload is never used here: these tests are about names and ownership. */
 function template(name: string): TemplateEntry {
-  return { name, stopWords: [], supportsSystem: true, create: () => { throw new Error(`${name}: not used in registry tests`); } } as unknown as TemplateEntry;
+  return {
+    name,
+    stopWords: [],
+    supportsSystem: true,
+    create: () => {
+      throw new Error(`${name}: not used in registry tests`);
+    },
+  } as unknown as TemplateEntry;
 }
 
 const fixtures = join(import.meta.dir, "..", "fixtures");
 
-const step = (n: number, loss = 1.5): StepEvent => ({
-  runId: "run-1",
-  step: n,
-  loss,
-  lr: 1e-4,
-  tokens: 2048,
-  elapsedMs: 100 * n,
-});
+const step = (n: number, loss = 1.5): StepEvent => ({ runId: "run-1", step: n, loss, lr: 1e-4, tokens: 2048, elapsedMs: 100 * n });
 
 const metric = (name: string) => ({ name, doc: `${name} metric`, compute: () => 0 });
 
@@ -166,9 +166,7 @@ describe("collections", () => {
     const error = registry.use(second)._unsafeUnwrapErr();
     expect(error.reason).toBe("setup-failed");
     expect(error.plugin).toBe("second");
-    expect(error.message).toBe(
-      'plugin "second" failed in setup: metric "bleu" is registered twice: first by plugin "first", again by plugin "second"',
-    );
+    expect(error.message).toBe('plugin "second" failed in setup: metric "bleu" is registered twice: first by plugin "first", again by plugin "second"');
     expect(registry.has("models", "llama")).toBe(false);
     expect(registry.ownerOf("metrics", "bleu")).toBe("first");
   });
@@ -187,13 +185,9 @@ describe("collections", () => {
     expect(error).toBeInstanceOf(LookupError);
     expect(error.suggestions).toEqual(["exact_match"]);
     expect(error.known).toEqual(["accuracy", "bleu", "exact_match", "rouge_l"]);
-    expect(error.message).toBe(
-      'unknown metric "exact_mach"; did you mean "exact_match"? known metrics: accuracy, bleu, exact_match, rouge_l',
-    );
+    expect(error.message).toBe('unknown metric "exact_mach"; did you mean "exact_match"? known metrics: accuracy, bleu, exact_match, rouge_l');
     expect(registry.get("metrics", "perplexity")._unsafeUnwrapErr().suggestions).toEqual([]);
-    expect(registry.get("models", "llama")._unsafeUnwrapErr().message).toBe(
-      'unknown model family "llama": no models are registered',
-    );
+    expect(registry.get("models", "llama")._unsafeUnwrapErr().message).toBe('unknown model family "llama": no models are registered');
   });
 
   test("list is sorted by name and plugins() reports what each registered", () => {
@@ -222,13 +216,10 @@ describe("collections", () => {
     const registry = createRegistry();
     const bad = definePlugin({
       name: "bad-schema",
-      setup: (api) =>
-        api.register.methods({ name: "lora", options: { rank: { type: "number", min: 1, default: 0, doc: "adapter rank" } } }),
+      setup: (api) => api.register.methods({ name: "lora", options: { rank: { type: "number", min: 1, default: 0, doc: "adapter rank" } } }),
     });
     const error = registry.use(bad)._unsafeUnwrapErr();
-    expect(error.message).toBe(
-      'plugin "bad-schema" failed in setup: method "lora" has a bad options schema: default of option "rank" must be >= 1, found 0',
-    );
+    expect(error.message).toBe('plugin "bad-schema" failed in setup: method "lora" has a bad options schema: default of option "rank" must be >= 1, found 0');
   });
 
   test("registering after setup returned is an error", () => {
@@ -249,7 +240,14 @@ describe("rollback", () => {
       name: "broken",
       setup(api) {
         api.register.metrics(metric("f1"));
-        api.register.backends({ name: "tpu", priority: 1, available: () => "no TPU", open: () => { throw new Error("unreachable"); } });
+        api.register.backends({
+          name: "tpu",
+          priority: 1,
+          available: () => "no TPU",
+          open: () => {
+            throw new Error("unreachable");
+          },
+        });
         api.on("onStep", (e) => void seen.push(e.step));
         throw cause;
       },
@@ -406,17 +404,12 @@ interface TestHooks extends HookTypes {
 
 describe("first and reduce hooks", () => {
   const makeRegistry = () =>
-    createRegistry<CollectionTypes, TestHooks>({
-      collections: builtinCollections,
-      hooks: { ...builtinHookKinds, scaleLoss: "reduce", pickTemplate: "first" },
-    });
+    createRegistry<CollectionTypes, TestHooks>({ collections: builtinCollections, hooks: { ...builtinHookKinds, scaleLoss: "reduce", pickTemplate: "first" } });
 
   test("reduce threads the value through the hooks in registration order", async () => {
     const registry = makeRegistry();
     registry.use(definePlugin<CollectionTypes, TestHooks>({ name: "double", setup: (api) => api.on("scaleLoss", (v) => v * 2) }));
-    registry.use(
-      definePlugin<CollectionTypes, TestHooks>({ name: "add-step", setup: (api) => api.on("scaleLoss", async (v, e) => v + e.step) }),
-    );
+    registry.use(definePlugin<CollectionTypes, TestHooks>({ name: "add-step", setup: (api) => api.on("scaleLoss", async (v, e) => v + e.step) }));
     // (3 * 2) + 10 = 16; the other order would give (3 + 10) * 2 = 26.
     expect((await registry.callReduce("scaleLoss", 3, step(10)))._unsafeUnwrap()).toBe(16);
     expect((await makeRegistry().callReduce("scaleLoss", 3, step(10)))._unsafeUnwrap()).toBe(3);
@@ -515,25 +508,18 @@ describe("validateOptions", () => {
       {
         where,
         key: "rnak",
-        message:
-          'method "lora": unknown option "rnak"; did you mean "rank"? known options: alpha, base, dropout, init, rank, target_modules, use_rslora',
+        message: 'method "lora": unknown option "rnak"; did you mean "rank"? known options: alpha, base, dropout, init, rank, target_modules, use_rslora',
       },
     ]);
   });
 
   test("a wrong type says what was expected and what was found", () => {
     const errors = validateOptions(lora, { base: "m", use_rslora: "yes" }, where)._unsafeUnwrapErr();
-    expect(errors.map((e) => e.message)).toEqual([
-      'method "lora": option "use_rslora" expects a boolean (true or false), found string "yes"',
-    ]);
+    expect(errors.map((e) => e.message)).toEqual(['method "lora": option "use_rslora" expects a boolean (true or false), found string "yes"']);
   });
 
   test("range, integer, enum and list item errors", () => {
-    const errors = validateOptions(
-      lora,
-      { base: "m", rank: 2048, dropout: -0.1, init: "pisa", target_modules: ["q_proj", 3] },
-      where,
-    )._unsafeUnwrapErr();
+    const errors = validateOptions(lora, { base: "m", rank: 2048, dropout: -0.1, init: "pisa", target_modules: ["q_proj", 3] }, where)._unsafeUnwrapErr();
     expect(errors.map((e) => [e.key, e.message])).toEqual([
       ["rank", 'method "lora": option "rank" must be in [1, 1024], found 2048'],
       ["dropout", 'method "lora": option "dropout" must be in [0, 1], found -0.1'],

@@ -3,7 +3,7 @@
 // values that do not fit their declared type.
 import { ptr } from "bun:ffi";
 import { describe, expect, test } from "bun:test";
-import { KernelArgError, encodeArgs, layoutArgs } from "../../ffi/cuda/args.ts";
+import { encodeArgs, KernelArgError, layoutArgs } from "../../ffi/cuda/args.ts";
 import { KERNELS, PERMUTE_DIMS } from "../../ffi/cuda/kernels.ts";
 
 const MIXED = ["i32", "ptr", "f32", "i64", { struct: 128, align: 8 }, "u64", "f64", "u32"] as const;

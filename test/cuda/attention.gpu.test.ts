@@ -5,7 +5,7 @@
 import { expect, test } from "bun:test";
 import type { AttentionOptions } from "../../core/backend/backend.ts";
 import { randomArray } from "../helpers/random.ts";
-import { FLOAT_KINDS, compareBackends, describeGpu } from "./gpu.ts";
+import { compareBackends, describeGpu, FLOAT_KINDS } from "./gpu.ts";
 
 const describe = describeGpu("attention.gpu.test.ts");
 
@@ -57,18 +57,38 @@ describe("attention forward and backward vs the CPU", () => {
         const qs = [c.B, c.Tq, c.Hq, c.D];
         const ks = [c.B, c.Tk, c.Hkv, c.D];
         const ls = [c.B, c.Hq, c.Tq];
-        const fwd = compareBackends(kind, (m) => {
-          const out = m.out(qs);
-          const lse = m.outF32(ls);
-          m.b.attentionForward(out, lse, m.x(qv, qs), m.x(kv, ks), m.x(vv, ks), seg && m.i32(seg, [c.B, c.Tk]), opts);
-          return [out, lse];
-        }, `attention forward ${label(c)}`);
+        const fwd = compareBackends(
+          kind,
+          (m) => {
+            const out = m.out(qs);
+            const lse = m.outF32(ls);
+            m.b.attentionForward(out, lse, m.x(qv, qs), m.x(kv, ks), m.x(vv, ks), seg && m.i32(seg, [c.B, c.Tk]), opts);
+            return [out, lse];
+          },
+          `attention forward ${label(c)}`,
+        );
         const [outRef, lseRef] = fwd.cpu as [Float32Array, Float32Array];
         expect(lseRef.every(Number.isFinite)).toBe(true); // every query sees at least itself
-        compareBackends(kind, (m) => {
-          const [dq, dk, dv] = [m.out(qs), m.out(ks), m.out(ks)];
-          m.b.attentionBackward(dq, dk, dv, m.x(gv, qs), m.x(outRef, qs), m.f32(lseRef, ls), m.x(qv, qs), m.x(kv, ks), m.x(vv, ks), seg && m.i32(seg, [c.B, c.Tk]), opts);
-          return [dq, dk, dv];
-        }, `attention backward ${label(c)}`);
+        compareBackends(
+          kind,
+          (m) => {
+            const [dq, dk, dv] = [m.out(qs), m.out(ks), m.out(ks)];
+            m.b.attentionBackward(
+              dq,
+              dk,
+              dv,
+              m.x(gv, qs),
+              m.x(outRef, qs),
+              m.f32(lseRef, ls),
+              m.x(qv, qs),
+              m.x(kv, ks),
+              m.x(vv, ks),
+              seg && m.i32(seg, [c.B, c.Tk]),
+              opts,
+            );
+            return [dq, dk, dv];
+          },
+          `attention backward ${label(c)}`,
+        );
       });
 });

@@ -3,7 +3,7 @@
 // ensureFatbin() when they load, so neither depends on the other running first. The build is cached by
 // a hash of the sources, the Makefile and nvcc's version (~20 s once per change, not once per run).
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FATBIN_PATH } from "../../ffi/cuda/kernels.ts";
 
@@ -13,7 +13,14 @@ const HASH_PATH = `${FATBIN_PATH}.sha256`;
 
 export function findNvcc(): string | null {
   for (const d of (process.env.PATH ?? "").split(":")) if (d && existsSync(join(d, "nvcc"))) return join(d, "nvcc");
-  for (const d of ["/usr/local/cuda/bin", ...(existsSync("/usr/local") ? readdirSync("/usr/local").filter((n) => n.startsWith("cuda-")).map((n) => `/usr/local/${n}/bin`) : [])]) {
+  for (const d of [
+    "/usr/local/cuda/bin",
+    ...(existsSync("/usr/local")
+      ? readdirSync("/usr/local")
+          .filter((n) => n.startsWith("cuda-"))
+          .map((n) => `/usr/local/${n}/bin`)
+      : []),
+  ]) {
     if (existsSync(join(d, "nvcc"))) return join(d, "nvcc");
   }
   return null;

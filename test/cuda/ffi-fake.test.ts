@@ -5,13 +5,13 @@
 // every kernel-launching Backend method, which kernels it launches and what each kernel parameter
 // receives -- checked by the parameter *names* in the .cu sources, so an argument passed in the wrong
 // position fails here. What this cannot check is the kernels' arithmetic: that needs the GPU tests.
-import { FFIType, type Pointer, dlopen, toArrayBuffer } from "bun:ffi";
+import { dlopen, FFIType, type Pointer, toArrayBuffer } from "bun:ffi";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Tensor } from "../../core/index.ts";
 import type { Backend } from "../../core/backend/backend.ts";
+import { Tensor } from "../../core/index.ts";
 import { type ArgType, layoutArgs } from "../../ffi/cuda/args.ts";
 import { type CudaBackend, openCudaBackend } from "../../ffi/cuda/backend.ts";
 import { columnMajorCall } from "../../ffi/cuda/cublas.ts";
@@ -147,7 +147,14 @@ describe.skipIf(!gcc)("the driver binding over the fake libcuda", () => {
     const d = openDriverAt(lib);
     d.init();
     expect(d.deviceCount()).toBe(1);
-    expect(d.deviceInfo(0)).toEqual({ ordinal: 0, name: "Fake GPU", computeCapability: [9, 0], multiprocessors: 132, totalBytes: 80 * 2 ** 30, maxSharedOptin: 232448 });
+    expect(d.deviceInfo(0)).toEqual({
+      ordinal: 0,
+      name: "Fake GPU",
+      computeCapability: [9, 0],
+      multiprocessors: 132,
+      totalBytes: 80 * 2 ** 30,
+      maxSharedOptin: 232448,
+    });
     const p = d.memAlloc(4096);
     expect(p % 256).toBe(0);
     const src = Float32Array.from({ length: 1024 }, (_, i) => i * 0.5);
@@ -234,7 +241,11 @@ describe.skipIf(!gcc || !haveFatbin)("the CUDA Backend over the fake driver and 
   });
 
   test("real bytes through upload, download, fill (f32, i32, bf16), copy, same-dtype cast, copyRows bounds", () => {
-    const x = t([3, 5], "f32", Float32Array.from({ length: 15 }, (_, i) => i - 7.5));
+    const x = t(
+      [3, 5],
+      "f32",
+      Float32Array.from({ length: 15 }, (_, i) => i - 7.5),
+    );
     expect(b.download(x)).toEqual(Float32Array.from({ length: 15 }, (_, i) => i - 7.5));
     const y = t([15]);
     b.copy(y, x);
@@ -263,13 +274,39 @@ describe.skipIf(!gcc || !haveFatbin)("the CUDA Backend over the fake driver and 
     expect(fake.fake_gemm_count()).toBe(before + 1);
     const call = columnMajorCall({ m: 3, n: 5, k: 4, transA: false, transB: true, batch: 2, strideA: 12, strideB: 0, strideC: 15 });
     const got = Array.from({ length: 23 }, (_, i) => Number(fake.fake_gemm_arg(i)));
-    expect(got).toEqual([0xb1a5, call.transa, call.transb, call.m, call.n, call.k, 0, w.ptr, 14, call.lda, call.strideA, a.ptr, 14, call.ldb, call.strideB, 0, c.ptr, 0, call.ldc, call.strideC, call.batch, 68, -1]);
+    expect(got).toEqual([
+      0xb1a5,
+      call.transa,
+      call.transb,
+      call.m,
+      call.n,
+      call.k,
+      0,
+      w.ptr,
+      14,
+      call.lda,
+      call.strideA,
+      a.ptr,
+      14,
+      call.ldb,
+      call.strideB,
+      0,
+      c.ptr,
+      0,
+      call.ldc,
+      call.strideC,
+      call.batch,
+      68,
+      -1,
+    ]);
     expect([fake.fake_gemm_scalar(0), fake.fake_gemm_scalar(1)]).toEqual([0.5, 0]);
   });
 
   test("elementwise, reductions and activations pass each tensor to the parameter of its name", () => {
     const [a, bb, out, g, da, db] = [t([6, 8]), t([8]), t([6, 8]), t([6, 8]), t([6, 8]), t([8])];
-    expect(launchesOf(() => b.binaryForward("div", out, a, bb))).toMatchObject([{ name: "lft_binary_fwd_f32", args: { op: 3, out: out.ptr, a: a.ptr, b: bb.ptr, n: 6, m: 8 } }]);
+    expect(launchesOf(() => b.binaryForward("div", out, a, bb))).toMatchObject([
+      { name: "lft_binary_fwd_f32", args: { op: 3, out: out.ptr, a: a.ptr, b: bb.ptr, n: 6, m: 8 } },
+    ]);
     expect(launchesOf(() => b.binaryBackward("mul", da, db, g, a, bb))).toMatchObject([
       { name: "lft_binary_bwd_da_f32", args: { op: 2, da: da.ptr, g: g.ptr, b: bb.ptr, n: 6, m: 8 } },
       { name: "lft_binary_bwd_db_f32", grid: [1, 1, 1], block: [32, 8, 1], args: { op: 2, db: db.ptr, g: g.ptr, a: a.ptr, b: bb.ptr, n: 6, m: 8 } },
@@ -278,37 +315,60 @@ describe.skipIf(!gcc || !haveFatbin)("the CUDA Backend over the fake driver and 
     expect(launchesOf(() => b.axpy(out, a, -2))).toMatchObject([{ name: "lft_axpy_f32", args: { y: out.ptr, x: a.ptr, alpha: -2, n: 48 } }]);
     const rows = t([6]);
     expect(launchesOf(() => b.sumRows(rows, a))).toMatchObject([{ name: "lft_sum_rows_f32", args: { out: rows.ptr, x: a.ptr, rows: 6, cols: 8 } }]);
-    expect(launchesOf(() => b.expandRows(out, rows, 0.5))).toMatchObject([{ name: "lft_expand_rows_f32", args: { out: out.ptr, g: rows.ptr, s: 0.5, rows: 6, cols: 8 } }]);
+    expect(launchesOf(() => b.expandRows(out, rows, 0.5))).toMatchObject([
+      { name: "lft_expand_rows_f32", args: { out: out.ptr, g: rows.ptr, s: 0.5, rows: 6, cols: 8 } },
+    ]);
     const sum = launchesOf(() => b.sumSquares(a));
-    expect(sum).toMatchObject([{ name: "lft_reduce_partial_f32", args: { x: a.ptr, n: 48, squares: 1 } }, { name: "lft_reduce_final", grid: [1, 1, 1], args: { count: 1 } }]);
+    expect(sum).toMatchObject([
+      { name: "lft_reduce_partial_f32", args: { x: a.ptr, n: 48, squares: 1 } },
+      { name: "lft_reduce_final", grid: [1, 1, 1], args: { count: 1 } },
+    ]);
     expect(sum[1]!.args.partial).toBe(sum[0]!.args.partial); // the final pass reads the partials the first wrote
     expect(sum[1]!.args.out).toBe((sum[0]!.args.partial as number) - 8);
     const [up, dy, dx, dup] = [t([6, 8]), t([6, 8]), t([6, 8]), t([6, 8])];
     expect(launchesOf(() => b.siluBackward(dx, dy, a))).toMatchObject([{ name: "lft_silu_bwd_f32", args: { dx: dx.ptr, dy: dy.ptr, x: a.ptr, n: 48 } }]);
     expect(launchesOf(() => b.geluTanhBackward(dx, dy, a))).toMatchObject([{ name: "lft_gelu_tanh_bwd_f32", args: { dx: dx.ptr, dy: dy.ptr, x: a.ptr } }]);
     expect(launchesOf(() => b.tanhForward(out, a, 30))).toMatchObject([{ name: "lft_tanh_fwd_f32", args: { out: out.ptr, x: a.ptr, cap: 30, n: 48 } }]);
-    expect(launchesOf(() => b.tanhBackward(dx, dy, out, 30))).toMatchObject([{ name: "lft_tanh_bwd_f32", args: { dx: dx.ptr, dy: dy.ptr, y: out.ptr, cap: 30, n: 48 } }]);
+    expect(launchesOf(() => b.tanhBackward(dx, dy, out, 30))).toMatchObject([
+      { name: "lft_tanh_bwd_f32", args: { dx: dx.ptr, dy: dy.ptr, y: out.ptr, cap: 30, n: 48 } },
+    ]);
     expect(() => b.tanhForward(out, a, 0)).toThrow("tanh: cap must be a finite number > 0, got 0");
-    expect(launchesOf(() => b.swigluForward(out, a, up))).toMatchObject([{ name: "lft_swiglu_fwd_f32", args: { out: out.ptr, gate: a.ptr, up: up.ptr, n: 48 } }]);
-    expect(launchesOf(() => b.swigluBackward(dx, dup, dy, a, up))).toMatchObject([{ name: "lft_swiglu_bwd_f32", args: { dgate: dx.ptr, dup: dup.ptr, dy: dy.ptr, gate: a.ptr, up: up.ptr } }]);
-    expect(launchesOf(() => b.softmaxForward(out, a))).toMatchObject([{ name: "lft_softmax_fwd_f32", grid: [6, 1, 1], args: { out: out.ptr, x: a.ptr, cols: 8 } }]);
-    expect(launchesOf(() => b.softmaxBackward(dx, dy, out))).toMatchObject([{ name: "lft_softmax_bwd_f32", args: { dx: dx.ptr, dy: dy.ptr, y: out.ptr, cols: 8 } }]);
+    expect(launchesOf(() => b.swigluForward(out, a, up))).toMatchObject([
+      { name: "lft_swiglu_fwd_f32", args: { out: out.ptr, gate: a.ptr, up: up.ptr, n: 48 } },
+    ]);
+    expect(launchesOf(() => b.swigluBackward(dx, dup, dy, a, up))).toMatchObject([
+      { name: "lft_swiglu_bwd_f32", args: { dgate: dx.ptr, dup: dup.ptr, dy: dy.ptr, gate: a.ptr, up: up.ptr } },
+    ]);
+    expect(launchesOf(() => b.softmaxForward(out, a))).toMatchObject([
+      { name: "lft_softmax_fwd_f32", grid: [6, 1, 1], args: { out: out.ptr, x: a.ptr, cols: 8 } },
+    ]);
+    expect(launchesOf(() => b.softmaxBackward(dx, dy, out))).toMatchObject([
+      { name: "lft_softmax_bwd_f32", args: { dx: dx.ptr, dy: dy.ptr, y: out.ptr, cols: 8 } },
+    ]);
   });
 
   test("norms and rope: statistics, weights and the weight-gradient passes", () => {
     const [x, y, dy, dx] = [t([70, 16], "bf16"), t([70, 16], "bf16"), t([70, 16], "bf16"), t([70, 16], "bf16")];
     const [w, bias, dw, db] = [t([16], "bf16"), t([16], "bf16"), t([16], "bf16"), t([16], "bf16")];
     const [rstd, mean] = [t([70]), t([70])];
-    expect(launchesOf(() => b.rmsNormForward(y, rstd, x, w, 1e-6, 1))).toMatchObject([{ name: "lft_rmsnorm_fwd_bf16", grid: [70, 1, 1], args: { out: y.ptr, rstd: rstd.ptr, x: x.ptr, w: w.ptr, cols: 16, eps: round(1e-6), w_offset: 1 } }]);
+    expect(launchesOf(() => b.rmsNormForward(y, rstd, x, w, 1e-6, 1))).toMatchObject([
+      { name: "lft_rmsnorm_fwd_bf16", grid: [70, 1, 1], args: { out: y.ptr, rstd: rstd.ptr, x: x.ptr, w: w.ptr, cols: 16, eps: round(1e-6), w_offset: 1 } },
+    ]);
     const rb = launchesOf(() => b.rmsNormBackward(dx, dw, dy, x, w, rstd, 1));
     expect(rb).toMatchObject([
       { name: "lft_rmsnorm_bwd_dx_bf16", args: { dx: dx.ptr, dy: dy.ptr, x: x.ptr, w: w.ptr, rstd: rstd.ptr, cols: 16, w_offset: 1 } },
-      { name: "lft_norm_wgrad_partial_bf16", grid: [1, 3, 1], args: { part_b: 0, dy: dy.ptr, x: x.ptr, mean: 0, rstd: rstd.ptr, rows: 70, cols: 16, rows_per_chunk: 24 } },
+      {
+        name: "lft_norm_wgrad_partial_bf16",
+        grid: [1, 3, 1],
+        args: { part_b: 0, dy: dy.ptr, x: x.ptr, mean: 0, rstd: rstd.ptr, rows: 70, cols: 16, rows_per_chunk: 24 },
+      },
       { name: "lft_norm_wgrad_final_bf16", args: { dw: dw.ptr, db: 0, part_b: 0, chunks: 3, cols: 16 } },
     ]);
     expect(rb[2]!.args.part_w).toBe(rb[1]!.args.part_w);
     expect(launchesOf(() => b.rmsNormBackward(dx, null, dy, x, w, rstd, 0)).map((l) => l.name)).toEqual(["lft_rmsnorm_bwd_dx_bf16"]);
-    expect(launchesOf(() => b.layerNormForward(y, mean, rstd, x, w, bias, 1e-5))).toMatchObject([{ name: "lft_layernorm_fwd_bf16", args: { out: y.ptr, mean: mean.ptr, rstd: rstd.ptr, x: x.ptr, w: w.ptr, b: bias.ptr, cols: 16, eps: round(1e-5) } }]);
+    expect(launchesOf(() => b.layerNormForward(y, mean, rstd, x, w, bias, 1e-5))).toMatchObject([
+      { name: "lft_layernorm_fwd_bf16", args: { out: y.ptr, mean: mean.ptr, rstd: rstd.ptr, x: x.ptr, w: w.ptr, b: bias.ptr, cols: 16, eps: round(1e-5) } },
+    ]);
     const lb = launchesOf(() => b.layerNormBackward(dx, null, db, dy, x, w, mean, rstd));
     expect(lb).toMatchObject([
       { name: "lft_layernorm_bwd_dx_bf16", args: { dx: dx.ptr, dy: dy.ptr, x: x.ptr, w: w.ptr, mean: mean.ptr, rstd: rstd.ptr, cols: 16 } },
@@ -318,7 +378,15 @@ describe.skipIf(!gcc || !haveFatbin)("the CUDA Backend over the fake driver and 
     const [q, qo] = [t([2, 3, 4, 10]), t([2, 3, 4, 10])];
     const pos = t([2, 3], "i32");
     const inv = t([4]);
-    expect(launchesOf(() => b.rope(qo, q, pos, inv, -1))).toMatchObject([{ name: "lft_rope_f32", grid: [6, 1, 1], block: [128, 1, 1], shared: 32, args: { out: qo.ptr, x: q.ptr, pos: pos.ptr, inv_freq: inv.ptr, heads: 4, head_dim: 10, n_freq: 4, sign: -1 } }]);
+    expect(launchesOf(() => b.rope(qo, q, pos, inv, -1))).toMatchObject([
+      {
+        name: "lft_rope_f32",
+        grid: [6, 1, 1],
+        block: [128, 1, 1],
+        shared: 32,
+        args: { out: qo.ptr, x: q.ptr, pos: pos.ptr, inv_freq: inv.ptr, heads: 4, head_dim: 10, n_freq: 4, sign: -1 },
+      },
+    ]);
   });
 
   test("attention forward and backward: tensors, sizes, head-dim class and shared memory", () => {
@@ -330,13 +398,29 @@ describe.skipIf(!gcc || !haveFatbin)("the CUDA Backend over the fake driver and 
     const tail = { Tq: 17, Tk: 50, Hq: 4, Hkv: 2, D: 80, scale: 0.125, window: 9, softcap: 30 };
     const S = 81;
     expect(launchesOf(() => b.attentionForward(out, lse, q, k, v, seg, opts))).toMatchObject([
-      { name: "lft_attention_fwd_d4_f32", grid: [2, 4, 2], block: [128, 1, 1], shared: 4 * (16 + 64) * S, args: { out: out.ptr, lse: lse.ptr, q: q.ptr, k: k.ptr, v: v.ptr, seg: seg.ptr, ...tail } },
+      {
+        name: "lft_attention_fwd_d4_f32",
+        grid: [2, 4, 2],
+        block: [128, 1, 1],
+        shared: 4 * (16 + 64) * S,
+        args: { out: out.ptr, lse: lse.ptr, q: q.ptr, k: k.ptr, v: v.ptr, seg: seg.ptr, ...tail },
+      },
     ]);
     const bw = launchesOf(() => b.attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, null, opts));
     expect(bw).toMatchObject([
       { name: "lft_attention_bwd_dot_f32", grid: [17, 1, 1], args: { dout: dout.ptr, out: out.ptr, B: 2, Tq: 17, Hq: 4, D: 80 } },
-      { name: "lft_attention_bwd_dq_d4_f32", grid: [2, 4, 2], shared: 4 * 2 * (16 + 32) * S, args: { dq: dq.ptr, dout: dout.ptr, lse: lse.ptr, q: q.ptr, k: k.ptr, v: v.ptr, seg: 0, ...tail } },
-      { name: "lft_attention_bwd_dkdv_d4_f32", grid: [4, 2, 2], shared: 4 * ((32 + 64) * S + 64), args: { dk: dk.ptr, dv: dv.ptr, dout: dout.ptr, lse: lse.ptr, q: q.ptr, k: k.ptr, v: v.ptr, seg: 0, ...tail } },
+      {
+        name: "lft_attention_bwd_dq_d4_f32",
+        grid: [2, 4, 2],
+        shared: 4 * 2 * (16 + 32) * S,
+        args: { dq: dq.ptr, dout: dout.ptr, lse: lse.ptr, q: q.ptr, k: k.ptr, v: v.ptr, seg: 0, ...tail },
+      },
+      {
+        name: "lft_attention_bwd_dkdv_d4_f32",
+        grid: [4, 2, 2],
+        shared: 4 * ((32 + 64) * S + 64),
+        args: { dk: dk.ptr, dv: dv.ptr, dout: dout.ptr, lse: lse.ptr, q: q.ptr, k: k.ptr, v: v.ptr, seg: 0, ...tail },
+      },
     ]);
     expect(bw[1]!.args.Dl).toBe(bw[0]!.args.Dl);
     expect(bw[2]!.args.Dl).toBe(bw[0]!.args.Dl);
@@ -347,13 +431,27 @@ describe.skipIf(!gcc || !haveFatbin)("the CUDA Backend over the fake driver and 
     const targets = t([4], "i32", Int32Array.of(5, -100, 2999, 0));
     const [loss, lse, grow] = [t([4]), t([4]), t([4])];
     const dl = t([4, 3000], "bf16");
-    expect(launchesOf(() => b.crossEntropyForward(loss, lse, logits, targets, -100))).toMatchObject([{ name: "lft_cross_entropy_fwd_bf16", grid: [4, 1, 1], args: { loss: loss.ptr, lse: lse.ptr, logits: logits.ptr, targets: targets.ptr, vocab: 3000, ignore_index: -100 } }]);
-    expect(launchesOf(() => b.crossEntropyBackward(dl, grow, logits, lse, targets, -100))).toMatchObject([{ name: "lft_cross_entropy_bwd_bf16", grid: [4, 2, 1], args: { dlogits: dl.ptr, grow: grow.ptr, logits: logits.ptr, lse: lse.ptr, targets: targets.ptr, vocab: 3000, ignore_index: -100, chunk: 2048 } }]);
+    expect(launchesOf(() => b.crossEntropyForward(loss, lse, logits, targets, -100))).toMatchObject([
+      {
+        name: "lft_cross_entropy_fwd_bf16",
+        grid: [4, 1, 1],
+        args: { loss: loss.ptr, lse: lse.ptr, logits: logits.ptr, targets: targets.ptr, vocab: 3000, ignore_index: -100 },
+      },
+    ]);
+    expect(launchesOf(() => b.crossEntropyBackward(dl, grow, logits, lse, targets, -100))).toMatchObject([
+      {
+        name: "lft_cross_entropy_bwd_bf16",
+        grid: [4, 2, 1],
+        args: { dlogits: dl.ptr, grow: grow.ptr, logits: logits.ptr, lse: lse.ptr, targets: targets.ptr, vocab: 3000, ignore_index: -100, chunk: 2048 },
+      },
+    ]);
 
     const w = t([10, 6]);
     const ids = t([2, 4], "i32", Int32Array.of(7, 2, 7, 0, 2, 7, 9, 2));
     const eo = t([2, 4, 6]);
-    expect(launchesOf(() => b.embeddingForward(eo, w, ids))).toMatchObject([{ name: "lft_embedding_fwd_f32", args: { out: eo.ptr, w: w.ptr, ids: ids.ptr, n: 8, dim: 6 } }]);
+    expect(launchesOf(() => b.embeddingForward(eo, w, ids))).toMatchObject([
+      { name: "lft_embedding_fwd_f32", args: { out: eo.ptr, w: w.ptr, ids: ids.ptr, n: 8, dim: 6 } },
+    ]);
     const [eb] = launchesOf(() => b.embeddingBackward(w, eo, ids));
     expect(eb).toMatchObject({ name: "lft_embedding_bwd_f32", grid: [4, 1, 1], args: { dw: w.ptr, dout: eo.ptr, dim: 6 } });
     const read = (p: number, n: number) => [...new Int32Array(toArrayBuffer(p as Pointer, 0, 4 * n))];
@@ -363,8 +461,12 @@ describe.skipIf(!gcc || !haveFatbin)("the CUDA Backend over the fake driver and 
     expect(read(eb!.args.uids as number, 4)).toEqual([0, 2, 7, 9]);
 
     const [x, o] = [t([1001]), t([1001])];
-    expect(launchesOf(() => b.dropout(o, x, 0.25, 2n ** 63n + 1n, 5n))).toMatchObject([{ name: "lft_dropout_f32", args: { out: o.ptr, x: x.ptr, n: 1001, p: 0.25, seed: 2n ** 63n + 1n, offset: 5n } }]);
-    expect(launchesOf(() => b.randNormal(o, 3n, 4n, 0.5, 2))).toMatchObject([{ name: "lft_rand_normal", args: { out: o.ptr, n: 1001, seed: 3n, offset: 4n, mean: 0.5, std: 2 } }]);
+    expect(launchesOf(() => b.dropout(o, x, 0.25, 2n ** 63n + 1n, 5n))).toMatchObject([
+      { name: "lft_dropout_f32", args: { out: o.ptr, x: x.ptr, n: 1001, p: 0.25, seed: 2n ** 63n + 1n, offset: 5n } },
+    ]);
+    expect(launchesOf(() => b.randNormal(o, 3n, 4n, 0.5, 2))).toMatchObject([
+      { name: "lft_rand_normal", args: { out: o.ptr, n: 1001, seed: 3n, offset: 4n, mean: 0.5, std: 2 } },
+    ]);
     expect(launchesOf(() => b.randUniform(o, 3n, 4n))).toMatchObject([{ name: "lft_rand_uniform", grid: [1, 1, 1], args: { out: o.ptr, n: 1001 } }]);
     const hb = t([1001], "bf16");
     expect(launchesOf(() => b.cast(hb, x))).toMatchObject([{ name: "lft_f32_to_bf16", args: { out: hb.ptr, in: x.ptr, n: 1001 } }]);
@@ -375,7 +477,9 @@ describe.skipIf(!gcc || !haveFatbin)("the CUDA Backend over the fake driver and 
     const dims = new BigInt64Array((pl!.args.dims as Uint8Array).slice().buffer);
     expect([...dims.subarray(0, 3)]).toEqual([5n, 3n, 4n]); // output shape
     expect([...dims.subarray(8, 11)]).toEqual([1n, 20n, 5n]); // input stride of each output axis
-    expect(launchesOf(() => b.copyRows(p, 16, 80, pt, 32, 48, 3, 32))).toMatchObject([{ name: "lft_copy_rows_u128", args: { d: p.ptr + 16, ds: 5, s: pt.ptr + 32, ss: 3, rows: 3, w: 2 } }]);
+    expect(launchesOf(() => b.copyRows(p, 16, 80, pt, 32, 48, 3, 32))).toMatchObject([
+      { name: "lft_copy_rows_u128", args: { d: p.ptr + 16, ds: 5, s: pt.ptr + 32, ss: 3, rows: 3, w: 2 } },
+    ]);
     expect(launchesOf(() => b.copyRows(p, 4, 80, pt, 8, 48, 3, 12))).toMatchObject([{ name: "lft_copy_rows_u32", args: { ds: 20, ss: 12, w: 3 } }]);
   });
 
@@ -384,15 +488,50 @@ describe.skipIf(!gcc || !haveFatbin)("the CUDA Backend over the fake driver and 
     const ts = [big, 10].map((n) => ({ p: t([n]), g: t([n]), m: t([n]), v: t([n]) }));
     const h = { lr: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.01, step: 3 };
     const [l] = launchesOf(() => b.adamwStepMulti(ts, h));
-    expect(l).toMatchObject({ name: "lft_adamw_multi", grid: [3, 1, 1], args: { lr: round(1e-3), beta1: round(0.9), beta2: round(0.95), eps: round(1e-8), weight_decay: round(0.01), bc1: round(1 - 0.9 ** 3), bc2: round(1 - 0.95 ** 3) } });
+    expect(l).toMatchObject({
+      name: "lft_adamw_multi",
+      grid: [3, 1, 1],
+      args: {
+        lr: round(1e-3),
+        beta1: round(0.9),
+        beta2: round(0.95),
+        eps: round(1e-8),
+        weight_decay: round(0.01),
+        bc1: round(1 - 0.9 ** 3),
+        bc2: round(1 - 0.95 ** 3),
+      },
+    });
     const table = [...new BigInt64Array(toArrayBuffer(l!.args.chunks as Pointer, 0, 3 * 48))].map(Number);
     const [a0, a1] = ts;
-    expect(table).toEqual([a0!.p.ptr, a0!.g.ptr, a0!.m.ptr, a0!.v.ptr, 0, 65536, a0!.p.ptr, a0!.g.ptr, a0!.m.ptr, a0!.v.ptr, 65536, big - 65536, a1!.p.ptr, a1!.g.ptr, a1!.m.ptr, a1!.v.ptr, 0, 10]);
+    expect(table).toEqual([
+      a0!.p.ptr,
+      a0!.g.ptr,
+      a0!.m.ptr,
+      a0!.v.ptr,
+      0,
+      65536,
+      a0!.p.ptr,
+      a0!.g.ptr,
+      a0!.m.ptr,
+      a0!.v.ptr,
+      65536,
+      big - 65536,
+      a1!.p.ptr,
+      a1!.g.ptr,
+      a1!.m.ptr,
+      a1!.v.ptr,
+      0,
+      10,
+    ]);
     const x = t([1001], "bf16");
     const packed = t([126], "i32");
     const absmax = t([16]);
-    expect(launchesOf(() => b.nf4Quantize(packed, absmax, x, 64))).toMatchObject([{ name: "lft_nf4_quant_bf16", grid: [2, 1, 1], args: { packed: packed.ptr, absmax: absmax.ptr, x: x.ptr, n: 1001, block_size: 64 } }]);
-    expect(launchesOf(() => b.nf4Dequantize(x, packed, absmax, 64))).toMatchObject([{ name: "lft_nf4_dequant_bf16", args: { out: x.ptr, packed: packed.ptr, absmax: absmax.ptr, n: 1001, block_size: 64 } }]);
+    expect(launchesOf(() => b.nf4Quantize(packed, absmax, x, 64))).toMatchObject([
+      { name: "lft_nf4_quant_bf16", grid: [2, 1, 1], args: { packed: packed.ptr, absmax: absmax.ptr, x: x.ptr, n: 1001, block_size: 64 } },
+    ]);
+    expect(launchesOf(() => b.nf4Dequantize(x, packed, absmax, 64))).toMatchObject([
+      { name: "lft_nf4_dequant_bf16", args: { out: x.ptr, packed: packed.ptr, absmax: absmax.ptr, n: 1001, block_size: 64 } },
+    ]);
     expect(() => b.nf4Quantize(t([125], "i32"), absmax, x, 64)).toThrow("packed codes");
     expect(() => b.nf4Quantize(packed, absmax, x, 63)).toThrow("positive even integer");
   });

@@ -2,7 +2,7 @@
 // cublasGemmStridedBatchedEx's column-major semantics, fed the call columnMajorCall() builds, must equal a
 // plain row-major matmul for every transpose, batch and stride combination (exact in float64 on integers).
 import { describe, expect, test } from "bun:test";
-import { CUBLAS_OP, type ColumnMajorCall, type RowMajorGemm, columnMajorCall } from "../../ffi/cuda/cublas.ts";
+import { type ColumnMajorCall, CUBLAS_OP, columnMajorCall, type RowMajorGemm } from "../../ffi/cuda/cublas.ts";
 import { randomInts } from "../helpers/random.ts";
 
 /** What cuBLAS computes: C[b] = alpha op(A[b]) op(B[b]) + beta C[b], all column-major (A is cuBLAS's first operand). */
@@ -39,7 +39,11 @@ describe("columnMajorCall", () => {
   let seed = 1;
   for (const transA of [false, true])
     for (const transB of [false, true])
-      for (const [batch, sharedB] of [[1, false], [3, false], [3, true]] as const)
+      for (const [batch, sharedB] of [
+        [1, false],
+        [3, false],
+        [3, true],
+      ] as const)
         test(`transA=${transA} transB=${transB} batch=${batch}${sharedB ? " (shared B)" : ""}`, () => {
           const [m, n, k] = [5, 3, 4];
           const g: RowMajorGemm = { m, n, k, transA, transB, batch, strideA: m * k, strideB: sharedB ? 0 : k * n, strideC: m * n };

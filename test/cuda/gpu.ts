@@ -3,9 +3,9 @@
 // the GPU (f32 or bf16 storage) over the same inputs, poisoning every output with NaN first so an
 // element a kernel forgets to write can never pass.
 import { describe, expect } from "bun:test";
-import { type Backend, Tensor, cpuBackend } from "../../lft.ts";
 import type { Shape } from "../../core/tensor/shape.ts";
 import { type CudaBackend, cudaBackend, probeCuda } from "../../ffi/cuda/index.ts";
+import { type Backend, cpuBackend, Tensor } from "../../lft.ts";
 import { relError } from "../helpers/compare.ts";
 import { randomArray } from "../helpers/random.ts";
 

@@ -2,10 +2,10 @@
 // 1e-5) and bf16 storage (1e-2), outputs poisoned with NaN first. Attention and randomness have their own
 // files. Skipped, with the reason printed, where no GPU can run.
 import { expect, test } from "bun:test";
-import { DTypeError, DisposedError, IndexError, ShapeError, Tensor, cpuBackend } from "../../lft.ts";
 import type { BinaryOp } from "../../core/backend/backend.ts";
+import { cpuBackend, DisposedError, DTypeError, IndexError, ShapeError, Tensor } from "../../lft.ts";
 import { randomArray, randomInts } from "../helpers/random.ts";
-import { FLOAT_KINDS, TOL, bf16Bits, compareBackends, describeGpu, gpu, gpuTensor, read, roundTo } from "./gpu.ts";
+import { bf16Bits, compareBackends, describeGpu, FLOAT_KINDS, gpu, gpuTensor, read, roundTo, TOL } from "./gpu.ts";
 
 const describe = describeGpu("kernels.gpu.test.ts");
 let seed = 100;
@@ -37,7 +37,10 @@ describe("memory, copies and casts", () => {
   test("casts are bit-identical to the CPU's (round to nearest even, NaN, Inf, ties, subnormals)", () => {
     const special = [0, -0, 1, -1, Number.NaN, Infinity, -Infinity, 1 + 2 ** -8, 1 + 3 * 2 ** -8, 3.4e38, 1e-40, -1e-45, 65504, 65520, 6e-8];
     const x = Float32Array.from([...special, ...rnd(4000, -1e4, 1e4), ...rnd(1000, -1e-3, 1e-3)]);
-    for (const [to, back] of [["bf16", "f32"], ["f16", "f32"]] as const) {
+    for (const [to, back] of [
+      ["bf16", "f32"],
+      ["f16", "f32"],
+    ] as const) {
       const c = Tensor.alloc(cpuBackend, [x.length], "f32", false);
       cpuBackend.upload(c, x);
       const ch = Tensor.alloc(cpuBackend, [x.length], to, false);
@@ -64,7 +67,8 @@ describe("memory, copies and casts", () => {
       const gw = new Uint32Array(gf.buffer);
       const cw = new Uint32Array(cf.buffer);
       for (let k = 0; k < x.length; k++) {
-        if (Number.isNaN(cf[k]!) ? !Number.isNaN(gf[k]!) : gw[k] !== cw[k]) throw new Error(`${to}->f32 of 0x${cpuBits[k]!.toString(16)}: gpu ${gf[k]} cpu ${cf[k]}`);
+        if (Number.isNaN(cf[k]!) ? !Number.isNaN(gf[k]!) : gw[k] !== cw[k])
+          throw new Error(`${to}->f32 of 0x${cpuBits[k]!.toString(16)}: gpu ${gf[k]} cpu ${cf[k]}`);
       }
       for (const t of [c, ch, g, gh, cb, gb]) t.dispose();
     }
@@ -78,28 +82,46 @@ describe("memory, copies and casts", () => {
   });
 
   test("copyRows through each word width (16-, 4- and 1-byte units) matches the CPU", () => {
-    for (const [rowBytes, srcStride, dstStride, srcOff, dstOff] of [[64, 96, 128, 32, 16], [12, 20, 16, 8, 4], [7, 9, 11, 3, 5]] as const) {
+    for (const [rowBytes, srcStride, dstStride, srcOff, dstOff] of [
+      [64, 96, 128, 32, 16],
+      [12, 20, 16, 8, 4],
+      [7, 9, 11, 3, 5],
+    ] as const) {
       const rows = 13;
-      compareBackends("f32", (m) => {
-        const src = m.x(m.rnd(512), [512]);
-        const dst = m.out([600]);
-        m.b.fill(dst, 0);
-        m.b.copyRows(dst, dstOff, dstStride, src, srcOff, srcStride, rows, rowBytes);
-        return [dst];
-      }, `copyRows ${rowBytes} B rows`, 0);
+      compareBackends(
+        "f32",
+        (m) => {
+          const src = m.x(m.rnd(512), [512]);
+          const dst = m.out([600]);
+          m.b.fill(dst, 0);
+          m.b.copyRows(dst, dstOff, dstStride, src, srcOff, srcStride, rows, rowBytes);
+          return [dst];
+        },
+        `copyRows ${rowBytes} B rows`,
+        0,
+      );
     }
   });
 
   test("permute of 4-byte (f32) and 2-byte (bf16) tensors", () => {
-    for (const perm of [[0, 2, 1, 3], [3, 1, 0, 2], [1, 0]]) {
+    for (const perm of [
+      [0, 2, 1, 3],
+      [3, 1, 0, 2],
+      [1, 0],
+    ]) {
       const shape = perm.length === 4 ? [3, 5, 4, 7] : [33, 17];
       for (const kind of FLOAT_KINDS) {
-        compareBackends(kind, (m) => {
-          const x = m.x(m.rnd(shape.reduce((a, b) => a * b)), shape);
-          const out = m.out(perm.map((p) => shape[p]!));
-          m.b.permute(out, x, perm); // bf16 takes the 2-byte kernel on the GPU; the CPU permutes the same values as f32
-          return [out];
-        }, `permute ${perm}`, 0);
+        compareBackends(
+          kind,
+          (m) => {
+            const x = m.x(m.rnd(shape.reduce((a, b) => a * b)), shape);
+            const out = m.out(perm.map((p) => shape[p]!));
+            m.b.permute(out, x, perm); // bf16 takes the 2-byte kernel on the GPU; the CPU permutes the same values as f32
+            return [out];
+          },
+          `permute ${perm}`,
+          0,
+        );
       }
     }
   });
@@ -119,21 +141,30 @@ describe("matmul (cuBLAS)", () => {
     { a: [5, 0], b: [0, 7] },
   ];
   for (const c of cases)
-    for (const [ab, cKind] of [["f32", "f32"], ["bf16", "f32"], ["bf16", "bf16"]] as const)
+    for (const [ab, cKind] of [
+      ["f32", "f32"],
+      ["bf16", "f32"],
+      ["bf16", "bf16"],
+    ] as const)
       test(`${JSON.stringify(c)} ${ab} -> ${cKind}`, () => {
         const mm = c.transA ? c.a.at(-1)! : c.a.at(-2)!;
         const nn = c.transB ? c.b.at(-2)! : c.b.at(-1)!;
         const cShape = [...c.a.slice(0, -2), mm, nn];
         // f32 sums over k <= 512 terms of |x| <= 1 in another order than OpenBLAS: ~1e-6 of the scale; bf16
         // inputs multiply exactly in f32, so only a bf16 output needs the bf16 tolerance.
-        compareBackends(ab, (m) => {
-          const a = m.x(m.rnd(c.a.reduce((x, y) => x * y, 1)), c.a);
-          const b = m.x(m.rnd(c.b.reduce((x, y) => x * y, 1)), c.b);
-          const init = m.rnd(cShape.reduce((x, y) => x * y, 1));
-          const out = c.beta ? (cKind === "f32" ? m.f32(roundTo(ab, init), cShape) : m.x(init, cShape)) : cKind === "f32" ? m.outF32(cShape) : m.out(cShape);
-          m.b.matmul(out, a, b, { transA: c.transA, transB: c.transB, alpha: c.alpha, beta: c.beta });
-          return [out];
-        }, "matmul", cKind === "bf16" ? TOL.bf16 : ab === "bf16" ? 1e-5 : TOL.f32);
+        compareBackends(
+          ab,
+          (m) => {
+            const a = m.x(m.rnd(c.a.reduce((x, y) => x * y, 1)), c.a);
+            const b = m.x(m.rnd(c.b.reduce((x, y) => x * y, 1)), c.b);
+            const init = m.rnd(cShape.reduce((x, y) => x * y, 1));
+            const out = c.beta ? (cKind === "f32" ? m.f32(roundTo(ab, init), cShape) : m.x(init, cShape)) : cKind === "f32" ? m.outF32(cShape) : m.out(cShape);
+            m.b.matmul(out, a, b, { transA: c.transA, transB: c.transB, alpha: c.alpha, beta: c.beta });
+            return [out];
+          },
+          "matmul",
+          cKind === "bf16" ? TOL.bf16 : ab === "bf16" ? 1e-5 : TOL.f32,
+        );
       });
 });
 
@@ -141,7 +172,14 @@ describe("elementwise and reductions", () => {
   const ops: BinaryOp[] = ["add", "sub", "mul", "div"];
   for (const kind of FLOAT_KINDS)
     for (const op of ops)
-      for (const [as, bs] of [[[7, 33], [33]], [[4, 5, 6], [4, 5, 6]], [[300, 70], [70]]] as const)
+      for (const [as, bs] of [
+        [[7, 33], [33]],
+        [
+          [4, 5, 6],
+          [4, 5, 6],
+        ],
+        [[300, 70], [70]],
+      ] as const)
         test(`${op} forward and backward ${JSON.stringify(as)} by ${JSON.stringify(bs)} (${kind})`, () => {
           const na = as.reduce((x: number, y: number) => x * y, 1);
           const nb = bs.reduce((x: number, y: number) => x * y, 1);
@@ -149,34 +187,42 @@ describe("elementwise and reductions", () => {
           const bv = Float64Array.from(rnd(nb, 0.5, 2), (v, i) => (i % 2 ? -v : v));
           const av = rnd(na);
           const gv = rnd(na);
-          compareBackends(kind, (m) => {
-            const a = m.x(av, as);
-            const b = m.x(bv, bs);
-            const out = m.out(as);
-            m.b.binaryForward(op, out, a, b);
-            const da = m.out(as);
-            const db = m.out(bs);
-            m.b.binaryBackward(op, da, db, m.x(gv, as), a, b);
-            const db2 = m.out(bs);
-            m.b.binaryBackward(op, null, db2, m.x(gv, as), a, b);
-            return [out, da, db, db2];
-          }, op);
+          compareBackends(
+            kind,
+            (m) => {
+              const a = m.x(av, as);
+              const b = m.x(bv, bs);
+              const out = m.out(as);
+              m.b.binaryForward(op, out, a, b);
+              const da = m.out(as);
+              const db = m.out(bs);
+              m.b.binaryBackward(op, da, db, m.x(gv, as), a, b);
+              const db2 = m.out(bs);
+              m.b.binaryBackward(op, null, db2, m.x(gv, as), a, b);
+              return [out, da, db, db2];
+            },
+            op,
+          );
         });
 
   for (const kind of FLOAT_KINDS)
     test(`scale, axpy, sumRows, expandRows (${kind})`, () => {
-      compareBackends(kind, (m) => {
-        const x = m.x(m.rnd(3 * 257), [3, 257]);
-        const s = m.out([3, 257]);
-        m.b.scale(s, x, -1.75);
-        const y = m.x(m.rnd(3 * 257), [3, 257]);
-        m.b.axpy(y, x, 0.3);
-        const rs = m.out([3]);
-        m.b.sumRows(rs, x);
-        const ex = m.out([3, 257]);
-        m.b.expandRows(ex, m.x([1, -2, 3], [3]), 0.5);
-        return [s, y, rs, ex];
-      }, "scale/axpy/sumRows/expandRows");
+      compareBackends(
+        kind,
+        (m) => {
+          const x = m.x(m.rnd(3 * 257), [3, 257]);
+          const s = m.out([3, 257]);
+          m.b.scale(s, x, -1.75);
+          const y = m.x(m.rnd(3 * 257), [3, 257]);
+          m.b.axpy(y, x, 0.3);
+          const rs = m.out([3]);
+          m.b.sumRows(rs, x);
+          const ex = m.out([3, 257]);
+          m.b.expandRows(ex, m.x([1, -2, 3], [3]), 0.5);
+          return [s, y, rs, ex];
+        },
+        "scale/axpy/sumRows/expandRows",
+      );
     });
 
   for (const kind of FLOAT_KINDS)
@@ -201,38 +247,50 @@ describe("activations and softmax", () => {
     test(`tanh and soft-cap forward and backward (${kind}), small and saturated inputs`, () => {
       const xv = Float64Array.from([...rnd(2000, -60, 60), 1e-4, -3e-6, -1e4, 1e4, 0]);
       const n = xv.length;
-      compareBackends(kind, (m) => {
-        const x = m.x(xv, [n]);
-        const dy = m.x(m.rnd(n), [n]);
-        const o = [m.out([n]), m.out([n]), m.out([n]), m.out([n])] as const;
-        m.b.tanhForward(o[0], x, 1);
-        m.b.tanhBackward(o[1], dy, o[0], 1);
-        m.b.tanhForward(o[2], x, 30);
-        m.b.tanhBackward(o[3], dy, o[2], 30);
-        return [...o];
-      }, "tanh");
+      compareBackends(
+        kind,
+        (m) => {
+          const x = m.x(xv, [n]);
+          const dy = m.x(m.rnd(n), [n]);
+          const o = [m.out([n]), m.out([n]), m.out([n]), m.out([n])] as const;
+          m.b.tanhForward(o[0], x, 1);
+          m.b.tanhBackward(o[1], dy, o[0], 1);
+          m.b.tanhForward(o[2], x, 30);
+          m.b.tanhBackward(o[3], dy, o[2], 30);
+          return [...o];
+        },
+        "tanh",
+      );
     });
 
     test(`silu, gelu (tanh), swiglu forward and backward (${kind}), including saturated inputs`, () => {
       const xv = Float64Array.from([...rnd(2000, -8, 8), -100, 100, -20, 20, 0]);
       const n = xv.length;
-      compareBackends(kind, (m) => {
-        const x = m.x(xv, [n]);
-        const up = m.x(m.rnd(n), [n]);
-        const dy = m.x(m.rnd(n), [n]);
-        const o = [m.out([n]), m.out([n]), m.out([n]), m.out([n]), m.out([n]), m.out([n]), m.out([n])] as const;
-        m.b.siluForward(o[0], x);
-        m.b.siluBackward(o[1], dy, x);
-        m.b.geluTanhForward(o[2], x);
-        m.b.geluTanhBackward(o[3], dy, x);
-        m.b.swigluForward(o[4], x, up);
-        m.b.swigluBackward(o[5], o[6], dy, x, up);
-        return [...o];
-      }, "activations");
+      compareBackends(
+        kind,
+        (m) => {
+          const x = m.x(xv, [n]);
+          const up = m.x(m.rnd(n), [n]);
+          const dy = m.x(m.rnd(n), [n]);
+          const o = [m.out([n]), m.out([n]), m.out([n]), m.out([n]), m.out([n]), m.out([n]), m.out([n])] as const;
+          m.b.siluForward(o[0], x);
+          m.b.siluBackward(o[1], dy, x);
+          m.b.geluTanhForward(o[2], x);
+          m.b.geluTanhBackward(o[3], dy, x);
+          m.b.swigluForward(o[4], x, up);
+          m.b.swigluBackward(o[5], o[6], dy, x, up);
+          return [...o];
+        },
+        "activations",
+      );
     });
 
     test(`softmax forward and backward (${kind}), rows of 1 to 5000 columns`, () => {
-      for (const [rows, cols] of [[3, 1], [17, 100], [4, 5000]] as const) {
+      for (const [rows, cols] of [
+        [3, 1],
+        [17, 100],
+        [4, 5000],
+      ] as const) {
         const xv = rnd(rows * cols, -10, 10);
         // the backward's y: an exact softmax of xv (so both sides get the same y)
         const yv = new Float64Array(xv.length);
@@ -242,13 +300,17 @@ describe("activations and softmax", () => {
           const z = row.reduce((s, v) => s + Math.exp(v - mx), 0);
           row.forEach((v, c) => (yv[r * cols + c] = Math.exp(v - mx) / z));
         }
-        compareBackends(kind, (m) => {
-          const y = m.out([rows, cols]);
-          m.b.softmaxForward(y, m.x(xv, [rows, cols]));
-          const dx = m.out([rows, cols]);
-          m.b.softmaxBackward(dx, m.x(m.rnd(rows * cols), [rows, cols]), m.x(yv, [rows, cols]));
-          return [y, dx];
-        }, `softmax ${rows}x${cols}`);
+        compareBackends(
+          kind,
+          (m) => {
+            const y = m.out([rows, cols]);
+            m.b.softmaxForward(y, m.x(xv, [rows, cols]));
+            const dx = m.out([rows, cols]);
+            m.b.softmaxBackward(dx, m.x(m.rnd(rows * cols), [rows, cols]), m.x(yv, [rows, cols]));
+            return [y, dx];
+          },
+          `softmax ${rows}x${cols}`,
+        );
       }
     });
   }
@@ -257,48 +319,63 @@ describe("activations and softmax", () => {
 describe("norms and rope", () => {
   for (const kind of FLOAT_KINDS) {
     test(`rmsNorm forward and backward, with and without dw, w offset 0 and 1 (${kind})`, () => {
-      for (const [rows, cols, wOff] of [[1, 64, 0], [37, 300, 1], [300, 1024, 0]] as const) {
+      for (const [rows, cols, wOff] of [
+        [1, 64, 0],
+        [37, 300, 1],
+        [300, 1024, 0],
+      ] as const) {
         const xv = rnd(rows * cols, -3, 3);
         const wv = rnd(cols, 0.5, 1.5);
         const gv = rnd(rows * cols);
-        compareBackends(kind, (m) => {
-          const x = m.x(xv, [rows, cols]);
-          const w = m.x(wv, [cols]);
-          const y = m.out([rows, cols]);
-          const rstd = m.outF32([rows]);
-          m.b.rmsNormForward(y, rstd, x, w, 1e-5, wOff);
-          const dx = m.out([rows, cols]);
-          const dw = m.out([cols]);
-          m.b.rmsNormBackward(dx, dw, m.x(gv, [rows, cols]), x, w, rstd, wOff);
-          const dx2 = m.out([rows, cols]);
-          m.b.rmsNormBackward(dx2, null, m.x(gv, [rows, cols]), x, w, rstd, wOff);
-          return [y, rstd, dx, dw, dx2];
-        }, `rmsNorm ${rows}x${cols}`);
+        compareBackends(
+          kind,
+          (m) => {
+            const x = m.x(xv, [rows, cols]);
+            const w = m.x(wv, [cols]);
+            const y = m.out([rows, cols]);
+            const rstd = m.outF32([rows]);
+            m.b.rmsNormForward(y, rstd, x, w, 1e-5, wOff);
+            const dx = m.out([rows, cols]);
+            const dw = m.out([cols]);
+            m.b.rmsNormBackward(dx, dw, m.x(gv, [rows, cols]), x, w, rstd, wOff);
+            const dx2 = m.out([rows, cols]);
+            m.b.rmsNormBackward(dx2, null, m.x(gv, [rows, cols]), x, w, rstd, wOff);
+            return [y, rstd, dx, dw, dx2];
+          },
+          `rmsNorm ${rows}x${cols}`,
+        );
       }
     });
 
     test(`layerNorm forward and backward, dw/db each optional, large mean (${kind})`, () => {
-      for (const [rows, cols, shift] of [[5, 33, 0], [64, 768, 50]] as const) {
+      for (const [rows, cols, shift] of [
+        [5, 33, 0],
+        [64, 768, 50],
+      ] as const) {
         const xv = Float64Array.from(rnd(rows * cols, -2, 2), (v) => v + shift);
         const wv = rnd(cols, 0.5, 1.5);
         const bv = rnd(cols);
         const gv = rnd(rows * cols);
-        compareBackends(kind, (m) => {
-          const x = m.x(xv, [rows, cols]);
-          const w = m.x(wv, [cols]);
-          const b = m.x(bv, [cols]);
-          const y = m.out([rows, cols]);
-          const mean = m.outF32([rows]);
-          const rstd = m.outF32([rows]);
-          m.b.layerNormForward(y, mean, rstd, x, w, b, 1e-5);
-          const dx = m.out([rows, cols]);
-          const dw = m.out([cols]);
-          const db = m.out([cols]);
-          m.b.layerNormBackward(dx, dw, db, m.x(gv, [rows, cols]), x, w, mean, rstd);
-          const dbOnly = m.out([cols]);
-          m.b.layerNormBackward(m.out([rows, cols]), null, dbOnly, m.x(gv, [rows, cols]), x, w, mean, rstd);
-          return [y, mean, rstd, dx, dw, db, dbOnly];
-        }, `layerNorm ${rows}x${cols}`);
+        compareBackends(
+          kind,
+          (m) => {
+            const x = m.x(xv, [rows, cols]);
+            const w = m.x(wv, [cols]);
+            const b = m.x(bv, [cols]);
+            const y = m.out([rows, cols]);
+            const mean = m.outF32([rows]);
+            const rstd = m.outF32([rows]);
+            m.b.layerNormForward(y, mean, rstd, x, w, b, 1e-5);
+            const dx = m.out([rows, cols]);
+            const dw = m.out([cols]);
+            const db = m.out([cols]);
+            m.b.layerNormBackward(dx, dw, db, m.x(gv, [rows, cols]), x, w, mean, rstd);
+            const dbOnly = m.out([cols]);
+            m.b.layerNormBackward(m.out([rows, cols]), null, dbOnly, m.x(gv, [rows, cols]), x, w, mean, rstd);
+            return [y, mean, rstd, dx, dw, db, dbOnly];
+          },
+          `layerNorm ${rows}x${cols}`,
+        );
       }
     });
 
@@ -306,18 +383,22 @@ describe("norms and rope", () => {
       const [B, T, H, D, nf] = [2, 9, 3, 20, 8];
       const inv = Float64Array.from({ length: nf }, (_, i) => 1 / 10000 ** ((2 * i) / D));
       const pos = Int32Array.from({ length: B * T }, (_, i) => (i % T) * 9973 + (i >= T ? 100_000 : 0));
-      compareBackends(kind, (m) => {
-        const x = m.x(m.rnd(B * T * H * D), [B, T, H, D]);
-        const p = m.i32(pos, [B, T]);
-        const f = m.f32(inv, [nf]);
-        const y = m.out([B, T, H, D]);
-        m.b.rope(y, x, p, f, 1);
-        const back = m.out([B, T, H, D]);
-        m.b.rope(back, y, p, f, -1);
-        const inPlace = m.x(m.rnd(B * T * H * D), [B, T, H, D]);
-        m.b.rope(inPlace, inPlace, p, f, 1);
-        return [y, back, inPlace];
-      }, "rope");
+      compareBackends(
+        kind,
+        (m) => {
+          const x = m.x(m.rnd(B * T * H * D), [B, T, H, D]);
+          const p = m.i32(pos, [B, T]);
+          const f = m.f32(inv, [nf]);
+          const y = m.out([B, T, H, D]);
+          m.b.rope(y, x, p, f, 1);
+          const back = m.out([B, T, H, D]);
+          m.b.rope(back, y, p, f, -1);
+          const inPlace = m.x(m.rnd(B * T * H * D), [B, T, H, D]);
+          m.b.rope(inPlace, inPlace, p, f, 1);
+          return [y, back, inPlace];
+        },
+        "rope",
+      );
     });
   }
 });
@@ -325,33 +406,44 @@ describe("norms and rope", () => {
 describe("losses, embeddings, optimizer", () => {
   for (const kind of FLOAT_KINDS) {
     test(`cross-entropy forward and backward with ignore_index, vocab beyond one chunk (${kind})`, () => {
-      for (const [rows, vocab] of [[9, 5000], [33, 128]] as const) {
+      for (const [rows, vocab] of [
+        [9, 5000],
+        [33, 128],
+      ] as const) {
         const tg = Int32Array.from(randomInts(rows, seed++, vocab), (t, i) => (i % 4 === 1 ? -100 : t));
-        compareBackends(kind, (m) => {
-          const logits = m.x(m.rnd(rows * vocab, -8, 8), [rows, vocab]);
-          const targets = m.i32(tg, [rows]);
-          const loss = m.outF32([rows]);
-          const lse = m.outF32([rows]);
-          m.b.crossEntropyForward(loss, lse, logits, targets, -100);
-          const d = m.out([rows, vocab]);
-          m.b.crossEntropyBackward(d, m.f32(m.rnd(rows, 0.1, 1), [rows]), logits, lse, targets, -100);
-          return [loss, lse, d];
-        }, `crossEntropy ${rows}x${vocab}`);
+        compareBackends(
+          kind,
+          (m) => {
+            const logits = m.x(m.rnd(rows * vocab, -8, 8), [rows, vocab]);
+            const targets = m.i32(tg, [rows]);
+            const loss = m.outF32([rows]);
+            const lse = m.outF32([rows]);
+            m.b.crossEntropyForward(loss, lse, logits, targets, -100);
+            const d = m.out([rows, vocab]);
+            m.b.crossEntropyBackward(d, m.f32(m.rnd(rows, 0.1, 1), [rows]), logits, lse, targets, -100);
+            return [loss, lse, d];
+          },
+          `crossEntropy ${rows}x${vocab}`,
+        );
       }
     });
 
     test(`embedding gather and deterministic scatter-add with repeated ids (${kind})`, () => {
       const [vocab, dim, n] = [50, 300, 97];
       const ids = Int32Array.from(randomInts(n, seed++, 12), (v) => v * 3); // many repeats
-      const r = compareBackends(kind, (m) => {
-        const w = m.x(m.rnd(vocab * dim), [vocab, dim]);
-        const idt = m.i32(ids, [n]);
-        const out = m.out([n, dim]);
-        m.b.embeddingForward(out, w, idt);
-        const dw = m.x(m.rnd(vocab * dim), [vocab, dim]); // accumulates into existing values
-        m.b.embeddingBackward(dw, m.x(m.rnd(n * dim), [n, dim]), idt);
-        return [out, dw];
-      }, "embedding");
+      const r = compareBackends(
+        kind,
+        (m) => {
+          const w = m.x(m.rnd(vocab * dim), [vocab, dim]);
+          const idt = m.i32(ids, [n]);
+          const out = m.out([n, dim]);
+          m.b.embeddingForward(out, w, idt);
+          const dw = m.x(m.rnd(vocab * dim), [vocab, dim]); // accumulates into existing values
+          m.b.embeddingBackward(dw, m.x(m.rnd(n * dim), [n, dim]), idt);
+          return [out, dw];
+        },
+        "embedding",
+      );
       // f32: the same additions in the same (token) order as the CPU: bit-identical
       if (kind === "f32") expect(r.gpu[1]).toEqual(r.cpu[1]!);
     });
@@ -361,12 +453,21 @@ describe("losses, embeddings, optimizer", () => {
     const sizes = [1, 1000, 70_000];
     const h = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, step: 7 };
     const data = sizes.map((s) => [rnd(s), rnd(s), rnd(s, -0.1, 0.1), rnd(s, 0, 0.01)] as const);
-    const r = compareBackends("f32", (m) => {
-      const ts = data.map(([p, g, mm, v], i) => ({ p: m.f32(p, [sizes[i]!]), g: m.f32(g, [sizes[i]!]), m: m.f32(mm, [sizes[i]!]), v: m.f32(v, [sizes[i]!]) }));
-      if (m.b === cpuBackend) for (const t of ts) m.b.adamwStep(t.p, t.g, t.m, t.v, h);
-      else gpu!.adamwStepMulti(ts, h);
-      return ts.flatMap((t) => [t.p, t.m, t.v]);
-    }, "adamw");
+    const r = compareBackends(
+      "f32",
+      (m) => {
+        const ts = data.map(([p, g, mm, v], i) => ({
+          p: m.f32(p, [sizes[i]!]),
+          g: m.f32(g, [sizes[i]!]),
+          m: m.f32(mm, [sizes[i]!]),
+          v: m.f32(v, [sizes[i]!]),
+        }));
+        if (m.b === cpuBackend) for (const t of ts) m.b.adamwStep(t.p, t.g, t.m, t.v, h);
+        else gpu!.adamwStepMulti(ts, h);
+        return ts.flatMap((t) => [t.p, t.m, t.v]);
+      },
+      "adamw",
+    );
     // the kernel uses the CPU's operation order with no FMA contraction: report (not require) bit identity
     const same = r.gpu.every((g, i) => g.every((v, k) => Object.is(v, r.cpu[i]![k])));
     console.log(`[cuda] adamw bit-identical to the CPU: ${same}`);
@@ -374,7 +475,10 @@ describe("losses, embeddings, optimizer", () => {
 });
 
 describe("NF4", () => {
-  const NF4 = [-1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635, -0.18477343022823334, -0.09105003625154495, 0.0, 0.07958029955625534, 0.16093020141124725, 0.24611230194568634, 0.33791524171829224, 0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1.0].map(Math.fround);
+  const NF4 = [
+    -1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635, -0.18477343022823334, -0.09105003625154495, 0.0,
+    0.07958029955625534, 0.16093020141124725, 0.24611230194568634, 0.33791524171829224, 0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1.0,
+  ].map(Math.fround);
 
   /** float32 reference of nf4.cu: absmax per block, nearest code (lower on ties), packed high nibble first. */
   function refQuant(x: Float32Array, bs: number): { bytes: Uint8Array; absmax: Float32Array } {
@@ -398,7 +502,11 @@ describe("NF4", () => {
     return { bytes, absmax };
   }
 
-  for (const [count, bs] of [[4096, 64], [1001, 64], [300, 50]] as const)
+  for (const [count, bs] of [
+    [4096, 64],
+    [1001, 64],
+    [300, 50],
+  ] as const)
     test(`quantise matches the float32 reference; dequantise is code * absmax exactly (n=${count}, block ${bs})`, () => {
       const x = Float32Array.from(rnd(count, -3, 3));
       x.fill(0, 0, Math.min(bs, count)); // an all-zero block: absmax 0, zeros back
@@ -414,7 +522,9 @@ describe("NF4", () => {
         const out = gpuTensor([count], kind);
         gpu!.fill(out, Number.NaN);
         gpu!.nf4Dequantize(out, packed, absmax, bs);
-        const want = Float32Array.from({ length: count }, (_, i) => Math.fround(NF4[(ref.bytes[i >> 1]! >> (i & 1 ? 0 : 4)) & 15]! * ref.absmax[Math.floor(i / bs)]!));
+        const want = Float32Array.from({ length: count }, (_, i) =>
+          Math.fround(NF4[(ref.bytes[i >> 1]! >> (i & 1 ? 0 : 4)) & 15]! * ref.absmax[Math.floor(i / bs)]!),
+        );
         expect(read(out)).toEqual(roundTo(kind, want));
         out.dispose();
       }

@@ -68,7 +68,10 @@ test("expandDirs expands * within a segment, sorted, directories only", () => {
   dir("glob", "python3.11", "nvidia", "b", "lib");
   dir("glob", "python3.12", "nvidia", "a", "lib");
   writeFileSync(join(dir("glob", "python3.12", "nvidia", "c"), "lib"), "a file, not a folder");
-  expect(expandDirs(join(root, "glob/python3*/nvidia/*/lib"))).toEqual([join(root, "glob/python3.11/nvidia/b/lib"), join(root, "glob/python3.12/nvidia/a/lib")]);
+  expect(expandDirs(join(root, "glob/python3*/nvidia/*/lib"))).toEqual([
+    join(root, "glob/python3.11/nvidia/b/lib"),
+    join(root, "glob/python3.12/nvidia/a/lib"),
+  ]);
   expect(expandDirs(join(root, "glob/nothing*/x"))).toEqual([]);
 });
 
@@ -78,9 +81,15 @@ describe("loading and its messages", () => {
     writeFileSync(join(d, "libcuda.so.1"), "garbage");
     const located = locate(DRIVER_NAMES, [{ dir: d, source: "LD_LIBRARY_PATH" }]);
     expect(located.candidates).toEqual([join(d, "libcuda.so.1")]);
-    const r = loadFirst("the CUDA driver", DRIVER_NAMES, located, () => {
-      throw new Error(`Failed to open library "${join(d, "libcuda.so.1")}": file too short`);
-    }, false);
+    const r = loadFirst(
+      "the CUDA driver",
+      DRIVER_NAMES,
+      located,
+      () => {
+        throw new Error(`Failed to open library "${join(d, "libcuda.so.1")}": file too short`);
+      },
+      false,
+    );
     expect("error" in r).toBe(true);
     const msg = (r as { error: string }).error;
     expect(msg).toContain("found but could not be loaded");
@@ -95,10 +104,16 @@ describe("loading and its messages", () => {
 
   test("the first candidate that opens wins, after earlier ones fail", () => {
     const located = { candidates: ["/a/libcuda.so.1", "/b/libcuda.so.1"], searched: [] };
-    const r = loadFirst("x", ["libcuda.so.1"], located, (p) => {
-      if (p.startsWith("/a")) throw new Error("wrong ELF class");
-      return p.length;
-    }, false);
+    const r = loadFirst(
+      "x",
+      ["libcuda.so.1"],
+      located,
+      (p) => {
+        if (p.startsWith("/a")) throw new Error("wrong ELF class");
+        return p.length;
+      },
+      false,
+    );
     expect(r).toEqual({ value: "/b/libcuda.so.1".length, path: "/b/libcuda.so.1" });
   });
 

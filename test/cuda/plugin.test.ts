@@ -1,8 +1,8 @@
 // The cuda backend plugin registers everywhere; where it cannot run, available() gives the reason and
 // device selection falls back to (auto) or fails with (cuda) exactly that reason; where it can, auto picks it.
 import { expect, test } from "bun:test";
-import { cpuBackend, createRegistry, selectBackend } from "../../lft.ts";
 import { probeCuda } from "../../ffi/cuda/index.ts";
+import { cpuBackend, createRegistry, selectBackend } from "../../lft.ts";
 import cpuPlugin from "../../plugins/backends/cpu.ts";
 import cudaPlugin from "../../plugins/backends/cuda.ts";
 

@@ -4,9 +4,9 @@
 // differ by an ulp in double, so a float may (rarely) differ by one ulp: required within 1 ulp, reported
 // how many are bit-identical.
 import { expect, test } from "bun:test";
-import { Tensor, cpuBackend } from "../../lft.ts";
 import { philox4x32 } from "../../core/random/philox.ts";
 import { native } from "../../ffi/cpu/cpu.ts";
+import { cpuBackend, Tensor } from "../../lft.ts";
 import { randomArray } from "../helpers/random.ts";
 import { compareBackends, describeGpu, gpu, gpuTensor, read } from "./gpu.ts";
 
@@ -45,24 +45,33 @@ describe("Philox on the GPU", () => {
       cpuBackend.randUniform(cu, seed, offset);
       expect(new Uint32Array(read(u).buffer)).toEqual(new Uint32Array(read(cu).buffer));
 
-      const r = compareBackends("f32", (m) => {
-        const x = m.x(randomArray(n, 9, -2, 2), [n]);
-        const out = m.out([n]);
-        m.b.dropout(out, x, 0.3, seed, offset);
-        return [out];
-      }, "dropout", 0);
+      const r = compareBackends(
+        "f32",
+        (m) => {
+          const x = m.x(randomArray(n, 9, -2, 2), [n]);
+          const out = m.out([n]);
+          m.b.dropout(out, x, 0.3, seed, offset);
+          return [out];
+        },
+        "dropout",
+        0,
+      );
       expect(new Uint32Array(r.gpu[0]!.buffer)).toEqual(new Uint32Array(r.cpu[0]!.buffer));
       for (const t of [w, u, cu]) t.dispose();
     });
 
   test("bf16 dropout drops exactly the CPU's positions", () => {
     const n = 5000;
-    const r = compareBackends("bf16", (m) => {
-      const x = m.x(randomArray(n, 11, 0.5, 2), [n]); // no zeros in x: a zero output means dropped
-      const out = m.out([n]);
-      m.b.dropout(out, x, 0.5, 7n, 100n);
-      return [out];
-    }, "dropout bf16");
+    const r = compareBackends(
+      "bf16",
+      (m) => {
+        const x = m.x(randomArray(n, 11, 0.5, 2), [n]); // no zeros in x: a zero output means dropped
+        const out = m.out([n]);
+        m.b.dropout(out, x, 0.5, 7n, 100n);
+        return [out];
+      },
+      "dropout bf16",
+    );
     expect(r.gpu[0]!.map((v) => (v === 0 ? 1 : 0))).toEqual(r.cpu[0]!.map((v) => (v === 0 ? 1 : 0)));
   });
 

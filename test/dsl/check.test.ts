@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { checkRecipe } from "../../dsl/check.ts";
 import type { Diagnostic } from "../../dsl/diagnostics.ts";
-import { exitCodeFor, ExitCode } from "../../dsl/exit-codes.ts";
+import { ExitCode, exitCodeFor } from "../../dsl/exit-codes.ts";
 import { parseRecipe } from "../../dsl/parse.ts";
 import type { ResolvedRecipe } from "../../dsl/recipe.ts";
 import { sgdEntry } from "../../plugins/optimizers/index.ts";
@@ -33,7 +33,7 @@ describe("the examples check clean and resolve", () => {
       path: "models/Qwen3-0.6B",
       options: { dtype: "bf16", template: "qwen3_nothink", device: "auto", seed: 42, sliding_window: false },
     });
-    expect(resolved?.datasets.map((d) => [d.source, d.options["weight"], d.options["max_samples"]])).toEqual([
+    expect(resolved?.datasets.map((d) => [d.source, d.options.weight, d.options.max_samples])).toEqual([
       ["data/identity.json", 4, undefined],
       ["data/alpaca_en_demo.json", 1, 1000],
     ]);
@@ -54,7 +54,7 @@ describe("the examples check clean and resolve", () => {
     const { resolved, problems } = check(readFileSync(`${examplesDir}/pretrain-full.lft`, "utf8"));
     expect(problems).toEqual([]);
     const train = resolved?.actions[0];
-    expect(train?.action === "train" && [train.duration, train.options["warmup"], train.units]).toEqual([{ amount: 150, unit: "steps" }, 15, { warmup: "steps" }]);
+    expect(train?.action === "train" && [train.duration, train.options.warmup, train.units]).toEqual([{ amount: 150, unit: "steps" }, 15, { warmup: "steps" }]);
   });
 
   test("dpo.lft: stage options validated with the stage's schema", () => {
@@ -80,7 +80,9 @@ describe("the examples check clean and resolve", () => {
 
 describe("mistakes, all reported together", () => {
   test("option keys, types, ranges and enums of a plugin's schema", () => {
-    const { problems } = check(`${prelude}method lora {\n  rnak = 8\n  alpha = "16"\n  dropout = 2\n  targets = [q_proj, 3]\n}\ntrain sft { scheduler = cosin, batch = 0 }`);
+    const { problems } = check(
+      `${prelude}method lora {\n  rnak = 8\n  alpha = "16"\n  dropout = 2\n  targets = [q_proj, 3]\n}\ntrain sft { scheduler = cosin, batch = 0 }`,
+    );
     expect(lines(problems)).toEqual([
       '4:3 method "lora": unknown option "rnak"; did you mean "rank"? known options: alpha, dora, dropout, rank, rslora, targets',
       '5:11 method "lora": option "alpha" expects a finite number, found string "16"',
@@ -111,7 +113,9 @@ describe("mistakes, all reported together", () => {
 
   test("a block without a family accepts any family's options, and still catches typos", () => {
     expect(check('model "m" { sliding_window = true }').problems).toEqual([]);
-    expect(lines(check('model "m" { sliding_windo = true }').problems)[0]).toStartWith('1:13 model: unknown option "sliding_windo"; did you mean "sliding_window"?');
+    expect(lines(check('model "m" { sliding_windo = true }').problems)[0]).toStartWith(
+      '1:13 model: unknown option "sliding_windo"; did you mean "sliding_window"?',
+    );
   });
 
   test("units belong to the options that take them; fractions stay within 100%", () => {
@@ -144,9 +148,11 @@ describe("mistakes, all reported together", () => {
   });
 
   test("a reference keeps its value's type; escapes decode", () => {
-    const { resolved, problems } = check(`let r = 16\nlet w = 10%\n${prelude}method lora { rank = \${r} }\ntrain sft { warmup = \${w}, output = "runs/\\\${r}\\t\${r}" }`);
+    const { resolved, problems } = check(
+      `let r = 16\nlet w = 10%\n${prelude}method lora { rank = \${r} }\ntrain sft { warmup = \${w}, output = "runs/\\\${r}\\t\${r}" }`,
+    );
     expect(problems).toEqual([]);
-    expect(resolved?.method?.options["rank"]).toBe(16);
+    expect(resolved?.method?.options.rank).toBe(16);
     expect(resolved?.actions[0]?.options).toMatchObject({ warmup: 0.1, output: "runs/${r}\t16" });
   });
 
@@ -173,14 +179,23 @@ describe("mistakes, all reported together", () => {
   });
 
   test("a plugin option that shadows one of lft's is the plugin's error", () => {
-    const shadow = registryWith([
-      fakeModels,
-      fakeData,
-    ]);
-    shadow.use({ ...fakeModels, name: "shadowing", setup: (api) => api.register.methods({ name: "sneaky", doc: "d", options: { lr: { type: "number", doc: "x" } } }) })._unsafeUnwrap();
+    const shadow = registryWith([fakeModels, fakeData]);
+    shadow
+      .use({
+        ...fakeModels,
+        name: "shadowing",
+        setup: (api) => api.register.methods({ name: "sneaky", doc: "d", options: { lr: { type: "number", doc: "x" } } }),
+      })
+      ._unsafeUnwrap();
     const { problems } = check(`${prelude}method sneaky`, shadow);
     expect(problems).toEqual([]);
-    shadow.use({ ...fakeModels, name: "shadowing-stage", setup: (api) => api.register.stages({ name: "odd", doc: "d", options: { lr: { type: "number", doc: "x" } } }) })._unsafeUnwrap();
+    shadow
+      .use({
+        ...fakeModels,
+        name: "shadowing-stage",
+        setup: (api) => api.register.stages({ name: "odd", doc: "d", options: { lr: { type: "number", doc: "x" } } }),
+      })
+      ._unsafeUnwrap();
     const bad = check(`${prelude}method sneaky\ntrain odd`, shadow).problems;
     expect(lines(bad)).toEqual(['4:7 stage "odd" (plugin "shadowing-stage") declares option "lr", which train blocks already have; the plugin must rename it']);
     expect(exitCodeFor(bad)).toBe(ExitCode.pluginError);
@@ -207,7 +222,9 @@ describe("the chosen optimizer's own options", () => {
       '4:30 train "sft": unknown option "beta2"; known options: accumulate, batch, checkpointing, clip, cutoff, dampening, eval_every, holdout, log_every, lr, momentum, nesterov, optimizer, output, pack, resume, save_every, scheduler, seed, warmup, weight_decay',
     ]);
     expect(lines(train("optimizer = sgd, momentun = 0.9").problems)[0]).toStartWith('4:30 train "sft": unknown option "momentun"; did you mean "momentum"?');
-    expect(lines(train("momentum = 0.9").problems)[0]).toStartWith('4:13 train "sft": unknown option "momentum"; known options: accumulate, batch, beta1, beta2,');
+    expect(lines(train("momentum = 0.9").problems)[0]).toStartWith(
+      '4:13 train "sft": unknown option "momentum"; known options: accumulate, batch, beta1, beta2,',
+    );
     expect(lines(train("beta1 = 2").problems)).toEqual(['4:21 train "sft": option "beta1" must be in [0, 1], found 2']);
   });
 
@@ -220,7 +237,9 @@ describe("the chosen optimizer's own options", () => {
   test("an optimizer option that clashes with lft's or the stage's is the plugin's error", () => {
     const reg = registryWith();
     const odd = { type: "number", doc: "x" } as const;
-    reg.use({ ...fakeModels, name: "clashing", setup: (api) => api.register.optimizers({ ...sgdEntry, name: "odd", options: { lr: odd, beta: odd } }) })._unsafeUnwrap();
+    reg
+      .use({ ...fakeModels, name: "clashing", setup: (api) => api.register.optimizers({ ...sgdEntry, name: "odd", options: { lr: odd, beta: odd } }) })
+      ._unsafeUnwrap();
     const bad = lines(check(`${prelude}method full\ntrain dpo { optimizer = odd }`, reg).problems);
     expect(bad).toEqual([
       '4:25 optimizer "odd" (plugin "clashing") declares option "beta", which stage "dpo" also declares; the plugin must rename it',

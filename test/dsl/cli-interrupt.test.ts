@@ -18,7 +18,12 @@ method lora { rank = 8, targets = [all] }
 train sft for 100000 steps { lr = 1e-3, batch = 4, output = "${work}/run" }
 `,
   );
-  const proc = Bun.spawn([process.execPath, join(repo, "dsl", "cli.ts"), "long.lft"], { cwd: work, stdout: "pipe", stderr: "pipe", env: { ...process.env, CI: "true" } });
+  const proc = Bun.spawn([process.execPath, join(repo, "dsl", "cli.ts"), "long.lft"], {
+    cwd: work,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, CI: "true" },
+  });
   // Wait until training has made progress (the progress line reports steps), then interrupt.
   const reader = proc.stderr.getReader();
   let err = "";

@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../dsl/cli.ts";
 import { ExitCode } from "../../dsl/exit-codes.ts";
-import { captureIO, examplesDir, repoRoot } from "./helpers.ts";
 import { runLog } from "./fixtures/fake-runner.ts";
+import { captureIO, examplesDir, repoRoot } from "./helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "lft-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -85,7 +85,9 @@ describe("lft <recipe.lft>", () => {
   test("without a runner plugin: exit 3 with a clear message, never a crash", async () => {
     const r = await lft(write("norun.lft", valid("fake-no-runner.ts")));
     expect(r.code).toBe(ExitCode.notAvailable);
-    expect(r.err).toBe("norun.lft: the recipe is valid, but nothing can run it: no loaded plugin handles runRecipe (needed for: train sft). lft's own runner is the built-in plugin lft-runner; a session without it can still `lft check` recipes.\n");
+    expect(r.err).toBe(
+      "norun.lft: the recipe is valid, but nothing can run it: no loaded plugin handles runRecipe (needed for: train sft). lft's own runner is the built-in plugin lft-runner; a session without it can still `lft check` recipes.\n",
+    );
   });
 
   test("a run that fails: exit 6", async () => {

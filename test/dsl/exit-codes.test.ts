@@ -1,7 +1,7 @@
 // Exit statuses: every one documented exactly once, and the precedence when problems mix.
 
 import { expect, test } from "bun:test";
-import { error, type Diagnostic, type DiagnosticKind } from "../../dsl/diagnostics.ts";
+import { type Diagnostic, type DiagnosticKind, error } from "../../dsl/diagnostics.ts";
 import { ExitCode, exitCodeDocs, exitCodeFor } from "../../dsl/exit-codes.ts";
 
 test("every exit code has one line of documentation, and the codes are distinct", () => {

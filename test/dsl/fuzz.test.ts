@@ -23,7 +23,27 @@ function rng(seed: number): () => number {
   };
 }
 
-const words = ["lora", "sft", "dpo", "qwen3", "llama", "alpaca", "rank", "alpha", "lr", "warmup", "targets", "q_proj", "steps", "epochs", "eval", "model", "cosine", "x-1", "_a"];
+const words = [
+  "lora",
+  "sft",
+  "dpo",
+  "qwen3",
+  "llama",
+  "alpaca",
+  "rank",
+  "alpha",
+  "lr",
+  "warmup",
+  "targets",
+  "q_proj",
+  "steps",
+  "epochs",
+  "eval",
+  "model",
+  "cosine",
+  "x-1",
+  "_a",
+];
 const keywords = ["use", "let", "model", "dataset", "method", "train", "eval", "predict", "export", "chat", "for"];
 
 class Gen {
@@ -41,7 +61,7 @@ class Gen {
     return this.pick(words.filter((w) => !keywords.includes(w)));
   }
   string(): string {
-    const parts = ["data", "/", "x.json", "${v}", "\\\"", "\\\\", " ", "é", "\\n", "$", "\\${lit}"];
+    const parts = ["data", "/", "x.json", "${v}", '\\"', "\\\\", " ", "é", "\\n", "$", "\\${lit}"];
     return `"${Array.from({ length: this.int(4) }, () => this.pick(parts)).join("")}"`;
   }
   number(): string {
@@ -115,7 +135,7 @@ class Gen {
     return Array.from({ length: 1 + this.int(8) }, () => this.statement()).join("\n");
   }
   mutate(text: string): string {
-    const alphabet = ['{', '}', '[', ']', '=', ',', '"', '%', '$', '#', '\n', ' ', 'a', '1', 'e', '-', '.', '\\', '@', ...keywords.map((k) => ` ${k} `)];
+    const alphabet = ["{", "}", "[", "]", "=", ",", '"', "%", "$", "#", "\n", " ", "a", "1", "e", "-", ".", "\\", "@", ...keywords.map((k) => ` ${k} `)];
     let out = text;
     for (let n = 1 + this.int(4); n > 0; n--) {
       const at = this.int(out.length + 1);

@@ -1,6 +1,6 @@
 // Shared by the DSL tests: a registry holding the fake plugins, and an in-memory CommandIO.
 
-import { createRegistry, type CommandIO, type Plugin, type Registry } from "../../core/index.ts";
+import { type CommandIO, createRegistry, type Plugin, type Registry } from "../../core/index.ts";
 import { lftPlugin } from "../../dsl/commands/index.ts";
 import { fakePlugins } from "./fixtures/fake-plugins.ts";
 
@@ -19,13 +19,7 @@ export interface CapturedIO extends CommandIO {
 export function captureIO(cwd: string): CapturedIO {
   let out = "";
   let err = "";
-  return {
-    stdout: (text) => void (out += text),
-    stderr: (text) => void (err += text),
-    cwd,
-    out: () => out,
-    err: () => err,
-  };
+  return { stdout: (text) => void (out += text), stderr: (text) => void (err += text), cwd, out: () => out, err: () => err };
 }
 
 export const repoRoot = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");

@@ -97,7 +97,9 @@ describe("what is carried over", () => {
     const galore = imported("extras_galore_llama3_full_sft.yaml");
     expect(galore.text).toContain("method galore {\n  rank = 128\n  scale = 2\n  layerwise = true\n  targets = [all]\n}");
     expect(galore.text).not.toContain("dtype");
-    expect(galore.warnings.find((w) => w.message.startsWith("pure_bf16:"))?.message).toBe("pure_bf16: method galore trains the base weights, which lft keeps in f32; not carried over");
+    expect(galore.warnings.find((w) => w.message.startsWith("pure_bf16:"))?.message).toBe(
+      "pure_bf16: method galore trains the base weights, which lft keeps in f32; not carried over",
+    );
     const badam = imported("extras_badam_llama3_full_sft.yaml");
     expect(badam.text).toContain("method badam { mode = layer, switch_mode = ascending, switch_interval = 50 }");
     expect(badam.warnings.find((w) => w.message.startsWith("badam_verbose"))?.span?.line).toBe(13);
@@ -116,7 +118,9 @@ describe("what is carried over", () => {
 describe("inputs it cannot use", () => {
   test("broken YAML is reported at its place", () => {
     const result = importLlamaFactory("stage: sft\nbad: : :\n", "bad.yaml");
-    expect(result.isErr() && result.error.map((d) => `${d.span?.line}:${d.span?.col} ${d.message}`)[0]).toBe("2:6 Nested mappings are not allowed in compact mappings");
+    expect(result.isErr() && result.error.map((d) => `${d.span?.line}:${d.span?.col} ${d.message}`)[0]).toBe(
+      "2:6 Nested mappings are not allowed in compact mappings",
+    );
   });
 
   test("a config without a model, or not a mapping", () => {
@@ -125,12 +129,18 @@ describe("inputs it cannot use", () => {
   });
 
   test("LoRA variants: PiSSA start, LoRA+ ratio, extra trained modules", () => {
-    const { text } = importLlamaFactory("model_name_or_path: m\nlora_target: q_proj,v_proj\npissa_init: true\nloraplus_lr_ratio: 16\nadditional_target: embed_tokens\n", "p.yaml")._unsafeUnwrap();
+    const { text } = importLlamaFactory(
+      "model_name_or_path: m\nlora_target: q_proj,v_proj\npissa_init: true\nloraplus_lr_ratio: 16\nadditional_target: embed_tokens\n",
+      "p.yaml",
+    )._unsafeUnwrap();
     expect(text).toContain("method lora {\n  targets = [q_proj, v_proj]\n  loraplus_lr_ratio = 16\n  additional_target = [embed_tokens]\n  init = pissa\n}");
   });
 
   test("Adam's hyper-parameters become the adamw optimizer's options, and check against its schema", () => {
-    const { text, warnings } = importLlamaFactory("model_name_or_path: m\noptim: adamw_torch\nadam_beta2: 0.95\nadam_epsilon: 1.0e-6\n", "a.yaml")._unsafeUnwrap();
+    const { text, warnings } = importLlamaFactory(
+      "model_name_or_path: m\noptim: adamw_torch\nadam_beta2: 0.95\nadam_epsilon: 1.0e-6\n",
+      "a.yaml",
+    )._unsafeUnwrap();
     expect(warnings).toEqual([]);
     expect(text).toContain("train sft { optimizer = adamw, beta2 = 0.95, eps = 1e-6 }");
     const withData = `${text}\ndataset alpaca "d.json"\n`;

@@ -33,8 +33,8 @@ describe("--set changes the recipe before the check", () => {
   test("a let, an option of a block picked by name, one picked by number, a new option", () => {
     const r = resolved(["lr=2e-4", "train.dpo.beta=0.5", "dataset.1.weight=3", "method.alpha=32", "train.sft.warmup=5%"]);
     expect(r.actions[0]?.options).toMatchObject({ lr: 2e-4, warmup: 0.05 });
-    expect(r.actions[1]?.options["beta"]).toBe(0.5);
-    expect(r.datasets.map((d) => d.options["weight"])).toEqual([3, 2]);
+    expect(r.actions[1]?.options.beta).toBe(0.5);
+    expect(r.datasets.map((d) => d.options.weight)).toEqual([3, 2]);
     expect(r.method?.options).toMatchObject({ rank: 8, alpha: 32 });
   });
 
@@ -46,7 +46,7 @@ describe("--set changes the recipe before the check", () => {
   });
 
   test("a list value", () => {
-    expect(resolved(["method.targets=[q_proj, k_proj]"]).method?.options["targets"]).toEqual(["q_proj", "k_proj"]);
+    expect(resolved(["method.targets=[q_proj, k_proj]"]).method?.options.targets).toEqual(["q_proj", "k_proj"]);
   });
 });
 

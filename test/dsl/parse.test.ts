@@ -3,10 +3,10 @@
 
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { formatDiagnostics, type Diagnostic } from "../../dsl/diagnostics.ts";
+import { type Diagnostic, formatDiagnostics } from "../../dsl/diagnostics.ts";
 import { cstTypesPath, cstTypesSource } from "../../dsl/gen-cst-types.ts";
 import { parseSource, parseValue } from "../../dsl/parse.ts";
-import { blocksOf, type Block } from "../../dsl/recipe.ts";
+import { type Block, blocksOf } from "../../dsl/recipe.ts";
 import { examplesDir } from "./helpers.ts";
 
 const at = (d: Diagnostic): string => `${d.span?.line}:${d.span?.col} ${d.message}`;
@@ -16,7 +16,15 @@ describe("the example recipes", () => {
     const { recipe, diagnostics } = parseSource(readFileSync(`${examplesDir}/lora-sft.lft`, "utf8"), "lora-sft.lft");
     expect(diagnostics).toEqual([]);
     expect(recipe.statements.map((s) => (s.kind === "block" ? s.block : s.kind))).toEqual([
-      "let", "let", "model", "dataset", "dataset", "method", "train", "export", "chat",
+      "let",
+      "let",
+      "model",
+      "dataset",
+      "dataset",
+      "method",
+      "train",
+      "export",
+      "chat",
     ]);
     const [model] = blocksOf(recipe, "model") as [Block];
     expect(model.name?.text).toBe("qwen3");
@@ -29,12 +37,17 @@ describe("the example recipes", () => {
     expect(lr?.value).toMatchObject({ kind: "number", value: 1e-4, text: "1e-4" });
     expect(lr?.keySpan).toMatchObject({ line: 22, col: 3, length: 2 });
     const targets = blocksOf(recipe, "method")[0]!.body?.entries.find((e) => e.key === "targets");
-    expect(targets?.value.kind === "list" && targets.value.items.map((v) => (v.kind === "name" ? v.name : "?"))).toEqual(["q_proj", "k_proj", "v_proj", "o_proj"]);
+    expect(targets?.value.kind === "list" && targets.value.items.map((v) => (v.kind === "name" ? v.name : "?"))).toEqual([
+      "q_proj",
+      "k_proj",
+      "v_proj",
+      "o_proj",
+    ]);
     expect(recipe.statements[0]!.comments.leading[0]).toStartWith("# LoRA fine-tune");
   });
 
   test("units: percentages, steps, singular epoch", () => {
-    const { recipe, diagnostics } = parseSource('train pt for 1 epoch { warmup = 100 steps, holdout = 5%, cutoff = 512 tokens }', "u.lft");
+    const { recipe, diagnostics } = parseSource("train pt for 1 epoch { warmup = 100 steps, holdout = 5%, cutoff = 512 tokens }", "u.lft");
     expect(diagnostics).toEqual([]);
     const train = recipe.statements[0] as Block;
     expect(train.duration).toMatchObject({ amount: 1, unit: "epochs" });
@@ -48,11 +61,14 @@ describe("the example recipes", () => {
   test("a unit word is still an option name on the next line", () => {
     const { recipe, diagnostics } = parseSource("method m {\n  batch = 8\n  steps = 4\n}", "s.lft");
     expect(diagnostics).toEqual([]);
-    expect((recipe.statements[0] as Block).body?.entries.map((e) => [e.key, e.value.kind])).toEqual([["batch", "number"], ["steps", "number"]]);
+    expect((recipe.statements[0] as Block).body?.entries.map((e) => [e.key, e.value.kind])).toEqual([
+      ["batch", "number"],
+      ["steps", "number"],
+    ]);
   });
 
   test("keywords work as option keys and values, not as block names", () => {
-    const { recipe, diagnostics } = parseSource("dataset alpaca \"x\" { split = eval, model = chat }", "k.lft");
+    const { recipe, diagnostics } = parseSource('dataset alpaca "x" { split = eval, model = chat }', "k.lft");
     expect(diagnostics).toEqual([]);
     expect((recipe.statements[0] as Block).body?.entries.map((e) => e.key)).toEqual(["split", "model"]);
   });
@@ -99,7 +115,7 @@ describe("syntax errors", () => {
     expect(formatDiagnostics(diagnostics, new Map([["caret.lft", source]]))).toBe(
       [
         'caret.lft:1:21: expected a number, a string, true, false, a ${reference}, a name or "[" for a value, found "}"',
-        " 1 | model \"m\" { dtype = }",
+        ' 1 | model "m" { dtype = }',
         "   |                     ^",
         "1 error",
         "",

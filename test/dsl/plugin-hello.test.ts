@@ -16,7 +16,11 @@ const bareCli = `${repoRoot}/test/dsl/fixtures/bare-cli.ts`;
 afterAll(() => rmSync(project, { recursive: true, force: true }));
 
 function lft(args: string[], stdin?: string): { code: number; out: string; err: string } {
-  const run = Bun.spawnSync([process.execPath, bareCli, ...args], { cwd: project, stdin: stdin === undefined ? "ignore" : Buffer.from(stdin), env: { ...process.env, LFT_HISTORY: join(project, ".history") } });
+  const run = Bun.spawnSync([process.execPath, bareCli, ...args], {
+    cwd: project,
+    stdin: stdin === undefined ? "ignore" : Buffer.from(stdin),
+    env: { ...process.env, LFT_HISTORY: join(project, ".history") },
+  });
   return { code: run.exitCode ?? -1, out: run.stdout.toString(), err: run.stderr.toString() };
 }
 
@@ -41,7 +45,17 @@ beforeAll(() => {
   // --install-links copies the package as a registry install would; --legacy-peer-deps keeps npm
   // from fetching the lft peer, which is linked in afterwards (offline: nothing is downloaded).
   const install = Bun.spawnSync(
-    [npm, "install", "--no-audit", "--no-fund", "--offline", "--install-links", "--legacy-peer-deps", "--ignore-scripts", `file:${repoRoot}/examples/plugin-hello`],
+    [
+      npm,
+      "install",
+      "--no-audit",
+      "--no-fund",
+      "--offline",
+      "--install-links",
+      "--legacy-peer-deps",
+      "--ignore-scripts",
+      `file:${repoRoot}/examples/plugin-hello`,
+    ],
     { cwd: project },
   );
   if (install.exitCode !== 0) throw new Error(`npm install failed:\n${install.stderr.toString()}`);
@@ -60,27 +74,40 @@ describe.skipIf(npm === null)(`lft-plugin-hello installed in a project${skip}`, 
   });
 
   test("a recipe uses it: its format and metric check, its options are validated like lft's", () => {
-    const ok = write("greet.lft", 'use "lft-plugin-hello"\nmodel "models/tiny"\ndataset hello "names.jsonl" { prompt = "who" }\neval hello "names.jsonl" { metrics = [greeting_rate] }\n');
+    const ok = write(
+      "greet.lft",
+      'use "lft-plugin-hello"\nmodel "models/tiny"\ndataset hello "names.jsonl" { prompt = "who" }\neval hello "names.jsonl" { metrics = [greeting_rate] }\n',
+    );
     expect(lft(["check", ok])).toEqual({ code: 0, out: "greet.lft: ok\n", err: "" });
-    const bad = write("bad.lft", 'use "lft-plugin-hello"\nmodel "models/tiny"\ndataset hello "names.jsonl" { promt = "who" }\neval hello "names.jsonl" { metrics = [greeting_rte] }\n');
+    const bad = write(
+      "bad.lft",
+      'use "lft-plugin-hello"\nmodel "models/tiny"\ndataset hello "names.jsonl" { promt = "who" }\neval hello "names.jsonl" { metrics = [greeting_rte] }\n',
+    );
     const r = lft(["check", bad]);
     expect(r.code).toBe(ExitCode.recipeError);
-    expect(r.err).toContain('bad.lft:3:31: dataset "hello": unknown option "promt"; did you mean "prompt"? known options: dir, max_samples, prompt, split, weight');
+    expect(r.err).toContain(
+      'bad.lft:3:31: dataset "hello": unknown option "promt"; did you mean "prompt"? known options: dir, max_samples, prompt, split, weight',
+    );
     expect(r.err).toContain('bad.lft:4:39: unknown metric "greeting_rte"; did you mean "greeting_rate"?');
   });
 
   test("lft plugins lists the package and what it registered", () => {
     const r = lft(["plugins", "greet.lft"]);
     expect(r.code).toBe(0);
-    expect(r.out).toContain(`lft-plugin-hello 0.1.0  (${join(project, "node_modules/lft-plugin-hello/index.ts")})\n  dataset format: hello\n  metric: greeting_rate\n  command: hello\n`);
+    expect(r.out).toContain(
+      `lft-plugin-hello 0.1.0  (${join(project, "node_modules/lft-plugin-hello/index.ts")})\n  dataset format: hello\n  metric: greeting_rate\n  command: hello\n`,
+    );
   });
 
   test("its verb works from the command line (package.json plugin list) and in the REPL", () => {
     expect(lft(["hello", "Ada"]).code).toBe(ExitCode.usage);
-    write("package.json", JSON.stringify({ name: "demo-project", private: true, dependencies: { "lft-plugin-hello": "file:x" }, lft: { plugins: ["lft-plugin-hello"] } }));
+    write(
+      "package.json",
+      JSON.stringify({ name: "demo-project", private: true, dependencies: { "lft-plugin-hello": "file:x" }, lft: { plugins: ["lft-plugin-hello"] } }),
+    );
     expect(lft(["hello", "Ada"])).toEqual({ code: 0, out: "Hello, Ada! (2 plugins loaded, in the cli)\n", err: "" });
     expect(lft(["help"]).out.replace(/\s+/g, " ")).toContain("hello [name] greet someone, and say how many plugins the session has loaded [lft-plugin-hello]");
-    const repl = lft([], ':hello Grace\n:helo\n');
+    const repl = lft([], ":hello Grace\n:helo\n");
     expect(repl.out).toContain("Hello, Grace! (2 plugins loaded, in the repl)\n");
     expect(repl.err).toContain('unknown command :helo; did you mean ":hello" or ":help"?');
   });
@@ -95,7 +122,9 @@ describe.skipIf(npm === null)(`lft-plugin-hello installed in a project${skip}`, 
     fakePackage("lft-plugin-broken", 'throw new Error("missing native library libfoo.so");\n');
     const r = lft(["check", write("broken.lft", 'use "lft-plugin-broken"\n')]);
     expect(r.code).toBe(ExitCode.pluginError);
-    expect(r.err).toContain(`broken.lft:1:5: use "lft-plugin-broken": plugin package "lft-plugin-broken" (${join(project, "node_modules/lft-plugin-broken/index.ts")}) failed to load: missing native library libfoo.so`);
+    expect(r.err).toContain(
+      `broken.lft:1:5: use "lft-plugin-broken": plugin package "lft-plugin-broken" (${join(project, "node_modules/lft-plugin-broken/index.ts")}) failed to load: missing native library libfoo.so`,
+    );
   });
 
   test("a package registering a name already taken is named, and nothing of it stays: exit 4", () => {
@@ -105,7 +134,9 @@ describe.skipIf(npm === null)(`lft-plugin-hello installed in a project${skip}`, 
     );
     const r = lft(["plugins", write("dup.lft", 'use "lft-plugin-hello"\nuse "lft-plugin-hello-again"\n')]);
     expect(r.code).toBe(ExitCode.pluginError);
-    expect(r.err).toContain('dup.lft:2:5: use "lft-plugin-hello-again": plugin "lft-plugin-hello-again" failed in setup: dataset format "hello" is registered twice: first by plugin "lft-plugin-hello", again by plugin "lft-plugin-hello-again"');
+    expect(r.err).toContain(
+      'dup.lft:2:5: use "lft-plugin-hello-again": plugin "lft-plugin-hello-again" failed in setup: dataset format "hello" is registered twice: first by plugin "lft-plugin-hello", again by plugin "lft-plugin-hello-again"',
+    );
     // Rolled back: its other entry is not registered either.
     expect(r.out).not.toContain("bleu_again");
   });

@@ -78,48 +78,52 @@ async function keys(name: string, ...sequence: string[]): Promise<void> {
 
 const skipReason = tmux === null ? " (skipped: tmux is not installed; apt-get install tmux)" : "";
 
-test.skipIf(tmux === null)(`a REPL session through a pseudo-terminal${skipReason}`, async () => {
-  const one = start("one");
-  await waitFor("one", "lft REPL");
-  await keys("one", `use "${repoRoot}/test/dsl/fixtures/fake-suite.ts"`, "Enter");
-  await waitFor("one", "loaded fake-suite");
+test.skipIf(tmux === null)(
+  `a REPL session through a pseudo-terminal${skipReason}`,
+  async () => {
+    const one = start("one");
+    await waitFor("one", "lft REPL");
+    await keys("one", `use "${repoRoot}/test/dsl/fixtures/fake-suite.ts"`, "Enter");
+    await waitFor("one", "loaded fake-suite");
 
-  // Tab completes the keyword, then the registry's family name.
-  await keys("one", "mod", "Tab", " lla", "Tab", ' "models/toy"', "Enter");
-  await waitFor("one", 'lft> model llama "models/toy"');
+    // Tab completes the keyword, then the registry's family name.
+    await keys("one", "mod", "Tab", " lla", "Tab", ' "models/toy"', "Enter");
+    await waitFor("one", 'lft> model llama "models/toy"');
 
-  // A block over several lines, with an option name completed inside it.
-  await keys("one", "method lora {", "Enter");
-  await waitFor("one", "...> ");
-  await keys("one", "  ra", "Tab", " = 2", "Enter", "}", "Enter");
-  await waitFor("one", "...>   rank = 2");
+    // A block over several lines, with an option name completed inside it.
+    await keys("one", "method lora {", "Enter");
+    await waitFor("one", "...> ");
+    await keys("one", "  ra", "Tab", " = 2", "Enter", "}", "Enter");
+    await waitFor("one", "...>   rank = 2");
 
-  // A mistake is reported and the session goes on.
-  await keys("one", 'dataset alpaca "d.json" { weigth = 2 }', "Enter");
-  await waitFor("one", 'unknown option "weigth"; did you mean "weight"?');
-  await keys("one", 'dataset alpaca "d.json"', "Enter", "train sft for 3 steps", "Enter");
-  await waitFor("one", "ran train");
+    // A mistake is reported and the session goes on.
+    await keys("one", 'dataset alpaca "d.json" { weigth = 2 }', "Enter");
+    await waitFor("one", 'unknown option "weigth"; did you mean "weight"?');
+    await keys("one", 'dataset alpaca "d.json"', "Enter", "train sft for 3 steps", "Enter");
+    await waitFor("one", "ran train");
 
-  await keys("one", ":params", "Enter");
-  await waitFor("one", /parameters \(\d+\) in 20 tensors/);
-  await keys("one", ":memory", "Enter");
-  await waitFor("one", /cpu: live [\d.]+ KiB \(\d+ bytes\) in \d+ blocks, peak/);
-  await keys("one", ":recipe", "Enter");
-  const shown = await waitFor("one", "train sft for 3 steps\n");
-  expect(shown).toContain('model llama "models/toy"\nmethod lora { rank = 2 }\ndataset alpaca "d.json"\n');
-  await keys("one", ":quit", "Enter");
-  await waitExit(one);
+    await keys("one", ":params", "Enter");
+    await waitFor("one", /parameters \(\d+\) in 20 tensors/);
+    await keys("one", ":memory", "Enter");
+    await waitFor("one", /cpu: live [\d.]+ KiB \(\d+ bytes\) in \d+ blocks, peak/);
+    await keys("one", ":recipe", "Enter");
+    const shown = await waitFor("one", "train sft for 3 steps\n");
+    expect(shown).toContain('model llama "models/toy"\nmethod lora { rank = 2 }\ndataset alpaca "d.json"\n');
+    await keys("one", ":quit", "Enter");
+    await waitExit(one);
 
-  // History was written as typed, and the next session walks it with Up.
-  const saved = readFileSync(history, "utf8");
-  expect(saved).toContain("method lora {\n  rank = 2\n}\n");
-  expect(saved.trimEnd().split("\n").at(-1)).toBe(":quit");
-  const two = start("two");
-  await waitFor("two", "lft REPL");
-  await keys("two", "Up", "Up");
-  await waitFor("two", /lft> :recipe\s*$/m);
-  await keys("two", "C-c");
-  await waitFor("two", "(input cancelled)");
-  await keys("two", "C-d");
-  await waitExit(two);
-}, 60_000);
+    // History was written as typed, and the next session walks it with Up.
+    const saved = readFileSync(history, "utf8");
+    expect(saved).toContain("method lora {\n  rank = 2\n}\n");
+    expect(saved.trimEnd().split("\n").at(-1)).toBe(":quit");
+    const two = start("two");
+    await waitFor("two", "lft REPL");
+    await keys("two", "Up", "Up");
+    await waitFor("two", /lft> :recipe\s*$/m);
+    await keys("two", "C-c");
+    await waitFor("two", "(input cancelled)");
+    await keys("two", "C-d");
+    await waitExit(two);
+  },
+  60_000,
+);

@@ -5,7 +5,6 @@ import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cpuBackend } from "../../lft.ts";
 import { lftPlugin } from "../../dsl/commands/index.ts";
 import { ExitCode } from "../../dsl/exit-codes.ts";
 import { printRecipe } from "../../dsl/printer.ts";
@@ -15,8 +14,9 @@ import { metaCommands } from "../../dsl/repl/meta.ts";
 import { openDepth } from "../../dsl/repl/repl.ts";
 import { ReplState } from "../../dsl/repl/state.ts";
 import { openSession } from "../../dsl/session.ts";
-import fakeSuite from "./fixtures/fake-suite.ts";
+import { cpuBackend } from "../../lft.ts";
 import { runLog } from "./fixtures/fake-runner.ts";
+import fakeSuite from "./fixtures/fake-suite.ts";
 import { captureIO, registryWith } from "./helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "lft-repl-"));
@@ -40,11 +40,21 @@ beforeEach(() => {
 describe("statements", () => {
   test("declarations accumulate, replace (model, method, let) or add (dataset); :recipe prints them", async () => {
     const { state, io } = await repl();
-    for (const line of ['let base = "models/a"', 'model llama "${base}"', 'dataset alpaca "one.json"', "method lora { rank = 4 }", 'model qwen3 "${base}"', 'dataset alpaca "two.json"', "method lora { rank = 8 }"]) {
+    for (const line of [
+      'let base = "models/a"',
+      'model llama "${base}"',
+      'dataset alpaca "one.json"',
+      "method lora { rank = 4 }",
+      'model qwen3 "${base}"',
+      'dataset alpaca "two.json"',
+      "method lora { rank = 8 }",
+    ]) {
       expect(await state.evaluate(line)).toBe(ExitCode.ok);
     }
     expect(io.err()).toBe("");
-    expect(printRecipe(state.recipe)).toBe('let base = "models/a"\nmodel qwen3 "${base}"\ndataset alpaca "one.json"\nmethod lora { rank = 8 }\ndataset alpaca "two.json"\n');
+    expect(printRecipe(state.recipe)).toBe(
+      'let base = "models/a"\nmodel qwen3 "${base}"\ndataset alpaca "one.json"\nmethod lora { rank = 8 }\ndataset alpaca "two.json"\n',
+    );
     // The runner saw each change and reloaded only when the model or method changed.
     expect(runLog).toEqual(["load models/a", "load models/a + lora", "load models/a + lora"]);
   });

@@ -5,9 +5,9 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { blasInfo } from "../../lft.ts";
 import { chooseBlasCore, missingFlags, probeBlasCore, readCpuFlags } from "../../ffi/cpu/blas-select.ts";
 import { LIB_DIR } from "../../ffi/cpu/cpu.ts";
+import { blasInfo } from "../../lft.ts";
 
 const BASE = ["fpu", "sse", "sse2", "ssse3", "sse4_1", "sse4_2", "popcnt"];
 const AVX = [...BASE, "avx"];

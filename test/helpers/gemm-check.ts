@@ -5,7 +5,12 @@ import { relError } from "./compare.ts";
 import { randomArray } from "./random.ts";
 
 let worst = 0;
-for (const [m, n, k] of [[1, 1, 1], [33, 17, 515], [128, 96, 64], [257, 3, 130]] as const) {
+for (const [m, n, k] of [
+  [1, 1, 1],
+  [33, 17, 515],
+  [128, 96, 64],
+  [257, 3, 130],
+] as const) {
   tidy(() => {
     const a = randomArray(m * k, m + k);
     const b = randomArray(k * n, n + k);

@@ -3,7 +3,13 @@
 // the truncation/rounding error near 1e-8, so a tight tolerance catches real backward bugs.
 
 /** d(sum(f(x) * proj))/dx by central differences, for one input among several. */
-export function numericGrad(f: (inputs: Float64Array[]) => ArrayLike<number>, inputs: Float64Array[], which: number, proj: ArrayLike<number>, h = 1e-6): Float64Array {
+export function numericGrad(
+  f: (inputs: Float64Array[]) => ArrayLike<number>,
+  inputs: Float64Array[],
+  which: number,
+  proj: ArrayLike<number>,
+  h = 1e-6,
+): Float64Array {
   const x = inputs[which]!;
   const grad = new Float64Array(x.length);
   const loss = (): number => {
@@ -28,7 +34,14 @@ export function numericGrad(f: (inputs: Float64Array[]) => ArrayLike<number>, in
  * Central differences for a row-wise f: perturbing x[r, c] changes only output row r, so only that row is
  * recomputed. With every > 1 only columns c % every == 0 and the last are differenced (wide rows).
  */
-export function rowwiseGrad(fRow: (row: Float64Array) => Float64Array, x: Float64Array, cols: number, proj: ArrayLike<number>, every = 1, h = 1e-6): { idx: number[]; grad: Float64Array } {
+export function rowwiseGrad(
+  fRow: (row: Float64Array) => Float64Array,
+  x: Float64Array,
+  cols: number,
+  proj: ArrayLike<number>,
+  every = 1,
+  h = 1e-6,
+): { idx: number[]; grad: Float64Array } {
   const idx: number[] = [];
   const grad: number[] = [];
   for (let r = 0; r < x.length / cols; r++) {

@@ -112,7 +112,8 @@ export function tokenize(src: string): Token[] {
     }
     if (c === "/") {
       const prev = last();
-      const regexStarts = prev === undefined || (prev.kind === "punct" && REGEX_AFTER_PUNCT.has(prev.value)) || (prev.kind === "word" && REGEX_AFTER_WORD.has(prev.value));
+      const regexStarts =
+        prev === undefined || (prev.kind === "punct" && REGEX_AFTER_PUNCT.has(prev.value)) || (prev.kind === "word" && REGEX_AFTER_WORD.has(prev.value));
       if (regexStarts) {
         let j = i + 1;
         let inClass = false;
@@ -183,7 +184,8 @@ export function findImports(src: string): RawImport[] {
     if (!next) continue;
     if (t.value === "import" && next.kind === "punct" && next.value === "(") {
       const arg = toks[k + 2];
-      if (arg && arg.kind === "string" && !arg.value.startsWith("`") && !arg.value.startsWith("/")) found.push({ line: t.line, specifier: arg.value, typeOnly: false });
+      if (arg && arg.kind === "string" && !arg.value.startsWith("`") && !arg.value.startsWith("/"))
+        found.push({ line: t.line, specifier: arg.value, typeOnly: false });
       continue;
     }
     if (t.value === "import" && next.kind === "string") {
@@ -221,7 +223,8 @@ export function collectImports(files: ReadonlyMap<string, string>): ImportRef[] 
   const refs: ImportRef[] = [];
   const exists = (p: string): boolean => files.has(p);
   for (const [path, src] of files) {
-    for (const raw of findImports(src)) refs.push({ from: path, line: raw.line, specifier: raw.specifier, target: resolveSpecifier(path, raw.specifier, exists), typeOnly: raw.typeOnly });
+    for (const raw of findImports(src))
+      refs.push({ from: path, line: raw.line, specifier: raw.specifier, target: resolveSpecifier(path, raw.specifier, exists), typeOnly: raw.typeOnly });
   }
   return refs;
 }
@@ -243,7 +246,12 @@ function checkEdge(ref: ImportRef): Violation | null {
   const from = ref.from;
   const src = layerOf(from);
   const dst = layerOf(target);
-  const at = (rule: Rule, why: string): Violation => ({ rule, file: from, line: ref.line, message: `${from}:${ref.line} imports ${ref.specifier} (${target}): ${why}` });
+  const at = (rule: Rule, why: string): Violation => ({
+    rule,
+    file: from,
+    line: ref.line,
+    message: `${from}:${ref.line} imports ${ref.specifier} (${target}): ${why}`,
+  });
   if (src === "core") return dst === "core" ? null : at("core-outward", "core imports nothing outside core/");
   if (dst === "core" && target !== "core/index.ts") return at("core-entry", "outside core/, import core only through core/index.ts");
   if (src === "ffi") {
@@ -256,15 +264,24 @@ function checkEdge(ref: ImportRef): Violation | null {
     if (dst === "plugins") {
       if (area !== "" && pluginArea(target) === area) return null;
       if (isPluginEntry(target) && target !== "plugins/index.ts") return null;
-      return at("plugin-area", area === "" ? "plugins/index.ts imports only the areas' index.ts files" : `plugins/${area}/ reaches another area only through its plugins/<area>/index.ts`);
+      return at(
+        "plugin-area",
+        area === ""
+          ? "plugins/index.ts imports only the areas' index.ts files"
+          : `plugins/${area}/ reaches another area only through its plugins/<area>/index.ts`,
+      );
     }
     if (dst === "ffi" && area === "backends" && isFfiEntry(target)) return null;
-    const allowed = area === "backends" ? "core/index.ts, its own folder, other areas' index.ts and ffi entry files" : "core/index.ts, its own folder and other areas' index.ts";
+    const allowed =
+      area === "backends"
+        ? "core/index.ts, its own folder, other areas' index.ts and ffi entry files"
+        : "core/index.ts, its own folder and other areas' index.ts";
     return at("plugin-area", `a plugins/${area}/ file imports only ${allowed}`);
   }
   if (src === "dsl") {
     if (dst === "dsl" || target === "core/index.ts") return null;
-    if (dst === "plugins") return isPluginEntry(target) ? null : at("dsl-plugins", "dsl/ imports plugins only through plugins/index.ts or plugins/<area>/index.ts");
+    if (dst === "plugins")
+      return isPluginEntry(target) ? null : at("dsl-plugins", "dsl/ imports plugins only through plugins/index.ts or plugins/<area>/index.ts");
     return at("dsl-outward", "dsl/ imports only dsl/, core/index.ts and the plugins' index.ts files");
   }
   return null;
@@ -367,7 +384,12 @@ export function checkLayering(files: ReadonlyMap<string, string>): Violation[] {
   for (const r of refs) {
     if (!(LAYERS as readonly string[]).includes(layerOf(r.from))) continue;
     if (r.target !== null && !files.has(r.target) && (LAYERS as readonly string[]).includes(layerOf(r.target)))
-      out.push({ rule: "unresolved", file: r.from, line: r.line, message: `${r.from}:${r.line} imports ${r.specifier}, which resolves to no file (${r.target})` });
+      out.push({
+        rule: "unresolved",
+        file: r.from,
+        line: r.line,
+        message: `${r.from}:${r.line} imports ${r.specifier}, which resolves to no file (${r.target})`,
+      });
     const v = checkEdge(r);
     if (v) out.push(v);
   }

@@ -18,7 +18,13 @@ export interface RefAttentionOptions {
 }
 
 /** q [B,T,Hq,D], k/v [B,T,Hkv,D] -> out [B,T,Hq,D] and lse [B,Hq,T] (lse -inf, out 0 for a row that sees no key). */
-export function refAttention(q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>, dims: AttentionDims, o: RefAttentionOptions = {}): { out: Float64Array; lse: Float64Array } {
+export function refAttention(
+  q: ArrayLike<number>,
+  k: ArrayLike<number>,
+  v: ArrayLike<number>,
+  dims: AttentionDims,
+  o: RefAttentionOptions = {},
+): { out: Float64Array; lse: Float64Array } {
   const { B, T, Hq, Hkv, D } = dims;
   const scale = o.scale ?? 1 / Math.sqrt(D);
   const window = o.window ?? 0;

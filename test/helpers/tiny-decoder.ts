@@ -1,6 +1,6 @@
 // A one-block Llama-shaped decoder built straight from core ops (embedding, RMSNorm, RoPE, GQA
 // attention, SwiGLU, tied-free LM head, cross-entropy): exercises every saved-activation path.
-import { type Tensor, ops, randn, tensor } from "../../core/index.ts";
+import { ops, randn, type Tensor, tensor } from "../../core/index.ts";
 
 export interface TinyDims {
   vocab: number;

@@ -19,7 +19,13 @@ test("device cpu and device auto select the CPU backend when it is the only one"
 test("auto prefers an available higher-priority backend and skips an unavailable one, saying why", () => {
   const r = registryWithBuiltins();
   const fake = { ...cpuBackend, name: "fake-gpu" };
-  r.use(definePlugin({ name: "no-gpu", setup: (api) => api.register.backends({ name: "fake-gpu", priority: 100, available: () => "no CUDA device found (libcuda.so.1 not loadable)", open: () => cpuBackend }) }));
+  r.use(
+    definePlugin({
+      name: "no-gpu",
+      setup: (api) =>
+        api.register.backends({ name: "fake-gpu", priority: 100, available: () => "no CUDA device found (libcuda.so.1 not loadable)", open: () => cpuBackend }),
+    }),
+  );
   expect(selectBackend(r, "auto")._unsafeUnwrap()).toBe(cpuBackend);
   const chosen = selectBackend(r, "fake-gpu");
   expect(chosen.isErr()).toBe(true);

@@ -53,7 +53,18 @@ test("models filters the catalog and names the loaded families", async () => {
 });
 
 test("data preview marks the masked prompt and counts tokens", async () => {
-  const r = await call("data", ["preview", "identity", "--dataset-dir", "test/fixtures/llamafactory-data", "--model", "examples/models/stories260K", "--template", "alpaca", "--count", "1"]);
+  const r = await call("data", [
+    "preview",
+    "identity",
+    "--dataset-dir",
+    "test/fixtures/llamafactory-data",
+    "--model",
+    "examples/models/stories260K",
+    "--template",
+    "alpaca",
+    "--count",
+    "1",
+  ]);
   expect(r.code).toBe(0);
   expect(r.out).toContain("⟦Below is an instruction");
   expect(r.out).toMatch(/tokens: [\d,]+ in 91 samples/);

@@ -23,7 +23,12 @@ test("sentence BLEU-4 equals NLTK's with smoothing method3 on characters", () =>
   for (const [pred, label, want] of NLTK) {
     expect(sentenceBleu(Array.from(label), Array.from(pred))).toBeCloseTo(want, 12);
   }
-  expect(bleu4(NLTK.map((c) => c[0]), NLTK.map((c) => c[1]))).toBeCloseTo((100 * NLTK.reduce((s, c) => s + c[2], 0)) / NLTK.length, 9);
+  expect(
+    bleu4(
+      NLTK.map((c) => c[0]),
+      NLTK.map((c) => c[1]),
+    ),
+  ).toBeCloseTo((100 * NLTK.reduce((s, c) => s + c[2], 0)) / NLTK.length, 9);
 });
 
 test("ROUGE-1/2/L F-scores on a worked example", () => {

@@ -1,7 +1,7 @@
 // Causal grouped-query attention as one fused op (flash style on the backend: no T x T matrix is stored).
 // Saves q, k, v, out and the per-row logsumexp; the backward recomputes the probabilities from them.
 import type { AttentionOptions } from "../../backend/backend.ts";
-import { ShapeError, formatShape } from "../../tensor/shape.ts";
+import { formatShape, ShapeError } from "../../tensor/shape.ts";
 import { Tensor } from "../../tensor/tensor.ts";
 import { defineOp } from "../tape.ts";
 

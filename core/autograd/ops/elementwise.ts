@@ -1,7 +1,7 @@
 // add, sub, mul, div with b broadcast over a's leading dims (b's shape is a suffix of a's), and scale.
 // add and mul are symmetric, so either operand may be the broadcast one.
 import type { BinaryOp } from "../../backend/backend.ts";
-import { ShapeError, formatShape, isSuffixShape } from "../../tensor/shape.ts";
+import { formatShape, isSuffixShape, ShapeError } from "../../tensor/shape.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { defineOp } from "../tape.ts";
 import { allocLike } from "./alloc.ts";
@@ -11,7 +11,9 @@ function binary(op: BinaryOp) {
     name: op,
     forward(ctx, a, b) {
       if (!isSuffixShape(a.shape, b.shape)) {
-        throw new ShapeError(`${op}: b ${formatShape(b.shape)} must equal a ${formatShape(a.shape)} or its trailing dims (it broadcasts over a's leading dims)`);
+        throw new ShapeError(
+          `${op}: b ${formatShape(b.shape)} must equal a ${formatShape(a.shape)} or its trailing dims (it broadcasts over a's leading dims)`,
+        );
       }
       const out = allocLike(a);
       a.backend.binaryForward(op, out, a, b);

@@ -1,15 +1,16 @@
 // Every differentiable op, one module per family.
-export { matmul, type MatmulFlags } from "./matmul.ts";
-export { add, sub, mul, div, scale } from "./elementwise.ts";
-export { sum, mean, sumLastDim, meanLastDim } from "./reduce.ts";
-export { reshape, permute, transpose, concat, slice } from "./shape.ts";
-export { dropout, type DropoutOptions } from "./dropout.ts";
+
+export { geluTanh, silu, softcap, swiglu, tanh } from "./activation.ts";
+export { type CausalAttentionOptions, causalAttention } from "./attention.ts";
 export { cast } from "./cast.ts";
-export { silu, geluTanh, swiglu, tanh, softcap } from "./activation.ts";
-export { softmax } from "./softmax.ts";
-export { rmsNorm, layerNorm, type RmsNormOptions, type LayerNormOptions } from "./norm.ts";
-export { rope, ropeInvFreq } from "./rope.ts";
-export { causalAttention, type CausalAttentionOptions } from "./attention.ts";
-export { crossEntropy, type CrossEntropyOptions, type LossReduction } from "./loss.ts";
+export { type DropoutOptions, dropout } from "./dropout.ts";
+export { add, div, mul, scale, sub } from "./elementwise.ts";
 export { embedding } from "./embedding.ts";
+export { type CrossEntropyOptions, crossEntropy, type LossReduction } from "./loss.ts";
+export { type MatmulFlags, matmul } from "./matmul.ts";
+export { type LayerNormOptions, layerNorm, type RmsNormOptions, rmsNorm } from "./norm.ts";
+export { mean, meanLastDim, sum, sumLastDim } from "./reduce.ts";
+export { rope, ropeInvFreq } from "./rope.ts";
 export { scatterAddRows } from "./scatter.ts";
+export { concat, permute, reshape, slice, transpose } from "./shape.ts";
+export { softmax } from "./softmax.ts";

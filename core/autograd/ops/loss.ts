@@ -35,7 +35,8 @@ export const crossEntropy = defineOp<[Tensor, Tensor, CrossEntropyOptions?], Cro
     const ignoreIndex = opts.ignoreIndex ?? -100;
     const reduction = opts.reduction ?? "mean";
     if (!REDUCTIONS.includes(reduction)) throw new RangeError(`${op}: reduction must be one of ${REDUCTIONS.join(", ")}, got ${String(reduction)}`);
-    if (!Number.isInteger(ignoreIndex) || ignoreIndex < -(2 ** 31) || ignoreIndex >= 2 ** 31) throw new RangeError(`${op}: ignoreIndex must be a 32-bit integer, got ${ignoreIndex}`);
+    if (!Number.isInteger(ignoreIndex) || ignoreIndex < -(2 ** 31) || ignoreIndex >= 2 ** 31)
+      throw new RangeError(`${op}: ignoreIndex must be a 32-bit integer, got ${ignoreIndex}`);
     expectArray(op, "logits", logits, "f32");
     expectRank(op, "logits", logits, 2);
     expectArray(op, "targets", targets, "i32", [logits.shape[0]!]);

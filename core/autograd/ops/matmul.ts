@@ -1,6 +1,6 @@
 // Matrix multiply with optional transposes and leading batch dims on a; b is 2-D (shared across the
 // batch, as a Linear weight is) or carries the same batch dims. Backward is two more matmuls.
-import { ShapeError, formatShape, numel } from "../../tensor/shape.ts";
+import { formatShape, numel, ShapeError } from "../../tensor/shape.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { defineOp } from "../tape.ts";
 import { allocLike } from "./alloc.ts";

@@ -1,7 +1,7 @@
 // RMSNorm and LayerNorm over the last dim, one fused kernel each way. The forward saves the per-row
 // rstd (and mean) so the backward never recomputes row statistics.
 import { expectArray } from "../../backend/check.ts";
-import { ShapeError, formatShape } from "../../tensor/shape.ts";
+import { formatShape, ShapeError } from "../../tensor/shape.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { defineOp } from "../tape.ts";
 import { allocLike } from "./alloc.ts";
@@ -58,7 +58,10 @@ export const rmsNorm = defineOp<[Tensor, Tensor, RmsNormOptions?], { x: Tensor; 
 export const layerNorm = defineOp<[Tensor, Tensor, Tensor, LayerNormOptions?], { x: Tensor; w: Tensor; mean: Tensor; rstd: Tensor }>({
   name: "layerNorm",
   forward(ctx, x, w, b, opts = {}) {
-    checkNormInputs("layerNorm", x, [["weight", w], ["bias", b]]);
+    checkNormInputs("layerNorm", x, [
+      ["weight", w],
+      ["bias", b],
+    ]);
     const out = allocLike(x);
     const mean = allocLike(x, rowShape(x));
     const rstd = allocLike(x, rowShape(x));

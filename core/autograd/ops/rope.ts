@@ -1,7 +1,7 @@
 // Rotary position embedding (HF rotate_half layout) as an autograd op, and the inverse frequencies
 // that feed it. The backward is the same kernel rotating by the opposite angle.
 import { expectArray, expectRank } from "../../backend/check.ts";
-import { ShapeError, formatShape } from "../../tensor/shape.ts";
+import { formatShape, ShapeError } from "../../tensor/shape.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { defineOp } from "../tape.ts";
 import { allocLike } from "./alloc.ts";

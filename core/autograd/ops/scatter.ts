@@ -2,7 +2,7 @@
 // The forward is the embedding kernel's backward (deterministic: repeated ids sum in order) and the
 // backward its forward (a row gather), so a sparse MoE can route token rows to experts and back.
 import { expectArray, expectRank } from "../../backend/check.ts";
-import { ShapeError, formatShape } from "../../tensor/shape.ts";
+import { formatShape, ShapeError } from "../../tensor/shape.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { defineOp } from "../tape.ts";
 import { allocLike, zerosLike } from "./alloc.ts";
@@ -14,7 +14,8 @@ export const scatterAddRows = defineOp<[Tensor, Tensor, number], { ids: Tensor; 
     expectArray("scatterAddRows", "src", src, "f32");
     expectRank("scatterAddRows", "src", src, 2);
     expectArray("scatterAddRows", "ids", ids, "i32");
-    if (ids.ndim !== 1 || ids.shape[0] !== src.shape[0]) throw new ShapeError(`scatterAddRows: ids must be [${src.shape[0]}] (one per src row), got ${formatShape(ids.shape)}`);
+    if (ids.ndim !== 1 || ids.shape[0] !== src.shape[0])
+      throw new ShapeError(`scatterAddRows: ids must be [${src.shape[0]}] (one per src row), got ${formatShape(ids.shape)}`);
     if (!Number.isInteger(rows) || rows < 0) throw new ShapeError(`scatterAddRows: rows must be a non-negative integer, got ${rows}`);
     const out = zerosLike(src, [rows, src.shape[1]!]);
     try {

@@ -1,7 +1,7 @@
 // Shape ops: reshape (a free view), transpose/permute (copies), concat and slice along any axis
 // (row copies: one native call per operand). They work for every dtype; gradients flow for f32.
 import { DTYPE_BYTES } from "../../tensor/dtype.ts";
-import { ShapeError, formatShape, normAxis, numel } from "../../tensor/shape.ts";
+import { formatShape, normAxis, numel, ShapeError } from "../../tensor/shape.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { defineOp } from "../tape.ts";
 import { allocLike, zerosLike } from "./alloc.ts";
@@ -14,10 +14,12 @@ function resolveShape(x: Tensor, shape: readonly number[]): number[] {
   const out = [...shape];
   if (free === 1) {
     const k = numel(known);
-    if (k === 0 || x.numel % k !== 0) throw new ShapeError(`reshape: cannot infer -1 in ${formatShape(shape)} for ${x.numel} elements of ${formatShape(x.shape)}`);
+    if (k === 0 || x.numel % k !== 0)
+      throw new ShapeError(`reshape: cannot infer -1 in ${formatShape(shape)} for ${x.numel} elements of ${formatShape(x.shape)}`);
     out[out.indexOf(-1)] = x.numel / k;
   }
-  if (numel(out) !== x.numel) throw new ShapeError(`reshape: ${formatShape(x.shape)} (${x.numel} elements) cannot become ${formatShape(shape)} (${numel(out)})`);
+  if (numel(out) !== x.numel)
+    throw new ShapeError(`reshape: ${formatShape(x.shape)} (${x.numel} elements) cannot become ${formatShape(shape)} (${numel(out)})`);
   return out;
 }
 
@@ -36,7 +38,11 @@ export const permute = defineOp<[Tensor, readonly number[]], readonly number[]>(
   name: "permute",
   forward(ctx, x, perm) {
     const p = perm.map((a) => normAxis(a, x.ndim, "permute"));
-    const out = allocLike(x, p.map((a) => x.shape[a]!), x.dtype);
+    const out = allocLike(
+      x,
+      p.map((a) => x.shape[a]!),
+      x.dtype,
+    );
     x.backend.permute(out, x, p);
     ctx.state = p;
     return out;
@@ -44,7 +50,10 @@ export const permute = defineOp<[Tensor, readonly number[]], readonly number[]>(
   backward(ctx, g) {
     const inv = new Array<number>(ctx.state.length);
     ctx.state.forEach((a, i) => (inv[a] = i));
-    const dx = allocLike(g, inv.map((a) => g.shape[a]!));
+    const dx = allocLike(
+      g,
+      inv.map((a) => g.shape[a]!),
+    );
     g.backend.permute(dx, g, inv);
     return [dx];
   },
@@ -71,7 +80,10 @@ export const concat = defineOp<[readonly Tensor[], number], { axis: number; size
     const axis = normAxis(axisIn, first.ndim, "concat");
     for (const [i, x] of xs.entries()) {
       const ok = x.ndim === first.ndim && x.dtype === first.dtype && x.shape.every((d, j) => j === axis || d === first.shape[j]);
-      if (!ok) throw new ShapeError(`concat: tensor ${i} ${formatShape(x.shape)} ${x.dtype} does not match tensor 0 ${formatShape(first.shape)} ${first.dtype} outside axis ${axis}`);
+      if (!ok)
+        throw new ShapeError(
+          `concat: tensor ${i} ${formatShape(x.shape)} ${x.dtype} does not match tensor 0 ${formatShape(first.shape)} ${first.dtype} outside axis ${axis}`,
+        );
     }
     const sizes = xs.map((x) => x.shape[axis]!);
     const shape = [...first.shape];

@@ -1,8 +1,8 @@
 // What every processor gets: the bound template, the tokenizer, the options; and what it returns:
 // samples plus the rows it had to skip, each with a reason.
 import type { Tokenizer } from "../../tokenizer/tokenizer.ts";
-import type { BadRow, SkipReason } from "../problems.ts";
 import type { ChatEncoder } from "../chat-encoder.ts";
+import type { BadRow, SkipReason } from "../problems.ts";
 import type { Example } from "../types.ts";
 import type { ProcessOptions } from "./options.ts";
 

@@ -5,7 +5,7 @@ import { err, ok, type Result } from "neverthrow";
 import type { BadRow } from "../problems.ts";
 import type { KtoExample, KtoSample, Message, TokenSeq } from "../types.ts";
 import { IGNORE_INDEX } from "../types.ts";
-import { repeat, skip, type BatchResult, type ProcessContext } from "./context.ts";
+import { type BatchResult, type ProcessContext, repeat, skip } from "./context.ts";
 import { inferSeqlen } from "./seqlen.ts";
 
 function encodePair(ex: KtoExample, response: Message, ctx: ProcessContext): Result<TokenSeq, string> {

@@ -1,5 +1,5 @@
 // One batch of examples to samples, by data kind: the processor each training stage needs.
-import type { Example, KtoExample, PairwiseExample, SampleOf, SftExample, DataKind } from "../types.ts";
+import type { DataKind, Example, KtoExample, PairwiseExample, SampleOf, SftExample } from "../types.ts";
 import type { BatchResult, ProcessContext } from "./context.ts";
 import { processFeedback } from "./feedback.ts";
 import { processPackedSupervised } from "./packed.ts";
@@ -13,9 +13,9 @@ export function processBatch<K extends DataKind>(kind: K, examples: readonly Exa
     case "pt":
       return processPretrain(examples, ctx, addsBos) as BatchResult<SampleOf[K]>;
     case "sft":
-      return (ctx.options.packing
-        ? processPackedSupervised(examples as SftExample[], ctx)
-        : processSupervised(examples as SftExample[], ctx)) as BatchResult<SampleOf[K]>;
+      return (ctx.options.packing ? processPackedSupervised(examples as SftExample[], ctx) : processSupervised(examples as SftExample[], ctx)) as BatchResult<
+        SampleOf[K]
+      >;
     case "pairwise":
       return processPairwise(examples as PairwiseExample[], ctx) as BatchResult<SampleOf[K]>;
     case "kto":

@@ -3,12 +3,13 @@
 // With neat packing each sample gets its own segment id (1, 2, ...; padding 0), which the attention
 // kernel honours, so packed samples never attend to each other. (LLaMA-Factory pads to cutoff_len + 1
 // to keep flash-attn from dropping its mask; lft's kernel needs no such token, so blocks are cutoff_len.)
+
+import type { BadRow } from "../problems.ts";
 import type { SftExample, TokenSeq } from "../types.ts";
 import { IGNORE_INDEX } from "../types.ts";
-import { repeat, skip, type BatchResult, type ProcessContext } from "./context.ts";
+import { type BatchResult, type ProcessContext, repeat, skip } from "./context.ts";
 import { greedyKnapsack } from "./knapsack.ts";
 import { supervisedSample } from "./supervised.ts";
-import type { BadRow } from "../problems.ts";
 
 export function processPackedSupervised(examples: readonly SftExample[], ctx: ProcessContext): BatchResult<TokenSeq> {
   const { cutoffLen, neatPacking } = ctx.options;
@@ -34,7 +35,10 @@ export function processPackedSupervised(examples: readonly SftExample[], ctx: Pr
     kept.push(seq);
   }
   const samples: TokenSeq[] = [];
-  for (const bin of greedyKnapsack(kept.map((s) => s.inputIds.length), cutoffLen)) {
+  for (const bin of greedyKnapsack(
+    kept.map((s) => s.inputIds.length),
+    cutoffLen,
+  )) {
     const inputIds: number[] = [];
     const labels: number[] = [];
     const positionIds: number[] = [];

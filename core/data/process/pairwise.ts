@@ -4,7 +4,7 @@ import { err, ok, type Result } from "neverthrow";
 import type { BadRow } from "../problems.ts";
 import type { PairwiseExample, PairwiseSample } from "../types.ts";
 import { IGNORE_INDEX } from "../types.ts";
-import { repeat, skip, type BatchResult, type ProcessContext } from "./context.ts";
+import { type BatchResult, type ProcessContext, repeat, skip } from "./context.ts";
 import { inferSeqlen } from "./seqlen.ts";
 
 export function pairwiseSample(ex: PairwiseExample, ctx: ProcessContext): Result<PairwiseSample, BadRow> {

@@ -2,10 +2,10 @@
 // remaining budget by the source/target rule; prompts are masked unless train_on_prompt; with
 // mask_history only the last turn is learned and turns are budgeted from the last one backwards.
 import { err, ok, type Result } from "neverthrow";
+import type { BadRow } from "../problems.ts";
 import type { SftExample, TokenSeq } from "../types.ts";
 import { IGNORE_INDEX } from "../types.ts";
-import type { BadRow } from "../problems.ts";
-import { repeat, skip, type BatchResult, type ProcessContext } from "./context.ts";
+import { type BatchResult, type ProcessContext, repeat, skip } from "./context.ts";
 import { inferSeqlen } from "./seqlen.ts";
 
 export function encodeSupervised(ex: SftExample, ctx: ProcessContext): Result<TokenSeq, string> {

@@ -73,7 +73,10 @@ export async function* readCsv(source: ByteSource, file: string, dataset: string
     }
   }
   if (inQuotes && !quoteSeen) {
-    yield { kind: "bad", bad: { reason: "unparsable", detail: "unterminated quoted field at end of file", source: { dataset, file, row: row + 1, line: recordLine } } };
+    yield {
+      kind: "bad",
+      bad: { reason: "unparsable", detail: "unterminated quoted field at end of file", source: { dataset, file, row: row + 1, line: recordLine } },
+    };
     return;
   }
   if (field !== "" || fields.length > 0) yield* endRecord();
@@ -81,7 +84,10 @@ export async function* readCsv(source: ByteSource, file: string, dataset: string
 
 function toItem(header: string[], record: string[], source: { dataset: string; file: string; row: number; line: number }) {
   if (record.length !== header.length) {
-    return { kind: "bad" as const, bad: { reason: "unparsable" as const, detail: `expected ${header.length} fields (as in the header), found ${record.length}`, source } };
+    return {
+      kind: "bad" as const,
+      bad: { reason: "unparsable" as const, detail: `expected ${header.length} fields (as in the header), found ${record.length}`, source },
+    };
   }
   const value: Record<string, string | boolean> = {};
   for (let i = 0; i < header.length; i++) {

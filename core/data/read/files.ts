@@ -1,9 +1,10 @@
 // Which local files hold a dataset, and how to read each. A `file_name` may be one file or a folder
 // of files of one type; in a folder, `folder`, `subset` (subfolders) and `split` (a `train/` folder or
 // `train-*.parquet` style names, as in a downloaded Hub dataset) narrow the choice.
-import { err, ok, type Result } from "neverthrow";
+
 import { readdirSync, statSync } from "node:fs";
 import { basename, extname, isAbsolute, join, relative } from "node:path";
+import { err, ok, type Result } from "neverthrow";
 import type { DatasetAttr } from "../dataset-info.ts";
 import { DataError } from "../problems.ts";
 import { readCsv } from "./csv.ts";
@@ -31,7 +32,11 @@ export function fileType(path: string): FileType | undefined {
 /** The files of a dataset, sorted by name. Hub, script and cloud datasets need a download lft does not do. */
 export function datasetFiles(attr: DatasetAttr, datasetDir: string): Result<DataFile[], DataError> {
   if (attr.loadFrom !== "file") {
-    return err(new DataError(`dataset "${attr.name}" is on ${attr.loadFrom.replace("_", " ")} ("${attr.path}"): lft reads local files only; download it and give its file_name`));
+    return err(
+      new DataError(
+        `dataset "${attr.name}" is on ${attr.loadFrom.replace("_", " ")} ("${attr.path}"): lft reads local files only; download it and give its file_name`,
+      ),
+    );
   }
   // An absolute file_name stands alone, as with Python's os.path.join.
   let path = isAbsolute(attr.path) ? attr.path : join(datasetDir, attr.path);
@@ -55,8 +60,16 @@ export function datasetFiles(attr: DatasetAttr, datasetDir: string): Result<Data
   const files: DataFile[] = [];
   for (const p of paths) {
     const type = fileType(p);
-    if (type === undefined) return err(new DataError(`${p}: unknown file type; allowed: ${Object.keys(EXT_TYPES).map((e) => `.${e}`).join(", ")}`));
-    if (files.length > 0 && files[0]!.type !== type) return err(new DataError(`dataset "${attr.name}": files must be of one type, found ${files[0]!.display} and ${p}`));
+    if (type === undefined)
+      return err(
+        new DataError(
+          `${p}: unknown file type; allowed: ${Object.keys(EXT_TYPES)
+            .map((e) => `.${e}`)
+            .join(", ")}`,
+        ),
+      );
+    if (files.length > 0 && files[0]!.type !== type)
+      return err(new DataError(`dataset "${attr.name}": files must be of one type, found ${files[0]!.display} and ${p}`));
     files.push({ path: p, display: p.startsWith(datasetDir) ? relative(datasetDir, p) : p, type });
   }
   if (files.length === 0) return err(new DataError(`dataset "${attr.name}": no data files in ${path}`));

@@ -1,8 +1,9 @@
 // A .json file as Hugging Face's `json` loader reads it: a top-level array of rows, an object of
 // equal-length column lists, or JSON Lines under a .json name. Arrays are parsed whole (use JSONL to
 // stream files larger than memory).
-import type { ByteSource } from "./lines.ts";
+
 import { readJsonl } from "./jsonl.ts";
+import type { ByteSource } from "./lines.ts";
 import type { RowStream } from "./rows.ts";
 
 export async function* readJson(path: string, file: string, dataset: string, open: (p: string) => ByteSource): RowStream {

@@ -2,7 +2,7 @@
 // Blank lines are reported as informational skips; a line that is not JSON is a bad row.
 import type { ByteSource } from "./lines.ts";
 import { readLines } from "./lines.ts";
-import { type RowStream, lineRows } from "./rows.ts";
+import { lineRows, type RowStream } from "./rows.ts";
 
 export function readJsonl(source: ByteSource, file: string, dataset: string): RowStream {
   return lineRows(readLines(source), file, dataset, (text, src) => {

@@ -3,9 +3,7 @@
 import type { BadRow } from "../problems.ts";
 import type { RowSource } from "../types.ts";
 
-export type ReadItem =
-  | { readonly kind: "row"; readonly value: unknown; readonly source: RowSource }
-  | { readonly kind: "bad"; readonly bad: BadRow };
+export type ReadItem = { readonly kind: "row"; readonly value: unknown; readonly source: RowSource } | { readonly kind: "bad"; readonly bad: BadRow };
 
 export type RowStream = AsyncGenerator<ReadItem>;
 
@@ -13,7 +11,12 @@ export type RowStream = AsyncGenerator<ReadItem>;
  * The non-blank lines of a line-per-row file, numbered as rows, with blank lines reported as
  * informational skips (they are neither rows nor silently dropped). `toItem` turns a line into a row.
  */
-export async function* lineRows(lines: AsyncIterable<{ text: string; line: number }>, file: string, dataset: string, toItem: (text: string, source: RowSource) => ReadItem): RowStream {
+export async function* lineRows(
+  lines: AsyncIterable<{ text: string; line: number }>,
+  file: string,
+  dataset: string,
+  toItem: (text: string, source: RowSource) => ReadItem,
+): RowStream {
   let row = 0;
   for await (const { text, line } of lines) {
     if (text.trim() === "") {

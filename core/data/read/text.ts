@@ -2,7 +2,7 @@
 // Blank lines are reported as informational skips rather than turned into empty documents.
 import type { ByteSource } from "./lines.ts";
 import { readLines } from "./lines.ts";
-import { type RowStream, lineRows } from "./rows.ts";
+import { lineRows, type RowStream } from "./rows.ts";
 
 export function readText(source: ByteSource, file: string, dataset: string): RowStream {
   return lineRows(readLines(source), file, dataset, (text, source) => ({ kind: "row", value: { text }, source }));

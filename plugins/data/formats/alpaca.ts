@@ -3,10 +3,11 @@
 // prompt and query columns joined by "\n" (each only when non-empty). A dataset without a response
 // column gives plain text (its prompt), which pre-training reads, as in LLaMA-Factory (wiki_demo,
 // c4_demo are alpaca datasets with only a prompt column).
-import { definePlugin, describe, type DatasetAttr, type DatasetFormat, type Message, type RowProblem } from "../../../core/index.ts";
+
 import { err, ok, type Result } from "neverthrow";
+import { type DatasetAttr, type DatasetFormat, definePlugin, describe, type Message, type RowProblem } from "../../../core/index.ts";
 import { columnOptions } from "./columns.ts";
-import { asRow, optionalString, problem, requireString, toolsText, type Row } from "./row-fields.ts";
+import { asRow, optionalString, problem, type Row, requireString, toolsText } from "./row-fields.ts";
 
 /** The prompt side of an alpaca row (pairwise and kto use it too). */
 export interface AlpacaPrompt {
@@ -50,11 +51,23 @@ export const alpacaFormat: DatasetFormat = {
     const { prompt, system, tools } = p.value;
     const column = attr.columns.response;
     if (column === undefined) return ok({ kind: "text" as const, text: prompt[prompt.length - 1]!.content });
-    return requireString(row.value, column).map((content) => ({ kind: "sft" as const, prompt, response: { role: "assistant" as const, content }, system, tools }));
+    return requireString(row.value, column).map((content) => ({
+      kind: "sft" as const,
+      prompt,
+      response: { role: "assistant" as const, content },
+      system,
+      tools,
+    }));
   },
 };
 
 export default definePlugin({
   name: "lft-format-alpaca",
-  setup: (api) => api.register.datasets({ name: "alpaca", doc: "instruction/input/output rows (Stanford Alpaca, LLaMA-Factory's default)", options: columnOptions, ...alpacaFormat }),
+  setup: (api) =>
+    api.register.datasets({
+      name: "alpaca",
+      doc: "instruction/input/output rows (Stanford Alpaca, LLaMA-Factory's default)",
+      options: columnOptions,
+      ...alpacaFormat,
+    }),
 });

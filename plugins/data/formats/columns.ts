@@ -1,6 +1,6 @@
 // Column and tag options shared by the format plugins: the same names as dataset_info.json's
 // "columns" and "tags", so a dataset given directly in a recipe is described like one in the file.
-import { COLUMN_NAMES, TAG_NAMES, type OptionSchema } from "../../../core/index.ts";
+import { COLUMN_NAMES, type OptionSchema, TAG_NAMES } from "../../../core/index.ts";
 
 export const columnOptions: OptionSchema = Object.fromEntries(
   COLUMN_NAMES.map((c) => [c, { type: "string", doc: `the row's "${c}" column (dataset_info.json columns.${c})` }]),

@@ -1,11 +1,12 @@
 // KTO examples: a conversation (alpaca or sharegpt shape) whose response is tagged desirable or not
 // by a boolean kto_tag column, as kto_en_demo has.
-import { definePlugin, describe, type DatasetAttr, type DatasetFormat, type Message, type RowProblem } from "../../../core/index.ts";
+
 import { err, ok, type Result } from "neverthrow";
+import { type DatasetAttr, type DatasetFormat, definePlugin, describe, type Message, type RowProblem } from "../../../core/index.ts";
 import { alpacaPrompt } from "./alpaca.ts";
 import { columnOptions, tagOptions } from "./columns.ts";
 import { alignOpenai } from "./openai.ts";
-import { asRow, problem, requireString, type Row } from "./row-fields.ts";
+import { asRow, problem, type Row, requireString } from "./row-fields.ts";
 import { alignSharegpt } from "./sharegpt.ts";
 import { splitLastTurn } from "./turns.ts";
 
@@ -39,5 +40,11 @@ export const ktoFormat: DatasetFormat = {
 
 export default definePlugin({
   name: "lft-format-kto",
-  setup: (api) => api.register.datasets({ name: "kto", doc: "responses tagged desirable/undesirable by a boolean kto_tag column", options: { ...columnOptions, ...tagOptions }, ...ktoFormat }),
+  setup: (api) =>
+    api.register.datasets({
+      name: "kto",
+      doc: "responses tagged desirable/undesirable by a boolean kto_tag column",
+      options: { ...columnOptions, ...tagOptions },
+      ...ktoFormat,
+    }),
 });

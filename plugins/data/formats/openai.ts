@@ -3,19 +3,33 @@
 // assistant turn with tool_calls becomes a function turn holding the calls as JSON; consecutive tool
 // turns merge into one observation. Unlike it, a tool call's `arguments` given as JSON text is parsed
 // (OpenAI's wire format), and no system prompt is invented when the row has none.
-import {
-  DEFAULT_COLUMNS, DEFAULT_TAGS, definePlugin, describe, type DatasetAttr, type DatasetFormat, type Message, type RowProblem, type Tags,
-} from "../../../core/index.ts";
+
 import { err, ok, type Result } from "neverthrow";
+import {
+  type DatasetAttr,
+  type DatasetFormat,
+  DEFAULT_COLUMNS,
+  DEFAULT_TAGS,
+  definePlugin,
+  describe,
+  type Message,
+  type RowProblem,
+  type Tags,
+} from "../../../core/index.ts";
 import { pyJsonDumps } from "../templates/pyjson.ts";
 import { columnOptions, tagOptions } from "./columns.ts";
-import { asRow, optionalString, problem, toolsText, type Row } from "./row-fields.ts";
-import { allowedAt, roleOf, splitLastTurn, type AlignedTurns } from "./turns.ts";
+import { asRow, optionalString, problem, type Row, toolsText } from "./row-fields.ts";
+import { type AlignedTurns, allowedAt, roleOf, splitLastTurn } from "./turns.ts";
 
 /** OpenAI's own role names; used when the dataset gives no `tags`. */
 export const OPENAI_TAGS: Tags = {
-  role_tag: "role", content_tag: "content", user_tag: "user", assistant_tag: "assistant",
-  observation_tag: "tool", function_tag: "function", system_tag: "system",
+  role_tag: "role",
+  content_tag: "content",
+  user_tag: "user",
+  assistant_tag: "assistant",
+  observation_tag: "tool",
+  function_tag: "function",
+  system_tag: "system",
 };
 
 /** A row's messages aligned as sharegpt's turns are (pairwise and kto use it too). */
@@ -34,7 +48,8 @@ export function alignOpenai(row: Row, attr: DatasetAttr): Result<AlignedTurns, R
   let system = "";
   const first = list[0] as Row | undefined;
   if (first !== undefined && typeof first === "object" && first !== null && tags.system_tag !== undefined && first[roleTag] === tags.system_tag) {
-    if (typeof first[contentTag] !== "string") return err(problem("wrong-type", `${column}[0] (system) content must be a string, found ${describe(first[contentTag])}`));
+    if (typeof first[contentTag] !== "string")
+      return err(problem("wrong-type", `${column}[0] (system) content must be a string, found ${describe(first[contentTag])}`));
     system = first[contentTag] as string;
     start = 1;
   } else {
@@ -56,7 +71,7 @@ export function alignOpenai(row: Row, attr: DatasetAttr): Result<AlignedTurns, R
     const msg = m as Row;
     let role = roleOf(tags, msg[roleTag]);
     let content = msg[contentTag] ?? "";
-    const calls = msg["tool_calls"];
+    const calls = msg.tool_calls;
     if ((role === "assistant" || role === "function") && Array.isArray(calls) && calls.length > 0) {
       const fns = toolCalls(calls, where);
       if (fns.isErr()) return err(fns.error);
@@ -86,11 +101,11 @@ export function alignOpenai(row: Row, attr: DatasetAttr): Result<AlignedTurns, R
 function toolCalls(calls: unknown[], where: string): Result<{ name: string; arguments: unknown }[], RowProblem> {
   const out: { name: string; arguments: unknown }[] = [];
   for (const [j, call] of calls.entries()) {
-    const fn = (call as Row | null)?.["function"] as Row | undefined;
-    if (typeof fn !== "object" || fn === null || typeof fn["name"] !== "string") {
+    const fn = (call as Row | null)?.function as Row | undefined;
+    if (typeof fn !== "object" || fn === null || typeof fn.name !== "string") {
       return err(problem("wrong-type", `${where}.tool_calls[${j}] must be {function: {name, arguments}}, found ${describe(call)}`));
     }
-    let args = fn["arguments"];
+    let args = fn.arguments;
     if (typeof args === "string") {
       try {
         args = JSON.parse(args);
@@ -98,7 +113,7 @@ function toolCalls(calls: unknown[], where: string): Result<{ name: string; argu
         return err(problem("wrong-type", `${where}.tool_calls[${j}].function.arguments is not valid JSON text`));
       }
     }
-    out.push({ name: fn["name"], arguments: args ?? {} });
+    out.push({ name: fn.name, arguments: args ?? {} });
   }
   return ok(out);
 }
@@ -116,5 +131,11 @@ export const openaiFormat: DatasetFormat = {
 
 export default definePlugin({
   name: "lft-format-openai",
-  setup: (api) => api.register.datasets({ name: "openai", doc: "OpenAI chat messages with tool_calls and tool results", options: { ...columnOptions, ...tagOptions }, ...openaiFormat }),
+  setup: (api) =>
+    api.register.datasets({
+      name: "openai",
+      doc: "OpenAI chat messages with tool_calls and tool results",
+      options: { ...columnOptions, ...tagOptions },
+      ...openaiFormat,
+    }),
 });

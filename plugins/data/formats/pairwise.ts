@@ -1,12 +1,13 @@
 // Preference pairs for reward modelling and DPO ("ranking": true in dataset_info.json), in both of
 // LLaMA-Factory's shapes: alpaca (chosen / rejected strings) and sharegpt (a conversation whose last
 // turn is the user's, and chosen / rejected turn objects), as dpo_en_demo has.
-import { DEFAULT_TAGS, definePlugin, type DatasetAttr, type DatasetFormat } from "../../../core/index.ts";
+
 import { err } from "neverthrow";
+import { type DatasetAttr, type DatasetFormat, DEFAULT_TAGS, definePlugin } from "../../../core/index.ts";
 import { alpacaPrompt } from "./alpaca.ts";
 import { columnOptions, tagOptions } from "./columns.ts";
 import { alignOpenai, OPENAI_TAGS } from "./openai.ts";
-import { asRow, problem, requireString, type Row } from "./row-fields.ts";
+import { asRow, problem, type Row, requireString } from "./row-fields.ts";
 import { alignSharegpt } from "./sharegpt.ts";
 import { RESPONSE_ROLES, turnOf } from "./turns.ts";
 
@@ -14,7 +15,10 @@ function alpacaShape(row: Row, attr: DatasetAttr) {
   return alpacaPrompt(row, attr).andThen(({ prompt, system, tools }) =>
     requireString(row, attr.columns.chosen ?? "chosen").andThen((chosen) =>
       requireString(row, attr.columns.rejected ?? "rejected").map((rejected) => ({
-        kind: "pairwise" as const, prompt, system, tools,
+        kind: "pairwise" as const,
+        prompt,
+        system,
+        tools,
         chosen: { role: "assistant" as const, content: chosen },
         rejected: { role: "assistant" as const, content: rejected },
       })),
@@ -31,7 +35,12 @@ function conversationShape(row: Row, attr: DatasetAttr) {
     const tags = attr.formatting === "openai" && attr.tags === DEFAULT_TAGS ? OPENAI_TAGS : attr.tags;
     return turnOf(row[attr.columns.chosen ?? "chosen"], tags, RESPONSE_ROLES, `column "${attr.columns.chosen ?? "chosen"}"`).andThen((chosen) =>
       turnOf(row[attr.columns.rejected ?? "rejected"], tags, RESPONSE_ROLES, `column "${attr.columns.rejected ?? "rejected"}"`).map((rejected) => ({
-        kind: "pairwise" as const, prompt: messages, system, tools, chosen, rejected,
+        kind: "pairwise" as const,
+        prompt: messages,
+        system,
+        tools,
+        chosen,
+        rejected,
       })),
     );
   });
@@ -48,5 +57,11 @@ export const pairwiseFormat: DatasetFormat = {
 
 export default definePlugin({
   name: "lft-format-pairwise",
-  setup: (api) => api.register.datasets({ name: "pairwise", doc: "chosen/rejected preference pairs (alpaca or sharegpt shape) for RM and DPO", options: { ...columnOptions, ...tagOptions }, ...pairwiseFormat }),
+  setup: (api) =>
+    api.register.datasets({
+      name: "pairwise",
+      doc: "chosen/rejected preference pairs (alpaca or sharegpt shape) for RM and DPO",
+      options: { ...columnOptions, ...tagOptions },
+      ...pairwiseFormat,
+    }),
 });

@@ -1,7 +1,8 @@
 // Typed access to a row's columns for the format plugins: each getter says what it expected and what
 // it found, so a bad row's reason reads like "column "output" must be a string, found number 3".
-import { describe, type RowProblem, type SkipReason } from "../../../core/index.ts";
+
 import { err, ok, type Result } from "neverthrow";
+import { describe, type RowProblem, type SkipReason } from "../../../core/index.ts";
 
 export const problem = (reason: SkipReason, detail: string): RowProblem => ({ reason, detail });
 

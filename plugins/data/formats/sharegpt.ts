@@ -2,11 +2,12 @@
 // turns with role tags (human/gpt/observation/function_call/system by default); a leading system turn
 // becomes the system prompt; user/observation turns and assistant/function turns must alternate,
 // starting with a user turn; the last turn is the response; tools from a tools column.
-import { definePlugin, describe, type DatasetAttr, type DatasetFormat, type Message, type RowProblem } from "../../../core/index.ts";
+
 import { err, ok, type Result } from "neverthrow";
+import { type DatasetAttr, type DatasetFormat, definePlugin, describe, type Message, type RowProblem } from "../../../core/index.ts";
 import { columnOptions, tagOptions } from "./columns.ts";
-import { asRow, optionalString, problem, toolsText, type Row } from "./row-fields.ts";
-import { allowedAt, splitLastTurn, turnOf, type AlignedTurns } from "./turns.ts";
+import { asRow, optionalString, problem, type Row, toolsText } from "./row-fields.ts";
+import { type AlignedTurns, allowedAt, splitLastTurn, turnOf } from "./turns.ts";
 
 /** A row's turns aligned to messages, with its system prompt and tools (pairwise and kto use it too). */
 export function alignSharegpt(row: Row, attr: DatasetAttr): Result<AlignedTurns, RowProblem> {
@@ -47,12 +48,24 @@ export const sharegptFormat: DatasetFormat = {
     const row = asRow(value);
     if (row.isErr()) return err(row.error);
     return alignSharegpt(row.value, attr).andThen(({ messages, system, tools }) =>
-      splitLastTurn(messages, attr.columns.messages ?? "conversations").map(({ prompt, response }) => ({ kind: "sft" as const, prompt, response, system, tools })),
+      splitLastTurn(messages, attr.columns.messages ?? "conversations").map(({ prompt, response }) => ({
+        kind: "sft" as const,
+        prompt,
+        response,
+        system,
+        tools,
+      })),
     );
   },
 };
 
 export default definePlugin({
   name: "lft-format-sharegpt",
-  setup: (api) => api.register.datasets({ name: "sharegpt", doc: "multi-turn conversations with role tags, tools and tool calls", options: { ...columnOptions, ...tagOptions }, ...sharegptFormat }),
+  setup: (api) =>
+    api.register.datasets({
+      name: "sharegpt",
+      doc: "multi-turn conversations with role tags, tools and tool calls",
+      options: { ...columnOptions, ...tagOptions },
+      ...sharegptFormat,
+    }),
 });

@@ -1,7 +1,8 @@
 // Plain text for pre-training: one document per row from the prompt column (default "text"); .txt
 // files give one row per line. Empty documents are skipped and counted.
-import { definePlugin, DEFAULT_COLUMNS, type DatasetFormat } from "../../../core/index.ts";
+
 import { err, ok } from "neverthrow";
+import { type DatasetFormat, DEFAULT_COLUMNS, definePlugin } from "../../../core/index.ts";
 import { columnOptions } from "./columns.ts";
 import { asRow, problem, requireString } from "./row-fields.ts";
 

@@ -1,8 +1,9 @@
 // Conversation turns shared by the sharegpt, openai, pairwise and kto formats: role tags to roles,
 // one turn object to a message, which roles may stand at which position (user/observation and
 // assistant/function alternate, starting with a user turn), and the prompt/response split.
-import { describe, type Message, type Role, type RowProblem, type Tags } from "../../../core/index.ts";
+
 import { err, ok, type Result } from "neverthrow";
+import { describe, type Message, type Role, type RowProblem, type Tags } from "../../../core/index.ts";
 import { problem, type Row } from "./row-fields.ts";
 
 export interface AlignedTurns {
@@ -24,7 +25,8 @@ export function roleOf(tags: Tags, tag: unknown): Role | "system" | undefined {
 
 /** One turn object → message, checking the role tag against the position's allowed roles. */
 export function turnOf(turn: unknown, tags: Tags, allowed: readonly Role[], where: string): Result<Message, RowProblem> {
-  if (typeof turn !== "object" || turn === null || Array.isArray(turn)) return err(problem("wrong-type", `${where} must be an object, found ${describe(turn)}`));
+  if (typeof turn !== "object" || turn === null || Array.isArray(turn))
+    return err(problem("wrong-type", `${where} must be an object, found ${describe(turn)}`));
   const t = turn as Row;
   const roleTag = tags.role_tag ?? "";
   const contentTag = tags.content_tag ?? "";
@@ -35,7 +37,8 @@ export function turnOf(turn: unknown, tags: Tags, allowed: readonly Role[], wher
     return err(problem("invalid-role", `${where} has role ${describe(tag)} where ${expected.map((e) => `"${e}"`).join(" or ")} is expected`));
   }
   const content = t[contentTag];
-  if (typeof content !== "string") return err(problem(content === undefined ? "missing-column" : "wrong-type", `${where} "${contentTag}" must be a string, found ${describe(content)}`));
+  if (typeof content !== "string")
+    return err(problem(content === undefined ? "missing-column" : "wrong-type", `${where} "${contentTag}" must be a string, found ${describe(content)}`));
   return ok({ role, content });
 }
 

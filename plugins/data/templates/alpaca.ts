@@ -1,7 +1,7 @@
 // LLaMA-Factory's `alpaca` template: "### Instruction:" / "### Response:" with the Alpaca system prompt.
 import { definePlugin } from "../../../core/index.ts";
-import { defineSlotTemplate } from "./slot-template.ts";
 import { EOS } from "./slot-spec.ts";
+import { defineSlotTemplate } from "./slot-template.ts";
 
 export const alpacaTemplate = defineSlotTemplate({
   name: "alpaca",

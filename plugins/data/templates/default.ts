@@ -1,7 +1,7 @@
 // LLaMA-Factory's `default` template: "Human: ... Assistant:" turns separated by EOS.
 import { definePlugin } from "../../../core/index.ts";
-import { defineSlotTemplate } from "./slot-template.ts";
 import { EOS } from "./slot-spec.ts";
+import { defineSlotTemplate } from "./slot-template.ts";
 
 export const defaultTemplate = defineSlotTemplate({
   name: "default",

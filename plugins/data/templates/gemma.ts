@@ -1,8 +1,8 @@
 // LLaMA-Factory's `gemma` template: <start_of_turn>user / model turns; Gemma has no system role, so
 // the system text is folded into the first user turn.
 import { definePlugin } from "../../../core/index.ts";
-import { defineSlotTemplate } from "./slot-template.ts";
 import { BOS } from "./slot-spec.ts";
+import { defineSlotTemplate } from "./slot-template.ts";
 
 export const gemmaTemplate = defineSlotTemplate({
   name: "gemma",

@@ -5,8 +5,9 @@
 // Templates that re-render history differently (Qwen3 drops thoughts of earlier turns) are handled by
 // finding the reply's own text, and its closing markup, in the full rendering. Each piece is tokenised
 // separately, as the slot templates do.
-import { definePlugin, renderChatTemplate, type ChatEncoder, type ChatMessage, type Message, type Tokenizer } from "../../../core/index.ts";
+
 import { err, ok, type Result } from "neverthrow";
+import { type ChatEncoder, type ChatMessage, definePlugin, type Message, renderChatTemplate, type Tokenizer } from "../../../core/index.ts";
 import { fixSpecialTokens } from "./special-tokens.ts";
 
 export default definePlugin({
@@ -15,13 +16,11 @@ export default definePlugin({
     api.register.templates({
       name: "hf",
       doc: "the model's own chat template (tokenizer_config.json chat_template)",
-      options: {
-        enable_thinking: { type: "boolean", doc: "passed to the chat template as enable_thinking (Qwen3); unset passes nothing" },
-      },
+      options: { enable_thinking: { type: "boolean", doc: "passed to the chat template as enable_thinking (Qwen3); unset passes nothing" } },
       stopWords: [],
       supportsSystem: true,
       create(tokenizer, options) {
-        const extra = options["enable_thinking"] === undefined ? {} : { enable_thinking: options["enable_thinking"] };
+        const extra = options.enable_thinking === undefined ? {} : { enable_thinking: options.enable_thinking };
         return createHfEncoder(tokenizer, extra);
       },
     });
@@ -42,7 +41,13 @@ export function createHfEncoder(tokenizer: Tokenizer, extra: Readonly<Record<str
   if (probe.isErr() && probe.error.kind === "syntax") return err(`chat template "hf": the model's chat_template does not parse: ${probe.error.message}`);
   const renderer: Renderer = {
     render(messages, o) {
-      const r = renderChatTemplate(source, messages, { addGenerationPrompt: o.addGenerationPrompt, bosToken: vars.bosToken, eosToken: vars.eosToken, tools: o.tools.length > 0 ? o.tools : undefined, extra: vars.extra });
+      const r = renderChatTemplate(source, messages, {
+        addGenerationPrompt: o.addGenerationPrompt,
+        bosToken: vars.bosToken,
+        eosToken: vars.eosToken,
+        tools: o.tools.length > 0 ? o.tools : undefined,
+        extra: vars.extra,
+      });
       if (r.isErr()) throw r.error;
       return r.value;
     },
@@ -58,7 +63,9 @@ export function createHfEncoder(tokenizer: Tokenizer, extra: Readonly<Record<str
     if (tools) {
       try {
         const parsed = JSON.parse(tools) as unknown;
-        toolList = (Array.isArray(parsed) ? parsed : [parsed]).map((t) => ((t as { type?: unknown }).type === "function" ? t : { type: "function", function: t }));
+        toolList = (Array.isArray(parsed) ? parsed : [parsed]).map((t) =>
+          (t as { type?: unknown }).type === "function" ? t : { type: "function", function: t },
+        );
       } catch {
         return err(`tools are not valid JSON: ${JSON.stringify(tools.slice(0, 80))}`);
       }
@@ -162,7 +169,11 @@ function toJinja(m: Message): Result<ChatMessage, string> {
       try {
         const parsed = JSON.parse(m.content) as unknown;
         const calls = (Array.isArray(parsed) ? parsed : [parsed]) as { name: string; arguments: unknown }[];
-        return ok({ role: "assistant", content: "", tool_calls: calls.map((c) => ({ type: "function" as const, function: { name: c.name, arguments: c.arguments } })) });
+        return ok({
+          role: "assistant",
+          content: "",
+          tool_calls: calls.map((c) => ({ type: "function" as const, function: { name: c.name, arguments: c.arguments } })),
+        });
       } catch {
         return err("function call is not valid JSON");
       }
@@ -173,7 +184,13 @@ function toJinja(m: Message): Result<ChatMessage, string> {
 /** Whether the template accepts a system turn at all (Gemma's raises an exception). */
 function probeSystem(r: Renderer): boolean {
   try {
-    r.render([{ role: "system", content: "s" }, { role: "user", content: "u" }], { addGenerationPrompt: true, tools: [] });
+    r.render(
+      [
+        { role: "system", content: "s" },
+        { role: "user", content: "u" },
+      ],
+      { addGenerationPrompt: true, tools: [] },
+    );
     return true;
   } catch {
     return false;

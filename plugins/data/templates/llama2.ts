@@ -1,8 +1,8 @@
 // LLaMA-Factory's `llama2` template: <s>[INST] <<SYS>>...<</SYS>> user [/INST] answer </s>, the system
 // prompt folded into the first user turn.
 import { definePlugin } from "../../../core/index.ts";
-import { defineSlotTemplate } from "./slot-template.ts";
 import { BOS } from "./slot-spec.ts";
+import { defineSlotTemplate } from "./slot-template.ts";
 
 export const llama2Template = defineSlotTemplate({
   name: "llama2",

@@ -1,8 +1,8 @@
 // LLaMA-Factory's `llama3` template: header ids around each role, <|eot_id|> as EOS, tool results as
 // the ipython role.
 import { definePlugin } from "../../../core/index.ts";
-import { defineSlotTemplate } from "./slot-template.ts";
 import { BOS } from "./slot-spec.ts";
+import { defineSlotTemplate } from "./slot-template.ts";
 
 export const llama3Template = defineSlotTemplate({
   name: "llama3",

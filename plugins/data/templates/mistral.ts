@@ -1,8 +1,8 @@
 // LLaMA-Factory's `mistral` template (tokenizer v3): [INST] ...[/INST] answer</s>, system text folded
 // into the first user turn, tools as [AVAILABLE_TOOLS] / [TOOL_CALLS] / [TOOL_RESULTS].
 import { definePlugin } from "../../../core/index.ts";
-import { defineSlotTemplate } from "./slot-template.ts";
 import { BOS, EOS } from "./slot-spec.ts";
+import { defineSlotTemplate } from "./slot-template.ts";
 
 export const mistralTemplate = defineSlotTemplate({
   name: "mistral",

@@ -19,6 +19,6 @@ function dump(v: unknown, indent: number | undefined, depth: number): string {
   const [open, close] = Array.isArray(v) ? ["[", "]"] : ["{", "}"];
   if (items.length === 0) return open + close;
   if (indent === undefined) return open + items.join(", ") + close;
-  const pad = "\n" + " ".repeat(indent * (depth + 1));
-  return open + pad + items.join("," + pad) + "\n" + " ".repeat(indent * depth) + close;
+  const pad = `\n${" ".repeat(indent * (depth + 1))}`;
+  return `${open + pad + items.join(`,${pad}`)}\n${" ".repeat(indent * depth)}${close}`;
 }

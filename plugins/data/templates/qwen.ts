@@ -1,8 +1,8 @@
 // LLaMA-Factory's Qwen templates: `qwen` (Qwen 2 / 2.5, with Qwen's default system prompt), `qwen3`
 // (reasoning: an empty <think> block where a response has none) and `qwen3_nothink`.
 import { definePlugin } from "../../../core/index.ts";
-import { defineSlotTemplate } from "./slot-template.ts";
 import type { SlotTemplateSpec } from "./slot-spec.ts";
+import { defineSlotTemplate } from "./slot-template.ts";
 
 const qwenSlots = {
   user: ["<|im_start|>user\n{{content}}<|im_end|>\n<|im_start|>assistant\n"],

@@ -1,10 +1,11 @@
 // A SlotTemplateSpec bound to a tokenizer: LLaMA-Factory's Template._encode (plus Llama2Template's
 // system fusing and ReasoningTemplate's empty thoughts), with its special-token fixes (replace_eos,
 // EOS fallback, pad = EOS) applied to ids rather than to the tokenizer.
-import type { ChatEncoder, Message, Tokenizer } from "../../../core/index.ts";
+
 import { err, ok, type Result } from "neverthrow";
+import type { ChatEncoder, Message, Tokenizer } from "../../../core/index.ts";
 import { EOS, type Slot, type SlotTemplateSpec } from "./slot-spec.ts";
-import { fillSlots, firstText, slotsToIds, type SpecialIds } from "./slots.ts";
+import { fillSlots, firstText, type SpecialIds, slotsToIds } from "./slots.ts";
 import { fixSpecialTokens } from "./special-tokens.ts";
 import { parseCalls, TOOL_UTILS, type ToolFormat } from "./tools.ts";
 
@@ -88,7 +89,17 @@ export function createSlotEncoder(spec: SlotTemplateSpec, tokenizer: Tokenizer, 
       }
       switch (message.role) {
         case "user":
-          elements.push(...fillSlots(user, spec.fuseSystem ? [["content", fused + message.content]] : [["content", message.content], ["idx", String(Math.floor(i / 2))]]));
+          elements.push(
+            ...fillSlots(
+              user,
+              spec.fuseSystem
+                ? [["content", fused + message.content]]
+                : [
+                    ["content", message.content],
+                    ["idx", String(Math.floor(i / 2))],
+                  ],
+            ),
+          );
           break;
         case "assistant":
           elements.push(...fillSlots(assistant, [["content", message.content]]));

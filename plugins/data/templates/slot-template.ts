@@ -1,7 +1,8 @@
 // `defineSlotTemplate`: a registry entry (the core's ChatTemplate contract, with name, doc and
 // options) made from a LLaMA-Factory style slot declaration; every slot template plugin uses it.
-import type { ChatTemplate, OptionSchema } from "../../../core/index.ts";
+
 import { err, ok } from "neverthrow";
+import type { ChatTemplate, OptionSchema } from "../../../core/index.ts";
 import { createSlotEncoder } from "./slot-encoder.ts";
 import type { SlotTemplateSpec } from "./slot-spec.ts";
 import { TOOL_FORMATS, type ToolFormat } from "./tools.ts";
@@ -36,10 +37,10 @@ export function defineSlotTemplate(spec: SlotTemplateSpec): SlotTemplateEntry {
     supportsSystem: true,
     create(tokenizer, options) {
       const r = createSlotEncoder(spec, tokenizer, {
-        defaultSystem: options["default_system"] as string | undefined,
-        toolFormat: options["tool_format"] as ToolFormat | undefined,
-        toolDate: options["tool_date"] as string | undefined,
-        enableThinking: options["enable_thinking"] as boolean | undefined,
+        defaultSystem: options.default_system as string | undefined,
+        toolFormat: options.tool_format as ToolFormat | undefined,
+        toolDate: options.tool_date as string | undefined,
+        enableThinking: options.enable_thinking as boolean | undefined,
       });
       return r.isOk() ? ok(r.value) : err(`chat template "${spec.name}": ${r.error}`);
     },

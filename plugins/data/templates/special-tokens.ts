@@ -1,8 +1,9 @@
 // LLaMA-Factory's fix_special_tokens, applied to ids rather than to the tokenizer: replace_eos (the
 // first stop word becomes the EOS), an EOS fallback, pad = EOS when unset, and the stop ids. Shared by
 // the slot templates and the `hf` template.
-import type { Tokenizer } from "../../../core/index.ts";
+
 import { err, ok, type Result } from "neverthrow";
+import type { Tokenizer } from "../../../core/index.ts";
 import type { SlotTemplateSpec } from "./slot-spec.ts";
 
 export interface SpecialTokenIds {
@@ -13,10 +14,7 @@ export interface SpecialTokenIds {
 }
 
 /** LLaMA-Factory's fix_special_tokens, as ids: replace_eos, an EOS fallback, pad = EOS when unset. */
-export function fixSpecialTokens(
-  spec: Pick<SlotTemplateSpec, "name" | "stopWords" | "replaceEos">,
-  tokenizer: Tokenizer,
-): Result<SpecialTokenIds, string> {
+export function fixSpecialTokens(spec: Pick<SlotTemplateSpec, "name" | "stopWords" | "replaceEos">, tokenizer: Tokenizer): Result<SpecialTokenIds, string> {
   const stopWords = spec.stopWords ?? [];
   const warnings: string[] = [];
   let eosId = tokenizer.eosId;
@@ -25,7 +23,9 @@ export function fixSpecialTokens(
     if (word === undefined) return err(`template "${spec.name}" replaces the EOS but has no stop words`);
     const id = tokenizer.tokenToId(word);
     if (id === undefined) {
-      return err(`template "${spec.name}" ends turns with "${word}", which is not a token of this tokenizer (LLaMA-Factory would add it and resize the embeddings; lft does not)`);
+      return err(
+        `template "${spec.name}" ends turns with "${word}", which is not a token of this tokenizer (LLaMA-Factory would add it and resize the embeddings; lft does not)`,
+      );
     }
     eosId = id;
   }

@@ -21,7 +21,8 @@ export interface ToolUtils {
 }
 
 const DEFAULT_TOOL_PROMPT = (toolText: string, toolNames: string) =>
-  "You have access to the following tools:\n" + toolText +
+  "You have access to the following tools:\n" +
+  toolText +
   "Use the following format if using a tool:\n```\n" +
   `Action: tool name (one of [${toolNames}])\n` +
   "Action Input: the input to the tool, in a JSON format representing the kwargs " +
@@ -29,7 +30,8 @@ const DEFAULT_TOOL_PROMPT = (toolText: string, toolNames: string) =>
 
 const QWEN_TOOL_PROMPT = (toolText: string) =>
   "\n\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\n" +
-  "You are provided with function signatures within <tools></tools> XML tags:\n<tools>" + toolText +
+  "You are provided with function signatures within <tools></tools> XML tags:\n<tools>" +
+  toolText +
   "\n</tools>\n\nFor each function call, return a json object with function name and arguments within " +
   '<tool_call></tool_call> XML tags:\n<tool_call>\n{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call>';
 
@@ -37,10 +39,11 @@ const LLAMA3_TOOL_PROMPT = (date: string, toolText: string) =>
   `Cutting Knowledge Date: December 2023\nToday Date: ${date}\n\n` +
   "You have access to the following functions. To call a function, please respond with JSON for a function call. " +
   'Respond in the format {"name": function name, "parameters": dictionary of argument name and its value}. ' +
-  "Do not use variables.\n\n" + toolText;
+  "Do not use variables.\n\n" +
+  toolText;
 
-const unwrap = (t: Tool): Tool => (t["type"] === "function" ? ((t["function"] ?? {}) as Tool) : t);
-const wrap = (t: Tool): Tool => (t["type"] === "function" ? t : { type: "function", function: t });
+const unwrap = (t: Tool): Tool => (t.type === "function" ? ((t.function ?? {}) as Tool) : t);
+const wrap = (t: Tool): Tool => (t.type === "function" ? t : { type: "function", function: t });
 const str = (v: unknown): string => (v === undefined || v === null ? "" : String(v));
 
 const defaultTools: ToolUtils = {
@@ -49,17 +52,17 @@ const defaultTools: ToolUtils = {
     const names: string[] = [];
     for (const raw of tools) {
       const tool = unwrap(raw);
-      const params = (tool["parameters"] ?? {}) as Tool;
-      const required = (params["required"] ?? []) as unknown[];
+      const params = (tool.parameters ?? {}) as Tool;
+      const required = (params.required ?? []) as unknown[];
       let paramText = "";
-      for (const [name, p] of Object.entries((params["properties"] ?? {}) as Record<string, Tool>)) {
+      for (const [name, p] of Object.entries((params.properties ?? {}) as Record<string, Tool>)) {
         const req = required.includes(name) ? ", required" : "";
-        const en = Array.isArray(p["enum"]) && p["enum"].length > 0 ? `, should be one of [${p["enum"].join(", ")}]` : "";
-        const items = p["items"] ? `, where each item should be ${str((p["items"] as Tool)["type"])}` : "";
-        paramText += `  - ${name} (${str(p["type"])}${req}): ${str(p["description"])}${en}${items}\n`;
+        const en = Array.isArray(p.enum) && p.enum.length > 0 ? `, should be one of [${p.enum.join(", ")}]` : "";
+        const items = p.items ? `, where each item should be ${str((p.items as Tool).type)}` : "";
+        paramText += `  - ${name} (${str(p.type)}${req}): ${str(p.description)}${en}${items}\n`;
       }
-      toolText += `> Tool Name: ${str(tool["name"])}\nTool Description: ${str(tool["description"])}\nTool Args:\n${paramText}\n`;
-      names.push(str(tool["name"]));
+      toolText += `> Tool Name: ${str(tool.name)}\nTool Description: ${str(tool.description)}\nTool Args:\n${paramText}\n`;
+      names.push(str(tool.name));
     }
     return DEFAULT_TOOL_PROMPT(toolText, names.join(", "));
   },
@@ -67,13 +70,12 @@ const defaultTools: ToolUtils = {
 };
 
 const qwenTools: ToolUtils = {
-  formatTools: (tools) => QWEN_TOOL_PROMPT(tools.map((t) => "\n" + pyJsonDumps(wrap(t))).join("")),
-  formatCalls: (calls) =>
-    calls.map((c) => `<tool_call>\n${pyJsonDumps({ name: c.name, arguments: JSON.parse(c.arguments) })}\n</tool_call>`).join("\n"),
+  formatTools: (tools) => QWEN_TOOL_PROMPT(tools.map((t) => `\n${pyJsonDumps(wrap(t))}`).join("")),
+  formatCalls: (calls) => calls.map((c) => `<tool_call>\n${pyJsonDumps({ name: c.name, arguments: JSON.parse(c.arguments) })}\n</tool_call>`).join("\n"),
 };
 
 const llama3Tools: ToolUtils = {
-  formatTools: (tools, { date }) => LLAMA3_TOOL_PROMPT(date, tools.map((t) => pyJsonDumps(wrap(t), 4) + "\n\n").join("")),
+  formatTools: (tools, { date }) => LLAMA3_TOOL_PROMPT(date, tools.map((t) => `${pyJsonDumps(wrap(t), 4)}\n\n`).join("")),
   formatCalls(calls) {
     const objs = calls.map((c) => ({ name: c.name, parameters: JSON.parse(c.arguments) as unknown }));
     return pyJsonDumps(objs.length === 1 ? objs[0] : objs);
@@ -81,16 +83,11 @@ const llama3Tools: ToolUtils = {
 };
 
 const mistralTools: ToolUtils = {
-  formatTools: (tools) => "[AVAILABLE_TOOLS] " + pyJsonDumps(tools.map(wrap)) + "[/AVAILABLE_TOOLS]",
+  formatTools: (tools) => `[AVAILABLE_TOOLS] ${pyJsonDumps(tools.map(wrap))}[/AVAILABLE_TOOLS]`,
   formatCalls: (calls) => pyJsonDumps(calls.map((c) => ({ name: c.name, arguments: JSON.parse(c.arguments) as unknown }))),
 };
 
-export const TOOL_UTILS: Readonly<Record<ToolFormat, ToolUtils>> = {
-  default: defaultTools,
-  qwen: qwenTools,
-  llama3: llama3Tools,
-  mistral: mistralTools,
-};
+export const TOOL_UTILS: Readonly<Record<ToolFormat, ToolUtils>> = { default: defaultTools, qwen: qwenTools, llama3: llama3Tools, mistral: mistralTools };
 
 /** A function message's JSON ({name, arguments} or a list of them) as calls; throws on bad JSON. */
 export function parseCalls(content: string): FunctionCall[] {
@@ -98,9 +95,9 @@ export function parseCalls(content: string): FunctionCall[] {
   const list = Array.isArray(parsed) ? parsed : [parsed];
   return list.map((c) => {
     const call = c as Record<string, unknown>;
-    if (typeof call !== "object" || call === null || typeof call["name"] !== "string" || !("arguments" in call)) {
+    if (typeof call !== "object" || call === null || typeof call.name !== "string" || !("arguments" in call)) {
       throw new Error(`a function call must be {"name": ..., "arguments": ...}, found ${JSON.stringify(c)}`);
     }
-    return { name: call["name"], arguments: pyJsonDumps(call["arguments"]) };
+    return { name: call.name, arguments: pyJsonDumps(call.arguments) };
   });
 }

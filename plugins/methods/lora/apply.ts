@@ -2,7 +2,7 @@
 // LoraLinear, make the additional modules (PEFT's modules_to_save) trainable in f32, and hand back a
 // LoraMethod that saves in PEFT's layout and merges. The lora method plugin and the PEFT loader both
 // come through here, so a loaded adapter is built exactly like a trained one.
-import { type Result, err, ok } from "neverthrow";
+import { err, ok, type Result } from "neverthrow";
 import { type ApplyContext, type CausalLM, MethodError, type Module, Tensor, TrainRng } from "../../../core/index.ts";
 import { LoraLinear, type LoraRuntime } from "./lora-linear.ts";
 import { LoraMethod } from "./lora-method.ts";
@@ -47,7 +47,8 @@ export function applyLora(model: CausalLM, s: LoraSettings, family: AdapterTarge
     }
     if (s.init === "pissa") {
       for (const [path, linear] of targets.value) {
-        if (s.rank > Math.min(linear.inFeatures, linear.outFeatures)) found.push(`PiSSA rank ${s.rank} exceeds the smaller side of ${path} [${linear.outFeatures}, ${linear.inFeatures}]`);
+        if (s.rank > Math.min(linear.inFeatures, linear.outFeatures))
+          found.push(`PiSSA rank ${s.rank} exceeds the smaller side of ${path} [${linear.outFeatures}, ${linear.inFeatures}]`);
       }
     }
   }

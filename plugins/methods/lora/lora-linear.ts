@@ -5,7 +5,24 @@
 //   DoRA:  y = base(x) + (f − 1) · W·x̃ + f · scale · B(A(x̃)),  x̃ = dropout(x),
 //          f = m / ‖W + scale·B·A‖ (row norms, treated as a constant in backward, as PEFT and the paper do)
 // which without dropout is f ⊙ (W + scale·B·A)·x + bias: exactly what `fuse` writes into the weight.
-import { type Linear, type LinearAdapter, MethodError, Module, type ParamSlot, type RandomStream, type Tensor, asF32, linearForward, noGrad, ops, rand, randn, tensor, tidy, zeros } from "../../../core/index.ts";
+import {
+  asF32,
+  type Linear,
+  type LinearAdapter,
+  linearForward,
+  MethodError,
+  Module,
+  noGrad,
+  ops,
+  type ParamSlot,
+  type RandomStream,
+  rand,
+  randn,
+  type Tensor,
+  tensor,
+  tidy,
+  zeros,
+} from "../../../core/index.ts";
 import { pissaFactors } from "./pissa.ts";
 
 /** kaiming: PEFT's default (A kaiming-uniform, B zero); gaussian: A ~ N(0, 1/r); pissa: SVD of W; none: zeros (a load fills them). */
@@ -116,7 +133,11 @@ export class LoraLinear extends Module implements LinearAdapter {
         const delta = ops.scale(ops.matmul(this.lora_B.weight, this.lora_A.weight), this.cfg.scale);
         const merged = ops.add(w, delta);
         const squares = ops.sumLastDim(ops.mul(merged, merged)).toArray();
-        return tensor(Float32Array.from(squares, (s) => Math.sqrt(s)), [this.base.outFeatures], { backend: w.backend });
+        return tensor(
+          Float32Array.from(squares, (s) => Math.sqrt(s)),
+          [this.base.outFeatures],
+          { backend: w.backend },
+        );
       }),
     );
   }
@@ -130,12 +151,16 @@ export class LoraLinear extends Module implements LinearAdapter {
         this.dropOffset = rt.bound.offsetFor(numel);
         this.dropNumel = numel;
       } else if (numel !== this.dropNumel) {
-        throw new MethodError(`LoRA dropout: this layer ran twice in one forward pass with inputs of ${this.dropNumel} and ${numel} elements; call beginForward before each forward pass`);
+        throw new MethodError(
+          `LoRA dropout: this layer ran twice in one forward pass with inputs of ${this.dropNumel} and ${numel} elements; call beginForward before each forward pass`,
+        );
       }
       return { p, seed: rt.bound.seed, offset: this.dropOffset };
     }
     if (rt.model.gradientCheckpointing) {
-      throw new MethodError("LoRA dropout with gradient checkpointing needs the masks fixed per forward pass: call beginForward(rng) before each forward (the recomputation must see the same masks)");
+      throw new MethodError(
+        "LoRA dropout with gradient checkpointing needs the masks fixed per forward pass: call beginForward(rng) before each forward (the recomputation must see the same masks)",
+      );
     }
     return { p, seed: rt.fallback.seed, offset: rt.fallback.offsetFor(numel) };
   }

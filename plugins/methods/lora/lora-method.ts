@@ -1,8 +1,17 @@
 // LoraMethod: LoRA attached to one model, as the trainer sees it (core's AppliedMethod): the adapters'
 // parameters, LoRA+'s learning-rate group for the B matrices, train mode for dropout, saving in PEFT's
 // layout, and merging the adapters into the base.
-import { type Result, err, ok } from "neverthrow";
-import { type AppliedMethod, type CausalLM, type GroupRule, MethodError, type Module, type RandomStream, type Tensor, countElements } from "../../../core/index.ts";
+import { err, ok, type Result } from "neverthrow";
+import {
+  type AppliedMethod,
+  type CausalLM,
+  countElements,
+  type GroupRule,
+  MethodError,
+  type Module,
+  type RandomStream,
+  type Tensor,
+} from "../../../core/index.ts";
 import type { LoraLinear, LoraRuntime } from "./lora-linear.ts";
 import { writePeftAdapter } from "./peft-save.ts";
 import { type LoraSettings, loraScale } from "./settings.ts";

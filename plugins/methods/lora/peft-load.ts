@@ -4,8 +4,8 @@
 // silently giving different outputs.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { type Result, err, ok } from "neverthrow";
-import { type CausalLM, type LoadContext, MethodError, type Tensor, openSafetensors, readJsonObject } from "../../../core/index.ts";
+import { err, ok, type Result } from "neverthrow";
+import { type CausalLM, type LoadContext, MethodError, openSafetensors, readJsonObject, type Tensor } from "../../../core/index.ts";
 import { applyLora } from "./apply.ts";
 import type { LoraInit } from "./lora-linear.ts";
 import type { LoraMethod } from "./lora-method.ts";
@@ -32,7 +32,8 @@ export function settingsFromPeftConfig(cfg: Readonly<Record<string, unknown>>, f
   else if (Array.isArray(tm) && tm.every((t) => typeof t === "string") && tm.length > 0) targets = tm as string[];
   else problems.push(`target_modules must be a list of module names or a pattern, found ${JSON.stringify(tm)}`);
   const mts = get("modules_to_save") ?? [];
-  if (!(Array.isArray(mts) && mts.every((t) => typeof t === "string"))) problems.push(`modules_to_save must be null or a list of module names, found ${JSON.stringify(mts)}`);
+  if (!(Array.isArray(mts) && mts.every((t) => typeof t === "string")))
+    problems.push(`modules_to_save must be null or a list of module names, found ${JSON.stringify(mts)}`);
   for (const k of ["use_rslora", "use_dora"]) {
     const v = get(k);
     if (v !== undefined && v !== null && typeof v !== "boolean") problems.push(`${k} must be true or false, found ${JSON.stringify(v)}`);
@@ -54,7 +55,9 @@ export function settingsFromPeftConfig(cfg: Readonly<Record<string, unknown>>, f
     pissaIter = Number(initRaw.slice("pissa_niter_".length));
   } else if (typeof initRaw === "string" && !["gaussian"].includes(initRaw)) {
     // olora, loftq, corda, eva, orthogonal ... rewrite the base or need data lft does not have.
-    problems.push(`init_lora_weights "${initRaw}" changes the base weights in a way lft does not reproduce; convert the adapter with PEFT (path_initial_model_for_weight_conversion) first`);
+    problems.push(
+      `init_lora_weights "${initRaw}" changes the base weights in a way lft does not reproduce; convert the adapter with PEFT (path_initial_model_for_weight_conversion) first`,
+    );
   }
   if (problems.length > 0) return err(new MethodError(`${file}: ${problems.join("; ")}`, problems));
   return ok({
@@ -90,7 +93,8 @@ function expectedTensors(model: CausalLM, s: LoraSettings, family: AdapterTarget
     if (s.dora) want.set(peftKey(path, "lora_magnitude_vector"), [lin.outFeatures]);
   }
   for (const [path, module] of modules.value) {
-    for (const [name, shape] of module.namedSlots("", false).map(([n, slot]) => [n, slot.shape] as const)) want.set(`${PEFT_PREFIX}${path}.${name}`, [...shape]);
+    for (const [name, shape] of module.namedSlots("", false).map(([n, slot]) => [n, slot.shape] as const))
+      want.set(`${PEFT_PREFIX}${path}.${name}`, [...shape]);
   }
   return ok(want);
 }
@@ -110,7 +114,11 @@ export function loadPeftAdapter(model: CausalLM, dir: string, family: AdapterTar
   const weightsPath = join(dir, ADAPTER_WEIGHTS);
   if (!existsSync(weightsPath)) {
     const bin = existsSync(join(dir, "adapter_model.bin"));
-    return err(new MethodError(`${dir}: no ${ADAPTER_WEIGHTS}${bin ? " (only adapter_model.bin, a PyTorch pickle lft does not read: re-save it with safe_serialization=True)" : ""}`));
+    return err(
+      new MethodError(
+        `${dir}: no ${ADAPTER_WEIGHTS}${bin ? " (only adapter_model.bin, a PyTorch pickle lft does not read: re-save it with safe_serialization=True)" : ""}`,
+      ),
+    );
   }
   const want = expectedTensors(model, s, family);
   if (want.isErr()) return err(new MethodError(`${cfgPath}: ${want.error.join("; ")}`, want.error));
@@ -133,8 +141,14 @@ export function loadPeftAdapter(model: CausalLM, dir: string, family: AdapterTar
       if (got.join(",") !== shape.join(",")) problems.push(`tensor "${src}" is [${got.join(", ")}], expected [${shape.join(", ")}]`);
     }
     const unexpected = file.names().filter((n) => !used.has(n));
-    if (unexpected.length > 0) problems.unshift(`${unexpected.length} tensor(s) this model has no place for (e.g. ${unexpected.slice(0, 3).join(", ")}); was it trained on another architecture?`);
-    if (problems.length > 0) return err(new MethodError(`${weightsPath}: ${problems.slice(0, 8).join("; ")}${problems.length > 8 ? `; … and ${problems.length - 8} more` : ""}`, problems));
+    if (unexpected.length > 0)
+      problems.unshift(
+        `${unexpected.length} tensor(s) this model has no place for (e.g. ${unexpected.slice(0, 3).join(", ")}); was it trained on another architecture?`,
+      );
+    if (problems.length > 0)
+      return err(
+        new MethodError(`${weightsPath}: ${problems.slice(0, 8).join("; ")}${problems.length > 8 ? `; … and ${problems.length - 8} more` : ""}`, problems),
+      );
 
     const applied = applyLora(model, s, family, { seed: ctx.seed ?? 0 });
     if (applied.isErr()) return err(applied.error);

@@ -11,7 +11,7 @@
 // folder applies to the untouched base checkpoint.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Result, err, ok } from "neverthrow";
+import { err, ok, type Result } from "neverthrow";
 import { MethodError, type Module, type SafetensorsEntry, type Tensor, tensor, writeFileAtomic, writeSafetensors } from "../../../core/index.ts";
 import type { LoraLinear } from "./lora-linear.ts";
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, PEFT_PREFIX, peftKey } from "./peft-layout.ts";

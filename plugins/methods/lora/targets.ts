@@ -2,8 +2,8 @@
 // `modules_to_save`: a module path matches a name when it equals it or ends in "." + name
 // (`q_proj` matches `model.layers.3.self_attn.q_proj`; `self_attn.q_proj` works too). A PEFT config may
 // instead give one regular expression that must match the whole path.
-import { type Result, err, ok } from "neverthrow";
-import { type CausalLM, Linear, type Module, didYouMean, knownList, suggest } from "../../../core/index.ts";
+import { err, ok, type Result } from "neverthrow";
+import { type CausalLM, didYouMean, knownList, Linear, type Module, suggest } from "../../../core/index.ts";
 
 /** Names (list) or one whole-path regular expression (a PEFT config's string form). */
 export type TargetSpec = readonly string[] | RegExp;
@@ -57,12 +57,15 @@ export function resolveLinearTargets(model: CausalLM, spec: TargetSpec, known: r
       }
       const notLinear = hits.filter(([, m]) => !(m instanceof Linear));
       if (notLinear.length > 0) {
-        problems.push(`${what} "${name}" matches ${notLinear[0]![0]}, a ${notLinear[0]![1].constructor.name}, not a linear layer (adapters wrap linear layers; train whole modules with additional_target)`);
+        problems.push(
+          `${what} "${name}" matches ${notLinear[0]![0]}, a ${notLinear[0]![1].constructor.name}, not a linear layer (adapters wrap linear layers; train whole modules with additional_target)`,
+        );
       }
     }
   }
   const chosen = modules.filter(([p, m]) => m instanceof Linear && matchesSpec(p, spec)) as [string, Linear][];
-  if (problems.length === 0 && chosen.length === 0) problems.push(`${what} pattern ${String(spec)} matches no linear layer of this model; its adapter targets: ${knownList(known)}`);
+  if (problems.length === 0 && chosen.length === 0)
+    problems.push(`${what} pattern ${String(spec)} matches no linear layer of this model; its adapter targets: ${knownList(known)}`);
   return problems.length > 0 ? err(problems) : ok(chosen);
 }
 

@@ -1,9 +1,9 @@
 // dataset_info.json as LLaMA-Factory reads it: every fixture dataset that needs no download loads with
 // no bad rows; hub datasets and missing files are errors that say why; `columns` replaces defaults.
 import { describe, expect, test } from "bun:test";
-import { datasetAttr, datasetFiles, DEFAULT_COLUMNS, DEFAULT_TAGS, loadDatasetInfo, prepareData, type DataKind } from "../../../core/index.ts";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { type DataKind, DEFAULT_COLUMNS, DEFAULT_TAGS, datasetAttr, datasetFiles, loadDatasetInfo, prepareData } from "../../../core/index.ts";
 import { dataOptions, dataRegistry, LF_DATA } from "./helpers/registry.ts";
 import { byteTokenizer } from "./helpers/tokenizer.ts";
 
@@ -14,7 +14,15 @@ describe("the fixtures' dataset_info.json", () => {
   const present = local.filter(([, v]) => existsSync(join(LF_DATA, (v as { file_name: string }).file_name)));
 
   test("names 7 local datasets whose files are present", () => {
-    expect(present.map(([k]) => k).sort()).toEqual(["alpaca_en_demo", "c4_demo", "dpo_en_demo", "glaive_toolcall_en_demo", "identity", "kto_en_demo", "wiki_demo"]);
+    expect(present.map(([k]) => k).sort()).toEqual([
+      "alpaca_en_demo",
+      "c4_demo",
+      "dpo_en_demo",
+      "glaive_toolcall_en_demo",
+      "identity",
+      "kto_en_demo",
+      "wiki_demo",
+    ]);
   });
 
   // Which stage each dataset feeds follows from its entry: ranking → pairwise, kto_tag → kto,
@@ -23,13 +31,26 @@ describe("the fixtures' dataset_info.json", () => {
     const a = datasetAttr(info, name)._unsafeUnwrap();
     return a.ranking ? "pairwise" : a.columns.kto_tag ? "kto" : a.columns.response === undefined && a.formatting === "alpaca" ? "pt" : "sft";
   };
-  const expectedRows: Record<string, number> = { alpaca_en_demo: 999, c4_demo: 300, dpo_en_demo: 300, glaive_toolcall_en_demo: 300, identity: 91, kto_en_demo: 300, wiki_demo: 30 };
+  const expectedRows: Record<string, number> = {
+    alpaca_en_demo: 999,
+    c4_demo: 300,
+    dpo_en_demo: 300,
+    glaive_toolcall_en_demo: 300,
+    identity: 91,
+    kto_en_demo: 300,
+    wiki_demo: 30,
+  };
 
   for (const [name] of present) {
     test(`${name} loads every row with no bad row`, async () => {
       const kind = kindOf(name);
       // Packing off, so each row is one sample and the counts can be compared.
-      const r = await prepareData({ registry: dataRegistry(), tokenizer: byteTokenizer(), kind, options: dataOptions({ dataset: [name], template: "default", packing: false, cutoff_len: 64, strict: true }) });
+      const r = await prepareData({
+        registry: dataRegistry(),
+        tokenizer: byteTokenizer(),
+        kind,
+        options: dataOptions({ dataset: [name], template: "default", packing: false, cutoff_len: 64, strict: true }),
+      });
       expect(r.isOk()).toBe(true);
       const p = r._unsafeUnwrap();
       expect(p.rows).toBe(expectedRows[name]!);

@@ -2,15 +2,33 @@
 // segment ids, collation with -100 labels, and the attention kernel keeping packed samples apart.
 import { describe, expect, test } from "bun:test";
 import {
-  collate, collateKto, collatePairwise, greedyKnapsack, IGNORE_INDEX, ops, processBatch, randn, tensor,
-  type Example, type ProcessContext, type SftExample, type TokenSeq,
+  collate,
+  collateKto,
+  collatePairwise,
+  type Example,
+  greedyKnapsack,
+  IGNORE_INDEX,
+  ops,
+  type ProcessContext,
+  processBatch,
+  randn,
+  type SftExample,
+  type TokenSeq,
+  tensor,
 } from "../../../core/index.ts";
 import { createSlotEncoder } from "../../../plugins/data/index.ts";
 import { byteTokenizer } from "./helpers/tokenizer.ts";
 
 const tok = byteTokenizer();
 const source = { dataset: "t", file: "t.json", row: 1 };
-const sft = (q: string, a: string): SftExample => ({ kind: "sft", prompt: [{ role: "user", content: q }], response: { role: "assistant", content: a }, system: "", tools: "", source });
+const sft = (q: string, a: string): SftExample => ({
+  kind: "sft",
+  prompt: [{ role: "user", content: q }],
+  response: { role: "assistant", content: a },
+  system: "",
+  tools: "",
+  source,
+});
 function ctx(o: Partial<ProcessContext["options"]>): ProcessContext {
   const encoder = createSlotEncoder({ name: "p", doc: "t", user: ["{{content}}|"] }, tok)._unsafeUnwrap();
   return { encoder, tokenizer: tok, options: { cutoffLen: 16, trainOnPrompt: false, maskHistory: false, packing: true, neatPacking: true, ...o } };
@@ -52,7 +70,13 @@ describe("neat packing", () => {
 
 describe("collation", () => {
   test("right padding with pad id, labels -100, mask 0; positions 0..n-1", () => {
-    const b = collate([{ inputIds: [5, 6, 7], labels: [-100, 6, 7] }, { inputIds: [8], labels: [8] }], { padId: 0, padToMultipleOf: 4 });
+    const b = collate(
+      [
+        { inputIds: [5, 6, 7], labels: [-100, 6, 7] },
+        { inputIds: [8], labels: [8] },
+      ],
+      { padId: 0, padToMultipleOf: 4 },
+    );
     expect([b.batchSize, b.seqLen]).toEqual([2, 4]);
     expect([...b.inputIds]).toEqual([5, 6, 7, 0, 8, 0, 0, 0]);
     expect([...b.labels]).toEqual([-100, 6, 7, -100, 8, -100, -100, -100]);
@@ -63,7 +87,13 @@ describe("collation", () => {
 
   test("pairwise batches put chosen rows first; kto batches carry the tags", () => {
     const s = (n: number): TokenSeq => ({ inputIds: [n], labels: [n] });
-    const p = collatePairwise([{ chosen: s(1), rejected: s(2) }, { chosen: s(3), rejected: s(4) }], { padId: 0 });
+    const p = collatePairwise(
+      [
+        { chosen: s(1), rejected: s(2) },
+        { chosen: s(3), rejected: s(4) },
+      ],
+      { padId: 0 },
+    );
     expect([...p.inputIds]).toEqual([1, 3, 2, 4]);
     const k = collateKto([{ seq: s(1), kl: s(9), desirable: false }], { padId: 0 });
     expect([[...k.batch.inputIds], [...k.kl.inputIds], [...k.desirable]]).toEqual([[1], [9], [0]]);
@@ -83,11 +113,13 @@ describe("collation", () => {
     const start = batch.segmentIds!.indexOf(2);
     const len = batch.segmentIds!.lastIndexOf(2) - start + 1;
     const rows = (t: Float32Array) => t.slice(start * H * D, (start + len) * H * D);
-    const alone = ops.causalAttention(
-      tensor(rows(q.toArray() as Float32Array), [1, len, H, D]),
-      tensor(rows(k.toArray() as Float32Array), [1, len, H, D]),
-      tensor(rows(v.toArray() as Float32Array), [1, len, H, D]),
-    ).toArray();
+    const alone = ops
+      .causalAttention(
+        tensor(rows(q.toArray() as Float32Array), [1, len, H, D]),
+        tensor(rows(k.toArray() as Float32Array), [1, len, H, D]),
+        tensor(rows(v.toArray() as Float32Array), [1, len, H, D]),
+      )
+      .toArray();
     const packedRows = rows(out as Float32Array);
     // Same arithmetic per row apart from summation order inside the kernel's tiles: 1e-5 covers f32 rounding.
     for (let i = 0; i < alone.length; i++) expect(Math.abs(packedRows[i]! - alone[i]!)).toBeLessThan(1e-5);

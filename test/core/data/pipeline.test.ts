@@ -14,21 +14,32 @@ const tokenizer = byteTokenizer();
 const dir = mkdtempSync(join(tmpdir(), "lft-pipeline-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-writeFileSync(join(dir, "dataset_info.json"), JSON.stringify({
-  identity: { file_name: join(LF_DATA, "identity.json") },
-  alpaca: { file_name: join(LF_DATA, "alpaca_en_demo.json") },
-  identity_x3: { file_name: join(LF_DATA, "identity.json"), num_samples: 273 },
-  mixed: { file_name: "mixed.jsonl" },
-  dpo: { file_name: join(LF_DATA, "dpo_en_demo.json"), ranking: true, formatting: "sharegpt", columns: { messages: "conversations", chosen: "chosen", rejected: "rejected" } },
-}));
-writeFileSync(join(dir, "mixed.jsonl"), [
-  JSON.stringify({ instruction: "q1", output: "a1" }),
-  JSON.stringify({ instruction: "q2" }),
-  "{not json",
-  JSON.stringify({ instruction: "q4", output: 4 }),
-  "",
-  JSON.stringify({ instruction: "q6", output: "a6" }),
-].join("\n") + "\n");
+writeFileSync(
+  join(dir, "dataset_info.json"),
+  JSON.stringify({
+    identity: { file_name: join(LF_DATA, "identity.json") },
+    alpaca: { file_name: join(LF_DATA, "alpaca_en_demo.json") },
+    identity_x3: { file_name: join(LF_DATA, "identity.json"), num_samples: 273 },
+    mixed: { file_name: "mixed.jsonl" },
+    dpo: {
+      file_name: join(LF_DATA, "dpo_en_demo.json"),
+      ranking: true,
+      formatting: "sharegpt",
+      columns: { messages: "conversations", chosen: "chosen", rejected: "rejected" },
+    },
+  }),
+);
+writeFileSync(
+  join(dir, "mixed.jsonl"),
+  `${[
+    JSON.stringify({ instruction: "q1", output: "a1" }),
+    JSON.stringify({ instruction: "q2" }),
+    "{not json",
+    JSON.stringify({ instruction: "q4", output: 4 }),
+    "",
+    JSON.stringify({ instruction: "q6", output: "a6" }),
+  ].join("\n")}\n`,
+);
 
 const run = (values: Record<string, unknown>, kind: "sft" | "pairwise" = "sft") =>
   prepareData({ registry, tokenizer, kind, options: dataOptions({ dataset_dir: dir, template: "default", cutoff_len: 256, ...values }) });
@@ -70,7 +81,13 @@ describe("prepareData", () => {
   test("eval_dataset gives the evaluation set; template options are checked against the template", async () => {
     const p = (await run({ dataset: ["alpaca"], eval_dataset: ["identity"], max_samples: 5 }))._unsafeUnwrap();
     expect([p.train.length, p.eval.length]).toEqual([5, 5]);
-    const e = await prepareData({ registry, tokenizer, kind: "sft", options: dataOptions({ dataset_dir: dir, dataset: ["identity"], template: "qwen3" }), templateOptions: { enable_thinkin: false } });
+    const e = await prepareData({
+      registry,
+      tokenizer,
+      kind: "sft",
+      options: dataOptions({ dataset_dir: dir, dataset: ["identity"], template: "qwen3" }),
+      templateOptions: { enable_thinkin: false },
+    });
     expect(e._unsafeUnwrapErr().message).toContain('chat template "qwen3": unknown option "enable_thinkin"; did you mean "enable_thinking"?');
     const m = await run({ dataset: ["identity"], mask_history: true, train_on_prompt: true });
     expect(m._unsafeUnwrapErr().message).toBe("mask_history cannot be combined with train_on_prompt");
@@ -81,7 +98,10 @@ describe("the tokenised cache", () => {
   test("a second run reads the cache; other options, another template or a changed file miss it", async () => {
     const cache = join(dir, "cache");
     writeFileSync(join(dir, "small.jsonl"), `${JSON.stringify({ instruction: "q", output: "a" })}\n`);
-    writeFileSync(join(dir, "dataset_info.json"), JSON.stringify({ small: { file_name: "small.jsonl" }, identity: { file_name: join(LF_DATA, "identity.json") } }));
+    writeFileSync(
+      join(dir, "dataset_info.json"),
+      JSON.stringify({ small: { file_name: "small.jsonl" }, identity: { file_name: join(LF_DATA, "identity.json") } }),
+    );
     const go = (v: Record<string, unknown> = {}) => run({ dataset: ["identity", "small"], cache_dir: cache, ...v });
     const first = (await go())._unsafeUnwrap();
     expect(first.fromCache).toBe(false);
@@ -104,13 +124,32 @@ describe("more kinds through the pipeline", () => {
   test("kto, neat-packed sft and pairwise samples survive the cache byte for byte; Parquet datasets load", async () => {
     const cache = join(dir, "cache2");
     writeFileSync(join(dir, "rows.parquet"), writeStringParquet({ instruction: ["q1", "q2", "q3"], output: ["a1", "a2", "a3"] }));
-    writeFileSync(join(dir, "dataset_info.json"), JSON.stringify({
-      kto: { file_name: join(LF_DATA, "kto_en_demo.json"), formatting: "sharegpt", columns: { messages: "messages", kto_tag: "label" }, tags: { role_tag: "role", content_tag: "content", user_tag: "user", assistant_tag: "assistant" } },
-      dpo: { file_name: join(LF_DATA, "dpo_en_demo.json"), ranking: true, formatting: "sharegpt", columns: { messages: "conversations", chosen: "chosen", rejected: "rejected" } },
-      pq: { file_name: "rows.parquet" },
-    }));
+    writeFileSync(
+      join(dir, "dataset_info.json"),
+      JSON.stringify({
+        kto: {
+          file_name: join(LF_DATA, "kto_en_demo.json"),
+          formatting: "sharegpt",
+          columns: { messages: "messages", kto_tag: "label" },
+          tags: { role_tag: "role", content_tag: "content", user_tag: "user", assistant_tag: "assistant" },
+        },
+        dpo: {
+          file_name: join(LF_DATA, "dpo_en_demo.json"),
+          ranking: true,
+          formatting: "sharegpt",
+          columns: { messages: "conversations", chosen: "chosen", rejected: "rejected" },
+        },
+        pq: { file_name: "rows.parquet" },
+      }),
+    );
     const twice = async (kind: "sft" | "pairwise" | "kto", values: Record<string, unknown>) => {
-      const go = () => prepareData({ registry, tokenizer, kind, options: dataOptions({ dataset_dir: dir, template: "default", cutoff_len: 256, cache_dir: cache, max_samples: 40, ...values }) });
+      const go = () =>
+        prepareData({
+          registry,
+          tokenizer,
+          kind,
+          options: dataOptions({ dataset_dir: dir, template: "default", cutoff_len: 256, cache_dir: cache, max_samples: 40, ...values }),
+        });
       const a = (await go())._unsafeUnwrap();
       const b = (await go())._unsafeUnwrap();
       expect([a.fromCache, b.fromCache]).toEqual([false, true]);

@@ -2,7 +2,15 @@
 // efficient_eos on readable byte-level ids; pairwise and KTO pairing; pre-training blocks.
 import { describe, expect, test } from "bun:test";
 import {
-  IGNORE_INDEX, inferSeqlen, processBatch, type Example, type KtoSample, type Message, type PairwiseSample, type ProcessContext, type SftExample,
+  type Example,
+  IGNORE_INDEX,
+  inferSeqlen,
+  type KtoSample,
+  type Message,
+  type PairwiseSample,
+  type ProcessContext,
+  processBatch,
+  type SftExample,
   type TokenSeq,
 } from "../../../core/index.ts";
 import { BOS, createSlotEncoder, EOS, type SlotTemplateSpec } from "../../../plugins/data/index.ts";
@@ -21,7 +29,14 @@ function ctx(spec: SlotTemplateSpec, o: Partial<ProcessContext["options"]> = {})
   return { encoder, tokenizer: tok, options: { cutoffLen: 1000, trainOnPrompt: false, maskHistory: false, packing: false, neatPacking: false, ...o } };
 }
 const turns = (...t: string[]): Message[] => t.map((content, i) => ({ role: i % 2 === 0 ? "user" : "assistant", content }));
-const sft = (t: string[], system = ""): SftExample => ({ kind: "sft", prompt: turns(...t.slice(0, -1)), response: { role: "assistant", content: t.at(-1)! }, system, tools: "", source });
+const sft = (t: string[], system = ""): SftExample => ({
+  kind: "sft",
+  prompt: turns(...t.slice(0, -1)),
+  response: { role: "assistant", content: t.at(-1)! },
+  system,
+  tools: "",
+  source,
+});
 const run = (c: ProcessContext, ex: Example[]) => processBatch("sft", ex, c, false);
 
 describe("inferSeqlen (LLaMA-Factory's source/target budget)", () => {
@@ -79,7 +94,14 @@ describe("supervised", () => {
   });
 
   test("a function turn whose JSON is broken is a template error naming the row", () => {
-    const ex: SftExample = { ...sft(["q", "a"]), prompt: [{ role: "user", content: "q" }, { role: "function", content: "{not json" }, { role: "observation", content: "r" }] };
+    const ex: SftExample = {
+      ...sft(["q", "a"]),
+      prompt: [
+        { role: "user", content: "q" },
+        { role: "function", content: "{not json" },
+        { role: "observation", content: "r" },
+      ],
+    };
     const r = run(ctx(plain), [ex]);
     expect(r.bad[0]!.reason).toBe("template-error");
     expect(r.bad[0]!.detail).toStartWith("function call is not valid JSON");
@@ -88,7 +110,15 @@ describe("supervised", () => {
 
 describe("pairwise and kto", () => {
   test("pairwise: one prompt, both replies cut to the longer reply's budget", () => {
-    const ex: Example = { kind: "pairwise", prompt: turns("q"), chosen: { role: "assistant", content: "good" }, rejected: { role: "assistant", content: "no" }, system: "", tools: "", source };
+    const ex: Example = {
+      kind: "pairwise",
+      prompt: turns("q"),
+      chosen: { role: "assistant", content: "good" },
+      rejected: { role: "assistant", content: "no" },
+      system: "",
+      tools: "",
+      source,
+    };
     const [s] = processBatch("pairwise", [ex], ctx(plain), false).samples as PairwiseSample[];
     expect(s!.chosen).toEqual({ inputIds: [...ids("U:q\n"), ...ids("good"), EOS_ID], labels: [...M(4), ...ids("good"), EOS_ID] });
     expect(s!.rejected).toEqual({ inputIds: [...ids("U:q\n"), ...ids("no"), EOS_ID], labels: [...M(4), ...ids("no"), EOS_ID] });
@@ -99,7 +129,15 @@ describe("pairwise and kto", () => {
   });
 
   test("kto: each example is paired with the reply of its mirror in the batch for the KL term", () => {
-    const kto = (q: string, a: string, desirable: boolean): Example => ({ kind: "kto", prompt: turns(q), response: { role: "assistant", content: a }, desirable, system: "", tools: "", source });
+    const kto = (q: string, a: string, desirable: boolean): Example => ({
+      kind: "kto",
+      prompt: turns(q),
+      response: { role: "assistant", content: a },
+      desirable,
+      system: "",
+      tools: "",
+      source,
+    });
     const out = processBatch("kto", [kto("1", "A", true), kto("2", "B", false), kto("3", "C", true)], ctx(plain), false).samples as KtoSample[];
     expect(out.map((s) => s.desirable)).toEqual([true, false, true]);
     expect(out.map((s) => tok.decode(s.kl.inputIds))).toEqual(["U:1\nC</s>", "U:2\nB</s>", "U:3\nA</s>"]);

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { datasetFiles, fileDatasetAttr, readFile, readLines, type ReadItem } from "../../../core/index.ts";
+import { datasetFiles, fileDatasetAttr, type ReadItem, readFile, readLines } from "../../../core/index.ts";
 import { writeStringParquet } from "./helpers/parquet-writer.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "lft-readers-"));
@@ -47,7 +47,10 @@ describe("JSON and JSONL", () => {
   });
 
   test("an object of equal-length lists is read column-wise", async () => {
-    expect(rowsOf(await readAll("c.json", JSON.stringify({ q: ["x", "y"], a: ["1", "2"] })))).toEqual([{ q: "x", a: "1" }, { q: "y", a: "2" }]);
+    expect(rowsOf(await readAll("c.json", JSON.stringify({ q: ["x", "y"], a: ["1", "2"] })))).toEqual([
+      { q: "x", a: "1" },
+      { q: "y", a: "2" },
+    ]);
   });
 
   test("JSON Lines under a .json name are read as lines", async () => {
@@ -58,7 +61,10 @@ describe("JSON and JSONL", () => {
     const items = await readAll("b.jsonl", '{"a":1}\n\n{"a":\n{"a":3}\n');
     expect(rowsOf(items)).toEqual([{ a: 1 }, { a: 3 }]);
     const bad = items.filter((i) => i.kind === "bad").map((i) => (i.kind === "bad" ? [i.bad.reason, i.bad.source.line] : null));
-    expect(bad).toEqual([["blank-line", 2], ["unparsable", 3]]);
+    expect(bad).toEqual([
+      ["blank-line", 2],
+      ["unparsable", 3],
+    ]);
     const third = items.find((i) => i.kind === "row" && (i.value as { a: number }).a === 3);
     expect(third?.kind === "row" && third.source).toEqual({ dataset: "ds", file: "b.jsonl", row: 3, line: 4 });
   });
@@ -73,7 +79,11 @@ describe("CSV", () => {
       { instruction: "plain", output: "text", label: false },
     ]);
     const bad = items.find((i) => i.kind === "bad");
-    expect(bad?.kind === "bad" && [bad.bad.reason, bad.bad.detail, bad.bad.source.line]).toEqual(["unparsable", "expected 3 fields (as in the header), found 2", 5]);
+    expect(bad?.kind === "bad" && [bad.bad.reason, bad.bad.detail, bad.bad.source.line]).toEqual([
+      "unparsable",
+      "expected 3 fields (as in the header), found 2",
+      5,
+    ]);
     const second = items.filter((i) => i.kind === "row")[1];
     expect(second?.kind === "row" && second.source.line).toBe(4);
   });
@@ -85,7 +95,11 @@ describe("text and Parquet", () => {
   });
 
   test("Parquet rows are read through hyparquet", async () => {
-    const bytes = writeStringParquet({ instruction: ["Describe crepes.", "Dites bonjour."], input: ["", "à Paris"], output: ["Crepes are thin.", "Bonjour !"] });
+    const bytes = writeStringParquet({
+      instruction: ["Describe crepes.", "Dites bonjour."],
+      input: ["", "à Paris"],
+      output: ["Crepes are thin.", "Bonjour !"],
+    });
     const items = await readAll("p.parquet", bytes);
     expect(items.map((i) => i.kind === "row" && [i.value, i.source.row])).toEqual([
       [{ instruction: "Describe crepes.", input: "", output: "Crepes are thin." }, 1],
@@ -104,8 +118,7 @@ describe("dataset folders", () => {
     const root = join(dir, "hub");
     mkdirSync(join(root, "en"), { recursive: true });
     for (const f of ["train-00000-of-00002.jsonl", "train-00001-of-00002.jsonl", "test-00000-of-00001.jsonl"]) writeFileSync(join(root, "en", f), "{}\n");
-    const names = (split: string) =>
-      datasetFiles({ ...fileDatasetAttr("hub"), subset: "en", split }, dir).map((fs) => fs.map((f) => f.display));
+    const names = (split: string) => datasetFiles({ ...fileDatasetAttr("hub"), subset: "en", split }, dir).map((fs) => fs.map((f) => f.display));
     expect(names("train")._unsafeUnwrap()).toEqual(["hub/en/train-00000-of-00002.jsonl", "hub/en/train-00001-of-00002.jsonl"]);
     expect(names("test")._unsafeUnwrap()).toEqual(["hub/en/test-00000-of-00001.jsonl"]);
     expect(names("validation")._unsafeUnwrapErr().message).toContain('no files for split "validation"');
@@ -115,8 +128,12 @@ describe("dataset folders", () => {
 
   test("a single file has only the train split; unknown extensions are refused", () => {
     writeFileSync(join(dir, "x.arrow"), "");
-    expect(datasetFiles(fileDatasetAttr("x.arrow"), dir)._unsafeUnwrapErr().message).toContain("unknown file type; allowed: .json, .jsonl, .csv, .parquet, .txt");
+    expect(datasetFiles(fileDatasetAttr("x.arrow"), dir)._unsafeUnwrapErr().message).toContain(
+      "unknown file type; allowed: .json, .jsonl, .csv, .parquet, .txt",
+    );
     writeFileSync(join(dir, "y.json"), "[]");
-    expect(datasetFiles({ ...fileDatasetAttr("y.json"), split: "test" }, dir)._unsafeUnwrapErr().message).toContain('a single file holds only the "train" split');
+    expect(datasetFiles({ ...fileDatasetAttr("y.json"), split: "test" }, dir)._unsafeUnwrapErr().message).toContain(
+      'a single file holds only the "train" split',
+    );
   });
 });

@@ -21,7 +21,7 @@ function writeJsonl(path: string, mb: number, rowBytes = 1000): number {
   let rows = 0;
   let chunk: string[] = [];
   while (bytes < mb * MiB) {
-    const line = JSON.stringify({ instruction: `row ${rows} ${"x".repeat(rowBytes / 2)}`, output: "y".repeat(rowBytes / 2) }) + "\n";
+    const line = `${JSON.stringify({ instruction: `row ${rows} ${"x".repeat(rowBytes / 2)}`, output: "y".repeat(rowBytes / 2) })}\n`;
     chunk.push(line);
     bytes += line.length;
     rows++;
@@ -60,7 +60,7 @@ async function peakMemory(body: (tick: () => void) => Promise<void>, every: numb
 }
 
 describe("streaming JSONL", () => {
-  const mb = Number(process.env["LFT_STREAM_TEST_MB"] ?? 200);
+  const mb = Number(process.env.LFT_STREAM_TEST_MB ?? 200);
 
   test(`reading a ${mb} MB file keeps memory growth under 64 MB`, async () => {
     const path = join(dir, "big.jsonl");
@@ -93,7 +93,9 @@ describe("streaming JSONL", () => {
 
     // 8 MB through reading, conversion, templating and tokenising: memory does not follow the file.
     const rows = writeJsonl(join(dir, "big.jsonl"), 8, 200);
-    const big = (await streamData({ registry, tokenizer, kind: "sft", options: dataOptions({ ...opts, dataset: ["big"], streaming: true, buffer_size: 256 }) }))._unsafeUnwrap();
+    const big = (
+      await streamData({ registry, tokenizer, kind: "sft", options: dataOptions({ ...opts, dataset: ["big"], streaming: true, buffer_size: 256 }) })
+    )._unsafeUnwrap();
     let count = 0;
     const mem = await peakMemory(async (tick) => {
       for await (const s of big.samples()) {

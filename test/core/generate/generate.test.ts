@@ -1,9 +1,9 @@
 // Generation: the KV cache against full recomputation, left-padded batches against one-by-one runs, a
 // sliding-window model against full attention, EOS and stop strings, streaming, seeded sampling.
 import { expect, test } from "bun:test";
-import { type CausalLM, type GenerateOptions, KVCache, type TokenEvent, cpuBackend, generate, noGrad, tensor, tidy } from "../../../lft.ts";
+import { type CausalLM, cpuBackend, type GenerateOptions, generate, KVCache, noGrad, type TokenEvent, tensor, tidy } from "../../../lft.ts";
 import { relError } from "../../helpers/compare.ts";
-import { TEST_CONFIG, randomModel, specOf } from "../nn/helpers.ts";
+import { randomModel, specOf, TEST_CONFIG } from "../nn/helpers.ts";
 
 /** Id i decodes to the i-th character: a real (if tiny) tokenizer for stop strings and streaming. */
 const CHARS = "abcdefghijklmnopqrstuvwxyz .,!?012345678";

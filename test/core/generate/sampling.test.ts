@@ -1,7 +1,7 @@
 // The sampling steps against hand-computed values: repetition penalty, temperature, top-k, top-p (with
 // transformers' boundary rules), greedy ties, and the empirical frequencies of seeded draws.
 import { expect, test } from "bun:test";
-import { Philox, applyRepetitionPenalty, argmax, chooseToken, sampleFrom, tokenProbabilities } from "../../../core/index.ts";
+import { applyRepetitionPenalty, argmax, chooseToken, Philox, sampleFrom, tokenProbabilities } from "../../../core/index.ts";
 
 const ON = { doSample: true, temperature: 1, topK: 0, topP: 1 };
 const logitsOf = (probs: number[]) => Float32Array.from(probs, Math.log);

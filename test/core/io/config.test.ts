@@ -23,9 +23,21 @@ describe("config.json", () => {
     const c = readModelConfig(join(FIXTURES, "tinyllama"))._unsafeUnwrap();
     expect(c.file).toBe(join(FIXTURES, "tinyllama", "config.json"));
     expect(c).toMatchObject({
-      model_type: "llama", architectures: ["LlamaForCausalLM"], hidden_size: 2048, intermediate_size: 5632, num_hidden_layers: 22,
-      num_attention_heads: 32, num_key_value_heads: 4, vocab_size: 32000, max_position_embeddings: 2048, rms_norm_eps: 1e-5,
-      rope_theta: 10000, tie_word_embeddings: false, torch_dtype: "bfloat16", bos_token_id: 1, eos_token_id: 2,
+      model_type: "llama",
+      architectures: ["LlamaForCausalLM"],
+      hidden_size: 2048,
+      intermediate_size: 5632,
+      num_hidden_layers: 22,
+      num_attention_heads: 32,
+      num_key_value_heads: 4,
+      vocab_size: 32000,
+      max_position_embeddings: 2048,
+      rms_norm_eps: 1e-5,
+      rope_theta: 10000,
+      tie_word_embeddings: false,
+      torch_dtype: "bfloat16",
+      bos_token_id: 1,
+      eos_token_id: 2,
     });
     expect(c.rope_scaling).toBeUndefined();
     expect(c.head_dim).toBeUndefined();
@@ -50,8 +62,12 @@ describe("config.json", () => {
 
   test("wrong types name the key and file; all problems come together", () => {
     const one = folder({ "config.json": '{"hidden_size": "2048"}' });
-    expect(readModelConfig(one)._unsafeUnwrapErr().message).toBe(`${join(one, "config.json")}: key "hidden_size": must be a positive integer, found the string "2048"`);
-    const many = folder({ "config.json": '{"num_hidden_layers": 0, "rms_norm_eps": -1, "eos_token_id": [2, "x"], "architectures": "Llama", "tie_word_embeddings": 1}' });
+    expect(readModelConfig(one)._unsafeUnwrapErr().message).toBe(
+      `${join(one, "config.json")}: key "hidden_size": must be a positive integer, found the string "2048"`,
+    );
+    const many = folder({
+      "config.json": '{"num_hidden_layers": 0, "rms_norm_eps": -1, "eos_token_id": [2, "x"], "architectures": "Llama", "tie_word_embeddings": 1}',
+    });
     expect(readModelConfig(many)._unsafeUnwrapErr().message).toBe(
       `${join(many, "config.json")}: key "architectures" must be a list of strings, found the string "Llama"; ` +
         `key "num_hidden_layers" must be a positive integer, found number 0; ` +
@@ -64,7 +80,9 @@ describe("config.json", () => {
   test("LLaMA's old pad_token_id -1 is accepted; a non-object top level is not; a missing file says so", () => {
     expect(readModelConfig(folder({ "config.json": '{"pad_token_id": -1}' }))._unsafeUnwrap().pad_token_id).toBe(-1);
     const arr = folder({ "config.json": "[1]" });
-    expect(readModelConfig(arr)._unsafeUnwrapErr().message).toBe(`${join(arr, "config.json")}: model config must be a JSON object at the top level, found an array`);
+    expect(readModelConfig(arr)._unsafeUnwrapErr().message).toBe(
+      `${join(arr, "config.json")}: model config must be a JSON object at the top level, found an array`,
+    );
     const empty = folder({});
     expect(readModelConfig(empty)._unsafeUnwrapErr().message).toBe(`${join(empty, "config.json")}: model config not found (no such file)`);
   });

@@ -1,10 +1,10 @@
 // Checkpoints over one file or many: the writer's sharding, HF file names and index text; the reader's
 // cross-checks between index and shards (missing shard, missing tensor, a tensor in two shards).
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type SafetensorsEntry, openCheckpoint, openSafetensors, tensor, writeCheckpoint, writeSafetensors } from "../../../core/index.ts";
+import { openCheckpoint, openSafetensors, type SafetensorsEntry, tensor, writeCheckpoint, writeSafetensors } from "../../../core/index.ts";
 
 const root = mkdtempSync(join(tmpdir(), "lft-io-ckpt-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -14,7 +14,13 @@ const fresh = () => join(root, `c${n++}`);
 /** Six f32 tensors of 64 bytes each, in model order (layers.10 after layers.2, unlike name order). */
 function entries(): SafetensorsEntry[] {
   const names = ["embed.weight", "layers.2.w", "layers.10.w", "layers.11.w", "norm.weight", "lm_head.weight"];
-  return names.map((name, i) => ({ name, data: tensor(Array.from({ length: 16 }, (_, k) => i * 100 + k), [4, 4]) }));
+  return names.map((name, i) => ({
+    name,
+    data: tensor(
+      Array.from({ length: 16 }, (_, k) => i * 100 + k),
+      [4, 4],
+    ),
+  }));
 }
 
 describe("writing and reading a sharded checkpoint", () => {
@@ -43,7 +49,9 @@ describe("writing and reading a sharded checkpoint", () => {
     // bf16 keeps 8 significant bits: 501 is halfway between 500 and 502 and rounds to even (500).
     expect(Array.from(head.toArray()).slice(0, 3)).toEqual([500, 500, 502]);
     expect(ckpt.tensor("layers.2.w")._unsafeUnwrap().toArray()[15]).toBe(115);
-    expect(ckpt.tensor("layer.2.w")._unsafeUnwrapErr().message).toBe(`${dir}: tensor "layer.2.w": not in the checkpoint; did you mean "layers.2.w", "layers.10.w" or "layers.11.w"?`);
+    expect(ckpt.tensor("layer.2.w")._unsafeUnwrapErr().message).toBe(
+      `${dir}: tensor "layer.2.w": not in the checkpoint; did you mean "layers.2.w", "layers.10.w" or "layers.11.w"?`,
+    );
     ckpt.close();
   });
 

@@ -42,7 +42,9 @@ describe("the 8-byte length and the header", () => {
     const bytes = readFileSync(REFERENCE);
     bytes[6] = 0xff;
     writeFileSync(p, bytes);
-    expect(openError(p)).toBe(`${p}: the first 8 bytes give a header length of ${(0xffn << 48n) + 576n} bytes, but only 649 bytes follow them (truncated, or not a safetensors file)`);
+    expect(openError(p)).toBe(
+      `${p}: the first 8 bytes give a header length of ${(0xffn << 48n) + 576n} bytes, but only 649 bytes follow them (truncated, or not a safetensors file)`,
+    );
   });
 
   test("a header length over the format's 100 MB limit (sparse file, nothing read)", () => {
@@ -61,7 +63,9 @@ describe("the 8-byte length and the header", () => {
     writeFileSync(latin1, Buffer.concat([Buffer.from([4, 0, 0, 0, 0, 0, 0, 0]), Buffer.from([0x7b, 0xe9, 0xff, 0x7d])]));
     expect(openError(latin1)).toBe(`${latin1}: the header is not valid UTF-8 (is this a safetensors file?)`);
     const p = file('{"a": {"dtype": "F32",, "shape": [1]}}', 0);
-    expect(openError(p)).toBe(`${p}: the header is not valid JSON: expected a property name in double quotes, found "," at header byte 22 (is this a safetensors file?)`);
+    expect(openError(p)).toBe(
+      `${p}: the header is not valid JSON: expected a property name in double quotes, found "," at header byte 22 (is this a safetensors file?)`,
+    );
     const arr = file("[1, 2]", 0);
     expect(openError(arr)).toBe(`${arr}: the header must be a JSON object, found an array`);
   });
@@ -84,11 +88,26 @@ describe("header entries", () => {
     ["fractional dim", { w: t("F32", [1.5], [0, 6]) }, 6, `tensor "w": shape must be a list of non-negative integers, found [1.5]`],
     ["three offsets", { w: t("F32", [1], [0, 4, 8]) }, 8, `tensor "w": data_offsets must be [begin, end] with non-negative integers, found [0,4,8]`],
     ["end before begin", { w: t("U8", [0], [4, 0]) }, 4, `tensor "w": data_offsets [4, 0] end before they begin`],
-    ["size disagrees with dtype x shape", { w: t("BF16", [2, 3], [0, 8]) }, 8, `tensor "w": data_offsets [0, 8] span 8 bytes, but BF16 with shape [2, 3] needs 12`],
+    [
+      "size disagrees with dtype x shape",
+      { w: t("BF16", [2, 3], [0, 8]) },
+      8,
+      `tensor "w": data_offsets [0, 8] span 8 bytes, but BF16 with shape [2, 3] needs 12`,
+    ],
     ["partial byte of F4", { w: t("F4", [3], [0, 2]) }, 2, `tensor "w": 3 elements of 4-bit F4 do not fill a whole number of bytes`],
-    ["offsets out of range", { a: t("U8", [4], [0, 4]), w: t("F32", [2], [4, 12]) }, 10, `tensor "w": data_offsets [4, 12] reach past the end of the data buffer (10 bytes`],
+    [
+      "offsets out of range",
+      { a: t("U8", [4], [0, 4]), w: t("F32", [2], [4, 12]) },
+      10,
+      `tensor "w": data_offsets [4, 12] reach past the end of the data buffer (10 bytes`,
+    ],
     ["overlap", { a: t("F32", [2], [0, 8]), w: t("F32", [2], [4, 12]) }, 12, `tensor "w": data_offsets [4, 12] overlap tensor "a" at [0, 8]`],
-    ["gap", { a: t("F32", [1], [0, 4]), w: t("F32", [1], [8, 12]) }, 12, `tensor "w": bytes [4, 8) after tensor "a" belong to no tensor (the format allows no gaps)`],
+    [
+      "gap",
+      { a: t("F32", [1], [0, 4]), w: t("F32", [1], [8, 12]) },
+      12,
+      `tensor "w": bytes [4, 8) after tensor "a" belong to no tensor (the format allows no gaps)`,
+    ],
     ["gap at the start", { w: t("U8", [2], [2, 4]) }, 4, `tensor "w": bytes [0, 2) at the start of the data buffer belong to no tensor`],
     ["bad metadata", { __metadata__: { step: 3 } }, 0, `"__metadata__" value of "step" must be a string, found number 3`],
   ];
@@ -111,11 +130,14 @@ describe("header entries", () => {
   });
 
   test("a name listed twice (JSON.parse alone would keep only the last)", () => {
-    const p = file('{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"b\\"{":{"dtype":"U8","shape":[1],"data_offsets":[1,2]},"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}', 2);
+    const p = file(
+      '{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"b\\"{":{"dtype":"U8","shape":[1],"data_offsets":[1,2]},"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}',
+      2,
+    );
     expect(openError(p)).toBe(`${p}: tensor "a": the header lists this tensor twice (names must be unique)`);
   });
 
-  test("\"__proto__\" as a tensor name or metadata key is plain data", () => {
+  test('"__proto__" as a tensor name or metadata key is plain data', () => {
     const p = file('{"__metadata__":{"__proto__":"x"},"__proto__":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}', 1);
     const f = openSafetensors(p)._unsafeUnwrap();
     expect(Object.entries(f.metadata)).toEqual([["__proto__", "x"]]);
@@ -132,7 +154,11 @@ describe("after opening", () => {
   test("unsupported dtypes: tensor() explains, bytes() works", () => {
     const p = file({ d: t("F64", [1], [0, 8]), b: t("BOOL", [2], [8, 10]), f8: t("F8_E4M3", [2], [10, 12]) }, 12);
     const f = openSafetensors(p)._unsafeUnwrap();
-    for (const [name, dtype] of [["d", "F64"], ["b", "BOOL"], ["f8", "F8_E4M3"]]) {
+    for (const [name, dtype] of [
+      ["d", "F64"],
+      ["b", "BOOL"],
+      ["f8", "F8_E4M3"],
+    ]) {
       expect(f.tensor(name!)._unsafeUnwrapErr().message).toBe(
         `${p}: tensor "${name}": unsupported dtype ${dtype} for an lft tensor (supported: F32, BF16, F16, I32); bytes() still gives the raw data`,
       );
@@ -146,7 +172,9 @@ describe("after opening", () => {
     const f = openSafetensors(p)._unsafeUnwrap();
     const size = readFileSync(p).length;
     truncateSync(p, size - 8);
-    expect(f.tensor("a")._unsafeUnwrapErr().message).toBe(`${p}: tensor "a": the file changed size since it was opened (${size} -> ${size - 8} bytes); open it again`);
+    expect(f.tensor("a")._unsafeUnwrapErr().message).toBe(
+      `${p}: tensor "a": the file changed size since it was opened (${size} -> ${size - 8} bytes); open it again`,
+    );
   });
 
   test("a closed file refuses reads", () => {

@@ -2,10 +2,10 @@
 // value by value and rewritten byte for byte; the reference implementation's own test vectors; lft
 // tensors of every dtype round-trip; conversions on load; atomic, copy-on-write behaviour.
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type SafetensorsEntry, openSafetensors, tensor, writeSafetensors } from "../../../core/index.ts";
+import { openSafetensors, type SafetensorsEntry, tensor, writeSafetensors } from "../../../core/index.ts";
 
 const REFERENCE = join(import.meta.dir, "../../fixtures/io/reference.safetensors");
 const dir = mkdtempSync(join(tmpdir(), "lft-io-st-"));
@@ -93,10 +93,9 @@ describe("the reference implementation's test vectors", () => {
     writeSafetensors(out, [{ name: "attn.0", dtype: "F32", shape: [1, 2, 3], data: le32([0, 1, 2, 3, 4, 5]) }])._unsafeUnwrap();
     // prettier-ignore
     expect(Array.from(readFileSync(out))).toEqual([
-      64, 0, 0, 0, 0, 0, 0, 0, 123, 34, 97, 116, 116, 110, 46, 48, 34, 58, 123, 34, 100, 116, 121, 112, 101, 34, 58, 34, 70, 51, 50,
-      34, 44, 34, 115, 104, 97, 112, 101, 34, 58, 91, 49, 44, 50, 44, 51, 93, 44, 34, 100, 97, 116, 97, 95, 111, 102, 102, 115, 101,
-      116, 115, 34, 58, 91, 48, 44, 50, 52, 93, 125, 125, 0, 0, 0, 0, 0, 0, 128, 63, 0, 0, 0, 64, 0, 0, 64, 64, 0, 0, 128, 64, 0, 0,
-      160, 64,
+      64, 0, 0, 0, 0, 0, 0, 0, 123, 34, 97, 116, 116, 110, 46, 48, 34, 58, 123, 34, 100, 116, 121, 112, 101, 34, 58, 34, 70, 51, 50, 34, 44, 34, 115, 104, 97,
+      112, 101, 34, 58, 91, 49, 44, 50, 44, 51, 93, 44, 34, 100, 97, 116, 97, 95, 111, 102, 102, 115, 101, 116, 115, 34, 58, 91, 48, 44, 50, 52, 93, 125, 125,
+      0, 0, 0, 0, 0, 0, 128, 63, 0, 0, 0, 64, 0, 0, 64, 64, 0, 0, 128, 64, 0, 0, 160, 64,
     ]);
   });
 
@@ -119,9 +118,9 @@ describe("lft tensors round-trip", () => {
       "w.f32": tensor([1.5, -2, 3.25, 1e-7, -1e7, 0], [2, 3]),
       "w.bf16": tensor([1, -2, 0.5, 3.140625], [4], { dtype: "bf16" }),
       "w.f16": tensor([0.1, -65504, 6e-8], [3], { dtype: "f16" }),
-      "ids": tensor([7, -1, 2147483647], [3], { dtype: "i32" }),
-      "s": tensor([42], []),
-      "nothing": tensor([], [2, 0]),
+      ids: tensor([7, -1, 2147483647], [3], { dtype: "i32" }),
+      s: tensor([42], []),
+      nothing: tensor([], [2, 0]),
     };
     const entries: SafetensorsEntry[] = Object.entries(ts).map(([name, data]) => ({ name, data }));
     entries.push({ name: "packed", dtype: "U8", shape: [2, 2], data: new Uint8Array([1, 2, 254, 255]) });
@@ -162,7 +161,10 @@ describe("lft tensors round-trip", () => {
     const bytes = readFileSync(p);
     const n = Number(bytes.readBigUInt64LE(0));
     expect(n % 8).toBe(0);
-    const header = bytes.subarray(8, 8 + n).toString("utf8").trimEnd();
+    const header = bytes
+      .subarray(8, 8 + n)
+      .toString("utf8")
+      .trimEnd();
     const order = [...header.matchAll(/"([^"]+)":\{"dtype":"(\w+)","shape":\[\d*\],"data_offsets":\[(\d+),(\d+)\]/g)].map((m) => `${m[1]}:${m[2]}@${m[3]}`);
     expect(order).toEqual(["10:I64@0", "9:I64@8", "z:F32@16", "é:F32@20", "a:BF16@24", "b:U8@26"]);
   });
@@ -231,11 +233,18 @@ describe("safety", () => {
     const p = join(dir, "bad-entries.safetensors");
     const msg = (entries: SafetensorsEntry[], meta?: Record<string, string>) => writeSafetensors(p, entries, meta)._unsafeUnwrapErr().message;
     expect(msg([{ name: "a", dtype: "F32", shape: [3], data: new Uint8Array(8) }])).toBe(`${p}: tensor "a": data has 8 bytes, but F32 with shape [3] needs 12`);
-    expect(msg([{ name: "a", data: tensor([1], [1]) }, { name: "a", data: tensor([2], [1]) }])).toBe(`${p}: tensor "a": is listed twice; names must be unique`);
+    expect(
+      msg([
+        { name: "a", data: tensor([1], [1]) },
+        { name: "a", data: tensor([2], [1]) },
+      ]),
+    ).toBe(`${p}: tensor "a": is listed twice; names must be unique`);
     expect(msg([{ name: "a", dtype: "F128" as "F32", shape: [1], data: new Uint8Array(16) }])).toBe(`${p}: tensor "a": unknown dtype "F128"`);
     expect(msg([{ name: "__metadata__", dtype: "U8", shape: [1], data: new Uint8Array(1) }])).toContain("reserved");
     expect(msg([{ name: "t", data: tensor([1, 2], [2]), shape: [3] }])).toBe(`${p}: tensor "t": shape [3] does not hold the tensor's 2 elements (shape [2])`);
-    expect(msg([{ name: "t", data: tensor([1, 2], [2]), dtype: "BF16" }])).toBe(`${p}: tensor "t": dtype BF16 was given, but the tensor holds f32 (stored as F32)`);
+    expect(msg([{ name: "t", data: tensor([1, 2], [2]), dtype: "BF16" }])).toBe(
+      `${p}: tensor "t": dtype BF16 was given, but the tensor holds f32 (stored as F32)`,
+    );
     const gone = tensor([1], [1]);
     gone.dispose();
     expect(msg([{ name: "g", data: gone }])).toBe(`${p}: tensor "g": the tensor was disposed before it was written`);

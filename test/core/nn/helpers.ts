@@ -1,8 +1,8 @@
 // Shared setup for the nn, model and generation tests: tiny specs from Llama-style configs, models with
 // random (non-trivial) weights, and the bridge to the float64 reference decoder.
 import { type CausalLM, type HfConfig, randn } from "../../../core/index.ts";
-import { type LlamaSpec, readLlamaConfig } from "../../../plugins/models/llama-config.ts";
 import { LlamaForCausalLM } from "../../../plugins/models/llama.ts";
+import { type LlamaSpec, readLlamaConfig } from "../../../plugins/models/llama-config.ts";
 import type { RefConfig, Weights } from "./ref-decoder.ts";
 
 /** A Llama config.json at test sizes: 2 layers, GQA 4/2 heads of 8 dims, vocab 40. */
@@ -55,7 +55,11 @@ export function plainInvFreq(theta: number, dim: number): number[] {
 }
 
 /** The reference's view of a Llama-style spec; `over` sets what other families add (norm offset, caps, ...). */
-export function refConfigOf(spec: LlamaSpec, invFreq: ArrayLike<number> = plainInvFreq(spec.rope.theta, spec.rope.rotaryDim), over: Partial<RefConfig> = {}): RefConfig {
+export function refConfigOf(
+  spec: LlamaSpec,
+  invFreq: ArrayLike<number> = plainInvFreq(spec.rope.theta, spec.rope.rotaryDim),
+  over: Partial<RefConfig> = {},
+): RefConfig {
   return {
     vocab: spec.vocabSize,
     hidden: spec.hiddenSize,

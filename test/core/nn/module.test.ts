@@ -1,8 +1,22 @@
 // Module trees: HF names as paths, setParameter checks, freeze/unfreeze, the Linear adapter slot, and
 // memory returned on dispose.
 import { expect, test } from "bun:test";
-import { type Attention, type CausalLM, Linear, type LinearAdapter, Module, backward, cpuBackend, noGrad, ops, randn, tensor, tidy, zeros } from "../../../lft.ts";
 import type { Tensor } from "../../../core/index.ts";
+import {
+  type Attention,
+  backward,
+  type CausalLM,
+  cpuBackend,
+  Linear,
+  type LinearAdapter,
+  Module,
+  noGrad,
+  ops,
+  randn,
+  tensor,
+  tidy,
+  zeros,
+} from "../../../lft.ts";
 import { type LlamaDecoderLayer, llama } from "../../../plugins/models/llama.ts";
 import { relError } from "../../helpers/compare.ts";
 import { randomModel, specOf } from "./helpers.ts";
@@ -13,7 +27,12 @@ const logits = (m: CausalLM) => noGrad(() => tidy(() => m.forward(ids()).toArray
 test("parameter paths are the Hugging Face weight names, in a stable order", () => {
   const m = llama.build(specOf());
   const names = m.parameterShapes().map((p) => p.name);
-  expect(names.slice(0, 4)).toEqual(["model.embed_tokens.weight", "model.layers.0.self_attn.q_proj.weight", "model.layers.0.self_attn.k_proj.weight", "model.layers.0.self_attn.v_proj.weight"]);
+  expect(names.slice(0, 4)).toEqual([
+    "model.embed_tokens.weight",
+    "model.layers.0.self_attn.q_proj.weight",
+    "model.layers.0.self_attn.k_proj.weight",
+    "model.layers.0.self_attn.v_proj.weight",
+  ]);
   expect(names).toContain("model.layers.1.post_attention_layernorm.weight");
   expect(names.at(-2)).toBe("model.norm.weight");
   expect(names.at(-1)).toBe("lm_head.weight");
@@ -28,9 +47,13 @@ test("parameter paths are the Hugging Face weight names, in a stable order", () 
 test("setParameter checks the name and shape and takes ownership", () => {
   const m = randomModel(specOf());
   const bad = m.setParameter("model.layers.0.self_attn.q_prj.weight", zeros([32, 32]));
-  expect(bad._unsafeUnwrapErr().message).toBe('no parameter named "model.layers.0.self_attn.q_prj.weight" in this model (parameters with that last component: model.embed_tokens.weight, model.layers.0.self_attn.q_proj.weight, model.layers.0.self_attn.k_proj.weight)');
+  expect(bad._unsafeUnwrapErr().message).toBe(
+    'no parameter named "model.layers.0.self_attn.q_prj.weight" in this model (parameters with that last component: model.embed_tokens.weight, model.layers.0.self_attn.q_proj.weight, model.layers.0.self_attn.k_proj.weight)',
+  );
   const wrong = zeros([16, 32]);
-  expect(m.setParameter("model.layers.0.self_attn.q_proj.weight", wrong)._unsafeUnwrapErr().message).toBe('parameter "model.layers.0.self_attn.q_proj.weight": expected shape [32, 32], got [16, 32]');
+  expect(m.setParameter("model.layers.0.self_attn.q_proj.weight", wrong)._unsafeUnwrapErr().message).toBe(
+    'parameter "model.layers.0.self_attn.q_proj.weight": expected shape [32, 32], got [16, 32]',
+  );
   wrong.dispose();
   const live = cpuBackend.allocator.stats().liveBytes;
   m.setParameter("model.layers.0.self_attn.q_proj.weight", zeros([32, 32]))._unsafeUnwrap();
@@ -43,7 +66,11 @@ test("freeze and unfreeze by predicate choose exactly what receives gradients", 
   const m = randomModel(specOf());
   expect(m.freeze()).toBe(m.parameters().length);
   expect(m.unfreeze((p) => p.endsWith("q_proj.weight") || p === "model.norm.weight")._unsafeUnwrap()).toBe(3);
-  expect(m.trainableParameters().map(([n]) => n)).toEqual(["model.layers.0.self_attn.q_proj.weight", "model.layers.1.self_attn.q_proj.weight", "model.norm.weight"]);
+  expect(m.trainableParameters().map(([n]) => n)).toEqual([
+    "model.layers.0.self_attn.q_proj.weight",
+    "model.layers.1.self_attn.q_proj.weight",
+    "model.norm.weight",
+  ]);
   tidy(() => backward(ops.sum(m.forward(ids()))));
   for (const [n, t] of m.namedParameters()) expect([n, t.grad !== null]).toEqual([n, m.trainableParameters().some(([k]) => k === n)]);
   m.dispose();
@@ -54,7 +81,9 @@ test("half-precision parameters cannot be unfrozen, and the refusal changes noth
   m.setParameter("model.embed_tokens.weight", ops.cast(randn([40, 32], { seed: 3 }), "bf16"))._unsafeUnwrap();
   m.freeze();
   const r = m.unfreeze();
-  expect(r._unsafeUnwrapErr().message).toBe("cannot make 1 half-precision parameter(s) trainable; load the model with dtype f32 to train them: model.embed_tokens.weight (bf16)");
+  expect(r._unsafeUnwrapErr().message).toBe(
+    "cannot make 1 half-precision parameter(s) trainable; load the model with dtype f32 to train them: model.embed_tokens.weight (bf16)",
+  );
   expect(m.trainableParameters().length).toBe(0);
   m.dispose();
 });

@@ -3,8 +3,8 @@
 import { expect, test } from "bun:test";
 import { type HfConfig, noGrad, ropeParameters, tensor, tidy } from "../../../core/index.ts";
 import { llama } from "../../../plugins/models/llama.ts";
-import { expectClose, relError } from "../../helpers/compare.ts";
-import { TEST_CONFIG, flat, plainInvFreq, randomModel, refConfigOf, weightsOf } from "./helpers.ts";
+import { relError } from "../../helpers/compare.ts";
+import { flat, plainInvFreq, randomModel, refConfigOf, TEST_CONFIG, weightsOf } from "./helpers.ts";
 import { refForward } from "./ref-decoder.ts";
 
 /** Meta's `apply_scaling` (llama-models, Llama 3.1) as published, for one list of frequencies. */
@@ -69,13 +69,18 @@ function modelVsReference(config: HfConfig, invFreq: number[]): number {
 test("a model with each rope_scaling type matches the reference given that type's frequencies", () => {
   const plain = plainInvFreq(10000, 8);
   // linear
-  expect(modelVsReference({ ...TEST_CONFIG, rope_scaling: { type: "linear", factor: 3 } }, plain.map((f) => f / 3))).toBeLessThan(1e-4);
+  expect(
+    modelVsReference(
+      { ...TEST_CONFIG, rope_scaling: { type: "linear", factor: 3 } },
+      plain.map((f) => f / 3),
+    ),
+  ).toBeLessThan(1e-4);
   // llama3 with bands chosen so the 4 frequencies (wavelengths 6.3, 63, 628, 6283) hit all three branches
   const l3 = { rope_type: "llama3", factor: 4, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 64 };
   expect(modelVsReference({ ...TEST_CONFIG, rope_scaling: l3 }, metaApplyScaling(plain, 4, 1, 4, 64))).toBeLessThan(1e-4);
   // dynamic: 7 positions past a max of 4 grow the base to theta * (2 * 7 / 4 - 1)^(8 / 6)
   const dyn = { ...TEST_CONFIG, max_position_embeddings: 4, rope_scaling: { type: "dynamic", factor: 2 } };
-  expect(modelVsReference(dyn, plainInvFreq(10000 * (2 * 7 / 4 - 1) ** (8 / 6), 8))).toBeLessThan(1e-4);
+  expect(modelVsReference(dyn, plainInvFreq(10000 * ((2 * 7) / 4 - 1) ** (8 / 6), 8))).toBeLessThan(1e-4);
   // ... and the scaling is not a no-op: with plain frequencies the reference disagrees.
   expect(modelVsReference(dyn, plain)).toBeGreaterThan(1e-3);
 });

@@ -88,7 +88,11 @@ describe("activation backward (finite differences of the float64 reference)", ()
   test("the pointwise difference agrees with the general helper", () => {
     const x = randomArray(9, 5, -3, 3);
     const proj = randomArray(9, 6);
-    expectClose(pointwiseGrad((i) => refGelu(i[0]!), [x], 0, proj), numericGrad((i) => refGelu(i[0]!), [x], 0, proj), 1e-9);
+    expectClose(
+      pointwiseGrad((i) => refGelu(i[0]!), [x], 0, proj),
+      numericGrad((i) => refGelu(i[0]!), [x], 0, proj),
+      1e-9,
+    );
   });
 
   for (const n of SIZES) {
@@ -103,12 +107,22 @@ describe("activation backward (finite differences of the float64 reference)", ()
         const p = tensor(proj);
 
         backward(silu(xt), p);
-        expectClose(xt.grad!.toArray(), pointwiseGrad((i) => refSilu(i[0]!), [x], 0, proj), 1e-5, "silu dx");
+        expectClose(
+          xt.grad!.toArray(),
+          pointwiseGrad((i) => refSilu(i[0]!), [x], 0, proj),
+          1e-5,
+          "silu dx",
+        );
         xt.grad!.dispose();
         xt.grad = null;
 
         backward(geluTanh(xt), p);
-        expectClose(xt.grad!.toArray(), pointwiseGrad((i) => refGelu(i[0]!), [x], 0, proj), 1e-5, "gelu dx");
+        expectClose(
+          xt.grad!.toArray(),
+          pointwiseGrad((i) => refGelu(i[0]!), [x], 0, proj),
+          1e-5,
+          "gelu dx",
+        );
         xt.grad!.dispose();
         xt.grad = null;
 

@@ -23,7 +23,13 @@ describe("causalAttention with Tq < Tk", () => {
         const vAll = randomArray(c.B * c.Tk * c.Hkv * c.D, 3);
         const proj = randomArray(c.B * c.Tq * c.Hq * c.D, 4);
         // Left padding in batch row 0: the first 3 positions are padding (segment 0), the rest segment 1.
-        const segIds = c.seg ? tensor(Array.from({ length: c.B * c.Tk }, (_, i) => (i < c.Tk && i % c.Tk < 3 ? 0 : 1)), [c.B, c.Tk], { dtype: "i32" }) : null;
+        const segIds = c.seg
+          ? tensor(
+              Array.from({ length: c.B * c.Tk }, (_, i) => (i < c.Tk && i % c.Tk < 3 ? 0 : 1)),
+              [c.B, c.Tk],
+              { dtype: "i32" },
+            )
+          : null;
         const opts = { window: c.window, segmentIds: segIds };
 
         const qFull = tensor(qAll, [c.B, c.Tk, c.Hq, c.D], { requiresGrad: true });

@@ -2,8 +2,8 @@
 // forward over MHA/GQA, odd head dims, sequence lengths off the tile grid, windows, packed segments and
 // soft caps; backward against finite differences; and the errors bad inputs must raise.
 import { describe, expect, test } from "bun:test";
-import { DTypeError, DisposedError, ShapeError, backward, cpuBackend, tensor, tidy } from "../../../lft.ts";
 import { causalAttention } from "../../../core/autograd/ops/attention.ts";
+import { backward, cpuBackend, DisposedError, DTypeError, ShapeError, tensor, tidy } from "../../../lft.ts";
 import { expectClose } from "../../helpers/compare.ts";
 import { numericGrad } from "../../helpers/gradcheck.ts";
 import { randomArray } from "../../helpers/random.ts";
@@ -22,7 +22,11 @@ function packed(B: number, T: number, split: number): number[] {
 
 function inputs(c: AttentionDims, seed: number): [Float64Array, Float64Array, Float64Array] {
   // Spread 2 so scores (up to ~D * 4 / sqrt(D)) make the softmax peaked, not uniform, for larger D.
-  return [randomArray(c.B * c.T * c.Hq * c.D, seed, -2, 2), randomArray(c.B * c.T * c.Hkv * c.D, seed + 1, -2, 2), randomArray(c.B * c.T * c.Hkv * c.D, seed + 2)];
+  return [
+    randomArray(c.B * c.T * c.Hq * c.D, seed, -2, 2),
+    randomArray(c.B * c.T * c.Hkv * c.D, seed + 1, -2, 2),
+    randomArray(c.B * c.T * c.Hkv * c.D, seed + 2),
+  ];
 }
 
 function label(c: Case): string {
@@ -33,7 +37,11 @@ function label(c: Case): string {
 function run(c: Case, q: Float64Array, k: Float64Array, v: Float64Array): Float32Array {
   return tidy(() => {
     const seg = c.seg ? tensor(c.seg, [c.B, c.T], { dtype: "i32" }) : null;
-    const out = causalAttention(tensor(q, [c.B, c.T, c.Hq, c.D]), tensor(k, [c.B, c.T, c.Hkv, c.D]), tensor(v, [c.B, c.T, c.Hkv, c.D]), { window: c.window, softcap: c.softcap, segmentIds: seg });
+    const out = causalAttention(tensor(q, [c.B, c.T, c.Hq, c.D]), tensor(k, [c.B, c.T, c.Hkv, c.D]), tensor(v, [c.B, c.T, c.Hkv, c.D]), {
+      window: c.window,
+      softcap: c.softcap,
+      segmentIds: seg,
+    });
     expect(out.shape).toEqual([c.B, c.T, c.Hq, c.D]);
     return out.toArray() as Float32Array;
   });
@@ -80,7 +88,11 @@ describe("causalAttention forward", () => {
     tidy(() => {
       const out = tensor(new Float32Array(q.length), [c.B, c.T, c.Hq, c.D]);
       const lse = tensor(new Float32Array(c.B * c.Hq * c.T), [c.B, c.Hq, c.T]);
-      cpuBackend.attentionForward(out, lse, tensor(q, [c.B, c.T, c.Hq, c.D]), tensor(k, [c.B, c.T, c.Hkv, c.D]), tensor(v, [c.B, c.T, c.Hkv, c.D]), null, { scale: 1 / Math.sqrt(c.D), window: 40, softcap: 30 });
+      cpuBackend.attentionForward(out, lse, tensor(q, [c.B, c.T, c.Hq, c.D]), tensor(k, [c.B, c.T, c.Hkv, c.D]), tensor(v, [c.B, c.T, c.Hkv, c.D]), null, {
+        scale: 1 / Math.sqrt(c.D),
+        window: 40,
+        softcap: 30,
+      });
       // lse is O(1..10); f32 exp/log sums leave ~1e-7 relative.
       expectClose(lse.toArray(), ref.lse, 1e-6, "lse");
       expectClose(out.toArray(), ref.out, 1e-5, "out");
@@ -175,7 +187,9 @@ describe("causalAttention bad inputs", () => {
       expect(() => causalAttention(qi, k, k)).toThrow(DTypeError);
       expect(() => causalAttention(qi, k, k)).toThrow(/q must be f32, got i32/);
       expect(() => causalAttention(q, k, k, { segmentIds: f32([1, 4]) })).toThrow(/segment ids must be i32, got f32/);
-      expect(() => causalAttention(q, k, k, { segmentIds: tensor([0, 0, 1], [1, 3], { dtype: "i32" }) })).toThrow(/segment ids must have shape \[1, 4\], got \[1, 3\]/);
+      expect(() => causalAttention(q, k, k, { segmentIds: tensor([0, 0, 1], [1, 3], { dtype: "i32" }) })).toThrow(
+        /segment ids must have shape \[1, 4\], got \[1, 3\]/,
+      );
       expect(() => causalAttention(q, k, k, { window: -1 })).toThrow(/window must be a non-negative integer, got -1/);
       expect(() => causalAttention(q, k, k, { softcap: -2 })).toThrow(/softcap must be >= 0, got -2/);
       const gone = f32([1, 4, 2, 8]);

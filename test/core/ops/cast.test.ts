@@ -3,7 +3,7 @@
 // The bf16 reference works on values (distance to the two neighbours), not on the kernel's bit trick; the
 // f16 reference is Math.f16round. Every comparison is bit-exact: a conversion has one right answer.
 import { describe, expect, test } from "bun:test";
-import { Philox, type Tensor, backward, empty, ops, tensor, tidy } from "../../../core/index.ts";
+import { backward, empty, ops, Philox, type Tensor, tensor, tidy } from "../../../core/index.ts";
 
 const f32Bits = new Uint32Array(1);
 const f32View = new Float32Array(f32Bits.buffer);
@@ -61,14 +61,41 @@ function bitsOf(t: Tensor): Uint32Array {
 
 /** Hand-picked f32 bit patterns: ties both ways, just off ties, overflow, subnormals, signed zero, Inf, NaN. */
 const SPECIAL = [
-  0x00000000, 0x80000000, // +-0
-  0x3f800000, 0x3f808000, 0x3f818000, 0x3f808001, 0x3f807fff, // 1, ties to even (down, up), just above/below
-  0xbf808000, 0xbf818000, // negative ties
-  0x7f7fffff, 0x7f7f8000, 0x7f7f7fff, 0xff7f8000, // overflow to Inf (tie goes to the even Inf), just below
-  0x00000001, 0x00008000, 0x00018000, 0x00008001, 0x007fffff, 0x00800000, 0x807fffff, // subnormals
-  0x7f800000, 0xff800000, // +-Inf
-  0x7fc00000, 0xffc00000, 0x7f800001, 0x7fbfffff, 0xff800001, // NaNs, including signalling ones whose payload lies in the low bits
-  0x477fe000, 0x477ff000, 0x477fefff, 0x38800000, 0x33800000, 0x33000000, 0x33000001, 0x337fffff, // f16 edges
+  0x00000000,
+  0x80000000, // +-0
+  0x3f800000,
+  0x3f808000,
+  0x3f818000,
+  0x3f808001,
+  0x3f807fff, // 1, ties to even (down, up), just above/below
+  0xbf808000,
+  0xbf818000, // negative ties
+  0x7f7fffff,
+  0x7f7f8000,
+  0x7f7f7fff,
+  0xff7f8000, // overflow to Inf (tie goes to the even Inf), just below
+  0x00000001,
+  0x00008000,
+  0x00018000,
+  0x00008001,
+  0x007fffff,
+  0x00800000,
+  0x807fffff, // subnormals
+  0x7f800000,
+  0xff800000, // +-Inf
+  0x7fc00000,
+  0xffc00000,
+  0x7f800001,
+  0x7fbfffff,
+  0xff800001, // NaNs, including signalling ones whose payload lies in the low bits
+  0x477fe000,
+  0x477ff000,
+  0x477fefff,
+  0x38800000,
+  0x33800000,
+  0x33000000,
+  0x33000001,
+  0x337fffff, // f16 edges
 ];
 
 /** SPECIAL plus random bit patterns: every exponent, so subnormals and NaNs too. */
@@ -94,7 +121,8 @@ describe("f32 <-> bf16", () => {
         const got = words[i]!;
         if (Number.isNaN(valueOfF32(bits[i]!))) {
           // Any quiet NaN with the input's sign: truncation alone would turn 0x7f800001 into Inf.
-          if (!isNaNBf16(got) || (got & 0x40) === 0 || (got & 0x8000) !== (want & 0x8000)) throw new Error(`NaN ${bits[i]!.toString(16)} -> ${got.toString(16)}`);
+          if (!isNaNBf16(got) || (got & 0x40) === 0 || (got & 0x8000) !== (want & 0x8000))
+            throw new Error(`NaN ${bits[i]!.toString(16)} -> ${got.toString(16)}`);
         } else if (got !== want) {
           throw new Error(`f32 0x${bits[i]!.toString(16)} (${valueOfF32(bits[i]!)}) -> bf16 0x${got.toString(16)}, expected 0x${want.toString(16)}`);
         }
@@ -125,7 +153,8 @@ describe("f32 <-> bf16", () => {
         }
       }
       const back = ops.cast(f, "bf16").toHost() as Uint16Array;
-      for (let w = 0; w < 65536; w++) if (!isNaNBf16(w) && back[w] !== w) throw new Error(`round trip of bf16 0x${w.toString(16)} gave 0x${back[w]!.toString(16)}`);
+      for (let w = 0; w < 65536; w++)
+        if (!isNaNBf16(w) && back[w] !== w) throw new Error(`round trip of bf16 0x${w.toString(16)} gave 0x${back[w]!.toString(16)}`);
       expect(back.length).toBe(65536);
     });
   });

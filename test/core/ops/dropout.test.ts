@@ -2,7 +2,7 @@
 // rate within binomial bounds, reproducibility from (seed, offset), and a backward that applies the same
 // mask to the gradient. p outside [0, 1) is refused.
 import { describe, expect, test } from "bun:test";
-import { Philox, backward, ops, tensor, tidy } from "../../../core/index.ts";
+import { backward, ops, Philox, tensor, tidy } from "../../../core/index.ts";
 import { expectClose } from "../../helpers/compare.ts";
 import { randomArray } from "../../helpers/random.ts";
 
@@ -58,14 +58,23 @@ describe("dropout forward", () => {
       expect(Math.abs(kept - 0.9 * n)).toBeLessThanOrEqual(3 * Math.sqrt(n * 0.09));
       // Kernel: x * fround(1 / 0.9f) (f32): two roundings, 1.2e-7 relative. 1e-6.
       const keep = Math.fround(1 / Math.fround(1 - Math.fround(0.1)));
-      expectClose(y, Array.from(x, (v, i) => (mask[i] ? v * keep : 0)), 1e-6, "kept values");
+      expectClose(
+        y,
+        Array.from(x, (v, i) => (mask[i] ? v * keep : 0)),
+        1e-6,
+        "kept values",
+      );
     });
   });
 
   test("the mask is element i kept iff Philox uniform i >= p (TS reference, bit-exact)", () => {
     tidy(() => {
       const n = 4099; // not a multiple of 4: the last counter block is partly used
-      for (const [p, seed, offset] of [[0.5, 1n, 0n], [0.3, 77n, 12345n], [0.9, 2n ** 63n + 5n, 2n ** 40n]] as const) {
+      for (const [p, seed, offset] of [
+        [0.5, 1n, 0n],
+        [0.3, 77n, 12345n],
+        [0.9, 2n ** 63n + 5n, 2n ** 40n],
+      ] as const) {
         const y = ops.dropout(tensor(nonzero(n, 4), [n]), { p, seed, offset }).toArray() as Float32Array;
         expect(Array.from(maskOf(y))).toEqual(Array.from(refMask(n, Math.fround(p), seed, offset)));
       }
@@ -102,7 +111,12 @@ describe("dropout backward", () => {
       backward(y, tensor(g, [n]));
       const keep = Math.fround(1 / Math.fround(1 - p));
       // One f32 multiply per element on f32-exact inputs: 6e-8 relative; 1e-6.
-      expectClose(xt.grad!.toArray(), Array.from(g, (v, i) => (mask[i] ? v * keep : 0)), 1e-6, "dx");
+      expectClose(
+        xt.grad!.toArray(),
+        Array.from(g, (v, i) => (mask[i] ? v * keep : 0)),
+        1e-6,
+        "dx",
+      );
       // And the mask really is non-trivial.
       const kept = mask.reduce((a, b) => a + b, 0);
       expect(kept).toBeGreaterThan(0.7 * n);

@@ -7,12 +7,7 @@ import { expectClose } from "../../helpers/compare.ts";
 import { numericGrad } from "../../helpers/gradcheck.ts";
 import { randomArray } from "../../helpers/random.ts";
 
-const REF: Record<BinaryOp, (x: number, y: number) => number> = {
-  add: (x, y) => x + y,
-  sub: (x, y) => x - y,
-  mul: (x, y) => x * y,
-  div: (x, y) => x / y,
-};
+const REF: Record<BinaryOp, (x: number, y: number) => number> = { add: (x, y) => x + y, sub: (x, y) => x - y, mul: (x, y) => x * y, div: (x, y) => x / y };
 
 /** out[i] = a[i] op b[i % b.length]: b broadcast over a's leading rows. */
 function refBinary(op: BinaryOp, a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
@@ -77,7 +72,12 @@ describe("binary forward", () => {
       const out = ops.scale(tensor(x, [7, 143]), -2.5);
       expect(out.shape).toEqual([7, 143]);
       // x * -2.5 is exact in f32 up to one rounding: 1e-6 relative.
-      expectClose(out.toArray(), x.map((v) => v * -2.5), 1e-6, "scale");
+      expectClose(
+        out.toArray(),
+        x.map((v) => v * -2.5),
+        1e-6,
+        "scale",
+      );
     });
   });
 

@@ -1,8 +1,8 @@
 // embedding: the gather is exact; the scatter-add backward against finite differences with repeated
 // ids, bit-identical whatever the thread count; out-of-range ids are named.
 import { describe, expect, test } from "bun:test";
-import { backward, cpuBackend, ops, tensor, tidy } from "../../../lft.ts";
 import { native } from "../../../ffi/cpu/cpu.ts";
+import { backward, cpuBackend, ops, tensor, tidy } from "../../../lft.ts";
 import { expectClose } from "../../helpers/compare.ts";
 import { numericGrad } from "../../helpers/gradcheck.ts";
 import { randomArray, randomInts } from "../../helpers/random.ts";
@@ -76,7 +76,11 @@ describe("embedding backward", () => {
     const ids = Int32Array.from([2, 0, 2, 2, 3]);
     const w = randomArray(vocab * dim, 4);
     const proj = randomArray(ids.length * dim, 5);
-    expectClose(refScatter(proj, ids, vocab, dim), numericGrad((i) => refEmbedding(i[0]!, ids, dim), [w], 0, proj), 1e-9);
+    expectClose(
+      refScatter(proj, ids, vocab, dim),
+      numericGrad((i) => refEmbedding(i[0]!, ids, dim), [w], 0, proj),
+      1e-9,
+    );
   });
 
   test("no ids: an empty output and a zero gradient", () => {

@@ -36,7 +36,15 @@ function targetsFor(rows: number, vocab: number, seed: number, ignore = -100): I
  * d(sum_r rowLoss(r) * proj[r])/dz by central differences: a row's perturbation changes only its own
  * loss. With every > 1 only columns c % every == 0, the last and the target are differenced.
  */
-function rowwiseGrad(z: Float64Array, targets: Int32Array, vocab: number, proj: ArrayLike<number>, ignore: number, every = 1, h = 1e-6): { idx: number[]; grad: Float64Array } {
+function rowwiseGrad(
+  z: Float64Array,
+  targets: Int32Array,
+  vocab: number,
+  proj: ArrayLike<number>,
+  ignore: number,
+  every = 1,
+  h = 1e-6,
+): { idx: number[]; grad: Float64Array } {
   const idx: number[] = [];
   const grad: number[] = [];
   for (let r = 0; r < targets.length; r++) {
@@ -62,7 +70,15 @@ const i32 = (a: ArrayLike<number>, shape = [a.length]) => tensor(a, shape, { dty
 
 // [rows, vocab]: vocab 1 (loss always 0), odd widths, one row and many; [700, 33] and [64, 4097] exceed
 // the threading threshold (16384 elements).
-const SHAPES: [number, number][] = [[1, 1], [1, 7], [5, 33], [3, 4097], [300, 7], [700, 33], [64, 4097]];
+const SHAPES: [number, number][] = [
+  [1, 1],
+  [1, 7],
+  [5, 33],
+  [3, 4097],
+  [300, 7],
+  [700, 33],
+  [64, 4097],
+];
 
 describe("crossEntropy forward", () => {
   // lse is summed in double and lse - z[t] formed in double before one rounding to f32: ~1e-7 relative.
@@ -145,7 +161,13 @@ describe("crossEntropy backward (finite differences of the float64 reference)", 
   // lse's f32 rounding (|z| <= 8: ~5e-7) dominates. A missing onehot, a gradient on an ignored row or
   // a mean over all rows fails by O(1e-1) or more. Rows of 4097 are differenced at every 31st column,
   // the last and the target.
-  for (const [rows, vocab] of [[1, 1], [1, 7], [5, 33], [3, 4097], [700, 33]] as [number, number][]) {
+  for (const [rows, vocab] of [
+    [1, 1],
+    [1, 7],
+    [5, 33],
+    [3, 4097],
+    [700, 33],
+  ] as [number, number][]) {
     test(`[${rows}, ${vocab}] reduction none, with ignored rows`, () => {
       const before = live();
       tidy(() => {
@@ -190,7 +212,11 @@ describe("crossEntropy backward (finite differences of the float64 reference)", 
     const z = randomArray(rows * vocab, 1);
     const t = Int32Array.from([2, -100, 0]);
     const proj = randomArray(rows, 2);
-    expectClose(rowwiseGrad(z, t, vocab, proj, -100).grad, numericGrad((i) => refLosses(i[0]!, t, vocab), [z], 0, proj), 1e-9);
+    expectClose(
+      rowwiseGrad(z, t, vocab, proj, -100).grad,
+      numericGrad((i) => refLosses(i[0]!, t, vocab), [z], 0, proj),
+      1e-9,
+    );
   });
 });
 
@@ -198,9 +224,13 @@ describe("crossEntropy input checks", () => {
   test("an out-of-range target names its index; shapes and dtypes say what was expected", () => {
     tidy(() => {
       const z = tensor(randomArray(5 * 33, 1), [5, 33]);
-      expect(() => crossEntropy(z, i32([0, 1, 40, 2, 3]))).toThrow(/crossEntropy: targets\[2\] = 40 is out of range \[0, 33\) and is not the ignore index -100/);
+      expect(() => crossEntropy(z, i32([0, 1, 40, 2, 3]))).toThrow(
+        /crossEntropy: targets\[2\] = 40 is out of range \[0, 33\) and is not the ignore index -100/,
+      );
       expect(() => crossEntropy(z, i32([0, -5, 1, 2, 3]))).toThrow(/targets\[1\] = -5 is out of range/);
-      expect(() => crossEntropy(z, i32([0, 1, 2, 3, -100]), { ignoreIndex: -1 })).toThrow(/targets\[4\] = -100 is out of range \[0, 33\) and is not the ignore index -1/);
+      expect(() => crossEntropy(z, i32([0, 1, 2, 3, -100]), { ignoreIndex: -1 })).toThrow(
+        /targets\[4\] = -100 is out of range \[0, 33\) and is not the ignore index -1/,
+      );
       expect(() => crossEntropy(tensor(randomArray(10, 1), [1, 2, 5]), i32([0]))).toThrow(/crossEntropy: logits must have rank 2, got shape \[1, 2, 5\]/);
       expect(() => crossEntropy(z, tensor([0, 1, 2, 3, 4]))).toThrow(/crossEntropy: targets must be i32, got f32/);
       expect(() => crossEntropy(z, i32([0, 1, 2]))).toThrow(/crossEntropy: targets must have shape \[5\], got \[3\]/);

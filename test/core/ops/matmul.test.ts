@@ -7,7 +7,17 @@ import { numericGrad } from "../../helpers/gradcheck.ts";
 import { randomArray } from "../../helpers/random.ts";
 
 /** Reference: out[b] = op(A[b]) @ op(B[b or shared]) in float64. */
-function refMatmul(a: ArrayLike<number>, b: ArrayLike<number>, batch: number, m: number, n: number, k: number, transA: boolean, transB: boolean, sharedB: boolean): Float64Array {
+function refMatmul(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  batch: number,
+  m: number,
+  n: number,
+  k: number,
+  transA: boolean,
+  transB: boolean,
+  sharedB: boolean,
+): Float64Array {
   const out = new Float64Array(batch * m * n);
   for (let bi = 0; bi < batch; bi++) {
     const ao = bi * m * k;
@@ -34,9 +44,22 @@ function shapes(batch: number[], rows: number, cols: number, trans: boolean): nu
 describe("matmul forward", () => {
   // f32 accumulation over k terms of magnitude <= 1: error grows ~ sqrt(k) * 6e-8 relative to the output
   // scale; 1e-5 leaves headroom to k = 1000 while any indexing bug gives errors of order 1.
-  const cases: [number, number, number][] = [[1, 1, 1], [3, 5, 7], [17, 1, 33], [64, 64, 64], [127, 129, 65], [1, 1000, 3], [300, 17, 257]];
+  const cases: [number, number, number][] = [
+    [1, 1, 1],
+    [3, 5, 7],
+    [17, 1, 33],
+    [64, 64, 64],
+    [127, 129, 65],
+    [1, 1000, 3],
+    [300, 17, 257],
+  ];
   for (const [m, n, k] of cases) {
-    for (const [transA, transB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+    for (const [transA, transB] of [
+      [false, false],
+      [false, true],
+      [true, false],
+      [true, true],
+    ] as const) {
       test(`m=${m} n=${n} k=${k} transA=${transA} transB=${transB} (${blasInfo().corename} kernels)`, () => {
         tidy(() => {
           const a = randomArray(m * k, m * 1000 + k);
@@ -81,7 +104,12 @@ describe("matmul backward (finite differences of the float64 reference)", () => 
     { batch: [2], shared: false },
   ];
   for (const { batch, shared } of combos) {
-    for (const [transA, transB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+    for (const [transA, transB] of [
+      [false, false],
+      [false, true],
+      [true, false],
+      [true, true],
+    ] as const) {
       test(`batch=${JSON.stringify(batch)} shared=${shared} transA=${transA} transB=${transB}`, () => {
         const [m, n, k] = [3, 4, 5];
         const bt = batch.reduce((x, y) => x * y, 1);

@@ -1,8 +1,8 @@
 // rmsNorm and layerNorm against float64 references, their backward (dx, dw, db) against finite
 // differences, and the weight gradient's independence from the thread count.
 import { describe, expect, test } from "bun:test";
-import { backward, cpuBackend, ops, tensor, tidy } from "../../../lft.ts";
 import { native } from "../../../ffi/cpu/cpu.ts";
+import { backward, cpuBackend, ops, tensor, tidy } from "../../../lft.ts";
 import { expectClose } from "../../helpers/compare.ts";
 import { numericGrad, rowwiseGrad } from "../../helpers/gradcheck.ts";
 import { randomArray } from "../../helpers/random.ts";
@@ -52,21 +52,42 @@ const columns = (cols: number, every: number): number[] => Array.from({ length: 
 const live = (): number => cpuBackend.allocator.stats().liveBytes;
 
 // Odd widths, one row and many; [700, 33] and [64, 4097] exceed the threading threshold (16384 elements).
-const FORWARD: [number, number][] = [[1, 1], [1, 7], [5, 33], [3, 4097], [300, 7], [700, 33], [64, 4097]];
-const BACKWARD: [number, number][] = [[1, 1], [1, 7], [5, 33], [3, 4097], [700, 33]];
+const FORWARD: [number, number][] = [
+  [1, 1],
+  [1, 7],
+  [5, 33],
+  [3, 4097],
+  [300, 7],
+  [700, 33],
+  [64, 4097],
+];
+const BACKWARD: [number, number][] = [
+  [1, 1],
+  [1, 7],
+  [5, 33],
+  [3, 4097],
+  [700, 33],
+];
 
 describe("rmsNorm", () => {
   // Forward: double row statistics, then 3 f32 multiplies per element: ~2e-7 relative; 1e-5 catches a
   // wrong eps placement (eps = 1e-2 below) or mean-vs-sum error by orders of magnitude.
   for (const [rows, cols] of FORWARD) {
-    for (const [eps, off] of [[1e-6, 0], [1e-2, 1]] as const) {
+    for (const [eps, off] of [
+      [1e-6, 0],
+      [1e-2, 1],
+    ] as const) {
       test(`forward [${rows}, ${cols}] eps=${eps} weightOffset=${off}`, () => {
         tidy(() => {
           const x = randomArray(rows * cols, rows * 3 + cols, -2, 2);
           const w = randomArray(cols, cols + 1, off === 0 ? 0.5 : -0.5, 1.5 - off);
           const y = rmsNorm(tensor(x, [rows, cols]), tensor(w), { eps, weightOffset: off });
           expect(y.shape).toEqual([rows, cols]);
-          expectClose(y.toArray(), byRows(x, cols, (row) => refRmsRow(row, w, eps, off)), 1e-5);
+          expectClose(
+            y.toArray(),
+            byRows(x, cols, (row) => refRmsRow(row, w, eps, off)),
+            1e-5,
+          );
         });
       });
     }
@@ -107,7 +128,11 @@ describe("rmsNorm", () => {
     const proj = randomArray(15, 3);
     const f = (i: Float64Array[]): Float64Array => byRows(i[0]!, 5, (row) => refRmsRow(row, i[1]!, 1e-6, 0));
     expectClose(rowwiseGrad((row) => refRmsRow(row, w, 1e-6, 0), x, 5, proj).grad, numericGrad(f, [x, w], 0, proj), 1e-9);
-    expectClose(paramGrad((p) => f([x, p]), w, [0, 1, 2, 3, 4], proj), numericGrad(f, [x, w], 1, proj), 1e-9);
+    expectClose(
+      paramGrad((p) => f([x, p]), w, [0, 1, 2, 3, 4], proj),
+      numericGrad(f, [x, w], 1, proj),
+      1e-9,
+    );
   });
 
   test("frozen weight: only dx is returned", () => {
@@ -153,7 +178,11 @@ describe("layerNorm", () => {
         const w = randomArray(cols, cols + 2, 0.5, 1.5);
         const b = randomArray(cols, cols + 3);
         const y = layerNorm(tensor(x, [rows, cols]), tensor(w), tensor(b), { eps: 1e-5 });
-        expectClose(y.toArray(), byRows(x, cols, (row) => refLayerRow(row, w, b, 1e-5)), 1e-5);
+        expectClose(
+          y.toArray(),
+          byRows(x, cols, (row) => refLayerRow(row, w, b, 1e-5)),
+          1e-5,
+        );
       });
     });
   }
@@ -165,7 +194,11 @@ describe("layerNorm", () => {
       const w = randomArray(cols, 9, 0.5, 1.5);
       const b = randomArray(cols, 10);
       const y = layerNorm(tensor(x, [rows, cols]), tensor(w), tensor(b));
-      expectClose(y.toArray(), byRows(x, cols, (row) => refLayerRow(row, w, b, 1e-5)), 1e-5);
+      expectClose(
+        y.toArray(),
+        byRows(x, cols, (row) => refLayerRow(row, w, b, 1e-5)),
+        1e-5,
+      );
     });
   });
 

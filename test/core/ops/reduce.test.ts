@@ -39,7 +39,10 @@ describe("sum and mean over everything", () => {
   // 1-ulp bound is what tests the precision claim. Inputs in [0, 1) keep the sum far from cancellation;
   // a second case in [-1, 1) checks signs.
   for (const n of [1, 7, 4097, 100003]) {
-    for (const [lo, seed] of [[0, 1], [-1, 2]] as const) {
+    for (const [lo, seed] of [
+      [0, 1],
+      [-1, 2],
+    ] as const) {
       test(`n=${n} inputs in [${lo}, 1)`, () => {
         tidy(() => {
           const x = randomArray(n, seed * 1000 + n, lo, 1);

@@ -95,7 +95,11 @@ describe("rope backward (finite differences of the float64 reference)", () => {
         const y = rope(xt, pt, it);
         pt.dispose(); // saved by the op: the backward must not depend on the caller keeping it
         backward(y, tensor(proj, shape));
-        expectClose(xt.grad!.toArray(), numericGrad((i) => refRope(i[0]!, pos, inv, shape), [x], 0, proj), 1e-5);
+        expectClose(
+          xt.grad!.toArray(),
+          numericGrad((i) => refRope(i[0]!, pos, inv, shape), [x], 0, proj),
+          1e-5,
+        );
         xt.grad!.dispose();
       });
       expect(live()).toBe(before);
@@ -105,7 +109,11 @@ describe("rope backward (finite differences of the float64 reference)", () => {
 
 describe("ropeInvFreq", () => {
   test("matches 1 / theta^(2i / rotaryDim), rounded once to f32", () => {
-    for (const [d, theta, rot] of [[64, 10000, 64], [128, 500000, 128], [80, 10000, 40]] as const) {
+    for (const [d, theta, rot] of [
+      [64, 10000, 64],
+      [128, 500000, 128],
+      [80, 10000, 40],
+    ] as const) {
       const inv = ropeInvFreq(d, theta, rot);
       expect(inv.length).toBe(rot / 2);
       expect(Array.from(inv)).toEqual(Array.from({ length: rot / 2 }, (_, i) => Math.fround(1 / theta ** ((2 * i) / rot))));

@@ -126,7 +126,13 @@ describe("permute and transpose", () => {
         const proj = randomArray(x.length, 99);
         backward(ops.sum(ops.mul(y, tensor(proj, outShape))));
         // Gradient is the inverse permutation of proj; FD of the linear reference is exact to ~1e-10.
-        if (x.length <= 200) expectClose(xt.grad!.toArray(), numericGrad((v) => refPermute(v[0]!, shape, p), [x], 0, proj), 1e-6, "dx");
+        if (x.length <= 200)
+          expectClose(
+            xt.grad!.toArray(),
+            numericGrad((v) => refPermute(v[0]!, shape, p), [x], 0, proj),
+            1e-6,
+            "dx",
+          );
         const expected = new Float64Array(x.length);
         refPermute(Float64Array.from(x.keys()), shape, p).forEach((src, o) => (expected[src] = Math.fround(proj[o]!)));
         expect(arr(xt.grad!)).toEqual(Array.from(expected));
@@ -162,11 +168,46 @@ describe("permute and transpose", () => {
 describe("concat", () => {
   // Three operands of different sizes along the axis, for the first, a middle and the last axis.
   const CASES: { axis: number; shapes: number[][] }[] = [
-    { axis: 0, shapes: [[1, 3, 4], [2, 3, 4], [4, 3, 4]] },
-    { axis: 1, shapes: [[2, 1, 4], [2, 3, 4], [2, 2, 4]] },
-    { axis: 2, shapes: [[2, 3, 5], [2, 3, 1], [2, 3, 2]] },
-    { axis: -1, shapes: [[3, 2], [3, 7], [3, 1]] },
-    { axis: 1, shapes: [[2, 0, 3], [2, 2, 3], [2, 1, 3]] }, // an empty operand
+    {
+      axis: 0,
+      shapes: [
+        [1, 3, 4],
+        [2, 3, 4],
+        [4, 3, 4],
+      ],
+    },
+    {
+      axis: 1,
+      shapes: [
+        [2, 1, 4],
+        [2, 3, 4],
+        [2, 2, 4],
+      ],
+    },
+    {
+      axis: 2,
+      shapes: [
+        [2, 3, 5],
+        [2, 3, 1],
+        [2, 3, 2],
+      ],
+    },
+    {
+      axis: -1,
+      shapes: [
+        [3, 2],
+        [3, 7],
+        [3, 1],
+      ],
+    },
+    {
+      axis: 1,
+      shapes: [
+        [2, 0, 3],
+        [2, 2, 3],
+        [2, 1, 3],
+      ],
+    }, // an empty operand
   ];
   for (const { axis, shapes } of CASES) {
     test(`axis ${axis} of ${JSON.stringify(shapes)}: forward exact, backward by FD`, () => {
@@ -185,7 +226,12 @@ describe("concat", () => {
         ts.forEach((t, i) => {
           expect(t.grad!.shape).toEqual(shapes[i]!);
           // Each operand's gradient is its block of proj: FD of a linear map, 1e-6.
-          expectClose(t.grad!.toArray(), numericGrad((v) => refConcat(v, shapes, ax), xs, i, proj), 1e-6, `d operand ${i}`);
+          expectClose(
+            t.grad!.toArray(),
+            numericGrad((v) => refConcat(v, shapes, ax), xs, i, proj),
+            1e-6,
+            `d operand ${i}`,
+          );
         });
       });
     });
@@ -193,11 +239,18 @@ describe("concat", () => {
 
   test("i32 tensors along each axis (forward only)", () => {
     tidy(() => {
-      const shapes = [[2, 1, 3], [2, 2, 3], [2, 4, 3]];
+      const shapes = [
+        [2, 1, 3],
+        [2, 2, 3],
+        [2, 4, 3],
+      ];
       for (const ax of [0, 1, 2]) {
         const s = shapes.map((sh) => sh.map((d, k) => (k === ax ? sh[1]! : k === 1 ? 2 : d)));
         const xs = s.map((sh, i) => Array.from({ length: numelOf(sh) }, (_, j) => (i + 1) * 100000 + j - 50000));
-        const y = ops.concat(s.map((sh, i) => tensor(xs[i]!, sh, { dtype: "i32" })), ax);
+        const y = ops.concat(
+          s.map((sh, i) => tensor(xs[i]!, sh, { dtype: "i32" })),
+          ax,
+        );
         expect(y.dtype).toBe("i32");
         expect(arr(y)).toEqual(Array.from(refConcat(xs, s, ax)));
       }
@@ -217,8 +270,12 @@ describe("concat", () => {
   test("rejects mismatched shapes, dtypes, a bad axis and an empty list", () => {
     tidy(() => {
       const a = tensor(randomArray(6, 1), [2, 3]);
-      expect(() => ops.concat([a, tensor(randomArray(6, 2), [3, 2])], 1)).toThrow(/concat: tensor 1 \[3, 2\] f32 does not match tensor 0 \[2, 3\] f32 outside axis 1/);
-      expect(() => ops.concat([a, tensor([1, 2, 3, 4], [2, 2], { dtype: "i32" })], 1)).toThrow(/concat: tensor 1 \[2, 2\] i32 does not match tensor 0 \[2, 3\] f32/);
+      expect(() => ops.concat([a, tensor(randomArray(6, 2), [3, 2])], 1)).toThrow(
+        /concat: tensor 1 \[3, 2\] f32 does not match tensor 0 \[2, 3\] f32 outside axis 1/,
+      );
+      expect(() => ops.concat([a, tensor([1, 2, 3, 4], [2, 2], { dtype: "i32" })], 1)).toThrow(
+        /concat: tensor 1 \[2, 2\] i32 does not match tensor 0 \[2, 3\] f32/,
+      );
       expect(() => ops.concat([a, tensor(randomArray(3, 3), [3])], 0)).toThrow(/concat: tensor 1 \[3\]/);
       expect(() => ops.concat([a, a], 2)).toThrow(/concat: axis 2 is out of range for a tensor of rank 2/);
       expect(() => ops.concat([], 0)).toThrow(/concat: needs at least one tensor/);
@@ -253,7 +310,12 @@ describe("slice", () => {
         const proj = randomArray(ref.length, 8);
         backward(ops.sum(ops.mul(y, tensor(proj, outShape))));
         // Scatter of proj into zeros: FD of a linear map, 1e-6 (exact zeros outside the slice).
-        expectClose(xt.grad!.toArray(), numericGrad((v) => refSlice(v[0]!, SHAPE, ax, start, end), [x], 0, proj), 1e-6, "dx");
+        expectClose(
+          xt.grad!.toArray(),
+          numericGrad((v) => refSlice(v[0]!, SHAPE, ax, start, end), [x], 0, proj),
+          1e-6,
+          "dx",
+        );
       });
     });
   }

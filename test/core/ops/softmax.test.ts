@@ -32,7 +32,15 @@ describe("softmax forward", () => {
   // One expf per element and a double row sum: errors of a few ulp (~3e-7) relative to the largest
   // probability; 1e-5 catches a missed max-shift or wrong normaliser (errors of O(1e-1)).
   // [700, 33] and [64, 4097] exceed the kernel's threading threshold (16384 elements).
-  const shapes: [number, number][] = [[1, 1], [1, 7], [5, 33], [3, 4097], [300, 7], [700, 33], [64, 4097]];
+  const shapes: [number, number][] = [
+    [1, 1],
+    [1, 7],
+    [5, 33],
+    [3, 4097],
+    [300, 7],
+    [700, 33],
+    [64, 4097],
+  ];
   for (const [rows, cols] of shapes) {
     test(`[${rows}, ${cols}]`, () => {
       tidy(() => {
@@ -75,12 +83,22 @@ describe("softmax backward (finite differences of the float64 reference)", () =>
   test("the row-wise difference agrees with the general helper", () => {
     const x = randomArray(3 * 4, 1);
     const proj = randomArray(3 * 4, 2);
-    expectClose(rowwiseGrad(refSoftmaxRow, x, 4, proj).grad, numericGrad((i) => refSoftmax(i[0]!, 4), [x], 0, proj), 1e-9);
+    expectClose(
+      rowwiseGrad(refSoftmaxRow, x, 4, proj).grad,
+      numericGrad((i) => refSoftmax(i[0]!, 4), [x], 0, proj),
+      1e-9,
+    );
   });
 
   // Rows of 4097 are differenced at every 31st column (and the last): the kernel's whole row still
   // enters each checked entry through the dot term.
-  const shapes: [number, number][] = [[1, 1], [1, 7], [5, 33], [3, 4097], [700, 33]];
+  const shapes: [number, number][] = [
+    [1, 1],
+    [1, 7],
+    [5, 33],
+    [3, 4097],
+    [700, 33],
+  ];
   for (const [rows, cols] of shapes) {
     test(`[${rows}, ${cols}]`, () => {
       const before = live();

@@ -27,7 +27,15 @@ describe("tanh and softcap forward", () => {
         // A few ulp of f32 relative to the output's scale (1, or the cap); a wrong formula errs by O(1e-2).
         expectClose(ops.tanh(tensor(x)).toArray(), refSoftcap(x, 1), 1e-6, "tanh");
         expectClose(ops.softcap(tensor(x), 3).toArray(), refSoftcap(x, 3), 1e-6, "softcap 3");
-        expectClose(ops.softcap(tensor(x.map((v) => v * 10)), 30).toArray(), refSoftcap(x.map((v) => v * 10), 30), 1e-6, "softcap 30");
+        expectClose(
+          ops.softcap(tensor(x.map((v) => v * 10)), 30).toArray(),
+          refSoftcap(
+            x.map((v) => v * 10),
+            30,
+          ),
+          1e-6,
+          "softcap 30",
+        );
       });
     });
   }
@@ -76,8 +84,14 @@ describe("tanh and softcap backward (finite differences of the float64 reference
   // Pointwise functions: perturbing every element at once is exact. h = 1e-6 gives differences good to
   // ~1e-10; the f32 kernel's own rounding (~1e-7) dominates, so 1e-5 is tight.
   const fd = (x: Float64Array, cap: number, proj: Float64Array, h = 1e-6): Float64Array => {
-    const up = refSoftcap(x.map((v) => v + h), cap);
-    const down = refSoftcap(x.map((v) => v - h), cap);
+    const up = refSoftcap(
+      x.map((v) => v + h),
+      cap,
+    );
+    const down = refSoftcap(
+      x.map((v) => v - h),
+      cap,
+    );
     return up.map((u, i) => ((u - down[i]!) / (2 * h)) * proj[i]!);
   };
   for (const n of SIZES) {

@@ -1,11 +1,19 @@
 // Parameter groups: no-decay exclusions for norms and biases, per-group lr multipliers (LoRA+ style).
 // How an optimizer honours them is tested with each optimizer (test/plugins/optimizers/).
 import { describe, expect, test } from "bun:test";
-import { type Tensor, buildGroups, tensor } from "../../../core/index.ts";
+import { buildGroups, type Tensor, tensor } from "../../../core/index.ts";
 import { randomArray } from "../../helpers/random.ts";
 
 function named(): Record<string, Tensor> {
-  const t = (n: number[], seed: number, name: string) => tensor(randomArray(n.reduce((a, b) => a * b, 1), seed), n, { requiresGrad: true, name });
+  const t = (n: number[], seed: number, name: string) =>
+    tensor(
+      randomArray(
+        n.reduce((a, b) => a * b, 1),
+        seed,
+      ),
+      n,
+      { requiresGrad: true, name },
+    );
   return {
     "layers.0.attn.q_proj.weight": t([4, 4], 1, "q"),
     "layers.0.attn.q_proj.bias": t([4], 2, "qb"),

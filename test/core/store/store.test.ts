@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RunStore, storeHooks, train } from "../../../core/index.ts";
-import { tinyBatches, tinyRun } from "../train/tiny-run.ts";
 import { adamw } from "../../../plugins/optimizers/index.ts";
+import { tinyBatches, tinyRun } from "../train/tiny-run.ts";
 
 let dir: string;
 let db: string;
@@ -21,8 +21,21 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 describe("run store", () => {
   test("round trip: run, params, metrics, artifacts, events survive reopening; WAL mode", () => {
     const s = RunStore.open(db)._unsafeUnwrap();
-    s.startRun({ id: "r1", name: "sft-tiny", recipe: "model tiny\nmethod lora\n", config: { lr: 1e-4, lora: { rank: 8, targets: ["q", "v"] } }, gitRevision: "abc123", totalSteps: 3, startedAt: 1000 })._unsafeUnwrap();
-    for (const [step, loss] of [[1, 2.5], [2, 2.25], [3, 2.0]] as const) s.recordMetrics("r1", step, { loss, lr: 1e-4 })._unsafeUnwrap();
+    s.startRun({
+      id: "r1",
+      name: "sft-tiny",
+      recipe: "model tiny\nmethod lora\n",
+      config: { lr: 1e-4, lora: { rank: 8, targets: ["q", "v"] } },
+      gitRevision: "abc123",
+      totalSteps: 3,
+      startedAt: 1000,
+    })._unsafeUnwrap();
+    for (const [step, loss] of [
+      [1, 2.5],
+      [2, 2.25],
+      [3, 2.0],
+    ] as const)
+      s.recordMetrics("r1", step, { loss, lr: 1e-4 })._unsafeUnwrap();
     s.recordMetrics("r1", 3, { "eval/val/loss": 2.1 }, false)._unsafeUnwrap();
     s.addArtifact("r1", { kind: "checkpoint", path: "/runs/r1/checkpoint-3", step: 3 })._unsafeUnwrap();
     s.endRun("r1", "completed", { step: 3, at: 5000 })._unsafeUnwrap();
@@ -34,13 +47,27 @@ describe("run store", () => {
 
     const t = RunStore.open(db)._unsafeUnwrap();
     const r = t.getRun("r1")._unsafeUnwrap();
-    expect(r).toMatchObject({ id: "r1", name: "sft-tiny", recipe: "model tiny\nmethod lora\n", gitRevision: "abc123", status: "completed", startedAt: 1000, endedAt: 5000, step: 3, totalSteps: 3 });
+    expect(r).toMatchObject({
+      id: "r1",
+      name: "sft-tiny",
+      recipe: "model tiny\nmethod lora\n",
+      gitRevision: "abc123",
+      status: "completed",
+      startedAt: 1000,
+      endedAt: 5000,
+      step: 3,
+      totalSteps: 3,
+    });
     expect(r.configHash).toMatch(/^[0-9a-f]{16}$/);
     // The hash does not depend on key order.
     t.startRun({ id: "r2", config: { lora: { targets: ["q", "v"], rank: 8 }, lr: 1e-4 } })._unsafeUnwrap();
     expect(t.getRun("r2")._unsafeUnwrap().configHash).toBe(r.configHash);
     expect(t.params("r1")).toEqual({ lr: "0.0001", "lora.rank": "8", "lora.targets": '["q","v"]' });
-    expect(t.metric("r1", "loss")).toEqual([{ step: 1, value: 2.5 }, { step: 2, value: 2.25 }, { step: 3, value: 2 }]);
+    expect(t.metric("r1", "loss")).toEqual([
+      { step: 1, value: 2.5 },
+      { step: 2, value: 2.25 },
+      { step: 3, value: 2 },
+    ]);
     expect(t.metricNames("r1")).toEqual(["eval/val/loss", "loss", "lr"]);
     expect(t.artifacts("r1").map((a) => [a.kind, a.step, a.path])).toEqual([["checkpoint", 3, "/runs/r1/checkpoint-3"]]);
     expect(t.events("r1").map((e) => e.kind)).toEqual(["started", "completed"]);
@@ -120,17 +147,36 @@ describe("run store", () => {
   test("storeHooks records a train() run: every step, the checkpoint, completion; a failing run is marked failed", async () => {
     const s = RunStore.open(db)._unsafeUnwrap();
     const run = tinyRun();
-    const ok = await train({ runId: "good", params: run.params, optimizer: adamw({ lr: 1e-2 }), steps: 5, batches: tinyBatches(8), lossFn: run.lossFn, progress: false, checkpoint: { dir: join(dir, "ck"), every: 0 }, handlers: [storeHooks(s, { name: "tiny", gitRevision: "deadbeef" })] });
+    const ok = await train({
+      runId: "good",
+      params: run.params,
+      optimizer: adamw({ lr: 1e-2 }),
+      steps: 5,
+      batches: tinyBatches(8),
+      lossFn: run.lossFn,
+      progress: false,
+      checkpoint: { dir: join(dir, "ck"), every: 0 },
+      handlers: [storeHooks(s, { name: "tiny", gitRevision: "deadbeef" })],
+    });
     const losses = ok._unsafeUnwrap().losses;
     expect(s.metric("good", "loss").map((p) => p.value)).toEqual([...losses]);
     expect(s.metric("good", "tokens").map((p) => p.value)).toEqual([14, 14, 14, 14, 14]);
     expect(s.artifacts("good").map((a) => a.path)).toEqual([join(dir, "ck", "checkpoint-5")]);
     expect(s.getRun("good")._unsafeUnwrap()).toMatchObject({ status: "completed", step: 5, totalSteps: 5, name: "tiny", gitRevision: "deadbeef" });
 
-    const bad = await train({ runId: "bad", params: run.params, optimizer: adamw({ lr: 1e-2 }), steps: 5, batches: tinyBatches(8), progress: false, handlers: [storeHooks(s)], lossFn: (b, c) => {
-      if (c.step === 3) throw new Error("tokenizer exploded");
-      return run.lossFn(b, c);
-    } });
+    const bad = await train({
+      runId: "bad",
+      params: run.params,
+      optimizer: adamw({ lr: 1e-2 }),
+      steps: 5,
+      batches: tinyBatches(8),
+      progress: false,
+      handlers: [storeHooks(s)],
+      lossFn: (b, c) => {
+        if (c.step === 3) throw new Error("tokenizer exploded");
+        return run.lossFn(b, c);
+      },
+    });
     expect(bad._unsafeUnwrapErr().message).toBe("step 3 failed: tokenizer exploded");
     expect(s.getRun("bad")._unsafeUnwrap()).toMatchObject({ status: "failed", step: 2, error: "step 3 failed: tokenizer exploded" });
     run.dispose();

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BpeModel, type BpeConfig } from "../../../core/tokenizer/bpe.ts";
+import { type BpeConfig, BpeModel } from "../../../core/tokenizer/bpe.ts";
 import { loadTokenizer } from "../../../core/tokenizer/load.ts";
 
 function model(tokens: string[], merges: string[], extra: Partial<BpeConfig> = {}): BpeModel {
@@ -60,7 +60,7 @@ describe("BpeModel", () => {
     const merges = ["a b", "b c", "c a", "ab c", "a a", "aa aa", "bc ab", "c c"];
     const m = model(vocab, merges);
     let seed = 7;
-    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     let long = 0;
     for (let n = 0; n < 300; n++) {
       const len = 1 + Math.floor(rand() * 160);
@@ -109,7 +109,13 @@ describe("cutting metaspace words for the cache", () => {
     const dir = mkdtempSync(join(tmpdir(), "lft-spm-"));
     dirs.push(dir);
     const json = {
-      normalizer: { type: "Sequence", normalizers: [{ type: "Prepend", prepend: "▁" }, { type: "Replace", pattern: { String: " " }, content: "▁" }] },
+      normalizer: {
+        type: "Sequence",
+        normalizers: [
+          { type: "Prepend", prepend: "▁" },
+          { type: "Replace", pattern: { String: " " }, content: "▁" },
+        ],
+      },
       pre_tokenizer: null,
       model: { type: "BPE", vocab: Object.fromEntries(vocab.map((t, i) => [t, i])), merges },
     };
@@ -123,7 +129,7 @@ describe("cutting metaspace words for the cache", () => {
     const merges = ["▁ a", "▁ b", "▁ ▁"];
     const tok = spm(vocab, merges);
     const ids = tok.encode(text);
-    expect(ids.map((id) => tok.idToToken(id))).toEqual(naiveBpe("▁" + text.replaceAll(" ", "▁"), merges));
+    expect(ids.map((id) => tok.idToToken(id))).toEqual(naiveBpe(`▁${text.replaceAll(" ", "▁")}`, merges));
   });
 
   test("a vocabulary with a token across a ▁ is not cut (the merge a▁ still happens)", () => {
@@ -131,7 +137,7 @@ describe("cutting metaspace words for the cache", () => {
     const merges = ["a ▁", "▁ b"];
     const tok = spm(vocab, merges);
     const got = tok.encode(text).map((id) => tok.idToToken(id));
-    expect(got).toEqual(naiveBpe("▁" + text.replaceAll(" ", "▁"), merges));
+    expect(got).toEqual(naiveBpe(`▁${text.replaceAll(" ", "▁")}`, merges));
     expect(got.slice(0, 3)).toEqual(["▁", "a▁", "b"]);
   });
 });

@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { renderChatTemplate, type ChatTemplateOptions } from "../../../core/tokenizer/chat-template.ts";
+import { type ChatTemplateOptions, renderChatTemplate } from "../../../core/tokenizer/chat-template.ts";
 import type { ChatMessage } from "../../../core/tokenizer/tokenizer.ts";
 import { fixture, TEMPLATES_DIR } from "./fixtures.ts";
 
@@ -40,8 +40,7 @@ function render(template: string, messages: ChatMessage[], opts: ChatTemplateOpt
 describe("Llama 3 family", () => {
   const head = (role: string) => `<|start_header_id|>${role}<|end_header_id|>\n\n`;
   const turns = `${head("user")}Hi!<|eot_id|>${head("assistant")}Hello! How can I help?<|eot_id|>${head("user")}Tell me a joke.<|eot_id|>`;
-  const llama31 =
-    `<|begin_of_text|>${head("system")}Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n${SYSTEM}<|eot_id|>` + turns;
+  const llama31 = `<|begin_of_text|>${head("system")}Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n${SYSTEM}<|eot_id|>${turns}`;
   const opts = { bosToken: "<|begin_of_text|>", eosToken: "<|eot_id|>" };
 
   test("the template in llama3/tokenizer_config.json (always ends with the assistant header)", () => {
@@ -81,10 +80,8 @@ describe("ChatML family", () => {
     const t = fixture("qwen3").chatTemplate!;
     const expected = chatml("system", SYSTEM) + body;
     expect(render(t, CHAT)).toBe(expected);
-    expect(render(t, CHAT, { addGenerationPrompt: true })).toBe(expected + "<|im_start|>assistant\n");
-    expect(render(t, CHAT, { addGenerationPrompt: true, extra: { enable_thinking: false } })).toBe(
-      expected + "<|im_start|>assistant\n<think>\n\n</think>\n\n",
-    );
+    expect(render(t, CHAT, { addGenerationPrompt: true })).toBe(`${expected}<|im_start|>assistant\n`);
+    expect(render(t, CHAT, { addGenerationPrompt: true, extra: { enable_thinking: false } })).toBe(`${expected}<|im_start|>assistant\n<think>\n\n</think>\n\n`);
   });
 
   test("Qwen3 splits a final answer's reasoning into a <think> block", () => {
@@ -93,12 +90,12 @@ describe("ChatML family", () => {
       { role: "user", content: "2+2?" },
       { role: "assistant", content: "<think>\nadd them\n</think>\n\n4" },
     ]);
-    expect(got).toBe(chatml("user", "2+2?") + "<|im_start|>assistant\n<think>\nadd them\n</think>\n\n4<|im_end|>\n");
+    expect(got).toBe(`${chatml("user", "2+2?")}<|im_start|>assistant\n<think>\nadd them\n</think>\n\n4<|im_end|>\n`);
   });
 
   test("Qwen2.5: default system prompt when none is given", () => {
     const t = file("Qwen-Qwen2.5-7B-Instruct.jinja");
-    expect(render(t, CHAT, { addGenerationPrompt: true })).toBe(chatml("system", SYSTEM) + body + "<|im_start|>assistant\n");
+    expect(render(t, CHAT, { addGenerationPrompt: true })).toBe(`${chatml("system", SYSTEM) + body}<|im_start|>assistant\n`);
     expect(render(t, NO_SYSTEM)).toBe(chatml("system", "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.") + body);
   });
 
@@ -144,8 +141,8 @@ describe("other formats", () => {
   test("Phi-3.5: eos_token closes the text when there is no generation prompt", () => {
     const t = file("microsoft-Phi-3.5-mini-instruct.jinja");
     const expected = `<|system|>\n${SYSTEM}<|end|>\n<|user|>\nHi!<|end|>\n<|assistant|>\nHello! How can I help?<|end|>\n<|user|>\nTell me a joke.<|end|>\n`;
-    expect(render(t, CHAT, { eosToken: "<|endoftext|>" })).toBe(expected + "<|endoftext|>");
-    expect(render(t, CHAT, { eosToken: "<|endoftext|>", addGenerationPrompt: true })).toBe(expected + "<|assistant|>\n");
+    expect(render(t, CHAT, { eosToken: "<|endoftext|>" })).toBe(`${expected}<|endoftext|>`);
+    expect(render(t, CHAT, { eosToken: "<|endoftext|>", addGenerationPrompt: true })).toBe(`${expected}<|assistant|>\n`);
   });
 
   test("Gemma 2: renders without a system message, raises with one", () => {
@@ -157,7 +154,10 @@ describe("other formats", () => {
     const raised = renderChatTemplate(t, CHAT, { bosToken: "<bos>" });
     expect(raised.isErr() && raised.error.kind).toBe("raised");
     expect(raised.isErr() && raised.error.message).toBe("chat template raised: System role not supported");
-    const order = renderChatTemplate(t, [{ role: "user", content: "a" }, { role: "user", content: "b" }]);
+    const order = renderChatTemplate(t, [
+      { role: "user", content: "a" },
+      { role: "user", content: "b" },
+    ]);
     expect(order.isErr() && order.error.message).toMatch(/roles must alternate user\/assistant/);
   });
 

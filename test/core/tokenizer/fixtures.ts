@@ -2,8 +2,8 @@
 // reference ids (test/fixtures/tokenizers/reference, written by its generate.py) and a small id hash.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadTokenizer } from "../../../core/tokenizer/load.ts";
 import type { HfTokenizer } from "../../../core/tokenizer/hf-tokenizer.ts";
+import { loadTokenizer } from "../../../core/tokenizer/load.ts";
 
 export const TOKENIZERS_DIR = join(import.meta.dir, "..", "..", "fixtures", "tokenizers");
 export const TEMPLATES_DIR = join(import.meta.dir, "..", "..", "fixtures", "chat-templates");

@@ -41,7 +41,9 @@ for (const name of NAMES) {
     test("decode, and decode skipping special tokens, all cases", () => {
       expect(mismatches(texts.map((text, i) => ({ text, got: tok.decode(ref.cases[i]!.ids), want: ref.cases[i]!.decoded })))).toEqual([]);
       expect(
-        mismatches(texts.map((text, i) => ({ text, got: tok.decode(ref.cases[i]!.withSpecial, { skipSpecialTokens: true }), want: ref.cases[i]!.decodedSkip }))),
+        mismatches(
+          texts.map((text, i) => ({ text, got: tok.decode(ref.cases[i]!.withSpecial, { skipSpecialTokens: true }), want: ref.cases[i]!.decodedSkip })),
+        ),
       ).toEqual([]);
     });
 

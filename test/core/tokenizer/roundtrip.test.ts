@@ -17,7 +17,7 @@ const CORPUS = [
   "\n",
   " ",
   "Привет, мир! Ελληνικά. مرحبا بالعالم. नमस्ते दुनिया. Führer ½ ² 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𠀀",
-  "x".repeat(500) + " " + "ab".repeat(300),
+  `${"x".repeat(500)} ${"ab".repeat(300)}`,
 ];
 
 const WITH_SPECIALS: Record<string, string[]> = {
@@ -27,7 +27,7 @@ const WITH_SPECIALS: Record<string, string[]> = {
   ],
   qwen3: [
     "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\n  code:\n\tx = 1<|im_end|>\n<|im_start|>assistant\n<think>\nhmm\n</think>\n\n好的 🎉<|im_end|>",
-    "<tool_call>\n{\"name\": \"f\"}\n</tool_call> <|endoftext|>",
+    '<tool_call>\n{"name": "f"}\n</tool_call> <|endoftext|>',
   ],
 };
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadTokenizer } from "../../../core/tokenizer/load.ts";
-import { fixture, TOKENIZERS_DIR, type FixtureName } from "./fixtures.ts";
+import { type FixtureName, fixture, TOKENIZERS_DIR } from "./fixtures.ts";
 
 describe("bos / eos / pad ids and special-token sets", () => {
   const expected: Array<[FixtureName, number | null, number | null, number | null]> = [
@@ -115,7 +115,12 @@ describe("tokenizer_config.json switches", () => {
 
   test("chat_template as a list of {name, template}: 'default' is the template, all are kept", () => {
     const tok = loadTokenizer(
-      withConfig({ chat_template: [{ name: "default", template: "{{ messages[0].content }}" }, { name: "tool_use", template: "T" }] }),
+      withConfig({
+        chat_template: [
+          { name: "default", template: "{{ messages[0].content }}" },
+          { name: "tool_use", template: "T" },
+        ],
+      }),
     )._unsafeUnwrap();
     expect(tok.chatTemplate).toBe("{{ messages[0].content }}");
     expect(tok.chatTemplates).toEqual({ default: "{{ messages[0].content }}", tool_use: "T" });

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fixture, TOKENIZERS_DIR, type FixtureName } from "./fixtures.ts";
+import { type FixtureName, fixture, TOKENIZERS_DIR } from "./fixtures.ts";
 
 describe("README check ids", () => {
   const checks: Array<[FixtureName, string, number[]]> = [
@@ -23,7 +23,10 @@ function readVectors(base: string): Array<{ text: string; ids: number[] }> {
   return inp.map((text, i) => ({ text, ids: out[i]!.trim() === "" ? [] : out[i]!.trim().split(/\s+/).map(Number) }));
 }
 
-for (const [base, name] of [["llama-spm", "llama2"], ["phi-3", "phi-3-mini"]] as const) {
+for (const [base, name] of [
+  ["llama-spm", "llama2"],
+  ["phi-3", "phi-3-mini"],
+] as const) {
   describe(`vectors/${base} (${name})`, () => {
     const vectors = readVectors(base);
     test("has all 46 cases", () => expect(vectors.length).toBe(46));

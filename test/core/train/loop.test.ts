@@ -2,14 +2,38 @@
 // registry hooks (with their declared kinds) and handlers, evaluation and the progress bar report,
 // and bad options or a broken loss function come back as TrainErrors that say what to fix.
 import { describe, expect, test } from "bun:test";
-import { type EvalEvent, type StepEvent, cpuBackend, createRegistry, definePlugin, evalLoss, ops, scopeDepth, shuffledBatches, tensor, train } from "../../../lft.ts";
-import { corpus, tinyBatches, tinyRun } from "./tiny-run.ts";
+import {
+  cpuBackend,
+  createRegistry,
+  definePlugin,
+  type EvalEvent,
+  evalLoss,
+  ops,
+  type StepEvent,
+  scopeDepth,
+  shuffledBatches,
+  tensor,
+  train,
+} from "../../../lft.ts";
 import { adamw, sgd } from "../../../plugins/optimizers/index.ts";
+import { corpus, tinyBatches, tinyRun } from "./tiny-run.ts";
 
 describe("train()", () => {
   test("the tiny decoder's loss falls below 0.5 within 150 steps (from ~3.5 = ln 32)", async () => {
     const run = tinyRun();
-    const r = (await train({ params: run.params, optimizer: adamw({ lr: 1e-2 }), weightDecay: 0.01, schedule: { kind: "cosine", warmupSteps: 10, minLr: 1e-3 }, steps: 150, batches: tinyBatches(16), lossFn: run.lossFn, clipNorm: 1, progress: false }))._unsafeUnwrap();
+    const r = (
+      await train({
+        params: run.params,
+        optimizer: adamw({ lr: 1e-2 }),
+        weightDecay: 0.01,
+        schedule: { kind: "cosine", warmupSteps: 10, minLr: 1e-3 },
+        steps: 150,
+        batches: tinyBatches(16),
+        lossFn: run.lossFn,
+        clipNorm: 1,
+        progress: false,
+      })
+    )._unsafeUnwrap();
     expect(r.losses[0]!).toBeGreaterThan(3);
     // Mean of the last 10 steps: the corpus is a deterministic map, so this is memorisation of it.
     const tail = r.losses.slice(-10).reduce((a, b) => a + b, 0) / 10;
@@ -19,7 +43,17 @@ describe("train()", () => {
 
   test("SGD with momentum trains too", async () => {
     const run = tinyRun();
-    const r = (await train({ params: run.params, optimizer: sgd({ lr: 0.3, momentum: 0.9 }), steps: 60, batches: tinyBatches(16), lossFn: run.lossFn, clipNorm: 1, progress: false }))._unsafeUnwrap();
+    const r = (
+      await train({
+        params: run.params,
+        optimizer: sgd({ lr: 0.3, momentum: 0.9 }),
+        steps: 60,
+        batches: tinyBatches(16),
+        lossFn: run.lossFn,
+        clipNorm: 1,
+        progress: false,
+      })
+    )._unsafeUnwrap();
     expect(r.losses.slice(-5).reduce((a, b) => a + b, 0) / 5).toBeLessThan(r.losses[0]! * 0.6);
     run.dispose();
   });
@@ -54,17 +88,19 @@ describe("train()", () => {
   test("events go to registry hooks with their declared kinds and to handlers, in order", async () => {
     const registry = createRegistry();
     const seen: string[] = [];
-    registry.use(
-      definePlugin({
-        name: "watcher",
-        setup(api) {
-          api.on("onRunStart", (e) => void seen.push(`start total=${e.totalSteps}`));
-          api.on("onStep", (e) => void seen.push(`step ${e.step}`));
-          api.on("onEval", (e) => void seen.push(`eval ${e.step} ${e.split} ppl=${e.metrics.perplexity!.toFixed(3)}`));
-          api.on("onRunEnd", (e) => void seen.push(`end ${e.status} ${e.step}`));
-        },
-      }),
-    )._unsafeUnwrap();
+    registry
+      .use(
+        definePlugin({
+          name: "watcher",
+          setup(api) {
+            api.on("onRunStart", (e) => void seen.push(`start total=${e.totalSteps}`));
+            api.on("onStep", (e) => void seen.push(`step ${e.step}`));
+            api.on("onEval", (e) => void seen.push(`eval ${e.step} ${e.split} ppl=${e.metrics.perplexity!.toFixed(3)}`));
+            api.on("onRunEnd", (e) => void seen.push(`end ${e.status} ${e.step}`));
+          },
+        }),
+      )
+      ._unsafeUnwrap();
     const run = tinyRun();
     const evals: EvalEvent[] = [];
     const steps: StepEvent[] = [];
@@ -82,10 +118,24 @@ describe("train()", () => {
       handlers: [{ name: "h", onStep: (e) => void steps.push(e), onEval: (e) => void evals.push(e) }],
     });
     r._unsafeUnwrap();
-    expect(seen.map((s) => s.replace(/ppl=\S+/, "ppl"))).toEqual(["start total=4", "step 1", "step 2", "eval 2 val ppl", "step 3", "step 4", "eval 4 val ppl", "end completed 4"]);
+    expect(seen.map((s) => s.replace(/ppl=\S+/, "ppl"))).toEqual([
+      "start total=4",
+      "step 1",
+      "step 2",
+      "eval 2 val ppl",
+      "step 3",
+      "step 4",
+      "eval 4 val ppl",
+      "end completed 4",
+    ]);
     expect(evals.map((e) => e.step)).toEqual([2, 4]);
     for (const e of evals) expect(e.metrics.perplexity).toBeCloseTo(Math.exp(e.metrics.loss!), 10);
-    expect(steps.map((e) => [e.step, e.lr, e.tokens])).toEqual([[1, 0, 14], [2, 0.005, 14], [3, 0.01, 14], [4, 0.005, 14]]);
+    expect(steps.map((e) => [e.step, e.lr, e.tokens])).toEqual([
+      [1, 0, 14],
+      [2, 0.005, 14],
+      [3, 0.01, 14],
+      [4, 0.005, 14],
+    ]);
     expect(steps.every((e) => e.runId === "hooks" && Number.isFinite(e.gradNorm!) && e.elapsedMs >= 0)).toBe(true);
     run.dispose();
   });
@@ -101,7 +151,12 @@ describe("train()", () => {
       lossFn: run.lossFn,
       progress: false,
       handlers: [
-        { name: "flaky-store", onStep: (e) => { if (e.step === 2) throw new Error("disk full"); } },
+        {
+          name: "flaky-store",
+          onStep: (e) => {
+            if (e.step === 2) throw new Error("disk full");
+          },
+        },
         { name: "end", onRunEnd: (e) => void ends.push(`${e.status}@${e.step}: ${e.error?.message}`) },
       ],
     });
@@ -142,7 +197,9 @@ describe("train()", () => {
   test("the run ends early (completed, dataExhausted) when the batches run out", async () => {
     const finite = tinyRun();
     const once = shuffledBatches(corpus(6), { batchSize: 2, epochs: 1, seed: 3 });
-    const r2 = (await train({ params: finite.params, optimizer: adamw({ lr: 1e-2 }), steps: 100, batches: once, lossFn: finite.lossFn, accumulation: 2, progress: false }))._unsafeUnwrap();
+    const r2 = (
+      await train({ params: finite.params, optimizer: adamw({ lr: 1e-2 }), steps: 100, batches: once, lossFn: finite.lossFn, accumulation: 2, progress: false })
+    )._unsafeUnwrap();
     // 3 batches with accumulation 2: one full step, then one step from the last single batch.
     expect(r2.step).toBe(2);
     expect(r2.dataExhausted).toBe(true);
@@ -151,7 +208,19 @@ describe("train()", () => {
     // Running out exactly at a step boundary still gets the end-of-run evaluation.
     const evals: number[] = [];
     const even = shuffledBatches(corpus(8), { batchSize: 2, epochs: 1, seed: 3 });
-    const r3 = (await train({ params: finite.params, optimizer: adamw({ lr: 1e-2 }), steps: 100, batches: even, lossFn: finite.lossFn, accumulation: 2, progress: false, eval: { every: 0, fn: () => evalLoss([corpus(2)], finite.lossFn) }, handlers: [{ name: "e", onEval: (e) => void evals.push(e.step) }] }))._unsafeUnwrap();
+    const r3 = (
+      await train({
+        params: finite.params,
+        optimizer: adamw({ lr: 1e-2 }),
+        steps: 100,
+        batches: even,
+        lossFn: finite.lossFn,
+        accumulation: 2,
+        progress: false,
+        eval: { every: 0, fn: () => evalLoss([corpus(2)], finite.lossFn) },
+        handlers: [{ name: "e", onEval: (e) => void evals.push(e.step) }],
+      })
+    )._unsafeUnwrap();
     expect([r3.step, r3.dataExhausted]).toEqual([2, true]);
     expect(evals).toEqual([2]);
     finite.dispose();

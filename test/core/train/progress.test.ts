@@ -3,13 +3,23 @@
 import { describe, expect, test } from "bun:test";
 import { train } from "../../../core/index.ts";
 import { formatDuration } from "../../../core/train/progress.ts";
-import { tinyBatches, tinyRun } from "./tiny-run.ts";
 import { adamw } from "../../../plugins/optimizers/index.ts";
+import { tinyBatches, tinyRun } from "./tiny-run.ts";
 
 async function capture(isTTY: boolean, env: Record<string, string>, every = 2): Promise<string> {
   let text = "";
   const run = tinyRun();
-  (await train({ runId: "p", params: run.params, optimizer: adamw({ lr: 1e-2 }), steps: 5, batches: tinyBatches(8), lossFn: run.lossFn, progress: { stream: { isTTY, write: (s: string) => (text += s) }, env, every } }))._unsafeUnwrap();
+  (
+    await train({
+      runId: "p",
+      params: run.params,
+      optimizer: adamw({ lr: 1e-2 }),
+      steps: 5,
+      batches: tinyBatches(8),
+      lossFn: run.lossFn,
+      progress: { stream: { isTTY, write: (s: string) => (text += s) }, env, every },
+    })
+  )._unsafeUnwrap();
   run.dispose();
   return text;
 }
@@ -27,7 +37,10 @@ describe("progress", () => {
   });
 
   test("not a terminal, or CI set: one plain line every N steps and the last", async () => {
-    for (const [tty, env] of [[false, {}], [true, { CI: "true" }]] as const) {
+    for (const [tty, env] of [
+      [false, {}],
+      [true, { CI: "true" }],
+    ] as const) {
       const lines = (await capture(tty, env)).trimEnd().split("\n");
       expect(lines.some((l) => l.includes("\r") || l.includes("\x1b"))).toBe(false);
       expect(lines.filter((l) => l.startsWith("step ")).map((l) => l.split(/\s+/)[1])).toEqual(["2/5", "4/5", "5/5"]);

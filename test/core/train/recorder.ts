@@ -1,7 +1,7 @@
 // An Optimizer for tests that records the gradients train() hands it (as host copies) and then
 // applies plain SGD, so tests can see exactly what accumulation, clipping and the guard produced.
 import { ok } from "neverthrow";
-import { type Optimizer, type OptimizerMeta, type ParamGroup, type Tensor } from "../../../core/index.ts";
+import type { Optimizer, OptimizerMeta, ParamGroup, Tensor } from "../../../core/index.ts";
 
 export class GradRecorder implements Optimizer {
   readonly kind = "recorder";

@@ -7,9 +7,9 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RunStore, latestCheckpoint, listCheckpoints, train } from "../../../core/index.ts";
-import { tinyBatches, tinyRun } from "./tiny-run.ts";
+import { latestCheckpoint, listCheckpoints, RunStore, train } from "../../../core/index.ts";
 import { adamw } from "../../../plugins/optimizers/index.ts";
+import { tinyBatches, tinyRun } from "./tiny-run.ts";
 
 const FIXTURE = join(import.meta.dir, "fixtures", "resume-run.ts");
 const STEPS = 24;
@@ -42,10 +42,16 @@ async function waitForCheckpoint(dir: string, step: number, p: ReturnType<typeof
 
 /** "step <n> <loss>" lines → n → loss, parsed from JS's shortest round-trip text (exact). */
 function printedLosses(out: string): Map<number, number> {
-  return new Map(out.trim().split("\n").filter(Boolean).map((l) => {
-    const [, n, v] = l.split(" ");
-    return [Number(n), Number(v)] as const;
-  }));
+  return new Map(
+    out
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => {
+        const [, n, v] = l.split(" ");
+        return [Number(n), Number(v)] as const;
+      }),
+  );
 }
 
 describe("resume after a real kill", () => {

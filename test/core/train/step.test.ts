@@ -2,13 +2,13 @@
 // (token-weighted), global-norm clipping, and the NaN/Inf guard.
 import { describe, expect, test } from "bun:test";
 import { ok } from "neverthrow";
-import { type LossFn, type ResumableBatches, type StepEvent, type Tensor, globalGradNorm, clipGradients, ops, shuffledBatches, tensor, train } from "../../../core/index.ts";
+import { clipGradients, globalGradNorm, type LossFn, ops, type ResumableBatches, type StepEvent, shuffledBatches, tensor, train } from "../../../core/index.ts";
+import { adamw } from "../../../plugins/optimizers/index.ts";
 import { expectClose } from "../../helpers/compare.ts";
 import { randomArray } from "../../helpers/random.ts";
 import { TINY } from "../../helpers/tiny-decoder.ts";
 import { GradRecorder, norm } from "./recorder.ts";
 import { corpus, tinyRun } from "./tiny-run.ts";
-import { adamw } from "../../../plugins/optimizers/index.ts";
 
 const inOrder = <T>(items: T[], batchSize: number): ResumableBatches<T[]> => shuffledBatches(items, { batchSize });
 
@@ -18,7 +18,15 @@ describe("gradient accumulation", () => {
     const record = async (batch: number, accumulation: number) => {
       const run = tinyRun({ dims: { ...TINY, batch } });
       let rec!: GradRecorder;
-      const r = await train({ params: run.params, optimizer: (g) => ok((rec = new GradRecorder(g))), steps: 1, batches: inOrder(seqs, batch), lossFn: run.lossFn, accumulation, progress: false });
+      const r = await train({
+        params: run.params,
+        optimizer: (g) => ok((rec = new GradRecorder(g))),
+        steps: 1,
+        batches: inOrder(seqs, batch),
+        lossFn: run.lossFn,
+        accumulation,
+        progress: false,
+      });
       run.dispose();
       return { grads: rec.grads[0]!, loss: r._unsafeUnwrap().losses[0]! };
     };
@@ -35,8 +43,14 @@ describe("gradient accumulation", () => {
     // Least squares on rows (x, y): loss = mean over the batch's rows of (x·w - y)²; 3 rows then 1 row.
     const rows = Array.from({ length: 4 }, (_, i) => ({ x: randomArray(3, 10 + i), y: i - 1.5 }));
     const lossFn: LossFn<typeof rows> = (batch) => {
-      const X = tensor(batch.flatMap((r) => Array.from(r.x)), [batch.length, 3]);
-      const y = tensor(batch.map((r) => r.y), [batch.length, 1]);
+      const X = tensor(
+        batch.flatMap((r) => Array.from(r.x)),
+        [batch.length, 3],
+      );
+      const y = tensor(
+        batch.map((r) => r.y),
+        [batch.length, 1],
+      );
       const d = ops.sub(ops.matmul(X, w), y);
       return { loss: ops.mean(ops.mul(d, d)), tokens: batch.length };
     };
@@ -51,7 +65,9 @@ describe("gradient accumulation", () => {
       restore: () => ok(undefined),
     } as ResumableBatches<typeof rows> & { batches: (typeof rows)[]; i: number };
     let rec!: GradRecorder;
-    (await train({ params: { w }, optimizer: (g) => ok((rec = new GradRecorder(g, 0))), steps: 1, batches: uneven, lossFn, accumulation: 2, progress: false }))._unsafeUnwrap();
+    (
+      await train({ params: { w }, optimizer: (g) => ok((rec = new GradRecorder(g, 0))), steps: 1, batches: uneven, lossFn, accumulation: 2, progress: false })
+    )._unsafeUnwrap();
     // f64 reference: d/dw mean_r (x_r·w - y_r)² = (2/4) Σ_r (x_r·w - y_r) x_r over all 4 rows.
     const wv = [0.3, -0.2, 0.5].map(Math.fround);
     const g = [0, 0, 0];
@@ -81,7 +97,12 @@ describe("clipping", () => {
       const after = [a.grad!.toArray() as Float32Array, b.grad!.toArray() as Float32Array];
       expect(norm(after)).toBeCloseTo(0.5, 5);
       // Direction kept: each component scaled by the same factor.
-      expectClose(after[1]!, Array.from(before[1]!, (x) => x * f), 1e-6, "scaled b");
+      expectClose(
+        after[1]!,
+        Array.from(before[1]!, (x) => x * f),
+        1e-6,
+        "scaled b",
+      );
     } finally {
       a.grad?.dispose();
       b.grad?.dispose();
@@ -94,7 +115,16 @@ describe("clipping", () => {
     const run = tinyRun();
     let rec!: GradRecorder;
     const events: StepEvent[] = [];
-    const r = await train({ params: run.params, optimizer: (g) => ok((rec = new GradRecorder(g, 0.01))), steps: 3, batches: inOrder(corpus(6), 2), lossFn: run.lossFn, clipNorm: 0.25, progress: false, handlers: [{ name: "t", onStep: (e) => void events.push(e) }] });
+    const r = await train({
+      params: run.params,
+      optimizer: (g) => ok((rec = new GradRecorder(g, 0.01))),
+      steps: 3,
+      batches: inOrder(corpus(6), 2),
+      lossFn: run.lossFn,
+      clipNorm: 0.25,
+      progress: false,
+      handlers: [{ name: "t", onStep: (e) => void events.push(e) }],
+    });
     r._unsafeUnwrap();
     for (const [k, e] of events.entries()) {
       expect(e.gradNorm!).toBeGreaterThan(0.25);
@@ -144,7 +174,16 @@ describe("NaN/Inf guard", () => {
   test("N consecutive bad steps stop the run with a clear message, reported as failed", async () => {
     const { run, lossFn } = poisoned((s) => s >= 2, true);
     const ends: string[] = [];
-    const res = await train({ params: run.params, optimizer: adamw({ lr: 1e-3 }), steps: 20, batches: inOrder(corpus(10), 2), lossFn, maxBadSteps: 3, progress: false, handlers: [{ name: "end", onRunEnd: (e) => void ends.push(`${e.status}@${e.step}`) }] });
+    const res = await train({
+      params: run.params,
+      optimizer: adamw({ lr: 1e-3 }),
+      steps: 20,
+      batches: inOrder(corpus(10), 2),
+      lossFn,
+      maxBadSteps: 3,
+      progress: false,
+      handlers: [{ name: "end", onRunEnd: (e) => void ends.push(`${e.status}@${e.step}`) }],
+    });
     const e = res._unsafeUnwrapErr();
     expect(e.reason).toBe("non-finite");
     expect(e.message).toMatch(/stopped after 3 consecutive steps with a non-finite loss or gradient \(steps 2-4/);

@@ -1,9 +1,9 @@
 // Shared setup for the train tests: the tiny decoder (test/helpers) on a learnable synthetic corpus
 // (each sequence follows next = (3·cur + 1) mod vocab from a random start), with optional seeded
 // dropout on the embedding and head weights so the run's random stream matters.
-import { type LossFn, type Tensor, ops, shuffledBatches, tensor } from "../../../core/index.ts";
-import { TINY, type TinyDims, tinyLoss, tinyParams } from "../../helpers/tiny-decoder.ts";
+import { type LossFn, ops, shuffledBatches, type Tensor, tensor } from "../../../core/index.ts";
 import { randomInts } from "../../helpers/random.ts";
+import { TINY, type TinyDims, tinyLoss, tinyParams } from "../../helpers/tiny-decoder.ts";
 
 export function corpus(n: number, d: TinyDims = TINY, seed = 11): Int32Array[] {
   const starts = randomInts(n, seed, d.vocab);
@@ -24,7 +24,11 @@ export interface TinyRun {
 export function tinyRun(o: { dropout?: number; seed?: number; dims?: TinyDims } = {}): TinyRun {
   const d = o.dims ?? TINY;
   const params = tinyParams(d, o.seed ?? 1);
-  const positions = tensor(Int32Array.from({ length: d.batch * d.seq }, (_, i) => i % d.seq), [d.batch, d.seq], { dtype: "i32" });
+  const positions = tensor(
+    Int32Array.from({ length: d.batch * d.seq }, (_, i) => i % d.seq),
+    [d.batch, d.seq],
+    { dtype: "i32" },
+  );
   const invFreq = tensor(ops.ropeInvFreq(d.dim / d.heads, 10000), [d.dim / d.heads / 2]);
   const lossFn: LossFn<Int32Array[]> = (batch, ctx) => {
     const ids = new Int32Array(d.batch * d.seq);

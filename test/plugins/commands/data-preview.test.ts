@@ -14,11 +14,15 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test("alpaca_en_demo with llama3: the prompt span is marked, the reply is not, counts add up", async () => {
   const tokenizer = await fixtureTokenizer("llama3");
-  const text = (await previewDataset({ registry: dataRegistry(), tokenizer, datasetDir: LF_DATA, dataset: "alpaca_en_demo", template: "llama3", count: 1 }))._unsafeUnwrap();
+  const text = (
+    await previewDataset({ registry: dataRegistry(), tokenizer, datasetDir: LF_DATA, dataset: "alpaca_en_demo", template: "llama3", count: 1 })
+  )._unsafeUnwrap();
   const lines = text.split("\n");
   expect(lines[0]).toBe("dataset alpaca_en_demo · template llama3 · sft · 999 rows → 999 samples");
   expect(lines[1]).toMatch(/^── sample 1 · \d+ tokens, \d+ learned$/);
-  expect(text).toContain("⟦<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nDescribe a process of making crepes.<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n⟧Making crepes is an easy");
+  expect(text).toContain(
+    "⟦<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nDescribe a process of making crepes.<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n⟧Making crepes is an easy",
+  );
   expect(text).toMatch(/tokens: [\d,]+ in 999 samples \([\d,]+ learned\), longest [\d,]+, mean [\d,]+/);
   expect(lines.at(-1)).toBe("skipped: none");
 });
@@ -28,7 +32,18 @@ test("a set above 1,000 rows reports progress; bad rows are summarised", async (
   const rows = Array.from({ length: 1500 }, (_, i) => JSON.stringify(i === 7 ? { instruction: "q" } : { instruction: `q${i}`, output: `a${i}` }));
   writeFileSync(join(dir, "many.jsonl"), rows.join("\n"));
   const progress: string[] = [];
-  const text = (await previewDataset({ registry: dataRegistry(), tokenizer: byteTokenizer(), datasetDir: dir, dataset: "many", template: "default", count: 1, color: true, onProgress: (l) => progress.push(l) }))._unsafeUnwrap();
+  const text = (
+    await previewDataset({
+      registry: dataRegistry(),
+      tokenizer: byteTokenizer(),
+      datasetDir: dir,
+      dataset: "many",
+      template: "default",
+      count: 1,
+      color: true,
+      onProgress: (l) => progress.push(l),
+    })
+  )._unsafeUnwrap();
   expect(progress.at(-1)).toBe(progressBar(1499, 1499));
   expect(progress.length).toBe(2); // one line per processing batch of 1,000 rows
   expect(text).toContain("\x1b[2;100mHuman: q0</s>\nAssistant:\x1b[0ma0</s>\n");

@@ -10,8 +10,8 @@ import { Tokenizer } from "@huggingface/tokenizers";
 import { openSafetensors } from "../../../core/index.ts";
 import { convertLlama2c } from "../../../plugins/convert/llama2c.ts";
 import { parseLlama2cCheckpoint, parseLlama2cTokenizer } from "../../../plugins/convert/llama2c-format.ts";
-import { RefLlama, argmax } from "../../helpers/llama-ref.ts";
 import { relError } from "../../helpers/compare.ts";
+import { argmax, RefLlama } from "../../helpers/llama-ref.ts";
 
 const FIX = join(import.meta.dir, "..", "..", "fixtures", "stories260K");
 const CKPT = join(FIX, "stories260K.bin");
@@ -75,7 +75,16 @@ function convertedWeights(): (name: string) => Float32Array {
 describe("convert llama2c stories260K", () => {
   test("writes a Llama config with the checkpoint's dimensions and tied embeddings", () => {
     const cfg = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
-    expect(cfg).toMatchObject({ model_type: "llama", hidden_size: 64, intermediate_size: 172, num_hidden_layers: 5, num_attention_heads: 8, num_key_value_heads: 4, vocab_size: 512, tie_word_embeddings: true });
+    expect(cfg).toMatchObject({
+      model_type: "llama",
+      hidden_size: 64,
+      intermediate_size: 172,
+      num_hidden_layers: 5,
+      num_attention_heads: 8,
+      num_key_value_heads: 4,
+      vocab_size: 512,
+      tie_word_embeddings: true,
+    });
     const names = openSafetensors(join(out, "model.safetensors"))._unsafeUnwrap().names();
     expect(names.length).toBe(1 + 5 * 9 + 1);
     expect(names).not.toContain("lm_head.weight");
@@ -84,7 +93,10 @@ describe("convert llama2c stories260K", () => {
   test("the converted weights with HF RoPE give llama2.c's logits, and greedy decoding tells a story", () => {
     const original = new RefLlama({ ...config, rope: "interleaved" }, originalWeights());
     const converted = new RefLlama({ ...config, rope: "halves" }, convertedWeights());
-    const hf = new Tokenizer(JSON.parse(readFileSync(join(out, "tokenizer.json"), "utf8")), JSON.parse(readFileSync(join(out, "tokenizer_config.json"), "utf8")));
+    const hf = new Tokenizer(
+      JSON.parse(readFileSync(join(out, "tokenizer.json"), "utf8")),
+      JSON.parse(readFileSync(join(out, "tokenizer_config.json"), "utf8")),
+    );
     const ids = [1];
     for (let pos = 0; pos < 40; pos++) {
       const a = original.step(ids[pos]!, pos);
@@ -122,8 +134,16 @@ describe("convert llama2c stories260K", () => {
         ids.splice(at, 2, merged);
       }
     };
-    const hf = new Tokenizer(JSON.parse(readFileSync(join(out, "tokenizer.json"), "utf8")), JSON.parse(readFileSync(join(out, "tokenizer_config.json"), "utf8")));
-    for (const text of ["Once upon a time, there was a little girl named Lily.", "She said: \"Wow!\" 😀 ok", "  two  spaces\nand a newline", "Tim's dog, Max, barked."]) {
+    const hf = new Tokenizer(
+      JSON.parse(readFileSync(join(out, "tokenizer.json"), "utf8")),
+      JSON.parse(readFileSync(join(out, "tokenizer_config.json"), "utf8")),
+    );
+    for (const text of [
+      "Once upon a time, there was a little girl named Lily.",
+      'She said: "Wow!" 😀 ok',
+      "  two  spaces\nand a newline",
+      "Tim's dog, Max, barked.",
+    ]) {
       const ids = hf.encode(text).ids;
       expect(ids).toEqual(reference(text));
       expect(hf.decode(ids, { skip_special_tokens: true })).toBe(text);

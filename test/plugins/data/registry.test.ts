@@ -9,12 +9,25 @@ test("formats and templates are registered by the data plugins", () => {
   for (const p of dataPlugins) expect(r.use(p).isOk()).toBe(true);
   expect(r.list("datasets").map((d) => d.name)).toEqual(["alpaca", "kto", "openai", "pairwise", "sharegpt", "text"]);
   expect(r.list("templates").map((t) => t.name)).toEqual([
-    "alpaca", "chatml", "default", "empty", "gemma", "hf", "llama2", "llama3", "mistral", "phi", "qwen", "qwen3", "qwen3_nothink", "vicuna",
+    "alpaca",
+    "chatml",
+    "default",
+    "empty",
+    "gemma",
+    "hf",
+    "llama2",
+    "llama3",
+    "mistral",
+    "phi",
+    "qwen",
+    "qwen3",
+    "qwen3_nothink",
+    "vicuna",
   ]);
   const stops = Object.fromEntries(r.list("templates").map((t) => [t.name, t.stopWords]));
-  expect(stops["llama3"]).toEqual(["<|eot_id|>", "<|eom_id|>"]);
-  expect(stops["chatml"]).toEqual(["<|im_end|>", "<|im_start|>"]);
-  expect(stops["gemma"]).toEqual(["<end_of_turn>"]);
+  expect(stops.llama3).toEqual(["<|eot_id|>", "<|eom_id|>"]);
+  expect(stops.chatml).toEqual(["<|im_end|>", "<|im_start|>"]);
+  expect(stops.gemma).toEqual(["<end_of_turn>"]);
   expect(r.list("templates").every((t) => t.supportsSystem)).toBe(true);
   expect(Object.keys(r.get("templates", "qwen3")._unsafeUnwrap().options ?? {})).toContain("enable_thinking");
   expect(Object.keys(r.get("datasets", "sharegpt")._unsafeUnwrap().options ?? {})).toContain("role_tag");

@@ -3,7 +3,7 @@
 // the special tokens' ids checked against their known values, so a wrong slot, a wrong mask or a
 // special token split into text all fail.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { encodeSupervised, IGNORE_INDEX, type ChatEncoder, type Message, type SftExample, type Tokenizer } from "../../../core/index.ts";
+import { type ChatEncoder, encodeSupervised, IGNORE_INDEX, type Message, type SftExample, type Tokenizer } from "../../../core/index.ts";
 import { dataRegistry, LF_DATA } from "../../core/data/helpers/registry.ts";
 import { fixtureTokenizer } from "../../core/data/helpers/tokenizer.ts";
 
@@ -14,7 +14,9 @@ let llama2: Tokenizer;
 let mistral: Tokenizer;
 let phi: Tokenizer;
 beforeAll(async () => {
-  [qwen, llama3, llama2, mistral, phi] = (await Promise.all((["qwen3", "llama3", "llama2", "mistral-7b", "phi-3-mini"] as const).map((n) => fixtureTokenizer(n)))) as [Tokenizer, Tokenizer, Tokenizer, Tokenizer, Tokenizer];
+  [qwen, llama3, llama2, mistral, phi] = (await Promise.all(
+    (["qwen3", "llama3", "llama2", "mistral-7b", "phi-3-mini"] as const).map((n) => fixtureTokenizer(n)),
+  )) as [Tokenizer, Tokenizer, Tokenizer, Tokenizer, Tokenizer];
 });
 
 function encoder(name: string, tok: Tokenizer, options: Record<string, boolean | string> = {}): ChatEncoder {
@@ -24,9 +26,20 @@ function encoder(name: string, tok: Tokenizer, options: Record<string, boolean |
 const enc = (tok: Tokenizer, ...pieces: string[]) => pieces.flatMap((p) => tok.encode(p, { addSpecialTokens: false }));
 const masked = (n: number) => new Array<number>(n).fill(IGNORE_INDEX);
 const source = { dataset: "t", file: "t.json", row: 1 };
-const sft = (prompt: Message[], response: string, system = "", tools = ""): SftExample => ({ kind: "sft", prompt, response: { role: "assistant", content: response }, system, tools, source });
+const sft = (prompt: Message[], response: string, system = "", tools = ""): SftExample => ({
+  kind: "sft",
+  prompt,
+  response: { role: "assistant", content: response },
+  system,
+  tools,
+  source,
+});
 function encode(e: ChatEncoder, tok: Tokenizer, ex: SftExample, opts: Partial<{ trainOnPrompt: boolean; maskHistory: boolean; cutoffLen: number }> = {}) {
-  return encodeSupervised(ex, { encoder: e, tokenizer: tok, options: { cutoffLen: 100000, trainOnPrompt: false, maskHistory: false, packing: false, neatPacking: false, ...opts } })._unsafeUnwrap();
+  return encodeSupervised(ex, {
+    encoder: e,
+    tokenizer: tok,
+    options: { cutoffLen: 100000, trainOnPrompt: false, maskHistory: false, packing: false, neatPacking: false, ...opts },
+  })._unsafeUnwrap();
 }
 
 const alpacaRows = (await Bun.file(`${LF_DATA}/alpaca_en_demo.json`).json()) as { instruction: string; input: string; output: string }[];
@@ -40,7 +53,11 @@ describe("qwen and chatml with the Qwen3 tokenizer", () => {
     expect(e.eosId).toBe(151645); // replace_eos: <|im_end|>
     expect(e.padId).toBe(151643); // the tokenizer's own pad, <|endoftext|>
     const seq = encode(e, qwen, sft([{ role: "user", content: row.instruction }], row.output));
-    const prompt = enc(qwen, "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n", `<|im_start|>user\n${row.instruction}<|im_end|>\n<|im_start|>assistant\n`);
+    const prompt = enc(
+      qwen,
+      "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n",
+      `<|im_start|>user\n${row.instruction}<|im_end|>\n<|im_start|>assistant\n`,
+    );
     const response = enc(qwen, `${row.output}<|im_end|>\n`);
     expect(seq.inputIds).toEqual([...prompt, ...response]);
     expect(seq.labels).toEqual([...masked(prompt.length), ...response]);
@@ -66,8 +83,10 @@ describe("qwen and chatml with the Qwen3 tokenizer", () => {
     const c = row.conversations;
     const e = encoder("qwen", qwen);
     const messages: Message[] = [
-      { role: "user", content: c[0]!.value }, { role: "assistant", content: c[1]!.value },
-      { role: "user", content: c[2]!.value }, { role: "function", content: c[3]!.value },
+      { role: "user", content: c[0]!.value },
+      { role: "assistant", content: c[1]!.value },
+      { role: "user", content: c[2]!.value },
+      { role: "function", content: c[3]!.value },
       { role: "observation", content: c[4]!.value },
     ];
     const seq = encode(e, qwen, sft(messages, c[5]!.value, "", row.tools));
@@ -84,7 +103,10 @@ describe("qwen and chatml with the Qwen3 tokenizer", () => {
     const p1 = enc(qwen, system, user(c[0]!.value));
     const r1 = enc(qwen, `${c[1]!.value}<|im_end|>\n`);
     const p2 = enc(qwen, user(c[2]!.value));
-    const r2 = enc(qwen, '<tool_call>\n{"name": "search_recipes", "arguments": {"ingredients": ["chicken", "bell peppers", "rice"]}}\n</tool_call><|im_end|>\n');
+    const r2 = enc(
+      qwen,
+      '<tool_call>\n{"name": "search_recipes", "arguments": {"ingredients": ["chicken", "bell peppers", "rice"]}}\n</tool_call><|im_end|>\n',
+    );
     const p3 = enc(qwen, `<|im_start|>user\n<tool_response>\n${c[4]!.value}\n</tool_response><|im_end|>\n<|im_start|>assistant\n`);
     const r3 = enc(qwen, `${c[5]!.value}<|im_end|>\n`);
     expect(seq.inputIds).toEqual([...p1, ...r1, ...p2, ...r2, ...p3, ...r3]);
@@ -116,7 +138,10 @@ describe("llama3 with the Llama 3 tokenizer", () => {
     expect(e.eosText).toBe("<|end_of_text|>");
     expect(e.warnings).toEqual(['stop word "<|eom_id|>" is not a token of this tokenizer; generation will not stop on it']);
     const seq = encode(e, llama3, sft([{ role: "user", content: row.instruction }], row.output));
-    const prompt = [128000, ...enc(llama3, `<|start_header_id|>user<|end_header_id|>\n\n${row.instruction}<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n`)];
+    const prompt = [
+      128000,
+      ...enc(llama3, `<|start_header_id|>user<|end_header_id|>\n\n${row.instruction}<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n`),
+    ];
     const response = enc(llama3, `${row.output}<|eot_id|>`);
     expect(seq.inputIds).toEqual([...prompt, ...response]);
     expect(seq.labels).toEqual([...masked(prompt.length), ...response]);
@@ -127,8 +152,23 @@ describe("llama3 with the Llama 3 tokenizer", () => {
   test("identity rows 1-2 as two turns: system slot, mask_history learns only the last reply", () => {
     const [a, b] = identityRows as [{ instruction: string; output: string }, { instruction: string; output: string }];
     const e = encoder("llama3", llama3);
-    const ex = sft([{ role: "user", content: a.instruction }, { role: "assistant", content: a.output }, { role: "user", content: b.instruction }], b.output, "You are lft.");
-    const p1 = [128000, ...enc(llama3, "<|start_header_id|>system<|end_header_id|>\n\nYou are lft.<|eot_id|>", `<|start_header_id|>user<|end_header_id|>\n\n${a.instruction}<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n`)];
+    const ex = sft(
+      [
+        { role: "user", content: a.instruction },
+        { role: "assistant", content: a.output },
+        { role: "user", content: b.instruction },
+      ],
+      b.output,
+      "You are lft.",
+    );
+    const p1 = [
+      128000,
+      ...enc(
+        llama3,
+        "<|start_header_id|>system<|end_header_id|>\n\nYou are lft.<|eot_id|>",
+        `<|start_header_id|>user<|end_header_id|>\n\n${a.instruction}<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n`,
+      ),
+    ];
     const r1 = enc(llama3, `${a.output}<|eot_id|>`);
     const p2 = enc(llama3, `<|start_header_id|>user<|end_header_id|>\n\n${b.instruction}<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n`);
     const r2 = enc(llama3, `${b.output}<|eot_id|>`);
@@ -144,9 +184,26 @@ describe("llama3 with the Llama 3 tokenizer", () => {
 describe("sentencepiece templates", () => {
   test("llama2: system folded into the first [INST], BOS before every user turn, EOS after every reply", () => {
     const e = encoder("llama2", llama2);
-    const ex = sft([{ role: "user", content: "Hi" }, { role: "assistant", content: "Hello!" }, { role: "user", content: "Bye" }], "Goodbye.", "Be kind.");
+    const ex = sft(
+      [
+        { role: "user", content: "Hi" },
+        { role: "assistant", content: "Hello!" },
+        { role: "user", content: "Bye" },
+      ],
+      "Goodbye.",
+      "Be kind.",
+    );
     const seq = encode(e, llama2, ex);
-    const expected = [1, ...enc(llama2, "[INST] <<SYS>>\nBe kind.\n<</SYS>>\n\nHi [/INST]"), ...enc(llama2, "Hello!"), 2, 1, ...enc(llama2, "[INST] Bye [/INST]"), ...enc(llama2, "Goodbye."), 2];
+    const expected = [
+      1,
+      ...enc(llama2, "[INST] <<SYS>>\nBe kind.\n<</SYS>>\n\nHi [/INST]"),
+      ...enc(llama2, "Hello!"),
+      2,
+      1,
+      ...enc(llama2, "[INST] Bye [/INST]"),
+      ...enc(llama2, "Goodbye."),
+      2,
+    ];
     expect(seq.inputIds).toEqual(expected);
   });
 
@@ -170,23 +227,43 @@ describe("sentencepiece templates", () => {
 
   test("vicuna, alpaca and default templates with the Llama 2 tokenizer", () => {
     const ex = sft([{ role: "user", content: "Hi" }], "Hello!");
-    const vicunaSystem = "A chat between a curious user and an artificial intelligence assistant. The assistant gives helpful, detailed, and polite answers to the user's questions.";
+    const vicunaSystem =
+      "A chat between a curious user and an artificial intelligence assistant. The assistant gives helpful, detailed, and polite answers to the user's questions.";
     expect(encode(encoder("vicuna", llama2), llama2, ex).inputIds).toEqual([...enc(llama2, vicunaSystem, "USER: Hi ASSISTANT:", "Hello!"), 2]);
     const alpacaSystem = "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n";
-    expect(encode(encoder("alpaca", llama2), llama2, ex).inputIds).toEqual([...enc(llama2, alpacaSystem, "### Instruction:\nHi\n\n### Response:\n", "Hello!"), 2, ...enc(llama2, "\n\n")]);
-    expect(encode(encoder("default", llama2), llama2, ex).inputIds).toEqual([...enc(llama2, "Human: Hi"), 2, ...enc(llama2, "\nAssistant:", "Hello!"), 2, ...enc(llama2, "\n")]);
+    expect(encode(encoder("alpaca", llama2), llama2, ex).inputIds).toEqual([
+      ...enc(llama2, alpacaSystem, "### Instruction:\nHi\n\n### Response:\n", "Hello!"),
+      2,
+      ...enc(llama2, "\n\n"),
+    ]);
+    expect(encode(encoder("default", llama2), llama2, ex).inputIds).toEqual([
+      ...enc(llama2, "Human: Hi"),
+      2,
+      ...enc(llama2, "\nAssistant:", "Hello!"),
+      2,
+      ...enc(llama2, "\n"),
+    ]);
   });
 
   test("gemma needs <end_of_turn>, which these tokenizers lack: an error that says so", () => {
     const e = registry.get("templates", "gemma")._unsafeUnwrap().create(llama2, {});
-    expect(e._unsafeUnwrapErr()).toBe('chat template "gemma": template "gemma" ends turns with "<end_of_turn>", which is not a token of this tokenizer (LLaMA-Factory would add it and resize the embeddings; lft does not)');
+    expect(e._unsafeUnwrapErr()).toBe(
+      'chat template "gemma": template "gemma" ends turns with "<end_of_turn>", which is not a token of this tokenizer (LLaMA-Factory would add it and resize the embeddings; lft does not)',
+    );
   });
 
   test("gemma with a tokenizer that has its tokens: system folded into the first user turn", () => {
     const base = llama2;
     const withGemma: Tokenizer = {
-      vocabSize: base.vocabSize, bosId: base.bosId, eosId: base.eosId, padId: base.padId, specialTokens: base.specialTokens, chatTemplate: null,
-      encode: (t, o) => base.encode(t, o), decode: (i, o) => base.decode(i, o), idToToken: (i) => base.idToToken(i),
+      vocabSize: base.vocabSize,
+      bosId: base.bosId,
+      eosId: base.eosId,
+      padId: base.padId,
+      specialTokens: base.specialTokens,
+      chatTemplate: null,
+      encode: (t, o) => base.encode(t, o),
+      decode: (i, o) => base.decode(i, o),
+      idToToken: (i) => base.idToToken(i),
       tokenToId: (t) => (t === "<end_of_turn>" ? 7 : base.tokenToId(t)),
     };
     const e = encoder("gemma", withGemma);
@@ -203,15 +280,32 @@ describe("hf: the model's own chat template", () => {
     const e = encoder("hf", qwen);
     const messages: Message[] = c.slice(0, -1).map((m, i) => ({ role: i % 2 === 0 ? "user" : "assistant", content: m.value }));
     const pairs = e.encodeMultiturn([...messages, { role: "assistant", content: c.at(-1)!.value }], "", "")._unsafeUnwrap();
-    const text = pairs.map(([p, r]) => qwen.decode(p) + "|" + qwen.decode(r)).join("|");
+    const text = pairs.map(([p, r]) => `${qwen.decode(p)}|${qwen.decode(r)}`).join("|");
     // Qwen3's template: history replies plain, the last reply with an empty think block.
-    const expected = c.map((m, i) => (i % 2 === 0 ? `<|im_start|>user\n${m.value}<|im_end|>\n<|im_start|>assistant\n|` : `${i === c.length - 1 ? "<think>\n\n</think>\n\n" : ""}${m.value}<|im_end|>\n`)).join("|");
+    const expected = c
+      .map((m, i) =>
+        i % 2 === 0
+          ? `<|im_start|>user\n${m.value}<|im_end|>\n<|im_start|>assistant\n|`
+          : `${i === c.length - 1 ? "<think>\n\n</think>\n\n" : ""}${m.value}<|im_end|>\n`,
+      )
+      .join("|");
     expect(text).toBe(expected.replace(/\|\|/g, "|"));
   });
 
   test("the Llama 3 template's trailing assistant header is not learned; <|eot_id|> is", () => {
     const e = encoder("hf", llama3);
-    const pairs = e.encodeMultiturn([{ role: "user", content: "Hi" }, { role: "assistant", content: "Yo" }, { role: "user", content: "Bye" }, { role: "assistant", content: "Ciao" }], "", "")._unsafeUnwrap();
+    const pairs = e
+      .encodeMultiturn(
+        [
+          { role: "user", content: "Hi" },
+          { role: "assistant", content: "Yo" },
+          { role: "user", content: "Bye" },
+          { role: "assistant", content: "Ciao" },
+        ],
+        "",
+        "",
+      )
+      ._unsafeUnwrap();
     expect(pairs.map(([, r]) => llama3.decode(r))).toEqual(["Yo<|eot_id|>", "Ciao<|eot_id|>"]);
     expect(llama3.decode(pairs[1]![0])).toBe("<|start_header_id|>user<|end_header_id|>\n\nBye<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n");
   });

@@ -2,7 +2,7 @@
 // 5 layers, tied embeddings), a registry with the llama family and the methods. LoRA's float64
 // references are in lora/reference.ts.
 import { resolve } from "node:path";
-import { type CausalLM, type LoadModelOptions, createRegistry, loadModel, noGrad, randn, tensor, tidy } from "../../../core/index.ts";
+import { type CausalLM, createRegistry, type LoadModelOptions, loadModel, noGrad, randn, tensor, tidy } from "../../../core/index.ts";
 import methodsPlugin from "../../../plugins/methods/index.ts";
 import llamaPlugin, { llama } from "../../../plugins/models/llama.ts";
 
@@ -30,6 +30,14 @@ export function perturbTrainable(model: CausalLM, seed: number, std = 0.05): voi
     const values = t.toArray();
     const sv = shift.toArray();
     shift.dispose();
-    model.setParameter(path, tensor(Float32Array.from(values, (v, j) => v + sv[j]!), t.shape))._unsafeUnwrap();
+    model
+      .setParameter(
+        path,
+        tensor(
+          Float32Array.from(values, (v, j) => v + sv[j]!),
+          t.shape,
+        ),
+      )
+      ._unsafeUnwrap();
   });
 }

@@ -14,7 +14,18 @@ test("the methods plugin registers full, freeze and lora with their option schem
     const entry = methodEntry(registry.get("methods", name)._unsafeUnwrap());
     expect(entry.isOk()).toBe(true);
   }
-  expect(Object.keys(registry.get("methods", "lora")._unsafeUnwrap().options!)).toEqual(["rank", "alpha", "dropout", "targets", "rslora", "dora", "loraplus_lr_ratio", "init", "pissa_iter", "additional_target"]);
+  expect(Object.keys(registry.get("methods", "lora")._unsafeUnwrap().options!)).toEqual([
+    "rank",
+    "alpha",
+    "dropout",
+    "targets",
+    "rslora",
+    "dora",
+    "loraplus_lr_ratio",
+    "init",
+    "pissa_iter",
+    "additional_target",
+  ]);
   expect(methodEntry({ name: "bare" })._unsafeUnwrapErr().message).toContain("has no apply()");
 });
 

@@ -6,12 +6,27 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type CausalLM, type HfConfig, type ModelFamily, type ModelSpec, type Plugin, backward, createRegistry, loadModel, noGrad, openCheckpoint, ops, saveModel, tensor, tidy } from "../../../core/index.ts";
-import { makeTiny } from "../../../plugins/commands/index.ts";
+import {
+  backward,
+  type CausalLM,
+  createRegistry,
+  type HfConfig,
+  loadModel,
+  type ModelFamily,
+  type ModelSpec,
+  noGrad,
+  openCheckpoint,
+  ops,
+  type Plugin,
+  saveModel,
+  tensor,
+  tidy,
+} from "../../../core/index.ts";
 import { loadTokenizer } from "../../../core/tokenizer/load.ts";
-import { expectClose, relError } from "../../helpers/compare.ts";
+import { makeTiny } from "../../../plugins/commands/index.ts";
 import { randomize } from "../../core/nn/helpers.ts";
-import { type RefFamily, type Weights, hfReference, refLoss } from "./hf-reference.ts";
+import { expectClose, relError } from "../../helpers/compare.ts";
+import { hfReference, type RefFamily, refLoss, type Weights } from "./hf-reference.ts";
 
 export const ROWS = [
   [1, 5, 9, 13, 17, 21, 25],

@@ -23,7 +23,12 @@ test("spec: (1 + w) norms, embedding scale sqrt(32) rounded to f32, head_dim 16,
   const s = gemma.fromConfig(gemma.tiny.config)._unsafeUnwrap();
   expect([s.embedScale, s.headDim, s.tieWordEmbeddings, s.hiddenAct]).toEqual([Math.fround(Math.sqrt(32)), 16, true, "gelu_tanh"]);
   const m = gemma.build(s);
-  expect(m.namedModules().filter(([, mod]) => mod instanceof RMSNorm).map(([, n]) => (n as RMSNorm).weightOffset)).toEqual([1, 1, 1, 1, 1]);
+  expect(
+    m
+      .namedModules()
+      .filter(([, mod]) => mod instanceof RMSNorm)
+      .map(([, n]) => (n as RMSNorm).weightOffset),
+  ).toEqual([1, 1, 1, 1, 1]);
   m.dispose();
   expect(s.embedScale).not.toBe(Math.sqrt(32));
   expect(gemma.weightNames(s).map((w) => w.name)).not.toContain("lm_head.weight");

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { cpuBackend, generate, loadModel, noGrad, tensor, tidy } from "../../../lft.ts";
 import gemma2Plugin, { gemma2 } from "../../../plugins/models/gemma2.ts";
 import { relError } from "../../helpers/compare.ts";
-import { ROWS, familyChecks, flat, logitsOf, randomFamilyModel, referenceError, registryWith, smallConfig, weightsOf } from "./family-checks.ts";
+import { familyChecks, flat, logitsOf, ROWS, randomFamilyModel, referenceError, registryWith, smallConfig, weightsOf } from "./family-checks.ts";
 import { hfReference } from "./hf-reference.ts";
 
 // Caps small enough to bend scores and logits of std-0.3 random weights (the real 50 and 30 barely would).
@@ -30,7 +30,8 @@ test("spec: sandwich norms, caps 50 / 30, scores scaled by query_pre_attn_scalar
   expect([s.attnSoftcap, s.finalSoftcap, s.attnScale]).toEqual([50, 30, 24 ** -0.5]);
   expect(s.slidingWindows).toEqual([4096, 0, 4096, 0]);
   const names = gemma2.weightNames(s).map((w) => w.name);
-  for (const n of ["input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm"]) expect(names).toContain(`model.layers.3.${n}.weight`);
+  for (const n of ["input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm"])
+    expect(names).toContain(`model.layers.3.${n}.weight`);
   const off = gemma2.fromConfig({ ...gemma2.tiny.config, attn_logit_softcapping: null, final_logit_softcapping: null })._unsafeUnwrap();
   expect([off.attnSoftcap, off.finalSoftcap]).toEqual([0, 0]);
 });
@@ -79,7 +80,18 @@ test("a window of 3 on layer 0 equals full attention for 3 tokens and differs af
   const full = randomFamilyModel(gemma2, smallConfig(gemma2, { sliding_window: null }), 5);
   expect(windowed.spec.slidingWindows).toEqual([3, 0]);
   expect(full.spec.slidingWindows).toEqual([0, 0]);
-  expect(relError(logitsOf(windowed, ROWS.map((r) => r.slice(0, 3))), logitsOf(full, ROWS.map((r) => r.slice(0, 3))))).toBeLessThan(1e-6);
+  expect(
+    relError(
+      logitsOf(
+        windowed,
+        ROWS.map((r) => r.slice(0, 3)),
+      ),
+      logitsOf(
+        full,
+        ROWS.map((r) => r.slice(0, 3)),
+      ),
+    ),
+  ).toBeLessThan(1e-6);
   const [a, b] = [logitsOf(windowed, ROWS), logitsOf(full, ROWS)];
   const V = 64;
   for (let t = 0; t < ROWS[0]!.length; t++) {
@@ -89,7 +101,9 @@ test("a window of 3 on layer 0 equals full attention for 3 tokens and differs af
   }
   expect(referenceError(gemma2, "gemma2", smallConfig(gemma2, { sliding_window: 3 }), ROWS, 5)).toBeLessThan(1e-4);
   // Windowing the odd layer instead (an off-by-one in the layer pattern) disagrees with lft.
-  const swapped = flat(hfReference("gemma2", smallConfig(gemma2, { sliding_window: 3, layer_types: ["full_attention", "sliding_attention"] }), weightsOf(windowed), ROWS));
+  const swapped = flat(
+    hfReference("gemma2", smallConfig(gemma2, { sliding_window: 3, layer_types: ["full_attention", "sliding_attention"] }), weightsOf(windowed), ROWS),
+  );
   expect(relError(a, swapped)).toBeGreaterThan(1e-4);
   windowed.dispose();
   full.dispose();

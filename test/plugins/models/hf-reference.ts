@@ -120,7 +120,8 @@ function rmsNorm(x: Float64Array, g: Float64Array, eps: number, gemma: boolean):
   return x.map((v, i) => v * r * (gemma ? 1 + g[i]! : g[i]!));
 }
 
-const act = (kind: Resolved["act"], v: number) => (kind === "silu" ? v / (1 + Math.exp(-v)) : 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))));
+const act = (kind: Resolved["act"], v: number) =>
+  kind === "silu" ? v / (1 + Math.exp(-v)) : 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
 
 function softmax(xs: number[]): number[] {
   const m = xs.reduce((a, v) => Math.max(a, v), -Infinity);
@@ -154,7 +155,10 @@ function feedForward(f: RefFamily, c: HfConfig, r: Resolved, W: Weights, p: stri
   if (f === "mixtral") {
     // MixtralSparseMoeBlock: softmax over all experts, top-k, renormalise the k weights, sum the experts.
     const probs = softmax([...linear(x, w(W, `${p}block_sparse_moe.gate.weight`))]);
-    const top = probs.map((q, e) => [q, e] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]).slice(0, c.num_experts_per_tok as number);
+    const top = probs
+      .map((q, e) => [q, e] as const)
+      .sort((a, b) => b[0] - a[0] || a[1] - b[1])
+      .slice(0, c.num_experts_per_tok as number);
     const z = top.reduce((s, [q]) => s + q, 0);
     const out = new Float64Array(r.hidden);
     for (const [q, e] of top) {

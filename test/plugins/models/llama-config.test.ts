@@ -13,13 +13,21 @@ test("defaults follow transformers' LlamaConfig, and real-config quirks are read
   expect(spec.headDim).toBe(16); // explicit head_dim wins over hidden / heads
   expect(spec.attnScale).toBe(1 / 4);
   expect(spec.rope.rotaryDim).toBe(16);
-  expect(llama.build(spec).parameterShapes().find((p) => p.name.endsWith("0.self_attn.q_proj.weight"))!.shape).toEqual([64, 32]);
+  expect(
+    llama
+      .build(spec)
+      .parameterShapes()
+      .find((p) => p.name.endsWith("0.self_attn.q_proj.weight"))!.shape,
+  ).toEqual([64, 32]);
   expect([spec.qkvBias, spec.oBias, spec.mlpBias, spec.tieWordEmbeddings, spec.rmsNormEps]).toEqual([false, false, false, false, 1e-5]);
 });
 
 test("every problem in a config is reported at once, each naming the key", () => {
   const { hidden_size: _h, ...noHidden } = TEST_CONFIG as Record<string, unknown>;
-  const r = llama.fromConfig({ ...noHidden, num_key_value_heads: 3, rope_scaling: { type: "yarn", factor: 4 }, attention_dropout: 0.1, hidden_act: "relu" }, "m/config.json");
+  const r = llama.fromConfig(
+    { ...noHidden, num_key_value_heads: 3, rope_scaling: { type: "yarn", factor: 4 }, attention_dropout: 0.1, hidden_act: "relu" },
+    "m/config.json",
+  );
   const e = r._unsafeUnwrapErr();
   expect(e.problems).toEqual([
     'm/config.json: "hidden_size" must be a positive integer, got nothing',
@@ -45,5 +53,7 @@ test("the family is found by model_type, and an unknown type lists the known one
   const registry = createRegistry();
   registry.use(llamaPlugin);
   expect(familyForModelType(registry, "llama")._unsafeUnwrap().name).toBe("llama");
-  expect(familyForModelType(registry, "mamba", "x/config.json")._unsafeUnwrapErr().message).toBe('x/config.json: no model family reads model_type "mamba" (known: llama)');
+  expect(familyForModelType(registry, "mamba", "x/config.json")._unsafeUnwrapErr().message).toBe(
+    'x/config.json: no model family reads model_type "mamba" (known: llama)',
+  );
 });

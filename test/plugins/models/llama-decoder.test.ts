@@ -2,13 +2,13 @@
 // (ref-decoder.ts): plain Llama, Gemma 2's layer with all its options, Qwen3's q/k norm, half storage,
 // lastOnly, a finite-difference gradient check and activation checkpointing (same gradients, lower peak).
 import { expect, test } from "bun:test";
-import { type CausalLM, backward, cpuBackend, noGrad, ops, tensor, tidy } from "../../../lft.ts";
-import { expectClose, relError } from "../../helpers/compare.ts";
-import { randomInts } from "../../helpers/random.ts";
+import { backward, type CausalLM, cpuBackend, noGrad, ops, tensor, tidy } from "../../../lft.ts";
 import { type Gemma2ForCausalLM, gemma2 } from "../../../plugins/models/gemma2.ts";
 import { qwen3 } from "../../../plugins/models/qwen3.ts";
-import { TEST_CONFIG, flat, randomModel, randomize, refConfigOf, specOf, weightsOf } from "../../core/nn/helpers.ts";
+import { flat, randomize, randomModel, refConfigOf, specOf, TEST_CONFIG, weightsOf } from "../../core/nn/helpers.ts";
 import { refForward } from "../../core/nn/ref-decoder.ts";
+import { expectClose, relError } from "../../helpers/compare.ts";
+import { randomInts } from "../../helpers/random.ts";
 
 function ids2d(rows: number[][]) {
   return tensor(rows.flat(), [rows.length, rows[0]!.length], { dtype: "i32" });
@@ -58,8 +58,14 @@ test("Gemma 2's layer with every option it turns at once matches the reference: 
   expect(model.lm_head).toBeNull();
   expect(model.getParameter("model.layers.1.pre_feedforward_layernorm.weight")?.shape).toEqual([32]);
   // Row 1 packs two samples: positions restart and segment ids keep them apart.
-  const positions = [[0, 1, 2, 3, 4, 5, 6], [0, 1, 2, 0, 1, 2, 3]];
-  const segments = [[0, 0, 0, 0, 0, 0, 0], [1, 1, 1, 2, 2, 2, 2]];
+  const positions = [
+    [0, 1, 2, 3, 4, 5, 6],
+    [0, 1, 2, 0, 1, 2, 3],
+  ];
+  const segments = [
+    [0, 0, 0, 0, 0, 0, 0],
+    [1, 1, 1, 2, 2, 2, 2],
+  ];
   const got = logitsOf(model, ROWS, { positions, segments });
   const ref = refConfigOf(spec, undefined, { normOffset: 1, embedScale: spec.embedScale, sandwich: true, attnSoftcap: 1.5, finalSoftcap: 3 });
   expectClose(got, flat(refForward(ref, weightsOf(model), { ids: ROWS, positions, segments })), 1e-4, "gemma2 options");
@@ -72,8 +78,14 @@ test("Qwen3's per-head q/k norm with biases and packed segments matches the refe
   const spec = qwen3.fromConfig({ ...TEST_CONFIG, model_type: "qwen3", head_dim: 8, attention_bias: true })._unsafeUnwrap();
   const model = randomize(qwen3.build(spec), 8);
   expect(model.getParameter("model.layers.0.self_attn.q_norm.weight")?.shape).toEqual([8]);
-  const positions = [[0, 1, 2, 3, 4, 5, 6], [0, 1, 0, 1, 2, 3, 4]];
-  const segments = [[0, 0, 0, 0, 0, 0, 0], [1, 1, 2, 2, 2, 2, 2]];
+  const positions = [
+    [0, 1, 2, 3, 4, 5, 6],
+    [0, 1, 0, 1, 2, 3, 4],
+  ];
+  const segments = [
+    [0, 0, 0, 0, 0, 0, 0],
+    [1, 1, 2, 2, 2, 2, 2],
+  ];
   const want = flat(refForward(refConfigOf(spec, undefined, { qkNorm: true }), weightsOf(model), { ids: ROWS, positions, segments }));
   expectClose(logitsOf(model, ROWS, { positions, segments }), want, 1e-4, "qwen3 q/k norm");
   model.dispose();

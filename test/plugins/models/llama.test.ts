@@ -5,9 +5,21 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type CausalLM, createRegistry, generate, generationOptions, loadModel, noGrad, openCheckpoint, saveModel, tensor, tidy, writeCheckpoint } from "../../../core/index.ts";
-import { makeTiny } from "../../../plugins/commands/index.ts";
+import {
+  type CausalLM,
+  createRegistry,
+  generate,
+  generationOptions,
+  loadModel,
+  noGrad,
+  openCheckpoint,
+  saveModel,
+  tensor,
+  tidy,
+  writeCheckpoint,
+} from "../../../core/index.ts";
 import { loadTokenizer } from "../../../core/tokenizer/load.ts";
+import { makeTiny } from "../../../plugins/commands/index.ts";
 import llamaPlugin, { type LlamaForCausalLM, llama } from "../../../plugins/models/llama.ts";
 import { relError } from "../../helpers/compare.ts";
 
@@ -26,9 +38,17 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const logits = (m: CausalLM, ids: number[]) => noGrad(() => tidy(() => m.forward(tensor(ids, [1, ids.length], { dtype: "i32" })).toArray()));
 
 test("make-tiny writes a Hugging Face llama folder: real config keys, safetensors, generation config, tokenizer", () => {
-  for (const f of ["config.json", "model.safetensors", "generation_config.json", "tokenizer.json", "tokenizer_config.json"]) expect(existsSync(join(tiny, f))).toBe(true);
+  for (const f of ["config.json", "model.safetensors", "generation_config.json", "tokenizer.json", "tokenizer_config.json"])
+    expect(existsSync(join(tiny, f))).toBe(true);
   const config = JSON.parse(readFileSync(join(tiny, "config.json"), "utf8"));
-  expect(config).toMatchObject({ architectures: ["LlamaForCausalLM"], model_type: "llama", hidden_size: 64, vocab_size: 32000, num_key_value_heads: 2, rope_theta: 10000 });
+  expect(config).toMatchObject({
+    architectures: ["LlamaForCausalLM"],
+    model_type: "llama",
+    hidden_size: 64,
+    vocab_size: 32000,
+    num_key_value_heads: 2,
+    rope_theta: 10000,
+  });
   expect(Object.keys(config)).toEqual([...Object.keys(config)].sort()); // written as transformers does: sorted keys
   expect(JSON.parse(readFileSync(join(tiny, "generation_config.json"), "utf8"))).toEqual({ bos_token_id: 1, eos_token_id: 2 });
   const ckpt = openCheckpoint(tiny)._unsafeUnwrap();
@@ -63,7 +83,12 @@ test("dtype bf16 keeps the matrices in bf16 (frozen) and norms in f32, with clos
   expect(h.model.getParameter("model.layers.0.mlp.up_proj.weight")!.dtype).toBe("bf16");
   expect(h.model.getParameter("model.embed_tokens.weight")!.dtype).toBe("bf16");
   expect(h.model.getParameter("model.norm.weight")!.dtype).toBe("f32");
-  expect(h.model.trainableParameters().map(([n]) => n).every((n) => n.endsWith("layernorm.weight") || n === "model.norm.weight")).toBe(true);
+  expect(
+    h.model
+      .trainableParameters()
+      .map(([n]) => n)
+      .every((n) => n.endsWith("layernorm.weight") || n === "model.norm.weight"),
+  ).toBe(true);
   const ids = [1, 15043, 3186];
   // bf16 keeps 8 mantissa bits: ~0.4% per weight, averaging down over the sums.
   expect(relError(logits(h.model, ids), logits(f.model, ids))).toBeLessThan(2e-2);
@@ -98,7 +123,10 @@ test("old checkpoints' rotary_emb.inv_freq buffers are dropped, a stored lm_head
   const dir = join(root, "tied");
   const cfg = { ...llama.tiny.config, tie_word_embeddings: true };
   const a = loadModel(tiny, registry)._unsafeUnwrap();
-  const entries = [...a.model.namedParameters().map(([name, data]) => ({ name, data })), { name: "model.layers.0.self_attn.rotary_emb.inv_freq", data: tensor(new Float32Array(8)) }];
+  const entries = [
+    ...a.model.namedParameters().map(([name, data]) => ({ name, data })),
+    { name: "model.layers.0.self_attn.rotary_emb.inv_freq", data: tensor(new Float32Array(8)) },
+  ];
   writeCheckpoint(dir, entries)._unsafeUnwrap();
   writeFileSync(join(dir, "config.json"), JSON.stringify(cfg));
   const t = loadModel(dir, registry)._unsafeUnwrap();

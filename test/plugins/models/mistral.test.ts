@@ -5,7 +5,7 @@ import { expect, test } from "bun:test";
 import { generate } from "../../../core/index.ts";
 import mistralPlugin, { mistral } from "../../../plugins/models/mistral.ts";
 import { relError } from "../../helpers/compare.ts";
-import { ROWS, familyChecks, flat, logitsOf, randomFamilyModel, referenceError, smallConfig, weightsOf } from "./family-checks.ts";
+import { familyChecks, flat, logitsOf, ROWS, randomFamilyModel, referenceError, smallConfig, weightsOf } from "./family-checks.ts";
 import { hfReference } from "./hf-reference.ts";
 
 familyChecks({
@@ -48,7 +48,8 @@ test("a window of 4 equals full attention for 4 tokens, differs from the 5th on,
   }
   expect(referenceError(mistral, "mistral", smallConfig(mistral, { sliding_window: 4 }), ROWS, 5)).toBeLessThan(1e-4);
   // Off by one either way would be caught: the reference with a window of 3 or 5 disagrees.
-  for (const w of [3, 5]) expect(relError(a, flat(hfReference("mistral", smallConfig(mistral, { sliding_window: w }), weightsOf(windowed), ROWS)))).toBeGreaterThan(1e-3);
+  for (const w of [3, 5])
+    expect(relError(a, flat(hfReference("mistral", smallConfig(mistral, { sliding_window: w }), weightsOf(windowed), ROWS)))).toBeGreaterThan(1e-3);
   windowed.dispose();
   full.dispose();
 });

@@ -3,11 +3,10 @@
 // no token, and the MoE config keys checked with the rest of the config.
 import { expect, test } from "bun:test";
 import { backward, ops, tensor, tidy } from "../../../core/index.ts";
-import mixtralPlugin, { mixtral } from "../../../plugins/models/mixtral.ts";
-import { SparseMoeBlock } from "../../../plugins/models/mixtral.ts";
+import mixtralPlugin, { mixtral, SparseMoeBlock } from "../../../plugins/models/mixtral.ts";
 import { expectClose } from "../../helpers/compare.ts";
 import { randomArray } from "../../helpers/random.ts";
-import { ROWS, familyChecks, referenceError, smallConfig } from "./family-checks.ts";
+import { familyChecks, ROWS, referenceError, smallConfig } from "./family-checks.ts";
 
 familyChecks({
   family: mixtral,

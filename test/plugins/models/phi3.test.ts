@@ -6,7 +6,7 @@ import { ops, ropeParameters } from "../../../core/index.ts";
 import { llama } from "../../../plugins/models/llama.ts";
 import phi3Plugin, { phi3 } from "../../../plugins/models/phi3.ts";
 import { expectClose, relError } from "../../helpers/compare.ts";
-import { ROWS, familyChecks, logitsOf, randomFamilyModel, referenceError, smallConfig } from "./family-checks.ts";
+import { familyChecks, logitsOf, ROWS, randomFamilyModel, referenceError, smallConfig } from "./family-checks.ts";
 
 familyChecks({
   family: phi3,
@@ -51,8 +51,18 @@ test("LongRoPE frequencies: theta^(-2i/d) / short_factor within 4096 positions, 
   const base = [0, 1, 2, 3].map((i) => 10000 ** (-i / 4));
   const within = ropeParameters(rope, 4096);
   const past = ropeParameters(rope, 4097);
-  expectClose(within.invFreq, base.map((f, i) => f / short[i]!), 1e-7, "short");
-  expectClose(past.invFreq, base.map((f, i) => f / long[i]!), 1e-7, "long");
+  expectClose(
+    within.invFreq,
+    base.map((f, i) => f / short[i]!),
+    1e-7,
+    "short",
+  );
+  expectClose(
+    past.invFreq,
+    base.map((f, i) => f / long[i]!),
+    1e-7,
+    "long",
+  );
   expect(within.attentionScaling).toBeCloseTo(Math.sqrt(1 + Math.log(32) / Math.log(4096)), 12);
   expect(past.attentionScaling).toBe(within.attentionScaling);
 });
@@ -64,7 +74,14 @@ test("past a (tiny) original context the long factors apply in the forward, with
   const config = smallConfig(phi3, { ...over, partial_rotary_factor: 0.5, rope_scaling: scaling });
   expect(phi3.fromConfig(config)._unsafeUnwrap().rope.rotaryDim).toBe(4);
   expect(referenceError(phi3, "phi3", config)).toBeLessThan(1e-4); // 7 tokens > 5: long factors
-  expect(referenceError(phi3, "phi3", config, ROWS.map((r) => r.slice(0, 4)))).toBeLessThan(1e-4); // short factors
+  expect(
+    referenceError(
+      phi3,
+      "phi3",
+      config,
+      ROWS.map((r) => r.slice(0, 4)),
+    ),
+  ).toBeLessThan(1e-4); // short factors
   // The same model with the factors swapped differs: the choice between them is really made.
   const swapped = smallConfig(phi3, { ...over, partial_rotary_factor: 0.5, rope_scaling: { ...scaling, short_factor: scaling.long_factor } });
   const a = randomFamilyModel(phi3, config);
@@ -84,7 +101,9 @@ test("su and yarn read as longrope, transformers 5's rope_parameters too; bad fa
   expect(want?.type).toBe("longrope");
   expect(scalingOf({ ...c, rope_scaling: { ...s, type: "su" } })).toEqual(want);
   expect(scalingOf({ ...c, rope_scaling: { ...s, type: "yarn" } })).toEqual(want);
-  expect(scalingOf({ ...c, rope_scaling: null, rope_theta: undefined, rope_parameters: { ...s, type: undefined, rope_type: "longrope", rope_theta: 10000.0 } })).toEqual(want);
+  expect(
+    scalingOf({ ...c, rope_scaling: null, rope_theta: undefined, rope_parameters: { ...s, type: undefined, rope_type: "longrope", rope_theta: 10000.0 } }),
+  ).toEqual(want);
   expect(scalingOf({ ...c, rope_scaling: null })).toBeNull();
   const e = phi3.fromConfig({ ...c, resid_pdrop: 0.1, rope_scaling: { ...s, long_factor: [1, 2] } })._unsafeUnwrapErr();
   expect(e.problems).toHaveLength(2);

@@ -32,9 +32,13 @@ test("windows: none unless use_sliding_window; then on layers >= max_window_laye
   const windows = (over: Record<string, unknown>) => qwen2.fromConfig({ ...c, ...over })._unsafeUnwrap().slidingWindows;
   expect(windows({ sliding_window: 4 })).toEqual([0, 0, 0]);
   expect(windows({ use_sliding_window: true, sliding_window: 4, max_window_layers: 1 })).toEqual([0, 4, 4]);
-  expect(windows({ use_sliding_window: true, sliding_window: 4, layer_types: ["sliding_attention", "full_attention", "sliding_attention"] })).toEqual([4, 0, 4]);
+  expect(windows({ use_sliding_window: true, sliding_window: 4, layer_types: ["sliding_attention", "full_attention", "sliding_attention"] })).toEqual([
+    4, 0, 4,
+  ]);
   expect(windows({ use_sliding_window: true, sliding_window: null, max_window_layers: 0 })).toEqual([0, 0, 0]);
-  expect(qwen2.fromConfig({ ...c, layer_types: ["full_attention"] })._unsafeUnwrapErr().message).toContain('"layer_types" must list "sliding_attention" or "full_attention" for each of the 3 layers');
+  expect(qwen2.fromConfig({ ...c, layer_types: ["full_attention"] })._unsafeUnwrapErr().message).toContain(
+    '"layer_types" must list "sliding_attention" or "full_attention" for each of the 3 layers',
+  );
 });
 
 test("a windowed upper layer matches the reference (which computes its windows from the same keys)", () => {

@@ -1,7 +1,7 @@
 // AdamW over parameter groups: each group's lr multiplier and weight decay honoured exactly, and state
 // export/import (what a checkpoint stores) continuing bit-identically, per-parameter steps included.
 import { describe, expect, test } from "bun:test";
-import { type Tensor, backward, ops, tensor, tidy } from "../../../core/index.ts";
+import { backward, ops, type Tensor, tensor, tidy } from "../../../core/index.ts";
 import { AdamW } from "../../../plugins/optimizers/index.ts";
 import { randomArray } from "../../helpers/random.ts";
 
@@ -16,7 +16,13 @@ describe("AdamW over parameter groups", () => {
     const init = randomArray(6, 77);
     const grouped = [tensor(init, [6], { requiresGrad: true }), tensor(init, [6], { requiresGrad: true })];
     const alone = [tensor(init, [6], { requiresGrad: true }), tensor(init, [6], { requiresGrad: true })];
-    const opt = new AdamW([{ params: [grouped[0]!], lrScale: 4, weightDecay: 0 }, { params: [grouped[1]!], weightDecay: 0.3 }], { lr: 0.01, weightDecay: 0.3 });
+    const opt = new AdamW(
+      [
+        { params: [grouped[0]!], lrScale: 4, weightDecay: 0 },
+        { params: [grouped[1]!], weightDecay: 0.3 },
+      ],
+      { lr: 0.01, weightDecay: 0.3 },
+    );
     const ref0 = new AdamW([alone[0]!], { lr: 0.04, weightDecay: 0 });
     const ref1 = new AdamW([alone[1]!], { lr: 0.01, weightDecay: 0.3 });
     try {
@@ -52,7 +58,10 @@ describe("AdamW over parameter groups", () => {
       tidy(() => (step([a[0]!], 1), optA.update(), optA.zeroGrad()));
       tidy(() => (step(a, 2), optA.update(), optA.zeroGrad()));
       const { meta, tensors } = optA.exportState();
-      expect(meta.params).toEqual([{ index: 0, step: 2 }, { index: 1, step: 1 }]);
+      expect(meta.params).toEqual([
+        { index: 0, step: 2 },
+        { index: 1, step: 1 },
+      ]);
       const host = new Map([...tensors].map(([k, t]) => [k, { shape: t.shape, data: t.toArray() as Float32Array }]));
       a.forEach((p, i) => b[i]!.backend.upload(b[i]!, p.toArray()));
       optB.importState(meta, host)._unsafeUnwrap();

@@ -1,7 +1,7 @@
 // AdamW against a float64 transcription of torch.optim.AdamW (decoupled weight decay, bias correction,
 // per-parameter step counts, parameters without a gradient skipped entirely), over 5 steps.
 import { describe, expect, test } from "bun:test";
-import { type Tensor, backward, ops, tensor, tidy } from "../../../core/index.ts";
+import { backward, ops, type Tensor, tensor, tidy } from "../../../core/index.ts";
 import { AdamW, type AdamWOptions } from "../../../plugins/optimizers/index.ts";
 import { expectClose } from "../../helpers/compare.ts";
 import { randomArray } from "../../helpers/random.ts";
@@ -91,7 +91,12 @@ describe("AdamW vs torch.optim.AdamW (f64 reference)", () => {
       }
       expect(Array.from(frozen.toArray())).toEqual(Array.from(init));
       // Zero gradient: m = v = 0 and the update is 0 / (0 + eps), so only the decay acts: p * (1 - lr wd)^3.
-      expectClose(live.toArray(), Array.from(init, (x) => x * 0.95 ** 3), 1e-6, "decayed only");
+      expectClose(
+        live.toArray(),
+        Array.from(init, (x) => x * 0.95 ** 3),
+        1e-6,
+        "decayed only",
+      );
     } finally {
       opt.dispose();
       frozen.dispose();

@@ -2,15 +2,23 @@
 // when train() builds the optimizer (messages name the option), combinations the schema cannot
 // express refused by build, and stateBytes equal to the state an optimizer really holds.
 import { describe, expect, test } from "bun:test";
-import { type OptimizerEntry, type ParamGroup, type Tensor, backward, buildGroups, createRegistry, ops, optimizerFactory, tensor, tidy } from "../../../core/index.ts";
+import {
+  backward,
+  buildGroups,
+  createRegistry,
+  type OptimizerEntry,
+  ops,
+  optimizerFactory,
+  type ParamGroup,
+  type Tensor,
+  tensor,
+  tidy,
+} from "../../../core/index.ts";
 import optimizersPlugin, { adamwEntry, sgdEntry } from "../../../plugins/optimizers/index.ts";
 import { randomArray } from "../../helpers/random.ts";
 
 function params(): Record<string, Tensor> {
-  return {
-    "a.weight": tensor(randomArray(12, 1), [3, 4], { requiresGrad: true }),
-    "a.bias": tensor(randomArray(3, 2), [3], { requiresGrad: true }),
-  };
+  return { "a.weight": tensor(randomArray(12, 1), [3, 4], { requiresGrad: true }), "a.bias": tensor(randomArray(3, 2), [3], { requiresGrad: true }) };
 }
 
 function build(entry: OptimizerEntry, lr: number, options: Record<string, unknown>, groups: readonly ParamGroup[]) {
@@ -52,7 +60,11 @@ describe("optimizer entries", () => {
     for (const t of Object.values(p)) t.dispose();
   });
 
-  for (const [entry, options] of [[adamwEntry, {}], [sgdEntry, {}], [sgdEntry, { momentum: 0 }]] as const) {
+  for (const [entry, options] of [
+    [adamwEntry, {}],
+    [sgdEntry, {}],
+    [sgdEntry, { momentum: 0 }],
+  ] as const) {
     test(`${entry.name} ${JSON.stringify(options)}: stateBytes is the state held after every parameter has stepped`, () => {
       const p = params();
       const groups = buildGroups(p, { weightDecay: 0.1 })._unsafeUnwrap();

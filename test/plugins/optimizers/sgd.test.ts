@@ -1,7 +1,7 @@
 // SGD with momentum against a float64 transcription of torch.optim.SGD (coupled weight decay,
 // dampening, Nesterov), over 6 steps; and its state surviving an export/import round trip.
 import { describe, expect, test } from "bun:test";
-import { type Tensor, backward, ops, tensor, tidy } from "../../../core/index.ts";
+import { backward, ops, type Tensor, tensor, tidy } from "../../../core/index.ts";
 import { SGD, type SGDOptions } from "../../../plugins/optimizers/index.ts";
 import { expectClose } from "../../helpers/compare.ts";
 import { randomArray } from "../../helpers/random.ts";

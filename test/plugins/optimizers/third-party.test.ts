@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ExitCode } from "../../../dsl/exit-codes.ts";
-import { captureIO, lft, REPO, scratch, STORIES, type LftRun } from "../runner/helpers.ts";
 import { main } from "../../../dsl/cli.ts";
+import { ExitCode } from "../../../dsl/exit-codes.ts";
+import { captureIO, type LftRun, lft, REPO, STORIES, scratch } from "../runner/helpers.ts";
 
 const { dir, cleanup } = scratch("signum");
 afterAll(cleanup);
@@ -119,7 +119,11 @@ test("a recipe trains with the plugin's optimizer: the loss falls", () => {
 });
 
 test("its option reached it, and its state is checkpointed under its own name", () => {
-  const saved = JSON.parse(readFileSync(join(dir, "runs/signum/checkpoint-12/optimizer.json"), "utf8")) as { kind: string; step: number; hyper: Record<string, number> };
+  const saved = JSON.parse(readFileSync(join(dir, "runs/signum/checkpoint-12/optimizer.json"), "utf8")) as {
+    kind: string;
+    step: number;
+    hyper: Record<string, number>;
+  };
   expect(saved).toMatchObject({ kind: "signum", step: 12, hyper: { signum_beta: 0.5 } });
 });
 

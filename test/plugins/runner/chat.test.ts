@@ -13,14 +13,18 @@ import { ReplState } from "../../../dsl/repl/state.ts";
 import { openSession } from "../../../dsl/session.ts";
 import { chatAction } from "../../../plugins/runner/chat.ts";
 import { ensureModel } from "../../../plugins/runner/model.ts";
-import { IDENTITY, STORIES, captureIO, chatAnswers, lft, scratch } from "./helpers.ts";
+import { captureIO, chatAnswers, IDENTITY, lft, STORIES, scratch } from "./helpers.ts";
 
 const { dir, cleanup } = scratch("chat");
 afterAll(cleanup);
 
 describe("chat", () => {
   test("without a template the base model continues the raw prompt after BOS, greedily or sampled", async () => {
-    const r = await lft(dir, "raw.lft", `model llama "${STORIES}"\nchat "Once upon a time" { temperature = 0, max_new_tokens = 24 }\nchat "Once upon a time" { max_new_tokens = 24, seed = 3 }\n`);
+    const r = await lft(
+      dir,
+      "raw.lft",
+      `model llama "${STORIES}"\nchat "Once upon a time" { temperature = 0, max_new_tokens = 24 }\nchat "Once upon a time" { max_new_tokens = 24, seed = 3 }\n`,
+    );
     expect(r.code).toBe(ExitCode.ok);
     expect(r.out).toContain("chat · base model · raw text (the model has no chat template; set model { template = ... } for one) · greedy\n");
     expect(r.out).toContain("· temperature 0.7, seed 3\n");
@@ -36,10 +40,15 @@ describe("chat", () => {
     const model = join(dir, "chatty");
     cpSync(STORIES, model, { recursive: true });
     const config = JSON.parse(readFileSync(join(model, "tokenizer_config.json"), "utf8")) as Record<string, unknown>;
-    config["chat_template"] = "{% for m in messages %}{% if m['role'] == 'user' %}{{ 'Q: ' + m['content'] + '\\n' }}{% elif m['role'] == 'assistant' %}{{ 'A: ' + m['content'] + eos_token + '\\n' }}{% endif %}{% endfor %}{% if add_generation_prompt %}{{ 'A: ' }}{% endif %}";
+    config.chat_template =
+      "{% for m in messages %}{% if m['role'] == 'user' %}{{ 'Q: ' + m['content'] + '\\n' }}{% elif m['role'] == 'assistant' %}{{ 'A: ' + m['content'] + eos_token + '\\n' }}{% endif %}{% endfor %}{% if add_generation_prompt %}{{ 'A: ' }}{% endif %}";
     writeFileSync(join(model, "tokenizer_config.json"), JSON.stringify(config));
     const ask = 'chat "Who are you?" { temperature = 0, max_new_tokens = 16 }';
-    const r = await lft(dir, "chatty.lft", `model llama "chatty"\ndataset alpaca "${IDENTITY}"\nmethod lora { targets = [all], additional_target = [embed_tokens] }\n${ask}\ntrain sft for 30 steps { lr = 5e-3, batch = 4, log_every = 1000 }\n${ask}\n`);
+    const r = await lft(
+      dir,
+      "chatty.lft",
+      `model llama "chatty"\ndataset alpaca "${IDENTITY}"\nmethod lora { targets = [all], additional_target = [embed_tokens] }\n${ask}\ntrain sft for 30 steps { lr = 5e-3, batch = 4, log_every = 1000 }\n${ask}\n`,
+    );
     expect(r.code).toBe(ExitCode.ok);
     expect(r.out).toContain("template hf,");
     expect(r.out).toContain("chat · after sft 30 steps · the tokenizer's chat template · greedy\n");
@@ -69,7 +78,12 @@ describe("chat", () => {
     // End of input ends the conversation too.
     const before = io.out().length;
     expect(await chatAction({ action: "chat", options }, scope, lines("hi"))).toEqual(ok("done"));
-    expect(io.out().slice(before).match(/assistant> /g)).toHaveLength(1);
+    expect(
+      io
+        .out()
+        .slice(before)
+        .match(/assistant> /g),
+    ).toHaveLength(1);
     state.model.dispose();
   });
 });

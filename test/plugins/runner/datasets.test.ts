@@ -5,9 +5,19 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createRegistry, dataOptionSchema, loadTokenizer, prepareData, validateOptions, type DataKind, type KtoSample, type PairwiseSample, type TokenSeq } from "../../../core/index.ts";
+import {
+  createRegistry,
+  type DataKind,
+  dataOptionSchema,
+  type KtoSample,
+  loadTokenizer,
+  type PairwiseSample,
+  prepareData,
+  type TokenSeq,
+  validateOptions,
+} from "../../../core/index.ts";
 import { builtinPlugins } from "../../../plugins/index.ts";
-import { selectData, type DataSource } from "../../../plugins/runner/datasets.ts";
+import { type DataSource, selectData } from "../../../plugins/runner/datasets.ts";
 import { IDENTITY, REPO, STORIES, scratch } from "./helpers.ts";
 
 const { dir, cleanup } = scratch("datasets");
@@ -31,7 +41,11 @@ describe("data blocks as dataset_info entries", () => {
   test("a file: absolute file_name and its format; .txt is text; columns as written", async () => {
     writeFileSync(join(dir, "notes.txt"), "one line\nanother line\n");
     writeFileSync(join(dir, "qa.json"), JSON.stringify([{ question: "q?", answer: "a." }]));
-    const s = await select({ format: "alpaca", source: IDENTITY, options: {} }, { source: "notes.txt", options: {} }, { format: "alpaca", source: "qa.json", options: { prompt: "question", response: "answer" } });
+    const s = await select(
+      { format: "alpaca", source: IDENTITY, options: {} },
+      { source: "notes.txt", options: {} },
+      { format: "alpaca", source: "qa.json", options: { prompt: "question", response: "answer" } },
+    );
     expect(s.info).toEqual({
       [IDENTITY]: { file_name: IDENTITY, formatting: "alpaca" },
       "notes.txt": { file_name: join(dir, "notes.txt"), formatting: "text" },
@@ -53,14 +67,23 @@ describe("data blocks as dataset_info entries", () => {
 
   test("kto: the shape's messages column is kept when the tag column is renamed", async () => {
     const source = { format: "kto", source: join(FIXTURES, "kto_en_demo.json"), options: { kto_tag: "label" } };
-    expect((await select(source)).info[source.source]).toEqual({ file_name: source.source, formatting: "openai", columns: { messages: "messages", kto_tag: "label" } });
+    expect((await select(source)).info[source.source]).toEqual({
+      file_name: source.source,
+      formatting: "openai",
+      columns: { messages: "messages", kto_tag: "label" },
+    });
     const tags = new Set((await samples("kto", source)).train.map((s) => (s as KtoSample).desirable));
     expect(tags).toEqual(new Set([true, false]));
   });
 
   test("a name: the dataset_info.json entry, its file_name made absolute", async () => {
     const s = await select({ source: "dpo_en_demo", options: { dir: FIXTURES } });
-    expect(s.info["dpo_en_demo"]).toEqual({ file_name: join(FIXTURES, "dpo_en_demo.json"), ranking: true, formatting: "sharegpt", columns: { messages: "conversations", chosen: "chosen", rejected: "rejected" } });
+    expect(s.info.dpo_en_demo).toEqual({
+      file_name: join(FIXTURES, "dpo_en_demo.json"),
+      ranking: true,
+      formatting: "sharegpt",
+      columns: { messages: "conversations", chosen: "chosen", rejected: "rejected" },
+    });
   });
 
   test("unequal weights interleave with probabilities from the weights; equal weights concatenate", async () => {
@@ -77,7 +100,7 @@ describe("data blocks as dataset_info entries", () => {
     const s = await select({ ...a, options: { max_samples: 40 } }, b);
     // identity has 16 rows, fewer than 40: it is used whole, never drawn twice.
     expect(s.info[IDENTITY]).toEqual({ file_name: IDENTITY, formatting: "alpaca" });
-    expect((s.info["alpaca_en_demo"] as { num_samples?: number }).num_samples).toBe(10);
+    expect((s.info.alpaca_en_demo as { num_samples?: number }).num_samples).toBe(10);
     expect(s.mix).toEqual({});
     expect((await samples("sft", { ...a, options: { max_samples: 40 } }, b)).rows).toBe(16 + 10);
   });

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ExitCode } from "../../../dsl/exit-codes.ts";
-import { REPO, STORIES, lft, scratch } from "./helpers.ts";
+import { lft, REPO, STORIES, scratch } from "./helpers.ts";
 
 const { dir, cleanup } = scratch("failures");
 afterAll(cleanup);
@@ -29,7 +29,9 @@ describe("a run that cannot start fails with a clear message", () => {
   });
 
   test("a model family that is not the folder's", async () => {
-    expect(await failed("family.lft", `model qwen3 "${STORIES}"\nchat "hi"\n`)).toContain(`the recipe says model family "qwen3", but ${STORIES}/config.json has model_type "llama" (family "llama"); write model llama`);
+    expect(await failed("family.lft", `model qwen3 "${STORIES}"\nchat "hi"\n`)).toContain(
+      `the recipe says model family "qwen3", but ${STORIES}/config.json has model_type "llama" (family "llama"); write model llama`,
+    );
   });
 
   test("a dataset file that does not exist", async () => {
@@ -49,7 +51,7 @@ describe("a run that cannot start fails with a clear message", () => {
   });
 
   test("a format that disagrees with the dataset_info entry", async () => {
-    expect(await failed("format.lft", sft(`dataset sharegpt "identity" { dir = "${FIXTURES}" }`))).toContain('the recipe says format sharegpt, but');
+    expect(await failed("format.lft", sft(`dataset sharegpt "identity" { dir = "${FIXTURES}" }`))).toContain("the recipe says format sharegpt, but");
   });
 
   test("a file whose every row is bad", async () => {
@@ -61,6 +63,8 @@ describe("a run that cannot start fails with a clear message", () => {
 
   test("eval without a source when nothing was held out", async () => {
     const text = `model llama "${STORIES}"\ndataset alpaca "${join(REPO, "examples/data/identity.json")}"\nmethod lora\ntrain sft for 1 steps { log_every = 1000 }\neval\n`;
-    expect(await failed("eval.lft", text)).toStartWith("eval without a source evaluates the held-out part of the training data, and the last train block held out none: set holdout = 10% in it");
+    expect(await failed("eval.lft", text)).toStartWith(
+      "eval without a source evaluates the held-out part of the training data, and the last train block held out none: set holdout = 10% in it",
+    );
   });
 });

@@ -5,16 +5,17 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { RunStore, createRegistry, loadModel } from "../../../core/index.ts";
+import { createRegistry, loadModel, RunStore } from "../../../core/index.ts";
 import { ExitCode } from "../../../dsl/exit-codes.ts";
 import { builtinPlugins } from "../../../plugins/index.ts";
-import { IDENTITY, STORIES, chatAnswers, evalLosses, lft, scratch, type LftRun } from "./helpers.ts";
+import { chatAnswers, evalLosses, IDENTITY, type LftRun, lft, STORIES, scratch } from "./helpers.ts";
 
 const { dir, cleanup } = scratch("identity");
 afterAll(cleanup);
 
 const ask = 'chat "Who are you?" { temperature = 0, max_new_tokens = 40 }';
-const predict = (out: string) => `predict alpaca "${IDENTITY}" { temperature = 0, max_new_tokens = 32, batch = 4, metrics = [bleu-4, rouge-l, exact_match], output = "${out}" }`;
+const predict = (out: string) =>
+  `predict alpaca "${IDENTITY}" { temperature = 0, max_new_tokens = 32, batch = 4, metrics = [bleu-4, rouge-l, exact_match], output = "${out}" }`;
 const recipe = `model llama "${STORIES}" { template = default }
 dataset alpaca "${IDENTITY}"
 method lora { rank = 8, alpha = 16, targets = [all], additional_target = [embed_tokens] }
@@ -59,7 +60,11 @@ describe("LoRA SFT on the identity set", () => {
   });
 
   test("predict writes {prompt, predict, label} lines and the metrics it prints", () => {
-    const read = (sub: string) => readFileSync(join(dir, sub, "predictions.jsonl"), "utf8").trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, string>);
+    const read = (sub: string) =>
+      readFileSync(join(dir, sub, "predictions.jsonl"), "utf8")
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Record<string, string>);
     const after = read("after");
     expect(after).toHaveLength(identity.length);
     after.forEach((line, i) => {
@@ -77,7 +82,7 @@ describe("LoRA SFT on the identity set", () => {
       expect(results[`predict_${name}`]).toBe(score);
       expect(run.out).toContain(`${name} ${score.toFixed(2)}`);
     }
-    expect(results["predict_samples"]).toBe(identity.length);
+    expect(results.predict_samples).toBe(identity.length);
     // Training moved the answers onto the references.
     const before = JSON.parse(readFileSync(join(dir, "before", "predict_results.json"), "utf8")) as Record<string, number>;
     expect(before["predict_rouge-l"]!).toBeLessThan(20);
@@ -107,7 +112,8 @@ describe("LoRA SFT on the identity set", () => {
       expect(existsSync(join(dir, d, "adapter_config.json"))).toBe(true);
       expect(existsSync(join(dir, d, "adapter_model.safetensors"))).toBe(true);
     }
-    for (const f of ["config.json", "model.safetensors", "generation_config.json", "tokenizer.json", "tokenizer_config.json"]) expect(existsSync(join(dir, "merged", f))).toBe(true);
+    for (const f of ["config.json", "model.safetensors", "generation_config.json", "tokenizer.json", "tokenizer_config.json"])
+      expect(existsSync(join(dir, "merged", f))).toBe(true);
     const registry = createRegistry();
     for (const p of builtinPlugins) registry.use(p)._unsafeUnwrap();
     const merged = loadModel(join(dir, "merged"), registry)._unsafeUnwrap();

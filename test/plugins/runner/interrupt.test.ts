@@ -4,13 +4,13 @@
 import { afterAll, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { RunStore, definePlugin } from "../../../core/index.ts";
+import { definePlugin, RunStore } from "../../../core/index.ts";
 import { lftPlugin } from "../../../dsl/commands/index.ts";
 import { ExitCode } from "../../../dsl/exit-codes.ts";
 import { loadRecipeFile } from "../../../dsl/pipeline.ts";
 import { runRecipe } from "../../../dsl/run.ts";
 import { openSession } from "../../../dsl/session.ts";
-import { IDENTITY, STORIES, captureIO, scratch } from "./helpers.ts";
+import { captureIO, IDENTITY, STORIES, scratch } from "./helpers.ts";
 
 const { dir, cleanup } = scratch("interrupt");
 afterAll(cleanup);

@@ -4,10 +4,10 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { RunStore, createRegistry, loadModel } from "../../../core/index.ts";
+import { createRegistry, loadModel, RunStore } from "../../../core/index.ts";
 import { ExitCode } from "../../../dsl/exit-codes.ts";
 import { builtinPlugins } from "../../../plugins/index.ts";
-import { STORIES, evalLosses, lft, scratch, type LftRun } from "./helpers.ts";
+import { evalLosses, type LftRun, lft, STORIES, scratch } from "./helpers.ts";
 
 const { dir, cleanup } = scratch("pt");
 afterAll(cleanup);
@@ -15,17 +15,25 @@ afterAll(cleanup);
 // Forty short lines in TinyStories' register, with a pattern the model can pick up quickly.
 const colours = ["red", "blue", "green", "yellow", "pink"];
 const things = ["ball", "kite", "boat", "hat", "cup", "box", "car", "book"];
-const lines = Array.from({ length: 40 }, (_, i) => `Tom has a ${colours[i % colours.length]} ${things[i % things.length]}. He gives the ${colours[i % colours.length]} ${things[i % things.length]} to Sue, and Sue says thank you.`);
+const lines = Array.from(
+  { length: 40 },
+  (_, i) =>
+    `Tom has a ${colours[i % colours.length]} ${things[i % things.length]}. He gives the ${colours[i % colours.length]} ${things[i % things.length]} to Sue, and Sue says thank you.`,
+);
 
 let run: LftRun;
 beforeAll(async () => {
   writeFileSync(join(dir, "corpus.txt"), `${lines.join("\n")}\n`);
-  run = await lft(dir, "pt.lft", `model llama "${STORIES}" { dtype = f32 }
+  run = await lft(
+    dir,
+    "pt.lft",
+    `model llama "${STORIES}" { dtype = f32 }
 dataset text "corpus.txt"
 method full
 train pt for 25 steps { lr = 2e-3, batch = 4, cutoff = 64, pack = true, holdout = 0.2, warmup = 2 steps, output = "runs/pt", log_every = 1000 }
 eval { batch = 4 }
-`);
+`,
+  );
 }, 60_000);
 
 test("pt with method full: the held-out loss falls, and eval without a source scores the held-out part", () => {

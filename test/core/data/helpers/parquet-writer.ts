@@ -84,40 +84,57 @@ export function writeStringParquet(columns: Record<string, string[]>): Uint8Arra
   meta.begin(() => {
     meta.i32(1, 1);
     meta.list(2, 12, [
-      () => meta.begin(() => {
-        meta.str(4, "schema");
-        meta.i32(5, names.length);
-      }),
-      ...names.map((name) => () => meta.begin(() => {
-        meta.i32(1, 6); // BYTE_ARRAY
-        meta.i32(3, 0); // REQUIRED
-        meta.str(4, name);
-        meta.i32(6, 0); // UTF8
-      })),
+      () =>
+        meta.begin(() => {
+          meta.str(4, "schema");
+          meta.i32(5, names.length);
+        }),
+      ...names.map(
+        (name) => () =>
+          meta.begin(() => {
+            meta.i32(1, 6); // BYTE_ARRAY
+            meta.i32(3, 0); // REQUIRED
+            meta.str(4, name);
+            meta.i32(6, 0); // UTF8
+          }),
+      ),
     ]);
     meta.i64(3, rows);
     meta.list(4, 12, [
-      () => meta.begin(() => {
-        meta.list(1, 12, names.map((name, i) => () => meta.begin(() => {
-          meta.i64(2, chunks[i]!.offset);
-          meta.struct(3, () => {
-            meta.i32(1, 6);
-            meta.list(2, 5, [() => meta.zigzag(0)]);
-            meta.list(3, 8, [() => {
-              const b = new TextEncoder().encode(name);
-              meta.varint(b.length);
-              meta.bytes.push(...b);
-            }]);
-            meta.i32(4, 0);
-            meta.i64(5, rows);
-            meta.i64(6, chunks[i]!.size);
-            meta.i64(7, chunks[i]!.size);
-            meta.i64(9, chunks[i]!.offset);
-          });
-        })));
-        meta.i64(2, chunks.reduce((a, c) => a + c.size, 0));
-        meta.i64(3, rows);
-      }),
+      () =>
+        meta.begin(() => {
+          meta.list(
+            1,
+            12,
+            names.map(
+              (name, i) => () =>
+                meta.begin(() => {
+                  meta.i64(2, chunks[i]!.offset);
+                  meta.struct(3, () => {
+                    meta.i32(1, 6);
+                    meta.list(2, 5, [() => meta.zigzag(0)]);
+                    meta.list(3, 8, [
+                      () => {
+                        const b = new TextEncoder().encode(name);
+                        meta.varint(b.length);
+                        meta.bytes.push(...b);
+                      },
+                    ]);
+                    meta.i32(4, 0);
+                    meta.i64(5, rows);
+                    meta.i64(6, chunks[i]!.size);
+                    meta.i64(7, chunks[i]!.size);
+                    meta.i64(9, chunks[i]!.offset);
+                  });
+                }),
+            ),
+          );
+          meta.i64(
+            2,
+            chunks.reduce((a, c) => a + c.size, 0),
+          );
+          meta.i64(3, rows);
+        }),
     ]);
   });
   const m = meta.bytes;

@@ -1,6 +1,6 @@
 // A registry with the built-in data plugins, and the fixture paths the data tests read.
 import { join } from "node:path";
-import { createRegistry, dataOptionSchema, validateOptions, type DataOptions } from "../../../../core/index.ts";
+import { createRegistry, type DataOptions, dataOptionSchema, validateOptions } from "../../../../core/index.ts";
 import { dataPlugins } from "../../../../plugins/data/index.ts";
 
 export const LF_DATA = join(import.meta.dir, "../../../fixtures/llamafactory-data");

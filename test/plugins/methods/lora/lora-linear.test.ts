@@ -4,14 +4,14 @@
 // relative (f32 kernels vs f64 reference on O(1) data); gradients 1e-4 (f32 accumulation over a few
 // dozen terms against differences of the f64 reference, whose own error is ~1e-8).
 import { expect, test } from "bun:test";
-import { MethodError, TrainRng, backward, ops, tensor, tidy } from "../../../../core/index.ts";
+import { backward, MethodError, ops, TrainRng, tensor, tidy } from "../../../../core/index.ts";
 import { LoraLinear, lora } from "../../../../plugins/methods/lora/index.ts";
+import { randomModel, specOf } from "../../../core/nn/helpers.ts";
 import { expectClose } from "../../../helpers/compare.ts";
 import { numericGrad } from "../../../helpers/gradcheck.ts";
 import { randomArray } from "../../../helpers/random.ts";
-import { randomModel, specOf } from "../../../core/nn/helpers.ts";
 import { family, perturbTrainable } from "../helpers.ts";
-import { type RefLayer, doraNorm, linearOf, refLayer, runtimeOf } from "./reference.ts";
+import { doraNorm, linearOf, type RefLayer, refLayer, runtimeOf } from "./reference.ts";
 
 const [n, inF, out, r] = [5, 7, 6, 3];
 const x = randomArray(n * inF, 1);
@@ -26,7 +26,11 @@ const proj = randomArray(n * out, 7);
 function layer(o: { scale: number; dora?: boolean; dropout?: number; withBias?: boolean; seed?: bigint }) {
   const lin = linearOf(inF, out, w, o.withBias ? bias : undefined);
   const runtime = runtimeOf(o.seed ?? 0n);
-  const l = LoraLinear.fromBase(lin, { rank: r, scale: o.scale, dropout: o.dropout ?? 0, dora: o.dora ?? false }, runtime, { kind: "none", seed: 0n, offset: 0n });
+  const l = LoraLinear.fromBase(lin, { rank: r, scale: o.scale, dropout: o.dropout ?? 0, dora: o.dora ?? false }, runtime, {
+    kind: "none",
+    seed: 0n,
+    offset: 0n,
+  });
   l.setParameter("lora_A.weight", tensor(a, [r, inF]))._unsafeUnwrap();
   l.setParameter("lora_B.weight", tensor(b, [out, r]))._unsafeUnwrap();
   if (o.dora) l.setParameter("lora_magnitude_vector", tensor(m, [out]))._unsafeUnwrap();
@@ -34,7 +38,16 @@ function layer(o: { scale: number; dora?: boolean; dropout?: number; withBias?: 
 }
 
 const forward = (lin: ReturnType<typeof linearOf>) => tidy(() => lin.forward(tensor(x, [n, inF])).toArray());
-const refOf = (scale: number, o: { withBias?: boolean; mask?: ArrayLike<number> } = {}): RefLayer => ({ n, inF, out, r, scale, w, ...(o.withBias ? { bias } : {}), ...(o.mask ? { mask: o.mask } : {}) });
+const refOf = (scale: number, o: { withBias?: boolean; mask?: ArrayLike<number> } = {}): RefLayer => ({
+  n,
+  inF,
+  out,
+  r,
+  scale,
+  w,
+  ...(o.withBias ? { bias } : {}),
+  ...(o.mask ? { mask: o.mask } : {}),
+});
 
 test("LoRA forward is base(x) + scale·B·A·x (float64 reference), with and without bias", () => {
   for (const withBias of [false, true]) {

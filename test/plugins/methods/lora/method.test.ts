@@ -2,13 +2,13 @@
 // parameters it makes trainable, precision over a bf16 base, rsLoRA's scale, LoRA+'s groups as the
 // optimizer sees them, additional_target, dropout's train flag, and bad options returned as errors.
 import { expect, test } from "bun:test";
-import { TrainRng, backward, buildGroups, ops, tensor, tidy } from "../../../../core/index.ts";
-import { AdamW } from "../../../../plugins/optimizers/index.ts";
+import { backward, buildGroups, ops, TrainRng, tensor, tidy } from "../../../../core/index.ts";
 import { full } from "../../../../plugins/methods/full.ts";
 import { type LoraMethod, lora } from "../../../../plugins/methods/index.ts";
+import { AdamW } from "../../../../plugins/optimizers/index.ts";
 import { expectClose } from "../../../helpers/compare.ts";
 import { randomArray } from "../../../helpers/random.ts";
-import { IDS, family, loadStories, logitsOf, perturbTrainable } from "../helpers.ts";
+import { family, IDS, loadStories, logitsOf, perturbTrainable } from "../helpers.ts";
 import { matmulT } from "./reference.ts";
 
 const names = (params: Readonly<Record<string, unknown>>) => Object.keys(params);
@@ -24,7 +24,12 @@ test("lora: only adapters train; targets all = the family's adapter targets; nam
   expect(trainable.length).toBe(5 * 7 * 2);
   expect(trainable.slice(0, 2)).toEqual(["model.layers.0.self_attn.q_proj.lora_A.weight", "model.layers.0.self_attn.q_proj.lora_B.weight"]);
   expect(trainable.every((p) => /\.lora_[AB]\.weight$/.test(p))).toBe(true);
-  expect(model.namedParameters().filter(([p]) => !p.includes(".lora_")).every(([, t]) => !t.requiresGrad)).toBe(true);
+  expect(
+    model
+      .namedParameters()
+      .filter(([p]) => !p.includes(".lora_"))
+      .every(([, t]) => !t.requiresGrad),
+  ).toBe(true);
   // The base checkpoint's tensors are unchanged and B = 0: the model computes what it did.
   expect(model.parameterShapes().length).toBe(5 * 9 + 2);
   expectClose(logitsOf(model), before, 1e-6, "logits at init");
@@ -33,7 +38,11 @@ test("lora: only adapters train; targets all = the family's adapter targets; nam
   const qv = loadStories();
   const m2 = lora.apply(qv, { targets: ["q_proj", "v_proj"], dora: true, rank: 4 }, family)._unsafeUnwrap() as LoraMethod;
   expect(m2.adapters.size).toBe(10);
-  expect(names(m2.params).slice(0, 3)).toEqual(["model.layers.0.self_attn.q_proj.lora_magnitude_vector", "model.layers.0.self_attn.q_proj.lora_A.weight", "model.layers.0.self_attn.q_proj.lora_B.weight"]);
+  expect(names(m2.params).slice(0, 3)).toEqual([
+    "model.layers.0.self_attn.q_proj.lora_magnitude_vector",
+    "model.layers.0.self_attn.q_proj.lora_A.weight",
+    "model.layers.0.self_attn.q_proj.lora_B.weight",
+  ]);
   expect(m2.params["model.layers.0.self_attn.q_proj.lora_A.weight"]!.shape).toEqual([4, 64]);
   expect(m2.params["model.layers.0.self_attn.v_proj.lora_B.weight"]!.shape).toEqual([32, 4]);
   qv.dispose();
@@ -54,7 +63,12 @@ test("rsLoRA scales the update by alpha / sqrt(rank), plain LoRA by alpha / rank
     expect(m.scale).toBe(scale);
     const base = matmulT(x, w, 3, 64, 64);
     const delta = matmulT(matmulT(x, a, 3, 64, 4), b, 3, 4, 64);
-    expectClose(y, base.map((v, i) => v + scale * delta[i]!), 1e-5, `rslora ${rslora}`);
+    expectClose(
+      y,
+      base.map((v, i) => v + scale * delta[i]!),
+      1e-5,
+      `rslora ${rslora}`,
+    );
     model.dispose();
   }
 });
@@ -82,7 +96,11 @@ test("LoRA+: B matrices form their own group at lr × ratio, and one AdamW step 
   const before = Object.fromEntries(Object.entries(m.params).map(([n, t]) => [n, t.toArray()]));
   opt.update();
   const maxStep = (suffix: string) =>
-    Math.max(...Object.entries(m.params).filter(([n]) => n.endsWith(suffix)).flatMap(([n, t]) => [...t.toArray()].map((v, i) => Math.abs(v - before[n]![i]!))));
+    Math.max(
+      ...Object.entries(m.params)
+        .filter(([n]) => n.endsWith(suffix))
+        .flatMap(([n, t]) => [...t.toArray()].map((v, i) => Math.abs(v - before[n]![i]!))),
+    );
   // Adam's first step moves each weight by ~lr (sign of its gradient): B by 16e-3, A by 1e-3.
   expect(maxStep(".lora_B.weight")).toBeCloseTo(16e-3, 5);
   expect(maxStep(".lora_A.weight")).toBeCloseTo(1e-3, 5);
@@ -100,7 +118,7 @@ test("LoRA and DoRA over a bf16 base: adapters are f32 and get gradients, the ba
   perturbTrainable(model, 12);
   const ids = tensor(IDS, [1, IDS.length], { dtype: "i32" });
   tidy(() => backward(ops.mean(model.forward(ids))));
-  expect(Object.values(m.params).every((t) => t.grad !== null && t.grad.toArray().some((v) => v !== 0))).toBe(true);
+  expect(Object.values(m.params).every((t) => t.grad?.toArray().some((v) => v !== 0))).toBe(true);
   expect(model.getParameter("model.layers.0.mlp.down_proj.weight")!).toMatchObject({ dtype: "bf16", requiresGrad: false, grad: null });
   model.dispose();
 });

@@ -7,9 +7,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CausalLM, loadModel, openCheckpoint, openSafetensors, writeSafetensors } from "../../../../core/index.ts";
-import { type LoraMethod, exportMerged, exportPeftMerged, loadPeftAdapter, lora } from "../../../../plugins/methods/index.ts";
+import { exportMerged, exportPeftMerged, type LoraMethod, loadPeftAdapter, lora } from "../../../../plugins/methods/index.ts";
 import { expectClose, relError } from "../../../helpers/compare.ts";
-import { STORIES, family, loadStories, logitsOf, perturbTrainable, registry } from "../helpers.ts";
+import { family, loadStories, logitsOf, perturbTrainable, registry, STORIES } from "../helpers.ts";
 
 let root = "";
 beforeAll(() => {
@@ -64,7 +64,16 @@ test("adapter_config.json is PEFT's LoraConfig as json.dumps(indent=2, sort_keys
   expect(readFileSync(join(dir, "adapter_config.json"), "utf8")).toBe(CONFIG_TEXT);
   model.dispose();
   // Floats keep Python's repr: 0.05 and 16.0-style values, and the lists lft was given.
-  const other = trained({ rank: 2, alpha: 4, dropout: 0.05, rslora: true, dora: true, targets: ["all"], init: "gaussian", additional_target: ["embed_tokens"] });
+  const other = trained({
+    rank: 2,
+    alpha: 4,
+    dropout: 0.05,
+    rslora: true,
+    dora: true,
+    targets: ["all"],
+    init: "gaussian",
+    additional_target: ["embed_tokens"],
+  });
   const dir2 = join(root, "config2");
   other.m.saveTrainable(dir2)._unsafeUnwrap();
   const text = readFileSync(join(dir2, "adapter_config.json"), "utf8");
@@ -84,7 +93,9 @@ test("adapter_model.safetensors holds PEFT's key names: lora_A/B.weight, DoRA's 
   const expected = [
     "base_model.model.model.embed_tokens.weight",
     ...[0, 1, 2, 3, 4].flatMap((i) =>
-      ["mlp.down_proj", "self_attn.q_proj"].flatMap((p) => ["lora_A.weight", "lora_B.weight", "lora_magnitude_vector"].map((s) => `base_model.model.model.layers.${i}.${p}.${s}`)),
+      ["mlp.down_proj", "self_attn.q_proj"].flatMap((p) =>
+        ["lora_A.weight", "lora_B.weight", "lora_magnitude_vector"].map((s) => `base_model.model.model.layers.${i}.${p}.${s}`),
+      ),
     ),
   ].sort();
   expect([...file.names()].sort()).toEqual(expected);
@@ -151,7 +162,7 @@ test("PiSSA: the base keeps the residual, and the saved adapter (rank 2r, conver
   fresh.dispose();
 });
 
-test("an unconverted PiSSA adapter (init_lora_weights \"pissa\") gets its residual base rebuilt on load", () => {
+test('an unconverted PiSSA adapter (init_lora_weights "pissa") gets its residual base rebuilt on load', () => {
   const model = loadStories();
   const m = lora.apply(model, { rank: 2, alpha: 4, init: "pissa", pissa_iter: -1, targets: ["v_proj"] }, family)._unsafeUnwrap() as LoraMethod;
   m.training = false;
@@ -168,7 +179,10 @@ test("an unconverted PiSSA adapter (init_lora_weights \"pissa\") gets its residu
     ]),
     { format: "pt" },
   )._unsafeUnwrap();
-  writeFileSync(join(dir, "adapter_config.json"), JSON.stringify({ peft_type: "LORA", r: 2, lora_alpha: 4, target_modules: ["v_proj"], init_lora_weights: "pissa", task_type: "CAUSAL_LM" }));
+  writeFileSync(
+    join(dir, "adapter_config.json"),
+    JSON.stringify({ peft_type: "LORA", r: 2, lora_alpha: 4, target_modules: ["v_proj"], init_lora_weights: "pissa", task_type: "CAUSAL_LM" }),
+  );
   const fresh = loadStories();
   lora.load!(fresh, dir, family)._unsafeUnwrap();
   expectClose(logitsOf(fresh), want, 1e-4, "raw PiSSA adapter");
@@ -200,7 +214,9 @@ test("adapters lft cannot reproduce are refused by name, before the model change
   expect(variant("rank-pattern", (c) => (c.rank_pattern = { q_proj: 4 }))).toContain("rank_pattern");
   expect(variant("olora", (c) => (c.init_lora_weights = "olora"))).toContain('init_lora_weights "olora"');
   expect(variant("rank", (c) => (c.r = 3))).toContain("expected [3, 64]");
-  expect(variant("more-targets", (c) => (c.target_modules = ["q_proj", "k_proj"]))).toContain('missing tensor "base_model.model.model.layers.0.self_attn.k_proj.lora_A.weight"');
+  expect(variant("more-targets", (c) => (c.target_modules = ["q_proj", "k_proj"]))).toContain(
+    'missing tensor "base_model.model.model.layers.0.self_attn.k_proj.lora_A.weight"',
+  );
   expect(variant("fewer-targets", (c) => (c.target_modules = ["k_proj"]))).toContain("this model has no place for");
   expect(variant("typo", (c) => (c.target_modules = ["q_prj"]))).toContain('did you mean "q_proj"');
   expect(variant("bin", () => {}, false)).toContain("no adapter_model.safetensors");
@@ -252,7 +268,9 @@ test("export --merge from folders: base + PEFT adapter -> a checkpoint with the 
   m.saveTrainable(adapterDir)._unsafeUnwrap();
   const out = join(root, "merged-from-folders");
   exportPeftMerged(STORIES, adapterDir, out, registry)._unsafeUnwrap();
-  expect(JSON.parse(readFileSync(join(out, "generation_config.json"), "utf8"))).toEqual(JSON.parse(readFileSync(join(STORIES, "generation_config.json"), "utf8")));
+  expect(JSON.parse(readFileSync(join(out, "generation_config.json"), "utf8"))).toEqual(
+    JSON.parse(readFileSync(join(STORIES, "generation_config.json"), "utf8")),
+  );
   const merged = loadModel(out, registry)._unsafeUnwrap().model;
   expectClose(logitsOf(merged), want, 1e-5, "merged from folders");
   model.dispose();

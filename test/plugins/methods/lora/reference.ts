@@ -18,11 +18,12 @@ export function runtimeOf(seed = 0n, gradientCheckpointing = false): LoraRuntime
 /** y = x·wᵀ for row-major x [n, k], w [m, k] in float64. */
 export function matmulT(x: ArrayLike<number>, w: ArrayLike<number>, n: number, k: number, m: number): Float64Array {
   const y = new Float64Array(n * m);
-  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) {
-    let s = 0;
-    for (let l = 0; l < k; l++) s += x[i * k + l]! * w[j * k + l]!;
-    y[i * m + j] = s;
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < m; j++) {
+      let s = 0;
+      for (let l = 0; l < k; l++) s += x[i * k + l]! * w[j * k + l]!;
+      y[i * m + j] = s;
+    }
   return y;
 }
 
@@ -54,20 +55,27 @@ export function doraNorm(L: RefLayer, a: ArrayLike<number>, b: ArrayLike<number>
   return norm;
 }
 
-export function refLayer(L: RefLayer, x: ArrayLike<number>, a: ArrayLike<number>, b: ArrayLike<number>, dora?: { m: ArrayLike<number>; norm: ArrayLike<number> }): Float64Array {
+export function refLayer(
+  L: RefLayer,
+  x: ArrayLike<number>,
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  dora?: { m: ArrayLike<number>; norm: ArrayLike<number> },
+): Float64Array {
   const xd = L.mask ? Float64Array.from(x, (v, i) => v * L.mask![i]!) : Float64Array.from(x);
   const base = matmulT(x, L.w, L.n, L.inF, L.out);
   const lora = matmulT(matmulT(xd, a, L.n, L.inF, L.r), b, L.n, L.r, L.out);
   const wxd = L.mask ? matmulT(xd, L.w, L.n, L.inF, L.out) : base;
   const y = new Float64Array(L.n * L.out);
-  for (let i = 0; i < L.n; i++) for (let o = 0; o < L.out; o++) {
-    const k = i * L.out + o;
-    const bias = L.bias ? L.bias[o]! : 0;
-    if (!dora) y[k] = base[k]! + bias + L.scale * lora[k]!;
-    else {
-      const f = dora.m[o]! / dora.norm[o]!;
-      y[k] = base[k]! + bias + (f - 1) * wxd[k]! + f * L.scale * lora[k]!;
+  for (let i = 0; i < L.n; i++)
+    for (let o = 0; o < L.out; o++) {
+      const k = i * L.out + o;
+      const bias = L.bias ? L.bias[o]! : 0;
+      if (!dora) y[k] = base[k]! + bias + L.scale * lora[k]!;
+      else {
+        const f = dora.m[o]! / dora.norm[o]!;
+        y[k] = base[k]! + bias + (f - 1) * wxd[k]! + f * L.scale * lora[k]!;
+      }
     }
-  }
   return y;
 }

@@ -9,22 +9,24 @@ import { randomArray } from "../../../helpers/random.ts";
 
 function reconstruct(d: SVD): Float64Array {
   const a = new Float64Array(d.m * d.n);
-  for (let i = 0; i < d.m; i++) for (let j = 0; j < d.n; j++) {
-    let s = 0;
-    for (let c = 0; c < d.k; c++) s += d.u[i * d.k + c]! * d.s[c]! * d.v[j * d.k + c]!;
-    a[i * d.n + j] = s;
-  }
+  for (let i = 0; i < d.m; i++)
+    for (let j = 0; j < d.n; j++) {
+      let s = 0;
+      for (let c = 0; c < d.k; c++) s += d.u[i * d.k + c]! * d.s[c]! * d.v[j * d.k + c]!;
+      a[i * d.n + j] = s;
+    }
   return a;
 }
 
 /** max |XᵀX − I| over the columns of X [rows, k] that have a nonzero singular value. */
 function orthoError(x: Float64Array, rows: number, k: number, cols = k): number {
   let worst = 0;
-  for (let p = 0; p < cols; p++) for (let q = 0; q < cols; q++) {
-    let s = 0;
-    for (let i = 0; i < rows; i++) s += x[i * k + p]! * x[i * k + q]!;
-    worst = Math.max(worst, Math.abs(s - (p === q ? 1 : 0)));
-  }
+  for (let p = 0; p < cols; p++)
+    for (let q = 0; q < cols; q++) {
+      let s = 0;
+      for (let i = 0; i < rows; i++) s += x[i * k + p]! * x[i * k + q]!;
+      worst = Math.max(worst, Math.abs(s - (p === q ? 1 : 0)));
+    }
   return worst;
 }
 
@@ -35,7 +37,11 @@ const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 };
 
 test("Jacobi SVD: u·diag(s)·vᵀ rebuilds tall and wide matrices; u and v orthonormal; s sorted", () => {
-  for (const [m, n] of [[9, 6], [6, 9], [7, 7]] as const) {
+  for (const [m, n] of [
+    [9, 6],
+    [6, 9],
+    [7, 7],
+  ] as const) {
     const a = randomArray(m * n, m * 10 + n);
     const d = svdJacobi(a, m, n);
     expect(d.k).toBe(Math.min(m, n));
@@ -83,25 +89,27 @@ test("PiSSA factors: W_res + scale·B·A = W, AAᵀ = BᵀB = diag(S_r/scale), a
   for (const niter of [-1, 6]) {
     const f = pissaFactors(w, out, inF, r, scale, niter, 1n);
     let worst = 0;
-    for (let o = 0; o < out; o++) for (let l = 0; l < inF; l++) {
-      let ba = 0;
-      for (let i = 0; i < r; i++) ba += f.b[o * r + i]! * f.a[i * inF + l]!;
-      worst = Math.max(worst, Math.abs(f.residual[o * inF + l]! + scale * ba - w[o * inF + l]!));
-    }
+    for (let o = 0; o < out; o++)
+      for (let l = 0; l < inF; l++) {
+        let ba = 0;
+        for (let i = 0; i < r; i++) ba += f.b[o * r + i]! * f.a[i * inF + l]!;
+        worst = Math.max(worst, Math.abs(f.residual[o * inF + l]! + scale * ba - w[o * inF + l]!));
+      }
     expect(worst).toBeLessThan(1e-6);
     const exact = svdJacobi(Float64Array.from(w), out, inF);
     // A random matrix has a flat spectrum, the hard case for subspace iteration: 6 passes get within 1e-4.
     const tol = niter < 0 ? 1e-9 : 1e-4;
     for (let i = 0; i < r; i++) expect(Math.abs(f.singular[i]! - exact.s[i]!)).toBeLessThan(tol);
-    for (let p = 0; p < r; p++) for (let q = 0; q < r; q++) {
-      let aa = 0;
-      for (let l = 0; l < inF; l++) aa += f.a[p * inF + l]! * f.a[q * inF + l]!;
-      let bb = 0;
-      for (let o = 0; o < out; o++) bb += f.b[o * r + p]! * f.b[o * r + q]!;
-      const want = p === q ? f.singular[p]! / scale : 0;
-      expect(Math.abs(aa - want)).toBeLessThan(1e-5);
-      expect(Math.abs(bb - want)).toBeLessThan(1e-5);
-    }
+    for (let p = 0; p < r; p++)
+      for (let q = 0; q < r; q++) {
+        let aa = 0;
+        for (let l = 0; l < inF; l++) aa += f.a[p * inF + l]! * f.a[q * inF + l]!;
+        let bb = 0;
+        for (let o = 0; o < out; o++) bb += f.b[o * r + p]! * f.b[o * r + q]!;
+        const want = p === q ? f.singular[p]! / scale : 0;
+        expect(Math.abs(aa - want)).toBeLessThan(1e-5);
+        expect(Math.abs(bb - want)).toBeLessThan(1e-5);
+      }
     const res = svdJacobi(Float64Array.from(f.residual), out, inF);
     expect(Math.abs(res.s[0]! - exact.s[r]!)).toBeLessThan(niter < 0 ? 1e-5 : 1e-3);
   }

@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type AppliedMethod, type CausalLM, type LossFn, ops, shuffledBatches, tensor, train } from "../../../../core/index.ts";
 import { lora } from "../../../../plugins/methods/index.ts";
-import { family, loadStories, logitsOf } from "../helpers.ts";
 import { adamw } from "../../../../plugins/optimizers/index.ts";
+import { family, loadStories, logitsOf } from "../helpers.ts";
 
 let root = "";
 beforeAll(() => {
@@ -24,8 +24,16 @@ function lossFnFor(model: CausalLM, applied: AppliedMethod): LossFn<number[][]> 
   return (batch, ctx) => {
     applied.beginForward(ctx.rng);
     const T = batch[0]!.length - 1;
-    const ids = tensor(batch.flatMap((row) => row.slice(0, T)), [batch.length, T], { dtype: "i32" });
-    const targets = tensor(batch.flatMap((row) => row.slice(1)), [batch.length * T], { dtype: "i32" });
+    const ids = tensor(
+      batch.flatMap((row) => row.slice(0, T)),
+      [batch.length, T],
+      { dtype: "i32" },
+    );
+    const targets = tensor(
+      batch.flatMap((row) => row.slice(1)),
+      [batch.length * T],
+      { dtype: "i32" },
+    );
     const logits = ops.reshape(model.forward(ids), [batch.length * T, model.spec.vocabSize]);
     return { loss: ops.crossEntropy(logits, targets), tokens: batch.length * T };
   };
@@ -34,19 +42,21 @@ function lossFnFor(model: CausalLM, applied: AppliedMethod): LossFn<number[][]> 
 async function run(dir: string, steps: number, resume: boolean) {
   const model = loadStories();
   const applied = lora.apply(model, { rank: 4, alpha: 8, dropout: 0.2, targets: ["all"], loraplus_lr_ratio: 4 }, family, { seed: 7 })._unsafeUnwrap();
-  const result = (await train({
-    params: applied.params,
-    groups: applied.groups,
-    noDecay: applied.noDecay,
-    optimizer: adamw({ lr: 3e-3 }),
-    weightDecay: 0.01,
-    steps,
-    batches: shuffledBatches(ROWS, { batchSize: 2, seed: 1 }),
-    lossFn: lossFnFor(model, applied),
-    seed: 5,
-    progress: false,
-    checkpoint: { dir, every: 3, resume },
-  }))._unsafeUnwrap();
+  const result = (
+    await train({
+      params: applied.params,
+      groups: applied.groups,
+      noDecay: applied.noDecay,
+      optimizer: adamw({ lr: 3e-3 }),
+      weightDecay: 0.01,
+      steps,
+      batches: shuffledBatches(ROWS, { batchSize: 2, seed: 1 }),
+      lossFn: lossFnFor(model, applied),
+      seed: 5,
+      progress: false,
+      checkpoint: { dir, every: 3, resume },
+    })
+  )._unsafeUnwrap();
   return { model, applied, result };
 }
 
