@@ -42,7 +42,7 @@ function printBlock(block: Block): string[] {
   const inline = block.comments.trailing === undefined ? inlineBody(head, body) : undefined;
   if (inline !== undefined) return [inline];
   const lines = [`${head} {`];
-  body.entries.forEach((entry, i) => lines.push(...withComments(entry.comments, [printEntry(entry)], i > 0, "  ")));
+  for (const [i, entry] of body.entries.entries()) lines.push(...withComments(entry.comments, [printEntry(entry)], i > 0, "  "));
   lines.push(...body.closing.map((c) => (c === "" ? "" : `  ${c}`)));
   lines.push("}");
   return lines;

@@ -81,7 +81,11 @@ function npy(data: Float32Array, shape: number[]): Uint8Array {
 /** Fixed ids below `vocab`: an LCG, so the inputs are the same on every run and machine. */
 function inputIds(vocab: number): number[][] {
   let s = 12345;
-  return Array.from({ length: B }, () => Array.from({ length: T }, () => ((s = (s * 1103515245 + 12345) % 2 ** 31), 3 + (s % (Math.min(vocab, 30000) - 3)))));
+  const next = (): number => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return 3 + (s % (Math.min(vocab, 30000) - 3));
+  };
+  return Array.from({ length: B }, () => Array.from({ length: T }, next));
 }
 
 function dumpCase(c: Case, seed: number): Record<string, unknown> {

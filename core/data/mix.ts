@@ -33,7 +33,9 @@ export function mixOrder(lengths: readonly number[], strategy: MixStrategy, prob
   }
   if (probs === undefined) {
     const rounds = over ? Math.max(...lengths) : Math.min(...lengths);
-    for (let r = 0; r < rounds; r++) lengths.forEach((n, s) => out.push([s, r % n]));
+    for (let r = 0; r < rounds; r++) {
+      for (const [s, n] of lengths.entries()) out.push([s, r % n]);
+    }
     return out;
   }
   const next = lengths.map(() => 0);

@@ -98,10 +98,19 @@ export function locateJsonError(text: string): JsonSyntaxProblem | null {
         i++;
       }
     }
-    if (c === '"') return string();
-    if (c === "-" || (c !== undefined && c >= "0" && c <= "9")) return number();
+    if (c === '"') {
+      string();
+      return;
+    }
+    if (c === "-" || (c !== undefined && c >= "0" && c <= "9")) {
+      number();
+      return;
+    }
     for (const word of ["true", "false", "null"]) {
-      if (text.startsWith(word, i)) return void (i += word.length);
+      if (text.startsWith(word, i)) {
+        i += word.length;
+        return;
+      }
     }
     stop("a value (object, array, string, number, true, false or null)");
   };

@@ -224,7 +224,7 @@ export class ModuleList<M extends Module> extends Module {
   readonly items: readonly M[];
   constructor(items: M[]) {
     super();
-    items.forEach((m, i) => this.addModule(String(i), m));
+    for (const [i, m] of items.entries()) this.addModule(String(i), m);
     this.items = items;
   }
   get length(): number {

@@ -64,7 +64,10 @@ export function buildGroups(named: Readonly<Record<string, Tensor>>, o: GroupOpt
     const label = `${rule?.name ?? "default"}${weightDecay === 0 && o.weightDecay !== 0 && rule?.weightDecay === undefined ? "/no_decay" : ""}`;
     const key = `${label}|${lrScale}|${weightDecay}`;
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { name: label, params: [], names: [], lrScale, weightDecay }));
+    if (!g) {
+      g = { name: label, params: [], names: [], lrScale, weightDecay };
+      groups.set(key, g);
+    }
     g.params.push(t);
     g.names.push(name);
   }

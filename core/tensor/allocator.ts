@@ -73,7 +73,10 @@ export class CachingAllocator {
     this.blocks--;
     this.cached += block.size;
     let list = this.free.get(block.size);
-    if (!list) this.free.set(block.size, (list = []));
+    if (!list) {
+      list = [];
+      this.free.set(block.size, list);
+    }
     list.push(block.ptr);
   }
 

@@ -57,7 +57,10 @@ class Matcher {
       for (let i = 0; i < key.length; i++) {
         const c = key.charCodeAt(i);
         let child = node.next.get(c);
-        if (!child) node.next.set(c, (child = { next: new Map(), token: null }));
+        if (!child) {
+          child = { next: new Map(), token: null };
+          node.next.set(c, child);
+        }
         node = child;
       }
       node.token = token;

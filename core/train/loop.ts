@@ -16,7 +16,7 @@ import { checkpointContents, type RunParts, restoreCheckpoint } from "./resume.t
 import { TrainRng } from "./rng.ts";
 import { latestCheckpoint, pruneCheckpoints, saveCheckpoint } from "./run-checkpoint.ts";
 import { makeSchedule, type ScheduleSpec } from "./schedule.ts";
-import { type LossFn, runStep } from "./step.ts";
+import { type LossFn, runStep, type StepOutcome } from "./step.ts";
 import { freshState, type TrainerState } from "./trainer-state.ts";
 
 export interface EvalOutput {
@@ -214,7 +214,7 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
       }
       const step = state.step + 1;
       const lr = schedule.value.lrAt(state.step);
-      let out;
+      let out: StepOutcome;
       try {
         out = runStep({ step, lr, optimizer, batches: o.batches, lossFn: o.lossFn, accumulation, clipNorm: o.clipNorm, rng });
       } catch (e) {

@@ -97,7 +97,7 @@ export function restoreCheckpoint<B>(dir: string, parts: RunParts<B>): Result<{ 
   if (imported.isErr()) return fail(imported.error.message);
   const restored = parts.batches.restore(data.value as JsonValue);
   if (restored.isErr()) return fail(restored.error.message);
-  parts.params.forEach((p, i) => p.backend.upload(p, datas[i]!));
+  for (const [i, p] of parts.params.entries()) p.backend.upload(p, datas[i]!);
   state.totalSteps = parts.schedule.totalSteps;
   return ok({ state, rng: rng.value });
 }

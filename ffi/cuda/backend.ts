@@ -174,7 +174,8 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
     });
     if (entries.length === 0) return;
     const table = new BigInt64Array(6 * entries.length);
-    entries.forEach(([t, s, len], i) => table.set([BigInt(t.p.ptr), BigInt(t.g.ptr), BigInt(t.m.ptr), BigInt(t.v.ptr), BigInt(s), BigInt(len)], 6 * i));
+    for (const [i, [t, s, len]] of entries.entries())
+      table.set([BigInt(t.p.ptr), BigInt(t.g.ptr), BigInt(t.m.ptr), BigInt(t.v.ptr), BigInt(s), BigInt(len)], 6 * i);
     const dev = scratch(table.byteLength);
     driver.copyHtoD(dev.ptr, table, table.byteLength, stream);
     launch(
@@ -591,7 +592,7 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
       launch(`lft_embedding_fwd_${sfx(w)}`, [blocks(n(ids) * dim), 1, 1], [BLOCK, 1, 1], 0, out.ptr, w.ptr, ids.ptr, n(ids), dim);
     },
     embeddingBackward(dw, dout, ids) {
-      const { vocab, dim, ids: host } = embeddingArgs("embedding backward", FLOATS, "dweight", dw, ids, "dout", dout, readInts);
+      const { dim, ids: host } = embeddingArgs("embedding backward", FLOATS, "dweight", dw, ids, "dout", dout, readInts);
       if (host.length === 0 || dim === 0) return;
       // Group token positions by id, stably (token order within an id), so the kernel needs no atomics.
       const order = Int32Array.from({ length: host.length }, (_, i) => i).sort((x, y) => host[x]! - host[y]! || x - y);

@@ -47,6 +47,6 @@ export function sentenceBleu(reference: readonly string[], hypothesis: readonly 
 export function bleu4(predictions: readonly string[], references: readonly string[]): number {
   if (predictions.length === 0) return 0;
   let sum = 0;
-  predictions.forEach((p, i) => (sum += sentenceBleu(Array.from(references[i]!), Array.from(p)) * 100));
+  for (const [i, p] of predictions.entries()) sum += sentenceBleu(Array.from(references[i]!), Array.from(p)) * 100;
   return sum / predictions.length;
 }

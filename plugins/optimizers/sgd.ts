@@ -78,7 +78,10 @@ export class SGD implements Optimizer {
         if (!g) continue;
         const b = p.backend;
         let st = this.state.get(p);
-        if (!st) this.state.set(p, (st = { buf: null, step: 0 }));
+        if (!st) {
+          st = { buf: null, step: 0 };
+          this.state.set(p, st);
+        }
         // d must not alias the gradient when it is changed in place (the caller may still read .grad).
         let d = g;
         let scratch: Tensor | null = null;

@@ -18,8 +18,13 @@ export function runTracker(): RunTracker {
   return {
     handlers: {
       name: "runner-summary",
-      onStep: (e) => void ((tokens += e.tokens), (elapsedMs = e.elapsedMs)),
-      onEval: (e) => void (e.metrics.loss !== undefined && (lastEval = { loss: e.metrics.loss, step: e.step })),
+      onStep: (e) => {
+        tokens += e.tokens;
+        elapsedMs = e.elapsedMs;
+      },
+      onEval: (e) => {
+        if (e.metrics.loss !== undefined) lastEval = { loss: e.metrics.loss, step: e.step };
+      },
     },
     tokens: () => tokens,
     elapsedMs: () => elapsedMs,

@@ -18,6 +18,8 @@ import {
   runnableStage,
   type ScheduleSpec,
   storeHooks,
+  type TrainError,
+  type TrainResult,
   train,
 } from "../../core/index.ts";
 import { collatorFor, prepare } from "./data.ts";
@@ -131,7 +133,7 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
 
   applied.training = true;
   model.gradientCheckpointing = o.checkpointing === true;
-  let result;
+  let result: Result<TrainResult, TrainError>;
   try {
     result = await train<Batch>({
       recipe: recipe.file,

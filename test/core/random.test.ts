@@ -264,7 +264,7 @@ describe("Philox host helpers", () => {
     const counts = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
     for (let t = 0; t < 20000; t++) {
       const p = rng.shuffle([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-      p.forEach((e, pos) => counts[e]![pos]!++);
+      for (const [pos, e] of p.entries()) counts[e]![pos]!++;
     }
     for (const row of counts) for (const c of row) expect(Math.abs(c - 2000)).toBeLessThan(212);
   });

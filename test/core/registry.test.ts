@@ -225,7 +225,14 @@ describe("collections", () => {
   test("registering after setup returned is an error", () => {
     const registry = createRegistry();
     let late: (() => void) | undefined;
-    registry.use(definePlugin({ name: "late", setup: (api) => void (late = () => api.register.models({ name: "x" })) }));
+    registry.use(
+      definePlugin({
+        name: "late",
+        setup: (api) => {
+          late = () => api.register.models({ name: "x" });
+        },
+      }),
+    );
     expect(() => late?.()).toThrow('plugin "late" registered into models after its setup returned');
     expect(registry.has("models", "x")).toBe(false);
   });

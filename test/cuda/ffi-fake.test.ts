@@ -111,6 +111,7 @@ function decode(types: readonly ArgType[], bytes: Uint8Array[]): (number | bigin
       case "f64":
         return dv.getFloat64(0, true);
     }
+    throw new Error(`decode: unknown argument type ${String(t)}`);
   });
 }
 

@@ -298,7 +298,7 @@ describe("activations and softmax", () => {
           const row = xv.subarray(r * cols, (r + 1) * cols);
           const mx = Math.max(...row);
           const z = row.reduce((s, v) => s + Math.exp(v - mx), 0);
-          row.forEach((v, c) => (yv[r * cols + c] = Math.exp(v - mx) / z));
+          for (const [c, v] of row.entries()) yv[r * cols + c] = Math.exp(v - mx) / z;
         }
         compareBackends(
           kind,

@@ -19,7 +19,17 @@ export interface CapturedIO extends CommandIO {
 export function captureIO(cwd: string): CapturedIO {
   let out = "";
   let err = "";
-  return { stdout: (text) => void (out += text), stderr: (text) => void (err += text), cwd, out: () => out, err: () => err };
+  return {
+    stdout: (text) => {
+      out += text;
+    },
+    stderr: (text) => {
+      err += text;
+    },
+    cwd,
+    out: () => out,
+    err: () => err,
+  };
 }
 
 export const repoRoot = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");

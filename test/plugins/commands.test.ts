@@ -18,7 +18,15 @@ const session = { registry, mode: "cli" as const };
 async function call(verb: string, args: string[], cwd = repo): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
-  const io: CommandIO = { stdout: (s) => void (out += s), stderr: (s) => void (err += s), cwd };
+  const io: CommandIO = {
+    stdout: (s) => {
+      out += s;
+    },
+    stderr: (s) => {
+      err += s;
+    },
+    cwd,
+  };
   const entry = registry.get("commands", verb)._unsafeUnwrap() as CommandEntry;
   const code = await entry.run(args, io, session);
   return { code, out, err };

@@ -12,7 +12,7 @@ export const cast = defineOp<[Tensor, DType], DType>({
     ctx.state = x.dtype;
     return out;
   },
-  backward(ctx, g) {
+  backward(_ctx, g) {
     if (g.dtype === "f32") return [g.view(g.shape)];
     const dx = allocLike(g);
     g.backend.cast(dx, g);

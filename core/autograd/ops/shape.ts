@@ -49,7 +49,9 @@ export const permute = defineOp<[Tensor, readonly number[]], readonly number[]>(
   },
   backward(ctx, g) {
     const inv = new Array<number>(ctx.state.length);
-    ctx.state.forEach((a, i) => (inv[a] = i));
+    ctx.state.forEach((a, i) => {
+      inv[a] = i;
+    });
     const dx = allocLike(
       g,
       inv.map((a) => g.shape[a]!),

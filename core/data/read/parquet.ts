@@ -1,11 +1,11 @@
 // Parquet through hyparquet, one row group at a time, so memory holds a row group rather than the
 // file. 64-bit integers come back as numbers when they fit exactly.
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
+import { asyncBufferFromFile, type FileMetaData, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import type { RowStream } from "./rows.ts";
 
 export async function* readParquet(path: string, file: string, dataset: string): RowStream {
   const buffer = await asyncBufferFromFile(path);
-  let metadata;
+  let metadata: FileMetaData;
   try {
     metadata = await parquetMetadataAsync(buffer);
   } catch (e) {

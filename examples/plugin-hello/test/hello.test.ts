@@ -35,7 +35,13 @@ test("the command greets through the session's io", async () => {
   const registry = createRegistry();
   registry.use(plugin)._unsafeUnwrap();
   let out = "";
-  const io = { stdout: (t: string) => void (out += t), stderr: () => undefined, cwd: "." };
+  const io = {
+    stdout: (t: string) => {
+      out += t;
+    },
+    stderr: () => undefined,
+    cwd: ".",
+  };
   const status = await registry.get("commands", "hello")._unsafeUnwrap().run(["Ada"], io, { registry, mode: "repl" });
   expect([status, out]).toEqual([0, "Hello, Ada! (1 plugins loaded, in the repl)\n"]);
 });

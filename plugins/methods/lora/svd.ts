@@ -168,7 +168,7 @@ export function svdTop(a: Float64Array, m: number, n: number, r: number, o: TopS
   }
   // a ≈ q (qᵀ a); the small [k, n] factor has an exact SVD.
   const small = new Float64Array(k * n);
-  mulTCols(a, m, n, q).forEach((row, j) => small.set(row, j * n));
+  for (const [j, row] of mulTCols(a, m, n, q).entries()) small.set(row, j * n);
   const d = svdJacobi(small, k, n);
   const u = new Float64Array(m * d.k);
   for (let i = 0; i < m; i++) {

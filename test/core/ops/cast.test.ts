@@ -7,8 +7,14 @@ import { backward, empty, ops, Philox, type Tensor, tensor, tidy } from "../../.
 
 const f32Bits = new Uint32Array(1);
 const f32View = new Float32Array(f32Bits.buffer);
-const valueOfF32 = (bits: number): number => ((f32Bits[0] = bits), f32View[0]!);
-const bitsOfF32 = (v: number): number => ((f32View[0] = v), f32Bits[0]!);
+const valueOfF32 = (bits: number): number => {
+  f32Bits[0] = bits;
+  return f32View[0]!;
+};
+const bitsOfF32 = (v: number): number => {
+  f32View[0] = v;
+  return f32Bits[0]!;
+};
 
 /** The f32 value of a bf16 word (its top 16 bits). */
 const valueOfBf16 = (w: number): number => valueOfF32((w << 16) >>> 0);
@@ -161,7 +167,7 @@ describe("f32 <-> bf16", () => {
 
   test("tensor(..., { dtype: 'bf16' }) stores the rounded values and toArray reads them as f32", () => {
     tidy(() => {
-      const vals = [1, 1.00390625, 1.01171875, 3.14159265, -2.5e-39, 65504, 1e38];
+      const vals = [1, 1.00390625, 1.01171875, Math.PI, -2.5e-39, 65504, 1e38];
       const t = tensor(vals, [vals.length], { dtype: "bf16" });
       expect(t.dtype).toBe("bf16");
       expect(Array.from(t.toArray())).toEqual(vals.map((v) => valueOfBf16(refBf16(bitsOfF32(v)))));

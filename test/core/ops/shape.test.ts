@@ -51,7 +51,7 @@ function refConcat(xs: ArrayLike<number>[], shapes: number[][], axis: number): F
     while (a >= shapes[which]![axis]!) a -= shapes[which++]![axis]!;
     const st = strides(shapes[which]!);
     let src = 0;
-    idx.forEach((v, k) => (src += (k === axis ? a : v) * st[k]!));
+    for (const [k, v] of idx.entries()) src += (k === axis ? a : v) * st[k]!;
     out[o] = xs[which]![src]!;
   }
   return out;
@@ -65,7 +65,7 @@ function refSlice(x: ArrayLike<number>, shape: readonly number[], axis: number, 
   const inSt = strides(shape);
   for (let o = 0; o < out.length; o++) {
     let src = 0;
-    outShape.forEach((d, k) => (src += ((Math.floor(o / outSt[k]!) % d) + (k === axis ? start : 0)) * inSt[k]!));
+    for (const [k, d] of outShape.entries()) src += ((Math.floor(o / outSt[k]!) % d) + (k === axis ? start : 0)) * inSt[k]!;
     out[o] = x[src]!;
   }
   return out;
@@ -134,7 +134,7 @@ describe("permute and transpose", () => {
             "dx",
           );
         const expected = new Float64Array(x.length);
-        refPermute(Float64Array.from(x.keys()), shape, p).forEach((src, o) => (expected[src] = Math.fround(proj[o]!)));
+        for (const [o, src] of refPermute(Float64Array.from(x.keys()), shape, p).entries()) expected[src] = Math.fround(proj[o]!);
         expect(arr(xt.grad!)).toEqual(Array.from(expected));
       });
     });

@@ -60,7 +60,10 @@ describe("BpeModel", () => {
     const merges = ["a b", "b c", "c a", "ab c", "a a", "aa aa", "bc ab", "c c"];
     const m = model(vocab, merges);
     let seed = 7;
-    const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const rand = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 2 ** 32;
+    };
     let long = 0;
     for (let n = 0; n < 300; n++) {
       const len = 1 + Math.floor(rand() * 160);
@@ -104,7 +107,9 @@ describe("BpeModel", () => {
 
 describe("cutting metaspace words for the cache", () => {
   const dirs: string[] = [];
-  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
   const spm = (vocab: string[], merges: string[]) => {
     const dir = mkdtempSync(join(tmpdir(), "lft-spm-"));
     dirs.push(dir);

@@ -6,7 +6,9 @@ import { join } from "node:path";
 import { loadTokenizer } from "../../../core/tokenizer/load.ts";
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 function folder(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), "lft-tok-bad-"));

@@ -94,7 +94,9 @@ describe("special tokens in the text", () => {
 
 describe("tokenizer_config.json switches", () => {
   const dirs: string[] = [];
-  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
   /** A folder with mistral-7b's tokenizer.json and the given config. */
   function withConfig(config: unknown): string {
     const dir = mkdtempSync(join(tmpdir(), "lft-tok-"));

@@ -74,7 +74,15 @@ describe("train()", () => {
       clipNorm: 1,
       progress: false,
       eval: { every: 10, fn: () => evalLoss([corpus(2)], run.lossFn) },
-      handlers: [{ name: "mem", onStep: () => void (live.push(alloc.stats().liveBytes), system.push(alloc.stats().systemAllocs)) }],
+      handlers: [
+        {
+          name: "mem",
+          onStep: () => {
+            live.push(alloc.stats().liveBytes);
+            system.push(alloc.stats().systemAllocs);
+          },
+        },
+      ],
     });
     r._unsafeUnwrap();
     // After step 1 the optimizer's moments exist; from then on every step returns what it took.

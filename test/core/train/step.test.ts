@@ -20,7 +20,10 @@ describe("gradient accumulation", () => {
       let rec!: GradRecorder;
       const r = await train({
         params: run.params,
-        optimizer: (g) => ok((rec = new GradRecorder(g))),
+        optimizer: (g) => {
+          rec = new GradRecorder(g);
+          return ok(rec);
+        },
         steps: 1,
         batches: inOrder(seqs, batch),
         lossFn: run.lossFn,
@@ -35,7 +38,7 @@ describe("gradient accumulation", () => {
     // Same sums in a different order (two halves, each scaled by its weight then by 1/total): f32
     // rounding only. A plain sum instead of a mean would be off by 2x; a mean of means is the same
     // here (equal tokens), which the next test rules out.
-    big.grads.forEach((g, i) => expectClose(acc.grads[i]!, g, 1e-5, `grad ${i}`));
+    for (const [i, g] of big.grads.entries()) expectClose(acc.grads[i]!, g, 1e-5, `grad ${i}`);
     expect(acc.loss).toBeCloseTo(big.loss, 6);
   });
 
@@ -66,14 +69,25 @@ describe("gradient accumulation", () => {
     } as ResumableBatches<typeof rows> & { batches: (typeof rows)[]; i: number };
     let rec!: GradRecorder;
     (
-      await train({ params: { w }, optimizer: (g) => ok((rec = new GradRecorder(g, 0))), steps: 1, batches: uneven, lossFn, accumulation: 2, progress: false })
+      await train({
+        params: { w },
+        optimizer: (g) => {
+          rec = new GradRecorder(g, 0);
+          return ok(rec);
+        },
+        steps: 1,
+        batches: uneven,
+        lossFn,
+        accumulation: 2,
+        progress: false,
+      })
     )._unsafeUnwrap();
     // f64 reference: d/dw mean_r (x_r·w - y_r)² = (2/4) Σ_r (x_r·w - y_r) x_r over all 4 rows.
     const wv = [0.3, -0.2, 0.5].map(Math.fround);
     const g = [0, 0, 0];
     for (const r of rows) {
       const e = r.x.reduce((s, xi, j) => s + xi * wv[j]!, 0) - r.y;
-      r.x.forEach((xi, j) => (g[j]! += (2 / 4) * e * xi));
+      for (const [j, xi] of r.x.entries()) g[j]! += (2 / 4) * e * xi;
     }
     expectClose(rec.grads[0]![0]!, g, 1e-6, "token-weighted gradient");
     w.dispose();
@@ -117,7 +131,10 @@ describe("clipping", () => {
     const events: StepEvent[] = [];
     const r = await train({
       params: run.params,
-      optimizer: (g) => ok((rec = new GradRecorder(g, 0.01))),
+      optimizer: (g) => {
+        rec = new GradRecorder(g, 0.01);
+        return ok(rec);
+      },
       steps: 3,
       batches: inOrder(corpus(6), 2),
       lossFn: run.lossFn,
@@ -152,7 +169,10 @@ describe("NaN/Inf guard", () => {
     const snapshots: Float32Array[][] = [];
     const res = await train({
       params: run.params,
-      optimizer: (g) => ok((rec = new GradRecorder(g, 0.05))),
+      optimizer: (g) => {
+        rec = new GradRecorder(g, 0.05);
+        return ok(rec);
+      },
       steps: 5,
       batches: inOrder(corpus(10), 2),
       lossFn,
@@ -166,7 +186,7 @@ describe("NaN/Inf guard", () => {
     expect(r.losses.filter(Number.isFinite)).toHaveLength(4);
     // 4 updates, not 5; and step 3 changed no parameter.
     expect(rec.step).toBe(4);
-    snapshots[2]!.forEach((p, i) => expect(Array.from(p)).toEqual(Array.from(snapshots[1]![i]!)));
+    for (const [i, p] of snapshots[2]!.entries()) expect(Array.from(p)).toEqual(Array.from(snapshots[1]![i]!));
     expect(Array.from(snapshots[3]![0]!)).not.toEqual(Array.from(snapshots[2]![0]!));
     run.dispose();
   });

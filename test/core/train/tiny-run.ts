@@ -32,7 +32,7 @@ export function tinyRun(o: { dropout?: number; seed?: number; dims?: TinyDims } 
   const invFreq = tensor(ops.ropeInvFreq(d.dim / d.heads, 10000), [d.dim / d.heads / 2]);
   const lossFn: LossFn<Int32Array[]> = (batch, ctx) => {
     const ids = new Int32Array(d.batch * d.seq);
-    batch.forEach((s, i) => ids.set(s, i * d.seq));
+    for (const [i, s] of batch.entries()) ids.set(s, i * d.seq);
     let w = params;
     if (o.dropout) {
       const drop = (t: Tensor) => ops.dropout(t, { p: o.dropout!, seed: ctx.rng.seed, offset: ctx.rng.offsetFor(t.numel) });

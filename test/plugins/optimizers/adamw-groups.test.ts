@@ -55,21 +55,37 @@ describe("AdamW over parameter groups", () => {
     const optB = new AdamW(b, { lr: 0.01, weightDecay: 0.1 });
     try {
       // Parameter 1 skips step 1, so its own step count (1) differs from the optimizer's (2).
-      tidy(() => (step([a[0]!], 1), optA.update(), optA.zeroGrad()));
-      tidy(() => (step(a, 2), optA.update(), optA.zeroGrad()));
+      tidy(() => {
+        step([a[0]!], 1);
+        optA.update();
+        optA.zeroGrad();
+      });
+      tidy(() => {
+        step(a, 2);
+        optA.update();
+        optA.zeroGrad();
+      });
       const { meta, tensors } = optA.exportState();
       expect(meta.params).toEqual([
         { index: 0, step: 2 },
         { index: 1, step: 1 },
       ]);
       const host = new Map([...tensors].map(([k, t]) => [k, { shape: t.shape, data: t.toArray() as Float32Array }]));
-      a.forEach((p, i) => b[i]!.backend.upload(b[i]!, p.toArray()));
+      for (const [i, p] of a.entries()) b[i]!.backend.upload(b[i]!, p.toArray());
       optB.importState(meta, host)._unsafeUnwrap();
       for (let s = 3; s < 6; s++) {
-        tidy(() => (step(a, s), optA.update(), optA.zeroGrad()));
-        tidy(() => (step(b, s), optB.update(), optB.zeroGrad()));
+        tidy(() => {
+          step(a, s);
+          optA.update();
+          optA.zeroGrad();
+        });
+        tidy(() => {
+          step(b, s);
+          optB.update();
+          optB.zeroGrad();
+        });
       }
-      a.forEach((p, i) => expect(Array.from(b[i]!.toArray())).toEqual(Array.from(p.toArray())));
+      for (const [i, p] of a.entries()) expect(Array.from(b[i]!.toArray())).toEqual(Array.from(p.toArray()));
       host.delete("1.exp_avg_sq");
       expect(optB.importState(meta, host)._unsafeUnwrapErr().message).toMatch(/missing tensor "1.exp_avg_sq"/);
     } finally {

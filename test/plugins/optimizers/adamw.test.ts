@@ -67,7 +67,7 @@ describe("AdamW vs torch.optim.AdamW (f64 reference)", () => {
           // Per element and step: a handful of f32 roundings (m, v, sqrt, divide, p), ~1e-7 relative to
           // |p| <= 2, compounding over 5 steps to well under 1e-6. Leaving out bias correction, weight
           // decay, eps (config 1: eps 0.05 vs sqrt(v) ~ 1) or the skip rule changes p by > 1e-4.
-          params.forEach((p, i) => expectClose(p.toArray(), refs[i]!.p, 1e-6, `p${i} after step ${step}`));
+          for (const [i, p] of params.entries()) expectClose(p.toArray(), refs[i]!.p, 1e-6, `p${i} after step ${step}`);
         }
       } finally {
         opt.dispose();

@@ -51,10 +51,10 @@ describe("SGD vs torch.optim.SGD (f64 reference)", () => {
             opt.update();
             opt.zeroGrad();
           });
-          refs.forEach((r, i) => r.update(grads[i]!, cfg));
+          for (const [i, r] of refs.entries()) r.update(grads[i]!, cfg);
           // A few f32 roundings per element and step on values of order 1-10, compounding over 6 steps.
           // Dropping dampening, the Nesterov term or weight decay moves p by > 1e-3.
-          params.forEach((p, i) => expectClose(p.toArray(), refs[i]!.p, 2e-6, `config ${ci} p${i} step ${step}`));
+          for (const [i, p] of params.entries()) expectClose(p.toArray(), refs[i]!.p, 2e-6, `config ${ci} p${i} step ${step}`);
         }
       } finally {
         opt.dispose();
@@ -88,15 +88,28 @@ describe("SGD vs torch.optim.SGD (f64 reference)", () => {
     const optB = new SGD([b], cfg);
     try {
       const g = (s: number) => randomArray(8, 700 + s, -1, 1);
-      for (let s = 0; s < 3; s++) tidy(() => (gradStep([a], [g(s)]), optA.update(), optA.zeroGrad()));
+      for (let s = 0; s < 3; s++)
+        tidy(() => {
+          gradStep([a], [g(s)]);
+          optA.update();
+          optA.zeroGrad();
+        });
       const { meta, tensors } = optA.exportState();
       const host = new Map([...tensors].map(([k, t]) => [k, { shape: t.shape, data: t.toArray() as Float32Array }]));
       b.backend.upload(b, a.toArray());
       expect(optB.importState(JSON.parse(JSON.stringify(meta)), host).isOk()).toBe(true);
       expect(optB.step).toBe(3);
       for (let s = 3; s < 6; s++) {
-        tidy(() => (gradStep([a], [g(s)]), optA.update(), optA.zeroGrad()));
-        tidy(() => (gradStep([b], [g(s)]), optB.update(), optB.zeroGrad()));
+        tidy(() => {
+          gradStep([a], [g(s)]);
+          optA.update();
+          optA.zeroGrad();
+        });
+        tidy(() => {
+          gradStep([b], [g(s)]);
+          optB.update();
+          optB.zeroGrad();
+        });
       }
       expect(Array.from(b.toArray())).toEqual(Array.from(a.toArray()));
       // Another optimizer's state, or state for other shapes, is refused by name.

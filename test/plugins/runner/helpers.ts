@@ -18,7 +18,17 @@ export interface Captured extends CommandIO {
 export function captureIO(cwd: string): Captured {
   let out = "";
   let err = "";
-  return { stdout: (t) => void (out += t), stderr: (t) => void (err += t), cwd, out: () => out, err: () => err };
+  return {
+    stdout: (t) => {
+      out += t;
+    },
+    stderr: (t) => {
+      err += t;
+    },
+    cwd,
+    out: () => out,
+    err: () => err,
+  };
 }
 
 export function scratch(prefix: string): { dir: string; cleanup: () => void } {

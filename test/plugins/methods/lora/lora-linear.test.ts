@@ -168,7 +168,7 @@ test("gradient checkpointing with LoRA dropout gives the gradients of the plain 
   const plain = grads(false);
   const recomputed = grads(true);
   expect(plain.length).toBe(2 * 7 * 2);
-  plain.forEach((g, i) => expectClose(recomputed[i]!, g, 1e-6, `grad ${i}`));
+  for (const [i, g] of plain.entries()) expectClose(recomputed[i]!, g, 1e-6, `grad ${i}`);
   // The masks matter: with dropout the A gradients differ from a run with other masks.
   expect(plain.some((g) => g.some((v) => v !== 0))).toBe(true);
 });
