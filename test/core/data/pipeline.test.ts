@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { prepareData, type TokenSeq } from "../../../core/index.ts";
 import { writeStringParquet } from "./helpers/parquet-writer.ts";
-import { dataOptions, dataRegistry, LF_DATA } from "./helpers/registry.ts";
+import { dataOptions, dataRegistry, LF_DATA, processors } from "./helpers/registry.ts";
 import { byteTokenizer } from "./helpers/tokenizer.ts";
 
 const registry = dataRegistry();
@@ -42,7 +42,12 @@ writeFileSync(
 );
 
 const run = (values: Record<string, unknown>, kind: "sft" | "pairwise" = "sft") =>
-  prepareData({ registry, tokenizer, kind, options: dataOptions({ dataset_dir: dir, template: "default", cutoff_len: 256, ...values }) });
+  prepareData({
+    registry,
+    tokenizer,
+    processor: processors[kind],
+    options: dataOptions({ dataset_dir: dir, template: "default", cutoff_len: 256, ...values }),
+  });
 
 describe("prepareData", () => {
   test("two datasets interleaved until the first runs out, then a 10% validation split", async () => {
@@ -84,7 +89,7 @@ describe("prepareData", () => {
     const e = await prepareData({
       registry,
       tokenizer,
-      kind: "sft",
+      processor: processors.sft,
       options: dataOptions({ dataset_dir: dir, dataset: ["identity"], template: "qwen3" }),
       templateOptions: { enable_thinkin: false },
     });
@@ -147,7 +152,7 @@ describe("more kinds through the pipeline", () => {
         prepareData({
           registry,
           tokenizer,
-          kind,
+          processor: processors[kind],
           options: dataOptions({ dataset_dir: dir, template: "default", cutoff_len: 256, cache_dir: cache, max_samples: 40, ...values }),
         });
       const a = (await go())._unsafeUnwrap();
