@@ -4,8 +4,9 @@
 // (prompt and response strings, no templating): the pipeline's own overhead is the difference.
 // Run: node_modules/.bin/bun bench/data.bench.ts [--quick]
 import { join } from "node:path";
-import { createRegistry, type DataKind, dataOptionSchema, loadTokenizer, prepareData, type Tokenizer, type TokenSeq, validateOptions } from "../lft.ts";
+import { createRegistry, dataOptionSchema, loadTokenizer, prepareData, type Tokenizer, type TokenSeq, validateOptions } from "../lft.ts";
 import { dataPlugins } from "../plugins/data/index.ts";
+import { pretrainProcessor, supervisedProcessor } from "../plugins/stages/index.ts";
 import { table, writeResults } from "./lib/results.ts";
 
 const quick = process.argv.includes("--quick");
@@ -24,7 +25,7 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-async function timePipeline(tokenizer: Tokenizer, template: string, kind: DataKind, extra: Record<string, unknown> = {}) {
+async function timePipeline(tokenizer: Tokenizer, template: string, kind: "pt" | "sft", extra: Record<string, unknown> = {}) {
   const options = validateOptions(
     dataOptionSchema,
     { dataset: ["alpaca_en_demo"], dataset_dir: dataDir, template, cutoff_len: 2048, ...extra },
@@ -34,7 +35,7 @@ async function timePipeline(tokenizer: Tokenizer, template: string, kind: DataKi
   let tokens = 0;
   for (let r = -1; r < repeats; r++) {
     const t0 = performance.now();
-    const p = (await prepareData({ registry, tokenizer, kind, options }))._unsafeUnwrap();
+    const p = (await prepareData({ registry, tokenizer, processor: kind === "pt" ? pretrainProcessor : supervisedProcessor, options }))._unsafeUnwrap();
     if (r >= 0) times.push((performance.now() - t0) / 1000); // r = -1 warms up the JIT
     // Real tokens only: packed blocks' padding (segment 0) is not counted.
     tokens = (p.train as TokenSeq[]).reduce((a, s) => a + (s.segmentIds ? s.segmentIds.filter((g) => g !== 0).length : s.inputIds.length), 0);

@@ -5,9 +5,11 @@ import { err, ok, type Result } from "neverthrow";
 import type { DatasetFormat } from "./dataset-format.ts";
 import type { DatasetAttr } from "./dataset-info.ts";
 import { type BadRow, DataError, type SkipReport } from "./problems.ts";
-import { acceptsExample } from "./process/index.ts";
+import type { SampleProcessor } from "./process/context.ts";
 import type { ReadItem } from "./read/rows.ts";
-import type { DataKind, Example } from "./types.ts";
+import type { Example } from "./types.ts";
+
+type Accepting = Pick<SampleProcessor, "kind" | "accepts" | "needs">;
 
 /** Stops a run: strict mode met a bad row, or a file could not be read at all. */
 export class StopError extends Error {
@@ -17,28 +19,21 @@ export class StopError extends Error {
 }
 
 /** Whether a format can feed a stage at all; checked before any row is read. */
-export function checkFormatFits(attr: DatasetAttr, formatName: string, format: DatasetFormat, kind: DataKind): Result<void, DataError> {
-  const fits = format.produces.some((k) => acceptsExample(kind, { kind: k } as Example));
-  if (fits) return ok(undefined);
-  const need: Record<DataKind, string> = {
-    pt: "text",
-    sft: "sft (prompt and response)",
-    pairwise: 'pairwise (set "ranking": true)',
-    kto: "kto (set a kto_tag column)",
-  };
+export function checkFormatFits(attr: DatasetAttr, formatName: string, format: DatasetFormat, processor: Accepting): Result<void, DataError> {
+  if (format.produces.some((k) => processor.accepts.includes(k))) return ok(undefined);
   return err(
-    new DataError(`dataset "${attr.name}" (format ${formatName}) gives ${format.produces.join("/")} examples; this stage needs ${need[kind]} examples`),
+    new DataError(`dataset "${attr.name}" (format ${formatName}) gives ${format.produces.join("/")} examples; this stage needs ${processor.needs} examples`),
   );
 }
 
 /** One read item to an example, or the bad row. */
-export function convertItem(item: ReadItem, attr: DatasetAttr, format: DatasetFormat, kind: DataKind): Example | BadRow {
+export function convertItem(item: ReadItem, attr: DatasetAttr, format: DatasetFormat, processor: Accepting): Example | BadRow {
   if (item.kind === "bad") return item.bad;
   const body = format.convert(item.value, attr);
   if (body.isErr()) return { ...body.error, source: item.source };
   const ex = { ...body.value, source: item.source } as Example;
-  if (!acceptsExample(kind, ex)) {
-    return { reason: "wrong-type", detail: `the row gives a ${ex.kind} example where ${kind} needs another kind`, source: item.source };
+  if (!processor.accepts.includes(ex.kind)) {
+    return { reason: "wrong-type", detail: `the row gives a ${ex.kind} example where ${processor.kind} needs another kind`, source: item.source };
   }
   return ex;
 }
@@ -52,12 +47,12 @@ export async function* convertStream(
   items: AsyncIterable<ReadItem>,
   attr: DatasetAttr,
   format: DatasetFormat,
-  kind: DataKind,
+  processor: Accepting,
   report: SkipReport,
   strict: boolean,
 ): AsyncGenerator<Example> {
   for await (const item of items) {
-    const r = convertItem(item, attr, format, kind);
+    const r = convertItem(item, attr, format, processor);
     if (isBadRow(r)) {
       const added = report.add(r, strict);
       if (added.isErr()) throw new StopError(added.error);

@@ -22,12 +22,11 @@ export { MIX_STRATEGIES, type MixStrategy, mixOrder, mixStreams } from "./mix.ts
 export { type DataOptions, dataOptionSchema, processOptions } from "./options.ts";
 export { type DataProgress, type PreparedData, type PrepareInput, prepareData } from "./pipeline.ts";
 export { type BadRow, DataError, type SkipReason, SkipReport } from "./problems.ts";
-export type { ProcessContext } from "./process/context.ts";
-export { processBatch } from "./process/index.ts";
+export { addsBos, type BatchResult, type ProcessContext, repeat, type SampleProcessor, skip } from "./process/context.ts";
 export { greedyKnapsack } from "./process/knapsack.ts";
 export type { ProcessOptions } from "./process/options.ts";
+export { type PackOptions, packSequences } from "./process/packed.ts";
 export { inferSeqlen } from "./process/seqlen.ts";
-export { encodeSupervised } from "./process/supervised.ts";
 export { dataRng, permutation } from "./random.ts";
 export { type DataFile, datasetFiles, type FileType, fileType, readFile } from "./read/files.ts";
 export { readJsonl } from "./read/jsonl.ts";

@@ -2,8 +2,8 @@
 // `lft import` and the board all read. Template and format options live with their plugins.
 import type { OptionSchema, OptionsOf } from "../registry/options.ts";
 import { MIX_STRATEGIES } from "./mix.ts";
+import type { SampleProcessor } from "./process/context.ts";
 import type { ProcessOptions } from "./process/options.ts";
-import type { DataKind } from "./types.ts";
 
 export const dataOptionSchema = {
   dataset: { type: "list", item: { type: "string" }, minLength: 1, required: true, doc: "dataset names in dataset_info.json, mixed in order" },
@@ -30,15 +30,16 @@ export const dataOptionSchema = {
 
 export type DataOptions = OptionsOf<typeof dataOptionSchema>;
 
-/** The processors' view of the options; packing defaults on for pre-training, as in LLaMA-Factory. */
-export function processOptions(kind: DataKind, o: DataOptions): ProcessOptions {
-  // neat_packing implies packing; packing defaults on for pre-training (LLaMA-Factory's rules).
-  const packing = (o.neat_packing || (o.packing ?? kind === "pt")) && (kind === "pt" || kind === "sft");
+/** A processor's view of the options; whether packing is on by default is the processor's (on for pre-training, as in LLaMA-Factory). */
+export function processOptions(processor: Pick<SampleProcessor, "packing">, o: DataOptions): ProcessOptions {
+  // neat_packing implies packing; a processor that never packs ignores both.
+  const packs = processor.packing;
+  const packing = packs !== undefined && (o.neat_packing || (o.packing ?? packs.byDefault));
   return {
     cutoffLen: o.cutoff_len,
     trainOnPrompt: o.train_on_prompt,
     maskHistory: o.mask_history,
     packing,
-    neatPacking: packing && kind === "sft" && o.neat_packing,
+    neatPacking: packing && packs.neat && o.neat_packing,
   };
 }

@@ -7,7 +7,6 @@ import type { ChatEncoder } from "./chat-encoder.ts";
 import { convertItem, isBadRow } from "./convert.ts";
 import { mixOrder } from "./mix.ts";
 import { type DataError, SkipReport } from "./problems.ts";
-import { processBatch } from "./process/index.ts";
 import { dataRng } from "./random.ts";
 import { readFile } from "./read/files.ts";
 import type { ReadItem } from "./read/rows.ts";
@@ -34,8 +33,7 @@ export interface PreparedData<K extends DataKind> {
   readonly cachePath: string | null;
 }
 
-export interface PrepareInput<K extends DataKind> extends DataInput {
-  readonly kind: K;
+export interface PrepareInput<K extends DataKind> extends DataInput<K> {
   readonly onProgress?: (p: DataProgress) => void;
 }
 
@@ -86,7 +84,7 @@ async function buildSamples<K extends DataKind>(input: PrepareInput<K>, setup: D
   if (cacheDir !== "") {
     const hashes = await Promise.all(datasets.value.map(async (d) => Promise.all(d.files.map((f) => fileHash(f.path)))));
     key = cacheKey({
-      kind: input.kind,
+      kind: input.processor.kind,
       datasets: datasets.value.map((d, i) => ({ attr: d.attr, format: d.formatName, hashes: hashes[i] })),
       template: setup.templateName,
       templateOptions: setup.templateOptions,
@@ -95,7 +93,7 @@ async function buildSamples<K extends DataKind>(input: PrepareInput<K>, setup: D
       select: [o.max_samples, o.seed, o.mix_strategy, o.interleave_probs, o.preprocessing_batch_size, o.strict],
     });
     if (!o.overwrite_cache) {
-      const hit = await readCache(cacheDir, key, input.kind);
+      const hit = await readCache(cacheDir, key, input.processor.kind);
       if (hit !== null) return ok({ samples: hit.samples, report: hit.report, rows: hit.rows, fromCache: true, cachePath: `${cacheDir}/${key}.lftdata` });
     }
   }
@@ -120,7 +118,7 @@ async function buildSamples<K extends DataKind>(input: PrepareInput<K>, setup: D
   const samples: SampleOf[K][] = [];
   const batch = o.preprocessing_batch_size;
   for (let i = 0; i < mixed.length; i += batch) {
-    const result = processBatch(input.kind, mixed.slice(i, i + batch), setup.ctx, setup.addsBos);
+    const result = input.processor.build(mixed.slice(i, i + batch), setup.ctx);
     for (const bad of result.bad) {
       const added = report.add(bad, o.strict);
       if (added.isErr()) return err(added.error);
@@ -129,7 +127,7 @@ async function buildSamples<K extends DataKind>(input: PrepareInput<K>, setup: D
     input.onProgress?.({ phase: "tokenize", done: Math.min(i + batch, mixed.length), total: mixed.length });
   }
   let cachePath: string | null = null;
-  if (key !== null) cachePath = await writeCache(cacheDir, key, input.kind, { samples, report, rows });
+  if (key !== null) cachePath = await writeCache(cacheDir, key, input.processor.kind, { samples, report, rows });
   return ok({ samples, report, rows, fromCache: false, cachePath });
 }
 
@@ -147,7 +145,7 @@ async function readDataset(d: ResolvedDataset, input: DataInput, report: SkipRep
   const selected = selectRows(items, { numSamples: d.attr.numSamples, maxSamples: o.max_samples, rng: dataRng(o.seed, "sample") });
   const examples: Example[] = [];
   for (const item of selected) {
-    const r = convertItem(item, d.attr, d.format, input.kind);
+    const r = convertItem(item, d.attr, d.format, input.processor);
     if (isBadRow(r)) {
       const added = report.add(r, o.strict);
       if (added.isErr()) return err(added.error);

@@ -11,16 +11,15 @@ import { type DatasetFormat, formatNameOf } from "./dataset-format.ts";
 import { type DatasetAttr, type DatasetInfo, datasetAttr, loadDatasetInfo } from "./dataset-info.ts";
 import { type DataOptions, processOptions } from "./options.ts";
 import { DataError } from "./problems.ts";
-import type { ProcessContext } from "./process/context.ts";
-import { addsBos } from "./process/pretrain.ts";
+import { addsBos, type ProcessContext, type SampleProcessor } from "./process/context.ts";
 import { type DataFile, datasetFiles } from "./read/files.ts";
 import type { DataKind } from "./types.ts";
 
-export interface DataInput {
+export interface DataInput<K extends DataKind = DataKind> {
   readonly registry: Registry;
   readonly tokenizer: Tokenizer;
-  /** What the stage needs: pt, sft, pairwise (rm, dpo, orpo, simpo) or kto. */
-  readonly kind: DataKind;
+  /** The stage's sample builder (its StageEntry.processor): which examples it takes and what samples it makes. */
+  readonly processor: SampleProcessor<K>;
   /** Validated against dataOptionSchema (validateOptions fills the defaults). */
   readonly options: DataOptions;
   /** The template's own options (e.g. enable_thinking), checked against its schema here. */
@@ -46,7 +45,6 @@ export interface DataSetup {
   readonly templateName: string;
   readonly templateOptions: unknown;
   readonly ctx: ProcessContext;
-  readonly addsBos: boolean;
 }
 
 export function bindTemplate(input: DataInput): Result<DataSetup, DataError> {
@@ -61,8 +59,8 @@ export function bindTemplate(input: DataInput): Result<DataSetup, DataError> {
   if (encoder.isErr()) return err(new DataError(encoder.error));
   if (encoder.value.efficientEos && options.train_on_prompt)
     return err(new DataError(`chat template "${name}" (efficient_eos) does not support train_on_prompt`));
-  const ctx: ProcessContext = { encoder: encoder.value, tokenizer, options: processOptions(input.kind, options) };
-  return ok({ encoder: encoder.value, templateName: name, templateOptions: opts.value, ctx, addsBos: addsBos(tokenizer) });
+  const ctx: ProcessContext = { encoder: encoder.value, tokenizer, options: processOptions(input.processor, options), addsBos: addsBos(tokenizer) };
+  return ok({ encoder: encoder.value, templateName: name, templateOptions: opts.value, ctx });
 }
 
 /** The datasets named, with their formats and files; the first problem found is the error. */
@@ -91,7 +89,7 @@ function resolveOne(input: DataInput, info: DatasetInfo, name: string, dir: stri
   const formatName = formatNameOf(attr.value);
   const format = input.registry.get("datasets", formatName);
   if (format.isErr()) return err(new DataError(`dataset "${name}": ${format.error.message}`));
-  const fits = checkFormatFits(attr.value, formatName, format.value, input.kind);
+  const fits = checkFormatFits(attr.value, formatName, format.value, input.processor);
   if (fits.isErr()) return err(fits.error);
   const files = datasetFiles(attr.value, dir);
   if (files.isErr()) return err(files.error);

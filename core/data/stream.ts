@@ -8,7 +8,6 @@ import type { ChatEncoder } from "./chat-encoder.ts";
 import { convertStream, StopError } from "./convert.ts";
 import { mixStreams } from "./mix.ts";
 import { DataError, SkipReport } from "./problems.ts";
-import { processBatch } from "./process/index.ts";
 import { dataRng } from "./random.ts";
 import { readFile } from "./read/files.ts";
 import type { ReadItem } from "./read/rows.ts";
@@ -25,7 +24,7 @@ export interface DataStream<K extends DataKind> {
   samples(): AsyncGenerator<SampleOf[K]>;
 }
 
-export async function streamData<K extends DataKind>(input: DataInput & { readonly kind: K }): Promise<Result<DataStream<K>, DataError>> {
+export async function streamData<K extends DataKind>(input: DataInput<K>): Promise<Result<DataStream<K>, DataError>> {
   const setup = bindTemplate(input);
   if (setup.isErr()) return err(setup.error);
   const datasets = await resolveDatasets(input, input.options.dataset);
@@ -39,7 +38,7 @@ export async function streamData<K extends DataKind>(input: DataInput & { readon
     const mixed = mixStreams(sources, o.mix_strategy, o.interleave_probs, dataRng(o.seed, "mix"));
     let batch: Example[] = [];
     const flush = function* (): Generator<SampleOf[K]> {
-      const result = processBatch(input.kind, batch, setup._unsafeUnwrap().ctx, setup._unsafeUnwrap().addsBos);
+      const result = input.processor.build(batch, setup._unsafeUnwrap().ctx);
       batch = [];
       for (const bad of result.bad) {
         const added = report.add(bad, o.strict);
@@ -96,7 +95,7 @@ async function* examplesOf(d: ResolvedDataset, input: DataInput, report: SkipRep
       }
     }
   }
-  yield* convertStream(items(), d.attr, d.format, input.kind, report, input.options.strict);
+  yield* convertStream(items(), d.attr, d.format, input.processor, report, input.options.strict);
 }
 
 /** A shuffle through a buffer of `size` items (Hugging Face's IterableDataset.shuffle). */

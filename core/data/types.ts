@@ -63,7 +63,7 @@ export interface TextExample {
 export type Example = SftExample | PairwiseExample | KtoExample | TextExample;
 export type ExampleKind = Example["kind"];
 
-/** What a training stage needs from the data: selects the processor. */
+/** The shape of samples a stage's processor builds (StageEntry.processor.kind): selects collation and cache encoding. */
 export type DataKind = "pt" | "sft" | "pairwise" | "kto";
 
 /** Labels equal to this are ignored by the loss (cross-entropy ignoreIndex). */

@@ -1,10 +1,12 @@
 // The stage contract (StageEntry's payload) and the causal language-model loss that `pt` and `sft`
-// share. A stage says which samples it needs from the data worker and turns one batch into a scalar
-// loss; the one train() loop does the rest (STYLE 16: stages hand a loss to the loop, no subclasses).
+// share. A stage owns its sample processor (aligned examples to tokenised samples, run by the data
+// worker) and turns one batch into a scalar loss; the one train() loop does the rest (STYLE 16:
+// stages hand a loss to the loop, no subclasses).
 import { err, ok, type Result } from "neverthrow";
 import { crossEntropy } from "../autograd/ops/loss.ts";
 import { reshape } from "../autograd/ops/shape.ts";
 import type { Batch } from "../data/collate.ts";
+import type { SampleProcessor } from "../data/process/context.ts";
 import { type DataKind, IGNORE_INDEX } from "../data/types.ts";
 import type { CausalLM } from "../nn/causal-lm.ts";
 import type { StageEntry } from "../registry/collections.ts";
@@ -25,8 +27,8 @@ export interface StageContext {
 
 declare module "../registry/collections.ts" {
   interface StageEntry {
-    /** Which samples the data worker builds for this stage. */
-    readonly dataKind?: DataKind;
+    /** How the data worker builds this stage's samples from aligned examples (its kind picks the collator). */
+    readonly processor?: SampleProcessor;
     /** One micro-batch to a loss; `options` are the stage's own (validated against its schema). */
     loss?(model: CausalLM, batch: Batch, options: Readonly<Record<string, unknown>>, ctx: StageContext): StageLoss;
   }
@@ -35,13 +37,15 @@ declare module "../registry/collections.ts" {
 export interface RunnableStage {
   readonly name: string;
   readonly dataKind: DataKind;
+  readonly processor: SampleProcessor;
   loss(model: CausalLM, batch: Batch, options: Readonly<Record<string, unknown>>, ctx: StageContext): StageLoss;
 }
 
 /** A stage entry that can run (tests and the DSL may register bare names). */
 export function runnableStage(entry: StageEntry): Result<RunnableStage, Error> {
-  if (!entry.dataKind || !entry.loss) return err(new Error(`stage "${entry.name}" has no loss or data kind: its plugin registers it for checking only`));
-  return ok({ name: entry.name, dataKind: entry.dataKind, loss: entry.loss.bind(entry) });
+  if (!entry.processor || !entry.loss)
+    return err(new Error(`stage "${entry.name}" has no loss or sample processor: its plugin registers it for checking only`));
+  return ok({ name: entry.name, dataKind: entry.processor.kind, processor: entry.processor, loss: entry.loss.bind(entry) });
 }
 
 /**

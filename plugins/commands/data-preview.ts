@@ -1,5 +1,5 @@
-// `lft data preview`: a few encoded samples of a dataset as printable text, masked (prompt) spans
-// highlighted, and token counts over the whole set (with a progress bar while counting).
+// `lft data preview`: a few samples of a dataset, built by the stage's own processor, as printable
+// text, masked (prompt) spans highlighted, and token counts over the whole set (with a progress bar).
 
 import { err, ok, type Result } from "neverthrow";
 import {
@@ -12,6 +12,7 @@ import {
   prepareData,
   type Registry,
   type Sample,
+  type SampleProcessor,
   type Tokenizer,
   type TokenSeq,
   validateOptions,
@@ -27,7 +28,10 @@ export interface PreviewOptions {
   /** Chat template; default hf when the model has a chat template, else empty. */
   readonly template?: string;
   readonly templateOptions?: unknown;
-  readonly kind?: DataKind;
+  /** The stage whose sample processor builds the samples (default sft). */
+  readonly stage?: string;
+  /** A processor to use instead of a stage's (e.g. the pairwise one, before a stage registers it). */
+  readonly processor?: SampleProcessor;
   /** Samples shown (default 3). */
   readonly count?: number;
   readonly cutoffLen?: number;
@@ -38,7 +42,9 @@ export interface PreviewOptions {
 }
 
 export async function previewDataset(opts: PreviewOptions): Promise<Result<string, DataError>> {
-  const kind = opts.kind ?? "sft";
+  const processor = opts.processor !== undefined ? ok(opts.processor) : stageProcessor(opts.registry, opts.stage ?? "sft");
+  if (processor.isErr()) return err(processor.error);
+  const kind = processor.value.kind;
   const options = validateOptions(
     dataOptionSchema,
     {
@@ -53,7 +59,7 @@ export async function previewDataset(opts: PreviewOptions): Promise<Result<strin
   const prepared = await prepareData({
     registry: opts.registry,
     tokenizer: opts.tokenizer,
-    kind,
+    processor: processor.value,
     options: options.value,
     templateOptions: opts.templateOptions,
     onProgress: opts.onProgress && ((p) => p.total > 1000 && opts.onProgress!(progressBar(p.done, p.total))),
@@ -85,6 +91,13 @@ export async function previewDataset(opts: PreviewOptions): Promise<Result<strin
   );
   lines.push(report.total > 0 ? report.summary() : "skipped: none");
   return ok(lines.join("\n"));
+}
+
+function stageProcessor(registry: Registry, stage: string): Result<SampleProcessor, DataError> {
+  const entry = registry.get("stages", stage);
+  if (entry.isErr()) return err(new DataError(entry.error.message));
+  if (entry.value.processor === undefined) return err(new DataError(`stage "${stage}" builds no samples (it registers no sample processor)`));
+  return ok(entry.value.processor);
 }
 
 function parts(kind: DataKind, s: Sample): [string, TokenSeq][] {

@@ -1,10 +1,10 @@
-// `lft data preview NAME --dataset-dir DIR --model MODEL_DIR [--template T] [--count N]`: a few encoded
-// samples with the masked (unlearned) spans marked, and token counts.
+// `lft data preview NAME --dataset-dir DIR --model MODEL_DIR [--template T] [--stage S] [--count N]`: a
+// few samples encoded by the stage's processor (default sft), masked (unlearned) spans marked, and token counts.
 import { type CommandEntry, loadTokenizer } from "../../core/index.ts";
 import { previewDataset } from "./data-preview.ts";
 import { ExitCode, intOption, parseOrUsage, pathIn } from "./shared.ts";
 
-const usage = "preview NAME --model MODEL_DIR [--dataset-dir DIR] [--template T] [--count N]";
+const usage = "preview NAME --model MODEL_DIR [--dataset-dir DIR] [--template T] [--stage S] [--count N]";
 
 export const dataCommand: CommandEntry = {
   name: "data",
@@ -12,7 +12,7 @@ export const dataCommand: CommandEntry = {
   usage,
   scope: "both",
   async run(argv, io, session) {
-    const args = parseOrUsage("data", usage, argv, { positional: [2, 2], values: ["--dataset-dir", "--model", "--template", "--count"] }, io);
+    const args = parseOrUsage("data", usage, argv, { positional: [2, 2], values: ["--dataset-dir", "--model", "--template", "--stage", "--count"] }, io);
     if (typeof args === "number") return args;
     const [verb, name] = args.positional as [string, string];
     const model = args.values.get("--model");
@@ -34,6 +34,7 @@ export const dataCommand: CommandEntry = {
       datasetDir: pathIn(io, args.values.get("--dataset-dir") ?? "data"),
       dataset: name,
       template: args.values.get("--template"),
+      stage: args.values.get("--stage"),
       count,
       color: process.stdout.isTTY === true,
       onProgress: (line) => io.stderr(`\r${line}`),

@@ -11,6 +11,7 @@ import {
   type PairwiseSample,
   type PreparedData,
   prepareData,
+  type SampleProcessor,
   type TokenSeq,
   validateOptions,
 } from "../../core/index.ts";
@@ -20,7 +21,8 @@ import { count, plural } from "./format.ts";
 import { type Scope, say, warn } from "./scope.ts";
 
 export interface DataSettings {
-  readonly kind: DataKind;
+  /** The stage's sample processor (its kind names the samples). */
+  readonly processor: SampleProcessor;
   readonly cutoff: number;
   /** Undefined: the data worker's default (packing on for pt). */
   readonly pack?: boolean;
@@ -45,17 +47,23 @@ export async function prepare(scope: Scope, sources: readonly DataSource[], s: D
     seed: s.seed,
     ...selection.value.mix,
     ...(typeof template === "string" ? { template } : {}),
-    ...(s.pack === undefined ? {} : { packing: s.pack, neat_packing: s.pack && s.kind === "sft" }),
+    ...(s.pack === undefined ? {} : { packing: s.pack, neat_packing: s.pack && s.processor.packing?.neat === true }),
     ...(s.trainOnPrompt === undefined ? {} : { train_on_prompt: s.trainOnPrompt }),
     ...(s.maskHistory === undefined ? {} : { mask_history: s.maskHistory }),
   };
   const options = validateOptions(dataOptionSchema, raw, "data");
   if (options.isErr()) return fail(options.error.map((e) => e.message).join("; "));
-  const key = JSON.stringify({ info: selection.value.info, kind: s.kind, options: options.value });
+  const key = JSON.stringify({ info: selection.value.info, kind: s.processor.kind, options: options.value });
   const cached = state.data.get(key);
   if (cached !== undefined) return ok(cached);
 
-  const prepared = await prepareData({ registry, tokenizer: state.tokenizer, kind: s.kind, options: options.value, datasetInfo: selection.value.info });
+  const prepared = await prepareData({
+    registry,
+    tokenizer: state.tokenizer,
+    processor: s.processor,
+    options: options.value,
+    datasetInfo: selection.value.info,
+  });
   if (prepared.isErr()) return fail(`data: ${prepared.error.message}`);
   const data = prepared.value;
   const skipped = data.report.summary();
@@ -70,7 +78,7 @@ export async function prepare(scope: Scope, sources: readonly DataSource[], s: D
     const held = data.eval.length > 0 ? `, ${count(data.eval.length)} held out` : "";
     say(
       io,
-      `data: ${count(data.train.length)} ${s.kind} samples from ${selection.value.labels.join(" + ")}, template ${data.encoder.name}, ${count(tokens)} tokens (longest ${count(lengths.reduce((m, x) => Math.max(m, x), 0))})${held}`,
+      `data: ${count(data.train.length)} ${s.processor.kind} samples from ${selection.value.labels.join(" + ")}, template ${data.encoder.name}, ${count(tokens)} tokens (longest ${count(lengths.reduce((m, x) => Math.max(m, x), 0))})${held}`,
     );
   }
   state.data.set(key, data);

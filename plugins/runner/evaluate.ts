@@ -70,7 +70,7 @@ async function evalSet(action: EvalAction, scope: Scope): Promise<Result<EvalSet
   const stage = last !== undefined && last.kind === kind ? ok(last.stage) : stageFor(scope, kind);
   if (stage.isErr()) return err(stage.error);
   const data = await prepare(scope, [{ ...(action.format === undefined ? {} : { format: action.format }), source: action.source, options: action.options }], {
-    kind,
+    processor: stage.value.processor,
     cutoff: last?.cutoff ?? 1024,
     pack: false,
     holdout: 0,

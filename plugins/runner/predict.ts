@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { err, ok, type Result } from "neverthrow";
 import type { PredictAction } from "../../core/index.ts";
 import { type ChatEncoder, IGNORE_INDEX, type TokenSeq, validateOptions } from "../../core/index.ts";
+import { supervisedProcessor } from "../stages/index.ts";
 import { prepare } from "./data.ts";
 import { fail, type RunFailure } from "./failure.ts";
 import { count, plural, seconds } from "./format.ts";
@@ -94,7 +95,8 @@ export async function predictAction(action: PredictAction, scope: Scope): Promis
   const o = action.options;
   const t0 = performance.now();
   const data = await prepare(scope, [{ ...(action.format === undefined ? {} : { format: action.format }), source: action.source, options: action.options }], {
-    kind: "sft",
+    // Prompts are encoded as the sft stage encodes them; generation starts after the last one.
+    processor: supervisedProcessor,
     cutoff: state.spec.rope.maxPositionEmbeddings,
     pack: false,
     holdout: 0,

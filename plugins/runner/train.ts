@@ -84,7 +84,7 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
 
   const kind = stage.value.dataKind;
   const data = await prepare(scope, recipe.datasets, {
-    kind,
+    processor: stage.value.processor,
     cutoff: Number(o.cutoff),
     pack: o.pack === true,
     holdout: Number(o.holdout),

@@ -1,7 +1,15 @@
 // The causal-LM stages: `pt` (pre-training on packed text: every token is a target) and `sft`
 // (supervised fine-tuning: prompts masked by the template unless train_on_prompt). Both use the
-// shifted next-token cross-entropy; they differ in the samples the data worker builds.
+// shifted next-token cross-entropy; they differ in their sample processors. The pairwise and
+// feedback processors wait here for the rm/dpo and kto stages that will register them.
 import { causalLmLoss, definePlugin } from "../../core/index.ts";
+import { pretrainProcessor } from "./pretrain.ts";
+import { supervisedProcessor } from "./supervised.ts";
+
+export { feedbackProcessor, ktoSample, processFeedback } from "./feedback.ts";
+export { pairwiseProcessor, pairwiseSample, processPairwise } from "./pairwise.ts";
+export { pretrainProcessor, pretrainText, processPretrain } from "./pretrain.ts";
+export { encodeSupervised, processPackedSupervised, processSupervised, supervisedProcessor, supervisedSample } from "./supervised.ts";
 
 export default definePlugin({
   name: "lft-stages",
@@ -9,14 +17,14 @@ export default definePlugin({
     api.register.stages({
       name: "pt",
       doc: "pre-training / continued pre-training: next-token loss on packed plain text",
-      dataKind: "pt",
+      processor: pretrainProcessor,
       options: {},
       loss: (model, batch) => causalLmLoss(model, batch),
     });
     api.register.stages({
       name: "sft",
       doc: "supervised fine-tuning: next-token loss on responses (prompts masked)",
-      dataKind: "sft",
+      processor: supervisedProcessor,
       options: {
         train_on_prompt: { type: "boolean", default: false, doc: "learn the prompt tokens too" },
         mask_history: { type: "boolean", default: false, doc: "learn only the last turn of each conversation" },

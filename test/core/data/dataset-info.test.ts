@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { type DataKind, DEFAULT_COLUMNS, DEFAULT_TAGS, datasetAttr, datasetFiles, loadDatasetInfo, prepareData } from "../../../core/index.ts";
-import { dataOptions, dataRegistry, LF_DATA } from "./helpers/registry.ts";
+import { dataOptions, dataRegistry, LF_DATA, processors } from "./helpers/registry.ts";
 import { byteTokenizer } from "./helpers/tokenizer.ts";
 
 const info = (await loadDatasetInfo(LF_DATA))._unsafeUnwrap();
@@ -48,7 +48,7 @@ describe("the fixtures' dataset_info.json", () => {
       const r = await prepareData({
         registry: dataRegistry(),
         tokenizer: byteTokenizer(),
-        kind,
+        processor: processors[kind],
         options: dataOptions({ dataset: [name], template: "default", packing: false, cutoff_len: 64, strict: true }),
       });
       expect(r.isOk()).toBe(true);

@@ -4,9 +4,9 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { prepareData, type TokenSeq } from "../../../core/index.ts";
+import { prepareData, processOptions, type SampleProcessor, type TokenSeq } from "../../../core/index.ts";
 import { writeStringParquet } from "./helpers/parquet-writer.ts";
-import { dataOptions, dataRegistry, LF_DATA } from "./helpers/registry.ts";
+import { dataOptions, dataRegistry, LF_DATA, processors } from "./helpers/registry.ts";
 import { byteTokenizer } from "./helpers/tokenizer.ts";
 
 const registry = dataRegistry();
@@ -42,7 +42,12 @@ writeFileSync(
 );
 
 const run = (values: Record<string, unknown>, kind: "sft" | "pairwise" = "sft") =>
-  prepareData({ registry, tokenizer, kind, options: dataOptions({ dataset_dir: dir, template: "default", cutoff_len: 256, ...values }) });
+  prepareData({
+    registry,
+    tokenizer,
+    processor: processors[kind],
+    options: dataOptions({ dataset_dir: dir, template: "default", cutoff_len: 256, ...values }),
+  });
 
 describe("prepareData", () => {
   test("two datasets interleaved until the first runs out, then a 10% validation split", async () => {
@@ -84,7 +89,7 @@ describe("prepareData", () => {
     const e = await prepareData({
       registry,
       tokenizer,
-      kind: "sft",
+      processor: processors.sft,
       options: dataOptions({ dataset_dir: dir, dataset: ["identity"], template: "qwen3" }),
       templateOptions: { enable_thinkin: false },
     });
@@ -147,7 +152,7 @@ describe("more kinds through the pipeline", () => {
         prepareData({
           registry,
           tokenizer,
-          kind,
+          processor: processors[kind],
           options: dataOptions({ dataset_dir: dir, template: "default", cutoff_len: 256, cache_dir: cache, max_samples: 40, ...values }),
         });
       const a = (await go())._unsafeUnwrap();
@@ -162,5 +167,44 @@ describe("more kinds through the pipeline", () => {
     const packed = await twice("sft", { dataset: ["pq"], neat_packing: true });
     // "Human: q1</s>\nAssistant:" (21 ids) + "a1</s>\n" (4): three samples of 25 in one block of 256.
     expect((packed.train[0] as TokenSeq).segmentIds).toEqual([...Array(25).fill(1), ...Array(25).fill(2), ...Array(25).fill(3), ...Array(181).fill(0)]);
+  });
+});
+
+describe("the stage's processor builds the samples", () => {
+  test("the pipeline hands it accepted examples in preprocessing batches, with the options its packing rule gives", async () => {
+    const seen: { size: number; packing: boolean; addsBos: boolean }[] = [];
+    const counting: SampleProcessor<"sft"> = {
+      kind: "sft",
+      accepts: ["sft"],
+      needs: "sft (prompt and response)",
+      packing: { byDefault: true, neat: false },
+      build: (examples, ctx) => {
+        seen.push({ size: examples.length, packing: ctx.options.packing, addsBos: ctx.addsBos });
+        return { samples: examples.map((_, i) => ({ inputIds: [i], labels: [i] })), bad: [] };
+      },
+    };
+    const p = (
+      await prepareData({
+        registry,
+        tokenizer,
+        processor: counting,
+        options: dataOptions({ dataset_dir: LF_DATA, dataset: ["identity"], preprocessing_batch_size: 40 }),
+      })
+    )._unsafeUnwrap();
+    expect(seen).toEqual([
+      { size: 40, packing: true, addsBos: false },
+      { size: 40, packing: true, addsBos: false },
+      { size: 11, packing: true, addsBos: false },
+    ]);
+    expect(p.train.map((s) => s.inputIds[0])).toEqual([...Array(40).keys(), ...Array(40).keys(), ...Array(11).keys()]);
+  });
+
+  test("processOptions: packing defaults and neat packing follow the processor, not a stage name", () => {
+    const o = dataOptions({ dataset: ["x"] });
+    expect(processOptions({ packing: { byDefault: true, neat: false } }, o).packing).toBe(true);
+    expect(processOptions({ packing: { byDefault: true, neat: false } }, { ...o, neat_packing: true }).neatPacking).toBe(false);
+    expect(processOptions({ packing: { byDefault: false, neat: true } }, o).packing).toBe(false);
+    expect(processOptions({ packing: { byDefault: false, neat: true } }, { ...o, neat_packing: true })).toMatchObject({ packing: true, neatPacking: true });
+    expect(processOptions({}, { ...o, packing: true, neat_packing: true })).toMatchObject({ packing: false, neatPacking: false });
   });
 });

@@ -7,7 +7,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { prepareData, readJsonl, streamData, type TokenSeq } from "../../../core/index.ts";
-import { dataOptions, dataRegistry } from "./helpers/registry.ts";
+import { dataOptions, dataRegistry, processors } from "./helpers/registry.ts";
 import { byteTokenizer } from "./helpers/tokenizer.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "lft-stream-"));
@@ -85,8 +85,8 @@ describe("streaming JSONL", () => {
     writeFileSync(join(dir, "dataset_info.json"), JSON.stringify({ big: { file_name: "big.jsonl" }, small: { file_name: "small.jsonl" } }));
     writeJsonl(join(dir, "small.jsonl"), 0.05, 100);
     const opts = { dataset_dir: dir, dataset: ["small"], template: "default", cutoff_len: 128, buffer_size: 1 };
-    const whole = (await prepareData({ registry, tokenizer, kind: "sft", options: dataOptions(opts) }))._unsafeUnwrap();
-    const stream = (await streamData({ registry, tokenizer, kind: "sft", options: dataOptions({ ...opts, streaming: true }) }))._unsafeUnwrap();
+    const whole = (await prepareData({ registry, tokenizer, processor: processors.sft, options: dataOptions(opts) }))._unsafeUnwrap();
+    const stream = (await streamData({ registry, tokenizer, processor: processors.sft, options: dataOptions({ ...opts, streaming: true }) }))._unsafeUnwrap();
     const got: TokenSeq[] = [];
     for await (const s of stream.samples()) got.push(s);
     expect(got).toEqual(whole.train as TokenSeq[]);
@@ -94,7 +94,12 @@ describe("streaming JSONL", () => {
     // 8 MB through reading, conversion, templating and tokenising: memory does not follow the file.
     const rows = writeJsonl(join(dir, "big.jsonl"), 8, 200);
     const big = (
-      await streamData({ registry, tokenizer, kind: "sft", options: dataOptions({ ...opts, dataset: ["big"], streaming: true, buffer_size: 256 }) })
+      await streamData({
+        registry,
+        tokenizer,
+        processor: processors.sft,
+        options: dataOptions({ ...opts, dataset: ["big"], streaming: true, buffer_size: 256 }),
+      })
     )._unsafeUnwrap();
     let count = 0;
     const mem = await peakMemory(async (tick) => {
@@ -113,13 +118,13 @@ describe("streaming JSONL", () => {
     const registry = dataRegistry();
     const tokenizer = byteTokenizer();
     const opts = { dataset_dir: dir, dataset: ["small"], template: "default", cutoff_len: 128, streaming: true };
-    const s = (await streamData({ registry, tokenizer, kind: "sft", options: dataOptions({ ...opts, val_size: 5 }) }))._unsafeUnwrap();
+    const s = (await streamData({ registry, tokenizer, processor: processors.sft, options: dataOptions({ ...opts, val_size: 5 }) }))._unsafeUnwrap();
     let rest = 0;
     for await (const _ of s.samples()) rest++;
     expect(s.eval.length).toBe(5);
-    const whole = (await prepareData({ registry, tokenizer, kind: "sft", options: dataOptions({ ...opts, streaming: false }) }))._unsafeUnwrap();
+    const whole = (await prepareData({ registry, tokenizer, processor: processors.sft, options: dataOptions({ ...opts, streaming: false }) }))._unsafeUnwrap();
     expect(rest + 5).toBe(whole.train.length);
-    const e = await streamData({ registry, tokenizer, kind: "sft", options: dataOptions({ ...opts, val_size: 0.1 }) });
+    const e = await streamData({ registry, tokenizer, processor: processors.sft, options: dataOptions({ ...opts, val_size: 0.1 }) });
     expect(e._unsafeUnwrapErr().message).toBe("streaming needs val_size as a sample count, found 0.1");
   });
 });

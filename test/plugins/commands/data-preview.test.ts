@@ -4,8 +4,10 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { definePlugin } from "../../../core/index.ts";
 import { previewDataset } from "../../../plugins/commands/index.ts";
 import { progressBar } from "../../../plugins/commands/progress-bar.ts";
+import { pairwiseProcessor } from "../../../plugins/stages/index.ts";
 import { dataRegistry, LF_DATA } from "../../core/data/helpers/registry.ts";
 import { byteTokenizer, fixtureTokenizer } from "../../core/data/helpers/tokenizer.ts";
 
@@ -53,4 +55,35 @@ test("a set above 1,000 rows reports progress; bad rows are summarised", async (
 test("progressBar", () => {
   expect(progressBar(5, 10, 10)).toBe("[#####.....] 5/10 rows (50%)");
   expect(progressBar(0, 0, 4)).toBe("[####] 0/0 rows (100%)");
+});
+
+test("the samples come from the stage's processor: --stage pt gives packed text, an unknown or bare stage fails clearly", async () => {
+  const base = { registry: dataRegistry(), tokenizer: byteTokenizer(), datasetDir: LF_DATA, dataset: "c4_demo", template: "default", cutoffLen: 64, count: 1 };
+  const text = (await previewDataset({ ...base, stage: "pt" }))._unsafeUnwrap();
+  expect(text.split("\n")[0]).toMatch(/^dataset c4_demo · template default · pt · 300 rows → \d+ samples$/);
+  // Packed pre-training blocks are cutoff_len long and every token is learned.
+  expect(text.split("\n")[1]).toBe("── sample 1 · 64 tokens, 64 learned");
+  expect((await previewDataset({ ...base, stage: "dpo" }))._unsafeUnwrapErr().message).toContain("dpo");
+  const bare = dataRegistry();
+  bare.use(definePlugin({ name: "bare-stage", setup: (api) => api.register.stages({ name: "rm", doc: "checking only" }) }))._unsafeUnwrap();
+  expect((await previewDataset({ ...base, registry: bare, stage: "rm" }))._unsafeUnwrapErr().message).toBe(
+    'stage "rm" builds no samples (it registers no sample processor)',
+  );
+});
+
+test("a processor given directly (pairwise, before an rm/dpo stage registers it) previews chosen and rejected", async () => {
+  const text = (
+    await previewDataset({
+      registry: dataRegistry(),
+      tokenizer: byteTokenizer(),
+      datasetDir: LF_DATA,
+      dataset: "dpo_en_demo",
+      template: "default",
+      processor: pairwiseProcessor,
+      count: 1,
+    })
+  )._unsafeUnwrap();
+  expect(text.split("\n")[0]).toMatch(/ · pairwise · /);
+  expect(text).toContain("── sample 1 chosen");
+  expect(text).toContain("── sample 1 rejected");
 });

@@ -3,7 +3,8 @@
 // the special tokens' ids checked against their known values, so a wrong slot, a wrong mask or a
 // special token split into text all fail.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { type ChatEncoder, encodeSupervised, IGNORE_INDEX, type Message, type SftExample, type Tokenizer } from "../../../core/index.ts";
+import { type ChatEncoder, IGNORE_INDEX, type Message, type SftExample, type Tokenizer } from "../../../core/index.ts";
+import { encodeSupervised } from "../../../plugins/stages/index.ts";
 import { dataRegistry, LF_DATA } from "../../core/data/helpers/registry.ts";
 import { fixtureTokenizer } from "../../core/data/helpers/tokenizer.ts";
 
@@ -38,6 +39,7 @@ function encode(e: ChatEncoder, tok: Tokenizer, ex: SftExample, opts: Partial<{ 
   return encodeSupervised(ex, {
     encoder: e,
     tokenizer: tok,
+    addsBos: false,
     options: { cutoffLen: 100000, trainOnPrompt: false, maskHistory: false, packing: false, neatPacking: false, ...opts },
   })._unsafeUnwrap();
 }

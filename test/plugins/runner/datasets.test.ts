@@ -18,6 +18,7 @@ import {
 } from "../../../core/index.ts";
 import { builtinPlugins } from "../../../plugins/index.ts";
 import { type DataSource, selectData } from "../../../plugins/runner/datasets.ts";
+import { processors } from "../../core/data/helpers/registry.ts";
 import { IDENTITY, REPO, STORIES, scratch } from "./helpers.ts";
 
 const { dir, cleanup } = scratch("datasets");
@@ -34,7 +35,7 @@ async function select(...sources: DataSource[]) {
 async function samples(kind: DataKind, ...sources: DataSource[]) {
   const s = await select(...sources);
   const options = validateOptions(dataOptionSchema, { dataset: s.names, template: "default", ...s.mix }, "data")._unsafeUnwrap();
-  return (await prepareData({ registry, tokenizer, kind, options, datasetInfo: s.info }))._unsafeUnwrap();
+  return (await prepareData({ registry, tokenizer, processor: processors[kind], options, datasetInfo: s.info }))._unsafeUnwrap();
 }
 
 describe("data blocks as dataset_info entries", () => {

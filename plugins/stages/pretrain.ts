@@ -1,24 +1,17 @@
 // Pre-training text, LLaMA-Factory's PretrainDatasetProcessor: each document ends with the template's
 // EOS text. Without packing a document is one sample cut at cutoff_len; with packing the batch's
 // documents are concatenated and cut into cutoff_len blocks, the remainder dropped. A BOS starts each
-// sample when the tokenizer adds one by itself (add_bos_token).
-import type { Tokenizer } from "../../tokenizer/tokenizer.ts";
-import type { Example, TokenSeq } from "../types.ts";
-import type { BatchResult, ProcessContext } from "./context.ts";
+// sample when the tokenizer adds one by itself (add_bos_token). The `pt` stage's processor.
+import type { BatchResult, Example, ProcessContext, SampleProcessor, TokenSeq } from "../../core/index.ts";
 
 /** The text a pre-training sample is made of: the document, or a chat's first prompt turn (as LLaMA-Factory). */
 export function pretrainText(ex: Example): string {
   return ex.kind === "text" ? ex.text : (ex.prompt[0]?.content ?? "");
 }
 
-/** Whether the tokenizer puts a BOS in front by itself (HF add_bos_token). */
-export function addsBos(tokenizer: Tokenizer): boolean {
-  return tokenizer.bosId !== null && tokenizer.encode("a")[0] === tokenizer.bosId;
-}
-
-export function processPretrain(examples: readonly Example[], ctx: ProcessContext, bos: boolean): BatchResult<TokenSeq> {
+export function processPretrain(examples: readonly Example[], ctx: ProcessContext): BatchResult<TokenSeq> {
   const { tokenizer, encoder, options } = ctx;
-  const bosId = bos ? tokenizer.bosId : null;
+  const bosId = ctx.addsBos ? tokenizer.bosId : null;
   const docs = examples.map((ex) => tokenizer.encode(pretrainText(ex) + encoder.eosText, { addSpecialTokens: false }));
   if (!options.packing) {
     const samples = docs.map((ids) => {
@@ -37,3 +30,12 @@ export function processPretrain(examples: readonly Example[], ctx: ProcessContex
   }
   return { samples, bad: [] };
 }
+
+/** Takes every example kind (text, or a chat's first prompt turn); packs into cutoff_len blocks by default. */
+export const pretrainProcessor: SampleProcessor<"pt"> = {
+  kind: "pt",
+  accepts: ["text", "sft", "pairwise", "kto"],
+  needs: "text",
+  packing: { byDefault: true, neat: false },
+  build: processPretrain,
+};

@@ -2,25 +2,31 @@
 // segment ids, collation with -100 labels, and the attention kernel keeping packed samples apart.
 import { describe, expect, test } from "bun:test";
 import {
+  type BatchResult,
   collate,
   collateKto,
   collatePairwise,
+  type DataKind,
   type Example,
   greedyKnapsack,
   IGNORE_INDEX,
   ops,
   type ProcessContext,
-  processBatch,
   randn,
+  type SampleOf,
   type SftExample,
   type TokenSeq,
   tensor,
 } from "../../../core/index.ts";
 import { createSlotEncoder } from "../../../plugins/data/index.ts";
-import { byteTokenizer } from "./helpers/tokenizer.ts";
+import { processors } from "../../core/data/helpers/registry.ts";
+import { byteTokenizer } from "../../core/data/helpers/tokenizer.ts";
 
 const tok = byteTokenizer();
 const source = { dataset: "t", file: "t.json", row: 1 };
+/** One batch through the stage plugin's processor for `kind`, as the pipeline runs it. */
+const build = <K extends DataKind>(kind: K, ex: Example[], c: ProcessContext, addsBos: boolean) =>
+  processors[kind].build(ex, { ...c, addsBos }) as BatchResult<SampleOf[K]>;
 const sft = (q: string, a: string): SftExample => ({
   kind: "sft",
   prompt: [{ role: "user", content: q }],
@@ -31,7 +37,12 @@ const sft = (q: string, a: string): SftExample => ({
 });
 function ctx(o: Partial<ProcessContext["options"]>): ProcessContext {
   const encoder = createSlotEncoder({ name: "p", doc: "t", user: ["{{content}}|"] }, tok)._unsafeUnwrap();
-  return { encoder, tokenizer: tok, options: { cutoffLen: 16, trainOnPrompt: false, maskHistory: false, packing: true, neatPacking: true, ...o } };
+  return {
+    encoder,
+    tokenizer: tok,
+    addsBos: false,
+    options: { cutoffLen: 16, trainOnPrompt: false, maskHistory: false, packing: true, neatPacking: true, ...o },
+  };
 }
 
 describe("greedy knapsack", () => {
@@ -46,7 +57,7 @@ describe("neat packing", () => {
   const examples: Example[] = [sft("a", "AAA"), sft("b", "BBBBB"), sft("c", "C"), sft("d", "DDDDDDDDD")];
 
   test("samples are binned into cutoff_len sequences; positions restart; segment ids 1..n, padding 0", () => {
-    const packed = processBatch("sft", examples, ctx({}), false).samples as TokenSeq[];
+    const packed = build("sft", examples, ctx({}), false).samples as TokenSeq[];
     // knapsack([6,8,4,12], 16) = [[12, 4], [8, 6]]
     expect(packed.length).toBe(2);
     const [first, second] = packed as [TokenSeq, TokenSeq];
@@ -62,7 +73,7 @@ describe("neat packing", () => {
   });
 
   test("plain packing keeps restarting positions but no segments (samples may attend across)", () => {
-    const packed = processBatch("sft", examples, ctx({ neatPacking: false }), false).samples as TokenSeq[];
+    const packed = build("sft", examples, ctx({ neatPacking: false }), false).samples as TokenSeq[];
     expect(packed[0]!.segmentIds).toBeUndefined();
     expect(packed[0]!.positionIds!.slice(10, 14)).toEqual([10, 11, 0, 1]);
   });
@@ -100,7 +111,7 @@ describe("collation", () => {
   });
 
   test("a neatly packed batch through causalAttention equals each sample run alone", () => {
-    const packed = processBatch("sft", [sft("c", "C"), sft("d", "DDDDDDDDD")], ctx({}), false).samples as TokenSeq[];
+    const packed = build("sft", [sft("c", "C"), sft("d", "DDDDDDDDD")], ctx({}), false).samples as TokenSeq[];
     const batch = collate(packed, { padId: 0 });
     const T = batch.seqLen;
     const [H, D] = [2, 8];

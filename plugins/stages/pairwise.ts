@@ -1,11 +1,18 @@
 // Preference pairs, LLaMA-Factory's PairwiseDatasetProcessor: the prompt and both replies encoded
 // one-turn; one cutoff split for both, budgeted on the longer reply; prompts masked.
 import { err, ok, type Result } from "neverthrow";
-import type { BadRow } from "../problems.ts";
-import type { PairwiseExample, PairwiseSample } from "../types.ts";
-import { IGNORE_INDEX } from "../types.ts";
-import { type BatchResult, type ProcessContext, repeat, skip } from "./context.ts";
-import { inferSeqlen } from "./seqlen.ts";
+import {
+  type BadRow,
+  type BatchResult,
+  IGNORE_INDEX,
+  inferSeqlen,
+  type PairwiseExample,
+  type PairwiseSample,
+  type ProcessContext,
+  repeat,
+  type SampleProcessor,
+  skip,
+} from "../../core/index.ts";
 
 export function pairwiseSample(ex: PairwiseExample, ctx: ProcessContext): Result<PairwiseSample, BadRow> {
   const { encoder, options } = ctx;
@@ -42,3 +49,11 @@ export function processPairwise(examples: readonly PairwiseExample[], ctx: Proce
   }
   return out;
 }
+
+/** The processor an rm, dpo, orpo or simpo stage registers (none does yet). */
+export const pairwiseProcessor: SampleProcessor<"pairwise"> = {
+  kind: "pairwise",
+  accepts: ["pairwise"],
+  needs: 'pairwise (set "ranking": true)',
+  build: (examples, ctx) => processPairwise(examples as PairwiseExample[], ctx),
+};

@@ -2,11 +2,20 @@
 // response, and with the response of the example mirrored in its batch (row i with row n-1-i) as the
 // unrelated pair for the KL estimate; each is cut by the source/target rule separately.
 import { err, ok, type Result } from "neverthrow";
-import type { BadRow } from "../problems.ts";
-import type { KtoExample, KtoSample, Message, TokenSeq } from "../types.ts";
-import { IGNORE_INDEX } from "../types.ts";
-import { type BatchResult, type ProcessContext, repeat, skip } from "./context.ts";
-import { inferSeqlen } from "./seqlen.ts";
+import {
+  type BadRow,
+  type BatchResult,
+  IGNORE_INDEX,
+  inferSeqlen,
+  type KtoExample,
+  type KtoSample,
+  type Message,
+  type ProcessContext,
+  repeat,
+  type SampleProcessor,
+  skip,
+  type TokenSeq,
+} from "../../core/index.ts";
 
 function encodePair(ex: KtoExample, response: Message, ctx: ProcessContext): Result<TokenSeq, string> {
   const { encoder, options } = ctx;
@@ -41,3 +50,11 @@ export function processFeedback(examples: readonly KtoExample[], ctx: ProcessCon
   }
   return out;
 }
+
+/** The processor a kto stage registers (none does yet). */
+export const feedbackProcessor: SampleProcessor<"kto"> = {
+  kind: "kto",
+  accepts: ["kto"],
+  needs: "kto (set a kto_tag column)",
+  build: (examples, ctx) => processFeedback(examples as KtoExample[], ctx),
+};

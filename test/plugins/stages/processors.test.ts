@@ -2,6 +2,8 @@
 // efficient_eos on readable byte-level ids; pairwise and KTO pairing; pre-training blocks.
 import { describe, expect, test } from "bun:test";
 import {
+  type BatchResult,
+  type DataKind,
   type Example,
   IGNORE_INDEX,
   inferSeqlen,
@@ -9,24 +11,33 @@ import {
   type Message,
   type PairwiseSample,
   type ProcessContext,
-  processBatch,
+  type SampleOf,
   type SftExample,
   type TokenSeq,
 } from "../../../core/index.ts";
 import { BOS, createSlotEncoder, EOS, type SlotTemplateSpec } from "../../../plugins/data/index.ts";
-import { byteTokenizer } from "./helpers/tokenizer.ts";
+import { processors } from "../../core/data/helpers/registry.ts";
+import { byteTokenizer } from "../../core/data/helpers/tokenizer.ts";
 
 const tok = byteTokenizer();
 const ids = (s: string) => [...new TextEncoder().encode(s)].map((b) => b + 3);
 const M = (n: number) => new Array<number>(n).fill(IGNORE_INDEX);
 const EOS_ID = 2;
 const source = { dataset: "t", file: "t.json", row: 1 };
+/** One batch through the stage plugin's processor for `kind`, as the pipeline runs it. */
+const build = <K extends DataKind>(kind: K, ex: Example[], c: ProcessContext, addsBos: boolean) =>
+  processors[kind].build(ex, { ...c, addsBos }) as BatchResult<SampleOf[K]>;
 
 // A plain spec: "U:<q>\n" prompts, "<a>" + EOS replies.
 const plain: SlotTemplateSpec = { name: "plain", doc: "test", user: ["U:{{content}}\n"], system: ["S:{{content}}\n"] };
 function ctx(spec: SlotTemplateSpec, o: Partial<ProcessContext["options"]> = {}): ProcessContext {
   const encoder = createSlotEncoder(spec, tok)._unsafeUnwrap();
-  return { encoder, tokenizer: tok, options: { cutoffLen: 1000, trainOnPrompt: false, maskHistory: false, packing: false, neatPacking: false, ...o } };
+  return {
+    encoder,
+    tokenizer: tok,
+    addsBos: false,
+    options: { cutoffLen: 1000, trainOnPrompt: false, maskHistory: false, packing: false, neatPacking: false, ...o },
+  };
 }
 const turns = (...t: string[]): Message[] => t.map((content, i) => ({ role: i % 2 === 0 ? "user" : "assistant", content }));
 const sft = (t: string[], system = ""): SftExample => ({
@@ -37,7 +48,7 @@ const sft = (t: string[], system = ""): SftExample => ({
   tools: "",
   source,
 });
-const run = (c: ProcessContext, ex: Example[]) => processBatch("sft", ex, c, false);
+const run = (c: ProcessContext, ex: Example[]) => build("sft", ex, c, false);
 
 describe("inferSeqlen (LLaMA-Factory's source/target budget)", () => {
   test("short target: the source is cut; short source: the target is cut; else both in proportion", () => {
@@ -119,11 +130,11 @@ describe("pairwise and kto", () => {
       tools: "",
       source,
     };
-    const [s] = processBatch("pairwise", [ex], ctx(plain), false).samples as PairwiseSample[];
+    const [s] = build("pairwise", [ex], ctx(plain), false).samples as PairwiseSample[];
     expect(s!.chosen).toEqual({ inputIds: [...ids("U:q\n"), ...ids("good"), EOS_ID], labels: [...M(4), ...ids("good"), EOS_ID] });
     expect(s!.rejected).toEqual({ inputIds: [...ids("U:q\n"), ...ids("no"), EOS_ID], labels: [...M(4), ...ids("no"), EOS_ID] });
     // cutoff 6: target = max(5, 3) = 5; 10 >= 6, source 8 >= 6 → target int(6*5/9)=3, source 3.
-    const [cut] = processBatch("pairwise", [ex], ctx(plain, { cutoffLen: 6 }), false).samples as PairwiseSample[];
+    const [cut] = build("pairwise", [ex], ctx(plain, { cutoffLen: 6 }), false).samples as PairwiseSample[];
     expect(cut!.chosen.inputIds).toEqual([...ids("U:q"), ...ids("goo")]);
     expect(cut!.rejected.inputIds).toEqual([...ids("U:q"), ...ids("no"), EOS_ID]);
   });
@@ -138,7 +149,7 @@ describe("pairwise and kto", () => {
       tools: "",
       source,
     });
-    const out = processBatch("kto", [kto("1", "A", true), kto("2", "B", false), kto("3", "C", true)], ctx(plain), false).samples as KtoSample[];
+    const out = build("kto", [kto("1", "A", true), kto("2", "B", false), kto("3", "C", true)], ctx(plain), false).samples as KtoSample[];
     expect(out.map((s) => s.desirable)).toEqual([true, false, true]);
     expect(out.map((s) => tok.decode(s.kl.inputIds))).toEqual(["U:1\nC</s>", "U:2\nB</s>", "U:3\nA</s>"]);
     expect(out[0]!.seq.labels).toEqual([...M(4), ...ids("A"), EOS_ID]);
@@ -149,7 +160,7 @@ describe("pre-training", () => {
   const text = (t: string): Example => ({ kind: "text", text: t, source });
   test("packing: documents + EOS text concatenated and cut into cutoff_len blocks, the remainder dropped", () => {
     const c = ctx(plain, { cutoffLen: 4, packing: true });
-    const r = processBatch("pt", [text("abc"), text("defgh")], c, false);
+    const r = build("pt", [text("abc"), text("defgh")], c, false);
     // "abc</s>defgh</s>" = 10 tokens → two blocks of 4, 2 dropped.
     expect(r.samples.map((s) => (s as TokenSeq).inputIds)).toEqual([[...ids("abc"), EOS_ID], ids("defg")]);
     expect((r.samples[0] as TokenSeq).labels).toEqual((r.samples[0] as TokenSeq).inputIds);
@@ -157,14 +168,14 @@ describe("pre-training", () => {
 
   test("a tokenizer that adds BOS itself gets a BOS at the start of each block / document", () => {
     const c = ctx(plain, { cutoffLen: 4, packing: true });
-    const packed = processBatch("pt", [text("abcdefgh")], c, true).samples as TokenSeq[];
+    const packed = build("pt", [text("abcdefgh")], c, true).samples as TokenSeq[];
     expect(packed.map((s) => s.inputIds[0])).toEqual([1, 1]);
-    const single = processBatch("pt", [text("ab")], { ...c, options: { ...c.options, packing: false } }, true).samples as TokenSeq[];
+    const single = build("pt", [text("ab")], { ...c, options: { ...c.options, packing: false } }, true).samples as TokenSeq[];
     expect(single[0]!.inputIds).toEqual([1, ...ids("ab"), EOS_ID]);
   });
 
   test("pt reads a chat example's first prompt turn, as LLaMA-Factory does", () => {
-    const r = processBatch("pt", [sft(["instruction", "answer"])], ctx(plain, { packing: false }), false);
+    const r = build("pt", [sft(["instruction", "answer"])], ctx(plain, { packing: false }), false);
     expect((r.samples[0] as TokenSeq).inputIds).toEqual([...ids("instruction"), EOS_ID]);
   });
 
@@ -172,7 +183,7 @@ describe("pre-training", () => {
     const spec: SlotTemplateSpec = { name: "r", doc: "t", user: ["{{content}}"], stopWords: ["<pad>"], replaceEos: true };
     const c = ctx(spec, { packing: false });
     expect(c.encoder.eosId).toBe(0);
-    expect((processBatch("pt", [text("x")], c, false).samples[0] as TokenSeq).inputIds).toEqual([...ids("x"), 0]);
+    expect((build("pt", [text("x")], c, false).samples[0] as TokenSeq).inputIds).toEqual([...ids("x"), 0]);
     expect(EOS).toEqual({ special: "eos" });
   });
 });

@@ -1,12 +1,22 @@
 // Supervised (SFT) encoding, LLaMA-Factory's SupervisedDatasetProcessor: each turn pair is cut to the
 // remaining budget by the source/target rule; prompts are masked unless train_on_prompt; with
 // mask_history only the last turn is learned and turns are budgeted from the last one backwards.
+// With packing, the batch's samples go through core's knapsack packing (LLaMA-Factory's
+// PackedSupervisedDatasetProcessor). The `sft` stage's processor.
 import { err, ok, type Result } from "neverthrow";
-import type { BadRow } from "../problems.ts";
-import type { SftExample, TokenSeq } from "../types.ts";
-import { IGNORE_INDEX } from "../types.ts";
-import { type BatchResult, type ProcessContext, repeat, skip } from "./context.ts";
-import { inferSeqlen } from "./seqlen.ts";
+import {
+  type BadRow,
+  type BatchResult,
+  IGNORE_INDEX,
+  inferSeqlen,
+  type ProcessContext,
+  packSequences,
+  repeat,
+  type SampleProcessor,
+  type SftExample,
+  skip,
+  type TokenSeq,
+} from "../../core/index.ts";
 
 export function encodeSupervised(ex: SftExample, ctx: ProcessContext): Result<TokenSeq, string> {
   const { encoder, options } = ctx;
@@ -69,3 +79,25 @@ export function processSupervised(examples: readonly SftExample[], ctx: ProcessC
   }
   return out;
 }
+
+/** SFT samples packed into cutoff_len sequences; a sample over the budget (only efficient_eos makes one) is dropped, as LLaMA-Factory does. */
+export function processPackedSupervised(examples: readonly SftExample[], ctx: ProcessContext): BatchResult<TokenSeq> {
+  const { cutoffLen, neatPacking } = ctx.options;
+  const bad: BadRow[] = [];
+  const kept: TokenSeq[] = [];
+  for (const ex of examples) {
+    const r = supervisedSample(ex, ctx);
+    if (r.isErr()) bad.push(r.error);
+    else if (r.value.inputIds.length > cutoffLen) bad.push(skip(ex, "too-long", `${r.value.inputIds.length} tokens do not fit cutoff_len ${cutoffLen}`));
+    else kept.push(r.value);
+  }
+  return { samples: packSequences(kept, { cutoffLen, neatPacking, padId: ctx.encoder.padId }), bad };
+}
+
+export const supervisedProcessor: SampleProcessor<"sft"> = {
+  kind: "sft",
+  accepts: ["sft"],
+  needs: "sft (prompt and response)",
+  packing: { byDefault: false, neat: true },
+  build: (examples, ctx) => (ctx.options.packing ? processPackedSupervised : processSupervised)(examples as SftExample[], ctx),
+};
