@@ -66,6 +66,13 @@ export interface AppliedMethod {
   saveTrainable(dir: string): Result<string[], MethodError>;
   /** Folds adapters into the base weights in place and detaches them; the model is then a plain model. */
   merge(): Result<void, MethodError>;
+  /**
+   * Runs `fn` with the method's adapters switched off, so the model computes the untouched base: the
+   * reference model of DPO/KTO/PPO/GRPO without a second copy in memory (PEFT's disable_adapter()).
+   * Absent when the method changes the base weights themselves (full, freeze); an error when the base
+   * cannot be recovered (merged adapters, fully trained additional modules).
+   */
+  withAdaptersDisabled?<T>(fn: () => T): Result<T, MethodError>;
 }
 
 /** What a method plugin merges into MethodEntry. */

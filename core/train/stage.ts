@@ -10,6 +10,7 @@ import type { SampleProcessor } from "../data/process/context.ts";
 import { type DataKind, IGNORE_INDEX } from "../data/types.ts";
 import type { CausalLM } from "../nn/causal-lm.ts";
 import type { StageEntry } from "../registry/collections.ts";
+import type { AppliedMethod } from "./method.ts";
 import { tensor } from "../tensor/create.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 
@@ -23,6 +24,8 @@ export interface StageLoss {
 export interface StageContext {
   step: number;
   micro: number;
+  /** The method trained (its adapters can be switched off for a reference forward); absent in bare calls. */
+  method?: AppliedMethod;
 }
 
 declare module "../registry/collections.ts" {

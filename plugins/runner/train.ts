@@ -110,7 +110,7 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   const model = state.model;
   const lossFn: LossFn<Batch> = (b, ctx) => {
     applied.beginForward(ctx.rng);
-    return stage.value.loss(model, b, stageOptions, { step: ctx.step, micro: ctx.micro });
+    return stage.value.loss(model, b, stageOptions, { step: ctx.step, micro: ctx.micro, method: applied });
   };
   const heldOut = fixedBatches(data.value.eval, collate.value, batch);
   const evaluate = () => {

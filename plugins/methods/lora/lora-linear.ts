@@ -48,6 +48,8 @@ export interface LoraInitOptions {
 /** State every adapter of one method shares: train mode and where dropout masks come from. */
 export interface LoraRuntime {
   training: boolean;
+  /** While true every adapter passes the base output through (the reference model of preference stages). */
+  disabled: boolean;
   /** Bound by beginForward: masks are drawn once per forward pass (epoch) and reused by a recomputation. */
   bound: RandomStream | null;
   epoch: number;
@@ -167,6 +169,7 @@ export class LoraLinear extends Module implements LinearAdapter {
 
   /** x [..., in], baseOut = base(x) [..., out] -> [..., out] */
   forward(x: Tensor, baseOut: Tensor): Tensor {
+    if (this.runtime.disabled) return baseOut;
     const { dropout, scale } = this.cfg;
     const dropped = dropout > 0 && this.runtime.training;
     const xd = dropped ? ops.dropout(x, this.dropoutOptions(x.numel)) : x;

@@ -72,6 +72,23 @@ export class LoraMethod implements AppliedMethod {
     return ok(undefined);
   }
 
+  withAdaptersDisabled<T>(fn: () => T): Result<T, MethodError> {
+    if (this.merged) return err(new MethodError("the adapters were merged into the base weights: the base model cannot be recovered to serve as the reference"));
+    if (this.additional.size > 0)
+      return err(
+        new MethodError(
+          `the reference model is the base without adapters, but ${[...this.additional.keys()].join(", ")} ${this.additional.size === 1 ? "is" : "are"} trained in place (additional_target): give an explicit reference model instead`,
+        ),
+      );
+    const was = this.runtime.disabled;
+    this.runtime.disabled = true;
+    try {
+      return ok(fn());
+    } finally {
+      this.runtime.disabled = was;
+    }
+  }
+
   get isMerged(): boolean {
     return this.merged;
   }

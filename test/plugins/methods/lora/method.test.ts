@@ -171,3 +171,30 @@ test("training flag and beginForward: dropout masks come from the bound stream a
   expect(rng.position).toBe(5n * BigInt((8 * 64) / 4));
   model.dispose();
 });
+
+test("lora: withAdaptersDisabled computes the base model (the reference), then the adapters are back", () => {
+  const model = loadStories();
+  const base = logitsOf(model);
+  const m = lora.apply(model, { targets: ["q_proj", "v_proj"], rank: 4 }, family)._unsafeUnwrap() as LoraMethod;
+  perturbTrainable(model, 1);
+  const adapted = logitsOf(model);
+  expect(Math.max(...adapted.map((v, i) => Math.abs(v - base[i]!)))).toBeGreaterThan(1e-3);
+  const reference = m.withAdaptersDisabled(() => logitsOf(model))._unsafeUnwrap();
+  expectClose(reference, base, 1e-6, "adapters off = base");
+  expectClose(logitsOf(model), adapted, 0, "adapters back on");
+  // A throw inside still switches them back on.
+  expect(() =>
+    m.withAdaptersDisabled(() => {
+      throw new Error("inside");
+    }),
+  ).toThrow("inside");
+  expectClose(logitsOf(model), adapted, 0, "adapters back on after a throw");
+  expect(m.merge().isOk()).toBe(true);
+  expect(m.withAdaptersDisabled(() => 0)._unsafeUnwrapErr().message).toContain("merged");
+  model.dispose();
+
+  const extra = loadStories();
+  const m2 = lora.apply(extra, { targets: ["q_proj"], additional_target: ["norm"] }, family)._unsafeUnwrap() as LoraMethod;
+  expect(m2.withAdaptersDisabled(() => 0)._unsafeUnwrapErr().message).toContain("additional_target");
+  extra.dispose();
+});
