@@ -3,9 +3,11 @@
 // package (an OptimizerEntry: an option schema, build, stateBytes).
 import { definePlugin } from "../../core/index.ts";
 import { adamwEntry } from "./adamw.ts";
+import { badamEntry } from "./badam/index.ts";
 import { sgdEntry } from "./sgd.ts";
 
 export { AdamW, type AdamWOptions, adamw, adamwEntry, adamwOptions } from "./adamw.ts";
+export { BlockAdam, badamEntry, badamOptions, blockAt, maskOf, maskSize, partitionBlocks, RatioAdam } from "./badam/index.ts";
 export { SGD, type SGDOptions, sgd, sgdEntry, sgdOptions } from "./sgd.ts";
 
 export default definePlugin({
@@ -13,5 +15,6 @@ export default definePlugin({
   setup(api) {
     api.register.optimizers(adamwEntry);
     api.register.optimizers(sgdEntry);
+    api.register.optimizers(badamEntry);
   },
 });

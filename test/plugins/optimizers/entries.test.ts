@@ -29,7 +29,7 @@ describe("optimizer entries", () => {
   test("the plugin registers adamw and sgd with their option schemas", async () => {
     const registry = createRegistry();
     (await registry.use(optimizersPlugin))._unsafeUnwrap();
-    expect(registry.list("optimizers").map((e) => e.name)).toEqual(["adamw", "sgd"]);
+    expect(registry.list("optimizers").map((e) => e.name)).toEqual(["adamw", "sgd", "badam", "adam_mini", "muon"]);
     expect(Object.keys(registry.get("optimizers", "adamw")._unsafeUnwrap().options ?? {})).toEqual(["beta1", "beta2", "eps"]);
     expect(Object.keys(registry.get("optimizers", "sgd")._unsafeUnwrap().options ?? {})).toEqual(["momentum", "dampening", "nesterov"]);
   });
