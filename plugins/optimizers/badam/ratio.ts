@@ -149,7 +149,10 @@ export class RatioAdam implements Optimizer {
         if (!t || t.data.length !== st.idx.length) {
           st.m.dispose();
           st.v.dispose();
-          for (const [, s] of loaded) s.m.dispose(), s.v.dispose();
+          for (const [, s] of loaded) {
+            s.m.dispose();
+            s.v.dispose();
+          }
           return err(
             new Error(
               `optimizer state: "${index}.${slot}" of "${this.names[index]}" should hold ${st.idx.length} values (its mask), found ${t ? t.data.length : "none"}`,

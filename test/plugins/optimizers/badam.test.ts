@@ -39,7 +39,7 @@ function drive(
   params: Record<string, Tensor>,
   opt: { update(): void; zeroGrad(): void; lr: number },
   steps: number,
-  onStep: (step: number, grads: Float32Array[], had: boolean[]) => void,
+  onStep: (step: number, grads: ArrayLike<number>[], had: boolean[]) => void,
 ) {
   const list = Object.values(params);
   for (let step = 1; step <= steps; step++) {
