@@ -24,7 +24,10 @@ export function partitionBlocks(names: readonly string[]): Result<BlockPartition
   const outside: number[] = [];
   names.forEach((name, i) => {
     const m = LAYER.exec(name);
-    if (!m) return outside.push(i);
+    if (!m) {
+      outside.push(i);
+      return;
+    }
     const layer = Number(m[1]);
     const list = byLayer.get(layer) ?? [];
     list.push(i);

@@ -76,7 +76,10 @@ export class BlockAdam implements Optimizer {
       const p = this.params[i]!;
       if (!p.grad) continue;
       let st = this.state.get(p);
-      if (!st) this.state.set(p, (st = { m: stateTensor(p), v: stateTensor(p), step: 0 }));
+      if (!st) {
+        st = { m: stateTensor(p), v: stateTensor(p), step: 0 };
+        this.state.set(p, st);
+      }
       const h = { lr: this.lr * this.lrScale[i]!, ...this.hyper, weightDecay: this.decay[i]!, step: st.step + 1 };
       p.backend.adamwStep(p, p.grad, st.m, st.v, h);
       st.step++;

@@ -97,7 +97,10 @@ export class RatioAdam implements Optimizer {
       const p = this.params[i]!;
       if (!p.grad) continue;
       let st = this.state.get(i);
-      if (!st) this.state.set(i, (st = this.fresh(i, round)));
+      if (!st) {
+        st = this.fresh(i, round);
+        this.state.set(i, st);
+      }
       const g = p.backend.download(p.grad) as Float32Array;
       const w = p.backend.download(p) as Float32Array;
       const m = p.backend.download(st.m) as Float32Array;

@@ -48,7 +48,7 @@ function drive(
       const had = list.map((p) => p.requiresGrad);
       const terms = list.flatMap((p, i) => [ops.sum(ops.mul(p, tensor(grads[i]!, [...p.shape])))]);
       backward(terms.reduce((a, b) => ops.add(a, b)));
-      list.forEach((p, i) => expect(p.grad !== null).toBe(had[i]!));
+      for (const [i, p] of list.entries()) expect(p.grad !== null).toBe(had[i]!);
       opt.update();
       opt.zeroGrad();
       onStep(step, grads, had);
