@@ -44,7 +44,7 @@ const rows = cases.map(([name, entry, options]) => {
     ...Object.fromEntries(Object.entries(entry.options ?? {}).flatMap(([k, s]) => (s.default === undefined ? [] : [[k, s.default]]))),
     ...options,
   };
-  const formula = entry.stateBytes(groups, resolved);
+  const formula = entry.stateBytes(groups, resolved, model.spec);
   opt.dispose();
   return { optimizer: name, formulaBytes: formula, heldPeakBytes: peak, bytesPerParam: +(peak / total).toFixed(3) };
 });

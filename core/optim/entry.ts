@@ -31,8 +31,11 @@ declare module "../registry/collections.ts" {
      * a bad combination of options (one the schema cannot express) is an error naming the option.
      */
     build(groups: readonly ParamGroup[], settings: OptimizerSettings): Result<Optimizer, Error>;
-    /** Bytes of state the optimizer will hold once every parameter has had an update (memory planning). */
-    stateBytes(groups: readonly ParamGroup[], options: ResolvedOptions): number;
+    /**
+     * Bytes of state the optimizer will hold once every parameter has had an update (memory planning);
+     * `model` as in OptimizerSettings, for optimizers whose state depends on the model's structure.
+     */
+    stateBytes(groups: readonly ParamGroup[], options: ResolvedOptions, model?: ModelSpec): number;
   }
 }
 

@@ -201,14 +201,16 @@ export const adamMiniEntry: OptimizerEntry = {
   build(groups, { lr, options, model }) {
     return buildAdamMini(groups, lr, options as AdamMiniOptions, headDimOf(model));
   },
-  // One f32 first moment per entry and one f32 second moment per block. q/k blocks need the head size,
-  // which this signature does not carry: counted per row here (an upper bound on their block count).
-  stateBytes(groups) {
+  // One f32 first moment per entry and one f32 second moment per block. Without the model (no head
+  // size) q/k blocks are counted per row: an upper bound.
+  stateBytes(groups, _options, model) {
+    const headDim = headDimOf(model);
     let bytes = 0;
     for (const g of groups)
       for (const [i, p] of g.params.entries()) {
-        const kind = blockKind(g.names[i]!, p.ndim);
-        bytes += 4 * p.numel + 4 * (p.numel / blockSize(kind === "head" ? "row" : kind, p.shape, null));
+        let kind = blockKind(g.names[i]!, p.ndim);
+        if (kind === "head" && headDim === null) kind = "row";
+        bytes += 4 * p.numel + 4 * (p.numel / blockSize(kind, p.shape, headDim));
       }
     return bytes;
   },

@@ -81,7 +81,8 @@ describe("Adam-mini", () => {
     const held = [...opt.exportState().tensors.values()].reduce((a, x) => a + x.numel * 4, 0);
     // First moments: 16+8+8+12+20+4 = 68 entries; second: 2+1+2+4+5+1 = 15 blocks.
     expect(held).toBe(4 * 68 + 4 * 15);
-    // stateBytes cannot see the head size: q/k counted per row (4 + 2 blocks instead of 2 + 1), an upper bound.
+    expect(adamMiniEntry.stateBytes(groups, {}, model)).toBe(held);
+    // Without the model (no head size) q/k are counted per row (4 + 2 blocks instead of 2 + 1): an upper bound.
     expect(adamMiniEntry.stateBytes(groups, {})).toBe(held + 4 * 3);
     opt.dispose();
     for (const p of Object.values(params)) p.dispose();
