@@ -3,6 +3,7 @@
 // parameter groups train() makes, and says how much state it will hold. optimizerFactory turns an
 // entry plus a recipe's values into what train() takes, validating them against that schema.
 import { err, type Result } from "neverthrow";
+import type { ModelSpec } from "../nn/spec.ts";
 import type { OptimizerEntry } from "../registry/collections.ts";
 import { type ResolvedOptions, validateOptions } from "../registry/options.ts";
 import type { ParamGroup } from "./groups.ts";
@@ -16,6 +17,11 @@ export interface OptimizerSettings {
   readonly options: ResolvedOptions;
   /** Optimizer steps in the whole run. */
   readonly totalSteps: number;
+  /**
+   * The model being trained, when the caller has one (the runner does): optimizers that partition
+   * parameters by model structure (attention heads, layers) read its spec and config here.
+   */
+  readonly model?: ModelSpec;
 }
 
 declare module "../registry/collections.ts" {
@@ -25,8 +31,11 @@ declare module "../registry/collections.ts" {
      * a bad combination of options (one the schema cannot express) is an error naming the option.
      */
     build(groups: readonly ParamGroup[], settings: OptimizerSettings): Result<Optimizer, Error>;
-    /** Bytes of state the optimizer will hold once every parameter has had an update (memory planning). */
-    stateBytes(groups: readonly ParamGroup[], options: ResolvedOptions): number;
+    /**
+     * Bytes of state the optimizer will hold once every parameter has had an update (memory planning);
+     * `model` as in OptimizerSettings, for optimizers whose state depends on the model's structure.
+     */
+    stateBytes(groups: readonly ParamGroup[], options: ResolvedOptions, model?: ModelSpec): number;
   }
 }
 
@@ -35,12 +44,12 @@ declare module "../registry/collections.ts" {
  * entry's own options. The values are validated when train() builds the optimizer, so every
  * caller, not only the DSL's checker, gets the schema's messages.
  */
-export function optimizerFactory(entry: OptimizerEntry, lr: number, options: Readonly<Record<string, unknown>> = {}): OptimizerFactory {
+export function optimizerFactory(entry: OptimizerEntry, lr: number, options: Readonly<Record<string, unknown>> = {}, model?: ModelSpec): OptimizerFactory {
   const where = `optimizer "${entry.name}"`;
   return (groups, ctx) => {
     if (!(Number.isFinite(lr) && lr >= 0)) return err(new Error(`${where}: lr must be a finite number >= 0, found ${lr}`));
     const valid = validateOptions(entry.options ?? {}, options, where);
     if (valid.isErr()) return err(new Error(valid.error.map((e) => e.message).join("; ")));
-    return entry.build(groups, { lr, options: valid.value, totalSteps: ctx.totalSteps });
+    return entry.build(groups, { lr, options: valid.value, totalSteps: ctx.totalSteps, model });
   };
 }

@@ -1,11 +1,17 @@
 // lft's built-in optimizers, registered at the `optimizers` hook point: `train { optimizer = adamw }`
-// (the default) and `optimizer = sgd`. A third-party optimizer registers the same way from its own
-// package (an OptimizerEntry: an option schema, build, stateBytes).
+// (the default), `optimizer = sgd`, and the memory-saving badam, adam_mini and muon. A third-party
+// optimizer registers the same way from its own package (an OptimizerEntry: an option schema, build, stateBytes).
 import { definePlugin } from "../../core/index.ts";
+import { adamMiniEntry } from "./adam-mini/index.ts";
 import { adamwEntry } from "./adamw.ts";
+import { badamEntry } from "./badam/index.ts";
+import { muonEntry } from "./muon/index.ts";
 import { sgdEntry } from "./sgd.ts";
 
+export { AdamMini, adamMiniEntry, adamMiniOptions, blockKind, blockSize, buildAdamMini, headDimOf } from "./adam-mini/index.ts";
 export { AdamW, type AdamWOptions, adamw, adamwEntry, adamwOptions } from "./adamw.ts";
+export { BlockAdam, badamEntry, badamOptions, blockAt, maskOf, maskSize, partitionBlocks, RatioAdam } from "./badam/index.ts";
+export { Muon, muonEntry, muonLr, muonOptions, NS_COEFFICIENTS, orthogonalise, usesMuon } from "./muon/index.ts";
 export { SGD, type SGDOptions, sgd, sgdEntry, sgdOptions } from "./sgd.ts";
 
 export default definePlugin({
@@ -13,5 +19,8 @@ export default definePlugin({
   setup(api) {
     api.register.optimizers(adamwEntry);
     api.register.optimizers(sgdEntry);
+    api.register.optimizers(badamEntry);
+    api.register.optimizers(adamMiniEntry);
+    api.register.optimizers(muonEntry);
   },
 });

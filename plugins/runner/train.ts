@@ -11,6 +11,7 @@ import {
   evalLoss,
   type LossFn,
   listCheckpoints,
+  type ModelSpec,
   type OptimizerFactory,
   optimizerFactory,
   type Registry,
@@ -35,7 +36,7 @@ import { runTracker, trainSummary } from "./train-report.ts";
  * The `optimizer = X` entry from the registry, built with the block's lr and X's own options (the
  * checker merged X's schema into the train block, so they sit beside lft's options).
  */
-function optimizerFor(registry: Registry, o: TrainAction["options"], where: string): Result<OptimizerFactory, RunFailure> {
+function optimizerFor(registry: Registry, o: TrainAction["options"], where: string, model?: ModelSpec): Result<OptimizerFactory, RunFailure> {
   const entry = registry.get("optimizers", String(o.optimizer));
   if (entry.isErr()) return fail(`${where}: ${entry.error.message}`);
   const own = Object.fromEntries(
@@ -43,7 +44,7 @@ function optimizerFor(registry: Registry, o: TrainAction["options"], where: stri
       .filter((k) => o[k] !== undefined)
       .map((k) => [k, o[k]]),
   );
-  return ok(optimizerFactory(entry.value, Number(o.lr), own));
+  return ok(optimizerFactory(entry.value, Number(o.lr), own, model));
 }
 
 function scheduleSpec(action: TrainAction): ScheduleSpec {
@@ -97,7 +98,7 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   if (samples.length === 0) return fail(`${where}: all ${data.value.eval.length} samples were held out (holdout = ${String(o.holdout)}); lower holdout`);
   const collate = collatorFor(kind, data.value.encoder.padId);
   if (collate.isErr()) return fail(`${where}: ${collate.error.message}`);
-  const optimizer = optimizerFor(registry, o, where);
+  const optimizer = optimizerFor(registry, o, where, state.model.spec);
   if (optimizer.isErr()) return err(optimizer.error);
 
   const batch = Number(o.batch);

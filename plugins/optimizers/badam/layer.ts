@@ -1,0 +1,148 @@
+// BAdam, mode = layer: block coordinate descent over decoder layers. Only the active block is
+// trainable: every other parameter has requiresGrad off, so backward neither computes nor keeps its
+// gradient. The active block steps with AdamW (torch's rule, the backend's fused kernel); its moments
+// are created on the block's first step and released when the block switches, as BAdam resets the
+// base optimizer's state on each switch. The active block follows from the step (blocks.ts), so a
+// checkpoint holds only the active block's moments.
+import { err, ok, type Result } from "neverthrow";
+import {
+  checkMeta,
+  dropGrads,
+  exportSlots,
+  type HostTensor,
+  type Optimizer,
+  type OptimizerMeta,
+  type ParamGroup,
+  slotData,
+  stateTensor,
+  type Tensor,
+} from "../../../core/index.ts";
+import { type BlockPartition, blockAt, type Schedule } from "./blocks.ts";
+
+export interface AdamHyper {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+}
+
+interface ParamState {
+  m: Tensor;
+  v: Tensor;
+  step: number;
+}
+
+export class BlockAdam implements Optimizer {
+  readonly kind = "badam-layer";
+  readonly params: readonly Tensor[];
+  lr: number;
+  step = 0;
+  /** Index of the block that trains at the next update. */
+  active = -1;
+  private state = new Map<Tensor, ParamState>();
+  private readonly lrScale: number[] = [];
+  private readonly decay: number[] = [];
+  private readonly names: string[];
+
+  constructor(
+    readonly groups: readonly ParamGroup[],
+    lr: number,
+    readonly hyper: AdamHyper,
+    readonly partition: BlockPartition,
+    readonly schedule: Schedule,
+  ) {
+    this.lr = lr;
+    this.params = groups.flatMap((g) => g.params);
+    this.names = groups.flatMap((g) => g.names);
+    for (const g of groups)
+      for (const _ of g.params) {
+        this.lrScale.push(g.lrScale);
+        this.decay.push(g.weightDecay);
+      }
+    this.activate(blockAt(schedule, 1));
+  }
+
+  /** Makes block `b` the only trainable one; the previous block's moments are released. */
+  private activate(b: number): void {
+    if (b === this.active) return;
+    this.disposeState();
+    for (const p of this.params) p.requiresGrad = false;
+    for (const i of this.partition.blocks[b]!) this.params[i]!.requiresGrad = true;
+    this.active = b;
+  }
+
+  update(): void {
+    this.step++;
+    for (const i of this.partition.blocks[this.active]!) {
+      const p = this.params[i]!;
+      if (!p.grad) continue;
+      let st = this.state.get(p);
+      if (!st) {
+        st = { m: stateTensor(p), v: stateTensor(p), step: 0 };
+        this.state.set(p, st);
+      }
+      const h = { lr: this.lr * this.lrScale[i]!, ...this.hyper, weightDecay: this.decay[i]!, step: st.step + 1 };
+      p.backend.adamwStep(p, p.grad, st.m, st.v, h);
+      st.step++;
+    }
+    this.activate(blockAt(this.schedule, this.step + 1));
+  }
+
+  zeroGrad(): void {
+    dropGrads(this.params);
+  }
+
+  exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> } {
+    const { params, tensors } = exportSlots(this.params, this.state, (st) => [
+      ["exp_avg", st.m],
+      ["exp_avg_sq", st.v],
+    ]);
+    const meta = { kind: this.kind, step: this.step, paramCount: this.params.length, params, hyper: { ...this.hyper, activeBlock: this.active } };
+    return { meta, tensors };
+  }
+
+  importState(raw: unknown, tensors: ReadonlyMap<string, HostTensor>): Result<void, Error> {
+    const meta = checkMeta(raw, this.kind, this.params.length);
+    if (meta.isErr()) return err(meta.error);
+    const block = blockAt(this.schedule, meta.value.step + 1);
+    const inBlock = new Set(this.partition.blocks[block]);
+    const loaded: [Tensor, Float32Array, Float32Array, number][] = [];
+    for (const { index, step } of meta.value.params) {
+      if (!inBlock.has(index))
+        return err(
+          new Error(`optimizer state: parameter "${this.names[index]}" has BAdam state but is not in the active block ${block}; the block schedule changed`),
+        );
+      const p = this.params[index]!;
+      const m = slotData(tensors, index, "exp_avg", p, this.names[index]!);
+      if (m.isErr()) return err(m.error);
+      const v = slotData(tensors, index, "exp_avg_sq", p, this.names[index]!);
+      if (v.isErr()) return err(v.error);
+      loaded.push([p, m.value, v.value, step]);
+    }
+    this.active = -1;
+    this.activate(block);
+    for (const [p, m, v, step] of loaded) this.state.set(p, { m: stateTensor(p, m), v: stateTensor(p, v), step });
+    this.step = meta.value.step;
+    return ok(undefined);
+  }
+
+  /** Bytes of moments held now (the active block's only). */
+  heldBytes(): number {
+    let n = 0;
+    for (const { m, v } of this.state.values()) n += (m.numel + v.numel) * 4;
+    return n;
+  }
+
+  private disposeState(): void {
+    for (const { m, v } of this.state.values()) {
+      m.dispose();
+      v.dispose();
+    }
+    this.state.clear();
+  }
+
+  /** Releases the moments and makes every parameter trainable again, as it was before. */
+  dispose(): void {
+    this.disposeState();
+    for (const p of this.params) p.requiresGrad = true;
+  }
+}
