@@ -259,7 +259,10 @@ function optimizerChoice(r: Reader): OptimizerChoice | undefined {
       continue;
     }
     if (type === "lora" && BASE_WEIGHT_OPTIMIZERS.has(o.name)) {
-      r.fail(o.flag, `${o.name} optimizes the base weights and cannot be combined with finetuning_type lora (LLaMA-Factory refuses this too); use finetuning_type full or freeze`);
+      r.fail(
+        o.flag,
+        `${o.name} optimizes the base weights and cannot be combined with finetuning_type lora (LLaMA-Factory refuses this too); use finetuning_type full or freeze`,
+      );
       continue;
     }
     chosen = { name: o.name, flag: o.flag, entries: options(r, Object.fromEntries(keys)) };
@@ -293,9 +296,13 @@ function methodBlock(r: Reader): Block {
     const bits = r.number("quantization_bit");
     const entries = options(r, LORA_OPTIONS);
     if (r.flag("pissa_init")) {
-      if (bits !== undefined) r.fail("pissa_init", "PiSSA cannot start from a quantised model's weights (LLaMA-Factory refuses this too); drop quantization_bit or pissa_init");
+      if (bits !== undefined)
+        r.fail("pissa_init", "PiSSA cannot start from a quantised model's weights (LLaMA-Factory refuses this too); drop quantization_bit or pissa_init");
       entries.push(entry("init", word("pissa")));
     }
+    // lft saves a PiSSA adapter converted (rank 2r, applying to the original base), as pissa_convert asks.
+    if (r.has("pissa_convert") && !r.flag("pissa_convert"))
+      r.warn("pissa_convert", "lft always saves PiSSA adapters converted, to apply to the original base; not carried over");
     const iters = r.number("pissa_iter");
     if (iters !== undefined) entries.push(entry("pissa_iter", num(iters)));
     if (bits !== undefined) return block("method", { name: "qlora", entries: [...quantisation(r, bits), ...entries] });
