@@ -113,7 +113,7 @@ export function expandModel(model: CausalLM, family: ModelFamily, expand: number
   if (differences.length > 0)
     return err(
       new MethodError(
-        `method "llama_pro": family "${family.name}" sets layers up by their index, so inserted copies would not match their source: ${differences.slice(0, 3).join("; ")}`,
+        `method "llama_pro": family "${family.name}" sets layers up by their index, so inserted copies would not match their source: ${differences.slice(0, 3).join("; ")}${differences.length > 3 ? "; ..." : ""} (a config.json that lists each layer's kind, e.g. layer_types, can be expanded)`,
         differences,
       ),
     );
