@@ -1,7 +1,10 @@
 // `lft import config.yaml`: a LLaMA-Factory training config as a recipe. Every key is either carried
 // into the recipe or reported with a warning saying why it was not, at its line in the YAML.
 // Option names follow lft's conventions (method lora { rank, alpha, dropout, targets }, train dpo
-// { beta, loss }), which the method and stage plugins declare in their schemas.
+// { beta, loss }), which the method and stage plugins declare in their schemas. LLaMA-Factory's
+// memory-efficient optimizers (use_galore, use_apollo, use_badam, use_adam_mini, use_muon) become
+// `optimizer = <name>` with their options flat in the train block; quantization_* becomes method qlora;
+// use_llama_pro becomes method llama_pro. Combinations LLaMA-Factory itself refuses are errors at the key.
 
 import { basename } from "node:path";
 import { err, ok, type Result } from "neverthrow";
@@ -34,7 +37,6 @@ const dropped: Readonly<Record<string, string>> = {
   report_to: "runs are recorded in lft's run store",
   save_only_model: "lft checkpoints always hold what resuming needs",
   flash_attn: "lft's attention kernel is always the flash-style one",
-  badam_verbose: "logging verbosity has no recipe setting",
   export_size: "shard size is chosen by the exporter",
   export_device: "the exporter runs where the session runs",
   export_legacy_format: "lft writes safetensors only",
@@ -42,6 +44,8 @@ const dropped: Readonly<Record<string, string>> = {
 
 class Reader {
   readonly warnings: Diagnostic[] = [];
+  /** Combinations that cannot be imported, each at its key. */
+  readonly errors: Diagnostic[] = [];
   readonly #used = new Set<string>();
 
   constructor(
@@ -80,6 +84,18 @@ class Reader {
     this.#used.add(key);
     const span = this.values.get(key)?.span;
     this.warnings.push({ ...error("semantic", this.file, span, `${key}: ${why}`), severity: "warning" });
+  }
+
+  /** An error at `key`'s line: the config cannot be imported as it stands. */
+  fail(key: string, why: string): void {
+    this.#used.add(key);
+    this.errors.push(error("semantic", this.file, this.values.get(key)?.span, `${key}: ${why}`));
+  }
+
+  /** Whether the YAML sets `key` (a null value counts as unset). */
+  has(key: string): boolean {
+    const found = this.values.get(key);
+    return found !== undefined && found.value !== null;
   }
 
   /** Warnings for every key nobody took. */
@@ -134,16 +150,18 @@ export function importLlamaFactory(yaml: string, file: string): Result<Imported,
   const path = r.string("model_name_or_path");
   if (path === undefined) return err([error("semantic", file, undefined, "model_name_or_path is missing: a recipe needs its base model")]);
 
+  const optimizer = optimizerChoice(r);
   const method = methodBlock(r);
   const statements: Statement[] = [
     modelBlock(r, path, method.name?.text ?? "lora"),
     ...datasetBlocks(r),
-    { ...method, comments: { leading: [], blankBefore: true } },
-    trainBlock(r),
+    { ...method, comments: { ...method.comments, blankBefore: true } },
+    trainBlock(r, optimizer),
     ...evalBlocks(r),
     ...exportBlocks(r),
   ];
   r.leftovers();
+  if (r.errors.length > 0) return err(r.errors);
   const recipe: Recipe = {
     file,
     statements: statements.map((s, i) => (i === 0 ? { ...s, comments: { ...s.comments, leading: header(file) } } : s)),
@@ -158,7 +176,7 @@ function header(file: string): string[] {
 }
 
 /** Methods that train full-precision copies of the base weights, which must then load in f32. */
-const trainsBaseWeights = new Set(["full", "freeze", "galore", "badam"]);
+const trainsBaseWeights = new Set(["full", "freeze", "llama_pro"]);
 
 function modelBlock(r: Reader, path: string, method: string): Block {
   const entries: Entry[] = [];
@@ -196,57 +214,158 @@ function datasetBlocks(r: Reader): Block[] {
   });
 }
 
+/** LLaMA-Factory's use_* switches for optimizers, and each one's option prefix and lft option names. */
+const OPTIMIZERS: readonly { flag: string; name: string; prefix?: string; options?: readonly string[] }[] = [
+  { flag: "use_galore", name: "galore", prefix: "galore_", options: ["rank", "update_interval", "scale", "proj_type", "target", "layerwise"] },
+  {
+    flag: "use_apollo",
+    name: "apollo",
+    prefix: "apollo_",
+    options: ["rank", "update_interval", "scale", "proj", "proj_type", "scale_type", "scale_front", "target", "layerwise"],
+  },
+  {
+    flag: "use_badam",
+    name: "badam",
+    prefix: "badam_",
+    options: ["mode", "start_block", "switch_mode", "switch_interval", "update_ratio", "mask_mode", "verbose"],
+  },
+  { flag: "use_adam_mini", name: "adam_mini" },
+  { flag: "use_muon", name: "muon" },
+];
+
+/** Optimizers that LLaMA-Factory refuses to combine with LoRA (they act on the base weights). */
+const BASE_WEIGHT_OPTIMIZERS = new Set(["galore", "apollo", "badam"]);
+
+interface OptimizerChoice {
+  readonly name: string;
+  /** The use_* key that chose it. */
+  readonly flag: string;
+  readonly entries: readonly Entry[];
+}
+
+/** The optimizer a use_* switch chooses, with its options; two switches, or one LoRA cannot take, are errors. */
+function optimizerChoice(r: Reader): OptimizerChoice | undefined {
+  const type = r.values.get("finetuning_type")?.value ?? "lora";
+  let chosen: OptimizerChoice | undefined;
+  for (const o of OPTIMIZERS) {
+    const on = r.flag(o.flag);
+    const keys = o.prefix === undefined ? [] : (o.options ?? []).map((x) => [`${o.prefix}${x}`, x] as const);
+    if (!on) {
+      for (const [key] of keys) if (r.has(key)) r.warn(key, `${o.flag} is not set, so the ${o.name} optimizer is not used; not carried over`);
+      continue;
+    }
+    if (chosen !== undefined) {
+      r.fail(o.flag, `${chosen.flag} already chose the ${chosen.name} optimizer; a run uses one optimizer (LLaMA-Factory refuses this too)`);
+      continue;
+    }
+    if (type === "lora" && BASE_WEIGHT_OPTIMIZERS.has(o.name)) {
+      r.fail(
+        o.flag,
+        `${o.name} optimizes the base weights and cannot be combined with finetuning_type lora (LLaMA-Factory refuses this too); use finetuning_type full or freeze`,
+      );
+      continue;
+    }
+    chosen = { name: o.name, flag: o.flag, entries: options(r, Object.fromEntries(keys)) };
+  }
+  return chosen;
+}
+
+const LORA_OPTIONS: Readonly<Record<string, string>> = {
+  lora_rank: "rank",
+  lora_alpha: "alpha",
+  lora_dropout: "dropout",
+  lora_target: "targets",
+  use_rslora: "rslora",
+  use_dora: "dora",
+  loraplus_lr_ratio: "loraplus_lr_ratio",
+  additional_target: "additional_target",
+};
+
+/** LoRA-only keys that LLaMA-Factory refuses with another finetuning_type. */
+const LORA_ONLY = ["loraplus_lr_ratio", "use_rslora", "use_dora", "pissa_init"];
+
 function methodBlock(r: Reader): Block {
   const type = r.string("finetuning_type") ?? "lora";
-  if (type === "full" && r.flag("use_galore")) {
-    return block("method", {
-      name: "galore",
-      entries: options(r, {
-        galore_rank: "rank",
-        galore_scale: "scale",
-        galore_update_interval: "update_interval",
-        galore_layerwise: "layerwise",
-        galore_target: "targets",
-      }),
-    });
+  if (type !== "lora") {
+    for (const key of LORA_ONLY) if (r.has(key) && r.values.get(key)?.value !== false) r.fail(key, `only valid with finetuning_type lora, not ${type}`);
+    if (r.has("quantization_bit"))
+      r.fail("quantization_bit", `quantised training is QLoRA: it needs finetuning_type lora, not ${type} (lft keeps weights that train in f32)`);
   }
-  if (type === "full" && r.flag("use_badam")) {
-    return block("method", {
-      name: "badam",
-      entries: options(r, {
-        badam_mode: "mode",
-        badam_switch_mode: "switch_mode",
-        badam_switch_interval: "switch_interval",
-        badam_update_ratio: "update_ratio",
-      }),
-    });
-  }
+  if (r.flag("use_llama_pro")) return llamaProBlock(r, type);
   if (type === "lora") {
     const bits = r.number("quantization_bit");
-    const entries = options(r, {
-      lora_rank: "rank",
-      lora_alpha: "alpha",
-      lora_dropout: "dropout",
-      lora_target: "targets",
-      use_rslora: "rslora",
-      use_dora: "dora",
-      loraplus_lr_ratio: "loraplus_lr_ratio",
-      additional_target: "additional_target",
-    });
-    if (r.flag("pissa_init")) entries.push(entry("init", word("pissa")));
+    const entries = options(r, LORA_OPTIONS);
+    if (r.flag("pissa_init")) {
+      if (bits !== undefined)
+        r.fail("pissa_init", "PiSSA cannot start from a quantised model's weights (LLaMA-Factory refuses this too); drop quantization_bit or pissa_init");
+      entries.push(entry("init", word("pissa")));
+    }
+    // lft saves a PiSSA adapter converted (rank 2r, applying to the original base), as pissa_convert asks.
+    if (r.has("pissa_convert") && !r.flag("pissa_convert"))
+      r.warn("pissa_convert", "lft always saves PiSSA adapters converted, to apply to the original base; not carried over");
     const iters = r.number("pissa_iter");
     if (iters !== undefined) entries.push(entry("pissa_iter", num(iters)));
-    if (bits !== undefined) return block("method", { name: "qlora", entries: [...entries, entry("bits", num(bits))] });
+    if (bits !== undefined) return block("method", { name: "qlora", entries: [...quantisation(r, bits), ...entries] });
+    for (const key of ["quantization_type", "double_quantization", "quantization_method"])
+      if (r.has(key)) r.warn(key, "quantization_bit is not set, so nothing is quantised; not carried over");
     return block("method", { name: "lora", entries });
   }
   if (type === "freeze") {
-    return block("method", { name: "freeze", entries: options(r, { freeze_trainable_layers: "layers", freeze_trainable_modules: "modules" }) });
+    return block("method", {
+      name: "freeze",
+      entries: options(r, { freeze_trainable_layers: "layers", freeze_trainable_modules: "modules", freeze_extra_modules: "extra_modules" }),
+    });
   }
   return block("method", { name: type });
 }
 
+/** quantization_* → method qlora's bits, quant_type and double_quant (LLaMA-Factory's defaults written out: nf4, double). */
+function quantisation(r: Reader, bits: number): Entry[] {
+  const how = r.string("quantization_method") ?? "bnb";
+  if (how !== "bnb") r.fail("quantization_method", `lft quantises as bitsandbytes does (bnb); ${how} is not supported`);
+  if (bits !== 4 && bits !== 8) {
+    r.fail("quantization_bit", `lft's QLoRA quantises to 4 bits (nf4, fp4) or 8 bits (int8), not ${bits}`);
+    return [];
+  }
+  if (bits === 8) {
+    for (const key of ["quantization_type", "double_quantization"]) if (r.has(key)) r.warn(key, "applies to 4-bit quantisation only; not carried over");
+    return [entry("bits", num(8))];
+  }
+  const type = r.string("quantization_type") ?? "nf4";
+  if (type !== "nf4" && type !== "fp4") r.fail("quantization_type", `4-bit quantisation is nf4 or fp4, not ${type}`);
+  const double = r.has("double_quantization") ? r.flag("double_quantization") : true;
+  return [entry("bits", num(4)), entry("quant_type", word(type)), entry("double_quant", bool(double))];
+}
+
+/** use_llama_pro: LLaMA-Factory trains the blocks scripts/llama_pro.py inserted (freeze_trainable_layers of them). */
+function llamaProBlock(r: Reader, type: string): Block {
+  if (type !== "freeze") {
+    r.fail(
+      "use_llama_pro",
+      type === "full"
+        ? "LLaMA Pro trains only the inserted blocks; it is not valid with finetuning_type full (LLaMA-Factory refuses this too); use freeze"
+        : `lft's llama_pro trains the inserted blocks whole (finetuning_type freeze); LoRA on the inserted blocks is not supported`,
+    );
+  }
+  const entries: Entry[] = [];
+  const n = r.number("freeze_trainable_layers") ?? 2;
+  if (!Number.isInteger(n) || n < 1) r.fail("freeze_trainable_layers", `with use_llama_pro it counts the inserted blocks, a whole number >= 1, not ${n}`);
+  entries.push(entry("expand", num(n)), entry("expanded", bool(true)));
+  entries.push(...options(r, { freeze_trainable_modules: "modules", freeze_extra_modules: "extra_modules" }));
+  return {
+    ...block("method", { name: "llama_pro", entries }),
+    comments: {
+      leading: [
+        "# model_name_or_path is the model LLaMA-Factory's scripts/llama_pro.py expanded (expanded = true).",
+        "# To let lft insert the blocks itself, point the model at the original and remove expanded.",
+      ],
+      blankBefore: true,
+    },
+  };
+}
+
 /** Trainer keys → train block options, and the stage's own. */
-function trainBlock(r: Reader): Block {
+function trainBlock(r: Reader, optimizer: OptimizerChoice | undefined): Block {
   const stage = r.string("stage") ?? "sft";
   const doTrain = r.take("do_train");
   if (doTrain === false) r.warn("do_train", "do_train is false, but a recipe with a train block trains; remove the train block to only evaluate");
@@ -292,12 +411,18 @@ function trainBlock(r: Reader): Block {
   add("save_every", n("save_steps"));
   add("log_every", n("logging_steps"));
   const optim = r.string("optim");
-  if (optim !== undefined) {
+  if (optimizer !== undefined) {
+    add("optimizer", word(optimizer.name));
+    entries.push(...optimizer.entries);
+    if (optim !== undefined) r.warn("optim", `${optimizer.flag} chooses the ${optimizer.name} optimizer; not carried over`);
+    for (const key of ["adam_beta1", "adam_beta2", "adam_epsilon"])
+      if (r.has(key)) r.warn(key, `the ${optimizer.name} optimizer's own settings apply; not carried over`);
+  } else if (optim !== undefined) {
     if (optim.startsWith("adamw")) add("optimizer", word("adamw"));
     else r.warn("optim", `lft's optimizers come from plugins; ${optim} is not mapped; not carried over`);
   }
   // HF's Adam hyper-parameters are the adamw plugin's options (HF's default optimizer is AdamW).
-  if (optim === undefined || optim.startsWith("adamw")) {
+  if (optimizer === undefined && (optim === undefined || optim.startsWith("adamw"))) {
     add("beta1", n("adam_beta1"));
     add("beta2", n("adam_beta2"));
     add("eps", n("adam_epsilon"));
@@ -335,13 +460,16 @@ function exportBlocks(r: Reader): Block[] {
   return [block("export", { source: dir, entries: merge ? [entry("merge", bool(true))] : [], blankBefore: true })];
 }
 
+/** Options that take a list of names (LLaMA-Factory writes them as comma-separated text). */
+const LIST_OPTIONS = new Set(["targets", "target", "modules", "extra_modules", "additional_target"]);
+
 /** Carries method keys over under their lft names; comma lists become lists of names. */
 function options(r: Reader, names: Readonly<Record<string, string>>): Entry[] {
   const entries: Entry[] = [];
   for (const [from, to] of Object.entries(names)) {
     const value = r.take(from);
     if (value === undefined || value === null) continue;
-    if (to === "targets" || to === "modules" || to === "additional_target") entries.push(entry(to, list(splitList(String(value)).map(word))));
+    if (LIST_OPTIONS.has(to)) entries.push(entry(to, list(splitList(String(value)).map(word))));
     else if (typeof value === "number") entries.push(entry(to, num(value)));
     else if (typeof value === "boolean") entries.push(entry(to, bool(value)));
     else entries.push(entry(to, /^[A-Za-z_][A-Za-z0-9_-]*$/.test(value) ? word(value) : str(value)));

@@ -1,10 +1,12 @@
-// The fine-tuning methods that ship with lft (full, freeze and lora), and the methods area's public
+// The fine-tuning methods that ship with lft (full, freeze, lora and llama_pro), and the methods area's public
 // entry: other plugin areas (runner, commands) and the DSL import methods' functions from here only.
 import { definePlugin } from "../../core/index.ts";
 import { freeze } from "./freeze.ts";
 import { full } from "./full.ts";
+import { llamaPro } from "./llama-pro/index.ts";
 import { lora } from "./lora/index.ts";
 
+export { expandedBlockIds, expandedConfig, expandModel, expansionPlan } from "./llama-pro/index.ts";
 export {
   ADAPTER_CONFIG,
   ADAPTER_WEIGHTS,
@@ -20,7 +22,7 @@ export {
   writePeftAdapter,
 } from "./lora/index.ts";
 export { type ExportedModel, exportMerged, type MergeExportOptions } from "./merged-export.ts";
-export { freeze, full, lora };
+export { freeze, full, llamaPro, lora };
 
 export default definePlugin({
   name: "lft-methods",
@@ -28,5 +30,6 @@ export default definePlugin({
     api.register.methods(full);
     api.register.methods(freeze);
     api.register.methods(lora);
+    api.register.methods(llamaPro);
   },
 });

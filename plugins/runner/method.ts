@@ -7,7 +7,7 @@ import { type CommandIO, methodEntry, type Registry } from "../../core/index.ts"
 import { fail, type RunFailure } from "./failure.ts";
 import { count } from "./format.ts";
 import { say } from "./scope.ts";
-import type { ModelState } from "./state.ts";
+import { adoptModel, type ModelState } from "./state.ts";
 
 export function methodKey(block: MethodBlock): string {
   return JSON.stringify({ name: block.name, options: block.options });
@@ -36,6 +36,8 @@ export function attachMethod(recipe: ResolvedRecipe, block: MethodBlock, state: 
   const applied = method.value.apply(state.model, block.options, state.family, { seed, baseModel: state.dir });
   if (applied.isErr()) return fail(`method ${block.name}: ${applied.error.message}`);
   applied.value.training = false;
+  // A method may hand back a new model (llama_pro's expanded one): it becomes the session's model.
+  adoptModel(state, applied.value.model);
   state.method = { key, applied: applied.value };
   const { trainable, total } = applied.value.counts;
   say(io, `method ${block.name}: ${count(trainable)} of ${count(total)} parameters trainable (${((100 * trainable) / Math.max(1, total)).toFixed(2)}%)`);

@@ -11,7 +11,7 @@ import { attachMethod } from "./method.ts";
 import { ensureModel } from "./model.ts";
 import { predictAction } from "./predict.ts";
 import { type ActionEnd, type Scope, say } from "./scope.ts";
-import { type ModelState, modelState } from "./state.ts";
+import { type ModelState, modelState, setModelState } from "./state.ts";
 import { trainAction } from "./train.ts";
 
 export async function runRecipeHook(recipe: ResolvedRecipe, ctx: RunContext): Promise<RunOutcome> {
@@ -43,6 +43,7 @@ function prepareState(recipe: ResolvedRecipe, registry: Registry, ctx: RunContex
   if (state.isErr() || recipe.method === undefined) return state;
   const step = attachMethod(recipe, recipe.method, state.value, registry, ctx.io);
   if (step.isErr()) return err(step.error);
+  if (step.value === "attached") setModelState(ctx.live, state.value);
   if (step.value !== "reload") return state;
   // Another method trained this model: start again from the base weights.
   say(
@@ -52,7 +53,9 @@ function prepareState(recipe: ResolvedRecipe, registry: Registry, ctx: RunContex
   const fresh = ensureModel(recipe, recipe.model, registry, ctx.live, ctx.io, true);
   if (fresh.isErr()) return err(fresh.error);
   const again = attachMethod(recipe, recipe.method, fresh.value, registry, ctx.io);
-  return again.isErr() ? err(again.error) : fresh;
+  if (again.isErr()) return err(again.error);
+  setModelState(ctx.live, fresh.value);
+  return fresh;
 }
 
 async function runAction(action: Action, scope: Scope): Promise<Result<ActionEnd, RunFailure>> {

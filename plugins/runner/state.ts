@@ -41,9 +41,10 @@ export interface ModelState {
   /** What was loaded (directory, dtype, device, adapter) as JSON: a different key means a reload. */
   readonly key: string;
   readonly dir: string;
-  readonly model: CausalLM;
+  /** Replaced when a method builds a new model (llama_pro's expansion): see adoptModel. */
+  model: CausalLM;
   readonly family: ModelFamily;
-  readonly spec: ModelSpec;
+  spec: ModelSpec;
   readonly generation: GenerationConfig;
   readonly tokenizer: Tokenizer;
   readonly backend: Backend;
@@ -65,6 +66,14 @@ export function modelState(live: ReadonlyMap<string, unknown>): ModelState | und
 export function setModelState(live: Map<string, unknown>, state: ModelState): void {
   live.set(KEY, state);
   live.set("model", state.model);
+}
+
+/** Makes `model` (a method's result, e.g. an expanded model) the session's model; the old one is disposed. */
+export function adoptModel(state: ModelState, model: CausalLM): void {
+  if (model === state.model) return;
+  state.model.dispose();
+  state.model = model;
+  state.spec = model.spec;
 }
 
 export function dropModelState(live: Map<string, unknown>): void {

@@ -98,7 +98,7 @@ describe("mistakes, all reported together", () => {
     const { problems } = check('model lama "m"\ndataset alpaca "d"\nmethod lroa\ntrain sfft');
     expect(lines(problems)).toEqual([
       '1:7 unknown model family "lama"; did you mean "llama"? known model families: llama, qwen3',
-      '3:8 unknown method "lroa"; did you mean "lora"? known methods: badam, freeze, full, galore, lora, qlora',
+      '3:8 unknown method "lroa"; did you mean "lora"? known methods: freeze, full, lora, qlora',
       '4:7 unknown stage "sfft"; did you mean "sft"? known stages: dpo, pt, sft',
     ]);
   });
@@ -106,7 +106,7 @@ describe("mistakes, all reported together", () => {
   test("options of an unregistered entry are not judged; lft's own still are", () => {
     const { problems } = check(`${prelude}method vera { anything = 1 }\ntrain sft { bacth = 2 }`);
     expect(lines(problems)).toEqual([
-      '3:8 method "vera" is not available (no plugin registers it); known methods: badam, freeze, full, galore, lora, qlora',
+      '3:8 method "vera" is not available (no plugin registers it); known methods: freeze, full, lora, qlora',
       '4:13 train "sft": unknown option "bacth"; did you mean "batch"? known options: accumulate, batch, beta1, beta2, checkpointing, clip, cutoff, eps, eval_every, holdout, log_every, lr, optimizer, output, pack, resume, save_every, scheduler, seed, warmup, weight_decay',
     ]);
   });

@@ -130,7 +130,7 @@ describe("lft import, plugins, help", () => {
     expect(bare.out).toBe("lft 0.1.0  (built in)\n  commands: check, fmt, help, import, plugins, run\n");
     const r = await lft("plugins", write("p.lft", `use "${fixtures}/fake-suite.ts"\n`));
     expect(r.out).toContain(`fake-suite  (${fixtures}/fake-suite.ts)\n  model families: llama, qwen3\n`);
-    expect(r.out).toContain("  methods: badam, freeze, full, galore, lora, qlora\n");
+    expect(r.out).toContain("  methods: freeze, full, lora, qlora\n");
     expect(r.out).toContain("  hooks: runRecipe\n");
   });
 

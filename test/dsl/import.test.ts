@@ -9,11 +9,15 @@ import { importLlamaFactory } from "../../dsl/import/llamafactory.ts";
 import { parseRecipe } from "../../dsl/parse.ts";
 import { printRecipe } from "../../dsl/printer.ts";
 import { builtinPlugins } from "../../plugins/index.ts";
+import methodsPlugin from "../../plugins/methods/index.ts";
+import { fakeOptimizers } from "./fixtures/fake-optimizers.ts";
+import { fakeData, fakeModels, fakeStages } from "./fixtures/fake-plugins.ts";
 import { registryWith, repoRoot } from "./helpers.ts";
 
 const dir = `${repoRoot}/test/fixtures/llamafactory-configs`;
 const configs = readdirSync(dir).filter((f) => f.endsWith(".yaml"));
-const registry = registryWith();
+// The real methods (full, freeze, lora, llama_pro) and stand-ins for what issue 11's other parts build.
+const registry = registryWith([fakeModels, fakeData, fakeStages, methodsPlugin, fakeOptimizers]);
 
 function imported(name: string) {
   const text = readFileSync(`${dir}/${name}`, "utf8");
@@ -21,8 +25,8 @@ function imported(name: string) {
 }
 
 describe("every LLaMA-Factory example config", () => {
-  test("all six fixtures are present", () => {
-    expect(configs.length).toBe(6);
+  test("all fourteen fixtures are present", () => {
+    expect(configs.length).toBe(14);
   });
   for (const name of configs) {
     test(`${name}: canonical, checks clean; without plugins only 'not available'`, () => {
@@ -35,7 +39,9 @@ describe("every LLaMA-Factory example config", () => {
       expect(bare.isErr() && bare.error.every((d) => d.kind === "unavailable")).toBe(true);
       // Against the plugins lft ships today: nothing but names that have not arrived yet.
       const shipped = checkRecipe(recipe, { registry: registryWith(builtinPlugins), baseDir: "/" });
-      expect(shipped.isOk() ? [] : shipped.error.filter((d) => d.kind !== "unavailable").map((d) => d.message)).toEqual([]);
+      // (A name close to a registered one reads "unknown method ...; did you mean": qlora beside lora.)
+      const notYet = (d: { kind: string; message: string }) => d.kind === "unavailable" || /^unknown (method|optimizer|stage) "/.test(d.message);
+      expect(shipped.isOk() ? [] : shipped.error.filter((d) => !notYet(d)).map((d) => d.message)).toEqual([]);
       // Every warning names a key of the YAML at the line it is on.
       const lines = readFileSync(`${dir}/${name}`, "utf8").split("\n");
       for (const w of warnings) {
@@ -93,16 +99,17 @@ describe("what is carried over", () => {
     expect(imported("train_lora_qwen3_lora_dpo.yaml").text).toContain("  beta = 0.1\n  loss = sigmoid\n");
   });
 
-  test("full fine-tuning with GaLore or BAdam becomes that method; bf16 is not applied to trained weights", () => {
+  test("full fine-tuning with GaLore or BAdam: method full, that optimizer with its options in the train block", () => {
     const galore = imported("extras_galore_llama3_full_sft.yaml");
-    expect(galore.text).toContain("method galore {\n  rank = 128\n  scale = 2\n  layerwise = true\n  targets = [all]\n}");
+    expect(galore.text).toContain("method full\n");
+    expect(galore.text).toContain("  optimizer = galore\n  rank = 128\n  scale = 2\n  target = [all]\n  layerwise = true\n");
     expect(galore.text).not.toContain("dtype");
     expect(galore.warnings.find((w) => w.message.startsWith("pure_bf16:"))?.message).toBe(
-      "pure_bf16: method galore trains the base weights, which lft keeps in f32; not carried over",
+      "pure_bf16: method full trains the base weights, which lft keeps in f32; not carried over",
     );
     const badam = imported("extras_badam_llama3_full_sft.yaml");
-    expect(badam.text).toContain("method badam { mode = layer, switch_mode = ascending, switch_interval = 50 }");
-    expect(badam.warnings.find((w) => w.message.startsWith("badam_verbose"))?.span?.line).toBe(13);
+    expect(badam.text).toContain("  optimizer = badam\n  mode = layer\n  switch_mode = ascending\n  switch_interval = 50\n  verbose = 2\n");
+    expect(badam.warnings.find((w) => w.message.startsWith("badam_"))).toBeUndefined();
     const full = imported("train_full_qwen3_full_sft.yaml");
     expect(full.text).toContain("method full\n");
     expect(full.warnings.find((w) => w.message.startsWith("deepspeed"))?.message).toBe("deepspeed: lft trains on one device");
@@ -112,6 +119,134 @@ describe("what is carried over", () => {
     const { text } = imported("train_lora_qwen3_lora_pretrain.yaml");
     expect(text).toContain('model "Qwen/Qwen3-4B-Instruct-2507" { dtype = bf16 }');
     expect(text).toContain("train pt for 3 epochs {");
+  });
+});
+
+describe("issue 11's memory-efficient methods", () => {
+  test("APOLLO, Adam-mini and Muon choose the optimizer; its options sit flat in the train block", () => {
+    const apollo = imported("extras_apollo_llama3_full_sft.yaml");
+    expect(apollo.text).toContain("method full\n");
+    expect(apollo.text).toContain("  optimizer = apollo\n  rank = 128\n  scale = 32\n  scale_type = channel\n  target = [all]\n  layerwise = true\n");
+    expect(imported("extras_adam_mini_qwen2_full_sft.yaml").text).toContain("  optimizer = adam_mini\n");
+    expect(imported("extras_muon_qwen2_full_sft.yaml").text).toContain("  optimizer = muon\n");
+    const all = importLlamaFactory(
+      [
+        "model_name_or_path: m",
+        "finetuning_type: full",
+        "use_galore: true",
+        "galore_rank: 8",
+        "galore_update_interval: 10",
+        "galore_scale: 0.25",
+        "galore_proj_type: reverse_std",
+        "galore_target: q_proj,v_proj",
+        "galore_layerwise: false",
+        "apollo_rank: 4",
+        "optim: adamw_torch",
+        "adam_beta2: 0.95",
+        "",
+      ].join("\n"),
+      "g.yaml",
+    )._unsafeUnwrap();
+    expect(all.text).toContain(
+      "train sft {\n  optimizer = galore\n  rank = 8\n  update_interval = 10\n  scale = 0.25\n  proj_type = reverse_std\n  target = [q_proj, v_proj]\n  layerwise = false\n}",
+    );
+    expect(all.warnings.map((w) => `${w.span?.line} ${w.message}`)).toEqual([
+      "10 apollo_rank: use_apollo is not set, so the apollo optimizer is not used; not carried over",
+      "11 optim: use_galore chooses the galore optimizer; not carried over",
+      "12 adam_beta2: the galore optimizer's own settings apply; not carried over",
+    ]);
+  });
+
+  test("BAdam's every option; APOLLO's projection options", () => {
+    const badam = importLlamaFactory(
+      "model_name_or_path: m\nfinetuning_type: freeze\nuse_badam: true\nbadam_mode: ratio\nbadam_start_block: 1\nbadam_switch_mode: random\nbadam_switch_interval: 5\nbadam_update_ratio: 0.1\nbadam_mask_mode: scatter\nbadam_verbose: 1\n",
+      "b.yaml",
+    )._unsafeUnwrap();
+    expect(badam.text).toContain(
+      "  optimizer = badam\n  mode = ratio\n  start_block = 1\n  switch_mode = random\n  switch_interval = 5\n  update_ratio = 0.1\n  mask_mode = scatter\n  verbose = 1\n",
+    );
+    expect(badam.warnings).toEqual([]);
+    const apollo = importLlamaFactory(
+      "model_name_or_path: m\nfinetuning_type: full\nuse_apollo: true\napollo_update_interval: 50\napollo_proj: random\napollo_proj_type: std\napollo_scale_front: true\n",
+      "a.yaml",
+    )._unsafeUnwrap();
+    expect(apollo.text).toContain("train sft {\n  optimizer = apollo\n  update_interval = 50\n  proj = random\n  proj_type = std\n  scale_front = true\n}");
+  });
+
+  test("QLoRA: quantization_bit/type/double_quantization become method qlora's bits, quant_type, double_quant, LoRA options after", () => {
+    const otfq = imported("train_qlora_qwen3_lora_sft_otfq.yaml");
+    expect(otfq.text).toContain("method qlora {\n  bits = 4\n  quant_type = nf4\n  double_quant = true\n  rank = 8\n  targets = [all]\n}");
+    expect(otfq.warnings.find((w) => w.message.startsWith("quantization"))).toBeUndefined();
+    expect(imported("train_qlora_qwen3_lora_sft_bnb_npu.yaml").text).toContain("  double_quant = false\n");
+    const fp4 = importLlamaFactory("model_name_or_path: m\nquantization_bit: 4\nquantization_type: fp4\nlora_rank: 16\n", "f.yaml")._unsafeUnwrap();
+    expect(fp4.text).toContain("method qlora {\n  bits = 4\n  quant_type = fp4\n  double_quant = true\n  rank = 16\n}");
+    const int8 = importLlamaFactory("model_name_or_path: m\nquantization_bit: 8\nquantization_type: nf4\n", "i.yaml")._unsafeUnwrap();
+    expect(int8.text).toContain("method qlora { bits = 8 }");
+    expect(int8.warnings.map((w) => w.message)).toEqual(["quantization_type: applies to 4-bit quantisation only; not carried over"]);
+  });
+
+  test("LoRA+ and PiSSA configs keep their options", () => {
+    expect(imported("extras_loraplus_llama3_lora_sft.yaml").text).toContain("method lora { rank = 8, targets = [all], loraplus_lr_ratio = 16 }");
+    const pissa = imported("extras_pissa_llama3_lora_sft.yaml");
+    expect(pissa.text).toContain("method lora {\n  rank = 8\n  targets = [all]\n  init = pissa\n  pissa_iter = 16\n}");
+    expect(pissa.warnings.find((w) => w.message.startsWith("pissa"))).toBeUndefined();
+  });
+
+  test("LLaMA Pro: freeze_trainable_layers blocks of the already-expanded model, with a comment on expanding in lft", () => {
+    const { text, warnings } = imported("extras_llama_pro_llama3_freeze_sft.yaml");
+    expect(text).toContain(
+      [
+        "# model_name_or_path is the model LLaMA-Factory's scripts/llama_pro.py expanded (expanded = true).",
+        "# To let lft insert the blocks itself, point the model at the original and remove expanded.",
+        "method llama_pro { expand = 8, expanded = true, modules = [all] }",
+      ].join("\n"),
+    );
+    expect(warnings.find((w) => w.message.startsWith("freeze_") || w.message.startsWith("use_llama_pro"))).toBeUndefined();
+  });
+});
+
+describe("combinations LLaMA-Factory refuses are errors at the key's line", () => {
+  const problems = (yaml: string) =>
+    importLlamaFactory(`model_name_or_path: m\n${yaml}`, "x.yaml")
+      ._unsafeUnwrapErr()
+      .map((d) => `${d.span?.line} ${d.message}`);
+
+  test("GaLore, APOLLO or BAdam with LoRA; two optimizers", () => {
+    expect(problems("finetuning_type: lora\nuse_galore: true\n")).toEqual([
+      "3 use_galore: galore optimizes the base weights and cannot be combined with finetuning_type lora (LLaMA-Factory refuses this too); use finetuning_type full or freeze",
+    ]);
+    expect(problems("use_badam: true\n")[0]).toStartWith("2 use_badam: badam optimizes the base weights");
+    expect(problems("finetuning_type: full\nuse_galore: true\nuse_muon: true\n")).toEqual([
+      "4 use_muon: use_galore already chose the galore optimizer; a run uses one optimizer (LLaMA-Factory refuses this too)",
+    ]);
+  });
+
+  test("quantisation: only with LoRA, 4 or 8 bits, nf4/fp4, bitsandbytes, not with PiSSA", () => {
+    expect(problems("finetuning_type: full\nquantization_bit: 4\n")).toEqual([
+      "3 quantization_bit: quantised training is QLoRA: it needs finetuning_type lora, not full (lft keeps weights that train in f32)",
+    ]);
+    expect(problems("quantization_bit: 2\n")).toEqual(["2 quantization_bit: lft's QLoRA quantises to 4 bits (nf4, fp4) or 8 bits (int8), not 2"]);
+    expect(problems("quantization_bit: 4\nquantization_type: int4\n")).toEqual(["3 quantization_type: 4-bit quantisation is nf4 or fp4, not int4"]);
+    expect(problems("quantization_bit: 4\nquantization_method: hqq\n")).toEqual([
+      "3 quantization_method: lft quantises as bitsandbytes does (bnb); hqq is not supported",
+    ]);
+    expect(problems("quantization_bit: 4\npissa_init: true\n")).toEqual([
+      "3 pissa_init: PiSSA cannot start from a quantised model's weights (LLaMA-Factory refuses this too); drop quantization_bit or pissa_init",
+    ]);
+  });
+
+  test("LoRA-only keys with another method; LLaMA Pro with full or LoRA", () => {
+    expect(problems("finetuning_type: freeze\nloraplus_lr_ratio: 16\nuse_dora: true\n")).toEqual([
+      "3 loraplus_lr_ratio: only valid with finetuning_type lora, not freeze",
+      "4 use_dora: only valid with finetuning_type lora, not freeze",
+    ]);
+    expect(problems("finetuning_type: full\nuse_llama_pro: true\n")[0]).toStartWith("3 use_llama_pro: LLaMA Pro trains only the inserted blocks");
+    expect(problems("finetuning_type: lora\nuse_llama_pro: true\nfreeze_trainable_layers: 4\n")[0]).toStartWith(
+      "3 use_llama_pro: lft's llama_pro trains the inserted blocks whole",
+    );
+    expect(problems("finetuning_type: freeze\nuse_llama_pro: true\nfreeze_trainable_layers: -2\n")).toEqual([
+      "4 freeze_trainable_layers: with use_llama_pro it counts the inserted blocks, a whole number >= 1, not -2",
+    ]);
   });
 });
 
@@ -150,7 +285,7 @@ describe("inputs it cannot use", () => {
 
   test("an unknown key, a step count warmup, quantisation", () => {
     const { text, warnings } = importLlamaFactory("model_name_or_path: m\nwarmup_steps: 30\nquantization_bit: 4\nmystery: 1\n", "q.yaml")._unsafeUnwrap();
-    expect(text).toContain("method qlora { bits = 4 }");
+    expect(text).toContain("method qlora { bits = 4, quant_type = nf4, double_quant = true }");
     expect(text).toContain("warmup = 30 steps");
     expect(warnings.map((w) => `${w.span?.line} ${w.message}`)).toEqual(["4 mystery: not carried over: lft has no equivalent setting"]);
   });
