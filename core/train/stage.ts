@@ -10,9 +10,9 @@ import type { SampleProcessor } from "../data/process/context.ts";
 import { type DataKind, IGNORE_INDEX } from "../data/types.ts";
 import type { CausalLM } from "../nn/causal-lm.ts";
 import type { StageEntry } from "../registry/collections.ts";
-import type { AppliedMethod } from "./method.ts";
 import { tensor } from "../tensor/create.ts";
 import type { Tensor } from "../tensor/tensor.ts";
+import type { AppliedMethod } from "./method.ts";
 
 export interface StageLoss {
   /** Scalar (shape []) mean loss of the micro-batch. */

@@ -186,6 +186,10 @@ function exercise(text: string, context: string): { ms: number; clean: boolean }
   return { ms: performance.now() - start, clean };
 }
 
+// A guard against hangs (exponential backtracking, loops), not a speed target: one input normally takes
+// about a millisecond, and a loaded 2-core CI machine must not turn a slow scheduler tick into a failure.
+const HANG_MS = 5000;
+
 test("generated recipes parse cleanly and round-trip (600, seed 1)", () => {
   const gen = new Gen(rng(1));
   let slowest = 0;
@@ -195,7 +199,7 @@ test("generated recipes parse cleanly and round-trip (600, seed 1)", () => {
     if (!clean) throw new Error(`generated recipe ${i} did not parse: ${parseSource(text, "gen.lft").diagnostics[0]!.message}\n${text}`);
     slowest = Math.max(slowest, ms);
   }
-  expect(slowest).toBeLessThan(500);
+  expect(slowest).toBeLessThan(HANG_MS);
 }, 30_000);
 
 test("mutated recipes never throw or hang (1,000, seed 2)", () => {
@@ -214,13 +218,13 @@ test("mutated recipes never throw or hang (1,000, seed 2)", () => {
   // Both outcomes occur: the mutations reach the error paths and sometimes stay valid.
   expect(clean).toBeGreaterThan(50);
   expect(clean).toBeLessThan(950);
-  expect(slowest).toBeLessThan(500);
+  expect(slowest).toBeLessThan(HANG_MS);
 }, 30_000);
 
 test("random bytes never throw (400, seed 3)", () => {
   const random = rng(3);
   for (let i = 0; i < 400; i++) {
     const text = Array.from({ length: Math.floor(random() * 200) }, () => String.fromCharCode(9 + Math.floor(random() * 118))).join("");
-    expect(exercise(text, `random input ${i}`).ms).toBeLessThan(500);
+    expect(exercise(text, `random input ${i}`).ms).toBeLessThan(HANG_MS);
   }
 }, 30_000);
