@@ -102,6 +102,8 @@ export function collatorFor(kind: DataKind, padId: number): Result<(samples: rea
       return ok((samples) => collate(samples as TokenSeq[], { padId }));
     case "pairwise":
       return ok((samples) => collatePairwise(samples as PairwiseSample[], { padId }));
+    case "prompt":
+      return fail("prompt-only samples are turned into batches by their stage (it samples completions for them); this stage does not");
     case "kto":
       return fail("kto samples carry a KL pair that a single Batch cannot hold; no stage loss for them runs through this runner yet");
   }
