@@ -87,8 +87,9 @@ export async function prepare(scope: Scope, sources: readonly DataSource[], s: D
 
 /** The token sequences inside a sample of any kind. */
 export function sequences(sample: unknown): TokenSeq[] {
-  const s = sample as Partial<TokenSeq & PairwiseSample & { seq: TokenSeq; kl: TokenSeq }>;
+  const s = sample as Partial<TokenSeq & PairwiseSample & { seq: TokenSeq; kl: TokenSeq; prompt: TokenSeq }>;
   if (s.inputIds !== undefined) return [s as TokenSeq];
+  if (s.prompt !== undefined) return [s.prompt];
   if (s.chosen !== undefined && s.rejected !== undefined) return [s.chosen, s.rejected];
   if (s.seq !== undefined) return [s.seq];
   return [];
