@@ -1,7 +1,7 @@
 // Prompt-only samples for RL stages (grpo, later ppo), LLaMA-Factory's UnsupervisedDatasetProcessor:
 // the prompt is templated as for sft (the generation prompt after the last user turn) and cut to the
 // cutoff by the source/target rule; the row's response (e.g. an `answer` column mapped as the response)
-// is kept, encoded, as the reference that reward functions such as exact_match compare against.
+// is kept, tokenised without template markup, as the reference that reward functions such as exact_match compare against.
 import { err, ok, type Result } from "neverthrow";
 import {
   type BadRow,
@@ -20,14 +20,13 @@ export function promptSample(ex: SftExample, ctx: ProcessContext): Result<Prompt
   const { encoder, options } = ctx;
   const enc = encoder.encodeOneturn([...ex.prompt, ex.response], ex.system, ex.tools);
   if (enc.isErr()) return err(skip(ex, "template-error", enc.error));
-  const [promptAll, responseAll] = enc.value;
+  const [promptAll] = enc.value;
   // The reference is not fed to the model: only the prompt counts against cutoff_len.
   const [promptLen] = inferSeqlen(promptAll.length, 0, options.cutoffLen);
   const prompt = promptAll.slice(promptAll.length - promptLen);
   if (prompt.length === 0) return err(skip(ex, "empty-after-template", `no prompt token left after cutoff_len ${options.cutoffLen}`));
-  // The template's EOS after the response is not part of the reference text.
-  const eos = encoder.eosId;
-  const reference = responseAll[responseAll.length - 1] === eos ? responseAll.slice(0, -1) : responseAll;
+  // The reference is the response text itself, without the template's markup around a reply.
+  const reference = ctx.tokenizer.encode(ex.response.content, { addSpecialTokens: false });
   return ok({ prompt: { inputIds: prompt, labels: repeat(IGNORE_INDEX, prompt.length) }, reference: { inputIds: reference, labels: reference } });
 }
 

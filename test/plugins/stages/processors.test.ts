@@ -192,7 +192,7 @@ describe("prompt-only samples (grpo; LLaMA-Factory's unsupervised processor)", (
   const promptRun = (c: ProcessContext, ex: Example[]) => build("prompt", ex, c, false);
   const eos: SlotTemplateSpec = { ...plain, assistant: ["{{content}}", EOS] };
 
-  test("the templated prompt, nothing to learn in it, and the response kept as the reference without its EOS", () => {
+  test("the templated prompt, nothing to learn in it, and the response text kept as the reference (no template markup)", () => {
     const out = promptRun(ctx(eos), [sft(["What?", "Paris"])]);
     expect(out.bad).toEqual([]);
     const s = out.samples[0]!;
