@@ -28,7 +28,7 @@ test("examples/grpo.lft runs as written and writes the adapter", () => {
 });
 
 const base = `model llama "${REPO}/examples/models/stories260K" { template = empty }
-dataset alpaca "${REPO}/examples/data/story_words.json"
+dataset alpaca "${REPO}/examples/data/story_words.json" { prompt = "question", response = "answer" }
 method lora
 `;
 
