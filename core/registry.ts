@@ -19,6 +19,8 @@ export {
   type MetricInput,
   type ModelEntry,
   type OptimizerEntry,
+  type RewardEntry,
+  type RewardInput,
   type StageEntry,
   type TemplateEntry,
 } from "./registry/collections";

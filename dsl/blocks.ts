@@ -112,7 +112,7 @@ export const blockRules: { readonly [K in BlockKind]: BlockRule } = {
       resume: { type: "boolean", default: false, doc: "continue from the last checkpoint in output" },
       output: { type: "string", doc: "run directory for checkpoints and the final adapter or model" },
     },
-    refs: { optimizer: { collection: "optimizers", options: true } },
+    refs: { optimizer: { collection: "optimizers", options: true }, reward: { collection: "rewards", options: true } },
     units: { warmup: ["steps"], eval_every: ["steps"], save_every: ["steps"], log_every: ["steps"], cutoff: ["tokens"] },
     fractions: ["warmup"],
   },
@@ -177,6 +177,7 @@ export const collectionWords: { readonly [K in Collection]: { readonly one: stri
   stages: { one: "stage", many: "stages" },
   optimizers: { one: "optimizer", many: "optimizers" },
   metrics: { one: "metric", many: "metrics" },
+  rewards: { one: "reward function", many: "reward functions" },
   backends: { one: "backend", many: "backends" },
   commands: { one: "command", many: "commands" },
 };

@@ -7,6 +7,7 @@ import methods from "./methods/index.ts";
 import metrics from "./metrics/index.ts";
 import { modelPlugins } from "./models/index.ts";
 import optimizers from "./optimizers/index.ts";
+import rewards from "./rewards/index.ts";
 import runner from "./runner/index.ts";
 import stages from "./stages/index.ts";
 
@@ -18,6 +19,7 @@ export const builtinPlugins: readonly Plugin[] = [
   stages,
   optimizers,
   metrics,
+  rewards,
   ...dataPlugins,
   commands,
   runner,

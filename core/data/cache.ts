@@ -6,7 +6,7 @@ import { mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import type { Tokenizer } from "../tokenizer/tokenizer.ts";
 import { SkipReport } from "./problems.ts";
-import type { DataKind, KtoSample, PairwiseSample, SampleOf, TokenSeq } from "./types.ts";
+import type { DataKind, KtoSample, PairwiseSample, PromptSample, SampleOf, TokenSeq } from "./types.ts";
 
 const FORMAT_VERSION = 1;
 
@@ -66,7 +66,10 @@ function readSeq(a: Int32Array, at: { i: number }): TokenSeq {
 export function encodeSamples<K extends DataKind>(kind: K, samples: readonly SampleOf[K][]): Int32Array {
   const out: number[] = [];
   for (const s of samples) {
-    if (kind === "pairwise") {
+    if (kind === "prompt") {
+      pushSeq(out, (s as PromptSample).prompt);
+      pushSeq(out, (s as PromptSample).reference);
+    } else if (kind === "pairwise") {
       pushSeq(out, (s as PairwiseSample).chosen);
       pushSeq(out, (s as PairwiseSample).rejected);
     } else if (kind === "kto") {
@@ -84,6 +87,7 @@ export function decodeSamples<K extends DataKind>(kind: K, a: Int32Array, count:
   const out: SampleOf[K][] = [];
   for (let c = 0; c < count; c++) {
     if (kind === "pairwise") out.push({ chosen: readSeq(a, at), rejected: readSeq(a, at) } as SampleOf[K]);
+    else if (kind === "prompt") out.push({ prompt: readSeq(a, at), reference: readSeq(a, at) } as SampleOf[K]);
     else if (kind === "kto") {
       const desirable = a[at.i++] === 1;
       out.push({ desirable, seq: readSeq(a, at), kl: readSeq(a, at) } as SampleOf[K]);

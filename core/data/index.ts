@@ -45,6 +45,7 @@ export type {
   Message,
   PairwiseExample,
   PairwiseSample,
+  PromptSample,
   Role,
   RowSource,
   Sample,

@@ -64,7 +64,7 @@ export type Example = SftExample | PairwiseExample | KtoExample | TextExample;
 export type ExampleKind = Example["kind"];
 
 /** The shape of samples a stage's processor builds (StageEntry.processor.kind): selects collation and cache encoding. */
-export type DataKind = "pt" | "sft" | "pairwise" | "kto";
+export type DataKind = "pt" | "sft" | "pairwise" | "kto" | "prompt";
 
 /** Labels equal to this are ignored by the loss (cross-entropy ignoreIndex). */
 export const IGNORE_INDEX = -100;
@@ -91,11 +91,20 @@ export interface KtoSample {
   readonly desirable: boolean;
 }
 
+/** A prompt to sample completions for (RL stages), with the row's reference response for reward functions. */
+export interface PromptSample {
+  /** The templated prompt; its labels are all IGNORE_INDEX (nothing is learned from it directly). */
+  readonly prompt: TokenSeq;
+  /** The row's response column encoded (inputIds = labels); empty when the row has none. */
+  readonly reference: TokenSeq;
+}
+
 /** The tokenised sample type for each data kind. */
 export interface SampleOf {
   pt: TokenSeq;
   sft: TokenSeq;
   pairwise: PairwiseSample;
   kto: KtoSample;
+  prompt: PromptSample;
 }
 export type Sample = SampleOf[DataKind];

@@ -81,6 +81,24 @@ export interface MetricEntry extends EntryBase {
   compute(input: MetricInput, options: ResolvedOptions): number;
 }
 
+/** What a reward function scores: one prompt's group of sampled completions and the dataset row's reference. */
+export interface RewardInput {
+  /** The prompt as the model saw it (template applied), decoded. */
+  readonly prompt: string;
+  /** The group's completions, decoded (EOS left out). */
+  readonly completions: readonly string[];
+  /** Generated tokens per completion (EOS included). */
+  readonly completionTokens: readonly number[];
+  /** The row's reference (its response column, e.g. an `answer` column mapped as the response); "" when none. */
+  readonly reference: string;
+}
+
+/** A reward function for RL stages (`exact_match`, `regex`, `length`, ...): one score per completion. */
+export interface RewardEntry extends EntryBase {
+  /** `options` are already validated against `this.options`. */
+  score(input: RewardInput, options: ResolvedOptions): number[];
+}
+
 /**
  * Collection name → entry type. A new built-in collection is added here and in `builtinCollections`;
  * augmentation is for entry fields (or for a custom map passed to `createRegistry(spec)`).
@@ -93,6 +111,7 @@ export interface CollectionTypes {
   stages: StageEntry;
   optimizers: OptimizerEntry;
   metrics: MetricEntry;
+  rewards: RewardEntry;
   backends: BackendEntry;
   commands: CommandEntry;
 }
@@ -116,8 +135,9 @@ export const builtinCollections: CollectionNouns<Pick<CollectionTypes, BuiltinCo
   stages: "stage",
   optimizers: "optimizer",
   metrics: "metric",
+  rewards: "reward function",
   backends: "backend",
   commands: "command",
 };
 
-type BuiltinCollection = "models" | "datasets" | "templates" | "methods" | "stages" | "optimizers" | "metrics" | "backends" | "commands";
+type BuiltinCollection = "models" | "datasets" | "templates" | "methods" | "stages" | "optimizers" | "metrics" | "rewards" | "backends" | "commands";

@@ -1,7 +1,8 @@
 // The stage contract (StageEntry's payload) and the causal language-model loss that `pt` and `sft`
 // share. A stage owns its sample processor (aligned examples to tokenised samples, run by the data
 // worker) and turns one batch into a scalar loss; the one train() loop does the rest (STYLE 16:
-// stages hand a loss to the loop, no subclasses).
+// stages hand a loss to the loop, no subclasses). A stage may also own its batch source (RL stages
+// sample completions from the policy each step): the runner then hands the loop the stage's batches.
 import { err, ok, type Result } from "neverthrow";
 import { crossEntropy } from "../autograd/ops/loss.ts";
 import { reshape } from "../autograd/ops/shape.ts";
@@ -10,8 +11,11 @@ import type { SampleProcessor } from "../data/process/context.ts";
 import { type DataKind, IGNORE_INDEX } from "../data/types.ts";
 import type { CausalLM } from "../nn/causal-lm.ts";
 import type { StageEntry } from "../registry/collections.ts";
+import type { Registry } from "../registry/registry.ts";
 import { tensor } from "../tensor/create.ts";
 import type { Tensor } from "../tensor/tensor.ts";
+import type { Tokenizer } from "../tokenizer/tokenizer.ts";
+import type { ResumableBatches } from "./batches.ts";
 import type { AppliedMethod } from "./method.ts";
 
 export interface StageLoss {
@@ -19,6 +23,28 @@ export interface StageLoss {
   loss: Tensor;
   /** Tokens that carried a loss (the trainer weights micro-batches by these). */
   tokens: number;
+  /** Host-side scalar metrics of the micro-batch, named as LLaMA-Factory/TRL log them (`reward/mean`, `kl`, ...). */
+  metrics?: Readonly<Record<string, number>>;
+}
+
+/**
+ * What a stage-owned batch source is built from: the stage's samples (from its processor), the live
+ * model and method (to sample from the policy and to switch adapters off for a reference), the
+ * registry (to resolve plugins the options name, e.g. reward functions) and the run's seed.
+ */
+export interface StageBatchesInput {
+  readonly model: CausalLM;
+  readonly method: AppliedMethod;
+  readonly samples: readonly unknown[];
+  readonly options: Readonly<Record<string, unknown>>;
+  /** Samples per micro-batch, as the recipe's `batch` says. */
+  readonly batchSize: number;
+  readonly seed: number;
+  readonly tokenizer: Tokenizer;
+  readonly padId: number;
+  /** Ids that end a generated sequence (generation_config's EOS, the template's stop ids). */
+  readonly eosTokenIds: readonly number[];
+  readonly registry: Registry;
 }
 
 export interface StageContext {
@@ -34,6 +60,12 @@ declare module "../registry/collections.ts" {
     readonly processor?: SampleProcessor;
     /** One micro-batch to a loss; `options` are the stage's own (validated against its schema). */
     loss?(model: CausalLM, batch: Batch, options: Readonly<Record<string, unknown>>, ctx: StageContext): StageLoss;
+    /**
+     * The stage's own batch source, replacing the shuffled, collated samples: each `next()` may run the
+     * model (rollouts). Its `state()` must hold all it needs for a resumed run to continue exactly
+     * (sample cursor, sampling-stream position, buffered rollouts); it is saved in every checkpoint.
+     */
+    batches?(input: StageBatchesInput): Result<ResumableBatches<Batch>, Error>;
   }
 }
 
@@ -42,13 +74,20 @@ export interface RunnableStage {
   readonly dataKind: DataKind;
   readonly processor: SampleProcessor;
   loss(model: CausalLM, batch: Batch, options: Readonly<Record<string, unknown>>, ctx: StageContext): StageLoss;
+  batches?(input: StageBatchesInput): Result<ResumableBatches<Batch>, Error>;
 }
 
 /** A stage entry that can run (tests and the DSL may register bare names). */
 export function runnableStage(entry: StageEntry): Result<RunnableStage, Error> {
   if (!entry.processor || !entry.loss)
     return err(new Error(`stage "${entry.name}" has no loss or sample processor: its plugin registers it for checking only`));
-  return ok({ name: entry.name, dataKind: entry.processor.kind, processor: entry.processor, loss: entry.loss.bind(entry) });
+  return ok({
+    name: entry.name,
+    dataKind: entry.processor.kind,
+    processor: entry.processor,
+    loss: entry.loss.bind(entry),
+    ...(entry.batches ? { batches: entry.batches.bind(entry) } : {}),
+  });
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   IGNORE_INDEX,
   type KtoSample,
   type PairwiseSample,
+  type PromptSample,
   prepareData,
   type Registry,
   type Sample,
@@ -107,6 +108,11 @@ function parts(kind: DataKind, s: Sample): [string, TokenSeq][] {
       [" rejected", (s as PairwiseSample).rejected],
     ];
   if (kind === "kto") return [[(s as KtoSample).desirable ? " (desirable)" : " (undesirable)", (s as KtoSample).seq]];
+  if (kind === "prompt")
+    return [
+      [" prompt", (s as PromptSample).prompt],
+      [" reference", (s as PromptSample).reference],
+    ];
   return [["", s as TokenSeq]];
 }
 

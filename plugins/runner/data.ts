@@ -87,8 +87,9 @@ export async function prepare(scope: Scope, sources: readonly DataSource[], s: D
 
 /** The token sequences inside a sample of any kind. */
 export function sequences(sample: unknown): TokenSeq[] {
-  const s = sample as Partial<TokenSeq & PairwiseSample & { seq: TokenSeq; kl: TokenSeq }>;
+  const s = sample as Partial<TokenSeq & PairwiseSample & { seq: TokenSeq; kl: TokenSeq; prompt: TokenSeq }>;
   if (s.inputIds !== undefined) return [s as TokenSeq];
+  if (s.prompt !== undefined) return [s.prompt];
   if (s.chosen !== undefined && s.rejected !== undefined) return [s.chosen, s.rejected];
   if (s.seq !== undefined) return [s.seq];
   return [];
@@ -102,6 +103,8 @@ export function collatorFor(kind: DataKind, padId: number): Result<(samples: rea
       return ok((samples) => collate(samples as TokenSeq[], { padId }));
     case "pairwise":
       return ok((samples) => collatePairwise(samples as PairwiseSample[], { padId }));
+    case "prompt":
+      return fail("prompt-only samples are turned into batches by their stage (it samples completions for them); this stage does not");
     case "kto":
       return fail("kto samples carry a KL pair that a single Batch cannot hold; no stage loss for them runs through this runner yet");
   }

@@ -2,6 +2,8 @@
 // shuffled per epoch, handed with the stage's loss to core's one train() loop (schedule, optimizer,
 // accumulation, clipping, evaluation on the held-out part, checkpoints, the run store). At the end
 // the method's result (a PEFT adapter, or a whole checkpoint) is written to the run's output folder.
+// A stage that owns its batch source (RL rollouts) gets the samples, model and method and hands the
+// loop its batches instead; their cursor is checkpointed like the shuffled one.
 import { rmSync } from "node:fs";
 import { err, ok, type Result } from "neverthrow";
 import type { TrainAction } from "../../core/index.ts";
@@ -9,12 +11,14 @@ import {
   type Batch,
   copyTokenizerFiles,
   evalLoss,
+  generationOptions,
   type LossFn,
   listCheckpoints,
   type ModelSpec,
   type OptimizerFactory,
   optimizerFactory,
   type Registry,
+  type ResumableBatches,
   type RunHandlers,
   runnableStage,
   type ScheduleSpec,
@@ -96,7 +100,14 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   if (data.isErr()) return err(data.error);
   const samples = data.value.train;
   if (samples.length === 0) return fail(`${where}: all ${data.value.eval.length} samples were held out (holdout = ${String(o.holdout)}); lower holdout`);
-  const collate = collatorFor(kind, data.value.encoder.padId);
+  const owned = stage.value.batches;
+  if (owned && data.value.eval.length > 0)
+    return fail(`${where}: this stage samples its own batches and has no held-out loss to evaluate; remove holdout (set holdout = 0)`);
+  const collate = owned
+    ? ok((_: readonly unknown[]): Batch => {
+        throw new Error(`stage ${action.stage} builds its own batches; its samples cannot be collated`);
+      })
+    : collatorFor(kind, data.value.encoder.padId);
   if (collate.isErr()) return fail(`${where}: ${collate.error.message}`);
   const optimizer = optimizerFor(registry, o, where, state.model.spec);
   if (optimizer.isErr()) return err(optimizer.error);
@@ -113,6 +124,25 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
     applied.beginForward(ctx.rng);
     return stage.value.loss(model, b, stageOptions, { step: ctx.step, micro: ctx.micro, method: applied });
   };
+  let batches: ResumableBatches<Batch>;
+  if (owned) {
+    const eos = [...new Set([...data.value.encoder.stopIds, ...(generationOptions(state.generation, state.spec).eosTokenIds ?? [])])];
+    const source = owned({
+      model,
+      method: applied,
+      samples,
+      // The whole block: the stage's options and those of the entries they name (reward = regex → pattern).
+      options: o,
+      batchSize: batch,
+      seed: Number(o.seed),
+      tokenizer: state.tokenizer,
+      padId: data.value.encoder.padId,
+      eosTokenIds: eos,
+      registry,
+    });
+    if (source.isErr()) return fail(`${where}: ${source.error.message}`);
+    batches = source.value;
+  } else batches = trainBatches(samples, collate.value, batch, Number(o.seed));
   const heldOut = fixedBatches(data.value.eval, collate.value, batch);
   const evaluate = () => {
     applied.training = false;
@@ -145,7 +175,7 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
       ...(applied.noDecay === undefined ? {} : { noDecay: applied.noDecay }),
       schedule: scheduleSpec(action),
       steps,
-      batches: trainBatches(samples, collate.value, batch, Number(o.seed)),
+      batches,
       lossFn,
       accumulation: accumulate,
       clipNorm: Number(o.clip),

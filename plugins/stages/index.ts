@@ -1,14 +1,31 @@
 // The causal-LM stages: `pt` (pre-training on packed text: every token is a target) and `sft`
 // (supervised fine-tuning: prompts masked by the template unless train_on_prompt). Both use the
 // shifted next-token cross-entropy; they differ in their sample processors. The pairwise and
-// feedback processors wait here for the rm/dpo and kto stages that will register them.
+// feedback processors wait here for the rm/dpo and kto stages that will register them. `grpo` samples
+// its own batches (rollouts); the rollout helpers are exported for ppo.
 import { causalLmLoss, definePlugin } from "../../core/index.ts";
+import { grpoStage } from "./grpo.ts";
 import { pretrainProcessor } from "./pretrain.ts";
 import { supervisedProcessor } from "./supervised.ts";
 
 export { feedbackProcessor, ktoSample, processFeedback } from "./feedback.ts";
+export { grpoLoss, grpoOptions, grpoStage } from "./grpo.ts";
+export { type GrpoLossType, type GrpoSettings, type GrpoTerms, type GrpoTokens, groupAdvantages, grpoObjective, grpoTerms } from "./grpo-loss.ts";
+export { type GrpoSourceSettings, grpoBatches, type RolloutBatch, rewardFor } from "./grpo-rollouts.ts";
 export { pairwiseProcessor, pairwiseSample, processPairwise } from "./pairwise.ts";
 export { pretrainProcessor, pretrainText, processPretrain } from "./pretrain.ts";
+export { processPromptOnly, promptOnlyProcessor, promptSample } from "./prompt-only.ts";
+export {
+  type Completions,
+  completionTargets,
+  policyLogProbs,
+  referenceLogProbs,
+  type SampleSettings,
+  type SequenceBatch,
+  sampleCompletions,
+  sequenceBatch,
+  tokenLogProbs,
+} from "./rollout.ts";
 export { encodeSupervised, processPackedSupervised, processSupervised, supervisedProcessor, supervisedSample } from "./supervised.ts";
 
 export default definePlugin({
@@ -31,5 +48,6 @@ export default definePlugin({
       },
       loss: (model, batch) => causalLmLoss(model, batch),
     });
+    api.register.stages(grpoStage);
   },
 });

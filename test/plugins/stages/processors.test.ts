@@ -187,3 +187,33 @@ describe("pre-training", () => {
     expect(EOS).toEqual({ special: "eos" });
   });
 });
+
+describe("prompt-only samples (grpo; LLaMA-Factory's unsupervised processor)", () => {
+  const promptRun = (c: ProcessContext, ex: Example[]) => build("prompt", ex, c, false);
+  const eos: SlotTemplateSpec = { ...plain, assistant: ["{{content}}", EOS] };
+
+  test("the templated prompt, nothing to learn in it, and the response text kept as the reference (no template markup)", () => {
+    const out = promptRun(ctx(eos), [sft(["What?", "Paris"])]);
+    expect(out.bad).toEqual([]);
+    const s = out.samples[0]!;
+    expect(s.prompt.inputIds).toEqual(ids("U:What?\n"));
+    expect(s.prompt.labels).toEqual(M(ids("U:What?\n").length));
+    expect(s.reference.inputIds).toEqual(ids("Paris"));
+    expect(tok.decode(s.reference.inputIds)).toBe("Paris");
+  });
+
+  test("a prompt over cutoff_len keeps its end (where the reply starts); pairwise rows are not accepted", () => {
+    const s = promptRun(ctx(eos, { cutoffLen: 4 }), [sft(["What?", "Paris"])]).samples[0]!;
+    expect(s.prompt.inputIds).toEqual(ids("U:What?\n").slice(-4));
+    const pair: Example = {
+      kind: "pairwise",
+      prompt: turns("Q"),
+      chosen: { role: "assistant", content: "a" },
+      rejected: { role: "assistant", content: "b" },
+      system: "",
+      tools: "",
+      source,
+    };
+    expect(processors.prompt.accepts).not.toContain(pair.kind);
+  });
+});

@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import { createRegistry, type DataOptions, dataOptionSchema, validateOptions } from "../../../../core/index.ts";
 import { dataPlugins } from "../../../../plugins/data/index.ts";
-import stages, { feedbackProcessor, pairwiseProcessor, pretrainProcessor, supervisedProcessor } from "../../../../plugins/stages/index.ts";
+import stages, { feedbackProcessor, pairwiseProcessor, pretrainProcessor, promptOnlyProcessor, supervisedProcessor } from "../../../../plugins/stages/index.ts";
 
 export const LF_DATA = join(import.meta.dir, "../../../fixtures/llamafactory-data");
 
@@ -22,4 +22,10 @@ export function dataOptions(values: Record<string, unknown>): DataOptions {
 }
 
 /** The stage plugins' sample processors by the kind of samples they build (pairwise and kto have no stage yet). */
-export const processors = { pt: pretrainProcessor, sft: supervisedProcessor, pairwise: pairwiseProcessor, kto: feedbackProcessor } as const;
+export const processors = {
+  pt: pretrainProcessor,
+  sft: supervisedProcessor,
+  pairwise: pairwiseProcessor,
+  kto: feedbackProcessor,
+  prompt: promptOnlyProcessor,
+} as const;
