@@ -26,10 +26,10 @@ function build(entry: OptimizerEntry, lr: number, options: Record<string, unknow
 }
 
 describe("optimizer entries", () => {
-  test("the plugin registers adamw and sgd with their option schemas", async () => {
+  test("the plugin registers adamw, sgd, galore and apollo with their option schemas", async () => {
     const registry = createRegistry();
     (await registry.use(optimizersPlugin))._unsafeUnwrap();
-    expect(registry.list("optimizers").map((e) => e.name)).toEqual(["adamw", "sgd"]);
+    expect(registry.list("optimizers").map((e) => e.name)).toEqual(["adamw", "apollo", "galore", "sgd"]);
     expect(Object.keys(registry.get("optimizers", "adamw")._unsafeUnwrap().options ?? {})).toEqual(["beta1", "beta2", "eps"]);
     expect(Object.keys(registry.get("optimizers", "sgd")._unsafeUnwrap().options ?? {})).toEqual(["momentum", "dampening", "nesterov"]);
   });
