@@ -2,8 +2,8 @@
 // the gradient G [m, n] = U S Vᵀ: right projects with V_rᵀ [r, n], left with U_r [m, r], full with both.
 // Which side an [m, n] matrix uses follows `proj_type`: std projects the smaller dimension away
 // (right when m >= n), reverse_std the larger, left/right/full as named. The SVD is exact (one-sided
-// Jacobi, core's svdJacobi) for matrices up to 2^27 m·n·min(m, n), randomised subspace iteration
-// (4 iterations, 8 extra directions) above that.
+// Jacobi, core's svdJacobi) while m·n·min(m, n) <= 2^22 (e.g. 64×172); above that it is randomised
+// subspace iteration (4 iterations, 8 extra directions): ~50 ms for 688×256 where Jacobi takes ~1 s.
 import { svdTop } from "../../../core/index.ts";
 import type { Projection, Side } from "../lowrank/projection.ts";
 
@@ -16,7 +16,7 @@ export function galoreSide(projType: GaloreProjType, m: number, n: number): Side
   return projType;
 }
 
-const EXACT_LIMIT = 2 ** 27;
+const EXACT_LIMIT = 2 ** 22;
 
 export function svdProjection(grad: Float64Array, m: number, n: number, r: number, side: Side, seed: number): Projection {
   const exact = m * n * Math.min(m, n) <= EXACT_LIMIT;

@@ -4,6 +4,7 @@
 // normal one; a checkpoint round trip.
 import { describe, expect, test } from "bun:test";
 import { backward, ops, type ParamGroup, type Tensor, tensor } from "../../../core/index.ts";
+import { svdProjection } from "../../../plugins/optimizers/galore/svd-projection.ts";
 import { AdamW, apolloEntry, galoreEntry } from "../../../plugins/optimizers/index.ts";
 import { expectClose } from "../../helpers/compare.ts";
 import { randomArray } from "../../helpers/random.ts";
@@ -105,6 +106,36 @@ describe("GaLore vs galore_torch (f64 reference)", () => {
     expect(tensors.has("1.projection")).toBe(false);
     opt.dispose();
   });
+});
+
+test("GaLore on a large matrix (randomised SVD) finds the same top-r subspace as the exact SVD", () => {
+  // G = A·B (rank 4, strong) + small noise, [300, 150]: past the exact-SVD limit.
+  const [m, n, r] = [300, 150, 4];
+  const A = randomArray(m * r, 11);
+  const B = randomArray(r * n, 12);
+  const noise = randomArray(m * n, 13, -0.01, 0.01);
+  const g = new Float64Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = noise[i * n + j]!;
+      for (let k = 0; k < r; k++) s += A[i * r + k]! * B[k * n + j]!;
+      g[i * n + j] = s;
+    }
+  const p = svdProjection(g, m, n, r, "right", 1).right!;
+  // span(P) must be B's row space (up to the noise): each row of B projected onto it keeps its norm.
+  let worst = 0;
+  for (let k = 0; k < r; k++) {
+    const b = B.subarray(k * n, (k + 1) * n);
+    let kept = 0;
+    for (let i = 0; i < r; i++) {
+      let d = 0;
+      for (let j = 0; j < n; j++) d += p[i * n + j]! * b[j]!;
+      kept += d * d;
+    }
+    const total = b.reduce((s, x) => s + x * x, 0);
+    worst = Math.max(worst, 1 - kept / total);
+  }
+  expect(worst).toBeLessThan(1e-4);
 });
 
 describe("APOLLO vs apollo_torch (f64 reference)", () => {
