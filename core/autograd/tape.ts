@@ -169,10 +169,17 @@ export function onGradReady(leaf: Tensor, fn: (leaf: Tensor) => void): () => voi
   };
 }
 
-/** For each position in `order`: the hooked leaves whose last use (needing a gradient) is that node. */
+/** Backward calls in progress: a nested one (gradient checkpointing's recompute) fires no hooks. */
+let backwardDepth = 0;
+
+/**
+ * For each position in `order`: the hooked leaves whose last use (needing a gradient) is that node.
+ * Only the outermost backward fires hooks: a recomputed block's leaves are inputs of its checkpoint
+ * node in the outer graph, which is where their gradient is complete.
+ */
 function readyAfter(order: readonly Node[]): Map<number, Tensor[]> {
   const out = new Map<number, Tensor[]>();
-  if (gradReadyHooks.size === 0) return out;
+  if (gradReadyHooks.size === 0 || backwardDepth > 1) return out;
   const last = new Map<Tensor, number>();
   order.forEach((node, i) => {
     node.inputs.forEach((input, j) => {
@@ -205,6 +212,15 @@ export function backward(root: Tensor, gradOut?: Tensor): void {
   if (gradOut && !sameShape(gradOut.shape, root.shape))
     throw new ShapeError(`backward: gradOut ${formatShape(gradOut.shape)} must match root ${formatShape(root.shape)}`);
   const order = graphOrder([root]);
+  backwardDepth++;
+  try {
+    backwardInScope(root, order, gradOut);
+  } finally {
+    backwardDepth--;
+  }
+}
+
+function backwardInScope(root: Tensor, order: readonly Node[], gradOut: Tensor | undefined): void {
   noGrad(() =>
     tidy(() => {
       const grads = new Map<Node, Tensor>();

@@ -2,6 +2,7 @@
 // (a leaf used twice sees the sum), while later ops are still to run; removing it stops it.
 import { describe, expect, test } from "bun:test";
 import { backward, onGradReady, ops, tensor } from "../../../core/index.ts";
+import { recompute } from "../../../core/nn/index.ts";
 
 describe("onGradReady", () => {
   test("fires once, with the complete gradient of a leaf used by two ops", () => {
@@ -40,6 +41,18 @@ describe("onGradReady", () => {
     expect(w1Ready).toBe(false);
     expect(w2.grad).toBeNull();
     expect(Array.from(w1.grad!.toArray())).toEqual([3, 4]);
+    off();
+  });
+
+  test("gradient checkpointing: a recomputed block's weight fires once, with its whole gradient", () => {
+    const w = tensor([1, 2], [2], { requiresGrad: true });
+    const x = tensor([3, 4], [2], { requiresGrad: true });
+    const seen: number[][] = [];
+    const off = onGradReady(w, (t) => seen.push(Array.from(t.grad!.toArray())));
+    // h = (x·w)·w inside a recomputed block, so w is used twice in the inner graph: dL/dw = 2·x·w.
+    const h = recompute((a) => ops.mul(ops.mul(a, w), w), [x], [w]);
+    backward(ops.sum(h));
+    expect(seen).toEqual([[6, 16]]);
     off();
   });
 

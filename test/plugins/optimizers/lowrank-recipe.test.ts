@@ -38,7 +38,7 @@ describe("training with a low-rank optimizer", () => {
   for (const [name, train] of [
     ["galore", "optimizer = galore, rank = 8, update_interval = 10, scale = 1"],
     ["apollo", "optimizer = apollo, rank = 8, update_interval = 10, scale = 1"],
-    ["galore-layerwise", "optimizer = galore, rank = 8, update_interval = 10, scale = 1, layerwise = true, clip = 0"],
+    ["galore-layerwise", "optimizer = galore, rank = 8, update_interval = 10, scale = 1, layerwise = true, clip = 0, checkpointing = true"],
   ] as const) {
     test(`${name}: the held-out loss falls`, async () => {
       const run = await lft(dir, `${name}.lft`, recipe(`${train}, output = "runs/${name}"`));
