@@ -39,6 +39,7 @@ export { openSafetensors, SafetensorsFile } from "./io/safetensors-read.ts";
 export { type SafetensorsEntry, writeSafetensors } from "./io/safetensors-write.ts";
 export type { LoadDType, LoadOptions } from "./io/tensor-upload.ts";
 export { copyTokenizerFiles, TOKENIZER_FILES } from "./io/tokenizer-files.ts";
+export { type NativeSvd, type NativeSvdResult, nativeSvd, setNativeSvd } from "./linalg/native-svd.ts";
 export { type SVD, svdJacobi, svdTop, type TopSvdOptions, truncateSvd } from "./linalg/svd.ts";
 export * from "./nn/index.ts";
 export { type OptimizerConflict, type OptimizerSettings, type OptimizerUse, optimizerFactory } from "./optim/entry.ts";

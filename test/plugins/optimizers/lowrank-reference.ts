@@ -1,7 +1,8 @@
 // Float64 transcriptions of galore_torch's AdamW + GaLoreProjector and apollo_torch's AdamW (the
 // update rules LLaMA-Factory runs), on number[][] matrices, written from the reference code's
 // step() line by line. The projection matrices are the only input taken from outside: the SVD
-// (core's svdJacobi, tested on its own) and APOLLO's seeded draw, rounded to f32 as lft stores them.
+// (core's float64 svdJacobi, tested on its own, while lft uses LAPACK's sgesdd in f32; signs fixed
+// the same way) and APOLLO's seeded draw, rounded to f32 as lft stores them.
 import { svdJacobi } from "../../../core/index.ts";
 import { randomProjection } from "../../../plugins/optimizers/apollo/random-projection.ts";
 
@@ -20,9 +21,17 @@ function svd(g: Mat): { U: Mat; Vh: Mat } {
   const m = g.length;
   const n = g[0]!.length;
   const d = svdJacobi(Float64Array.from(g.flat()), m, n);
-  const U = map(mat(d.u, m, d.k), Math.fround);
-  const Vh = map(T(mat(d.v, n, d.k)), Math.fround);
-  return { U, Vh };
+  const U = mat(d.u, m, d.k);
+  const Vh = T(mat(d.v, n, d.k));
+  // Singular vectors are defined up to sign: lft fixes each pair so u's largest entry is positive.
+  for (let j = 0; j < d.k; j++) {
+    const col = U.map((row) => row[j]!);
+    const big = col.reduce((a, x) => (Math.abs(x) > Math.abs(a) ? x : a), 0);
+    if (big >= 0) continue;
+    for (const row of U) row[j] = -row[j]!;
+    Vh[j] = Vh[j]!.map((x) => -x);
+  }
+  return { U: map(U, Math.fround), Vh: map(Vh, Math.fround) };
 }
 
 /** galore_torch GaLoreProjector.get_orthogonal_matrix. */
