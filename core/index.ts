@@ -1,7 +1,7 @@
 // The public entry of lft's core: plugins, the DSL and tools import from here and nowhere deeper.
 
 export * as ops from "./autograd/ops/index.ts";
-export { backward, defineOp, isGradEnabled, noGrad, OpContext, type OpDef } from "./autograd/tape.ts";
+export { backward, defineOp, isGradEnabled, noGrad, OpContext, type OpDef, onGradReady } from "./autograd/tape.ts";
 export type { AdamWHyper, AttentionOptions, Backend, BinaryOp, BlasInfo, MatmulOptions } from "./backend/backend.ts";
 // For backend implementations (ffi/): the checks every Backend method runs before native code.
 export {
@@ -39,8 +39,10 @@ export { openSafetensors, SafetensorsFile } from "./io/safetensors-read.ts";
 export { type SafetensorsEntry, writeSafetensors } from "./io/safetensors-write.ts";
 export type { LoadDType, LoadOptions } from "./io/tensor-upload.ts";
 export { copyTokenizerFiles, TOKENIZER_FILES } from "./io/tokenizer-files.ts";
+export { type NativeSvd, type NativeSvdResult, nativeSvd, setNativeSvd } from "./linalg/native-svd.ts";
+export { type SVD, svdJacobi, svdTop, type TopSvdOptions, truncateSvd } from "./linalg/svd.ts";
 export * from "./nn/index.ts";
-export { type OptimizerSettings, optimizerFactory } from "./optim/entry.ts";
+export { type OptimizerConflict, type OptimizerSettings, type OptimizerUse, optimizerFactory } from "./optim/entry.ts";
 export { buildGroups, defaultNoDecay, type GroupRule, type NoDecay, normaliseGroups, type ParamGroup, type ParamGroupInput } from "./optim/groups.ts";
 export {
   checkHyper,

@@ -70,6 +70,7 @@ class Checker {
     const datasets: DatasetSpec[] = [];
     const actions: Action[] = [];
     const first = new Map<BlockKind, Block>();
+    const trained: [Block, ResolvedOptions][] = [];
     let complete = true;
 
     for (const statement of recipe.statements) {
@@ -113,6 +114,7 @@ class Checker {
           method = { name: name ?? "", options };
           break;
         case "train": {
+          trained.push([statement, options]);
           const duration =
             statement.duration === undefined ? { amount: 1, unit: "epochs" as const } : { amount: statement.duration.amount, unit: statement.duration.unit };
           actions.push({ action: "train", stage: name ?? "", duration, options, units });
@@ -135,11 +137,23 @@ class Checker {
 
     if (partial) return undefined;
     this.#structure(first);
+    for (const [block, options] of trained) this.#optimizerConflicts(block, options, method?.name);
     for (const [name, binding] of this.#env) {
       if (!binding.used) this.diagnostics.push({ ...error("semantic", this.file, binding.span, `let ${name} is never used`), severity: "warning" });
     }
     if (!complete) return undefined;
     return { file: this.file, baseDir, uses, ...(model === undefined ? {} : { model }), datasets, ...(method === undefined ? {} : { method }), actions };
+  }
+
+  /** Combinations the train block's optimizer refuses (GaLore with LoRA, ...), each at the option it is about. */
+  #optimizerConflicts(block: Block, options: ResolvedOptions, method: string | undefined): void {
+    const name = options.optimizer;
+    if (typeof name !== "string" || !this.registry.has("optimizers", name)) return;
+    const entry = this.registry.get("optimizers", name)._unsafeUnwrap();
+    for (const conflict of entry.conflicts?.({ ...(method === undefined ? {} : { method }), train: options }) ?? []) {
+      const written = conflict.keys.map((key) => block.body?.entries.find((e) => e.key === key)).find((e) => e !== undefined);
+      this.#fail(written?.keySpan ?? block.name?.span ?? block.span, conflict.message);
+    }
   }
 
   /** What the blocks need of each other: actions need a model; training needs data and a method. */

@@ -149,6 +149,58 @@ function accumulateLeaf(t: Tensor, g: Tensor): void {
   }
 }
 
+/** Callbacks run when a leaf's gradient for the current backward is complete (see onGradReady). */
+const gradReadyHooks = new Map<Tensor, Set<(leaf: Tensor) => void>>();
+
+/**
+ * Calls `fn(leaf)` during each backward, as soon as every op that uses `leaf` has added its share to
+ * `leaf.grad` (as torch's register_post_accumulate_grad_hook): an optimizer may step that tensor and
+ * free its gradient there instead of holding every gradient until backward ends. Runs with recording
+ * off, inside backward's scope (tensors it makes and does not keep are freed when backward ends).
+ * Returns a function that removes the hook.
+ */
+export function onGradReady(leaf: Tensor, fn: (leaf: Tensor) => void): () => void {
+  const set = gradReadyHooks.get(leaf) ?? new Set();
+  gradReadyHooks.set(leaf, set);
+  set.add(fn);
+  return () => {
+    set.delete(fn);
+    if (set.size === 0 && gradReadyHooks.get(leaf) === set) gradReadyHooks.delete(leaf);
+  };
+}
+
+/** Backward calls in progress: a nested one (gradient checkpointing's recompute) fires no hooks. */
+let backwardDepth = 0;
+
+/**
+ * For each position in `order`: the hooked leaves whose last use (needing a gradient) is that node.
+ * Only the outermost backward fires hooks: a recomputed block's leaves are inputs of its checkpoint
+ * node in the outer graph, which is where their gradient is complete.
+ */
+function readyAfter(order: readonly Node[]): Map<number, Tensor[]> {
+  const out = new Map<number, Tensor[]>();
+  if (gradReadyHooks.size === 0 || backwardDepth > 1) return out;
+  const last = new Map<Tensor, number>();
+  order.forEach((node, i) => {
+    node.inputs.forEach((input, j) => {
+      if (!input.node && node.ctx.needsGrad[j] && gradReadyHooks.has(input)) last.set(input, i);
+    });
+  });
+  for (const [leaf, i] of last) {
+    const list = out.get(i);
+    if (list) list.push(leaf);
+    else out.set(i, [leaf]);
+  }
+  return out;
+}
+
+function fireReady(leaves: readonly Tensor[] | undefined): void {
+  for (const leaf of leaves ?? []) {
+    if (!leaf.grad) continue;
+    for (const fn of [...(gradReadyHooks.get(leaf) ?? [])]) fn(leaf);
+  }
+}
+
 /**
  * Backpropagates from `root` (a scalar unless `gradOut` is given). Leaf tensors with requiresGrad
  * receive `.grad` (accumulated across calls); every node on the way is released.
@@ -160,6 +212,15 @@ export function backward(root: Tensor, gradOut?: Tensor): void {
   if (gradOut && !sameShape(gradOut.shape, root.shape))
     throw new ShapeError(`backward: gradOut ${formatShape(gradOut.shape)} must match root ${formatShape(root.shape)}`);
   const order = graphOrder([root]);
+  backwardDepth++;
+  try {
+    backwardInScope(root, order, gradOut);
+  } finally {
+    backwardDepth--;
+  }
+}
+
+function backwardInScope(root: Tensor, order: readonly Node[], gradOut: Tensor | undefined): void {
   noGrad(() =>
     tidy(() => {
       const grads = new Map<Node, Tensor>();
@@ -170,12 +231,14 @@ export function backward(root: Tensor, gradOut?: Tensor): void {
         root.backend.fill(one, 1);
         grads.set(root.node as Node, one);
       }
-      for (const node of order) {
+      const ready = readyAfter(order);
+      order.forEach((node, index) => {
         const g = grads.get(node);
         grads.delete(node);
         if (!g) {
           node.release();
-          continue;
+          fireReady(ready.get(index));
+          return;
         }
         const inputGrads = node.def.backward(node.ctx as OpContext<never>, g);
         node.release();
@@ -196,7 +259,8 @@ export function backward(root: Tensor, gradOut?: Tensor): void {
           if (prev) prev.backend.axpy(prev, ig, 1);
           else grads.set(child, ig.view(ig.shape, ig.byteOffset, false));
         });
-      }
+        fireReady(ready.get(index));
+      });
       for (const g of grads.values()) g.dispose();
     }),
   );

@@ -22,6 +22,24 @@ export interface OptimizerSettings {
    * parameters by model structure (attention heads, layers) read its spec and config here.
    */
   readonly model?: ModelSpec;
+  /** Micro-batches per optimizer step (1 when not given). */
+  readonly accumulation: number;
+  /** Gradient-norm clipping threshold (0: off). */
+  readonly clipNorm: number;
+}
+
+/** What a recipe combines with an optimizer, for checks no option schema can express. */
+export interface OptimizerUse {
+  /** The recipe's method (lora, full, ...), when it has one. */
+  readonly method?: string;
+  /** The train block's options: lft's own (accumulate, clip, ...) and this optimizer's, defaults filled in. */
+  readonly train: ResolvedOptions;
+}
+
+/** A combination an optimizer refuses; reported at the first of `keys` the train block writes (else at its header). */
+export interface OptimizerConflict {
+  readonly keys: readonly string[];
+  readonly message: string;
 }
 
 declare module "../registry/collections.ts" {
@@ -36,6 +54,8 @@ declare module "../registry/collections.ts" {
      * `model` as in OptimizerSettings, for optimizers whose state depends on the model's structure.
      */
     stateBytes(groups: readonly ParamGroup[], options: ResolvedOptions, model?: ModelSpec): number;
+    /** Combinations with the rest of a recipe this optimizer refuses (`lft check` reports each at its line). */
+    conflicts?(use: OptimizerUse): readonly OptimizerConflict[];
   }
 }
 
@@ -50,6 +70,13 @@ export function optimizerFactory(entry: OptimizerEntry, lr: number, options: Rea
     if (!(Number.isFinite(lr) && lr >= 0)) return err(new Error(`${where}: lr must be a finite number >= 0, found ${lr}`));
     const valid = validateOptions(entry.options ?? {}, options, where);
     if (valid.isErr()) return err(new Error(valid.error.map((e) => e.message).join("; ")));
-    return entry.build(groups, { lr, options: valid.value, totalSteps: ctx.totalSteps, model });
+    return entry.build(groups, {
+      lr,
+      options: valid.value,
+      totalSteps: ctx.totalSteps,
+      model,
+      accumulation: ctx.accumulation ?? 1,
+      clipNorm: ctx.clipNorm ?? 0,
+    });
   };
 }

@@ -45,6 +45,10 @@ export interface Optimizer {
 export interface OptimizerContext {
   /** Optimizer steps in the whole run (for optimizers with a schedule of their own: BAdam's block switches, GaLore's projection refresh). */
   readonly totalSteps: number;
+  /** Micro-batches per step (default 1); an optimizer that steps during backward needs 1. */
+  readonly accumulation?: number;
+  /** Gradient-norm clipping threshold (0 or absent: off); clipping needs every gradient at once. */
+  readonly clipNorm?: number;
 }
 
 /**

@@ -139,7 +139,7 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
   // Parameters, groups, optimizer, schedule.
   const groups = buildGroups(o.params, { weightDecay: o.weightDecay ?? 0, noDecay: o.noDecay, rules: o.groups });
   if (groups.isErr()) return err(new TrainError("options", groups.error.message));
-  const made = o.optimizer(groups.value, { totalSteps: o.steps });
+  const made = o.optimizer(groups.value, { totalSteps: o.steps, accumulation: o.accumulation ?? 1, clipNorm: o.clipNorm ?? 0 });
   if (made.isErr()) return err(new TrainError("options", made.error.message));
   const optimizer = made.value;
   try {

@@ -98,6 +98,8 @@ function stepInScope<B>(s: StepInput<B>): StepOutcome {
     let exhausted = false;
     let last = Number.NaN;
     const single = s.accumulation === 1;
+    // Set before backward: an optimizer that steps each tensor as its gradient is ready uses this step's lr.
+    s.optimizer.lr = s.lr;
     for (; micro < s.accumulation; micro++) {
       const batch = s.batches.next();
       if (batch === undefined) {

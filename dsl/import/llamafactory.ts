@@ -402,7 +402,14 @@ function trainBlock(r: Reader, optimizer: OptimizerChoice | undefined): Block {
   add("cutoff", n("cutoff_len"));
   if (r.flag("packing") || r.flag("neat_packing")) add("pack", bool(true));
   add("weight_decay", n("weight_decay"));
-  add("clip", n("max_grad_norm"));
+  // Layer-wise GaLore/APOLLO step each weight inside backward, before any global norm exists: no clipping.
+  const layerwise = optimizer?.entries.some((e) => e.key === "layerwise" && e.value.kind === "bool" && e.value.value) ?? false;
+  if (layerwise) {
+    add("clip", num(0));
+    const clip = r.number("max_grad_norm");
+    if (clip !== undefined && clip > 0)
+      r.warn("max_grad_norm", `${optimizer?.flag} with layer-wise updates cannot clip gradients (LLaMA-Factory ignores it too); written as clip = 0`);
+  } else add("clip", n("max_grad_norm"));
   add("seed", n("seed"));
   const valSize = r.number("val_size");
   if (valSize !== undefined) add("holdout", valSize < 1 ? num(valSize, "%") : undefined);
@@ -461,7 +468,8 @@ function exportBlocks(r: Reader): Block[] {
 }
 
 /** Options that take a list of names (LLaMA-Factory writes them as comma-separated text). */
-const LIST_OPTIONS = new Set(["targets", "target", "modules", "extra_modules", "additional_target"]);
+// GaLore's and APOLLO's `target` stays LLaMA-Factory's text ("all" or "q_proj,v_proj"), as their schema takes it.
+const LIST_OPTIONS = new Set(["targets", "modules", "extra_modules", "additional_target"]);
 
 /** Carries method keys over under their lft names; comma lists become lists of names. */
 function options(r: Reader, names: Readonly<Record<string, string>>): Entry[] {

@@ -4,6 +4,7 @@
 import { dlopen, FFIType, type Pointer, toArrayBuffer } from "bun:ffi";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { err, ok, type Result } from "neverthrow";
 import {
   type AdamWHyper,
   adamwArgs,
@@ -29,6 +30,7 @@ import {
   type MatmulOptions,
   matmulDims,
   type NativeArray,
+  type NativeSvdResult,
   numel,
   rmsNormBackwardArgs,
   rmsNormForwardArgs,
@@ -96,6 +98,7 @@ const SYMBOLS = {
   lft_rand_normal: { args: [P, i64, u64, u64, f32, f32], returns: V },
   lft_dropout: { args: [P, P, i64, f32, u64, u64], returns: V },
   lft_adamw_step: { args: [P, P, P, P, i64, f32, f32, f32, f32, f32, f32, f32], returns: V },
+  lft_svd_f32: { args: [i64, i64, P, P, P, P], returns: i32 },
 } as const;
 
 export const LIB_DIR = join(import.meta.dir, "build");
@@ -128,6 +131,23 @@ function loadLibrary() {
 const loaded = loadLibrary();
 /** Raw symbols, for benchmarks that compare against a direct native call. Everything else uses cpuBackend. */
 export const native = loaded.native;
+
+/**
+ * Thin SVD of the row-major [m, n] f32 matrix `a` through LAPACK's sgesdd (OpenBLAS); sizes are
+ * checked here so C never sees a bad one. Installed as core's native SVD (setNativeSvd) at start-up.
+ */
+export function cpuSvd(a: Float32Array, m: number, n: number): Result<NativeSvdResult, Error> {
+  if (!Number.isInteger(m) || !Number.isInteger(n) || m <= 0 || n <= 0) return err(new Error(`svd: sizes must be positive integers, found [${m}, ${n}]`));
+  if (m * n > 0x7fffffff) return err(new Error(`svd: [${m}, ${n}] is too large for LAPACK's 32-bit sizes`));
+  if (a.length !== m * n) return err(new Error(`svd: the matrix has ${a.length} values but [${m}, ${n}] needs ${m * n}`));
+  const k = Math.min(m, n);
+  const s = new Float32Array(k);
+  const u = new Float32Array(m * k);
+  const vt = new Float32Array(k * n);
+  const info = native.lft_svd_f32(m, n, a, s, u, vt);
+  if (info !== 0) return err(new Error(`svd: sgesdd failed on [${m}, ${n}] (info ${info}${info > 0 ? ": did not converge" : ""})`));
+  return ok({ k, s, u, vt });
+}
 
 export function blasInfo(): BlasInfo {
   return {

@@ -102,7 +102,7 @@ describe("what is carried over", () => {
   test("full fine-tuning with GaLore or BAdam: method full, that optimizer with its options in the train block", () => {
     const galore = imported("extras_galore_llama3_full_sft.yaml");
     expect(galore.text).toContain("method full\n");
-    expect(galore.text).toContain("  optimizer = galore\n  rank = 128\n  scale = 2\n  target = [all]\n  layerwise = true\n");
+    expect(galore.text).toContain("  optimizer = galore\n  rank = 128\n  scale = 2\n  target = all\n  layerwise = true\n");
     expect(galore.text).not.toContain("dtype");
     expect(galore.warnings.find((w) => w.message.startsWith("pure_bf16:"))?.message).toBe(
       "pure_bf16: method full trains the base weights, which lft keeps in f32; not carried over",
@@ -126,7 +126,7 @@ describe("issue 11's memory-efficient methods", () => {
   test("APOLLO, Adam-mini and Muon choose the optimizer; its options sit flat in the train block", () => {
     const apollo = imported("extras_apollo_llama3_full_sft.yaml");
     expect(apollo.text).toContain("method full\n");
-    expect(apollo.text).toContain("  optimizer = apollo\n  rank = 128\n  scale = 32\n  scale_type = channel\n  target = [all]\n  layerwise = true\n");
+    expect(apollo.text).toContain("  optimizer = apollo\n  rank = 128\n  scale = 32\n  scale_type = channel\n  target = all\n  layerwise = true\n");
     expect(imported("extras_adam_mini_qwen2_full_sft.yaml").text).toContain("  optimizer = adam_mini\n");
     expect(imported("extras_muon_qwen2_full_sft.yaml").text).toContain("  optimizer = muon\n");
     const all = importLlamaFactory(
@@ -148,7 +148,7 @@ describe("issue 11's memory-efficient methods", () => {
       "g.yaml",
     )._unsafeUnwrap();
     expect(all.text).toContain(
-      "train sft {\n  optimizer = galore\n  rank = 8\n  update_interval = 10\n  scale = 0.25\n  proj_type = reverse_std\n  target = [q_proj, v_proj]\n  layerwise = false\n}",
+      'train sft {\n  optimizer = galore\n  rank = 8\n  update_interval = 10\n  scale = 0.25\n  proj_type = reverse_std\n  target = "q_proj,v_proj"\n  layerwise = false\n}',
     );
     expect(all.warnings.map((w) => `${w.span?.line} ${w.message}`)).toEqual([
       "10 apollo_rank: use_apollo is not set, so the apollo optimizer is not used; not carried over",

@@ -120,4 +120,7 @@ void lft_dropout(float *out, const float *x, int64_t n, float p, uint64_t seed, 
 void lft_adamw_step(float *p, const float *g, float *m, float *v, int64_t n, float lr, float beta1, float beta2,
                     float eps, float weight_decay, float bc1, float bc2);
 
+/* Thin SVD of row-major a [m, n] (LAPACK sgesdd): s [k], u [m, k], vt [k, n], k = min(m, n). Returns LAPACK's info (0: ok). */
+int lft_svd_f32(int64_t m, int64_t n, const float *a, float *s, float *u, float *vt);
+
 #endif

@@ -1,7 +1,7 @@
 // PiSSA initialisation (Meng et al. 2024, as PEFT's `init_lora_weights="pissa"`): the adapter starts as
 // the top-r singular part of W and the base keeps the residual, so base + adapter reproduces W at step 0.
 //   W = U S Vᵀ;  A = sqrt(S_r / scale) V_rᵀ [r, in];  B = U_r sqrt(S_r / scale) [out, r];  W_res = W − scale·B·A
-import { svdTop } from "./svd.ts";
+import { svdTop } from "../../../core/index.ts";
 
 export interface PissaFactors {
   /** [r, in] */

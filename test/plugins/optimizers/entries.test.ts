@@ -26,10 +26,10 @@ function build(entry: OptimizerEntry, lr: number, options: Record<string, unknow
 }
 
 describe("optimizer entries", () => {
-  test("the plugin registers adamw, sgd, badam, adam_mini and muon with their option schemas", async () => {
+  test("the plugin registers adamw, sgd, badam, adam_mini, muon, galore and apollo with their option schemas", async () => {
     const registry = createRegistry();
     (await registry.use(optimizersPlugin))._unsafeUnwrap();
-    expect(registry.list("optimizers").map((e) => e.name)).toEqual(["adam_mini", "adamw", "badam", "muon", "sgd"]);
+    expect(registry.list("optimizers").map((e) => e.name)).toEqual(["adam_mini", "adamw", "apollo", "badam", "galore", "muon", "sgd"]);
     expect(Object.keys(registry.get("optimizers", "adamw")._unsafeUnwrap().options ?? {})).toEqual(["beta1", "beta2", "eps"]);
     expect(Object.keys(registry.get("optimizers", "sgd")._unsafeUnwrap().options ?? {})).toEqual(["momentum", "dampening", "nesterov"]);
   });

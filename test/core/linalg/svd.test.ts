@@ -3,9 +3,9 @@
 // sqrt(S_r / scale) on orthonormal singular vectors, and ‖W_res‖₂ = σ_{r+1} (Eckart–Young), which only
 // holds if the top r directions were taken.
 import { expect, test } from "bun:test";
-import { pissaFactors } from "../../../../plugins/methods/lora/pissa.ts";
-import { type SVD, svdJacobi, svdTop } from "../../../../plugins/methods/lora/svd.ts";
-import { randomArray } from "../../../helpers/random.ts";
+import { type SVD, svdJacobi, svdTop } from "../../../core/index.ts";
+import { pissaFactors } from "../../../plugins/methods/lora/pissa.ts";
+import { randomArray } from "../../helpers/random.ts";
 
 function reconstruct(d: SVD): Float64Array {
   const a = new Float64Array(d.m * d.n);

@@ -1,8 +1,8 @@
-// A small float64 SVD for PiSSA initialisation: one-sided Jacobi (Hestenes) for the exact thin SVD,
+// A small float64 SVD (PiSSA initialisation, GaLore projections): one-sided Jacobi (Hestenes) for the exact thin SVD,
 // and randomized subspace iteration (Halko et al., as torch.svd_lowrank) when only the top r triplets
 // of a large matrix are needed. Matrices are row-major Float64Arrays; these are init-time costs, so
 // clarity wins over speed.
-import { Philox } from "../../../core/index.ts";
+import { Philox } from "../random/philox.ts";
 
 /** a = u · diag(s) · vᵀ with u [m, k], v [n, k] (row-major), s descending, k = min(m, n) or the rank asked for. */
 export interface SVD {
