@@ -10,15 +10,40 @@ import type { SampleProcessor } from "../data/process/context.ts";
 import { type DataKind, IGNORE_INDEX } from "../data/types.ts";
 import type { CausalLM } from "../nn/causal-lm.ts";
 import type { StageEntry } from "../registry/collections.ts";
-import type { AppliedMethod } from "./method.ts";
 import { tensor } from "../tensor/create.ts";
 import type { Tensor } from "../tensor/tensor.ts";
+import type { AppliedMethod } from "./method.ts";
 
 export interface StageLoss {
   /** Scalar (shape []) mean loss of the micro-batch. */
   loss: Tensor;
   /** Tokens that carried a loss (the trainer weights micro-batches by these). */
   tokens: number;
+  /** Host-side scalar metrics of the micro-batch, named as LLaMA-Factory/TRL log them (`accuracy`, `rewards/chosen`). */
+  metrics?: Readonly<Record<string, number>>;
+}
+
+/**
+ * Trainable modules a stage owns beside the model and its method (a reward model's value head, a PPO
+ * critic's): the runner adds `params` to the optimizer (so checkpoints save and resume restore them
+ * under these names, which must not collide with the method's), calls `loss` instead of the entry's,
+ * and `save` after the method has written its result to the output folder.
+ */
+export interface StagePrepared {
+  /** Trainable tensors by checkpoint name (kept alive across scopes until dispose). */
+  readonly params: Readonly<Record<string, Tensor>>;
+  /** The stage's loss with its modules bound. */
+  loss(model: CausalLM, batch: Batch, ctx: StageContext): StageLoss;
+  /** Writes the modules into dir (beside the adapter or model); returns the files written. */
+  save(dir: string): Result<string[], Error>;
+  /** Frees the modules' tensors. */
+  dispose(): void;
+}
+
+/** What a stage's prepare sees: the method trained (absent for a bare model) and the run's seed. */
+export interface StagePrepareContext {
+  readonly method?: AppliedMethod;
+  readonly seed: number;
 }
 
 export interface StageContext {
@@ -34,6 +59,8 @@ declare module "../registry/collections.ts" {
     readonly processor?: SampleProcessor;
     /** One micro-batch to a loss; `options` are the stage's own (validated against its schema). */
     loss?(model: CausalLM, batch: Batch, options: Readonly<Record<string, unknown>>, ctx: StageContext): StageLoss;
+    /** Builds the stage's own trainable modules for one run (a stage without modules leaves this out). */
+    prepare?(model: CausalLM, options: Readonly<Record<string, unknown>>, ctx: StagePrepareContext): Result<StagePrepared, Error>;
   }
 }
 
@@ -42,13 +69,20 @@ export interface RunnableStage {
   readonly dataKind: DataKind;
   readonly processor: SampleProcessor;
   loss(model: CausalLM, batch: Batch, options: Readonly<Record<string, unknown>>, ctx: StageContext): StageLoss;
+  prepare?(model: CausalLM, options: Readonly<Record<string, unknown>>, ctx: StagePrepareContext): Result<StagePrepared, Error>;
 }
 
 /** A stage entry that can run (tests and the DSL may register bare names). */
 export function runnableStage(entry: StageEntry): Result<RunnableStage, Error> {
   if (!entry.processor || !entry.loss)
     return err(new Error(`stage "${entry.name}" has no loss or sample processor: its plugin registers it for checking only`));
-  return ok({ name: entry.name, dataKind: entry.processor.kind, processor: entry.processor, loss: entry.loss.bind(entry) });
+  return ok({
+    name: entry.name,
+    dataKind: entry.processor.kind,
+    processor: entry.processor,
+    loss: entry.loss.bind(entry),
+    ...(entry.prepare ? { prepare: entry.prepare.bind(entry) } : {}),
+  });
 }
 
 /**

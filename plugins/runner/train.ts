@@ -15,6 +15,7 @@ import {
   optimizerFactory,
   type Registry,
   type RunHandlers,
+  type RunnableStage,
   runnableStage,
   type ScheduleSpec,
   storeHooks,
@@ -108,9 +109,17 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   if (!resume) clearCheckpoints(output, scope, where);
 
   const model = state.model;
+  // A stage's own trainable modules (rm's value head) train beside the method's parameters.
+  const prepared = stage.value.prepare?.(model, stageOptions, { method: applied, seed: Number(o.seed) });
+  if (prepared?.isErr()) return fail(`${where}: ${prepared.error.message}`);
+  const modules = prepared?.isOk() ? prepared.value : undefined;
+  const clash = Object.keys(modules?.params ?? {}).filter((n) => n in applied.params);
+  if (clash.length > 0) return fail(`${where}: the stage's parameters ${clash.join(", ")} have the names of the method's`);
+  const params = modules ? { ...applied.params, ...modules.params } : applied.params;
+  const runStage: RunnableStage = modules ? { ...stage.value, loss: (m, b, _options, ctx) => modules.loss(m, b, ctx) } : stage.value;
   const lossFn: LossFn<Batch> = (b, ctx) => {
     applied.beginForward(ctx.rng);
-    return stage.value.loss(model, b, stageOptions, { step: ctx.step, micro: ctx.micro, method: applied });
+    return runStage.loss(model, b, stageOptions, { step: ctx.step, micro: ctx.micro, method: applied });
   };
   const heldOut = fixedBatches(data.value.eval, collate.value, batch);
   const evaluate = () => {
@@ -137,7 +146,7 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   try {
     result = await train<Batch>({
       recipe: recipe.file,
-      params: applied.params,
+      params,
       optimizer: optimizer.value,
       weightDecay: Number(o.weight_decay),
       groups: applied.groups,
@@ -167,7 +176,7 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   state.lastRun = {
     runId: r.runId,
     output,
-    stage: stage.value,
+    stage: runStage,
     stageOptions,
     kind,
     cutoff: Number(o.cutoff),
@@ -188,6 +197,8 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
 
   const saved = applied.saveTrainable(output);
   if (saved.isErr()) return fail(`${where}: writing the result to ${shown(output, io.cwd)}: ${saved.error.message}`);
+  const savedModules = modules?.save(output);
+  if (savedModules?.isErr()) return fail(`${where}: writing the result to ${shown(output, io.cwd)}: ${savedModules.error.message}`);
   // full and freeze write a whole checkpoint (config.json included): it needs the tokenizer to load.
   const whole = saved.value.some((f) => f.endsWith("config.json") && !f.endsWith("adapter_config.json"));
   if (whole) copyTokenizerFiles(state.dir, output);

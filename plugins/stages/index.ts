@@ -1,15 +1,31 @@
 // The causal-LM stages: `pt` (pre-training on packed text: every token is a target) and `sft`
 // (supervised fine-tuning: prompts masked by the template unless train_on_prompt). Both use the
-// shifted next-token cross-entropy; they differ in their sample processors. The pairwise and
-// feedback processors wait here for the rm/dpo and kto stages that will register them.
+// shifted next-token cross-entropy; they differ in their sample processors. `rm` trains a value head
+// on pairwise samples (rm.ts); its head and loading are exported for the stages that score with it.
 import { causalLmLoss, definePlugin } from "../../core/index.ts";
 import { pretrainProcessor } from "./pretrain.ts";
+import { rmStage } from "./rm.ts";
 import { supervisedProcessor } from "./supervised.ts";
 
 export { feedbackProcessor, ktoSample, processFeedback } from "./feedback.ts";
 export { pairwiseProcessor, pairwiseSample, processPairwise } from "./pairwise.ts";
 export { pretrainProcessor, pretrainText, processPretrain } from "./pretrain.ts";
+export { pairwiseRewardLoss, pairwiseRewardMetrics, prepareRewardModel, rewardModelLoss, rmStage } from "./rm.ts";
 export { encodeSupervised, processPackedSupervised, processSupervised, supervisedProcessor, supervisedSample } from "./supervised.ts";
+export {
+  createValueHead,
+  disposeValueHead,
+  lastTokenPositions,
+  loadValueHead,
+  modelBackend,
+  saveValueHead,
+  scoreBatch,
+  VALUE_HEAD_BIAS,
+  VALUE_HEAD_FILE,
+  VALUE_HEAD_WEIGHT,
+  type ValueHead,
+  valueHeadScores,
+} from "./value-head.ts";
 
 export default definePlugin({
   name: "lft-stages",
@@ -31,5 +47,6 @@ export default definePlugin({
       },
       loss: (model, batch) => causalLmLoss(model, batch),
     });
+    api.register.stages(rmStage);
   },
 });
