@@ -3,6 +3,7 @@
 // accumulation, clipping, evaluation on the held-out part, checkpoints, the run store). At the end
 // the method's result (a PEFT adapter, or a whole checkpoint) is written to the run's output folder.
 import { rmSync } from "node:fs";
+import { basename } from "node:path";
 import { err, ok, type Result } from "neverthrow";
 import type { TrainAction } from "../../core/index.ts";
 import {
@@ -202,6 +203,7 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   // full and freeze write a whole checkpoint (config.json included): it needs the tokenizer to load.
   const whole = saved.value.some((f) => f.endsWith("config.json") && !f.endsWith("adapter_config.json"));
   if (whole) copyTokenizerFiles(state.dir, output);
-  say(io, `${where}: ${whole ? "model" : `${applied.method} adapter`} written to ${shown(output, io.cwd)}${checkpoint}${recorded}`);
+  const own = (savedModules?.isOk() ? savedModules.value : []).map((f) => ` + ${basename(f)}`).join("");
+  say(io, `${where}: ${whole ? "model" : `${applied.method} adapter`}${own} written to ${shown(output, io.cwd)}${checkpoint}${recorded}`);
   return ok("done");
 }
