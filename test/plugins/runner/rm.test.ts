@@ -137,3 +137,17 @@ train rm for 2 steps { output = "runs/bad" }
   );
   expect(existsSync(join(dir, "runs/bad"))).toBe(false);
 });
+
+test("method full: the output is a whole model + value head that lft score loads without --model; a reward adapter needs one", async () => {
+  const full = await session("full.lft", recipe("runs/full", 4).replace("method lora { rank = 8 }", "method full"));
+  expect(full.code).toBe(ExitCode.ok);
+  expect(full.out).toContain("train rm: model + value_head.safetensors written to runs/full");
+  for (const f of ["config.json", "model.safetensors", "tokenizer.json", VALUE_HEAD_FILE]) expect(existsSync(join(dir, "runs/full", f))).toBe(true);
+  const { main } = await import("../../../dsl/cli.ts");
+  const io = captureIO(dir);
+  expect(await main(["score", "runs/full", "--prompt", "hi", "--response", "hello"], io)).toBe(ExitCode.ok);
+  expect(Number.isFinite(Number(io.out().trim()))).toBe(true);
+  const noBase = captureIO(dir);
+  expect(await main(["score", "runs/rm", "--prompt", "hi", "--response", "hello"], noBase)).toBe(ExitCode.runFailed);
+  expect(noBase.err()).toBe("lft score: runs/rm holds a reward adapter: name its base model with --model <dir>\n");
+}, 60_000);
