@@ -29,7 +29,9 @@ export function modelBackend(model: CausalLM): Backend {
 export function createValueHead(hidden: number, seed: number, backend: Backend): ValueHead {
   const bound = 1 / Math.sqrt(hidden);
   const weight = keep(rand([1, hidden], { seed, backend, low: -bound, high: bound }));
-  const bias = keep(rand([1], { seed, offset: 1, backend, low: -bound, high: bound }));
+  // The bias draws past the weight's counters (an offset of `hidden` counters clears them whether a
+  // counter yields one value or four), so the two never share a value.
+  const bias = keep(rand([1], { seed, offset: hidden, backend, low: -bound, high: bound }));
   weight.requiresGrad = true;
   bias.requiresGrad = true;
   return { weight, bias };
