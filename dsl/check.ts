@@ -138,6 +138,7 @@ class Checker {
     if (partial) return undefined;
     this.#structure(first);
     for (const [block, options] of trained) this.#optimizerConflicts(block, options, method?.name);
+    this.#dataFits(recipe);
     for (const [name, binding] of this.#env) {
       if (!binding.used) this.diagnostics.push({ ...error("semantic", this.file, binding.span, `let ${name} is never used`), severity: "warning" });
     }
@@ -167,6 +168,31 @@ class Checker {
     if (train === undefined) return;
     if (!first.has("dataset")) this.#fail(train.span, 'train needs at least one dataset block: dataset <format> "<file>"');
     if (!first.has("method")) this.#fail(train.span, "train needs a method block (method full trains every parameter; method lora trains adapters)");
+  }
+
+  /**
+   * A dataset block that names its format must give examples every train block's stage can use (rm on
+   * alpaca data fails here, at the dataset's line); a dataset named in dataset_info.json is checked
+   * when its entry is read.
+   */
+  #dataFits(recipe: Recipe): void {
+    const blocks = recipe.statements.filter((s): s is Block => s.kind === "block");
+    const stages = blocks.filter((b) => b.block === "train" && b.name !== undefined);
+    for (const dataset of blocks) {
+      if (dataset.block !== "dataset" || dataset.name === undefined) continue;
+      const format = this.registry.get("datasets", dataset.name.text);
+      if (format.isErr() || format.value.produces === undefined) continue;
+      for (const train of stages) {
+        const processor = this.registry.get("stages", train.name!.text).map((e) => e.processor);
+        if (processor.isErr() || processor.value === undefined) continue;
+        const { accepts, needs } = processor.value;
+        if (format.value.produces.some((k) => accepts.includes(k))) continue;
+        this.#fail(
+          dataset.name.span,
+          `dataset format ${dataset.name.text} gives ${format.value.produces.join("/")} examples, but train ${train.name!.text} (line ${train.span.line}) needs ${needs} examples`,
+        );
+      }
+    }
   }
 
   #block(block: Block, rule: BlockRule): BlockResult | undefined {

@@ -24,6 +24,11 @@ export interface ForwardOptions {
   cache?: KVCache | null;
   /** Logits for each row's last position only, [B, 1, V] (what generation needs). */
   lastOnly?: boolean;
+  /**
+   * The final hidden states after the last norm, [B, T, hidden] ([B, 1, hidden] with lastOnly), instead
+   * of logits: what a value head (reward model, PPO critic) reads.
+   */
+  hiddenOnly?: boolean;
 }
 
 /** One decoder layer as the layer loop sees it: hidden states in, hidden states out. */
@@ -48,7 +53,7 @@ export abstract class CausalLM<S extends ModelSpec = ModelSpec> extends Module {
     super();
   }
 
-  /** ids [B, T] i32 -> logits [B, T, vocab] f32 ([B, 1, vocab] with lastOnly). */
+  /** ids [B, T] i32 -> logits [B, T, vocab] f32 ([B, 1, vocab] with lastOnly; [B, T, hidden] with hiddenOnly). */
   abstract forward(ids: Tensor, opts?: ForwardOptions): Tensor;
 
   /** RoPE frequencies for a forward whose positions are below seqLen (only dynamic NTK depends on it). */

@@ -23,7 +23,7 @@ export interface StageLoss {
   loss: Tensor;
   /** Tokens that carried a loss (the trainer weights micro-batches by these). */
   tokens: number;
-  /** Host-side scalar metrics of the micro-batch, named as LLaMA-Factory/TRL log them (`reward/mean`, `kl`, ...). */
+  /** Host-side scalar metrics of the micro-batch, named as LLaMA-Factory/TRL log them (`accuracy`, `rewards/chosen`, `reward/mean`, `kl`). */
   metrics?: Readonly<Record<string, number>>;
 }
 
@@ -47,6 +47,29 @@ export interface StageBatchesInput {
   readonly registry: Registry;
 }
 
+/**
+ * Trainable modules a stage owns beside the model and its method (a reward model's value head, a PPO
+ * critic's): the runner adds `params` to the optimizer (so checkpoints save and resume restore them
+ * under these names, which must not collide with the method's), calls `loss` instead of the entry's,
+ * and `save` after the method has written its result to the output folder.
+ */
+export interface StagePrepared {
+  /** Trainable tensors by checkpoint name (kept alive across scopes until dispose). */
+  readonly params: Readonly<Record<string, Tensor>>;
+  /** The stage's loss with its modules bound. */
+  loss(model: CausalLM, batch: Batch, ctx: StageContext): StageLoss;
+  /** Writes the modules into dir (beside the adapter or model); returns the files written. */
+  save(dir: string): Result<string[], Error>;
+  /** Frees the modules' tensors. */
+  dispose(): void;
+}
+
+/** What a stage's prepare sees: the method trained (absent for a bare model) and the run's seed. */
+export interface StagePrepareContext {
+  readonly method?: AppliedMethod;
+  readonly seed: number;
+}
+
 export interface StageContext {
   step: number;
   micro: number;
@@ -66,6 +89,8 @@ declare module "../registry/collections.ts" {
      * (sample cursor, sampling-stream position, buffered rollouts); it is saved in every checkpoint.
      */
     batches?(input: StageBatchesInput): Result<ResumableBatches<Batch>, Error>;
+    /** Builds the stage's own trainable modules for one run (a stage without modules leaves this out). */
+    prepare?(model: CausalLM, options: Readonly<Record<string, unknown>>, ctx: StagePrepareContext): Result<StagePrepared, Error>;
   }
 }
 
@@ -75,6 +100,7 @@ export interface RunnableStage {
   readonly processor: SampleProcessor;
   loss(model: CausalLM, batch: Batch, options: Readonly<Record<string, unknown>>, ctx: StageContext): StageLoss;
   batches?(input: StageBatchesInput): Result<ResumableBatches<Batch>, Error>;
+  prepare?(model: CausalLM, options: Readonly<Record<string, unknown>>, ctx: StagePrepareContext): Result<StagePrepared, Error>;
 }
 
 /** A stage entry that can run (tests and the DSL may register bare names). */
@@ -87,6 +113,7 @@ export function runnableStage(entry: StageEntry): Result<RunnableStage, Error> {
     processor: entry.processor,
     loss: entry.loss.bind(entry),
     ...(entry.batches ? { batches: entry.batches.bind(entry) } : {}),
+    ...(entry.prepare ? { prepare: entry.prepare.bind(entry) } : {}),
   });
 }
 

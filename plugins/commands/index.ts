@@ -8,6 +8,7 @@ import { exportCommand } from "./export.ts";
 import { makeTinyCommand } from "./make-tiny.ts";
 import { modelsCommand } from "./models.ts";
 import { runsCommand } from "./runs.ts";
+import { scoreCommand } from "./score.ts";
 
 export { type PreviewOptions, previewDataset } from "./data-preview.ts";
 export { BrailleCanvas, linePlot } from "./plot.ts";
@@ -17,6 +18,7 @@ export { type MadeTiny, type MakeTinyOptions, makeTiny, TOKENIZER_FIXTURES } fro
 export default definePlugin({
   name: "lft-commands",
   setup(api) {
-    for (const c of [chatCommand, convertCommand, makeTinyCommand, modelsCommand, runsCommand, dataCommand, exportCommand]) api.register.commands(c);
+    for (const c of [chatCommand, convertCommand, makeTinyCommand, modelsCommand, runsCommand, dataCommand, exportCommand, scoreCommand])
+      api.register.commands(c);
   },
 });

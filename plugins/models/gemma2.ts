@@ -70,7 +70,7 @@ export class Gemma2ForCausalLM extends GemmaForCausalLM<Gemma2Spec> {
 
   override forward(ids: Tensor, opts: ForwardOptions = {}): Tensor {
     const logits = super.forward(ids, opts);
-    return this.spec.finalSoftcap > 0 ? ops.softcap(logits, this.spec.finalSoftcap) : logits;
+    return this.spec.finalSoftcap > 0 && !opts.hiddenOnly ? ops.softcap(logits, this.spec.finalSoftcap) : logits;
   }
 }
 

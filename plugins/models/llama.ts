@@ -122,7 +122,8 @@ export class LlamaForCausalLM<S extends LlamaSpec = LlamaSpec> extends CausalLM<
   forward(ids: Tensor, opts: ForwardOptions = {}): Tensor {
     const ctx = this.context(ids, opts);
     const x = this.runLayers(this.model.layers.items, this.embed(ids), ctx);
-    return this.head(this.model.norm.forward(lastPositions(x, opts)));
+    const hidden = this.model.norm.forward(lastPositions(x, opts));
+    return opts.hiddenOnly ? hidden : this.head(hidden);
   }
 }
 

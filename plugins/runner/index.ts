@@ -4,6 +4,8 @@
 import { definePlugin } from "../../core/index.ts";
 import { runRecipeHook } from "./run.ts";
 
+export { type ScoredReply, scoreReplies, scoreWithRewardModel } from "./score.ts";
+
 export default definePlugin({
   name: "lft-runner",
   version: "0.1.0",

@@ -5,6 +5,7 @@
 // A stage that owns its batch source (RL rollouts) gets the samples, model and method and hands the
 // loop its batches instead; their cursor is checkpointed like the shuffled one.
 import { rmSync } from "node:fs";
+import { basename } from "node:path";
 import { err, ok, type Result } from "neverthrow";
 import type { TrainAction } from "../../core/index.ts";
 import {
@@ -20,6 +21,7 @@ import {
   type Registry,
   type ResumableBatches,
   type RunHandlers,
+  type RunnableStage,
   runnableStage,
   type ScheduleSpec,
   storeHooks,
@@ -120,9 +122,17 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   if (!resume) clearCheckpoints(output, scope, where);
 
   const model = state.model;
+  // A stage's own trainable modules (rm's value head) train beside the method's parameters.
+  const prepared = stage.value.prepare?.(model, stageOptions, { method: applied, seed: Number(o.seed) });
+  if (prepared?.isErr()) return fail(`${where}: ${prepared.error.message}`);
+  const modules = prepared?.isOk() ? prepared.value : undefined;
+  const clash = Object.keys(modules?.params ?? {}).filter((n) => n in applied.params);
+  if (clash.length > 0) return fail(`${where}: the stage's parameters ${clash.join(", ")} have the names of the method's`);
+  const params = modules ? { ...applied.params, ...modules.params } : applied.params;
+  const runStage: RunnableStage = modules ? { ...stage.value, loss: (m, b, _options, ctx) => modules.loss(m, b, ctx) } : stage.value;
   const lossFn: LossFn<Batch> = (b, ctx) => {
     applied.beginForward(ctx.rng);
-    return stage.value.loss(model, b, stageOptions, { step: ctx.step, micro: ctx.micro, method: applied });
+    return runStage.loss(model, b, stageOptions, { step: ctx.step, micro: ctx.micro, method: applied });
   };
   let batches: ResumableBatches<Batch>;
   if (owned) {
@@ -168,7 +178,7 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   try {
     result = await train<Batch>({
       recipe: recipe.file,
-      params: applied.params,
+      params,
       optimizer: optimizer.value,
       weightDecay: Number(o.weight_decay),
       groups: applied.groups,
@@ -198,7 +208,7 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   state.lastRun = {
     runId: r.runId,
     output,
-    stage: stage.value,
+    stage: runStage,
     stageOptions,
     kind,
     cutoff: Number(o.cutoff),
@@ -219,9 +229,12 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
 
   const saved = applied.saveTrainable(output);
   if (saved.isErr()) return fail(`${where}: writing the result to ${shown(output, io.cwd)}: ${saved.error.message}`);
+  const savedModules = modules?.save(output);
+  if (savedModules?.isErr()) return fail(`${where}: writing the result to ${shown(output, io.cwd)}: ${savedModules.error.message}`);
   // full and freeze write a whole checkpoint (config.json included): it needs the tokenizer to load.
   const whole = saved.value.some((f) => f.endsWith("config.json") && !f.endsWith("adapter_config.json"));
   if (whole) copyTokenizerFiles(state.dir, output);
-  say(io, `${where}: ${whole ? "model" : `${applied.method} adapter`} written to ${shown(output, io.cwd)}${checkpoint}${recorded}`);
+  const own = (savedModules?.isOk() ? savedModules.value : []).map((f) => ` + ${basename(f)}`).join("");
+  say(io, `${where}: ${whole ? "model" : `${applied.method} adapter`}${own} written to ${shown(output, io.cwd)}${checkpoint}${recorded}`);
   return ok("done");
 }

@@ -1,11 +1,12 @@
 // The causal-LM stages: `pt` (pre-training on packed text: every token is a target) and `sft`
 // (supervised fine-tuning: prompts masked by the template unless train_on_prompt). Both use the
-// shifted next-token cross-entropy; they differ in their sample processors. The pairwise and
-// feedback processors wait here for the rm/dpo and kto stages that will register them. `grpo` samples
-// its own batches (rollouts); the rollout helpers are exported for ppo.
+// shifted next-token cross-entropy; they differ in their sample processors. `rm` trains a value head
+// on pairwise samples (rm.ts); its head and loading are exported for the stages that score with it.
+// `grpo` samples its own batches (rollouts); the rollout helpers are exported for ppo.
 import { causalLmLoss, definePlugin } from "../../core/index.ts";
 import { grpoStage } from "./grpo.ts";
 import { pretrainProcessor } from "./pretrain.ts";
+import { rmStage } from "./rm.ts";
 import { supervisedProcessor } from "./supervised.ts";
 
 export { feedbackProcessor, ktoSample, processFeedback } from "./feedback.ts";
@@ -15,6 +16,7 @@ export { type GrpoSourceSettings, grpoBatches, type RolloutBatch, rewardFor } fr
 export { pairwiseProcessor, pairwiseSample, processPairwise } from "./pairwise.ts";
 export { pretrainProcessor, pretrainText, processPretrain } from "./pretrain.ts";
 export { processPromptOnly, promptOnlyProcessor, promptSample } from "./prompt-only.ts";
+export { pairwiseRewardLoss, pairwiseRewardMetrics, prepareRewardModel, rewardModelLoss, rmStage } from "./rm.ts";
 export {
   type Completions,
   completionTargets,
@@ -27,6 +29,20 @@ export {
   tokenLogProbs,
 } from "./rollout.ts";
 export { encodeSupervised, processPackedSupervised, processSupervised, supervisedProcessor, supervisedSample } from "./supervised.ts";
+export {
+  createValueHead,
+  disposeValueHead,
+  lastTokenPositions,
+  loadValueHead,
+  modelBackend,
+  saveValueHead,
+  scoreBatch,
+  VALUE_HEAD_BIAS,
+  VALUE_HEAD_FILE,
+  VALUE_HEAD_WEIGHT,
+  type ValueHead,
+  valueHeadScores,
+} from "./value-head.ts";
 
 export default definePlugin({
   name: "lft-stages",
@@ -49,5 +65,6 @@ export default definePlugin({
       loss: (model, batch) => causalLmLoss(model, batch),
     });
     api.register.stages(grpoStage);
+    api.register.stages(rmStage);
   },
 });

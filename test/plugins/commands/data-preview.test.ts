@@ -65,9 +65,9 @@ test("the samples come from the stage's processor: --stage pt gives packed text,
   expect(text.split("\n")[1]).toBe("── sample 1 · 64 tokens, 64 learned");
   expect((await previewDataset({ ...base, stage: "dpo" }))._unsafeUnwrapErr().message).toContain("dpo");
   const bare = dataRegistry();
-  bare.use(definePlugin({ name: "bare-stage", setup: (api) => api.register.stages({ name: "rm", doc: "checking only" }) }))._unsafeUnwrap();
-  expect((await previewDataset({ ...base, registry: bare, stage: "rm" }))._unsafeUnwrapErr().message).toBe(
-    'stage "rm" builds no samples (it registers no sample processor)',
+  bare.use(definePlugin({ name: "bare-stage", setup: (api) => api.register.stages({ name: "bare", doc: "checking only" }) }))._unsafeUnwrap();
+  expect((await previewDataset({ ...base, registry: bare, stage: "bare" }))._unsafeUnwrapErr().message).toBe(
+    'stage "bare" builds no samples (it registers no sample processor)',
   );
 });
 
