@@ -10,15 +10,23 @@ import type { SampleProcessor } from "../data/process/context.ts";
 import { type DataKind, IGNORE_INDEX } from "../data/types.ts";
 import type { CausalLM } from "../nn/causal-lm.ts";
 import type { StageEntry } from "../registry/collections.ts";
-import type { AppliedMethod } from "./method.ts";
 import { tensor } from "../tensor/create.ts";
 import type { Tensor } from "../tensor/tensor.ts";
+import type { AppliedMethod } from "./method.ts";
 
 export interface StageLoss {
   /** Scalar (shape []) mean loss of the micro-batch. */
   loss: Tensor;
   /** Tokens that carried a loss (the trainer weights micro-batches by these). */
   tokens: number;
+  /** Micro-batch weight in the step's mean when not `tokens` (e.g. pairs for a pairwise loss). */
+  weight?: number;
+  /**
+   * Host-side scalar metrics of the micro-batch (e.g. `rewards/chosen`, `rewards/margins`), named as
+   * LLaMA-Factory/TRL log them; the loop averages them over micro-batches with the loss's weights and
+   * puts them in the step event, the run store, trainer_state.json and the progress line.
+   */
+  metrics?: Readonly<Record<string, number>>;
 }
 
 export interface StageContext {

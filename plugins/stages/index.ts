@@ -1,12 +1,31 @@
 // The causal-LM stages: `pt` (pre-training on packed text: every token is a target) and `sft`
 // (supervised fine-tuning: prompts masked by the template unless train_on_prompt). Both use the
-// shifted next-token cross-entropy; they differ in their sample processors. The pairwise and
-// feedback processors wait here for the rm/dpo and kto stages that will register them.
+// shifted next-token cross-entropy; they differ in their sample processors. `dpo` (the DPO family)
+// trains on the pairwise samples, `kto` on the feedback samples with their KL pairs.
 import { causalLmLoss, definePlugin } from "../../core/index.ts";
+import { dpoLoss, dpoOptions } from "./dpo/stage.ts";
+import { feedbackProcessor } from "./feedback.ts";
+import { ktoOptions, ktoStageLoss } from "./kto/stage.ts";
+import { pairwiseProcessor } from "./pairwise.ts";
 import { pretrainProcessor } from "./pretrain.ts";
 import { supervisedProcessor } from "./supervised.ts";
 
+export {
+  AVERAGED,
+  bcoBatchReward,
+  DPO_LOSSES,
+  type DpoLossName,
+  type DpoParams,
+  type PairLogps,
+  type PairLosses,
+  pairLoss,
+  REFERENCE_FREE,
+} from "./dpo/losses.ts";
+export { dpoLoss, dpoOptions } from "./dpo/stage.ts";
 export { feedbackProcessor, ktoSample, processFeedback } from "./feedback.ts";
+export { type KtoLogps, type KtoLosses, type KtoParams, klEstimate, ktoLoss } from "./kto/loss.ts";
+export { ktoOptions, ktoStageLoss } from "./kto/stage.ts";
+export { batchRows, hostLoss, sequenceLogps, sequenceLogpsNoGrad } from "./logps.ts";
 export { pairwiseProcessor, pairwiseSample, processPairwise } from "./pairwise.ts";
 export { pretrainProcessor, pretrainText, processPretrain } from "./pretrain.ts";
 export { encodeSupervised, processPackedSupervised, processSupervised, supervisedProcessor, supervisedSample } from "./supervised.ts";
@@ -30,6 +49,20 @@ export default definePlugin({
         mask_history: { type: "boolean", default: false, doc: "learn only the last turn of each conversation" },
       },
       loss: (model, batch) => causalLmLoss(model, batch),
+    });
+    api.register.stages({
+      name: "dpo",
+      doc: "direct preference optimisation and its family (hinge, IPO, ORPO, SimPO, BCO-pair) on chosen/rejected pairs",
+      processor: pairwiseProcessor,
+      options: dpoOptions,
+      loss: dpoLoss,
+    });
+    api.register.stages({
+      name: "kto",
+      doc: "Kahneman-Tversky optimisation on examples labelled desirable or undesirable",
+      processor: feedbackProcessor,
+      options: ktoOptions,
+      loss: ktoStageLoss,
     });
   },
 });
