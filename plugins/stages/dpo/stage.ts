@@ -52,8 +52,9 @@ export function dpoLoss(model: CausalLM, batch: Batch, options: Readonly<Record<
   };
   let bcoDelta = 0;
   if (name === "bco_pair") {
-    let running = baselines.get(ctx.method ?? model);
-    if (!running) baselines.set(ctx.method ?? model, (running = new RunningMean()));
+    const key = ctx.method ?? model;
+    const running = baselines.get(key) ?? new RunningMean();
+    baselines.set(key, running);
     bcoDelta = running.update(bcoBatchReward(lp, beta));
   }
   const out = pairLoss[name](lp, { beta, labelSmoothing: Number(options.label_smoothing ?? 0), simpoGamma: Number(options.simpo_gamma ?? 0.5), bcoDelta });
