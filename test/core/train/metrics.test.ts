@@ -36,7 +36,15 @@ describe("stage metrics", () => {
         lossFn,
         checkpoint: { dir: join(root, "out"), every: 0 },
         handlers: [{ name: "events", onStep: (e) => void events.push(e) }, storeHooks(store)],
-        progress: { stream: { write: (s: string) => void (printed += s), isTTY: false }, every: 1 },
+        progress: {
+          stream: {
+            write: (s: string) => {
+              printed += s;
+            },
+            isTTY: false,
+          },
+          every: 1,
+        },
       });
       expect(r.isOk()).toBe(true);
       // (10s·1 + (10s + 1)·2) / 3 = 10s + 2/3

@@ -65,7 +65,7 @@ describe("dpo stage", () => {
     expect(out.metrics["rewards/accuracies"]).toBe(h.filter((x) => x > 0).length / 2);
     // Directional finite difference along one adapter matrix.
     const [name, p] = Object.entries(m.params).find(([k]) => k.includes("lora_B"))!;
-    const g = p.grad!.toArray();
+    const g = Array.from(p.grad!.toArray());
     const raw = Float32Array.from(g, (_, i) => Math.sin(i + 1));
     const norm = Math.hypot(...raw);
     const dir = raw.map((v) => v / norm);
