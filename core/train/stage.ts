@@ -42,7 +42,18 @@ declare module "../registry/collections.ts" {
     readonly processor?: SampleProcessor;
     /** One micro-batch to a loss; `options` are the stage's own (validated against its schema). */
     loss?(model: CausalLM, batch: Batch, options: Readonly<Record<string, unknown>>, ctx: StageContext): StageLoss;
+    /**
+     * What the stage's options need of the recipe's method, checked before anything loads (`lft
+     * check`): e.g. a reference model that only adapters switched off can give. A message, or undefined.
+     */
+    checkMethod?(options: Readonly<Record<string, unknown>>, method: StageMethodInfo): string | undefined;
   }
+}
+
+/** The recipe's method as `checkMethod` sees it: its name and validated options. */
+export interface StageMethodInfo {
+  readonly name: string;
+  readonly options: Readonly<Record<string, unknown>>;
 }
 
 export interface RunnableStage {

@@ -3,11 +3,13 @@
 // shifted next-token cross-entropy; they differ in their sample processors. `dpo` (the DPO family)
 // trains on the pairwise samples, `kto` on the feedback samples with their KL pairs.
 import { causalLmLoss, definePlugin } from "../../core/index.ts";
+import { type DpoLossName, REFERENCE_FREE } from "./dpo/losses.ts";
 import { dpoLoss, dpoOptions } from "./dpo/stage.ts";
 import { feedbackProcessor } from "./feedback.ts";
 import { ktoOptions, ktoStageLoss } from "./kto/stage.ts";
 import { pairwiseProcessor } from "./pairwise.ts";
 import { pretrainProcessor } from "./pretrain.ts";
+import { referenceProblem } from "./reference.ts";
 import { supervisedProcessor } from "./supervised.ts";
 
 export {
@@ -56,6 +58,7 @@ export default definePlugin({
       processor: pairwiseProcessor,
       options: dpoOptions,
       loss: dpoLoss,
+      checkMethod: (options, method) => (REFERENCE_FREE.includes(options.loss as DpoLossName) ? undefined : referenceProblem("dpo", method)),
     });
     api.register.stages({
       name: "kto",
@@ -63,6 +66,7 @@ export default definePlugin({
       processor: feedbackProcessor,
       options: ktoOptions,
       loss: ktoStageLoss,
+      checkMethod: (_options, method) => referenceProblem("kto", method),
     });
   },
 });
