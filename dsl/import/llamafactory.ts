@@ -245,6 +245,38 @@ function methodBlock(r: Reader): Block {
   return block("method", { name: type });
 }
 
+/** LLaMA-Factory's losses that lft's dpo stage has (its `pref_loss` choices less kto_pair). */
+const DPO_LOSSES = ["sigmoid", "hinge", "ipo", "orpo", "simpo", "bco_pair"];
+const NO_REFERENCE_MODEL =
+  "lft's reference model is the base with the adapters switched off (method lora); a separate reference model is not supported; not carried over";
+
+/** The preference stages' keys (pref_*, dpo_*, simpo_*, kto_*, ref_model*) → the dpo/kto stage options. */
+function preferenceOptions(
+  r: Reader,
+  stage: string,
+  add: (key: string, value: ReturnType<typeof num> | undefined) => void,
+  n: (key: string) => ReturnType<typeof num> | undefined,
+): void {
+  add("beta", n("pref_beta"));
+  const loss = r.string("pref_loss");
+  if (loss !== undefined) {
+    if (stage === "dpo" && !DPO_LOSSES.includes(loss))
+      r.warn("pref_loss", `lft's dpo losses are ${DPO_LOSSES.join(", ")}; ${loss} is not one (for KTO use stage kto); not carried over`);
+    else add("loss", word(loss));
+  }
+  add("ftx", n("pref_ftx"));
+  add("label_smoothing", n("dpo_label_smoothing"));
+  add("simpo_gamma", n("simpo_gamma"));
+  add("desirable_weight", n("kto_chosen_weight"));
+  add("undesirable_weight", n("kto_rejected_weight"));
+  const bco = r.number("pref_bco_weight");
+  if (bco !== undefined && bco > 0) r.warn("pref_bco_weight", "lft does not mix a BCO loss into DPO; use loss = bco_pair for BCO on pairs; not carried over");
+  for (const key of ["ref_model", "ref_model_adapters", "ref_model_quantization_bit"]) {
+    const value = r.take(key);
+    if (value !== undefined && value !== null) r.warn(key, NO_REFERENCE_MODEL);
+  }
+}
+
 /** Trainer keys → train block options, and the stage's own. */
 function trainBlock(r: Reader): Block {
   const stage = r.string("stage") ?? "sft";
@@ -302,10 +334,7 @@ function trainBlock(r: Reader): Block {
     add("beta2", n("adam_beta2"));
     add("eps", n("adam_epsilon"));
   }
-  add("beta", n("pref_beta"));
-  const loss = r.string("pref_loss");
-  if (loss !== undefined) add("loss", word(loss));
-  add("ftx", n("pref_ftx"));
+  preferenceOptions(r, stage, add, n);
   const resume = r.take("resume_from_checkpoint");
   if (resume === true) add("resume", bool(true));
   else if (typeof resume === "string") {

@@ -99,7 +99,7 @@ describe("mistakes, all reported together", () => {
     expect(lines(problems)).toEqual([
       '1:7 unknown model family "lama"; did you mean "llama"? known model families: llama, qwen3',
       '3:8 unknown method "lroa"; did you mean "lora"? known methods: badam, freeze, full, galore, lora, qlora',
-      '4:7 unknown stage "sfft"; did you mean "sft"? known stages: dpo, pt, sft',
+      '4:7 unknown stage "sfft"; did you mean "sft"? known stages: dpo, kto, pt, rm, sft',
     ]);
   });
 

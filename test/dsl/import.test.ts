@@ -21,8 +21,8 @@ function imported(name: string) {
 }
 
 describe("every LLaMA-Factory example config", () => {
-  test("all six fixtures are present", () => {
-    expect(configs.length).toBe(6);
+  test("all eight fixtures are present", () => {
+    expect(configs.length).toBe(8);
   });
   for (const name of configs) {
     test(`${name}: canonical, checks clean; without plugins only 'not available'`, () => {
@@ -91,6 +91,31 @@ describe("what is carried over", () => {
   test("DPO: the stage's beta and loss", () => {
     expect(imported("train_lora_qwen3_lora_dpo.yaml").text).toContain("train dpo for 3 epochs {\n  lr = 5e-6");
     expect(imported("train_lora_qwen3_lora_dpo.yaml").text).toContain("  beta = 0.1\n  loss = sigmoid\n");
+  });
+
+  test("DPO family and KTO keys: pref_*, dpo_label_smoothing, simpo_gamma, kto_* weights; ref_model is reported", () => {
+    const dpo = importLlamaFactory(
+      "model_name_or_path: m\nstage: dpo\npref_beta: 0.2\npref_loss: simpo\npref_ftx: 0.5\ndpo_label_smoothing: 0.1\nsimpo_gamma: 0.8\nref_model: other/model\n",
+      "d.yaml",
+    )._unsafeUnwrap();
+    expect(dpo.text).toContain("train dpo {\n  beta = 0.2\n  loss = simpo\n  ftx = 0.5\n  label_smoothing = 0.1\n  simpo_gamma = 0.8\n}");
+    expect(dpo.warnings.map((w) => `${w.span?.line} ${w.message.split(";")[0]}`)).toEqual([
+      "8 ref_model: lft's reference model is the base with the adapters switched off (method lora)",
+    ]);
+    const kto = importLlamaFactory(
+      "model_name_or_path: m\nstage: kto\npref_beta: 0.3\nkto_chosen_weight: 1.5\nkto_rejected_weight: 0.5\n",
+      "k.yaml",
+    )._unsafeUnwrap();
+    expect(kto.text).toContain("train kto { beta = 0.3, desirable_weight = 1.5, undesirable_weight = 0.5 }");
+    expect(kto.warnings).toEqual([]);
+    const pair = importLlamaFactory("model_name_or_path: m\nstage: dpo\npref_loss: kto_pair\n", "p.yaml")._unsafeUnwrap();
+    expect(pair.warnings[0]!.message).toStartWith("pref_loss: lft's dpo losses are sigmoid, hinge, ipo, orpo, simpo, bco_pair; kto_pair is not one");
+    // Against the shipped plugins, each checks with the real stages' schemas.
+    for (const { text } of [dpo, kto]) {
+      const withData = `${text}\ndataset alpaca "d.json"\n`;
+      const checked = checkRecipe(parseRecipe(withData, "out.lft")._unsafeUnwrap(), { registry: registryWith(builtinPlugins), baseDir: "/" });
+      expect(checked.isOk() ? [] : checked.error.map((d) => d.message)).toEqual([]);
+    }
   });
 
   test("full fine-tuning with GaLore or BAdam becomes that method; bf16 is not applied to trained weights", () => {
