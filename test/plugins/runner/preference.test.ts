@@ -3,7 +3,7 @@
 // kto_en_demo, LLaMA-Factory's own dpo/kto configs imported run a few steps, and bad input stops
 // before anything is written.
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { main } from "../../../dsl/cli.ts";
 import { captureIO, lft, REPO, STORIES, scratch } from "./helpers.ts";
@@ -145,3 +145,18 @@ describe("LLaMA-Factory's dpo and kto configs, imported, run on the tiny model",
     }, 60_000);
   }
 });
+
+test("examples/dpo.lft runs as written: margins and accuracy rise, predictions are written", async () => {
+  const ex = join(dir, "example");
+  mkdirSync(join(ex, "models"), { recursive: true });
+  symlinkSync(STORIES, join(ex, "models/stories260K"));
+  cpSync(join(REPO, "examples/data"), join(ex, "data"), { recursive: true });
+  const io = captureIO(ex);
+  writeFileSync(join(ex, "dpo.lft"), readFileSync(join(REPO, "examples/dpo.lft"), "utf8"));
+  expect(await main(["dpo.lft"], io)).toBe(0);
+  const h = (JSON.parse(readFileSync(join(ex, "runs/stories-lora-dpo/checkpoint-32/trainer_state.json"), "utf8")) as History).lossHistory;
+  const last = h.slice(-8);
+  expect(meanOf(last.map((s) => s.metrics!["rewards/margins"]!))).toBeGreaterThan(1);
+  expect(meanOf(last.map((s) => s.metrics!["rewards/accuracies"]!))).toBeGreaterThanOrEqual(0.9);
+  expect(readFileSync(join(ex, "runs/stories-lora-dpo/predictions.jsonl"), "utf8").trim().split("\n")).toHaveLength(4);
+}, 60_000);
