@@ -34,6 +34,11 @@ export interface StageContext {
   micro: number;
   /** The method trained (its adapters can be switched off for a reference forward); absent in bare calls. */
   method?: AppliedMethod;
+  /**
+   * A frozen model from a folder (an explicit reference model, e.g. dpo's `ref_model`), loaded once per
+   * run by the runner (paths relative to the recipe) and freed when the run ends; absent in bare calls.
+   */
+  loadFrozen?(path: string): Result<CausalLM, Error>;
 }
 
 declare module "../registry/collections.ts" {

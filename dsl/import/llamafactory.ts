@@ -247,13 +247,14 @@ function methodBlock(r: Reader): Block {
 
 /** LLaMA-Factory's losses that lft's dpo stage has (its `pref_loss` choices less kto_pair). */
 const DPO_LOSSES = ["sigmoid", "hinge", "ipo", "orpo", "simpo", "bco_pair"];
-const NO_REFERENCE_MODEL =
-  "lft's reference model is the base with the adapters switched off (method lora); a separate reference model is not supported; not carried over";
+const NO_REFERENCE_EXTRAS =
+  "lft loads ref_model as a plain frozen model folder (no adapters on it, no quantisation); merge the adapters into it first (lft export { merge = true }); not carried over";
 
 /** The preference stages' keys (pref_*, dpo_*, simpo_*, kto_*, ref_model*) → the dpo/kto stage options. */
 function preferenceOptions(
   r: Reader,
   stage: string,
+  entries: Entry[],
   add: (key: string, value: ReturnType<typeof num> | undefined) => void,
   n: (key: string) => ReturnType<typeof num> | undefined,
 ): void {
@@ -271,9 +272,11 @@ function preferenceOptions(
   add("undesirable_weight", n("kto_rejected_weight"));
   const bco = r.number("pref_bco_weight");
   if (bco !== undefined && bco > 0) r.warn("pref_bco_weight", "lft does not mix a BCO loss into DPO; use loss = bco_pair for BCO on pairs; not carried over");
-  for (const key of ["ref_model", "ref_model_adapters", "ref_model_quantization_bit"]) {
+  const ref = r.string("ref_model");
+  if (ref !== undefined) entries.push(entry("ref_model", str(ref)));
+  for (const key of ["ref_model_adapters", "ref_model_quantization_bit"]) {
     const value = r.take(key);
-    if (value !== undefined && value !== null) r.warn(key, NO_REFERENCE_MODEL);
+    if (value !== undefined && value !== null) r.warn(key, NO_REFERENCE_EXTRAS);
   }
 }
 
@@ -334,7 +337,7 @@ function trainBlock(r: Reader): Block {
     add("beta2", n("adam_beta2"));
     add("eps", n("adam_epsilon"));
   }
-  preferenceOptions(r, stage, add, n);
+  preferenceOptions(r, stage, entries, add, n);
   const resume = r.take("resume_from_checkpoint");
   if (resume === true) add("resume", bool(true));
   else if (typeof resume === "string") {

@@ -2,15 +2,18 @@
 // shuffled per epoch, handed with the stage's loss to core's one train() loop (schedule, optimizer,
 // accumulation, clipping, evaluation on the held-out part, checkpoints, the run store). At the end
 // the method's result (a PEFT adapter, or a whole checkpoint) is written to the run's output folder.
-import { rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { err, ok, type Result } from "neverthrow";
 import type { TrainAction } from "../../core/index.ts";
 import {
   type Batch,
+  type CausalLM,
   copyTokenizerFiles,
   evalLoss,
   type LossFn,
   listCheckpoints,
+  loadModel,
   type OptimizerFactory,
   optimizerFactory,
   type Registry,
@@ -64,6 +67,28 @@ function clearCheckpoints(output: string, scope: Scope, where: string): void {
   );
 }
 
+/** Frozen models a stage asks for (a reference model), loaded once per train action and freed after it. */
+function frozenModels(scope: Scope): { load: (path: string) => Result<CausalLM, Error>; dispose: () => void } {
+  const loaded = new Map<string, CausalLM>();
+  return {
+    load(path) {
+      const dir = recipePath(scope.recipe, path);
+      const cached = loaded.get(dir);
+      if (cached) return ok(cached);
+      if (!existsSync(join(dir, "config.json"))) return err(new Error(`${path}: no config.json in ${dir}; give a Hugging Face model folder`));
+      const r = loadModel(dir, scope.registry);
+      if (r.isErr()) return err(new Error(`${path}: ${r.error.message}`));
+      r.value.model.freeze();
+      loaded.set(dir, r.value.model);
+      return ok(r.value.model);
+    },
+    dispose() {
+      for (const m of loaded.values()) m.dispose();
+      loaded.clear();
+    },
+  };
+}
+
 export async function trainAction(action: TrainAction, scope: Scope): Promise<Result<ActionEnd, RunFailure>> {
   const { recipe, registry, io, state } = scope;
   const o = action.options;
@@ -108,9 +133,10 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   if (!resume) clearCheckpoints(output, scope, where);
 
   const model = state.model;
+  const frozen = frozenModels(scope);
   const lossFn: LossFn<Batch> = (b, ctx) => {
     applied.beginForward(ctx.rng);
-    return stage.value.loss(model, b, stageOptions, { step: ctx.step, micro: ctx.micro, method: applied });
+    return stage.value.loss(model, b, stageOptions, { step: ctx.step, micro: ctx.micro, method: applied, loadFrozen: frozen.load });
   };
   const heldOut = fixedBatches(data.value.eval, collate.value, batch);
   const evaluate = () => {
@@ -159,6 +185,7 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   } finally {
     applied.training = false;
     model.gradientCheckpointing = false;
+    frozen.dispose();
     if (store.isOk()) store.value.close();
   }
   if (result.isErr()) return fail(`${where}: ${result.error.message}`);

@@ -58,7 +58,7 @@ export default definePlugin({
       processor: pairwiseProcessor,
       options: dpoOptions,
       loss: dpoLoss,
-      checkMethod: (options, method) => (REFERENCE_FREE.includes(options.loss as DpoLossName) ? undefined : referenceProblem("dpo", method)),
+      checkMethod: (options, method) => (REFERENCE_FREE.includes(options.loss as DpoLossName) ? undefined : referenceProblem("dpo", options, method)),
     });
     api.register.stages({
       name: "kto",
@@ -66,7 +66,7 @@ export default definePlugin({
       processor: feedbackProcessor,
       options: ktoOptions,
       loss: ktoStageLoss,
-      checkMethod: (_options, method) => referenceProblem("kto", method),
+      checkMethod: (options, method) => referenceProblem("kto", options, method),
     });
   },
 });

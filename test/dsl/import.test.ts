@@ -93,14 +93,16 @@ describe("what is carried over", () => {
     expect(imported("train_lora_qwen3_lora_dpo.yaml").text).toContain("  beta = 0.1\n  loss = sigmoid\n");
   });
 
-  test("DPO family and KTO keys: pref_*, dpo_label_smoothing, simpo_gamma, kto_* weights; ref_model is reported", () => {
+  test("DPO family and KTO keys: pref_*, dpo_label_smoothing, simpo_gamma, kto_* weights; ref_model carried, its adapters reported", () => {
     const dpo = importLlamaFactory(
-      "model_name_or_path: m\nstage: dpo\npref_beta: 0.2\npref_loss: simpo\npref_ftx: 0.5\ndpo_label_smoothing: 0.1\nsimpo_gamma: 0.8\nref_model: other/model\n",
+      "model_name_or_path: m\nstage: dpo\npref_beta: 0.2\npref_loss: simpo\npref_ftx: 0.5\ndpo_label_smoothing: 0.1\nsimpo_gamma: 0.8\nref_model: other/model\nref_model_adapters: a\n",
       "d.yaml",
     )._unsafeUnwrap();
-    expect(dpo.text).toContain("train dpo {\n  beta = 0.2\n  loss = simpo\n  ftx = 0.5\n  label_smoothing = 0.1\n  simpo_gamma = 0.8\n}");
+    expect(dpo.text).toContain(
+      'train dpo {\n  beta = 0.2\n  loss = simpo\n  ftx = 0.5\n  label_smoothing = 0.1\n  simpo_gamma = 0.8\n  ref_model = "other/model"\n}',
+    );
     expect(dpo.warnings.map((w) => `${w.span?.line} ${w.message.split(";")[0]}`)).toEqual([
-      "8 ref_model: lft's reference model is the base with the adapters switched off (method lora)",
+      "9 ref_model_adapters: lft loads ref_model as a plain frozen model folder (no adapters on it, no quantisation)",
     ]);
     const kto = importLlamaFactory(
       "model_name_or_path: m\nstage: kto\npref_beta: 0.3\nkto_chosen_weight: 1.5\nkto_rejected_weight: 0.5\n",

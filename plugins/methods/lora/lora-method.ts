@@ -73,7 +73,8 @@ export class LoraMethod implements AppliedMethod {
   }
 
   withAdaptersDisabled<T>(fn: () => T): Result<T, MethodError> {
-    if (this.merged) return err(new MethodError("the adapters were merged into the base weights: the base model cannot be recovered to serve as the reference"));
+    if (this.merged)
+      return err(new MethodError("the adapters were merged into the base weights: the base model cannot be recovered to serve as the reference"));
     if (this.additional.size > 0)
       return err(
         new MethodError(

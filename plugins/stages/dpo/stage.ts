@@ -15,6 +15,7 @@ export const dpoOptions = {
   ftx: { type: "number", min: 0, default: 0, doc: "weight of the SFT loss on the chosen reply mixed in (LLaMA-Factory's pref_ftx)" },
   label_smoothing: { type: "number", min: 0, max: 0.5, default: 0, doc: "sigmoid loss: robust/conservative DPO label smoothing (dpo_label_smoothing)" },
   simpo_gamma: { type: "number", default: 0.5, doc: "simpo: the target reward margin γ" },
+  ref_model: { type: "string", doc: "a reference model folder (a second, frozen model); unset: the base with the adapters switched off" },
 } satisfies OptionSchema;
 
 /** bco_pair's baseline: the running mean of the batch rewards over the run (TRL's RunningMoments.mean). */
@@ -41,7 +42,7 @@ export function dpoLoss(model: CausalLM, batch: Batch, options: Readonly<Record<
   const pol = per(policy.values, policy.lengths);
   let ref: number[] | undefined;
   if (!REFERENCE_FREE.includes(name)) {
-    const r = asReference("dpo", ctx.method, () => sequenceLogpsNoGrad(model, batch));
+    const r = asReference("dpo", model, options, ctx, (reference) => sequenceLogpsNoGrad(reference, batch));
     if (r.isErr()) throw r.error;
     ref = per(r.value.values, r.value.lengths);
   }

@@ -13,6 +13,7 @@ export const ktoOptions = {
   desirable_weight: { type: "number", min: 0, default: 1, doc: "weight of desirable examples' losses (kto_chosen_weight)" },
   undesirable_weight: { type: "number", min: 0, default: 1, doc: "weight of undesirable examples' losses (kto_rejected_weight)" },
   ftx: { type: "number", min: 0, default: 0, doc: "weight of the SFT loss on desirable replies mixed in (pref_ftx)" },
+  ref_model: { type: "string", doc: "a reference model folder (a second, frozen model); unset: the base with the adapters switched off" },
 } satisfies OptionSchema;
 
 export function ktoStageLoss(model: CausalLM, batch: Batch, options: Readonly<Record<string, unknown>>, ctx: StageContext): StageLoss {
@@ -26,7 +27,10 @@ export function ktoStageLoss(model: CausalLM, batch: Batch, options: Readonly<Re
   const desirable = Array.from(desirableFlags, (d) => d === 1);
   const policy = sequenceLogps(model, own);
   const policyKl = sequenceLogpsNoGrad(model, klRows);
-  const ref = asReference("kto", ctx.method, () => ({ own: sequenceLogpsNoGrad(model, own), kl: sequenceLogpsNoGrad(model, klRows) }));
+  const ref = asReference("kto", model, options, ctx, (reference) => ({
+    own: sequenceLogpsNoGrad(reference, own),
+    kl: sequenceLogpsNoGrad(reference, klRows),
+  }));
   if (ref.isErr()) throw ref.error;
   const out = ktoLoss(
     { policy: policy.values, reference: ref.value.own.values, desirable, policyKl: policyKl.values, referenceKl: ref.value.kl.values },

@@ -65,7 +65,7 @@ train dpo for 2 steps { output = "runs/dpo-sft" }
     const recipe = (loss: string) => `model llama "${STORIES}" { template = default }
 dataset "dpo_en_demo" { dir = "${LF_DATA}", max_samples = 4 }
 method full
-train dpo for 1 steps { loss = ${loss}, cutoff = 32, output = "runs/dpo-full-${loss}" }
+train dpo for 1 steps { loss = ${loss}, cutoff = 32, output = "runs/dpo-full-${loss.replace(/[^a-z]/g, "").slice(0, 8)}" }
 `;
     writeFileSync(join(dir, "full.lft"), recipe("sigmoid"));
     const io = captureIO(dir);
@@ -73,6 +73,11 @@ train dpo for 1 steps { loss = ${loss}, cutoff = 32, output = "runs/dpo-full-${l
     expect(io.out() + io.err()).toContain(
       "full.lft:4:7: train dpo: the reference model is the base with the adapters switched off, but method full trains the base weights themselves",
     );
+    // An explicit reference model folder makes full fine-tuning with a reference loss check and run.
+    writeFileSync(join(dir, "full-ref.lft"), recipe(`sigmoid, ref_model = "${STORIES}"`));
+    const withRef = captureIO(dir);
+    expect(await main(["full-ref.lft"], withRef)).toBe(0);
+    expect(withRef.err()).toMatch(/step 1\/1 {2}loss 0\.6931 {2}rewards\/chosen 0\.0000/);
     // SimPO needs no reference: full fine-tuning runs.
     const simpo = await lft(dir, "full-simpo.lft", recipe("simpo"));
     expect(simpo.code).toBe(0);

@@ -2,6 +2,7 @@
 // host log-softmax, the loss against the float64 formula on those log-probs (policy = LoRA adapters
 // on, reference = adapters off), the gradient against finite differences, and the errors.
 import { describe, expect, test } from "bun:test";
+import { ok } from "neverthrow";
 import { backward, type CausalLM, collateKtoRows, collatePairwise, IGNORE_INDEX, noGrad, type PairwiseSample, tensor, tidy } from "../../../../core/index.ts";
 import { full, lora } from "../../../../plugins/methods/index.ts";
 import { dpoLoss, ktoStageLoss, sequenceLogps } from "../../../../plugins/stages/index.ts";
@@ -121,12 +122,24 @@ describe("dpo stage", () => {
     expect(out.weight).toBe(2);
   });
 
-  test("full fine-tuning has no adapters-off reference: a clear error", () => {
+  test("full fine-tuning: an explicit ref_model folder is the reference; without one, a clear error", () => {
     const other = loadStories();
     const f = full.apply(other, {}, family)._unsafeUnwrap();
+    // An explicit reference model: a second, frozen copy; the same weights give rewards 0 and loss ln 2.
+    const reference = loadStories();
+    const asked: string[] = [];
+    const loadFrozen = (path: string) => {
+      asked.push(path);
+      return ok(reference);
+    };
+    const out = noGrad(() => tidy(() => dpoLoss(other, batch, { loss: "sigmoid", ref_model: "ref" }, { step: 1, micro: 0, method: f, loadFrozen })));
+    expect(out.metrics!["rewards/margins"]!).toBeCloseTo(0, 5);
+    expect(asked).toEqual(["ref"]);
+    // Without one: a clear error (after the run above: a throw inside tidy frees the model's lazily built caches).
     expect(() => noGrad(() => tidy(() => dpoLoss(other, batch, { loss: "sigmoid" }, { step: 1, micro: 0, method: f })))).toThrow(
-      "method full trains the base weights themselves; use method lora, or a loss that needs no reference (dpo: loss = orpo or simpo)",
+      'method full trains the base weights themselves; use method lora, give a reference model folder (ref_model = "..."), or a loss that needs no reference (dpo: loss = orpo or simpo)',
     );
+    reference.dispose();
     other.dispose();
   });
 });
