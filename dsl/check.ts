@@ -118,6 +118,7 @@ class Checker {
           const duration =
             statement.duration === undefined ? { amount: 1, unit: "epochs" as const } : { amount: statement.duration.amount, unit: statement.duration.unit };
           actions.push({ action: "train", stage: name ?? "", duration, options, units });
+          this.#stageMethod(statement, name, options, method);
           break;
         }
         case "eval":
@@ -155,6 +156,15 @@ class Checker {
       const written = conflict.keys.map((key) => block.body?.entries.find((e) => e.key === key)).find((e) => e !== undefined);
       this.#fail(written?.keySpan ?? block.name?.span ?? block.span, conflict.message);
     }
+  }
+
+  /** A stage's own check of the method it trains with (e.g. dpo's reference needs adapters to switch off). */
+  #stageMethod(block: Block, stage: string | undefined, options: ResolvedOptions, method: MethodSpec | undefined): void {
+    if (stage === undefined || method === undefined) return;
+    const entry = this.registry.get("stages", stage);
+    if (entry.isErr() || entry.value.checkMethod === undefined) return;
+    const problem = entry.value.checkMethod(options, { name: method.name, options: method.options });
+    if (problem !== undefined) this.#fail(block.name?.span ?? block.span, problem);
   }
 
   /** What the blocks need of each other: actions need a model; training needs data and a method. */

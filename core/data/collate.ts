@@ -16,6 +16,8 @@ export interface Batch {
   readonly positionIds: Int32Array;
   /** Per-token sample ids for packed sequences (pass to causalAttention's segmentIds); null when unpacked. */
   readonly segmentIds: Int32Array | null;
+  /** KTO batches: 1 where the example is desirable, one per example (the first batchSize / 2 rows). */
+  readonly desirable?: Uint8Array;
 }
 
 export interface CollateOptions {
@@ -73,6 +75,12 @@ export function collateKto(samples: readonly KtoSample[], opts: CollateOptions):
     ),
     desirable: Uint8Array.from(samples.map((s) => (s.desirable ? 1 : 0))),
   };
+}
+
+/** A KTO batch as one Batch: the examples' rows, then their KL rows, and the desirable flags. */
+export function collateKtoRows(samples: readonly KtoSample[], opts: CollateOptions): Batch {
+  const rows = collate([...samples.map((s) => s.seq), ...samples.map((s) => s.kl)], opts);
+  return { ...rows, desirable: Uint8Array.from(samples.map((s) => (s.desirable ? 1 : 0))) };
 }
 
 /** Sample indices per batch for one epoch; with a seed, a fresh seeded order every epoch. */

@@ -22,7 +22,9 @@ export class StopError extends Error {
 export function checkFormatFits(attr: DatasetAttr, formatName: string, format: DatasetFormat, processor: Accepting): Result<void, DataError> {
   if (format.produces.some((k) => processor.accepts.includes(k))) return ok(undefined);
   return err(
-    new DataError(`dataset "${attr.name}" (format ${formatName}) gives ${format.produces.join("/")} examples; this stage needs ${processor.needs} examples`),
+    new DataError(
+      `dataset "${attr.name}" (${attr.loadFrom === "file" && attr.path !== attr.name ? `file ${attr.path}, ` : ""}format ${formatName}) gives ${format.produces.join("/")} examples; this stage needs ${processor.needs} examples`,
+    ),
   );
 }
 

@@ -3,7 +3,7 @@
 
 export { cacheKey, fileHash, tokenizerFingerprint } from "./cache.ts";
 export type { ChatEncoder, ChatTemplate } from "./chat-encoder.ts";
-export { type Batch, batchOrder, type CollateOptions, collate, collateKto, collatePairwise } from "./collate.ts";
+export { type Batch, batchOrder, type CollateOptions, collate, collateKto, collateKtoRows, collatePairwise } from "./collate.ts";
 export { type DatasetFormat, type ExampleBody, formatNameOf, type RowProblem } from "./dataset-format.ts";
 export {
   COLUMN_NAMES,

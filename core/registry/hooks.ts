@@ -82,6 +82,8 @@ export interface StepEvent {
   readonly elapsedMs: number;
   /** Global gradient norm before clipping, when clipping computed it. */
   readonly gradNorm?: number;
+  /** The stage's own metrics (e.g. `rewards/margins`), averaged over the step's micro-batches. */
+  readonly metrics?: Readonly<Record<string, number>>;
 }
 
 export interface EvalEvent {

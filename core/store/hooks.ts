@@ -32,6 +32,7 @@ export function storeHooks(store: RunStore, info: RunInfo = {}): RunHandlers {
       const m: Record<string, number> = { loss: e.loss, lr: e.lr, tokens: e.tokens };
       if (e.gradNorm !== undefined) m.grad_norm = e.gradNorm;
       if (e.epoch !== undefined) m.epoch = e.epoch;
+      for (const [k, v] of Object.entries(e.metrics ?? {})) m[k] = v;
       check(store.recordMetrics(e.runId, e.step, m));
     },
     onEval(e) {

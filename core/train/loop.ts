@@ -229,10 +229,11 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
       state.epoch = o.batches.epoch?.() ?? null;
       state.skippedSteps += out.skipped ? 1 : 0;
       state.consecutiveSkipped = out.skipped ? state.consecutiveSkipped + 1 : 0;
-      state.lossHistory.push({ step, loss: out.loss, lr, tokens: out.tokens, gradNorm: out.gradNorm, skipped: out.skipped });
+      const metrics = out.metrics ? { metrics: out.metrics } : {};
+      state.lossHistory.push({ step, loss: out.loss, lr, tokens: out.tokens, gradNorm: out.gradNorm, skipped: out.skipped, ...metrics });
       const stepped = await events.parallel(
         "onStep",
-        { runId, step, epoch: state.epoch ?? undefined, loss: out.loss, lr, tokens: out.tokens, elapsedMs: elapsed(), gradNorm: out.gradNorm },
+        { runId, step, epoch: state.epoch ?? undefined, loss: out.loss, lr, tokens: out.tokens, elapsedMs: elapsed(), gradNorm: out.gradNorm, ...metrics },
         step,
       );
       if (stepped.isErr()) return fail(stepped.error);

@@ -79,7 +79,10 @@ export function progressHandlers(o: ProgressOptions = {}): RunHandlers {
       const rate = e.elapsedMs > 0 ? (tokens * 1000) / e.elapsedMs : Number.NaN;
       const eta = total > 0 && done > 0 ? (e.elapsedMs / done) * (total - e.step) : Number.NaN;
       const loss = Number.isFinite(e.loss) ? e.loss.toFixed(4) : String(e.loss);
-      const stats = `loss ${loss}  lr ${e.lr.toExponential(2)}  ${formatRate(rate)} tok/s  ETA ${formatDuration(eta)}`;
+      const own = Object.entries(e.metrics ?? {})
+        .map(([k, v]) => `  ${k} ${Number.isFinite(v) ? v.toFixed(4) : String(v)}`)
+        .join("");
+      const stats = `loss ${loss}${own}  lr ${e.lr.toExponential(2)}  ${formatRate(rate)} tok/s  ETA ${formatDuration(eta)}`;
       const count = `${String(e.step).padStart(String(total || e.step).length)}/${total || "?"}`;
       if (live) {
         stream.write(`\r\x1b[2Kstep ${count} ${bar(e.step, total, width)} ${stats}`);

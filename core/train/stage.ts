@@ -23,7 +23,13 @@ export interface StageLoss {
   loss: Tensor;
   /** Tokens that carried a loss (the trainer weights micro-batches by these). */
   tokens: number;
-  /** Host-side scalar metrics of the micro-batch, named as LLaMA-Factory/TRL log them (`accuracy`, `rewards/chosen`, `reward/mean`, `kl`). */
+  /** Micro-batch weight in the step's mean when not `tokens` (e.g. pairs for a pairwise loss). */
+  weight?: number;
+  /**
+   * Host-side scalar metrics of the micro-batch (e.g. `rewards/chosen`, `rewards/margins`), named as
+   * LLaMA-Factory/TRL log them; the loop averages them over micro-batches with the loss's weights and
+   * puts them in the step event, the run store, trainer_state.json and the progress line.
+   */
   metrics?: Readonly<Record<string, number>>;
 }
 
@@ -75,6 +81,11 @@ export interface StageContext {
   micro: number;
   /** The method trained (its adapters can be switched off for a reference forward); absent in bare calls. */
   method?: AppliedMethod;
+  /**
+   * A frozen model from a folder (an explicit reference model, e.g. dpo's `ref_model`), loaded once per
+   * run by the runner (paths relative to the recipe) and freed when the run ends; absent in bare calls.
+   */
+  loadFrozen?(path: string): Result<CausalLM, Error>;
 }
 
 declare module "../registry/collections.ts" {
@@ -91,7 +102,18 @@ declare module "../registry/collections.ts" {
     batches?(input: StageBatchesInput): Result<ResumableBatches<Batch>, Error>;
     /** Builds the stage's own trainable modules for one run (a stage without modules leaves this out). */
     prepare?(model: CausalLM, options: Readonly<Record<string, unknown>>, ctx: StagePrepareContext): Result<StagePrepared, Error>;
+    /**
+     * What the stage's options need of the recipe's method, checked before anything loads (`lft
+     * check`): e.g. a reference model that only adapters switched off can give. A message, or undefined.
+     */
+    checkMethod?(options: Readonly<Record<string, unknown>>, method: StageMethodInfo): string | undefined;
   }
+}
+
+/** The recipe's method as `checkMethod` sees it: its name and validated options. */
+export interface StageMethodInfo {
+  readonly name: string;
+  readonly options: Readonly<Record<string, unknown>>;
 }
 
 export interface RunnableStage {

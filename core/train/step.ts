@@ -19,6 +19,8 @@ export interface LossOutput {
   readonly tokens: number;
   /** This micro-batch's weight in the step's mean; default `tokens`. */
   readonly weight?: number;
+  /** Host-side scalar metrics of the micro-batch (e.g. `rewards/margins`); the step averages them. */
+  readonly metrics?: Readonly<Record<string, number>>;
 }
 
 export interface StepContext {
@@ -56,6 +58,29 @@ export interface StepOutcome {
   readonly skipped: boolean;
   /** The data ran out during this step (fewer than `accumulation` micro-batches). */
   readonly exhausted: boolean;
+  /**
+   * The stage's metrics averaged over the micro-batches with the loss's weights (a metric a micro-batch
+   * did not report is averaged over those that did); absent when no micro-batch reported any.
+   */
+  readonly metrics?: Readonly<Record<string, number>>;
+}
+
+/** Weighted means of named metrics over micro-batches. */
+export class MetricMeans {
+  private readonly sums = new Map<string, { sum: number; weight: number }>();
+  add(metrics: Readonly<Record<string, number>> | undefined, w: number): void {
+    if (!metrics) return;
+    for (const [k, v] of Object.entries(metrics)) {
+      const m = this.sums.get(k) ?? { sum: 0, weight: 0 };
+      m.sum += v * w;
+      m.weight += w;
+      this.sums.set(k, m);
+    }
+  }
+  result(): Readonly<Record<string, number>> | undefined {
+    if (this.sums.size === 0) return undefined;
+    return Object.fromEntries([...this.sums].map(([k, m]) => [k, m.sum / m.weight]));
+  }
 }
 
 export class LossContractError extends Error {
@@ -97,6 +122,7 @@ function stepInScope<B>(s: StepInput<B>): StepOutcome {
     let micro = 0;
     let exhausted = false;
     let last = Number.NaN;
+    const means = new MetricMeans();
     const single = s.accumulation === 1;
     // Set before backward: an optimizer that steps each tensor as its gradient is ready uses this step's lr.
     s.optimizer.lr = s.lr;
@@ -116,19 +142,22 @@ function stepInScope<B>(s: StepInput<B>): StepOutcome {
       weighted += value * w;
       weights += w;
       tokens += out.tokens;
+      means.add(out.metrics, w);
     }
     if (micro === 0) return { micro, loss: Number.NaN, tokens: 0, gradNorm: Number.NaN, skipped: false, exhausted };
     const loss = single ? last : weighted / weights;
     if (!single) scaleGradients(params, 1 / weights);
+    const metrics = means.result();
+    const withMetrics = metrics ? { metrics } : {};
     const gradNorm = globalGradNorm(params);
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
       s.optimizer.zeroGrad();
-      return { micro, loss, tokens, gradNorm, skipped: true, exhausted };
+      return { micro, loss, tokens, gradNorm, skipped: true, exhausted, ...withMetrics };
     }
     if (s.clipNorm) clipGradients(params, gradNorm, s.clipNorm);
     s.optimizer.lr = s.lr;
     s.optimizer.update();
     s.optimizer.zeroGrad();
-    return { micro, loss, tokens, gradNorm, skipped: false, exhausted };
+    return { micro, loss, tokens, gradNorm, skipped: false, exhausted, ...withMetrics };
   });
 }

@@ -10,6 +10,8 @@ export interface LossRecord {
   readonly tokens: number;
   readonly gradNorm: number;
   readonly skipped: boolean;
+  /** The stage's metrics of the step (averaged over micro-batches), when it reports any. */
+  readonly metrics?: Readonly<Record<string, number>>;
 }
 
 export interface EvalRecord {
@@ -52,11 +54,21 @@ export function freshState(runId: string, totalSteps: number, paramNames: string
   };
 }
 
+/** JSON has no NaN: a non-finite metric is stored as null and read back as NaN. */
+function finiteMetrics(m: Readonly<Record<string, unknown>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, typeof v === "number" ? v : Number.NaN]));
+}
+
 export function stateToJson(s: TrainerState): unknown {
   return {
     format: FORMAT,
     ...s,
-    lossHistory: s.lossHistory.map((r) => ({ ...r, loss: Number.isFinite(r.loss) ? r.loss : null, gradNorm: Number.isFinite(r.gradNorm) ? r.gradNorm : null })),
+    lossHistory: s.lossHistory.map((r) => ({
+      ...r,
+      loss: Number.isFinite(r.loss) ? r.loss : null,
+      gradNorm: Number.isFinite(r.gradNorm) ? r.gradNorm : null,
+      ...(r.metrics ? { metrics: Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [k, Number.isFinite(v) ? v : null])) } : {}),
+    })),
   };
 }
 
@@ -82,6 +94,7 @@ export function stateFromJson(raw: unknown, file: string): Result<TrainerState, 
       tokens: Number(r.tokens ?? 0),
       gradNorm: typeof r.gradNorm === "number" ? r.gradNorm : Number.NaN,
       skipped: r.skipped === true,
+      ...(typeof r.metrics === "object" && r.metrics !== null ? { metrics: finiteMetrics(r.metrics as Record<string, unknown>) } : {}),
     });
   }
   return ok({

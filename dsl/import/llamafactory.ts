@@ -364,6 +364,41 @@ function llamaProBlock(r: Reader, type: string): Block {
   };
 }
 
+/** LLaMA-Factory's losses that lft's dpo stage has (its `pref_loss` choices less kto_pair). */
+const DPO_LOSSES = ["sigmoid", "hinge", "ipo", "orpo", "simpo", "bco_pair"];
+const NO_REFERENCE_EXTRAS =
+  "lft loads ref_model as a plain frozen model folder (no adapters on it, no quantisation); merge the adapters into it first (lft export { merge = true }); not carried over";
+
+/** The preference stages' keys (pref_*, dpo_*, simpo_*, kto_*, ref_model*) → the dpo/kto stage options. */
+function preferenceOptions(
+  r: Reader,
+  stage: string,
+  entries: Entry[],
+  add: (key: string, value: ReturnType<typeof num> | undefined) => void,
+  n: (key: string) => ReturnType<typeof num> | undefined,
+): void {
+  add("beta", n("pref_beta"));
+  const loss = r.string("pref_loss");
+  if (loss !== undefined) {
+    if (stage === "dpo" && !DPO_LOSSES.includes(loss))
+      r.warn("pref_loss", `lft's dpo losses are ${DPO_LOSSES.join(", ")}; ${loss} is not one (for KTO use stage kto); not carried over`);
+    else add("loss", word(loss));
+  }
+  add("ftx", n("pref_ftx"));
+  add("label_smoothing", n("dpo_label_smoothing"));
+  add("simpo_gamma", n("simpo_gamma"));
+  add("desirable_weight", n("kto_chosen_weight"));
+  add("undesirable_weight", n("kto_rejected_weight"));
+  const bco = r.number("pref_bco_weight");
+  if (bco !== undefined && bco > 0) r.warn("pref_bco_weight", "lft does not mix a BCO loss into DPO; use loss = bco_pair for BCO on pairs; not carried over");
+  const ref = r.string("ref_model");
+  if (ref !== undefined) entries.push(entry("ref_model", str(ref)));
+  for (const key of ["ref_model_adapters", "ref_model_quantization_bit"]) {
+    const value = r.take(key);
+    if (value !== undefined && value !== null) r.warn(key, NO_REFERENCE_EXTRAS);
+  }
+}
+
 /** Trainer keys → train block options, and the stage's own. */
 function trainBlock(r: Reader, optimizer: OptimizerChoice | undefined): Block {
   const stage = r.string("stage") ?? "sft";
@@ -434,10 +469,7 @@ function trainBlock(r: Reader, optimizer: OptimizerChoice | undefined): Block {
     add("beta2", n("adam_beta2"));
     add("eps", n("adam_epsilon"));
   }
-  add("beta", n("pref_beta"));
-  const loss = r.string("pref_loss");
-  if (loss !== undefined) add("loss", word(loss));
-  add("ftx", n("pref_ftx"));
+  preferenceOptions(r, stage, entries, add, n);
   const resume = r.take("resume_from_checkpoint");
   if (resume === true) add("resume", bool(true));
   else if (typeof resume === "string") {

@@ -71,7 +71,9 @@ export async function previewDataset(opts: PreviewOptions): Promise<Result<strin
   const lines: string[] = [`dataset ${opts.dataset} · template ${encoder.name} · ${kind} · ${rows} rows → ${train.length} samples`];
   const shown = train.slice(0, opts.count ?? 3);
   shown.forEach((s, i) => {
-    for (const [title, seq] of parts(kind, s)) {
+    const shownParts =
+      kind === "kto" ? [...parts(kind, s), [" KL pair (the prompt with another example's reply)", (s as KtoSample).kl] as [string, TokenSeq]] : parts(kind, s);
+    for (const [title, seq] of shownParts) {
       const learned = seq.labels.filter((l) => l !== IGNORE_INDEX).length;
       lines.push(`── sample ${i + 1}${title} · ${seq.inputIds.length} tokens, ${learned} learned`);
       lines.push(render(opts.tokenizer, seq, mark));

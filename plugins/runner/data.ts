@@ -5,9 +5,11 @@ import { err, ok, type Result } from "neverthrow";
 import {
   type Batch,
   collate,
+  collateKtoRows,
   collatePairwise,
   type DataKind,
   dataOptionSchema,
+  type KtoSample,
   type PairwiseSample,
   type PreparedData,
   prepareData,
@@ -106,6 +108,6 @@ export function collatorFor(kind: DataKind, padId: number): Result<(samples: rea
     case "prompt":
       return fail("prompt-only samples are turned into batches by their stage (it samples completions for them); this stage does not");
     case "kto":
-      return fail("kto samples carry a KL pair that a single Batch cannot hold; no stage loss for them runs through this runner yet");
+      return ok((samples) => collateKtoRows(samples as KtoSample[], { padId }));
   }
 }

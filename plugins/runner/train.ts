@@ -4,17 +4,19 @@
 // the method's result (a PEFT adapter, or a whole checkpoint) is written to the run's output folder.
 // A stage that owns its batch source (RL rollouts) gets the samples, model and method and hands the
 // loop its batches instead; their cursor is checkpointed like the shuffled one.
-import { rmSync } from "node:fs";
-import { basename } from "node:path";
+import { existsSync, rmSync } from "node:fs";
+import { basename, join } from "node:path";
 import { err, ok, type Result } from "neverthrow";
 import type { TrainAction } from "../../core/index.ts";
 import {
   type Batch,
+  type CausalLM,
   copyTokenizerFiles,
   evalLoss,
   generationOptions,
   type LossFn,
   listCheckpoints,
+  loadModel,
   type ModelSpec,
   type OptimizerFactory,
   optimizerFactory,
@@ -71,6 +73,28 @@ function clearCheckpoints(output: string, scope: Scope, where: string): void {
   );
 }
 
+/** Frozen models a stage asks for (a reference model), loaded once per train action and freed after it. */
+function frozenModels(scope: Scope): { load: (path: string) => Result<CausalLM, Error>; dispose: () => void } {
+  const loaded = new Map<string, CausalLM>();
+  return {
+    load(path) {
+      const dir = recipePath(scope.recipe, path);
+      const cached = loaded.get(dir);
+      if (cached) return ok(cached);
+      if (!existsSync(join(dir, "config.json"))) return err(new Error(`${path}: no config.json in ${dir}; give a Hugging Face model folder`));
+      const r = loadModel(dir, scope.registry);
+      if (r.isErr()) return err(new Error(`${path}: ${r.error.message}`));
+      r.value.model.freeze();
+      loaded.set(dir, r.value.model);
+      return ok(r.value.model);
+    },
+    dispose() {
+      for (const m of loaded.values()) m.dispose();
+      loaded.clear();
+    },
+  };
+}
+
 export async function trainAction(action: TrainAction, scope: Scope): Promise<Result<ActionEnd, RunFailure>> {
   const { recipe, registry, io, state } = scope;
   const o = action.options;
@@ -122,6 +146,7 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   if (!resume) clearCheckpoints(output, scope, where);
 
   const model = state.model;
+  const frozen = frozenModels(scope);
   // A stage's own trainable modules (rm's value head) train beside the method's parameters.
   const prepared = stage.value.prepare?.(model, stageOptions, { method: applied, seed: Number(o.seed) });
   if (prepared?.isErr()) return fail(`${where}: ${prepared.error.message}`);
@@ -132,7 +157,7 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   const runStage: RunnableStage = modules ? { ...stage.value, loss: (m, b, _options, ctx) => modules.loss(m, b, ctx) } : stage.value;
   const lossFn: LossFn<Batch> = (b, ctx) => {
     applied.beginForward(ctx.rng);
-    return runStage.loss(model, b, stageOptions, { step: ctx.step, micro: ctx.micro, method: applied });
+    return runStage.loss(model, b, stageOptions, { step: ctx.step, micro: ctx.micro, method: applied, loadFrozen: frozen.load });
   };
   let batches: ResumableBatches<Batch>;
   if (owned) {
@@ -200,6 +225,7 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   } finally {
     applied.training = false;
     model.gradientCheckpointing = false;
+    frozen.dispose();
     if (store.isOk()) store.value.close();
   }
   if (result.isErr()) return fail(`${where}: ${result.error.message}`);

@@ -51,7 +51,7 @@ export function processFeedback(examples: readonly KtoExample[], ctx: ProcessCon
   return out;
 }
 
-/** The processor a kto stage registers (none does yet). */
+/** The processor of the kto stage. */
 export const feedbackProcessor: SampleProcessor<"kto"> = {
   kind: "kto",
   accepts: ["kto"],

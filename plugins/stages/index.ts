@@ -3,16 +3,38 @@
 // shifted next-token cross-entropy; they differ in their sample processors. `rm` trains a value head
 // on pairwise samples (rm.ts); its head and loading are exported for the stages that score with it.
 // `grpo` samples its own batches (rollouts); the rollout helpers are exported for ppo.
+// `dpo` (the DPO family) trains on the pairwise samples, `kto` on the feedback samples with their KL pairs.
 import { causalLmLoss, definePlugin } from "../../core/index.ts";
+import { type DpoLossName, REFERENCE_FREE } from "./dpo/losses.ts";
+import { dpoLoss, dpoOptions } from "./dpo/stage.ts";
+import { feedbackProcessor } from "./feedback.ts";
 import { grpoStage } from "./grpo.ts";
+import { ktoOptions, ktoStageLoss } from "./kto/stage.ts";
+import { pairwiseProcessor } from "./pairwise.ts";
 import { pretrainProcessor } from "./pretrain.ts";
+import { referenceProblem } from "./reference.ts";
 import { rmStage } from "./rm.ts";
 import { supervisedProcessor } from "./supervised.ts";
 
+export {
+  AVERAGED,
+  bcoBatchReward,
+  DPO_LOSSES,
+  type DpoLossName,
+  type DpoParams,
+  type PairLogps,
+  type PairLosses,
+  pairLoss,
+  REFERENCE_FREE,
+} from "./dpo/losses.ts";
+export { dpoLoss, dpoOptions } from "./dpo/stage.ts";
 export { feedbackProcessor, ktoSample, processFeedback } from "./feedback.ts";
 export { grpoLoss, grpoOptions, grpoStage } from "./grpo.ts";
 export { type GrpoLossType, type GrpoSettings, type GrpoTerms, type GrpoTokens, groupAdvantages, grpoObjective, grpoTerms } from "./grpo-loss.ts";
 export { type GrpoSourceSettings, grpoBatches, type RolloutBatch, rewardFor } from "./grpo-rollouts.ts";
+export { type KtoLogps, type KtoLosses, type KtoParams, klEstimate, ktoLoss } from "./kto/loss.ts";
+export { ktoOptions, ktoStageLoss } from "./kto/stage.ts";
+export { batchRows, hostLoss, sequenceLogps, sequenceLogpsNoGrad } from "./logps.ts";
 export { pairwiseProcessor, pairwiseSample, processPairwise } from "./pairwise.ts";
 export { pretrainProcessor, pretrainText, processPretrain } from "./pretrain.ts";
 export { processPromptOnly, promptOnlyProcessor, promptSample } from "./prompt-only.ts";
@@ -66,5 +88,21 @@ export default definePlugin({
     });
     api.register.stages(grpoStage);
     api.register.stages(rmStage);
+    api.register.stages({
+      name: "dpo",
+      doc: "direct preference optimisation and its family (hinge, IPO, ORPO, SimPO, BCO-pair) on chosen/rejected pairs",
+      processor: pairwiseProcessor,
+      options: dpoOptions,
+      loss: dpoLoss,
+      checkMethod: (options, method) => (REFERENCE_FREE.includes(options.loss as DpoLossName) ? undefined : referenceProblem("dpo", options, method)),
+    });
+    api.register.stages({
+      name: "kto",
+      doc: "Kahneman-Tversky optimisation on examples labelled desirable or undesirable",
+      processor: feedbackProcessor,
+      options: ktoOptions,
+      loss: ktoStageLoss,
+      checkMethod: (options, method) => referenceProblem("kto", options, method),
+    });
   },
 });

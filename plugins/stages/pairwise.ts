@@ -50,7 +50,7 @@ export function processPairwise(examples: readonly PairwiseExample[], ctx: Proce
   return out;
 }
 
-/** The processor an rm, dpo, orpo or simpo stage registers (none does yet). */
+/** The processor of the pairwise stages (dpo; rm). */
 export const pairwiseProcessor: SampleProcessor<"pairwise"> = {
   kind: "pairwise",
   accepts: ["pairwise"],

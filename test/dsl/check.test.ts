@@ -8,6 +8,7 @@ import type { Diagnostic } from "../../dsl/diagnostics.ts";
 import { ExitCode, exitCodeFor } from "../../dsl/exit-codes.ts";
 import { parseRecipe } from "../../dsl/parse.ts";
 import type { ResolvedRecipe } from "../../dsl/recipe.ts";
+import { builtinPlugins } from "../../plugins/index.ts";
 import { sgdEntry } from "../../plugins/optimizers/index.ts";
 import { fakeData, fakeModels } from "./fixtures/fake-plugins.ts";
 import { examplesDir, registryWith } from "./helpers.ts";
@@ -58,20 +59,20 @@ describe("the examples check clean and resolve", () => {
   });
 
   test("dpo.lft: stage options validated with the stage's schema", () => {
-    const { resolved, problems } = check(readFileSync(`${examplesDir}/dpo.lft`, "utf8"));
+    const { resolved, problems } = check(readFileSync(`${examplesDir}/dpo.lft`, "utf8"), registryWith(builtinPlugins));
     expect(problems).toEqual([]);
     expect(resolved?.datasets).toEqual([{ source: "dpo_en_demo", options: { weight: 1, split: "train", dir: "data" } }]);
-    expect(resolved?.actions[0]?.options).toMatchObject({ beta: 0.1, loss: "sigmoid", ftx: 0, lr: 5e-6 });
+    expect(resolved?.actions[0]?.options).toMatchObject({ beta: 0.1, loss: "sigmoid", ftx: 0, label_smoothing: 0, simpo_gamma: 0.5, lr: 3e-3 });
   });
 
   test("with no plugins, each needed name is 'not available', exit code 3", () => {
     const { problems } = check(readFileSync(`${examplesDir}/dpo.lft`, "utf8"), registryWith([]));
     expect(lines(problems)).toEqual([
-      '7:7 model family "qwen3" is not available (no plugin registers it); known model families: (none)',
-      '7:36 chat template "qwen3_nothink" is not available (no plugin registers it); known chat templates: (none)',
-      '13:8 method "lora" is not available (no plugin registers it); known methods: (none)',
-      '15:7 stage "dpo" is not available (no plugin registers it); known stages: (none)',
-      '25:9 dataset format "alpaca" is not available (no plugin registers it); known dataset formats: (none)',
+      '10:7 model family "llama" is not available (no plugin registers it); known model families: (none)',
+      '10:36 chat template "default" is not available (no plugin registers it); known chat templates: (none)',
+      '16:8 method "lora" is not available (no plugin registers it); known methods: (none)',
+      '19:7 stage "dpo" is not available (no plugin registers it); known stages: (none)',
+      '30:9 dataset format "alpaca" is not available (no plugin registers it); known dataset formats: (none)',
     ]);
     expect(problems.every((d) => d.kind === "unavailable")).toBe(true);
     expect(exitCodeFor(problems)).toBe(ExitCode.notAvailable);
@@ -99,7 +100,7 @@ describe("mistakes, all reported together", () => {
     expect(lines(problems)).toEqual([
       '1:7 unknown model family "lama"; did you mean "llama"? known model families: llama, qwen3',
       '3:8 unknown method "lroa"; did you mean "lora"? known methods: freeze, full, lora, qlora',
-      '4:7 unknown stage "sfft"; did you mean "sft"? known stages: dpo, pt, sft',
+      '4:7 unknown stage "sfft"; did you mean "sft"? known stages: dpo, kto, pt, rm, sft',
     ]);
   });
 

@@ -25,8 +25,8 @@ function imported(name: string) {
 }
 
 describe("every LLaMA-Factory example config", () => {
-  test("all fourteen fixtures are present", () => {
-    expect(configs.length).toBe(14);
+  test("all sixteen fixtures are present", () => {
+    expect(configs.length).toBe(16);
   });
   for (const name of configs) {
     test(`${name}: canonical, checks clean; without plugins only 'not available'`, () => {
@@ -99,7 +99,34 @@ describe("what is carried over", () => {
     expect(imported("train_lora_qwen3_lora_dpo.yaml").text).toContain("  beta = 0.1\n  loss = sigmoid\n");
   });
 
-  test("full fine-tuning with GaLore or BAdam: method full, that optimizer with its options in the train block", () => {
+  test("DPO family and KTO keys: pref_*, dpo_label_smoothing, simpo_gamma, kto_* weights; ref_model carried, its adapters reported", () => {
+    const dpo = importLlamaFactory(
+      "model_name_or_path: m\nstage: dpo\npref_beta: 0.2\npref_loss: simpo\npref_ftx: 0.5\ndpo_label_smoothing: 0.1\nsimpo_gamma: 0.8\nref_model: other/model\nref_model_adapters: a\n",
+      "d.yaml",
+    )._unsafeUnwrap();
+    expect(dpo.text).toContain(
+      'train dpo {\n  beta = 0.2\n  loss = simpo\n  ftx = 0.5\n  label_smoothing = 0.1\n  simpo_gamma = 0.8\n  ref_model = "other/model"\n}',
+    );
+    expect(dpo.warnings.map((w) => `${w.span?.line} ${w.message.split(";")[0]}`)).toEqual([
+      "9 ref_model_adapters: lft loads ref_model as a plain frozen model folder (no adapters on it, no quantisation)",
+    ]);
+    const kto = importLlamaFactory(
+      "model_name_or_path: m\nstage: kto\npref_beta: 0.3\nkto_chosen_weight: 1.5\nkto_rejected_weight: 0.5\n",
+      "k.yaml",
+    )._unsafeUnwrap();
+    expect(kto.text).toContain("train kto { beta = 0.3, desirable_weight = 1.5, undesirable_weight = 0.5 }");
+    expect(kto.warnings).toEqual([]);
+    const pair = importLlamaFactory("model_name_or_path: m\nstage: dpo\npref_loss: kto_pair\n", "p.yaml")._unsafeUnwrap();
+    expect(pair.warnings[0]!.message).toStartWith("pref_loss: lft's dpo losses are sigmoid, hinge, ipo, orpo, simpo, bco_pair; kto_pair is not one");
+    // Against the shipped plugins, each checks with the real stages' schemas.
+    for (const { text } of [dpo, kto]) {
+      const withData = `${text}\ndataset alpaca "d.json"\n`;
+      const checked = checkRecipe(parseRecipe(withData, "out.lft")._unsafeUnwrap(), { registry: registryWith(builtinPlugins), baseDir: "/" });
+      expect(checked.isOk() ? [] : checked.error.map((d) => d.message)).toEqual([]);
+    }
+  });
+
+  test("full fine-tuning with GaLore or BAdam: method full, that optimizer with its options in the train block; bf16 is not applied to trained weights", () => {
     const galore = imported("extras_galore_llama3_full_sft.yaml");
     expect(galore.text).toContain("method full\n");
     expect(galore.text).toContain("  optimizer = galore\n  rank = 128\n  scale = 2\n  target = all\n  layerwise = true\n");

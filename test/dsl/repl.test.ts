@@ -147,7 +147,7 @@ describe("input and completion", () => {
     const ctx = { registry, lets: ["base", "lr"], commands: ["help", "params", "hello"] };
     expect(complete("", "met", ctx)).toEqual([["method"], "met"]);
     expect(complete("", "method l", ctx)).toEqual([["lora"], "l"]);
-    expect(complete("", "train ", ctx)[0]).toEqual(["dpo", "pt", "sft"]);
+    expect(complete("", "train ", ctx)[0]).toEqual(["dpo", "kto", "pt", "rm", "sft"]);
     expect(complete("method lora {", "  ra", ctx)).toEqual([["rank"], "ra"]);
     expect(complete("train dpo {", "  lo", ctx)).toEqual([["log_every", "loss"], "lo"]);
     expect(complete("", "train dpo { loss = s", ctx)).toEqual([["sigmoid", "simpo"], "s"]);

@@ -79,7 +79,9 @@ describe("prepareData", () => {
 
   test("a dataset that cannot feed the stage is refused before reading", async () => {
     const e = (await run({ dataset: ["alpaca"] }, "pairwise"))._unsafeUnwrapErr();
-    expect(e.message).toBe('dataset "alpaca" (format alpaca) gives sft/text examples; this stage needs pairwise (set "ranking": true) examples');
+    expect(e.message).toBe(
+      `dataset "alpaca" (file ${join(LF_DATA, "alpaca_en_demo.json")}, format alpaca) gives sft/text examples; this stage needs pairwise (set "ranking": true) examples`,
+    );
     expect((await run({ dataset: ["dpo"] }, "pairwise"))._unsafeUnwrap().train.length).toBe(300);
   });
 

@@ -63,7 +63,9 @@ test("the samples come from the stage's processor: --stage pt gives packed text,
   expect(text.split("\n")[0]).toMatch(/^dataset c4_demo · template default · pt · 300 rows → \d+ samples$/);
   // Packed pre-training blocks are cutoff_len long and every token is learned.
   expect(text.split("\n")[1]).toBe("── sample 1 · 64 tokens, 64 learned");
-  expect((await previewDataset({ ...base, stage: "dpo" }))._unsafeUnwrapErr().message).toContain("dpo");
+  expect((await previewDataset({ ...base, stage: "dpx" }))._unsafeUnwrapErr().message).toContain('"dpx"');
+  // A registered stage whose processor cannot take the set says what it needs.
+  expect((await previewDataset({ ...base, stage: "dpo" }))._unsafeUnwrapErr().message).toContain('this stage needs pairwise (set "ranking": true) examples');
   const bare = dataRegistry();
   bare.use(definePlugin({ name: "bare-stage", setup: (api) => api.register.stages({ name: "bare", doc: "checking only" }) }))._unsafeUnwrap();
   expect((await previewDataset({ ...base, registry: bare, stage: "bare" }))._unsafeUnwrapErr().message).toBe(
@@ -86,4 +88,16 @@ test("a processor given directly (pairwise, before an rm/dpo stage registers it)
   expect(text.split("\n")[0]).toMatch(/ · pairwise · /);
   expect(text).toContain("── sample 1 chosen");
   expect(text).toContain("── sample 1 rejected");
+});
+
+test("--stage dpo and --stage kto use the registered stages' processors: chosen/rejected, and KTO samples with their KL pair", async () => {
+  const base = { registry: dataRegistry(), tokenizer: byteTokenizer(), datasetDir: LF_DATA, template: "default", cutoffLen: 256, count: 1 };
+  const dpo = (await previewDataset({ ...base, dataset: "dpo_en_demo", stage: "dpo" }))._unsafeUnwrap();
+  expect(dpo.split("\n")[0]).toBe("dataset dpo_en_demo · template default · pairwise · 300 rows → 300 samples");
+  expect(dpo).toMatch(/── sample 1 chosen · \d+ tokens, \d+ learned\n⟦Human: Hi! I'd like⟧That sounds like a fun/);
+  expect(dpo).toMatch(/── sample 1 rejected · \d+ tokens, \d+ learned/);
+  const kto = (await previewDataset({ ...base, dataset: "kto_en_demo", stage: "kto" }))._unsafeUnwrap();
+  expect(kto.split("\n")[0]).toBe("dataset kto_en_demo · template default · kto · 300 rows → 300 samples");
+  expect(kto).toMatch(/── sample 1 \(desirable\) · \d+ tokens, \d+ learned\n⟦Human: The Federal/);
+  expect(kto).toMatch(/── sample 1 KL pair \(the prompt with another example's reply\) · \d+ tokens/);
 });

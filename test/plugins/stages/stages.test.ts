@@ -18,7 +18,7 @@ describe("stages own their processors", () => {
   test("what each processor takes, and how it packs", () => {
     expect(pretrainProcessor).toMatchObject({ kind: "pt", accepts: ["text", "sft", "pairwise", "kto"], packing: { byDefault: true, neat: false } });
     expect(supervisedProcessor).toMatchObject({ kind: "sft", accepts: ["sft"], packing: { byDefault: false, neat: true } });
-    // No rm/dpo/kto stage exists yet; their processors never pack.
+    // The pairwise (dpo) and feedback (kto) processors never pack.
     expect(pairwiseProcessor).toMatchObject({ kind: "pairwise", accepts: ["pairwise"] });
     expect(feedbackProcessor).toMatchObject({ kind: "kto", accepts: ["kto"] });
     expect([pairwiseProcessor.packing, feedbackProcessor.packing]).toEqual([undefined, undefined]);
