@@ -24,6 +24,10 @@ afterAll(cleanup);
 const data = join(dir, "data");
 Bun.spawnSync(["mkdir", "-p", data]);
 copyFileSync(IDENTITY, join(data, "identity.json"));
+// The preference configs (rm, dpo, kto) read LLaMA-Factory's own demo sets, with their dataset_info entries.
+const lfData = join(REPO, "test/fixtures/llamafactory-data");
+const lfInfo = JSON.parse(readFileSync(join(lfData, "dataset_info.json"), "utf8")) as Record<string, { file_name: string }>;
+for (const name of ["dpo_en_demo", "kto_en_demo"]) copyFileSync(join(lfData, lfInfo[name]!.file_name), join(data, lfInfo[name]!.file_name));
 writeFileSync(join(data, "wiki.txt"), readFileSync(join(REPO, "examples/data/wiki.valid.txt"), "utf8").slice(0, 20_000));
 writeFileSync(
   join(data, "dataset_info.json"),
@@ -31,6 +35,8 @@ writeFileSync(
     identity: { file_name: "identity.json" },
     alpaca_en_demo: { file_name: "identity.json" },
     c4_demo: { file_name: "wiki.txt", columns: { prompt: "text" } },
+    dpo_en_demo: lfInfo.dpo_en_demo,
+    kto_en_demo: lfInfo.kto_en_demo,
   }),
 );
 
@@ -103,7 +109,7 @@ describe("each LLaMA-Factory config: imported, checked, trained 2 steps on the s
         expect(run.err).not.toMatch(/\n\s+at /);
         expect(run.code === ExitCode.ok ? "" : run.err).toBe("");
         expect(run.err).toContain("completed at step 2");
-        expect(run.out).toMatch(/train (sft|pt): 2 steps/);
+        expect(run.out).toMatch(/train (sft|pt|rm|dpo|kto): 2 steps/);
         const output = join(dir, "runs", p.name.replace(/\.yaml$/, ""));
         expect(existsSync(output)).toBe(true);
         if (p.name.includes("llama_pro")) {

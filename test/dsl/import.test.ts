@@ -119,8 +119,11 @@ describe("what is carried over", () => {
     const pair = importLlamaFactory("model_name_or_path: m\nstage: dpo\npref_loss: kto_pair\n", "p.yaml")._unsafeUnwrap();
     expect(pair.warnings[0]!.message).toStartWith("pref_loss: lft's dpo losses are sigmoid, hinge, ipo, orpo, simpo, bco_pair; kto_pair is not one");
     // Against the shipped plugins, each checks with the real stages' schemas.
-    for (const { text } of [dpo, kto]) {
-      const withData = `${text}\ndataset alpaca "d.json"\n`;
+    for (const [{ text }, format] of [
+      [dpo, "pairwise"],
+      [kto, "kto"],
+    ] as const) {
+      const withData = `${text}\ndataset ${format} "d.json"\n`;
       const checked = checkRecipe(parseRecipe(withData, "out.lft")._unsafeUnwrap(), { registry: registryWith(builtinPlugins), baseDir: "/" });
       expect(checked.isOk() ? [] : checked.error.map((d) => d.message)).toEqual([]);
     }
