@@ -120,4 +120,18 @@ void lft_dropout(float *out, const float *x, int64_t n, float p, uint64_t seed, 
 void lft_adamw_step(float *p, const float *g, float *m, float *v, int64_t n, float lr, float beta1, float beta2,
                     float eps, float weight_decay, float bc1, float bc2);
 
+
+/* quant_matmul.c: frozen quantised weights W [n, k] (4-bit blockwise NF4/FP4, int8 per row) ---------------
+ * backward = 0: out [m, n] = in [m, k] · Wᵀ;  backward = 1: out [m, k] = in [m, n] · W. absmax_f32 NULL means
+ * the scales are double-quantised (absmax_q, nested_absmax, nested_code, offset, nested_block). */
+void lft_q4_matmul(float *out, const float *in, const uint8_t *packed, const float *code, const float *absmax_f32,
+                   const uint8_t *absmax_q, const float *nested_absmax, const float *nested_code, float offset,
+                   int64_t nested_block, int64_t block, int64_t m, int64_t n, int64_t k, int32_t backward);
+void lft_q4_dequant(float *out, const uint8_t *packed, const float *code, const float *absmax_f32,
+                    const uint8_t *absmax_q, const float *nested_absmax, const float *nested_code, float offset,
+                    int64_t nested_block, int64_t block, int64_t n, int64_t k);
+void lft_i8_matmul(float *out, const float *in, const int8_t *q, const float *row_scale, int64_t m, int64_t n,
+                   int64_t k, int32_t backward);
+void lft_i8_dequant(float *out, const int8_t *q, const float *row_scale, int64_t n, int64_t k);
+
 #endif
