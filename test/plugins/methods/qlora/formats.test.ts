@@ -5,16 +5,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { codeAt, dequantize4, dequantizeAbsmax, dequantizeInt8, doubleQuantize, quantize4, quantizeInt8 } from "../../../../plugins/methods/qlora/blockwise.ts";
 import { dynamicMap, FP4_CODE, NF4_CODE } from "../../../../plugins/methods/qlora/codebooks.ts";
-
-/** Deterministic N(0, std) values (Box-Muller over a small LCG). */
-export function normals(n: number, seed: number, std = 1): Float32Array {
-  let s = seed >>> 0;
-  const u = (): number => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s + 1) / 4294967297;
-  };
-  return Float32Array.from({ length: n }, () => std * Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()));
-}
+import { normals } from "./normals.ts";
 
 test("NF4 code book equals the 16 published constants (and the CUDA kernel's table) bit for bit", () => {
   const published = [
