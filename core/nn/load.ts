@@ -31,7 +31,16 @@ export interface LoadModelOptions {
    */
   dtype?: "f32" | "bf16" | "f16" | "auto";
   backend?: Backend;
+  /**
+   * Called for every tensor as it is read, before the next is: a method that stores weights its own way
+   * (QLoRA's quantisation) takes the tensor here. Return true when the hook consumed it (and disposed or
+   * kept it); false to load it as usual. Only one tensor is ever held in f32 at a time.
+   */
+  transform?: TensorTransform;
 }
+
+/** A per-tensor load hook (LoadModelOptions.transform): model path, the tensor as read, the model being filled. */
+export type TensorTransform = (path: string, t: Tensor, model: CausalLM) => Result<boolean, ModuleError>;
 
 export interface LoadedModel {
   model: CausalLM;
@@ -91,10 +100,32 @@ export function loadModel(dir: string, registry: FamilyRegistry, opts: LoadModel
     for (const [path, slot] of slots) {
       const source = sourceOf.get(path) ?? path;
       const stored = STORED_DTYPE[ckpt.info(source)._unsafeUnwrap().dtype] ?? "f32";
-      const t = ckpt.tensor(source, { dtype: storageFor(opts.dtype, slot.shape, stored), backend: opts.backend });
+      const t = ckpt.tensor(source, { dtype: opts.transform ? "f32" : storageFor(opts.dtype, slot.shape, stored), backend: opts.backend });
       if (t.isErr()) {
         model.dispose();
         return err(t.error);
+      }
+      if (opts.transform) {
+        const taken = opts.transform(path, t.value, model);
+        if (taken.isErr()) {
+          t.value.dispose();
+          model.dispose();
+          return err(taken.error);
+        }
+        if (taken.value) continue;
+        const want = storageFor(opts.dtype, slot.shape, stored);
+        if (want !== "f32") {
+          const half = Tensor.alloc(t.value.backend, t.value.shape, want, false);
+          t.value.backend.cast(half, t.value);
+          t.value.dispose();
+          const set = model.setParameter(path, half);
+          if (set.isErr()) {
+            half.dispose();
+            model.dispose();
+            return err(set.error);
+          }
+          continue;
+        }
       }
       const set = model.setParameter(path, t.value);
       if (set.isErr()) {

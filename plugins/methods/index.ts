@@ -4,6 +4,7 @@ import { definePlugin } from "../../core/index.ts";
 import { freeze } from "./freeze.ts";
 import { full } from "./full.ts";
 import { lora } from "./lora/index.ts";
+import { qlora } from "./qlora/index.ts";
 
 export {
   ADAPTER_CONFIG,
@@ -20,7 +21,17 @@ export {
   writePeftAdapter,
 } from "./lora/index.ts";
 export { type ExportedModel, exportMerged, type MergeExportOptions } from "./merged-export.ts";
-export { freeze, full, lora };
+export {
+  Int8Weight,
+  QloraMethod,
+  Quant4Weight,
+  type QuantizeSettings,
+  type QuantType,
+  qloraOptions,
+  quantizeLinears,
+  quantizeOnLoad,
+} from "./qlora/index.ts";
+export { freeze, full, lora, qlora };
 
 export default definePlugin({
   name: "lft-methods",
@@ -28,5 +39,6 @@ export default definePlugin({
     api.register.methods(full);
     api.register.methods(freeze);
     api.register.methods(lora);
+    api.register.methods(qlora);
   },
 });

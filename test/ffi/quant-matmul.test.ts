@@ -13,8 +13,8 @@ function reference(x: Float32Array, w: Float32Array, m: number, n: number, k: nu
   for (let i = 0; i < m; i++)
     for (let r = 0; r < n; r++)
       for (let c = 0; c < k; c++) {
-        if (inputGrad) out[i * k + c] += x[i * n + r]! * w[r * k + c]!;
-        else out[i * n + r] += x[i * k + c]! * w[r * k + c]!;
+        if (inputGrad) out[i * k + c] = out[i * k + c]! + x[i * n + r]! * w[r * k + c]!;
+        else out[i * n + r] = out[i * n + r]! + x[i * k + c]! * w[r * k + c]!;
       }
   return out;
 }
