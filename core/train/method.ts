@@ -6,6 +6,7 @@
 import { err, ok, type Result } from "neverthrow";
 import type { CausalLM } from "../nn/causal-lm.ts";
 import type { ModelFamily } from "../nn/family.ts";
+import type { TensorTransform } from "../nn/load.ts";
 import type { GroupRule, NoDecay } from "../optim/groups.ts";
 import type { MethodEntry } from "../registry/collections.ts";
 import type { Tensor } from "../tensor/tensor.ts";
@@ -77,6 +78,11 @@ export interface MethodPayload {
   apply(model: CausalLM, options: Readonly<Record<string, unknown>>, family: ModelFamily, ctx?: ApplyContext): Result<AppliedMethod, MethodError>;
   /** Puts a saved result (`saveTrainable`'s folder) back onto a freshly loaded base model. */
   load?(model: CausalLM, dir: string, family: ModelFamily, ctx?: LoadContext): Result<AppliedMethod, MethodError>;
+  /**
+   * A per-tensor hook the runner passes to loadModel when this method is the recipe's (QLoRA quantises
+   * each weight as it is read, so the model is never whole in f32); null when these options need none.
+   */
+  loadTransform?(options: Readonly<Record<string, unknown>>): TensorTransform | null;
 }
 
 // Optional in the merged entry because the registry accepts bare entries (the DSL's test fixtures
@@ -85,6 +91,7 @@ declare module "../registry/collections.ts" {
   interface MethodEntry {
     apply?: MethodPayload["apply"];
     load?: MethodPayload["load"];
+    loadTransform?: MethodPayload["loadTransform"];
   }
 }
 

@@ -15,6 +15,7 @@ import {
   type Registry,
   selectBackend,
   setDefaultBackend,
+  type TensorTransform,
 } from "../../core/index.ts";
 import { fail, messageOf, type RunFailure } from "./failure.ts";
 import { count, seconds } from "./format.ts";
@@ -23,10 +24,28 @@ import { recipePath, shown } from "./paths.ts";
 import { say, warn } from "./scope.ts";
 import { dropModelState, type ModelState, modelState, setModelState } from "./state.ts";
 
-function modelKey(recipe: ResolvedRecipe, block: ModelBlock): string {
+/** The recipe method's per-tensor load hook (QLoRA quantises while loading), if it has one. */
+function loadTransform(recipe: ResolvedRecipe, registry: Registry): TensorTransform | null {
+  if (!recipe.method) return null;
+  const entry = registry.get("methods", recipe.method.name);
+  if (entry.isErr()) return null;
+  const method = methodEntry(entry.value);
+  return method.isOk() && method.value.loadTransform ? method.value.loadTransform(recipe.method.options) : null;
+}
+
+function modelKey(recipe: ResolvedRecipe, block: ModelBlock, transformed: boolean): string {
   const o = block.options;
   const adapter = typeof o.adapter === "string" ? recipePath(recipe, o.adapter) : null;
-  return JSON.stringify({ dir: recipePath(recipe, block.path), family: block.family ?? null, dtype: o.dtype ?? "auto", device: o.device ?? "auto", adapter });
+  // A load hook makes the loaded weights depend on the method's options: a change means a reload.
+  const method = transformed && recipe.method ? methodKey(recipe.method) : null;
+  return JSON.stringify({
+    dir: recipePath(recipe, block.path),
+    family: block.family ?? null,
+    dtype: o.dtype ?? "auto",
+    device: o.device ?? "auto",
+    adapter,
+    method,
+  });
 }
 
 /** The session's model for this recipe: the one in `live` when the block is unchanged, else a fresh load. */
@@ -38,7 +57,8 @@ export function ensureModel(
   io: CommandIO,
   force = false,
 ): Result<ModelState, RunFailure> {
-  const key = modelKey(recipe, block);
+  const transform = loadTransform(recipe, registry);
+  const key = modelKey(recipe, block, transform !== null);
   const current = modelState(live);
   if (current !== undefined && current.key === key && !force) return ok(current);
   if (current !== undefined) dropModelState(live);
@@ -55,7 +75,7 @@ export function ensureModel(
   if (!existsSync(join(dir, "config.json")))
     return fail(`${where}: no config.json in ${dir}; a model block names a Hugging Face model folder (config.json, *.safetensors, tokenizer.json)`);
   const dtype = (block.options.dtype as "f32" | "bf16" | "f16" | undefined) ?? "auto";
-  const loaded = loadModel(dir, registry, { dtype, backend: backend.value });
+  const loaded = loadModel(dir, registry, { dtype, backend: backend.value, ...(transform ? { transform } : {}) });
   if (loaded.isErr()) return fail(`${where}: ${loaded.error.message}`);
   const { model, family, spec, generation, warnings } = loaded.value;
   if (block.family !== undefined && block.family !== family.name) {

@@ -6,7 +6,7 @@ import { type MethodEntry, MethodError, type MethodPayload } from "../../../core
 import { checkOptions } from "../check-options.ts";
 import { applyLora, loraOptions, loraSettings } from "../lora/index.ts";
 import { QloraMethod } from "./qlora-method.ts";
-import { QUANT_TYPES, type QuantizeSettings, type QuantType, quantizeLinears } from "./quantize-model.ts";
+import { QUANT_TYPES, type QuantizeSettings, quantizeLinears, quantizeOnLoad } from "./quantize-model.ts";
 
 export { BLOCK_4BIT, dequantize4, dequantizeAbsmax, doubleQuantize, NESTED_BLOCK, quantize4, quantizeInt8 } from "./blockwise.ts";
 export { dynamicMap, FP4_CODE, NF4_CODE } from "./codebooks.ts";
@@ -20,11 +20,12 @@ export const qloraOptions = {
   double_quant: { type: "boolean", default: true, doc: "4-bit: quantise the absmax scales again to 8 bits (blocks of 256)" },
 } as const;
 
-/** The combinations QLoRA refuses, each as a message naming the option. */
-export function qloraProblems(o: { dora: boolean; init: string; quant_type: QuantType }): string[] {
-  const problems: string[] = [];
-  if (o.dora) problems.push(`dora = true needs the dense base weight; it is not supported over a ${o.quant_type} base`);
-  if (o.init === "pissa") problems.push(`init = pissa rewrites the base weight; it is not supported over a ${o.quant_type} base`);
+/** The combinations QLoRA refuses, each with the option it is reported at. */
+export function qloraProblems(o: Readonly<Record<string, unknown>>): { key: string; message: string }[] {
+  const problems: { key: string; message: string }[] = [];
+  const type = String(o.quant_type ?? "nf4");
+  if (o.dora === true) problems.push({ key: "dora", message: `dora = true needs the dense base weight; it is not supported over a ${type} base` });
+  if (o.init === "pissa") problems.push({ key: "init", message: `init = pissa rewrites the base weight; it is not supported over a ${type} base` });
   return problems;
 }
 
@@ -32,11 +33,12 @@ export const qlora: MethodEntry & MethodPayload = {
   name: "qlora",
   doc: "LoRA over a frozen quantised base (bitsandbytes NF4/FP4 with double quantisation, or int8)",
   options: qloraOptions,
+  optionProblems: qloraProblems,
   apply(model, options, family, ctx): Result<QloraMethod, MethodError> {
     const checked = checkOptions(qloraOptions, options, "qlora");
     if (checked.isErr()) return err(checked.error);
     const o = checked.value;
-    const problems = qloraProblems(o);
+    const problems = qloraProblems(o).map((p) => p.message);
     if (problems.length) return err(new MethodError(`method "qlora": ${problems.join("; ")}`, problems));
     const q: QuantizeSettings = { type: o.quant_type, doubleQuant: o.double_quant };
     const n = quantizeLinears(model, q);
@@ -44,5 +46,9 @@ export const qlora: MethodEntry & MethodPayload = {
     const applied = applyLora(model, loraSettings(o, family), family, ctx);
     if (applied.isErr()) return err(applied.error);
     return ok(new QloraMethod(applied.value, q));
+  },
+  loadTransform(options) {
+    const checked = checkOptions(qloraOptions, options, "qlora");
+    return checked.isOk() ? quantizeOnLoad({ type: checked.value.quant_type, doubleQuant: checked.value.double_quant }) : null;
   },
 };
