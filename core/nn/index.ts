@@ -8,10 +8,12 @@ export { asF32, Embedding, type FrozenWeight, Linear, type LinearAdapter, type L
 export {
   type LoadError,
   type LoadedModel,
+  type LoadHooks,
   type LoadModelOptions,
   loadModel,
   type SavedModel,
   type SaveModelOptions,
+  type StoredFormHook,
   saveModel,
   type TensorTransform,
 } from "./load.ts";

@@ -6,7 +6,7 @@
 import { err, ok, type Result } from "neverthrow";
 import type { CausalLM } from "../nn/causal-lm.ts";
 import type { ModelFamily } from "../nn/family.ts";
-import type { TensorTransform } from "../nn/load.ts";
+import type { LoadHooks } from "../nn/load.ts";
 import type { GroupRule, NoDecay } from "../optim/groups.ts";
 import type { MethodEntry } from "../registry/collections.ts";
 import type { Tensor } from "../tensor/tensor.ts";
@@ -79,10 +79,10 @@ export interface MethodPayload {
   /** Puts a saved result (`saveTrainable`'s folder) back onto a freshly loaded base model. */
   load?(model: CausalLM, dir: string, family: ModelFamily, ctx?: LoadContext): Result<AppliedMethod, MethodError>;
   /**
-   * A per-tensor hook the runner passes to loadModel when this method is the recipe's (QLoRA quantises
-   * each weight as it is read, so the model is never whole in f32); null when these options need none.
+   * Hooks the runner passes to loadModel when this method is the recipe's: QLoRA quantises each weight
+   * as it is read (the model is never whole in f32) and reads pre-quantised checkpoints; null: none.
    */
-  loadTransform?(options: Readonly<Record<string, unknown>>): TensorTransform | null;
+  loadHooks?(options: Readonly<Record<string, unknown>>): LoadHooks | null;
 }
 
 // Optional in the merged entry because the registry accepts bare entries (the DSL's test fixtures
@@ -91,7 +91,7 @@ declare module "../registry/collections.ts" {
   interface MethodEntry {
     apply?: MethodPayload["apply"];
     load?: MethodPayload["load"];
-    loadTransform?: MethodPayload["loadTransform"];
+    loadHooks?: MethodPayload["loadHooks"];
   }
 }
 

@@ -9,13 +9,13 @@ import {
   type CommandIO,
   countElements,
   defaultBackend,
+  type LoadHooks,
   loadModel,
   loadTokenizer,
   methodEntry,
   type Registry,
   selectBackend,
   setDefaultBackend,
-  type TensorTransform,
 } from "../../core/index.ts";
 import { fail, messageOf, type RunFailure } from "./failure.ts";
 import { count, seconds } from "./format.ts";
@@ -24,13 +24,13 @@ import { recipePath, shown } from "./paths.ts";
 import { say, warn } from "./scope.ts";
 import { dropModelState, type ModelState, modelState, setModelState } from "./state.ts";
 
-/** The recipe method's per-tensor load hook (QLoRA quantises while loading), if it has one. */
-function loadTransform(recipe: ResolvedRecipe, registry: Registry): TensorTransform | null {
+/** The recipe method's load hooks (QLoRA quantises while loading), if it has any. */
+function loadHooks(recipe: ResolvedRecipe, registry: Registry): LoadHooks | null {
   if (!recipe.method) return null;
   const entry = registry.get("methods", recipe.method.name);
   if (entry.isErr()) return null;
   const method = methodEntry(entry.value);
-  return method.isOk() && method.value.loadTransform ? method.value.loadTransform(recipe.method.options) : null;
+  return method.isOk() && method.value.loadHooks ? method.value.loadHooks(recipe.method.options) : null;
 }
 
 function modelKey(recipe: ResolvedRecipe, block: ModelBlock, transformed: boolean): string {
@@ -57,8 +57,8 @@ export function ensureModel(
   io: CommandIO,
   force = false,
 ): Result<ModelState, RunFailure> {
-  const transform = loadTransform(recipe, registry);
-  const key = modelKey(recipe, block, transform !== null);
+  const hooks = loadHooks(recipe, registry);
+  const key = modelKey(recipe, block, hooks !== null);
   const current = modelState(live);
   if (current !== undefined && current.key === key && !force) return ok(current);
   if (current !== undefined) dropModelState(live);
@@ -75,7 +75,7 @@ export function ensureModel(
   if (!existsSync(join(dir, "config.json")))
     return fail(`${where}: no config.json in ${dir}; a model block names a Hugging Face model folder (config.json, *.safetensors, tokenizer.json)`);
   const dtype = (block.options.dtype as "f32" | "bf16" | "f16" | undefined) ?? "auto";
-  const loaded = loadModel(dir, registry, { dtype, backend: backend.value, ...(transform ? { transform } : {}) });
+  const loaded = loadModel(dir, registry, { dtype, backend: backend.value, ...hooks });
   if (loaded.isErr()) return fail(`${where}: ${loaded.error.message}`);
   const { model, family, spec, generation, warnings } = loaded.value;
   if (block.family !== undefined && block.family !== family.name) {

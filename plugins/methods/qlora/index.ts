@@ -5,10 +5,12 @@ import { err, ok, type Result } from "neverthrow";
 import { type MethodEntry, MethodError, type MethodPayload } from "../../../core/index.ts";
 import { checkOptions } from "../check-options.ts";
 import { applyLora, loraOptions, loraSettings } from "../lora/index.ts";
+import { bnb4bitStoredForm } from "./bnb-checkpoint.ts";
 import { QloraMethod } from "./qlora-method.ts";
 import { QUANT_TYPES, type QuantizeSettings, quantizeLinears, quantizeOnLoad } from "./quantize-model.ts";
 
 export { BLOCK_4BIT, dequantize4, dequantizeAbsmax, doubleQuantize, NESTED_BLOCK, quantize4, quantizeInt8 } from "./blockwise.ts";
+export { bnb4bitStoredForm, writeBnb4bitModel } from "./bnb-checkpoint.ts";
 export { dynamicMap, FP4_CODE, NF4_CODE } from "./codebooks.ts";
 export { QloraMethod } from "./qlora-method.ts";
 export { type QuantizeSettings, type QuantType, quantizeLinears, quantizeOnLoad } from "./quantize-model.ts";
@@ -47,8 +49,10 @@ export const qlora: MethodEntry & MethodPayload = {
     if (applied.isErr()) return err(applied.error);
     return ok(new QloraMethod(applied.value, q));
   },
-  loadTransform(options) {
+  loadHooks(options) {
     const checked = checkOptions(qloraOptions, options, "qlora");
-    return checked.isOk() ? quantizeOnLoad({ type: checked.value.quant_type, doubleQuant: checked.value.double_quant }) : null;
+    if (checked.isErr()) return null;
+    const q: QuantizeSettings = { type: checked.value.quant_type, doubleQuant: checked.value.double_quant };
+    return { transform: quantizeOnLoad(q), storedForm: bnb4bitStoredForm() };
   },
 };

@@ -60,14 +60,22 @@ export class Quant4Weight implements FrozenWeight {
   }
 
   /** From already quantised parts (a bitsandbytes checkpoint, or quantize4 + doubleQuantize). */
-  static fromParts(rows: number, cols: number, q: Quantized4, nested: DoubleQuantized | null, backend: Backend = defaultBackend()): Quant4Weight {
+  static fromParts(
+    rows: number,
+    cols: number,
+    q: Quantized4,
+    nested: DoubleQuantized | null,
+    backend: Backend = defaultBackend(),
+    /** A stored code book (a checkpoint's quant_map); default the type's own. */
+    codeBook: Float32Array = codeFor(q.type),
+  ): Quant4Weight {
     const owned: Tensor[] = [];
     const keep = (t: Tensor): Tensor => {
       owned.push(t);
       return t;
     };
     const packed = keep(bytesTensor(q.packed, backend));
-    const code = keep(tensor(codeFor(q.type), [16], { backend }));
+    const code = keep(tensor(codeBook, [16], { backend }));
     const absmax = keep(nested ? bytesTensor(nested.codes, backend) : tensor(q.absmax, [q.absmax.length], { backend }));
     const nestedArrays = nested
       ? {
@@ -78,6 +86,11 @@ export class Quant4Weight implements FrozenWeight {
         }
       : null;
     return new Quant4Weight(rows, cols, q.type, backend, { rows, cols, blockSize: q.blockSize, packed, code, absmax, nested: nestedArrays }, owned);
+  }
+
+  /** The code book of a 4-bit type (NF4 or FP4). */
+  static codeOf(type: Quant4Type): Float32Array {
+    return codeFor(type);
   }
 
   get doubleQuant(): boolean {
