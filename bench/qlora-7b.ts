@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { backward, blasInfo, type CausalLM, cpuBackend, empty, Linear, ops, tensor, tidy } from "../lft.ts";
-import { dynamicMap, qlora, Quant4Weight } from "../plugins/methods/qlora/index.ts";
+import { dynamicMap, Quant4Weight, qlora } from "../plugins/methods/qlora/index.ts";
 import { llama } from "../plugins/models/llama.ts";
 import { AdamW } from "../plugins/optimizers/index.ts";
 import { writeResults } from "./lib/results.ts";
@@ -54,7 +54,13 @@ function randomNf4(rows: number, cols: number): Quant4Weight {
     offset: 0.02,
     blockSize: 256,
   };
-  return Quant4Weight.fromParts(rows, cols, { type: "nf4", blockSize: 64, packed: randomBytes(Math.ceil(n / 2)), absmax: new Float32Array(0) }, nested, cpuBackend);
+  return Quant4Weight.fromParts(
+    rows,
+    cols,
+    { type: "nf4", blockSize: 64, packed: randomBytes(Math.ceil(n / 2)), absmax: new Float32Array(0) },
+    nested,
+    cpuBackend,
+  );
 }
 
 /** Random bf16 values of magnitude ~2^-6..2^-4 straight into a bf16 tensor. */
@@ -71,7 +77,14 @@ function randomBf16(shape: number[]): ReturnType<typeof empty> {
 }
 
 function build(): { model: CausalLM; params: number } {
-  const config = { model_type: "llama", ...shape, num_key_value_heads: shape.num_attention_heads, max_position_embeddings: 4096, rms_norm_eps: 1e-5, tie_word_embeddings: false };
+  const config = {
+    model_type: "llama",
+    ...shape,
+    num_key_value_heads: shape.num_attention_heads,
+    max_position_embeddings: 4096,
+    rms_norm_eps: 1e-5,
+    tie_word_embeddings: false,
+  };
   const spec = llama.fromConfig(config, "bench")._unsafeUnwrap();
   const model = llama.build(spec);
   let params = 0;
@@ -82,7 +95,8 @@ function build(): { model: CausalLM; params: number } {
   }
   for (const path of model.missingParameters()) {
     const slot = model.parameterShapes().find((s) => s.name === path)!;
-    const t = slot.shape.length === 2 ? randomBf16([...slot.shape]) : tensor(new Float32Array(slot.shape[0]!).fill(1), [...slot.shape], { backend: cpuBackend });
+    const t =
+      slot.shape.length === 2 ? randomBf16([...slot.shape]) : tensor(new Float32Array(slot.shape[0]!).fill(1), [...slot.shape], { backend: cpuBackend });
     model.setParameter(path, t)._unsafeUnwrap();
     params += t.numel;
   }
@@ -93,7 +107,9 @@ const t0 = performance.now();
 const { model, params } = build();
 const loadS = (performance.now() - t0) / 1000;
 const afterLoadKiB = vmKiB("VmRSS");
-const applied = qlora.apply(model, { rank: 8, alpha: 16, targets: ["q_proj", "v_proj"], quant_type: "nf4", double_quant: true }, llama, { seed: 1 })._unsafeUnwrap();
+const applied = qlora
+  .apply(model, { rank: 8, alpha: 16, targets: ["q_proj", "v_proj"], quant_type: "nf4", double_quant: true }, llama, { seed: 1 })
+  ._unsafeUnwrap();
 model.gradientCheckpointing = true;
 const opt = new AdamW(Object.values(applied.params), { lr: 1e-4 });
 const ids = Array.from({ length: SEQ + 1 }, (_, i) => (i * 7919) % shape.vocab_size);

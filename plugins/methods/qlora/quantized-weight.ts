@@ -18,8 +18,10 @@ import { codeFor, type Quant4Type } from "./codebooks.ts";
 
 /** Bytes as an i32 tensor of ceil(len / 4) words (zero-padded). */
 export function bytesTensor(bytes: Uint8Array, backend: Backend): Tensor {
-  const words = new Int32Array(Math.max(1, Math.ceil(bytes.length / 4)));
-  new Uint8Array(words.buffer).set(bytes);
+  // Whole aligned words upload as they are (no host copy: a 7B model's codes are 3.4 GB).
+  const aligned = bytes.length > 0 && bytes.length % 4 === 0 && bytes.byteOffset % 4 === 0;
+  const words = aligned ? new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4) : new Int32Array(Math.max(1, Math.ceil(bytes.length / 4)));
+  if (!aligned) new Uint8Array(words.buffer).set(bytes);
   const t = empty([words.length], { dtype: "i32", backend });
   backend.upload(t, words);
   return t;
