@@ -9,6 +9,7 @@ import {
   type CommandIO,
   countElements,
   defaultBackend,
+  Linear,
   type LoadHooks,
   loadModel,
   loadTokenizer,
@@ -98,10 +99,13 @@ export function ensureModel(
 
   const state: ModelState = { key, dir, model, family, spec, generation, tokenizer: tokenizer.value, backend: backend.value, history: [], data: new Map() };
   setModelState(live, state);
-  const dtypes = [...new Set(model.parameters().map((p) => p.dtype))].join("/");
+  // Weights a load hook stored in another form (QLoRA's NF4) count as parameters too, under their format.
+  const frozen = model.namedModules().flatMap(([, m]) => (m instanceof Linear && m.frozen ? [m.frozen] : []));
+  const dtypes = [...new Set([...model.parameters().map((p) => p.dtype), ...frozen.map((f) => f.format)])].join("/");
+  const total = countElements(model.parameters()) + frozen.reduce((s, f) => s + f.rows * f.cols, 0);
   say(
     io,
-    `model ${family.name} ${shown(dir, io.cwd)}: ${count(countElements(model.parameters()))} parameters (${spec.numLayers} layers, hidden ${spec.hiddenSize}, vocabulary ${spec.vocabSize}), ${dtypes} on ${backend.value.name}, loaded in ${seconds(performance.now() - t0)}`,
+    `model ${family.name} ${shown(dir, io.cwd)}: ${count(total)} parameters (${spec.numLayers} layers, hidden ${spec.hiddenSize}, vocabulary ${spec.vocabSize}), ${dtypes} on ${backend.value.name}, loaded in ${seconds(performance.now() - t0)}`,
   );
 
   const adapter = block.options.adapter;
