@@ -28,17 +28,23 @@ function vmKiB(field: "VmHWM" | "VmRSS"): number {
   return m ? Number(m[1]) : Number.NaN;
 }
 
-/** xorshift32 bytes: random 4-bit codes without a dense matrix anywhere. */
+/**
+ * xorshift32 bytes into one of two reusable host buffers (packed codes and absmax codes are alive together):
+ * uploads copy them out, so the host never accumulates per-weight garbage that would inflate the peak RSS.
+ */
 let state = 0x9e3779b9;
-function randomBytes(n: number): Uint8Array {
-  const words = new Uint32Array(Math.ceil(n / 4));
-  for (let i = 0; i < words.length; i++) {
+const scratch: Uint32Array[] = [new Uint32Array(0), new Uint32Array(0)];
+function randomBytes(n: number, slot: 0 | 1): Uint8Array {
+  const words = Math.ceil(n / 4);
+  if (scratch[slot]!.length < words) scratch[slot] = new Uint32Array(words);
+  const buf = scratch[slot]!;
+  for (let i = 0; i < words; i++) {
     state ^= state << 13;
     state ^= state >>> 17;
     state ^= state << 5;
-    words[i] = state >>> 0;
+    buf[i] = state >>> 0;
   }
-  return new Uint8Array(words.buffer, 0, n);
+  return new Uint8Array(buf.buffer, 0, n);
 }
 
 const NESTED_CODE = dynamicMap();
@@ -48,7 +54,7 @@ function randomNf4(rows: number, cols: number): Quant4Weight {
   const n = rows * cols;
   const nBlocks = Math.ceil(n / 64);
   const nested = {
-    codes: randomBytes(nBlocks),
+    codes: randomBytes(nBlocks, 1),
     nestedAbsmax: new Float32Array(Math.ceil(nBlocks / 256)).fill(0.01),
     nestedCode: NESTED_CODE,
     offset: 0.02,
@@ -57,22 +63,29 @@ function randomNf4(rows: number, cols: number): Quant4Weight {
   return Quant4Weight.fromParts(
     rows,
     cols,
-    { type: "nf4", blockSize: 64, packed: randomBytes(Math.ceil(n / 2)), absmax: new Float32Array(0) },
+    { type: "nf4", blockSize: 64, packed: randomBytes(Math.ceil(n / 2), 0), absmax: new Float32Array(0) },
     nested,
     cpuBackend,
   );
 }
 
-/** Random bf16 values of magnitude ~2^-6..2^-4 straight into a bf16 tensor. */
-function randomBf16(shape: number[]): ReturnType<typeof empty> {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const bits = new Uint16Array(randomBytes(2 * n).buffer, 0, n);
-  for (let i = 0; i < n; i++) {
-    const r = bits[i]!;
-    bits[i] = (r & 0x8000) | ((0x79 + ((r >> 7) & 1)) << 7) | (r & 0x7f);
+/** Random bf16 values of magnitude ~2^-6..2^-4 straight into a bf16 tensor, 256 rows at a time. */
+function randomBf16(shape: readonly number[]): ReturnType<typeof empty> {
+  const [rows, cols] = shape as [number, number];
+  const t = empty([rows, cols], { dtype: "bf16", backend: cpuBackend });
+  const chunkRows = 256;
+  const chunk = empty([chunkRows, cols], { dtype: "bf16", backend: cpuBackend });
+  for (let r0 = 0; r0 < rows; r0 += chunkRows) {
+    const rs = Math.min(chunkRows, rows - r0);
+    const bits = new Uint16Array(randomBytes(2 * chunkRows * cols, 0).buffer, 0, chunkRows * cols);
+    for (let i = 0; i < bits.length; i++) {
+      const r = bits[i]!;
+      bits[i] = (r & 0x8000) | ((0x79 + ((r >> 7) & 1)) << 7) | (r & 0x7f);
+    }
+    cpuBackend.upload(chunk, bits);
+    cpuBackend.copyRows(t, r0 * cols * 2, cols * 2, chunk, 0, cols * 2, rs, cols * 2);
   }
-  const t = empty(shape, { dtype: "bf16", backend: cpuBackend });
-  cpuBackend.upload(t, bits);
+  chunk.dispose();
   return t;
 }
 
@@ -92,6 +105,7 @@ function build(): { model: CausalLM; params: number } {
     if (!(m instanceof Linear)) continue;
     m.freezeWeight(randomNf4(m.outFeatures, m.inFeatures))._unsafeUnwrap();
     params += m.outFeatures * m.inFeatures;
+    Bun.gc(true);
   }
   for (const path of model.missingParameters()) {
     const slot = model.parameterShapes().find((s) => s.name === path)!;
@@ -100,6 +114,9 @@ function build(): { model: CausalLM; params: number } {
     model.setParameter(path, t)._unsafeUnwrap();
     params += t.numel;
   }
+  scratch[0] = new Uint32Array(0);
+  scratch[1] = new Uint32Array(0);
+  Bun.gc(true);
   return { model, params };
 }
 
