@@ -124,6 +124,7 @@ const t0 = performance.now();
 const { model, params } = build();
 const loadS = (performance.now() - t0) / 1000;
 const afterLoadKiB = vmKiB("VmRSS");
+console.error(`built ${(params / 1e9).toFixed(2)}B parameters in ${loadS.toFixed(1)} s: RSS ${(afterLoadKiB / 2 ** 20).toFixed(2)} GiB, peak so far ${(vmKiB("VmHWM") / 2 ** 20).toFixed(2)} GiB`);
 const applied = qlora
   .apply(model, { rank: 8, alpha: 16, targets: ["q_proj", "v_proj"], quant_type: "nf4", double_quant: true }, llama, { seed: 1 })
   ._unsafeUnwrap();
