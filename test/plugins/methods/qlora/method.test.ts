@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type AppliedMethod, type CausalLM, Linear, type LossFn, loadModel, ops, saveModel, shuffledBatches, tensor, train } from "../../../../core/index.ts";
-import { qlora, quantizeOnLoad } from "../../../../plugins/methods/index.ts";
+import { qlora, quantizeLinears, quantizeOnLoad } from "../../../../plugins/methods/index.ts";
 import { adamw } from "../../../../plugins/optimizers/index.ts";
 import { family, loadStories, logitsOf, registry, STORIES } from "../helpers.ts";
 
@@ -114,5 +114,13 @@ test("refused combinations and bad options are errors, not crashes", () => {
   const bad = qlora.apply(model, { quant_type: "nf3" }, family);
   expect(bad.isErr() && bad.error.message).toMatch(/quant_type/);
   expect(quantizedLayers(model)).toEqual([]);
+  model.dispose();
+});
+
+test("quantising a model with no linear layers left to quantise is an error naming the format", () => {
+  const model = loadStories();
+  const skip = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj", "lm_head"];
+  const r = quantizeLinears(model, { type: "int8", doubleQuant: false, skip });
+  expect(r.isErr() && r.error.message).toBe("quantize = int8: the model has no linear layers to quantise");
   model.dispose();
 });
