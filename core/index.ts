@@ -2,7 +2,17 @@
 
 export * as ops from "./autograd/ops/index.ts";
 export { backward, defineOp, isGradEnabled, noGrad, OpContext, type OpDef, onGradReady } from "./autograd/tape.ts";
-export type { AdamWHyper, AttentionOptions, Backend, BinaryOp, BlasInfo, MatmulOptions } from "./backend/backend.ts";
+export type {
+  AdamWHyper,
+  AttentionOptions,
+  Backend,
+  BinaryOp,
+  BlasInfo,
+  Int8Arrays,
+  MatmulOptions,
+  Quant4Arrays,
+  QuantizedMatmul,
+} from "./backend/backend.ts";
 // For backend implementations (ffi/): the checks every Backend method runs before native code.
 export {
   DisposedError,
@@ -19,6 +29,7 @@ export {
 } from "./backend/check.ts";
 export { defaultBackend, hasDefaultBackend, NoBackendError, setDefaultBackend } from "./backend/default.ts";
 export * from "./backend/kernel-args.ts";
+export { dequantizeOut, int8Args, int8LinearArgs, quant4Args, quant4LinearArgs } from "./backend/quant-check.ts";
 export { selectBackend } from "./backend/select.ts";
 export { type AttentionDims, attentionDims, attentionScalars, type MatmulDims, matmulDims, seedArgs } from "./backend/shapes.ts";
 export { type ArgSpec, type Args, parseArgs } from "./command/args.ts";

@@ -235,6 +235,8 @@ class Checker {
       // Without a named entry the schema is every entry's: keep their options only where written.
       const keep = (key: string): boolean => entry !== undefined || Object.hasOwn(rule.options, key) || Object.hasOwn(plain, key);
       options = Object.fromEntries(Object.entries(validated.value).filter(([key]) => keep(key)));
+      for (const problem of entry?.optionProblems?.(validated.value) ?? [])
+        this.#fail(this.#spanOf(block, values, problem.key, problem.message), problem.message);
     }
     this.#fractions(rule, values, units);
     this.#refs(rule, values);

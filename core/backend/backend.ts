@@ -31,7 +31,49 @@ export interface BlasInfo {
   reason: string;
 }
 
-export interface Backend {
+/**
+ * A frozen 4-bit blockwise weight [rows, cols] as the kernels read it (bitsandbytes' layout): element
+ * e = row·cols + col is nibble e of `packed` (element 2j in the high nibble of byte j), its value
+ * code[nibble] · absmax[e / blockSize]. The format (NF4, FP4) is the code book; which one is the plugin's choice.
+ */
+export interface Quant4Arrays {
+  readonly rows: number;
+  readonly cols: number;
+  /** Even, > 0 (64 for bitsandbytes' 4-bit). */
+  readonly blockSize: number;
+  /** i32 words used as raw bytes: at least ceil(rows·cols / 2) bytes. */
+  readonly packed: NativeArray;
+  /** f32 [16] */
+  readonly code: NativeArray;
+  /** f32 [nBlocks]; or, double-quantised (nested set), i32 words holding nBlocks u8 codes into nested.code. */
+  readonly absmax: NativeArray;
+  /** absmax[b] = nested.code[absmaxCode[b]] · nested.absmax[b / nested.blockSize] + nested.offset */
+  readonly nested: { readonly absmax: NativeArray; readonly code: NativeArray; readonly offset: number; readonly blockSize: number } | null;
+}
+
+/** A frozen LLM.int8-style weight [rows, cols]: value = q[row, col] · rowScale[row] / 127. */
+export interface Int8Arrays {
+  readonly rows: number;
+  readonly cols: number;
+  /** i32 words used as raw bytes: at least rows·cols signed bytes. */
+  readonly q: NativeArray;
+  /** f32 [rows]: each row's absmax. */
+  readonly rowScale: NativeArray;
+}
+
+/**
+ * Matmul against a frozen quantised weight W [rows, cols], never dequantised whole. Optional: a backend
+ * without them reports that quantised weights are not supported there.
+ *   inputGrad false: out [..., rows] = x [..., cols] · Wᵀ (forward);  true: out [..., cols] = x [..., rows] · W.
+ */
+export interface QuantizedMatmul {
+  quant4Linear?(out: NativeArray, x: NativeArray, w: Quant4Arrays, inputGrad: boolean): void;
+  quant4Dequantize?(out: NativeArray, w: Quant4Arrays): void;
+  int8Linear?(out: NativeArray, x: NativeArray, w: Int8Arrays, inputGrad: boolean): void;
+  int8Dequantize?(out: NativeArray, w: Int8Arrays): void;
+}
+
+export interface Backend extends QuantizedMatmul {
   readonly name: string;
   readonly allocator: CachingAllocator;
 

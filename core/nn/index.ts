@@ -4,8 +4,19 @@ export { Attention, type AttentionConfig, type AttentionContext, attendHeads, ty
 export { CausalLM, type DecoderBlock, type ForwardOptions, lastPositions } from "./causal-lm.ts";
 export { defineModelFamily, familyByName, familyForModelType, type ModelFamily, modelFamily, modelFamilyPlugin, type TinyPreset } from "./family.ts";
 export { KVCache } from "./kv-cache.ts";
-export { asF32, Embedding, Linear, type LinearAdapter, type LinearOptions, linearForward } from "./linear.ts";
-export { type LoadError, type LoadedModel, type LoadModelOptions, loadModel, type SavedModel, type SaveModelOptions, saveModel } from "./load.ts";
+export { asF32, Embedding, type FrozenWeight, Linear, type LinearAdapter, type LinearOptions, linearForward } from "./linear.ts";
+export {
+  type LoadError,
+  type LoadedModel,
+  type LoadHooks,
+  type LoadModelOptions,
+  loadModel,
+  type SavedModel,
+  type SaveModelOptions,
+  type StoredFormHook,
+  saveModel,
+  type TensorTransform,
+} from "./load.ts";
 export { type FeedForward, type GatedActivation, gatedActivation, MLP, type MLPConfig } from "./mlp.ts";
 export { type InitOptions, Module, ModuleError, ModuleList, type ParamInit, ParamSlot } from "./module.ts";
 export { RMSNorm, type RMSNormOptions } from "./norm.ts";

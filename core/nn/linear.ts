@@ -2,12 +2,14 @@
 // may be stored in bf16/f16: they are cast to f32 inside the op and re-cast in backward, so a half
 // weight is never kept as an f32 copy between forward and backward.
 
+import { err, ok, type Result } from "neverthrow";
 import * as ops from "../autograd/ops/index.ts";
 import { defineOp } from "../autograd/tape.ts";
+import type { Backend } from "../backend/backend.ts";
 import { expectArray } from "../backend/check.ts";
 import { formatShape, ShapeError } from "../tensor/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import { Module, type ParamSlot } from "./module.ts";
+import { Module, ModuleError, type ParamSlot } from "./module.ts";
 
 /**
  * What LoRA-style methods put in a Linear's slot: given the layer input and the base output, return
@@ -17,6 +19,48 @@ import { Module, type ParamSlot } from "./module.ts";
 export interface LinearAdapter {
   forward(x: Tensor, baseOut: Tensor): Tensor;
 }
+
+/**
+ * A frozen base weight [rows = out, cols = in] held in a form only its owner understands (a quantised
+ * format, say): the Linear calls it for y = x·Wᵀ and for the input gradient g·W, and never sees the
+ * values. The format belongs to the plugin that installs it (Linear.freezeWeight); no weight gradient.
+ */
+export interface FrozenWeight {
+  readonly rows: number;
+  readonly cols: number;
+  /** A short name of the storage format, for messages and reports ("nf4", "int8", ...). */
+  readonly format: string;
+  /** Bytes this weight holds. */
+  readonly bytes: number;
+  readonly backend: Backend;
+  /** out [..., rows] = x [..., cols] · Wᵀ (preallocated f32 out). */
+  forward(out: Tensor, x: Tensor): void;
+  /** out [..., cols] = g [..., rows] · W. */
+  backwardInput(out: Tensor, g: Tensor): void;
+  /** The weight's values as a fresh f32 tensor [rows, cols] (caller disposes): for merging and export. */
+  dequantize(): Tensor;
+  dispose(): void;
+}
+
+/** x [..., in] @ Wᵀ for a FrozenWeight: gradient to x only. */
+const frozenLinear = defineOp<[Tensor, FrozenWeight], { w: FrozenWeight }>({
+  name: "frozenLinear",
+  forward(ctx, x, w) {
+    expectArray("linear", "input", x, "f32");
+    if (x.shape[x.ndim - 1] !== w.cols)
+      throw new ShapeError(`linear: input ${formatShape(x.shape)} does not end in the ${w.format} weight's in-features (${w.cols})`);
+    const out = Tensor.alloc(x.backend, [...x.shape.slice(0, -1), w.rows], "f32");
+    w.forward(out, x);
+    ctx.state = { w };
+    return out;
+  },
+  backward(ctx, g) {
+    const { w } = ctx.state;
+    const dx = Tensor.alloc(g.backend, [...g.shape.slice(0, -1), w.cols], "f32");
+    w.backwardInput(dx, g);
+    return [dx];
+  },
+});
 
 /** Casts half storage to a fresh f32 tensor outside autograd (caller disposes). */
 function castToF32(w: Tensor): Tensor {
@@ -74,6 +118,7 @@ export class Linear extends Module {
   private readonly b: ParamSlot | null;
   /** Set by a method (LoRA, DoRA, ...) to adapt this layer without replacing it. */
   adapter: LinearAdapter | null = null;
+  private frozenWeight: FrozenWeight | null = null;
 
   constructor(
     readonly inFeatures: number,
@@ -86,7 +131,61 @@ export class Linear extends Module {
   }
 
   get weight(): Tensor {
+    if (this.frozenWeight)
+      throw new ModuleError(`this linear layer's weight is stored as ${this.frozenWeight.format}: use dequantize() for its values (or thaw the layer first)`);
     return this.tensorOf(this.w, "linear weight");
+  }
+
+  /** The frozen weight installed by freezeWeight, if any. */
+  get frozen(): FrozenWeight | null {
+    return this.frozenWeight;
+  }
+
+  /** Where this layer's weight lives. */
+  get backend(): Backend {
+    return this.frozenWeight?.backend ?? this.weight.backend;
+  }
+
+  /**
+   * Replaces the weight by a FrozenWeight of the same shape (the layer takes ownership; the dense
+   * tensor, if any, is freed). The weight slot is then empty and hidden: saving needs thawWeight first.
+   */
+  freezeWeight(w: FrozenWeight): Result<void, ModuleError> {
+    if (w.rows !== this.outFeatures || w.cols !== this.inFeatures)
+      return err(new ModuleError(`a ${w.format} weight [${w.rows}, ${w.cols}] does not fit a linear layer [${this.outFeatures}, ${this.inFeatures}]`));
+    this.frozenWeight?.dispose();
+    this.w.tensor?.dispose();
+    this.w.tensor = null;
+    this.w.trainable = false;
+    this.frozenWeight = w;
+    return ok(undefined);
+  }
+
+  /** Turns a frozen weight back into a dense one of `dtype` (for merging adapters and export). */
+  thawWeight(dtype: "f32" | "bf16" | "f16" = "f32"): void {
+    const w = this.frozenWeight;
+    if (!w) return;
+    const dense = w.dequantize();
+    this.frozenWeight = null;
+    w.dispose();
+    if (dtype === "f32") {
+      this.setParameter("weight", dense)._unsafeUnwrap();
+      return;
+    }
+    const half = Tensor.alloc(dense.backend, dense.shape, dtype, false);
+    dense.backend.cast(half, dense);
+    dense.dispose();
+    this.setParameter("weight", half)._unsafeUnwrap();
+  }
+
+  protected override localSlots(): Iterable<[string, ParamSlot]> {
+    const own = [...super.localSlots()];
+    return this.frozenWeight ? own.filter(([name]) => name !== "weight") : own;
+  }
+
+  protected override releaseOwned(): void {
+    this.frozenWeight?.dispose();
+    this.frozenWeight = null;
   }
 
   get bias(): Tensor | null {
@@ -100,7 +199,7 @@ export class Linear extends Module {
 
   /** x [..., in] -> [..., out] */
   forward(x: Tensor): Tensor {
-    let y = linearForward(x, this.weight);
+    let y = this.frozenWeight ? frozenLinear(x, this.frozenWeight) : linearForward(x, this.weight);
     const bias = this.bias;
     if (bias) y = ops.add(y, asF32(bias));
     return this.adapter ? this.adapter.forward(x, y) : y;

@@ -9,7 +9,7 @@ import { writeFileAtomic } from "../io/atomic-file.ts";
 import type { CheckpointError, ConfigError } from "../io/errors.ts";
 import { type ExpectedTensor, expectTensors, type TensorCheckError } from "../io/expect-tensors.ts";
 import { type GenerationConfig, readGenerationConfig } from "../io/generation-config.ts";
-import { openCheckpoint } from "../io/hf-checkpoint.ts";
+import { type Checkpoint, openCheckpoint } from "../io/hf-checkpoint.ts";
 import { writeCheckpoint } from "../io/hf-checkpoint-write.ts";
 import { readModelConfig } from "../io/model-config.ts";
 import type { SafetensorsEntry } from "../io/safetensors-write.ts";
@@ -31,7 +31,32 @@ export interface LoadModelOptions {
    */
   dtype?: "f32" | "bf16" | "f16" | "auto";
   backend?: Backend;
+  /**
+   * Called for every tensor as it is read, before the next is: a method that stores weights its own way
+   * (QLoRA's quantisation) takes the tensor here. Return true when the hook consumed it (and disposed or
+   * kept it); false to load it as usual. Only one tensor is ever held in f32 at a time.
+   */
+  transform?: TensorTransform;
+  /** Slots the checkpoint stores in another form (a pre-quantised weight), loaded by the hook itself. */
+  storedForm?: StoredFormHook;
 }
+
+/**
+ * A checkpoint form lft's loader does not read itself (bitsandbytes' packed 4-bit weights with their
+ * absmax/quant_map companions, say): a method registers it, claims the slots stored that way, and loads
+ * them. Claimed slots skip the dtype/shape check; their companions are not reported as unused.
+ */
+export interface StoredFormHook {
+  /** Whether the checkpoint stores this slot (model path, checkpoint name) in the hook's form. */
+  claims(path: string, name: string, ckpt: Checkpoint): boolean;
+  /** Loads a claimed slot into the model; errors name the file and tensor. */
+  load(path: string, name: string, ckpt: Checkpoint, model: CausalLM): Result<void, ModuleError | CheckpointError>;
+}
+
+export type LoadHooks = Pick<LoadModelOptions, "transform" | "storedForm">;
+
+/** A per-tensor load hook (LoadModelOptions.transform): model path, the tensor as read, the model being filled. */
+export type TensorTransform = (path: string, t: Tensor, model: CausalLM) => Result<boolean, ModuleError>;
 
 export interface LoadedModel {
   model: CausalLM;
@@ -80,21 +105,59 @@ export function loadModel(dir: string, registry: FamilyRegistry, opts: LoadModel
       if (mapped === null) dropped.push(name);
       else if (!sourceOf.has(mapped)) sourceOf.set(mapped, name);
     }
-    const slots = model.namedSlots("", false);
+    const hook = opts.storedForm;
+    const claimed = new Set(hook ? model.namedSlots("", false).flatMap(([path]) => (hook.claims(path, sourceOf.get(path) ?? path, ckpt) ? [path] : [])) : []);
+    const slots = model.namedSlots("", false).filter(([path]) => !claimed.has(path));
     const expected: ExpectedTensor[] = slots.map(([path, slot]) => ({ name: sourceOf.get(path) ?? path, shape: slot.shape, dtype: ["F32", "BF16", "F16"] }));
     const checked = expectTensors(ckpt, expected);
     if (checked.isErr()) {
       model.dispose();
       return err(checked.error);
     }
-    const warnings = [...ckpt.warnings, ...checked.value.warnings.filter((w) => !dropped.some((d) => w.includes(`"${d}"`)))];
+    const companions = [...claimed].map((path) => `"${sourceOf.get(path) ?? path}.`);
+    const warnings = [
+      ...ckpt.warnings,
+      ...checked.value.warnings.filter((w) => !dropped.some((d) => w.includes(`"${d}"`)) && !companions.some((c) => w.includes(c)) && !claimedName(w)),
+    ];
+    function claimedName(w: string): boolean {
+      return [...claimed].some((path) => w.includes(`"${sourceOf.get(path) ?? path}"`));
+    }
+    for (const path of claimed) {
+      const done = hook!.load(path, sourceOf.get(path) ?? path, ckpt, model);
+      if (done.isErr()) {
+        model.dispose();
+        return err(done.error);
+      }
+    }
     for (const [path, slot] of slots) {
       const source = sourceOf.get(path) ?? path;
       const stored = STORED_DTYPE[ckpt.info(source)._unsafeUnwrap().dtype] ?? "f32";
-      const t = ckpt.tensor(source, { dtype: storageFor(opts.dtype, slot.shape, stored), backend: opts.backend });
+      const t = ckpt.tensor(source, { dtype: opts.transform ? "f32" : storageFor(opts.dtype, slot.shape, stored), backend: opts.backend });
       if (t.isErr()) {
         model.dispose();
         return err(t.error);
+      }
+      if (opts.transform) {
+        const taken = opts.transform(path, t.value, model);
+        if (taken.isErr()) {
+          t.value.dispose();
+          model.dispose();
+          return err(taken.error);
+        }
+        if (taken.value) continue;
+        const want = storageFor(opts.dtype, slot.shape, stored);
+        if (want !== "f32") {
+          const half = Tensor.alloc(t.value.backend, t.value.shape, want, false);
+          t.value.backend.cast(half, t.value);
+          t.value.dispose();
+          const set = model.setParameter(path, half);
+          if (set.isErr()) {
+            half.dispose();
+            model.dispose();
+            return err(set.error);
+          }
+          continue;
+        }
       }
       const set = model.setParameter(path, t.value);
       if (set.isErr()) {

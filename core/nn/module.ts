@@ -216,7 +216,11 @@ export abstract class Module {
       s.tensor?.dispose();
       s.tensor = null;
     }
+    for (const [, m] of this.namedModules()) m.releaseOwned();
   }
+
+  /** Frees memory a module holds outside its slots (a Linear's frozen quantised weight); dispose calls it. */
+  protected releaseOwned(): void {}
 }
 
 /** Submodules named "0", "1", ... (`model.layers.3`). */

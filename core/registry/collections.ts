@@ -14,6 +14,11 @@ export interface EntryBase {
   readonly doc?: string;
   /** Options the recipe may set for this entry; checked with `validateOptions`. */
   readonly options?: OptionSchema;
+  /**
+   * Combinations of valid options the entry refuses (QLoRA's dora over a quantised base, ...), each
+   * with the option key it is reported at; `lft check` reports them at that option's line.
+   */
+  readonly optionProblems?: (options: ResolvedOptions) => readonly { readonly key: string; readonly message: string }[];
 }
 
 // Empty on purpose until the owning module merges its payload in (see the file header).

@@ -6,6 +6,7 @@
 import { err, ok, type Result } from "neverthrow";
 import type { CausalLM } from "../nn/causal-lm.ts";
 import type { ModelFamily } from "../nn/family.ts";
+import type { LoadHooks } from "../nn/load.ts";
 import type { GroupRule, NoDecay } from "../optim/groups.ts";
 import type { MethodEntry } from "../registry/collections.ts";
 import type { Tensor } from "../tensor/tensor.ts";
@@ -84,6 +85,11 @@ export interface MethodPayload {
   apply(model: CausalLM, options: Readonly<Record<string, unknown>>, family: ModelFamily, ctx?: ApplyContext): Result<AppliedMethod, MethodError>;
   /** Puts a saved result (`saveTrainable`'s folder) back onto a freshly loaded base model. */
   load?(model: CausalLM, dir: string, family: ModelFamily, ctx?: LoadContext): Result<AppliedMethod, MethodError>;
+  /**
+   * Hooks the runner passes to loadModel when this method is the recipe's: QLoRA quantises each weight
+   * as it is read (the model is never whole in f32) and reads pre-quantised checkpoints; null: none.
+   */
+  loadHooks?(options: Readonly<Record<string, unknown>>): LoadHooks | null;
 }
 
 // Optional in the merged entry because the registry accepts bare entries (the DSL's test fixtures
@@ -92,6 +98,7 @@ declare module "../registry/collections.ts" {
   interface MethodEntry {
     apply?: MethodPayload["apply"];
     load?: MethodPayload["load"];
+    loadHooks?: MethodPayload["loadHooks"];
   }
 }
 

@@ -17,6 +17,7 @@ import {
   crossEntropyBackwardArgs,
   crossEntropyForwardArgs,
   DTYPE_BYTES,
+  dequantizeOut,
   dropoutArgs,
   embeddingArgs,
   expectArray,
@@ -25,6 +26,8 @@ import {
   formatShape,
   type HostArray,
   hostArrayFor,
+  int8Args,
+  int8LinearArgs,
   layerNormBackwardArgs,
   layerNormForwardArgs,
   type MatmulOptions,
@@ -32,6 +35,9 @@ import {
   type NativeArray,
   type NativeSvdResult,
   numel,
+  type Quant4Arrays,
+  quant4Args,
+  quant4LinearArgs,
   rmsNormBackwardArgs,
   rmsNormForwardArgs,
   ropeArgs,
@@ -99,6 +105,10 @@ const SYMBOLS = {
   lft_dropout: { args: [P, P, i64, f32, u64, u64], returns: V },
   lft_adamw_step: { args: [P, P, P, P, i64, f32, f32, f32, f32, f32, f32, f32], returns: V },
   lft_svd_f32: { args: [i64, i64, P, P, P, P], returns: i32 },
+  lft_q4_matmul: { args: [P, P, P, P, P, P, P, P, f32, i64, i64, i64, i64, i64, i32], returns: V },
+  lft_q4_dequant: { args: [P, P, P, P, P, P, P, f32, i64, i64, i64, i64], returns: V },
+  lft_i8_matmul: { args: [P, P, P, P, i64, i64, i64, i32], returns: V },
+  lft_i8_dequant: { args: [P, P, P, i64, i64], returns: V },
 } as const;
 
 export const LIB_DIR = join(import.meta.dir, "build");
@@ -464,4 +474,47 @@ export const cpuBackend: Backend = {
     adamwArgs(p, g, m, v, h);
     native.lft_adamw_step(at(p), at(g), at(m), at(v), n(p), h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, 1 - h.beta1 ** h.step, 1 - h.beta2 ** h.step);
   },
+  quant4Linear(out, x, w, inputGrad) {
+    const { m } = quant4LinearArgs(out, x, w, inputGrad);
+    if (m === 0) return;
+    const [f32abs, qabs, nAbs, nCode, offset, nBlock] = q4Scales(w);
+    native.lft_q4_matmul(
+      at(out),
+      at(x),
+      at(w.packed),
+      at(w.code),
+      f32abs,
+      qabs,
+      nAbs,
+      nCode,
+      offset,
+      nBlock,
+      w.blockSize,
+      m,
+      w.rows,
+      w.cols,
+      inputGrad ? 1 : 0,
+    );
+  },
+  quant4Dequantize(out, w) {
+    quant4Args("quant4Dequantize", w);
+    dequantizeOut("quant4Dequantize", out, w.rows, w.cols);
+    const [f32abs, qabs, nAbs, nCode, offset, nBlock] = q4Scales(w);
+    native.lft_q4_dequant(at(out), at(w.packed), at(w.code), f32abs, qabs, nAbs, nCode, offset, nBlock, w.blockSize, w.rows, w.cols);
+  },
+  int8Linear(out, x, w, inputGrad) {
+    const { m } = int8LinearArgs(out, x, w, inputGrad);
+    if (m > 0) native.lft_i8_matmul(at(out), at(x), at(w.q), at(w.rowScale), m, w.rows, w.cols, inputGrad ? 1 : 0);
+  },
+  int8Dequantize(out, w) {
+    int8Args("int8Dequantize", w);
+    dequantizeOut("int8Dequantize", out, w.rows, w.cols);
+    native.lft_i8_dequant(at(out), at(w.q), at(w.rowScale), w.rows, w.cols);
+  },
 };
+
+/** The scale arguments of the 4-bit kernels: plain f32 absmax, or the double-quantised set (checked before). */
+function q4Scales(w: Quant4Arrays): [Pointer | null, Pointer | null, Pointer | null, Pointer | null, number, number] {
+  if (w.nested === null) return [at(w.absmax), null, null, null, 0, 1];
+  return [null, at(w.absmax), at(w.nested.absmax), at(w.nested.code), w.nested.offset, w.nested.blockSize];
+}

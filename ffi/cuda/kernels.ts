@@ -85,6 +85,8 @@ const SINGLE: Record<string, readonly ArgType[]> = {
   lft_rand_uniform: [p, i64, u64, u64],
   lft_rand_normal: [p, i64, u64, u64, f32, f32],
   lft_adamw_multi: [p, f32, f32, f32, f32, f32, f32, f32],
+  lft_q4_decode: [p, p, p, p, p, p, p, f32, i64, i64, i64, i64],
+  lft_i8_decode: [p, p, p, i64, i64, i64],
 };
 
 function buildTable(): ReadonlyMap<string, readonly ArgType[]> {

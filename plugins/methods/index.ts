@@ -5,6 +5,7 @@ import { freeze } from "./freeze.ts";
 import { full } from "./full.ts";
 import { llamaPro } from "./llama-pro/index.ts";
 import { lora } from "./lora/index.ts";
+import { qlora } from "./qlora/index.ts";
 
 export { expandedBlockIds, expandedConfig, expandModel, expansionPlan } from "./llama-pro/index.ts";
 export {
@@ -22,7 +23,17 @@ export {
   writePeftAdapter,
 } from "./lora/index.ts";
 export { type ExportedModel, exportMerged, type MergeExportOptions } from "./merged-export.ts";
-export { freeze, full, llamaPro, lora };
+export {
+  Int8Weight,
+  QloraMethod,
+  Quant4Weight,
+  type QuantizeSettings,
+  type QuantType,
+  qloraOptions,
+  quantizeLinears,
+  quantizeOnLoad,
+} from "./qlora/index.ts";
+export { freeze, full, llamaPro, lora, qlora };
 
 export default definePlugin({
   name: "lft-methods",
@@ -31,5 +42,6 @@ export default definePlugin({
     api.register.methods(freeze);
     api.register.methods(lora);
     api.register.methods(llamaPro);
+    api.register.methods(qlora);
   },
 });

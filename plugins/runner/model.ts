@@ -9,6 +9,8 @@ import {
   type CommandIO,
   countElements,
   defaultBackend,
+  Linear,
+  type LoadHooks,
   loadModel,
   loadTokenizer,
   methodEntry,
@@ -23,10 +25,28 @@ import { recipePath, shown } from "./paths.ts";
 import { say, warn } from "./scope.ts";
 import { dropModelState, type ModelState, modelState, setModelState } from "./state.ts";
 
-function modelKey(recipe: ResolvedRecipe, block: ModelBlock): string {
+/** The recipe method's load hooks (QLoRA quantises while loading), if it has any. */
+function loadHooks(recipe: ResolvedRecipe, registry: Registry): LoadHooks | null {
+  if (!recipe.method) return null;
+  const entry = registry.get("methods", recipe.method.name);
+  if (entry.isErr()) return null;
+  const method = methodEntry(entry.value);
+  return method.isOk() && method.value.loadHooks ? method.value.loadHooks(recipe.method.options) : null;
+}
+
+function modelKey(recipe: ResolvedRecipe, block: ModelBlock, transformed: boolean): string {
   const o = block.options;
   const adapter = typeof o.adapter === "string" ? recipePath(recipe, o.adapter) : null;
-  return JSON.stringify({ dir: recipePath(recipe, block.path), family: block.family ?? null, dtype: o.dtype ?? "auto", device: o.device ?? "auto", adapter });
+  // A load hook makes the loaded weights depend on the method's options: a change means a reload.
+  const method = transformed && recipe.method ? methodKey(recipe.method) : null;
+  return JSON.stringify({
+    dir: recipePath(recipe, block.path),
+    family: block.family ?? null,
+    dtype: o.dtype ?? "auto",
+    device: o.device ?? "auto",
+    adapter,
+    method,
+  });
 }
 
 /** The session's model for this recipe: the one in `live` when the block is unchanged, else a fresh load. */
@@ -38,7 +58,8 @@ export function ensureModel(
   io: CommandIO,
   force = false,
 ): Result<ModelState, RunFailure> {
-  const key = modelKey(recipe, block);
+  const hooks = loadHooks(recipe, registry);
+  const key = modelKey(recipe, block, hooks !== null);
   const current = modelState(live);
   if (current !== undefined && current.key === key && !force) return ok(current);
   if (current !== undefined) dropModelState(live);
@@ -55,7 +76,7 @@ export function ensureModel(
   if (!existsSync(join(dir, "config.json")))
     return fail(`${where}: no config.json in ${dir}; a model block names a Hugging Face model folder (config.json, *.safetensors, tokenizer.json)`);
   const dtype = (block.options.dtype as "f32" | "bf16" | "f16" | undefined) ?? "auto";
-  const loaded = loadModel(dir, registry, { dtype, backend: backend.value });
+  const loaded = loadModel(dir, registry, { dtype, backend: backend.value, ...hooks });
   if (loaded.isErr()) return fail(`${where}: ${loaded.error.message}`);
   const { model, family, spec, generation, warnings } = loaded.value;
   if (block.family !== undefined && block.family !== family.name) {
@@ -78,10 +99,13 @@ export function ensureModel(
 
   const state: ModelState = { key, dir, model, family, spec, generation, tokenizer: tokenizer.value, backend: backend.value, history: [], data: new Map() };
   setModelState(live, state);
-  const dtypes = [...new Set(model.parameters().map((p) => p.dtype))].join("/");
+  // Weights a load hook stored in another form (QLoRA's NF4) count as parameters too, under their format.
+  const frozen = model.namedModules().flatMap(([, m]) => (m instanceof Linear && m.frozen ? [m.frozen] : []));
+  const dtypes = [...new Set([...model.parameters().map((p) => p.dtype), ...frozen.map((f) => f.format)])].join("/");
+  const total = countElements(model.parameters()) + frozen.reduce((s, f) => s + f.rows * f.cols, 0);
   say(
     io,
-    `model ${family.name} ${shown(dir, io.cwd)}: ${count(countElements(model.parameters()))} parameters (${spec.numLayers} layers, hidden ${spec.hiddenSize}, vocabulary ${spec.vocabSize}), ${dtypes} on ${backend.value.name}, loaded in ${seconds(performance.now() - t0)}`,
+    `model ${family.name} ${shown(dir, io.cwd)}: ${count(total)} parameters (${spec.numLayers} layers, hidden ${spec.hiddenSize}, vocabulary ${spec.vocabSize}), ${dtypes} on ${backend.value.name}, loaded in ${seconds(performance.now() - t0)}`,
   );
 
   const adapter = block.options.adapter;

@@ -537,6 +537,57 @@ describe.skipIf(!gcc || !haveFatbin)("the CUDA Backend over the fake driver and 
     expect(() => b.nf4Quantize(packed, absmax, x, 63)).toThrow("positive even integer");
   });
 
+  test("quant4Linear / int8Linear: tile by tile, decode then cuBLAS, column blocks through copyRows", () => {
+    // cols 2^20: a 2^22-value tile holds 4 rows, so 9 rows take tiles of 4, 4 and 1.
+    const [rows, cols] = [9, 2 ** 20];
+    const x = t([1, cols]);
+    const out = t([1, rows]);
+    const packed = t([(rows * cols) / 8], "i32");
+    const code = t([16]);
+    const absmax = t([(rows * cols) / 64]);
+    const w = { rows, cols, blockSize: 64, packed, code, absmax, nested: null };
+    const gemms = fake.fake_gemm_count();
+    const fwd = launchesOf(() => b.quant4Linear!(out, x, w, false));
+    expect(fake.fake_gemm_count()).toBe(gemms + 3);
+    expect(fwd.map((l) => l.name)).toEqual(["lft_q4_decode", "lft_copy_rows_u32", "lft_q4_decode", "lft_copy_rows_u32", "lft_q4_decode", "lft_copy_rows_u32"]);
+    expect(fwd.filter((l) => l.name === "lft_q4_decode").map((l) => [l.args.e0, l.args.count])).toEqual([
+      [0, 4 * cols],
+      [4 * cols, 4 * cols],
+      [8 * cols, cols],
+    ]);
+    expect(fwd[0]!.args).toMatchObject({ packed: packed.ptr, code: code.ptr, absmax_f32: absmax.ptr, absmax_q: 0, block: 64 });
+    expect(fwd[5]!.args).toMatchObject({ d: out.ptr + 4 * 8, ds: rows, rows: 1, w: 1 });
+    // the input gradient gathers dy's column block into scratch, then accumulates (beta 1 after the first tile)
+    const dx = t([1, cols]);
+    const bwd = launchesOf(() => b.quant4Linear!(dx, out, w, true));
+    expect(bwd.map((l) => l.name)).toEqual(fwd.map((l) => l.name));
+    expect(bwd[5]!.args).toMatchObject({ s: out.ptr + 4 * 8, ss: rows, w: 1 });
+    expect(fake.fake_gemm_scalar(1)).toBe(1);
+    // double-quantised scales and int8 rows
+    const codes = t([(rows * cols) / 64 / 4], "i32");
+    const nested = { absmax: t([Math.ceil((rows * cols) / 64 / 256)]), code: t([256]), offset: 0.5, blockSize: 256 };
+    const dq = launchesOf(() => b.quant4Dequantize!(t([rows, cols]), { ...w, absmax: codes, nested }));
+    expect(dq[0]!.args).toMatchObject({
+      absmax_f32: 0,
+      absmax_q: codes.ptr,
+      nested_absmax: nested.absmax.ptr,
+      nested_code: nested.code.ptr,
+      offset: 0.5,
+      nested_block: 256,
+      e0: 0,
+      count: rows * cols,
+    });
+    const q = t([(rows * cols) / 4], "i32");
+    const scale = t([rows]);
+    const i8 = launchesOf(() => b.int8Linear!(out, x, { rows, cols, q, rowScale: scale }, false));
+    expect(i8.filter((l) => l.name === "lft_i8_decode").map((l) => [l.args.q, l.args.row_scale, l.args.cols, l.args.e0])).toEqual([
+      [q.ptr, scale.ptr, cols, 0],
+      [q.ptr, scale.ptr, cols, 4 * cols],
+      [q.ptr, scale.ptr, cols, 8 * cols],
+    ]);
+    expect(() => b.quant4Linear!(out, x, { ...w, packed: t([7], "i32") }, false)).toThrow("packed weight holds");
+  });
+
   test("validation happens before any launch: nothing reaches the driver for a bad call", () => {
     const x = t([4, 8]);
     const n0 = fake.fake_launch_count();

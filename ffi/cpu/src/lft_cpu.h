@@ -123,4 +123,17 @@ void lft_adamw_step(float *p, const float *g, float *m, float *v, int64_t n, flo
 /* Thin SVD of row-major a [m, n] (LAPACK sgesdd): s [k], u [m, k], vt [k, n], k = min(m, n). Returns LAPACK's info (0: ok). */
 int lft_svd_f32(int64_t m, int64_t n, const float *a, float *s, float *u, float *vt);
 
+/* quant_matmul.c: frozen quantised weights W [n, k] (4-bit blockwise NF4/FP4, int8 per row) ---------------
+ * backward = 0: out [m, n] = in [m, k] · Wᵀ;  backward = 1: out [m, k] = in [m, n] · W. absmax_f32 NULL means
+ * the scales are double-quantised (absmax_q, nested_absmax, nested_code, offset, nested_block). */
+void lft_q4_matmul(float *out, const float *in, const uint8_t *packed, const float *code, const float *absmax_f32,
+                   const uint8_t *absmax_q, const float *nested_absmax, const float *nested_code, float offset,
+                   int64_t nested_block, int64_t block, int64_t m, int64_t n, int64_t k, int32_t backward);
+void lft_q4_dequant(float *out, const uint8_t *packed, const float *code, const float *absmax_f32,
+                    const uint8_t *absmax_q, const float *nested_absmax, const float *nested_code, float offset,
+                    int64_t nested_block, int64_t block, int64_t n, int64_t k);
+void lft_i8_matmul(float *out, const float *in, const int8_t *q, const float *row_scale, int64_t m, int64_t n,
+                   int64_t k, int32_t backward);
+void lft_i8_dequant(float *out, const int8_t *q, const float *row_scale, int64_t n, int64_t k);
+
 #endif

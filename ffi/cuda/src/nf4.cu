@@ -61,3 +61,29 @@ __device__ void nf4_quant_impl(uint8_t *packed, float *absmax, const T *x, i64 n
   }
 FOR_FLOAT_TYPES(DEF)
 #undef DEF
+
+/* Tile decode for the quantised matmul (the CUDA side of ffi/cpu/src/quant_matmul.c): out[i] is the value of
+ * weight element e0 + i, for a 4-bit weight with any 16-entry code book and f32 or double-quantised absmax
+ * (absmax_f32 null: absmax[b] = nested_code[absmax_q[b]] * nested_absmax[b / nested_block] + offset). */
+extern "C" __global__ void lft_q4_decode(float *out, const uint8_t *packed, const float *code, const float *absmax_f32,
+                                         const uint8_t *absmax_q, const float *nested_absmax,
+                                         const float *nested_code, float offset, i64 nested_block, i64 block, i64 e0,
+                                         i64 count) {
+  GRID_STRIDE(i, count) {
+    const i64 e = e0 + i;
+    const i64 b = e / block;
+    const float am = absmax_f32 ? absmax_f32[b]
+                                : __fadd_rn(__fmul_rn(nested_code[absmax_q[b]], nested_absmax[b / nested_block]), offset);
+    const uint8_t byte = packed[e >> 1];
+    out[i] = __fmul_rn(code[(e & 1) ? (byte & 15) : (byte >> 4)], am);
+  }
+}
+
+/* int8 rows: out[i] = q[e0 + i] * (row_scale[row] / 127). */
+extern "C" __global__ void lft_i8_decode(float *out, const int8_t *q, const float *row_scale, i64 cols, i64 e0,
+                                         i64 count) {
+  GRID_STRIDE(i, count) {
+    const i64 e = e0 + i;
+    out[i] = __fmul_rn((float)q[e], __fdiv_rn(row_scale[e / cols], 127.0f));
+  }
+}

@@ -98,7 +98,7 @@ export class LoraLinear extends Module implements LinearAdapter {
     const lora = new LoraLinear(base, cfg, runtime);
     const { rank: r } = cfg;
     const [out, inF] = [base.outFeatures, base.inFeatures];
-    const backend = base.weight.backend;
+    const backend = base.backend;
     let a: Tensor;
     let b: Tensor;
     if (init.kind === "pissa") {
