@@ -319,7 +319,7 @@ function methodBlock(r: Reader): Block {
   return block("method", { name: type });
 }
 
-/** quantization_* → method qlora's bits, quant_type and double_quant (LLaMA-Factory's defaults written out: nf4, double). */
+/** quantization_* → method qlora's quant_type (nf4, fp4, int8) and double_quant (LLaMA-Factory's 4-bit defaults written out: nf4, double). */
 function quantisation(r: Reader, bits: number): Entry[] {
   const how = r.string("quantization_method") ?? "bnb";
   if (how !== "bnb") r.fail("quantization_method", `lft quantises as bitsandbytes does (bnb); ${how} is not supported`);
@@ -329,12 +329,12 @@ function quantisation(r: Reader, bits: number): Entry[] {
   }
   if (bits === 8) {
     for (const key of ["quantization_type", "double_quantization"]) if (r.has(key)) r.warn(key, "applies to 4-bit quantisation only; not carried over");
-    return [entry("bits", num(8))];
+    return [entry("quant_type", word("int8"))];
   }
   const type = r.string("quantization_type") ?? "nf4";
   if (type !== "nf4" && type !== "fp4") r.fail("quantization_type", `4-bit quantisation is nf4 or fp4, not ${type}`);
   const double = r.has("double_quantization") ? r.flag("double_quantization") : true;
-  return [entry("bits", num(4)), entry("quant_type", word(type)), entry("double_quant", bool(double))];
+  return [entry("quant_type", word(type)), entry("double_quant", bool(double))];
 }
 
 /** use_llama_pro: LLaMA-Factory trains the blocks scripts/llama_pro.py inserted (freeze_trainable_layers of them). */

@@ -203,15 +203,15 @@ describe("issue 11's memory-efficient methods", () => {
     expect(apollo.text).toContain("train sft {\n  optimizer = apollo\n  update_interval = 50\n  proj = random\n  proj_type = std\n  scale_front = true\n}");
   });
 
-  test("QLoRA: quantization_bit/type/double_quantization become method qlora's bits, quant_type, double_quant, LoRA options after", () => {
+  test("QLoRA: quantization_bit/type/double_quantization become method qlora's quant_type (nf4, fp4, int8), double_quant, LoRA options after", () => {
     const otfq = imported("train_qlora_qwen3_lora_sft_otfq.yaml");
-    expect(otfq.text).toContain("method qlora {\n  bits = 4\n  quant_type = nf4\n  double_quant = true\n  rank = 8\n  targets = [all]\n}");
+    expect(otfq.text).toContain("method qlora {\n  quant_type = nf4\n  double_quant = true\n  rank = 8\n  targets = [all]\n}");
     expect(otfq.warnings.find((w) => w.message.startsWith("quantization"))).toBeUndefined();
     expect(imported("train_qlora_qwen3_lora_sft_bnb_npu.yaml").text).toContain("  double_quant = false\n");
     const fp4 = importLlamaFactory("model_name_or_path: m\nquantization_bit: 4\nquantization_type: fp4\nlora_rank: 16\n", "f.yaml")._unsafeUnwrap();
-    expect(fp4.text).toContain("method qlora {\n  bits = 4\n  quant_type = fp4\n  double_quant = true\n  rank = 16\n}");
+    expect(fp4.text).toContain("method qlora { quant_type = fp4, double_quant = true, rank = 16 }");
     const int8 = importLlamaFactory("model_name_or_path: m\nquantization_bit: 8\nquantization_type: nf4\n", "i.yaml")._unsafeUnwrap();
-    expect(int8.text).toContain("method qlora { bits = 8 }");
+    expect(int8.text).toContain("method qlora { quant_type = int8 }");
     expect(int8.warnings.map((w) => w.message)).toEqual(["quantization_type: applies to 4-bit quantisation only; not carried over"]);
   });
 
@@ -315,7 +315,7 @@ describe("inputs it cannot use", () => {
 
   test("an unknown key, a step count warmup, quantisation", () => {
     const { text, warnings } = importLlamaFactory("model_name_or_path: m\nwarmup_steps: 30\nquantization_bit: 4\nmystery: 1\n", "q.yaml")._unsafeUnwrap();
-    expect(text).toContain("method qlora { bits = 4, quant_type = nf4, double_quant = true }");
+    expect(text).toContain("method qlora { quant_type = nf4, double_quant = true }");
     expect(text).toContain("warmup = 30 steps");
     expect(warnings.map((w) => `${w.span?.line} ${w.message}`)).toEqual(["4 mystery: not carried over: lft has no equivalent setting"]);
   });
