@@ -82,15 +82,17 @@ export async function previewDataset(opts: PreviewOptions): Promise<Result<strin
   let tokens = 0;
   let learned = 0;
   let longest = 0;
+  let sequences = 0;
   for (const s of train) {
     for (const [, seq] of parts(kind, s)) {
+      sequences++;
       tokens += seq.inputIds.length;
       learned += seq.labels.filter((l) => l !== IGNORE_INDEX).length;
       longest = Math.max(longest, seq.inputIds.length);
     }
   }
   lines.push(
-    `tokens: ${fmt(tokens)} in ${fmt(train.length)} samples (${fmt(learned)} learned), longest ${fmt(longest)}, mean ${fmt(Math.round(tokens / Math.max(1, train.length)))}`,
+    `tokens: ${fmt(tokens)} in ${fmt(train.length)} samples (${fmt(learned)} learned), longest ${fmt(longest)}, mean ${fmt(Math.round(tokens / Math.max(1, sequences)))}${sequences > train.length ? ` per sequence (${fmt(sequences)} sequences)` : ""}`,
   );
   lines.push(report.total > 0 ? report.summary() : "skipped: none");
   return ok(lines.join("\n"));
