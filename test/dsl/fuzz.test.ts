@@ -204,8 +204,10 @@ test("generated recipes parse cleanly and round-trip (600, seed 1)", () => {
 
 test("mutated recipes never throw or hang (1,000, seed 2)", () => {
   const gen = new Gen(rng(2));
-  const seeds = readdirSync(examplesDir)
-    .filter((f) => f.endsWith(".lft"))
+  const seeds = readdirSync(examplesDir, { withFileTypes: true })
+    // Files only: running an example in place leaves a `.lft/` run store folder beside them.
+    .filter((f) => f.isFile() && f.name.endsWith(".lft"))
+    .map((f) => f.name)
     .map((f) => readFileSync(`${examplesDir}/${f}`, "utf8"));
   let slowest = 0;
   let clean = 0;

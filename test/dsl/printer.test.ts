@@ -8,7 +8,9 @@ import { printRecipe } from "../../dsl/printer.ts";
 import { examplesDir } from "./helpers.ts";
 import { shapeOf } from "./recipe-shape.ts";
 
-const examples = readdirSync(examplesDir).filter((f) => f.endsWith(".lft"));
+const examples = readdirSync(examplesDir, { withFileTypes: true })
+  .filter((f) => f.isFile() && f.name.endsWith(".lft"))
+  .map((f) => f.name);
 
 describe("every example", () => {
   test("there are at least three", () => {
