@@ -16,13 +16,13 @@ import {
   type OptimizerMeta,
   type OptionSchema,
   type OptionsOf,
-  optimizerFactory,
   type ParamGroup,
   type ParamGroupInput,
-  slotData,
   stateTensor,
   type Tensor,
 } from "../../core/index.ts";
+import { checkBelowOne, codeFactory, totalNumel } from "./entry-helpers.ts";
+import { disposeMoments, loadMoments } from "./moments.ts";
 
 /** What a recipe may set besides lr and weight_decay (`train sft { optimizer = adamw, beta2 = 0.95 }`). */
 export const adamwOptions = {
@@ -111,31 +111,21 @@ export class AdamW implements Optimizer {
     const meta = checkMeta(raw, this.kind, this.params.length);
     if (meta.isErr()) return err(meta.error);
     const names = this.groups.flatMap((g) => g.names);
-    const loaded: [Tensor, { m: Float32Array; v: Float32Array; step: number }][] = [];
+    const loaded: [Tensor, { m: Float32Array; v: Float32Array }, number][] = [];
     for (const { index, step } of meta.value.params) {
       const p = this.params[index]!;
-      const m = slotData(tensors, index, "exp_avg", p, names[index]!);
-      if (m.isErr()) return err(m.error);
-      const v = slotData(tensors, index, "exp_avg_sq", p, names[index]!);
-      if (v.isErr()) return err(v.error);
-      loaded.push([p, { m: m.value, v: v.value, step }]);
+      const mv = loadMoments(tensors, index, p, names[index]!);
+      if (mv.isErr()) return err(mv.error);
+      loaded.push([p, mv.value, step]);
     }
-    this.disposeState();
-    for (const [p, s] of loaded) this.state.set(p, { m: stateTensor(p, s.m), v: stateTensor(p, s.v), step: s.step });
+    disposeMoments(this.state);
+    for (const [p, s, step] of loaded) this.state.set(p, { m: stateTensor(p, s.m), v: stateTensor(p, s.v), step });
     this.step = meta.value.step;
     return ok(undefined);
   }
 
-  private disposeState(): void {
-    for (const { m, v } of this.state.values()) {
-      m.dispose();
-      v.dispose();
-    }
-    this.state.clear();
-  }
-
   dispose(): void {
-    this.disposeState();
+    disposeMoments(this.state);
   }
 }
 
@@ -145,17 +135,13 @@ export const adamwEntry: OptimizerEntry = {
   options: adamwOptions,
   build(groups, { lr, options }) {
     const o = options as OptionsOf<typeof adamwOptions>;
-    for (const k of ["beta1", "beta2"] as const) {
-      if (!(o[k] < 1)) return err(new Error(`optimizer "adamw": ${k} must be in [0, 1), found ${o[k]}`));
-    }
-    return ok(new AdamW(groups, { lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps }));
+    return checkBelowOne("adamw", o, ["beta1", "beta2"]).map(() => new AdamW(groups, { lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps }));
   },
   // Two f32 moments per element.
-  stateBytes: (groups) => 8 * groups.reduce((n, g) => n + g.params.reduce((m, p) => m + p.numel, 0), 0),
+  stateBytes: (groups) => 8 * totalNumel(groups),
 };
 
 /** AdamW for train() called from code: `train({ optimizer: adamw({ lr: 1e-3 }), weightDecay: 0.01, ... })`. */
 export function adamw(o: Omit<AdamWOptions, "weightDecay">): OptimizerFactory {
-  const { lr, ...rest } = o;
-  return optimizerFactory(adamwEntry, lr, Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)));
+  return codeFactory(adamwEntry, { ...o });
 }

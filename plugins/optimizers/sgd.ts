@@ -17,13 +17,13 @@ import {
   type OptimizerMeta,
   type OptionSchema,
   type OptionsOf,
-  optimizerFactory,
   type ParamGroup,
   type ParamGroupInput,
   slotData,
   stateTensor,
   Tensor,
 } from "../../core/index.ts";
+import { codeFactory, totalNumel } from "./entry-helpers.ts";
 
 /** What a recipe may set besides lr and weight_decay (`train sft { optimizer = sgd, momentum = 0.5 }`). */
 export const sgdOptions = {
@@ -168,12 +168,10 @@ export const sgdEntry: OptimizerEntry = {
     return ok(new SGD(groups, { lr, momentum: o.momentum, dampening: o.dampening, nesterov: o.nesterov }));
   },
   // One f32 momentum buffer per element, none without momentum.
-  stateBytes: (groups, options) =>
-    Number(options.momentum ?? sgdOptions.momentum.default) === 0 ? 0 : 4 * groups.reduce((n, g) => n + g.params.reduce((m, p) => m + p.numel, 0), 0),
+  stateBytes: (groups, options) => (Number(options.momentum ?? sgdOptions.momentum.default) === 0 ? 0 : 4 * totalNumel(groups)),
 };
 
 /** SGD for train() called from code: `train({ optimizer: sgd({ lr: 0.1, momentum: 0.9 }), ... })`. */
 export function sgd(o: Omit<SGDOptions, "weightDecay">): OptimizerFactory {
-  const { lr, ...rest } = o;
-  return optimizerFactory(sgdEntry, lr, Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)));
+  return codeFactory(sgdEntry, { ...o });
 }

@@ -7,6 +7,7 @@ import { err, ok, type Result } from "neverthrow";
 import {
   checkMeta,
   dropGrads,
+  exportSlots,
   type HostTensor,
   type ModelSpec,
   type Optimizer,
@@ -16,9 +17,12 @@ import {
   type ParamGroup,
   slotData,
   stateTensor,
-  Tensor,
+  type Tensor,
 } from "../../../core/index.ts";
 import { adamwOptions } from "../adamw.ts";
+import { checkBelowOne } from "../entry-helpers.ts";
+import { flatParams } from "../flat-params.ts";
+import { disposeMoments } from "../moments.ts";
 import { type BlockKind, blockKind, blockSize } from "./blocks.ts";
 
 export { type BlockKind, blockKind, blockSize } from "./blocks.ts";
@@ -52,8 +56,8 @@ export class AdamMini implements Optimizer {
   lr: number;
   step = 0;
   private state = new Map<Tensor, ParamState>();
-  private readonly lrScale: number[] = [];
-  private readonly decay: number[] = [];
+  private readonly lrScale: readonly number[];
+  private readonly decay: readonly number[];
 
   constructor(
     readonly groups: readonly ParamGroup[],
@@ -62,15 +66,9 @@ export class AdamMini implements Optimizer {
     headDim: number | null,
   ) {
     this.lr = lr;
-    this.params = groups.flatMap((g) => g.params);
-    this.names = groups.flatMap((g) => g.names);
+    ({ params: this.params, names: this.names, lrScale: this.lrScale, decay: this.decay } = flatParams(groups));
     this.kinds = this.params.map((p, i) => blockKind(this.names[i]!, p.ndim));
     this.blockSizes = this.params.map((p, i) => blockSize(this.kinds[i]!, p.shape, headDim));
-    for (const g of groups)
-      for (const _ of g.params) {
-        this.lrScale.push(g.lrScale);
-        this.decay.push(g.weightDecay);
-      }
   }
 
   update(): void {
@@ -81,9 +79,7 @@ export class AdamMini implements Optimizer {
       const size = this.blockSizes[i]!;
       let st = this.state.get(p);
       if (!st) {
-        const v = Tensor.alloc(p.backend, [p.numel / size], "f32", false);
-        v.backend.fill(v, 0);
-        st = { m: stateTensor(p), v, step: 0 };
+        st = { m: stateTensor(p), v: stateTensor(p, undefined, [p.numel / size]), step: 0 };
         this.state.set(p, st);
       }
       st.step++;
@@ -118,15 +114,10 @@ export class AdamMini implements Optimizer {
   }
 
   exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> } {
-    const tensors = new Map<string, Tensor>();
-    const params: { index: number; step: number }[] = [];
-    this.params.forEach((p, index) => {
-      const st = this.state.get(p);
-      if (!st) return;
-      params.push({ index, step: st.step });
-      tensors.set(`${index}.exp_avg`, st.m);
-      tensors.set(`${index}.vmean`, st.v);
-    });
+    const { params, tensors } = exportSlots(this.params, this.state, (st) => [
+      ["exp_avg", st.m],
+      ["vmean", st.v],
+    ]);
     const hyper = { beta1: this.o.beta1, beta2: this.o.beta2, eps: this.o.eps };
     return { meta: { kind: this.kind, step: this.step, paramCount: this.params.length, params, hyper }, tensors };
   }
@@ -147,26 +138,14 @@ export class AdamMini implements Optimizer {
         );
       loaded.push([p, m.value, v.data, step]);
     }
-    this.disposeState();
-    for (const [p, m, vData, step] of loaded) {
-      const v = Tensor.alloc(p.backend, [vData.length], "f32", false);
-      v.backend.upload(v, vData);
-      this.state.set(p, { m: stateTensor(p, m), v, step });
-    }
+    disposeMoments(this.state);
+    for (const [p, m, v, step] of loaded) this.state.set(p, { m: stateTensor(p, m), v: stateTensor(p, v, [v.length]), step });
     this.step = meta.value.step;
     return ok(undefined);
   }
 
-  private disposeState(): void {
-    for (const { m, v } of this.state.values()) {
-      m.dispose();
-      v.dispose();
-    }
-    this.state.clear();
-  }
-
   dispose(): void {
-    this.disposeState();
+    disposeMoments(this.state);
   }
 }
 
@@ -177,9 +156,8 @@ function needsHeads(groups: readonly ParamGroup[]): string | undefined {
 
 /** Builds Adam-mini from code; `headDim` is required when q/k weights are trained. */
 export function buildAdamMini(groups: readonly ParamGroup[], lr: number, o: AdamMiniOptions, headDim: number | null): Result<AdamMini, Error> {
-  for (const k of ["beta1", "beta2"] as const) {
-    if (!(o[k] < 1)) return err(new Error(`optimizer "adam_mini": ${k} must be in [0, 1), found ${o[k]}`));
-  }
+  const betas = checkBelowOne("adam_mini", o, ["beta1", "beta2"]);
+  if (betas.isErr()) return err(betas.error);
   const qk = needsHeads(groups);
   if (qk !== undefined && headDim === null)
     return err(

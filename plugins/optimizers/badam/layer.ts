@@ -13,10 +13,11 @@ import {
   type Optimizer,
   type OptimizerMeta,
   type ParamGroup,
-  slotData,
   stateTensor,
   type Tensor,
 } from "../../../core/index.ts";
+import { flatParams } from "../flat-params.ts";
+import { disposeMoments, loadMoments, momentBytes } from "../moments.ts";
 import { type BlockPartition, blockAt, type Schedule } from "./blocks.ts";
 
 export interface AdamHyper {
@@ -39,9 +40,9 @@ export class BlockAdam implements Optimizer {
   /** Index of the block that trains at the next update. */
   active = -1;
   private state = new Map<Tensor, ParamState>();
-  private readonly lrScale: number[] = [];
-  private readonly decay: number[] = [];
-  private readonly names: string[];
+  private readonly lrScale: readonly number[];
+  private readonly decay: readonly number[];
+  private readonly names: readonly string[];
 
   constructor(
     readonly groups: readonly ParamGroup[],
@@ -51,20 +52,14 @@ export class BlockAdam implements Optimizer {
     readonly schedule: Schedule,
   ) {
     this.lr = lr;
-    this.params = groups.flatMap((g) => g.params);
-    this.names = groups.flatMap((g) => g.names);
-    for (const g of groups)
-      for (const _ of g.params) {
-        this.lrScale.push(g.lrScale);
-        this.decay.push(g.weightDecay);
-      }
+    ({ params: this.params, names: this.names, lrScale: this.lrScale, decay: this.decay } = flatParams(groups));
     this.activate(blockAt(schedule, 1));
   }
 
   /** Makes block `b` the only trainable one; the previous block's moments are released. */
   private activate(b: number): void {
     if (b === this.active) return;
-    this.disposeState();
+    disposeMoments(this.state);
     for (const p of this.params) p.requiresGrad = false;
     for (const i of this.partition.blocks[b]!) this.params[i]!.requiresGrad = true;
     this.active = b;
@@ -112,11 +107,9 @@ export class BlockAdam implements Optimizer {
           new Error(`optimizer state: parameter "${this.names[index]}" has BAdam state but is not in the active block ${block}; the block schedule changed`),
         );
       const p = this.params[index]!;
-      const m = slotData(tensors, index, "exp_avg", p, this.names[index]!);
-      if (m.isErr()) return err(m.error);
-      const v = slotData(tensors, index, "exp_avg_sq", p, this.names[index]!);
-      if (v.isErr()) return err(v.error);
-      loaded.push([p, m.value, v.value, step]);
+      const mv = loadMoments(tensors, index, p, this.names[index]!);
+      if (mv.isErr()) return err(mv.error);
+      loaded.push([p, mv.value.m, mv.value.v, step]);
     }
     this.active = -1;
     this.activate(block);
@@ -127,22 +120,12 @@ export class BlockAdam implements Optimizer {
 
   /** Bytes of moments held now (the active block's only). */
   heldBytes(): number {
-    let n = 0;
-    for (const { m, v } of this.state.values()) n += (m.numel + v.numel) * 4;
-    return n;
-  }
-
-  private disposeState(): void {
-    for (const { m, v } of this.state.values()) {
-      m.dispose();
-      v.dispose();
-    }
-    this.state.clear();
+    return momentBytes(this.state);
   }
 
   /** Releases the moments and makes every parameter trainable again, as it was before. */
   dispose(): void {
-    this.disposeState();
+    disposeMoments(this.state);
     for (const p of this.params) p.requiresGrad = true;
   }
 }

@@ -19,6 +19,7 @@ import {
   type OptimizerMeta,
   onGradReady,
   type ParamGroup,
+  stateTensor,
   Tensor,
 } from "../../../core/index.ts";
 import { lowShape, type Projection, packProjection, project, projectionNumel, type Side, unpackProjection } from "./projection.ts";
@@ -76,12 +77,6 @@ interface PlainState {
   m: Tensor;
   v: Tensor;
   step: number;
-}
-
-function zeros(p: Tensor, shape: readonly number[]): Tensor {
-  const t = Tensor.alloc(p.backend, shape, "f32", false);
-  t.backend.fill(t, 0);
-  return t;
 }
 
 const f64 = (t: Tensor): Float64Array => Float64Array.from(t.backend.download(t) as Float32Array);
@@ -161,7 +156,7 @@ export class LowRankAdamW implements Optimizer {
     const g = this.groupOf.get(p)!;
     const lr = this.lr * g.lrScale;
     if (!this.targets.has(p)) {
-      const st = this.plainState.get(p) ?? { m: zeros(p, p.shape), v: zeros(p, p.shape), step: 0 };
+      const st = this.plainState.get(p) ?? { m: stateTensor(p), v: stateTensor(p), step: 0 };
       this.plainState.set(p, st);
       const hyper = { lr, beta1: this.o.beta1, beta2: this.o.beta2, eps: this.o.eps, weightDecay: g.weightDecay, step: st.step + 1 };
       p.backend.adamwStep(p, p.grad!, st.m, st.v, hyper);
@@ -179,7 +174,16 @@ export class LowRankAdamW implements Optimizer {
       const r = Math.min(this.o.rank, m, n);
       const side = this.variant.side(m, n);
       const shape = lowShape(side, m, n, r);
-      st = { m: zeros(p, shape), v: zeros(p, shape), proj: zeros(p, [projectionNumel(side, m, n, r)]), step: 0, side, r, refreshes: 0, limiter: null };
+      st = {
+        m: stateTensor(p, undefined, shape),
+        v: stateTensor(p, undefined, shape),
+        proj: stateTensor(p, undefined, [projectionNumel(side, m, n, r)]),
+        step: 0,
+        side,
+        r,
+        refreshes: 0,
+        limiter: null,
+      };
       this.lowState.set(p, st);
     }
     let projection: Projection;
@@ -263,7 +267,7 @@ export class LowRankAdamW implements Optimizer {
         const v = slot(index, "exp_avg_sq", p.numel);
         if (m.isErr()) return err(m.error);
         if (v.isErr()) return err(v.error);
-        loaded.push(() => this.plainState.set(p, { m: this.filled(p, p.shape, m.value), v: this.filled(p, p.shape, v.value), step }));
+        loaded.push(() => this.plainState.set(p, { m: stateTensor(p, m.value), v: stateTensor(p, v.value), step }));
         continue;
       }
       const [rows, cols] = p.shape as [number, number];
@@ -280,9 +284,9 @@ export class LowRankAdamW implements Optimizer {
       const limiter = hyper[`${index}.limiter`];
       loaded.push(() =>
         this.lowState.set(p, {
-          m: this.filled(p, shape, m.value),
-          v: this.filled(p, shape, v.value),
-          proj: this.filled(p, [pr.value.length], pr.value),
+          m: stateTensor(p, m.value, shape),
+          v: stateTensor(p, v.value, shape),
+          proj: stateTensor(p, pr.value, [pr.value.length]),
           step,
           side,
           r,
@@ -295,12 +299,6 @@ export class LowRankAdamW implements Optimizer {
     for (const load of loaded) load();
     this.step = meta.value.step;
     return ok(undefined);
-  }
-
-  private filled(p: Tensor, shape: readonly number[], data: Float32Array): Tensor {
-    const t = Tensor.alloc(p.backend, shape, "f32", false);
-    t.backend.upload(t, data);
-    return t;
   }
 
   private disposeState(): void {

@@ -20,6 +20,9 @@ import {
   type Tensor,
 } from "../../../core/index.ts";
 import { adamwOptions } from "../adamw.ts";
+import { checkBelowOne } from "../entry-helpers.ts";
+import { flatParams } from "../flat-params.ts";
+import { disposeMoments, loadMoments } from "../moments.ts";
 import { orthogonalise } from "./newton-schulz.ts";
 
 export { NS_COEFFICIENTS, orthogonalise } from "./newton-schulz.ts";
@@ -59,8 +62,8 @@ export class Muon implements Optimizer {
   step = 0;
   private state = new Map<Tensor, ParamState>();
   private readonly muon: boolean[];
-  private readonly lrScale: number[] = [];
-  private readonly decay: number[] = [];
+  private readonly lrScale: readonly number[];
+  private readonly decay: readonly number[];
 
   constructor(
     readonly groups: readonly ParamGroup[],
@@ -68,14 +71,8 @@ export class Muon implements Optimizer {
     readonly o: MuonOptions,
   ) {
     this.lr = lr;
-    this.params = groups.flatMap((g) => g.params);
-    this.names = groups.flatMap((g) => g.names);
+    ({ params: this.params, names: this.names, lrScale: this.lrScale, decay: this.decay } = flatParams(groups));
     this.muon = this.params.map((p, i) => usesMuon(this.names[i]!, p));
-    for (const g of groups)
-      for (const _ of g.params) {
-        this.lrScale.push(g.lrScale);
-        this.decay.push(g.weightDecay);
-      }
   }
 
   update(): void {
@@ -151,29 +148,19 @@ export class Muon implements Optimizer {
         if (m.isErr()) return err(m.error);
         loaded.push([p, m.value, null, step]);
       } else {
-        const m = slotData(tensors, index, "exp_avg", p, name);
-        if (m.isErr()) return err(m.error);
-        const v = slotData(tensors, index, "exp_avg_sq", p, name);
-        if (v.isErr()) return err(v.error);
-        loaded.push([p, m.value, v.value, step]);
+        const mv = loadMoments(tensors, index, p, name);
+        if (mv.isErr()) return err(mv.error);
+        loaded.push([p, mv.value.m, mv.value.v, step]);
       }
     }
-    this.disposeState();
+    disposeMoments(this.state);
     for (const [p, m, v, step] of loaded) this.state.set(p, { m: stateTensor(p, m), v: v ? stateTensor(p, v) : null, step });
     this.step = meta.value.step;
     return ok(undefined);
   }
 
-  private disposeState(): void {
-    for (const { m, v } of this.state.values()) {
-      m.dispose();
-      v?.dispose();
-    }
-    this.state.clear();
-  }
-
   dispose(): void {
-    this.disposeState();
+    disposeMoments(this.state);
   }
 }
 
@@ -183,10 +170,7 @@ export const muonEntry: OptimizerEntry = {
   options: muonOptions,
   build(groups, { lr, options }) {
     const o = options as MuonOptions;
-    for (const k of ["beta1", "beta2", "momentum"] as const) {
-      if (!(o[k] < 1)) return err(new Error(`optimizer "muon": ${k} must be in [0, 1), found ${o[k]}`));
-    }
-    return ok(new Muon(groups, lr, o));
+    return checkBelowOne("muon", o, ["beta1", "beta2", "momentum"]).map(() => new Muon(groups, lr, o));
   },
   // One f32 momentum buffer per Muon weight entry, two f32 moments per AdamW entry.
   stateBytes(groups) {
