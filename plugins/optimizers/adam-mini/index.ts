@@ -5,12 +5,9 @@
 // model; code passes `headDim`). The update runs on the host, block by block.
 import { err, ok, type Result } from "neverthrow";
 import {
-  checkMeta,
-  dropGrads,
   exportSlots,
   type HostTensor,
   type ModelSpec,
-  type Optimizer,
   type OptimizerEntry,
   type OptimizerMeta,
   type OptionsOf,
@@ -21,7 +18,7 @@ import {
 } from "../../../core/index.ts";
 import { adamwOptions } from "../adamw.ts";
 import { checkBelowOne } from "../entry-helpers.ts";
-import { flatParams } from "../flat-params.ts";
+import { FlatOptimizer } from "../flat-params.ts";
 import { disposeMoments } from "../moments.ts";
 import { type BlockKind, blockKind, blockSize } from "./blocks.ts";
 
@@ -46,27 +43,20 @@ export function headDimOf(model: ModelSpec | undefined): number | null {
   return typeof heads === "number" && heads > 0 ? model.hiddenSize / heads : null;
 }
 
-export class AdamMini implements Optimizer {
+export class AdamMini extends FlatOptimizer {
   readonly kind = "adam_mini";
-  readonly params: readonly Tensor[];
-  readonly names: readonly string[];
   /** Entries per second-moment block, per parameter. */
   readonly blockSizes: readonly number[];
   readonly kinds: readonly BlockKind[];
-  lr: number;
-  step = 0;
   private state = new Map<Tensor, ParamState>();
-  private readonly lrScale: readonly number[];
-  private readonly decay: readonly number[];
 
   constructor(
-    readonly groups: readonly ParamGroup[],
+    groups: readonly ParamGroup[],
     lr: number,
     readonly o: AdamMiniOptions,
     headDim: number | null,
   ) {
-    this.lr = lr;
-    ({ params: this.params, names: this.names, lrScale: this.lrScale, decay: this.decay } = flatParams(groups));
+    super(groups, lr);
     this.kinds = this.params.map((p, i) => blockKind(this.names[i]!, p.ndim));
     this.blockSizes = this.params.map((p, i) => blockSize(this.kinds[i]!, p.shape, headDim));
   }
@@ -109,21 +99,17 @@ export class AdamMini implements Optimizer {
     });
   }
 
-  zeroGrad(): void {
-    dropGrads(this.params);
-  }
-
   exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> } {
     const { params, tensors } = exportSlots(this.params, this.state, (st) => [
       ["exp_avg", st.m],
       ["vmean", st.v],
     ]);
     const hyper = { beta1: this.o.beta1, beta2: this.o.beta2, eps: this.o.eps };
-    return { meta: { kind: this.kind, step: this.step, paramCount: this.params.length, params, hyper }, tensors };
+    return { meta: this.stateMeta(params, hyper), tensors };
   }
 
   importState(raw: unknown, tensors: ReadonlyMap<string, HostTensor>): Result<void, Error> {
-    const meta = checkMeta(raw, this.kind, this.params.length);
+    const meta = this.checkState(raw);
     if (meta.isErr()) return err(meta.error);
     const loaded: [Tensor, Float32Array, Float32Array, number][] = [];
     for (const { index, step } of meta.value.params) {

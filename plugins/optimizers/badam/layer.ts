@@ -5,18 +5,8 @@
 // base optimizer's state on each switch. The active block follows from the step (blocks.ts), so a
 // checkpoint holds only the active block's moments.
 import { err, ok, type Result } from "neverthrow";
-import {
-  checkMeta,
-  dropGrads,
-  exportSlots,
-  type HostTensor,
-  type Optimizer,
-  type OptimizerMeta,
-  type ParamGroup,
-  stateTensor,
-  type Tensor,
-} from "../../../core/index.ts";
-import { flatParams } from "../flat-params.ts";
+import { exportSlots, type HostTensor, type OptimizerMeta, type ParamGroup, stateTensor, type Tensor } from "../../../core/index.ts";
+import { FlatOptimizer } from "../flat-params.ts";
 import { disposeMoments, loadMoments, momentBytes } from "../moments.ts";
 import { type BlockPartition, blockAt, type Schedule } from "./blocks.ts";
 
@@ -32,27 +22,20 @@ interface ParamState {
   step: number;
 }
 
-export class BlockAdam implements Optimizer {
+export class BlockAdam extends FlatOptimizer {
   readonly kind = "badam-layer";
-  readonly params: readonly Tensor[];
-  lr: number;
-  step = 0;
   /** Index of the block that trains at the next update. */
   active = -1;
   private state = new Map<Tensor, ParamState>();
-  private readonly lrScale: readonly number[];
-  private readonly decay: readonly number[];
-  private readonly names: readonly string[];
 
   constructor(
-    readonly groups: readonly ParamGroup[],
+    groups: readonly ParamGroup[],
     lr: number,
     readonly hyper: AdamHyper,
     readonly partition: BlockPartition,
     readonly schedule: Schedule,
   ) {
-    this.lr = lr;
-    ({ params: this.params, names: this.names, lrScale: this.lrScale, decay: this.decay } = flatParams(groups));
+    super(groups, lr);
     this.activate(blockAt(schedule, 1));
   }
 
@@ -82,21 +65,17 @@ export class BlockAdam implements Optimizer {
     this.activate(blockAt(this.schedule, this.step + 1));
   }
 
-  zeroGrad(): void {
-    dropGrads(this.params);
-  }
-
   exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> } {
     const { params, tensors } = exportSlots(this.params, this.state, (st) => [
       ["exp_avg", st.m],
       ["exp_avg_sq", st.v],
     ]);
-    const meta = { kind: this.kind, step: this.step, paramCount: this.params.length, params, hyper: { ...this.hyper, activeBlock: this.active } };
+    const meta = this.stateMeta(params, { ...this.hyper, activeBlock: this.active });
     return { meta, tensors };
   }
 
   importState(raw: unknown, tensors: ReadonlyMap<string, HostTensor>): Result<void, Error> {
-    const meta = checkMeta(raw, this.kind, this.params.length);
+    const meta = this.checkState(raw);
     if (meta.isErr()) return err(meta.error);
     const block = blockAt(this.schedule, meta.value.step + 1);
     const inBlock = new Set(this.partition.blocks[block]);

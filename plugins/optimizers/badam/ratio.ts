@@ -5,18 +5,8 @@
 // (parameter, round), so a checkpoint holds only the sparse moments. Embeddings stay frozen (BAdam's
 // include_embedding = False). The update runs on the host over the selected entries only.
 import { err, ok, type Result } from "neverthrow";
-import {
-  checkMeta,
-  dropGrads,
-  exportSlots,
-  type HostTensor,
-  type Optimizer,
-  type OptimizerMeta,
-  type ParamGroup,
-  stateTensor,
-  type Tensor,
-} from "../../../core/index.ts";
-import { flatParams } from "../flat-params.ts";
+import { exportSlots, type HostTensor, type OptimizerMeta, type ParamGroup, stateTensor, type Tensor } from "../../../core/index.ts";
+import { FlatOptimizer } from "../flat-params.ts";
 import { disposeMoments, momentBytes, releaseMoments } from "../moments.ts";
 import { permutation, randomInt } from "./blocks.ts";
 import type { AdamHyper } from "./layer.ts";
@@ -49,20 +39,14 @@ export function maskOf(numel: number, ratio: number, mode: MaskMode, index: numb
 
 const EMBED = /embed/;
 
-export class RatioAdam implements Optimizer {
+export class RatioAdam extends FlatOptimizer {
   readonly kind = "badam-ratio";
-  readonly params: readonly Tensor[];
-  lr: number;
-  step = 0;
   private state = new Map<number, SparseState>();
-  private readonly lrScale: readonly number[];
-  private readonly decay: readonly number[];
-  private readonly names: readonly string[];
   /** Indices of the parameters that train (all but embeddings). */
   readonly trained: readonly number[];
 
   constructor(
-    readonly groups: readonly ParamGroup[],
+    groups: readonly ParamGroup[],
     lr: number,
     readonly hyper: AdamHyper,
     readonly ratio: number,
@@ -70,8 +54,7 @@ export class RatioAdam implements Optimizer {
     readonly interval: number,
     readonly seed: number,
   ) {
-    this.lr = lr;
-    ({ params: this.params, names: this.names, lrScale: this.lrScale, decay: this.decay } = flatParams(groups));
+    super(groups, lr);
     this.trained = this.names.flatMap((n, i) => (EMBED.test(n) ? [] : [i]));
     const set = new Set(this.trained);
     this.params.forEach((p, i) => {
@@ -124,10 +107,6 @@ export class RatioAdam implements Optimizer {
     }
   }
 
-  zeroGrad(): void {
-    dropGrads(this.params);
-  }
-
   exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> } {
     const byParam = new Map([...this.state].map(([i, st]) => [this.params[i]!, st]));
     const { params, tensors } = exportSlots(this.params, byParam, (st) => [
@@ -135,11 +114,11 @@ export class RatioAdam implements Optimizer {
       ["exp_avg_sq", st.v],
     ]);
     const hyper = { ...this.hyper, update_ratio: this.ratio, scatter: this.maskMode === "scatter", switch_interval: this.interval };
-    return { meta: { kind: this.kind, step: this.step, paramCount: this.params.length, params, hyper }, tensors };
+    return { meta: this.stateMeta(params, hyper), tensors };
   }
 
   importState(raw: unknown, tensors: ReadonlyMap<string, HostTensor>): Result<void, Error> {
-    const meta = checkMeta(raw, this.kind, this.params.length);
+    const meta = this.checkState(raw);
     if (meta.isErr()) return err(meta.error);
     const round = this.roundOf(Math.max(1, meta.value.step));
     const loaded: [number, SparseState, Float32Array, Float32Array][] = [];

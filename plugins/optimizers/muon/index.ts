@@ -5,11 +5,8 @@
 // (embeddings, head, norms, biases): the reference's AdamW, whose eps sits outside the bias correction.
 import { err, ok, type Result } from "neverthrow";
 import {
-  checkMeta,
-  dropGrads,
   exportSlots,
   type HostTensor,
-  type Optimizer,
   type OptimizerEntry,
   type OptimizerMeta,
   type OptionSchema,
@@ -21,7 +18,7 @@ import {
 } from "../../../core/index.ts";
 import { adamwOptions } from "../adamw.ts";
 import { checkBelowOne } from "../entry-helpers.ts";
-import { flatParams } from "../flat-params.ts";
+import { FlatOptimizer } from "../flat-params.ts";
 import { disposeMoments, loadMoments } from "../moments.ts";
 import { orthogonalise } from "./newton-schulz.ts";
 
@@ -54,24 +51,17 @@ interface ParamState {
   step: number;
 }
 
-export class Muon implements Optimizer {
+export class Muon extends FlatOptimizer {
   readonly kind = "muon";
-  readonly params: readonly Tensor[];
-  readonly names: readonly string[];
-  lr: number;
-  step = 0;
   private state = new Map<Tensor, ParamState>();
   private readonly muon: boolean[];
-  private readonly lrScale: readonly number[];
-  private readonly decay: readonly number[];
 
   constructor(
-    readonly groups: readonly ParamGroup[],
+    groups: readonly ParamGroup[],
     lr: number,
     readonly o: MuonOptions,
   ) {
-    this.lr = lr;
-    ({ params: this.params, names: this.names, lrScale: this.lrScale, decay: this.decay } = flatParams(groups));
+    super(groups, lr);
     this.muon = this.params.map((p, i) => usesMuon(this.names[i]!, p));
   }
 
@@ -112,10 +102,6 @@ export class Muon implements Optimizer {
     });
   }
 
-  zeroGrad(): void {
-    dropGrads(this.params);
-  }
-
   exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> } {
     const { params, tensors } = exportSlots(this.params, this.state, (st) =>
       st.v
@@ -133,11 +119,11 @@ export class Muon implements Optimizer {
       beta2: this.o.beta2,
       eps: this.o.eps,
     };
-    return { meta: { kind: this.kind, step: this.step, paramCount: this.params.length, params, hyper }, tensors };
+    return { meta: this.stateMeta(params, hyper), tensors };
   }
 
   importState(raw: unknown, tensors: ReadonlyMap<string, HostTensor>): Result<void, Error> {
-    const meta = checkMeta(raw, this.kind, this.params.length);
+    const meta = this.checkState(raw);
     if (meta.isErr()) return err(meta.error);
     const loaded: [Tensor, Float32Array, Float32Array | null, number][] = [];
     for (const { index, step } of meta.value.params) {
