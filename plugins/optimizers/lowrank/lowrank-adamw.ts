@@ -10,18 +10,8 @@
 // Layer-wise mode steps each parameter from a gradient-ready hook during backward and frees its
 // gradient there, so the whole model's gradients never exist at once (no accumulation, no clipping).
 import { err, ok, type Result } from "neverthrow";
-import {
-  checkMeta,
-  dropGrads,
-  exportSlots,
-  type HostTensor,
-  type Optimizer,
-  type OptimizerMeta,
-  onGradReady,
-  type ParamGroup,
-  stateTensor,
-  Tensor,
-} from "../../../core/index.ts";
+import { exportSlots, type HostTensor, type OptimizerMeta, onGradReady, type ParamGroup, stateTensor, Tensor } from "../../../core/index.ts";
+import { FlatOptimizer } from "../flat-params.ts";
 import { lowShape, type Projection, packProjection, project, projectionNumel, type Side, unpackProjection } from "./projection.ts";
 import { isTarget, parseTargets } from "./targets.ts";
 
@@ -101,11 +91,8 @@ export function lowRankStateBytes(groups: readonly ParamGroup[], variant: Pick<L
   return bytes;
 }
 
-export class LowRankAdamW implements Optimizer {
+export class LowRankAdamW extends FlatOptimizer {
   readonly kind: string;
-  step = 0;
-  lr: number;
-  readonly params: readonly Tensor[];
   private readonly targets = new Set<Tensor>();
   private readonly groupOf = new Map<Tensor, ParamGroup>();
   private readonly indexOf = new Map<Tensor, number>();
@@ -114,13 +101,12 @@ export class LowRankAdamW implements Optimizer {
   private readonly unhooks: (() => void)[] = [];
 
   constructor(
-    readonly groups: readonly ParamGroup[],
+    groups: readonly ParamGroup[],
     readonly o: LowRankSettings,
     readonly variant: LowRankVariant,
   ) {
+    super(groups, o.lr);
     this.kind = variant.kind;
-    this.lr = o.lr;
-    this.params = groups.flatMap((g) => g.params);
     const targets = parseTargets(o.target);
     for (const g of groups) {
       g.params.forEach((p, i) => {
@@ -223,10 +209,6 @@ export class LowRankAdamW implements Optimizer {
     if (weightDecay > 0) p.backend.scale(p, p, 1 - lr * weightDecay);
   }
 
-  zeroGrad(): void {
-    dropGrads(this.params);
-  }
-
   exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> } {
     const low = exportSlots(this.params, this.lowState, (st) => [
       ["exp_avg", st.m],
@@ -244,19 +226,19 @@ export class LowRankAdamW implements Optimizer {
       if (st.limiter !== null) hyper[`${i}.limiter`] = st.limiter;
     }
     const params = [...low.params, ...plain.params].sort((a, b) => a.index - b.index);
-    return { meta: { kind: this.kind, step: this.step, paramCount: this.params.length, params, hyper }, tensors: new Map([...low.tensors, ...plain.tensors]) };
+    return { meta: this.stateMeta(params, hyper), tensors: new Map([...low.tensors, ...plain.tensors]) };
   }
 
   importState(raw: unknown, tensors: ReadonlyMap<string, HostTensor>): Result<void, Error> {
-    const meta = checkMeta(raw, this.kind, this.params.length);
+    const meta = this.checkState(raw);
     if (meta.isErr()) return err(meta.error);
-    const names = this.groups.flatMap((g) => g.names);
     const hyper = meta.value.hyper;
     if (hyper.rank !== this.o.rank) return err(new Error(`optimizer state was saved with rank ${String(hyper.rank)} but this run uses rank ${this.o.rank}`));
     const slot = (i: number, name: string, numel: number): Result<Float32Array, Error> => {
       const t = tensors.get(`${i}.${name}`);
-      if (!t) return err(new Error(`optimizer state: missing tensor "${i}.${name}" (${name} of parameter "${names[i]}")`));
-      if (t.data.length !== numel) return err(new Error(`optimizer state: "${i}.${name}" has ${t.data.length} values, parameter "${names[i]}" needs ${numel}`));
+      if (!t) return err(new Error(`optimizer state: missing tensor "${i}.${name}" (${name} of parameter "${this.names[i]}")`));
+      if (t.data.length !== numel)
+        return err(new Error(`optimizer state: "${i}.${name}" has ${t.data.length} values, parameter "${this.names[i]}" needs ${numel}`));
       return ok(t.data);
     };
     const loaded: (() => void)[] = [];
