@@ -88,9 +88,12 @@ export function slotData(tensors: ReadonlyMap<string, HostTensor>, index: number
   return ok(t.data);
 }
 
-/** An untracked f32 tensor like `p` (optimizer state outlives step scopes), filled from data or with 0. */
-export function stateTensor(p: Tensor, data?: Float32Array): Tensor {
-  const t = Tensor.alloc(p.backend, p.shape, "f32", false);
+/**
+ * An untracked f32 tensor on `p`'s backend (optimizer state outlives step scopes), shaped like `p`
+ * unless `shape` says otherwise (per-block or low-rank state), filled from data or with 0.
+ */
+export function stateTensor(p: Tensor, data?: Float32Array, shape: readonly number[] = p.shape): Tensor {
+  const t = Tensor.alloc(p.backend, shape, "f32", false);
   if (data) t.backend.upload(t, data);
   else t.backend.fill(t, 0);
   return t;

@@ -602,39 +602,12 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
       const S = D | 1;
       const dpl = attentionDpl(D);
       const Dl = scratch(4 * B * Hq * Tq);
-      const tail = [Tq, Tk, Hq, Hkv, D, opts.scale, opts.window, opts.softcap] as const;
       launch(`lft_attention_bwd_dot_${sfx(q)}`, [Math.ceil((B * Tq * Hq) / 8), 1, 1], [BLOCK, 1, 1], 0, Dl.ptr, dout.ptr, out.ptr, B, Tq, Hq, D);
-      launch(
-        `lft_attention_bwd_dq_d${dpl}_${sfx(q)}`,
-        [Math.ceil(Tq / ATT_ROWS), Hq, B],
-        [128, 1, 1],
-        4 * 2 * (ATT_ROWS + ATT_TILE) * S,
-        dq.ptr,
-        dout.ptr,
-        lse.ptr,
-        Dl.ptr,
-        q.ptr,
-        k.ptr,
-        v.ptr,
-        seg?.ptr ?? 0,
-        ...tail,
-      );
-      launch(
-        `lft_attention_bwd_dkdv_d${dpl}_${sfx(q)}`,
-        [Math.ceil(Tk / ATT_ROWS), Hkv, B],
-        [128, 1, 1],
-        4 * ((2 * ATT_ROWS + 2 * ATT_TILE) * S + 2 * ATT_TILE),
-        dk.ptr,
-        dv.ptr,
-        dout.ptr,
-        lse.ptr,
-        Dl.ptr,
-        q.ptr,
-        k.ptr,
-        v.ptr,
-        seg?.ptr ?? 0,
-        ...tail,
-      );
+      // The dq and dk/dv kernels read the same inputs after their outputs.
+      const inputs = [dout.ptr, lse.ptr, Dl.ptr, q.ptr, k.ptr, v.ptr, seg?.ptr ?? 0, Tq, Tk, Hq, Hkv, D, opts.scale, opts.window, opts.softcap] as const;
+      launch(`lft_attention_bwd_dq_d${dpl}_${sfx(q)}`, [Math.ceil(Tq / ATT_ROWS), Hq, B], [128, 1, 1], 4 * 2 * (ATT_ROWS + ATT_TILE) * S, dq.ptr, ...inputs);
+      const dkdvSmem = 4 * ((2 * ATT_ROWS + 2 * ATT_TILE) * S + 2 * ATT_TILE);
+      launch(`lft_attention_bwd_dkdv_d${dpl}_${sfx(q)}`, [Math.ceil(Tk / ATT_ROWS), Hkv, B], [128, 1, 1], dkdvSmem, dk.ptr, dv.ptr, ...inputs);
       done(Dl);
     },
 

@@ -74,6 +74,20 @@ export function freezeSelection(
   return ok(chosen);
 }
 
+/** Freezes `model` except the parameters at `paths`; half-precision ones among them are widened to f32 (trained in f32). */
+export function trainOnlyPaths(model: CausalLM, paths: readonly string[]): void {
+  const train = new Set(paths);
+  model.freeze();
+  for (const path of train) {
+    const t = model.getParameter(path);
+    if (!t || t.dtype === "f32") continue;
+    const wide = Tensor.alloc(t.backend, t.shape, "f32");
+    t.backend.cast(wide, t);
+    model.setParameter(path, wide)._unsafeUnwrap();
+  }
+  model.unfreeze((p) => train.has(p))._unsafeUnwrap();
+}
+
 export const freeze: MethodEntry & MethodPayload = {
   name: "freeze",
   doc: "train the last N decoder layers (or named modules) and freeze the rest",
@@ -85,16 +99,7 @@ export const freeze: MethodEntry & MethodPayload = {
     if (busy) return err(busy);
     const chosen = freezeSelection(model, checked.value);
     if (chosen.isErr()) return err(new MethodError(`method "freeze": ${chosen.error.join("; ")}`, chosen.error));
-    const train = new Set(chosen.value);
-    model.freeze();
-    for (const path of train) {
-      const t = model.getParameter(path);
-      if (!t || t.dtype === "f32") continue;
-      const wide = Tensor.alloc(t.backend, t.shape, "f32");
-      t.backend.cast(wide, t);
-      model.setParameter(path, wide)._unsafeUnwrap();
-    }
-    model.unfreeze((p) => train.has(p))._unsafeUnwrap();
+    trainOnlyPaths(model, chosen.value);
     return ok(new WholeModelMethod("freeze", model));
   },
   load: (model, dir, _family, ctx) => loadWholeModel("freeze", model, dir, ctx),

@@ -5,24 +5,21 @@
 // updates. State exports for checkpoints as "exp_avg" / "exp_avg_sq" slots (torch's names).
 import { err, ok, type Result } from "neverthrow";
 import {
-  checkMeta,
-  dropGrads,
   exportSlots,
   type HostTensor,
   normaliseGroups,
-  type Optimizer,
   type OptimizerEntry,
   type OptimizerFactory,
   type OptimizerMeta,
   type OptionSchema,
   type OptionsOf,
-  optimizerFactory,
-  type ParamGroup,
   type ParamGroupInput,
-  slotData,
   stateTensor,
   type Tensor,
 } from "../../core/index.ts";
+import { checkBelowOne, codeFactory, totalNumel } from "./entry-helpers.ts";
+import { FlatOptimizer } from "./flat-params.ts";
+import { disposeMoments, loadMoments } from "./moments.ts";
 
 /** What a recipe may set besides lr and weight_decay (`train sft { optimizer = adamw, beta2 = 0.95 }`). */
 export const adamwOptions = {
@@ -47,27 +44,20 @@ interface ParamState {
   step: number;
 }
 
-export class AdamW implements Optimizer {
+export class AdamW extends FlatOptimizer {
   readonly kind = "adamw";
   private state = new Map<Tensor, ParamState>();
-  /** update() calls so far (a parameter's own bias-correction count may be lower: see ParamState). */
-  step = 0;
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
   readonly weightDecay: number;
-  lr: number;
-  readonly groups: readonly ParamGroup[];
-  readonly params: readonly Tensor[];
 
   constructor(params: readonly Tensor[] | readonly ParamGroupInput[], o: AdamWOptions) {
-    this.lr = o.lr;
+    super(normaliseGroups(params, o.weightDecay ?? 0), o.lr);
     this.beta1 = o.beta1 ?? 0.9;
     this.beta2 = o.beta2 ?? 0.999;
     this.eps = o.eps ?? 1e-8;
     this.weightDecay = o.weightDecay ?? 0;
-    this.groups = normaliseGroups(params, this.weightDecay);
-    this.params = this.groups.flatMap((g) => g.params);
   }
 
   private stateOf(p: Tensor): ParamState {
@@ -94,48 +84,33 @@ export class AdamW implements Optimizer {
     }
   }
 
-  zeroGrad(): void {
-    dropGrads(this.params);
-  }
-
   exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> } {
     const { params, tensors } = exportSlots(this.params, this.state, (st) => [
       ["exp_avg", st.m],
       ["exp_avg_sq", st.v],
     ]);
-    const meta = { kind: this.kind, step: this.step, paramCount: this.params.length, params, hyper: { beta1: this.beta1, beta2: this.beta2, eps: this.eps } };
+    const meta = this.stateMeta(params, { beta1: this.beta1, beta2: this.beta2, eps: this.eps });
     return { meta, tensors };
   }
 
   importState(raw: unknown, tensors: ReadonlyMap<string, HostTensor>): Result<void, Error> {
-    const meta = checkMeta(raw, this.kind, this.params.length);
+    const meta = this.checkState(raw);
     if (meta.isErr()) return err(meta.error);
-    const names = this.groups.flatMap((g) => g.names);
-    const loaded: [Tensor, { m: Float32Array; v: Float32Array; step: number }][] = [];
+    const loaded: [Tensor, { m: Float32Array; v: Float32Array }, number][] = [];
     for (const { index, step } of meta.value.params) {
       const p = this.params[index]!;
-      const m = slotData(tensors, index, "exp_avg", p, names[index]!);
-      if (m.isErr()) return err(m.error);
-      const v = slotData(tensors, index, "exp_avg_sq", p, names[index]!);
-      if (v.isErr()) return err(v.error);
-      loaded.push([p, { m: m.value, v: v.value, step }]);
+      const mv = loadMoments(tensors, index, p, this.names[index]!);
+      if (mv.isErr()) return err(mv.error);
+      loaded.push([p, mv.value, step]);
     }
-    this.disposeState();
-    for (const [p, s] of loaded) this.state.set(p, { m: stateTensor(p, s.m), v: stateTensor(p, s.v), step: s.step });
+    disposeMoments(this.state);
+    for (const [p, s, step] of loaded) this.state.set(p, { m: stateTensor(p, s.m), v: stateTensor(p, s.v), step });
     this.step = meta.value.step;
     return ok(undefined);
   }
 
-  private disposeState(): void {
-    for (const { m, v } of this.state.values()) {
-      m.dispose();
-      v.dispose();
-    }
-    this.state.clear();
-  }
-
   dispose(): void {
-    this.disposeState();
+    disposeMoments(this.state);
   }
 }
 
@@ -145,17 +120,13 @@ export const adamwEntry: OptimizerEntry = {
   options: adamwOptions,
   build(groups, { lr, options }) {
     const o = options as OptionsOf<typeof adamwOptions>;
-    for (const k of ["beta1", "beta2"] as const) {
-      if (!(o[k] < 1)) return err(new Error(`optimizer "adamw": ${k} must be in [0, 1), found ${o[k]}`));
-    }
-    return ok(new AdamW(groups, { lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps }));
+    return checkBelowOne("adamw", o, ["beta1", "beta2"]).map(() => new AdamW(groups, { lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps }));
   },
   // Two f32 moments per element.
-  stateBytes: (groups) => 8 * groups.reduce((n, g) => n + g.params.reduce((m, p) => m + p.numel, 0), 0),
+  stateBytes: (groups) => 8 * totalNumel(groups),
 };
 
 /** AdamW for train() called from code: `train({ optimizer: adamw({ lr: 1e-3 }), weightDecay: 0.01, ... })`. */
 export function adamw(o: Omit<AdamWOptions, "weightDecay">): OptimizerFactory {
-  const { lr, ...rest } = o;
-  return optimizerFactory(adamwEntry, lr, Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)));
+  return codeFactory(adamwEntry, { ...o });
 }

@@ -6,24 +6,21 @@
 import { err, ok, type Result } from "neverthrow";
 import {
   checkHyper,
-  checkMeta,
-  dropGrads,
   exportSlots,
   type HostTensor,
   normaliseGroups,
-  type Optimizer,
   type OptimizerEntry,
   type OptimizerFactory,
   type OptimizerMeta,
   type OptionSchema,
   type OptionsOf,
-  optimizerFactory,
-  type ParamGroup,
   type ParamGroupInput,
   slotData,
   stateTensor,
   Tensor,
 } from "../../core/index.ts";
+import { codeFactory, totalNumel } from "./entry-helpers.ts";
+import { FlatOptimizer } from "./flat-params.ts";
 
 /** What a recipe may set besides lr and weight_decay (`train sft { optimizer = sgd, momentum = 0.5 }`). */
 export const sgdOptions = {
@@ -44,26 +41,20 @@ export interface SGDOptions {
 
 const NESTEROV_NEEDS = "sgd: Nesterov momentum needs momentum > 0 and dampening 0";
 
-export class SGD implements Optimizer {
+export class SGD extends FlatOptimizer {
   readonly kind = "sgd";
   /** Momentum buffers and each parameter's own update count. */
   private state = new Map<Tensor, { buf: Tensor | null; step: number }>();
-  step = 0;
-  lr: number;
   readonly momentum: number;
   readonly dampening: number;
   readonly nesterov: boolean;
-  readonly groups: readonly ParamGroup[];
-  readonly params: readonly Tensor[];
 
   constructor(params: readonly Tensor[] | readonly ParamGroupInput[], o: SGDOptions) {
-    this.lr = o.lr;
+    super(normaliseGroups(params, o.weightDecay ?? 0), o.lr);
     this.momentum = o.momentum ?? 0;
     this.dampening = o.dampening ?? 0;
     this.nesterov = o.nesterov ?? false;
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) throw new RangeError(NESTEROV_NEEDS);
-    this.groups = normaliseGroups(params, o.weightDecay ?? 0);
-    this.params = this.groups.flatMap((g) => g.params);
   }
 
   update(): void {
@@ -109,26 +100,15 @@ export class SGD implements Optimizer {
     }
   }
 
-  zeroGrad(): void {
-    dropGrads(this.params);
-  }
-
   exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> } {
     const { params, tensors } = exportSlots(this.params, this.state, (st) => [["momentum_buffer", st.buf]]);
-    const meta = {
-      kind: this.kind,
-      step: this.step,
-      paramCount: this.params.length,
-      params,
-      hyper: { momentum: this.momentum, dampening: this.dampening, nesterov: this.nesterov },
-    };
+    const meta = this.stateMeta(params, { momentum: this.momentum, dampening: this.dampening, nesterov: this.nesterov });
     return { meta, tensors };
   }
 
   importState(raw: unknown, tensors: ReadonlyMap<string, HostTensor>): Result<void, Error> {
-    const meta = checkMeta(raw, this.kind, this.params.length);
+    const meta = this.checkState(raw);
     if (meta.isErr()) return err(meta.error);
-    const names = this.groups.flatMap((g) => g.names);
     const loaded: [Tensor, Float32Array | null, number][] = [];
     for (const { index, step } of meta.value.params) {
       const p = this.params[index]!;
@@ -137,7 +117,7 @@ export class SGD implements Optimizer {
         loaded.push([p, null, step]);
         continue;
       }
-      const buf = slotData(tensors, index, "momentum_buffer", p, names[index]!);
+      const buf = slotData(tensors, index, "momentum_buffer", p, this.names[index]!);
       if (buf.isErr()) return err(buf.error);
       loaded.push([p, buf.value, step]);
     }
@@ -168,12 +148,10 @@ export const sgdEntry: OptimizerEntry = {
     return ok(new SGD(groups, { lr, momentum: o.momentum, dampening: o.dampening, nesterov: o.nesterov }));
   },
   // One f32 momentum buffer per element, none without momentum.
-  stateBytes: (groups, options) =>
-    Number(options.momentum ?? sgdOptions.momentum.default) === 0 ? 0 : 4 * groups.reduce((n, g) => n + g.params.reduce((m, p) => m + p.numel, 0), 0),
+  stateBytes: (groups, options) => (Number(options.momentum ?? sgdOptions.momentum.default) === 0 ? 0 : 4 * totalNumel(groups)),
 };
 
 /** SGD for train() called from code: `train({ optimizer: sgd({ lr: 0.1, momentum: 0.9 }), ... })`. */
 export function sgd(o: Omit<SGDOptions, "weightDecay">): OptimizerFactory {
-  const { lr, ...rest } = o;
-  return optimizerFactory(sgdEntry, lr, Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)));
+  return codeFactory(sgdEntry, { ...o });
 }

@@ -6,9 +6,9 @@
 // LLaMA-Factory's stride rule. The method's result is a new model object: the runner adopts
 // AppliedMethod.model when it differs from the model it passed in.
 import { err, ok, type Result } from "neverthrow";
-import { type CausalLM, type MethodEntry, MethodError, type MethodPayload, type OptionSchema, Tensor } from "../../../core/index.ts";
+import { type CausalLM, type MethodEntry, MethodError, type MethodPayload, type OptionSchema } from "../../../core/index.ts";
 import { checkOptions } from "../check-options.ts";
-import { freezeSelection } from "../freeze.ts";
+import { freezeSelection, trainOnlyPaths } from "../freeze.ts";
 import { adapterProblem, WholeModelMethod } from "../whole-model.ts";
 import { expandedBlockIds, expandModel } from "./expand.ts";
 
@@ -45,21 +45,13 @@ function trainOnly(model: CausalLM, ids: readonly number[], modules: readonly st
   const chosen = freezeSelection(model, { layers: model.spec.numLayers, modules, extra_modules: extra });
   if (chosen.isErr()) return err(new MethodError(`method "llama_pro": ${chosen.error.join("; ")}`, chosen.error));
   const blocks = new Set(ids);
-  const train = new Set(
+  trainOnlyPaths(
+    model,
     chosen.value.filter((p) => {
       const m = LAYER.exec(p);
       return m ? blocks.has(Number(m[1])) : true;
     }),
   );
-  model.freeze();
-  for (const path of train) {
-    const t = model.getParameter(path);
-    if (!t || t.dtype === "f32") continue;
-    const wide = Tensor.alloc(t.backend, t.shape, "f32");
-    t.backend.cast(wide, t);
-    model.setParameter(path, wide)._unsafeUnwrap();
-  }
-  model.unfreeze((p) => train.has(p))._unsafeUnwrap();
   return ok(undefined);
 }
 

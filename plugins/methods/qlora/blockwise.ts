@@ -36,26 +36,36 @@ function sortedCode(type: Quant4Type): { values: Float32Array; codes: Uint8Array
   return { values: Float32Array.from(kept, (c) => code[c]!), codes: Uint8Array.from(kept) };
 }
 
-/** Quantises values (row-major, any length) to 4 bits: x · (1 / absmax) to the nearest code, as bitsandbytes. */
-export function quantize4(values: Float32Array, type: Quant4Type, blockSize = BLOCK_4BIT): Quantized4 {
+/**
+ * Walks `values` in blocks of `blockSize` (the last may be short): stores each block's absmax and calls
+ * `encode(e0, e1, inv)` with the block's range and inv = f32(1 / absmax), 0 for an all-zero block.
+ */
+function eachBlock(values: Float32Array, blockSize: number, encode: (e0: number, e1: number, inv: number) => void): Float32Array {
   const n = values.length;
-  const nBlocks = Math.ceil(n / blockSize);
-  const absmax = new Float32Array(nBlocks);
-  const packed = new Uint8Array(Math.ceil(n / 2));
-  const { values: sorted, codes } = sortedCode(type);
-  const zero = type === "nf4" ? 7 : 0;
-  for (let b = 0; b < nBlocks; b++) {
+  const absmax = new Float32Array(Math.ceil(n / blockSize));
+  for (let b = 0; b < absmax.length; b++) {
     const e0 = b * blockSize;
     const e1 = Math.min(n, e0 + blockSize);
     let am = 0;
     for (let e = e0; e < e1; e++) am = Math.max(am, Math.abs(values[e]!));
     absmax[b] = am;
-    const inv = am > 0 ? Math.fround(1 / am) : 0;
+    encode(e0, e1, am > 0 ? Math.fround(1 / am) : 0);
+  }
+  return absmax;
+}
+
+/** Quantises values (row-major, any length) to 4 bits: x · (1 / absmax) to the nearest code, as bitsandbytes. */
+export function quantize4(values: Float32Array, type: Quant4Type, blockSize = BLOCK_4BIT): Quantized4 {
+  const packed = new Uint8Array(Math.ceil(values.length / 2));
+  const { values: sorted, codes } = sortedCode(type);
+  const zero = type === "nf4" ? 7 : 0;
+  const absmax = eachBlock(values, blockSize, (e0, e1, inv) => {
     for (let e = e0; e < e1; e++) {
-      const c = am > 0 ? codes[nearestCode(sorted, Math.fround(values[e]! * inv))]! : zero;
+      // inv is 0 exactly when the block is all zeros.
+      const c = inv > 0 ? codes[nearestCode(sorted, Math.fround(values[e]! * inv))]! : zero;
       packed[e >> 1] = e & 1 ? packed[e >> 1]! | c : c << 4;
     }
-  }
+  });
   return { type, blockSize, packed, absmax };
 }
 
@@ -75,19 +85,10 @@ export function dequantize4(q: Quantized4, n: number, absmax: Float32Array = q.a
 
 /** Blockwise 8-bit quantisation of values with a sorted 256-entry code (bitsandbytes' quantize_blockwise). */
 export function quantizeBlockwise8(values: Float32Array, code: Float32Array, blockSize: number): { codes: Uint8Array; absmax: Float32Array } {
-  const n = values.length;
-  const nBlocks = Math.ceil(n / blockSize);
-  const absmax = new Float32Array(nBlocks);
-  const codes = new Uint8Array(n);
-  for (let b = 0; b < nBlocks; b++) {
-    const e0 = b * blockSize;
-    const e1 = Math.min(n, e0 + blockSize);
-    let am = 0;
-    for (let e = e0; e < e1; e++) am = Math.max(am, Math.abs(values[e]!));
-    absmax[b] = am;
-    const inv = am > 0 ? Math.fround(1 / am) : 0;
+  const codes = new Uint8Array(values.length);
+  const absmax = eachBlock(values, blockSize, (e0, e1, inv) => {
     for (let e = e0; e < e1; e++) codes[e] = nearestCode(code, Math.fround(values[e]! * inv));
-  }
+  });
   return { codes, absmax };
 }
 

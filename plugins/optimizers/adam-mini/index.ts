@@ -5,20 +5,21 @@
 // model; code passes `headDim`). The update runs on the host, block by block.
 import { err, ok, type Result } from "neverthrow";
 import {
-  checkMeta,
-  dropGrads,
+  exportSlots,
   type HostTensor,
   type ModelSpec,
-  type Optimizer,
   type OptimizerEntry,
   type OptimizerMeta,
   type OptionsOf,
   type ParamGroup,
   slotData,
   stateTensor,
-  Tensor,
+  type Tensor,
 } from "../../../core/index.ts";
 import { adamwOptions } from "../adamw.ts";
+import { checkBelowOne } from "../entry-helpers.ts";
+import { FlatOptimizer } from "../flat-params.ts";
+import { disposeMoments } from "../moments.ts";
 import { type BlockKind, blockKind, blockSize } from "./blocks.ts";
 
 export { type BlockKind, blockKind, blockSize } from "./blocks.ts";
@@ -42,35 +43,22 @@ export function headDimOf(model: ModelSpec | undefined): number | null {
   return typeof heads === "number" && heads > 0 ? model.hiddenSize / heads : null;
 }
 
-export class AdamMini implements Optimizer {
+export class AdamMini extends FlatOptimizer {
   readonly kind = "adam_mini";
-  readonly params: readonly Tensor[];
-  readonly names: readonly string[];
   /** Entries per second-moment block, per parameter. */
   readonly blockSizes: readonly number[];
   readonly kinds: readonly BlockKind[];
-  lr: number;
-  step = 0;
   private state = new Map<Tensor, ParamState>();
-  private readonly lrScale: number[] = [];
-  private readonly decay: number[] = [];
 
   constructor(
-    readonly groups: readonly ParamGroup[],
+    groups: readonly ParamGroup[],
     lr: number,
     readonly o: AdamMiniOptions,
     headDim: number | null,
   ) {
-    this.lr = lr;
-    this.params = groups.flatMap((g) => g.params);
-    this.names = groups.flatMap((g) => g.names);
+    super(groups, lr);
     this.kinds = this.params.map((p, i) => blockKind(this.names[i]!, p.ndim));
     this.blockSizes = this.params.map((p, i) => blockSize(this.kinds[i]!, p.shape, headDim));
-    for (const g of groups)
-      for (const _ of g.params) {
-        this.lrScale.push(g.lrScale);
-        this.decay.push(g.weightDecay);
-      }
   }
 
   update(): void {
@@ -81,9 +69,7 @@ export class AdamMini implements Optimizer {
       const size = this.blockSizes[i]!;
       let st = this.state.get(p);
       if (!st) {
-        const v = Tensor.alloc(p.backend, [p.numel / size], "f32", false);
-        v.backend.fill(v, 0);
-        st = { m: stateTensor(p), v, step: 0 };
+        st = { m: stateTensor(p), v: stateTensor(p, undefined, [p.numel / size]), step: 0 };
         this.state.set(p, st);
       }
       st.step++;
@@ -113,26 +99,17 @@ export class AdamMini implements Optimizer {
     });
   }
 
-  zeroGrad(): void {
-    dropGrads(this.params);
-  }
-
   exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> } {
-    const tensors = new Map<string, Tensor>();
-    const params: { index: number; step: number }[] = [];
-    this.params.forEach((p, index) => {
-      const st = this.state.get(p);
-      if (!st) return;
-      params.push({ index, step: st.step });
-      tensors.set(`${index}.exp_avg`, st.m);
-      tensors.set(`${index}.vmean`, st.v);
-    });
+    const { params, tensors } = exportSlots(this.params, this.state, (st) => [
+      ["exp_avg", st.m],
+      ["vmean", st.v],
+    ]);
     const hyper = { beta1: this.o.beta1, beta2: this.o.beta2, eps: this.o.eps };
-    return { meta: { kind: this.kind, step: this.step, paramCount: this.params.length, params, hyper }, tensors };
+    return { meta: this.stateMeta(params, hyper), tensors };
   }
 
   importState(raw: unknown, tensors: ReadonlyMap<string, HostTensor>): Result<void, Error> {
-    const meta = checkMeta(raw, this.kind, this.params.length);
+    const meta = this.checkState(raw);
     if (meta.isErr()) return err(meta.error);
     const loaded: [Tensor, Float32Array, Float32Array, number][] = [];
     for (const { index, step } of meta.value.params) {
@@ -147,26 +124,14 @@ export class AdamMini implements Optimizer {
         );
       loaded.push([p, m.value, v.data, step]);
     }
-    this.disposeState();
-    for (const [p, m, vData, step] of loaded) {
-      const v = Tensor.alloc(p.backend, [vData.length], "f32", false);
-      v.backend.upload(v, vData);
-      this.state.set(p, { m: stateTensor(p, m), v, step });
-    }
+    disposeMoments(this.state);
+    for (const [p, m, v, step] of loaded) this.state.set(p, { m: stateTensor(p, m), v: stateTensor(p, v, [v.length]), step });
     this.step = meta.value.step;
     return ok(undefined);
   }
 
-  private disposeState(): void {
-    for (const { m, v } of this.state.values()) {
-      m.dispose();
-      v.dispose();
-    }
-    this.state.clear();
-  }
-
   dispose(): void {
-    this.disposeState();
+    disposeMoments(this.state);
   }
 }
 
@@ -177,9 +142,8 @@ function needsHeads(groups: readonly ParamGroup[]): string | undefined {
 
 /** Builds Adam-mini from code; `headDim` is required when q/k weights are trained. */
 export function buildAdamMini(groups: readonly ParamGroup[], lr: number, o: AdamMiniOptions, headDim: number | null): Result<AdamMini, Error> {
-  for (const k of ["beta1", "beta2"] as const) {
-    if (!(o[k] < 1)) return err(new Error(`optimizer "adam_mini": ${k} must be in [0, 1), found ${o[k]}`));
-  }
+  const betas = checkBelowOne("adam_mini", o, ["beta1", "beta2"]);
+  if (betas.isErr()) return err(betas.error);
   const qk = needsHeads(groups);
   if (qk !== undefined && headDim === null)
     return err(

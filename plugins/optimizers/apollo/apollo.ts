@@ -7,11 +7,10 @@
 // [r, n], rows when [m, r]); where they do not line up with G (an explicit proj_type on the
 // "wrong" side with r = min(m, n)) the factor is tensor-wise. APOLLO-Mini is rank = 1,
 // scale_type = tensor (and scale = 128 in the paper). Options are LF's apollo_* names without the prefix.
-import { err, ok } from "neverthrow";
 import type { OptimizerEntry, OptionSchema, OptionsOf } from "../../../core/index.ts";
 import { svdProjection } from "../galore/svd-projection.ts";
 import { type DirectionInput, LowRankAdamW, type LowRankVariant, lowRankStateBytes } from "../lowrank/lowrank-adamw.ts";
-import { checkLayerwise, lowRankConflicts, lowRankOptions } from "../lowrank/options.ts";
+import { lowRankConflicts, lowRankOptions, lowRankSettings } from "../lowrank/options.ts";
 import { lowShape, type Side } from "../lowrank/projection.ts";
 import { type ApolloProjType, apolloProjTypes, apolloSide, randomProjection } from "./random-projection.ts";
 
@@ -101,20 +100,7 @@ export const apolloEntry: OptimizerEntry = {
   options: apolloOptions,
   build(groups, settings) {
     const o = settings.options as ApolloOptions;
-    for (const k of ["beta1", "beta2"] as const) if (!(o[k] < 1)) return err(new Error(`optimizer "apollo": ${k} must be in [0, 1), found ${o[k]}`));
-    const layer = checkLayerwise("apollo", o.layerwise, settings);
-    if (layer.isErr()) return err(layer.error);
-    const s = {
-      lr: settings.lr,
-      beta1: o.beta1,
-      beta2: o.beta2,
-      eps: o.eps,
-      rank: o.rank,
-      updateInterval: o.update_interval,
-      target: o.target,
-      layerwise: o.layerwise,
-    };
-    return ok(new LowRankAdamW(groups, s, apolloVariant(o)));
+    return lowRankSettings("apollo", o, settings).map((s) => new LowRankAdamW(groups, s, apolloVariant(o)));
   },
   stateBytes: (groups, options) => {
     const o = options as ApolloOptions;

@@ -5,6 +5,7 @@
 import { err, ok } from "neverthrow";
 import type { OptimizerEntry, OptionSchema, OptionsOf, ParamGroup } from "../../../core/index.ts";
 import { adamwOptions } from "../adamw.ts";
+import { checkBelowOne } from "../entry-helpers.ts";
 import { partitionBlocks, type SwitchMode } from "./blocks.ts";
 import { BlockAdam } from "./layer.ts";
 import { type MaskMode, maskSize, RatioAdam } from "./ratio.ts";
@@ -47,9 +48,8 @@ export const badamEntry: OptimizerEntry = {
   options: badamOptions,
   build(groups, { lr, options }) {
     const o = options as BAdamOptions;
-    for (const k of ["beta1", "beta2"] as const) {
-      if (!(o[k] < 1)) return err(new Error(`optimizer "badam": ${k} must be in [0, 1), found ${o[k]}`));
-    }
+    const betas = checkBelowOne("badam", o, ["beta1", "beta2"]);
+    if (betas.isErr()) return err(betas.error);
     if (o.switch_interval === 0) return err(new Error(`optimizer "badam": switch_interval must be >= 1, or -1 to never switch; found 0`));
     const hyper = { beta1: o.beta1, beta2: o.beta2, eps: o.eps };
     if (o.mode === "ratio") {

@@ -5,18 +5,9 @@
 // base optimizer's state on each switch. The active block follows from the step (blocks.ts), so a
 // checkpoint holds only the active block's moments.
 import { err, ok, type Result } from "neverthrow";
-import {
-  checkMeta,
-  dropGrads,
-  exportSlots,
-  type HostTensor,
-  type Optimizer,
-  type OptimizerMeta,
-  type ParamGroup,
-  slotData,
-  stateTensor,
-  type Tensor,
-} from "../../../core/index.ts";
+import { exportSlots, type HostTensor, type OptimizerMeta, type ParamGroup, stateTensor, type Tensor } from "../../../core/index.ts";
+import { FlatOptimizer } from "../flat-params.ts";
+import { disposeMoments, loadMoments, momentBytes } from "../moments.ts";
 import { type BlockPartition, blockAt, type Schedule } from "./blocks.ts";
 
 export interface AdamHyper {
@@ -31,40 +22,27 @@ interface ParamState {
   step: number;
 }
 
-export class BlockAdam implements Optimizer {
+export class BlockAdam extends FlatOptimizer {
   readonly kind = "badam-layer";
-  readonly params: readonly Tensor[];
-  lr: number;
-  step = 0;
   /** Index of the block that trains at the next update. */
   active = -1;
   private state = new Map<Tensor, ParamState>();
-  private readonly lrScale: number[] = [];
-  private readonly decay: number[] = [];
-  private readonly names: string[];
 
   constructor(
-    readonly groups: readonly ParamGroup[],
+    groups: readonly ParamGroup[],
     lr: number,
     readonly hyper: AdamHyper,
     readonly partition: BlockPartition,
     readonly schedule: Schedule,
   ) {
-    this.lr = lr;
-    this.params = groups.flatMap((g) => g.params);
-    this.names = groups.flatMap((g) => g.names);
-    for (const g of groups)
-      for (const _ of g.params) {
-        this.lrScale.push(g.lrScale);
-        this.decay.push(g.weightDecay);
-      }
+    super(groups, lr);
     this.activate(blockAt(schedule, 1));
   }
 
   /** Makes block `b` the only trainable one; the previous block's moments are released. */
   private activate(b: number): void {
     if (b === this.active) return;
-    this.disposeState();
+    disposeMoments(this.state);
     for (const p of this.params) p.requiresGrad = false;
     for (const i of this.partition.blocks[b]!) this.params[i]!.requiresGrad = true;
     this.active = b;
@@ -87,21 +65,17 @@ export class BlockAdam implements Optimizer {
     this.activate(blockAt(this.schedule, this.step + 1));
   }
 
-  zeroGrad(): void {
-    dropGrads(this.params);
-  }
-
   exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> } {
     const { params, tensors } = exportSlots(this.params, this.state, (st) => [
       ["exp_avg", st.m],
       ["exp_avg_sq", st.v],
     ]);
-    const meta = { kind: this.kind, step: this.step, paramCount: this.params.length, params, hyper: { ...this.hyper, activeBlock: this.active } };
+    const meta = this.stateMeta(params, { ...this.hyper, activeBlock: this.active });
     return { meta, tensors };
   }
 
   importState(raw: unknown, tensors: ReadonlyMap<string, HostTensor>): Result<void, Error> {
-    const meta = checkMeta(raw, this.kind, this.params.length);
+    const meta = this.checkState(raw);
     if (meta.isErr()) return err(meta.error);
     const block = blockAt(this.schedule, meta.value.step + 1);
     const inBlock = new Set(this.partition.blocks[block]);
@@ -112,11 +86,9 @@ export class BlockAdam implements Optimizer {
           new Error(`optimizer state: parameter "${this.names[index]}" has BAdam state but is not in the active block ${block}; the block schedule changed`),
         );
       const p = this.params[index]!;
-      const m = slotData(tensors, index, "exp_avg", p, this.names[index]!);
-      if (m.isErr()) return err(m.error);
-      const v = slotData(tensors, index, "exp_avg_sq", p, this.names[index]!);
-      if (v.isErr()) return err(v.error);
-      loaded.push([p, m.value, v.value, step]);
+      const mv = loadMoments(tensors, index, p, this.names[index]!);
+      if (mv.isErr()) return err(mv.error);
+      loaded.push([p, mv.value.m, mv.value.v, step]);
     }
     this.active = -1;
     this.activate(block);
@@ -127,22 +99,12 @@ export class BlockAdam implements Optimizer {
 
   /** Bytes of moments held now (the active block's only). */
   heldBytes(): number {
-    let n = 0;
-    for (const { m, v } of this.state.values()) n += (m.numel + v.numel) * 4;
-    return n;
-  }
-
-  private disposeState(): void {
-    for (const { m, v } of this.state.values()) {
-      m.dispose();
-      v.dispose();
-    }
-    this.state.clear();
+    return momentBytes(this.state);
   }
 
   /** Releases the moments and makes every parameter trainable again, as it was before. */
   dispose(): void {
-    this.disposeState();
+    disposeMoments(this.state);
     for (const p of this.params) p.requiresGrad = true;
   }
 }

@@ -5,7 +5,9 @@
 // (parameter, round), so a checkpoint holds only the sparse moments. Embeddings stay frozen (BAdam's
 // include_embedding = False). The update runs on the host over the selected entries only.
 import { err, ok, type Result } from "neverthrow";
-import { checkMeta, dropGrads, type HostTensor, type Optimizer, type OptimizerMeta, type ParamGroup, Tensor } from "../../../core/index.ts";
+import { exportSlots, type HostTensor, type OptimizerMeta, type ParamGroup, stateTensor, type Tensor } from "../../../core/index.ts";
+import { FlatOptimizer } from "../flat-params.ts";
+import { disposeMoments, momentBytes, releaseMoments } from "../moments.ts";
 import { permutation, randomInt } from "./blocks.ts";
 import type { AdamHyper } from "./layer.ts";
 
@@ -37,20 +39,14 @@ export function maskOf(numel: number, ratio: number, mode: MaskMode, index: numb
 
 const EMBED = /embed/;
 
-export class RatioAdam implements Optimizer {
+export class RatioAdam extends FlatOptimizer {
   readonly kind = "badam-ratio";
-  readonly params: readonly Tensor[];
-  lr: number;
-  step = 0;
   private state = new Map<number, SparseState>();
-  private readonly lrScale: number[] = [];
-  private readonly decay: number[] = [];
-  private readonly names: string[];
   /** Indices of the parameters that train (all but embeddings). */
   readonly trained: readonly number[];
 
   constructor(
-    readonly groups: readonly ParamGroup[],
+    groups: readonly ParamGroup[],
     lr: number,
     readonly hyper: AdamHyper,
     readonly ratio: number,
@@ -58,14 +54,7 @@ export class RatioAdam implements Optimizer {
     readonly interval: number,
     readonly seed: number,
   ) {
-    this.lr = lr;
-    this.params = groups.flatMap((g) => g.params);
-    this.names = groups.flatMap((g) => g.names);
-    for (const g of groups)
-      for (const _ of g.params) {
-        this.lrScale.push(g.lrScale);
-        this.decay.push(g.weightDecay);
-      }
+    super(groups, lr);
     this.trained = this.names.flatMap((n, i) => (EMBED.test(n) ? [] : [i]));
     const set = new Set(this.trained);
     this.params.forEach((p, i) => {
@@ -80,18 +69,13 @@ export class RatioAdam implements Optimizer {
   private fresh(i: number, round: number): SparseState {
     const p = this.params[i]!;
     const idx = maskOf(p.numel, this.ratio, this.maskMode, i, round, this.seed);
-    const zero = () => {
-      const t = Tensor.alloc(p.backend, [idx.length], "f32", false);
-      t.backend.fill(t, 0);
-      return t;
-    };
-    return { idx, m: zero(), v: zero(), step: 0 };
+    return { idx, m: stateTensor(p, undefined, [idx.length]), v: stateTensor(p, undefined, [idx.length]), step: 0 };
   }
 
   update(): void {
     this.step++;
     const round = this.roundOf(this.step);
-    if (this.step > 1 && round !== this.roundOf(this.step - 1)) this.disposeState();
+    if (this.step > 1 && round !== this.roundOf(this.step - 1)) disposeMoments(this.state);
     const { beta1, beta2, eps } = this.hyper;
     for (const i of this.trained) {
       const p = this.params[i]!;
@@ -123,24 +107,18 @@ export class RatioAdam implements Optimizer {
     }
   }
 
-  zeroGrad(): void {
-    dropGrads(this.params);
-  }
-
   exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> } {
-    const tensors = new Map<string, Tensor>();
-    const params: { index: number; step: number }[] = [];
-    for (const [i, st] of [...this.state].sort((a, b) => a[0] - b[0])) {
-      params.push({ index: i, step: st.step });
-      tensors.set(`${i}.exp_avg`, st.m);
-      tensors.set(`${i}.exp_avg_sq`, st.v);
-    }
+    const byParam = new Map([...this.state].map(([i, st]) => [this.params[i]!, st]));
+    const { params, tensors } = exportSlots(this.params, byParam, (st) => [
+      ["exp_avg", st.m],
+      ["exp_avg_sq", st.v],
+    ]);
     const hyper = { ...this.hyper, update_ratio: this.ratio, scatter: this.maskMode === "scatter", switch_interval: this.interval };
-    return { meta: { kind: this.kind, step: this.step, paramCount: this.params.length, params, hyper }, tensors };
+    return { meta: this.stateMeta(params, hyper), tensors };
   }
 
   importState(raw: unknown, tensors: ReadonlyMap<string, HostTensor>): Result<void, Error> {
-    const meta = checkMeta(raw, this.kind, this.params.length);
+    const meta = this.checkState(raw);
     if (meta.isErr()) return err(meta.error);
     const round = this.roundOf(Math.max(1, meta.value.step));
     const loaded: [number, SparseState, Float32Array, Float32Array][] = [];
@@ -150,12 +128,7 @@ export class RatioAdam implements Optimizer {
       for (const slot of ["exp_avg", "exp_avg_sq"]) {
         const t = tensors.get(`${index}.${slot}`);
         if (!t || t.data.length !== st.idx.length) {
-          st.m.dispose();
-          st.v.dispose();
-          for (const [, s] of loaded) {
-            s.m.dispose();
-            s.v.dispose();
-          }
+          releaseMoments([st, ...loaded.map(([, s]) => s)]);
           return err(
             new Error(
               `optimizer state: "${index}.${slot}" of "${this.names[index]}" should hold ${st.idx.length} values (its mask), found ${t ? t.data.length : "none"}`,
@@ -167,7 +140,7 @@ export class RatioAdam implements Optimizer {
       st.step = step;
       loaded.push([index, st, slots[0]!, slots[1]!]);
     }
-    this.disposeState();
+    disposeMoments(this.state);
     for (const [i, st, m, v] of loaded) {
       st.m.backend.upload(st.m, m);
       st.v.backend.upload(st.v, v);
@@ -178,21 +151,11 @@ export class RatioAdam implements Optimizer {
   }
 
   heldBytes(): number {
-    let n = 0;
-    for (const st of this.state.values()) n += (st.m.numel + st.v.numel) * 4;
-    return n;
-  }
-
-  private disposeState(): void {
-    for (const { m, v } of this.state.values()) {
-      m.dispose();
-      v.dispose();
-    }
-    this.state.clear();
+    return momentBytes(this.state);
   }
 
   dispose(): void {
-    this.disposeState();
+    disposeMoments(this.state);
     for (const p of this.params) p.requiresGrad = true;
   }
 }

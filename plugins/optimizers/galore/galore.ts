@@ -1,10 +1,9 @@
 // `optimizer = galore` (Zhao et al. 2024, as LLaMA-Factory's use_galore): Adam in the gradient's
 // top-r singular subspace for targeted 2-D weights, the update projected back and multiplied by
 // `scale`; AdamW for every other parameter. Options are LF's galore_* names without the prefix.
-import { err, ok } from "neverthrow";
 import type { OptimizerEntry, OptionSchema, OptionsOf } from "../../../core/index.ts";
 import { LowRankAdamW, type LowRankVariant, lowRankStateBytes } from "../lowrank/lowrank-adamw.ts";
-import { checkLayerwise, lowRankConflicts, lowRankOptions } from "../lowrank/options.ts";
+import { lowRankConflicts, lowRankOptions, lowRankSettings } from "../lowrank/options.ts";
 import { projectBack } from "../lowrank/projection.ts";
 import { type GaloreProjType, galoreProjTypes, galoreSide, svdProjection } from "./svd-projection.ts";
 
@@ -40,21 +39,7 @@ export const galoreEntry: OptimizerEntry = {
   options: galoreOptions,
   build(groups, settings) {
     const o = settings.options as GaloreOptions;
-    for (const k of ["beta1", "beta2"] as const) if (!(o[k] < 1)) return err(new Error(`optimizer "galore": ${k} must be in [0, 1), found ${o[k]}`));
-    const layer = checkLayerwise("galore", o.layerwise, settings);
-    if (layer.isErr()) return err(layer.error);
-    const variant = galoreVariant(o.proj_type, o.scale);
-    const s = {
-      lr: settings.lr,
-      beta1: o.beta1,
-      beta2: o.beta2,
-      eps: o.eps,
-      rank: o.rank,
-      updateInterval: o.update_interval,
-      target: o.target,
-      layerwise: o.layerwise,
-    };
-    return ok(new LowRankAdamW(groups, s, variant));
+    return lowRankSettings("galore", o, settings).map((s) => new LowRankAdamW(groups, s, galoreVariant(o.proj_type, o.scale)));
   },
   stateBytes: (groups, options) => {
     const o = options as GaloreOptions;

@@ -10,17 +10,8 @@
 // Layer-wise mode steps each parameter from a gradient-ready hook during backward and frees its
 // gradient there, so the whole model's gradients never exist at once (no accumulation, no clipping).
 import { err, ok, type Result } from "neverthrow";
-import {
-  checkMeta,
-  dropGrads,
-  exportSlots,
-  type HostTensor,
-  type Optimizer,
-  type OptimizerMeta,
-  onGradReady,
-  type ParamGroup,
-  Tensor,
-} from "../../../core/index.ts";
+import { exportSlots, type HostTensor, type OptimizerMeta, onGradReady, type ParamGroup, stateTensor, Tensor } from "../../../core/index.ts";
+import { FlatOptimizer } from "../flat-params.ts";
 import { lowShape, type Projection, packProjection, project, projectionNumel, type Side, unpackProjection } from "./projection.ts";
 import { isTarget, parseTargets } from "./targets.ts";
 
@@ -78,12 +69,6 @@ interface PlainState {
   step: number;
 }
 
-function zeros(p: Tensor, shape: readonly number[]): Tensor {
-  const t = Tensor.alloc(p.backend, shape, "f32", false);
-  t.backend.fill(t, 0);
-  return t;
-}
-
 const f64 = (t: Tensor): Float64Array => Float64Array.from(t.backend.download(t) as Float32Array);
 
 /** Bytes of state for `groups`: low-rank moments and projections for targets, two moments otherwise. */
@@ -106,11 +91,8 @@ export function lowRankStateBytes(groups: readonly ParamGroup[], variant: Pick<L
   return bytes;
 }
 
-export class LowRankAdamW implements Optimizer {
+export class LowRankAdamW extends FlatOptimizer {
   readonly kind: string;
-  step = 0;
-  lr: number;
-  readonly params: readonly Tensor[];
   private readonly targets = new Set<Tensor>();
   private readonly groupOf = new Map<Tensor, ParamGroup>();
   private readonly indexOf = new Map<Tensor, number>();
@@ -119,13 +101,12 @@ export class LowRankAdamW implements Optimizer {
   private readonly unhooks: (() => void)[] = [];
 
   constructor(
-    readonly groups: readonly ParamGroup[],
+    groups: readonly ParamGroup[],
     readonly o: LowRankSettings,
     readonly variant: LowRankVariant,
   ) {
+    super(groups, o.lr);
     this.kind = variant.kind;
-    this.lr = o.lr;
-    this.params = groups.flatMap((g) => g.params);
     const targets = parseTargets(o.target);
     for (const g of groups) {
       g.params.forEach((p, i) => {
@@ -161,7 +142,7 @@ export class LowRankAdamW implements Optimizer {
     const g = this.groupOf.get(p)!;
     const lr = this.lr * g.lrScale;
     if (!this.targets.has(p)) {
-      const st = this.plainState.get(p) ?? { m: zeros(p, p.shape), v: zeros(p, p.shape), step: 0 };
+      const st = this.plainState.get(p) ?? { m: stateTensor(p), v: stateTensor(p), step: 0 };
       this.plainState.set(p, st);
       const hyper = { lr, beta1: this.o.beta1, beta2: this.o.beta2, eps: this.o.eps, weightDecay: g.weightDecay, step: st.step + 1 };
       p.backend.adamwStep(p, p.grad!, st.m, st.v, hyper);
@@ -179,7 +160,16 @@ export class LowRankAdamW implements Optimizer {
       const r = Math.min(this.o.rank, m, n);
       const side = this.variant.side(m, n);
       const shape = lowShape(side, m, n, r);
-      st = { m: zeros(p, shape), v: zeros(p, shape), proj: zeros(p, [projectionNumel(side, m, n, r)]), step: 0, side, r, refreshes: 0, limiter: null };
+      st = {
+        m: stateTensor(p, undefined, shape),
+        v: stateTensor(p, undefined, shape),
+        proj: stateTensor(p, undefined, [projectionNumel(side, m, n, r)]),
+        step: 0,
+        side,
+        r,
+        refreshes: 0,
+        limiter: null,
+      };
       this.lowState.set(p, st);
     }
     let projection: Projection;
@@ -219,10 +209,6 @@ export class LowRankAdamW implements Optimizer {
     if (weightDecay > 0) p.backend.scale(p, p, 1 - lr * weightDecay);
   }
 
-  zeroGrad(): void {
-    dropGrads(this.params);
-  }
-
   exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> } {
     const low = exportSlots(this.params, this.lowState, (st) => [
       ["exp_avg", st.m],
@@ -240,19 +226,19 @@ export class LowRankAdamW implements Optimizer {
       if (st.limiter !== null) hyper[`${i}.limiter`] = st.limiter;
     }
     const params = [...low.params, ...plain.params].sort((a, b) => a.index - b.index);
-    return { meta: { kind: this.kind, step: this.step, paramCount: this.params.length, params, hyper }, tensors: new Map([...low.tensors, ...plain.tensors]) };
+    return { meta: this.stateMeta(params, hyper), tensors: new Map([...low.tensors, ...plain.tensors]) };
   }
 
   importState(raw: unknown, tensors: ReadonlyMap<string, HostTensor>): Result<void, Error> {
-    const meta = checkMeta(raw, this.kind, this.params.length);
+    const meta = this.checkState(raw);
     if (meta.isErr()) return err(meta.error);
-    const names = this.groups.flatMap((g) => g.names);
     const hyper = meta.value.hyper;
     if (hyper.rank !== this.o.rank) return err(new Error(`optimizer state was saved with rank ${String(hyper.rank)} but this run uses rank ${this.o.rank}`));
     const slot = (i: number, name: string, numel: number): Result<Float32Array, Error> => {
       const t = tensors.get(`${i}.${name}`);
-      if (!t) return err(new Error(`optimizer state: missing tensor "${i}.${name}" (${name} of parameter "${names[i]}")`));
-      if (t.data.length !== numel) return err(new Error(`optimizer state: "${i}.${name}" has ${t.data.length} values, parameter "${names[i]}" needs ${numel}`));
+      if (!t) return err(new Error(`optimizer state: missing tensor "${i}.${name}" (${name} of parameter "${this.names[i]}")`));
+      if (t.data.length !== numel)
+        return err(new Error(`optimizer state: "${i}.${name}" has ${t.data.length} values, parameter "${this.names[i]}" needs ${numel}`));
       return ok(t.data);
     };
     const loaded: (() => void)[] = [];
@@ -263,7 +249,7 @@ export class LowRankAdamW implements Optimizer {
         const v = slot(index, "exp_avg_sq", p.numel);
         if (m.isErr()) return err(m.error);
         if (v.isErr()) return err(v.error);
-        loaded.push(() => this.plainState.set(p, { m: this.filled(p, p.shape, m.value), v: this.filled(p, p.shape, v.value), step }));
+        loaded.push(() => this.plainState.set(p, { m: stateTensor(p, m.value), v: stateTensor(p, v.value), step }));
         continue;
       }
       const [rows, cols] = p.shape as [number, number];
@@ -280,9 +266,9 @@ export class LowRankAdamW implements Optimizer {
       const limiter = hyper[`${index}.limiter`];
       loaded.push(() =>
         this.lowState.set(p, {
-          m: this.filled(p, shape, m.value),
-          v: this.filled(p, shape, v.value),
-          proj: this.filled(p, [pr.value.length], pr.value),
+          m: stateTensor(p, m.value, shape),
+          v: stateTensor(p, v.value, shape),
+          proj: stateTensor(p, pr.value, [pr.value.length]),
           step,
           side,
           r,
@@ -295,12 +281,6 @@ export class LowRankAdamW implements Optimizer {
     for (const load of loaded) load();
     this.step = meta.value.step;
     return ok(undefined);
-  }
-
-  private filled(p: Tensor, shape: readonly number[], data: Float32Array): Tensor {
-    const t = Tensor.alloc(p.backend, shape, "f32", false);
-    t.backend.upload(t, data);
-    return t;
   }
 
   private disposeState(): void {

@@ -1,8 +1,10 @@
 // What GaLore and APOLLO share beside their own options: Adam's betas and eps (as `optimizer = adamw`),
 // LLaMA-Factory's rank / update_interval / target / layerwise, and the combinations they refuse.
 import { err, ok, type Result } from "neverthrow";
-import type { OptimizerConflict, OptimizerSettings, OptimizerUse, OptionSchema } from "../../../core/index.ts";
+import type { OptimizerConflict, OptimizerSettings, OptimizerUse, OptionSchema, OptionsOf } from "../../../core/index.ts";
 import { adamwOptions } from "../adamw.ts";
+import { checkBelowOne } from "../entry-helpers.ts";
+import type { LowRankSettings } from "./lowrank-adamw.ts";
 
 export const lowRankOptions = {
   ...adamwOptions,
@@ -42,4 +44,22 @@ export function checkLayerwise(kind: string, layerwise: boolean, s: OptimizerSet
     return err(new Error(`optimizer "${kind}": layerwise needs accumulation 1 (found ${s.accumulation}); gradients are freed as soon as each weight steps`));
   if (s.clipNorm > 0) return err(new Error(`optimizer "${kind}": layerwise cannot clip gradients (clip ${s.clipNorm}); set clip to 0`));
   return ok(undefined);
+}
+
+/** The settings LowRankAdamW is built with, from a recipe's values; refuses betas of 1 and what layer-wise mode cannot do. */
+export function lowRankSettings(kind: string, o: OptionsOf<typeof lowRankOptions>, s: OptimizerSettings): Result<LowRankSettings, Error> {
+  const betas = checkBelowOne(kind, o, ["beta1", "beta2"]);
+  if (betas.isErr()) return err(betas.error);
+  const layer = checkLayerwise(kind, o.layerwise, s);
+  if (layer.isErr()) return err(layer.error);
+  return ok({
+    lr: s.lr,
+    beta1: o.beta1,
+    beta2: o.beta2,
+    eps: o.eps,
+    rank: o.rank,
+    updateInterval: o.update_interval,
+    target: o.target,
+    layerwise: o.layerwise,
+  });
 }

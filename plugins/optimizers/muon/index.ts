@@ -5,11 +5,8 @@
 // (embeddings, head, norms, biases): the reference's AdamW, whose eps sits outside the bias correction.
 import { err, ok, type Result } from "neverthrow";
 import {
-  checkMeta,
-  dropGrads,
   exportSlots,
   type HostTensor,
-  type Optimizer,
   type OptimizerEntry,
   type OptimizerMeta,
   type OptionSchema,
@@ -20,6 +17,9 @@ import {
   type Tensor,
 } from "../../../core/index.ts";
 import { adamwOptions } from "../adamw.ts";
+import { checkBelowOne } from "../entry-helpers.ts";
+import { FlatOptimizer } from "../flat-params.ts";
+import { disposeMoments, loadMoments } from "../moments.ts";
 import { orthogonalise } from "./newton-schulz.ts";
 
 export { NS_COEFFICIENTS, orthogonalise } from "./newton-schulz.ts";
@@ -51,31 +51,18 @@ interface ParamState {
   step: number;
 }
 
-export class Muon implements Optimizer {
+export class Muon extends FlatOptimizer {
   readonly kind = "muon";
-  readonly params: readonly Tensor[];
-  readonly names: readonly string[];
-  lr: number;
-  step = 0;
   private state = new Map<Tensor, ParamState>();
   private readonly muon: boolean[];
-  private readonly lrScale: number[] = [];
-  private readonly decay: number[] = [];
 
   constructor(
-    readonly groups: readonly ParamGroup[],
+    groups: readonly ParamGroup[],
     lr: number,
     readonly o: MuonOptions,
   ) {
-    this.lr = lr;
-    this.params = groups.flatMap((g) => g.params);
-    this.names = groups.flatMap((g) => g.names);
+    super(groups, lr);
     this.muon = this.params.map((p, i) => usesMuon(this.names[i]!, p));
-    for (const g of groups)
-      for (const _ of g.params) {
-        this.lrScale.push(g.lrScale);
-        this.decay.push(g.weightDecay);
-      }
   }
 
   update(): void {
@@ -115,10 +102,6 @@ export class Muon implements Optimizer {
     });
   }
 
-  zeroGrad(): void {
-    dropGrads(this.params);
-  }
-
   exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> } {
     const { params, tensors } = exportSlots(this.params, this.state, (st) =>
       st.v
@@ -136,11 +119,11 @@ export class Muon implements Optimizer {
       beta2: this.o.beta2,
       eps: this.o.eps,
     };
-    return { meta: { kind: this.kind, step: this.step, paramCount: this.params.length, params, hyper }, tensors };
+    return { meta: this.stateMeta(params, hyper), tensors };
   }
 
   importState(raw: unknown, tensors: ReadonlyMap<string, HostTensor>): Result<void, Error> {
-    const meta = checkMeta(raw, this.kind, this.params.length);
+    const meta = this.checkState(raw);
     if (meta.isErr()) return err(meta.error);
     const loaded: [Tensor, Float32Array, Float32Array | null, number][] = [];
     for (const { index, step } of meta.value.params) {
@@ -151,29 +134,19 @@ export class Muon implements Optimizer {
         if (m.isErr()) return err(m.error);
         loaded.push([p, m.value, null, step]);
       } else {
-        const m = slotData(tensors, index, "exp_avg", p, name);
-        if (m.isErr()) return err(m.error);
-        const v = slotData(tensors, index, "exp_avg_sq", p, name);
-        if (v.isErr()) return err(v.error);
-        loaded.push([p, m.value, v.value, step]);
+        const mv = loadMoments(tensors, index, p, name);
+        if (mv.isErr()) return err(mv.error);
+        loaded.push([p, mv.value.m, mv.value.v, step]);
       }
     }
-    this.disposeState();
+    disposeMoments(this.state);
     for (const [p, m, v, step] of loaded) this.state.set(p, { m: stateTensor(p, m), v: v ? stateTensor(p, v) : null, step });
     this.step = meta.value.step;
     return ok(undefined);
   }
 
-  private disposeState(): void {
-    for (const { m, v } of this.state.values()) {
-      m.dispose();
-      v?.dispose();
-    }
-    this.state.clear();
-  }
-
   dispose(): void {
-    this.disposeState();
+    disposeMoments(this.state);
   }
 }
 
@@ -183,10 +156,7 @@ export const muonEntry: OptimizerEntry = {
   options: muonOptions,
   build(groups, { lr, options }) {
     const o = options as MuonOptions;
-    for (const k of ["beta1", "beta2", "momentum"] as const) {
-      if (!(o[k] < 1)) return err(new Error(`optimizer "muon": ${k} must be in [0, 1), found ${o[k]}`));
-    }
-    return ok(new Muon(groups, lr, o));
+    return checkBelowOne("muon", o, ["beta1", "beta2", "momentum"]).map(() => new Muon(groups, lr, o));
   },
   // One f32 momentum buffer per Muon weight entry, two f32 moments per AdamW entry.
   stateBytes(groups) {

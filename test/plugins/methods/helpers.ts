@@ -2,7 +2,19 @@
 // 5 layers, tied embeddings), a registry with the llama family and the methods. LoRA's float64
 // references are in lora/reference.ts.
 import { resolve } from "node:path";
-import { type CausalLM, createRegistry, type LoadModelOptions, loadModel, noGrad, randn, tensor, tidy } from "../../../core/index.ts";
+import {
+  type AppliedMethod,
+  type CausalLM,
+  createRegistry,
+  type LoadModelOptions,
+  type LossFn,
+  loadModel,
+  noGrad,
+  ops,
+  randn,
+  tensor,
+  tidy,
+} from "../../../core/index.ts";
 import methodsPlugin from "../../../plugins/methods/index.ts";
 import llamaPlugin, { llama } from "../../../plugins/models/llama.ts";
 
@@ -40,4 +52,27 @@ export function perturbTrainable(model: CausalLM, seed: number, std = 0.05): voi
       )
       ._unsafeUnwrap();
   });
+}
+
+/** A few fixed stories-like token rows (ids < 512) for training runs. */
+export const ROWS = Array.from({ length: 6 }, (_, r) => Array.from({ length: 12 }, (_, t) => 1 + ((r * 37 + t * 11) % 500)));
+
+/** Next-token cross-entropy over a batch of rows; each forward starts with the method's beginForward(ctx.rng). */
+export function lossFnFor(model: CausalLM, applied: AppliedMethod): LossFn<number[][]> {
+  return (batch, ctx) => {
+    applied.beginForward(ctx.rng);
+    const T = batch[0]!.length - 1;
+    const ids = tensor(
+      batch.flatMap((row) => row.slice(0, T)),
+      [batch.length, T],
+      { dtype: "i32" },
+    );
+    const targets = tensor(
+      batch.flatMap((row) => row.slice(1)),
+      [batch.length * T],
+      { dtype: "i32" },
+    );
+    const logits = ops.reshape(model.forward(ids), [batch.length * T, model.spec.vocabSize]);
+    return { loss: ops.crossEntropy(logits, targets), tokens: batch.length * T };
+  };
 }

@@ -3,12 +3,13 @@
 // parameters against lft's AdamW; state bytes against the formula; layer-wise mode against the
 // normal one; a checkpoint round trip.
 import { describe, expect, test } from "bun:test";
-import { backward, nativeSvd, ops, type ParamGroup, setNativeSvd, type Tensor, tensor } from "../../../core/index.ts";
+import { nativeSvd, type ParamGroup, setNativeSvd, type Tensor, tensor } from "../../../core/index.ts";
 import { svdProjection } from "../../../plugins/optimizers/galore/svd-projection.ts";
 import { AdamW, apolloEntry, galoreEntry } from "../../../plugins/optimizers/index.ts";
 import { expectClose } from "../../helpers/compare.ts";
 import { randomArray } from "../../helpers/random.ts";
 import { flat, mat, RefApollo, RefGalore, type RefHyper } from "./lowrank-reference.ts";
+import { setGrads } from "./set-grads.ts";
 
 const NAMES = ["model.layers.0.self_attn.q_proj.weight", "model.layers.0.mlp.down_proj.weight", "model.layers.0.input_layernorm.weight"];
 const SHAPES = [[6, 10], [9, 5], [5]] as const;
@@ -43,12 +44,6 @@ function gradsAt(step: number): Float64Array[] {
   );
 }
 
-function gradStep(params: Tensor[], grads: Float64Array[]): void {
-  // d/dp Σ p·g = g exactly, so the optimizer sees exactly the reference's gradient.
-  const terms = params.map((p, i) => ops.sum(ops.mul(p, tensor(grads[i]!, p.shape))));
-  backward(terms.reduce((a, b) => ops.add(a, b)));
-}
-
 const settings = (options: Record<string, unknown>) => ({ lr: HYPER.lr, options: options as never, totalSteps: STEPS, accumulation: 1, clipNorm: 0 });
 
 function run(entry: typeof galoreEntry, options: Record<string, unknown>, steps = STEPS) {
@@ -56,7 +51,7 @@ function run(entry: typeof galoreEntry, options: Record<string, unknown>, steps 
   const start = params.map((p) => Float64Array.from(p.toArray() as Float32Array));
   const opt = entry.build(groupsOf(params, HYPER.weightDecay), settings(options))._unsafeUnwrap();
   for (let s = 0; s < steps; s++) {
-    gradStep(params, gradsAt(s));
+    setGrads(params, gradsAt(s));
     opt.update();
     opt.zeroGrad();
   }
@@ -108,7 +103,7 @@ describe("GaLore vs galore_torch (f64 reference)", () => {
     const plain = makeParams(1);
     const adam = new AdamW([{ params: [plain[2]!], weightDecay: HYPER.weightDecay }], { lr: HYPER.lr });
     for (let s = 0; s < STEPS; s++) {
-      gradStep([plain[2]!], [gradsAt(s)[2]!]);
+      setGrads([plain[2]!], [gradsAt(s)[2]!]);
       adam.update();
       adam.zeroGrad();
     }
@@ -189,7 +184,7 @@ describe("APOLLO vs apollo_torch (f64 reference)", () => {
     for (let s = 0; s < STEPS; s++) {
       // A gradient 10x larger at step 3: the limiter lets the update grow at most 1.01x.
       const grads = gradsAt(s).map((g) => (s === 3 ? g.map((x) => x * 10) : g));
-      gradStep(params, grads);
+      setGrads(params, grads);
       opt.update();
       opt.zeroGrad();
       ref.update(mat(grads[0]!, 6, 10));
@@ -231,7 +226,7 @@ describe("state", () => {
         [a.params, a.opt],
         [b, opt2],
       ] as const) {
-        gradStep(ps, gradsAt(7));
+        setGrads(ps, gradsAt(7));
         opt.lr = HYPER.lr;
         opt.update();
         opt.zeroGrad();
@@ -254,7 +249,7 @@ describe("layer-wise mode", () => {
       const params = makeParams(1);
       const opt = entry.build(groupsOf(params, HYPER.weightDecay), settings({ ...base, layerwise: true }))._unsafeUnwrap();
       const before = params.map((p) => Array.from(p.toArray()));
-      gradStep(params, gradsAt(0));
+      setGrads(params, gradsAt(0));
       // Already stepped, and no gradient is left.
       expect(params.every((p) => p.grad === null)).toBe(true);
       expect(params.map((p) => Array.from(p.toArray()))).not.toEqual(before);
@@ -262,7 +257,7 @@ describe("layer-wise mode", () => {
       for (const [i, p] of params.entries()) expect(Array.from(p.toArray())).toEqual(Array.from(normal.params[i]!.toArray()));
       opt.dispose();
       // Disposed: the hooks are gone, so a later backward leaves gradients alone.
-      gradStep(params, gradsAt(1));
+      setGrads(params, gradsAt(1));
       expect(params.every((p) => p.grad !== null)).toBe(true);
       normal.opt.dispose();
     });

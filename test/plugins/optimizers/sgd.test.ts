@@ -1,10 +1,11 @@
 // SGD with momentum against a float64 transcription of torch.optim.SGD (coupled weight decay,
 // dampening, Nesterov), over 6 steps; and its state surviving an export/import round trip.
 import { describe, expect, test } from "bun:test";
-import { backward, ops, type Tensor, tensor, tidy } from "../../../core/index.ts";
+import { tensor, tidy } from "../../../core/index.ts";
 import { SGD, type SGDOptions } from "../../../plugins/optimizers/index.ts";
 import { expectClose } from "../../helpers/compare.ts";
 import { randomArray } from "../../helpers/random.ts";
+import { setGrads } from "./set-grads.ts";
 
 /** torch/optim/sgd.py _single_tensor_sgd (maximize=False), in f64. */
 class RefSGD {
@@ -29,12 +30,6 @@ const CONFIGS: Required<SGDOptions>[] = [
   { lr: 0.2, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0.5 },
 ];
 
-function gradStep(params: Tensor[], grads: Float64Array[]): void {
-  // d/dp Σ p·g = g exactly, so the optimizer sees exactly the reference's gradient.
-  const terms = params.map((p, i) => ops.sum(ops.mul(p, tensor(grads[i]!, p.shape))));
-  backward(terms.reduce((a, b) => ops.add(a, b)));
-}
-
 describe("SGD vs torch.optim.SGD (f64 reference)", () => {
   for (const [ci, cfg] of CONFIGS.entries()) {
     test(`6 steps, config ${ci}: ${JSON.stringify(cfg)}`, () => {
@@ -47,7 +42,7 @@ describe("SGD vs torch.optim.SGD (f64 reference)", () => {
         for (let step = 1; step <= 6; step++) {
           const grads = sizes.map((n, i) => randomArray(n, 50 * step + i, -3, 3));
           tidy(() => {
-            gradStep(params, grads);
+            setGrads(params, grads);
             opt.update();
             opt.zeroGrad();
           });
@@ -68,7 +63,7 @@ describe("SGD vs torch.optim.SGD (f64 reference)", () => {
     const opt = new SGD([p], { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.5 });
     try {
       tidy(() => {
-        gradStep([p], [Float64Array.from([1, -1, 0.5])]);
+        setGrads([p], [Float64Array.from([1, -1, 0.5])]);
         opt.update();
         expect(Array.from(p.grad!.toArray())).toEqual([1, -1, 0.5]);
         opt.zeroGrad();
@@ -90,7 +85,7 @@ describe("SGD vs torch.optim.SGD (f64 reference)", () => {
       const g = (s: number) => randomArray(8, 700 + s, -1, 1);
       for (let s = 0; s < 3; s++)
         tidy(() => {
-          gradStep([a], [g(s)]);
+          setGrads([a], [g(s)]);
           optA.update();
           optA.zeroGrad();
         });
@@ -101,12 +96,12 @@ describe("SGD vs torch.optim.SGD (f64 reference)", () => {
       expect(optB.step).toBe(3);
       for (let s = 3; s < 6; s++) {
         tidy(() => {
-          gradStep([a], [g(s)]);
+          setGrads([a], [g(s)]);
           optA.update();
           optA.zeroGrad();
         });
         tidy(() => {
-          gradStep([b], [g(s)]);
+          setGrads([b], [g(s)]);
           optB.update();
           optB.zeroGrad();
         });

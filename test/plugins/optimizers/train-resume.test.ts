@@ -5,25 +5,11 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ModelSpec, optimizerFactory, type Tensor, train } from "../../../core/index.ts";
+import { type ModelSpec, optimizerFactory, train } from "../../../core/index.ts";
 import { adamMiniEntry, badamEntry, muonEntry } from "../../../plugins/optimizers/index.ts";
 import { tinyBatches, tinyRun } from "../../core/train/tiny-run.ts";
+import { hfParams } from "./hf-names.ts";
 
-// The tiny decoder's weights under HF-style names; attention and MLP as two "layers" so BAdam has two blocks.
-const RENAME: Record<string, string> = {
-  embed: "model.embed_tokens.weight",
-  norm1: "model.layers.0.input_layernorm.weight",
-  wq: "model.layers.0.self_attn.q_proj.weight",
-  wk: "model.layers.0.self_attn.k_proj.weight",
-  wv: "model.layers.0.self_attn.v_proj.weight",
-  wo: "model.layers.0.self_attn.o_proj.weight",
-  norm2: "model.layers.1.post_attention_layernorm.weight",
-  gate: "model.layers.1.mlp.gate_proj.weight",
-  up: "model.layers.1.mlp.up_proj.weight",
-  down: "model.layers.1.mlp.down_proj.weight",
-  normF: "model.norm.weight",
-  head: "lm_head.weight",
-};
 // TINY: dim 16, 4 heads.
 const MODEL = { hiddenSize: 16, config: { num_attention_heads: 4 } } as unknown as ModelSpec;
 
@@ -37,7 +23,7 @@ const CASES = [
 async function run(factory: ReturnType<(typeof CASES)[number]["factory"]>, dir: string, stopAfter?: number) {
   const stop = new AbortController();
   const tiny = tinyRun();
-  const params = Object.fromEntries(Object.entries(tiny.params).map(([k, t]) => [RENAME[k]!, t])) as Record<string, Tensor>;
+  const params = hfParams(tiny.params);
   const r = await train({
     params,
     optimizer: factory,

@@ -6,38 +6,16 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type AppliedMethod, type CausalLM, type LossFn, ops, shuffledBatches, tensor, train } from "../../../../core/index.ts";
+import { shuffledBatches, train } from "../../../../core/index.ts";
 import { lora } from "../../../../plugins/methods/index.ts";
 import { adamw } from "../../../../plugins/optimizers/index.ts";
-import { family, loadStories, logitsOf } from "../helpers.ts";
+import { family, loadStories, logitsOf, lossFnFor, ROWS } from "../helpers.ts";
 
 let root = "";
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), "lft-method-train-"));
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-// A few fixed stories-like token rows (ids < 512), next-token targets.
-const ROWS = Array.from({ length: 6 }, (_, r) => Array.from({ length: 12 }, (_, t) => 1 + ((r * 37 + t * 11) % 500)));
-
-function lossFnFor(model: CausalLM, applied: AppliedMethod): LossFn<number[][]> {
-  return (batch, ctx) => {
-    applied.beginForward(ctx.rng);
-    const T = batch[0]!.length - 1;
-    const ids = tensor(
-      batch.flatMap((row) => row.slice(0, T)),
-      [batch.length, T],
-      { dtype: "i32" },
-    );
-    const targets = tensor(
-      batch.flatMap((row) => row.slice(1)),
-      [batch.length * T],
-      { dtype: "i32" },
-    );
-    const logits = ops.reshape(model.forward(ids), [batch.length * T, model.spec.vocabSize]);
-    return { loss: ops.crossEntropy(logits, targets), tokens: batch.length * T };
-  };
-}
 
 async function run(dir: string, steps: number, resume: boolean) {
   const model = loadStories();

@@ -5,37 +5,16 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type AppliedMethod, type CausalLM, Linear, type LossFn, loadModel, ops, saveModel, shuffledBatches, tensor, train } from "../../../../core/index.ts";
+import { type CausalLM, Linear, loadModel, saveModel, shuffledBatches, train } from "../../../../core/index.ts";
 import { qlora, quantizeLinears, quantizeOnLoad } from "../../../../plugins/methods/index.ts";
 import { adamw } from "../../../../plugins/optimizers/index.ts";
-import { family, loadStories, logitsOf, registry, STORIES } from "../helpers.ts";
+import { family, loadStories, logitsOf, lossFnFor, ROWS, registry, STORIES } from "../helpers.ts";
 
 let root = "";
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), "lft-qlora-"));
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-const ROWS = Array.from({ length: 6 }, (_, r) => Array.from({ length: 12 }, (_, t) => 1 + ((r * 37 + t * 11) % 500)));
-
-function lossFnFor(model: CausalLM, applied: AppliedMethod): LossFn<number[][]> {
-  return (batch, ctx) => {
-    applied.beginForward(ctx.rng);
-    const T = batch[0]!.length - 1;
-    const ids = tensor(
-      batch.flatMap((row) => row.slice(0, T)),
-      [batch.length, T],
-      { dtype: "i32" },
-    );
-    const targets = tensor(
-      batch.flatMap((row) => row.slice(1)),
-      [batch.length * T],
-      { dtype: "i32" },
-    );
-    const logits = ops.reshape(model.forward(ids), [batch.length * T, model.spec.vocabSize]);
-    return { loss: ops.crossEntropy(logits, targets), tokens: batch.length * T };
-  };
-}
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
