@@ -68,7 +68,9 @@ function sliceRows(r: PpoBatch, idx: readonly number[]): PpoBatch {
   const T = r.seqLen;
   const take = <A extends Int32Array | Float32Array | Float64Array | Uint8Array>(a: A, make: (n: number) => A): A => {
     const out = make(idx.length * T);
-    idx.forEach((row, k) => out.set(a.subarray(row * T, (row + 1) * T), k * T));
+    idx.forEach((row, k) => {
+      out.set(a.subarray(row * T, (row + 1) * T), k * T);
+    });
     return out;
   };
   const i32 = (n: number) => new Int32Array(n);
