@@ -12,9 +12,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  type AppliedMethod,
   type Batch,
-  type CausalLM,
   cpuBackend,
   createRegistry,
   IGNORE_INDEX,
