@@ -25,8 +25,8 @@ function imported(name: string) {
 }
 
 describe("every LLaMA-Factory example config", () => {
-  test("all sixteen fixtures are present", () => {
-    expect(configs.length).toBe(16);
+  test("all seventeen fixtures are present", () => {
+    expect(configs.length).toBe(17);
   });
   for (const name of configs) {
     test(`${name}: canonical, checks clean; without plugins only 'not available'`, () => {
