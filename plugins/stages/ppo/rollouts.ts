@@ -21,6 +21,7 @@ import {
 } from "../../../core/index.ts";
 import { completionTargets, policyLogProbs, referenceLogProbs, type SequenceBatch, sampleCompletions, sequenceBatch } from "../rollout.ts";
 import { VALUE_HEAD_BIAS, VALUE_HEAD_WEIGHT, type ValueHead } from "../value-head.ts";
+import { onDispose } from "./cleanup.ts";
 import { freshMoments, gae, normaliseScores, type RunningMoments, tokenRewards, updatedKlCoef } from "./math.ts";
 import { rewardSource } from "./reward-source.ts";
 import { tokenValues } from "./values.ts";
@@ -166,6 +167,7 @@ export function ppoBatches(input: StageBatchesInput, s: PpoSourceSettings): Resu
   if (input.samples.length === 0) return err(new Error("ppo: no prompt samples"));
   const source = rewardSource(input);
   if (source.isErr()) return err(source.error);
+  onDispose(input.prepared, source.value.dispose);
   const { model, method, tokenizer, padId, eosTokenIds } = input;
   const prompts = shuffledBatches(input.samples as readonly PromptSample[], { batchSize: input.batchSize, seed: input.seed });
   const eos = new Set(eosTokenIds);

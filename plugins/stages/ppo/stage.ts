@@ -9,6 +9,7 @@ import { promptOnlyProcessor } from "../prompt-only.ts";
 import { referenceProblem } from "../reference.ts";
 import { tokenLogProbs } from "../rollout.ts";
 import { createValueHead, disposeValueHead, modelBackend, saveValueHead, VALUE_HEAD_BIAS, VALUE_HEAD_WEIGHT, type ValueHead } from "../value-head.ts";
+import { runDisposers } from "./cleanup.ts";
 import type { PpoTerms } from "./math.ts";
 import { ppoObjective } from "./objective.ts";
 import { type PpoBatch, ppoBatches } from "./rollouts.ts";
@@ -77,12 +78,16 @@ export function ppoLoss(model: CausalLM, head: ValueHead, batch: PpoBatch, o: Re
 /** The critic's value head as a stage-owned module, saved beside the adapter. */
 export function preparePpo(model: CausalLM, options: Readonly<Record<string, unknown>>, seed: number): Result<StagePrepared, Error> {
   const head = createValueHead(model.spec.hiddenSize, seed, modelBackend(model));
-  return ok({
+  const prepared: StagePrepared = {
     params: { [VALUE_HEAD_WEIGHT]: head.weight, [VALUE_HEAD_BIAS]: head.bias },
     loss: (m: CausalLM, batch: Batch) => ppoLoss(m, head, batch as PpoBatch, options),
     save: (dir: string) => saveValueHead(head, dir).map((p) => [p]),
-    dispose: () => disposeValueHead(head),
-  });
+    dispose: () => {
+      runDisposers(prepared);
+      disposeValueHead(head);
+    },
+  };
+  return ok(prepared);
 }
 
 /** What `lft check` says of a PPO block: a reward source, and a method whose adapters give the reference. */
