@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { err, ok, type Result } from "neverthrow";
 import { keep, MethodError, openSafetensors, readJsonObject, type Tensor } from "../../../core/index.ts";
 import type { LoraLinear } from "./lora-linear.ts";
+import { settingsFromPeftConfig } from "./peft-config.ts";
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, peftKey } from "./peft-layout.ts";
-import { settingsFromPeftConfig } from "./peft-load.ts";
 import { loraScale } from "./settings.ts";
 
 /** Loads dir's adapter into `adapters`' slots as set `name`; nothing is kept on any error. */
