@@ -74,6 +74,16 @@ export interface AppliedMethod {
    * cannot be recovered (merged adapters, fully trained additional modules).
    */
   withAdaptersDisabled?<T>(fn: () => T): Result<T, MethodError>;
+  /**
+   * Loads a second, frozen set of the method's changes saved in `dir` (e.g. a reward model's adapter
+   * trained on the same base) into the same slots under `name`, inactive: model sharing, one base
+   * serving two roles (LLaMA-Factory's `reward_model_type: lora`). Errors name the file.
+   */
+  loadAdapterSet?(name: string, dir: string): Result<void, MethodError>;
+  /** Runs `fn` with the named set active in place of the trained one (set by loadAdapterSet). */
+  withAdapterSet?<T>(name: string, fn: () => T): Result<T, MethodError>;
+  /** Frees a set loadAdapterSet loaded (no-op when absent). */
+  dropAdapterSet?(name: string): void;
 }
 
 /** What a method plugin merges into MethodEntry. */

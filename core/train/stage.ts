@@ -51,6 +51,12 @@ export interface StageBatchesInput {
   /** Ids that end a generated sequence (generation_config's EOS, the template's stop ids). */
   readonly eosTokenIds: readonly number[];
   readonly registry: Registry;
+  /** The stage's own modules when it has `prepare` (PPO's critic head scores rollouts with them). */
+  readonly prepared?: StagePrepared;
+  /** A frozen full model from a folder (path relative to the recipe), loaded once per run, freed after it. */
+  loadFrozen?(path: string): Result<CausalLM, Error>;
+  /** A path the recipe gives, resolved as the recipe's paths are (relative to the recipe's folder). */
+  resolvePath?(path: string): string;
 }
 
 /**

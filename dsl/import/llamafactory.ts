@@ -399,6 +399,37 @@ function preferenceOptions(
   }
 }
 
+/** PPO's keys (reward_model*, ppo_*, the generation settings of its rollouts) → the ppo stage options. */
+function ppoOptions(
+  r: Reader,
+  stage: string,
+  entries: Entry[],
+  add: (key: string, value: ReturnType<typeof num> | undefined) => void,
+  n: (key: string) => ReturnType<typeof num> | undefined,
+): void {
+  if (stage !== "ppo") return;
+  const reward = r.string("reward_model");
+  if (reward !== undefined) entries.push(entry("reward_model", str(reward)));
+  const type = r.string("reward_model_type");
+  if (type === "lora" || type === "full") entries.push(entry("reward_model_type", word(type)));
+  else if (type !== undefined)
+    r.warn("reward_model_type", `lft's reward models are lora (an adapter on the shared base) or full (a model folder), not ${type}; not carried over`);
+  for (const key of ["reward_model_adapters", "reward_model_quantization_bit"]) {
+    const value = r.take(key);
+    if (value !== undefined && value !== null) r.warn(key, "lft loads reward_model as written by train rm (adapter or model + value head); not carried over");
+  }
+  add("ppo_buffer_size", n("ppo_buffer_size"));
+  add("ppo_epochs", n("ppo_epochs"));
+  add("ppo_target", n("ppo_target"));
+  if (r.has("ppo_score_norm")) add("ppo_score_norm", bool(r.flag("ppo_score_norm")));
+  if (r.has("ppo_whiten_rewards")) add("ppo_whiten_rewards", bool(r.flag("ppo_whiten_rewards")));
+  add("max_new_tokens", n("max_new_tokens"));
+  add("temperature", n("temperature"));
+  const topP = r.number("top_p");
+  if (topP !== undefined) add("top_p", num(topP));
+  add("top_k", n("top_k"));
+}
+
 /** Trainer keys → train block options, and the stage's own. */
 function trainBlock(r: Reader, optimizer: OptimizerChoice | undefined): Block {
   const stage = r.string("stage") ?? "sft";
@@ -470,6 +501,7 @@ function trainBlock(r: Reader, optimizer: OptimizerChoice | undefined): Block {
     add("eps", n("adam_epsilon"));
   }
   preferenceOptions(r, stage, entries, add, n);
+  ppoOptions(r, stage, entries, add, n);
   const resume = r.take("resume_from_checkpoint");
   if (resume === true) add("resume", bool(true));
   else if (typeof resume === "string") {

@@ -174,6 +174,9 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
       padId: data.value.encoder.padId,
       eosTokenIds: eos,
       registry,
+      ...(modules ? { prepared: modules } : {}),
+      loadFrozen: frozen.load,
+      resolvePath: (p: string) => recipePath(recipe, p),
     });
     if (source.isErr()) return fail(`${where}: ${source.error.message}`);
     batches = source.value;

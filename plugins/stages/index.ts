@@ -11,6 +11,7 @@ import { feedbackProcessor } from "./feedback.ts";
 import { grpoStage } from "./grpo.ts";
 import { ktoOptions, ktoStageLoss } from "./kto/stage.ts";
 import { pairwiseProcessor } from "./pairwise.ts";
+import { ppoStage } from "./ppo/stage.ts";
 import { pretrainProcessor } from "./pretrain.ts";
 import { referenceProblem } from "./reference.ts";
 import { rmStage } from "./rm.ts";
@@ -36,6 +37,25 @@ export { type KtoLogps, type KtoLosses, type KtoParams, klEstimate, ktoLoss } fr
 export { ktoOptions, ktoStageLoss } from "./kto/stage.ts";
 export { batchRows, hostLoss, sequenceLogps, sequenceLogpsNoGrad } from "./logps.ts";
 export { pairwiseProcessor, pairwiseSample, processPairwise } from "./pairwise.ts";
+export {
+  freshMoments,
+  gae,
+  maskedMean,
+  maskedWhiten,
+  normaliseScores,
+  type PpoSettings,
+  type PpoTerms,
+  type PpoTokens,
+  ppoTerms,
+  type RunningMoments,
+  tokenRewards,
+  updatedKlCoef,
+} from "./ppo/math.ts";
+export { ppoObjective } from "./ppo/objective.ts";
+export { sequenceScores } from "./ppo/reward-source.ts";
+export { type PpoBatch, ppoBatches } from "./ppo/rollouts.ts";
+export { ppoCheck, ppoLoss, ppoOptions, ppoStage, preparePpo } from "./ppo/stage.ts";
+export { tokenValues } from "./ppo/values.ts";
 export { pretrainProcessor, pretrainText, processPretrain } from "./pretrain.ts";
 export { processPromptOnly, promptOnlyProcessor, promptSample } from "./prompt-only.ts";
 export { pairwiseRewardLoss, pairwiseRewardMetrics, prepareRewardModel, rewardModelLoss, rmStage } from "./rm.ts";
@@ -88,6 +108,7 @@ export default definePlugin({
     });
     api.register.stages(grpoStage);
     api.register.stages(rmStage);
+    api.register.stages(ppoStage);
     api.register.stages({
       name: "dpo",
       doc: "direct preference optimisation and its family (hinge, IPO, ORPO, SimPO, BCO-pair) on chosen/rejected pairs",

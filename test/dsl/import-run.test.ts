@@ -12,7 +12,9 @@ import { lftPlugin } from "../../dsl/commands/index.ts";
 import { ExitCode } from "../../dsl/exit-codes.ts";
 import { importLlamaFactory } from "../../dsl/import/llamafactory.ts";
 import { parseRecipe } from "../../dsl/parse.ts";
+import { cpuBackend } from "../../lft.ts";
 import { builtinPlugins } from "../../plugins/index.ts";
+import { createValueHead, saveValueHead } from "../../plugins/stages/index.ts";
 import { IDENTITY, lft, REPO, STORIES, scratch } from "../plugins/runner/helpers.ts";
 
 const configs = join(REPO, "test/fixtures/llamafactory-configs");
@@ -39,6 +41,11 @@ writeFileSync(
   }),
 );
 
+// PPO's reward model: a full model folder with a value head (the shipped model + a fresh head).
+const rewardFull = join(dir, "reward-full");
+Bun.spawnSync(["cp", "-r", STORIES, rewardFull]);
+saveValueHead(createValueHead(64, 1, cpuBackend), rewardFull)._unsafeUnwrap();
+
 /** The YAML with the model, data and length made tiny; `set` adds or replaces top-level keys. */
 function tiny(yaml: string, name: string, set: Readonly<Record<string, string>> = {}): string {
   const values: Record<string, string> = {
@@ -64,6 +71,8 @@ const adjust: Readonly<Record<string, { set?: Record<string, string>; recipe?: (
   "extras_llama_pro_llama3_freeze_sft.yaml": { set: { freeze_trainable_layers: "5" }, recipe: (t) => t.replace(", expanded = true", "") },
   // The pre-training config reads a text dataset; LoRA on the shipped model is checked the same way.
   "train_lora_qwen3_lora_pretrain.yaml": {},
+  // PPO scores its rollouts with a reward model folder; 4 new tokens keep the rollouts short.
+  "train_lora_llama3_lora_ppo.yaml": { set: { reward_model: rewardFull, reward_model_type: "full", max_new_tokens: "4" } },
 };
 
 const registry = createRegistry();
@@ -99,7 +108,7 @@ describe("each LLaMA-Factory config: imported, checked, trained 2 steps on the s
       expect(run.err).not.toMatch(/\n\s+at /);
       expect(run.code === ExitCode.ok ? "" : run.err).toBe("");
       expect(run.err).toContain("completed at step 2");
-      expect(run.out).toMatch(/train (sft|pt|rm|dpo|kto): 2 steps/);
+      expect(run.out).toMatch(/train (sft|pt|rm|dpo|kto|ppo): 2 steps/);
       const output = join(dir, "runs", p.name.replace(/\.yaml$/, ""));
       expect(existsSync(output)).toBe(true);
       if (p.name.includes("llama_pro")) {
@@ -113,6 +122,6 @@ describe("each LLaMA-Factory config: imported, checked, trained 2 steps on the s
 
 test("the shipped configs cover every issue-11 method and optimizer and every preference stage", () => {
   const names = prepared.map((p) => p.name).join(" ");
-  for (const key of ["llama_pro", "loraplus", "pissa", "galore", "apollo", "badam", "adam_mini", "muon", "qlora", "dpo", "kto", "reward"])
+  for (const key of ["llama_pro", "loraplus", "pissa", "galore", "apollo", "badam", "adam_mini", "muon", "qlora", "dpo", "kto", "reward", "ppo"])
     expect(names).toContain(key);
 });

@@ -4,12 +4,14 @@
 
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
+import { definePlugin } from "../../core/index.ts";
 import { checkRecipe } from "../../dsl/check.ts";
 import { importLlamaFactory } from "../../dsl/import/llamafactory.ts";
 import { parseRecipe } from "../../dsl/parse.ts";
 import { printRecipe } from "../../dsl/printer.ts";
 import { builtinPlugins } from "../../plugins/index.ts";
 import methodsPlugin from "../../plugins/methods/index.ts";
+import { ppoOptions } from "../../plugins/stages/index.ts";
 import { fakeOptimizers } from "./fixtures/fake-optimizers.ts";
 import { fakeData, fakeModels, fakeStages } from "./fixtures/fake-plugins.ts";
 import { registryWith, repoRoot } from "./helpers.ts";
@@ -17,7 +19,9 @@ import { registryWith, repoRoot } from "./helpers.ts";
 const dir = `${repoRoot}/test/fixtures/llamafactory-configs`;
 const configs = readdirSync(dir).filter((f) => f.endsWith(".yaml"));
 // The real methods (full, freeze, lora, llama_pro) and stand-ins for what issue 11's other parts build.
-const registry = registryWith([fakeModels, fakeData, fakeStages, methodsPlugin, fakeOptimizers]);
+// PPO with its real option schema (the imported ppo options are checked against it).
+const ppoStand = definePlugin({ name: "ppo-stand-in", setup: (api) => void api.register.stages({ name: "ppo", doc: "PPO", options: ppoOptions }) });
+const registry = registryWith([fakeModels, fakeData, fakeStages, ppoStand, methodsPlugin, fakeOptimizers]);
 
 function imported(name: string) {
   const text = readFileSync(`${dir}/${name}`, "utf8");
@@ -25,8 +29,8 @@ function imported(name: string) {
 }
 
 describe("every LLaMA-Factory example config", () => {
-  test("all sixteen fixtures are present", () => {
-    expect(configs.length).toBe(16);
+  test("all seventeen fixtures are present", () => {
+    expect(configs.length).toBe(17);
   });
   for (const name of configs) {
     test(`${name}: canonical, checks clean; without plugins only 'not available'`, () => {

@@ -55,7 +55,7 @@ export function applyLora(model: CausalLM, s: LoraSettings, family: AdapterTarge
   if (found.length > 0 || targets.isErr() || extra.isErr()) return fail(found);
 
   const seed = BigInt(ctx.seed ?? 0);
-  const runtime: LoraRuntime = { training: true, disabled: false, bound: null, epoch: 0, fallback: new TrainRng(seed), model };
+  const runtime: LoraRuntime = { training: true, disabled: false, active: null, bound: null, epoch: 0, fallback: new TrainRng(seed), model };
   const cfg = { rank: s.rank, scale: loraScale(s.alpha, s.rank, s.rslora), dropout: s.dropout, dora: s.dora };
   model.freeze();
   const adapters = new Map<string, LoraLinear>();

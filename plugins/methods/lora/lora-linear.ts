@@ -50,6 +50,8 @@ export interface LoraRuntime {
   training: boolean;
   /** While true every adapter passes the base output through (the reference model of preference stages). */
   disabled: boolean;
+  /** The named adapter set in use instead of the trained one (a reward adapter), or null (see LoraLinear.sets). */
+  active: string | null;
   /** Bound by beginForward: masks are drawn once per forward pass (epoch) and reused by a recomputation. */
   bound: RandomStream | null;
   epoch: number;
@@ -76,6 +78,8 @@ export class LoraLinear extends Module implements LinearAdapter {
   private readonly magnitude: ParamSlot | null;
   /** PiSSA's starting A₀ and B₀: a saved adapter is rewritten against the original base with them. */
   pissaInitial: { readonly a: Float32Array; readonly b: Float32Array } | null = null;
+  /** Frozen alternative A, B pairs by set name (a second adapter on the same base), used while runtime.active names one. */
+  readonly sets = new Map<string, { readonly a: Tensor; readonly b: Tensor; readonly scale: number }>();
   private dropEpoch = -1;
   private dropOffset = 0n;
   private dropNumel = 0;
@@ -170,6 +174,11 @@ export class LoraLinear extends Module implements LinearAdapter {
   /** x [..., in], baseOut = base(x) [..., out] -> [..., out] */
   forward(x: Tensor, baseOut: Tensor): Tensor {
     if (this.runtime.disabled) return baseOut;
+    if (this.runtime.active !== null) {
+      const set = this.sets.get(this.runtime.active);
+      if (!set) return baseOut;
+      return ops.add(baseOut, ops.scale(ops.matmul(ops.matmul(x, set.a, { transB: true }), set.b, { transB: true }), set.scale));
+    }
     const { dropout, scale } = this.cfg;
     const dropped = dropout > 0 && this.runtime.training;
     const xd = dropped ? ops.dropout(x, this.dropoutOptions(x.numel)) : x;

@@ -12,6 +12,7 @@ import {
   type RandomStream,
   type Tensor,
 } from "../../../core/index.ts";
+import { dropAdapterSet, loadAdapterSet } from "./adapter-sets.ts";
 import type { LoraLinear, LoraRuntime } from "./lora-linear.ts";
 import { writePeftAdapter } from "./peft-save.ts";
 import { type LoraSettings, loraScale } from "./settings.ts";
@@ -88,6 +89,33 @@ export class LoraMethod implements AppliedMethod {
     } finally {
       this.runtime.disabled = was;
     }
+  }
+
+  loadAdapterSet(name: string, dir: string): Result<void, MethodError> {
+    if (this.merged) return err(new MethodError("the adapters were merged into the base weights: a second adapter set needs the base model"));
+    return loadAdapterSet(this.adapters, name, dir);
+  }
+
+  withAdapterSet<T>(name: string, fn: () => T): Result<T, MethodError> {
+    if (this.merged) return err(new MethodError("the adapters were merged into the base weights: a second adapter set needs the base model"));
+    if (![...this.adapters.values()].some((l) => l.sets.has(name))) return err(new MethodError(`no adapter set "${name}" is loaded`));
+    if (this.additional.size > 0)
+      return err(
+        new MethodError(
+          `${[...this.additional.keys()].join(", ")} are trained in place (additional_target): the base under adapter set "${name}" is not the original`,
+        ),
+      );
+    const was = this.runtime.active;
+    this.runtime.active = name;
+    try {
+      return ok(fn());
+    } finally {
+      this.runtime.active = was;
+    }
+  }
+
+  dropAdapterSet(name: string): void {
+    dropAdapterSet(this.adapters, name);
   }
 
   get isMerged(): boolean {

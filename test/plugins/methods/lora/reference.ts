@@ -12,7 +12,7 @@ export function linearOf(inF: number, out: number, w: ArrayLike<number>, bias?: 
 }
 
 export function runtimeOf(seed = 0n, gradientCheckpointing = false): LoraRuntime {
-  return { training: true, disabled: false, bound: null, epoch: 0, fallback: new TrainRng(seed), model: { gradientCheckpointing } };
+  return { training: true, disabled: false, active: null, bound: null, epoch: 0, fallback: new TrainRng(seed), model: { gradientCheckpointing } };
 }
 
 /** y = x·wᵀ for row-major x [n, k], w [m, k] in float64. */
