@@ -3,7 +3,7 @@
 // left behind gets a warning at its YAML line.
 
 import { describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { checkRecipe } from "../../dsl/check.ts";
 import { importLlamaFactory } from "../../dsl/import/llamafactory.ts";
 import { parseRecipe } from "../../dsl/parse.ts";
@@ -16,6 +16,16 @@ import { registryWith, repoRoot } from "./helpers.ts";
 
 const dir = `${repoRoot}/test/fixtures/llamafactory-configs`;
 const configs = readdirSync(dir).filter((f) => f.endsWith(".yaml"));
+// LLaMA-Factory examples lft cannot reproduce: import refuses them, naming the reason.
+const refused: Readonly<Record<string, string>> = {
+  "extras_dft_qwen2_full_sft.yaml": "use_dft_loss: lft's sft loss is plain cross-entropy (no DFT weighting)",
+  "extras_fp8_llama3_fp8_fsdp_sft.yaml": "fp8: lft does not train in FP8",
+  "extras_mod_llama3_full_sft.yaml": "mixture_of_depths: lft has no mixture-of-depths conversion",
+  "extras_oft_llama3_oft_sft.yaml": 'the imported recipe would fail lft check (line 9 of the recipe): method "oft" is not available',
+  "merge_lora_qwen3_gptq.yaml": "export_quantization_bit: lft cannot write a GPTQ-quantised export",
+};
+const shared = "/work/shared/fixtures/llamafactory-configs";
+const sharedConfigs = existsSync(shared) ? readdirSync(shared).filter((f) => f.endsWith(".yaml")) : [];
 // The real methods (full, freeze, lora, llama_pro) and stand-ins for what issue 11's other parts build.
 const registry = registryWith([fakeModels, fakeData, fakeStages, methodsPlugin, fakeOptimizers]);
 
@@ -25,10 +35,22 @@ function imported(name: string) {
 }
 
 describe("every LLaMA-Factory example config", () => {
-  test("all sixteen fixtures are present", () => {
-    expect(configs.length).toBe(16);
+  test("all thirty-three fixtures are present (LLaMA-Factory's examples and ones written from its documentation)", () => {
+    expect(configs.length).toBe(33);
   });
-  for (const name of configs) {
+  for (const [name, why] of Object.entries(refused)) {
+    test(`${name}: refused with the reason, at the key`, () => {
+      const problems = importLlamaFactory(readFileSync(`${dir}/${name}`, "utf8"), name)._unsafeUnwrapErr();
+      expect(problems.map((d) => d.message).join("\n")).toContain(why);
+    });
+  }
+  for (const name of sharedConfigs) {
+    test(`shared ${name}: imports and lft check accepts it`, () => {
+      const result = importLlamaFactory(readFileSync(`${shared}/${name}`, "utf8"), name);
+      expect(result.isOk() ? [] : result.error.map((d) => d.message)).toEqual([]);
+    });
+  }
+  for (const name of configs.filter((c) => refused[c] === undefined)) {
     test(`${name}: canonical, checks clean; without plugins only 'not available'`, () => {
       const { text, warnings } = imported(name);
       const recipe = parseRecipe(text, "out.lft")._unsafeUnwrap();
@@ -36,7 +58,7 @@ describe("every LLaMA-Factory example config", () => {
       const checked = checkRecipe(recipe, { registry, baseDir: "/" });
       expect(checked.isOk() ? [] : checked.error.map((d) => d.message)).toEqual([]);
       const bare = checkRecipe(recipe, { registry: registryWith([]), baseDir: "/" });
-      expect(bare.isErr() && bare.error.every((d) => d.kind === "unavailable")).toBe(true);
+      expect(bare.isOk() || bare.error.every((d) => d.kind === "unavailable")).toBe(true);
       // Against the plugins lft ships today: nothing but names that have not arrived yet.
       const shipped = checkRecipe(recipe, { registry: registryWith(builtinPlugins), baseDir: "/" });
       // (A name close to a registered one reads "unknown method ...; did you mean": qlora beside lora.)
@@ -44,9 +66,11 @@ describe("every LLaMA-Factory example config", () => {
       expect(shipped.isOk() ? [] : shipped.error.filter((d) => !notYet(d)).map((d) => d.message)).toEqual([]);
       // Every warning names a key of the YAML at the line it is on.
       const lines = readFileSync(`${dir}/${name}`, "utf8").split("\n");
+      // (A LLaMA-Factory default the YAML does not write, like top_k's 50, has no line.)
       for (const w of warnings) {
         const key = w.message.split(":")[0]!;
-        expect(lines[w.span!.line - 1]).toStartWith(`${key}:`);
+        if (w.span === undefined) expect(lines.some((l) => l.startsWith(`${key}:`))).toBe(false);
+        else expect(lines[w.span.line - 1]).toStartWith(`${key}:`);
       }
     });
   }
@@ -65,7 +89,7 @@ describe("what is carried over", () => {
         'dataset "identity" { dir = "data", max_samples = 1000 }',
         'dataset "alpaca_en_demo" { dir = "data", max_samples = 1000 }',
         "",
-        "method lora { rank = 8, targets = [all] }",
+        "method lora { rank = 8, alpha = 16, targets = [all] }",
         "",
         "train sft for 3 epochs {",
         "  lr = 1e-4",
