@@ -16,6 +16,22 @@ const INFERENCE_ENGINE = "lft generates with its own engine, not vLLM or SGLang"
 
 /** Keys lft leaves out, each with the true reason. */
 export const DROPPED: Readonly<Record<string, string>> = {
+  // Keys the importer maps where they apply; left over, they apply to nothing the config does.
+  dataset_dir: "names where datasets are; this config reads none (no training, eval or predict)",
+  max_samples: "limits datasets; this config reads none (no training, eval or predict)",
+  eval_dataset: "is read by do_eval or do_predict (or while training); this config does none of these",
+  per_device_eval_batch_size: "applies to eval and predict; this config does neither",
+  predict_with_generate: "applies to do_predict, which this config does not set",
+  freeze_trainable_layers: "applies to finetuning_type freeze (and use_llama_pro); this config trains another way",
+  freeze_trainable_modules: "applies to finetuning_type freeze (and use_llama_pro); this config trains another way",
+  freeze_extra_modules: "applies to finetuning_type freeze (and use_llama_pro); this config trains another way",
+  lora_rank: "applies to finetuning_type lora; this config trains another way",
+  lora_alpha: "applies to finetuning_type lora; this config trains another way",
+  lora_dropout: "applies to finetuning_type lora; this config trains another way",
+  lora_target: "applies to finetuning_type lora; this config trains another way",
+  additional_target: "applies to finetuning_type lora; this config trains another way",
+  pissa_iter: "applies to pissa_init with finetuning_type lora; this config trains another way",
+  pissa_convert: "applies to pissa_init with finetuning_type lora; this config trains another way",
   // model_args.py
   adapter_folder: "lft loads one adapter directory (adapter_name_or_path)",
   cache_dir: "lft reads and writes the Hugging Face cache that HF_HOME / HF_HUB_CACHE name",
@@ -233,7 +249,16 @@ export const DROPPED: Readonly<Record<string, string>> = {
   repetition_penalty: GENERATION,
   length_penalty: GENERATION,
   skip_special_tokens: GENERATION,
-  // evaluation_args.py (llamafactory-cli eval) is refused as a whole: see the importer.
+  // evaluation_args.py: with `task` the config is refused (see the importer); alone, these keys do nothing.
+  task_dir: "belongs to llamafactory-cli eval (MMLU, C-Eval, CMMLU benchmarks), which lft does not have",
+  batch_size: "belongs to llamafactory-cli eval (MMLU, C-Eval, CMMLU benchmarks), which lft does not have",
+  lang: "belongs to llamafactory-cli eval (MMLU, C-Eval, CMMLU benchmarks), which lft does not have",
+  n_shot: "belongs to llamafactory-cli eval (MMLU, C-Eval, CMMLU benchmarks), which lft does not have",
+  save_dir: "belongs to llamafactory-cli eval (MMLU, C-Eval, CMMLU benchmarks), which lft does not have",
+  download_mode: "belongs to llamafactory-cli eval (MMLU, C-Eval, CMMLU benchmarks), which lft does not have",
+  _kt_inference_config: KTRANSFORMERS,
+  _kt_config_handle: KTRANSFORMERS,
+  _kt_adapter_artifact_path: KTRANSFORMERS,
 };
 
 /** Keys that change what would be trained in a way lft cannot reproduce: set to anything but their default, the config is refused. */
