@@ -409,6 +409,26 @@ describe("issue 13: predict, eval, merge and chat configs; LF defaults; keys lft
       expect(importLlamaFactory(yaml, "p.yaml").isOk()).toBe(true);
     }
   });
+  test("what LLaMA-Factory refuses or lft cannot do: benchmark eval, predict without generation; constant schedules have no warmup", () => {
+    const messages = (yaml: string) =>
+      lfText(`model_name_or_path: m\n${yaml}`, "x.yaml")
+        ._unsafeUnwrapErr()
+        .map((d) => `${d.span?.line} ${d.message}`);
+    expect(messages("task: mmlu_test\nn_shot: 5\n")[0]).toStartWith("2 task: this is a llamafactory-cli eval config (MMLU, C-Eval, CMMLU");
+    expect(messages("do_predict: true\neval_dataset: d\n")).toEqual([
+      "2 do_predict: predictions are only written with predict_with_generate: true (LLaMA-Factory refuses this too)",
+    ]);
+    expect(messages("do_predict: true\npredict_with_generate: true\n")[0]).toStartWith("2 do_predict: predicting needs eval_dataset");
+    const constant = lfText("model_name_or_path: m\nstage: sft\nlr_scheduler_type: constant\nwarmup_ratio: 0.1\n", "c.yaml")._unsafeUnwrap();
+    expect(constant.text).not.toContain("warmup");
+    expect(constant.warnings.map((w) => w.message)).toEqual([
+      "warmup_ratio: the Hugging Face constant schedule has no warmup (constant_with_warmup has); not carried over",
+    ]);
+    const chat = lfText("model_name_or_path: m\ndo_eval: true\neval_dataset: d\nquantization_bit: 4\n", "q.yaml")._unsafeUnwrap();
+    expect(chat.text).toContain('eval "d" { batch = 8 }');
+    expect(chat.warnings.some((w) => w.message.startsWith("quantization_bit: lft quantises a model for QLoRA training only"))).toBe(true);
+  });
+
   test("a config lft check would refuse is an error naming the reason", () => {
     const problems = importLlamaFactory("model_name_or_path: m\nstage: ppo\ndataset: d\n", "p.yaml")._unsafeUnwrapErr();
     expect(problems[0]!.message).toStartWith("the imported recipe would fail lft check");
