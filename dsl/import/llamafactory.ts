@@ -297,7 +297,7 @@ export function importLlamaFactory(yaml: string, file: string, options: ImportOp
 
 /** lft check on the produced recipe; what it refuses, as errors naming the imported file. */
 function checkProduced(text: string, file: string, registry: Registry): Diagnostic[] {
-  const lftFile = file.replace(/\.ya?ml$/i, "") + ".lft";
+  const lftFile = `${file.replace(/\.ya?ml$/i, "")}.lft`;
   const parsed = parseRecipe(text, lftFile);
   if (parsed.isErr())
     return parsed.error.map((d) => error("semantic", file, undefined, `the imported recipe does not parse (an lft import bug): ${d.message}`));
