@@ -98,6 +98,7 @@ export const blockRules: { readonly [K in BlockKind]: BlockRule } = {
       accumulate: { type: "number", integer: true, min: 1, default: 1, doc: "micro-batches per optimizer step" },
       scheduler: { type: "enum", values: ["constant", "linear", "cosine"], default: "cosine", doc: "learning-rate schedule after warmup" },
       warmup: { type: "number", min: 0, default: 0, doc: "warmup: a fraction of the run (10%) or a step count (100 steps)" },
+      min_lr: { type: "number", min: 0, doc: "floor the linear or cosine decay approaches (HF's cosine_with_min_lr); default 0" },
       optimizer: { type: "string", default: "adamw", doc: "optimizer entry; its own options (beta2, momentum, ...) may be set beside this one" },
       weight_decay: { type: "number", min: 0, default: 0, doc: "weight decay (norms and biases excepted); how it applies is the optimizer's" },
       clip: { type: "number", min: 0, default: 1, doc: "clip the global gradient norm to this (0: no clipping)" },
@@ -125,6 +126,7 @@ export const blockRules: { readonly [K in BlockKind]: BlockRule } = {
     options: {
       batch: { type: "number", integer: true, min: 1, default: 1, doc: "sequences per batch" },
       max_samples: { type: "number", integer: true, min: 1, doc: "evaluate at most this many rows" },
+      dir: { type: "string", doc: "directory holding dataset_info.json, when the source is a dataset name" },
       metrics: { type: "list", item: { type: "string" }, default: [], doc: "metrics besides the loss" },
     },
     refs: { metrics: { collection: "metrics" } },
@@ -139,6 +141,7 @@ export const blockRules: { readonly [K in BlockKind]: BlockRule } = {
       ...sampling,
       batch: { type: "number", integer: true, min: 1, default: 1, doc: "prompts per batch" },
       max_samples: { type: "number", integer: true, min: 1, doc: "predict at most this many rows" },
+      dir: { type: "string", doc: "directory holding dataset_info.json, when the source is a dataset name" },
       output: { type: "string", doc: "JSONL file for the predictions (default: in the run directory)" },
       metrics: { type: "list", item: { type: "string" }, default: [], doc: "metrics comparing predictions with the references" },
     },

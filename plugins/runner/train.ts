@@ -59,7 +59,8 @@ function scheduleSpec(action: TrainAction): ScheduleSpec {
   const warmup = Number(action.options.warmup);
   const kind = action.options.scheduler as ScheduleSpec["kind"];
   // `warmup = 100 steps` is a count; `warmup = 10%` (or 0.1) a fraction of the run.
-  return action.units.warmup === "steps" ? { kind, warmupSteps: Math.round(warmup) } : { kind, warmupRatio: warmup };
+  const minLr = typeof action.options.min_lr === "number" ? { minLr: action.options.min_lr } : {};
+  return action.units.warmup === "steps" ? { kind, warmupSteps: Math.round(warmup), ...minLr } : { kind, warmupRatio: warmup, ...minLr };
 }
 
 /** resume = false starts over: earlier checkpoints in the output folder would otherwise be resumed or mixed in. */

@@ -121,8 +121,15 @@ describe("lft import, plugins, help", () => {
     const r = await lft("import", `${repoRoot}/test/fixtures/llamafactory-configs/train_full_qwen3_full_sft.yaml`);
     expect(r.code).toBe(0);
     expect(r.out).toContain("method full\n");
-    expect(r.err).toContain("train_full_qwen3_full_sft.yaml:9:1: warning: deepspeed: lft trains on one device\n 9 | deepspeed:");
+    expect(r.err).toContain("train_full_qwen3_full_sft.yaml:9:1: warning: deepspeed: lft trains on one device;");
     expect(r.out).not.toContain("warning");
+  });
+
+  test("import: a recipe lft check would refuse exits non-zero with the reason, and prints no recipe", async () => {
+    const r = await lft("import", `${repoRoot}/test/fixtures/llamafactory-configs/extras_oft_llama3_oft_sft.yaml`);
+    expect(r.code).not.toBe(0);
+    expect(r.out).toBe("");
+    expect(r.err).toContain('the imported recipe would fail lft check (line 9 of the recipe): method "oft" is not available');
   });
 
   test("plugins: what is loaded and what each registered, a recipe's uses included", async () => {
