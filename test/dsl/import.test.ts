@@ -436,7 +436,7 @@ describe("issue 13: predict, eval, merge and chat configs; LF defaults; keys lft
   test("a config lft check would refuse is an error naming the reason", () => {
     const problems = importLlamaFactory("model_name_or_path: m\nstage: ppo\ndataset: d\n", "p.yaml")._unsafeUnwrapErr();
     expect(problems[0]!.message).toStartWith("the imported recipe would fail lft check");
-    expect(problems[0]!.message).toContain('"ppo"');
+    expect(problems[0]!.message).toContain("train ppo needs a reward source");
   });
 });
 
