@@ -26,7 +26,9 @@ export function createSlotEncoder(spec: SlotTemplateSpec, tokenizer: Tokenizer, 
   const user = spec.user;
   const assistant = spec.assistant ?? defaultAssistant;
   const system = spec.system ?? ["{{content}}"];
-  const fn = spec.function ?? defaultAssistant;
+  // LLaMA-Factory: a template without a function slot formats calls with its assistant slots (EOS and
+  // the separator after it included), in the default tool format.
+  const fn = spec.function ?? assistant;
   const observation = spec.observation ?? spec.user;
   const prefix = spec.prefix ?? [];
   const toolUtils = TOOL_UTILS[opts.toolFormat ?? spec.toolFormat ?? "default"];
