@@ -117,7 +117,8 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   const data = await prepare(scope, recipe.datasets, {
     processor: stage.value.processor,
     cutoff: Number(o.cutoff),
-    pack: o.pack === true,
+    pack: o.pack === true || o.neat_pack === true,
+    neatPack: o.neat_pack === true,
     holdout: Number(o.holdout),
     seed: Number(o.seed),
     ...(typeof stageOptions.train_on_prompt === "boolean" ? { trainOnPrompt: stageOptions.train_on_prompt } : {}),

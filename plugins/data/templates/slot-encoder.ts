@@ -127,14 +127,26 @@ export function createSlotEncoder(spec: SlotTemplateSpec, tokenizer: Tokenizer, 
   const removeThought = (content: string) => content.replace(thoughtReAll, "").replace(/^\n+/, "");
   const withContent = (m: Message, content: string): Message => ({ role: m.role, content });
 
-  const encodeMultiturn = (messages: readonly Message[], sys: string, tools: string): Result<[number[], number[]][], string> => {
+  const encodeMultiturn = (
+    messages: readonly Message[],
+    sys: string,
+    tools: string,
+    o: { readonly maskHistory?: boolean } = {},
+  ): Result<[number[], number[]][], string> => {
+    // LLaMA-Factory's ReasoningTemplate: without thinking every reply loses its thought; with
+    // mask_history the history replies do, and only the last turn gets an empty thought.
+    const lastReply = messages.length - 1;
+    const maskHistory = spec.reasoning === true && o.maskHistory === true;
     let msgs = messages;
-    if (spec.reasoning && !enableThinking) msgs = msgs.map((m, i) => (i % 2 === 1 ? withContent(m, removeThought(m.content)) : m));
+    if (spec.reasoning && (!enableThinking || maskHistory)) {
+      msgs = msgs.map((m, i) => (i % 2 === 1 && (!enableThinking || i < lastReply) ? withContent(m, removeThought(m.content)) : m));
+    }
     const enc = encodeMessages(msgs, sys, tools);
     if (enc.isErr()) return err(enc.error);
     const e = enc.value;
     if (spec.reasoning) {
       for (let i = 0; i + 1 < msgs.length; i += 2) {
+        if (maskHistory && i + 1 < lastReply) continue;
         if (hasThought(msgs[i + 1]!.content)) continue;
         if (!enableThinking) e[i] = [...e[i]!, ...thoughtIds];
         else e[i + 1] = [...thoughtIds, ...e[i + 1]!];
