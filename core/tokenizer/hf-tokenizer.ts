@@ -83,6 +83,12 @@ export class HfTokenizer implements Tokenizer {
     return this.p.decoder(tokens).join("");
   }
 
+  /** Tokens of the vocabulary made special and atomic (Hugging Face's add_special_tokens); unknown ones are left out. */
+  withSpecialTokens(tokens: readonly string[]): HfTokenizer {
+    const { vocabulary } = this.p.added.withSpecial(tokens, (t) => this.p.model.vocab.get(t));
+    return new HfTokenizer({ ...this.p, added: vocabulary, encoder: this.p.encoder.withAdded(vocabulary) });
+  }
+
   tokenToId(token: string): number | undefined {
     return this.p.added.byContent.get(token)?.id ?? this.p.model.vocab.get(token);
   }

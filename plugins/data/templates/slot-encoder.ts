@@ -1,6 +1,6 @@
 // A SlotTemplateSpec bound to a tokenizer: LLaMA-Factory's Template._encode (plus Llama2Template's
 // system fusing and ReasoningTemplate's empty thoughts), with its special-token fixes (replace_eos,
-// EOS fallback, pad = EOS) applied to ids rather than to the tokenizer.
+// EOS fallback, pad = EOS, stop words registered as special tokens on a copy of the tokenizer).
 
 import { err, ok, type Result } from "neverthrow";
 import type { ChatEncoder, Message, Tokenizer } from "../../../core/index.ts";
@@ -20,7 +20,7 @@ export interface SlotTemplateOptions {
 
 export const DEFAULT_THOUGHT_WORDS: readonly [string, string] = ["<think>\n", "\n</think>\n\n"];
 
-export function createSlotEncoder(spec: SlotTemplateSpec, tokenizer: Tokenizer, opts: SlotTemplateOptions = {}): Result<ChatEncoder, string> {
+export function createSlotEncoder(spec: SlotTemplateSpec, given: Tokenizer, opts: SlotTemplateOptions = {}): Result<ChatEncoder, string> {
   const efficientEos = spec.efficientEos ?? false;
   const defaultAssistant: Slot[] = efficientEos ? ["{{content}}"] : ["{{content}}", EOS];
   const user = spec.user;
@@ -37,9 +37,10 @@ export function createSlotEncoder(spec: SlotTemplateSpec, tokenizer: Tokenizer, 
   const enableThinking = opts.enableThinking ?? true;
   const toolDate = opts.toolDate ?? "26 Jul 2024";
 
-  const fixed = fixSpecialTokens(spec, tokenizer);
+  const fixed = fixSpecialTokens(spec, given);
   if (fixed.isErr()) return err(fixed.error);
-  const { eosId, padId, stopIds, warnings } = fixed.value;
+  // Encode with the stop words registered as special tokens, as LLaMA-Factory's tokenizer is.
+  const { tokenizer, eosId, padId, stopIds, warnings } = fixed.value;
   const specials: SpecialIds = { bosId: tokenizer.bosId, eosId };
   const thoughtIds = tokenizer.encode(thought[0] + thought[1], { addSpecialTokens: false });
   const thoughtRe = new RegExp(`${escapeRe(thought[0])}([\\s\\S]*?)${escapeRe(thought[1])}`);
