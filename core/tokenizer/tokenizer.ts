@@ -10,6 +10,11 @@ export interface EncodeOptions {
 export interface DecodeOptions {
   /** Drop special/added-special tokens from the text. Default false. */
   skipSpecialTokens?: boolean;
+  /**
+   * Transformers' clean_up_tokenization: drop the space before . ? ! , and before 's 'm 've 're n't.
+   * Default: the tokenizer's clean_up_tokenization_spaces (tokenizer_config.json), as transformers does.
+   */
+  cleanUpTokenizationSpaces?: boolean;
 }
 
 export interface ChatMessage {
