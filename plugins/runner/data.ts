@@ -81,9 +81,14 @@ export async function prepare(scope: Scope, sources: readonly DataSource[], s: D
     const lengths = data.train.flatMap(sequences).map((q) => q.inputIds.length);
     const tokens = lengths.reduce((a, b) => a + b, 0);
     const held = data.eval.length > 0 ? `, ${count(data.eval.length)} held out` : "";
+    const packed = data.train.some((x) => (x as Partial<TokenSeq>).segmentIds !== undefined)
+      ? ", neat-packed (samples isolated)"
+      : data.train.some((x) => (x as Partial<TokenSeq>).positionIds !== undefined)
+        ? ", packed (samples attend across)"
+        : "";
     say(
       io,
-      `data: ${count(data.train.length)} ${s.processor.kind} samples from ${selection.value.labels.join(" + ")}, template ${data.encoder.name}, ${count(tokens)} tokens (longest ${count(lengths.reduce((m, x) => Math.max(m, x), 0))})${held}`,
+      `data: ${count(data.train.length)} ${s.processor.kind} samples from ${selection.value.labels.join(" + ")}, template ${data.encoder.name}, ${count(tokens)} tokens (longest ${count(lengths.reduce((m, x) => Math.max(m, x), 0))})${packed}${held}`,
     );
   }
   state.data.set(key, data);

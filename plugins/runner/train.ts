@@ -114,6 +114,8 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   );
 
   const kind = stage.value.dataKind;
+  if (o.neat_pack === true && stage.value.processor.packing?.neat !== true)
+    return fail(`${where}: neat_pack: this stage's samples cannot be packed in isolation; use pack = true, or remove neat_pack`);
   const data = await prepare(scope, recipe.datasets, {
     processor: stage.value.processor,
     cutoff: Number(o.cutoff),
