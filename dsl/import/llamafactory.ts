@@ -435,10 +435,10 @@ function trainBlock(r: Reader, optimizer: OptimizerChoice | undefined): Block {
   add("batch", n("per_device_train_batch_size"));
   add("accumulate", n("gradient_accumulation_steps"));
   add("cutoff", n("cutoff_len"));
-  // LLaMA-Factory's packing concatenates samples; its neat_packing isolates them (lft's neat_pack).
+  // LLaMA-Factory's packing concatenates samples; its neat_packing isolates them (the same train options in lft).
   const [packing, neatPacking] = [r.flag("packing"), r.flag("neat_packing")];
-  if (neatPacking) add("neat_pack", bool(true));
-  else if (packing) add("pack", bool(true));
+  if (neatPacking) add("neat_packing", bool(true));
+  else if (packing) add("packing", bool(true));
   add("weight_decay", n("weight_decay"));
   // Layer-wise GaLore/APOLLO step each weight inside backward, before any global norm exists: no clipping.
   const layerwise = optimizer?.entries.some((e) => e.key === "layerwise" && e.value.kind === "bool" && e.value.value) ?? false;
