@@ -104,7 +104,17 @@ export const blockRules: { readonly [K in BlockKind]: BlockRule } = {
       clip: { type: "number", min: 0, default: 1, doc: "clip the global gradient norm to this (0: no clipping)" },
       seed: { type: "number", integer: true, min: 0, default: 42, doc: "seed for shuffling and dropout" },
       cutoff: { type: "number", integer: true, min: 1, default: 1024, doc: "longest sequence in tokens; longer samples are truncated" },
-      pack: { type: "boolean", default: false, doc: "pack several samples into each row (attention never crosses samples)" },
+      packing: {
+        type: "boolean",
+        default: false,
+        doc: "pack several samples into each row, concatenated: attention crosses samples, positions restart (LLaMA-Factory's packing)",
+      },
+      pack: { type: "boolean", default: false, doc: "the same as packing" },
+      neat_packing: {
+        type: "boolean",
+        default: false,
+        doc: "pack several samples into each row, isolated: attention never crosses samples (LLaMA-Factory's neat_packing; implies packing)",
+      },
       holdout: { type: "number", min: 0, max: 1, default: 0, doc: "fraction of the data held out for evaluation" },
       eval_every: { type: "number", integer: true, min: 0, default: 0, doc: "evaluate on the held-out data every N steps (0: at the end)" },
       save_every: { type: "number", integer: true, min: 0, default: 0, doc: "save a checkpoint every N steps (0: at the end)" },

@@ -8,7 +8,8 @@ import type { Tokenizer } from "../tokenizer/tokenizer.ts";
 import { SkipReport } from "./problems.ts";
 import type { DataKind, KtoSample, PairwiseSample, PromptSample, SampleOf, TokenSeq } from "./types.ts";
 
-const FORMAT_VERSION = 1;
+/** Bumped when samples change for the same inputs (2: LLaMA-Factory parity fixes, packs of cutoff_len + 1). */
+const FORMAT_VERSION = 2;
 
 /** sha256 of a file's bytes, streamed. */
 export async function fileHash(path: string): Promise<string> {

@@ -24,8 +24,17 @@ export interface ChatEncoder {
   readonly eosText: string;
   /** Things the template could not honour with this tokenizer (a stop word that is not a token). */
   readonly warnings: readonly string[];
-  /** [prompt ids, response ids] per turn pair; messages alternate and are even in number. */
-  encodeMultiturn(messages: readonly Message[], system: string, tools: string): Result<[number[], number[]][], string>;
+  /**
+   * [prompt ids, response ids] per turn pair; messages alternate and are even in number. With
+   * maskHistory only the last turn is learned, which reasoning templates honour as LLaMA-Factory's
+   * does: history replies lose their thoughts and only the last turn gets an empty one.
+   */
+  encodeMultiturn(
+    messages: readonly Message[],
+    system: string,
+    tools: string,
+    opts?: { readonly maskHistory?: boolean },
+  ): Result<[number[], number[]][], string>;
   /** All turns but the last as the prompt, the last as the response. */
   encodeOneturn(messages: readonly Message[], system: string, tools: string): Result<[number[], number[]], string>;
 }

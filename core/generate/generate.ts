@@ -137,7 +137,9 @@ export function generate(model: CausalLM, prompts: readonly (readonly number[])[
   const sampling = { doSample: o.doSample ?? false, temperature: o.temperature ?? 1, topK: o.topK ?? 0, topP: o.topP ?? 1 };
   const penalty = o.repetitionPenalty ?? 1;
   const stops = o.stopStrings ?? [];
-  const decode = o.tokenizer ? (ids: number[]) => o.tokenizer!.decode(ids, { skipSpecialTokens: false }) : null;
+  // No clean-up of tokenization spaces: streamed text must only grow, and LLaMA-Factory saves its
+  // predictions with clean_up_tokenization_spaces=False.
+  const decode = o.tokenizer ? (ids: number[]) => o.tokenizer!.decode(ids, { skipSpecialTokens: false, cleanUpTokenizationSpaces: false }) : null;
   const rng = new Philox(BigInt(o.seed ?? 0));
 
   // Left-pad to a rectangle; padded rows get segment ids (0 = pad, 1 = real) and shifted positions.

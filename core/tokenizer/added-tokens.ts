@@ -135,16 +135,35 @@ export class AddedVocabulary {
   readonly byContent = new Map<string, AddedTokenSpec>();
   private readonly raw: Matcher;
   private readonly normalized: Matcher;
+  private readonly normalize: ((s: string) => string) | null;
 
   /** `normalize` is the tokenizer's normaliser: normalised tokens are matched by their normalised form. */
   constructor(tokens: readonly AddedTokenSpec[], normalize: ((s: string) => string) | null) {
     this.tokens = tokens;
+    this.normalize = normalize;
     for (const t of tokens) {
       this.byId.set(t.id, t);
       this.byContent.set(t.content, t);
     }
     this.raw = new Matcher(tokens.filter((t) => !t.normalized || normalize === null).map((t) => [t.content, t] as const));
     this.normalized = new Matcher(normalize === null ? [] : tokens.filter((t) => t.normalized).map((t) => [normalize(t.content), t] as const));
+  }
+
+  /**
+   * Hugging Face's add_special_tokens for tokens the vocabulary already has (`idOf` gives the model's
+   * id): each becomes a special added token with fresh flags (not normalised, no lstrip / rstrip /
+   * single_word), so it is never split and no longer swallows whitespace, replacing what
+   * tokenizer.json said of it. Tokens `idOf` does not know are returned as missing.
+   */
+  withSpecial(contents: readonly string[], idOf: (content: string) => number | undefined): { vocabulary: AddedVocabulary; missing: string[] } {
+    const byContent = new Map(this.tokens.map((t) => [t.content, t] as const));
+    const missing: string[] = [];
+    for (const content of contents) {
+      const id = byContent.get(content)?.id ?? idOf(content);
+      if (id === undefined) missing.push(content);
+      else byContent.set(content, { id, content, special: true, normalized: false, lstrip: false, rstrip: false, singleWord: false });
+    }
+    return { vocabulary: new AddedVocabulary([...byContent.values()], this.normalize), missing };
   }
 
   /** Step 1: split the raw text at non-normalised added tokens. */

@@ -1,5 +1,6 @@
 // tokenizer_config.json: the named special tokens (strings or AddedToken objects), Llama-style
-// add_bos_token / add_eos_token, and the chat template(s) (one string, or a list of {name, template}).
+// add_bos_token / add_eos_token, the chat template(s) (one string, or a list of {name, template}), and
+// clean_up_tokenization_spaces.
 
 export interface TokenizerConfig {
   bosToken: string | null;
@@ -13,6 +14,8 @@ export interface TokenizerConfig {
   chatTemplate: string | null;
   /** Every named template (a single string is named "default"). */
   chatTemplates: Record<string, string>;
+  /** clean_up_tokenization_spaces: decode drops the space before punctuation and contractions (default false). */
+  cleanUpTokenizationSpaces: boolean;
 }
 
 export const EMPTY_CONFIG: TokenizerConfig = {
@@ -24,6 +27,7 @@ export const EMPTY_CONFIG: TokenizerConfig = {
   addEosToken: undefined,
   chatTemplate: null,
   chatTemplates: {},
+  cleanUpTokenizationSpaces: false,
 };
 
 /** Parses the config object, or returns an error message naming the offending key. */
@@ -44,6 +48,9 @@ export function parseTokenizerConfig(json: unknown): TokenizerConfig | string {
     if (v !== undefined && v !== null && typeof v !== "boolean") return `${key} must be true or false; found ${JSON.stringify(v)}`;
     flags[key] = v ?? undefined;
   }
+  const cleanUp = c.clean_up_tokenization_spaces;
+  if (cleanUp !== undefined && cleanUp !== null && typeof cleanUp !== "boolean")
+    return `clean_up_tokenization_spaces must be true or false; found ${JSON.stringify(cleanUp)}`;
   const templates: Record<string, string> = {};
   const t = c.chat_template;
   if (typeof t === "string") templates.default = t;
@@ -65,5 +72,6 @@ export function parseTokenizerConfig(json: unknown): TokenizerConfig | string {
     addEosToken: flags.add_eos_token,
     chatTemplate: templates.default ?? null,
     chatTemplates: templates,
+    cleanUpTokenizationSpaces: cleanUp === true,
   };
 }

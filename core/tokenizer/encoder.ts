@@ -37,6 +37,11 @@ export class Encoder {
     this.toModel = parts.preTokenizer?.toModel ?? null;
   }
 
+  /** The same pipeline with other added tokens (a fresh word cache). */
+  withAdded(added: AddedVocabulary): Encoder {
+    return new Encoder({ ...this.p, added });
+  }
+
   encode(text: string, addSpecialTokens: boolean): number[] {
     const out: number[] = addSpecialTokens ? [...this.p.wrap.prefix] : [];
     const { added, normalize } = this.p;

@@ -17,6 +17,8 @@ export interface HfTokenizerParts {
   padId: number | null;
   chatTemplate: string | null;
   chatTemplates: Record<string, string>;
+  /** tokenizer_config.json's clean_up_tokenization_spaces: decode's default. */
+  cleanUpTokenizationSpaces: boolean;
 }
 
 export class HfTokenizer implements Tokenizer {
@@ -80,7 +82,14 @@ export class HfTokenizer implements Tokenizer {
       tokens.push(t);
     }
     if (tokens.length === 0) return "";
-    return this.p.decoder(tokens).join("");
+    const text = this.p.decoder(tokens).join("");
+    return (opts?.cleanUpTokenizationSpaces ?? this.p.cleanUpTokenizationSpaces) ? cleanUpTokenization(text) : text;
+  }
+
+  /** Tokens of the vocabulary made special and atomic (Hugging Face's add_special_tokens); unknown ones are left out. */
+  withSpecialTokens(tokens: readonly string[]): HfTokenizer {
+    const { vocabulary } = this.p.added.withSpecial(tokens, (t) => this.p.model.vocab.get(t));
+    return new HfTokenizer({ ...this.p, added: vocabulary, encoder: this.p.encoder.withAdded(vocabulary) });
   }
 
   tokenToId(token: string): number | undefined {
@@ -90,4 +99,19 @@ export class HfTokenizer implements Tokenizer {
   idToToken(id: number): string | undefined {
     return this.p.added.byId.get(id)?.content ?? this.p.model.idToToken[id];
   }
+}
+
+/** Transformers' PreTrainedTokenizerBase.clean_up_tokenization, replacement for replacement. */
+export function cleanUpTokenization(text: string): string {
+  return text
+    .replaceAll(" .", ".")
+    .replaceAll(" ?", "?")
+    .replaceAll(" !", "!")
+    .replaceAll(" ,", ",")
+    .replaceAll(" ' ", "'")
+    .replaceAll(" n't", "n't")
+    .replaceAll(" 'm", "'m")
+    .replaceAll(" 's", "'s")
+    .replaceAll(" 've", "'ve")
+    .replaceAll(" 're", "'re");
 }

@@ -122,6 +122,7 @@ export function loadTokenizer(dir: string): Result<HfTokenizer, TokenizerError> 
       padId: pad.value,
       chatTemplate: cfg.chatTemplate,
       chatTemplates: cfg.chatTemplates,
+      cleanUpTokenizationSpaces: cfg.cleanUpTokenizationSpaces,
     }),
   );
 }

@@ -10,6 +10,11 @@ export interface EncodeOptions {
 export interface DecodeOptions {
   /** Drop special/added-special tokens from the text. Default false. */
   skipSpecialTokens?: boolean;
+  /**
+   * Transformers' clean_up_tokenization: drop the space before . ? ! , and before 's 'm 've 're n't.
+   * Default: the tokenizer's clean_up_tokenization_spaces (tokenizer_config.json), as transformers does.
+   */
+  cleanUpTokenizationSpaces?: boolean;
 }
 
 export interface ChatMessage {
@@ -34,4 +39,11 @@ export interface Tokenizer {
   idToToken(id: number): string | undefined;
   /** The model's chat template (tokenizer_config.json `chat_template`), or null. */
   readonly chatTemplate: string | null;
+  /**
+   * A copy in which these tokens (already in the vocabulary) are special and atomic, with no
+   * lstrip / rstrip, as Hugging Face's add_special_tokens leaves them; tokens not in the vocabulary
+   * are left out (adding one would need a new embedding row). Chat templates register their stop
+   * words this way, as LLaMA-Factory does. Absent: the tokenizer cannot do this.
+   */
+  withSpecialTokens?(tokens: readonly string[]): Tokenizer;
 }

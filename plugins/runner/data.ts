@@ -26,8 +26,10 @@ export interface DataSettings {
   /** The stage's sample processor (its kind names the samples). */
   readonly processor: SampleProcessor;
   readonly cutoff: number;
-  /** Undefined: the data worker's default (packing on for pt). */
+  /** Undefined: the data worker's default (packing on for pt). LLaMA-Factory's packing: samples concatenated. */
   readonly pack?: boolean;
+  /** LLaMA-Factory's neat_packing: packed samples isolated (segment ids); only processors that can honour it. */
+  readonly neatPack?: boolean;
   readonly holdout: number;
   readonly seed: number;
   readonly trainOnPrompt?: boolean;
@@ -49,7 +51,8 @@ export async function prepare(scope: Scope, sources: readonly DataSource[], s: D
     seed: s.seed,
     ...selection.value.mix,
     ...(typeof template === "string" ? { template } : {}),
-    ...(s.pack === undefined ? {} : { packing: s.pack, neat_packing: s.pack && s.processor.packing?.neat === true }),
+    ...(s.pack === undefined ? {} : { packing: s.pack }),
+    ...(s.neatPack === undefined ? {} : { neat_packing: s.neatPack }),
     ...(s.trainOnPrompt === undefined ? {} : { train_on_prompt: s.trainOnPrompt }),
     ...(s.maskHistory === undefined ? {} : { mask_history: s.maskHistory }),
   };
@@ -78,9 +81,14 @@ export async function prepare(scope: Scope, sources: readonly DataSource[], s: D
     const lengths = data.train.flatMap(sequences).map((q) => q.inputIds.length);
     const tokens = lengths.reduce((a, b) => a + b, 0);
     const held = data.eval.length > 0 ? `, ${count(data.eval.length)} held out` : "";
+    const packed = data.train.some((x) => (x as Partial<TokenSeq>).segmentIds !== undefined)
+      ? ", neat-packed (samples isolated)"
+      : data.train.some((x) => (x as Partial<TokenSeq>).positionIds !== undefined)
+        ? ", packed (samples attend across)"
+        : "";
     say(
       io,
-      `data: ${count(data.train.length)} ${s.processor.kind} samples from ${selection.value.labels.join(" + ")}, template ${data.encoder.name}, ${count(tokens)} tokens (longest ${count(lengths.reduce((m, x) => Math.max(m, x), 0))})${held}`,
+      `data: ${count(data.train.length)} ${s.processor.kind} samples from ${selection.value.labels.join(" + ")}, template ${data.encoder.name}, ${count(tokens)} tokens (longest ${count(lengths.reduce((m, x) => Math.max(m, x), 0))})${packed}${held}`,
     );
   }
   state.data.set(key, data);

@@ -63,7 +63,7 @@ export function predictSamples(
       predictions.push({
         prompt: tokenizer.decode(p.prompt, { skipSpecialTokens: false }),
         predict: result.value.texts?.[j] ?? "",
-        label: tokenizer.decode(replyIds(p.label, stops), { skipSpecialTokens: true }),
+        label: tokenizer.decode(replyIds(p.label, stops), { skipSpecialTokens: true, cleanUpTokenizationSpaces: false }),
       });
     });
   }

@@ -115,10 +115,13 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   );
 
   const kind = stage.value.dataKind;
+  if (o.neat_packing === true && stage.value.processor.packing?.neat !== true)
+    return fail(`${where}: neat_packing: this stage's samples cannot be packed in isolation; use packing = true, or remove neat_packing`);
   const data = await prepare(scope, recipe.datasets, {
     processor: stage.value.processor,
     cutoff: Number(o.cutoff),
-    pack: o.pack === true,
+    pack: o.packing === true || o.pack === true || o.neat_packing === true,
+    neatPack: o.neat_packing === true,
     holdout: Number(o.holdout),
     seed: Number(o.seed),
     ...(typeof stageOptions.train_on_prompt === "boolean" ? { trainOnPrompt: stageOptions.train_on_prompt } : {}),

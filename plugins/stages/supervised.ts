@@ -20,7 +20,7 @@ import {
 
 export function encodeSupervised(ex: SftExample, ctx: ProcessContext): Result<TokenSeq, string> {
   const { encoder, options } = ctx;
-  const encoded = encoder.encodeMultiturn([...ex.prompt, ex.response], ex.system, ex.tools);
+  const encoded = encoder.encodeMultiturn([...ex.prompt, ex.response], ex.system, ex.tools, { maskHistory: options.maskHistory });
   if (encoded.isErr()) return err(encoded.error);
   let pairs = encoded.value;
   const eos = encoder.eosId;

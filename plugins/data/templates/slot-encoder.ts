@@ -1,6 +1,6 @@
 // A SlotTemplateSpec bound to a tokenizer: LLaMA-Factory's Template._encode (plus Llama2Template's
 // system fusing and ReasoningTemplate's empty thoughts), with its special-token fixes (replace_eos,
-// EOS fallback, pad = EOS) applied to ids rather than to the tokenizer.
+// EOS fallback, pad = EOS, stop words registered as special tokens on a copy of the tokenizer).
 
 import { err, ok, type Result } from "neverthrow";
 import type { ChatEncoder, Message, Tokenizer } from "../../../core/index.ts";
@@ -20,13 +20,15 @@ export interface SlotTemplateOptions {
 
 export const DEFAULT_THOUGHT_WORDS: readonly [string, string] = ["<think>\n", "\n</think>\n\n"];
 
-export function createSlotEncoder(spec: SlotTemplateSpec, tokenizer: Tokenizer, opts: SlotTemplateOptions = {}): Result<ChatEncoder, string> {
+export function createSlotEncoder(spec: SlotTemplateSpec, given: Tokenizer, opts: SlotTemplateOptions = {}): Result<ChatEncoder, string> {
   const efficientEos = spec.efficientEos ?? false;
   const defaultAssistant: Slot[] = efficientEos ? ["{{content}}"] : ["{{content}}", EOS];
   const user = spec.user;
   const assistant = spec.assistant ?? defaultAssistant;
   const system = spec.system ?? ["{{content}}"];
-  const fn = spec.function ?? defaultAssistant;
+  // LLaMA-Factory: a template without a function slot formats calls with its assistant slots (EOS and
+  // the separator after it included), in the default tool format.
+  const fn = spec.function ?? assistant;
   const observation = spec.observation ?? spec.user;
   const prefix = spec.prefix ?? [];
   const toolUtils = TOOL_UTILS[opts.toolFormat ?? spec.toolFormat ?? "default"];
@@ -35,9 +37,10 @@ export function createSlotEncoder(spec: SlotTemplateSpec, tokenizer: Tokenizer, 
   const enableThinking = opts.enableThinking ?? true;
   const toolDate = opts.toolDate ?? "26 Jul 2024";
 
-  const fixed = fixSpecialTokens(spec, tokenizer);
+  const fixed = fixSpecialTokens(spec, given);
   if (fixed.isErr()) return err(fixed.error);
-  const { eosId, padId, stopIds, warnings } = fixed.value;
+  // Encode with the stop words registered as special tokens, as LLaMA-Factory's tokenizer is.
+  const { tokenizer, eosId, padId, stopIds, warnings } = fixed.value;
   const specials: SpecialIds = { bosId: tokenizer.bosId, eosId };
   const thoughtIds = tokenizer.encode(thought[0] + thought[1], { addSpecialTokens: false });
   const thoughtRe = new RegExp(`${escapeRe(thought[0])}([\\s\\S]*?)${escapeRe(thought[1])}`);
@@ -125,14 +128,26 @@ export function createSlotEncoder(spec: SlotTemplateSpec, tokenizer: Tokenizer, 
   const removeThought = (content: string) => content.replace(thoughtReAll, "").replace(/^\n+/, "");
   const withContent = (m: Message, content: string): Message => ({ role: m.role, content });
 
-  const encodeMultiturn = (messages: readonly Message[], sys: string, tools: string): Result<[number[], number[]][], string> => {
+  const encodeMultiturn = (
+    messages: readonly Message[],
+    sys: string,
+    tools: string,
+    o: { readonly maskHistory?: boolean } = {},
+  ): Result<[number[], number[]][], string> => {
+    // LLaMA-Factory's ReasoningTemplate: without thinking every reply loses its thought; with
+    // mask_history the history replies do, and only the last turn gets an empty thought.
+    const lastReply = messages.length - 1;
+    const maskHistory = spec.reasoning === true && o.maskHistory === true;
     let msgs = messages;
-    if (spec.reasoning && !enableThinking) msgs = msgs.map((m, i) => (i % 2 === 1 ? withContent(m, removeThought(m.content)) : m));
+    if (spec.reasoning && (!enableThinking || maskHistory)) {
+      msgs = msgs.map((m, i) => (i % 2 === 1 && (!enableThinking || i < lastReply) ? withContent(m, removeThought(m.content)) : m));
+    }
     const enc = encodeMessages(msgs, sys, tools);
     if (enc.isErr()) return err(enc.error);
     const e = enc.value;
     if (spec.reasoning) {
       for (let i = 0; i + 1 < msgs.length; i += 2) {
+        if (maskHistory && i + 1 < lastReply) continue;
         if (hasThought(msgs[i + 1]!.content)) continue;
         if (!enableThinking) e[i] = [...e[i]!, ...thoughtIds];
         else e[i + 1] = [...thoughtIds, ...e[i + 1]!];

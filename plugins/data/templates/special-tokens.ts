@@ -1,12 +1,16 @@
-// LLaMA-Factory's fix_special_tokens, applied to ids rather than to the tokenizer: replace_eos (the
-// first stop word becomes the EOS), an EOS fallback, pad = EOS when unset, and the stop ids. Shared by
-// the slot templates and the `hf` template.
+// LLaMA-Factory's fix_special_tokens: replace_eos (the first stop word becomes the EOS), an EOS
+// fallback, pad = EOS when unset, the stop ids, and the stop words (and a fallback EOS) registered as
+// special tokens of a tokenizer copy, as its add_special_tokens calls do: atomic, flags reset (phi-3's
+// `<|end|>` stops swallowing the newline after it; a Gemma tokenizer without `<end_of_turn>` among its
+// added tokens keeps it one id). Shared by the slot templates and the `hf` template.
 
 import { err, ok, type Result } from "neverthrow";
 import type { Tokenizer } from "../../../core/index.ts";
 import type { SlotTemplateSpec } from "./slot-spec.ts";
 
 export interface SpecialTokenIds {
+  /** The tokenizer to encode with: the given one with the stop words made special, where it can. */
+  readonly tokenizer: Tokenizer;
   readonly eosId: number;
   readonly padId: number;
   readonly stopIds: number[];
@@ -18,6 +22,7 @@ export function fixSpecialTokens(spec: Pick<SlotTemplateSpec, "name" | "stopWord
   const stopWords = spec.stopWords ?? [];
   const warnings: string[] = [];
   let eosId = tokenizer.eosId;
+  const registered: string[] = [...stopWords];
   if (spec.replaceEos) {
     const word = stopWords[0];
     if (word === undefined) return err(`template "${spec.name}" replaces the EOS but has no stop words`);
@@ -33,6 +38,7 @@ export function fixSpecialTokens(spec: Pick<SlotTemplateSpec, "name" | "stopWord
     const id = tokenizer.tokenToId("<|endoftext|>");
     if (id === undefined) return err(`the tokenizer has no EOS token and no "<|endoftext|>" to use as one`);
     eosId = id;
+    registered.push("<|endoftext|>");
   }
   const stopIds = [eosId];
   for (const word of stopWords) {
@@ -40,5 +46,6 @@ export function fixSpecialTokens(spec: Pick<SlotTemplateSpec, "name" | "stopWord
     if (id === undefined) warnings.push(`stop word "${word}" is not a token of this tokenizer; generation will not stop on it`);
     else if (!stopIds.includes(id)) stopIds.push(id);
   }
-  return ok({ eosId, padId: tokenizer.padId ?? eosId, stopIds, warnings });
+  const encodeWith = registered.length > 0 && tokenizer.withSpecialTokens ? tokenizer.withSpecialTokens(registered) : tokenizer;
+  return ok({ tokenizer: encodeWith, eosId, padId: tokenizer.padId ?? eosId, stopIds, warnings });
 }

@@ -167,8 +167,8 @@ describe("more kinds through the pipeline", () => {
     expect(kto.train.length).toBe(40);
     await twice("pairwise", { dataset: ["dpo"] });
     const packed = await twice("sft", { dataset: ["pq"], neat_packing: true });
-    // "Human: q1</s>\nAssistant:" (21 ids) + "a1</s>\n" (4): three samples of 25 in one block of 256.
-    expect((packed.train[0] as TokenSeq).segmentIds).toEqual([...Array(25).fill(1), ...Array(25).fill(2), ...Array(25).fill(3), ...Array(181).fill(0)]);
+    // "Human: q1</s>\nAssistant:" (21 ids) + "a1</s>\n" (4): three samples of 25 in one block of 256 + 1 (padded as LLaMA-Factory pads).
+    expect((packed.train[0] as TokenSeq).segmentIds).toEqual([...Array(25).fill(1), ...Array(25).fill(2), ...Array(25).fill(3), ...Array(182).fill(0)]);
   });
 });
 

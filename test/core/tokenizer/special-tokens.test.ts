@@ -139,3 +139,19 @@ describe("tokenizer_config.json switches", () => {
     expect(r.isErr() && r.error.message).toMatch(/tokenizer_config\.json: add_eos_token is true but eos_token is not set/);
   });
 });
+
+describe("clean_up_tokenization_spaces", () => {
+  test("Llama 3 sets it: decode drops the space before punctuation and contractions, as transformers does", () => {
+    const llama3 = fixture("llama3");
+    const ids = llama3.encode("x = ? a != b. It 's ok , they 're here", { addSpecialTokens: false });
+    expect(llama3.decode(ids)).toBe("x =? a!= b. It's ok, they're here");
+    expect(llama3.decode(ids, { cleanUpTokenizationSpaces: false })).toBe("x = ? a != b. It 's ok , they 're here");
+  });
+
+  test("Qwen3 does not: decode keeps the text; asking for the clean-up applies it", () => {
+    const qwen = fixture("qwen3");
+    const ids = qwen.encode("x = ? a != b", { addSpecialTokens: false });
+    expect(qwen.decode(ids)).toBe("x = ? a != b");
+    expect(qwen.decode(ids, { cleanUpTokenizationSpaces: true })).toBe("x =? a!= b");
+  });
+});

@@ -3,7 +3,8 @@
 // the special tokens' ids checked against their known values, so a wrong slot, a wrong mask or a
 // special token split into text all fail.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { type ChatEncoder, IGNORE_INDEX, type Message, type SftExample, type Tokenizer } from "../../../core/index.ts";
+import { join } from "node:path";
+import { type ChatEncoder, IGNORE_INDEX, loadTokenizer, type Message, type SftExample, type Tokenizer } from "../../../core/index.ts";
 import { encodeSupervised } from "../../../plugins/stages/index.ts";
 import { dataRegistry, LF_DATA } from "../../core/data/helpers/registry.ts";
 import { fixtureTokenizer } from "../../core/data/helpers/tokenizer.ts";
@@ -218,13 +219,20 @@ describe("sentencepiece templates", () => {
     expect(seq.labels).toEqual([...masked(prompt.length), ...response]);
   });
 
-  test("phi with the Phi-3 tokenizer: <|end|> replaces the EOS", () => {
+  test("phi with the Phi-3 tokenizer: <|end|> replaces the EOS and, registered again, stops swallowing the newline", () => {
     const e = encoder("phi", phi);
     const end = phi.tokenToId("<|end|>")!;
     expect(e.eosId).toBe(end);
     const seq = encode(e, phi, sft([{ role: "user", content: "Hi" }], "Hello!", "S"));
-    expect(seq.inputIds).toEqual(enc(phi, "<|system|>\nS<|end|>\n", "<|user|>\nHi<|end|>\n<|assistant|>\n", "Hello!<|end|>\n"));
+    // tokenizer.json marks <|end|> rstrip; LLaMA-Factory's add_special_tokens resets that, so the "\n"
+    // after it is encoded (29871 "▁", 13 "\n"), while <|user|> / <|assistant|> still swallow theirs.
+    const registered = phi.withSpecialTokens!(["<|end|>"]);
+    expect(registered.encode("<|end|>\n<|assistant|>", { addSpecialTokens: false })).toEqual([end, 29871, 13, 32001]);
+    expect(phi.encode("<|end|>\n<|assistant|>", { addSpecialTokens: false })).toEqual([end, 32001]);
+    expect(registered.encode("<|user|>\nHi", { addSpecialTokens: false })).toEqual([32010, 6324]);
+    expect(seq.inputIds).toEqual(enc(registered, "<|system|>\nS<|end|>\n", "<|user|>\nHi<|end|>\n<|assistant|>\n", "Hello!<|end|>\n"));
     expect(seq.inputIds.filter((id) => id === end).length).toBe(3);
+    expect(seq.inputIds.filter((id) => id === 13).length).toBe(3);
   });
 
   test("vicuna, alpaca and default templates with the Llama 2 tokenizer", () => {
@@ -252,6 +260,24 @@ describe("sentencepiece templates", () => {
     expect(e._unsafeUnwrapErr()).toBe(
       'chat template "gemma": template "gemma" ends turns with "<end_of_turn>", which is not a token of this tokenizer (LLaMA-Factory would add it and resize the embeddings; lft does not)',
     );
+  });
+
+  test("gemma on a Gemma tokenizer whose tokenizer.json does not list <end_of_turn> as an added token: one id, as in LLaMA-Factory", () => {
+    const gemmaTok = loadTokenizer(join(import.meta.dir, "../../fixtures/tokenizers/gemma"))._unsafeUnwrap();
+    const endOfTurn = gemmaTok.tokenToId("<end_of_turn>")!;
+    // Unregistered, the text "<end_of_turn>" is split into pieces by the model.
+    expect(gemmaTok.encode("<end_of_turn>", { addSpecialTokens: false }).length).toBeGreaterThan(1);
+    const e = encoder("gemma", gemmaTok);
+    expect(e.eosId).toBe(endOfTurn);
+    const seq = encode(e, gemmaTok, sft([{ role: "user", content: "Hi" }], "Hello!"));
+    // Two <end_of_turn>: the user turn's and the reply's (the learned EOS), each one id.
+    expect(seq.inputIds.filter((id) => id === endOfTurn).length).toBe(2);
+    expect(seq.labels.filter((id) => id === endOfTurn).length).toBe(1);
+    const registered = gemmaTok.withSpecialTokens!(["<end_of_turn>"]);
+    expect(seq.inputIds).toEqual([
+      gemmaTok.bosId!,
+      ...enc(registered, "<start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\n", "Hello!<end_of_turn>\n"),
+    ]);
   });
 
   test("gemma with a tokenizer that has its tokens: system folded into the first user turn", () => {

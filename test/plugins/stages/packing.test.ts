@@ -56,18 +56,19 @@ describe("neat packing", () => {
   // Lengths (prompt "x|" + reply + EOS): a=2+3+1=6, b=2+5+1=8, c=2+1+1=4, d=2+9+1=12.
   const examples: Example[] = [sft("a", "AAA"), sft("b", "BBBBB"), sft("c", "C"), sft("d", "DDDDDDDDD")];
 
-  test("samples are binned into cutoff_len sequences; positions restart; segment ids 1..n, padding 0", () => {
+  // Blocks are cutoff_len + 1 long, padded as LLaMA-Factory pads them (earlier lft made cutoff_len blocks).
+  test("samples are binned into cutoff_len + 1 sequences; positions restart; segment ids 1..n, padding 0", () => {
     const packed = build("sft", examples, ctx({}), false).samples as TokenSeq[];
     // knapsack([6,8,4,12], 16) = [[12, 4], [8, 6]]
     expect(packed.length).toBe(2);
     const [first, second] = packed as [TokenSeq, TokenSeq];
-    expect(tok.decode(first.inputIds)).toBe("d|DDDDDDDDD</s>c|C</s>");
-    expect(first.segmentIds).toEqual([...Array(12).fill(1), ...Array(4).fill(2)]);
-    expect(first.positionIds).toEqual([...Array.from({ length: 12 }, (_, i) => i), 0, 1, 2, 3]);
+    expect(tok.decode(first.inputIds)).toBe("d|DDDDDDDDD</s>c|C</s><pad>");
+    expect(first.segmentIds).toEqual([...Array(12).fill(1), ...Array(4).fill(2), 0]);
+    expect(first.positionIds).toEqual([...Array.from({ length: 12 }, (_, i) => i), 0, 1, 2, 3, 0]);
     expect(tok.decode(second.inputIds.slice(0, 14))).toBe("b|BBBBB</s>a|AAA</s>");
-    expect(second.inputIds.slice(14)).toEqual([0, 0]);
-    expect(second.labels.slice(14)).toEqual([IGNORE_INDEX, IGNORE_INDEX]);
-    expect(second.segmentIds).toEqual([...Array(8).fill(1), ...Array(6).fill(2), 0, 0]);
+    expect(second.inputIds.slice(14)).toEqual([0, 0, 0]);
+    expect(second.labels.slice(14)).toEqual([IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX]);
+    expect(second.segmentIds).toEqual([...Array(8).fill(1), ...Array(6).fill(2), 0, 0, 0]);
     // Each packed sample keeps its own labels: the prompt "b|" masked, the reply learned.
     expect(second.labels.slice(0, 8)).toEqual([IGNORE_INDEX, IGNORE_INDEX, ...second.inputIds.slice(2, 8)]);
   });
