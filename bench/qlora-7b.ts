@@ -19,13 +19,33 @@ const SHAPES = {
 
 const args = process.argv.slice(2);
 const shapeName = (args[args.indexOf("--shape") + 1] ?? "7b") as keyof typeof SHAPES;
-const shape = args.includes("--shape") ? SHAPES[shapeName] : SHAPES["7b"];
-if (!shape) throw new Error(`--shape must be one of ${Object.keys(SHAPES).join(", ")}`);
+const baseShape = args.includes("--shape") ? SHAPES[shapeName] : SHAPES["7b"];
+if (!baseShape) throw new Error(`--shape must be one of ${Object.keys(SHAPES).join(", ")}`);
+// --layers N: the same widths with fewer layers, to see where a step's memory goes in seconds (not a result).
+const layersArg = args.includes("--layers") ? Number(args[args.indexOf("--layers") + 1]) : undefined;
+const shape = layersArg === undefined ? baseShape : { ...baseShape, num_hidden_layers: layersArg };
 const SEQ = 128;
 
 function vmKiB(field: "VmHWM" | "VmRSS"): number {
   const m = readFileSync("/proc/self/status", "utf8").match(new RegExp(`${field}:\\s+(\\d+) kB`));
   return m ? Number(m[1]) : Number.NaN;
+}
+
+/** Memory at each phase of the run: allocator live/peak/cached bytes, process RSS and its peak so far. */
+const phases: Record<string, { liveBytes: number; peakBytes: number; cachedBytes: number; rssBytes: number; peakRssBytes: number }> = {};
+function phase(name: string): void {
+  const s = cpuBackend.allocator.stats();
+  phases[name] = {
+    liveBytes: s.liveBytes,
+    peakBytes: s.peakBytes,
+    cachedBytes: s.cachedBytes,
+    rssBytes: vmKiB("VmRSS") * 1024,
+    peakRssBytes: vmKiB("VmHWM") * 1024,
+  };
+  const g = (b: number) => (b / 2 ** 20).toFixed(0).padStart(6);
+  console.error(
+    `${name.padEnd(16)} live ${g(s.liveBytes)} MiB  peak ${g(s.peakBytes)}  cached ${g(s.cachedBytes)}  RSS ${g(phases[name]!.rssBytes)}  peak RSS ${g(phases[name]!.peakRssBytes)}`,
+  );
 }
 
 /**
@@ -124,6 +144,7 @@ const t0 = performance.now();
 const { model, params } = build();
 const loadS = (performance.now() - t0) / 1000;
 const afterLoadKiB = vmKiB("VmRSS");
+phase("built");
 console.error(
   `built ${(params / 1e9).toFixed(2)}B parameters in ${loadS.toFixed(1)} s: RSS ${(afterLoadKiB / 2 ** 20).toFixed(2)} GiB, peak so far ${(vmKiB("VmHWM") / 2 ** 20).toFixed(2)} GiB`,
 );
@@ -133,16 +154,22 @@ const applied = qlora
 model.gradientCheckpointing = true;
 const opt = new AdamW(Object.values(applied.params), { lr: 1e-4 });
 const ids = Array.from({ length: SEQ + 1 }, (_, i) => (i * 7919) % shape.vocab_size);
+phase("lora applied");
 const t1 = performance.now();
 const loss = tidy(() => {
   applied.beginForward();
   const logits = model.forward(tensor(ids.slice(0, SEQ), [1, SEQ], { dtype: "i32", backend: cpuBackend }));
+  phase("forward");
   const l = ops.crossEntropy(ops.reshape(logits, [SEQ, shape.vocab_size]), tensor(ids.slice(1), [SEQ], { dtype: "i32", backend: cpuBackend }));
+  phase("loss");
   backward(l);
+  phase("backward");
   opt.update();
+  phase("update");
   opt.zeroGrad();
   return l.item();
 });
+phase("step done");
 const stepS = (performance.now() - t1) / 1000;
 const peak = vmKiB("VmHWM") * 1024;
 const quantBytes = model.namedModules().reduce((s, [, m]) => (m instanceof Linear && m.frozen ? s + m.frozen.bytes : s), 0);
@@ -159,6 +186,7 @@ const result = {
   rssAfterBuildBytes: afterLoadKiB * 1024,
   quantizedWeightBytes: quantBytes,
   allocatorPeakBytes: cpuBackend.allocator.stats().peakBytes,
+  phases,
   buildS: Number(loadS.toFixed(1)),
   stepS: Number(stepS.toFixed(1)),
   loss: Number(loss.toFixed(4)),

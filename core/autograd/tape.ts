@@ -259,6 +259,10 @@ function backwardInScope(root: Tensor, order: readonly Node[], gradOut: Tensor |
           if (prev) prev.backend.axpy(prev, ig, 1);
           else grads.set(child, ig.view(ig.shape, ig.byteOffset, false));
         });
+        // The op's own handles go now (the map holds views, a leaf its .grad): an input's gradient is
+        // freed once its node has consumed it, not when the whole backward ends (a recomputed block
+        // would otherwise keep every gradient of its layer alive at once).
+        for (const [i, ig] of inputGrads.entries()) if (ig && ig !== gradOut && ig !== node.inputs[i]?.grad) ig.dispose();
         fireReady(ready.get(index));
       });
       for (const g of grads.values()) g.dispose();
