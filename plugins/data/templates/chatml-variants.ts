@@ -79,14 +79,7 @@ export const opencoderTemplate = defineSlotTemplate({
   stopWords: ["<|im_end|>"],
 });
 
-export const smollmTemplate = defineSlotTemplate({
-  name: "smollm",
-  doc: "SmolLM instruct: ChatML",
-  user,
-  assistant,
-  system,
-  stopWords: ["<|im_end|>"],
-});
+export const smollmTemplate = defineSlotTemplate({ name: "smollm", doc: "SmolLM instruct: ChatML", user, assistant, system, stopWords: ["<|im_end|>"] });
 
 export const smollm2Template = defineSlotTemplate({
   name: "smollm2",
@@ -105,8 +98,7 @@ export const sailorTemplate = defineSlotTemplate({
   assistant,
   system,
   defaultSystem:
-    "You are an AI assistant named Sailor created by Sea AI Lab. " +
-    "Your answer should be friendly, unbiased, faithful, informative and detailed.",
+    "You are an AI assistant named Sailor created by Sea AI Lab. " + "Your answer should be friendly, unbiased, faithful, informative and detailed.",
   stopWords: ["<|im_end|>"],
 });
 

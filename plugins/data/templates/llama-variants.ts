@@ -17,10 +17,7 @@ export const llama2ZhTemplate = defineSlotTemplate({
 export const openchat36Template = defineSlotTemplate({
   name: "openchat-3.6",
   doc: "OpenChat 3.6 (Llama 3): GPT4 Correct User / Assistant headers",
-  user: [
-    "<|start_header_id|>GPT4 Correct User<|end_header_id|>\n\n{{content}}<|eot_id|>" +
-      "<|start_header_id|>GPT4 Correct Assistant<|end_header_id|>\n\n",
-  ],
+  user: ["<|start_header_id|>GPT4 Correct User<|end_header_id|>\n\n{{content}}<|eot_id|>" + "<|start_header_id|>GPT4 Correct Assistant<|end_header_id|>\n\n"],
   prefix: [BOS],
   stopWords: ["<|eot_id|>"],
 });

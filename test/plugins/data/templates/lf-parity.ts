@@ -2,8 +2,8 @@
 // through lft's format plugin, the named template and the supervised encoder, compared id for id
 // with the input_ids / labels LLaMA-Factory's own code wrote.
 import { join } from "node:path";
-import type { Tokenizer } from "../../../../core/index.ts";
 import { datasetAttr, loadDatasetInfo } from "../../../../core/data/index.ts";
+import type { Tokenizer } from "../../../../core/index.ts";
 import { encodeSupervised } from "../../../../plugins/stages/index.ts";
 import { dataRegistry, LF_DATA } from "../../../core/data/helpers/registry.ts";
 
@@ -36,12 +36,7 @@ export async function runCase(dataset: string, template: string, tokenizer: Toke
     if (body.kind !== "sft") throw new Error(`row ${i} is not an sft example`);
     const seq = encodeSupervised(
       { ...body, source: { dataset, file: attr.path, row: i } },
-      {
-        encoder,
-        tokenizer,
-        addsBos: false,
-        options: { cutoffLen: 2048, trainOnPrompt: false, maskHistory: false, packing: false, neatPacking: false },
-      },
+      { encoder, tokenizer, addsBos: false, options: { cutoffLen: 2048, trainOnPrompt: false, maskHistory: false, packing: false, neatPacking: false } },
     )._unsafeUnwrap();
     got.push({ input_ids: [...seq.inputIds], labels: [...seq.labels] });
   }
