@@ -24,6 +24,7 @@ import mistralVariants from "./templates/mistral-variants.ts";
 import phi from "./templates/phi.ts";
 import phiVariants from "./templates/phi-variants.ts";
 import qwen from "./templates/qwen.ts";
+import qwen35 from "./templates/qwen35.ts";
 import vicuna from "./templates/vicuna.ts";
 
 export const dataFormatPlugins: readonly Plugin[] = [alpaca, sharegpt, openai, pairwise, kto, text];
@@ -44,6 +45,7 @@ export const templatePlugins: readonly Plugin[] = [
   gemmaVariants,
   phiVariants,
   mimo,
+  qwen35,
   hf,
 ];
 export const dataPlugins: readonly Plugin[] = [...dataFormatPlugins, ...templatePlugins];

@@ -11,6 +11,7 @@ const CASES: readonly (readonly [string, FixtureTokenizer])[] = [
   ["cpm4", "qwen3"],
   ["ernie", "qwen3"],
   ["mimo", "qwen3"],
+  ["qwen3_5", "qwen3"],
   ["openchat-3.6", "llama3"],
   ["breeze", "mistral-7b"],
   ["phi_small", "phi-3-mini"],

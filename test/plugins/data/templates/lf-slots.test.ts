@@ -88,6 +88,13 @@ const CASES: Record<string, Case> = {
     defaultFirst: imSys("You are MiMo, a helpful AI assistant engineered by Xiaomi.") + imUser("Hi"),
     eos: 151645,
   },
+  qwen3_5_nothink: { tok: "qwen3", turns: chatmlTurns("Be brief."), defaultFirst: imUser("Hi"), eos: 151645 },
+  qwen3_6: {
+    tok: "qwen3",
+    turns: [imSys("Be brief.") + imUser("Hi"), "<think>\n\n</think>\n\nHello!<|im_end|>\n", imUser("Bye"), "<think>\n\n</think>\n\nSee you.<|im_end|>\n"],
+    defaultFirst: imUser("Hi"),
+    eos: 151645,
+  },
   llama2_zh: {
     tok: "llama3",
     turns: [`${B}[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nHi [/INST]`, `Hello!${E}`, `${B}[INST] Bye [/INST]`, `See you.${E}`],
