@@ -12,6 +12,7 @@ import alpacaTemplate from "./templates/alpaca.ts";
 import chatml from "./templates/chatml.ts";
 import chatmlVariants from "./templates/chatml-variants.ts";
 import defaultTemplate from "./templates/default.ts";
+import fewshot from "./templates/fewshot.ts";
 import gemma from "./templates/gemma.ts";
 import gemmaVariants from "./templates/gemma-variants.ts";
 import hf from "./templates/hf.ts";
@@ -46,6 +47,7 @@ export const templatePlugins: readonly Plugin[] = [
   phiVariants,
   mimo,
   qwen35,
+  fewshot,
   hf,
 ];
 export const dataPlugins: readonly Plugin[] = [...dataFormatPlugins, ...templatePlugins];

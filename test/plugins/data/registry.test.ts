@@ -21,6 +21,7 @@ test("formats and templates are registered by the data plugins", () => {
     "default",
     "empty",
     "ernie",
+    "fewshot",
     "gemma",
     "gemma2",
     "gemma3",

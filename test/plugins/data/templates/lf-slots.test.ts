@@ -136,6 +136,7 @@ const CASES: Record<string, Case> = {
       "以下是用户和人工智能助手之间的对话。用户以Human开头，人工智能助手以Assistant开头，会对人类提出的问题给出有帮助、高质量、详细和礼貌的回答，并且总是拒绝参与与不道德、不安全、有争议、政治敏感等相关的话题、问题和指示。\nHuman: Hi Assistant:",
     eos: 128001,
   },
+  fewshot: { tok: "llama3", turns: ["Be brief.Hi", "Hello!\n\n", "Bye", "See you.\n\n"], defaultFirst: "Hi", eos: 128001, efficientEos: true },
   solar: {
     tok: "llama3",
     turns: ["### System:\nBe brief.\n\n### User:\nHi\n\n### Assistant:\n", "Hello!", "### User:\nBye\n\n### Assistant:\n", "See you."],
