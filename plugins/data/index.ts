@@ -10,18 +10,46 @@ import sharegpt from "./formats/sharegpt.ts";
 import text from "./formats/text.ts";
 import alpacaTemplate from "./templates/alpaca.ts";
 import chatml from "./templates/chatml.ts";
+import chatmlVariants from "./templates/chatml-variants.ts";
 import defaultTemplate from "./templates/default.ts";
+import fewshot from "./templates/fewshot.ts";
 import gemma from "./templates/gemma.ts";
+import gemmaVariants from "./templates/gemma-variants.ts";
 import hf from "./templates/hf.ts";
+import llamaVariants from "./templates/llama-variants.ts";
 import llama2 from "./templates/llama2.ts";
 import llama3 from "./templates/llama3.ts";
+import mimo from "./templates/mimo.ts";
 import mistral from "./templates/mistral.ts";
+import mistralVariants from "./templates/mistral-variants.ts";
 import phi from "./templates/phi.ts";
+import phiVariants from "./templates/phi-variants.ts";
 import qwen from "./templates/qwen.ts";
+import qwen35 from "./templates/qwen35.ts";
 import vicuna from "./templates/vicuna.ts";
 
 export const dataFormatPlugins: readonly Plugin[] = [alpaca, sharegpt, openai, pairwise, kto, text];
-export const templatePlugins: readonly Plugin[] = [defaultTemplate, alpacaTemplate, vicuna, chatml, llama2, llama3, mistral, qwen, gemma, phi, hf];
+export const templatePlugins: readonly Plugin[] = [
+  defaultTemplate,
+  alpacaTemplate,
+  vicuna,
+  chatml,
+  llama2,
+  llama3,
+  mistral,
+  qwen,
+  gemma,
+  phi,
+  chatmlVariants,
+  llamaVariants,
+  mistralVariants,
+  gemmaVariants,
+  phiVariants,
+  mimo,
+  qwen35,
+  fewshot,
+  hf,
+];
 export const dataPlugins: readonly Plugin[] = [...dataFormatPlugins, ...templatePlugins];
 
 export { type AlpacaPrompt, alpacaFormat, alpacaPrompt } from "./formats/alpaca.ts";

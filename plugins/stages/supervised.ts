@@ -35,11 +35,12 @@ export function encodeSupervised(ex: SftExample, ctx: ProcessContext): Result<To
     const source = sourceAll.slice(0, sourceLen);
     const target = targetAll.slice(0, targetLen);
     total += sourceLen + targetLen;
-    // efficient_eos: the previous reply's EOS is learned at the start of the next prompt. (LLaMA-Factory
+    // efficient_eos: the previous reply's EOS is learned at the start of the next prompt (from the second
+    // turn on; the first prompt has no reply before it). (LLaMA-Factory
     // writes [eos] + [-100] * (len - 1), one label too many for an empty source; here it stays aligned.)
     const sourceLabel = options.trainOnPrompt
       ? source
-      : encoder.efficientEos && sourceLen > 0
+      : encoder.efficientEos && turn !== 0 && sourceLen > 0
         ? [eos, ...repeat(IGNORE_INDEX, sourceLen - 1)]
         : repeat(IGNORE_INDEX, sourceLen);
     const targetLabel = options.maskHistory && turn !== 0 ? repeat(IGNORE_INDEX, targetLen) : target;

@@ -4,8 +4,8 @@
 // chat template) instead of the clock, so encodings are reproducible.
 import { pyJsonDumps } from "./pyjson.ts";
 
-export type ToolFormat = "default" | "qwen" | "llama3" | "mistral";
-export const TOOL_FORMATS: readonly ToolFormat[] = ["default", "qwen", "llama3", "mistral"];
+export type ToolFormat = "default" | "qwen" | "qwen3_5" | "llama3" | "mistral";
+export const TOOL_FORMATS: readonly ToolFormat[] = ["default", "qwen", "qwen3_5", "llama3", "mistral"];
 
 export interface FunctionCall {
   readonly name: string;
@@ -34,6 +34,21 @@ const QWEN_TOOL_PROMPT = (toolText: string) =>
   toolText +
   "\n</tools>\n\nFor each function call, return a json object with function name and arguments within " +
   '<tool_call></tool_call> XML tags:\n<tool_call>\n{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call>';
+
+const QWEN35_TOOL_PROMPT = (toolText: string) =>
+  "\n\n# Tools\n\nYou have access to the following functions:\n\n<tools>" +
+  toolText +
+  "\n</tools>\n\nIf you choose to call a function ONLY reply in the following format with NO suffix:\n\n" +
+  "<tool_call>\n<function=example_function_name>\n<parameter=example_parameter_1>\nvalue_1\n</parameter>\n" +
+  "<parameter=example_parameter_2>\nThis is the value for the second parameter\nthat can span\nmultiple lines\n" +
+  "</parameter>\n</function>\n</tool_call>\n\n<IMPORTANT>\nReminder:\n" +
+  "- Function calls MUST follow the specified format: " +
+  "an inner <function=...></function> block must be nested within <tool_call></tool_call> XML tags\n" +
+  "- Required parameters MUST be specified\n" +
+  "- You may provide optional reasoning for your function call in natural language " +
+  "BEFORE the function call, but NOT after\n" +
+  "- If there is no function call available, answer the question like normal with your current knowledge " +
+  "and do not tell the user about function calls\n</IMPORTANT>";
 
 const LLAMA3_TOOL_PROMPT = (date: string, toolText: string) =>
   `Cutting Knowledge Date: December 2023\nToday Date: ${date}\n\n` +
@@ -74,6 +89,21 @@ const qwenTools: ToolUtils = {
   formatCalls: (calls) => calls.map((c) => `<tool_call>\n${pyJsonDumps({ name: c.name, arguments: JSON.parse(c.arguments) })}\n</tool_call>`).join("\n"),
 };
 
+/** Qwen 3.5: tools as unwrapped JSON lines, calls as <function=NAME> with one <parameter=KEY> per argument. */
+const qwen35Tools: ToolUtils = {
+  formatTools: (tools) => QWEN35_TOOL_PROMPT(tools.map((t) => `\n${pyJsonDumps(unwrap(t))}`).join("")),
+  formatCalls: (calls) =>
+    calls
+      .map((c) => {
+        let text = `<tool_call>\n<function=${c.name}>`;
+        for (const [key, value] of Object.entries(JSON.parse(c.arguments) as Record<string, unknown>)) {
+          text += `\n<parameter=${key}>\n${typeof value === "string" ? value : pyJsonDumps(value)}\n</parameter>`;
+        }
+        return `${text}\n</function>\n</tool_call>`;
+      })
+      .join("\n"),
+};
+
 const llama3Tools: ToolUtils = {
   formatTools: (tools, { date }) => LLAMA3_TOOL_PROMPT(date, tools.map((t) => `${pyJsonDumps(wrap(t), 4)}\n\n`).join("")),
   formatCalls(calls) {
@@ -87,7 +117,13 @@ const mistralTools: ToolUtils = {
   formatCalls: (calls) => pyJsonDumps(calls.map((c) => ({ name: c.name, arguments: JSON.parse(c.arguments) as unknown }))),
 };
 
-export const TOOL_UTILS: Readonly<Record<ToolFormat, ToolUtils>> = { default: defaultTools, qwen: qwenTools, llama3: llama3Tools, mistral: mistralTools };
+export const TOOL_UTILS: Readonly<Record<ToolFormat, ToolUtils>> = {
+  default: defaultTools,
+  qwen: qwenTools,
+  qwen3_5: qwen35Tools,
+  llama3: llama3Tools,
+  mistral: mistralTools,
+};
 
 /** A function message's JSON ({name, arguments} or a list of them) as calls; throws on bad JSON. */
 export function parseCalls(content: string): FunctionCall[] {

@@ -91,11 +91,11 @@ describe("supervised", () => {
     expect(s.labels).toEqual(s.inputIds);
   });
 
-  test("efficient_eos: no EOS in the reply slot; the next prompt's first label is EOS; one EOS at the end", () => {
+  test("efficient_eos: no EOS in the reply slot; the next prompt's first label is EOS (the first prompt's is not, as in LF); one EOS at the end", () => {
     const spec: SlotTemplateSpec = { ...plain, name: "eff", efficientEos: true, prefix: [BOS] };
     const s = run(ctx(spec), [sft(["a", "b", "c", "d"])]).samples[0]!;
     expect(s.inputIds).toEqual([1, ...ids("U:a\n"), ...ids("b"), ...ids("U:c\n"), ...ids("d"), EOS_ID]);
-    expect(s.labels).toEqual([EOS_ID, ...M(4), ...ids("b"), EOS_ID, ...M(3), ...ids("d"), EOS_ID]);
+    expect(s.labels).toEqual([...M(5), ...ids("b"), EOS_ID, ...M(3), ...ids("d"), EOS_ID]);
   });
 
   test("a reply with nothing left to learn after cutoff is skipped and counted", () => {
