@@ -1,6 +1,6 @@
 // `lft data preview NAME --dataset-dir DIR --model MODEL_DIR [--template T] [--stage S] [--count N]`: a
 // few samples encoded by the stage's processor (default sft), masked (unlearned) spans marked, and token counts.
-import { type CommandEntry, loadTokenizer } from "../../core/index.ts";
+import { type CommandEntry, loadTokenizer, resolveModelPath } from "../../core/index.ts";
 import { previewDataset } from "./data-preview.ts";
 import { ExitCode, intOption, parseOrUsage, pathIn } from "./shared.ts";
 
@@ -23,7 +23,13 @@ export const dataCommand: CommandEntry = {
       );
       return ExitCode.usage;
     }
-    const tokenizer = loadTokenizer(pathIn(io, model));
+    // A local folder wins; an `org/name[@rev]` id comes from the Hugging Face cache (or is downloaded).
+    const modelDir = await resolveModelPath(session.registry, model, io.cwd, io);
+    if (modelDir.isErr()) {
+      io.stderr(`lft data: ${modelDir.error.message}\n`);
+      return ExitCode.ioError;
+    }
+    const tokenizer = loadTokenizer(modelDir.value);
     if (tokenizer.isErr()) {
       io.stderr(`lft data: ${tokenizer.error.message}\n`);
       return ExitCode.ioError;

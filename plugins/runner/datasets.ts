@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { err, ok, type Result } from "neverthrow";
-import type { ResolvedRecipe } from "../../core/index.ts";
+import type { CommandIO, ResolvedRecipe } from "../../core/index.ts";
 import {
   COLUMN_NAMES,
   type DatasetInfo,
@@ -19,6 +19,7 @@ import {
   type Registry,
   type ResolvedOptions,
   readFile,
+  resolveRepoSource,
   suggest,
   TAG_NAMES,
 } from "../../core/index.ts";
@@ -55,12 +56,13 @@ export async function selectData(
   sources: readonly DataSource[],
   registry: Registry,
   cwd: string,
+  io?: CommandIO,
 ): Promise<Result<DataSelection, RunFailure>> {
   const info: Record<string, unknown> = {};
   const names: string[] = [];
   const labels: string[] = [];
   for (const source of sources) {
-    const made = await entryFor(recipe, source, registry, cwd);
+    const made = await entryFor(recipe, source, registry, cwd, io);
     if (made.isErr()) return err(made.error);
     let name = source.source;
     for (let i = 2; Object.hasOwn(info, name); i++) name = `${source.source}#${i}`;
@@ -122,10 +124,49 @@ async function entryFor(
   source: DataSource,
   registry: Registry,
   cwd: string,
+  io?: CommandIO,
 ): Promise<Result<{ entry: Record<string, unknown>; label: string }, RunFailure>> {
   const path = recipePath(recipe, source.source);
   if (existsSync(path)) return fileEntry(path, source, registry, cwd);
-  return namedEntry(recipe, source, path, cwd);
+  const named = namedEntry(recipe, source, path, cwd);
+  if (named.isErr()) return named;
+  const hub = await hubEntry(named.value.entry, source.source, registry, io);
+  return hub.map((entry) => ({ entry, label: named.value.label }));
+}
+
+const OTHER_HUBS: Readonly<Record<string, string>> = {
+  ms_hub_url: "ModelScope (ms_hub_url)",
+  om_hub_url: "Modelers (om_hub_url)",
+  script_url: "a loading script (script_url)",
+  cloud_file_name: "cloud storage (cloud_file_name)",
+};
+
+/**
+ * An entry with `hf_hub_url`: the dataset repo's files from the Hugging Face cache (downloaded into
+ * it when missing), then read as a local folder; `folder`, `subset` and `split` pick inside it as
+ * for any folder. Other hubs are refused by name, before LLaMA-Factory's order would fall back to file_name.
+ */
+async function hubEntry(
+  entry: Record<string, unknown>,
+  name: string,
+  registry: Registry,
+  io?: CommandIO,
+): Promise<Result<Record<string, unknown>, RunFailure>> {
+  const id = entry.hf_hub_url;
+  if (typeof id !== "string") {
+    for (const [key, hub] of Object.entries(OTHER_HUBS))
+      if (typeof entry[key] === "string")
+        return fail(
+          `dataset "${name}": ${hub} is not supported by lft; download the files and give them as file_name, or use the dataset's Hugging Face copy as hf_hub_url`,
+        );
+    return ok(entry);
+  }
+  const subdir = [entry.folder, entry.subset].filter((p): p is string => typeof p === "string").join("/");
+  const revision = typeof entry.revision === "string" ? entry.revision : undefined;
+  const dir = await resolveRepoSource(registry, { type: "dataset", id, ...(revision && { revision }), ...(subdir !== "" && { subdir }), ...(io && { io }) });
+  if (dir.isErr()) return fail(`dataset "${name}": ${dir.error.message}`);
+  const { hf_hub_url: _, revision: __, ...rest } = entry;
+  return ok({ ...rest, file_name: dir.value });
 }
 
 /** A file or folder named in the recipe, described as its dataset_info entry would be. */
