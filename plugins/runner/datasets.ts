@@ -16,10 +16,10 @@ import {
   fileDatasetAttr,
   fileType,
   formatNameOf,
+  localDatasetEntry,
   type Registry,
   type ResolvedOptions,
   readFile,
-  resolveRepoSource,
   suggest,
   TAG_NAMES,
 } from "../../core/index.ts";
@@ -130,43 +130,10 @@ async function entryFor(
   if (existsSync(path)) return fileEntry(path, source, registry, cwd);
   const named = namedEntry(recipe, source, path, cwd);
   if (named.isErr()) return named;
-  const hub = await hubEntry(named.value.entry, source.source, registry, io);
-  return hub.map((entry) => ({ entry, label: named.value.label }));
-}
-
-const OTHER_HUBS: Readonly<Record<string, string>> = {
-  ms_hub_url: "ModelScope (ms_hub_url)",
-  om_hub_url: "Modelers (om_hub_url)",
-  script_url: "a loading script (script_url)",
-  cloud_file_name: "cloud storage (cloud_file_name)",
-};
-
-/**
- * An entry with `hf_hub_url`: the dataset repo's files from the Hugging Face cache (downloaded into
- * it when missing), then read as a local folder; `folder`, `subset` and `split` pick inside it as
- * for any folder. Other hubs are refused by name, before LLaMA-Factory's order would fall back to file_name.
- */
-async function hubEntry(
-  entry: Record<string, unknown>,
-  name: string,
-  registry: Registry,
-  io?: CommandIO,
-): Promise<Result<Record<string, unknown>, RunFailure>> {
-  const id = entry.hf_hub_url;
-  if (typeof id !== "string") {
-    for (const [key, hub] of Object.entries(OTHER_HUBS))
-      if (typeof entry[key] === "string")
-        return fail(
-          `dataset "${name}": ${hub} is not supported by lft; download the files and give them as file_name, or use the dataset's Hugging Face copy as hf_hub_url`,
-        );
-    return ok(entry);
-  }
-  const subdir = [entry.folder, entry.subset].filter((p): p is string => typeof p === "string").join("/");
-  const revision = typeof entry.revision === "string" ? entry.revision : undefined;
-  const dir = await resolveRepoSource(registry, { type: "dataset", id, ...(revision && { revision }), ...(subdir !== "" && { subdir }), ...(io && { io }) });
-  if (dir.isErr()) return fail(`dataset "${name}": ${dir.error.message}`);
-  const { hf_hub_url: _, revision: __, ...rest } = entry;
-  return ok({ ...rest, file_name: dir.value });
+  // hf_hub_url: the dataset repo from the Hugging Face cache (downloaded when missing), read as a folder.
+  const local = await localDatasetEntry(named.value.entry, source.source, registry, io);
+  if (local.isErr()) return fail(local.error.message);
+  return ok({ entry: local.value, label: named.value.label });
 }
 
 /** A file or folder named in the recipe, described as its dataset_info entry would be. */

@@ -212,6 +212,10 @@ train sft for 1 steps { lr = 1e-3, batch = 2, cutoff = 64, output = "runs/x", lo
   const snap = join(cache, "datasets--tiny-org--identity", "snapshots", DATA_COMMIT);
   expect(existsSync(join(snap, "data/train.json"))).toBe(true);
   expect(existsSync(join(snap, "README.md"))).toBe(false);
+  const preview = captureIO(dir);
+  expect(await main(["data", "preview", "identity_hub", "--model", tiny, "--template", "alpaca", "--count", "1"], preview)).toBe(0);
+  expect(preview.out()).toContain("dataset identity_hub");
+  expect(preview.out()).toContain("⟦Below is an instruction");
   const ms = await lft(dir, "ms.lft", recipe("ms_only"));
   expect(ms.code).not.toBe(0);
   expect(ms.err).toContain("ModelScope (ms_hub_url) is not supported");
