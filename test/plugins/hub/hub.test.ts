@@ -220,3 +220,23 @@ train sft for 1 steps { lr = 1e-3, batch = 2, cutoff = 64, output = "runs/x", lo
   expect(ms.code).not.toBe(0);
   expect(ms.err).toContain("ModelScope (ms_hub_url) is not supported");
 }, 60_000);
+
+test("a dpo ref_model given as a hub id is found before training starts", async () => {
+  useCache("cache-i");
+  const dir = join(work, "ref-run");
+  mkdirSync(dir, { recursive: true });
+  const r = await lft(
+    dir,
+    "ref.lft",
+    `model "${tiny}" { dtype = f32 }
+dataset "dpo_en_demo" { dir = "${join(REPO, "test/fixtures/llamafactory-data")}", max_samples = 4 }
+method full
+train dpo for 1 steps { ref_model = "tiny-org/tiny-llama", lr = 1e-4, batch = 2, cutoff = 48, log_every = 1, output = "runs/dpo" }
+`,
+  );
+  expect(r.err).not.toMatch(/\n\s+at /);
+  expect(r.code).toBe(0);
+  // Same weights as the trained model: the first step's log-ratios are 0, so the loss is ln 2.
+  expect(r.err).toMatch(/step 1\/1 {2}loss 0\.6931/);
+  expect(hub.requests.some((q) => q.includes("/api/models/tiny-org/tiny-llama/"))).toBe(true);
+}, 60_000);
