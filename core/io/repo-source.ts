@@ -69,5 +69,7 @@ export async function resolveModelPath(registry: Registry, path: string, baseDir
   if (existsSync(local) && statSync(local).isDirectory()) return ok(local);
   const repo = parseRepoId(path);
   if (repo === undefined) return ok(local);
-  return resolveRepoSource(registry, { type: "model", ...repo, ...(io && { io }) });
+  const dir = await resolveRepoSource(registry, { type: "model", ...repo, ...(io && { io }) });
+  // `models/x` may have meant a local folder: say that it is not there either.
+  return dir.mapErr((e) => new Error(`${e.message} (and there is no local folder ${local})`));
 }
