@@ -3,6 +3,7 @@ import type { Plugin } from "../core/index.ts";
 import { cpuBackendPlugin, cudaBackendPlugin } from "./backends/index.ts";
 import commands from "./commands/index.ts";
 import { dataPlugins } from "./data/index.ts";
+import hub from "./hub/index.ts";
 import methods from "./methods/index.ts";
 import metrics from "./metrics/index.ts";
 import { modelPlugins } from "./models/index.ts";
@@ -22,6 +23,7 @@ export const builtinPlugins: readonly Plugin[] = [
   rewards,
   ...dataPlugins,
   commands,
+  hub,
   runner,
 ];
 

@@ -18,6 +18,7 @@ export {
   TAG_NAMES,
   type Tags,
 } from "./dataset-info.ts";
+export { localDatasetEntry } from "./hub-entry.ts";
 export { MIX_STRATEGIES, type MixStrategy, mixOrder, mixStreams } from "./mix.ts";
 export { type DataOptions, dataOptionSchema, processOptions } from "./options.ts";
 export { type DataProgress, type PreparedData, type PrepareInput, prepareData } from "./pipeline.ts";

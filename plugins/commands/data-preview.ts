@@ -5,6 +5,7 @@ import { err, ok, type Result } from "neverthrow";
 import {
   DataError,
   type DataKind,
+  type DatasetInfo,
   dataOptionSchema,
   IGNORE_INDEX,
   type KtoSample,
@@ -38,6 +39,8 @@ export interface PreviewOptions {
   readonly cutoffLen?: number;
   /** ANSI colours (masked spans dim on grey); otherwise masked spans are wrapped in ⟦ ⟧. */
   readonly color?: boolean;
+  /** Entries to use instead of reading datasetDir/dataset_info.json (a hub dataset made local). */
+  readonly datasetInfo?: DatasetInfo;
   /** Receives progress-bar lines while the set is tokenised (only called for sets above 1,000 rows). */
   readonly onProgress?: (line: string) => void;
 }
@@ -63,6 +66,7 @@ export async function previewDataset(opts: PreviewOptions): Promise<Result<strin
     processor: processor.value,
     options: options.value,
     templateOptions: opts.templateOptions,
+    ...(opts.datasetInfo && { datasetInfo: opts.datasetInfo }),
     onProgress: opts.onProgress && ((p) => p.total > 1000 && opts.onProgress!(progressBar(p.done, p.total))),
   });
   if (prepared.isErr()) return err(prepared.error);

@@ -1,6 +1,17 @@
 // `lft data preview NAME --dataset-dir DIR --model MODEL_DIR [--template T] [--stage S] [--count N]`: a
 // few samples encoded by the stage's processor (default sft), masked (unlearned) spans marked, and token counts.
-import { type CommandEntry, loadTokenizer } from "../../core/index.ts";
+
+import { ok, type Result } from "neverthrow";
+import {
+  type CommandEntry,
+  type CommandIO,
+  type DatasetInfo,
+  loadDatasetInfo,
+  loadTokenizer,
+  localDatasetEntry,
+  type Registry,
+  resolveModelPath,
+} from "../../core/index.ts";
 import { previewDataset } from "./data-preview.ts";
 import { ExitCode, intOption, parseOrUsage, pathIn } from "./shared.ts";
 
@@ -23,15 +34,28 @@ export const dataCommand: CommandEntry = {
       );
       return ExitCode.usage;
     }
-    const tokenizer = loadTokenizer(pathIn(io, model));
+    // A local folder wins; an `org/name[@rev]` id comes from the Hugging Face cache (or is downloaded).
+    const modelDir = await resolveModelPath(session.registry, model, io.cwd, io);
+    if (modelDir.isErr()) {
+      io.stderr(`lft data: ${modelDir.error.message}\n`);
+      return ExitCode.ioError;
+    }
+    const tokenizer = loadTokenizer(modelDir.value);
     if (tokenizer.isErr()) {
       io.stderr(`lft data: ${tokenizer.error.message}\n`);
       return ExitCode.ioError;
     }
+    const datasetDir = pathIn(io, args.values.get("--dataset-dir") ?? "data");
+    const info = await hubDatasetInfo(datasetDir, name, session.registry, io);
+    if (info.isErr()) {
+      io.stderr(`lft data: ${info.error.message}\n`);
+      return ExitCode.runFailed;
+    }
     const shown = await previewDataset({
       registry: session.registry,
       tokenizer: tokenizer.value,
-      datasetDir: pathIn(io, args.values.get("--dataset-dir") ?? "data"),
+      datasetDir,
+      ...(info.value && { datasetInfo: info.value }),
       dataset: name,
       template: args.values.get("--template"),
       stage: args.values.get("--stage"),
@@ -47,3 +71,13 @@ export const dataCommand: CommandEntry = {
     return ExitCode.ok;
   },
 };
+
+/** dataset_info.json with the named entry made local when it is on a hub; undefined when there is nothing to change. */
+async function hubDatasetInfo(dir: string, name: string, registry: Registry, io: CommandIO): Promise<Result<DatasetInfo | undefined, Error>> {
+  const info = await loadDatasetInfo(dir);
+  if (info.isErr()) return ok(undefined); // previewDataset reports the missing file itself
+  const entry = info.value[name];
+  if (typeof entry !== "object" || entry === null) return ok(undefined);
+  const local = await localDatasetEntry(entry as Record<string, unknown>, name, registry, io);
+  return local.map((made) => ({ ...info.value, [name]: made }));
+}

@@ -40,7 +40,7 @@ export interface DataSettings {
 
 export async function prepare(scope: Scope, sources: readonly DataSource[], s: DataSettings): Promise<Result<PreparedData<DataKind>, RunFailure>> {
   const { recipe, registry, io, state } = scope;
-  const selection = await selectData(recipe, sources, registry, io.cwd);
+  const selection = await selectData(recipe, sources, registry, io.cwd, io);
   if (selection.isErr()) return err(selection.error);
   const template = recipe.model?.options.template;
   const raw: Record<string, unknown> = {

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { err, ok, type Result } from "neverthrow";
-import type { ResolvedRecipe } from "../../core/index.ts";
+import type { CommandIO, ResolvedRecipe } from "../../core/index.ts";
 import {
   COLUMN_NAMES,
   type DatasetInfo,
@@ -16,6 +16,7 @@ import {
   fileDatasetAttr,
   fileType,
   formatNameOf,
+  localDatasetEntry,
   type Registry,
   type ResolvedOptions,
   readFile,
@@ -55,12 +56,13 @@ export async function selectData(
   sources: readonly DataSource[],
   registry: Registry,
   cwd: string,
+  io?: CommandIO,
 ): Promise<Result<DataSelection, RunFailure>> {
   const info: Record<string, unknown> = {};
   const names: string[] = [];
   const labels: string[] = [];
   for (const source of sources) {
-    const made = await entryFor(recipe, source, registry, cwd);
+    const made = await entryFor(recipe, source, registry, cwd, io);
     if (made.isErr()) return err(made.error);
     let name = source.source;
     for (let i = 2; Object.hasOwn(info, name); i++) name = `${source.source}#${i}`;
@@ -122,10 +124,16 @@ async function entryFor(
   source: DataSource,
   registry: Registry,
   cwd: string,
+  io?: CommandIO,
 ): Promise<Result<{ entry: Record<string, unknown>; label: string }, RunFailure>> {
   const path = recipePath(recipe, source.source);
   if (existsSync(path)) return fileEntry(path, source, registry, cwd);
-  return namedEntry(recipe, source, path, cwd);
+  const named = namedEntry(recipe, source, path, cwd);
+  if (named.isErr()) return named;
+  // hf_hub_url: the dataset repo from the Hugging Face cache (downloaded when missing), read as a folder.
+  const local = await localDatasetEntry(named.value.entry, source.source, registry, io);
+  if (local.isErr()) return fail(local.error.message);
+  return ok({ entry: local.value, label: named.value.label });
 }
 
 /** A file or folder named in the recipe, described as its dataset_info entry would be. */

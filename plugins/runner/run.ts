@@ -2,11 +2,12 @@
 // blocks (load once, reload only when they change), then run the actions in order. The first
 // failure ends the run with its message; an abort ends it as "interrupted" at the next boundary.
 import { err, ok, type Result } from "neverthrow";
-import type { Action, Registry, ResolvedRecipe, RunContext, RunOutcome } from "../../core/index.ts";
+import type { Action, ModelBlock, Registry, ResolvedRecipe, RunContext, RunOutcome } from "../../core/index.ts";
+import { resolveModelPath } from "../../core/index.ts";
 import { chatAction } from "./chat.ts";
 import { evalAction } from "./evaluate.ts";
 import { exportAction } from "./export.ts";
-import { messageOf, type RunFailure } from "./failure.ts";
+import { fail, messageOf, type RunFailure } from "./failure.ts";
 import { attachMethod } from "./method.ts";
 import { ensureModel } from "./model.ts";
 import { predictAction } from "./predict.ts";
@@ -19,7 +20,9 @@ export async function runRecipeHook(recipe: ResolvedRecipe, ctx: RunContext): Pr
   if (registry === undefined)
     return { status: "failed", message: "the runner needs the session's registry: call it through runRecipe (dsl/run.ts), which passes it in the context" };
   try {
-    const state = prepareState(recipe, registry, ctx);
+    const located = await locateModel(recipe, registry, ctx);
+    if (located.isErr()) return { status: "failed", message: located.error.message };
+    const state = prepareState(located.value, registry, ctx);
     if (state.isErr()) return { status: "failed", message: state.error.message };
     if (state.value === undefined) return { status: "completed" };
     const scope: Scope = { recipe, registry, io: ctx.io, signal: ctx.signal, state: state.value };
@@ -34,6 +37,15 @@ export async function runRecipeHook(recipe: ResolvedRecipe, ctx: RunContext): Pr
     // A throw here is a bug in lft, not the user's mistake: say so in one line, no stack.
     return { status: "failed", message: `the runner failed unexpectedly: ${messageOf(e)}` };
   }
+}
+
+/** The recipe with its model path as a local folder: a hub id (`org/name[@rev]`) becomes its cached snapshot. */
+async function locateModel(recipe: ResolvedRecipe, registry: Registry, ctx: RunContext): Promise<Result<ResolvedRecipe, RunFailure>> {
+  if (recipe.model === undefined) return ok(recipe);
+  const dir = await resolveModelPath(registry, recipe.model.path, recipe.baseDir, ctx.io);
+  if (dir.isErr()) return fail(dir.error.message);
+  const model: ModelBlock = { ...recipe.model, path: dir.value };
+  return ok({ ...recipe, model });
 }
 
 /** The model with the recipe's method attached; undefined when the recipe declares no model yet (REPL). */

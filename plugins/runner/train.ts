@@ -24,6 +24,7 @@ import {
   type ResumableBatches,
   type RunHandlers,
   type RunnableStage,
+  resolveModelPath,
   runnableStage,
   type ScheduleSpec,
   storeHooks,
@@ -75,11 +76,11 @@ function clearCheckpoints(output: string, scope: Scope, where: string): void {
 }
 
 /** Frozen models a stage asks for (a reference model), loaded once per train action and freed after it. */
-function frozenModels(scope: Scope): { load: (path: string) => Result<CausalLM, Error>; dispose: () => void } {
+function frozenModels(scope: Scope, located: ReadonlyMap<string, string>): { load: (path: string) => Result<CausalLM, Error>; dispose: () => void } {
   const loaded = new Map<string, CausalLM>();
   return {
     load(path) {
-      const dir = recipePath(scope.recipe, path);
+      const dir = located.get(path) ?? recipePath(scope.recipe, path);
       const cached = loaded.get(dir);
       if (cached) return ok(cached);
       if (!existsSync(join(dir, "config.json"))) return err(new Error(`${path}: no config.json in ${dir}; give a Hugging Face model folder`));
@@ -150,7 +151,14 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   if (!resume) clearCheckpoints(output, scope, where);
 
   const model = state.model;
-  const frozen = frozenModels(scope);
+  // A ref_model given as a hub id is found (or downloaded) now: the stage loads it synchronously mid-step.
+  const located = new Map<string, string>();
+  if (typeof stageOptions.ref_model === "string" && stageOptions.ref_model !== "") {
+    const dir = await resolveModelPath(registry, stageOptions.ref_model, recipe.baseDir, io);
+    if (dir.isErr()) return fail(`${where}: ref_model: ${dir.error.message}`);
+    located.set(stageOptions.ref_model, dir.value);
+  }
+  const frozen = frozenModels(scope, located);
   // A stage's own trainable modules (rm's value head) train beside the method's parameters.
   const prepared = stage.value.prepare?.(model, stageOptions, { method: applied, seed: Number(o.seed) });
   if (prepared?.isErr()) return fail(`${where}: ${prepared.error.message}`);

@@ -23,8 +23,14 @@ async function failed(name: string, text: string): Promise<string> {
 
 describe("a run that cannot start fails with a clear message", () => {
   test("a model folder that does not exist", async () => {
-    expect(await failed("model.lft", 'model llama "models/nowhere"\nchat "hi"\n')).toBe(
-      `model models/nowhere: no config.json in ${dir}/models/nowhere; a model block names a Hugging Face model folder (config.json, *.safetensors, tokenizer.json)`,
+    // Not a folder here, and (read as a Hub id) not in the Hugging Face cache, which the tests keep offline.
+    const message = await failed("model.lft", 'model llama "models/nowhere"\nchat "hi"\n');
+    expect(message).toStartWith('model "models/nowhere": not in the Hugging Face cache');
+    expect(message).toContain("HF_HUB_OFFLINE is set");
+    expect(message).toEndWith(`(and there is no local folder ${dir}/models/nowhere)`);
+    // A path that cannot be a Hub id gets the loader's message.
+    expect(await failed("model3.lft", 'model llama "models/a/nowhere"\nchat "hi"\n')).toBe(
+      `model models/a/nowhere: no config.json in ${dir}/models/a/nowhere; a model block names a Hugging Face model folder (config.json, *.safetensors, tokenizer.json)`,
     );
   });
 
