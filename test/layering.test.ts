@@ -1,5 +1,5 @@
 // One-way layering, enforced: every import in core/, plugins/, dsl/ and ffi/ obeys the rules in
-// docs/notes-layering.md, and no two files import each other in a loop. The checker is tested first on
+// docs/ARCHITECTURE.md (Layering), and no two files import each other in a loop. The checker is tested first on
 // synthetic file sets that break each rule once, so a green run on the real tree means something.
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";

@@ -1,6 +1,6 @@
 // Added templates against the models' own Jinja chat templates (test/fixtures/chat-templates),
 // rendered with lft's renderer: where LLaMA-Factory and the model agree the texts are equal; where
-// they do not, the test pins the documented difference (docs/notes-templates.md) so it cannot grow.
+// they do not, the test pins the documented difference (docs/notes/templates.md) so it cannot grow.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { type ChatEncoder, type ChatMessage, loadTokenizer, type Message, renderChatTemplate, type Tokenizer } from "../../../../core/index.ts";
