@@ -5,6 +5,7 @@ import { err, ok, type Result } from "neverthrow";
 import {
   DataError,
   type DataKind,
+  type DatasetInfo,
   dataOptionSchema,
   IGNORE_INDEX,
   type KtoSample,
@@ -26,6 +27,8 @@ export interface PreviewOptions {
   /** Folder with dataset_info.json (the CLI's --dataset-dir, default "data"). */
   readonly datasetDir: string;
   readonly dataset: string;
+  /** Entries to use instead of `datasetDir`/dataset_info.json (a file named on the command line). */
+  readonly datasetInfo?: DatasetInfo;
   /** Chat template; default hf when the model has a chat template, else empty. */
   readonly template?: string;
   readonly templateOptions?: unknown;
@@ -63,6 +66,7 @@ export async function previewDataset(opts: PreviewOptions): Promise<Result<strin
     processor: processor.value,
     options: options.value,
     templateOptions: opts.templateOptions,
+    ...(opts.datasetInfo && { datasetInfo: opts.datasetInfo }),
     onProgress: opts.onProgress && ((p) => p.total > 1000 && opts.onProgress!(progressBar(p.done, p.total))),
   });
   if (prepared.isErr()) return err(prepared.error);
