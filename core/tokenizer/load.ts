@@ -110,13 +110,15 @@ export function loadTokenizer(dir: string): Result<HfTokenizer, TokenizerError> 
     wrap = over;
   }
 
+  // A continuing-subword prefix or end-of-word suffix marks a symbol by its place in the word, which a cut would move.
+  const decorated = (m.continuing_subword_prefix ?? "") !== "" || (m.end_of_word_suffix ?? "") !== "";
   const encoder = new Encoder({
     added,
     normalize,
     preTokenizer,
     model,
     wrap,
-    metaspaceCut: byteLevelFree(tj.pre_tokenizer) ? metaspaceCutFor(vocab, m.unk_token ?? null) : null,
+    metaspaceCut: byteLevelFree(tj.pre_tokenizer) && !decorated ? metaspaceCutFor(vocab, m.unk_token ?? null) : null,
   });
   return ok(
     new HfTokenizer({
