@@ -27,8 +27,6 @@ export interface PreviewOptions {
   /** Folder with dataset_info.json (the CLI's --dataset-dir, default "data"). */
   readonly datasetDir: string;
   readonly dataset: string;
-  /** Entries to use instead of `datasetDir`/dataset_info.json (a file named on the command line). */
-  readonly datasetInfo?: DatasetInfo;
   /** Chat template; default hf when the model has a chat template, else empty. */
   readonly template?: string;
   readonly templateOptions?: unknown;
@@ -41,6 +39,8 @@ export interface PreviewOptions {
   readonly cutoffLen?: number;
   /** ANSI colours (masked spans dim on grey); otherwise masked spans are wrapped in ⟦ ⟧. */
   readonly color?: boolean;
+  /** Entries to use instead of reading datasetDir/dataset_info.json (a hub dataset made local). */
+  readonly datasetInfo?: DatasetInfo;
   /** Receives progress-bar lines while the set is tokenised (only called for sets above 1,000 rows). */
   readonly onProgress?: (line: string) => void;
 }
