@@ -3,7 +3,8 @@
 // replaces, @huggingface/tokenizers, measured in the same run on the same text (whose ids must agree).
 // Also encodeBatch on one thread against parallelEncode (Bun Workers, start-up included) on a larger
 // corpus made of the same text. Run: bun bench/tokenizer.bench.ts [--quick]
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { Tokenizer as PeerTokenizer } from "@huggingface/tokenizers";
 import { Bench } from "tinybench";
@@ -14,7 +15,9 @@ import { secondsPerRun, table, writeResults } from "./lib/results.ts";
 const quick = process.argv.includes("--quick");
 const FIXTURES = join(import.meta.dir, "..", "test", "fixtures", "tokenizers");
 const WIKI = join(import.meta.dir, "..", "..", "shared", "fixtures", "llamafactory-data", "wiki_demo.txt");
-const NAMES = ["mistral-7b", "llama2", "phi-3-mini", "llama3", "qwen3"];
+// gemma: Gemma 1/2 (256k, no pre-tokenizer); gemma3: Gemma 3 (262k, a Split pre-tokenizer on spaces the
+// normaliser has already replaced, and one vocabulary token, ">▁</", across a metaspace cut).
+const NAMES = ["mistral-7b", "llama2", "phi-3-mini", "llama3", "qwen3", "gemma", "gemma3"].filter((n) => existsSync(join(FIXTURES, n)));
 const WORKERS = 2;
 const REPEAT = quick ? 2 : 8;
 
@@ -23,6 +26,7 @@ const text = new TextDecoder().decode(bytes).replace(/\uFFFD$/, ""); // a cut mu
 const mb = Buffer.byteLength(text) / 1e6;
 const sentences = text.split(/(?<=\. )/);
 
+const loadBefore = loadavg()[0]!;
 const rows: Record<string, string | number>[] = [];
 const results: Record<string, unknown>[] = [];
 for (const name of NAMES) {
@@ -91,6 +95,7 @@ const path = writeResults(quick ? "tokenizer-quick" : "tokenizer", {
   text: { file: "wiki_demo.txt", megabytes: +mb.toFixed(3), batchCorpus: `${sentences.length} sentences x${REPEAT}` },
   peer: "@huggingface/tokenizers 0.2.0 (pure JS), same text, ids checked equal",
   workers: WORKERS,
+  loadAverage1m: { start: +loadBefore.toFixed(1), end: +loadavg()[0]!.toFixed(1) },
   results,
 });
 console.log(`wrote ${path}`);

@@ -15,7 +15,8 @@ export type SkipReason =
   | "empty-after-template"
   | "too-long"
   | "template-error"
-  | "blank-line";
+  | "blank-line"
+  | "unsupported-content";
 
 export interface BadRow {
   readonly reason: SkipReason;

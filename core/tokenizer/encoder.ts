@@ -3,6 +3,7 @@
 // The cache is what makes this fast: natural text repeats a small set of words, as HF's Rust BPE exploits.
 import type { AddedVocabulary, Piece } from "./added-tokens.ts";
 import type { BpeModel } from "./bpe.ts";
+import { cutAtMetaspace, type MetaspaceCut } from "./metaspace-cut.ts";
 import type { Normalize } from "./normalizer.ts";
 import type { SpecialWrap } from "./post-processor.ts";
 import type { PreTokenizer } from "./pre-tokenizer.ts";
@@ -14,18 +15,18 @@ export interface EncoderParts {
   model: BpeModel;
   wrap: SpecialWrap;
   /**
-   * Words may be cut before each "▁" that follows another character: safe when no vocabulary token holds
-   * such a pair (so no merge can cross the cut), which holds for sentencepiece vocabularies. Without it,
-   * a metaspace tokenizer with no pre-tokenizer would give the model the whole text as one word.
+   * Words may be cut before each "▁" that follows another character, where no vocabulary token can span the
+   * cut (metaspace-cut.ts); null: never cut. Without it, a metaspace tokenizer with no pre-tokenizer (or
+   * Gemma 3's, which splits on the spaces its normaliser has already replaced) would give the model the
+   * whole text as one word.
    */
-  cutAtMetaspace: boolean;
+  metaspaceCut: MetaspaceCut | null;
 }
 
 /** Words longer than this are encoded but not cached (long words rarely repeat). */
 const MAX_CACHED_WORD = 64;
 /** The cache is emptied when it grows past this many words, which bounds its memory. */
 const CACHE_CAPACITY = 200_000;
-const META = 0x2581;
 
 export class Encoder {
   private readonly cache = new Map<string, number[]>();
@@ -83,18 +84,12 @@ export class Encoder {
   }
 
   private encodeWord(word: string, out: number[]): void {
-    if (!this.p.cutAtMetaspace || word.length <= 16) {
+    const rule = this.p.metaspaceCut;
+    if (rule === null || word.length <= 16) {
       this.encodeCached(word, out);
       return;
     }
-    let start = 0;
-    for (let i = 1; i < word.length; i++) {
-      if (word.charCodeAt(i) === META && word.charCodeAt(i - 1) !== META) {
-        this.encodeCached(word.slice(start, i), out);
-        start = i;
-      }
-    }
-    this.encodeCached(start === 0 ? word : word.slice(start), out);
+    cutAtMetaspace(word, rule, (start, end) => this.encodeCached(start === 0 && end === word.length ? word : word.slice(start, end), out));
   }
 
   private encodeCached(word: string, out: number[]): void {

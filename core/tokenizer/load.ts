@@ -9,6 +9,7 @@ import { EMPTY_CONFIG, parseTokenizerConfig, type TokenizerConfig } from "./conf
 import { buildDecoder } from "./decoder.ts";
 import { Encoder } from "./encoder.ts";
 import { HfTokenizer } from "./hf-tokenizer.ts";
+import { metaspaceCutFor } from "./metaspace-cut.ts";
 import { buildNormalizer } from "./normalizer.ts";
 import { buildSpecialWrap, type SpecialWrap } from "./post-processor.ts";
 import { buildPreTokenizer } from "./pre-tokenizer.ts";
@@ -109,7 +110,16 @@ export function loadTokenizer(dir: string): Result<HfTokenizer, TokenizerError> 
     wrap = over;
   }
 
-  const encoder = new Encoder({ added, normalize, preTokenizer, model, wrap, cutAtMetaspace: preTokenizer === null && metaspaceCutIsSafe(vocab) });
+  // A continuing-subword prefix or end-of-word suffix marks a symbol by its place in the word, which a cut would move.
+  const decorated = (m.continuing_subword_prefix ?? "") !== "" || (m.end_of_word_suffix ?? "") !== "";
+  const encoder = new Encoder({
+    added,
+    normalize,
+    preTokenizer,
+    model,
+    wrap,
+    metaspaceCut: byteLevelFree(tj.pre_tokenizer) && !decorated ? metaspaceCutFor(vocab, m.unk_token ?? null) : null,
+  });
   return ok(
     new HfTokenizer({
       dir,
@@ -221,8 +231,10 @@ function llamaStyleWrap(cfg: TokenizerConfig, bos: number | null, eos: number | 
 }
 
 /** True when the vocabulary has "▁" and no token holds "▁" after another character (see Encoder). */
-function metaspaceCutIsSafe(vocab: Map<string, number>): boolean {
-  if (!vocab.has("▁")) return false;
-  for (const tok of vocab.keys()) if (/[^▁]▁/u.test(tok)) return false;
-  return true;
+/** Whether a pre-tokenizer leaves words in their own characters (no ByteLevel stage maps them), so a cut at "▁" is a cut in the model's alphabet. */
+function byteLevelFree(json: unknown): boolean {
+  if (json === null || json === undefined) return true;
+  const cfg = json as { type?: string; pretokenizers?: unknown[] };
+  if (cfg.type === "ByteLevel") return false;
+  return (cfg.pretokenizers ?? []).every(byteLevelFree);
 }

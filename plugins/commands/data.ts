@@ -1,21 +1,26 @@
-// `lft data preview NAME --dataset-dir DIR --model MODEL_DIR [--template T] [--stage S] [--count N]`: a
-// few samples encoded by the stage's processor (default sft), masked (unlearned) spans marked, and token counts.
-
+// `lft data preview NAME|FILE --model MODEL_DIR [--dataset-dir DIR] [--format F] [--template T] [--stage S]
+// [--count N]`: a few samples encoded by the stage's processor, masked (unlearned) spans marked, and token
+// counts. NAME is a dataset_info.json entry (an hf_hub_url entry is fetched first); FILE a data file (json,
+// jsonl, csv, parquet, txt) whose format comes from --format or its first row, and whose default stage from
+// that format (data-file.ts). MODEL_DIR may be a Hugging Face id.
+import { existsSync, statSync } from "node:fs";
 import { ok, type Result } from "neverthrow";
 import {
   type CommandEntry,
   type CommandIO,
   type DatasetInfo,
+  fileType,
   loadDatasetInfo,
   loadTokenizer,
   localDatasetEntry,
   type Registry,
   resolveModelPath,
 } from "../../core/index.ts";
+import { fileDataset } from "./data-file.ts";
 import { previewDataset } from "./data-preview.ts";
 import { ExitCode, intOption, parseOrUsage, pathIn } from "./shared.ts";
 
-const usage = "preview NAME --model MODEL_DIR [--dataset-dir DIR] [--template T] [--stage S] [--count N]";
+const usage = "preview NAME|FILE --model MODEL_DIR [--dataset-dir DIR] [--format F] [--template T] [--stage S] [--count N]";
 
 export const dataCommand: CommandEntry = {
   name: "data",
@@ -23,7 +28,13 @@ export const dataCommand: CommandEntry = {
   usage,
   scope: "both",
   async run(argv, io, session) {
-    const args = parseOrUsage("data", usage, argv, { positional: [2, 2], values: ["--dataset-dir", "--model", "--template", "--stage", "--count"] }, io);
+    const args = parseOrUsage(
+      "data",
+      usage,
+      argv,
+      { positional: [2, 2], values: ["--dataset-dir", "--model", "--format", "--template", "--stage", "--count"] },
+      io,
+    );
     if (typeof args === "number") return args;
     const [verb, name] = args.positional as [string, string];
     const model = args.values.get("--model");
@@ -46,19 +57,38 @@ export const dataCommand: CommandEntry = {
       return ExitCode.ioError;
     }
     const datasetDir = pathIn(io, args.values.get("--dataset-dir") ?? "data");
-    const info = await hubDatasetInfo(datasetDir, name, session.registry, io);
-    if (info.isErr()) {
-      io.stderr(`lft data: ${info.error.message}\n`);
-      return ExitCode.runFailed;
+    const format = args.values.get("--format");
+    let dataset = name;
+    let datasetInfo: DatasetInfo | undefined;
+    let stage = args.values.get("--stage");
+    const path = pathIn(io, name);
+    if (existsSync(path) && statSync(path).isFile() && fileType(path) !== undefined) {
+      const file = await fileDataset(path, format);
+      if (file.isErr()) {
+        io.stderr(`lft data: ${file.error.message}\n`);
+        return ExitCode.ioError;
+      }
+      ({ name: dataset, info: datasetInfo } = file.value);
+      stage ??= file.value.stage;
+    } else if (format !== undefined) {
+      io.stderr(`lft data: --format applies to a data file; "${name}" is not one (a dataset_info.json entry names its own formatting)\n`);
+      return ExitCode.usage;
+    } else {
+      const info = await hubDatasetInfo(datasetDir, name, session.registry, io);
+      if (info.isErr()) {
+        io.stderr(`lft data: ${info.error.message}\n`);
+        return ExitCode.runFailed;
+      }
+      datasetInfo = info.value;
     }
     const shown = await previewDataset({
       registry: session.registry,
       tokenizer: tokenizer.value,
       datasetDir,
-      ...(info.value && { datasetInfo: info.value }),
-      dataset: name,
+      dataset,
+      datasetInfo,
       template: args.values.get("--template"),
-      stage: args.values.get("--stage"),
+      stage,
       count,
       color: process.stdout.isTTY === true,
       onProgress: (line) => io.stderr(`\r${line}`),

@@ -8,6 +8,7 @@ import openai from "./formats/openai.ts";
 import pairwise from "./formats/pairwise.ts";
 import sharegpt from "./formats/sharegpt.ts";
 import text from "./formats/text.ts";
+import v1 from "./formats/v1.ts";
 import alpacaTemplate from "./templates/alpaca.ts";
 import chatml from "./templates/chatml.ts";
 import chatmlVariants from "./templates/chatml-variants.ts";
@@ -28,7 +29,7 @@ import qwen from "./templates/qwen.ts";
 import qwen35 from "./templates/qwen35.ts";
 import vicuna from "./templates/vicuna.ts";
 
-export const dataFormatPlugins: readonly Plugin[] = [alpaca, sharegpt, openai, pairwise, kto, text];
+export const dataFormatPlugins: readonly Plugin[] = [alpaca, sharegpt, openai, v1, pairwise, kto, text];
 export const templatePlugins: readonly Plugin[] = [
   defaultTemplate,
   alpacaTemplate,
@@ -61,6 +62,7 @@ export { asRow, optionalString, problem, type Row, requireString, toolsText } fr
 export { alignSharegpt, sharegptFormat } from "./formats/sharegpt.ts";
 export { textFormat } from "./formats/text.ts";
 export { type AlignedTurns, allowedAt, RESPONSE_ROLES, roleOf, splitLastTurn, turnOf } from "./formats/turns.ts";
+export { V1_COLUMNS, v1Format, v1Pairwise } from "./formats/v1.ts";
 export { createHfEncoder } from "./templates/hf.ts";
 export { pyJsonDumps } from "./templates/pyjson.ts";
 export { createSlotEncoder, DEFAULT_THOUGHT_WORDS, type SlotTemplateOptions } from "./templates/slot-encoder.ts";

@@ -1,6 +1,7 @@
 // Preference pairs for reward modelling and DPO ("ranking": true in dataset_info.json), in both of
 // LLaMA-Factory's shapes: alpaca (chosen / rejected strings) and sharegpt (a conversation whose last
-// turn is the user's, and chosen / rejected turn objects), as dpo_en_demo has.
+// turn is the user's, and chosen / rejected turn objects), as dpo_en_demo has; and LF v1's two whole
+// conversations (chosen_messages / rejected_messages, v1.ts).
 
 import { err } from "neverthrow";
 import { type DatasetAttr, type DatasetFormat, DEFAULT_TAGS, definePlugin } from "../../../core/index.ts";
@@ -10,6 +11,7 @@ import { alignOpenai, OPENAI_TAGS } from "./openai.ts";
 import { asRow, problem, type Row, requireString } from "./row-fields.ts";
 import { alignSharegpt } from "./sharegpt.ts";
 import { RESPONSE_ROLES, turnOf } from "./turns.ts";
+import { v1Pairwise } from "./v1.ts";
 
 function alpacaShape(row: Row, attr: DatasetAttr) {
   return alpacaPrompt(row, attr).andThen(({ prompt, system, tools }) =>
@@ -51,6 +53,7 @@ export const pairwiseFormat: DatasetFormat = {
   convert(value, attr) {
     const row = asRow(value);
     if (row.isErr()) return err(row.error);
+    if (attr.formatting === "v1") return v1Pairwise(row.value, attr);
     return attr.formatting === "alpaca" ? alpacaShape(row.value, attr) : conversationShape(row.value, attr);
   },
 };
@@ -60,7 +63,7 @@ export default definePlugin({
   setup: (api) =>
     api.register.datasets({
       name: "pairwise",
-      doc: "chosen/rejected preference pairs (alpaca or sharegpt shape) for RM and DPO",
+      doc: "chosen/rejected preference pairs (alpaca, sharegpt/openai or LF v1 shape) for RM and DPO",
       options: { ...columnOptions, ...tagOptions },
       ...pairwiseFormat,
     }),

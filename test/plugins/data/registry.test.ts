@@ -7,7 +7,7 @@ import { dataPlugins } from "../../../plugins/data/index.ts";
 test("formats and templates are registered by the data plugins", () => {
   const r = createRegistry();
   for (const p of dataPlugins) expect(r.use(p).isOk()).toBe(true);
-  expect(r.list("datasets").map((d) => d.name)).toEqual(["alpaca", "kto", "openai", "pairwise", "sharegpt", "text"]);
+  expect(r.list("datasets").map((d) => d.name)).toEqual(["alpaca", "kto", "openai", "pairwise", "sharegpt", "text", "v1"]);
   expect(r.list("templates").map((t) => t.name)).toEqual([
     "alpaca",
     "breeze",
