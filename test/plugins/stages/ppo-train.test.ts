@@ -7,44 +7,13 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  type AppliedMethod,
-  type Batch,
-  type CausalLM,
-  createRegistry,
-  IGNORE_INDEX,
-  loadModel,
-  loadTokenizer,
-  type PromptSample,
-  type Tokenizer,
-  train,
-} from "../../../core/index.ts";
-import methodsPlugin, { lora } from "../../../plugins/methods/index.ts";
-import llamaPlugin, { llama } from "../../../plugins/models/llama.ts";
+import { type AppliedMethod, type Batch, type CausalLM, loadModel, loadTokenizer, train } from "../../../core/index.ts";
+import { lora } from "../../../plugins/methods/index.ts";
+import { llama } from "../../../plugins/models/llama.ts";
 import { adamw } from "../../../plugins/optimizers/index.ts";
-import rewardsPlugin from "../../../plugins/rewards/index.ts";
 import { ppoStage } from "../../../plugins/stages/index.ts";
 import { STORIES } from "../methods/helpers.ts";
-
-const registry = createRegistry();
-registry.use(llamaPlugin);
-registry.use(methodsPlugin);
-registry.use(rewardsPlugin);
-
-const TASK: [string, string][] = [
-  ["Once upon a time, there was a little", "boy"],
-  ["One day, a little", "boy"],
-  ["Tom and", "Ben"],
-  ["The sun was", "shining"],
-];
-
-function samples(tok: Tokenizer): PromptSample[] {
-  return TASK.map(([prompt, answer]) => {
-    const ids = tok.encode(prompt);
-    const ref = tok.encode(answer).filter((id) => id !== tok.bosId);
-    return { prompt: { inputIds: ids, labels: ids.map(() => IGNORE_INDEX) }, reference: { inputIds: ref, labels: ref } };
-  });
-}
+import { registry, samples } from "./story-task.ts";
 
 const options: Record<string, unknown> = {
   reward: "exact_match",
