@@ -4,7 +4,8 @@ import { definePlugin } from "../../../core/index.ts";
 import type { SlotTemplateSpec } from "./slot-spec.ts";
 import { defineSlotTemplate } from "./slot-template.ts";
 
-const qwenSlots = {
+/** Qwen's ChatML slots, tool format and stop word (mimo and the qwen3_5 family reuse them). */
+export const qwenSlots = {
   user: ["<|im_start|>user\n{{content}}<|im_end|>\n<|im_start|>assistant\n"],
   assistant: ["{{content}}<|im_end|>\n"],
   system: ["<|im_start|>system\n{{content}}<|im_end|>\n"],

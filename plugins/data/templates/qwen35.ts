@@ -2,19 +2,11 @@
 // <function=...> / <parameter=...> calls). `qwen3_5` and `qwen3_6` are reasoning templates,
 // `qwen3_5_nothink` is not. (Text only: LF's image/video plugin for these is not part of lft.)
 import { definePlugin } from "../../../core/index.ts";
+import { qwenSlots } from "./qwen.ts";
 import type { SlotTemplateSpec } from "./slot-spec.ts";
 import { defineSlotTemplate } from "./slot-template.ts";
 
-const qwen35Slots = {
-  user: ["<|im_start|>user\n{{content}}<|im_end|>\n<|im_start|>assistant\n"],
-  assistant: ["{{content}}<|im_end|>\n"],
-  system: ["<|im_start|>system\n{{content}}<|im_end|>\n"],
-  function: ["{{content}}<|im_end|>\n"],
-  observation: ["<|im_start|>user\n<tool_response>\n{{content}}\n</tool_response><|im_end|>\n<|im_start|>assistant\n"],
-  toolFormat: "qwen3_5",
-  stopWords: ["<|im_end|>"],
-  replaceEos: true,
-} satisfies Omit<SlotTemplateSpec, "name" | "doc">;
+const qwen35Slots = { ...qwenSlots, toolFormat: "qwen3_5" } satisfies Omit<SlotTemplateSpec, "name" | "doc">;
 
 export const qwen35Template = defineSlotTemplate({
   name: "qwen3_5",
