@@ -39,6 +39,7 @@ import { defaultRunDir, recipePath, shown } from "./paths.ts";
 import { type ActionEnd, type Scope, say, warn } from "./scope.ts";
 import { openStore, runInfo, storePath } from "./store.ts";
 import { fixedBatches, stepsFor, trainBatches } from "./train-batches.ts";
+import { runOutputs } from "./train-outputs.ts";
 import { runTracker, trainSummary } from "./train-report.ts";
 
 /**
@@ -204,7 +205,18 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   };
 
   const tracker = runTracker();
-  const handlers: RunHandlers[] = [tracker.handlers];
+  const outputs = runOutputs({
+    dir: output,
+    totalSteps: steps,
+    logEvery: Number(o.log_every),
+    samples: samples.length,
+    samplesPerStep: batch * accumulate,
+    batch,
+    evalEvery: Number(o.eval_every),
+    saveEvery: Number(o.save_every),
+    tensorboard: o.report_to === "tensorboard",
+  });
+  const handlers: RunHandlers[] = [tracker.handlers, outputs.handlers];
   const store = openStore(io.cwd);
   if (store.isErr()) warn(io, `${where}: the run is not recorded: ${store.error.message}`);
   else {
@@ -266,6 +278,7 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
     return ok("interrupted");
   }
   say(io, trainSummary({ where, result: r, tracker, samples: samples.length, batch, accumulate }));
+  outputs.finish({ step: r.step, losses: r.losses, elapsedMs: tracker.elapsedMs() });
   if (r.dataExhausted) warn(io, `${where}: the data ran out before step ${steps}`);
 
   const saved = applied.saveTrainable(output);
