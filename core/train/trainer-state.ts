@@ -59,9 +59,31 @@ function finiteMetrics(m: Readonly<Record<string, unknown>>): Record<string, num
   return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, typeof v === "number" ? v : Number.NaN]));
 }
 
+/**
+ * Hugging Face Trainer's `log_history` built from the histories (one entry per step, then the evaluations
+ * in step order), for tools that read checkpoint-N/trainer_state.json. Written only: lft resumes from
+ * lossHistory and evalHistory.
+ */
+export function logHistory(s: TrainerState): Record<string, number | null>[] {
+  const steps = s.lossHistory.map((r) => ({
+    ...(Number.isFinite(r.gradNorm) ? { grad_norm: r.gradNorm } : {}),
+    learning_rate: r.lr,
+    loss: Number.isFinite(r.loss) ? r.loss : null,
+    step: r.step,
+  }));
+  const evals = s.evalHistory.map((e) => ({
+    ...Object.fromEntries(Object.entries(e.metrics).map(([k, v]) => [`eval_${k}`, Number.isFinite(v) ? v : null])),
+    step: e.step,
+  }));
+  return [...steps, ...evals].sort((a, b) => a.step - b.step);
+}
+
 export function stateToJson(s: TrainerState): unknown {
   return {
     format: FORMAT,
+    global_step: s.step,
+    max_steps: s.totalSteps,
+    log_history: logHistory(s),
     ...s,
     lossHistory: s.lossHistory.map((r) => ({
       ...r,
