@@ -19,6 +19,8 @@ export interface OutputOptions {
   readonly evalEvery: number;
   readonly saveEvery: number;
   readonly tensorboard: boolean;
+  /** A resumed run appends to trainer_log.jsonl (as LF keeps it when resuming) instead of starting it over. */
+  readonly resume: boolean;
 }
 
 type LogEntry = Record<string, number>;
@@ -42,7 +44,7 @@ export interface RunOutputs {
 export function runOutputs(o: OutputOptions): RunOutputs {
   mkdirSync(o.dir, { recursive: true });
   const logFile = join(o.dir, "trainer_log.jsonl");
-  writeFileSync(logFile, "");
+  if (!o.resume) writeFileSync(logFile, "");
   const tb: EventWriter | undefined = o.tensorboard ? eventWriter(join(o.dir, "runs")) : undefined;
   const history: LogEntry[] = [];
   const window: number[] = [];

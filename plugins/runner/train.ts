@@ -215,6 +215,7 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
     evalEvery: Number(o.eval_every),
     saveEvery: Number(o.save_every),
     tensorboard: o.report_to === "tensorboard",
+    resume,
   });
   const handlers: RunHandlers[] = [tracker.handlers, outputs.handlers];
   const store = openStore(io.cwd);
