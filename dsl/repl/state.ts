@@ -18,6 +18,8 @@ export class ReplState {
   readonly sources = new Map<string, string>();
   #inputs = 0;
   #warnedNoRunner = false;
+  /** The REPL's line reader, handed to the runner for an interactive `chat`. */
+  readLine: ((prompt: string) => Promise<string | undefined>) | undefined;
 
   constructor(
     readonly session: Session,
@@ -119,7 +121,13 @@ export class ReplState {
       this.#warnedNoRunner = true;
       return ExitCode.ok;
     }
-    return runRecipe(recipe, this.session.registry, { io, live: this.session.live, signal: this.session.controller.signal });
+    const readLine = this.readLine;
+    return runRecipe(recipe, this.session.registry, {
+      io,
+      live: this.session.live,
+      signal: this.session.controller.signal,
+      ...(readLine === undefined ? {} : { readLine }),
+    });
   }
 
   #report(diagnostics: readonly Diagnostic[]): number {
