@@ -54,7 +54,7 @@ export async function startRepl(session: Session, options: ReplOptions = {}): Pr
     historySize: historyLimit,
     completer: (line: string): [string[], string] => {
       const lets = repl.recipe.statements.flatMap((s) => (s.kind === "let" ? [s.name.text] : []));
-      return complete(pending, line, { registry: session.registry, lets, commands: colonCommands() });
+      return complete(pending, line, { registry: session.registry, lets, commands: colonCommands(), cwd: repl.cwd });
     },
   });
   // While an interactive `chat` waits for a line, typed lines go to it, not to the REPL: one reader

@@ -1,11 +1,12 @@
 // Issue 14, case 1, through a real pseudo-terminal (tmux): `./lft`, load the shipped model, `chat`,
 // talk, leave the chat with /exit, Ctrl-D or Ctrl-C; the REPL then takes statements again and ends on
 // Ctrl-D within a couple of seconds (it used to read the chat lines as statements and then spin).
+// Also case 9 as typed: Tab completes a path inside a string, :drop, :undo, :save.
 
 import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { repoRoot } from "./helpers.ts";
 
 const tmux = Bun.which("tmux");
@@ -58,7 +59,7 @@ const count = (name: string, text: string): number => screen(name).split(text).l
 
 async function keys(name: string, ...sequence: string[]): Promise<void> {
   for (const k of sequence) {
-    if (["Enter", "C-d", "C-c"].includes(k)) tm("send-keys", "-t", name, k);
+    if (["Enter", "Tab", "C-d", "C-c"].includes(k)) tm("send-keys", "-t", name, k);
     else tm("send-keys", "-t", name, "-l", k);
     await Bun.sleep(60);
   }
@@ -120,6 +121,30 @@ test.skipIf(tmux === null)(
     const pid = await chatting("int");
     await keys("int", "C-c");
     await backInRepl("int", pid);
+  },
+  60_000,
+);
+
+test.skipIf(tmux === null)(
+  `REPL editing through a terminal: Tab completes a path, :drop, :undo, :save${skip}`,
+  async () => {
+    const pid = start("edit");
+    await waitFor("edit", "lft REPL");
+    await keys("edit", 'model llama "examples/models/sto', "Tab");
+    await waitFor("edit", 'lft> model llama "examples/models/stories260K/');
+    await keys("edit", '"', "Enter");
+    await waitFor("edit", /lft> $/m);
+    await keys("edit", "method lora { rank = 2 }", "Enter", ":drop method", "Enter");
+    await waitFor("edit", "dropped method");
+    await keys("edit", ":undo", "Enter", ":recipe", "Enter");
+    await waitFor("edit", 'model llama "examples/models/stories260K/"\nmethod lora { rank = 2 }\n');
+    const file = join(dir, "saved", "r.lft");
+    await keys("edit", `:save ${file}`, "Enter");
+    await waitFor("edit", `saved ${file}`);
+    const saved = readFileSync(file, "utf8");
+    expect(resolve(dirname(file), /model llama "([^"]+)"/.exec(saved)![1]!)).toBe(resolve(repoRoot, "examples/models/stories260K"));
+    await keys("edit", "C-d");
+    await waitExit(pid, 2500);
   },
   60_000,
 );
