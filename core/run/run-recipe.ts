@@ -22,6 +22,12 @@ export interface RunContext {
   readonly signal: AbortSignal;
   /** The session's registry (families, formats, templates, methods, stages, metrics); runRecipe fills it in. */
   readonly registry?: Registry;
+  /**
+   * Reads one line the user types (an interactive `chat`), or undefined when they leave (Ctrl-D,
+   * Ctrl-C, end of input). The REPL passes its own line editor so the terminal has one reader;
+   * without it a runner reads stdin.
+   */
+  readonly readLine?: (prompt: string) => Promise<string | undefined>;
 }
 
 export type RunOutcome =

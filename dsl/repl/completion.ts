@@ -3,6 +3,8 @@
 // true/false), `${let}` names, and `:commands`. Context comes from lexing what was typed so far,
 // including the unfinished lines of a multi-line block.
 
+import { readdirSync } from "node:fs";
+import { resolve } from "node:path";
 import type { IToken } from "chevrotain";
 import type { OptionSpec, Registry } from "../../core/index.ts";
 import { blockRules } from "../blocks";
@@ -15,6 +17,8 @@ export interface CompletionContext {
   readonly lets: readonly string[];
   /** `:commands` the REPL offers, without the colon. */
   readonly commands: readonly string[];
+  /** Inside a string, file paths complete from this folder (relative paths resolve from it). */
+  readonly cwd?: string;
 }
 
 /** Candidates for the word before the cursor, and that word (readline replaces it). */
@@ -30,6 +34,8 @@ export function complete(pending: string, line: string, ctx: CompletionContext):
       word,
     ];
   }
+  const quoted = openString(line);
+  if (quoted !== undefined) return ctx.cwd === undefined || quoted.includes("${") ? [[], quoted] : [paths(quoted, ctx.cwd), quoted];
   const word = /(\$\{[A-Za-z0-9_-]*|[A-Za-z_][A-Za-z0-9_-]*)$/.exec(line)?.[0] ?? "";
   if (word.startsWith("${"))
     return [
@@ -41,6 +47,34 @@ export function complete(pending: string, line: string, ctx: CompletionContext):
     ];
   const before = `${pending}\n${line.slice(0, line.length - word.length)}`;
   return [filter(candidates(before, ctx), word), word];
+}
+
+/** The text after an unclosed `"` on the line (the cursor is inside a string), else undefined. */
+function openString(line: string): string | undefined {
+  let start: number | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === "#" && start === undefined) return undefined;
+    if (c === "\\" && start !== undefined) i++;
+    else if (c === '"') start = start === undefined ? i + 1 : undefined;
+  }
+  return start === undefined ? undefined : line.slice(start);
+}
+
+/** Files and folders (with a trailing /) whose path starts with `typed`, relative to `cwd`. */
+function paths(typed: string, cwd: string): string[] {
+  const cut = typed.lastIndexOf("/") + 1;
+  const folder = typed.slice(0, cut);
+  const stem = typed.slice(cut);
+  try {
+    const entries = readdirSync(resolve(cwd, folder === "" ? "." : folder), { withFileTypes: true });
+    return entries
+      .filter((e) => e.name.startsWith(stem) && (stem.startsWith(".") || !e.name.startsWith(".")))
+      .map((e) => `${folder}${e.name}${e.isDirectory() ? "/" : ""}`)
+      .sort();
+  } catch {
+    return [];
+  }
 }
 
 function filter(all: readonly string[], word: string): string[] {

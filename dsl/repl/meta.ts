@@ -1,8 +1,8 @@
 // The REPL's `:commands`: inspection (:params, :modules, :memory), the session as a recipe
 // (:recipe, :save), :plugins, :help, :quit; plugins' REPL verbs are reached through the registry.
 
-import { writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { defaultBackend } from "../../core/index.ts";
 import { describePlugins } from "../commands/plugins";
 import { ExitCode } from "../exit-codes";
@@ -10,12 +10,13 @@ import { statementKeywords } from "../lexer";
 import { printRecipe } from "../printer";
 import { liveModel } from "../run";
 import { describeMemory, describeModules, describeParams } from "./inspect";
+import { rebaseRecipe } from "./save";
 import type { ReplState } from "./state";
 
 export interface MetaCommand {
   readonly usage: string;
   readonly doc: string;
-  run(args: readonly string[], repl: ReplState): number | "quit";
+  run(args: readonly string[], repl: ReplState): number | "quit" | Promise<number>;
 }
 
 const noModel = "no model is loaded (a runner plugin loads it when the session has a model block)\n";
@@ -91,7 +92,7 @@ export const metaCommands: Readonly<Record<string, MetaCommand>> = {
   },
   save: {
     usage: ":save <file.lft>",
-    doc: "write :recipe to a file",
+    doc: "write :recipe to a file (paths rewritten to resolve from its folder)",
     run(args, repl) {
       const [path] = args;
       if (path === undefined) {
@@ -99,12 +100,50 @@ export const metaCommands: Readonly<Record<string, MetaCommand>> = {
         return ExitCode.usage;
       }
       try {
-        writeFileSync(resolve(repl.cwd, path), printRecipe(repl.recipe));
+        mkdirSync(dirname(resolve(repl.cwd, path)), { recursive: true });
+        writeFileSync(resolve(repl.cwd, path), printRecipe(rebaseRecipe(repl.recipe, repl.cwd, path)));
       } catch (cause) {
         repl.session.io.stderr(`cannot write ${path}: ${cause instanceof Error ? cause.message : String(cause)}\n`);
         return ExitCode.ioError;
       }
       repl.session.io.stdout(`saved ${path}\n`);
+      return ExitCode.ok;
+    },
+  },
+  undo: {
+    usage: ":undo",
+    doc: "take back the last statement (declarations are reloaded; trained weights stay)",
+    async run(_args, repl) {
+      const undone = await repl.undo();
+      if (undone === false) repl.session.io.stdout("(nothing to undo)\n");
+      return undone === false ? ExitCode.ok : undone;
+    },
+  },
+  drop: {
+    usage: ":drop <block> [n]",
+    doc: "remove a block, e.g. :drop dataset 2 (default: the last of that kind)",
+    async run(args, repl) {
+      const [kind, nth] = args;
+      const n = nth === undefined ? undefined : Number(nth);
+      if (kind === undefined || (n !== undefined && (!Number.isInteger(n) || n < 1))) {
+        repl.session.io.stderr("usage: :drop <block> [n], e.g. :drop dataset 2\n");
+        return ExitCode.usage;
+      }
+      const dropped = await repl.drop(kind, n);
+      if (typeof dropped === "string") {
+        repl.session.io.stderr(`cannot drop: ${dropped}\n`);
+        return ExitCode.usage;
+      }
+      if (dropped === ExitCode.ok) repl.session.io.stdout(`dropped ${kind}${nth === undefined ? "" : ` ${nth}`}\n`);
+      return dropped;
+    },
+  },
+  reset: {
+    usage: ":reset",
+    doc: "forget every statement and unload the model (:undo brings the statements back)",
+    run(_args, repl) {
+      repl.reset();
+      repl.session.io.stdout("(session reset)\n");
       return ExitCode.ok;
     },
   },

@@ -54,9 +54,35 @@ export async function startRepl(session: Session, options: ReplOptions = {}): Pr
     historySize: historyLimit,
     completer: (line: string): [string[], string] => {
       const lets = repl.recipe.statements.flatMap((s) => (s.kind === "let" ? [s.name.text] : []));
-      return complete(pending, line, { registry: session.registry, lets, commands: colonCommands() });
+      return complete(pending, line, { registry: session.registry, lets, commands: colonCommands(), cwd: repl.cwd });
     },
   });
+  // While an interactive `chat` waits for a line, typed lines go to it, not to the REPL: one reader
+  // owns the terminal. Ctrl-D and Ctrl-C there leave the chat, not the REPL.
+  let waiter: ((line: string | undefined) => void) | undefined;
+  const answerWaiter = (line: string | undefined): boolean => {
+    const w = waiter;
+    if (w === undefined) return false;
+    waiter = undefined;
+    w(line);
+    return true;
+  };
+  repl.readLine = (text: string) =>
+    new Promise<string | undefined>((resolve) => {
+      waiter = resolve;
+      rl.setPrompt(text);
+      rl.prompt();
+    });
+  const interactive = output.isTTY === true;
+  const closeReadline = rl.close.bind(rl);
+  rl.close = (): void => {
+    // Ctrl-D in a chat on a terminal ends the chat; end of piped input ends both.
+    if (answerWaiter(undefined) && interactive) {
+      session.io.stdout("\n");
+      return;
+    }
+    closeReadline();
+  };
   const show = (): void => {
     rl.setPrompt(pending === "" ? prompt : continuation);
     rl.prompt();
@@ -68,6 +94,10 @@ export async function startRepl(session: Session, options: ReplOptions = {}): Pr
   let quit = false;
 
   rl.on("SIGINT", () => {
+    if (answerWaiter(undefined)) {
+      session.io.stdout("\n");
+      return;
+    }
     if (busy) {
       session.controller.abort();
       session.io.stderr("\n(interrupting the run)\n");
@@ -136,6 +166,7 @@ export async function startRepl(session: Session, options: ReplOptions = {}): Pr
   let closed = false;
   return new Promise<number>((done) => {
     rl.on("line", (line) => {
+      if (answerWaiter(line)) return;
       // One input at a time, in order; piped input may deliver every line (and EOF) at once.
       chain = chain
         .then(() => handle(line))

@@ -3,6 +3,8 @@
 // predict, export, chat) are checked against it, handed to the runner and then logged in it, so
 // `:recipe` prints a file that replays the session.
 
+import { existsSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
 import { blockRules } from "../blocks";
 import { checkRecipe } from "../check";
 import { type Diagnostic, formatDiagnostics, isError } from "../diagnostics";
@@ -15,9 +17,13 @@ import type { Session } from "../session";
 
 export class ReplState {
   #statements: Statement[] = [];
+  /** Earlier values of #statements, newest last, for :undo. */
+  #past: Statement[][] = [];
   readonly sources = new Map<string, string>();
   #inputs = 0;
   #warnedNoRunner = false;
+  /** The REPL's line reader, handed to the runner for an interactive `chat`. */
+  readLine: ((prompt: string) => Promise<string | undefined>) | undefined;
 
   constructor(
     readonly session: Session,
@@ -49,7 +55,7 @@ export class ReplState {
       const before = new Set(this.session.registry.plugins().map((p) => p.name));
       const problems = await loadUses({ file, statements: [statement], closing: [] }, this.session.registry, this.cwd);
       if (problems.length > 0) return this.#report(problems);
-      this.#statements.push(statement);
+      this.#set([...this.#statements, statement]);
       for (const plugin of this.session.registry.plugins().filter((p) => !before.has(p.name))) {
         const what = Object.entries(plugin.registered).map(([c, names]) => `${c} ${names.join(", ")}`);
         this.session.io.stdout(`loaded ${plugin.name}${what.length > 0 ? `: ${what.join("; ")}` : ""}\n`);
@@ -60,9 +66,86 @@ export class ReplState {
     const rule = blockRules[statement.block];
     if (rule.role === "declaration") {
       const same = (s: Statement): boolean => s.kind === "block" && s.block === statement.block;
-      return this.#declare(rule.repeat === "once" ? this.#replacing(statement, same) : [...this.#statements, statement]);
+      if (rule.repeat === "once") return this.#declare(this.#replacing(statement, same));
+      const corrected = this.#correcting(statement);
+      if (corrected !== undefined) {
+        this.session.io.stdout(`(replaces ${statement.block} ${corrected + 1}, whose file does not exist)\n`);
+        return this.#declare(this.#statements.map((s, i) => (i === this.#indexOf(statement.block, corrected) ? statement : s)));
+      }
+      return this.#declare([...this.#statements, statement]);
     }
     return this.#act(statement.block === "train" ? this.#completeTrain(statement) : statement);
+  }
+
+  /** The statements of one block kind, in order. */
+  blocks(kind: string): Block[] {
+    return this.#statements.filter((s): s is Block => s.kind === "block" && s.block === kind);
+  }
+
+  #indexOf(kind: string, n: number): number {
+    const block = this.blocks(kind)[n];
+    return block === undefined ? -1 : this.#statements.indexOf(block);
+  }
+
+  /**
+   * A repeatable block (dataset) that corrects one typed before: same name, and the earlier one's
+   * file does not exist while the new one's does. Its position among the blocks of its kind.
+   */
+  #correcting(statement: Block): number | undefined {
+    const exists = (b: Block): boolean | undefined => {
+      const raw = b.source?.raw;
+      if (raw === undefined || raw.includes("${") || raw.includes("\\")) return undefined;
+      return existsSync(isAbsolute(raw) ? raw : resolve(this.cwd, raw));
+    };
+    if (exists(statement) !== true) return undefined;
+    const at = this.blocks(statement.block).findIndex((b) => b.name?.text === statement.name?.text && exists(b) === false);
+    return at < 0 ? undefined : at;
+  }
+
+  #set(statements: Statement[]): void {
+    this.#past.push(this.#statements);
+    this.#statements = statements;
+  }
+
+  /** :reset: forget every statement and what the runner loaded. */
+  reset(): void {
+    this.#set([]);
+    this.session.live.clear();
+  }
+
+  /** :undo: back to the statements before the last change; false when there is nothing to undo. */
+  async undo(): Promise<number | false> {
+    const previous = this.#past.pop();
+    if (previous === undefined) return false;
+    return this.#replaceAll(previous, false);
+  }
+
+  /** :drop <block> [n]: removes the n-th (1-based; default the last) block of that kind. */
+  async drop(kind: string, n?: number): Promise<number | string> {
+    const blocks = this.blocks(kind);
+    if (blocks.length === 0) return `the session has no ${kind} block`;
+    const at = n === undefined ? blocks.length - 1 : n - 1;
+    const block = blocks[at];
+    if (block === undefined) return `there is no ${kind} ${n}: the session has ${blocks.length} (1 to ${blocks.length})`;
+    return this.#replaceAll(
+      this.#statements.filter((s) => s !== block),
+      true,
+    );
+  }
+
+  /** Makes `statements` the session, reconciling the runner (a session without a model unloads it). */
+  async #replaceAll(statements: Statement[], remember: boolean): Promise<number> {
+    const hasModel = statements.some((s) => s.kind === "block" && s.block === "model");
+    const declarations = statements.filter((s) => s.kind !== "block" || blockRules[s.block].role === "declaration");
+    const checked = hasModel ? this.#check(declarations) : undefined;
+    if (typeof checked === "number") return checked;
+    if (remember) this.#past.push(this.#statements);
+    this.#statements = statements;
+    if (checked === undefined) {
+      this.session.live.clear();
+      return ExitCode.ok;
+    }
+    return this.#run(checked, true);
   }
 
   /** The statements with `statement` in place of the first match (or appended). */
@@ -85,7 +168,7 @@ export class ReplState {
     const declarations = candidate.filter((s) => s.kind !== "block" || blockRules[s.block].role === "declaration");
     const checked = this.#check(declarations);
     if (typeof checked === "number") return checked;
-    this.#statements = candidate;
+    this.#set(candidate);
     return this.#run(checked, true);
   }
 
@@ -95,7 +178,7 @@ export class ReplState {
     if (typeof checked === "number") return checked;
     const status = await this.#run(checked, false);
     // Log what ran (or would have, with a runner) so :recipe replays the session.
-    if (status === ExitCode.ok || status === ExitCode.notAvailable) this.#statements = [...this.#statements, action];
+    if (status === ExitCode.ok || status === ExitCode.notAvailable) this.#set([...this.#statements, action]);
     return status;
   }
 
@@ -119,7 +202,13 @@ export class ReplState {
       this.#warnedNoRunner = true;
       return ExitCode.ok;
     }
-    return runRecipe(recipe, this.session.registry, { io, live: this.session.live, signal: this.session.controller.signal });
+    const readLine = this.readLine;
+    return runRecipe(recipe, this.session.registry, {
+      io,
+      live: this.session.live,
+      signal: this.session.controller.signal,
+      ...(readLine === undefined ? {} : { readLine }),
+    });
   }
 
   #report(diagnostics: readonly Diagnostic[]): number {

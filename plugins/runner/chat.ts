@@ -30,7 +30,8 @@ export async function chatAction(action: ChatAction, scope: Scope, input?: Async
     return answered.map(() => "done" as const);
   }
   say(scope.io, `${header} · /exit or end of input leaves, /clear forgets the conversation`);
-  return converse(scope, renderer.value, system, sampling, input ?? stdinLines());
+  const lines = input ?? (scope.readLine === undefined ? stdinLines() : readerLines(scope.readLine));
+  return converse(scope, renderer.value, system, sampling, lines, scope.readLine === undefined);
 }
 
 /** Generates one reply, writing it to stdout as it comes; returns its text. */
@@ -50,9 +51,14 @@ export async function converse(
   system: string,
   sampling: Sampling,
   lines: AsyncIterable<string>,
+  /** False when the line reader shows the `you> ` prompt itself (the REPL's line editor). */
+  printPrompt = true,
 ): Promise<Result<ActionEnd, RunFailure>> {
   const turns: Message[] = [];
-  scope.io.stdout("you> ");
+  const ask = (): void => {
+    if (printPrompt) scope.io.stdout("you> ");
+  };
+  ask();
   for await (const raw of lines) {
     if (scope.signal.aborted) return ok("interrupted");
     const line = raw.trim();
@@ -68,10 +74,19 @@ export async function converse(
       if (reply.isErr()) return err(reply.error);
       turns.push({ role: "assistant", content: reply.value });
     }
-    scope.io.stdout("you> ");
+    ask();
   }
-  scope.io.stdout("\n");
+  if (printPrompt) scope.io.stdout("\n");
   return ok("done");
+}
+
+/** Lines from the REPL's reader, until it reports that the user left. */
+async function* readerLines(readLine: (prompt: string) => Promise<string | undefined>): AsyncGenerator<string> {
+  for (;;) {
+    const line = await readLine("you> ");
+    if (line === undefined) return;
+    yield line;
+  }
 }
 
 async function* stdinLines(): AsyncGenerator<string> {

@@ -25,7 +25,14 @@ export async function runRecipeHook(recipe: ResolvedRecipe, ctx: RunContext): Pr
     const state = prepareState(located.value, registry, ctx);
     if (state.isErr()) return { status: "failed", message: state.error.message };
     if (state.value === undefined) return { status: "completed" };
-    const scope: Scope = { recipe, registry, io: ctx.io, signal: ctx.signal, state: state.value };
+    const scope: Scope = {
+      recipe,
+      registry,
+      io: ctx.io,
+      signal: ctx.signal,
+      state: state.value,
+      ...(ctx.readLine === undefined ? {} : { readLine: ctx.readLine }),
+    };
     for (const action of recipe.actions) {
       if (ctx.signal.aborted) return { status: "interrupted" };
       const ended = await runAction(action, scope);

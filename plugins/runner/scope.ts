@@ -8,6 +8,8 @@ export interface Scope {
   readonly io: CommandIO;
   readonly signal: AbortSignal;
   readonly state: ModelState;
+  /** The REPL's line reader for interactive actions (RunContext.readLine); stdin when absent. */
+  readonly readLine?: (prompt: string) => Promise<string | undefined>;
 }
 
 /** What an action ended as; failures travel as Err(RunFailure). */
