@@ -6,6 +6,7 @@ import { ok, type Result } from "neverthrow";
 import type { ExportAction } from "../../core/index.ts";
 import { copyTokenizerFiles, saveModel } from "../../core/index.ts";
 import { exportMerged } from "../methods/index.ts";
+import { chatSettingsOf, recordTemplateInTokenizerConfig, writeChatSettings } from "./chat-settings.ts";
 import { fail, messageOf, type RunFailure } from "./failure.ts";
 import { plural } from "./format.ts";
 import { recipePath, shown } from "./paths.ts";
@@ -44,6 +45,9 @@ export function exportAction(action: ExportAction, scope: Scope): Result<ActionE
   } catch (e) {
     return fail(`${where}: ${messageOf(e)}`);
   }
+  const settings = chatSettingsOf(recipe);
+  files.push(...writeChatSettings(dir, settings));
+  recordTemplateInTokenizerConfig(dir, settings);
   say(io, `${where}: ${what}, ${plural(files.length, "file")}`);
   return ok("done");
 }
