@@ -1,8 +1,9 @@
 // What an adapter or export remembers about chatting with it: `lft_chat.json` beside PEFT's own files
 // (which stay untouched) holds the template the run trained with, its default system prompt and the
 // generation settings of the recipe's chat/predict blocks. `lft chat --adapter DIR` and a model block's
-// `adapter = "DIR"` read it when no template is named. An export also records the template name in its
-// tokenizer_config.json under `lft_template` (lft's slot templates have no Jinja form yet).
+// `adapter = "DIR"` read it when no template is named. An export also writes the template into its
+// tokenizer_config.json: `chat_template` as Jinja where the slot template has that form, and always
+// `lft_template` (the name), since some templates (fused system, reasoning) have no Jinja rendering here.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ResolvedRecipe } from "../../core/index.ts";
@@ -37,12 +38,13 @@ export function writeChatSettings(dir: string, settings: ChatSettings | undefine
   return [file];
 }
 
-/** Adds `lft_template` to an exported tokenizer_config.json (other keys, chat_template included, kept). */
-export function recordTemplateInTokenizerConfig(dir: string, settings: ChatSettings | undefined): void {
+/** Adds `lft_template`, and `chat_template` when `jinja` is given, to an exported tokenizer_config.json. */
+export function recordTemplateInTokenizerConfig(dir: string, settings: ChatSettings | undefined, jinja: string | undefined): void {
   const file = join(dir, "tokenizer_config.json");
   if (settings === undefined || !existsSync(file)) return;
   const config = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
   config.lft_template = settings.template;
+  if (jinja !== undefined) config.chat_template = jinja;
   writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
 }
 

@@ -5,6 +5,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { renderChatTemplate } from "../../../core/index.ts";
 import { ExitCode } from "../../../dsl/exit-codes.ts";
 import { chatAnswers, IDENTITY, lft, REPO, STORIES, scratch } from "./helpers.ts";
 
@@ -27,7 +28,20 @@ test("a trained adapter and its merged export remember the template; chat --adap
   // PEFT's own config carries no lft keys.
   expect(readFileSync(join(dir, "run/adapter_config.json"), "utf8")).not.toContain("lft");
   expect(JSON.parse(readFileSync(join(dir, "merged/lft_chat.json"), "utf8")).template).toBe("default");
-  expect(JSON.parse(readFileSync(join(dir, "merged/tokenizer_config.json"), "utf8")).lft_template).toBe("default");
+  const tokenizerConfig = JSON.parse(readFileSync(join(dir, "merged/tokenizer_config.json"), "utf8"));
+  expect(tokenizerConfig.lft_template).toBe("default");
+  // The Jinja form renders what the slot template does (transformers' apply_chat_template reads it).
+  const rendered = renderChatTemplate(
+    tokenizerConfig.chat_template,
+    [
+      { role: "system", content: "S" },
+      { role: "user", content: "hi" },
+      { role: "assistant", content: "yo" },
+      { role: "user", content: "q" },
+    ],
+    { eosToken: "</s>" },
+  );
+  expect(rendered._unsafeUnwrap()).toBe("System: S</s>\nHuman: hi</s>\nAssistant:yo</s>\nHuman: q</s>\nAssistant:");
 
   const cli = Bun.spawnSync([process.execPath, join(REPO, "dsl/cli.ts"), "chat", STORIES, "--adapter", "run", "--prompt", "Who are you?"], {
     cwd: dir,
