@@ -84,6 +84,8 @@ export interface MetricInput {
 export interface MetricEntry extends EntryBase {
   /** One score over the whole set; `options` are already validated against `this.options`. */
   compute(input: MetricInput, options: ResolvedOptions): number;
+  /** What reports multiply `compute`'s score by (default 1): 100 makes a 0..1 fraction print as a percent like the built-ins. */
+  readonly scale?: number;
 }
 
 /** What a reward function scores: one prompt's group of sampled completions and the dataset row's reference. */

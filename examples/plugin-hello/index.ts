@@ -33,8 +33,10 @@ const greetingOptions = {
 
 export const greetingRate: MetricEntry = {
   name: "greeting_rate",
-  doc: "share of predictions whose first word is a greeting",
+  doc: "share of predictions whose first word is a greeting, percent",
   options: greetingOptions,
+  // compute returns a 0..1 fraction; reports multiply by 100 so it prints like exact_match (75.00, not 0.75)
+  scale: 100,
   compute({ predictions }, options) {
     if (predictions.length === 0) return 0;
     const words = (options.words as readonly string[]).map((w) => w.toLowerCase());

@@ -66,6 +66,7 @@ export { V1_COLUMNS, v1Format, v1Pairwise } from "./formats/v1.ts";
 export { createHfEncoder } from "./templates/hf.ts";
 export { pyJsonDumps } from "./templates/pyjson.ts";
 export { createSlotEncoder, DEFAULT_THOUGHT_WORDS, type SlotTemplateOptions } from "./templates/slot-encoder.ts";
+export { slotTemplateAsJinja } from "./templates/slot-jinja.ts";
 export { BOS, EOS, type Slot, type SlotTemplateSpec } from "./templates/slot-spec.ts";
 export { defineSlotTemplate, reasoningTemplateOptions, type SlotTemplateEntry, slotTemplateOptions } from "./templates/slot-template.ts";
 export { fixSpecialTokens, type SpecialTokenIds } from "./templates/special-tokens.ts";

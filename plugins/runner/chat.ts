@@ -5,7 +5,9 @@
 import { createInterface } from "node:readline";
 import { err, ok, type Result } from "neverthrow";
 import type { ChatAction, Message } from "../../core/index.ts";
+import { rememberedSettings } from "./chat-settings.ts";
 import type { RunFailure } from "./failure.ts";
+import { recipePath } from "./paths.ts";
 import { type PromptRenderer, promptRenderer } from "./prompts.ts";
 import { describeSampling, generateFor, type Sampling, samplingOf } from "./sampling.ts";
 import { type ActionEnd, type Scope, say } from "./scope.ts";
@@ -20,8 +22,9 @@ export function modelLabel(state: ModelState): string {
 export async function chatAction(action: ChatAction, scope: Scope, input?: AsyncIterable<string>): Promise<Result<ActionEnd, RunFailure>> {
   const renderer = promptRenderer(scope);
   if (renderer.isErr()) return err(renderer.error);
-  const sampling = samplingOf(action.options, 42);
-  const system = typeof action.options.system === "string" ? action.options.system : "";
+  const remembered = rememberedSettings(scope.recipe, (p) => recipePath(scope.recipe, p));
+  const sampling = samplingOf({ ...remembered?.generation, ...action.options }, 42);
+  const system = typeof action.options.system === "string" ? action.options.system : (remembered?.system ?? "");
   const header = `chat · ${modelLabel(scope.state)} · ${renderer.value.describe} · ${describeSampling(sampling)}`;
   if (action.prompt !== undefined) {
     say(scope.io, header);

@@ -5,11 +5,21 @@
 import { ok, type Result } from "neverthrow";
 import type { ExportAction } from "../../core/index.ts";
 import { copyTokenizerFiles, saveModel } from "../../core/index.ts";
+import { type SlotTemplateSpec, slotTemplateAsJinja } from "../data/index.ts";
 import { exportMerged } from "../methods/index.ts";
+import { chatSettingsOf, recordTemplateInTokenizerConfig, writeChatSettings } from "./chat-settings.ts";
 import { fail, messageOf, type RunFailure } from "./failure.ts";
 import { plural } from "./format.ts";
 import { recipePath, shown } from "./paths.ts";
 import { type ActionEnd, type Scope, say, warn } from "./scope.ts";
+
+/** The named template as a Jinja chat template, when it is a slot template with that form. */
+function templateJinja(scope: Scope, name: string): string | undefined {
+  const entry = scope.registry.get("templates", name);
+  if (entry.isErr()) return undefined;
+  const spec = (entry.value as { spec?: SlotTemplateSpec }).spec;
+  return spec === undefined ? undefined : slotTemplateAsJinja(spec);
+}
 
 export function exportAction(action: ExportAction, scope: Scope): Result<ActionEnd, RunFailure> {
   const { recipe, io, state } = scope;
@@ -44,6 +54,9 @@ export function exportAction(action: ExportAction, scope: Scope): Result<ActionE
   } catch (e) {
     return fail(`${where}: ${messageOf(e)}`);
   }
+  const settings = chatSettingsOf(recipe);
+  files.push(...writeChatSettings(dir, settings));
+  recordTemplateInTokenizerConfig(dir, settings, settings === undefined ? undefined : templateJinja(scope, settings.template));
   say(io, `${where}: ${what}, ${plural(files.length, "file")}`);
   return ok("done");
 }

@@ -79,7 +79,7 @@ export function scoreMetrics(scope: Scope, names: readonly string[], predictions
     if (entry.isErr()) return fail(`metric ${name}: ${entry.error.message}`);
     const options = validateOptions(entry.value.options ?? {}, {}, `metric "${name}"`);
     if (options.isErr()) return fail(options.error.map((e) => e.message).join("; "));
-    scores[name] = entry.value.compute(input, options.value);
+    scores[name] = entry.value.compute(input, options.value) * (entry.value.scale ?? 1);
   }
   return ok(scores);
 }

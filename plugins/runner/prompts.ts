@@ -5,7 +5,9 @@
 // base model with neither, the raw text after BOS, as it was pre-trained.
 import { ok, type Result } from "neverthrow";
 import { type ChatEncoder, generationOptions, type Message, renderChatTemplate, validateOptions } from "../../core/index.ts";
+import { rememberedSettings } from "./chat-settings.ts";
 import { fail, type RunFailure } from "./failure.ts";
+import { recipePath } from "./paths.ts";
 import type { Scope } from "./scope.ts";
 
 export interface PromptRenderer {
@@ -25,7 +27,7 @@ export function promptRenderer(scope: Pick<Scope, "recipe" | "registry" | "state
   const { tokenizer } = state;
   const eos = generationOptions(state.generation, state.spec).eosTokenIds ?? [];
   const padId = tokenizer.padId ?? eos[0] ?? 0;
-  const named = recipe.model?.options.template;
+  const named = recipe.model?.options.template ?? rememberedSettings(recipe, (p) => recipePath(recipe, p))?.template;
   // As the data worker decides: a named template, else `hf` (the tokenizer's chat template) when there is one.
   const name = typeof named === "string" ? named : tokenizer.chatTemplate !== null ? "hf" : undefined;
   if (name !== undefined && (typeof named === "string" || registry.has("templates", name))) {

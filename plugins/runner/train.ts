@@ -32,6 +32,7 @@ import {
   type TrainResult,
   train,
 } from "../../core/index.ts";
+import { chatSettingsOf, writeChatSettings } from "./chat-settings.ts";
 import { collatorFor, prepare } from "./data.ts";
 import { fail, type RunFailure } from "./failure.ts";
 import { plural } from "./format.ts";
@@ -289,6 +290,7 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   // full and freeze write a whole checkpoint (config.json included): it needs the tokenizer to load.
   const whole = saved.value.some((f) => f.endsWith("config.json") && !f.endsWith("adapter_config.json"));
   if (whole) copyTokenizerFiles(state.dir, output);
+  writeChatSettings(output, chatSettingsOf(recipe));
   const own = (savedModules?.isOk() ? savedModules.value : []).map((f) => ` + ${basename(f)}`).join("");
   say(io, `${where}: ${whole ? "model" : `${applied.method} adapter`}${own} written to ${shown(output, io.cwd)}${checkpoint}${recorded}`);
   return ok("done");
