@@ -75,6 +75,7 @@ export * from "./registry.ts";
 export * from "./run/recipe.ts";
 export { type RunContext, type RunOutcome, runRecipe } from "./run/run-recipe.ts";
 export { type RunInfo, storeHooks } from "./store/hooks.ts";
+export { lftHome, runStorePath } from "./store/location.ts";
 export type { RunStatus } from "./store/schema.ts";
 export { type MetricPoint, type NewRun, type RunRecord, RunStore, StoreError } from "./store/store.ts";
 export { type Block, CachingAllocator, type MemoryStats, type RawMemory, sizeClass } from "./tensor/allocator.ts";

@@ -62,7 +62,8 @@ describe("README.md's commands, from a fresh shell without node_modules/.bin on 
       () => {
         const r = Bun.spawnSync(["bash", "-c", command], {
           cwd: repo,
-          env: { PATH: freshPath, HOME: process.env.HOME ?? "/root", NO_COLOR: "1" },
+          // LFT_HOME: the temp run store test/preload.ts set up, so README runs stay out of the user's store.
+          env: { PATH: freshPath, HOME: process.env.HOME ?? "/root", NO_COLOR: "1", LFT_HOME: process.env.LFT_HOME ?? "" },
           stdin: "ignore",
           stdout: "pipe",
           stderr: "pipe",

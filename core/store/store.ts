@@ -328,6 +328,18 @@ export class RunStore {
     return err(new StoreError(`no run "${idOrPrefix}" in ${this.path}${recent.length ? `; recent runs: ${recent.join(", ")}` : " (the store is empty)"}`));
   }
 
+  /** Removes a run (by id or unique prefix) with its params, metrics, artifacts and events; returns its id. Files on disk stay. */
+  deleteRun(idOrPrefix: string): Result<string, StoreError> {
+    const found = this.getRun(idOrPrefix);
+    if (found.isErr()) return err(found.error);
+    const { id, status, pid } = found.value;
+    if (status === "running" && pid !== process.pid)
+      return err(new StoreError(`run ${id} is still running (process ${pid}); stop it first or wait until it ends`));
+    return this.write(`removing run ${id}`, () => {
+      this.db.query("DELETE FROM runs WHERE id = ?").run(id);
+    }).map(() => id);
+  }
+
   metricNames(runId: string): string[] {
     return (this.db.query("SELECT DISTINCT name FROM metrics WHERE run_id = ? ORDER BY name").all(runId) as { name: string }[]).map((r) => r.name);
   }

@@ -11,8 +11,8 @@ import { runsCommand } from "./runs.ts";
 import { scoreCommand } from "./score.ts";
 
 export { type PreviewOptions, previewDataset } from "./data-preview.ts";
-export { BrailleCanvas, linePlot } from "./plot.ts";
-export { formatRunList, formatRunShow } from "./run-report.ts";
+export { BrailleCanvas, linePlot, overlayLegend, overlayPlot } from "./plot.ts";
+export { formatRunCompare, formatRunList, formatRunShow, runsJson } from "./run-report.ts";
 export { type MadeTiny, type MakeTinyOptions, makeTiny, TOKENIZER_FIXTURES } from "./tiny-model.ts";
 
 export default definePlugin({

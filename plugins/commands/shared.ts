@@ -1,8 +1,8 @@
 // What the model/data/run verbs share: argument parsing with usage errors, resolving paths against
 // the caller's directory, and the project's run database location.
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { CommandIO } from "../../core/index.ts";
-import { type ArgSpec, type Args, ExitCode, parseArgs } from "../../core/index.ts";
+import { type ArgSpec, type Args, ExitCode, parseArgs, runStorePath } from "../../core/index.ts";
 
 export { ExitCode };
 
@@ -23,9 +23,9 @@ export function pathIn(io: CommandIO, p: string): string {
   return resolve(io.cwd, p);
 }
 
-/** The project's run store: `.lft/runs.sqlite` under the working directory. */
+/** The run store: the user's (`$LFT_HOME`, else the XDG data folder), see core/store/location.ts. */
 export function runDatabase(io: CommandIO): string {
-  return join(io.cwd, ".lft", "runs.sqlite");
+  return runStorePath(process.env, io.cwd);
 }
 
 /** A positive integer option, or a usage message. */

@@ -1,6 +1,8 @@
 // `eval [format "source"]`: the mean loss (and perplexity) of the model on a source, or on the part
 // of the training data the last train block held out; with metrics, also generated answers scored
-// against the references. A held-out evaluation is recorded on that training run in the run store.
+// against the references. After a train block the evaluation is recorded on that run in the run store; an
+// eval-only recipe's evaluation is recorded as a run of its own.
+import { basename } from "node:path";
 import { err, ok, type Result } from "neverthrow";
 import type { EvalAction } from "../../core/index.ts";
 import {
@@ -21,7 +23,7 @@ import { recipePath, shown } from "./paths.ts";
 import { formatScores, predictSamples, scoreMetrics } from "./predict.ts";
 import { samplingOf } from "./sampling.ts";
 import { type ActionEnd, type Scope, say, warn } from "./scope.ts";
-import { openStore } from "./store.ts";
+import { recordActionRun, recordOnRun } from "./store.ts";
 import { fixedBatches } from "./train-batches.ts";
 
 interface EvalSet {
@@ -94,6 +96,7 @@ async function evalSet(action: EvalAction, scope: Scope): Promise<Result<EvalSet
 export async function evalAction(action: EvalAction, scope: Scope): Promise<Result<ActionEnd, RunFailure>> {
   const { io, state } = scope;
   const t0 = performance.now();
+  const startedAt = Date.now();
   const set = await evalSet(action, scope);
   if (set.isErr()) return err(set.error);
   const { stage, stageOptions, collate } = set.value;
@@ -135,21 +138,23 @@ export async function evalAction(action: EvalAction, scope: Scope): Promise<Resu
     `eval ${set.value.label}: loss ${loss(mean)}, perplexity ${Math.exp(mean).toFixed(3)} over ${plural(samples.length, "sample")} (${count(tokens)} tokens) in ${seconds(performance.now() - t0)}${scored}`,
   );
 
+  // After a train block the evaluation is recorded on that run (held-out data as eval/holdout/*, a
+  // source as eval/<file name>/*); an eval-only recipe's evaluation is a run of its own.
+  const values = { loss: mean, perplexity: Math.exp(mean), ...scores };
   const last = state.lastRun;
-  if (action.source === undefined && last !== undefined) {
-    const store = openStore(io.cwd);
-    if (store.isErr()) warn(io, `eval: not recorded: ${store.error.message}`);
-    else {
-      const values = { loss: mean, perplexity: Math.exp(mean), ...scores };
-      const recorded = store.value.recordMetrics(
-        last.runId,
-        last.step,
-        Object.fromEntries(Object.entries(values).map(([k, v]) => [`eval/holdout/${k}`, v])),
-        false,
-      );
-      if (recorded.isErr()) warn(io, `eval: not recorded on run ${last.runId}: ${recorded.error.message}`);
-      store.value.close();
-    }
-  }
+  const split = action.source === undefined ? "holdout" : basename(action.source).replace(/\.[^.]*$/, "");
+  const recorded =
+    last !== undefined
+      ? recordOnRun(io.cwd, last.runId, last.step, Object.fromEntries(Object.entries(values).map(([k, v]) => [`eval/${split}/${k}`, v])))
+      : recordActionRun({
+          kind: "eval",
+          recipe: scope.recipe,
+          cwd: io.cwd,
+          ...(action.source === undefined ? {} : { source: action.source }),
+          metrics: Object.fromEntries(Object.entries(values).map(([k, v]) => [`eval/${k}`, v])),
+          interrupted,
+          startedAt,
+        });
+  if (recorded.isErr()) warn(io, `eval: not recorded: ${recorded.error.message}`);
   return ok(interrupted ? "interrupted" : "done");
 }

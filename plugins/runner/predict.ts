@@ -13,7 +13,8 @@ import { fail, type RunFailure } from "./failure.ts";
 import { count, plural, seconds } from "./format.ts";
 import { defaultRunDir, recipePath, shown } from "./paths.ts";
 import { describeSampling, generateFor, type Sampling, samplingOf } from "./sampling.ts";
-import { type ActionEnd, type Scope, say } from "./scope.ts";
+import { type ActionEnd, type Scope, say, warn } from "./scope.ts";
+import { recordActionRun, recordOnRun } from "./store.ts";
 
 export interface Prediction {
   readonly prompt: string;
@@ -94,6 +95,7 @@ export async function predictAction(action: PredictAction, scope: Scope): Promis
   const { recipe, io, state } = scope;
   const o = action.options;
   const t0 = performance.now();
+  const startedAt = Date.now();
   const data = await prepare(scope, [{ ...(action.format === undefined ? {} : { format: action.format }), source: action.source, options: action.options }], {
     // Prompts are encoded as the sft stage encodes them; generation starts after the last one.
     processor: supervisedProcessor,
@@ -136,5 +138,14 @@ export async function predictAction(action: PredictAction, scope: Scope): Promis
     io,
     `predict ${action.source}: ${plural(predictions.length, "prompt")}${interrupted ? ` of ${samples.length} (interrupted)` : ""} answered (${describeSampling(sampling)}) in ${seconds(ms)}, ${count(rate)} tokens/s, written to ${shown(out, io.cwd)}${scored}`,
   );
+  // After a train block the predictions are recorded on that run; a predict-only recipe's are a run of their own.
+  const predictMetrics = { ...Object.fromEntries(Object.entries(scores.value).map(([k, v]) => [`predict/${k}`, v])), "predict/samples": predictions.length };
+  const artifacts = [{ kind: "predictions", path: out }];
+  const last = state.lastRun;
+  const recorded =
+    last !== undefined
+      ? recordOnRun(io.cwd, last.runId, last.step, predictMetrics, artifacts)
+      : recordActionRun({ kind: "predict", recipe, cwd: io.cwd, source: action.source, metrics: predictMetrics, artifacts, interrupted, startedAt });
+  if (recorded.isErr()) warn(io, `predict: not recorded: ${recorded.error.message}`);
   return ok(interrupted ? "interrupted" : "done");
 }

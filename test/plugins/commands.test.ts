@@ -79,12 +79,20 @@ test("data preview marks the masked prompt and counts tokens", async () => {
   expect((await call("data", ["preview", "identity", "--model", "nowhere"])).code).toBe(5);
 });
 
-test("runs on an empty project lists none; show of an unknown id is a usage error", async () => {
-  const r = await call("runs", [], work);
-  expect(r.code).toBe(0);
-  expect(r.out).toContain("no runs");
-  expect(existsSync(join(work, ".lft", "runs.sqlite"))).toBe(true);
-  expect((await call("runs", ["show", "no-such-run-id"], work)).code).toBe(2);
+test("runs on an empty store lists none, in the user's store, not in the working folder; show of an unknown id is a usage error", async () => {
+  const before = process.env.LFT_HOME;
+  process.env.LFT_HOME = join(work, "home");
+  try {
+    const r = await call("runs", [], work);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("no runs");
+    expect(existsSync(join(work, "home", "runs.sqlite"))).toBe(true);
+    expect(existsSync(join(work, ".lft"))).toBe(false);
+    expect((await call("runs", ["show", "no-such-run-id"], work)).code).toBe(2);
+    expect((await call("runs", ["frobnicate"], work)).code).toBe(2);
+  } finally {
+    process.env.LFT_HOME = before;
+  }
 });
 
 test("chat answers one prompt with the shipped model (greedy, deterministic); a missing folder fails clearly", async () => {

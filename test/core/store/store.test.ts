@@ -109,6 +109,24 @@ describe("run store", () => {
     s.close();
   });
 
+  test("deleteRun removes a run (by id or unique prefix) with its metrics, params, artifacts and events", () => {
+    const s = RunStore.open(db)._unsafeUnwrap();
+    s.startRun({ id: "20250101-keep", config: { lr: 1 } })._unsafeUnwrap();
+    s.startRun({ id: "20250102-gone", config: { lr: 2 } })._unsafeUnwrap();
+    for (const id of ["20250101-keep", "20250102-gone"]) {
+      s.recordMetrics(id, 1, { loss: 1 })._unsafeUnwrap();
+      s.addArtifact(id, { kind: "model", path: `/out/${id}` })._unsafeUnwrap();
+      s.endRun(id, "completed")._unsafeUnwrap();
+    }
+    expect(s.deleteRun("2025")._unsafeUnwrapErr().message).toMatch(/ambiguous/);
+    expect(s.deleteRun("20250102")._unsafeUnwrap()).toBe("20250102-gone");
+    expect(s.listRuns().map((r) => r.id)).toEqual(["20250101-keep"]);
+    expect([s.metric("20250102-gone", "loss"), s.params("20250102-gone"), s.artifacts("20250102-gone"), s.events("20250102-gone")]).toEqual([[], {}, [], []]);
+    expect(s.metric("20250101-keep", "loss")).toHaveLength(1);
+    expect(s.deleteRun("20250102-gone")._unsafeUnwrapErr().message).toMatch(/no run "20250102-gone"/);
+    s.close();
+  });
+
   test("bad input is refused with a message and writes nothing", () => {
     const s = RunStore.open(db)._unsafeUnwrap();
     s.startRun({ id: "r" })._unsafeUnwrap();

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RunStore } from "../../../core/index.ts";
-import { formatRunList, formatRunShow } from "../../../plugins/commands/index.ts";
+import { formatRunCompare, formatRunList, formatRunShow, overlayPlot, runsJson } from "../../../plugins/commands/index.ts";
 
 let dir: string;
 let db: string;
@@ -37,5 +37,47 @@ test("`lft runs` lists newest first; `lft runs show` prints the record and the l
   expect(plot[7]).toMatch(/^\s+1\s+50$/);
   expect(formatRunShow(s, "2025")._unsafeUnwrapErr().message).toMatch(/"2025" is ambiguous: 20250102-bbb, 20250101-aaa/);
   expect(formatRunShow(s, "zzz")._unsafeUnwrapErr().message).toMatch(/no run "zzz" in .*; recent runs: 20250102-bbb, 20250101-aaa/);
+  s.close();
+});
+
+test("`lft runs compare` overlays the curves on one shared range; colour marks each run, shared cells yellow", () => {
+  const s = RunStore.open(db)._unsafeUnwrap();
+  s.startRun({ id: "fast", totalSteps: 10 })._unsafeUnwrap();
+  s.startRun({ id: "slow", totalSteps: 10 })._unsafeUnwrap();
+  for (let i = 1; i <= 10; i++) {
+    s.recordMetrics("fast", i, { loss: 4 / i })._unsafeUnwrap();
+    s.recordMetrics("slow", i, { loss: 4 - i * 0.1 })._unsafeUnwrap();
+  }
+  const plain = formatRunCompare(s, ["fast", "slow"], { width: 20, height: 5 })._unsafeUnwrap().split("\n");
+  expect(plain[0]).toMatch(/^fast\s+running\s+loss last 0\.4000, min 0\.4000 over 10 steps$/);
+  expect(plain[1]).toMatch(/^slow\s+running\s+loss last 3\.0000, min 3\.0000 over 10 steps$/);
+  // One y axis for both: 4 at the top, fast's last 0.4 at the bottom.
+  expect(plain[3]).toMatch(/^ {2}4 ┤/);
+  expect(plain[7]).toMatch(/^0\.4 ┤/);
+  expect(plain.at(-1)).toBe("━━ fast   ┄┄ slow");
+  const coloured = formatRunCompare(s, ["fast", "slow"], { width: 20, height: 5, colour: true })._unsafeUnwrap();
+  expect(coloured).toContain("\x1b[36m");
+  expect(coloured).toContain("\x1b[35m");
+  expect(formatRunCompare(s, ["fast", "nope"])._unsafeUnwrapErr().message).toMatch(/no run "nope"/);
+  s.close();
+});
+
+test("overlayPlot: both curves' dots are on the canvas; the second is dotted without colour", () => {
+  const flat = overlayPlot([{ ys: [0, 0] }, { ys: [1, 1] }], { width: 10, height: 2 }).split("\n");
+  // Row 0 holds the dotted top line (every other dot: the left one of each cell), the last row the solid bottom line.
+  expect(flat[0]).toBe("1 ┤⠁⠁⠁⠁⠁⠁⠁⠁⠁⠁");
+  expect(flat[1]).toBe("0 ┤⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀");
+});
+
+test("runsJson: each run with the last value of every metric and its artifacts", () => {
+  const s = RunStore.open(db)._unsafeUnwrap();
+  s.startRun({ id: "r1", name: "one", totalSteps: 2 })._unsafeUnwrap();
+  s.recordMetrics("r1", 1, { loss: 2, lr: 0.1 })._unsafeUnwrap();
+  s.recordMetrics("r1", 2, { loss: 1, lr: 0.05 })._unsafeUnwrap();
+  s.addArtifact("r1", { kind: "model", path: "/out", step: 2 })._unsafeUnwrap();
+  const [r] = runsJson(s) as { id: string; name: string; step: number; metrics: Record<string, number>; artifacts: { path: string }[] }[];
+  expect([r!.id, r!.name, r!.step]).toEqual(["r1", "one", 2]);
+  expect(r!.metrics).toEqual({ loss: 1, lr: 0.05 });
+  expect(r!.artifacts.map((a) => a.path)).toEqual(["/out"]);
   s.close();
 });

@@ -42,11 +42,25 @@ export interface LftRun {
   readonly err: string;
 }
 
-/** Writes `text` to dir/name and runs `lft name` there. */
+/**
+ * Runs `fn` with the run store in the working folder's `.lft/` (a project's own store, LFT_HOME=.lft),
+ * so a test reads its runs from `<dir>/.lft/runs.sqlite` without the other test files' runs.
+ */
+export async function withProjectStore<T>(fn: () => Promise<T>): Promise<T> {
+  const before = process.env.LFT_HOME;
+  process.env.LFT_HOME = ".lft";
+  try {
+    return await fn();
+  } finally {
+    process.env.LFT_HOME = before;
+  }
+}
+
+/** Writes `text` to dir/name and runs `lft name` there (with the project's own run store). */
 export async function lft(dir: string, name: string, text: string): Promise<LftRun> {
   writeFileSync(join(dir, name), text);
   const io = captureIO(dir);
-  const code = await main([name], io);
+  const code = await withProjectStore(() => main([name], io));
   return { code, out: io.out(), err: io.err() };
 }
 

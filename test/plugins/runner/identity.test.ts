@@ -93,9 +93,19 @@ describe("LoRA SFT on the identity set", () => {
     const store = RunStore.open(join(dir, ".lft", "runs.sqlite"))._unsafeUnwrap();
     try {
       const runs = store.listRuns();
-      expect(runs).toHaveLength(1);
-      const r = runs[0]!;
+      // The eval and predict before training ran without a training run: each is a run of its own.
+      expect(runs.map((r) => r.name).sort()).toEqual([`identity.lft · eval ${IDENTITY}`, `identity.lft · predict ${IDENTITY}`, "identity.lft · train sft"]);
+      const evalOnly = runs.find((r) => r.name.includes("· eval"))!;
+      expect([evalOnly.status, evalOnly.step]).toEqual(["completed", 0]);
+      expect(store.metric(evalOnly.id, "eval/loss")[0]!.value).toBeCloseTo(evalLosses(run.out)[0]!, 4);
+      const predictOnly = runs.find((r) => r.name.includes("· predict"))!;
+      expect(store.metric(predictOnly.id, "predict/samples")[0]!.value).toBe(identity.length);
+      expect(store.artifacts(predictOnly.id).map((a) => a.path)).toEqual([join(dir, "before/predictions.jsonl")]);
+      const r = runs.find((x) => x.name.includes("· train"))!;
       expect([r.status, r.step, r.totalSteps, r.name]).toEqual(["completed", 30, 30, "identity.lft · train sft"]);
+      // The eval and predict after training are recorded on the training run.
+      expect(store.metric(r.id, "eval/identity/loss").at(-1)!.value).toBeCloseTo(evalLosses(run.out)[1]!, 4);
+      expect(store.metricNames(r.id)).toContain("predict/rouge-l");
       expect(r.recipe).toBe(recipe);
       const curve = store.metric(r.id, "loss");
       expect(curve.map((p) => p.step)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));

@@ -10,7 +10,7 @@ import { ExitCode } from "../../../dsl/exit-codes.ts";
 import { loadRecipeFile } from "../../../dsl/pipeline.ts";
 import { runRecipe } from "../../../dsl/run.ts";
 import { openSession } from "../../../dsl/session.ts";
-import { captureIO, IDENTITY, STORIES, scratch } from "./helpers.ts";
+import { captureIO, IDENTITY, STORIES, scratch, withProjectStore } from "./helpers.ts";
 
 const { dir, cleanup } = scratch("interrupt");
 afterAll(cleanup);
@@ -31,7 +31,7 @@ async function runWithAbort(name: string, text: string, abortAt?: number) {
   const watcher = definePlugin({ name: "abort-watcher", setup: (api) => void api.on("onStep", (e) => void (e.step === abortAt && controller.abort())) });
   session.registry.use(watcher)._unsafeUnwrap();
   const loaded = (await loadRecipeFile(name, session.registry, dir))._unsafeUnwrap();
-  const code = await runRecipe(loaded.checked.recipe, session.registry, { io, live: session.live, signal: controller.signal });
+  const code = await withProjectStore(() => runRecipe(loaded.checked.recipe, session.registry, { io, live: session.live, signal: controller.signal }));
   return { code, out: io.out(), err: io.err() };
 }
 
