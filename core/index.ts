@@ -90,6 +90,7 @@ export { loadTokenizer, TokenizerError } from "./tokenizer/load.ts";
 export { type ParallelEncodeOptions, parallelEncode } from "./tokenizer/parallel.ts";
 export type { ChatMessage, DecodeOptions, EncodeOptions, Tokenizer } from "./tokenizer/tokenizer.ts";
 export { type JsonValue, type ResumableBatches, type ShuffledBatchesOptions, shuffledBatches } from "./train/batches.ts";
+export { type BestSpec, bestMetric } from "./train/best.ts";
 export { clipGradients, globalGradNorm } from "./train/clip.ts";
 export { TrainError, type TrainErrorReason } from "./train/errors.ts";
 export { evalLoss } from "./train/eval.ts";
