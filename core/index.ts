@@ -108,7 +108,14 @@ export {
 } from "./train/method.ts";
 export { formatDuration, type ProgressOptions, progressHandlers } from "./train/progress.ts";
 export { type RngState, TrainRng } from "./train/rng.ts";
-export { type CheckpointRef, latestCheckpoint, listCheckpoints, pruneCheckpoints, saveCheckpoint } from "./train/run-checkpoint.ts";
+export {
+  type CheckpointRef,
+  latestCheckpoint,
+  listCheckpoints,
+  pruneCheckpoints,
+  readCheckpointTensors,
+  saveCheckpoint,
+} from "./train/run-checkpoint.ts";
 export { makeSchedule, type Schedule, type ScheduleKind, type ScheduleSpec } from "./train/schedule.ts";
 export { interruptOnSignals, type SignalGuard } from "./train/signals.ts";
 export * from "./train/stage.ts";
