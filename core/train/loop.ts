@@ -41,7 +41,7 @@ export interface CheckpointSpec {
   readonly dir: string;
   /** Save after every this many steps (0: only at the end); always at the end and on interruption. */
   readonly every: number;
-  /** Newest checkpoints kept, plus the best one when a best is tracked (default 3; 0 keeps all). */
+  /** Newest checkpoints kept, plus the best one when best.loadAtEnd (default 3; 0 keeps all). */
   readonly keep?: number;
   /** Continue from the newest complete checkpoint in dir when there is one (default true). */
   readonly resume?: boolean;
@@ -191,7 +191,7 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
       const saved = saveCheckpoint(ck!.dir, state.step, checkpointContents(parts(), state));
       if (saved.isErr()) return err(new TrainError("checkpoint", saved.error.message, state.step, { cause: saved.error }));
       lastCheckpoint = saved.value.path;
-      pruneCheckpoints(ck!.dir, ck!.keep ?? 3, o.best && state.best ? [state.best.step] : []);
+      pruneCheckpoints(ck!.dir, ck!.keep ?? 3, o.best?.loadAtEnd && state.best ? [state.best.step] : []);
       return events.sequential("onSave", { runId, step: state.step, path: saved.value.path, kind: "checkpoint" }, state.step);
     };
     // The outcome of the latest evaluation for the best tracker: a new best is checkpointed when loadAtEnd asks.

@@ -55,11 +55,12 @@ function tempDir(): string {
 }
 
 describe("checkpoint retention", () => {
-  test("keeps the newest N, plus the best one when a best is tracked", async () => {
+  test("keeps the newest N, plus the best one with load_best_model_at_end", async () => {
     const a = tempDir();
     const b = tempDir();
     try {
-      await run({ dir: a, steps: 12, keep: 2 });
+      // Early stopping alone tracks a best but does not keep its checkpoint.
+      await run({ dir: a, steps: 12, keep: 2, best: { patience: 10 } });
       expect(listCheckpoints(a).map((c) => c.step)).toEqual([10, 12]);
       const { r } = await run({ dir: b, steps: 12, keep: 2, best: { loadAtEnd: true } });
       expect(r.best).toEqual({ metric: "eval_loss", value: 0.27, step: 6 });
