@@ -293,7 +293,8 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
       if (loaded.isErr()) return fail(loaded.error);
     }
     if (ck && o.best?.loadAtEnd && state.best) loadedBestStep = state.best.step;
-    const ended = await events.sequential("onRunEnd", { runId, status, step: state.step, elapsedMs: elapsed() }, state.step);
+    const stopReason = state.stopReason === null ? {} : { stopReason: state.stopReason };
+    const ended = await events.sequential("onRunEnd", { runId, status, step: state.step, elapsedMs: elapsed(), ...stopReason }, state.step);
     if (ended.isErr()) return err(ended.error);
     return ok({
       runId,

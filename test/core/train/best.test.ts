@@ -23,6 +23,7 @@ async function run(o: {
   metrics?: (step: number) => Record<string, number>;
   onEval?: (step: number, params: Readonly<Record<string, Tensor>>) => void;
   signal?: AbortSignal;
+  onEnd?: (stopReason: string | undefined) => void;
 }) {
   const tiny = tinyRun();
   try {
@@ -43,6 +44,7 @@ async function run(o: {
       checkpoint: { dir: o.dir, every: 2, keep: o.keep ?? 3 },
       progress: false,
       ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.onEnd ? { handlers: [{ name: "test", onRunEnd: (e: { stopReason?: string }) => o.onEnd!(e.stopReason) }] } : {}),
     });
     return { r: r._unsafeUnwrap(), final: snapshot(tiny.params) };
   } finally {
@@ -138,11 +140,13 @@ describe("early stopping", () => {
   test("stops when the held-out loss has not improved for N evaluations, and says why", async () => {
     const dir = tempDir();
     try {
-      const { r } = await run({ dir, steps: 30, best: { patience: 3 } });
+      const ends: (string | undefined)[] = [];
+      const { r } = await run({ dir, steps: 30, best: { patience: 3 }, onEnd: (reason) => ends.push(reason) });
       expect(r.step).toBe(12);
       expect(r.status).toBe("completed");
       expect(r.stopReason).toBe("early stopping: eval_loss did not improve for 3 evaluations; best 0.2700 at step 6");
       expect(listCheckpoints(dir).at(-1)?.step).toBe(12);
+      expect(ends).toEqual([r.stopReason]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
