@@ -91,6 +91,7 @@ export { loadTokenizer, TokenizerError } from "./tokenizer/load.ts";
 export { type ParallelEncodeOptions, parallelEncode } from "./tokenizer/parallel.ts";
 export type { ChatMessage, DecodeOptions, EncodeOptions, Tokenizer } from "./tokenizer/tokenizer.ts";
 export { type JsonValue, type ResumableBatches, type ShuffledBatchesOptions, shuffledBatches } from "./train/batches.ts";
+export { type BestSpec, bestMetric } from "./train/best.ts";
 export { clipGradients, globalGradNorm } from "./train/clip.ts";
 export { TrainError, type TrainErrorReason } from "./train/errors.ts";
 export { evalLoss } from "./train/eval.ts";
@@ -108,7 +109,14 @@ export {
 } from "./train/method.ts";
 export { formatDuration, type ProgressOptions, progressHandlers } from "./train/progress.ts";
 export { type RngState, TrainRng } from "./train/rng.ts";
-export { type CheckpointRef, latestCheckpoint, listCheckpoints, pruneCheckpoints, saveCheckpoint } from "./train/run-checkpoint.ts";
+export {
+  type CheckpointRef,
+  latestCheckpoint,
+  listCheckpoints,
+  pruneCheckpoints,
+  readCheckpointTensors,
+  saveCheckpoint,
+} from "./train/run-checkpoint.ts";
 export { makeSchedule, type Schedule, type ScheduleKind, type ScheduleSpec } from "./train/schedule.ts";
 export { interruptOnSignals, type SignalGuard } from "./train/signals.ts";
 export * from "./train/stage.ts";

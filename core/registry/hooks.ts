@@ -112,6 +112,8 @@ export interface RunEndEvent {
   readonly elapsedMs: number;
   /** Present when status is "failed". */
   readonly error?: Error;
+  /** Why a completed run stopped before its last step (early stopping). */
+  readonly stopReason?: string;
 }
 
 /** Hook name → descriptor. Augment to declare a hook; see the file header. */

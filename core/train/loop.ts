@@ -9,12 +9,13 @@ import type { OptimizerFactory } from "../optim/optimizer.ts";
 import { tidy } from "../tensor/scope.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import type { ResumableBatches } from "./batches.ts";
+import { type BestSpec, updateBest } from "./best.ts";
 import { TrainError } from "./errors.ts";
 import { type HookHost, RunEvents, type RunHandlers } from "./events.ts";
 import { type ProgressOptions, progressHandlers } from "./progress.ts";
-import { checkpointContents, type RunParts, restoreCheckpoint } from "./resume.ts";
+import { checkpointContents, loadCheckpointWeights, type RunParts, restoreCheckpoint } from "./resume.ts";
 import { TrainRng } from "./rng.ts";
-import { latestCheckpoint, pruneCheckpoints, saveCheckpoint } from "./run-checkpoint.ts";
+import { latestCheckpoint, listCheckpoints, pruneCheckpoints, saveCheckpoint } from "./run-checkpoint.ts";
 import { makeSchedule, type ScheduleSpec } from "./schedule.ts";
 import { type LossFn, runStep, type StepOutcome } from "./step.ts";
 import { freshState, type TrainerState } from "./trainer-state.ts";
@@ -40,7 +41,7 @@ export interface CheckpointSpec {
   readonly dir: string;
   /** Save after every this many steps (0: only at the end); always at the end and on interruption. */
   readonly every: number;
-  /** Newest checkpoints kept (default 3). */
+  /** Newest checkpoints kept, plus the best one when best.loadAtEnd (default 3; 0 keeps all). */
   readonly keep?: number;
   /** Continue from the newest complete checkpoint in dir when there is one (default true). */
   readonly resume?: boolean;
@@ -76,6 +77,8 @@ export interface TrainOptions<B> {
   /** Stop after this many consecutive steps with a NaN/Inf loss or gradient (default 5). */
   readonly maxBadSteps?: number;
   readonly eval?: EvalSpec;
+  /** Best checkpoint by an eval metric, loading it at the end, early stopping (default: lowest eval_loss, tracked only). */
+  readonly best?: BestSpec;
   readonly checkpoint?: CheckpointSpec;
   /** Seed of the run's random stream (dropout); default 0. */
   readonly seed?: number | bigint;
@@ -102,6 +105,10 @@ export interface TrainResult {
   readonly dataExhausted: boolean;
   readonly lastCheckpoint?: string;
   readonly best: TrainerState["best"];
+  /** Why the run stopped before its last step (early stopping). */
+  readonly stopReason?: string;
+  /** The step whose checkpoint's weights the parameters hold at the end (load_best_model_at_end). */
+  readonly loadedBestStep?: number;
 }
 
 function newRunId(): string {
@@ -119,7 +126,11 @@ function checkOptions<B>(o: TrainOptions<B>): string | null {
   if (o.maxBadSteps !== undefined && !posInt(o.maxBadSteps)) return `maxBadSteps must be a positive integer, found ${o.maxBadSteps}`;
   if (o.eval && !nonNegInt(o.eval.every)) return `eval.every must be an integer >= 0, found ${o.eval.every}`;
   if (o.checkpoint && !nonNegInt(o.checkpoint.every)) return `checkpoint.every must be an integer >= 0, found ${o.checkpoint.every}`;
-  if (o.checkpoint?.keep !== undefined && !posInt(o.checkpoint.keep)) return `checkpoint.keep must be a positive integer, found ${o.checkpoint.keep}`;
+  if (o.checkpoint?.keep !== undefined && !nonNegInt(o.checkpoint.keep))
+    return `checkpoint.keep must be an integer >= 0 (0: keep all), found ${o.checkpoint.keep}`;
+  if (o.best?.patience !== undefined && !nonNegInt(o.best.patience)) return `best.patience must be an integer >= 0, found ${o.best.patience}`;
+  if (o.best?.loadAtEnd && !o.checkpoint) return "best.loadAtEnd needs checkpoints (set checkpoint)";
+  if ((o.best?.loadAtEnd || o.best?.patience) && !o.eval) return "best.loadAtEnd and best.patience need an evaluation (set eval)";
   if (typeof o.optimizer !== "function")
     return "optimizer must be a factory (groups, ctx) => Result<Optimizer, Error>, e.g. adamw({ lr }) from the optimizers plugin";
   if (o.weightDecay !== undefined && !(o.weightDecay >= 0 && Number.isFinite(o.weightDecay)))
@@ -180,9 +191,11 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
       const saved = saveCheckpoint(ck!.dir, state.step, checkpointContents(parts(), state));
       if (saved.isErr()) return err(new TrainError("checkpoint", saved.error.message, state.step, { cause: saved.error }));
       lastCheckpoint = saved.value.path;
-      pruneCheckpoints(ck!.dir, ck!.keep ?? 3);
+      pruneCheckpoints(ck!.dir, ck!.keep ?? 3, o.best?.loadAtEnd && state.best ? [state.best.step] : []);
       return events.sequential("onSave", { runId, step: state.step, path: saved.value.path, kind: "checkpoint" }, state.step);
     };
+    // The outcome of the latest evaluation for the best tracker: a new best is checkpointed when loadAtEnd asks.
+    let improved = false;
     const evaluate = async (): Promise<Result<void, TrainError>> => {
       const ev = o.eval!;
       let out: EvalOutput;
@@ -194,7 +207,10 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
       const metrics = { loss: out.loss, perplexity: Math.exp(out.loss), ...out.metrics };
       const split = ev.split ?? "validation";
       state.evalHistory.push({ step: state.step, split, metrics });
-      if (Number.isFinite(out.loss) && (!state.best || out.loss < state.best.value)) state.best = { metric: "eval_loss", value: out.loss, step: state.step };
+      const u = updateBest(state, o.best, state.step, metrics);
+      if (u.kind === "missing") return err(new TrainError("options", `train: ${u.message}`, state.step));
+      improved = u.kind === "improved";
+      if (u.kind === "stop") state.stopReason = u.reason;
       return events.parallel("onEval", { runId, step: state.step, split, metrics, elapsedMs: elapsed() }, state.step);
     };
 
@@ -204,7 +220,8 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
     let dataExhausted = false;
     let lastSaved = resumedFromStep ?? -1;
     let lastEval = -1;
-    while (state.step < o.steps) {
+    // A run resumed from a checkpoint written when it stopped early stays stopped.
+    while (state.step < o.steps && state.stopReason === null) {
       // A step is synchronous native work; yield to the event loop once per step so a signal handler
       // (Ctrl-C, SIGTERM) or a board's request can run and abort before the next one.
       if (o.signal) await new Promise<void>((resolve) => setImmediate(resolve));
@@ -248,12 +265,14 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
         if (r.isErr()) return fail(r.error);
         lastEval = step;
       }
-      if (ck && ((ck.every > 0 && step % ck.every === 0) || last)) {
+      const stopping = state.stopReason !== null;
+      const keepBest = improved && lastEval === step && o.best?.loadAtEnd === true;
+      if (ck && ((ck.every > 0 && step % ck.every === 0) || last || stopping || keepBest)) {
         const r = await save();
         if (r.isErr()) return fail(r.error);
         lastSaved = step;
       }
-      if (dataExhausted) break;
+      if (dataExhausted || stopping) break;
     }
     // Data that ran out exactly at a step boundary ends the loop before its last-step evaluation.
     if (o.eval && (o.eval.atEnd ?? true) && status === "completed" && state.step > 0 && lastEval !== state.step && resumedFromStep !== state.step) {
@@ -265,7 +284,17 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
       const r = await save();
       if (r.isErr()) return fail(r.error);
     }
-    const ended = await events.sequential("onRunEnd", { runId, status, step: state.step, elapsedMs: elapsed() }, state.step);
+    // load_best_model_at_end: the parameters leave the run holding the best checkpoint's weights.
+    let loadedBestStep: number | undefined;
+    if (ck && o.best?.loadAtEnd && state.best && state.best.step !== state.step) {
+      const at = listCheckpoints(ck.dir).find((c) => c.step === state.best!.step);
+      if (!at) return fail(new TrainError("checkpoint", `the best checkpoint (step ${state.best.step}) is missing from ${ck.dir}`, state.step));
+      const loaded = loadCheckpointWeights(at.path, parts());
+      if (loaded.isErr()) return fail(loaded.error);
+    }
+    if (ck && o.best?.loadAtEnd && state.best) loadedBestStep = state.best.step;
+    const stopReason = state.stopReason === null ? {} : { stopReason: state.stopReason };
+    const ended = await events.sequential("onRunEnd", { runId, status, step: state.step, elapsedMs: elapsed(), ...stopReason }, state.step);
     if (ended.isErr()) return err(ended.error);
     return ok({
       runId,
@@ -277,6 +306,8 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
       dataExhausted,
       lastCheckpoint,
       best: state.best,
+      ...(state.stopReason === null ? {} : { stopReason: state.stopReason }),
+      ...(loadedBestStep === undefined ? {} : { loadedBestStep }),
     });
   } finally {
     optimizer.dispose();

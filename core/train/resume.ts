@@ -68,16 +68,9 @@ export function restoreCheckpoint<B>(dir: string, parts: RunParts<B>): Result<{ 
         `the schedule changed (${k}: checkpoint ${JSON.stringify(got[k])}, this run ${JSON.stringify(want[k])}); resume with the settings it was started with`,
       );
   }
-  const weights = readCheckpointTensors(dir, "model.safetensors");
-  if (weights.isErr()) return fail(weights.error.message);
-  const datas: Float32Array[] = [];
-  for (const [i, name] of parts.names.entries()) {
-    const t = weights.value.get(name);
-    const p = parts.params[i]!;
-    if (!t) return fail(`model.safetensors has no tensor "${name}"`);
-    if (t.shape.join(",") !== p.shape.join(",")) return fail(`"${name}" is [${t.shape.join(", ")}] in the checkpoint but [${p.shape.join(", ")}] in this run`);
-    datas.push(t.data);
-  }
+  const weights = checkpointWeights(dir, parts.names, parts.params);
+  if (weights.isErr()) return fail(weights.error);
+  const datas = weights.value;
   const optMeta = readCheckpointJson(dir, "optimizer.json");
   if (optMeta.isErr()) return fail(optMeta.error.message);
   const optFile = readCheckpointTensors(dir, "optimizer.safetensors");
@@ -100,4 +93,27 @@ export function restoreCheckpoint<B>(dir: string, parts: RunParts<B>): Result<{ 
   for (const [i, p] of parts.params.entries()) p.backend.upload(p, datas[i]!);
   state.totalSteps = parts.schedule.totalSteps;
   return ok({ state, rng: rng.value });
+}
+
+/** The trainable weights a checkpoint holds, in `names` order, checked against the run's shapes. */
+function checkpointWeights(dir: string, names: readonly string[], params: readonly Tensor[]): Result<Float32Array[], string> {
+  const weights = readCheckpointTensors(dir, "model.safetensors");
+  if (weights.isErr()) return err(weights.error.message);
+  const datas: Float32Array[] = [];
+  for (const [i, name] of names.entries()) {
+    const t = weights.value.get(name);
+    const p = params[i]!;
+    if (!t) return err(`model.safetensors has no tensor "${name}"`);
+    if (t.shape.join(",") !== p.shape.join(",")) return err(`"${name}" is [${t.shape.join(", ")}] in the checkpoint but [${p.shape.join(", ")}] in this run`);
+    datas.push(t.data);
+  }
+  return ok(datas);
+}
+
+/** Loads only a checkpoint's weights into the run's parameters (load_best_model_at_end). */
+export function loadCheckpointWeights<B>(dir: string, parts: RunParts<B>): Result<void, TrainError> {
+  const weights = checkpointWeights(dir, parts.names, parts.params);
+  if (weights.isErr()) return err(new TrainError("checkpoint", `cannot load the best checkpoint ${dir}: ${weights.error}`));
+  for (const [i, p] of parts.params.entries()) p.backend.upload(p, weights.value[i]!);
+  return ok(undefined);
 }

@@ -111,10 +111,17 @@ export function latestCheckpoint(root: string): CheckpointRef | undefined {
   return listCheckpoints(root).at(-1);
 }
 
-/** Deletes all but the newest `keep` checkpoints; returns the removed paths. */
-export function pruneCheckpoints(root: string, keep: number): string[] {
+/**
+ * Deletes all but the newest `keep` checkpoints (0: keeps all) and those at the `protect`ed steps (the
+ * best one, as HF's save_total_limit keeps it); returns the removed paths.
+ */
+export function pruneCheckpoints(root: string, keep: number, protect: readonly number[] = []): string[] {
+  if (keep <= 0) return [];
   const all = listCheckpoints(root);
-  const gone = all.slice(0, Math.max(0, all.length - keep)).map((c) => c.path);
+  const gone = all
+    .slice(0, Math.max(0, all.length - keep))
+    .filter((c) => !protect.includes(c.step))
+    .map((c) => c.path);
   for (const p of gone) rmSync(p, { recursive: true, force: true });
   return gone;
 }

@@ -30,8 +30,12 @@ export interface TrainerState {
   consecutiveSkipped: number;
   lossHistory: LossRecord[];
   evalHistory: EvalRecord[];
-  /** Lowest evaluation loss so far. */
-  best: { metric: "eval_loss"; value: number; step: number } | null;
+  /** Best value of the tracked evaluation metric so far (eval_loss, lowest, unless the run names another). */
+  best: { metric: string; value: number; step: number } | null;
+  /** Evaluations since the best one (the early-stopping patience counter). */
+  sinceBest: number;
+  /** Why the run stopped before its last step (early stopping), or null. */
+  stopReason: string | null;
   /** Names of the trainable parameters, in optimizer order (a resumed run must train the same set). */
   paramNames: string[];
 }
@@ -50,6 +54,8 @@ export function freshState(runId: string, totalSteps: number, paramNames: string
     lossHistory: [],
     evalHistory: [],
     best: null,
+    sinceBest: 0,
+    stopReason: null,
     paramNames,
   };
 }
@@ -130,6 +136,8 @@ export function stateFromJson(raw: unknown, file: string): Result<TrainerState, 
     lossHistory,
     evalHistory: o.evalHistory as EvalRecord[],
     best: (o.best as TrainerState["best"]) ?? null,
+    sinceBest: Number.isInteger(o.sinceBest) ? (o.sinceBest as number) : 0,
+    stopReason: typeof o.stopReason === "string" ? o.stopReason : null,
     paramNames: o.paramNames as string[],
   });
 }

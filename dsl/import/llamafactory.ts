@@ -53,7 +53,7 @@ function builtinRegistry(): Registry {
 
 /** Keys only a training config sets: without do_train, one of them makes the config a training one. */
 const TRAINING_KEY =
-  /^(dataset|stage|finetuning_type|learning_rate|num_train_epochs|max_steps|per_device_train_batch_size|gradient_accumulation_steps|warmup_steps|warmup_ratio|lr_scheduler_type|lr_scheduler_kwargs|optim|weight_decay|max_grad_norm|seed|output_dir|cutoff_len|val_size|packing|neat_packing|train_on_prompt|mask_history|mix_strategy|interleave_probs|eval_steps|save_steps|logging_steps|eval_strategy|evaluation_strategy|save_strategy|resume_from_checkpoint|gradient_checkpointing|disable_gradient_checkpointing|loraplus_lr_ratio|additional_target|quantization_bit|quantization_type|quantization_method|double_quantization|ref_model|ref_model_adapters|ref_model_quantization_bit|adam_beta1|adam_beta2|adam_epsilon|(lora|pref|galore|apollo|badam|kto|dpo|simpo|freeze|pissa)_.*|use_(galore|apollo|badam|adam_mini|muon|llama_pro|dora|rslora))$/;
+  /^(dataset|stage|finetuning_type|learning_rate|num_train_epochs|max_steps|per_device_train_batch_size|gradient_accumulation_steps|warmup_steps|warmup_ratio|lr_scheduler_type|lr_scheduler_kwargs|optim|weight_decay|max_grad_norm|seed|output_dir|cutoff_len|val_size|packing|neat_packing|train_on_prompt|mask_history|mix_strategy|interleave_probs|eval_steps|save_steps|save_total_limit|load_best_model_at_end|metric_for_best_model|greater_is_better|early_stopping_steps|logging_steps|eval_strategy|evaluation_strategy|save_strategy|resume_from_checkpoint|gradient_checkpointing|disable_gradient_checkpointing|loraplus_lr_ratio|additional_target|quantization_bit|quantization_type|quantization_method|double_quantization|ref_model|ref_model_adapters|ref_model_quantization_bit|adam_beta1|adam_beta2|adam_epsilon|(lora|pref|galore|apollo|badam|kto|dpo|simpo|freeze|pissa)_.*|use_(galore|apollo|badam|adam_mini|muon|llama_pro|dora|rslora))$/;
 
 /** What the config asks LLaMA-Factory to do. */
 type Job = "train" | "predict" | "eval" | "export" | "chat";
@@ -404,6 +404,14 @@ function trainBlock(r: Reader, stage: string, optimizer: OptimizerChoice | undef
   if (saveStrategy === "no") r.take("save_steps");
   else add("save_every", n("save_steps"));
   add("log_every", n("logging_steps"));
+  add("save_total_limit", n("save_total_limit"));
+  const loadBest = r.optionalFlag("load_best_model_at_end");
+  if (loadBest !== undefined) add("load_best_model_at_end", bool(loadBest));
+  const bestMetric = r.string("metric_for_best_model");
+  if (bestMetric !== undefined) add("metric_for_best_model", str(bestMetric.startsWith("eval_") ? bestMetric : `eval_${bestMetric}`));
+  const greater = r.optionalFlag("greater_is_better");
+  if (greater !== undefined) add("greater_is_better", bool(greater));
+  add("early_stopping_steps", n("early_stopping_steps"));
   const optim = r.string("optim");
   if (optimizer !== undefined) {
     add("optimizer", word(optimizer.name));

@@ -10,6 +10,7 @@ import { err, ok, type Result } from "neverthrow";
 import type { TrainAction } from "../../core/index.ts";
 import {
   type Batch,
+  type BestSpec,
   type CausalLM,
   copyTokenizerFiles,
   evalLoss,
@@ -64,6 +65,16 @@ function scheduleSpec(action: TrainAction): ScheduleSpec {
   // `warmup = 100 steps` is a count; `warmup = 10%` (or 0.1) a fraction of the run.
   const minLr = typeof action.options.min_lr === "number" ? { minLr: action.options.min_lr } : {};
   return action.units.warmup === "steps" ? { kind, warmupSteps: Math.round(warmup), ...minLr } : { kind, warmupRatio: warmup, ...minLr };
+}
+
+/** metric_for_best_model, greater_is_better, early_stopping_steps and load_best_model_at_end, as train() takes them. */
+function bestSpec(o: TrainAction["options"]): BestSpec {
+  return {
+    metric: String(o.metric_for_best_model ?? "eval_loss"),
+    ...(typeof o.greater_is_better === "boolean" ? { greaterIsBetter: o.greater_is_better } : {}),
+    patience: Number(o.early_stopping_steps ?? 0),
+    loadAtEnd: o.load_best_model_at_end === true,
+  };
 }
 
 /** resume = false starts over: earlier checkpoints in the output folder would otherwise be resumed or mixed in. */
@@ -136,6 +147,8 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   const owned = stage.value.batches;
   if (owned && data.value.eval.length > 0)
     return fail(`${where}: this stage samples its own batches and has no held-out loss to evaluate; remove holdout (set holdout = 0)`);
+  if ((o.load_best_model_at_end === true || Number(o.early_stopping_steps ?? 0) > 0) && data.value.eval.length === 0)
+    return fail(`${where}: load_best_model_at_end and early_stopping_steps compare evaluations; hold out data to evaluate on (e.g. holdout = 0.1)`);
   const collate = owned
     ? ok((_: readonly unknown[]): Batch => {
         throw new Error(`stage ${action.stage} builds its own batches; its samples cannot be collated`);
@@ -245,7 +258,8 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
       clipNorm: Number(o.clip),
       seed: Number(o.seed),
       ...(heldOut.length > 0 ? { eval: { every: Number(o.eval_every), fn: evaluate, split: "holdout" } } : {}),
-      checkpoint: { dir: output, every: Number(o.save_every), keep: 3, resume },
+      ...(heldOut.length > 0 ? { best: bestSpec(o) } : {}),
+      checkpoint: { dir: output, every: Number(o.save_every), keep: Number(o.save_total_limit ?? 3), resume },
       hooks: registry,
       handlers,
       progress: { stream: { write: (s: string) => io.stderr(s), isTTY: Boolean(process.stderr.isTTY) }, every: Number(o.log_every) },
@@ -280,6 +294,9 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
     return ok("interrupted");
   }
   say(io, trainSummary({ where, result: r, tracker, samples: samples.length, batch, accumulate }));
+  if (r.stopReason) say(io, `${where}: stopped at step ${r.step} of ${steps}: ${r.stopReason}`);
+  if (r.loadedBestStep !== undefined && r.best)
+    say(io, `${where}: loaded the best checkpoint (step ${r.loadedBestStep}, ${r.best.metric} ${r.best.value.toPrecision(4)}) for the result`);
   outputs.finish({ step: r.step, losses: r.losses, elapsedMs: tracker.elapsedMs() });
   if (r.dataExhausted) warn(io, `${where}: the data ran out before step ${steps}`);
 

@@ -440,6 +440,20 @@ describe("issue 13: predict, eval, merge and chat configs; LF defaults; keys lft
   });
 });
 
+describe("checkpoint retention, best checkpoint and early stopping", () => {
+  test("save_total_limit, load_best_model_at_end, metric_for_best_model, greater_is_better, early_stopping_steps are carried over", () => {
+    const yaml =
+      "model_name_or_path: m\nstage: sft\nval_size: 0.1\neval_steps: 50\nsave_steps: 50\nsave_total_limit: 2\nload_best_model_at_end: true\nmetric_for_best_model: accuracy\ngreater_is_better: true\nearly_stopping_steps: 3\n";
+    const r = lfText(yaml, "b.yaml")._unsafeUnwrap();
+    expect(r.text).toContain(
+      '  save_total_limit = 2\n  load_best_model_at_end = true\n  metric_for_best_model = "eval_accuracy"\n  greater_is_better = true\n  early_stopping_steps = 3\n',
+    );
+    expect(r.warnings.map((w) => w.message).filter((m) => /save_total_limit|best_model|greater_is|early_stopping/.test(m))).toEqual([]);
+    const plain = lfText("model_name_or_path: m\nmetric_for_best_model: eval_loss\n", "c.yaml")._unsafeUnwrap();
+    expect(plain.text).toContain('metric_for_best_model = "eval_loss"');
+  });
+});
+
 // Every key of LLaMA-Factory's argument classes (hparams/*_args.py at hiyouga/LLaMA-Factory ff6d4d1) and the
 // Hugging Face trainer keys LF users set.
 const LF_KEYS = [

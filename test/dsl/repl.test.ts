@@ -149,7 +149,7 @@ describe("input and completion", () => {
     expect(complete("", "method l", ctx)).toEqual([["lora"], "l"]);
     expect(complete("", "train ", ctx)[0]).toEqual(["dpo", "kto", "pt", "rm", "sft"]);
     expect(complete("method lora {", "  ra", ctx)).toEqual([["rank"], "ra"]);
-    expect(complete("train dpo {", "  lo", ctx)).toEqual([["log_every", "loss"], "lo"]);
+    expect(complete("train dpo {", "  lo", ctx)).toEqual([["load_best_model_at_end", "log_every", "loss"], "lo"]);
     expect(complete("", "train dpo { loss = s", ctx)).toEqual([["sigmoid", "simpo"], "s"]);
     expect(complete("", 'model "m" { template = ', ctx)[0]).toEqual(["chatml", "llama3", "qwen3_nothink"]);
     expect(complete("", "method lora { rslora = ", ctx)[0]).toEqual(["false", "true"]);
