@@ -1,11 +1,13 @@
 // What a recipe needs from the disk, checked before anything loads (`lft check`, `lft run`): the model
 // folder and its config.json (and, without a family word, a family for its model_type), the template's
 // special tokens in the tokenizer files, dataset files and dataset_info names, data for eval/predict,
-// writable output folders. Reads only small JSON files, never weights. Hub ids are checked by syntax.
+// writable output folders. Reads only small JSON files, never weights. A hub id is checked by syntax,
+// and like a folder when its snapshot is in the local HF cache.
 
 import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { didYouMean, parseRepoId, type Registry, type ResolvedRecipe, suggest } from "../core/index.ts";
+import { cachedSnapshot } from "../plugins/hub/index.ts";
 import { type Diagnostic, error, type Span } from "./diagnostics";
 import type { Block, Entry, Recipe } from "./recipe";
 
@@ -63,11 +65,15 @@ function checkModel(
   optionSpan: (block: Block, key: string) => Span,
 ): Diagnostic[] {
   const span = block.source?.span ?? block.span;
-  const dir = path(model.path);
+  let dir = path(model.path);
   if (!existsSync(dir)) {
-    // A hub id is checked by its syntax only: the download happens at run time.
-    if (parseRepoId(model.path) !== undefined) return [];
-    return [error("io", file, span, `no model folder ${dir}`)];
+    // A hub id is checked by its syntax, and its snapshot like a folder when the HF cache has it
+    // (otherwise the download happens at run time).
+    const repo = parseRepoId(model.path);
+    if (repo === undefined) return [error("io", file, span, `no model folder ${dir}`)];
+    const cached = cachedSnapshot("model", repo.id, repo.revision);
+    if (cached === undefined) return [];
+    dir = cached;
   }
   if (!statSync(dir).isDirectory()) return [error("io", file, span, `${dir} is a file; a model is a folder with config.json`)];
   const config = readJson(resolve(dir, "config.json"));

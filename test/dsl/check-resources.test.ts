@@ -13,8 +13,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const stories = `${repoRoot}/examples/models/stories260K`;
 writeFileSync(join(dir, "d.json"), JSON.stringify([{ instruction: "hi", output: "hello" }]));
 
+/** An empty HF cache of our own, so a hub id is never found in (or downloaded into) the user's. */
+const hubCache = join(dir, "hf-cache");
+
 function lft(...argv: string[]): { code: number; out: string; err: string } {
-  const run = Bun.spawnSync([process.execPath, `${repoRoot}/dsl/cli.ts`, ...argv], { cwd: dir, env: { ...process.env, NO_COLOR: "1" } });
+  const env = { ...process.env, NO_COLOR: "1", HF_HUB_CACHE: hubCache, HF_HUB_OFFLINE: "1" };
+  const run = Bun.spawnSync([process.execPath, `${repoRoot}/dsl/cli.ts`, ...argv], { cwd: dir, env });
   return { code: run.exitCode, out: run.stdout.toString(), err: run.stderr.toString() };
 }
 
@@ -59,6 +63,18 @@ test("a missing model folder: exit 5 at the model's line, from check and from ru
     expect(r.err).toContain(`nomodel.lft:1:13: no model folder ${dir}/models/none here`);
   }
   expect(lft("check", recipe("hub.lft", "someorg/some-model")).code).toBe(ExitCode.ok);
+});
+
+test("a hub id in the local HF cache is checked like a folder", () => {
+  const commit = "a".repeat(40);
+  const repo = join(hubCache, "models--someorg--cached");
+  mkdirSync(join(repo, "refs"), { recursive: true });
+  mkdirSync(join(repo, "snapshots", commit), { recursive: true });
+  writeFileSync(join(repo, "refs/main"), commit);
+  writeFileSync(join(repo, "snapshots", commit, "config.json"), "{ broken");
+  const r = lft("check", recipe("cached.lft", "someorg/cached"));
+  expect(r.code).toBe(ExitCode.ioError);
+  expect(r.err).toContain(`snapshots/${commit}/config.json: not valid JSON`);
 });
 
 test("a model folder whose config.json does not parse, or whose model_type no family reads", () => {
