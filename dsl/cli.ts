@@ -5,7 +5,7 @@
 
 import { type CommandIO, didYouMean, type Plugin, suggest } from "../core/index.ts";
 import { useCpuBackendByDefault } from "../plugins/index.ts";
-import { cliVerbs } from "./commands/help";
+import { cliVerbs, verbHelp } from "./commands/help";
 import { lftPlugin } from "./commands/index";
 import { formatDiagnostics } from "./diagnostics";
 import { ExitCode } from "./exit-codes";
@@ -43,6 +43,11 @@ export async function main(argv: readonly string[], io: CommandIO, options: { bu
 
   async function run(verb: string, args: readonly string[], s: typeof session): Promise<number> {
     const entry = s.registry.get("commands", verb)._unsafeUnwrap();
+    // `lft <verb> --help` is the verb's usage, for every verb (plugins' too), before its own argument parsing.
+    if (args[0] === "--help" || args[0] === "-h") {
+      io.stdout(verbHelp(entry));
+      return ExitCode.ok;
+    }
     try {
       return await entry.run(args, io, s);
     } catch (cause) {

@@ -1,19 +1,22 @@
-// `lft check <recipe.lft>...`: parse, load plugins, validate; print every problem, run nothing.
+// `lft check <recipe.lft>...`: parse, load plugins, validate, then what would fail once the run starts
+// (files, dataset names, the model's config and family, template tokens, eval/predict data, output
+// folders; dsl/resources.ts); print every problem, run nothing. --syntax-only skips the disk.
 
 import type { CommandEntry } from "../../core/index.ts";
 import { ExitCode, exitCodeFor } from "../exit-codes";
 import { loadRecipeFile } from "../pipeline";
+import { checkResources } from "../resources";
 import { argsOrUsage, report } from "./common";
 
-const usage = "<recipe.lft>... [--set key=value]...";
+const usage = "<recipe.lft>... [--set key=value]... [--syntax-only]";
 
 export const checkCommand: CommandEntry = {
   name: "check",
-  doc: "validate recipes against the loaded plugins without running them",
+  doc: "validate recipes and what they need on disk (--syntax-only: only the recipe) without running them",
   usage,
   scope: "both",
   async run(argv, io, session) {
-    const args = argsOrUsage("check", usage, argv, { positional: [1, Number.POSITIVE_INFINITY], sets: true }, io);
+    const args = argsOrUsage("check", usage, argv, { positional: [1, Number.POSITIVE_INFINITY], sets: true, flags: ["--syntax-only"] }, io);
     if (typeof args === "number") return args;
     let worst: number = ExitCode.ok;
     for (const path of args.positional) {
@@ -24,6 +27,14 @@ export const checkCommand: CommandEntry = {
         continue;
       }
       report(io, loaded.value.checked.warnings, loaded.value.sources);
+      if (!args.flags.has("--syntax-only")) {
+        const problems = checkResources(loaded.value.recipe, loaded.value.checked.recipe, session.registry);
+        if (problems.length > 0) {
+          report(io, problems, loaded.value.sources);
+          worst = Math.max(worst, exitCodeFor(problems));
+          continue;
+        }
+      }
       io.stdout(`${path}: ok\n`);
     }
     return worst;

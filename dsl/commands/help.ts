@@ -55,7 +55,8 @@ export function helpText(registry: Registry): string {
   return `${ui.toString()}\n`;
 }
 
-function verbHelp(verb: CommandEntry): string {
+/** One verb's usage and description (`lft help <verb>`, `lft <verb> --help`). */
+export function verbHelp(verb: CommandEntry): string {
   const ui = cliui({ width });
   ui.div(`usage: lft ${verb.name} ${verb.usage ?? ""}`.trimEnd());
   ui.div({ text: verb.doc ?? "", padding: [0, 0, 0, 2] });

@@ -4,6 +4,7 @@
 import { type CommandEntry, interruptOnSignals } from "../../core/index.ts";
 import { exitCodeFor } from "../exit-codes";
 import { loadRecipeFile } from "../pipeline";
+import { checkResources } from "../resources";
 import { runRecipe } from "../run";
 import { argsOrUsage, liveOf, report, signalOf } from "./common";
 
@@ -24,6 +25,12 @@ export const runCommand: CommandEntry = {
       return exitCodeFor(loaded.error.diagnostics);
     }
     report(io, loaded.value.checked.warnings, loaded.value.sources);
+    // What would fail after the model loads (a missing file, a template the tokenizer lacks) fails here, located.
+    const missing = checkResources(loaded.value.recipe, loaded.value.checked.recipe, session.registry);
+    if (missing.length > 0) {
+      report(io, missing, loaded.value.sources);
+      return exitCodeFor(missing);
+    }
     if (session.mode === "repl") return runRecipe(loaded.value.checked.recipe, session.registry, { io, live: liveOf(session), signal: signalOf(session) });
     // On the command line Ctrl-C (or SIGTERM) stops the run after the current step, with a checkpoint and
     // status "interrupted"; a second one kills. The REPL installs its own handler.

@@ -25,6 +25,8 @@ export const modelsCommand: CommandEntry = {
     io.stdout(
       `${"checkpoint".padEnd(width)}  family    template       size\n${lines.join("\n")}\n${rows.length} of ${CATALOG.length} checkpoints; families loaded: ${[...loadable].sort().join(", ")}\n`,
     );
-    return rows.length > 0 ? ExitCode.ok : ExitCode.notAvailable;
+    // A listing that matches nothing is still a successful listing (exit 0): no row of the exit-code table is about it.
+    if (rows.length === 0) io.stderr(`lft models: no known checkpoint matches "${args.positional[0]}"\n`);
+    return ExitCode.ok;
   },
 };

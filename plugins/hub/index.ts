@@ -3,7 +3,7 @@
 import { definePlugin } from "../../core/index.ts";
 import { resolveFromHub } from "./resolve.ts";
 
-export { resolveFromHub } from "./resolve.ts";
+export { cachedSnapshot, resolveFromHub } from "./resolve.ts";
 export { type HubSettings, hubSettings } from "./settings.ts";
 
 export default definePlugin({

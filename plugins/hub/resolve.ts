@@ -1,12 +1,22 @@
 // Answers resolveRepoSource: the cached snapshot when the cache already holds the revision (so a
 // machine with transformers' cache downloads nothing), else a download into that same cache, unless
 // HF_HUB_OFFLINE forbids it.
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { RepoSourceAnswer, RepoSourceRequest } from "../../core/index.ts";
 import { cachedCommit, datasetSnapshotComplete, modelSnapshotComplete, repoFolder } from "./cache.ts";
 import { downloadRepo } from "./download.ts";
 import { hubFailure } from "./messages.ts";
 import { type HubSettings, hubSettings } from "./settings.ts";
+
+/** The cached snapshot folder of a model or dataset revision, without downloading (undefined when not cached). */
+export function cachedSnapshot(type: "model" | "dataset", id: string, revision = "main", settings: HubSettings = hubSettings()): string | undefined {
+  const folder = repoFolder(settings.cacheDir, type, id);
+  const commit = cachedCommit(folder, revision);
+  if (commit === undefined) return undefined;
+  const dir = join(folder, "snapshots", commit);
+  return existsSync(dir) ? dir : undefined;
+}
 
 export async function resolveFromHub(req: RepoSourceRequest, settings: HubSettings = hubSettings()): Promise<RepoSourceAnswer> {
   const revision = req.revision ?? "main";

@@ -2,7 +2,7 @@
 // real process to see exit codes and that no stack trace reaches the user.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../dsl/cli.ts";
@@ -13,6 +13,10 @@ import { captureIO, examplesDir, repoRoot } from "./helpers.ts";
 const dir = mkdtempSync(join(tmpdir(), "lft-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const fixtures = `${repoRoot}/test/dsl/fixtures`;
+// What the recipes below name on disk: lft check and lft run look for them before anything runs.
+mkdirSync(join(dir, "m"));
+writeFileSync(join(dir, "m/config.json"), JSON.stringify({ model_type: "llama" }));
+writeFileSync(join(dir, "d.json"), "[]");
 
 function write(name: string, text: string): string {
   writeFileSync(join(dir, name), text);
@@ -150,6 +154,7 @@ describe("lft import, plugins, help", () => {
     expect((await lft("help", "fmt")).out).toStartWith("usage: lft fmt <recipe.lft>... [--write | --check]\n");
     expect(await lft("chek")).toMatchObject({ code: ExitCode.usage, err: expect.stringContaining('unknown verb "chek"; did you mean "check"?') });
     expect(await lft("models")).toMatchObject({ code: ExitCode.notAvailable });
+    expect(await lft("run", "--help")).toMatchObject({ code: ExitCode.ok, out: expect.stringMatching(/^usage: lft run /) });
   });
 });
 

@@ -57,7 +57,10 @@ test("models filters the catalog and names the loaded families", async () => {
   expect(r.code).toBe(0);
   expect(r.out).toContain("google/gemma-2-9b-it");
   expect(r.out).not.toContain("Qwen/");
-  expect((await call("models", ["no-such-model"])).code).toBe(3);
+  // No match is an empty listing, not a failure (issue 14 item 8): exit 0, with a note on stderr.
+  const none = await call("models", ["no-such-model"]);
+  expect(none.code).toBe(0);
+  expect(none.err).toContain('no known checkpoint matches "no-such-model"');
 });
 
 test("data preview marks the masked prompt and counts tokens", async () => {
