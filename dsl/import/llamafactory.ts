@@ -404,6 +404,7 @@ function trainBlock(r: Reader, stage: string, optimizer: OptimizerChoice | undef
   if (saveStrategy === "no") r.take("save_steps");
   else add("save_every", n("save_steps"));
   add("log_every", n("logging_steps"));
+  reportTo(r, add);
   add("save_total_limit", n("save_total_limit"));
   const loadBest = r.optionalFlag("load_best_model_at_end");
   if (loadBest !== undefined) add("load_best_model_at_end", bool(loadBest));
@@ -440,6 +441,20 @@ function trainBlock(r: Reader, stage: string, optimizer: OptimizerChoice | undef
   const output = r.string("output_dir");
   if (output !== undefined) add("output", str(output));
   return block("train", { name: stage, duration, entries, blankBefore: true });
+}
+
+/** report_to (text, comma-separated): tensorboard → report_to = tensorboard; other trackers are warned. */
+function reportTo(r: Reader, add: (key: string, value: Value | undefined) => void): void {
+  const given = r.values.get("report_to");
+  if (given === undefined || (given.raw !== null && typeof given.raw === "object")) return; // a YAML list keeps the listed reason
+  const targets = splitList(r.string("report_to"));
+  if (targets.includes("tensorboard") || targets.includes("all")) add("report_to", word("tensorboard"));
+  const other = targets.filter((t) => !["tensorboard", "all", "none"].includes(t));
+  if (other.length > 0)
+    r.warn(
+      "report_to",
+      `lft writes TensorBoard event files (report_to = tensorboard) and records every run in its run store; ${other.join(", ")}: not carried over`,
+    );
 }
 
 /** eval_dataset → eval blocks (the loss on each), with LLaMA-Factory's eval batch (HF's default 8) and max_samples. */

@@ -120,7 +120,6 @@ describe("what is carried over", () => {
       "plot_loss",
       "overwrite_output_dir",
       "save_only_model",
-      "report_to",
       "ddp_timeout",
     ]);
     expect(warnings.every((w) => w.severity === "warning")).toBe(true);
@@ -535,4 +534,13 @@ describe("every LLaMA-Factory argument is mapped, warned with its reason, or ref
     const { warnings } = lfText("model_name_or_path: m\nlearning_rat: 1\n", "k.yaml")._unsafeUnwrap();
     expect(warnings.find((w) => w.message.startsWith("learning_rat:"))?.message).toStartWith("learning_rat: not an argument of LLaMA-Factory");
   });
+});
+
+test("report_to: tensorboard becomes the train option; other trackers are warned", () => {
+  const tb = importLlamaFactory("model_name_or_path: m\ndataset: d\nreport_to: tensorboard,wandb\n", "t.yaml", { check: false })._unsafeUnwrap();
+  expect(tb.text).toContain("report_to = tensorboard");
+  expect(tb.warnings.map((w) => w.message)).toContainEqual(expect.stringContaining("wandb: not carried over"));
+  const none = importLlamaFactory("model_name_or_path: m\ndataset: d\nreport_to: none\n", "n.yaml", { check: false })._unsafeUnwrap();
+  expect(none.text).not.toContain("report_to");
+  expect(none.warnings.filter((w) => w.message.startsWith("report_to"))).toEqual([]);
 });
