@@ -1,5 +1,7 @@
 // Recipes that check clean but cannot run: each ends as a failed run (exit 6) with one message that
-// says what was expected, what was found and what to do — never a stack trace.
+// says what was expected, what was found and what to do — never a stack trace. What `lft run`'s disk
+// checks find before anything loads (a missing model folder or data file, an eval without data) ends
+// earlier, with a located message and the io (5) or error (1) exit status.
 import { afterAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -21,6 +23,16 @@ async function failed(name: string, text: string): Promise<string> {
   return line!.slice(`${name}: run failed: `.length);
 }
 
+/** A recipe `lft run` refuses before loading: its located message (file:line:col: message). */
+async function refused(name: string, text: string, code: number): Promise<string> {
+  const r = await lft(dir, name, text);
+  expect(r.code).toBe(code);
+  expect(r.err).not.toMatch(/\n\s+at /);
+  const line = r.err.split("\n").find((l) => l.startsWith(`${name}:`));
+  expect(line).toBeDefined();
+  return line!.replace(/^[^:]+:\d+:\d+: /, "");
+}
+
 describe("a run that cannot start fails with a clear message", () => {
   test("a model folder that does not exist", async () => {
     // Not a folder here, and (read as a Hub id) not in the Hugging Face cache, which the tests keep offline.
@@ -28,10 +40,8 @@ describe("a run that cannot start fails with a clear message", () => {
     expect(message).toStartWith('model "models/nowhere": not in the Hugging Face cache');
     expect(message).toContain("HF_HUB_OFFLINE is set");
     expect(message).toEndWith(`(and there is no local folder ${dir}/models/nowhere)`);
-    // A path that cannot be a Hub id gets the loader's message.
-    expect(await failed("model3.lft", 'model llama "models/a/nowhere"\nchat "hi"\n')).toBe(
-      `model models/a/nowhere: no config.json in ${dir}/models/a/nowhere; a model block names a Hugging Face model folder (config.json, *.safetensors, tokenizer.json)`,
-    );
+    // A path that cannot be a Hub id is refused by the disk check before anything loads.
+    expect(await refused("model3.lft", 'model llama "models/a/nowhere"\nchat "hi"\n', ExitCode.ioError)).toBe(`no model folder ${dir}/models/a/nowhere`);
   });
 
   test("a model family that is not the folder's", async () => {
@@ -41,18 +51,18 @@ describe("a run that cannot start fails with a clear message", () => {
   });
 
   test("a dataset file that does not exist", async () => {
-    expect(await failed("file.lft", sft('dataset alpaca "data/missing.json"'))).toBe(`dataset "data/missing.json": no such file ${dir}/data/missing.json`);
+    expect(await refused("file.lft", sft('dataset alpaca "data/missing.json"'), ExitCode.ioError)).toBe(`no such file ${dir}/data/missing.json`);
   });
 
   test("a dataset name with a typo, looked up in dataset_info.json", async () => {
-    expect(await failed("name.lft", sft(`dataset "identiti" { dir = "${FIXTURES}" }`))).toBe(
-      `dataset "identiti": no such file ${dir}/identiti, and ${FIXTURES}/dataset_info.json has no dataset of that name; did you mean "identity"?`,
+    expect(await refused("name.lft", sft(`dataset "identiti" { dir = "${FIXTURES}" }`), ExitCode.ioError)).toBe(
+      `no such file ${dir}/identiti, and ${FIXTURES}/dataset_info.json has no dataset "identiti"; did you mean "identity"?`,
     );
   });
 
   test("a dataset name without a dataset_info.json to find it in", async () => {
-    expect(await failed("noinfo.lft", sft('dataset "alpaca_en_demo"'))).toBe(
-      `dataset "alpaca_en_demo": no such file ${dir}/alpaca_en_demo, and no data/dataset_info.json to look the name up in (set dir = "<folder with dataset_info.json>")`,
+    expect(await refused("noinfo.lft", sft('dataset "alpaca_en_demo"'), ExitCode.ioError)).toBe(
+      `no such file ${dir}/alpaca_en_demo, and no ${dir}/data/dataset_info.json to look the name up in`,
     );
   });
 
@@ -69,8 +79,6 @@ describe("a run that cannot start fails with a clear message", () => {
 
   test("eval without a source when nothing was held out", async () => {
     const text = `model llama "${STORIES}"\ndataset alpaca "${join(REPO, "examples/data/identity.json")}"\nmethod lora\ntrain sft for 1 steps { log_every = 1000 }\neval\n`;
-    expect(await failed("eval.lft", text)).toStartWith(
-      "eval without a source evaluates the held-out part of the training data, and the last train block held out none: set holdout = 10% in it",
-    );
+    expect(await refused("eval.lft", text, ExitCode.recipeError)).toStartWith("eval has no data: give it a source");
   });
 });
