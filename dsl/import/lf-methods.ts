@@ -163,19 +163,18 @@ export function llamaProBlock(r: Reader, type: string): Block {
   };
 }
 
+/** Adds an option to the train block when the value is present. */
+type AddOption = (key: string, value: ReturnType<typeof num> | undefined) => void;
+/** A LLaMA-Factory number key as a recipe number, or undefined when absent. */
+type NumberOption = (key: string) => ReturnType<typeof num> | undefined;
+
 /** LLaMA-Factory's losses that lft's dpo stage has (its `pref_loss` choices less kto_pair). */
 export const DPO_LOSSES = ["sigmoid", "hinge", "ipo", "orpo", "simpo", "bco_pair"];
 export const NO_REFERENCE_EXTRAS =
   "lft loads ref_model as a plain frozen model folder (no adapters on it, no quantisation); merge the adapters into it first (lft export { merge = true }); not carried over";
 
 /** The preference stages' keys (pref_*, dpo_*, simpo_*, kto_*, ref_model*) → the dpo/kto stage options. */
-export function preferenceOptions(
-  r: Reader,
-  stage: string,
-  entries: Entry[],
-  add: (key: string, value: ReturnType<typeof num> | undefined) => void,
-  n: (key: string) => ReturnType<typeof num> | undefined,
-): void {
+export function preferenceOptions(r: Reader, stage: string, entries: Entry[], add: AddOption, n: NumberOption): void {
   add("beta", n("pref_beta"));
   const loss = r.string("pref_loss");
   if (loss !== undefined) {
@@ -199,13 +198,7 @@ export function preferenceOptions(
 }
 
 /** PPO's keys (reward_model*, ppo_*, the generation settings of its rollouts) → the ppo stage options. */
-export function ppoOptions(
-  r: Reader,
-  stage: string,
-  entries: Entry[],
-  add: (key: string, value: ReturnType<typeof num> | undefined) => void,
-  n: (key: string) => ReturnType<typeof num> | undefined,
-): void {
+export function ppoOptions(r: Reader, stage: string, entries: Entry[], add: AddOption, n: NumberOption): void {
   if (stage !== "ppo") return;
   const reward = r.string("reward_model");
   if (reward !== undefined) entries.push(entry("reward_model", str(reward)));
