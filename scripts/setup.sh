@@ -35,4 +35,13 @@ if [ "${1:-}" = "--test" ] && ! command -v tmux >/dev/null; then
   fi
 fi
 
+# The board's browser test drives headless Chromium through playwright-core (skipped, with the reason, without it).
+if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "setup: installing chromium with apt (for the board's browser test)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; } || echo "setup: chromium could not be installed; the board's browser test will be skipped" >&2
+  fi
+fi
+
 make --no-print-directory -s ffi
