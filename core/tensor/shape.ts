@@ -1,5 +1,10 @@
-// Shape arithmetic and the shape errors every op reports in the same words.
+// Shape arithmetic and the shape errors every op reports in the same words. Sizes are checked where
+// tensors are born: every dim a non-negative safe integer, and element and byte counts kept at or
+// below 2^53 - 1 (checked before multiplying), so every count is an exact number and fits C's int64.
 export type Shape = readonly number[];
+
+/** The largest element or byte count lft handles: 2^53 - 1 (an exact JS number, far inside int64/size_t). */
+export const MAX_COUNT = Number.MAX_SAFE_INTEGER;
 
 export function numel(shape: Shape): number {
   let n = 1;
@@ -19,13 +24,52 @@ export class ShapeError extends Error {
   override name = "ShapeError";
 }
 
-/** Throws unless every dim is a non-negative integer. */
-export function checkShape(shape: Shape, what: string): void {
-  for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) {
-      throw new ShapeError(`${what}: shape ${formatShape(shape)} has a dimension that is not a non-negative integer`);
-    }
+/** a · b for non-negative safe integers, or throws (naming `what`) when the product would pass 2^53 - 1. */
+export function checkedMul(a: number, b: number, what: string): number {
+  if (a !== 0 && b > Math.floor(MAX_COUNT / a)) {
+    throw new ShapeError(`${what}: ${a} × ${b} is more than 2^53 - 1, the largest size lft can count exactly; use smaller sizes`);
   }
+  return a * b;
+}
+
+function describeDim(d: unknown): string {
+  return typeof d === "number" ? String(d) : `${typeof d} ${String(d)}`;
+}
+
+/** Element count of a shape, after checking every dim is a non-negative safe integer and the product stays <= 2^53 - 1. */
+export function checkedNumel(shape: Shape, what: string): number {
+  if (!Array.isArray(shape)) throw new ShapeError(`${what}: a shape must be an array of dimensions, got ${describeDim(shape)}`);
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i];
+    if (typeof d !== "number" || !Number.isSafeInteger(d) || d < 0) {
+      throw new ShapeError(
+        `${what}: dimension ${i} of shape [${shape.map(describeDim).join(", ")}] is ${describeDim(d)}; dimensions must be integers from 0 to 2^53 - 1`,
+      );
+    }
+    if (d === 0) return 0;
+  }
+  for (const d of shape) {
+    if (n > Math.floor(MAX_COUNT / d)) {
+      throw new ShapeError(`${what}: shape ${formatShape(shape)} has more than 2^53 - 1 elements, more than any machine can hold; check the sizes`);
+    }
+    n *= d;
+  }
+  return n;
+}
+
+/** Byte count of a shape at `bytesPerElement`, checked like checkedNumel (the product too). */
+export function checkedBytes(shape: Shape, bytesPerElement: number, what: string): number {
+  const count = checkedNumel(shape, what);
+  if (count > Math.floor(MAX_COUNT / bytesPerElement)) {
+    throw new ShapeError(`${what}: shape ${formatShape(shape)} needs ${count} × ${bytesPerElement} bytes, more than 2^53 - 1; check the sizes`);
+  }
+  return count * bytesPerElement;
+}
+
+/** Throws unless every dim is a non-negative safe integer and the element count is at most 2^53 - 1. */
+export function checkShape(shape: Shape, what: string): void {
+  checkedNumel(shape, what);
 }
 
 /** Normalises a possibly negative axis against ndim; throws with the valid range when out of range. */
