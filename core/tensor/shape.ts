@@ -44,18 +44,26 @@ export function checkedNumel(shape: Shape, what: string): number {
     const d = shape[i];
     if (typeof d !== "number" || !Number.isSafeInteger(d) || d < 0) {
       throw new ShapeError(
-        `${what}: dimension ${i} of shape [${shape.map(describeDim).join(", ")}] is ${describeDim(d)}; dimensions must be integers from 0 to 2^53 - 1`,
+        `${what}: shape [${shape.map(describeDim).join(", ")}] has a dimension that is not a non-negative integer (dimension ${i} is ${describeDim(d)}; dimensions must be integers from 0 to 2^53 - 1)`,
       );
     }
-    if (d === 0) return 0;
   }
+  // The product of the non-zero dims is bounded too: a zero-element [0, 2^40, 2^40] would still hand a
+  // kernel a row count past 2^53 (rows = product of the leading dims).
+  let zero = false;
   for (const d of shape) {
+    if (d === 0) {
+      zero = true;
+      continue;
+    }
     if (n > Math.floor(MAX_COUNT / d)) {
-      throw new ShapeError(`${what}: shape ${formatShape(shape)} has more than 2^53 - 1 elements, more than any machine can hold; check the sizes`);
+      throw new ShapeError(
+        `${what}: the dimensions of shape ${formatShape(shape)} multiply to more than 2^53 - 1, more than any machine can hold; check the sizes`,
+      );
     }
     n *= d;
   }
-  return n;
+  return zero ? 0 : n;
 }
 
 /** Byte count of a shape at `bytesPerElement`, checked like checkedNumel (the product too). */

@@ -7,7 +7,7 @@ import { DisposedError } from "../backend/check.ts";
 import type { Block } from "./allocator.ts";
 import { DTYPE_BYTES, type DType, type HostArray } from "./dtype.ts";
 import { trackTensor } from "./scope.ts";
-import { checkedBytes, checkShape, formatShape, numel, type Shape, ShapeError } from "./shape.ts";
+import { checkedBytes, formatShape, numel, type Shape, ShapeError } from "./shape.ts";
 
 /** The autograd record of the op that produced a tensor (defined in core/autograd). */
 export interface GradNode {
@@ -22,7 +22,11 @@ export class Storage {
     readonly backend: Backend,
     readonly block: Block | null,
     readonly bytes: number,
-  ) {}
+  ) {
+    if (!Number.isSafeInteger(bytes) || bytes < 0 || (bytes > 0 && (block === null || block.size < bytes))) {
+      throw new ShapeError(`storage: ${bytes} bytes do not fit its block (${block === null ? "none" : `${block.size} bytes`})`);
+    }
+  }
   get ptr(): number {
     return this.block?.ptr ?? 0;
   }
@@ -52,7 +56,11 @@ export class Tensor implements NativeArray {
     readonly byteOffset = 0,
     tracked = true,
   ) {
-    checkShape(shape, "tensor");
+    // A tensor never claims more bytes than its storage holds, so kernels can trust shape × dtype.
+    const bytes = checkedBytes(shape, DTYPE_BYTES[dtype], "tensor");
+    if (!Number.isSafeInteger(byteOffset) || byteOffset < 0 || byteOffset + bytes > storage.bytes) {
+      throw new ShapeError(`tensor: ${formatShape(shape)} ${dtype} at byte ${byteOffset} overruns its storage of ${storage.bytes} bytes`);
+    }
     if (tracked) trackTensor(this);
   }
 

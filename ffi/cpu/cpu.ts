@@ -15,7 +15,6 @@ import {
   type BinaryOp,
   type BlasInfo,
   CachingAllocator,
-  checkedMul,
   crossEntropyBackwardArgs,
   crossEntropyForwardArgs,
   DTYPE_BYTES,
@@ -269,13 +268,11 @@ export const cpuBackend: Backend = {
     expectArray("copyRows", "destination", dst, src.dtype);
     const dstBytes = n(dst) * DTYPE_BYTES[dst.dtype];
     const srcBytes = n(src) * DTYPE_BYTES[src.dtype];
-    const sizes = { dstOff, dstStride, srcOff, srcStride, rows, rowBytes };
-    for (const [what, v] of Object.entries(sizes)) expectCount("copyRows", what, v);
-    // End of the last row, products checked: a stride near 2^53 must not round back inside the buffer.
-    const end = (off: number, stride: number): number => (rows === 0 ? 0 : checkedMul(rows - 1, stride, "copyRows: rows × stride") + off + rowBytes);
-    const lastDst = end(dstOff, dstStride);
-    const lastSrc = end(srcOff, srcStride);
-    if (!Number.isSafeInteger(lastDst) || !Number.isSafeInteger(lastSrc) || lastDst > dstBytes || lastSrc > srcBytes) {
+    // Every count a safe non-negative integer; then a row end past 2^53 stays past the buffer even rounded.
+    const valid = [dstOff, dstStride, srcOff, srcStride, rows, rowBytes].every((x) => Number.isSafeInteger(x) && x >= 0);
+    const lastDst = rows === 0 ? 0 : dstOff + (rows - 1) * dstStride + rowBytes;
+    const lastSrc = rows === 0 ? 0 : srcOff + (rows - 1) * srcStride + rowBytes;
+    if (!valid || !(lastDst <= dstBytes) || !(lastSrc <= srcBytes)) {
       throw new RangeError(`copyRows: ${rows} rows of ${rowBytes} bytes overrun the source (${srcBytes} bytes) or destination (${dstBytes} bytes)`);
     }
     if (rows > 0 && rowBytes > 0) native.lft_copy_rows(at(dst, dstOff), dstStride, at(src, srcOff), srcStride, rows, rowBytes);
