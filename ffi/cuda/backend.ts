@@ -104,7 +104,7 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
   const tf32 = opts.tf32 ?? false;
 
   const launch = mod.launch.bind(mod);
-  const scratch = (bytes: number): Block => allocator.alloc(bytes);
+  const scratch = (bytes: number): Block => allocator.alloc(bytes, "a kernel scratch buffer");
   /** Released right after the launches that use it are queued: the next user is ordered after them. */
   const done = (...bs: (Block | null)[]) => {
     for (const b of bs) if (b) allocator.release(b);

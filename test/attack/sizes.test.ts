@@ -5,7 +5,21 @@
 // each expecting an error that names the op or tensor and the size at fault.
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { CachingAllocator, cpuBackend, empty, MemoryLimitError, ops, type RawMemory, ShapeError, Storage, Tensor, tensor, tidy } from "../../lft.ts";
+import {
+  CachingAllocator,
+  checkedMul,
+  checkedNumel,
+  cpuBackend,
+  empty,
+  MemoryLimitError,
+  ops,
+  type RawMemory,
+  ShapeError,
+  Storage,
+  Tensor,
+  tensor,
+  tidy,
+} from "../../lft.ts";
 
 /** Runs fn, which must throw an Error whose message starts with `prefix` and matches `expected`. */
 function expectRefused(fn: () => unknown, prefix: string, expected: RegExp): Error {
@@ -64,6 +78,17 @@ describe("counts that pass 2^53 or 2^64", () => {
       expectRefused(() => empty([2 ** 32, 2 ** 32, 2 ** 32]), "tensor:", /\[4294967296, 4294967296, 4294967296\]/);
       expectRefused(() => empty([2 ** 31, 2 ** 31], { dtype: "bf16" }), "tensor:", /2\^53 - 1/);
     });
+  });
+
+  test("the bound is exact at 2^53 - 1, where a bound by division or a rounded product would be off by one", () => {
+    expect(checkedNumel([2 ** 53 - 1], "t")).toBe(2 ** 53 - 1);
+    expect(checkedNumel([7, 1286742750677284], "t")).toBe(9007199254740988);
+    // 3 × 3002399751580331 = 2^53 + 1, which rounds to 2^53 as a float product.
+    expectRefused(() => checkedNumel([3, 3002399751580331], "t"), "t:", /multiply to more than 2\^53 - 1/);
+    expectRefused(() => checkedNumel([2 ** 26, 2 ** 26, 2], "t"), "t:", /multiply to more than 2\^53 - 1/);
+    expect(checkedMul(2 ** 26, 2 ** 26, "m")).toBe(2 ** 52);
+    expectRefused(() => checkedMul(2 ** 27, 2 ** 26, "m"), "m:", /134217728 × 67108864 is more than 2\^53 - 1/);
+    expectRefused(() => checkedMul(-1, 4, "m"), "m:", /more than 2\^53 - 1/);
   });
 
   test("a zero-element shape whose other dims multiply past 2^53 is refused (kernels take row counts from them)", () => {
