@@ -13,6 +13,7 @@ import {
   empty,
   MemoryLimitError,
   ops,
+  parseSafetensorsHeader,
   type RawMemory,
   ShapeError,
   Storage,
@@ -94,6 +95,13 @@ describe("counts that pass 2^53 or 2^64", () => {
   test("a zero-element shape whose other dims multiply past 2^53 is refused (kernels take row counts from them)", () => {
     expectRefused(() => empty([0, 2 ** 30, 2 ** 30]), "tensor:", /\[0, 1073741824, 1073741824\] multiply to more than 2\^53 - 1/);
     tidy(() => expect(empty([0, 2 ** 20, 2 ** 20]).numel).toBe(0));
+  });
+
+  test("a safetensors header shape that only a zero dim keeps from passing 2^53 is refused, naming the tensor", () => {
+    const header = (shape: number[]) => new TextEncoder().encode(JSON.stringify({ w: { dtype: "F32", shape, data_offsets: [0, 0] } }));
+    const bad = parseSafetensorsHeader("m.safetensors", header([0, 2 ** 40, 2 ** 40]), 0);
+    expect(bad.isErr() && bad.error.message).toMatch(/tensor "w".*shape \[0, 1099511627776, 1099511627776\] has more elements than can be addressed/);
+    expect(parseSafetensorsHeader("m.safetensors", header([0, 2 ** 20, 2 ** 20]), 0).isOk()).toBe(true);
   });
 
   test("byte counts past 2^53 - 1 are refused even when the element count fits", () => {
