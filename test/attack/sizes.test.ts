@@ -4,6 +4,8 @@
 // a child process so a regression fails this test instead of killing the runner; the rest run here,
 // each expecting an error that names the op or tensor and the size at fault.
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   CachingAllocator,
@@ -52,6 +54,37 @@ describe("the repro of issue 15 item 1, in a child process", () => {
     expect(outcomes[0]!.message).toContain("[2147483648, 2147483648]");
     expect(outcomes[0]!.message).toContain("2^53 - 1");
     for (const o of outcomes) expect(o.message).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("the issue's recipe: a LoRA rank of 2^62", () => {
+  test("is refused with the size named and a failing exit code, never run over 64-byte blocks", () => {
+    const repo = join(import.meta.dir, "..", "..");
+    const work = mkdtempSync(join(tmpdir(), "lft-sizes-"));
+    try {
+      writeFileSync(
+        join(work, "huge-rank.lft"),
+        `model llama "${repo}/examples/models/stories260K" { template = default }
+method lora { rank = 4611686018427387904, targets = [all] }
+chat "hello" { max_new_tokens = 4 }
+`,
+      );
+      const run = Bun.spawnSync([process.execPath, join(repo, "dsl", "cli.ts"), "huge-rank.lft"], {
+        cwd: work,
+        stdout: "pipe",
+        stderr: "pipe",
+        env: { ...process.env, CI: "true", NO_COLOR: "1" },
+        timeout: 20_000,
+      });
+      const stderr = run.stderr.toString();
+      // 1 when the recipe's option bounds refuse the rank at check; 6 when the run refuses the tensor.
+      expect({ signal: run.signalCode ?? null, refused: [1, 6].includes(run.exitCode ?? -1) }).toEqual({ signal: null, refused: true });
+      expect(stderr).toMatch(/4611686018427387904|4611686018427388000/);
+      expect(stderr).not.toMatch(/\n\s+at /);
+      expect(run.stdout.toString()).not.toContain("> hello");
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });
 
