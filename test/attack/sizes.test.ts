@@ -57,34 +57,47 @@ describe("the repro of issue 15 item 1, in a child process", () => {
   });
 });
 
-describe("the issue's recipe: a LoRA rank of 2^62", () => {
-  test("is refused with the size named and a failing exit code, never run over 64-byte blocks", () => {
+describe("the issue's recipe: LoRA ranks no machine can hold, through a real lft process", () => {
+  /** Runs `lft recipe.lft` on stories260K with a LoRA of `rank` and a chat; returns exit code, signal and output. */
+  function runRank(rank: string) {
     const repo = join(import.meta.dir, "..", "..");
     const work = mkdtempSync(join(tmpdir(), "lft-sizes-"));
     try {
       writeFileSync(
-        join(work, "huge-rank.lft"),
+        join(work, "rank.lft"),
         `model llama "${repo}/examples/models/stories260K" { template = default }
-method lora { rank = 4611686018427387904, targets = [all] }
+method lora { rank = ${rank}, targets = [all] }
 chat "hello" { max_new_tokens = 4 }
 `,
       );
-      const run = Bun.spawnSync([process.execPath, join(repo, "dsl", "cli.ts"), "huge-rank.lft"], {
+      const run = Bun.spawnSync([process.execPath, join(repo, "dsl", "cli.ts"), "rank.lft"], {
         cwd: work,
         stdout: "pipe",
         stderr: "pipe",
         env: { ...process.env, CI: "true", NO_COLOR: "1" },
         timeout: 20_000,
       });
-      const stderr = run.stderr.toString();
-      // 1 when the recipe's option bounds refuse the rank at check; 6 when the run refuses the tensor.
-      expect({ signal: run.signalCode ?? null, refused: [1, 6].includes(run.exitCode ?? -1) }).toEqual({ signal: null, refused: true });
-      expect(stderr).toMatch(/4611686018427387904|4611686018427388000/);
-      expect(stderr).not.toMatch(/\n\s+at /);
-      expect(run.stdout.toString()).not.toContain("> hello");
+      return { exit: run.exitCode, signal: run.signalCode ?? null, stdout: run.stdout.toString(), stderr: run.stderr.toString() };
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
+  }
+
+  // Exit 1 when the recipe's option bounds refuse the rank at check; 6 when the run refuses the tensor.
+  test("rank 2^62 (bytes past 2^64) is refused with the size named, never run over 64-byte blocks", () => {
+    const r = runRank("4611686018427387904");
+    expect({ signal: r.signal, refused: [1, 6].includes(r.exit ?? -1) }).toEqual({ signal: null, refused: true });
+    expect(r.stderr).toMatch(/4611686018427387904|4611686018427388000/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stdout).not.toContain("> hello");
+  });
+
+  test("rank 2^40 (256 TiB of adapter) fails naming the tensor and the machine's memory, not as an lft bug", () => {
+    const r = runRank("1099511627776");
+    expect({ signal: r.signal, refused: [1, 6].includes(r.exit ?? -1) }).toEqual({ signal: null, refused: true });
+    expect(r.stderr).toContain("1099511627776");
+    expect(r.stderr).not.toContain("unexpectedly");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
 
