@@ -18,9 +18,11 @@ export {
   DisposedError,
   DTypeError,
   expectArray,
+  expectCount,
   expectDim,
   expectFinite,
   expectIndices,
+  expectInt32,
   expectNumel,
   expectRank,
   IndexError,
@@ -78,12 +80,21 @@ export { type RunInfo, storeHooks } from "./store/hooks.ts";
 export { lftHome, runStorePath } from "./store/location.ts";
 export type { RunStatus } from "./store/schema.ts";
 export { type MetricPoint, type NewRun, type RunRecord, RunStore, StoreError } from "./store/store.ts";
-export { type Block, CachingAllocator, type MemoryStats, type RawMemory, sizeClass } from "./tensor/allocator.ts";
+export {
+  type AllocatorOptions,
+  type Block,
+  CachingAllocator,
+  formatBytes,
+  MemoryLimitError,
+  type MemoryStats,
+  type RawMemory,
+  sizeClass,
+} from "./tensor/allocator.ts";
 export { type CreateOptions, empty, full, rand, randn, tensor, zeros } from "./tensor/create.ts";
 export type { DType, HostArray } from "./tensor/dtype.ts";
 export { DTYPE_BYTES, DTYPES, hostArrayFor, isFloat } from "./tensor/dtype.ts";
 export { keep, scopeDepth, tidy } from "./tensor/scope.ts";
-export { formatShape, numel, type Shape, ShapeError } from "./tensor/shape.ts";
+export { checkedBytes, checkedMul, checkedNumel, formatShape, MAX_COUNT, numel, type Shape, ShapeError } from "./tensor/shape.ts";
 export { Storage, Tensor } from "./tensor/tensor.ts";
 export { ChatTemplateError, type ChatTemplateOptions, renderChatTemplate } from "./tokenizer/chat-template.ts";
 export { HfTokenizer } from "./tokenizer/hf-tokenizer.ts";

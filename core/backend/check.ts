@@ -1,7 +1,8 @@
 // Validation at the native boundary: every binding calls these before it hands a pointer to native
-// code, so kernels never see a disposed buffer, a wrong dtype or a size that does not match.
+// code, so kernels never see a disposed buffer, a wrong dtype, a size that does not match, a count
+// past 2^53 - 1 or a missing address.
 import type { DType } from "../tensor/dtype.ts";
-import { formatShape, numel, type Shape, ShapeError, sameShape } from "../tensor/shape.ts";
+import { checkedNumel, formatShape, numel, type Shape, ShapeError, sameShape } from "../tensor/shape.ts";
 
 /** What a kernel needs from a tensor: its address, dtype, shape and whether it is still alive. */
 export interface NativeArray {
@@ -28,9 +29,13 @@ function label(t: NativeArray, role: string): string {
   return t.name ? `${role} (${t.name})` : role;
 }
 
-/** Checks liveness and dtype; `shape` (when given) must match exactly. */
+/** Checks liveness, a valid shape with memory behind it, and dtype; `shape` (when given) must match exactly. */
 export function expectArray(op: string, role: string, t: NativeArray, dtype: DType | readonly DType[], shape?: Shape): void {
   if (t.disposed) throw new DisposedError(`${op}: ${label(t, role)} was disposed before use`);
+  const count = checkedNumel(t.shape, `${op}: ${label(t, role)}`);
+  if (count > 0 && !(Number.isSafeInteger(t.ptr) && t.ptr > 0)) {
+    throw new RangeError(`${op}: ${label(t, role)} ${formatShape(t.shape)} has no memory behind it (address ${t.ptr})`);
+  }
   const ok = typeof dtype === "string" ? t.dtype === dtype : dtype.includes(t.dtype);
   if (!ok) {
     const want = typeof dtype === "string" ? dtype : dtype.join(" or ");
@@ -62,6 +67,16 @@ export function expectDim(op: string, what: string, got: number, want: number): 
 export function rowsCols(shape: Shape): [number, number] {
   if (shape.length === 0) return [1, 1];
   return [numel(shape.slice(0, -1)), shape[shape.length - 1]!];
+}
+
+/** A count or offset handed to native code: an integer from `min` to 2^53 - 1. */
+export function expectCount(op: string, what: string, v: number, min = 0): void {
+  if (!Number.isSafeInteger(v) || v < min) throw new RangeError(`${op}: ${what} must be an integer from ${min} to 2^53 - 1, got ${v}`);
+}
+
+/** A value native code takes as a 32-bit signed integer. */
+export function expectInt32(op: string, what: string, v: number): void {
+  if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) throw new RangeError(`${op}: ${what} must be a 32-bit integer, got ${v}`);
 }
 
 export function expectFinite(op: string, what: string, v: number): void {

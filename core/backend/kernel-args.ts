@@ -5,7 +5,7 @@
 import type { DType } from "../tensor/dtype.ts";
 import { ShapeError } from "../tensor/shape.ts";
 import type { AdamWHyper } from "./backend.ts";
-import { expectArray, expectFinite, expectIndices, expectNumel, expectRank, type NativeArray, rowsCols } from "./check.ts";
+import { expectArray, expectFinite, expectIndices, expectInt32, expectNumel, expectRank, type NativeArray, rowsCols } from "./check.ts";
 import { seedArgs } from "./shapes.ts";
 
 export type Floats = DType | readonly DType[];
@@ -146,6 +146,7 @@ export function crossEntropyForwardArgs(
   expectArray(op, "targets", targets, "i32", [rows]);
   expectArray(op, "loss", loss, "f32", [rows]);
   expectArray(op, "lse", lse, "f32", [rows]);
+  expectInt32(op, "ignore index", ignoreIndex);
   expectIndices(op, "targets", readIds(targets), vocab, ignoreIndex);
   return { rows, vocab };
 }
@@ -168,6 +169,7 @@ export function crossEntropyBackwardArgs(
   expectArray(op, "row grads", grow, "f32", [rows]);
   expectArray(op, "lse", lse, "f32", [rows]);
   expectArray(op, "targets", targets, "i32", [rows]);
+  expectInt32(op, "ignore index", ignoreIndex);
   expectIndices(op, "targets", readIds(targets), vocab, ignoreIndex);
   return { rows, vocab };
 }

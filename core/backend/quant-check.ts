@@ -1,6 +1,6 @@
 // Validation of quantised-weight arguments (core/backend/backend.ts's Quant4Arrays, Int8Arrays) before
 // native code: every size and index a kernel will touch is checked here, so C never reads out of range.
-import { formatShape, numel, ShapeError } from "../tensor/shape.ts";
+import { checkedMul, formatShape, numel, ShapeError } from "../tensor/shape.ts";
 import type { Int8Arrays, Quant4Arrays } from "./backend.ts";
 import { expectArray, expectNumel, type NativeArray } from "./check.ts";
 
@@ -30,7 +30,7 @@ export function quant4Args(op: string, w: Quant4Arrays): { nBlocks: number } {
   positiveInt(op, "cols", w.cols);
   positiveInt(op, "block size", w.blockSize);
   if (w.blockSize % 2 !== 0) throw new ShapeError(`${op}: block size must be even (a byte never straddles two blocks), got ${w.blockSize}`);
-  const total = w.rows * w.cols;
+  const total = checkedMul(w.rows, w.cols, `${op}: weight [${w.rows}, ${w.cols}]`);
   const nBlocks = Math.ceil(total / w.blockSize);
   expectArray(op, "packed weight", w.packed, "i32");
   if (bytesOf(w.packed) < Math.ceil(total / 2))
@@ -61,6 +61,7 @@ export function quant4LinearArgs(out: NativeArray, x: NativeArray, w: Quant4Arra
 export function int8Args(op: string, w: Int8Arrays): void {
   positiveInt(op, "rows", w.rows);
   positiveInt(op, "cols", w.cols);
+  checkedMul(w.rows, w.cols, `${op}: weight [${w.rows}, ${w.cols}]`);
   expectArray(op, "int8 weight", w.q, "i32");
   if (bytesOf(w.q) < w.rows * w.cols) throw new ShapeError(`${op}: int8 weight holds ${bytesOf(w.q)} bytes, [${w.rows}, ${w.cols}] needs ${w.rows * w.cols}`);
   expectArray(op, "row scales", w.rowScale, "f32");

@@ -81,7 +81,7 @@ export function attentionDims(
 
 export function attentionScalars(op: string, o: AttentionOptions): void {
   expectFinite(op, "scale", o.scale);
-  if (!Number.isInteger(o.window) || o.window < 0) throw new RangeError(`${op}: window must be a non-negative integer, got ${o.window}`);
+  if (!Number.isSafeInteger(o.window) || o.window < 0) throw new RangeError(`${op}: window must be a non-negative integer, got ${o.window}`);
   if (!(o.softcap >= 0)) throw new RangeError(`${op}: softcap must be >= 0, got ${o.softcap}`);
 }
 

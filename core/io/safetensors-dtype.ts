@@ -68,11 +68,16 @@ export function dtypeRank(d: SafetensorsDType): number {
 
 /** Bytes taken by `shape` elements of `dtype`, or a reason it has none (overflow, a partial byte). */
 export function storedByteLength(dtype: SafetensorsDType, shape: Shape): number | string {
+  // The non-zero dims' product is bounded too, as at tensor birth (core/tensor/shape.ts): a zero-element
+  // [0, 2^40, 2^40] would still give a kernel a row count past 2^53.
   let n = 1;
+  let zero = false;
   for (const d of shape) {
-    n *= d;
+    if (d === 0) zero = true;
+    else n *= d;
     if (!Number.isSafeInteger(n)) return `shape [${shape.join(", ")}] has more elements than can be addressed`;
   }
+  if (zero) n = 0;
   const bits = n * BITS[dtype];
   if (!Number.isSafeInteger(bits)) return `shape [${shape.join(", ")}] of ${dtype} is too large to address`;
   if (bits % 8 !== 0) return `${n} elements of ${BITS[dtype]}-bit ${dtype} do not fill a whole number of bytes`;

@@ -1,6 +1,8 @@
 // Caching allocator: one per device. Reuses freed blocks by size class so a training step that
 // allocates the same shapes every iteration stops calling the system allocator after the first.
 // It counts live and peak bytes (what benchmarks and `:memory` report) and cached bytes held for reuse.
+// A byte budget (the device's memory: physical RAM for the CPU, device memory for a GPU) refuses an
+// allocation that would take live memory past it, with an error naming the size, before the OS kills us.
 
 /** The device's raw memory: pointers are plain numbers (host addresses or device addresses). */
 export interface RawMemory {
@@ -22,7 +24,30 @@ export interface MemoryStats {
   systemAllocs: number;
 }
 
+export interface AllocatorOptions {
+  /** Bytes the device can hold; an allocation that would take live bytes past it is refused. Default: no limit. */
+  limitBytes?: number;
+}
+
+/** An allocation larger than the device can hold, or a size that is not a byte count. */
+export class MemoryLimitError extends Error {
+  override name = "MemoryLimitError";
+}
+
 const SMALL = 1 << 20;
+
+/** "1234567 bytes (1.15 GiB)": exact for the reader who compares, rounded for the one who skims. */
+export function formatBytes(bytes: number): string {
+  const units = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+  let v = bytes;
+  let unit = "";
+  for (const u of units) {
+    if (v < 1024) break;
+    v /= 1024;
+    unit = u;
+  }
+  return unit ? `${bytes} bytes (${v.toFixed(2)} ${unit})` : `${bytes} bytes`;
+}
 
 /** Size classes: 512-byte steps below 1 MiB, then 1/8-power-of-two steps (at most 12.5% slack). */
 export function sizeClass(bytes: number): number {
@@ -41,12 +66,37 @@ export class CachingAllocator {
   private blocks = 0;
   private systemAllocs = 0;
 
+  private limit: number;
+
   constructor(
     readonly device: string,
     private readonly raw: RawMemory,
-  ) {}
+    opts: AllocatorOptions = {},
+  ) {
+    this.limit = opts.limitBytes ?? Number.POSITIVE_INFINITY;
+  }
 
-  alloc(bytes: number): Block {
+  /** The byte budget (Infinity: none). */
+  get limitBytes(): number {
+    return this.limit;
+  }
+
+  /** Replaces the byte budget (tests, or a user who knows the machine better than the OS reports). */
+  setLimit(bytes: number): void {
+    if (!(bytes > 0)) throw new RangeError(`${this.device}: a memory limit must be a positive number of bytes, got ${bytes}`);
+    this.limit = bytes;
+  }
+
+  /** `what` names the allocation in errors (a tensor's shape and dtype). */
+  alloc(bytes: number, what = "an allocation"): Block {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) {
+      throw new MemoryLimitError(`${this.device}: ${what} asks for ${bytes} bytes, which is not a byte count from 0 to 2^53 - 1`);
+    }
+    if (this.live + bytes > this.limit) {
+      throw new MemoryLimitError(
+        `${this.device}: ${what} needs ${formatBytes(bytes)}, but ${formatBytes(this.live)} is in use and this device holds ${formatBytes(this.limit)}; use smaller sizes (batch, sequence length, rank) or a machine with more memory`,
+      );
+    }
     const size = sizeClass(bytes);
     const list = this.free.get(size);
     let ptr = list?.pop();
@@ -56,7 +106,7 @@ export class CachingAllocator {
         // Give cached blocks back and try once more before reporting out-of-memory.
         this.emptyCache();
         ptr = this.raw.alloc(size);
-        if (!ptr) throw new Error(`${this.device}: out of memory allocating ${size} bytes (live ${this.live} bytes)`);
+        if (!ptr) throw new MemoryLimitError(`${this.device}: out of memory allocating ${formatBytes(size)} for ${what} (${formatBytes(this.live)} in use)`);
       }
       this.systemAllocs++;
     } else {

@@ -2,7 +2,7 @@
 import type { Backend } from "../backend/backend.ts";
 import { defaultBackend } from "../backend/default.ts";
 import type { DType } from "./dtype.ts";
-import { formatShape, numel, type Shape, ShapeError } from "./shape.ts";
+import { checkedNumel, formatShape, type Shape, ShapeError } from "./shape.ts";
 import { Tensor } from "./tensor.ts";
 
 export interface CreateOptions {
@@ -39,7 +39,7 @@ export function zeros(shape: Shape, o: CreateOptions = {}): Tensor {
 
 /** From host numbers. A half dtype is converted from f32 on the device (round to nearest even). */
 export function tensor(data: ArrayLike<number>, shape: Shape = [data.length], o: CreateOptions = {}): Tensor {
-  if (numel(shape) !== data.length) throw new ShapeError(`tensor: ${data.length} values do not fill shape ${formatShape(shape)}`);
+  if (checkedNumel(shape, "tensor") !== data.length) throw new ShapeError(`tensor: ${data.length} values do not fill shape ${formatShape(shape)}`);
   const dtype = o.dtype ?? "f32";
   const hostType = dtype === "i32" ? "i32" : "f32";
   const t = empty(shape, { ...o, dtype: hostType });

@@ -7,7 +7,7 @@ import { DisposedError } from "../backend/check.ts";
 import type { Block } from "./allocator.ts";
 import { DTYPE_BYTES, type DType, type HostArray } from "./dtype.ts";
 import { trackTensor } from "./scope.ts";
-import { checkShape, formatShape, numel, type Shape, ShapeError } from "./shape.ts";
+import { checkedBytes, formatShape, numel, type Shape, ShapeError } from "./shape.ts";
 
 /** The autograd record of the op that produced a tensor (defined in core/autograd). */
 export interface GradNode {
@@ -22,7 +22,11 @@ export class Storage {
     readonly backend: Backend,
     readonly block: Block | null,
     readonly bytes: number,
-  ) {}
+  ) {
+    if (!Number.isSafeInteger(bytes) || bytes < 0 || (bytes > 0 && (block === null || block.size < bytes))) {
+      throw new ShapeError(`storage: ${bytes} bytes do not fit its block (${block === null ? "none" : `${block.size} bytes`})`);
+    }
+  }
   get ptr(): number {
     return this.block?.ptr ?? 0;
   }
@@ -52,14 +56,17 @@ export class Tensor implements NativeArray {
     readonly byteOffset = 0,
     tracked = true,
   ) {
-    checkShape(shape, "tensor");
+    // A tensor never claims more bytes than its storage holds, so kernels can trust shape × dtype.
+    const bytes = checkedBytes(shape, DTYPE_BYTES[dtype], "tensor");
+    if (!Number.isSafeInteger(byteOffset) || byteOffset < 0 || byteOffset + bytes > storage.bytes) {
+      throw new ShapeError(`tensor: ${formatShape(shape)} ${dtype} at byte ${byteOffset} overruns its storage of ${storage.bytes} bytes`);
+    }
     if (tracked) trackTensor(this);
   }
 
   static alloc(backend: Backend, shape: Shape, dtype: DType, tracked = true): Tensor {
-    checkShape(shape, "tensor");
-    const bytes = numel(shape) * DTYPE_BYTES[dtype];
-    const block = bytes > 0 ? backend.allocator.alloc(bytes) : null;
+    const bytes = checkedBytes(shape, DTYPE_BYTES[dtype], "tensor");
+    const block = bytes > 0 ? backend.allocator.alloc(bytes, `tensor ${formatShape(shape)} ${dtype}`) : null;
     return new Tensor([...shape], dtype, new Storage(backend, block, bytes), 0, tracked);
   }
 
@@ -85,7 +92,11 @@ export class Tensor implements NativeArray {
   /** Another tensor over the same storage (shares memory; disposing one leaves the other alive). */
   view(shape: Shape, byteOffset = this.byteOffset, tracked = true): Tensor {
     this.assertAlive("view");
-    if (byteOffset + numel(shape) * DTYPE_BYTES[this.dtype] > this.storage.bytes) {
+    const bytes = checkedBytes(shape, DTYPE_BYTES[this.dtype], "view");
+    if (!Number.isSafeInteger(byteOffset) || byteOffset < 0 || byteOffset % DTYPE_BYTES[this.dtype] !== 0) {
+      throw new ShapeError(`view: byte offset ${byteOffset} must be a non-negative multiple of ${DTYPE_BYTES[this.dtype]} (the ${this.dtype} element size)`);
+    }
+    if (byteOffset + bytes > this.storage.bytes) {
       throw new ShapeError(`view: ${formatShape(shape)} at byte ${byteOffset} overruns storage of ${this.storage.bytes} bytes`);
     }
     this.storage.retain();

@@ -3,6 +3,7 @@
 // before it calls C, so the C side never sees an invalid pointer or size.
 import { dlopen, FFIType, type Pointer, toArrayBuffer } from "bun:ffi";
 import { existsSync } from "node:fs";
+import { totalmem } from "node:os";
 import { join } from "node:path";
 import { err, ok, type Result } from "neverthrow";
 import {
@@ -21,7 +22,9 @@ import {
   dropoutArgs,
   embeddingArgs,
   expectArray,
+  expectCount,
   expectFinite,
+  expectInt32,
   expectNumel,
   formatShape,
   type HostArray,
@@ -92,9 +95,9 @@ const SYMBOLS = {
   lft_rmsnorm_bwd: { args: [P, P, P, P, P, P, i64, i64, f32], returns: V },
   lft_layernorm_fwd: { args: [P, P, P, P, P, P, i64, i64, f32], returns: V },
   lft_layernorm_bwd: { args: [P, P, P, P, P, P, P, P, i64, i64], returns: V },
-  lft_rope: { args: [P, P, P, P, i64, i64, i64, i64, i64, f32], returns: V },
-  lft_attention_fwd: { args: [P, P, P, P, P, P, i64, i64, i64, i64, i64, i64, f32, i64, f32], returns: V },
-  lft_attention_bwd: { args: [P, P, P, P, P, P, P, P, P, P, i64, i64, i64, i64, i64, i64, f32, i64, f32], returns: V },
+  lft_rope: { args: [P, P, P, P, i64, i64, i64, i64, i64, f32], returns: i32 },
+  lft_attention_fwd: { args: [P, P, P, P, P, P, i64, i64, i64, i64, i64, i64, f32, i64, f32], returns: i32 },
+  lft_attention_bwd: { args: [P, P, P, P, P, P, P, P, P, P, i64, i64, i64, i64, i64, i64, f32, i64, f32], returns: i32 },
   lft_cross_entropy_fwd: { args: [P, P, P, P, i64, i64, i32], returns: V },
   lft_cross_entropy_bwd: { args: [P, P, P, P, P, i64, i64, i32], returns: V },
   lft_embedding_fwd: { args: [P, P, P, i64, i64], returns: V },
@@ -105,9 +108,9 @@ const SYMBOLS = {
   lft_dropout: { args: [P, P, i64, f32, u64, u64], returns: V },
   lft_adamw_step: { args: [P, P, P, P, i64, f32, f32, f32, f32, f32, f32, f32], returns: V },
   lft_svd_f32: { args: [i64, i64, P, P, P, P], returns: i32 },
-  lft_q4_matmul: { args: [P, P, P, P, P, P, P, P, f32, i64, i64, i64, i64, i64, i32], returns: V },
+  lft_q4_matmul: { args: [P, P, P, P, P, P, P, P, f32, i64, i64, i64, i64, i64, i32], returns: i32 },
   lft_q4_dequant: { args: [P, P, P, P, P, P, P, f32, i64, i64, i64, i64], returns: V },
-  lft_i8_matmul: { args: [P, P, P, P, i64, i64, i64, i32], returns: V },
+  lft_i8_matmul: { args: [P, P, P, P, i64, i64, i64, i32], returns: i32 },
   lft_i8_dequant: { args: [P, P, P, i64, i64], returns: V },
 } as const;
 
@@ -168,6 +171,20 @@ export function blasInfo(): BlasInfo {
   };
 }
 
+/** The status codes of lft_cpu.h's allocating kernels, as errors a user can act on. */
+function checkStatus(op: string, status: number, sizes: string): void {
+  if (status === 0) return;
+  if (status === -1) throw new Error(`${op}: out of host memory for the kernel's work buffers (${sizes}); free memory or use smaller sizes`);
+  if (status === -2) throw new RangeError(`${op}: sizes ${sizes} overflow the kernel's 64-bit index arithmetic`);
+  throw new Error(`${op}: the native kernel failed with status ${status} (${sizes})`);
+}
+
+/**
+ * The CPU's byte budget: physical RAM as the OS reports it (os.totalmem(); swap is not counted). One
+ * tensor, or live tensors together, past it would only page the machine to a halt or be killed by the OS.
+ */
+export const CPU_MEMORY_LIMIT = totalmem();
+
 const F32 = "f32" as const;
 const _I32 = "i32" as const;
 const OPS: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3 };
@@ -197,7 +214,17 @@ function hostView(t: NativeArray): HostArray {
 
 export const cpuBackend: Backend = {
   name: "cpu",
-  allocator: new CachingAllocator("cpu", { alloc: (bytes) => Number(native.lft_alloc(bytes) ?? 0), free: (p) => native.lft_free(p as Pointer) }),
+  allocator: new CachingAllocator(
+    "cpu",
+    {
+      alloc: (bytes) => {
+        expectCount("alloc", "byte count", bytes);
+        return Number(native.lft_alloc(bytes) ?? 0);
+      },
+      free: (p) => native.lft_free(p as Pointer),
+    },
+    { limitBytes: CPU_MEMORY_LIMIT },
+  ),
 
   upload(dst, src) {
     expectArray("upload", "destination", dst, dst.dtype);
@@ -213,6 +240,7 @@ export const cpuBackend: Backend = {
   },
   fill(dst, value) {
     expectArray("fill", "destination", dst, ["f32", "i32"]);
+    if (dst.dtype === "i32") expectInt32("fill", "value", value);
     if (dst.dtype === "f32") native.lft_fill_f32(at(dst), n(dst), value);
     else native.lft_fill_i32(at(dst), n(dst), value);
   },
@@ -240,9 +268,11 @@ export const cpuBackend: Backend = {
     expectArray("copyRows", "destination", dst, src.dtype);
     const dstBytes = n(dst) * DTYPE_BYTES[dst.dtype];
     const srcBytes = n(src) * DTYPE_BYTES[src.dtype];
+    // Every count a safe non-negative integer; then a row end past 2^53 stays past the buffer even rounded.
+    const valid = [dstOff, dstStride, srcOff, srcStride, rows, rowBytes].every((x) => Number.isSafeInteger(x) && x >= 0);
     const lastDst = rows === 0 ? 0 : dstOff + (rows - 1) * dstStride + rowBytes;
     const lastSrc = rows === 0 ? 0 : srcOff + (rows - 1) * srcStride + rowBytes;
-    if ([dstOff, dstStride, srcOff, srcStride, rows, rowBytes].some((x) => !Number.isInteger(x) || x < 0) || lastDst > dstBytes || lastSrc > srcBytes) {
+    if (!valid || !(lastDst <= dstBytes) || !(lastSrc <= srcBytes)) {
       throw new RangeError(`copyRows: ${rows} rows of ${rowBytes} bytes overrun the source (${srcBytes} bytes) or destination (${dstBytes} bytes)`);
     }
     if (rows > 0 && rowBytes > 0) native.lft_copy_rows(at(dst, dstOff), dstStride, at(src, srcOff), srcStride, rows, rowBytes);
@@ -289,9 +319,11 @@ export const cpuBackend: Backend = {
     const name = `${op} backward`;
     expectArray(name, "grad", g, F32, a.shape);
     expectArray(name, "b", b, F32);
+    const m = n(b);
+    if (m === 0 ? n(a) !== 0 : n(a) % m !== 0 || a.shape.length < b.shape.length)
+      throw new ShapeError(`${name}: b ${formatShape(b.shape)} does not broadcast over a ${formatShape(a.shape)}`);
     if (da) expectArray(name, "grad a", da, F32, a.shape);
     if (db) expectArray(name, "grad b", db, F32, b.shape);
-    const m = n(b);
     if (n(a) > 0) native.lft_binary_bwd(OPS[op], da ? at(da) : null, db ? at(db) : null, at(g), at(a), at(b), n(a) / m, m);
     else if (db) native.lft_fill_f32(at(db), m, 0);
   },
@@ -388,7 +420,7 @@ export const cpuBackend: Backend = {
   },
   rope(out, x, pos, invFreq, sign) {
     const { B, T, H, D, nFreq } = ropeArgs(F32, out, x, pos, invFreq);
-    native.lft_rope(at(out), at(x), at(pos), at(invFreq), B, T, H, D, nFreq, sign);
+    checkStatus("rope", native.lft_rope(at(out), at(x), at(pos), at(invFreq), B, T, H, D, nFreq, sign), formatShape(x.shape));
   },
 
   attentionForward(out, lse, q, k, v, seg, opts) {
@@ -398,7 +430,24 @@ export const cpuBackend: Backend = {
     expectArray(op, "out", out, F32, q.shape);
     expectArray(op, "lse", lse, F32, [B, Hq, Tq]);
     if (B * Tq * Hq === 0) return;
-    native.lft_attention_fwd(at(out), at(lse), at(q), at(k), at(v), seg ? at(seg) : null, B, Tq, Tk, Hq, Hkv, D, opts.scale, opts.window, opts.softcap);
+    const status = native.lft_attention_fwd(
+      at(out),
+      at(lse),
+      at(q),
+      at(k),
+      at(v),
+      seg ? at(seg) : null,
+      B,
+      Tq,
+      Tk,
+      Hq,
+      Hkv,
+      D,
+      opts.scale,
+      opts.window,
+      opts.softcap,
+    );
+    checkStatus(op, status, `q ${formatShape(q.shape)}, k ${formatShape(k.shape)}`);
   },
   attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, seg, opts) {
     const op = "attention backward";
@@ -415,7 +464,7 @@ export const cpuBackend: Backend = {
       if (n(dv) > 0) native.lft_fill_f32(at(dv), n(dv), 0);
       return;
     }
-    native.lft_attention_bwd(
+    const status = native.lft_attention_bwd(
       at(dq),
       at(dk),
       at(dv),
@@ -436,6 +485,7 @@ export const cpuBackend: Backend = {
       opts.window,
       opts.softcap,
     );
+    checkStatus(op, status, `q ${formatShape(q.shape)}, k ${formatShape(k.shape)}`);
   },
 
   crossEntropyForward(loss, lse, logits, targets, ignoreIndex) {
@@ -478,7 +528,7 @@ export const cpuBackend: Backend = {
     const { m } = quant4LinearArgs(out, x, w, inputGrad);
     if (m === 0) return;
     const [f32abs, qabs, nAbs, nCode, offset, nBlock] = q4Scales(w);
-    native.lft_q4_matmul(
+    const status = native.lft_q4_matmul(
       at(out),
       at(x),
       at(w.packed),
@@ -495,6 +545,7 @@ export const cpuBackend: Backend = {
       w.cols,
       inputGrad ? 1 : 0,
     );
+    checkStatus("quant4Linear", status, `${m} rows × weight [${w.rows}, ${w.cols}]`);
   },
   quant4Dequantize(out, w) {
     quant4Args("quant4Dequantize", w);
@@ -504,7 +555,12 @@ export const cpuBackend: Backend = {
   },
   int8Linear(out, x, w, inputGrad) {
     const { m } = int8LinearArgs(out, x, w, inputGrad);
-    if (m > 0) native.lft_i8_matmul(at(out), at(x), at(w.q), at(w.rowScale), m, w.rows, w.cols, inputGrad ? 1 : 0);
+    if (m > 0)
+      checkStatus(
+        "int8Linear",
+        native.lft_i8_matmul(at(out), at(x), at(w.q), at(w.rowScale), m, w.rows, w.cols, inputGrad ? 1 : 0),
+        `${m} rows × weight [${w.rows}, ${w.cols}]`,
+      );
   },
   int8Dequantize(out, w) {
     int8Args("int8Dequantize", w);

@@ -83,14 +83,19 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
   driver.retainPrimaryContext(ordinal);
   const stream = driver.createStream(true);
   const mod = new KernelModule(driver, driver.loadModule(image), () => stream, device.maxSharedOptin);
-  const allocator = new CachingAllocator(`cuda:${ordinal}`, {
-    alloc: (bytes) => driver.memAlloc(bytes),
-    // Work queued on the stream may still read a cached block: finish it before the memory goes back.
-    free: (p) => {
-      driver.streamSynchronize(stream);
-      driver.memFree(p);
+  // The byte budget is the device's total memory: a tensor past it fails with its shape named, before cuMemAlloc.
+  const allocator = new CachingAllocator(
+    `cuda:${ordinal}`,
+    {
+      alloc: (bytes) => driver.memAlloc(bytes),
+      // Work queued on the stream may still read a cached block: finish it before the memory goes back.
+      free: (p) => {
+        driver.streamSynchronize(stream);
+        driver.memFree(p);
+      },
     },
-  });
+    { limitBytes: driver.memInfo().total },
+  );
   const blas = loadCublas();
   if (!blas.ok) throw new Error(blas.reason);
   const cublas: Cublas = blas.cublas;
@@ -99,7 +104,7 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
   const tf32 = opts.tf32 ?? false;
 
   const launch = mod.launch.bind(mod);
-  const scratch = (bytes: number): Block => allocator.alloc(bytes);
+  const scratch = (bytes: number): Block => allocator.alloc(bytes, "a kernel scratch buffer");
   /** Released right after the launches that use it are queued: the next user is ordered after them. */
   const done = (...bs: (Block | null)[]) => {
     for (const b of bs) if (b) allocator.release(b);

@@ -224,6 +224,7 @@ export class CudaDriver {
 
   /** Device memory, or 0 when the device is out of memory (the caching allocator then frees its cache and retries). */
   memAlloc(bytes: number): number {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`cuMemAlloc: ${bytes} is not a byte count from 0 to 2^53 - 1`);
     const p = new BigUint64Array(1);
     const r = this.sym.cuMemAlloc_v2(p, bytes);
     if (r === CUDA_ERROR_OUT_OF_MEMORY) return 0;

@@ -3,7 +3,7 @@
 // failure ends the run with its message; an abort ends it as "interrupted" at the next boundary.
 import { err, ok, type Result } from "neverthrow";
 import type { Action, ModelBlock, Registry, ResolvedRecipe, RunContext, RunOutcome } from "../../core/index.ts";
-import { resolveModelPath } from "../../core/index.ts";
+import { MemoryLimitError, resolveModelPath } from "../../core/index.ts";
 import { chatAction } from "./chat.ts";
 import { evalAction } from "./evaluate.ts";
 import { exportAction } from "./export.ts";
@@ -41,6 +41,8 @@ export async function runRecipeHook(recipe: ResolvedRecipe, ctx: RunContext): Pr
     }
     return { status: "completed" };
   } catch (e) {
+    // More memory than the machine has: the recipe's sizes, not a bug; the message names the tensor and what to change.
+    if (e instanceof MemoryLimitError) return { status: "failed", message: e.message };
     // A throw here is a bug in lft, not the user's mistake: say so in one line, no stack.
     return { status: "failed", message: `the runner failed unexpectedly: ${messageOf(e)}` };
   }

@@ -1,23 +1,23 @@
 // Shape ops: reshape (a free view), transpose/permute (copies), concat and slice along any axis
 // (row copies: one native call per operand). They work for every dtype; gradients flow for f32.
 import { DTYPE_BYTES } from "../../tensor/dtype.ts";
-import { formatShape, normAxis, numel, ShapeError } from "../../tensor/shape.ts";
+import { checkedNumel, formatShape, normAxis, numel, ShapeError } from "../../tensor/shape.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { defineOp } from "../tape.ts";
 import { allocLike, zerosLike } from "./alloc.ts";
 
-/** Resolves one -1 dimension. */
+/** Resolves one -1 dimension; every other dim must be a non-negative safe integer (products checked). */
 function resolveShape(x: Tensor, shape: readonly number[]): number[] {
   const known = shape.filter((d) => d !== -1);
   const free = shape.length - known.length;
   if (free > 1) throw new ShapeError(`reshape: at most one -1 allowed in ${formatShape(shape)}`);
   const out = [...shape];
   if (free === 1) {
-    const k = numel(known);
+    const k = checkedNumel(known, `reshape to ${formatShape(shape)}`);
     if (k === 0 || x.numel % k !== 0)
       throw new ShapeError(`reshape: cannot infer -1 in ${formatShape(shape)} for ${x.numel} elements of ${formatShape(x.shape)}`);
     out[out.indexOf(-1)] = x.numel / k;
-  }
+  } else checkedNumel(shape, "reshape");
   if (numel(out) !== x.numel)
     throw new ShapeError(`reshape: ${formatShape(x.shape)} (${x.numel} elements) cannot become ${formatShape(shape)} (${numel(out)})`);
   return out;

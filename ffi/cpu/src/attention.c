@@ -71,6 +71,29 @@ static int tile_visible(int64_t i0, int64_t nq, int64_t j0, int64_t nk, int64_t 
   return 0;
 }
 
+/* The element counts of q/out [B, Tq, Hq, D], k/v [B, Tk, Hkv, D] and lse [B, Hq, Tq] fit int64, so
+ * no index computed below can overflow (the binding guarantees it; this keeps C safe on its own). */
+static int sizes_fit(int64_t B, int64_t Tq, int64_t Tk, int64_t Hq, int64_t Hkv, int64_t D) {
+  if (B < 0 || Tq < 0 || Tk < Tq || Hq < 0 || Hkv <= 0 || D < 0) return 0;
+  return lft_mul_i64(lft_mul_i64(lft_mul_i64(B, Tq), Hq), D) >= 0 && lft_mul_i64(lft_mul_i64(lft_mul_i64(B, Tk), Hkv), D) >= 0 &&
+         lft_mul_i64(lft_mul_i64(B, Hq), Tk) >= 0;
+}
+
+/* Called by every thread of a parallel region after its work buffers are allocated: records a failure,
+ * waits for the team, and says whether every thread got its buffers (the same answer in every thread,
+ * so all or none enter the work-shared loops). */
+static int all_allocated(int32_t *status, int ok) {
+  if (!ok) {
+#pragma omp atomic write
+    *status = LFT_ERR_NOMEM;
+  }
+#pragma omp barrier
+  int32_t s;
+#pragma omp atomic read
+  s = *status;
+  return s == LFT_OK;
+}
+
 /* The capped logit of a raw dot product; *t gets tanh(.) for the backward (0 when uncapped). */
 static inline float logit(float dot, float scale, float softcap, float *t) {
   const float x = scale * dot;
@@ -83,19 +106,22 @@ static inline float logit(float dot, float scale, float softcap, float *t) {
 }
 
 /* forward: q [B,Tq,Hq,D], k, v [B,Tk,Hkv,D], seg [B,Tk] -> out [B,Tq,Hq,D], lse [B,Hq,Tq] */
-void lft_attention_fwd(float *out, float *lse, const float *q, const float *k, const float *v, const int32_t *seg,
-                       int64_t B, int64_t Tq, int64_t Tk, int64_t Hq, int64_t Hkv, int64_t D, float scale,
-                       int64_t window, float softcap) {
+int32_t lft_attention_fwd(float *out, float *lse, const float *q, const float *k, const float *v, const int32_t *seg,
+                          int64_t B, int64_t Tq, int64_t Tk, int64_t Hq, int64_t Hkv, int64_t D, float scale,
+                          int64_t window, float softcap) {
+  if (!sizes_fit(B, Tq, Tk, Hq, Hkv, D)) return LFT_ERR_SIZE;
   const int64_t group = Hq / Hkv, nqt = (Tq + BQ - 1) / BQ, off = Tk - Tq;
   const int64_t qs = Hq * D, ks = Hkv * D; /* row strides between tokens */
+  int32_t status = LFT_OK;
 #pragma omp parallel
   {
-    float *kt = malloc(sizeof(float) * (size_t)(D * BK));
-    float *S = malloc(sizeof(float) * BQ * BK);
-    float *acc = malloc(sizeof(float) * (size_t)(BQ * D));
+    float *kt = lft_malloc_n(D, BK, sizeof(float));
+    float *S = lft_malloc_n(BQ, BK, sizeof(float));
+    float *acc = lft_malloc_n(BQ, D, sizeof(float));
     float m[BQ], l[BQ];
+    const int64_t nb = all_allocated(&status, kt && S && acc) ? B : 0;
 #pragma omp for collapse(3) schedule(dynamic)
-    for (int64_t b = 0; b < B; b++)
+    for (int64_t b = 0; b < nb; b++)
       for (int64_t h = 0; h < Hq; h++)
         for (int64_t qt = 0; qt < nqt; qt++) {
           const int64_t i0 = qt * BQ, nq = Tq - i0 < BQ ? Tq - i0 : BQ, hk = h / group;
@@ -158,6 +184,7 @@ void lft_attention_fwd(float *out, float *lse, const float *q, const float *k, c
     free(S);
     free(acc);
   }
+  return status;
 }
 
 /* ds for one scores block: S holds q.k, P holds dout.v on entry; on exit S holds p and P holds
@@ -269,23 +296,27 @@ static void key_tile(const BwdArgs *a, const Scratch *sc, int64_t b, int64_t hk,
 }
 
 /* backward: dout, out, q [B,Tq,Hq,D], lse [B,Hq,Tq], k, v [B,Tk,Hkv,D] -> dq [B,Tq,Hq,D], dk, dv [B,Tk,Hkv,D] */
-void lft_attention_bwd(float *dq, float *dk, float *dv, const float *dout, const float *out, const float *lse,
-                       const float *q, const float *k, const float *v, const int32_t *seg, int64_t B, int64_t Tq,
-                       int64_t Tk, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, float softcap) {
+int32_t lft_attention_bwd(float *dq, float *dk, float *dv, const float *dout, const float *out, const float *lse,
+                          const float *q, const float *k, const float *v, const int32_t *seg, int64_t B, int64_t Tq,
+                          int64_t Tk, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, float softcap) {
+  if (!sizes_fit(B, Tq, Tk, Hq, Hkv, D)) return LFT_ERR_SIZE;
   const int64_t group = Hq / Hkv, nqt = (Tq + BQ - 1) / BQ, nkt = (Tk + BK - 1) / BK, off = Tk - Tq;
   const int64_t qs = Hq * D, ks = Hkv * D;
-  float *Dl = malloc(sizeof(float) * (size_t)(B * Hq * Tq)); /* [B, Hq, Tq] like lse */
+  float *Dl = lft_malloc_n(B * Hq, Tq, sizeof(float)); /* [B, Hq, Tq] like lse */
+  if (!Dl) return LFT_ERR_NOMEM;
   const int fused = B * Hkv >= 2 * (int64_t)omp_get_max_threads();
+  int32_t status = LFT_OK;
 #pragma omp parallel
   {
-    float *kt = malloc(sizeof(float) * (size_t)(D * BK));
-    float *vt = malloc(sizeof(float) * (size_t)(D * BK));
-    float *S = malloc(sizeof(float) * BQ * BK);
-    float *P = malloc(sizeof(float) * BQ * BK);
-    float *acc = malloc(sizeof(float) * (size_t)(2 * BK * D)); /* dq tile, or the dk and dv tiles */
+    float *kt = lft_malloc_n(D, BK, sizeof(float));
+    float *vt = lft_malloc_n(D, BK, sizeof(float));
+    float *S = lft_malloc_n(BQ, BK, sizeof(float));
+    float *P = lft_malloc_n(BQ, BK, sizeof(float));
+    float *acc = lft_malloc_n(2 * BK, D, sizeof(float)); /* dq tile, or the dk and dv tiles */
+    const int64_t nb = all_allocated(&status, kt && vt && S && P && acc) ? B : 0;
 
 #pragma omp for collapse(3) schedule(static)
-    for (int64_t b = 0; b < B; b++)
+    for (int64_t b = 0; b < nb; b++)
       for (int64_t h = 0; h < Hq; h++)
         for (int64_t i = 0; i < Tq; i++) {
           const float *go = dout + (b * Tq + i) * qs + h * D, *o = out + (b * Tq + i) * qs + h * D;
@@ -297,7 +328,7 @@ void lft_attention_bwd(float *dq, float *dk, float *dv, const float *dout, const
 
     /* pass 1: dq, one query tile of one head at a time (skipped when pass 2 is fused) */
 #pragma omp for collapse(3) schedule(dynamic)
-    for (int64_t b = 0; b < (fused ? 0 : B); b++)
+    for (int64_t b = 0; b < (fused ? 0 : nb); b++)
       for (int64_t h = 0; h < Hq; h++)
         for (int64_t qt = 0; qt < nqt; qt++) {
           const int64_t i0 = qt * BQ, nq = Tq - i0 < BQ ? Tq - i0 : BQ, hk = h / group;
@@ -337,7 +368,7 @@ void lft_attention_bwd(float *dq, float *dk, float *dv, const float *dout, const
     const Scratch sc = {kt, vt, S, P, acc};
     if (fused) {
 #pragma omp for collapse(2) schedule(dynamic)
-      for (int64_t b = 0; b < B; b++)
+      for (int64_t b = 0; b < nb; b++)
         for (int64_t hk = 0; hk < Hkv; hk++) {
           for (int64_t h = hk * group; h < (hk + 1) * group; h++)
             for (int64_t i = 0; i < Tq; i++) memset(dq + (b * Tq + i) * qs + h * D, 0, sizeof(float) * (size_t)D);
@@ -345,7 +376,7 @@ void lft_attention_bwd(float *dq, float *dk, float *dv, const float *dout, const
         }
     } else {
 #pragma omp for collapse(3) schedule(dynamic)
-      for (int64_t b = 0; b < B; b++)
+      for (int64_t b = 0; b < nb; b++)
         for (int64_t hk = 0; hk < Hkv; hk++)
           for (int64_t kt_i = 0; kt_i < nkt; kt_i++) key_tile(&a, &sc, b, hk, kt_i, 0);
     }
@@ -356,4 +387,5 @@ void lft_attention_bwd(float *dq, float *dk, float *dv, const float *dout, const
     free(acc);
   }
   free(Dl);
+  return status;
 }

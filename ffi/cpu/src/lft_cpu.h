@@ -1,14 +1,38 @@
 /* lft CPU kernels: the native contract. Every function here is declared once in ffi/cpu/cpu.ts.
  * Conventions: all tensors are contiguous, row-major, float32 unless the name says otherwise.
  * Sizes are int64_t element counts. Callers (the TypeScript binding) validate every shape, dtype
- * and index range before calling, so kernels trust their inputs and never check. Outputs are
- * written in full (never accumulated) unless the comment says "accumulates". */
+ * and index range before calling (every element and byte count <= 2^53 - 1, so the index products
+ * inside a kernel, bounded by its tensors' element counts, cannot overflow int64), so kernels trust
+ * their inputs. What a kernel sizes itself (its work memory) is checked here: products with overflow
+ * checks, every malloc result tested, failures returned as an LFT_ERR_* status the binding reports.
+ * Outputs are written in full (never accumulated) unless the comment says "accumulates". */
 #ifndef LFT_CPU_H
 #define LFT_CPU_H
+#include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+
+/* Status of the kernels that allocate work memory (0 = done). */
+enum { LFT_OK = 0, LFT_ERR_NOMEM = -1, LFT_ERR_SIZE = -2 };
+
+/* a * b for non-negative counts, or -1 when either is negative or the product overflows int64. */
+static inline int64_t lft_mul_i64(int64_t a, int64_t b) {
+  int64_t r;
+  if (a < 0 || b < 0 || __builtin_mul_overflow(a, b, &r)) return -1;
+  return r;
+}
+
+/* malloc of a * b elements of elem bytes (at least one element), or NULL when a size is negative,
+ * the byte count overflows size_t, or there is no memory. Callers test the result. */
+static inline void *lft_malloc_n(int64_t a, int64_t b, size_t elem) {
+  const int64_t n = lft_mul_i64(a, b);
+  size_t bytes;
+  if (n < 0 || (uint64_t)n > SIZE_MAX || __builtin_mul_overflow((size_t)(n ? n : 1), elem, &bytes)) return NULL;
+  return malloc(bytes);
+}
 
 /* memory.c ---------------------------------------------------------------------------------- */
-void *lft_alloc(int64_t bytes);                  /* 64-byte aligned, uninitialised */
+void *lft_alloc(int64_t bytes); /* 64-byte aligned, uninitialised; NULL when bytes < 0, too large or no memory */
 void lft_free(void *p);
 void lft_copy_bytes(void *dst, const void *src, int64_t bytes);
 void lft_fill_f32(float *x, int64_t n, float value);
@@ -82,19 +106,19 @@ void lft_layernorm_bwd(float *dx, float *dw, float *db, const float *dy, const f
 /* rope.c: x, out [batch, seq, heads, head_dim], pos [batch, seq] int32, inv_freq [n_freq],
  * rotating the first 2*n_freq dims in HF "rotate_half" layout (pairs i and i + n_freq).
  * sign = +1 forward, -1 backward (rotation by the opposite angle). */
-void lft_rope(float *out, const float *x, const int32_t *pos, const float *inv_freq, int64_t batch, int64_t seq,
-              int64_t heads, int64_t head_dim, int64_t n_freq, float sign);
+int32_t lft_rope(float *out, const float *x, const int32_t *pos, const float *inv_freq, int64_t batch, int64_t seq,
+                 int64_t heads, int64_t head_dim, int64_t n_freq, float sign); /* LFT_OK or LFT_ERR_* */
 
 /* attention.c: causal grouped-query attention, flash style (online softmax, no T x T matrix).
  * q/out [B, Tq, Hq, D], k/v [B, Tk, Hkv, D] with Tq <= Tk: queries are the last Tq positions (Tq = Tk in
  * training, Tq = 1 when decoding with a KV cache); Hq % Hkv == 0; lse [B, Hq, Tq].
  * window > 0: the query at position p sees keys j with p - window < j <= p. seg [B, Tk] (may be NULL): a
  * query sees only keys with its own segment id (packed samples, left padding). softcap > 0:
- * s = softcap * tanh(s / softcap). */
-void lft_attention_fwd(float *out, float *lse, const float *q, const float *k, const float *v, const int32_t *seg,
-                       int64_t B, int64_t Tq, int64_t Tk, int64_t Hq, int64_t Hkv, int64_t D, float scale,
-                       int64_t window, float softcap);
-void lft_attention_bwd(float *dq, float *dk, float *dv, const float *dout, const float *out, const float *lse,
+ * s = softcap * tanh(s / softcap). Both return LFT_OK or LFT_ERR_* (sizes overflow, no work memory). */
+int32_t lft_attention_fwd(float *out, float *lse, const float *q, const float *k, const float *v, const int32_t *seg,
+                          int64_t B, int64_t Tq, int64_t Tk, int64_t Hq, int64_t Hkv, int64_t D, float scale,
+                          int64_t window, float softcap);
+int32_t lft_attention_bwd(float *dq, float *dk, float *dv, const float *dout, const float *out, const float *lse,
                        const float *q, const float *k, const float *v, const int32_t *seg, int64_t B, int64_t Tq,
                        int64_t Tk, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, float softcap);
 
@@ -125,14 +149,15 @@ int lft_svd_f32(int64_t m, int64_t n, const float *a, float *s, float *u, float 
 
 /* quant_matmul.c: frozen quantised weights W [n, k] (4-bit blockwise NF4/FP4, int8 per row) ---------------
  * backward = 0: out [m, n] = in [m, k] · Wᵀ;  backward = 1: out [m, k] = in [m, n] · W. absmax_f32 NULL means
- * the scales are double-quantised (absmax_q, nested_absmax, nested_code, offset, nested_block). */
-void lft_q4_matmul(float *out, const float *in, const uint8_t *packed, const float *code, const float *absmax_f32,
+ * the scales are double-quantised (absmax_q, nested_absmax, nested_code, offset, nested_block). The matmuls
+ * return LFT_OK or LFT_ERR_* (their decode tile could not be allocated). */
+int32_t lft_q4_matmul(float *out, const float *in, const uint8_t *packed, const float *code, const float *absmax_f32,
                    const uint8_t *absmax_q, const float *nested_absmax, const float *nested_code, float offset,
                    int64_t nested_block, int64_t block, int64_t m, int64_t n, int64_t k, int32_t backward);
 void lft_q4_dequant(float *out, const uint8_t *packed, const float *code, const float *absmax_f32,
                     const uint8_t *absmax_q, const float *nested_absmax, const float *nested_code, float offset,
                     int64_t nested_block, int64_t block, int64_t n, int64_t k);
-void lft_i8_matmul(float *out, const float *in, const int8_t *q, const float *row_scale, int64_t m, int64_t n,
+int32_t lft_i8_matmul(float *out, const float *in, const int8_t *q, const float *row_scale, int64_t m, int64_t n,
                    int64_t k, int32_t backward);
 void lft_i8_dequant(float *out, const int8_t *q, const float *row_scale, int64_t n, int64_t k);
 

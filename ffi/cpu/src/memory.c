@@ -1,11 +1,14 @@
 /* Host memory, copies and fills: the CPU backend's allocator and the primitives behind reshape-free
  * shape ops (concat/slice via row copies, permute via an index walk). */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <omp.h>
 #include "lft_cpu.h"
 
 void *lft_alloc(int64_t bytes) {
+  /* A negative count, or one whose rounding up would wrap, is refused rather than wrapped to a small block. */
+  if (bytes < 0 || (uint64_t)bytes > (uint64_t)PTRDIFF_MAX - 63) return NULL;
   size_t size = ((size_t)bytes + 63) & ~(size_t)63; /* aligned_alloc wants a multiple of the alignment */
   return aligned_alloc(64, size ? size : 64);
 }

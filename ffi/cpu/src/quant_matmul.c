@@ -88,6 +88,15 @@ static void q4_decode(float *tile, int64_t r0, int64_t rows, const void *p) {
                  c->nested_block, c->block, c->k, r0, rows);
 }
 
+/* The dequantised-rows tile of W [n, k] a matmul works through, or NULL when the operand sizes overflow
+ * int64 or there is no memory. */
+static float *decode_tile(int64_t m, int64_t n, int64_t k) {
+  if (lft_mul_i64(m, k) < 0 || lft_mul_i64(m, n) < 0 || lft_mul_i64(n, k) < 0) return NULL;
+  const int64_t tr = tile_rows(k);
+  const int64_t bytes = lft_mul_i64(lft_mul_i64(tr < n ? tr : n, k), (int64_t)sizeof(float));
+  return bytes < 0 ? NULL : lft_alloc(bytes);
+}
+
 typedef struct {
   const int8_t *q;
   const float *row_scale;
@@ -99,23 +108,25 @@ static void i8_decode(float *tile, int64_t r0, int64_t rows, const void *p) {
   i8_decode_rows(tile, c->q, c->row_scale, c->k, r0, rows);
 }
 
-void lft_q4_matmul(float *out, const float *in, const uint8_t *packed, const float *code, const float *absmax_f32,
+int32_t lft_q4_matmul(float *out, const float *in, const uint8_t *packed, const float *code, const float *absmax_f32,
                    const uint8_t *absmax_q, const float *nested_absmax, const float *nested_code, float offset,
                    int64_t nested_block, int64_t block, int64_t m, int64_t n, int64_t k, int32_t backward) {
-  const int64_t tr = tile_rows(k);
-  float *tile = lft_alloc((tr < n ? tr : n) * k * (int64_t)sizeof(float));
+  float *tile = decode_tile(m, n, k);
+  if (!tile) return lft_mul_i64(m, k) < 0 || lft_mul_i64(m, n) < 0 || lft_mul_i64(n, k) < 0 ? LFT_ERR_SIZE : LFT_ERR_NOMEM;
   q4_ctx c = {packed, code, absmax_f32, absmax_q, nested_absmax, nested_code, offset, nested_block, block, k};
   tiled(out, in, m, n, k, backward, tile, q4_decode, &c);
   lft_free(tile);
+  return LFT_OK;
 }
 
-void lft_i8_matmul(float *out, const float *in, const int8_t *q, const float *row_scale, int64_t m, int64_t n,
+int32_t lft_i8_matmul(float *out, const float *in, const int8_t *q, const float *row_scale, int64_t m, int64_t n,
                    int64_t k, int32_t backward) {
-  const int64_t tr = tile_rows(k);
-  float *tile = lft_alloc((tr < n ? tr : n) * k * (int64_t)sizeof(float));
+  float *tile = decode_tile(m, n, k);
+  if (!tile) return lft_mul_i64(m, k) < 0 || lft_mul_i64(m, n) < 0 || lft_mul_i64(n, k) < 0 ? LFT_ERR_SIZE : LFT_ERR_NOMEM;
   i8_ctx c = {q, row_scale, k};
   tiled(out, in, m, n, k, backward, tile, i8_decode, &c);
   lft_free(tile);
+  return LFT_OK;
 }
 
 void lft_i8_dequant(float *out, const int8_t *q, const float *row_scale, int64_t n, int64_t k) {

@@ -4,17 +4,25 @@
 
 #define BLOCK 4096
 
-/* Sum of blocks of BLOCK elements, each block summed in float lanes then added in double. */
+static double one_block(const float *x, int64_t n, int64_t bi, int squares) {
+  const int64_t lo = bi * BLOCK, hi = lo + BLOCK < n ? lo + BLOCK : n;
+  double s = 0;
+  for (int64_t i = lo; i < hi; i++) s += squares ? (double)x[i] * x[i] : x[i];
+  return s;
+}
+
+/* Sum of blocks of BLOCK elements, each block summed in float lanes then added in double. Without
+ * memory for the per-block partials it sums the same blocks in the same order on one thread. */
 static double block_sum(const float *x, int64_t n, int squares) {
   const int64_t nb = (n + BLOCK - 1) / BLOCK;
-  double *partial = malloc((size_t)(nb ? nb : 1) * sizeof(double));
-#pragma omp parallel for schedule(static) if (n > 4 * BLOCK)
-  for (int64_t bi = 0; bi < nb; bi++) {
-    const int64_t lo = bi * BLOCK, hi = lo + BLOCK < n ? lo + BLOCK : n;
-    double s = 0;
-    for (int64_t i = lo; i < hi; i++) s += squares ? (double)x[i] * x[i] : x[i];
-    partial[bi] = s;
+  double *partial = lft_malloc_n(nb, 1, sizeof(double));
+  if (!partial) {
+    double total = 0;
+    for (int64_t bi = 0; bi < nb; bi++) total += one_block(x, n, bi, squares);
+    return total;
   }
+#pragma omp parallel for schedule(static) if (n > 4 * BLOCK)
+  for (int64_t bi = 0; bi < nb; bi++) partial[bi] = one_block(x, n, bi, squares);
   double total = 0;
   for (int64_t bi = 0; bi < nb; bi++) total += partial[bi];
   free(partial);

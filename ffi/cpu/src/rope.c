@@ -10,15 +10,25 @@
 
 #define PAR_MIN (1 << 14)
 
-void lft_rope(float *out, const float *x, const int32_t *pos, const float *inv_freq, int64_t batch, int64_t seq,
-              int64_t heads, int64_t head_dim, int64_t n_freq, float sign) {
-  const int64_t tokens = batch * seq;
-#pragma omp parallel if (tokens * heads * head_dim > PAR_MIN)
+int32_t lft_rope(float *out, const float *x, const int32_t *pos, const float *inv_freq, int64_t batch, int64_t seq,
+                 int64_t heads, int64_t head_dim, int64_t n_freq, float sign) {
+  const int64_t tokens = lft_mul_i64(batch, seq), per_token = lft_mul_i64(heads, head_dim);
+  if (tokens < 0 || per_token < 0 || lft_mul_i64(tokens, per_token) < 0 || n_freq < 0) return LFT_ERR_SIZE;
+  int32_t status = LFT_OK;
+#pragma omp parallel if (tokens * per_token > PAR_MIN)
   {
     /* cos, then sin, for this token's position: shared by all its heads */
-    float *cs = malloc((size_t)(2 * n_freq > 0 ? 2 * n_freq : 1) * sizeof(float));
+    float *cs = lft_malloc_n(2, n_freq, sizeof(float));
+    if (!cs) {
+#pragma omp atomic write
+      status = LFT_ERR_NOMEM;
+    }
+#pragma omp barrier
+    int32_t go;
+#pragma omp atomic read
+    go = status;
 #pragma omp for schedule(static)
-    for (int64_t t = 0; t < tokens; t++) {
+    for (int64_t t = 0; t < (go == LFT_OK ? tokens : 0); t++) {
       const double p = (double)pos[t];
       for (int64_t i = 0; i < n_freq; i++) {
         const double a = p * (double)inv_freq[i];
@@ -39,4 +49,5 @@ void lft_rope(float *out, const float *x, const int32_t *pos, const float *inv_f
     }
     free(cs);
   }
+  return status;
 }
