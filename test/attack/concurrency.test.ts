@@ -24,11 +24,11 @@ async function deadPid(): Promise<number> {
   return p.pid;
 }
 
-function recipe(output: string, seed: number, steps: number, extra = ""): string {
+function recipe(output: string, seed: number, steps: number): string {
   return `model llama "${STORIES}" { template = default }
 dataset alpaca "${IDENTITY}"
 method lora { rank = 4, targets = [all] }
-train sft for ${steps} steps { lr = 1e-3, batch = 4, seed = ${seed}, save_every = 5, output = "${output}"${extra} }
+train sft for ${steps} steps { lr = 1e-3, batch = 4, seed = ${seed}, save_every = 5, output = "${output}" }
 `;
 }
 

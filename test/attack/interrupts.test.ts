@@ -105,7 +105,13 @@ describe("a signal during training saves, records 'interrupted' and exits 130, w
 test("a signal to an idle REPL reading a pipe ends it with 130 at once", async () => {
   const dir = join(work, "idle");
   mkdirSync(dir);
-  const proc = Bun.spawn([process.execPath, CLI], { cwd: dir, env: { ...process.env, CI: "true", LFT_HOME: ".lft" }, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([process.execPath, CLI], {
+    cwd: dir,
+    env: { ...process.env, CI: "true", LFT_HOME: ".lft" },
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const reader = proc.stdout.getReader();
   let out = "";
   while (!out.includes("lft> ")) {
