@@ -9,7 +9,8 @@ import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { lockOutput, OUTPUT_LOCK_FILE, RunStore } from "../../core/index.ts";
 import { isBusy, retryWhileBusy } from "../../core/store/busy.ts";
-import { lft } from "../plugins/runner/helpers.ts";
+import { main } from "../../dsl/cli.ts";
+import { captureIO, lft } from "../plugins/runner/helpers.ts";
 
 const REPO = resolve(import.meta.dir, "../..");
 const STORIES = join(REPO, "examples/models/stories260K");
@@ -184,11 +185,9 @@ describe("output folder lock", () => {
       expect(second.out).not.toContain("trainable");
       expect(snapshot(out)).toEqual(before);
       // lft check says so too (a warning: the recipe itself is fine).
-      const { main } = await import("../../dsl/cli.ts");
-      let said = "";
-      const io = { stdout: (t: string) => void (said += t), stderr: (t: string) => void (said += t), cwd: dir };
+      const io = captureIO(dir);
       expect(await main(["check", "b.lft"], io)).toBe(0);
-      expect(said).toContain("is in use by run first-run");
+      expect(io.err()).toContain("is in use by run first-run");
     } finally {
       held.lock.release();
     }
