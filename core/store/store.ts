@@ -323,14 +323,16 @@ export class RunStore {
 
   /** Newest first. */
   listRuns(limit = 50): RunRecord[] {
-    return (this.db.query("SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?").all(limit) as RunRow[]).map(toRecord);
+    return (retryWhileBusy(() => this.db.query("SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?").all(limit)) as RunRow[]).map(toRecord);
   }
 
   /** By exact id or a unique prefix of one. */
   getRun(idOrPrefix: string): Result<RunRecord, StoreError> {
-    const exact = this.db.query("SELECT * FROM runs WHERE id = ?").get(idOrPrefix) as RunRow | null;
+    const exact = retryWhileBusy(() => this.db.query("SELECT * FROM runs WHERE id = ?").get(idOrPrefix)) as RunRow | null;
     if (exact) return ok(toRecord(exact));
-    const like = this.db.query("SELECT * FROM runs WHERE substr(id, 1, length(?)) = ? ORDER BY started_at DESC").all(idOrPrefix, idOrPrefix) as RunRow[];
+    const like = retryWhileBusy(() =>
+      this.db.query("SELECT * FROM runs WHERE substr(id, 1, length(?)) = ? ORDER BY started_at DESC").all(idOrPrefix, idOrPrefix),
+    ) as RunRow[];
     if (like.length === 1) return ok(toRecord(like[0]!));
     if (like.length > 1)
       return err(
@@ -358,20 +360,25 @@ export class RunStore {
   }
 
   metricNames(runId: string): string[] {
-    return (this.db.query("SELECT DISTINCT name FROM metrics WHERE run_id = ? ORDER BY name").all(runId) as { name: string }[]).map((r) => r.name);
+    return (retryWhileBusy(() => this.db.query("SELECT DISTINCT name FROM metrics WHERE run_id = ? ORDER BY name").all(runId)) as { name: string }[]).map(
+      (r) => r.name,
+    );
   }
 
   metric(runId: string, name: string): MetricPoint[] {
-    return this.db.query("SELECT step, value FROM metrics WHERE run_id = ? AND name = ? ORDER BY step").all(runId, name) as MetricPoint[];
+    return retryWhileBusy(() => this.db.query("SELECT step, value FROM metrics WHERE run_id = ? AND name = ? ORDER BY step").all(runId, name)) as MetricPoint[];
   }
 
   params(runId: string): Record<string, string> {
-    const rows = this.db.query("SELECT key, value FROM params WHERE run_id = ? ORDER BY key").all(runId) as { key: string; value: string }[];
+    const rows = retryWhileBusy(() => this.db.query("SELECT key, value FROM params WHERE run_id = ? ORDER BY key").all(runId)) as {
+      key: string;
+      value: string;
+    }[];
     return Object.fromEntries(rows.map((r) => [r.key, r.value]));
   }
 
   artifacts(runId: string): ArtifactRecord[] {
-    const rows = this.db.query("SELECT step, kind, path, created_at FROM artifacts WHERE run_id = ? ORDER BY id").all(runId) as {
+    const rows = retryWhileBusy(() => this.db.query("SELECT step, kind, path, created_at FROM artifacts WHERE run_id = ? ORDER BY id").all(runId)) as {
       step: number | null;
       kind: string;
       path: string;
@@ -381,7 +388,7 @@ export class RunStore {
   }
 
   events(runId: string): EventRecord[] {
-    const rows = this.db.query("SELECT at, kind, message, data FROM events WHERE run_id = ? ORDER BY id").all(runId) as {
+    const rows = retryWhileBusy(() => this.db.query("SELECT at, kind, message, data FROM events WHERE run_id = ? ORDER BY id").all(runId)) as {
       at: number;
       kind: string;
       message: string;
