@@ -159,6 +159,61 @@ describe("output folder lock", () => {
     expect(existsSync(file)).toBe(false);
   });
 
+  test("five processes racing for one folder (free, then with a stale lock): exactly one holds it each time", async () => {
+    const dir = join(work, "race");
+    mkdirSync(dir);
+    const racer = join(work, "racer.ts");
+    writeFileSync(
+      racer,
+      `import { existsSync } from "node:fs";
+import { lockOutput } from ${JSON.stringify(join(REPO, "core/index.ts"))};
+const [dir, go, done] = process.argv.slice(2);
+// All racers start together: each says it is ready, then waits for the go file.
+console.log("ready");
+while (!existsSync(go)) Bun.sleepSync(1);
+const taken = lockOutput(dir, "racer");
+console.log(taken.isErr() ? "refused" : taken.value.tookOver ? "took-over" : "locked");
+// The holder keeps the lock until every racer has answered.
+while (taken.isOk() && !existsSync(done)) await Bun.sleep(20);
+if (taken.isOk()) taken.value.lock.release();
+`,
+    );
+    let round = 0;
+    const race = async (): Promise<string[]> => {
+      const go = join(work, `race-go-${++round}`);
+      const done = join(work, `race-done-${round}`);
+      const procs = Array.from({ length: 5 }, () => Bun.spawn([process.execPath, racer, dir, go, done], { stdout: "pipe", stderr: "pipe" }));
+      const readers = procs.map((p) => p.stdout.getReader());
+      const lines = readers.map(() => "");
+      const nextLine = async (i: number): Promise<string> => {
+        while (!lines[i]!.includes("\n")) {
+          const { value, done: ended } = await readers[i]!.read();
+          if (ended) break;
+          lines[i] += new TextDecoder().decode(value);
+        }
+        const [line = "", ...rest] = lines[i]!.split("\n");
+        lines[i] = rest.join("\n");
+        return line.trim();
+      };
+      expect(await Promise.all(procs.map((_, i) => nextLine(i)))).toEqual(["ready", "ready", "ready", "ready", "ready"]);
+      writeFileSync(go, "");
+      const answers = await Promise.all(procs.map((_, i) => nextLine(i)));
+      writeFileSync(done, "");
+      await Promise.all(procs.map((p) => p.exited));
+      return answers.sort();
+    };
+    const holders = (answers: string[]): string[] => answers.filter((a) => a !== "refused");
+    expect(await race()).toEqual(["locked", "refused", "refused", "refused", "refused"]);
+    const dead = await deadPid();
+    writeFileSync(join(dir, OUTPUT_LOCK_FILE), JSON.stringify({ pid: dead, host: hostname(), start: "1", run: "old", what: "x", since: "then", token: "t" }));
+    // One holds it; usually the racer that removed the stale lock ("took-over"), but a racer arriving
+    // just after the removal may win it instead ("locked"): either way, only one.
+    const second = await race();
+    expect(holders(second).length).toBe(1);
+    expect(second.filter((a) => a === "refused").length).toBe(4);
+    expect(existsSync(join(dir, OUTPUT_LOCK_FILE))).toBe(false);
+  }, 30_000);
+
   test("a file named as output is refused with a clear message", () => {
     const file = join(work, "not-a-folder");
     writeFileSync(file, "keep me");
