@@ -74,6 +74,16 @@ export {
 export { Philox, philox4x32 } from "./random/philox.ts";
 export { knownList } from "./registry/suggest.ts";
 export * from "./registry.ts";
+export {
+  describeHolder,
+  type Locked,
+  type LockHolder,
+  lockOutput,
+  OUTPUT_LOCK_FILE,
+  type OutputLock,
+  OutputLockError,
+  outputLockHolder,
+} from "./run/output-lock.ts";
 export * from "./run/recipe.ts";
 export { type RunContext, type RunOutcome, runRecipe } from "./run/run-recipe.ts";
 export { type RunInfo, storeHooks } from "./store/hooks.ts";

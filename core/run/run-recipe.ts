@@ -32,7 +32,8 @@ export interface RunContext {
 
 export type RunOutcome =
   | { readonly status: "completed"; readonly message?: string }
-  | { readonly status: "failed"; readonly message: string }
+  /** `code`: the exit status when it is not "the run failed" (6), e.g. 5 for an output folder in use. */
+  | { readonly status: "failed"; readonly message: string; readonly code?: ExitCode }
   | { readonly status: "interrupted" };
 
 declare module "../registry/hooks.ts" {
@@ -60,7 +61,7 @@ export async function runRecipe(recipe: ResolvedRecipe, registry: Registry, cont
   }
   if (outcome.status === "failed") {
     context.io.stderr(`${recipe.file}: run failed: ${outcome.message}\n`);
-    return ExitCode.runFailed;
+    return outcome.code ?? ExitCode.runFailed;
   }
   if (outcome.status === "interrupted") {
     context.io.stderr(`${recipe.file}: interrupted\n`);

@@ -2,10 +2,13 @@
 // Every write is one transaction, and inputs are checked before they reach SQL, so bad input is
 // refused with a message and never half-written. Opening the store marks runs whose process died
 // without recording an end (SIGKILL, power loss) as "crashed" instead of leaving them "running".
+// Many runs may share one store: writes take the write lock up front (BEGIN IMMEDIATE, so the busy
+// timeout applies) and are retried while another process holds it (busy.ts).
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { err, ok, type Result } from "neverthrow";
+import { retryWhileBusy } from "./busy.ts";
 import { type ProcessId, processAlive, thisProcess } from "./liveness.ts";
 import { RUN_STATUSES, type RunStatus, SCHEMA, SCHEMA_VERSION } from "./schema.ts";
 
@@ -138,24 +141,36 @@ export class RunStore {
     let db: Database | undefined;
     try {
       if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-      db = new Database(path, { create: true, strict: true });
-      db.exec("PRAGMA busy_timeout = 5000");
-      if (path !== ":memory:") db.exec("PRAGMA journal_mode = WAL");
-      db.exec("PRAGMA synchronous = NORMAL");
-      db.exec("PRAGMA foreign_keys = ON");
-      const version = (db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
+      const opened = new Database(path, { create: true, strict: true });
+      db = opened;
+      opened.exec("PRAGMA busy_timeout = 5000");
+      // Switching to WAL needs a moment alone with the file; another process opening it at the same
+      // time makes this fail at once (no busy handler), so it is retried.
+      if (path !== ":memory:") retryWhileBusy(() => opened.exec("PRAGMA journal_mode = WAL"));
+      opened.exec("PRAGMA synchronous = NORMAL");
+      opened.exec("PRAGMA foreign_keys = ON");
+      const userVersion = (): number => (opened.query("PRAGMA user_version").get() as { user_version: number }).user_version;
+      const version = retryWhileBusy(userVersion);
       if (version > SCHEMA_VERSION) {
-        db.close();
+        opened.close();
         return err(
           new StoreError(
             `${path}: the run store has schema version ${version}, newer than this lft's ${SCHEMA_VERSION}; upgrade lft or use another store file`,
           ),
         );
       }
-      db.transaction(() => {
-        db!.exec(SCHEMA);
-        db!.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
-      })();
+      // Creating the schema is idempotent and takes the write lock first, so processes opening a new
+      // store together wait for each other instead of failing.
+      if (version < SCHEMA_VERSION)
+        retryWhileBusy(() =>
+          opened
+            .transaction(() => {
+              if (userVersion() >= SCHEMA_VERSION) return;
+              opened.exec(SCHEMA);
+              opened.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+            })
+            .immediate(),
+        );
       const store = new RunStore(db, path, thisProcess());
       store.markDeadRuns();
       return ok(store);
@@ -167,7 +182,9 @@ export class RunStore {
 
   private write(what: string, fn: () => void): Result<void, StoreError> {
     try {
-      this.db.transaction(fn)();
+      // IMMEDIATE: take the write lock before reading, so the busy timeout applies; a deferred
+      // transaction upgrading from read to write would fail at once when another run is writing.
+      retryWhileBusy(() => this.db.transaction(fn).immediate());
       return ok(undefined);
     } catch (e) {
       return err(new StoreError(`run store (${this.path}): ${what}: ${(e as Error).message}`));
@@ -180,7 +197,7 @@ export class RunStore {
 
   /** Runs left "running" by a process that is gone become "crashed"; returns their ids. */
   markDeadRuns(now = Date.now()): string[] {
-    const rows = this.db.query("SELECT * FROM runs WHERE status = 'running'").all() as RunRow[];
+    const rows = retryWhileBusy(() => this.db.query("SELECT * FROM runs WHERE status = 'running'").all() as RunRow[]);
     const dead = rows.filter((r) => processAlive({ pid: r.pid, host: r.host, start: r.proc_start }) === false);
     if (dead.length === 0) return [];
     this.write("marking crashed runs", () => {
@@ -306,14 +323,16 @@ export class RunStore {
 
   /** Newest first. */
   listRuns(limit = 50): RunRecord[] {
-    return (this.db.query("SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?").all(limit) as RunRow[]).map(toRecord);
+    return (retryWhileBusy(() => this.db.query("SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?").all(limit)) as RunRow[]).map(toRecord);
   }
 
   /** By exact id or a unique prefix of one. */
   getRun(idOrPrefix: string): Result<RunRecord, StoreError> {
-    const exact = this.db.query("SELECT * FROM runs WHERE id = ?").get(idOrPrefix) as RunRow | null;
+    const exact = retryWhileBusy(() => this.db.query("SELECT * FROM runs WHERE id = ?").get(idOrPrefix)) as RunRow | null;
     if (exact) return ok(toRecord(exact));
-    const like = this.db.query("SELECT * FROM runs WHERE substr(id, 1, length(?)) = ? ORDER BY started_at DESC").all(idOrPrefix, idOrPrefix) as RunRow[];
+    const like = retryWhileBusy(() =>
+      this.db.query("SELECT * FROM runs WHERE substr(id, 1, length(?)) = ? ORDER BY started_at DESC").all(idOrPrefix, idOrPrefix),
+    ) as RunRow[];
     if (like.length === 1) return ok(toRecord(like[0]!));
     if (like.length > 1)
       return err(
@@ -341,20 +360,25 @@ export class RunStore {
   }
 
   metricNames(runId: string): string[] {
-    return (this.db.query("SELECT DISTINCT name FROM metrics WHERE run_id = ? ORDER BY name").all(runId) as { name: string }[]).map((r) => r.name);
+    return (retryWhileBusy(() => this.db.query("SELECT DISTINCT name FROM metrics WHERE run_id = ? ORDER BY name").all(runId)) as { name: string }[]).map(
+      (r) => r.name,
+    );
   }
 
   metric(runId: string, name: string): MetricPoint[] {
-    return this.db.query("SELECT step, value FROM metrics WHERE run_id = ? AND name = ? ORDER BY step").all(runId, name) as MetricPoint[];
+    return retryWhileBusy(() => this.db.query("SELECT step, value FROM metrics WHERE run_id = ? AND name = ? ORDER BY step").all(runId, name)) as MetricPoint[];
   }
 
   params(runId: string): Record<string, string> {
-    const rows = this.db.query("SELECT key, value FROM params WHERE run_id = ? ORDER BY key").all(runId) as { key: string; value: string }[];
+    const rows = retryWhileBusy(() => this.db.query("SELECT key, value FROM params WHERE run_id = ? ORDER BY key").all(runId)) as {
+      key: string;
+      value: string;
+    }[];
     return Object.fromEntries(rows.map((r) => [r.key, r.value]));
   }
 
   artifacts(runId: string): ArtifactRecord[] {
-    const rows = this.db.query("SELECT step, kind, path, created_at FROM artifacts WHERE run_id = ? ORDER BY id").all(runId) as {
+    const rows = retryWhileBusy(() => this.db.query("SELECT step, kind, path, created_at FROM artifacts WHERE run_id = ? ORDER BY id").all(runId)) as {
       step: number | null;
       kind: string;
       path: string;
@@ -364,7 +388,7 @@ export class RunStore {
   }
 
   events(runId: string): EventRecord[] {
-    const rows = this.db.query("SELECT at, kind, message, data FROM events WHERE run_id = ? ORDER BY id").all(runId) as {
+    const rows = retryWhileBusy(() => this.db.query("SELECT at, kind, message, data FROM events WHERE run_id = ? ORDER BY id").all(runId)) as {
       at: number;
       kind: string;
       message: string;

@@ -4,6 +4,7 @@
 
 import type { CommandEntry } from "../../core/index.ts";
 import { ExitCode, exitCodeFor } from "../exit-codes";
+import { outputsInUse } from "../output-in-use";
 import { loadRecipeFile } from "../pipeline";
 import { checkResources } from "../resources";
 import { argsOrUsage, report } from "./common";
@@ -28,6 +29,7 @@ export const checkCommand: CommandEntry = {
       }
       report(io, loaded.value.checked.warnings, loaded.value.sources);
       if (!args.flags.has("--syntax-only")) {
+        report(io, outputsInUse(loaded.value.recipe, loaded.value.checked.recipe), loaded.value.sources);
         const problems = checkResources(loaded.value.recipe, loaded.value.checked.recipe, session.registry);
         if (problems.length > 0) {
           report(io, problems, loaded.value.sources);

@@ -1,9 +1,11 @@
 // `lft` with no arguments: a read-eval-print loop over the recipe grammar. Lines gather until braces
 // and brackets close, then run as statements against the live session; `:commands` inspect it.
-// Nothing a user types ends the session except :quit and Ctrl-D.
+// Nothing a user types ends the session except :quit and Ctrl-D. A signal from outside (SIGINT or
+// SIGTERM; Ctrl-C where stdin is a pipe or a file, `kill`) ends it the same way whatever stdin is: a
+// running action stops at its next step with a checkpoint, and the REPL exits 130 (a second signal kills).
 
 import * as readline from "node:readline";
-import { didYouMean, suggest } from "../../core/index.ts";
+import { didYouMean, interruptOnSignals, suggest } from "../../core/index.ts";
 import { ExitCode } from "../exit-codes";
 import { LBrace, LBracket, RBrace, RBracket, recipeLexer } from "../lexer";
 import type { Session } from "../session";
@@ -92,6 +94,19 @@ export async function startRepl(session: Session, options: ReplOptions = {}): Pr
   let historyBroken = false;
   let chain = Promise.resolve();
   let quit = false;
+  let closed = false;
+
+  // Ctrl-C typed at a terminal reaches readline as a key (below) and keeps its interactive meaning. A
+  // real signal means "stop": the run in progress is interrupted (it saves a checkpoint and is
+  // recorded "interrupted"), the rest of the input is dropped, and the REPL ends with status 130.
+  const signals = interruptOnSignals();
+  signals.signal.addEventListener("abort", () => {
+    quit = true;
+    session.io.stderr(`\n(${signals.received() ?? "signal"}: ${busy ? "interrupting the run, then leaving" : "leaving"}; a second one kills)\n`);
+    answerWaiter(undefined);
+    if (busy) session.controller.abort();
+    else if (!closed) rl.close();
+  });
 
   rl.on("SIGINT", () => {
     if (answerWaiter(undefined)) {
@@ -163,7 +178,6 @@ export async function startRepl(session: Session, options: ReplOptions = {}): Pr
     return ExitCode.usage;
   };
 
-  let closed = false;
   return new Promise<number>((done) => {
     rl.on("line", (line) => {
       if (answerWaiter(line)) return;
@@ -187,8 +201,9 @@ export async function startRepl(session: Session, options: ReplOptions = {}): Pr
         // A stream that cannot be paused any more is already done.
       }
       const finish = (): void => {
-        if (pending !== "") session.io.stderr("(unfinished input dropped)\n");
-        done(ExitCode.ok);
+        signals.dispose();
+        if (pending !== "" && !signals.signal.aborted) session.io.stderr("(unfinished input dropped)\n");
+        done(signals.signal.aborted ? ExitCode.interrupted : ExitCode.ok);
       };
       void chain.then(finish, finish);
     });

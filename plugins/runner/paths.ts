@@ -1,7 +1,7 @@
 // Where a recipe's paths point: relative paths resolve against the recipe's directory, and a run
 // writes under `runs/<recipe name>` there unless the train block names an output.
 import { basename, extname, isAbsolute, relative, resolve } from "node:path";
-import type { ResolvedRecipe } from "../../core/index.ts";
+import type { ResolvedRecipe, TrainAction } from "../../core/index.ts";
 
 export function recipePath(recipe: Pick<ResolvedRecipe, "baseDir">, path: string): string {
   return isAbsolute(path) ? path : resolve(recipe.baseDir, path);
@@ -17,4 +17,10 @@ export function defaultRunDir(recipe: Pick<ResolvedRecipe, "baseDir" | "file">):
 export function shown(path: string, cwd: string): string {
   const rel = relative(cwd, path);
   return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
+}
+
+/** Where a train action writes its checkpoints and result: its `output`, or the recipe's default run folder. */
+export function trainOutput(recipe: Pick<ResolvedRecipe, "baseDir" | "file">, action: TrainAction): string {
+  const o = action.options.output;
+  return typeof o === "string" ? recipePath(recipe, o) : defaultRunDir(recipe);
 }

@@ -1,15 +1,17 @@
 // The runRecipe hook: bring the session's live state in line with the recipe's model and method
 // blocks (load once, reload only when they change), then run the actions in order. The first
 // failure ends the run with its message; an abort ends it as "interrupted" at the next boundary.
+// Train actions' output folders are locked for the whole run (output-locks.ts).
 import { err, ok, type Result } from "neverthrow";
 import type { Action, ModelBlock, Registry, ResolvedRecipe, RunContext, RunOutcome } from "../../core/index.ts";
-import { MemoryLimitError, resolveModelPath } from "../../core/index.ts";
+import { ExitCode, MemoryLimitError, resolveModelPath } from "../../core/index.ts";
 import { chatAction } from "./chat.ts";
 import { evalAction } from "./evaluate.ts";
 import { exportAction } from "./export.ts";
 import { fail, messageOf, type RunFailure } from "./failure.ts";
 import { attachMethod } from "./method.ts";
 import { ensureModel } from "./model.ts";
+import { lockTrainOutputs, releaseAll } from "./output-locks.ts";
 import { predictAction } from "./predict.ts";
 import { type ActionEnd, type Scope, say } from "./scope.ts";
 import { type ModelState, modelState, setModelState } from "./state.ts";
@@ -19,6 +21,9 @@ export async function runRecipeHook(recipe: ResolvedRecipe, ctx: RunContext): Pr
   const registry = ctx.registry;
   if (registry === undefined)
     return { status: "failed", message: "the runner needs the session's registry: call it through runRecipe (dsl/run.ts), which passes it in the context" };
+  // Before anything loads: a second run on the same output folder fails at once, naming the first.
+  const locks = lockTrainOutputs(recipe, ctx.io);
+  if (locks.isErr()) return { status: "failed", message: locks.error.message, code: ExitCode.ioError };
   try {
     const located = await locateModel(recipe, registry, ctx);
     if (located.isErr()) return { status: "failed", message: located.error.message };
@@ -31,6 +36,7 @@ export async function runRecipeHook(recipe: ResolvedRecipe, ctx: RunContext): Pr
       io: ctx.io,
       signal: ctx.signal,
       state: state.value,
+      outputLocks: locks.value,
       ...(ctx.readLine === undefined ? {} : { readLine: ctx.readLine }),
     };
     for (const action of recipe.actions) {
@@ -45,6 +51,8 @@ export async function runRecipeHook(recipe: ResolvedRecipe, ctx: RunContext): Pr
     if (e instanceof MemoryLimitError) return { status: "failed", message: e.message };
     // A throw here is a bug in lft, not the user's mistake: say so in one line, no stack.
     return { status: "failed", message: `the runner failed unexpectedly: ${messageOf(e)}` };
+  } finally {
+    releaseAll(locks.value);
   }
 }
 

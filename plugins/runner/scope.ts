@@ -1,5 +1,5 @@
 // What every action sees: the recipe, the registry, where to print, the abort signal and the model.
-import type { CommandIO, Registry, ResolvedRecipe } from "../../core/index.ts";
+import type { CommandIO, OutputLock, Registry, ResolvedRecipe } from "../../core/index.ts";
 import type { ModelState } from "./state.ts";
 
 export interface Scope {
@@ -8,6 +8,8 @@ export interface Scope {
   readonly io: CommandIO;
   readonly signal: AbortSignal;
   readonly state: ModelState;
+  /** The locks this run holds on its train outputs (output folder → lock). */
+  readonly outputLocks?: ReadonlyMap<string, OutputLock>;
   /** The REPL's line reader for interactive actions (RunContext.readLine); stdin when absent. */
   readonly readLine?: (prompt: string) => Promise<string | undefined>;
 }

@@ -37,7 +37,7 @@ import { chatSettingsOf, writeChatSettings } from "./chat-settings.ts";
 import { collatorFor, prepare } from "./data.ts";
 import { fail, type RunFailure } from "./failure.ts";
 import { plural } from "./format.ts";
-import { defaultRunDir, recipePath, shown } from "./paths.ts";
+import { recipePath, shown, trainOutput } from "./paths.ts";
 import { type ActionEnd, type Scope, say, warn } from "./scope.ts";
 import { openStore, runInfo, storePath } from "./store.ts";
 import { fixedBatches, stepsFor, trainBatches } from "./train-batches.ts";
@@ -161,7 +161,7 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   const batch = Number(o.batch);
   const accumulate = Number(o.accumulate);
   const steps = stepsFor(action, samples.length);
-  const output = typeof o.output === "string" ? recipePath(recipe, o.output) : defaultRunDir(recipe);
+  const output = trainOutput(recipe, action);
   const resume = o.resume === true;
   if (!resume) clearCheckpoints(output, scope, where);
 
@@ -232,6 +232,8 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
     resume,
   });
   const handlers: RunHandlers[] = [tracker.handlers, outputs.handlers];
+  const lock = scope.outputLocks?.get(output);
+  if (lock !== undefined) handlers.push({ name: "output-lock", onRunStart: (e) => lock.name(e.runId) });
   const store = openStore(io.cwd);
   if (store.isErr()) warn(io, `${where}: the run is not recorded: ${store.error.message}`);
   else {
