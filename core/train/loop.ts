@@ -111,6 +111,22 @@ export interface TrainResult {
   readonly loadedBestStep?: number;
 }
 
+/** The error for an update that left NaN/±Inf weights: the step, the tensor, and what to change. */
+function nonFiniteWeights(step: number, out: StepOutcome, lastCheckpoint: string | undefined): TrainError {
+  const bad = out.nonFinite!;
+  const kept = lastCheckpoint ? `the last good checkpoint is ${lastCheckpoint}` : "no checkpoint was written";
+  const msg = `step ${step}: the optimizer update left ${bad.count} NaN/Inf value(s) in "${bad.name}" (loss ${out.loss} and gradient norm ${out.gradNorm} were finite; the update was not). The run stopped without saving these weights; ${kept}. Lower the learning rate (lr) or set clip`;
+  return new TrainError("non-finite", msg, step - 1);
+}
+
+/** The error for a run whose last step(s) had a NaN/Inf loss or gradient. */
+function endedNonFinite(state: TrainerState): TrainError {
+  const from = state.step - state.consecutiveSkipped + 1;
+  const last = state.lossHistory[state.lossHistory.length - 1];
+  const msg = `the run ended with ${state.consecutiveSkipped} step(s) whose loss or gradient was NaN/Inf (steps ${from}-${state.step}; last loss ${last?.loss}, grad norm ${last?.gradNorm}); parameters were not updated on those steps, so the run did not complete. Check the model's weights for NaN/Inf, lower the learning rate, or set clip`;
+  return new TrainError("non-finite", msg, state.step);
+}
+
 function newRunId(): string {
   const d = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
   return `${d}-${process.pid}`;
@@ -241,6 +257,8 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
         dataExhausted = true;
         break;
       }
+      // Weights that are no longer numbers end the run before anything saves them.
+      if (out.nonFinite) return fail(nonFiniteWeights(step, out, lastCheckpoint));
       state.step = step;
       state.tokensSeen += out.tokens;
       state.epoch = o.batches.epoch?.() ?? null;
@@ -255,11 +273,13 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
       );
       if (stepped.isErr()) return fail(stepped.error);
       if (state.consecutiveSkipped >= maxBad) {
-        const msg = `stopped after ${state.consecutiveSkipped} consecutive steps with a non-finite loss or gradient (steps ${step - state.consecutiveSkipped + 1}-${step}; last loss ${out.loss}, grad norm ${out.gradNorm}); parameters were not updated on those steps. Lower the learning rate, set clipNorm, or look for bad rows in the batches of those steps`;
+        const msg = `stopped after ${state.consecutiveSkipped} consecutive steps with a non-finite loss or gradient (steps ${step - state.consecutiveSkipped + 1}-${step}; last loss ${out.loss}, grad norm ${out.gradNorm}); parameters were not updated on those steps. Lower the learning rate, set clip (clipNorm from code), or look for bad rows in the batches of those steps`;
         return fail(new TrainError("non-finite", msg, step));
       }
       if (out.exhausted) dataExhausted = true;
       const last = step === o.steps || dataExhausted;
+      // However few such steps: a run whose last loss or gradient was NaN/Inf never reports "completed".
+      if (last && out.skipped) return fail(endedNonFinite(state));
       if (o.eval && ((o.eval.every > 0 && step % o.eval.every === 0) || (last && (o.eval.atEnd ?? true)))) {
         const r = await evaluate();
         if (r.isErr()) return fail(r.error);
@@ -274,6 +294,8 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
       }
       if (dataExhausted || stopping) break;
     }
+    // A run whose last step's loss or gradient was NaN/Inf did not complete (data that ran out at a step boundary).
+    if (status === "completed" && state.consecutiveSkipped > 0) return fail(endedNonFinite(state));
     // Data that ran out exactly at a step boundary ends the loop before its last-step evaluation.
     if (o.eval && (o.eval.atEnd ?? true) && status === "completed" && state.step > 0 && lastEval !== state.step && resumedFromStep !== state.step) {
       const r = await evaluate();
