@@ -15,7 +15,7 @@ import { type HookHost, RunEvents, type RunHandlers } from "./events.ts";
 import { type ProgressOptions, progressHandlers } from "./progress.ts";
 import { checkpointContents, loadCheckpointWeights, type RunParts, restoreCheckpoint } from "./resume.ts";
 import { TrainRng } from "./rng.ts";
-import { latestCheckpoint, listCheckpoints, pruneCheckpoints, saveCheckpoint } from "./run-checkpoint.ts";
+import { latestIntactCheckpoint, listCheckpoints, pruneCheckpoints, removeStaleTemps, saveCheckpoint } from "./run-checkpoint.ts";
 import { makeSchedule, type ScheduleSpec } from "./schedule.ts";
 import { type LossFn, runStep, type StepOutcome } from "./step.ts";
 import { freshState, type TrainerState } from "./trainer-state.ts";
@@ -90,6 +90,8 @@ export interface TrainOptions<B> {
   readonly progress?: ProgressOptions | false;
   /** Aborting stops the run after the current step (checkpointed, status "interrupted"). */
   readonly signal?: AbortSignal;
+  /** Where notes go (a damaged checkpoint passed over, stale temp folders removed); default stderr. */
+  readonly warn?: (message: string) => void;
 }
 
 export interface TrainResult {
@@ -181,8 +183,21 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
     let resumedFromStep: number | undefined;
     let lastCheckpoint: string | undefined;
     const ck = o.checkpoint;
+    const warn = o.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+    if (ck) for (const name of removeStaleTemps(ck.dir)) warn(`removed ${name} in ${ck.dir}, left by a save that was killed; the checkpoints are intact`);
     if (ck && (ck.resume ?? true)) {
-      const latest = latestCheckpoint(ck.dir);
+      const found = latestIntactCheckpoint(ck.dir);
+      const latest = found.ref;
+      for (const d of found.damaged) {
+        const instead = latest ? `resuming from ${latest.path} instead` : "no intact checkpoint is left";
+        warn(`${d.path} is damaged (${d.problem}); ${instead}`);
+      }
+      if (!latest && found.damaged.length > 0) {
+        const what = found.damaged.map((d) => `cannot resume from ${d.path}: ${d.problem}`).join("; ");
+        const msg = `${what}; no intact checkpoint is left in ${ck.dir}. Remove the damaged checkpoint folders to start over, or set resume = false`;
+        return err(new TrainError("checkpoint", msg));
+      }
+      if (latest && found.legacy) warn(`${latest.path} has no manifest (written by an older lft); resuming without checking its files' hashes`);
       if (latest) {
         const r = restoreCheckpoint(latest.path, parts());
         if (r.isErr()) return err(r.error);
