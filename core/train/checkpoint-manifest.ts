@@ -73,6 +73,10 @@ function readManifest(path: string): Result<Manifest, string> {
   if (typeof m !== "object" || m === null || typeof m.files !== "object" || m.files === null || !Number.isSafeInteger(m.step))
     return err(`${MANIFEST_FILE} is not a manifest (expected { format, step, files })`);
   if (m.format !== MANIFEST_FORMAT) return err(`${MANIFEST_FILE} has format ${String(m.format)}; this lft reads format ${MANIFEST_FORMAT}`);
+  for (const [name, e] of Object.entries(m.files as Record<string, Partial<FileEntry> | null>)) {
+    if (typeof e !== "object" || e === null || !Number.isSafeInteger(e.size) || typeof e.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(e.sha256))
+      return err(`${MANIFEST_FILE}: the entry for "${name}" is not { size, sha256 }`);
+  }
   return ok(m as Manifest);
 }
 
@@ -104,10 +108,10 @@ export function verifyCheckpoint(dir: string, step: number, o: { hashes: boolean
   if (m.value.step !== step) return bad(`${MANIFEST_FILE} is for step ${m.value.step} but the folder is ${basename(dir)}`);
   for (const [name, want] of Object.entries(m.value.files)) {
     const path = join(dir, name);
-    if (name.includes("/") || name.includes("\\")) return bad(`${MANIFEST_FILE} lists "${name}", which is not a file name`);
+    if (name.includes("/") || name.includes("\\") || name === "." || name === "..") return bad(`${MANIFEST_FILE} lists "${name}", which is not a file name`);
     if (!existsSync(path)) return bad(`${name} is missing`);
     const size = statSync(path).size;
-    if (size !== want.size) return bad(`${name} is ${size} bytes but was written as ${want.size} (truncated or replaced)`);
+    if (size !== want.size) return bad(`${name} is ${size} bytes but was written as ${want.size} (truncated or changed after it was written)`);
   }
   if (o.hashes) {
     for (const [name, want] of Object.entries(m.value.files)) {

@@ -134,6 +134,24 @@ describe("a damaged newest checkpoint: fall back to the newest intact one", () =
     await expectFallback(dir, /checkpoint_manifest\.json is unreadable/);
   });
 
+  test("a manifest with a malformed entry or a path outside the folder counts as damage (never a crash)", async () => {
+    const dir = await fourSteps();
+    const file = join(dir, "checkpoint-4", MANIFEST_FILE);
+    const m = JSON.parse(readFileSync(file, "utf8"));
+    writeFileSync(file, JSON.stringify({ ...m, files: { ...m.files, "rng.json": null } }));
+    expect(verifyCheckpoint(join(dir, "checkpoint-4"), 4)).toEqual({
+      ok: false,
+      problem: 'checkpoint_manifest.json: the entry for "rng.json" is not { size, sha256 }',
+    });
+    writeFileSync(file, JSON.stringify({ ...m, files: { ...m.files, "../checkpoint-2/rng.json": m.files["rng.json"] } }));
+    expect(verifyCheckpoint(join(dir, "checkpoint-4"), 4)).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(/lists "\.\.\/checkpoint-2\/rng\.json", which is not a file name/),
+    });
+    writeFileSync(file, JSON.stringify({ ...m, step: 2 }));
+    await expectFallback(dir, /checkpoint_manifest\.json is for step 2 but the folder is checkpoint-4/);
+  });
+
   test("every checkpoint damaged: refused with each problem named (nothing is silently restarted)", async () => {
     const dir = await fourSteps();
     for (const s of [2, 4]) rmSync(join(dir, `checkpoint-${s}`, "model.safetensors"));
