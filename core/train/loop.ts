@@ -114,10 +114,10 @@ export interface TrainResult {
 }
 
 /** The error for an update that left NaN/±Inf weights: the step, the tensor, and what to change. */
-function nonFiniteWeights(step: number, out: StepOutcome, lastCheckpoint: string | undefined): TrainError {
+function nonFiniteWeights(step: number, lr: number, out: StepOutcome, lastCheckpoint: string | undefined): TrainError {
   const bad = out.nonFinite!;
   const kept = lastCheckpoint ? `the last good checkpoint is ${lastCheckpoint}` : "no checkpoint was written";
-  const msg = `step ${step}: the optimizer update left ${bad.count} NaN/Inf value(s) in "${bad.name}" (loss ${out.loss} and gradient norm ${out.gradNorm} were finite; the update was not). The run stopped without saving these weights; ${kept}. Lower the learning rate (lr) or set clip`;
+  const msg = `step ${step}: the optimizer update left ${bad.count} NaN/Inf value(s) in "${bad.name}" (loss ${out.loss} and gradient norm ${out.gradNorm} were finite; the update was not). The run stopped without saving these weights; ${kept}. Lower the learning rate (lr; this step's was ${lr})`;
   return new TrainError("non-finite", msg, step - 1);
 }
 
@@ -273,7 +273,7 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
         break;
       }
       // Weights that are no longer numbers end the run before anything saves them.
-      if (out.nonFinite) return fail(nonFiniteWeights(step, out, lastCheckpoint));
+      if (out.nonFinite) return fail(nonFiniteWeights(step, lr, out, lastCheckpoint));
       state.step = step;
       state.tokensSeen += out.tokens;
       state.epoch = o.batches.epoch?.() ?? null;
