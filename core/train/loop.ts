@@ -10,6 +10,7 @@ import { tidy } from "../tensor/scope.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import type { ResumableBatches } from "./batches.ts";
 import { type BestSpec, updateBest } from "./best.ts";
+import { verifyCheckpoint } from "./checkpoint-manifest.ts";
 import { TrainError } from "./errors.ts";
 import { type HookHost, RunEvents, type RunHandlers } from "./events.ts";
 import { type ProgressOptions, progressHandlers } from "./progress.ts";
@@ -326,6 +327,9 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
     if (ck && o.best?.loadAtEnd && state.best && state.best.step !== state.step) {
       const at = listCheckpoints(ck.dir).find((c) => c.step === state.best!.step);
       if (!at) return fail(new TrainError("checkpoint", `the best checkpoint (step ${state.best.step}) is missing from ${ck.dir}`, state.step));
+      const verdict = verifyCheckpoint(at.path, at.step);
+      if (!verdict.ok)
+        return fail(new TrainError("checkpoint", `the best checkpoint ${at.path} is damaged (${verdict.problem}); its weights were not loaded`, state.step));
       const loaded = loadCheckpointWeights(at.path, parts());
       if (loaded.isErr()) return fail(loaded.error);
     }

@@ -166,6 +166,41 @@ describe("a damaged newest checkpoint: fall back to the newest intact one", () =
   });
 });
 
+describe("load_best_model_at_end", () => {
+  test("a best checkpoint damaged during the run is not loaded: the run fails naming it", async () => {
+    const dir = mkdtempSync(join(work, "best-"));
+    const run = tinyRun();
+    const r = await train({
+      params: run.params,
+      optimizer: adamw({ lr: 1e-2 }),
+      steps: 6,
+      batches: tinyBatches(8),
+      lossFn: run.lossFn,
+      progress: false,
+      checkpoint: { dir, every: 2, keep: 0 },
+      // Step 2 is the best; at step 6 something damages its weights on disk.
+      eval: {
+        every: 2,
+        fn: ({ step }) => {
+          if (step === 6) {
+            const file = join(dir, "checkpoint-2", "model.safetensors");
+            const bytes = readFileSync(file);
+            bytes[bytes.length - 1]! ^= 0x01;
+            writeFileSync(file, bytes);
+          }
+          return { loss: step === 2 ? 0.5 : 1 };
+        },
+      },
+      best: { loadAtEnd: true },
+      warn: () => {},
+    });
+    run.dispose();
+    const e = r._unsafeUnwrapErr();
+    expect(e.reason).toBe("checkpoint");
+    expect(e.message).toMatch(/the best checkpoint .*checkpoint-2 is damaged \(model\.safetensors does not match its sha256/);
+  });
+});
+
 describe("older checkpoints and temp folders", () => {
   test("a checkpoint without a manifest (written by an older lft) still resumes, with a note", async () => {
     const dir = await fourSteps();
