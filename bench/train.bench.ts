@@ -1,7 +1,7 @@
 // One training step of a ~22M-parameter Llama (dim 256, 8 layers, 8/4 GQA heads, ffn 688, vocab 32000,
 // untied head, seq 512, batch 4) for each method — full, freeze (last 2 layers), LoRA (r 8 on q/v), and
 // LoRA with gradient checkpointing — built from lft's real model code and method plugins, timed with
-// tinybench (one iteration = forward, backward, clip, AdamW, zero grads, as train() runs them), with
+// tinybench (one iteration = forward, backward, clip, AdamW, its non-finite check, zero grads, as train() runs them), with
 // peak bytes from the allocator. PyTorch runs the same shape in the same bench run for full and LoRA
 // (bench/peer_torch_step.py, Debian's python3-torch) with OpenBLAS forced to the kernels our
 // binding uses, and the ratio is recorded. Run: bun bench/train.bench.ts [--quick] [--no-peer]
@@ -138,6 +138,7 @@ for (const c of cases) {
       for (const p of params) if (p.grad) sq += cpuBackend.sumSquares(p.grad);
       if (!Number.isFinite(sq)) throw new Error("non-finite gradient in the bench step");
       opt.update();
+      if (opt.nonFinite()) throw new Error("non-finite weights after the bench step");
       opt.zeroGrad();
     });
   step(); // optimizer state and caches exist before peak measurement

@@ -63,7 +63,9 @@ export {
   checkMeta,
   dropGrads,
   exportSlots,
+  firstNonFinite,
   type HostTensor,
+  type NonFiniteParam,
   type Optimizer,
   type OptimizerContext,
   type OptimizerFactory,
@@ -113,6 +115,7 @@ export { type ParallelEncodeOptions, parallelEncode } from "./tokenizer/parallel
 export type { ChatMessage, DecodeOptions, EncodeOptions, Tokenizer } from "./tokenizer/tokenizer.ts";
 export { type JsonValue, type ResumableBatches, type ShuffledBatchesOptions, shuffledBatches } from "./train/batches.ts";
 export { type BestSpec, bestMetric } from "./train/best.ts";
+export { type CheckpointVerdict, MANIFEST_FILE, verifyCheckpoint } from "./train/checkpoint-manifest.ts";
 export { clipGradients, globalGradNorm } from "./train/clip.ts";
 export { TrainError, type TrainErrorReason } from "./train/errors.ts";
 export { evalLoss } from "./train/eval.ts";
@@ -132,10 +135,13 @@ export { formatDuration, type ProgressOptions, progressHandlers } from "./train/
 export { type RngState, TrainRng } from "./train/rng.ts";
 export {
   type CheckpointRef,
+  type IntactCheckpoint,
   latestCheckpoint,
+  latestIntactCheckpoint,
   listCheckpoints,
   pruneCheckpoints,
   readCheckpointTensors,
+  removeStaleTemps,
   saveCheckpoint,
 } from "./train/run-checkpoint.ts";
 export { makeSchedule, type Schedule, type ScheduleKind, type ScheduleSpec } from "./train/schedule.ts";

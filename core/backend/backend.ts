@@ -106,6 +106,8 @@ export interface Backend extends QuantizedMatmul {
   axpy(y: NativeArray, x: NativeArray, alpha: number): void;
   sum(x: NativeArray): number;
   sumSquares(x: NativeArray): number;
+  /** How many elements of a float array are NaN or ±Inf (the check after an optimizer step). */
+  countNonFinite(x: NativeArray): number;
   sumRows(out: NativeArray, x: NativeArray): void;
   expandRows(out: NativeArray, g: NativeArray, s: number): void;
 
@@ -171,7 +173,8 @@ export interface Backend extends QuantizedMatmul {
   dropout(out: NativeArray, x: NativeArray, p: number, seed: bigint, offset: bigint): void;
 
   // optimizer
-  adamwStep(p: NativeArray, g: NativeArray, m: NativeArray, v: NativeArray, h: AdamWHyper): void;
+  /** Updates p, m, v in place; returns how many new values of p are NaN or ±Inf, counted while writing them. */
+  adamwStep(p: NativeArray, g: NativeArray, m: NativeArray, v: NativeArray, h: AdamWHyper): number;
 }
 
 export interface AdamWHyper {

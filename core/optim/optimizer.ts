@@ -33,12 +33,35 @@ export interface Optimizer {
   lr: number;
   readonly step: number;
   update(): void;
+  /**
+   * After update(): the first parameter the update left with NaN/±Inf values (train() stops the run
+   * before saving it). Optional: without it train() counts over every parameter itself. An optimizer
+   * whose kernel counts while writing (AdamW) answers without a second pass.
+   */
+  nonFinite?(): NonFiniteParam | null;
   zeroGrad(): void;
   /** The live state tensors (not copies) keyed "<index>.<slot>", with the JSON part. */
   exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> };
   /** Replaces all state; on error the optimizer is left as it was. */
   importState(meta: unknown, tensors: ReadonlyMap<string, HostTensor>): Result<void, Error>;
   dispose(): void;
+}
+
+/** A parameter holding NaN/±Inf values after an update: its name (the checkpoint key) and how many. */
+export interface NonFiniteParam {
+  readonly name: string;
+  readonly count: number;
+}
+
+/** The first parameter of the groups with NaN/±Inf values (one backend count per tensor), or null. */
+export function firstNonFinite(groups: readonly ParamGroup[]): NonFiniteParam | null {
+  for (const g of groups) {
+    for (const [i, p] of g.params.entries()) {
+      const count = p.backend.countNonFinite(p);
+      if (count > 0) return { name: g.names[i]!, count };
+    }
+  }
+  return null;
 }
 
 /** What train() tells an optimizer factory besides the groups. */

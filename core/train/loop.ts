@@ -10,12 +10,13 @@ import { tidy } from "../tensor/scope.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import type { ResumableBatches } from "./batches.ts";
 import { type BestSpec, updateBest } from "./best.ts";
+import { verifyCheckpoint } from "./checkpoint-manifest.ts";
 import { TrainError } from "./errors.ts";
 import { type HookHost, RunEvents, type RunHandlers } from "./events.ts";
 import { type ProgressOptions, progressHandlers } from "./progress.ts";
 import { checkpointContents, loadCheckpointWeights, type RunParts, restoreCheckpoint } from "./resume.ts";
 import { TrainRng } from "./rng.ts";
-import { latestCheckpoint, listCheckpoints, pruneCheckpoints, saveCheckpoint } from "./run-checkpoint.ts";
+import { latestIntactCheckpoint, listCheckpoints, pruneCheckpoints, removeStaleTemps, saveCheckpoint } from "./run-checkpoint.ts";
 import { makeSchedule, type ScheduleSpec } from "./schedule.ts";
 import { type LossFn, runStep, type StepOutcome } from "./step.ts";
 import { freshState, type TrainerState } from "./trainer-state.ts";
@@ -90,6 +91,8 @@ export interface TrainOptions<B> {
   readonly progress?: ProgressOptions | false;
   /** Aborting stops the run after the current step (checkpointed, status "interrupted"). */
   readonly signal?: AbortSignal;
+  /** Where notes go (a damaged checkpoint passed over, stale temp folders removed); default stderr. */
+  readonly warn?: (message: string) => void;
 }
 
 export interface TrainResult {
@@ -109,6 +112,22 @@ export interface TrainResult {
   readonly stopReason?: string;
   /** The step whose checkpoint's weights the parameters hold at the end (load_best_model_at_end). */
   readonly loadedBestStep?: number;
+}
+
+/** The error for an update that left NaN/±Inf weights: the step, the tensor, and what to change. */
+function nonFiniteWeights(step: number, lr: number, out: StepOutcome, lastCheckpoint: string | undefined): TrainError {
+  const bad = out.nonFinite!;
+  const kept = lastCheckpoint ? `the last good checkpoint is ${lastCheckpoint}` : "no checkpoint was written";
+  const msg = `step ${step}: the optimizer update left ${bad.count} NaN/Inf value(s) in "${bad.name}" (loss ${out.loss} and gradient norm ${out.gradNorm} were finite; the update was not). The run stopped without saving these weights; ${kept}. Lower the learning rate (lr; this step's was ${lr})`;
+  return new TrainError("non-finite", msg, step - 1);
+}
+
+/** The error for a run whose last step(s) had a NaN/Inf loss or gradient. */
+function endedNonFinite(state: TrainerState): TrainError {
+  const from = state.step - state.consecutiveSkipped + 1;
+  const last = state.lossHistory[state.lossHistory.length - 1];
+  const msg = `the run ended with ${state.consecutiveSkipped} step(s) whose loss or gradient was NaN/Inf (steps ${from}-${state.step}; last loss ${last?.loss}, grad norm ${last?.gradNorm}); parameters were not updated on those steps, so the run did not complete. Check the model's weights for NaN/Inf, lower the learning rate, or set clip`;
+  return new TrainError("non-finite", msg, state.step);
 }
 
 function newRunId(): string {
@@ -165,8 +184,21 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
     let resumedFromStep: number | undefined;
     let lastCheckpoint: string | undefined;
     const ck = o.checkpoint;
+    const warn = o.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+    if (ck) for (const name of removeStaleTemps(ck.dir)) warn(`removed ${name} in ${ck.dir}, left by a save that was killed; the checkpoints are intact`);
     if (ck && (ck.resume ?? true)) {
-      const latest = latestCheckpoint(ck.dir);
+      const found = latestIntactCheckpoint(ck.dir);
+      const latest = found.ref;
+      for (const d of found.damaged) {
+        const instead = latest ? `resuming from ${latest.path} instead` : "no intact checkpoint is left";
+        warn(`${d.path} is damaged (${d.problem}); ${instead}`);
+      }
+      if (!latest && found.damaged.length > 0) {
+        const what = found.damaged.map((d) => `cannot resume from ${d.path}: ${d.problem}`).join("; ");
+        const msg = `${what}; no intact checkpoint is left in ${ck.dir}. Remove the damaged checkpoint folders to start over, or set resume = false`;
+        return err(new TrainError("checkpoint", msg));
+      }
+      if (latest && found.legacy) warn(`${latest.path} has no manifest (written by an older lft); resuming without checking its files' hashes`);
       if (latest) {
         const r = restoreCheckpoint(latest.path, parts());
         if (r.isErr()) return err(r.error);
@@ -241,6 +273,8 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
         dataExhausted = true;
         break;
       }
+      // Weights that are no longer numbers end the run before anything saves them.
+      if (out.nonFinite) return fail(nonFiniteWeights(step, lr, out, lastCheckpoint));
       state.step = step;
       state.tokensSeen += out.tokens;
       state.epoch = o.batches.epoch?.() ?? null;
@@ -255,11 +289,13 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
       );
       if (stepped.isErr()) return fail(stepped.error);
       if (state.consecutiveSkipped >= maxBad) {
-        const msg = `stopped after ${state.consecutiveSkipped} consecutive steps with a non-finite loss or gradient (steps ${step - state.consecutiveSkipped + 1}-${step}; last loss ${out.loss}, grad norm ${out.gradNorm}); parameters were not updated on those steps. Lower the learning rate, set clipNorm, or look for bad rows in the batches of those steps`;
+        const msg = `stopped after ${state.consecutiveSkipped} consecutive steps with a non-finite loss or gradient (steps ${step - state.consecutiveSkipped + 1}-${step}; last loss ${out.loss}, grad norm ${out.gradNorm}); parameters were not updated on those steps. Lower the learning rate, set clip (clipNorm from code), or look for bad rows in the batches of those steps`;
         return fail(new TrainError("non-finite", msg, step));
       }
       if (out.exhausted) dataExhausted = true;
       const last = step === o.steps || dataExhausted;
+      // However few such steps: a run whose last loss or gradient was NaN/Inf never reports "completed".
+      if (last && out.skipped) return fail(endedNonFinite(state));
       if (o.eval && ((o.eval.every > 0 && step % o.eval.every === 0) || (last && (o.eval.atEnd ?? true)))) {
         const r = await evaluate();
         if (r.isErr()) return fail(r.error);
@@ -274,6 +310,8 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
       }
       if (dataExhausted || stopping) break;
     }
+    // A run whose last step's loss or gradient was NaN/Inf did not complete (data that ran out at a step boundary).
+    if (status === "completed" && state.consecutiveSkipped > 0) return fail(endedNonFinite(state));
     // Data that ran out exactly at a step boundary ends the loop before its last-step evaluation.
     if (o.eval && (o.eval.atEnd ?? true) && status === "completed" && state.step > 0 && lastEval !== state.step && resumedFromStep !== state.step) {
       const r = await evaluate();
@@ -289,6 +327,9 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
     if (ck && o.best?.loadAtEnd && state.best && state.best.step !== state.step) {
       const at = listCheckpoints(ck.dir).find((c) => c.step === state.best!.step);
       if (!at) return fail(new TrainError("checkpoint", `the best checkpoint (step ${state.best.step}) is missing from ${ck.dir}`, state.step));
+      const verdict = verifyCheckpoint(at.path, at.step);
+      if (!verdict.ok)
+        return fail(new TrainError("checkpoint", `the best checkpoint ${at.path} is damaged (${verdict.problem}); its weights were not loaded`, state.step));
       const loaded = loadCheckpointWeights(at.path, parts());
       if (loaded.isErr()) return fail(loaded.error);
     }

@@ -1,7 +1,9 @@
-// Checkpoint folders under a run's directory: `checkpoint-<step>/` holding safetensors files and small
-// JSON files. A save writes everything into `.tmp-checkpoint-<step>-<pid>/`, flushes it, then renames
-// it into place, so a folder with the final name is always complete (a kill mid-save leaves only a
-// temp folder, cleaned up on the next save). Only the newest `keep` checkpoints are kept.
+// Checkpoint folders under a run's directory: `checkpoint-<step>/` holding safetensors files, small
+// JSON files and, written last, a manifest of them all (checkpoint-manifest.ts). A save writes
+// everything into `.tmp-checkpoint-<step>-<pid>/`, flushes it, then renames it into place, so a folder
+// with the final name is always complete (a kill mid-save leaves only a temp folder, removed when the
+// next run starts; a save that fails removes its own at once). Only the newest `keep` checkpoints are
+// kept. Resume takes the newest checkpoint that verifies, falling back past damaged ones.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { err, ok, type Result } from "neverthrow";
@@ -9,6 +11,7 @@ import { openSafetensors } from "../io/safetensors-read.ts";
 import { writeSafetensors } from "../io/safetensors-write.ts";
 import type { HostTensor } from "../optim/optimizer.ts";
 import type { Tensor } from "../tensor/tensor.ts";
+import { type CheckpointVerdict, verifyCheckpoint, writeManifest } from "./checkpoint-manifest.ts";
 
 /** What one checkpoint holds: safetensors files of named tensors, and JSON files. */
 export interface CheckpointContents {
@@ -48,13 +51,18 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** Removes temp folders left by processes that died mid-save (not this process's, not a live one's). */
-export function removeStaleTemps(root: string): void {
-  if (!existsSync(root)) return;
+/** Removes temp folders left by processes that died mid-save (not this process's, not a live one's); returns their names. */
+export function removeStaleTemps(root: string): string[] {
+  if (!existsSync(root)) return [];
+  const removed: string[] = [];
   for (const name of readdirSync(root)) {
     const m = TEMP.exec(name);
-    if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) rmSync(join(root, name), { recursive: true, force: true });
+    if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) {
+      rmSync(join(root, name), { recursive: true, force: true });
+      removed.push(name);
+    }
   }
+  return removed;
 }
 
 export function saveCheckpoint(root: string, step: number, contents: CheckpointContents): Result<CheckpointRef, Error> {
@@ -70,13 +78,18 @@ export function saveCheckpoint(root: string, step: number, contents: CheckpointC
         join(tmp, file),
         entries.map(([name, data]) => ({ name, data })),
       );
-      if (w.isErr()) return err(new Error(`checkpoint at step ${step}: ${w.error.message}`));
+      if (w.isErr()) {
+        rmSync(tmp, { recursive: true, force: true });
+        return err(new Error(`checkpoint at step ${step}: ${w.error.message}`));
+      }
     }
     for (const [file, value] of Object.entries(contents.json)) {
       const path = join(tmp, file);
       writeFileSync(path, `${JSON.stringify(value, null, 1)}\n`);
       fsyncPath(path);
     }
+    // Last: the manifest covers every file above, so its presence means they were all written.
+    writeManifest(tmp, step);
     fsyncPath(tmp, true);
     // A folder of the same name (a run resumed from an earlier step reaching it again) is moved aside
     // first: rename cannot replace a non-empty directory.
@@ -109,6 +122,27 @@ export function listCheckpoints(root: string): CheckpointRef[] {
 
 export function latestCheckpoint(root: string): CheckpointRef | undefined {
   return listCheckpoints(root).at(-1);
+}
+
+/** What resume found under a run's folder: the checkpoint to use, and the newer ones passed over. */
+export interface IntactCheckpoint {
+  /** Newest checkpoint that verifies; absent when none does (or there are none). */
+  readonly ref?: CheckpointRef;
+  /** True when the chosen checkpoint has no manifest (written by an older lft). */
+  readonly legacy: boolean;
+  /** Newer checkpoints that failed verification, newest first, with what was wrong. */
+  readonly damaged: readonly (CheckpointRef & { readonly problem: string })[];
+}
+
+/** The newest checkpoint that validates as a whole (sizes, hashes, step agreement), newest first. */
+export function latestIntactCheckpoint(root: string, o: { hashes: boolean } = { hashes: true }): IntactCheckpoint {
+  const damaged: (CheckpointRef & { problem: string })[] = [];
+  for (const ref of listCheckpoints(root).reverse()) {
+    const v: CheckpointVerdict = verifyCheckpoint(ref.path, ref.step, o);
+    if (v.ok) return { ref, legacy: !v.manifest, damaged };
+    damaged.push({ ...ref, problem: v.problem });
+  }
+  return { legacy: false, damaged };
 }
 
 /**

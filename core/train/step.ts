@@ -1,9 +1,10 @@
 // One optimizer step: pull `accumulation` micro-batches, run the stage's loss and backward on each,
 // combine their gradients as a weighted mean (weight = tokens unless the stage says otherwise, so k
-// micro-batches give the gradient of one big batch), guard against NaN/Inf, clip, update. Runs in one
+// micro-batches give the gradient of one big batch), guard against NaN/Inf, clip, update, and check the
+// updated parameters are finite. Runs in one
 // tidy() scope, so everything it allocates goes back to the cache when it returns.
 import { backward } from "../autograd/tape.ts";
-import type { Optimizer } from "../optim/optimizer.ts";
+import { firstNonFinite, type NonFiniteParam, type Optimizer } from "../optim/optimizer.ts";
 import { full } from "../tensor/create.ts";
 import { tidy } from "../tensor/scope.ts";
 import { Tensor } from "../tensor/tensor.ts";
@@ -63,6 +64,8 @@ export interface StepOutcome {
    * did not report is averaged over those that did); absent when no micro-batch reported any.
    */
   readonly metrics?: Readonly<Record<string, number>>;
+  /** The first parameter the update left with NaN/±Inf values (the loss and gradient were finite; the update was not). */
+  readonly nonFinite?: NonFiniteParam;
 }
 
 /** Weighted means of named metrics over micro-batches. */
@@ -157,7 +160,9 @@ function stepInScope<B>(s: StepInput<B>): StepOutcome {
     if (s.clipNorm) clipGradients(params, gradNorm, s.clipNorm);
     s.optimizer.lr = s.lr;
     s.optimizer.update();
+    // Fused into the optimizer's kernel where it can count (AdamW); otherwise one count per parameter.
+    const nonFinite = s.optimizer.nonFinite ? s.optimizer.nonFinite() : firstNonFinite(s.optimizer.groups);
     s.optimizer.zeroGrad();
-    return { micro, loss, tokens, gradNorm, skipped: false, exhausted, ...withMetrics };
+    return { micro, loss, tokens, gradNorm, skipped: false, exhausted, ...withMetrics, ...(nonFinite ? { nonFinite } : {}) };
   });
 }

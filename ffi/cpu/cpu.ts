@@ -79,6 +79,8 @@ const SYMBOLS = {
   lft_axpy: { args: [P, P, f32, i64], returns: V },
   lft_sum: { args: [P, i64], returns: f64 },
   lft_sum_squares: { args: [P, i64], returns: f64 },
+  lft_count_nonfinite_32: { args: [P, i64], returns: i64 },
+  lft_count_nonfinite_16: { args: [P, i64, FFIType.u16], returns: i64 },
   lft_sum_rows: { args: [P, P, i64, i64], returns: V },
   lft_expand_rows: { args: [P, P, f32, i64, i64], returns: V },
   lft_silu_fwd: { args: [P, P, i64], returns: V },
@@ -106,7 +108,7 @@ const SYMBOLS = {
   lft_rand_uniform: { args: [P, i64, u64, u64], returns: V },
   lft_rand_normal: { args: [P, i64, u64, u64, f32, f32], returns: V },
   lft_dropout: { args: [P, P, i64, f32, u64, u64], returns: V },
-  lft_adamw_step: { args: [P, P, P, P, i64, f32, f32, f32, f32, f32, f32, f32], returns: V },
+  lft_adamw_step: { args: [P, P, P, P, i64, f32, f32, f32, f32, f32, f32, f32], returns: i64 },
   lft_svd_f32: { args: [i64, i64, P, P, P, P], returns: i32 },
   lft_q4_matmul: { args: [P, P, P, P, P, P, P, P, f32, i64, i64, i64, i64, i64, i32], returns: i32 },
   lft_q4_dequant: { args: [P, P, P, P, P, P, P, f32, i64, i64, i64, i64], returns: V },
@@ -344,6 +346,12 @@ export const cpuBackend: Backend = {
     expectArray("sumSquares", "input", x, F32);
     return native.lft_sum_squares(at(x), n(x));
   },
+  countNonFinite(x) {
+    expectArray("countNonFinite", "input", x, ["f32", "bf16", "f16"]);
+    if (n(x) === 0) return 0;
+    if (x.dtype === "f32") return Number(native.lft_count_nonfinite_32(at(x), n(x)));
+    return Number(native.lft_count_nonfinite_16(at(x), n(x), x.dtype === "bf16" ? 0x7f80 : 0x7c00));
+  },
   sumRows(out, x) {
     expectArray("sumRows", "input", x, F32);
     const [rows, cols] = rowsCols(x.shape);
@@ -522,7 +530,9 @@ export const cpuBackend: Backend = {
 
   adamwStep(p, g, m, v, h: AdamWHyper) {
     adamwArgs(p, g, m, v, h);
-    native.lft_adamw_step(at(p), at(g), at(m), at(v), n(p), h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, 1 - h.beta1 ** h.step, 1 - h.beta2 ** h.step);
+    return Number(
+      native.lft_adamw_step(at(p), at(g), at(m), at(v), n(p), h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, 1 - h.beta1 ** h.step, 1 - h.beta2 ** h.step),
+    );
   },
   quant4Linear(out, x, w, inputGrad) {
     const { m } = quant4LinearArgs(out, x, w, inputGrad);

@@ -64,7 +64,8 @@ export interface CudaBackend extends Backend {
   /** Milliseconds of GPU time `fn`'s queued work takes (events around it, then a sync). */
   time(fn: () => void): number;
   /** One launch for a whole list of parameters (LoRA has hundreds of small ones). */
-  adamwStepMulti(list: readonly AdamWTensors[], h: AdamWHyper): void;
+  /** Returns how many new parameter values are NaN or ±Inf. */
+  adamwStepMulti(list: readonly AdamWTensors[], h: AdamWHyper): number;
   /** The raw Philox words (bit-identical to the CPU's lft_philox_u32), as i32 bits. */
   philoxU32(out: NativeArray, seed: bigint, offset: bigint): void;
   /** x [n] -> packed NF4 codes (i32 words holding ceil(n / 2) bytes) and absmax [ceil(n / blockSize)] f32. */

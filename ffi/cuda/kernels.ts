@@ -30,6 +30,7 @@ const PER_FLOAT: Record<string, readonly ArgType[]> = {
   scale: [p, p, f32, i64],
   axpy: [p, p, f32, i64],
   reduce_partial: [p, p, i64, i32],
+  count_nonfinite: [p, p, i64],
   sum_rows: [p, p, i64, i64],
   expand_rows: [p, p, f32, i64, i64],
   silu_fwd: [p, p, i64],
@@ -84,7 +85,7 @@ const SINGLE: Record<string, readonly ArgType[]> = {
   lft_philox_u32: [p, i64, u64, u64],
   lft_rand_uniform: [p, i64, u64, u64],
   lft_rand_normal: [p, i64, u64, u64, f32, f32],
-  lft_adamw_multi: [p, f32, f32, f32, f32, f32, f32, f32],
+  lft_adamw_multi: [p, f32, f32, f32, f32, f32, f32, f32, p],
   lft_q4_decode: [p, p, p, p, p, p, p, f32, i64, i64, i64, i64],
   lft_i8_decode: [p, p, p, i64, i64, i64],
 };

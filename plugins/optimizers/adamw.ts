@@ -7,6 +7,7 @@ import { err, ok, type Result } from "neverthrow";
 import {
   exportSlots,
   type HostTensor,
+  type NonFiniteParam,
   normaliseGroups,
   type OptimizerEntry,
   type OptimizerFactory,
@@ -47,6 +48,8 @@ interface ParamState {
 export class AdamW extends FlatOptimizer {
   readonly kind = "adamw";
   private state = new Map<Tensor, ParamState>();
+  /** The first parameter the last update() left with NaN/±Inf values, as the fused kernel counted them. */
+  private lastNonFinite: NonFiniteParam | null = null;
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
@@ -72,16 +75,23 @@ export class AdamW extends FlatOptimizer {
   /** One update with the current gradients. */
   update(): void {
     this.step++;
+    this.lastNonFinite = null;
     for (const g of this.groups) {
       const lr = this.lr * g.lrScale;
-      for (const p of g.params) {
+      for (const [i, p] of g.params.entries()) {
         if (!p.grad) continue;
         const st = this.stateOf(p);
         const hyper = { lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: g.weightDecay, step: st.step + 1 };
-        p.backend.adamwStep(p, p.grad, st.m, st.v, hyper);
+        const bad = p.backend.adamwStep(p, p.grad, st.m, st.v, hyper);
+        if (bad > 0 && !this.lastNonFinite) this.lastNonFinite = { name: g.names[i]!, count: bad };
         st.step++;
       }
     }
+  }
+
+  /** No second pass: the kernel counted the non-finite values it wrote. */
+  override nonFinite(): NonFiniteParam | null {
+    return this.lastNonFinite;
   }
 
   exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> } {

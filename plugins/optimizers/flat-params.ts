@@ -3,7 +3,17 @@
 // FlatOptimizer holds them with what every such optimizer keeps (lr, step count) and does alike
 // (dropping gradients, the JSON part of its checkpoint state).
 import type { Result } from "neverthrow";
-import { checkMeta, dropGrads, type HostTensor, type Optimizer, type OptimizerMeta, type ParamGroup, type Tensor } from "../../core/index.ts";
+import {
+  checkMeta,
+  dropGrads,
+  firstNonFinite,
+  type HostTensor,
+  type NonFiniteParam,
+  type Optimizer,
+  type OptimizerMeta,
+  type ParamGroup,
+  type Tensor,
+} from "../../core/index.ts";
 
 export interface FlatParams {
   readonly params: readonly Tensor[];
@@ -46,6 +56,11 @@ export abstract class FlatOptimizer implements Optimizer {
 
   zeroGrad(): void {
     dropGrads(this.params);
+  }
+
+  /** After update(): one backend count over every parameter (AdamW overrides it with its kernel's count). */
+  nonFinite(): NonFiniteParam | null {
+    return firstNonFinite(this.groups);
   }
 
   /** The JSON part of this optimizer's state, with the per-parameter entries and its hyper-parameters. */

@@ -266,6 +266,7 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
       handlers,
       progress: { stream: { write: (s: string) => io.stderr(s), isTTY: Boolean(process.stderr.isTTY) }, every: Number(o.log_every) },
       signal: scope.signal,
+      warn: (line: string) => warn(io, line),
     });
   } finally {
     applied.training = false;

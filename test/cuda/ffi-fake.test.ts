@@ -484,6 +484,25 @@ describe.skipIf(!gcc || !haveFatbin)("the CUDA Backend over the fake driver and 
     expect(launchesOf(() => b.copyRows(p, 4, 80, pt, 8, 48, 3, 12))).toMatchObject([{ name: "lft_copy_rows_u32", args: { ds: 20, ss: 12, w: 3 } }]);
   });
 
+  test("non-finite counts: AdamW and countNonFinite add into a zeroed u64 counter that is read back", () => {
+    const x = t([70_000], "bf16");
+    let count = -1;
+    const [c] = launchesOf(() => {
+      count = b.countNonFinite(x);
+    });
+    expect(c).toMatchObject({ name: "lft_count_nonfinite_bf16", grid: [Math.ceil(70_000 / 256), 1, 1], args: { x: x.ptr, n: 70_000 } });
+    expect(c!.args.count).not.toBe(0);
+    // The fake runs no kernel, so the counter is what the memset left: 0.
+    expect(count).toBe(0);
+    const ts = [{ p: t([10]), g: t([10]), m: t([10]), v: t([10]) }];
+    let bad = -1;
+    const [l] = launchesOf(() => {
+      bad = b.adamwStepMulti(ts, { lr: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0, step: 1 });
+    });
+    expect(l!.args.bad).not.toBe(0);
+    expect(bad).toBe(0);
+  });
+
   test("AdamW: one launch over a chunk table of every tensor; NF4 sizes", () => {
     const big = 70_000;
     const ts = [big, 10].map((n) => ({ p: t([n]), g: t([n]), m: t([n]), v: t([n]) }));

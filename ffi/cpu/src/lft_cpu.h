@@ -73,6 +73,9 @@ void lft_axpy(float *y, const float *x, float alpha, int64_t n); /* y += alpha *
 /* reduce.c ---------------------------------------------------------------------------------- */
 double lft_sum(const float *x, int64_t n);              /* pairwise/blocked, double accumulator */
 double lft_sum_squares(const float *x, int64_t n);
+/* how many of x's n floats (4 or 2 bytes each; exp_mask picks the format) are NaN or ±Inf */
+int64_t lft_count_nonfinite_32(const uint32_t *x, int64_t n);
+int64_t lft_count_nonfinite_16(const uint16_t *x, int64_t n, uint16_t exp_mask);
 void lft_sum_rows(float *out, const float *x, int64_t rows, int64_t cols);        /* out[r] = sum_c */
 void lft_expand_rows(float *out, const float *g, float s, int64_t rows, int64_t cols); /* out[r,c] = s*g[r] */
 
@@ -140,8 +143,9 @@ void lft_rand_normal(float *out, int64_t n, uint64_t seed, uint64_t offset, floa
 /* out = x * keep / (1 - p), keep = uniform >= p; the backward is the same call on the gradient. */
 void lft_dropout(float *out, const float *x, int64_t n, float p, uint64_t seed, uint64_t offset);
 
-/* adamw.c: decoupled weight decay; bc1 = 1 - beta1^t, bc2 = 1 - beta2^t. Updates p, m, v in place. */
-void lft_adamw_step(float *p, const float *g, float *m, float *v, int64_t n, float lr, float beta1, float beta2,
+/* adamw.c: decoupled weight decay; bc1 = 1 - beta1^t, bc2 = 1 - beta2^t. Updates p, m, v in place and
+ * returns how many new p values are not finite. */
+int64_t lft_adamw_step(float *p, const float *g, float *m, float *v, int64_t n, float lr, float beta1, float beta2,
                     float eps, float weight_decay, float bc1, float bc2);
 
 /* Thin SVD of row-major a [m, n] (LAPACK sgesdd): s [k], u [m, k], vt [k, n], k = min(m, n). Returns LAPACK's info (0: ok). */

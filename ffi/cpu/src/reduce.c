@@ -32,6 +32,22 @@ static double block_sum(const float *x, int64_t n, int squares) {
 double lft_sum(const float *x, int64_t n) { return block_sum(x, n, 0); }
 double lft_sum_squares(const float *x, int64_t n) { return block_sum(x, n, 1); }
 
+/* Non-finite values by their bits: the exponent all ones is NaN or ±Inf in every IEEE-style float
+ * (f32 0x7f800000; bf16 0x7f80; f16 0x7c00). Integer compares only, so -ffast-math cannot drop it. */
+int64_t lft_count_nonfinite_32(const uint32_t *x, int64_t n) {
+  int64_t bad = 0;
+#pragma omp parallel for schedule(static) reduction(+ : bad) if (n > (1 << 16))
+  for (int64_t i = 0; i < n; i++) bad += (x[i] & 0x7f800000u) == 0x7f800000u;
+  return bad;
+}
+
+int64_t lft_count_nonfinite_16(const uint16_t *x, int64_t n, uint16_t exp_mask) {
+  int64_t bad = 0;
+#pragma omp parallel for schedule(static) reduction(+ : bad) if (n > (1 << 16))
+  for (int64_t i = 0; i < n; i++) bad += (x[i] & exp_mask) == exp_mask;
+  return bad;
+}
+
 void lft_sum_rows(float *out, const float *x, int64_t rows, int64_t cols) {
 #pragma omp parallel for schedule(static) if (rows * cols > (1 << 15))
   for (int64_t r = 0; r < rows; r++) {

@@ -25,6 +25,17 @@ extern "C" __global__ void __launch_bounds__(256) lft_reduce_final(double *out, 
   if (threadIdx.x == 0) out[0] = s;
 }
 
+/* count_nonfinite: *count += the number of NaN/±Inf in x [n] (the check after an optimizer step).
+ * Per-thread counts, one block sum, one atomic per block; the caller zeroes *count first. */
+template <typename T>
+__device__ void count_nonfinite_impl(unsigned long long *count, const T *x, i64 n) {
+  __shared__ double scratch[32];
+  double bad = 0.0;
+  GRID_STRIDE(i, n) bad += isfinite(ld(x + i)) ? 0.0 : 1.0;
+  bad = block_sum(bad, scratch);
+  if (threadIdx.x == 0 && bad > 0.0) atomicAdd(count, (unsigned long long)bad);
+}
+
 /* sum_rows: x [rows, cols] -> out [rows], out[r] = sum_c x[r, c]. One warp per row, 8 rows per block. */
 template <typename T>
 __device__ void sum_rows_impl(T *out, const T *x, i64 rows, i64 cols) {
@@ -48,6 +59,10 @@ __device__ void expand_rows_impl(T *out, const T *g, float s, i64 rows, i64 cols
   extern "C" __global__ void __launch_bounds__(256) lft_reduce_partial_##sfx(double *partial, const T *x, i64 n,       \
                                                                              int squares) {                            \
     reduce_partial_impl(partial, x, n, squares);                                                                       \
+  }                                                                                                                    \
+  extern "C" __global__ void __launch_bounds__(256) lft_count_nonfinite_##sfx(unsigned long long *count, const T *x,  \
+                                                                              i64 n) {                                 \
+    count_nonfinite_impl(count, x, n);                                                                                 \
   }                                                                                                                    \
   extern "C" __global__ void __launch_bounds__(256) lft_sum_rows_##sfx(T *out, const T *x, i64 rows, i64 cols) {       \
     sum_rows_impl(out, x, rows, cols);                                                                                 \
