@@ -10,7 +10,7 @@ import { type Checked, checkRecipe } from "./check";
 import { type Diagnostic, error, isError } from "./diagnostics";
 import { applyOverrides, overridesFile, overridesSource } from "./overrides";
 import { parseSource } from "./parse";
-import { loadUses } from "./plugins";
+import { loadUses, type PluginMode } from "./plugins";
 import type { Recipe } from "./recipe";
 
 export interface Loaded {
@@ -36,14 +36,21 @@ export function readSource(path: string, cwd: string): Result<string, Diagnostic
 }
 
 /** `path` as the user wrote it (diagnostics show it), resolved against `cwd`. */
-export async function loadRecipeFile(path: string, registry: Registry, cwd: string, sets: readonly string[] = []): Promise<Result<Loaded, Failed>> {
+/** `mode` "declare" (read-only verbs) reads `use` packages' declarations instead of importing them. */
+export async function loadRecipeFile(
+  path: string,
+  registry: Registry,
+  cwd: string,
+  sets: readonly string[] = [],
+  mode: PluginMode = "import",
+): Promise<Result<Loaded, Failed>> {
   const sources = new Map<string, string>();
   const text = readSource(path, cwd);
   if (text.isErr()) return err({ diagnostics: [text.error], sources });
   sources.set(path, text.value);
   if (sets.length > 0) sources.set(overridesFile, overridesSource(sets));
   const baseDir = dirname(resolve(cwd, path));
-  const result = await checkSource(text.value, path, registry, baseDir, sets);
+  const result = await checkSource(text.value, path, registry, baseDir, sets, mode);
   return result.isOk() ? ok({ ...result.value, sources }) : err({ diagnostics: result.error, sources });
 }
 
@@ -54,6 +61,7 @@ export async function checkSource(
   registry: Registry,
   baseDir: string,
   sets: readonly string[] = [],
+  mode: PluginMode = "import",
 ): Promise<Result<{ recipe: Recipe; checked: Checked }, Diagnostic[]>> {
   const parsed = parseSource(text, file);
   const diagnostics: Diagnostic[] = [...parsed.diagnostics];
@@ -61,7 +69,7 @@ export async function checkSource(
   const overridden = applyOverrides(recipe, sets);
   if (overridden.isErr()) diagnostics.push(...overridden.error);
   else recipe = overridden.value;
-  diagnostics.push(...(await loadUses(recipe, registry, baseDir)));
+  diagnostics.push(...(await loadUses(recipe, registry, baseDir, mode)));
   const checked = checkRecipe(recipe, { registry, baseDir, partial: diagnostics.some(isError) });
   if (checked.isErr()) return err([...diagnostics, ...checked.error]);
   if (diagnostics.some(isError)) return err([...diagnostics, ...checked.value.warnings]);

@@ -41,7 +41,15 @@ export async function loadProjectPlugins(registry: Registry, cwd: string, mode: 
   return problems;
 }
 
-async function loadOne(registry: Registry, spec: string, from: string, mode: PluginMode, file: string, span: Span | undefined, what: string): Promise<Diagnostic[]> {
+async function loadOne(
+  registry: Registry,
+  spec: string,
+  from: string,
+  mode: PluginMode,
+  file: string,
+  span: Span | undefined,
+  what: string,
+): Promise<Diagnostic[]> {
   if (mode === "declare") {
     const declared = registerDeclaration(registry, spec, from);
     if (declared === "ok") return [];
@@ -72,8 +80,17 @@ async function loadPackage(registry: Registry, spec: string, from: string): Prom
   if (found === undefined || found.kind === "undeclared") return undefined;
   if (found.kind === "bad") return [found.why];
   const { declaration, file } = found;
-  const mismatches = declarationMismatches(declaration, result.value, (collection, name) => registry.get(collection, name).map((e) => e.options).unwrapOr(undefined));
-  return mismatches.length === 0 ? undefined : [`the plugin does not match the "lft" declaration in ${file}: ${mismatches.join("; ")}; update the declaration (lft check reads it instead of running the package)`];
+  const mismatches = declarationMismatches(declaration, result.value, (collection, name) =>
+    registry
+      .get(collection, name)
+      .map((e) => e.options)
+      .unwrapOr(undefined),
+  );
+  return mismatches.length === 0
+    ? undefined
+    : [
+        `the plugin does not match the "lft" declaration in ${file}: ${mismatches.join("; ")}; update the declaration (lft check reads it instead of running the package)`,
+      ];
 }
 
 function projectPluginLists(cwd: string, problems: Diagnostic[]): { file: string; specs: string[] }[] {

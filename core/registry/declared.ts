@@ -109,7 +109,11 @@ export function declaredPlugin(name: string, version: string | undefined, declar
       const register = api.register as unknown as Record<DeclarableCollection, (entry: EntryBase) => void>;
       for (const collection of declarableCollections) {
         for (const [entry, spec] of Object.entries(declaration.provides[collection] ?? {})) {
-          register[collection]({ name: entry, ...(spec.doc === undefined ? {} : { doc: spec.doc }), ...(spec.options === undefined ? {} : { options: spec.options }) });
+          register[collection]({
+            name: entry,
+            ...(spec.doc === undefined ? {} : { doc: spec.doc }),
+            ...(spec.options === undefined ? {} : { options: spec.options }),
+          });
         }
       }
     },
@@ -120,7 +124,11 @@ export function declaredPlugin(name: string, version: string | undefined, declar
  * Where a loaded plugin differs from its package's declaration: names registered but not declared
  * (or the reverse), and options whose schema differs (docs aside). Empty when they agree.
  */
-export function declarationMismatches(declaration: PluginDeclaration, info: PluginInfo, optionsOf: (collection: DeclarableCollection, name: string) => OptionSchema | undefined): string[] {
+export function declarationMismatches(
+  declaration: PluginDeclaration,
+  info: PluginInfo,
+  optionsOf: (collection: DeclarableCollection, name: string) => OptionSchema | undefined,
+): string[] {
   const problems: string[] = [];
   for (const collection of declarableCollections) {
     const declared = declaration.provides[collection] ?? {};
