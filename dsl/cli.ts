@@ -18,7 +18,8 @@ const plannedVerbs = ["chat", "models", "data", "runs", "export", "board", "make
  * Verbs that only inspect: they import no plugin package (the project's list and `use` packages are
  * read from their package.json declarations) unless --trust is given.
  */
-const readOnlyVerbs = new Set(["check", "fmt", "plugins", "help", "--help", "-h", "--version", "-v"]);
+// help is not one: it lists the verbs the project's plugins add, which needs them imported.
+const readOnlyVerbs = new Set(["check", "fmt", "plugins", "--version", "-v"]);
 
 /** `builtins` replaces the plugins lft ships (tests run against a known set). */
 export async function main(argv: readonly string[], io: CommandIO, options: { builtins?: readonly Plugin[] } = {}): Promise<number> {
