@@ -63,6 +63,8 @@ function declarationIn(file: string, json: { name?: unknown; version?: unknown; 
   }
   if (real(entry) !== real(resolved)) {
     const say = declaration.entry === undefined ? `declares the package's main module ${entry}` : `declares "lft.entry" ${declaration.entry}`;
+    // The package's own name must lead to what it declares; another file or a subpath is just not declared.
+    if (looksLikePath(spec) || spec !== packageName(spec)) return { kind: "undeclared", why: `${file} ${say}, not ${resolved}` };
     return { kind: "bad", why: `${file} ${say}, but "${spec}" resolves to ${resolved}; use the package's entry or fix "lft.entry"` };
   }
   const name = typeof json.name === "string" && json.name !== "" ? json.name : spec;

@@ -161,6 +161,41 @@ describe("read-only verbs run no package code", () => {
   }, 70_000);
 });
 
+describe("code lft would run before its own", () => {
+  test("a bunfig.toml preload in the working directory does not run (./lft passes lft's own config)", () => {
+    const project = join(dir, "bunfig-project");
+    mkdirSync(project, { recursive: true });
+    write("bunfig.toml", `preload = ["./evil.ts"]\n`, project);
+    write("evil.ts", writesMarker("bunfig-preload"), project);
+    write("r.lft", "let x = 1\n", project);
+    const run = Bun.spawnSync([join(repoRoot, "lft"), "check", "--syntax-only", "r.lft"], {
+      cwd: project,
+      env: { ...process.env, NO_COLOR: "1" },
+      timeout: 20_000,
+    });
+    expect(run.stdout.toString()).toBe("r.lft: ok\n");
+    expect(existsSync(marker("bunfig-preload"))).toBe(false);
+  }, 25_000);
+
+  test("a loose plugin file beside a declared package's entry is not declared: check warns, a run imports it", async () => {
+    const project = join(dir, "declared-project");
+    mkdirSync(project, { recursive: true });
+    write("package.json", JSON.stringify({ name: "proj", type: "module", lft: { entry: "./index.js", provides: {} } }), project);
+    write("index.js", "", project);
+    write("helper.js", writesMarker("helper") + optimizer("decl-helper", {}), project);
+    write("h.lft", 'use "./helper.js"\n', project);
+    const checkIO = captureIO(project);
+    expect(await main(["check", "h.lft"], checkIO)).toBe(ExitCode.ok);
+    expect(checkIO.err()).toContain(
+      `h.lft:1:5: warning: use "./helper.js": not imported: ${join(project, "package.json")} declares "lft.entry" ./index.js, not`,
+    );
+    expect(existsSync(marker("helper"))).toBe(false);
+    const runIO = captureIO(project);
+    expect(await main(["run", "h.lft"], runIO)).toBe(ExitCode.ok);
+    expect(existsSync(marker("helper"))).toBe(true);
+  });
+});
+
 describe("--trust imports", () => {
   test("lft check --trust and lft plugins --trust run the package", async () => {
     const marked = write("marker.lft", 'use "evil-marker"\n');
