@@ -15,11 +15,12 @@ import { openSession } from "./session";
 const plannedVerbs = ["chat", "models", "data", "runs", "export", "board", "make-tiny", "convert"];
 
 /**
- * Verbs that only inspect: they import no plugin package (the project's list and `use` packages are
- * read from their package.json declarations) unless --trust is given.
+ * Verbs that only inspect or convert and need no plugin's code: they import no plugin package (the
+ * project's list and `use` packages are read from their package.json declarations) unless --trust is
+ * given. help is not one (it lists the verbs the project's plugins add), nor is data preview (a
+ * plugin's dataset format converts the rows).
  */
-// help is not one: it lists the verbs the project's plugins add, which needs them imported.
-const readOnlyVerbs = new Set(["check", "fmt", "plugins", "--version", "-v"]);
+const readOnlyVerbs = new Set(["check", "fmt", "plugins", "import", "models", "runs", "--version", "-v"]);
 
 /** `builtins` replaces the plugins lft ships (tests run against a known set). */
 export async function main(argv: readonly string[], io: CommandIO, options: { builtins?: readonly Plugin[] } = {}): Promise<number> {

@@ -146,19 +146,23 @@ describe("read-only verbs run no package code", () => {
     expect(r.out).not.toMatch(/^evil-/m);
   }, 25_000);
 
-  test("a project's plugin list (package.json lft.plugins) is not imported by check, fmt or plugins", () => {
-    const project = join(dir, "project");
-    mkdirSync(project, { recursive: true });
-    write("package.json", JSON.stringify({ name: "victim", private: true, lft: { plugins: ["evil-marker", "evil-loop"] } }), project);
-    write("r.lft", "let x = 1\n", project);
-    for (const args of [["check", "--syntax-only", "r.lft"], ["fmt", "r.lft"], ["plugins"]]) {
+  const project = join(dir, "project");
+  mkdirSync(project, { recursive: true });
+  write("package.json", JSON.stringify({ name: "victim", private: true, lft: { plugins: ["evil-marker", "evil-loop"] } }), project);
+  write("r.lft", "let x = 1\n", project);
+  const verbs = (list: string[][]): void => {
+    for (const args of list) {
       const r = spawnLft(args, project);
       expect(r.killed).toBe(false);
-      expect(r.code).toBe(ExitCode.ok);
+      expect({ args, code: r.code }).toEqual({ args, code: ExitCode.ok });
       expect(r.err).toContain('package.json: warning: plugin "evil-loop": not imported');
     }
     noMarkers();
+  };
+  test("a project's plugin list (package.json lft.plugins) is not imported by check, fmt or plugins", () => {
+    verbs([["check", "--syntax-only", "r.lft"], ["fmt", "r.lft"], ["plugins"]]);
   }, 70_000);
+  test("nor by models or runs", () => verbs([["models"], ["runs"]]), 50_000);
 });
 
 describe("code lft would run before its own", () => {
