@@ -2,7 +2,7 @@
 // (resolution reads files, it runs nothing), find the package.json that owns that module, and read its
 // `lft` field (core's parseDeclaration). Read-only verbs register the declaration in place of the plugin.
 
-import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { declaredPlugin, type PluginDeclaration, parseDeclaration, type Registry } from "../core/index.ts";
 
@@ -12,6 +12,24 @@ export type FoundDeclaration =
   | { readonly kind: "undeclared"; readonly why: string }
   /** A declaration that is malformed or names another module as the entry. */
   | { readonly kind: "bad"; readonly why: string };
+
+/** package.json and bunfig.toml are small; a bigger one is refused rather than read whole. */
+const manifestLimit = 4 * 1024 * 1024;
+
+/**
+ * A manifest's text, refusing what is not a regular file (a FIFO would block, /dev/zero never end)
+ * or is over 4 MiB; the message says which.
+ */
+export function readManifest(path: string): { text: string } | { problem: string } {
+  try {
+    const stat = statSync(path);
+    if (!stat.isFile()) return { problem: `${path} is not a regular file (a device, FIFO, socket or folder); lft reads only regular files` };
+    if (stat.size > manifestLimit) return { problem: `${path} is ${stat.size} bytes, over the ${manifestLimit}-byte limit for a manifest` };
+    return { text: readFileSync(path, "utf8") };
+  } catch (cause) {
+    return { problem: `cannot read ${path}: ${cause instanceof Error ? cause.message : String(cause)}` };
+  }
+}
 
 const looksLikePath = (spec: string): boolean => /^(\.{1,2}[\\/]|[\\/]|[A-Za-z]:[\\/])/.test(spec);
 
@@ -35,9 +53,11 @@ export function findDeclaration(spec: string, resolved: string): FoundDeclaratio
   for (let dir = dirname(resolved); ; dir = dirname(dir)) {
     const file = join(dir, "package.json");
     if (existsSync(file)) {
+      const read = readManifest(file);
+      if ("problem" in read) return { kind: "bad", why: read.problem };
       let json: { name?: unknown; version?: unknown; main?: unknown; lft?: unknown };
       try {
-        json = JSON.parse(readFileSync(file, "utf8")) as typeof json;
+        json = JSON.parse(read.text) as typeof json;
       } catch (cause) {
         return { kind: "bad", why: `cannot read ${file}: ${cause instanceof Error ? cause.message : String(cause)}` };
       }

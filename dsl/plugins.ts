@@ -7,11 +7,11 @@
 // plugins and :check without --trust) runs nothing: it registers the declaration of the package's
 // package.json (plugin-declaration.ts), or warns that without one its names cannot be checked.
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { declarationMismatches, type PluginError, type Registry } from "../core/index.ts";
 import { type Diagnostic, error, type Span } from "./diagnostics";
-import { findDeclaration, registerDeclaration } from "./plugin-declaration";
+import { findDeclaration, readManifest, registerDeclaration } from "./plugin-declaration";
 import type { Recipe } from "./recipe";
 
 /** "import" runs a package's code; "declare" only reads its package.json. */
@@ -98,9 +98,14 @@ function projectPluginLists(cwd: string, problems: Diagnostic[]): { file: string
   const read = (name: string, parse: (text: string) => unknown): void => {
     const path = join(cwd, name);
     if (!existsSync(path)) return;
+    const read = readManifest(path);
+    if ("problem" in read) {
+      problems.push(error("plugin", name, undefined, `cannot read the plugin list: ${read.problem}`));
+      return;
+    }
     let config: unknown;
     try {
-      config = parse(readFileSync(path, "utf8"));
+      config = parse(read.text);
     } catch (cause) {
       problems.push(error("plugin", name, undefined, `cannot read the plugin list: ${cause instanceof Error ? cause.message : String(cause)}`));
       return;

@@ -76,12 +76,12 @@ async function lft(...argv: string[]): Promise<{ code: number; out: string; err:
 }
 
 /** A real process, killed after 20 s: for the packages that would hang an in-process import. */
-function spawnLft(args: string[], cwd = dir, stdin?: string): { code: number | null; out: string; err: string; killed: boolean } {
+function spawnLft(args: string[], cwd = dir, stdin?: string, timeout = 20_000): { code: number | null; out: string; err: string; killed: boolean } {
   const run = Bun.spawnSync([process.execPath, join(repoRoot, "dsl/cli.ts"), ...args], {
     cwd,
     stdin: stdin === undefined ? "ignore" : Buffer.from(stdin),
     env: { ...process.env, NO_COLOR: "1", LFT_HISTORY: join(dir, ".history"), LFT_HOME: join(dir, ".lft") },
-    timeout: 20_000,
+    timeout,
   });
   return { code: run.exitCode, out: run.stdout.toString(), err: run.stderr.toString(), killed: run.exitCode === null };
 }
@@ -198,6 +198,44 @@ describe("code lft would run before its own", () => {
     expect(await main(["run", "h.lft"], runIO)).toBe(ExitCode.ok);
     expect(existsSync(marker("helper"))).toBe(true);
   });
+});
+
+describe("manifests that never end", () => {
+  // A package.json that is a FIFO blocks a plain read forever; one linked to /dev/zero never ends.
+  pkg("fifo-pkg", { "index.js": "export default 1;\n" });
+  rmSync(join(dir, "node_modules/fifo-pkg/package.json"));
+  const mkfifo = (path: string): void => expect(Bun.spawnSync(["mkfifo", path]).exitCode).toBe(0);
+  pkg("zero-pkg", { "index.js": "export default 1;\n" });
+  rmSync(join(dir, "node_modules/zero-pkg/package.json"));
+  symlinkSync("/dev/zero", join(dir, "node_modules/zero-pkg/package.json"));
+
+  test("a use package whose package.json is a FIFO or /dev/zero: check and run refuse it by name (real processes)", () => {
+    mkfifo(join(dir, "node_modules/fifo-pkg/package.json"));
+    for (const [args, pkgName] of [
+      [["check", write("fifo.lft", 'use "fifo-pkg"\n')], "fifo-pkg"],
+      [["check", write("zero.lft", 'use "zero-pkg"\n')], "zero-pkg"],
+    ] as const) {
+      const r = spawnLft([...args], dir, undefined, 10_000);
+      expect(r.killed).toBe(false);
+      expect(r.code).toBe(ExitCode.pluginError);
+      expect(r.err).toContain(`node_modules/${pkgName}/package.json is not a regular file (a device, FIFO, socket or folder)`);
+    }
+    // A run imports the package (Bun's resolver does not block on it) and then finishes with its error.
+    const run = spawnLft(["run", "fifo.lft"], dir, undefined, 10_000);
+    expect(run.killed).toBe(false);
+    expect(run.code).toBe(ExitCode.pluginError);
+  }, 40_000);
+
+  test("a project package.json that is a FIFO: lft fmt and check still finish, naming it", () => {
+    const project = join(dir, "fifo-project");
+    mkdirSync(project, { recursive: true });
+    mkfifo(join(project, "package.json"));
+    write("r.lft", "let x = 1\n", project);
+    const r = spawnLft(["check", "--syntax-only", "r.lft"], project, undefined, 10_000);
+    expect(r.killed).toBe(false);
+    expect(r.err).toContain("package.json: cannot read the plugin list:");
+    expect(r.out).toBe("r.lft: ok\n");
+  }, 15_000);
 });
 
 describe("--trust imports", () => {
