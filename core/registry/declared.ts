@@ -26,6 +26,9 @@ export interface PluginDeclaration {
   readonly provides: { readonly [K in DeclarableCollection]?: Readonly<Record<string, DeclaredEntry>> };
 }
 
+/** Names JSON may carry as own keys but that would reach an object's prototype once used as keys. */
+const reserved = new Set(["__proto__", "constructor", "prototype"]);
+
 const isObject = (value: unknown): value is Readonly<Record<string, unknown>> => typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
@@ -49,7 +52,10 @@ export function parseDeclaration(lft: unknown): Result<PluginDeclaration | undef
       problems.push(`"${where}" must be an object of entry names`);
       continue;
     }
-    for (const [name, entry] of Object.entries(entries)) problems.push(...entryProblems(entry, `${where}.${name}`));
+    for (const [name, entry] of Object.entries(entries)) {
+      if (reserved.has(name)) problems.push(`"${where}.${name}": "${name}" cannot be an entry name`);
+      else problems.push(...entryProblems(entry, `${where}.${name}`));
+    }
   }
   if (problems.length > 0) return err(problems.join("; "));
   return ok({ ...(entry === undefined ? {} : { entry: entry as string }), provides: provides as PluginDeclaration["provides"] });
@@ -60,7 +66,9 @@ function entryProblems(entry: unknown, where: string): string[] {
   if (entry.doc !== undefined && typeof entry.doc !== "string") return [`"${where}.doc" must be a string`];
   if (entry.options === undefined) return [];
   if (!isObject(entry.options)) return [`"${where}.options" must be an object of option schemas`];
-  const shapes = Object.entries(entry.options).flatMap(([key, spec]) => jsonShapeProblems(spec, `${where}.options.${key}`, true));
+  const shapes = Object.entries(entry.options).flatMap(([key, spec]) =>
+    reserved.has(key) ? [`"${where}.options.${key}": "${key}" cannot be an option name`] : jsonShapeProblems(spec, `${where}.options.${key}`, true),
+  );
   if (shapes.length > 0) return shapes;
   return schemaProblems(entry.options as OptionSchema).map((p) => `"${where}": ${p}`);
 }

@@ -36,6 +36,11 @@ test("malformed declarations are named by their JSON path", () => {
   expect(spec({ type: "enum", values: [1], doc: "d" })).toContain('"lft.provides.methods.m.options.k.values" must be a list of strings');
   expect(spec({ type: "list", item: { type: "what" }, doc: "d" })).toContain('"lft.provides.methods.m.options.k.item.type" must be one of');
   expect(spec({ type: "boolean", required: "yes", doc: "d" })).toContain('"lft.provides.methods.m.options.k.required" must be true or false');
+  // JSON.parse keeps "__proto__" as an own key; as a name it would reach a prototype.
+  expect(problem(JSON.parse('{"provides": {"methods": {"__proto__": {}}}}'))).toContain('"__proto__" cannot be an entry name');
+  expect(problem(JSON.parse('{"provides": {"methods": {"m": {"options": {"__proto__": {"type": "string", "doc": "d"}}}}}}'))).toContain(
+    '"__proto__" cannot be an option name',
+  );
   // Well-formed JSON, but a schema core refuses: the same messages as for a registered entry.
   expect(spec({ type: "number", min: 2, max: 1, doc: "d" })).toContain('option "k" has min 2 > max 1');
   expect(spec({ type: "number", max: 1, default: 5, doc: "d" })).toContain("default of");
