@@ -69,9 +69,22 @@ export async function checkSource(
   const overridden = applyOverrides(recipe, sets);
   if (overridden.isErr()) diagnostics.push(...overridden.error);
   else recipe = overridden.value;
-  diagnostics.push(...(await loadUses(recipe, registry, baseDir, mode)));
+  const uses = await loadUses(recipe, registry, baseDir, mode);
+  diagnostics.push(...uses);
   const checked = checkRecipe(recipe, { registry, baseDir, partial: diagnostics.some(isError) });
-  if (checked.isErr()) return err([...diagnostics, ...checked.error]);
+  if (checked.isErr()) return err([...diagnostics, ...pointAtUnimported(checked.error, uses)]);
   if (diagnostics.some(isError)) return err([...diagnostics, ...checked.value.warnings]);
   return ok({ recipe, checked: { ...checked.value, warnings: [...diagnostics, ...checked.value.warnings] } });
+}
+
+/**
+ * A name no plugin provides while some `use` package was left unimported (a read-only verb without
+ * --trust warned about it): say that it may come from there.
+ */
+function pointAtUnimported(problems: readonly Diagnostic[], uses: readonly Diagnostic[]): Diagnostic[] {
+  const unimported = uses.filter((d) => d.kind === "plugin" && d.severity === "warning" && d.span !== undefined);
+  if (unimported.length === 0) return [...problems];
+  const lines = unimported.map((d) => `line ${d.span!.line}`).join(", ");
+  const hint = `; it may come from a use package that was not imported (${lines}): check with --trust to import it`;
+  return problems.map((d) => (d.kind === "unavailable" ? { ...d, message: `${d.message}${hint}` } : d));
 }

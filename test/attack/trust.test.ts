@@ -107,6 +107,14 @@ describe("read-only verbs run no package code", () => {
     expect(r.err).not.toContain("boom at import");
   });
 
+  test("a name the unimported package would provide is 'not available', pointing at that use line", async () => {
+    const r = await lft("check", write("unknown.lft", train("dsig_beta = 0.5", "evil-marker")));
+    noMarkers();
+    expect(r.code).toBe(ExitCode.notAvailable);
+    expect(r.err).toContain('unknown.lft:5:36: optimizer "dsig" is not available (no plugin registers it)');
+    expect(r.err).toContain("it may come from a use package that was not imported (line 1): check with --trust to import it");
+  });
+
   test("lft plugins <recipe>: lists what is declared, imports nothing", async () => {
     const r = await lft("plugins", uses);
     noMarkers();
