@@ -24,6 +24,15 @@ export {
   type StageEntry,
   type TemplateEntry,
 } from "./registry/collections";
+export {
+  type DeclarableCollection,
+  type DeclaredEntry,
+  declarableCollections,
+  declarationMismatches,
+  declaredPlugin,
+  type PluginDeclaration,
+  parseDeclaration,
+} from "./registry/declared";
 export { HookBus, HookError, type HookErrorReason } from "./registry/hook-bus";
 export {
   builtinHookKinds,

@@ -14,12 +14,24 @@ import { openSession } from "./session";
 /** Verbs the issue plans that arrive with later plugins: named as "not available", not "unknown". */
 const plannedVerbs = ["chat", "models", "data", "runs", "export", "board", "make-tiny", "convert"];
 
+/**
+ * Verbs that only inspect or convert and need no plugin's code: they import no plugin package (the
+ * project's list and `use` packages are read from their package.json declarations) unless --trust is
+ * given. help is not one (it lists the verbs the project's plugins add), nor is data preview (a
+ * plugin's dataset format converts the rows).
+ */
+const readOnlyVerbs = new Set(["check", "fmt", "plugins", "import", "models", "runs", "--version", "-v"]);
+
 /** `builtins` replaces the plugins lft ships (tests run against a known set). */
 export async function main(argv: readonly string[], io: CommandIO, options: { builtins?: readonly Plugin[] } = {}): Promise<number> {
-  const mode = argv.length === 0 ? "repl" : "cli";
-  const { session, problems } = await openSession({ mode, io, core: lftPlugin, ...(options.builtins === undefined ? {} : { builtins: options.builtins }) });
+  // `lft --trust` is the REPL, whose :check may then import use packages.
+  const mode = argv.length === 0 || (argv.length === 1 && argv[0] === "--trust") ? "repl" : "cli";
+  const trusted = argv.includes("--trust");
+  const pluginMode = mode === "cli" && readOnlyVerbs.has(argv[0]!) && !trusted ? "declare" : "import";
+  const builtins = options.builtins === undefined ? {} : { builtins: options.builtins };
+  const { session, problems } = await openSession({ mode, io, core: lftPlugin, pluginMode, trusted, ...builtins });
   if (problems.length > 0) io.stderr(formatDiagnostics(problems, new Map()));
-  const [first, ...rest] = argv;
+  const [first, ...rest] = mode === "repl" ? [] : argv;
   if (first === undefined) {
     const { startRepl } = await import("./repl/repl");
     return startRepl(session);

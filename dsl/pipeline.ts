@@ -10,7 +10,7 @@ import { type Checked, checkRecipe } from "./check";
 import { type Diagnostic, error, isError } from "./diagnostics";
 import { applyOverrides, overridesFile, overridesSource } from "./overrides";
 import { parseSource } from "./parse";
-import { loadUses } from "./plugins";
+import { loadUses, type PluginMode } from "./plugins";
 import type { Recipe } from "./recipe";
 
 export interface Loaded {
@@ -36,14 +36,21 @@ export function readSource(path: string, cwd: string): Result<string, Diagnostic
 }
 
 /** `path` as the user wrote it (diagnostics show it), resolved against `cwd`. */
-export async function loadRecipeFile(path: string, registry: Registry, cwd: string, sets: readonly string[] = []): Promise<Result<Loaded, Failed>> {
+/** `mode` "declare" (read-only verbs) reads `use` packages' declarations instead of importing them. */
+export async function loadRecipeFile(
+  path: string,
+  registry: Registry,
+  cwd: string,
+  sets: readonly string[] = [],
+  mode: PluginMode = "import",
+): Promise<Result<Loaded, Failed>> {
   const sources = new Map<string, string>();
   const text = readSource(path, cwd);
   if (text.isErr()) return err({ diagnostics: [text.error], sources });
   sources.set(path, text.value);
   if (sets.length > 0) sources.set(overridesFile, overridesSource(sets));
   const baseDir = dirname(resolve(cwd, path));
-  const result = await checkSource(text.value, path, registry, baseDir, sets);
+  const result = await checkSource(text.value, path, registry, baseDir, sets, mode);
   return result.isOk() ? ok({ ...result.value, sources }) : err({ diagnostics: result.error, sources });
 }
 
@@ -54,6 +61,7 @@ export async function checkSource(
   registry: Registry,
   baseDir: string,
   sets: readonly string[] = [],
+  mode: PluginMode = "import",
 ): Promise<Result<{ recipe: Recipe; checked: Checked }, Diagnostic[]>> {
   const parsed = parseSource(text, file);
   const diagnostics: Diagnostic[] = [...parsed.diagnostics];
@@ -61,9 +69,22 @@ export async function checkSource(
   const overridden = applyOverrides(recipe, sets);
   if (overridden.isErr()) diagnostics.push(...overridden.error);
   else recipe = overridden.value;
-  diagnostics.push(...(await loadUses(recipe, registry, baseDir)));
+  const uses = await loadUses(recipe, registry, baseDir, mode);
+  diagnostics.push(...uses);
   const checked = checkRecipe(recipe, { registry, baseDir, partial: diagnostics.some(isError) });
-  if (checked.isErr()) return err([...diagnostics, ...checked.error]);
+  if (checked.isErr()) return err([...diagnostics, ...pointAtUnimported(checked.error, uses)]);
   if (diagnostics.some(isError)) return err([...diagnostics, ...checked.value.warnings]);
   return ok({ recipe, checked: { ...checked.value, warnings: [...diagnostics, ...checked.value.warnings] } });
+}
+
+/**
+ * A name no plugin provides while some `use` package was left unimported (a read-only verb without
+ * --trust warned about it): say that it may come from there.
+ */
+function pointAtUnimported(problems: readonly Diagnostic[], uses: readonly Diagnostic[]): Diagnostic[] {
+  const unimported = uses.filter((d) => d.kind === "plugin" && d.severity === "warning" && d.span !== undefined);
+  if (unimported.length === 0) return [...problems];
+  const lines = unimported.map((d) => `line ${d.span!.line}`).join(", ");
+  const hint = `; it may come from a use package that was not imported (${lines}): check with --trust to import it`;
+  return problems.map((d) => (d.kind === "unavailable" ? { ...d, message: `${d.message}${hint}` } : d));
 }

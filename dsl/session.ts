@@ -5,7 +5,7 @@
 import { type CommandIO, type CommandSession, createRegistry, type Plugin, type Registry } from "../core/index.ts";
 import { builtinPlugins } from "../plugins/index.ts";
 import { type Diagnostic, error } from "./diagnostics";
-import { loadProjectPlugins } from "./plugins";
+import { loadProjectPlugins, type PluginMode } from "./plugins";
 
 export interface Session extends CommandSession {
   readonly registry: Registry;
@@ -15,6 +15,13 @@ export interface Session extends CommandSession {
   readonly live: Map<string, unknown>;
   /** Aborted on Ctrl-C during a run. */
   controller: AbortController;
+  /** --trust was given: read-only verbs (check, plugins, :check) may import plugin packages. */
+  readonly trusted: boolean;
+  /**
+   * A fresh registry with the same built-ins and the project's plugins only declared: what an
+   * untrusted `:check` in the REPL checks against, so declarations never mix with imported plugins.
+   */
+  readonly declaredRegistry: () => Promise<Registry>;
 }
 
 export interface OpenOptions {
@@ -26,6 +33,10 @@ export interface OpenOptions {
   readonly builtins?: readonly Plugin[];
   /** Read package.json / bunfig.toml plugin lists from io.cwd (default true). */
   readonly projectPlugins?: boolean;
+  /** How project plugins are loaded: "import" runs them (default), "declare" reads their package.json. */
+  readonly pluginMode?: PluginMode;
+  /** --trust was given (default false). */
+  readonly trusted?: boolean;
 }
 
 /** The session, and problems loading its plugins (a built-in that fails is reported, not fatal). */
@@ -37,7 +48,16 @@ export async function openSession(options: OpenOptions): Promise<{ session: Sess
     const used = registry.use(plugin);
     if (used.isErr()) problems.push(error("plugin", "lft", undefined, used.error.message));
   }
-  if (options.projectPlugins !== false) problems.push(...(await loadProjectPlugins(registry, options.io.cwd)));
-  const session: Session = { registry, mode: options.mode, io: options.io, live: new Map(), controller: new AbortController() };
+  if (options.projectPlugins !== false) problems.push(...(await loadProjectPlugins(registry, options.io.cwd, options.pluginMode ?? "import")));
+  const declaredRegistry = async (): Promise<Registry> => (await openSession({ ...options, pluginMode: "declare" })).session.registry;
+  const session: Session = {
+    registry,
+    mode: options.mode,
+    io: options.io,
+    live: new Map(),
+    controller: new AbortController(),
+    trusted: options.trusted === true,
+    declaredRegistry,
+  };
   return { session, problems };
 }

@@ -1,27 +1,29 @@
 // `lft check <recipe.lft>...`: parse, load plugins, validate, then what would fail once the run starts
 // (files, dataset names, the model's config and family, template tokens, eval/predict data, output
 // folders; dsl/resources.ts); print every problem, run nothing. --syntax-only skips the disk.
+// `use` packages are not imported: their package.json declarations are checked against (--trust imports them).
 
 import type { CommandEntry } from "../../core/index.ts";
 import { ExitCode, exitCodeFor } from "../exit-codes";
 import { outputsInUse } from "../output-in-use";
 import { loadRecipeFile } from "../pipeline";
 import { checkResources } from "../resources";
-import { argsOrUsage, report } from "./common";
+import { argsOrUsage, inspection, report } from "./common";
 
-const usage = "<recipe.lft>... [--set key=value]... [--syntax-only]";
+const usage = "<recipe.lft>... [--set key=value]... [--syntax-only] [--trust]";
 
 export const checkCommand: CommandEntry = {
   name: "check",
-  doc: "validate recipes and what they need on disk (--syntax-only: only the recipe) without running them",
+  doc: "validate recipes and what they need on disk (--syntax-only: only the recipe) without running them or their plugins (--trust: import use packages)",
   usage,
   scope: "both",
   async run(argv, io, session) {
-    const args = argsOrUsage("check", usage, argv, { positional: [1, Number.POSITIVE_INFINITY], sets: true, flags: ["--syntax-only"] }, io);
+    const args = argsOrUsage("check", usage, argv, { positional: [1, Number.POSITIVE_INFINITY], sets: true, flags: ["--syntax-only", "--trust"] }, io);
     if (typeof args === "number") return args;
+    const { registry, mode } = await inspection(session, args.flags.has("--trust"));
     let worst: number = ExitCode.ok;
     for (const path of args.positional) {
-      const loaded = await loadRecipeFile(path, session.registry, io.cwd, args.sets);
+      const loaded = await loadRecipeFile(path, registry, io.cwd, args.sets, mode);
       if (loaded.isErr()) {
         report(io, loaded.error.diagnostics, loaded.error.sources);
         worst = Math.max(worst, exitCodeFor(loaded.error.diagnostics));
@@ -30,7 +32,7 @@ export const checkCommand: CommandEntry = {
       report(io, loaded.value.checked.warnings, loaded.value.sources);
       if (!args.flags.has("--syntax-only")) {
         report(io, outputsInUse(loaded.value.recipe, loaded.value.checked.recipe), loaded.value.sources);
-        const problems = checkResources(loaded.value.recipe, loaded.value.checked.recipe, session.registry);
+        const problems = checkResources(loaded.value.recipe, loaded.value.checked.recipe, registry);
         if (problems.length > 0) {
           report(io, problems, loaded.value.sources);
           worst = Math.max(worst, exitCodeFor(problems));

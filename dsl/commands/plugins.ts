@@ -1,5 +1,6 @@
 // `lft plugins [recipe.lft]`: what is loaded and what each plugin registered. With a recipe, its
-// `use` packages are loaded first, so a plugin package can be tried before a run.
+// `use` packages are added first, as their package.json declares them (--trust: imported, so a
+// plugin package can be tried before a run).
 
 import { dirname, resolve } from "node:path";
 import type { CommandEntry, PluginInfo, Registry } from "../../core/index.ts";
@@ -8,18 +9,19 @@ import { ExitCode, exitCodeFor } from "../exit-codes";
 import { parseSource } from "../parse";
 import { readSource } from "../pipeline";
 import { loadUses } from "../plugins";
-import { argsOrUsage, report } from "./common";
+import { argsOrUsage, inspection, report } from "./common";
 
-const usage = "[recipe.lft]";
+const usage = "[recipe.lft] [--trust]";
 
 export const pluginsCommand: CommandEntry = {
   name: "plugins",
-  doc: "list loaded plugins and what each registered (with a recipe: after its use statements)",
+  doc: "list plugins and what each registers (with a recipe: its use packages, as declared; --trust: imported)",
   usage,
   scope: "both",
   async run(argv, io, session) {
-    const args = argsOrUsage("plugins", usage, argv, { positional: [0, 1] }, io);
+    const args = argsOrUsage("plugins", usage, argv, { positional: [0, 1], flags: ["--trust"] }, io);
     if (typeof args === "number") return args;
+    const { registry, mode } = await inspection(session, args.flags.has("--trust"));
     let status: number = ExitCode.ok;
     const [path] = args.positional;
     if (path !== undefined) {
@@ -29,11 +31,11 @@ export const pluginsCommand: CommandEntry = {
         return ExitCode.ioError;
       }
       const parsed = parseSource(text.value, path);
-      const problems = [...parsed.diagnostics, ...(await loadUses(parsed.recipe, session.registry, dirname(resolve(io.cwd, path))))];
+      const problems = [...parsed.diagnostics, ...(await loadUses(parsed.recipe, registry, dirname(resolve(io.cwd, path)), mode))];
       report(io, problems, new Map([[path, text.value]]));
       status = exitCodeFor(problems);
     }
-    io.stdout(describePlugins(session.registry));
+    io.stdout(describePlugins(registry));
     return status;
   },
 };

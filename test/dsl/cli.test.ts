@@ -41,12 +41,12 @@ describe("lft check", () => {
   });
 
   test("with the plugins a recipe uses, it is ok: exit 0", async () => {
-    const r = await lft("check", write("ok.lft", valid("fake-no-runner.ts")));
+    const r = await lft("check", write("ok.lft", valid("fake-no-runner.ts")), "--trust");
     expect([r.code, r.out, r.err]).toEqual([0, "ok.lft: ok\n", ""]);
   });
 
   test("mistakes: exit 1, every one with its line and caret, no stack trace", async () => {
-    const r = await lft("check", write("bad.lft", valid("fake-no-runner.ts", " { bacth = 2, lr = -1 }")));
+    const r = await lft("check", write("bad.lft", valid("fake-no-runner.ts", " { bacth = 2, lr = -1 }")), "--trust");
     expect(r.code).toBe(ExitCode.recipeError);
     expect(r.err).toContain('bad.lft:5:25: train "sft": unknown option "bacth"; did you mean "batch"?');
     expect(r.err).toContain('bad.lft:5:41: train "sft": option "lr" must be >= 0, found -1');
@@ -57,8 +57,8 @@ describe("lft check", () => {
 
   test("--set applies before the check, and its mistakes point into --set", async () => {
     const name = write("set.lft", valid("fake-no-runner.ts"));
-    expect((await lft("check", name, "--set", "method.rank=16", "--set=train.lr=1e-3")).code).toBe(0);
-    const r = await lft("check", name, "--set", "method.rank=0");
+    expect((await lft("check", name, "--set", "method.rank=16", "--set=train.lr=1e-3", "--trust")).code).toBe(0);
+    const r = await lft("check", name, "--set", "method.rank=0", "--trust");
     expect(r.code).toBe(ExitCode.recipeError);
     expect(r.err).toContain('--set:1:13: method "lora": option "rank" must be >= 1, found 0\n 1 | method.rank=0\n   |             ^');
   });
@@ -139,7 +139,7 @@ describe("lft import, plugins, help", () => {
   test("plugins: what is loaded and what each registered, a recipe's uses included", async () => {
     const bare = await lft("plugins");
     expect(bare.out).toBe("lft 0.1.0  (built in)\n  commands: check, fmt, help, import, plugins, run\n");
-    const r = await lft("plugins", write("p.lft", `use "${fixtures}/fake-suite.ts"\n`));
+    const r = await lft("plugins", write("p.lft", `use "${fixtures}/fake-suite.ts"\n`), "--trust");
     expect(r.out).toContain(`fake-suite  (${fixtures}/fake-suite.ts)\n  model families: llama, qwen3\n`);
     expect(r.out).toContain("  methods: freeze, full, lora, qlora\n");
     expect(r.out).toContain("  hooks: runRecipe\n");

@@ -91,10 +91,14 @@ describe.skipIf(npm === null)(`lft-plugin-hello installed in a project${skip}`, 
     expect(r.err).toContain('bad.lft:4:39: unknown metric "greeting_rte"; did you mean "greeting_rate"?');
   });
 
-  test("lft plugins lists the package and what it registered", () => {
+  test("lft plugins lists the package as its package.json declares it; with --trust, what it registered", () => {
     const r = lft(["plugins", "greet.lft"]);
     expect(r.code).toBe(0);
-    expect(r.out).toContain(
+    const manifest = join(project, "node_modules/lft-plugin-hello/package.json");
+    expect(r.out).toContain(`lft-plugin-hello 0.1.0  (${manifest} (declared; not imported))\n  dataset format: hello\n  metric: greeting_rate\n`);
+    const trusted = lft(["plugins", "greet.lft", "--trust"]);
+    expect(trusted.code).toBe(0);
+    expect(trusted.out).toContain(
       `lft-plugin-hello 0.1.0  (${join(project, "node_modules/lft-plugin-hello/index.ts")})\n  dataset format: hello\n  metric: greeting_rate\n  command: hello\n`,
     );
   });
@@ -120,7 +124,7 @@ describe.skipIf(npm === null)(`lft-plugin-hello installed in a project${skip}`, 
 
   test("a package that throws while loading is named: exit 4", () => {
     fakePackage("lft-plugin-broken", 'throw new Error("missing native library libfoo.so");\n');
-    const r = lft(["check", write("broken.lft", 'use "lft-plugin-broken"\n')]);
+    const r = lft(["check", write("broken.lft", 'use "lft-plugin-broken"\n'), "--trust"]);
     expect(r.code).toBe(ExitCode.pluginError);
     expect(r.err).toContain(
       `broken.lft:1:5: use "lft-plugin-broken": plugin package "lft-plugin-broken" (${join(project, "node_modules/lft-plugin-broken/index.ts")}) failed to load: missing native library libfoo.so`,
@@ -132,7 +136,7 @@ describe.skipIf(npm === null)(`lft-plugin-hello installed in a project${skip}`, 
       "lft-plugin-hello-again",
       'import { definePlugin } from "lft/core/index.ts";\nexport default definePlugin({ name: "lft-plugin-hello-again", setup(api) { api.register.metrics({ name: "bleu_again", doc: "d", compute: () => 0 }); api.register.datasets({ name: "hello", doc: "d", produces: [], convert: () => { throw new Error("unused"); } }); } });\n',
     );
-    const r = lft(["plugins", write("dup.lft", 'use "lft-plugin-hello"\nuse "lft-plugin-hello-again"\n')]);
+    const r = lft(["plugins", write("dup.lft", 'use "lft-plugin-hello"\nuse "lft-plugin-hello-again"\n'), "--trust"]);
     expect(r.code).toBe(ExitCode.pluginError);
     expect(r.err).toContain(
       'dup.lft:2:5: use "lft-plugin-hello-again": plugin "lft-plugin-hello-again" failed in setup: dataset format "hello" is registered twice: first by plugin "lft-plugin-hello", again by plugin "lft-plugin-hello-again"',

@@ -99,7 +99,15 @@ let run: LftRun;
 beforeAll(async () => {
   const pkg = join(dir, "node_modules", "lft-optimizer-signum");
   mkdirSync(pkg, { recursive: true });
-  writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "lft-optimizer-signum", version: "1.0.0", type: "module", main: "index.js" }));
+  // The "lft" field declares what the package provides, so `lft check` validates its options without
+  // running it; a run imports it and compares.
+  const provides = {
+    optimizers: {
+      signum: { doc: "sign-SGD with momentum", options: { signum_beta: { type: "number", min: 0, max: 1, default: 0, doc: "momentum of the sign" } } },
+    },
+  };
+  const manifest = { name: "lft-optimizer-signum", version: "1.0.0", type: "module", main: "index.js", lft: { entry: "./index.js", provides } };
+  writeFileSync(join(pkg, "package.json"), JSON.stringify(manifest));
   writeFileSync(join(pkg, "index.js"), SIGNUM);
   // The package reaches lft as a peer dependency, as examples/plugin-hello does, and has neverthrow
   // installed as its own dependency (linked here: nothing is downloaded).
