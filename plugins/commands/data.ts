@@ -3,7 +3,6 @@
 // counts. NAME is a dataset_info.json entry (an hf_hub_url entry is fetched first); FILE a data file (json,
 // jsonl, csv, parquet, txt) whose format comes from --format or its first row, and whose default stage from
 // that format (data-file.ts). MODEL_DIR may be a Hugging Face id.
-import { existsSync, statSync } from "node:fs";
 import { ok, type Result } from "neverthrow";
 import {
   type CommandEntry,
@@ -13,6 +12,7 @@ import {
   loadDatasetInfo,
   loadTokenizer,
   localDatasetEntry,
+  pathKind,
   type Registry,
   resolveModelPath,
 } from "../../core/index.ts";
@@ -62,7 +62,12 @@ export const dataCommand: CommandEntry = {
     let datasetInfo: DatasetInfo | undefined;
     let stage = args.values.get("--stage");
     const path = pathIn(io, name);
-    if (existsSync(path) && statSync(path).isFile() && fileType(path) !== undefined) {
+    const kind = pathKind(path);
+    if (kind.kind === "special") {
+      io.stderr(`lft data: ${path} is ${kind.what}, not a regular file; lft reads data only from regular files and folders of them\n`);
+      return ExitCode.recipeError;
+    }
+    if (kind.kind === "file" && fileType(path) !== undefined) {
       const file = await fileDataset(path, format);
       if (file.isErr()) {
         io.stderr(`lft data: ${file.error.message}\n`);
@@ -94,8 +99,9 @@ export const dataCommand: CommandEntry = {
       onProgress: (line) => io.stderr(`\r${line}`),
     });
     if (shown.isErr()) {
+      // The dataset cannot be read as given (outside its folder, a special file, bad rows under strict): bad input.
       io.stderr(`lft data: ${shown.error.message}\n`);
-      return ExitCode.runFailed;
+      return ExitCode.recipeError;
     }
     io.stdout(`${shown.value}\n`);
     return ExitCode.ok;

@@ -1,13 +1,15 @@
 // Recipe data blocks → dataset_info entries for the data worker. A source that is a file or folder
 // gets an entry made for it (absolute file_name; formatting, ranking and columns from the block's
 // format, as dataset_info.json would say them); any other source is a dataset name looked up in
-// `<dir>/dataset_info.json` (dir defaults to "data" beside the recipe), its file_name made absolute.
+// `<dir>/dataset_info.json` (dir defaults to "data" beside the recipe), its file_name made absolute and
+// the entry confined to that folder (core/data/read/files.ts refuses files that resolve outside it).
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { err, ok, type Result } from "neverthrow";
 import type { CommandIO, ResolvedRecipe } from "../../core/index.ts";
 import {
   COLUMN_NAMES,
+  confinedEntry,
   type DatasetInfo,
   DEFAULT_COLUMNS,
   datasetAttr,
@@ -203,7 +205,8 @@ function namedEntry(
       `dataset "${source.source}": the recipe says format ${source.format}, but ${shown(infoFile, cwd)} describes it as ${format}; drop the format word or fix the entry`,
     );
   }
-  const entry = { ...(info[source.source] as Record<string, unknown>) };
+  // The entry's files must stay inside its folder (a path written in the recipe itself need not).
+  const entry: Record<string, unknown> = confinedEntry(info[source.source] as Record<string, unknown>, dir);
   const file = entry.file_name;
   if (typeof file === "string" && !isAbsolute(file)) entry.file_name = resolve(dir, file);
   const split = source.options.split;
