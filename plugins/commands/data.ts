@@ -45,6 +45,13 @@ export const dataCommand: CommandEntry = {
       );
       return ExitCode.usage;
     }
+    // A FIFO or device named as the data is refused before the model loads (opening a FIFO would block).
+    const path = pathIn(io, name);
+    const kind = pathKind(path);
+    if (kind.kind === "special") {
+      io.stderr(`lft data: ${path} is ${kind.what}, not a regular file; lft reads data only from regular files and folders of them\n`);
+      return ExitCode.recipeError;
+    }
     // A local folder wins; an `org/name[@rev]` id comes from the Hugging Face cache (or is downloaded).
     const modelDir = await resolveModelPath(session.registry, model, io.cwd, io);
     if (modelDir.isErr()) {
@@ -61,12 +68,6 @@ export const dataCommand: CommandEntry = {
     let dataset = name;
     let datasetInfo: DatasetInfo | undefined;
     let stage = args.values.get("--stage");
-    const path = pathIn(io, name);
-    const kind = pathKind(path);
-    if (kind.kind === "special") {
-      io.stderr(`lft data: ${path} is ${kind.what}, not a regular file; lft reads data only from regular files and folders of them\n`);
-      return ExitCode.recipeError;
-    }
     if (kind.kind === "file" && fileType(path) !== undefined) {
       const file = await fileDataset(path, format);
       if (file.isErr()) {

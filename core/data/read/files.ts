@@ -48,11 +48,13 @@ export function datasetFiles(attr: DatasetAttr, datasetDir: string, maxJsonBytes
   }
   // An absolute file_name stands alone, as with Python's os.path.join.
   let path = isAbsolute(attr.path) ? attr.path : join(datasetDir, attr.path);
-  const inside = confined(attr, path, `file_name "${attr.path}"`);
-  if (inside.isErr()) return err(inside.error);
+  const lexical = confinedByName(attr, path, `file_name "${attr.path}"`);
+  if (lexical.isErr()) return err(lexical.error);
   const top = pathKind(path);
   if (top.kind === "missing") return err(new DataError(`dataset "${attr.name}": file ${path} ${top.detail}`));
   if (top.kind === "special") return err(specialFile(attr, path, top.what));
+  const inside = confined(attr, path, `file_name "${attr.path}"`);
+  if (inside.isErr()) return err(inside.error);
   let paths: string[];
   if (top.kind === "folder") {
     for (const sub of [attr.folder, attr.subset]) {
@@ -95,18 +97,29 @@ export function datasetFiles(attr: DatasetAttr, datasetDir: string, maxJsonBytes
   return ok(files);
 }
 
-/** Whether `path` stays inside the entry's root (lexically, then after symlinks); always so without a root. */
+function outsideRoot(attr: DatasetAttr, root: string, what: string, real: string): Result<void, DataError> {
+  return err(
+    new DataError(
+      `dataset "${attr.name}": ${what} resolves to ${real}, outside the dataset folder ${root}; an entry of dataset_info.json may name only files inside its folder (after ".." and symlinks). Move the file into that folder, or name the file directly in the recipe (dataset "${real}") if you mean to read it`,
+    ),
+  );
+}
+
+/** Whether `path`, by its name alone (".." resolved, nothing touched on disk), stays inside the entry's root. */
+function confinedByName(attr: DatasetAttr, path: string, what: string): Result<void, DataError> {
+  const root = attr.root;
+  if (root === undefined) return ok(undefined);
+  const lexical = resolve(path);
+  return within(resolve(root), lexical) ? ok(undefined) : outsideRoot(attr, root, what, lexical);
+}
+
+/** Whether `path` stays inside the entry's root (by name, then after symlinks); always so without a root. */
 function confined(attr: DatasetAttr, path: string, what: string): Result<void, DataError> {
   const root = attr.root;
   if (root === undefined) return ok(undefined);
-  const outside = (real: string) =>
-    err(
-      new DataError(
-        `dataset "${attr.name}": ${what} resolves to ${real}, outside the dataset folder ${root}; an entry of dataset_info.json may name only files inside its folder (after ".." and symlinks). Move the file into that folder, or name the file directly in the recipe (dataset "${real}") if you mean to read it`,
-      ),
-    );
+  const byName = confinedByName(attr, path, what);
+  if (byName.isErr()) return byName;
   const lexical = resolve(path);
-  if (!within(resolve(root), lexical)) return outside(lexical);
   let realRoot: string;
   let real: string;
   try {
@@ -115,7 +128,7 @@ function confined(attr: DatasetAttr, path: string, what: string): Result<void, D
   } catch {
     return ok(undefined); // missing: the caller says "not found"
   }
-  return within(realRoot, real) ? ok(undefined) : outside(real);
+  return within(realRoot, real) ? ok(undefined) : outsideRoot(attr, root, what, real);
 }
 
 function within(root: string, path: string): boolean {
@@ -152,11 +165,11 @@ function listFiles(attr: DatasetAttr, dir: string): Result<string[], DataError> 
   for (const name of readdirSync(dir).sort()) {
     if (name.startsWith(".")) continue;
     const p = join(dir, name);
-    const inside = confined(attr, p, `file ${p}`);
-    if (inside.isErr()) return err(inside.error);
     const kind = pathKind(p);
     if (kind.kind === "special") return err(specialFile(attr, p, kind.what));
     if (kind.kind === "missing") return err(new DataError(`dataset "${attr.name}": ${p} is ${kind.detail === "not found" ? "a broken symlink" : kind.detail}`));
+    const inside = confined(attr, p, `file ${p}`);
+    if (inside.isErr()) return err(inside.error);
     if (kind.kind === "file") out.push(p);
   }
   return ok(out);
