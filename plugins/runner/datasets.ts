@@ -12,6 +12,7 @@ import {
   confinedEntry,
   type DatasetInfo,
   DEFAULT_COLUMNS,
+  DEFAULT_READ_LIMITS,
   datasetAttr,
   datasetFiles,
   didYouMean,
@@ -19,9 +20,11 @@ import {
   fileType,
   formatNameOf,
   localDatasetEntry,
+  type ReadLimits,
   type Registry,
   type ResolvedOptions,
   readFile,
+  readLimits,
   suggest,
   TAG_NAMES,
 } from "../../core/index.ts";
@@ -41,7 +44,7 @@ export interface DataSelection {
   readonly names: readonly string[];
   /** What the summary calls them: `data/identity.json (alpaca)`. */
   readonly labels: readonly string[];
-  /** Options of dataOptionSchema the blocks decide: max_samples (when one for all), mix_strategy, interleave_probs. */
+  /** Options of dataOptionSchema the blocks decide: max_samples (when one for all), mix_strategy, interleave_probs, the readers' limits. */
   readonly mix: Record<string, unknown>;
 }
 
@@ -72,9 +75,11 @@ export async function selectData(
     names.push(name);
     labels.push(made.value.label);
   }
-  const limited = await limitRows(info, names, sources, recipe.baseDir);
+  const mix = mixOptions(sources);
+  const limits = readLimits({ max_json_bytes: DEFAULT_READ_LIMITS.maxJsonBytes, max_row_chars: DEFAULT_READ_LIMITS.maxRowChars, ...mix });
+  const limited = await limitRows(info, names, sources, recipe.baseDir, limits);
   if (limited.isErr()) return err(limited.error);
-  return ok({ info, names, labels, mix: mixOptions(sources) });
+  return ok({ info, names, labels, mix });
 }
 
 /**
@@ -92,6 +97,11 @@ function mixOptions(sources: readonly DataSource[]): Record<string, unknown> {
     out.mix_strategy = "interleave_under";
     out.interleave_probs = weights.map((w) => w / total);
   }
+  // The readers' limits are one for all files: the largest any block asks for.
+  for (const key of ["max_json_bytes", "max_row_chars"]) {
+    const asked = sources.map((s) => s.options[key]).filter((v): v is number => typeof v === "number");
+    if (asked.length > 0) out[key] = Math.max(...asked);
+  }
   return out;
 }
 
@@ -104,6 +114,7 @@ async function limitRows(
   names: readonly string[],
   sources: readonly DataSource[],
   dir: string,
+  limits: ReadLimits,
 ): Promise<Result<void, RunFailure>> {
   if (new Set(sources.map((s) => s.options.max_samples)).size <= 1) return ok(undefined);
   for (const [i, source] of sources.entries()) {
@@ -112,10 +123,10 @@ async function limitRows(
     const name = names[i]!;
     const attr = datasetAttr(info, name);
     if (attr.isErr()) return fail(attr.error.message);
-    const files = datasetFiles(attr.value, dir);
+    const files = datasetFiles(attr.value, dir, limits.maxJsonBytes);
     if (files.isErr()) return fail(files.error.message);
     let rows = 0;
-    for (const file of files.value) for await (const item of readFile(file, name)) if (item.kind === "row") rows++;
+    for (const file of files.value) for await (const item of readFile(file, name, limits)) if (item.kind === "row") rows++;
     if (rows > limit) info[name] = { ...(info[name] as Record<string, unknown>), num_samples: limit };
   }
   return ok(undefined);

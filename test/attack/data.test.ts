@@ -251,6 +251,20 @@ describe("what a reader holds at once is bounded", () => {
     expect((await prepare("big"))._unsafeUnwrap().rows).toBe(200);
   });
 
+  test("a recipe's dataset block raises or lowers the limit (max_json_bytes = N), the largest of the blocks winning", async () => {
+    const recipe = { baseDir: top };
+    const sel = (await selectData(recipe, [{ source: "big", options: { dir: "data", max_json_bytes: 1000 } }], registry, top))._unsafeUnwrap();
+    expect(sel.mix.max_json_bytes).toBe(1000);
+    const r = await prepareData({
+      registry,
+      tokenizer,
+      processor: processors.sft,
+      options: dataOptions({ dataset_dir: top, dataset: sel.names, template: "default", cutoff_len: 256, ...sel.mix }),
+      datasetInfo: sel.info,
+    });
+    expect(r._unsafeUnwrapErr().message).toContain("over the 1000-byte limit");
+  });
+
   test("a JSONL line over max_row_chars is skipped and counted as oversized, with its line", async () => {
     writeFileSync(join(data, "long.jsonl"), `${row(1)}\n${JSON.stringify({ instruction: "x".repeat(5000), output: "a" })}\n${row(3)}\n`);
     info({ long: { file_name: "long.jsonl" } });
