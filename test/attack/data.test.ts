@@ -18,6 +18,7 @@ import {
   fileDatasetAttr,
   loadDatasetInfo,
   localDatasetEntry,
+  openSafetensors,
   prepareData,
   readFile,
   readLines,
@@ -216,6 +217,15 @@ describe("special files are refused by stat, before anything opens them", () => 
     expect(spawnSync("mkfifo", [join(data, "withpipe", "b.jsonl")]).status).toBe(0);
     info({ withpipe: { file_name: "withpipe" } });
     expect(await refused("withpipe")).toContain(`${join(data, "withpipe", "b.jsonl")} is a FIFO`);
+  }, 5000);
+
+  test("the model loader shares the check: a FIFO named model.safetensors is refused, not opened", () => {
+    const model = join(top, "model");
+    mkdirSync(model);
+    writeFileSync(join(model, "config.json"), "{}");
+    expect(spawnSync("mkfifo", [join(model, "model.safetensors")]).status).toBe(0);
+    const e = openSafetensors(join(model, "model.safetensors"))._unsafeUnwrapErr();
+    expect(e.message).toBe(`${join(model, "model.safetensors")}: expected a safetensors file, found a FIFO (named pipe)`);
   }, 5000);
 
   test("a socket is refused", async () => {
