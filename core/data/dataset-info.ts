@@ -3,8 +3,10 @@
 // LLaMA-Factory's DatasetAttr does, including its rule that a `columns` (or `tags`) object replaces
 // all the defaults: a column it does not list is unset, not defaulted.
 
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { err, ok, type Result } from "neverthrow";
+import { pathKind } from "../io/regular-file.ts";
 import { describe } from "../registry/options.ts";
 import { didYouMean, suggest } from "../registry/suggest.ts";
 import { DataError } from "./problems.ts";
@@ -83,17 +85,34 @@ const KNOWN_KEYS = [...SOURCE_KEYS, "formatting", "ranking", "subset", "split", 
 
 export type DatasetInfo = Readonly<Record<string, unknown>>;
 
+/** A dataset_info.json larger than this is refused (LLaMA-Factory's own, with 100+ entries, is 18 KB). */
+export const MAX_DATASET_INFO_BYTES = 64 * 1024 * 1024;
+
+/** The text of a dataset_info.json: a regular file (asked before opening) of at most MAX_DATASET_INFO_BYTES. */
+export function readDatasetInfoText(path: string): Result<string, DataError> {
+  const kind = pathKind(path);
+  if (kind.kind === "missing") return err(new DataError(`${path}: ${kind.detail} (a dataset dir needs a dataset_info.json)`));
+  if (kind.kind !== "file") return err(new DataError(`${path}: expected a JSON file, found ${kind.kind === "folder" ? "a folder" : kind.what}`));
+  if (kind.size > MAX_DATASET_INFO_BYTES)
+    return err(new DataError(`${path}: ${kind.size} bytes, over the ${MAX_DATASET_INFO_BYTES}-byte limit for a dataset_info.json`));
+  try {
+    return ok(readFileSync(path, "utf8"));
+  } catch (e) {
+    return err(new DataError(`${path}: cannot be read: ${(e as Error).message}`));
+  }
+}
+
 /**
  * Reads `dir/dataset_info.json`. Entries are checked one by one when a dataset is asked for; each is
  * confined to `dir` (its files must resolve inside it).
  */
 export async function loadDatasetInfo(dir: string): Promise<Result<DatasetInfo, DataError>> {
   const path = join(dir, "dataset_info.json");
-  const file = Bun.file(path);
-  if (!(await file.exists())) return err(new DataError(`${path}: not found (a dataset dir needs a dataset_info.json)`));
+  const text = readDatasetInfoText(path);
+  if (text.isErr()) return err(text.error);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await file.text());
+    parsed = JSON.parse(text.value);
   } catch (e) {
     return err(new DataError(`${path}: not valid JSON: ${(e as Error).message}`));
   }

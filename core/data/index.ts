@@ -17,6 +17,8 @@ export {
   datasetAttr,
   fileDatasetAttr,
   loadDatasetInfo,
+  MAX_DATASET_INFO_BYTES,
+  readDatasetInfoText,
   TAG_NAMES,
   type Tags,
 } from "./dataset-info.ts";

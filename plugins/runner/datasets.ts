@@ -3,7 +3,7 @@
 // format, as dataset_info.json would say them); any other source is a dataset name looked up in
 // `<dir>/dataset_info.json` (dir defaults to "data" beside the recipe), its file_name made absolute and
 // the entry confined to that folder (core/data/read/files.ts refuses files that resolve outside it).
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { err, ok, type Result } from "neverthrow";
 import type { CommandIO, ResolvedRecipe } from "../../core/index.ts";
@@ -23,6 +23,7 @@ import {
   type ReadLimits,
   type Registry,
   type ResolvedOptions,
+  readDatasetInfoText,
   readFile,
   readLimits,
   suggest,
@@ -198,9 +199,11 @@ function namedEntry(
         : `dataset "${source.source}": no such file ${path}, and no ${shown(infoFile, cwd)} to look the name up in (set dir = "<folder with dataset_info.json>")`,
     );
   }
+  const text = readDatasetInfoText(infoFile);
+  if (text.isErr()) return fail(text.error.message);
   let info: Record<string, unknown>;
   try {
-    info = JSON.parse(readFileSync(infoFile, "utf8")) as Record<string, unknown>;
+    info = JSON.parse(text.value) as Record<string, unknown>;
   } catch (e) {
     return fail(`${shown(infoFile, cwd)}: not valid JSON: ${messageOf(e)}`);
   }

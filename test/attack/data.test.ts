@@ -218,6 +218,22 @@ describe("special files are refused by stat, before anything opens them", () => 
     expect(await refused("withpipe")).toContain(`${join(data, "withpipe", "b.jsonl")} is a FIFO`);
   }, 5000);
 
+  test("dataset_info.json itself: a FIFO or a link to /dev/zero is refused, by the data worker and by the runner", async () => {
+    for (const [name, make] of [
+      ["fifo", (p: string) => expect(spawnSync("mkfifo", [p]).status).toBe(0)],
+      ["zero", (p: string) => symlinkSync("/dev/zero", p)],
+    ] as const) {
+      const dir = join(top, `info-${name}`);
+      mkdirSync(dir);
+      make(join(dir, "dataset_info.json"));
+      const what = name === "fifo" ? "a FIFO (named pipe)" : "a character device";
+      const r = await prepare("any", {}, dir);
+      expect(r._unsafeUnwrapErr().message).toBe(`${join(dir, "dataset_info.json")}: expected a JSON file, found ${what}`);
+      const sel = await selectData({ baseDir: top }, [{ source: "any", options: { dir } }], registry, top);
+      expect(sel._unsafeUnwrapErr().message).toContain(`expected a JSON file, found ${what}`);
+    }
+  }, 10000);
+
   test("the model loader shares the check: a FIFO named model.safetensors is refused, not opened", () => {
     const model = join(top, "model");
     mkdirSync(model);
