@@ -385,3 +385,29 @@ describe("bytes that are not UTF-8 are counted, per file and row", () => {
     expect(items).toEqual(["row", "invalid-utf8", "row", "row"]);
   });
 });
+
+describe("lft check says it before anything runs", () => {
+  test("an entry leading outside its folder and a FIFO named in the recipe: exit 5, each at its dataset line", () => {
+    const dir = join(top, "check");
+    mkdirSync(join(dir, "data"), { recursive: true });
+    writeFileSync(join(dir, "data", "dataset_info.json"), JSON.stringify({ up: { file_name: "../../outside/secret.json" } }));
+    expect(spawnSync("mkfifo", [join(dir, "pipe.jsonl")]).status).toBe(0);
+    const repo = join(import.meta.dir, "..", "..");
+    writeFileSync(
+      join(dir, "r.lft"),
+      `model llama "${repo}/examples/models/stories260K"\ndataset alpaca "up"\ndataset alpaca "pipe.jsonl"\nmethod lora { rank = 4 }\ntrain sft for 1 steps\n`,
+    );
+    const run = spawnSync(process.execPath, [join(repo, "dsl", "cli.ts"), "check", "r.lft"], {
+      cwd: dir,
+      timeout: 15000,
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    expect(run.status).toBe(5);
+    expect(run.stderr).toContain(
+      `r.lft:2:16: dataset "up": file_name "../../outside/secret.json" resolves to ${join(outside, "secret.json")}, outside the dataset folder`,
+    );
+    expect(run.stderr).toContain(`r.lft:3:16: ${join(dir, "pipe.jsonl")} is a FIFO (named pipe), not a regular file`);
+    expect(run.stderr).not.toContain(SECRET);
+  }, 20000);
+});
