@@ -95,7 +95,11 @@ export async function* readCsv(source: ByteSource, file: string, dataset: string
           continue;
         } else {
           if (c === "\n") line++;
-          take(c);
+          if (dropped === 0 && c !== "\ufffd" && recordChars < maxRowChars) {
+            field += c; // the common case of take(c), inline on the hot path
+            fieldLen++;
+            recordChars++;
+          } else take(c);
           continue;
         }
       }
@@ -109,6 +113,10 @@ export async function* readCsv(source: ByteSource, file: string, dataset: string
         yield* endRecord();
         line++;
         recordLine = line;
+      } else if (dropped === 0 && c !== "\ufffd" && recordChars < maxRowChars) {
+        field += c;
+        fieldLen++;
+        recordChars++;
       } else take(c);
     }
   }
