@@ -1,13 +1,15 @@
 // `lft data preview NAME|FILE --model MODEL_DIR [--dataset-dir DIR] [--format F] [--template T] [--stage S]
-// [--count N]`: a few samples encoded by the stage's processor, masked (unlearned) spans marked, and token
-// counts. NAME is a dataset_info.json entry (an hf_hub_url entry is fetched first); FILE a data file (json,
-// jsonl, csv, parquet, txt) whose format comes from --format or its first row, and whose default stage from
-// that format (data-file.ts). MODEL_DIR may be a Hugging Face id.
+// [--count N] [--max-json-bytes N] [--max-row-chars N]`: a few samples encoded by the stage's processor,
+// masked (unlearned) spans marked, and token counts. NAME is a dataset_info.json entry (an hf_hub_url
+// entry is fetched first); FILE a data file (json, jsonl, csv, parquet, txt) whose format comes from
+// --format or its first row, and whose default stage from that format (data-file.ts). MODEL_DIR may be a
+// Hugging Face id. The two limits are the data options max_json_bytes and max_row_chars.
 import { ok, type Result } from "neverthrow";
 import {
   type CommandEntry,
   type CommandIO,
   type DatasetInfo,
+  DEFAULT_READ_LIMITS,
   fileType,
   loadDatasetInfo,
   loadTokenizer,
@@ -20,7 +22,8 @@ import { fileDataset } from "./data-file.ts";
 import { previewDataset } from "./data-preview.ts";
 import { ExitCode, intOption, parseOrUsage, pathIn } from "./shared.ts";
 
-const usage = "preview NAME|FILE --model MODEL_DIR [--dataset-dir DIR] [--format F] [--template T] [--stage S] [--count N]";
+const usage =
+  "preview NAME|FILE --model MODEL_DIR [--dataset-dir DIR] [--format F] [--template T] [--stage S] [--count N] [--max-json-bytes N] [--max-row-chars N]";
 
 export const dataCommand: CommandEntry = {
   name: "data",
@@ -32,13 +35,21 @@ export const dataCommand: CommandEntry = {
       "data",
       usage,
       argv,
-      { positional: [2, 2], values: ["--dataset-dir", "--model", "--format", "--template", "--stage", "--count"] },
+      { positional: [2, 2], values: ["--dataset-dir", "--model", "--format", "--template", "--stage", "--count", "--max-json-bytes", "--max-row-chars"] },
       io,
     );
     if (typeof args === "number") return args;
     const [verb, name] = args.positional as [string, string];
     const model = args.values.get("--model");
     const count = intOption(args, "--count", 3);
+    const maxJsonBytes = intOption(args, "--max-json-bytes", DEFAULT_READ_LIMITS.maxJsonBytes);
+    const maxRowChars = intOption(args, "--max-row-chars", DEFAULT_READ_LIMITS.maxRowChars);
+    for (const bad of [maxJsonBytes, maxRowChars]) {
+      if (typeof bad !== "string") continue;
+      io.stderr(`lft data: ${bad}\nusage: lft data ${usage}\n`);
+      return ExitCode.usage;
+    }
+    const limits = { maxJsonBytes: maxJsonBytes as number, maxRowChars: maxRowChars as number };
     if (verb !== "preview" || !model || typeof count === "string") {
       io.stderr(
         `lft data: ${typeof count === "string" ? count : verb !== "preview" ? `unknown action "${verb}"` : "--model MODEL_DIR is required"}\nusage: lft data ${usage}\n`,
@@ -69,7 +80,7 @@ export const dataCommand: CommandEntry = {
     let datasetInfo: DatasetInfo | undefined;
     let stage = args.values.get("--stage");
     if (kind.kind === "file" && fileType(path) !== undefined) {
-      const file = await fileDataset(path, format);
+      const file = await fileDataset(path, format, limits);
       if (file.isErr()) {
         io.stderr(`lft data: ${file.error.message}\n`);
         return ExitCode.ioError;
@@ -96,6 +107,7 @@ export const dataCommand: CommandEntry = {
       template: args.values.get("--template"),
       stage,
       count,
+      limits,
       color: process.stdout.isTTY === true,
       onProgress: (line) => io.stderr(`\r${line}`),
     });

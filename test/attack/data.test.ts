@@ -294,6 +294,20 @@ describe("what a reader holds at once is bounded", () => {
     expect(r._unsafeUnwrapErr().message).toContain("over the 1000-byte limit");
   });
 
+  test("lft data preview FILE: the same limit, raised with --max-json-bytes", async () => {
+    const io = captureIO(top);
+    const qwen = join(import.meta.dir, "..", "fixtures", "tokenizers", "qwen3");
+    const file = join(data, "big.json");
+    const code = await dataCommand.run(["preview", file, "--model", qwen, "--count", "1", "--max-json-bytes", "1000"], io, { mode: "cli", registry });
+    expect(code).toBe(5);
+    expect(io.err()).toContain("over the 1000-byte limit");
+    const raised = captureIO(top);
+    expect(await dataCommand.run(["preview", file, "--model", qwen, "--count", "1", "--max-json-bytes", "100000"], raised, { mode: "cli", registry })).toBe(0);
+    const zero = captureIO(top);
+    expect(await dataCommand.run(["preview", file, "--model", qwen, "--max-json-bytes", "0"], zero, { mode: "cli", registry })).toBe(2);
+    expect(zero.err()).toContain('--max-json-bytes must be a positive integer, got "0"');
+  }, 20000);
+
   test("a JSONL line over max_row_chars is skipped and counted as oversized, with its line", async () => {
     writeFileSync(join(data, "long.jsonl"), `${row(1)}\n${JSON.stringify({ instruction: "x".repeat(5000), output: "a" })}\n${row(3)}\n`);
     info({ long: { file_name: "long.jsonl" } });
