@@ -77,6 +77,8 @@ export const blockRules: { readonly [K in BlockKind]: BlockRule } = {
       max_samples: { type: "number", integer: true, min: 1, doc: "use at most this many rows" },
       split: { type: "string", default: "train", doc: "split to read from a multi-split source" },
       dir: { type: "string", doc: "directory holding dataset_info.json, when the source is a dataset name" },
+      max_json_bytes: { type: "number", integer: true, min: 1, doc: "largest .json file read (parsed whole; default 1 GiB; JSONL streams)" },
+      max_row_chars: { type: "number", integer: true, min: 1, doc: "longest row, a line or CSV record (default 64 Mi); longer rows are skipped and counted" },
     },
   },
   method: {

@@ -6,7 +6,18 @@
 
 import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { didYouMean, parseRepoId, type Registry, type ResolvedRecipe, suggest } from "../core/index.ts";
+import {
+  confinedEntry,
+  datasetAttr,
+  datasetFiles,
+  didYouMean,
+  parseRepoId,
+  pathKind,
+  type Registry,
+  type ResolvedRecipe,
+  readDatasetInfoText,
+  suggest,
+} from "../core/index.ts";
 import { cachedSnapshot } from "../plugins/hub/index.ts";
 import { type Diagnostic, error, type Span } from "./diagnostics";
 import type { Block, Entry, Recipe } from "./recipe";
@@ -140,12 +151,19 @@ function tokenizerVocabulary(dir: string): Set<string> | undefined {
 function checkData(source: string, dirOption: unknown, block: Block, file: string, path: (p: string) => string): Diagnostic[] {
   const span = block.source?.span ?? block.span;
   const local = path(source);
-  if (existsSync(local)) return [];
+  if (existsSync(local)) {
+    const kind = pathKind(local);
+    return kind.kind === "special"
+      ? [error("io", file, span, `${local} is ${kind.what}, not a regular file; lft reads data only from regular files and folders of them`)]
+      : [];
+  }
   const dir = path(typeof dirOption === "string" ? dirOption : "data");
   const infoFile = resolve(dir, "dataset_info.json");
   const looksLikeFile = /[/\\]|\.(jsonl?|csv|parquet|txt|arrow)$/i.test(source);
   if (looksLikeFile) return [error("io", file, span, `no such file ${local}`)];
   if (!existsSync(infoFile)) return [error("io", file, span, `no such file ${local}, and no ${infoFile} to look the name up in`)];
+  const text = readDatasetInfoText(infoFile);
+  if (text.isErr()) return [error("io", file, span, text.error.message)];
   const info = readJson(infoFile);
   if (typeof info === "string") return [error("io", file, span, info)];
   const entry = info[source] as Record<string, unknown> | undefined;
@@ -155,7 +173,13 @@ function checkData(source: string, dirOption: unknown, block: Block, file: strin
   if (typeof entry.hf_hub_url === "string" || typeof entry.ms_hub_url === "string" || typeof entry.script_url === "string") return [];
   if (typeof entry.file_name !== "string") return [error("io", file, span, `${infoFile}: dataset "${source}" names no file_name (or hub url)`)];
   const data = isAbsolute(entry.file_name) ? entry.file_name : resolve(dir, entry.file_name);
-  return existsSync(data) ? [] : [error("io", file, span, `dataset "${source}" (${infoFile}) names ${data}, which does not exist`)];
+  if (!existsSync(data)) return [error("io", file, span, `dataset "${source}" (${infoFile}) names ${data}, which does not exist`)];
+  // A file: inside the folder, a regular file, a .json small enough to parse whole, as the run will check
+  // (by stat alone). A folder's files depend on the split the run asks for: the run checks them.
+  if (pathKind(data).kind === "folder") return [];
+  const attr = datasetAttr({ [source]: confinedEntry(entry, dir) }, source, infoFile);
+  const files = attr.andThen((a) => datasetFiles(a, dir));
+  return files.isErr() ? [error("io", file, span, files.error.message)] : [];
 }
 
 /** An output folder (or, for a file, its folder) is writable, or can be made inside a writable one. */

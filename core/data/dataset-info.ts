@@ -3,8 +3,10 @@
 // LLaMA-Factory's DatasetAttr does, including its rule that a `columns` (or `tags`) object replaces
 // all the defaults: a column it does not list is unset, not defaulted.
 
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { err, ok, type Result } from "neverthrow";
+import { pathKind } from "../io/regular-file.ts";
 import { describe } from "../registry/options.ts";
 import { didYouMean, suggest } from "../registry/suggest.ts";
 import { DataError } from "./problems.ts";
@@ -59,6 +61,23 @@ export interface DatasetAttr {
   readonly numSamples?: number;
   readonly columns: Columns;
   readonly tags: Tags;
+  /**
+   * The folder the entry's files must stay inside after ".." and symlinks are resolved: the folder of
+   * the dataset_info.json it came from, or a hub repo's cache folder. Undefined for a path the user
+   * named directly (in a recipe or on the command line): reading it is the user's own choice.
+   */
+  readonly root?: string;
+}
+
+/**
+ * Marks a dataset_info entry with the folder its files must stay inside. A symbol, not a key, so that
+ * no JSON file can set or forge it; object spread keeps it when an entry is copied and changed.
+ */
+export const DATASET_ROOT: unique symbol = Symbol("lft.datasetRoot");
+
+/** The entry, copied, confined to `root` (the folder of the dataset_info.json it was read from). */
+export function confinedEntry<T extends object>(entry: T, root: string): T & { [DATASET_ROOT]: string } {
+  return { ...entry, [DATASET_ROOT]: resolve(root) };
 }
 
 const SOURCE_KEYS = ["hf_hub_url", "ms_hub_url", "om_hub_url", "script_url", "cloud_file_name", "file_name"] as const;
@@ -66,21 +85,45 @@ const KNOWN_KEYS = [...SOURCE_KEYS, "formatting", "ranking", "subset", "split", 
 
 export type DatasetInfo = Readonly<Record<string, unknown>>;
 
-/** Reads `dir/dataset_info.json`. Entries are checked one by one when a dataset is asked for. */
+/** A dataset_info.json larger than this is refused (LLaMA-Factory's own, with 100+ entries, is 18 KB). */
+export const MAX_DATASET_INFO_BYTES = 64 * 1024 * 1024;
+
+/** The text of a dataset_info.json: a regular file (asked before opening) of at most MAX_DATASET_INFO_BYTES. */
+export function readDatasetInfoText(path: string): Result<string, DataError> {
+  const kind = pathKind(path);
+  if (kind.kind === "missing") return err(new DataError(`${path}: ${kind.detail} (a dataset dir needs a dataset_info.json)`));
+  if (kind.kind !== "file") return err(new DataError(`${path}: expected a JSON file, found ${kind.kind === "folder" ? "a folder" : kind.what}`));
+  if (kind.size > MAX_DATASET_INFO_BYTES)
+    return err(new DataError(`${path}: ${kind.size} bytes, over the ${MAX_DATASET_INFO_BYTES}-byte limit for a dataset_info.json`));
+  try {
+    return ok(readFileSync(path, "utf8"));
+  } catch (e) {
+    return err(new DataError(`${path}: cannot be read: ${(e as Error).message}`));
+  }
+}
+
+/**
+ * Reads `dir/dataset_info.json`. Entries are checked one by one when a dataset is asked for; each is
+ * confined to `dir` (its files must resolve inside it).
+ */
 export async function loadDatasetInfo(dir: string): Promise<Result<DatasetInfo, DataError>> {
   const path = join(dir, "dataset_info.json");
-  const file = Bun.file(path);
-  if (!(await file.exists())) return err(new DataError(`${path}: not found (a dataset dir needs a dataset_info.json)`));
+  const text = readDatasetInfoText(path);
+  if (text.isErr()) return err(text.error);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await file.text());
+    parsed = JSON.parse(text.value);
   } catch (e) {
     return err(new DataError(`${path}: not valid JSON: ${(e as Error).message}`));
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     return err(new DataError(`${path}: expected an object of dataset entries, found ${describe(parsed)}`));
   }
-  return ok(parsed as DatasetInfo);
+  const entries = Object.entries(parsed).map(([name, entry]) => [
+    name,
+    typeof entry === "object" && entry !== null && !Array.isArray(entry) ? confinedEntry(entry, dir) : entry,
+  ]);
+  return ok(Object.fromEntries(entries) as DatasetInfo);
 }
 
 /** The attributes of dataset `name`, every field type-checked; errors name the file and the key. */
@@ -139,6 +182,7 @@ export function datasetAttr(info: DatasetInfo, name: string, where = "dataset_in
   const tags = namedStrings(entry.tags, TAG_NAMES, `${at}: tags`);
   if (tags.isErr()) return err(tags.error);
 
+  const root = (entry as { [DATASET_ROOT]?: unknown })[DATASET_ROOT];
   return ok({
     name,
     loadFrom,
@@ -151,6 +195,7 @@ export function datasetAttr(info: DatasetInfo, name: string, where = "dataset_in
     numSamples: (numSamples ?? undefined) as number | undefined,
     columns: columns.value ?? DEFAULT_COLUMNS,
     tags: tags.value ?? DEFAULT_TAGS,
+    ...(typeof root === "string" && { root }),
   });
 }
 

@@ -1,12 +1,15 @@
 // A dataset_info entry whose rows are on a hub, made local: `hf_hub_url` goes to the resolveRepoSource
 // hook (lft-hub: the Hugging Face cache, downloading when missing) and the entry becomes a folder entry
 // (`file_name` = the snapshot), so `folder`, `subset` and `split` pick inside it as for any folder.
-// Hubs no plugin serves (ModelScope, Modelers, loading scripts, cloud files) are refused by name.
+// Hubs no plugin serves (ModelScope, Modelers, loading scripts, cloud files) are refused by name. The
+// entry stays confined: to the repo's cache folder instead of the dataset_info.json's folder.
 
+import { basename, dirname, resolve } from "node:path";
 import { err, ok, type Result } from "neverthrow";
 import { resolveRepoSource } from "../io/repo-source.ts";
 import type { CommandIO } from "../registry/collections.ts";
 import type { Registry } from "../registry/registry.ts";
+import { confinedEntry } from "./dataset-info.ts";
 import { DataError } from "./problems.ts";
 
 const UNSUPPORTED: Readonly<Record<string, string>> = {
@@ -39,5 +42,14 @@ export async function localDatasetEntry(
   const dir = await resolveRepoSource(registry, { type: "dataset", id, ...(revision && { revision }), ...(subdir !== "" && { subdir }), ...(io && { io }) });
   if (dir.isErr()) return err(new DataError(`dataset "${name}": ${dir.error.message}`));
   const { hf_hub_url: _, revision: __, ...rest } = entry;
-  return ok({ ...rest, file_name: dir.value });
+  return ok(confinedEntry({ ...rest, file_name: dir.value }, hubRepoRoot(dir.value)));
+}
+
+/**
+ * The folder a hub snapshot's files may lead into: in the Hugging Face cache a snapshot's files are
+ * symlinks to `../../blobs`, so the repo's folder (`datasets--org--name`); otherwise the folder itself.
+ */
+export function hubRepoRoot(snapshot: string): string {
+  const parent = dirname(resolve(snapshot));
+  return basename(parent) === "snapshots" ? dirname(parent) : resolve(snapshot);
 }

@@ -8,6 +8,8 @@ export { type DatasetFormat, type ExampleBody, formatNameOf, type RowProblem } f
 export {
   COLUMN_NAMES,
   type Columns,
+  confinedEntry,
+  DATASET_ROOT,
   type DatasetAttr,
   type DatasetInfo,
   DEFAULT_COLUMNS,
@@ -15,14 +17,16 @@ export {
   datasetAttr,
   fileDatasetAttr,
   loadDatasetInfo,
+  MAX_DATASET_INFO_BYTES,
+  readDatasetInfoText,
   TAG_NAMES,
   type Tags,
 } from "./dataset-info.ts";
-export { localDatasetEntry } from "./hub-entry.ts";
+export { hubRepoRoot, localDatasetEntry } from "./hub-entry.ts";
 export { MIX_STRATEGIES, type MixStrategy, mixOrder, mixStreams } from "./mix.ts";
-export { type DataOptions, dataOptionSchema, processOptions } from "./options.ts";
+export { type DataOptions, dataOptionSchema, processOptions, readLimits } from "./options.ts";
 export { type DataProgress, type PreparedData, type PrepareInput, prepareData } from "./pipeline.ts";
-export { type BadRow, DataError, type SkipReason, SkipReport } from "./problems.ts";
+export { type BadRow, DataError, isNote, type SkipReason, SkipReport } from "./problems.ts";
 export { addsBos, type BatchResult, type ProcessContext, repeat, type SampleProcessor, skip } from "./process/context.ts";
 export { greedyKnapsack } from "./process/knapsack.ts";
 export type { ProcessOptions } from "./process/options.ts";
@@ -31,7 +35,8 @@ export { inferSeqlen } from "./process/seqlen.ts";
 export { dataRng, permutation } from "./random.ts";
 export { type DataFile, datasetFiles, type FileType, fileType, readFile } from "./read/files.ts";
 export { readJsonl } from "./read/jsonl.ts";
-export { type ByteSource, readLines } from "./read/lines.ts";
+export { DEFAULT_MAX_JSON_BYTES, DEFAULT_READ_LIMITS, type ReadLimits } from "./read/limits.ts";
+export { type ByteSource, type Line, readLines } from "./read/lines.ts";
 export type { ReadItem, RowStream } from "./read/rows.ts";
 export { selectRows } from "./select.ts";
 export { bindTemplate, type DataInput } from "./setup.ts";

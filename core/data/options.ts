@@ -4,6 +4,7 @@ import type { OptionSchema, OptionsOf } from "../registry/options.ts";
 import { MIX_STRATEGIES } from "./mix.ts";
 import type { SampleProcessor } from "./process/context.ts";
 import type { ProcessOptions } from "./process/options.ts";
+import { DEFAULT_READ_LIMITS, type ReadLimits } from "./read/limits.ts";
 
 export const dataOptionSchema = {
   dataset: { type: "list", item: { type: "string" }, minLength: 1, required: true, doc: "dataset names in dataset_info.json, mixed in order" },
@@ -26,6 +27,20 @@ export const dataOptionSchema = {
   strict: { type: "boolean", default: false, doc: "a bad row is an error (with its file and row) instead of being skipped and counted" },
   cache_dir: { type: "string", default: "", doc: "folder for the tokenised cache; empty: no cache" },
   overwrite_cache: { type: "boolean", default: false, doc: "re-tokenise even when the cache has this dataset" },
+  max_json_bytes: {
+    type: "number",
+    integer: true,
+    min: 1,
+    default: DEFAULT_READ_LIMITS.maxJsonBytes,
+    doc: "largest .json file read (it is parsed whole; JSONL streams)",
+  },
+  max_row_chars: {
+    type: "number",
+    integer: true,
+    min: 1,
+    default: DEFAULT_READ_LIMITS.maxRowChars,
+    doc: "longest row (a JSONL or text line, a CSV record); longer rows are skipped and counted",
+  },
 } satisfies OptionSchema;
 
 export type DataOptions = OptionsOf<typeof dataOptionSchema>;
@@ -42,4 +57,9 @@ export function processOptions(processor: Pick<SampleProcessor, "packing">, o: D
     packing,
     neatPacking: packing && packs.neat && o.neat_packing,
   };
+}
+
+/** How much of a file the readers may hold at once. */
+export function readLimits(o: Pick<DataOptions, "max_json_bytes" | "max_row_chars">): ReadLimits {
+  return { maxJsonBytes: o.max_json_bytes, maxRowChars: o.max_row_chars };
 }

@@ -6,7 +6,8 @@ import { cacheKey, fileHash, readCache, tokenizerFingerprint, writeCache } from 
 import type { ChatEncoder } from "./chat-encoder.ts";
 import { convertItem, isBadRow } from "./convert.ts";
 import { mixOrder } from "./mix.ts";
-import { type DataError, SkipReport } from "./problems.ts";
+import { readLimits } from "./options.ts";
+import { type DataError, isNote, SkipReport } from "./problems.ts";
 import { dataRng } from "./random.ts";
 import { readFile } from "./read/files.ts";
 import type { ReadItem } from "./read/rows.ts";
@@ -90,7 +91,7 @@ async function buildSamples<K extends DataKind>(input: PrepareInput<K>, setup: D
       templateOptions: setup.templateOptions,
       tokenizer: input.tokenizerKey ?? tokenizerFingerprint(input.tokenizer),
       process: setup.ctx.options,
-      select: [o.max_samples, o.seed, o.mix_strategy, o.interleave_probs, o.preprocessing_batch_size, o.strict],
+      select: [o.max_samples, o.seed, o.mix_strategy, o.interleave_probs, o.preprocessing_batch_size, o.strict, o.max_json_bytes, o.max_row_chars],
     });
     if (!o.overwrite_cache) {
       const hit = await readCache(cacheDir, key, input.processor.kind);
@@ -136,10 +137,12 @@ async function readDataset(d: ResolvedDataset, input: DataInput, report: SkipRep
   const o = input.options;
   const items: ReadItem[] = [];
   for (const file of d.files) {
-    for await (const item of readFile(file, d.attr.name)) {
-      // Blank lines are not rows: reported, never selected.
-      if (item.kind === "bad" && item.bad.reason === "blank-line") report.add(item.bad, false);
-      else items.push(item);
+    for await (const item of readFile(file, d.attr.name, readLimits(o))) {
+      // Blank lines and invalid-UTF-8 notes are not rows: reported, never selected.
+      if (item.kind === "bad" && isNote(item.bad.reason)) {
+        const added = report.add(item.bad, o.strict);
+        if (added.isErr()) return err(added.error);
+      } else items.push(item);
     }
   }
   const selected = selectRows(items, { numSamples: d.attr.numSamples, maxSamples: o.max_samples, rng: dataRng(o.seed, "sample") });

@@ -3,7 +3,11 @@
 import { err, ok, type Result } from "neverthrow";
 import { formatSource, type RowSource } from "./types.ts";
 
-/** Why a row was skipped. `blank-line` (an empty line in a text file) is informational: strict ignores it. */
+/**
+ * Why a row was skipped. `blank-line` (an empty line in a text file) is informational: strict ignores it.
+ * `invalid-utf8` is a note on a row that is kept with bytes that were not UTF-8 replaced by U+FFFD;
+ * strict makes it an error like a bad row.
+ */
 export type SkipReason =
   | "unparsable"
   | "not-an-object"
@@ -16,7 +20,14 @@ export type SkipReason =
   | "too-long"
   | "template-error"
   | "blank-line"
-  | "unsupported-content";
+  | "unsupported-content"
+  | "oversized"
+  | "invalid-utf8";
+
+/** Reasons that are notes the readers give beside a row (never the row itself): not skipped rows. */
+export function isNote(reason: SkipReason): boolean {
+  return reason === "blank-line" || reason === "invalid-utf8";
+}
 
 export interface BadRow {
   readonly reason: SkipReason;
@@ -84,15 +95,25 @@ export class SkipReport {
     return this.#samples.get(reason) ?? [];
   }
 
-  /** What a run prints: "skipped 3 rows: 2 missing-column (alpaca.json row 4: ...), 1 ...". Empty when none. */
+  /**
+   * What a run prints: "skipped 3 rows: 2 missing-column (alpaca.json row 4: ...), 1 ...", then the rows
+   * kept with invalid UTF-8 replaced. Empty when none.
+   */
   summary(): string {
     if (this.total === 0) return "";
-    const parts = Object.entries(this.counts()).map(([reason, n]) => {
-      const first = this.samples(reason as SkipReason)[0];
+    const part = (reason: SkipReason, n: number) => {
+      const first = this.samples(reason)[0];
       const where = first ? ` (first: ${formatSource(first.source)}: ${first.detail})` : "";
       return `${n} ${reason}${where}`;
-    });
-    return `skipped ${this.total} row${this.total === 1 ? "" : "s"}: ${parts.join("; ")}`;
+    };
+    const entries = Object.entries(this.counts()) as [SkipReason, number][];
+    const skipped = entries.filter(([reason]) => reason !== "invalid-utf8");
+    const out: string[] = [];
+    const nSkipped = skipped.reduce((a, [, n]) => a + n, 0);
+    if (nSkipped > 0) out.push(`skipped ${nSkipped} row${nSkipped === 1 ? "" : "s"}: ${skipped.map(([r, n]) => part(r, n)).join("; ")}`);
+    const repaired = this.count("invalid-utf8");
+    if (repaired > 0) out.push(`kept ${repaired} row${repaired === 1 ? "" : "s"} with invalid UTF-8 replaced: ${part("invalid-utf8", repaired)}`);
+    return out.join("; ");
   }
 
   toJSON(): { counts: Partial<Record<SkipReason, number>>; samples: BadRow[] } {

@@ -91,7 +91,7 @@ function resolveOne(input: DataInput, info: DatasetInfo, name: string, dir: stri
   if (format.isErr()) return err(new DataError(`dataset "${name}": ${format.error.message}`));
   const fits = checkFormatFits(attr.value, formatName, format.value, input.processor);
   if (fits.isErr()) return err(fits.error);
-  const files = datasetFiles(attr.value, dir);
+  const files = datasetFiles(attr.value, dir, input.options.max_json_bytes);
   if (files.isErr()) return err(files.error);
   return ok({ attr: attr.value, formatName, format: format.value, files: files.value });
 }

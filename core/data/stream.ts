@@ -7,7 +7,8 @@ import type { Philox } from "../random/philox.ts";
 import type { ChatEncoder } from "./chat-encoder.ts";
 import { convertStream, StopError } from "./convert.ts";
 import { mixStreams } from "./mix.ts";
-import { DataError, SkipReport } from "./problems.ts";
+import { readLimits } from "./options.ts";
+import { DataError, isNote, SkipReport } from "./problems.ts";
 import { dataRng } from "./random.ts";
 import { readFile } from "./read/files.ts";
 import type { ReadItem } from "./read/rows.ts";
@@ -85,9 +86,10 @@ async function* examplesOf(d: ResolvedDataset, input: DataInput, report: SkipRep
   let rows = 0;
   async function* items(): AsyncGenerator<ReadItem> {
     for (const file of d.files) {
-      for await (const item of readFile(file, d.attr.name)) {
-        if (item.kind === "bad" && item.bad.reason === "blank-line") {
-          report.add(item.bad, false);
+      for await (const item of readFile(file, d.attr.name, readLimits(input.options))) {
+        if (item.kind === "bad" && isNote(item.bad.reason)) {
+          const added = report.add(item.bad, input.options.strict);
+          if (added.isErr()) throw added.error;
           continue;
         }
         if (rows++ >= max) return;

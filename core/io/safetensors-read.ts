@@ -5,6 +5,7 @@ import { err, ok, type Result } from "neverthrow";
 import { didYouMean, suggest } from "../registry/suggest.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { CheckpointError } from "./errors.ts";
+import { pathKind } from "./regular-file.ts";
 import { type HeaderEntry, parseSafetensorsHeader, type TensorInfo } from "./safetensors-header.ts";
 import { type LoadOptions, uploadTensor } from "./tensor-upload.ts";
 
@@ -46,6 +47,9 @@ export class SafetensorsFile {
   }
 
   static open(path: string): Result<SafetensorsFile, CheckpointError> {
+    // Asked before opening: opening a FIFO blocks until something writes to it.
+    const kind = pathKind(path);
+    if (kind.kind === "special") return err(new CheckpointError(path, `expected a safetensors file, found ${kind.what}`));
     let fd: number;
     try {
       fd = openSync(path, "r");

@@ -6,7 +6,7 @@
 // the stage that builds its samples follows (pt, dpo, kto or sft).
 import { basename } from "node:path";
 import { err, ok, type Result } from "neverthrow";
-import { DataError, type DatasetInfo, datasetFiles, fileDatasetAttr, fileType, readFile } from "../../core/index.ts";
+import { DataError, type DatasetInfo, DEFAULT_READ_LIMITS, datasetFiles, fileDatasetAttr, fileType, type ReadLimits, readFile } from "../../core/index.ts";
 
 export interface FileDataset {
   /** dataset_info.json with one entry, keyed by the file's name. */
@@ -21,10 +21,10 @@ export interface FileDataset {
 type Shape = { formatting: string; ranking?: boolean; kto?: boolean; columns?: Record<string, string> };
 
 /** The entry for `path` (absolute); `format` overrides what the first row suggests. */
-export async function fileDataset(path: string, format?: string): Promise<Result<FileDataset, DataError>> {
+export async function fileDataset(path: string, format?: string, limits: ReadLimits = DEFAULT_READ_LIMITS): Promise<Result<FileDataset, DataError>> {
   const type = fileType(path);
   if (type === undefined) return err(new DataError(`${path}: unknown data file type; use a .json, .jsonl, .csv, .parquet or .txt file`));
-  const first = type === "text" ? ok(undefined) : await firstRow(path);
+  const first = type === "text" ? ok(undefined) : await firstRow(path, limits);
   if (first.isErr()) return err(first.error);
   const shape = type === "text" ? { formatting: "text" } : shapeOf(first.value);
   if (format !== undefined) shape.formatting = format;
@@ -36,10 +36,10 @@ export async function fileDataset(path: string, format?: string): Promise<Result
   return ok({ info: { [name]: entry }, name, formatting: shape.formatting, stage });
 }
 
-async function firstRow(path: string): Promise<Result<Record<string, unknown> | undefined, DataError>> {
-  const files = datasetFiles(fileDatasetAttr(path), path);
+async function firstRow(path: string, limits: ReadLimits): Promise<Result<Record<string, unknown> | undefined, DataError>> {
+  const files = datasetFiles(fileDatasetAttr(path), path, limits.maxJsonBytes);
   if (files.isErr()) return err(files.error);
-  const rows = readFile(files.value[0]!, basename(path));
+  const rows = readFile(files.value[0]!, basename(path), limits);
   try {
     for await (const item of rows) {
       if (item.kind === "row" && typeof item.value === "object" && item.value !== null && !Array.isArray(item.value))

@@ -12,6 +12,7 @@ import {
   type PairwiseSample,
   type PromptSample,
   prepareData,
+  type ReadLimits,
   type Registry,
   type Sample,
   type SampleProcessor,
@@ -41,6 +42,8 @@ export interface PreviewOptions {
   readonly color?: boolean;
   /** Entries to use instead of reading datasetDir/dataset_info.json (a hub dataset made local). */
   readonly datasetInfo?: DatasetInfo;
+  /** How much of a file the readers may hold (default: the data options' defaults). */
+  readonly limits?: ReadLimits;
   /** Receives progress-bar lines while the set is tokenised (only called for sets above 1,000 rows). */
   readonly onProgress?: (line: string) => void;
 }
@@ -56,6 +59,7 @@ export async function previewDataset(opts: PreviewOptions): Promise<Result<strin
       dataset_dir: opts.datasetDir,
       ...(opts.template && { template: opts.template }),
       ...(opts.cutoffLen && { cutoff_len: opts.cutoffLen }),
+      ...(opts.limits && { max_json_bytes: opts.limits.maxJsonBytes, max_row_chars: opts.limits.maxRowChars }),
     },
     "data preview",
   );

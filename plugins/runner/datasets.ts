@@ -1,15 +1,18 @@
 // Recipe data blocks → dataset_info entries for the data worker. A source that is a file or folder
 // gets an entry made for it (absolute file_name; formatting, ranking and columns from the block's
 // format, as dataset_info.json would say them); any other source is a dataset name looked up in
-// `<dir>/dataset_info.json` (dir defaults to "data" beside the recipe), its file_name made absolute.
-import { existsSync, readFileSync, statSync } from "node:fs";
+// `<dir>/dataset_info.json` (dir defaults to "data" beside the recipe), its file_name made absolute and
+// the entry confined to that folder (core/data/read/files.ts refuses files that resolve outside it).
+import { existsSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { err, ok, type Result } from "neverthrow";
 import type { CommandIO, ResolvedRecipe } from "../../core/index.ts";
 import {
   COLUMN_NAMES,
+  confinedEntry,
   type DatasetInfo,
   DEFAULT_COLUMNS,
+  DEFAULT_READ_LIMITS,
   datasetAttr,
   datasetFiles,
   didYouMean,
@@ -17,9 +20,12 @@ import {
   fileType,
   formatNameOf,
   localDatasetEntry,
+  type ReadLimits,
   type Registry,
   type ResolvedOptions,
+  readDatasetInfoText,
   readFile,
+  readLimits,
   suggest,
   TAG_NAMES,
 } from "../../core/index.ts";
@@ -39,7 +45,7 @@ export interface DataSelection {
   readonly names: readonly string[];
   /** What the summary calls them: `data/identity.json (alpaca)`. */
   readonly labels: readonly string[];
-  /** Options of dataOptionSchema the blocks decide: max_samples (when one for all), mix_strategy, interleave_probs. */
+  /** Options of dataOptionSchema the blocks decide: max_samples (when one for all), mix_strategy, interleave_probs, the readers' limits. */
   readonly mix: Record<string, unknown>;
 }
 
@@ -70,9 +76,11 @@ export async function selectData(
     names.push(name);
     labels.push(made.value.label);
   }
-  const limited = await limitRows(info, names, sources, recipe.baseDir);
+  const mix = mixOptions(sources);
+  const limits = readLimits({ max_json_bytes: DEFAULT_READ_LIMITS.maxJsonBytes, max_row_chars: DEFAULT_READ_LIMITS.maxRowChars, ...mix });
+  const limited = await limitRows(info, names, sources, recipe.baseDir, limits);
   if (limited.isErr()) return err(limited.error);
-  return ok({ info, names, labels, mix: mixOptions(sources) });
+  return ok({ info, names, labels, mix });
 }
 
 /**
@@ -90,6 +98,11 @@ function mixOptions(sources: readonly DataSource[]): Record<string, unknown> {
     out.mix_strategy = "interleave_under";
     out.interleave_probs = weights.map((w) => w / total);
   }
+  // The readers' limits are one for all files: the largest any block asks for.
+  for (const key of ["max_json_bytes", "max_row_chars"]) {
+    const asked = sources.map((s) => s.options[key]).filter((v): v is number => typeof v === "number");
+    if (asked.length > 0) out[key] = Math.max(...asked);
+  }
   return out;
 }
 
@@ -102,6 +115,7 @@ async function limitRows(
   names: readonly string[],
   sources: readonly DataSource[],
   dir: string,
+  limits: ReadLimits,
 ): Promise<Result<void, RunFailure>> {
   if (new Set(sources.map((s) => s.options.max_samples)).size <= 1) return ok(undefined);
   for (const [i, source] of sources.entries()) {
@@ -110,10 +124,10 @@ async function limitRows(
     const name = names[i]!;
     const attr = datasetAttr(info, name);
     if (attr.isErr()) return fail(attr.error.message);
-    const files = datasetFiles(attr.value, dir);
+    const files = datasetFiles(attr.value, dir, limits.maxJsonBytes);
     if (files.isErr()) return fail(files.error.message);
     let rows = 0;
-    for (const file of files.value) for await (const item of readFile(file, name)) if (item.kind === "row") rows++;
+    for (const file of files.value) for await (const item of readFile(file, name, limits)) if (item.kind === "row") rows++;
     if (rows > limit) info[name] = { ...(info[name] as Record<string, unknown>), num_samples: limit };
   }
   return ok(undefined);
@@ -185,9 +199,11 @@ function namedEntry(
         : `dataset "${source.source}": no such file ${path}, and no ${shown(infoFile, cwd)} to look the name up in (set dir = "<folder with dataset_info.json>")`,
     );
   }
+  const text = readDatasetInfoText(infoFile);
+  if (text.isErr()) return fail(text.error.message);
   let info: Record<string, unknown>;
   try {
-    info = JSON.parse(readFileSync(infoFile, "utf8")) as Record<string, unknown>;
+    info = JSON.parse(text.value) as Record<string, unknown>;
   } catch (e) {
     return fail(`${shown(infoFile, cwd)}: not valid JSON: ${messageOf(e)}`);
   }
@@ -203,7 +219,8 @@ function namedEntry(
       `dataset "${source.source}": the recipe says format ${source.format}, but ${shown(infoFile, cwd)} describes it as ${format}; drop the format word or fix the entry`,
     );
   }
-  const entry = { ...(info[source.source] as Record<string, unknown>) };
+  // The entry's files must stay inside its folder (a path written in the recipe itself need not).
+  const entry: Record<string, unknown> = confinedEntry(info[source.source] as Record<string, unknown>, dir);
   const file = entry.file_name;
   if (typeof file === "string" && !isAbsolute(file)) entry.file_name = resolve(dir, file);
   const split = source.options.split;

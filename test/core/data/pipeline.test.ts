@@ -1,7 +1,7 @@
 // The whole in-memory pipeline on fixture data: mixing, the validation split, selection, bad rows
 // (counted, or an error under strict), the stage check, and the on-disk cache.
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { prepareData, processOptions, type SampleProcessor, type TokenSeq } from "../../../core/index.ts";
@@ -13,16 +13,18 @@ const registry = dataRegistry();
 const tokenizer = byteTokenizer();
 const dir = mkdtempSync(join(tmpdir(), "lft-pipeline-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// dataset_info.json entries may name only files inside their folder: the fixtures are copied in.
+for (const f of ["identity.json", "alpaca_en_demo.json", "dpo_en_demo.json", "kto_en_demo.json"]) copyFileSync(join(LF_DATA, f), join(dir, f));
 
 writeFileSync(
   join(dir, "dataset_info.json"),
   JSON.stringify({
-    identity: { file_name: join(LF_DATA, "identity.json") },
-    alpaca: { file_name: join(LF_DATA, "alpaca_en_demo.json") },
-    identity_x3: { file_name: join(LF_DATA, "identity.json"), num_samples: 273 },
+    identity: { file_name: "identity.json" },
+    alpaca: { file_name: "alpaca_en_demo.json" },
+    identity_x3: { file_name: "identity.json", num_samples: 273 },
     mixed: { file_name: "mixed.jsonl" },
     dpo: {
-      file_name: join(LF_DATA, "dpo_en_demo.json"),
+      file_name: "dpo_en_demo.json",
       ranking: true,
       formatting: "sharegpt",
       columns: { messages: "conversations", chosen: "chosen", rejected: "rejected" },
@@ -80,7 +82,7 @@ describe("prepareData", () => {
   test("a dataset that cannot feed the stage is refused before reading", async () => {
     const e = (await run({ dataset: ["alpaca"] }, "pairwise"))._unsafeUnwrapErr();
     expect(e.message).toBe(
-      `dataset "alpaca" (file ${join(LF_DATA, "alpaca_en_demo.json")}, format alpaca) gives sft/text examples; this stage needs pairwise (set "ranking": true) examples`,
+      `dataset "alpaca" (file alpaca_en_demo.json, format alpaca) gives sft/text examples; this stage needs pairwise (set "ranking": true) examples`,
     );
     expect((await run({ dataset: ["dpo"] }, "pairwise"))._unsafeUnwrap().train.length).toBe(300);
   });
@@ -105,10 +107,7 @@ describe("the tokenised cache", () => {
   test("a second run reads the cache; other options, another template or a changed file miss it", async () => {
     const cache = join(dir, "cache");
     writeFileSync(join(dir, "small.jsonl"), `${JSON.stringify({ instruction: "q", output: "a" })}\n`);
-    writeFileSync(
-      join(dir, "dataset_info.json"),
-      JSON.stringify({ small: { file_name: "small.jsonl" }, identity: { file_name: join(LF_DATA, "identity.json") } }),
-    );
+    writeFileSync(join(dir, "dataset_info.json"), JSON.stringify({ small: { file_name: "small.jsonl" }, identity: { file_name: "identity.json" } }));
     const go = (v: Record<string, unknown> = {}) => run({ dataset: ["identity", "small"], cache_dir: cache, ...v });
     const first = (await go())._unsafeUnwrap();
     expect(first.fromCache).toBe(false);
@@ -135,13 +134,13 @@ describe("more kinds through the pipeline", () => {
       join(dir, "dataset_info.json"),
       JSON.stringify({
         kto: {
-          file_name: join(LF_DATA, "kto_en_demo.json"),
+          file_name: "kto_en_demo.json",
           formatting: "sharegpt",
           columns: { messages: "messages", kto_tag: "label" },
           tags: { role_tag: "role", content_tag: "content", user_tag: "user", assistant_tag: "assistant" },
         },
         dpo: {
-          file_name: join(LF_DATA, "dpo_en_demo.json"),
+          file_name: "dpo_en_demo.json",
           ranking: true,
           formatting: "sharegpt",
           columns: { messages: "conversations", chosen: "chosen", rejected: "rejected" },

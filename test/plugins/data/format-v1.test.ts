@@ -3,7 +3,7 @@
 // turns, and reasoning, media and per-turn loss weights are refused with a reason naming the row and part.
 // Ids are checked exactly through the Qwen3 tokenizer and the qwen template.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileDatasetAttr, IGNORE_INDEX, type PairwiseSample, prepareData, type Tokenizer, type TokenSeq } from "../../../core/index.ts";
@@ -15,12 +15,14 @@ import { fixtureTokenizer } from "../../core/data/helpers/tokenizer.ts";
 const registry = dataRegistry();
 const dir = mkdtempSync(join(tmpdir(), "lft-v1-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// dataset_info.json entries may name only files inside their folder: the fixtures are copied in.
+for (const f of ["v1_sft_demo.jsonl", "v1_dpo_demo.jsonl", "v1_parts_demo.jsonl"]) copyFileSync(join(LF_DATA, f), join(dir, f));
 writeFileSync(
   join(dir, "dataset_info.json"),
   JSON.stringify({
-    v1_sft: { file_name: join(LF_DATA, "v1_sft_demo.jsonl"), formatting: "v1" },
-    v1_dpo: { file_name: join(LF_DATA, "v1_dpo_demo.jsonl"), formatting: "v1", ranking: true },
-    v1_parts: { file_name: join(LF_DATA, "v1_parts_demo.jsonl"), formatting: "v1" },
+    v1_sft: { file_name: "v1_sft_demo.jsonl", formatting: "v1" },
+    v1_dpo: { file_name: "v1_dpo_demo.jsonl", formatting: "v1", ranking: true },
+    v1_parts: { file_name: "v1_parts_demo.jsonl", formatting: "v1" },
   }),
 );
 

@@ -7,6 +7,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   createRegistry,
+  DATASET_ROOT,
   type DataKind,
   dataOptionSchema,
   type KtoSample,
@@ -77,13 +78,14 @@ describe("data blocks as dataset_info entries", () => {
     expect(tags).toEqual(new Set([true, false]));
   });
 
-  test("a name: the dataset_info.json entry, its file_name made absolute", async () => {
+  test("a name: the dataset_info.json entry, its file_name made absolute, confined to its folder", async () => {
     const s = await select({ source: "dpo_en_demo", options: { dir: FIXTURES } });
     expect(s.info.dpo_en_demo).toEqual({
       file_name: join(FIXTURES, "dpo_en_demo.json"),
       ranking: true,
       formatting: "sharegpt",
       columns: { messages: "conversations", chosen: "chosen", rejected: "rejected" },
+      [DATASET_ROOT]: FIXTURES,
     });
   });
 
