@@ -2,6 +2,7 @@
 // equal-length column lists, or JSON Lines under a .json name. Arrays are parsed whole (use JSONL to
 // stream files larger than memory).
 
+import { locateJsonError } from "../../io/json-locate.ts";
 import { readJsonl } from "./jsonl.ts";
 import type { ByteSource } from "./lines.ts";
 import type { RowStream } from "./rows.ts";
@@ -15,7 +16,10 @@ export async function* readJson(path: string, file: string, dataset: string, ope
     try {
       parsed = JSON.parse(body);
     } catch (e) {
-      yield { kind: "bad", bad: { reason: "unparsable", detail: `not valid JSON: ${(e as Error).message}`, source: { dataset, file, row: 0 } } };
+      // Row 0: the whole file; the line and column say where the JSON breaks.
+      const at = locateJsonError(body);
+      const detail = at ? `not valid JSON: ${at.message} at column ${at.col}` : `not valid JSON: ${(e as Error).message}`;
+      yield { kind: "bad", bad: { reason: "unparsable", detail, source: at ? { dataset, file, row: 0, line: at.line } : { dataset, file, row: 0 } } };
       return;
     }
     const rows = parsed as unknown[];
