@@ -54,6 +54,9 @@ export interface FuzzClass<T> {
  */
 export const HANG_MS = 5000;
 
+/** Texts of JavaScript's own errors (stack overflow, a property of undefined, ...), never a user's message. */
+const INTERNAL = /Maximum call stack|is not a function|is not an object|Cannot read propert|undefined is not|is not iterable|Out of memory/;
+
 const clip = (text: string, n = 600): string => (text.length > n ? `${text.slice(0, n)}… (${text.length} chars)` : text);
 
 export function newTally(cls: string, seed: number): Tally {
@@ -90,7 +93,9 @@ export async function fuzz<T>(cls: FuzzClass<T>, seed: number, count: number, fi
     if (verdict.outcome === "accepted") t.accepted++;
     else if (verdict.outcome === "refused") {
       t.refused++;
-      if (!cls.located(verdict.message, input)) fail(t, i, "unlocated", `refused without saying where: ${verdict.message}`, cls.show(input));
+      // A JavaScript error caught by a catch-all and passed on as the message is a crash in disguise.
+      if (INTERNAL.test(verdict.message)) fail(t, i, "crash", `an internal error reached the message: ${verdict.message}`, cls.show(input));
+      else if (!cls.located(verdict.message, input)) fail(t, i, "unlocated", `refused without saying where: ${verdict.message}`, cls.show(input));
     } else if (verdict.outcome === "silent") fail(t, i, "silent", verdict.detail, cls.show(input));
     else fail(t, i, "data-lost", verdict.detail, cls.show(input));
   }
