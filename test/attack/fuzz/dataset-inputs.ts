@@ -28,6 +28,8 @@ interface Shape {
   readonly name: string;
   readonly entry: Record<string, unknown>;
   readonly processor: SampleProcessor;
+  /** The stage `lft data preview --stage` names for this processor. */
+  readonly stage: string;
   readonly rows: readonly (() => Row)[];
   /** Written as plain text lines instead of JSON (pretrain .txt). */
   readonly text?: boolean;
@@ -41,6 +43,7 @@ const SHAPES: readonly Shape[] = [
     name: "alpaca",
     entry: {},
     processor: supervisedProcessor,
+    stage: "sft",
     rows: [
       () => ({ instruction: "Name a colour.", input: "", output: "Blue." }),
       () => ({ instruction: "Translate", input: "bonjour", output: "hello", system: "be brief", history: [["q1", "a1"]] }),
@@ -50,6 +53,7 @@ const SHAPES: readonly Shape[] = [
     name: "sharegpt",
     entry: { formatting: "sharegpt", columns: { messages: "conversations", tools: "tools", system: "system" } },
     processor: supervisedProcessor,
+    stage: "sft",
     rows: [
       () => ({ conversations: [turn("human", "Hi"), turn("gpt", "Hello!")] }),
       () => ({
@@ -68,6 +72,7 @@ const SHAPES: readonly Shape[] = [
     name: "openai",
     entry: { formatting: "openai", columns: { messages: "messages" } },
     processor: supervisedProcessor,
+    stage: "sft",
     rows: [
       () => ({ messages: [msg("system", "s"), msg("user", "2+2?"), msg("assistant", "4")] }),
       () => ({ messages: [msg("user", "Hi"), msg("assistant", "Hey")] }),
@@ -77,6 +82,7 @@ const SHAPES: readonly Shape[] = [
     name: "preference",
     entry: { formatting: "sharegpt", ranking: true, columns: { messages: "conversations", chosen: "chosen", rejected: "rejected" } },
     processor: pairwiseProcessor,
+    stage: "rm",
     rows: [() => ({ conversations: [turn("human", "Pick one")], chosen: turn("gpt", "Good answer"), rejected: turn("gpt", "Bad answer") })],
   },
   {
@@ -87,6 +93,7 @@ const SHAPES: readonly Shape[] = [
       tags: { role_tag: "role", content_tag: "content", user_tag: "user", assistant_tag: "assistant" },
     },
     processor: feedbackProcessor,
+    stage: "kto",
     rows: [
       () => ({ messages: [msg("user", "Q"), msg("assistant", "A")], label: true }),
       () => ({ messages: [msg("user", "Q2"), msg("assistant", "B")], label: false }),
@@ -96,9 +103,17 @@ const SHAPES: readonly Shape[] = [
     name: "text",
     entry: { columns: { prompt: "text" } },
     processor: pretrainProcessor,
+    stage: "pt",
     rows: [() => ({ text: "Once upon a time." }), () => ({ text: "The end." })],
   },
-  { name: "text-lines", entry: { columns: { prompt: "text" } }, processor: pretrainProcessor, rows: [() => ({ text: "A line of plain text." })], text: true },
+  {
+    name: "text-lines",
+    entry: { columns: { prompt: "text" } },
+    processor: pretrainProcessor,
+    stage: "pt",
+    rows: [() => ({ text: "A line of plain text." })],
+    text: true,
+  },
 ];
 
 const ODD_STRINGS = [
@@ -224,6 +239,9 @@ function lineDamage(g: Gen, line: string): Uint8Array {
 
 export interface DatasetInput {
   readonly shape: string;
+  /** Its dataset_info.json entry (file_name added by the caller) and the stage it feeds. */
+  readonly entry: Record<string, unknown>;
+  readonly stage: string;
   readonly file: string;
   readonly bytes: Uint8Array;
   readonly records: number;
@@ -233,7 +251,7 @@ export interface DatasetInput {
 
 const TEMPLATES = ["qwen", "qwen3", "default", "chatml", "alpaca"];
 
-function make(g: Gen): DatasetInput {
+export function makeDataset(g: Gen): DatasetInput {
   const shape = g.pick(SHAPES);
   const n = 1 + g.int(6);
   const enc = new TextEncoder();
@@ -253,7 +271,7 @@ function make(g: Gen): DatasetInput {
     bytes = g.chance(0.15) ? lineDamage(g, text) : enc.encode(text);
   } else bytes = Buffer.concat(lines.flatMap((l) => [l, enc.encode("\n")]));
   const file = `${shape.name}.${shape.text ? "txt" : asArray ? "json" : "jsonl"}`;
-  return { shape: shape.name, file, bytes, records: n, strict: g.chance(0.2), template: g.pick(TEMPLATES) };
+  return { shape: shape.name, entry: shape.entry, stage: shape.stage, file, bytes, records: n, strict: g.chance(0.2), template: g.pick(TEMPLATES) };
 }
 
 /** A refusal says where: the file with a line or row, or the file and what is wrong with it. */
@@ -269,7 +287,7 @@ export async function datasetClass(dir: string, tokenizerDir: string): Promise<F
   const byName = new Map(SHAPES.map((s) => [s.name, s]));
   return {
     name: "dataset-rows",
-    make,
+    make: makeDataset,
     async try(input): Promise<Verdict> {
       const shape = byName.get(input.shape)!;
       writeFileSync(join(dir, input.file), input.bytes);

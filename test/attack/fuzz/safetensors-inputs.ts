@@ -11,12 +11,24 @@ import type { Gen } from "./random.ts";
 
 export const REFERENCE_SAFETENSORS = join(import.meta.dir, "../../fixtures/io/reference.safetensors");
 
-const reference = readFileSync(REFERENCE_SAFETENSORS);
-const headerLength = Number(reference.readBigUInt64LE(0));
-const headerText = reference.subarray(8, 8 + headerLength).toString("utf8");
-const data = reference.subarray(8 + headerLength);
-const header = JSON.parse(headerText) as Record<string, Record<string, unknown>>;
-const names = Object.keys(header).filter((n) => n !== "__metadata__");
+/** A valid file taken apart: the mutations work on its header text, parsed header and data. */
+interface Base {
+  readonly file: Uint8Array;
+  readonly headerLength: number;
+  readonly headerText: string;
+  readonly data: Uint8Array;
+  readonly header: Record<string, Record<string, unknown>>;
+  readonly names: readonly string[];
+}
+
+export function baseOf(file: Uint8Array): Base {
+  const headerLength = Number(new DataView(file.buffer, file.byteOffset).getBigUint64(0, true));
+  const headerText = new TextDecoder().decode(file.subarray(8, 8 + headerLength));
+  const header = JSON.parse(headerText) as Record<string, Record<string, unknown>>;
+  return { file, headerLength, headerText, data: file.subarray(8 + headerLength), header, names: Object.keys(header).filter((n) => n !== "__metadata__") };
+}
+
+const reference = baseOf(readFileSync(REFERENCE_SAFETENSORS));
 
 export interface SafetensorsInput {
   /** What was done to the file, for the failure report. */
@@ -84,7 +96,7 @@ function mutateShape(g: Gen, shape: unknown): unknown {
   }
 }
 
-function mutateOffsets(g: Gen, offsets: unknown, all: Record<string, Record<string, unknown>>): unknown {
+function mutateOffsets(g: Gen, offsets: unknown, all: Record<string, Record<string, unknown>>, names: readonly string[]): unknown {
   const [b, e] = (Array.isArray(offsets) ? offsets : [0, 0]) as [number, number];
   switch (g.int(9)) {
     case 0:
@@ -111,7 +123,7 @@ function mutateOffsets(g: Gen, offsets: unknown, all: Record<string, Record<stri
 }
 
 /** Mutations of the parsed header, serialised again (with an exact length field). */
-function structured(g: Gen): { how: string; text: string } {
+function structured(g: Gen, { header, names }: Base): { how: string; text: string } {
   const h = structuredClone(header) as Record<string, Record<string, unknown>>;
   const name = g.pick(names);
   const entry = h[name]!;
@@ -129,7 +141,7 @@ function structured(g: Gen): { how: string; text: string } {
         break;
       case 3:
       case 4:
-        entry.data_offsets = mutateOffsets(g, entry.data_offsets, h);
+        entry.data_offsets = mutateOffsets(g, entry.data_offsets, h, names);
         hows.push(`${name}.data_offsets = ${JSON.stringify(entry.data_offsets)}`);
         break;
       case 5: {
@@ -167,7 +179,7 @@ function structured(g: Gen): { how: string; text: string } {
 }
 
 /** Mutations of the header text: things JSON.stringify cannot write (duplicates, deep nesting, junk). */
-function textual(g: Gen): { how: string; text: string } {
+function textual(g: Gen, { header, headerText, names }: Base): { how: string; text: string } {
   const t = headerText.trimEnd();
   switch (g.int(7)) {
     case 0: {
@@ -212,14 +224,16 @@ function assemble(text: string, body: Uint8Array, lengthField?: bigint): Uint8Ar
   return out;
 }
 
-function make(g: Gen): SafetensorsInput {
+/** One mutation of a valid file. */
+export function mutateSafetensors(g: Gen, base: Base): SafetensorsInput {
+  const { headerLength, headerText, data } = base;
   const kind = g.int(10);
   if (kind < 5) {
-    const m = structured(g);
+    const m = structured(g, base);
     return { how: m.how, bytes: assemble(m.text, data) };
   }
   if (kind < 7) {
-    const m = textual(g);
+    const m = textual(g, base);
     return { how: m.how, bytes: assemble(m.text, data) };
   }
   if (kind === 7) {
@@ -229,14 +243,14 @@ function make(g: Gen): SafetensorsInput {
       2n,
       BigInt(headerLength - 1),
       BigInt(headerLength + 1),
-      BigInt(reference.length - 8),
+      BigInt(base.file.length - 8),
       2n ** 63n,
       2n ** 64n - 1n,
       100_000_001n,
     ]);
     return { how: `length field ${field}`, bytes: assemble(headerText, data, field) };
   }
-  const bytes = Uint8Array.from(reference);
+  const bytes = Uint8Array.from(base.file);
   if (kind === 8) {
     const at = g.int(bytes.length);
     return { how: `file cut at byte ${at}`, bytes: bytes.subarray(0, at) };
@@ -286,7 +300,7 @@ export function safetensorsClass(dir: string): FuzzClass<SafetensorsInput> {
   const path = join(dir, "fuzz.safetensors");
   return {
     name: "safetensors-header",
-    make,
+    make: (g) => mutateSafetensors(g, reference),
     try(input) {
       writeFileSync(path, input.bytes);
       return tryFile(path);
