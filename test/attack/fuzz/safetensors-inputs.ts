@@ -3,7 +3,7 @@
 // header (dtypes, shapes, offsets, names, metadata, nesting) or its raw bytes, then opened and every
 // tensor loaded through the real reader (openSafetensors → tensor()). A refusal must name the file, and
 // the tensor when one is at fault; a tensor that loads must have the shape and size its header gives.
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openSafetensors } from "../../../core/index.ts";
 import type { FuzzClass, Verdict } from "./harness.ts";
@@ -297,6 +297,7 @@ function tryFile(path: string): Verdict {
 
 /** The class over files written under `dir` (one per input, overwritten). */
 export function safetensorsClass(dir: string): FuzzClass<SafetensorsInput> {
+  mkdirSync(dir, { recursive: true });
   const path = join(dir, "fuzz.safetensors");
   return {
     name: "safetensors-header",
