@@ -1,5 +1,5 @@
-// The attack suite's counts: runs the fuzzer's classes (safetensors headers, dataset rows, recipes in
-// process; a few of each through ./lft) and counts the other attack tests by file, then writes
+// The attack suite's counts: runs the fuzzer's classes (safetensors headers, a model's weights, dataset
+// rows, recipes in process; a few of each through ./lft) and counts the other attack tests by file, then writes
 // bench/results/attack.json: inputs tried by class, with crashes, hangs, unlocated refusals, silent
 // wrong results and data lost (all must be 0), the seed, machine, date and duration.
 // Run: node_modules/.bin/bun bench/attack.ts   (LFT_FUZZ_SEED=N replays a seed; LFT_FUZZ_COUNT=N sets
@@ -10,10 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { datasetClass } from "../test/attack/fuzz/dataset-inputs.ts";
 import { describeFailures, type FuzzClass, fuzz, type Tally } from "../test/attack/fuzz/harness.ts";
-import { datasetProcessClass, recipeProcessClass, safetensorsProcessClass } from "../test/attack/fuzz/process-cases.ts";
+import { datasetProcessClass, MODEL_DIR, recipeProcessClass, safetensorsProcessClass } from "../test/attack/fuzz/process-cases.ts";
 import { fuzzCount, fuzzSeed } from "../test/attack/fuzz/random.ts";
-import { recipeClass } from "../test/attack/fuzz/recipe-inputs.ts";
-import { safetensorsClass } from "../test/attack/fuzz/safetensors-inputs.ts";
+import { builtinRegistry, recipeClass } from "../test/attack/fuzz/recipe-inputs.ts";
+import { modelLoadClass, safetensorsClass } from "../test/attack/fuzz/safetensors-inputs.ts";
 import { tokenizerDir } from "../test/core/data/helpers/tokenizer.ts";
 import { table, writeResults } from "./lib/results.ts";
 
@@ -38,6 +38,7 @@ const tallies: Tally[] = [];
 try {
   const classes: [FuzzClass<never>, number][] = [
     [safetensorsClass(join(dir, "st")) as FuzzClass<never>, fuzzCount(800)],
+    [modelLoadClass(join(dir, "model"), MODEL_DIR, builtinRegistry()) as FuzzClass<never>, Math.ceil(fuzzCount(800) / 10)],
     [(await datasetClass(join(dir, "data"), tokenizerDir("qwen3"))) as FuzzClass<never>, fuzzCount(600)],
     [recipeClass() as FuzzClass<never>, fuzzCount(1500)],
   ];

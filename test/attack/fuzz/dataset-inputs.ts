@@ -262,7 +262,7 @@ export function makeDataset(g: Gen): DatasetInput {
     const base = g.pick(shape.rows)();
     const row = g.chance(0.6) ? mutateRow(g, base) : base;
     rows.push(row);
-    const text = shape.text ? String((row as Row).text ?? JSON.stringify(row)).replaceAll("\n", " ") : JSON.stringify(row);
+    const text = shape.text ? String((row as Row | null)?.text ?? JSON.stringify(row)).replaceAll("\n", " ") : JSON.stringify(row);
     lines.push(!asArray && g.chance(0.15) ? lineDamage(g, text) : enc.encode(text));
   }
   let bytes: Uint8Array;

@@ -3,9 +3,9 @@
 // header (dtypes, shapes, offsets, names, metadata, nesting) or its raw bytes, then opened and every
 // tensor loaded through the real reader (openSafetensors → tensor()). A refusal must name the file, and
 // the tensor when one is at fault; a tensor that loads must have the shape and size its header gives.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { openSafetensors } from "../../../core/index.ts";
+import { loadModel, openSafetensors, type Registry } from "../../../core/index.ts";
 import type { FuzzClass, Verdict } from "./harness.ts";
 import type { Gen } from "./random.ts";
 
@@ -308,6 +308,36 @@ export function safetensorsClass(dir: string): FuzzClass<SafetensorsInput> {
     },
     // The file is always named; a problem inside one tensor's entry names the tensor too.
     located: (message) => message.startsWith(`${path}: `) && message.length > path.length + 10,
+    show: (input) => `${input.how} (${input.bytes.length} bytes)`,
+  };
+}
+
+/**
+ * The same mutations on a real model's weights (examples/models/stories260K), loaded through the model
+ * loader (config → family → checkpoint → every parameter checked and uploaded). A refusal names the
+ * weights file (or the config); a model that loads has every parameter its family declares.
+ */
+export function modelLoadClass(dir: string, modelDir: string, registry: Registry): FuzzClass<SafetensorsInput> {
+  mkdirSync(dir, { recursive: true });
+  cpSync(modelDir, dir, { recursive: true });
+  const weights = join(dir, "model.safetensors");
+  const base = baseOf(readFileSync(weights));
+  return {
+    name: "model-weights",
+    make: (g) => mutateSafetensors(g, base),
+    try(input): Verdict {
+      writeFileSync(weights, input.bytes);
+      const loaded = loadModel(dir, registry);
+      if (loaded.isErr()) return { outcome: "refused", message: loaded.error.message };
+      const { model } = loaded.value;
+      const missing = model
+        .namedSlots("", false)
+        .filter(([, slot]) => slot.tensor === null || slot.tensor.shape.length !== slot.shape.length || slot.tensor.shape.some((d, i) => d !== slot.shape[i]));
+      model.dispose();
+      return missing.length === 0 ? { outcome: "accepted" } : { outcome: "silent", detail: `parameters not loaded: ${missing.map(([p]) => p).join(", ")}` };
+    },
+    // The weights file, or the model folder with the tensor that does not fit.
+    located: (message) => message.includes(weights) || (message.includes(dir) && message.includes('tensor "')),
     show: (input) => `${input.how} (${input.bytes.length} bytes)`,
   };
 }
