@@ -246,10 +246,21 @@ export interface DatasetInput {
   readonly bytes: Uint8Array;
   readonly records: number;
   readonly strict: boolean;
+  /** Processing options drawn per input: the streaming reader, tiny cutoffs (truncation), history masking. */
+  readonly options: Readonly<Record<string, unknown>>;
   readonly template: string;
 }
 
 const TEMPLATES = ["qwen", "qwen3", "default", "chatml", "alpaca"];
+
+function drawOptions(g: Gen): Record<string, unknown> {
+  const o: Record<string, unknown> = { cutoff_len: g.pick([1, 2, 3, 8, 64, 512, 512, 512]) };
+  if (g.chance(0.3)) o.streaming = true;
+  if (g.chance(0.2)) o.mask_history = true;
+  else if (g.chance(0.2)) o.train_on_prompt = true;
+  if (g.chance(0.2)) o.max_samples = 1 + g.int(3);
+  return o;
+}
 
 export function makeDataset(g: Gen): DatasetInput {
   const shape = g.pick(SHAPES);
@@ -271,7 +282,7 @@ export function makeDataset(g: Gen): DatasetInput {
     bytes = g.chance(0.15) ? lineDamage(g, text) : enc.encode(text);
   } else bytes = Buffer.concat(lines.flatMap((l) => [l, enc.encode("\n")]));
   const file = `${shape.name}.${shape.text ? "txt" : asArray ? "json" : "jsonl"}`;
-  return { shape: shape.name, entry: shape.entry, stage: shape.stage, file, bytes, records: n, strict: g.chance(0.2), template: g.pick(TEMPLATES) };
+  return { shape: shape.name, entry: shape.entry, stage: shape.stage, file, bytes, records: n, strict: g.chance(0.2), template: g.pick(TEMPLATES), options: drawOptions(g) };
 }
 
 /** A refusal says where: the file with a line or row, or the file and what is wrong with it. */
@@ -294,7 +305,7 @@ export async function datasetClass(dir: string, tokenizerDir: string): Promise<F
       writeFileSync(join(dir, "dataset_info.json"), JSON.stringify({ fuzz: { file_name: input.file, ...shape.entry } }));
       const options: DataOptions = validateOptions(
         dataOptionSchema,
-        { dataset: ["fuzz"], dataset_dir: dir, template: input.template, cutoff_len: 512, strict: input.strict, packing: false },
+        { dataset: ["fuzz"], dataset_dir: dir, template: input.template, strict: input.strict, packing: false, ...input.options },
         "fuzz",
       )._unsafeUnwrap();
       const prepared = await prepareData({ registry, tokenizer, processor: shape.processor, options });
@@ -318,6 +329,6 @@ export async function datasetClass(dir: string, tokenizerDir: string): Promise<F
     },
     located,
     show: (input) =>
-      `${input.shape} ${input.file} (template ${input.template}${input.strict ? ", strict" : ""}):\n${new TextDecoder().decode(input.bytes).slice(0, 1500)}`,
+      `${input.shape} ${input.file} (template ${input.template}${input.strict ? ", strict" : ""}, ${JSON.stringify(input.options)}):\n${new TextDecoder().decode(input.bytes).slice(0, 1500)}`,
   };
 }
