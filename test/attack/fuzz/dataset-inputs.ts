@@ -282,7 +282,17 @@ export function makeDataset(g: Gen): DatasetInput {
     bytes = g.chance(0.15) ? lineDamage(g, text) : enc.encode(text);
   } else bytes = Buffer.concat(lines.flatMap((l) => [l, enc.encode("\n")]));
   const file = `${shape.name}.${shape.text ? "txt" : asArray ? "json" : "jsonl"}`;
-  return { shape: shape.name, entry: shape.entry, stage: shape.stage, file, bytes, records: n, strict: g.chance(0.2), template: g.pick(TEMPLATES), options: drawOptions(g) };
+  return {
+    shape: shape.name,
+    entry: shape.entry,
+    stage: shape.stage,
+    file,
+    bytes,
+    records: n,
+    strict: g.chance(0.2),
+    template: g.pick(TEMPLATES),
+    options: drawOptions(g),
+  };
 }
 
 /** A refusal says where: the file with a line or row, or the file and what is wrong with it. */

@@ -12,6 +12,7 @@ import { lftPlugin } from "../../../dsl/commands/index.ts";
 import type { Diagnostic } from "../../../dsl/diagnostics.ts";
 import { parseSource } from "../../../dsl/parse.ts";
 import { printRecipe } from "../../../dsl/printer.ts";
+import { checkResources } from "../../../dsl/resources.ts";
 import { builtinPlugins } from "../../../plugins/index.ts";
 import { shapeOf } from "../../dsl/recipe-shape.ts";
 import type { FuzzClass, Verdict } from "./harness.ts";
@@ -184,10 +185,17 @@ export function locatedDiagnostic(d: Diagnostic, text: string): boolean {
  * Parses and checks one recipe. Errors → refused (with every error's location checked); clean → the
  * printed form must parse back to the same recipe and print the same again, or the result is silently wrong.
  */
-export function tryRecipe(text: string, registry: Registry, file = "fuzz.lft"): { verdict: Verdict; diagnostics: readonly Diagnostic[] } {
+export function tryRecipe(
+  text: string,
+  registry: Registry,
+  opts: { file?: string; baseDir?: string; resources?: boolean } = {},
+): { verdict: Verdict; diagnostics: readonly Diagnostic[] } {
+  const file = opts.file ?? "fuzz.lft";
   const parsed = parseSource(text, file);
-  const checked = checkRecipe(parsed.recipe, { registry, baseDir: "/nonexistent-fuzz-base", partial: parsed.diagnostics.length > 0 });
+  const checked = checkRecipe(parsed.recipe, { registry, baseDir: opts.baseDir ?? "/nonexistent-fuzz-base", partial: parsed.diagnostics.length > 0 });
   const diagnostics = [...parsed.diagnostics, ...(checked.isErr() ? checked.error : checked.value.warnings)];
+  // What `lft check` reads next: the model folder, tokenizer files, dataset names and output folders.
+  if (opts.resources && checked.isOk() && parsed.diagnostics.length === 0) diagnostics.push(...checkResources(parsed.recipe, checked.value.recipe, registry));
   const errors = diagnostics.filter((d) => d.severity === "error");
   if (errors.length > 0) {
     const unlocated = errors.find((d) => !locatedDiagnostic(d, text));
@@ -211,7 +219,8 @@ export function recipeClass(registry: Registry = builtinRegistry(), examples: re
   return {
     name: "recipes",
     make: (g) => makeRecipe(g, examples),
-    try: (input) => tryRecipe(input.text, registry).verdict,
+    // Resolved against the examples folder, so the disk checks meet real models, data and dataset_info files.
+    try: (input) => tryRecipe(input.text, registry, { baseDir: EXAMPLES_DIR, resources: true }).verdict,
     located: (message) => !message.startsWith("UNLOCATED "),
     show: (input) => `${input.how}:\n${input.text}`,
   };
