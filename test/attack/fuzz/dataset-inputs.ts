@@ -251,13 +251,17 @@ export interface DatasetInput {
   readonly template: string;
 }
 
+/** Report reasons that are notes about a row, not skipped rows. */
+const NOTES = new Set(["blank-line", "invalid-utf8"]);
+
 const TEMPLATES = ["qwen", "qwen3", "default", "chatml", "alpaca"];
 
 function drawOptions(g: Gen): Record<string, unknown> {
   const o: Record<string, unknown> = { cutoff_len: g.pick([1, 2, 3, 8, 64, 512, 512, 512]) };
   if (g.chance(0.3)) o.streaming = true;
-  if (g.chance(0.2)) o.mask_history = true;
-  else if (g.chance(0.2)) o.train_on_prompt = true;
+  const masking = g.int(5);
+  if (masking === 0) o.mask_history = true;
+  else if (masking === 1) o.train_on_prompt = true;
   if (g.chance(0.2)) o.max_samples = 1 + g.int(3);
   return o;
 }
@@ -329,9 +333,12 @@ export async function datasetClass(dir: string, tokenizerDir: string): Promise<F
         }
         if (bad.detail === "") return { outcome: "silent", detail: `a skipped row has no reason: ${JSON.stringify(bad.source)}` };
       }
-      // Nothing disappears: each row read is a sample or a counted skip (blank lines are counted too).
+      // Nothing disappears: each row read is a sample or a counted skip. Notes beside a row (a blank line,
+      // invalid UTF-8 replaced in a kept row) are counted in the report but are not rows.
       const samples = p.train.length + p.eval.length;
-      const skipped = p.report.total - p.report.count("blank-line");
+      const skipped = Object.entries(p.report.counts() as Record<string, number>)
+        .filter(([reason]) => !NOTES.has(reason))
+        .reduce((n, [, c]) => n + c, 0);
       if (samples + skipped !== p.rows) {
         return { outcome: "silent", detail: `${p.rows} rows read, but ${samples} samples and ${skipped} skipped (${p.report.summary()})` };
       }
