@@ -49,6 +49,13 @@ function topLevelKeys(text: string): string[] {
   return keys;
 }
 
+/** A found shape or offsets for a message: a flat list as written (cut short), anything else described; JSON.stringify of a deeply nested list would overflow the stack. */
+function showFound(v: unknown): string {
+  if (!Array.isArray(v) || !v.every((x) => x === null || typeof x !== "object")) return describeJson(v);
+  const text = JSON.stringify(v);
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
 const isIndex = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 
 function parseEntry(file: string, name: string, v: unknown, dataLength: number): Result<HeaderEntry, CheckpointError> {
@@ -57,9 +64,9 @@ function parseEntry(file: string, name: string, v: unknown, dataLength: number):
   for (const key of ["dtype", "shape", "data_offsets"]) if (!(key in v)) return bad(`header entry has no "${key}"`);
   const { dtype, shape, data_offsets: offsets } = v;
   if (!isSafetensorsDType(dtype)) return bad(`unknown dtype ${describeJson(dtype)} (known: ${SAFETENSORS_DTYPES.join(", ")})`);
-  if (!Array.isArray(shape) || !shape.every(isIndex)) return bad(`shape must be a list of non-negative integers, found ${JSON.stringify(shape)}`);
+  if (!Array.isArray(shape) || !shape.every(isIndex)) return bad(`shape must be a list of non-negative integers, found ${showFound(shape)}`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isIndex)) {
-    return bad(`data_offsets must be [begin, end] with non-negative integers, found ${JSON.stringify(offsets)}`);
+    return bad(`data_offsets must be [begin, end] with non-negative integers, found ${showFound(offsets)}`);
   }
   const [begin, end] = offsets as [number, number];
   if (end < begin) return bad(`data_offsets [${begin}, ${end}] end before they begin`);

@@ -2,6 +2,7 @@
 // equal-length column lists, or JSON Lines under a .json name. Arrays are parsed whole (use JSONL to
 // stream files larger than memory), so a file over the size limit is refused before it is read.
 import { statSync } from "node:fs";
+import { locateJsonError } from "../../io/json-locate.ts";
 import type { RowSource } from "../types.ts";
 import { readJsonl } from "./jsonl.ts";
 import { DEFAULT_READ_LIMITS, type ReadLimits } from "./limits.ts";
@@ -46,7 +47,10 @@ export async function* readJson(
     try {
       parsed = JSON.parse(body);
     } catch (e) {
-      yield { kind: "bad", bad: { reason: "unparsable", detail: `not valid JSON: ${(e as Error).message}`, source: { dataset, file, row: 0 } } };
+      // Row 0: the whole file; the line and column say where the JSON breaks.
+      const at = locateJsonError(body);
+      const detail = at ? `not valid JSON: ${at.message} at column ${at.col}` : `not valid JSON: ${(e as Error).message}`;
+      yield { kind: "bad", bad: { reason: "unparsable", detail, source: at ? { dataset, file, row: 0, line: at.line } : { dataset, file, row: 0 } } };
       return;
     }
     const rows = parsed as unknown[];

@@ -51,6 +51,7 @@ export function createSlotEncoder(spec: SlotTemplateSpec, given: Tokenizer, opts
     return typeof r === "string" ? err(r) : ok(r);
   };
 
+  const describeTool = (v: unknown): string => (Array.isArray(v) ? "a list" : v === null ? "null" : `${typeof v} ${String(v).slice(0, 40)}`);
   const toolText = (tools: string): Result<string, string> => {
     let parsed: unknown;
     try {
@@ -59,7 +60,14 @@ export function createSlotEncoder(spec: SlotTemplateSpec, given: Tokenizer, opts
       return err(`tools are not valid JSON: ${JSON.stringify(tools.slice(0, 80))}`);
     }
     const list = (Array.isArray(parsed) ? parsed : [parsed]) as Record<string, unknown>[];
-    return ok(list.length === 0 ? "" : toolUtils.formatTools(list, { date: toolDate }));
+    const notObject = list.findIndex((t) => typeof t !== "object" || t === null || Array.isArray(t));
+    if (notObject >= 0) return err(`tool ${notObject + 1} must be a JSON object (a function schema), found ${describeTool(list[notObject])}`);
+    try {
+      return ok(list.length === 0 ? "" : toolUtils.formatTools(list, { date: toolDate }));
+    } catch (e) {
+      // A schema of the wrong shape deeper down (properties: null, required: 5) is the row's fault, not a crash.
+      return err(`tools cannot be formatted (${(e as Error).message}): ${tools.slice(0, 80)}`);
+    }
   };
 
   const functionText = (content: string): Result<string, string> => {
