@@ -119,7 +119,8 @@ function newRunId(): string {
 function checkOptions<B>(o: TrainOptions<B>): string | null {
   const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
   const nonNegInt = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
-  if (!posInt(o.steps) || !Number.isSafeInteger(o.steps)) return `steps must be a positive integer of at most 2^53 - 1, found ${o.steps}`;
+  if (!posInt(o.steps)) return `steps must be a positive integer, found ${o.steps}`;
+  if (!Number.isSafeInteger(o.steps)) return `steps must be at most 2^53 - 1, found ${o.steps}`;
   if (o.accumulation !== undefined && !posInt(o.accumulation)) return `accumulation must be a positive integer, found ${o.accumulation}`;
   if (o.clipNorm !== undefined && !(o.clipNorm >= 0 && Number.isFinite(o.clipNorm)))
     return `clipNorm must be a finite number >= 0 (0 = off), found ${o.clipNorm}`;
