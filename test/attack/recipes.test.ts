@@ -169,7 +169,7 @@ describe("adapter ranks fit the layers they target", () => {
 
     const loaded = loadModel(stories, registry)._unsafeUnwrap();
     const family = loaded.family;
-    for (const rank of [1_000_000, 65, 4_611_686_018_427_387_904]) {
+    for (const rank of [1_000_000, 65, 2 ** 62]) {
       const t0 = performance.now();
       const settings = loraSettings({ ...defaults(), rank }, family);
       const applied = applyLora(loaded.model, settings, family);
