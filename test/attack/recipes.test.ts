@@ -12,6 +12,7 @@ import { createRegistry, estimateModelSize, generate, loadModel, modelSizeProble
 import { lftPlugin } from "../../dsl/commands/index.ts";
 import { type Diagnostic, isError } from "../../dsl/diagnostics.ts";
 import { ExitCode, exitCodeFor } from "../../dsl/exit-codes.ts";
+import { importLlamaFactory } from "../../dsl/import/llamafactory.ts";
 import { maxNesting, parseSource } from "../../dsl/parse.ts";
 import { checkSource } from "../../dsl/pipeline.ts";
 import { checkResources } from "../../dsl/resources.ts";
@@ -96,6 +97,18 @@ describe("the lexer and parser", () => {
     expect(atLimit.shown).not.toContain("nesting deeper");
     expect(atLimit.code).toBe(ExitCode.recipeError);
   });
+});
+
+test("a LLaMA-Factory YAML nested 12000 deep says so at its line (lft import), not 'Maximum call stack'", () => {
+  for (const yaml of [
+    `stage: sft\nlora_target: ${"[".repeat(12_000)}${"]".repeat(12_000)}\n`,
+    `stage: sft\nlr_scheduler_kwargs: ${"{a: ".repeat(12_000)}1${"}".repeat(12_000)}\n`,
+  ]) {
+    const problems = importLlamaFactory(yaml, "deep.yaml")._unsafeUnwrapErr();
+    expect(problems[0]!.message).toMatch(/^nesting too deep: a LLaMA-Factory config's values are/);
+    expect(problems[0]!.span?.line).toBe(2);
+    expect(problems.map((d) => d.message).join("\n")).not.toContain("call stack");
+  }
 });
 
 describe("counts are safe integers", () => {
