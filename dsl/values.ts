@@ -72,12 +72,12 @@ export class Resolver {
     // One native scan for escapes and ${...}: a loop over the characters is slow on multi-megabyte strings.
     const out = raw.replace(
       /\\(u[0-9a-fA-F]{4}|[\s\S]?)|\$\{([A-Za-z_][A-Za-z0-9_-]*)\}|\$\{/g,
-      (match: string, escape: string | undefined, name: string | undefined, i: number) => {
-        if (escape !== undefined) {
-          if (escape.length === 5) return String.fromCharCode(parseInt(escape.slice(1), 16));
-          const simple = simpleEscapes[escape];
-          if (Object.hasOwn(simpleEscapes, escape) && simple !== undefined) return simple;
-          this.#fail(at(i, 2), `unknown escape \\${escape} in a string (write \\\\ for a backslash)`);
+      (match: string, escaped: string | undefined, name: string | undefined, i: number) => {
+        if (escaped !== undefined) {
+          if (escaped.length === 5) return String.fromCharCode(parseInt(escaped.slice(1), 16));
+          const simple = simpleEscapes[escaped];
+          if (Object.hasOwn(simpleEscapes, escaped) && simple !== undefined) return simple;
+          this.#fail(at(i, 2), `unknown escape \\${escaped} in a string (write \\\\ for a backslash)`);
           ok = false;
           return "";
         }
