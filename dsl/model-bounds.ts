@@ -25,7 +25,14 @@ export function checkModelBounds(seen: ModelConfigSeen, blocks: readonly Block[]
     const problem = modelSizeProblem(config, { bytesPerParameter: bytes });
     if (problem !== undefined) {
       const key = problem.key === undefined ? "" : ` (look at "${problem.key}")`;
-      out.push(error("semantic", file, modelBlock.source?.span ?? modelBlock.span, `${seen.file}: ${problem.detail}${key}`));
+      const smaller = problem.detail.includes("of memory")
+        ? bytes > 2
+          ? "; dtype = bf16 in the model block halves the weights, method qlora stores them in 4 bits"
+          : bytes > 0.5
+            ? "; method qlora stores the weights in 4 bits"
+            : ""
+        : "";
+      out.push(error("semantic", file, modelBlock.source?.span ?? modelBlock.span, `${seen.file}: ${problem.detail}${key}${smaller}`));
       return out;
     }
   }

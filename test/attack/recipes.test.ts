@@ -153,6 +153,7 @@ describe("model configs are bounded before anything is built", () => {
     const r = await check(`model llama "${wide}"\nchat "hi"\n`);
     expect(r.code).toBe(ExitCode.recipeError);
     expect(r.shown).toMatch(/parameters \(.*hidden_size = 8000000.*\), .* as loaded, more than this machine's .* of memory \(look at "hidden_size"\)/);
+    expect(r.shown).toContain("; dtype = bf16 in the model block halves the weights, method qlora stores them in 4 bits");
     expect(loadModel(wide, registry)._unsafeUnwrapErr().message).toMatch(/key "hidden_size": the config describes about/);
     expect(modelSizeProblem({ vocab_size: 2 ** 60, hidden_size: 64 }, { bytesPerParameter: 4 })).toEqual({
       key: "vocab_size",
