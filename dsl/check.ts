@@ -347,6 +347,11 @@ class Checker {
         this.#fail(entry.value.span, `option "${entry.key}" takes ${takes}, not ${resolved.unit}`);
         continue;
       }
+      // `warmup = 100 steps`, `cutoff = 2048 tokens`: a count, whatever the option's own type.
+      if ((resolved.unit === "steps" || resolved.unit === "tokens") && typeof resolved.value === "number" && !Number.isSafeInteger(resolved.value)) {
+        this.#fail(entry.value.span, `option "${entry.key}": a count of ${resolved.unit} is a whole number of at most ${Number.MAX_SAFE_INTEGER} (2^53 - 1)`);
+        continue;
+      }
       values.set(entry.key, { resolved, entry });
     }
     return values;

@@ -117,6 +117,12 @@ describe("counts are safe integers", () => {
     expect(r.code).toBe(ExitCode.recipeError);
     expect(r.shown).toContain("r.lft:4:11: a step count must be at most 9007199254740991 (2^53 - 1), found 9007199254740993");
     expect((await check(train1().replace("for 1 steps", "for 9007199254740991 steps"))).shown).toBe("");
+    for (const count of ["9007199254740993 steps", "1.5 steps", "1e300 tokens"]) {
+      const key = count.endsWith("tokens") ? "cutoff" : "warmup";
+      const unit = count.split(" ")[1];
+      const written = await check(train1().replace('{ output = "out" }', `{ output = "out", ${key} = ${count} }`));
+      expect(written.shown).toContain(`option "${key}": a count of ${unit} is a whole number of at most 9007199254740991`);
+    }
     const epochs = await check(train1().replace("for 1 steps", "for 1e300 epochs"));
     expect(epochs.shown).toContain("an epoch count must be at most");
   });
