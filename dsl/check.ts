@@ -373,7 +373,8 @@ class Checker {
       const found = values.get(key);
       if (found === undefined || units[key] !== undefined || typeof found.resolved.value !== "number") continue;
       if (found.resolved.value > 1) {
-        const steps = (rule.units?.[key] ?? []).includes("steps") ? `; for a step count write ${key} = ${found.resolved.value} steps` : "";
+        const count = Math.max(1, Math.round(found.resolved.value));
+        const steps = (rule.units?.[key] ?? []).includes("steps") ? `; for a step count write ${key} = ${count} steps` : "";
         this.#fail(found.entry.value.span, `option "${key}" is a fraction of the run, at most 1 (100%), found ${found.resolved.value}${steps}`);
       }
     }
