@@ -46,6 +46,7 @@ export { Checkpoint, openCheckpoint } from "./io/hf-checkpoint.ts";
 export { type WriteCheckpointOptions, type WrittenCheckpoint, writeCheckpoint } from "./io/hf-checkpoint-write.ts";
 export { parseJson, readJsonFile, readJsonObject } from "./io/json.ts";
 export { type ModelConfig, modelConfigFrom, readModelConfig } from "./io/model-config.ts";
+export { bytesPerParameter, estimateModelSize, type ModelSizeEstimate, type ModelSizeProblem, maxLayers, modelSizeProblem } from "./io/model-size.ts";
 export { type PathKind, pathKind, specialFileName } from "./io/regular-file.ts";
 export { parseRepoId, type RepoId, type RepoSourceAnswer, type RepoSourceRequest, resolveModelPath, resolveRepoSource } from "./io/repo-source.ts";
 export { SAFETENSORS_DTYPES, type SafetensorsDType } from "./io/safetensors-dtype.ts";

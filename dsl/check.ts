@@ -41,6 +41,9 @@ export function checkRecipe(recipe: Recipe, ctx: CheckContext): Result<Checked, 
   return problems.some(isError) || resolved === undefined ? err(problems) : ok({ recipe: resolved, warnings: problems });
 }
 
+/** More epochs than this is a typo (steps are counted as safe integers; epochs times rows must stay one). */
+const maxEpochs = 1_000_000;
+
 /** A block's written options by key: the resolved value and where it was written. */
 type Values = Map<string, { resolved: Resolved; entry: Entry }>;
 
@@ -344,6 +347,11 @@ class Checker {
         this.#fail(entry.value.span, `option "${entry.key}" takes ${takes}, not ${resolved.unit}`);
         continue;
       }
+      // `warmup = 100 steps`, `cutoff = 2048 tokens`: a count, whatever the option's own type.
+      if ((resolved.unit === "steps" || resolved.unit === "tokens") && typeof resolved.value === "number" && !Number.isSafeInteger(resolved.value)) {
+        this.#fail(entry.value.span, `option "${entry.key}": a count of ${resolved.unit} is a whole number of at most ${Number.MAX_SAFE_INTEGER} (2^53 - 1)`);
+        continue;
+      }
       values.set(entry.key, { resolved, entry });
     }
     return values;
@@ -354,6 +362,9 @@ class Checker {
     if (!(d.amount > 0)) this.#fail(d.span, `a ${block.block} duration must be more than 0 ${d.unit}, found ${d.text}`);
     else if (d.unit === "steps" && !Number.isInteger(d.amount))
       this.#fail(d.span, `a step count must be a whole number, found ${d.text} (fractional epochs are fine: 0.5 epochs)`);
+    else if (d.unit === "steps" && !Number.isSafeInteger(d.amount))
+      this.#fail(d.span, `a step count must be at most ${Number.MAX_SAFE_INTEGER} (2^53 - 1), found ${d.text}`);
+    else if (d.unit === "epochs" && d.amount > maxEpochs) this.#fail(d.span, `an epoch count must be at most ${maxEpochs}, found ${d.text}`);
   }
 
   /** `warmup = 150%` is a mistake; `warmup = 150 steps` is not. */
@@ -362,7 +373,8 @@ class Checker {
       const found = values.get(key);
       if (found === undefined || units[key] !== undefined || typeof found.resolved.value !== "number") continue;
       if (found.resolved.value > 1) {
-        const steps = (rule.units?.[key] ?? []).includes("steps") ? `; for a step count write ${key} = ${found.resolved.value} steps` : "";
+        const count = Math.max(1, Math.round(found.resolved.value));
+        const steps = (rule.units?.[key] ?? []).includes("steps") ? `; for a step count write ${key} = ${count} steps` : "";
         this.#fail(found.entry.value.span, `option "${key}" is a fraction of the run, at most 1 (100%), found ${found.resolved.value}${steps}`);
       }
     }

@@ -48,10 +48,55 @@ export const Epochs = unit("Epochs", /epochs?(?![A-Za-z0-9_-])/, '"epochs"');
 export const Steps = unit("Steps", /steps?(?![A-Za-z0-9_-])/, '"steps"');
 export const Tokens = unit("Tokens", /tokens?(?![A-Za-z0-9_-])/, '"tokens"');
 
+/** Characters that run on inside a string: anything but a quote, a backslash or a line break. */
+const plainRun = /[^"\\\n\r]*/y;
+
+/**
+ * Where the string starting at `offset` ends: after its closing quote, or (unterminated) before the
+ * line break or the end. A scan by hand, with one sticky regex per run of plain characters: a regex
+ * for the whole string overflows the regex engine's backtracking stack or crawls on a few megabytes.
+ */
+function scanString(text: string, offset: number): { end: number; closed: boolean } | undefined {
+  if (text.charCodeAt(offset) !== 34) return undefined;
+  let i = offset + 1;
+  for (;;) {
+    plainRun.lastIndex = i;
+    plainRun.exec(text);
+    i = plainRun.lastIndex;
+    const c = text[i];
+    if (c === '"') return { end: i + 1, closed: true };
+    // `\.`: a backslash escapes any character but a line terminator.
+    if (c === "\\" && i + 1 < text.length && !"\n\r\u2028\u2029".includes(text[i + 1]!)) {
+      i += 2;
+      continue;
+    }
+    return { end: i, closed: false };
+  }
+}
+
+const matchString =
+  (closed: boolean) =>
+  (text: string, offset: number): RegExpExecArray | null => {
+    const found = scanString(text, offset);
+    return found === undefined || found.closed !== closed ? null : ([text.slice(offset, found.end)] as unknown as RegExpExecArray);
+  };
+
 /** `"..."` with JSON escapes; `${name}` inside is interpolated by the checker. One line only. */
-export const StringLiteral = createToken({ name: "StringLiteral", pattern: /"(?:[^"\\\n\r]|\\.)*"/, label: "a string" });
+export const StringLiteral = createToken({
+  name: "StringLiteral",
+  pattern: { exec: matchString(true) },
+  start_chars_hint: ['"'],
+  line_breaks: false,
+  label: "a string",
+});
 /** A string missing its closing quote: lexed as a token so the parser can report it precisely. */
-export const UnterminatedString = createToken({ name: "UnterminatedString", pattern: /"(?:[^"\\\n\r]|\\.)*/, label: "an unterminated string" });
+export const UnterminatedString = createToken({
+  name: "UnterminatedString",
+  pattern: { exec: matchString(false) },
+  start_chars_hint: ['"'],
+  line_breaks: false,
+  label: "an unterminated string",
+});
 /** `${name}` as a whole value: the bound value keeps its type (a number stays a number). */
 export const Reference = createToken({ name: "Reference", pattern: /\$\{[A-Za-z_][A-Za-z0-9_-]*\}/, label: "a ${reference}" });
 /** Decimal or scientific, optional sign, `_` as a digit separator (`1e-4`, `-0.5`, `20_000`). */

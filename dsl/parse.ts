@@ -30,8 +30,18 @@ export interface Parsed {
   readonly diagnostics: readonly Diagnostic[];
 }
 
+/** Lists inside lists (and braces) deeper than this are refused before parsing: the parser recurses per level. */
+export const maxNesting = 64;
+/** The largest recipe text read: far above any real recipe, far below what exhausts memory. */
+export const maxRecipeBytes = 64 * 1024 * 1024;
+
 export function parseSource(source: string, file: string): Parsed {
   const diagnostics: Diagnostic[] = [];
+  if (source.length > maxRecipeBytes) {
+    const mib = (source.length / 2 ** 20).toFixed(1);
+    const message = `the recipe is ${mib} MiB; recipes are at most ${maxRecipeBytes / 2 ** 20} MiB (keep long texts such as data in files the recipe names)`;
+    return { recipe: { file, statements: [], closing: [] }, diagnostics: [error("syntax", file, { line: 1, col: 1, offset: 0, length: 1 }, message)] };
+  }
   const lexed = recipeLexer.tokenize(source);
   for (const e of lexed.errors) {
     const bad = source.slice(e.offset, e.offset + e.length);
@@ -47,6 +57,12 @@ export function parseSource(source: string, file: string): Parsed {
   Error.stackTraceLimit = 0;
   try {
     for (const chunk of splitStatements(tokens)) {
+      const tooDeep = deeperThan(chunk, maxNesting);
+      if (tooDeep !== undefined) {
+        const message = `nesting deeper than ${maxNesting} levels of [ ] and { }: a recipe value is a flat list (targets = [q_proj, v_proj])`;
+        diagnostics.push(error("syntax", file, tokenSpan(tooDeep), message));
+        continue;
+      }
       recipeParser.input = chunk;
       const node = recipeParser.statement();
       statements.push(node);
@@ -135,6 +151,18 @@ function splitStatements(tokens: readonly IToken[]): IToken[][] {
   });
   if (current.length > 0) chunks.push(current);
   return chunks;
+}
+
+/** The first opening bracket past `limit` levels, if any. */
+function deeperThan(tokens: readonly IToken[], limit: number): IToken | undefined {
+  let depth = 0;
+  for (const token of tokens) {
+    if (token.tokenType === LBrace || token.tokenType === LBracket) {
+      depth++;
+      if (depth > limit) return token;
+    } else if (token.tokenType === RBrace || token.tokenType === RBracket) depth = Math.max(0, depth - 1);
+  }
+  return undefined;
 }
 
 function isStatementKeyword(type: IToken["tokenType"]): boolean {

@@ -2,14 +2,14 @@
 // `use`d plugins, check against the registry. Every stage's diagnostics are kept, so one run shows
 // syntax, plugin and semantic problems together.
 
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { err, ok, type Result } from "neverthrow";
 import type { Registry } from "../core/index.ts";
 import { type Checked, checkRecipe } from "./check";
 import { type Diagnostic, error, isError } from "./diagnostics";
 import { applyOverrides, overridesFile, overridesSource } from "./overrides";
-import { parseSource } from "./parse";
+import { maxRecipeBytes, parseSource } from "./parse";
 import { loadUses, type PluginMode } from "./plugins";
 import type { Recipe } from "./recipe";
 
@@ -27,6 +27,9 @@ export interface Failed {
 
 export function readSource(path: string, cwd: string): Result<string, Diagnostic> {
   try {
+    const size = statSync(resolve(cwd, path)).size;
+    if (size > maxRecipeBytes)
+      return err(error("syntax", path, undefined, `the recipe is ${(size / 2 ** 20).toFixed(1)} MiB; recipes are at most ${maxRecipeBytes / 2 ** 20} MiB`));
     return ok(readFileSync(resolve(cwd, path), "utf8"));
   } catch (cause) {
     const code = (cause as { code?: string }).code;

@@ -19,7 +19,9 @@ import {
   suggest,
 } from "../core/index.ts";
 import { cachedSnapshot } from "../plugins/hub/index.ts";
+import { defaultRunDir } from "../plugins/runner/index.ts";
 import { type Diagnostic, error, type Span } from "./diagnostics";
+import { checkModelBounds, type ModelConfigSeen } from "./model-bounds";
 import type { Block, Entry, Recipe } from "./recipe";
 
 export function checkResources(recipe: Recipe, resolved: ResolvedRecipe, registry: Registry): Diagnostic[] {
@@ -31,7 +33,11 @@ export function checkResources(recipe: Recipe, resolved: ResolvedRecipe, registr
   const path = (p: string): string => (isAbsolute(p) ? p : resolve(resolved.baseDir, p));
 
   const modelBlock = blocks.find((b) => b.block === "model");
-  if (modelBlock !== undefined && resolved.model !== undefined) out.push(...checkModel(modelBlock, resolved.model, registry, file, path, optionSpan));
+  if (modelBlock !== undefined && resolved.model !== undefined) {
+    const seen: { config?: ModelConfigSeen } = {};
+    out.push(...checkModel(modelBlock, resolved.model, registry, file, path, optionSpan, seen));
+    if (seen.config !== undefined) out.push(...checkModelBounds(seen.config, blocks, resolved, registry, file));
+  }
 
   const dataBlocks = blocks.filter((b) => b.block === "dataset");
   resolved.datasets.forEach((d, i) => {
@@ -46,7 +52,15 @@ export function checkResources(recipe: Recipe, resolved: ResolvedRecipe, registr
     if (block === undefined) return;
     if (action.action === "train") {
       heldOut = typeof action.options.holdout === "number" && action.options.holdout > 0;
-      out.push(...writable(action.options.output, optionSpan(block, "output"), file, path));
+      // Without an output the run writes to runs/<recipe name>: that must be a folder too.
+      if (typeof action.options.output === "string") out.push(...writable(action.options.output, optionSpan(block, "output"), file, path));
+      else
+        out.push(
+          ...writable(defaultRunDir(resolved), block.span, file, path).map((d) => ({
+            ...d,
+            message: `${d.message} (the default output; set output = "<folder>" in the train block to write elsewhere)`,
+          })),
+        );
     } else if (action.action === "eval") {
       if (action.source !== undefined) out.push(...checkData(action.source, action.options.dir, block, file, path));
       else if (!heldOut)
@@ -74,6 +88,7 @@ function checkModel(
   file: string,
   path: (p: string) => string,
   optionSpan: (block: Block, key: string) => Span,
+  seen: { config?: ModelConfigSeen } = {},
 ): Diagnostic[] {
   const span = block.source?.span ?? block.span;
   let dir = path(model.path);
@@ -89,6 +104,7 @@ function checkModel(
   if (!statSync(dir).isDirectory()) return [error("io", file, span, `${dir} is a file; a model is a folder with config.json`)];
   const config = readJson(resolve(dir, "config.json"));
   if (typeof config === "string") return [error("io", file, span, config)];
+  seen.config = { config, file: resolve(dir, "config.json") };
   const out: Diagnostic[] = [];
   const modelType = config.model_type;
   if (model.family === undefined && typeof modelType === "string" && !registry.list("models").some((m) => m.modelTypes?.includes(modelType))) {

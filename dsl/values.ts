@@ -20,6 +20,9 @@ export interface Binding {
 /** `let` bindings in scope, by name. */
 export type Env = Map<string, Binding>;
 
+/** JSON's one-character escapes, plus `\$` for a literal dollar sign. */
+const simpleEscapes: Readonly<Record<string, string>> = { '"': '"', "\\": "\\", "/": "/", n: "\n", t: "\t", r: "\r", b: "\b", f: "\f", $: "$" };
+
 export class Resolver {
   constructor(
     readonly env: Env,
@@ -65,46 +68,37 @@ export class Resolver {
     const raw = v.raw;
     // Column of raw[i] is span.col + 1 + i (strings never span lines).
     const at = (i: number, length: number): Span => ({ line: v.span.line, col: v.span.col + 1 + i, offset: v.span.offset + 1 + i, length });
-    let out = "";
     let ok = true;
-    for (let i = 0; i < raw.length; i++) {
-      const c = raw[i]!;
-      if (c === "\\") {
-        const next = raw[i + 1] ?? "";
-        const simple: Record<string, string> = { '"': '"', "\\": "\\", "/": "/", n: "\n", t: "\t", r: "\r", b: "\b", f: "\f", $: "$" };
-        if (next in simple) {
-          out += simple[next];
-          i++;
-        } else if (next === "u" && /^[0-9a-fA-F]{4}$/.test(raw.slice(i + 2, i + 6))) {
-          out += String.fromCharCode(parseInt(raw.slice(i + 2, i + 6), 16));
-          i += 5;
-        } else {
-          this.#fail(at(i, 2), `unknown escape \\${next} in a string (write \\\\ for a backslash)`);
+    // One native scan for escapes and ${...}: a loop over the characters is slow on multi-megabyte strings.
+    const out = raw.replace(
+      /\\(u[0-9a-fA-F]{4}|[\s\S]?)|\$\{([A-Za-z_][A-Za-z0-9_-]*)\}|\$\{/g,
+      (match: string, escaped: string | undefined, name: string | undefined, i: number) => {
+        if (escaped !== undefined) {
+          if (escaped.length === 5) return String.fromCharCode(parseInt(escaped.slice(1), 16));
+          const simple = simpleEscapes[escaped];
+          if (Object.hasOwn(simpleEscapes, escaped) && simple !== undefined) return simple;
+          this.#fail(at(i, 2), `unknown escape \\${escaped} in a string (write \\\\ for a backslash)`);
           ok = false;
-          i++;
+          return "";
         }
-      } else if (c === "$" && raw[i + 1] === "{") {
-        const match = /^\$\{([A-Za-z_][A-Za-z0-9_-]*)\}/.exec(raw.slice(i));
-        if (match === null) {
+        if (name === undefined) {
           this.#fail(at(i, 2), "expected ${name} (a let binding) after ${; write \\$ for a literal dollar sign");
           ok = false;
-          i++;
-          continue;
+          return "";
         }
-        const resolved = this.#lookup(match[1]!, at(i, match[0].length));
-        i += match[0].length - 1;
+        const resolved = this.#lookup(name, at(i, match.length));
         if (resolved === undefined) {
           ok = false;
-          continue;
+          return "";
         }
         if (Array.isArray(resolved.value)) {
-          this.#fail(at(i - match[0].length + 1, match[0].length), `\${${match[1]}} is a list and cannot be put inside a string`);
+          this.#fail(at(i, match.length), `\${${name}} is a list and cannot be put inside a string`);
           ok = false;
-          continue;
+          return "";
         }
-        out += String(resolved.value);
-      } else out += c;
-    }
+        return String(resolved.value);
+      },
+    );
     return ok ? out : undefined;
   }
 

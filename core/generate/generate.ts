@@ -12,6 +12,7 @@ import { Philox } from "../random/philox.ts";
 import { tensor } from "../tensor/create.ts";
 import { tidy } from "../tensor/scope.ts";
 import type { Tokenizer } from "../tokenizer/tokenizer.ts";
+import { contextLength } from "./context.ts";
 import { applyRepetitionPenalty, chooseToken } from "./sampling.ts";
 
 export interface TokenEvent {
@@ -78,12 +79,14 @@ export function generationOptions(gen: GenerationConfig, spec: ModelSpec): Omit<
 
 function validate(model: CausalLM, prompts: readonly (readonly number[])[], o: GenerateOptions): string[] {
   const V = model.spec.vocabSize;
+  const context = contextLength(model.spec.rope);
   const problems: string[] = [];
   if (prompts.length === 0) problems.push("no prompts given");
   prompts.forEach((p, i) => {
     if (p.length === 0) problems.push(`prompt ${i} is empty (start it with BOS at least)`);
     const bad = p.find((id) => !Number.isInteger(id) || id < 0 || id >= V);
     if (bad !== undefined) problems.push(`prompt ${i} holds token id ${bad}, outside the vocabulary [0, ${V})`);
+    if (p.length >= context) problems.push(`prompt ${i} has ${p.length} tokens, which fills the model's context of ${context} positions: shorten it`);
   });
   if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 0) problems.push(`maxNewTokens must be an integer >= 0, got ${o.maxNewTokens}`);
   if (o.doSample) {
@@ -150,6 +153,9 @@ export function generate(model: CausalLM, prompts: readonly (readonly number[])[
   const seqPos = padOf.map((n) => Array.from({ length: maxLen }, (_, t) => Math.max(0, t - n)));
   const seqSeg = padOf.map((n) => Array.from({ length: maxLen }, (_, t) => (t < n ? 0 : 1)));
 
+  // Each row stops at the model's context (prompt + generated tokens), whatever maxNewTokens asks.
+  const context = contextLength(model.spec.rope);
+  const budget = prompts.map((p) => Math.min(o.maxNewTokens, context - p.length));
   const tokens: number[][] = prompts.map(() => []);
   const reasons: (FinishReason | null)[] = prompts.map(() => null);
   const texts = prompts.map(() => "");
@@ -178,7 +184,7 @@ export function generate(model: CausalLM, prompts: readonly (readonly number[])[
           next = chooseToken(row, sampling, rng);
           tokens[b]!.push(next);
           if (eos.has(next)) reasons[b] = "eos";
-          else if (tokens[b]!.length >= o.maxNewTokens) reasons[b] = "length";
+          else if (tokens[b]!.length >= budget[b]!) reasons[b] = "length";
           let delta: string | undefined;
           if (decode) {
             const text = decode(tokens[b]!.filter((t) => !eos.has(t)));

@@ -6,12 +6,13 @@ import { join } from "node:path";
 import { err, ok, type Result } from "neverthrow";
 import type { Backend } from "../backend/backend.ts";
 import { writeFileAtomic } from "../io/atomic-file.ts";
-import type { CheckpointError, ConfigError } from "../io/errors.ts";
+import { type CheckpointError, ConfigError } from "../io/errors.ts";
 import { type ExpectedTensor, expectTensors, type TensorCheckError } from "../io/expect-tensors.ts";
 import { type GenerationConfig, readGenerationConfig } from "../io/generation-config.ts";
 import { type Checkpoint, openCheckpoint } from "../io/hf-checkpoint.ts";
 import { writeCheckpoint } from "../io/hf-checkpoint-write.ts";
 import { readModelConfig } from "../io/model-config.ts";
+import { bytesPerParameter, modelSizeProblem } from "../io/model-size.ts";
 import type { SafetensorsEntry } from "../io/safetensors-write.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { DType } from "../tensor/dtype.ts";
@@ -82,6 +83,10 @@ export function loadModel(dir: string, registry: FamilyRegistry, opts: LoadModel
   const cfg = readModelConfig(dir);
   if (cfg.isErr()) return err(cfg.error);
   const { raw, file } = cfg.value;
+  // Sizes first: a config that could never fit is refused before the family builds anything.
+  const quantised = opts.transform !== undefined || opts.storedForm !== undefined;
+  const tooBig = modelSizeProblem(raw, { bytesPerParameter: bytesPerParameter(opts.dtype ?? "f32", raw, quantised) });
+  if (tooBig !== undefined) return err(new ConfigError(file, tooBig.detail, tooBig.key === undefined ? {} : { key: tooBig.key }));
   const modelType = cfg.value.model_type;
   if (modelType === undefined) return err(new ModuleError(`${file}: no "model_type": cannot tell which model family this is`));
   const family = familyForModelType(registry, modelType, file);

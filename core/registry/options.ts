@@ -167,6 +167,8 @@ function checkValue(shape: OptionShape, value: unknown, path: string, fail: (key
     case "number": {
       if (typeof value !== "number" || !Number.isFinite(value)) return mismatch("a finite number");
       if (shape.integer === true && !Number.isInteger(value)) return mismatch("an integer");
+      // Counts past 2^53 are not exact in a double (9007199254740993 reads as ...992): never a real count.
+      if (shape.integer === true && !Number.isSafeInteger(value)) return mismatch(`a whole number of at most ${Number.MAX_SAFE_INTEGER} (2^53 - 1)`);
       const { min, max } = shape;
       const outside = (min !== undefined && value < min) || (max !== undefined && value > max);
       if (!outside) return value;

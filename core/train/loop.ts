@@ -139,6 +139,7 @@ function checkOptions<B>(o: TrainOptions<B>): string | null {
   const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
   const nonNegInt = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
   if (!posInt(o.steps)) return `steps must be a positive integer, found ${o.steps}`;
+  if (!Number.isSafeInteger(o.steps)) return `steps must be at most 2^53 - 1, found ${o.steps}`;
   if (o.accumulation !== undefined && !posInt(o.accumulation)) return `accumulation must be a positive integer, found ${o.accumulation}`;
   if (o.clipNorm !== undefined && !(o.clipNorm >= 0 && Number.isFinite(o.clipNorm)))
     return `clipNorm must be a finite number >= 0 (0 = off), found ${o.clipNorm}`;
@@ -289,7 +290,7 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
       );
       if (stepped.isErr()) return fail(stepped.error);
       if (state.consecutiveSkipped >= maxBad) {
-        const msg = `stopped after ${state.consecutiveSkipped} consecutive steps with a non-finite loss or gradient (steps ${step - state.consecutiveSkipped + 1}-${step}; last loss ${out.loss}, grad norm ${out.gradNorm}); parameters were not updated on those steps. Lower the learning rate, set clip (clipNorm from code), or look for bad rows in the batches of those steps`;
+        const msg = `stopped after ${state.consecutiveSkipped} consecutive steps with a non-finite loss or gradient (steps ${step - state.consecutiveSkipped + 1}-${step}; last loss ${out.loss}, grad norm ${out.gradNorm}); parameters were not updated on those steps. Lower the learning rate (lr), clip gradients (clip in the train block), or look for bad rows in the batches of those steps`;
         return fail(new TrainError("non-finite", msg, step));
       }
       if (out.exhausted) dataExhausted = true;

@@ -75,7 +75,10 @@ export function importLlamaFactory(yaml: string, file: string, options: ImportOp
           "syntax",
           file,
           { line, col, offset: e.pos[0], length: Math.max(1, e.pos[1] - e.pos[0]) },
-          e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, ""),
+          // The YAML parser recurses per nesting level and reports running out of stack as its message.
+          /call stack/i.test(e.message)
+            ? "nesting too deep: a LLaMA-Factory config's values are names, numbers, flat lists or one level of mapping"
+            : e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, ""),
         );
       }),
     );

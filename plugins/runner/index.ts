@@ -4,7 +4,7 @@
 import { definePlugin } from "../../core/index.ts";
 import { runRecipeHook } from "./run.ts";
 
-export { trainOutput } from "./paths.ts";
+export { defaultRunDir, trainOutput } from "./paths.ts";
 export { type ScoredReply, scoreReplies, scoreWithRewardModel } from "./score.ts";
 
 export default definePlugin({

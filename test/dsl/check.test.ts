@@ -123,7 +123,7 @@ describe("mistakes, all reported together", () => {
     const { problems } = check(`${prelude}method full\ntrain sft { lr = 3 epochs, warmup = 150%, holdout = 2, cutoff = 512 tokens, save_every = 100 steps }`);
     expect(lines(problems)).toEqual([
       '4:18 option "lr" takes a plain number or a percentage, not epochs',
-      '4:37 option "warmup" is a fraction of the run, at most 1 (100%), found 1.5; for a step count write warmup = 1.5 steps',
+      '4:37 option "warmup" is a fraction of the run, at most 1 (100%), found 1.5; for a step count write warmup = 2 steps',
       '4:53 train "sft": option "holdout" must be in [0, 1], found 2',
     ]);
   });

@@ -21,6 +21,27 @@ function widenToF32(model: CausalLM, prefix: string): void {
 }
 
 /**
+ * A rank the targets can hold. PiSSA's rank is at most min(in, out) of every target (it takes that many
+ * singular vectors). Otherwise the rank is at most the largest min(in, out) among the targets: a rank
+ * past every target's smaller side adds parameters and no expressiveness, and a huge one would allocate
+ * adapters far beyond the model. (A narrow target such as Mixtral's router may still be outranked, as
+ * PEFT allows.) Checked before anything is allocated.
+ */
+function rankProblems(s: LoraSettings, targets: readonly (readonly [string, { inFeatures: number; outFeatures: number }])[]): string[] {
+  const side = ([, l]: readonly [string, { inFeatures: number; outFeatures: number }]) => Math.min(l.inFeatures, l.outFeatures);
+  const shape = ([path, l]: readonly [string, { inFeatures: number; outFeatures: number }]) => `${path} [${l.outFeatures}, ${l.inFeatures}]`;
+  if (s.init === "pissa") {
+    const narrow = targets.find((t) => s.rank > side(t));
+    return narrow === undefined ? [] : [`PiSSA rank ${s.rank} exceeds the smaller side of ${shape(narrow)}; lower rank to at most ${side(narrow)}`];
+  }
+  const widest = targets.reduce<(typeof targets)[number] | undefined>((best, t) => (best === undefined || side(t) > side(best) ? t : best), undefined);
+  if (widest === undefined || s.rank <= side(widest)) return [];
+  return [
+    `rank ${s.rank} exceeds the smaller side of every target (the widest is ${shape(widest)}): a rank is at most min(in, out) = ${side(widest)} here; lower rank`,
+  ];
+}
+
+/**
  * Attaches LoRA adapters to `model` per `s`. The whole base is frozen; adapters (and additional
  * modules) are trainable. Returns every problem at once.
  */
@@ -45,12 +66,7 @@ export function applyLora(model: CausalLM, s: LoraSettings, family: AdapterTarge
       const clash = targets.value.find(([tp]) => tp === mp || tp.startsWith(`${mp}.`) || mp.startsWith(`${tp}.`));
       if (clash) found.push(`additional_target ${mp} overlaps the adapted layer ${clash[0]}: a module is either adapted or trained fully`);
     }
-    if (s.init === "pissa") {
-      for (const [path, linear] of targets.value) {
-        if (s.rank > Math.min(linear.inFeatures, linear.outFeatures))
-          found.push(`PiSSA rank ${s.rank} exceeds the smaller side of ${path} [${linear.outFeatures}, ${linear.inFeatures}]`);
-      }
-    }
+    found.push(...rankProblems(s, targets.value));
   }
   if (found.length > 0 || targets.isErr() || extra.isErr()) return fail(found);
 
