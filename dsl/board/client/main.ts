@@ -1,4 +1,4 @@
-// The board's browser entry (bundled by Bun.build into /app.js): loads /api/info, then routes the
+// The board's browser entry (Bun.build bundles it into /app.js): loads /api/info, then routes the
 // hash (#/train, #/runs, #/runs/ID, #/compare/A,B, #/chat, #/evaluate, #/export) to its page.
 
 import { evaluatePage, exportPage } from "./action-pages.ts";
