@@ -20,11 +20,15 @@ export interface FormField {
   readonly doc?: string;
   readonly min?: number;
   readonly max?: number;
+  /** Unit words the value may carry (`10%`, `100 steps`): such a field takes text. */
+  readonly units?: readonly string[];
+  readonly required?: boolean;
 }
 
 export interface FormSection {
   readonly id: string;
   readonly title: string;
+  readonly doc?: string;
   readonly fields: readonly FormField[];
   readonly variants?: { readonly [choice: string]: readonly FormField[] };
 }
@@ -100,7 +104,8 @@ export async function call<T>(method: "GET" | "POST" | "DELETE", path: string, b
 export const api = {
   info: () => call<Info>("GET", "/api/info"),
   form: () => call<{ sections: FormSection[] }>("GET", "/api/form"),
-  formToRecipe: (values: FormValues) => call<{ recipe: string; diagnostics: Diagnostic[] }>("POST", "/api/form/recipe", { values }),
+  /** `extra`: what recipe → form kept verbatim, put back around the form's blocks. */
+  formToRecipe: (values: FormValues, extra = "") => call<{ recipe: string; diagnostics: Diagnostic[] }>("POST", "/api/form/recipe", { values, extra }),
   recipeToForm: (recipe: string) => call<{ values: FormValues; extra: string; diagnostics: Diagnostic[] }>("POST", "/api/recipe/form", { recipe }),
   check: (recipe: string) => call<{ diagnostics: Diagnostic[] }>("POST", "/api/check", { recipe }),
   preview: (recipe: string, count = 3) => call<{ samples?: Sample[]; error?: string }>("POST", "/api/preview", { recipe, count }),

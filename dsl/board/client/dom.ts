@@ -53,8 +53,3 @@ export function formatTime(ms: number | null | undefined): string {
   const pad = (n: number) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
-
-/** Quotes a string for a recipe: JSON escapes, and `${` kept literal. */
-export function recipeString(text: string): string {
-  return JSON.stringify(text).replaceAll("${", "\\${");
-}

@@ -1,12 +1,11 @@
 // The board's browser entry (Bun.build bundles it into /app.js): loads /api/info, then routes the
 // hash (#/train, #/runs, #/runs/ID, #/compare/A,B, #/chat, #/evaluate, #/export) to its page.
 
-import { evaluatePage, exportPage } from "./action-pages.ts";
 import { api, type Info } from "./api.ts";
 import { chatPage } from "./chat.ts";
 import { fill, h } from "./dom.ts";
+import { evaluatePage, exportPage, trainPage } from "./pages.ts";
 import { comparePage, runPage, runsPage } from "./runs.ts";
-import { trainPage } from "./train.ts";
 
 const PAGES = [
   ["train", "Train"],
@@ -28,8 +27,8 @@ function route(root: HTMLElement, nav: HTMLElement, info: Info): void {
   else if (page === "runs") cleanup = runsPage(root);
   else if (page === "compare") void comparePage(root, (arg ?? "").split(",").map(decodeURIComponent));
   else if (page === "chat") cleanup = chatPage(root, info);
-  else if (page === "evaluate") evaluatePage(root, info);
-  else if (page === "export") exportPage(root, info);
+  else if (page === "evaluate") void evaluatePage(root, info);
+  else if (page === "export") void exportPage(root, info);
   else void trainPage(root, info);
 }
 

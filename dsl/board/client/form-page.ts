@@ -1,13 +1,23 @@
-// The Train page: the generated form on the left, the recipe it makes on the right (live, both ways:
-// paste a recipe and the form follows), lft check's diagnostics inline, a dataset preview, launch and stop.
+// A page made of a generated form and the recipe it writes (Train, Evaluate & predict, Export): the
+// recipe text follows the form live, a pasted or edited recipe fills the form back ("Recipe → form"),
+// lft check's diagnostics show inline, a dataset preview on demand, and launch / stop.
 
-import { api, type Info } from "./api.ts";
+import { api, type FormValues, type Info } from "./api.ts";
 import { showDiagnostics, showProblem } from "./diagnostics.ts";
 import { debounce, fill, h } from "./dom.ts";
-import { generateForm } from "./form.ts";
+import { type FormOptions, generateForm } from "./form.ts";
 import { launcher } from "./launcher.ts";
 
-export async function trainPage(root: HTMLElement, info: Info): Promise<void> {
+export interface FormPageOptions extends FormOptions {
+  readonly title: string;
+  readonly intro: string;
+  /** Values the page starts with (Evaluate switches its eval block on). */
+  readonly initial?: FormValues;
+  /** Offer the templated-samples preview (pages that train on a dataset). */
+  readonly preview?: boolean;
+}
+
+export async function formPage(root: HTMLElement, info: Info, options: FormPageOptions): Promise<void> {
   const reply = await api.form();
   if (!reply.ok) {
     fill(root, h("p", { class: "error", testid: "page-error" }, `The form could not be loaded: ${reply.message}`));
@@ -17,29 +27,32 @@ export async function trainPage(root: HTMLElement, info: Info): Promise<void> {
   const diagnostics = h("ul", { class: "diagnostics", testid: "diagnostics" });
   const extraNote = h("p", { class: "muted", testid: "recipe-extra", hidden: true });
   const preview = h("div", { class: "preview", testid: "preview" });
+  // Recipe parts the form cannot show (let, use, a second dataset): kept verbatim by the server.
   let extra = "";
 
-  const form = generateForm(reply.data.sections, () => formChanged(), { "model.source": "models", "model.path": "models" });
+  const form = generateForm(reply.data.sections, () => formChanged(), {
+    ...options,
+    suggestions: { "model.source": "models", "model.adapter": "adapters", ...options.suggestions },
+  });
 
-  // form → recipe: the server writes the recipe (canonical form) and checks it.
   const formChanged = debounce(async () => {
-    const r = await api.formToRecipe(form.values());
+    const r = await api.formToRecipe(form.values(), extra);
     if (!r.ok) return showProblem(diagnostics, r.message);
-    editor.value = extra ? `${r.data.recipe.trimEnd()}\n\n${extra.trim()}\n` : r.data.recipe;
-    if (!extra) return showDiagnostics(diagnostics, r.data.diagnostics, editor);
-    const c = await api.check(editor.value);
-    if (c.ok) showDiagnostics(diagnostics, c.data.diagnostics, editor);
-    else showProblem(diagnostics, c.message);
+    editor.value = r.data.recipe;
+    showDiagnostics(diagnostics, r.data.diagnostics, editor);
   }, 250);
 
-  // recipe → form: what the form cannot show stays as text (extra) and is kept in the recipe.
   async function recipeToForm(): Promise<void> {
     const r = await api.recipeToForm(editor.value);
     if (!r.ok) return showProblem(diagnostics, r.message);
     form.setValues(r.data.values);
     extra = r.data.extra ?? "";
-    extraNote.hidden = extra.trim() === "";
-    extraNote.textContent = `Kept as written (the form does not show these): ${extra.trim()}`;
+    const kept = extra
+      .split("\n")
+      .filter((l) => l.trim() !== "" && !/^#\s*@board\b/.test(l.trim()))
+      .join("\n");
+    extraNote.hidden = kept === "";
+    extraNote.textContent = `Kept as written (the form does not show these): ${kept}`;
     showDiagnostics(diagnostics, r.data.diagnostics, editor);
   }
 
@@ -55,7 +68,7 @@ export async function trainPage(root: HTMLElement, info: Info): Promise<void> {
     fill(preview, h("p", { class: "muted" }, "templating samples…"));
     const r = await api.preview(editor.value, 3);
     if (!r.ok || r.data.error || !r.data.samples) {
-      fill(preview, h("p", { class: "error" }, r.ok ? (r.data.error ?? "no samples") : r.message));
+      fill(preview, h("p", { class: "error", testid: "preview-error" }, r.ok ? (r.data.error ?? "no samples") : r.message));
       return;
     }
     fill(
@@ -65,8 +78,8 @@ export async function trainPage(root: HTMLElement, info: Info): Promise<void> {
           "details",
           { class: "sample", testid: "preview-sample", open: i === 0 },
           h("summary", {}, `sample ${i + 1} · ${s.tokens} tokens`),
-          h("div", { class: "prompt" }, h("b", {}, "prompt "), h("pre", {}, s.prompt)),
-          h("div", { class: "response" }, h("b", {}, "response "), h("pre", {}, s.response)),
+          h("div", { class: "prompt" }, h("b", {}, "prompt"), h("pre", {}, s.prompt)),
+          h("div", { class: "response" }, h("b", {}, "response"), h("pre", {}, s.response)),
         ),
       ),
     );
@@ -75,23 +88,23 @@ export async function trainPage(root: HTMLElement, info: Info): Promise<void> {
   fill(
     root,
     h("datalist", { id: "models" }, ...info.models.map((m) => h("option", { value: m }))),
+    h("datalist", { id: "adapters" }),
     h("datalist", { id: "paths" }, ...[...info.models, ...info.datasetDirs].map((m) => h("option", { value: m }))),
     h(
       "div",
       { class: "train-grid" },
-      h("div", { class: "train-form" }, h("h2", {}, "Recipe options"), form.element),
+      h("div", { class: "train-form" }, h("h2", {}, options.title), h("p", { class: "muted" }, options.intro), form.element),
       h(
         "div",
         { class: "train-recipe" },
         h("h2", {}, "Recipe"),
-        h("p", { class: "muted" }, "Changes in the form rewrite the recipe; paste or edit a recipe and press “Recipe → form” to load it into the form."),
         editor,
         extraNote,
         h(
           "div",
           { class: "buttons" },
           h("button", { testid: "recipe-to-form", onclick: () => void recipeToForm() }, "Recipe → form"),
-          h("button", { testid: "preview-button", onclick: () => void showPreview() }, "Preview data"),
+          options.preview && h("button", { testid: "preview-button", onclick: () => void showPreview() }, "Preview data"),
         ),
         h("h3", {}, "Check"),
         diagnostics,
@@ -100,5 +113,6 @@ export async function trainPage(root: HTMLElement, info: Info): Promise<void> {
       ),
     ),
   );
+  if (options.initial) form.setValues(options.initial);
   formChanged();
 }
