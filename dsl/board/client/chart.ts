@@ -2,6 +2,7 @@
 // whenever a point arrives (a few thousand points at most, so redrawing is cheaper than diffing).
 
 import type { Series } from "./api.ts";
+import { tickLabel } from "./text.ts";
 
 const SVG = "http://www.w3.org/2000/svg";
 const WIDTH = 480;
@@ -19,14 +20,6 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string,
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
   if (text !== undefined) el.textContent = text;
   return el;
-}
-
-/** A compact number for axis labels: 0.00123 → 1.23e-3, 1234.5 → 1235. */
-export function tickLabel(v: number): string {
-  if (v === 0) return "0";
-  const a = Math.abs(v);
-  if (a >= 1e5 || a < 1e-2) return v.toExponential(2).replace("e+", "e");
-  return a >= 100 ? v.toFixed(0) : v.toPrecision(3);
 }
 
 /** Draws `series` (same metric) into a fresh <svg>; data-points holds the point count for tests and tools. */

@@ -3,37 +3,11 @@
 
 import { api, type Info } from "./api.ts";
 import { fill, h } from "./dom.ts";
+import { readChatStream } from "./text.ts";
 
 interface Message {
   readonly role: "system" | "user" | "assistant";
   content: string;
-}
-
-/** Reads an OpenAI chat-completions SSE stream, calling onText for each content delta. */
-export async function readChatStream(body: ReadableStream<Uint8Array>, onText: (text: string) => void): Promise<void> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    buffer += decoder.decode(value, { stream: true });
-    let end = buffer.indexOf("\n\n");
-    while (end >= 0) {
-      const event = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      end = buffer.indexOf("\n\n");
-      for (const line of event.split("\n")) {
-        if (!line.startsWith("data:")) continue;
-        const data = line.slice(5).trim();
-        if (data === "[DONE]") return;
-        const chunk = JSON.parse(data) as { choices?: { delta?: { content?: string } }[]; error?: { message?: string } };
-        if (chunk.error) throw new Error(chunk.error.message ?? "the model server reported an error");
-        const text = chunk.choices?.[0]?.delta?.content;
-        if (text) onText(text);
-      }
-    }
-  }
 }
 
 export function chatPage(root: HTMLElement, info: Info): () => void {

@@ -4,21 +4,13 @@
 import { api, type Metrics, type RunRecord } from "./api.ts";
 import { lineChart } from "./chart.ts";
 import { fill, h } from "./dom.ts";
+import { metricOrder } from "./text.ts";
 
 const LOG_LINES = 400;
-/** Metrics drawn first, in this order; any others follow alphabetically. */
-const FIRST = ["loss", "eval_loss", "lr", "grad_norm"];
 
 export interface RunView {
   readonly element: HTMLElement;
   close(): void;
-}
-
-export function metricOrder(names: readonly string[]): string[] {
-  return [...names].sort((a, b) => {
-    const [i, j] = [FIRST.indexOf(a), FIRST.indexOf(b)];
-    return (i < 0 ? FIRST.length : i) - (j < 0 ? FIRST.length : j) || a.localeCompare(b);
-  });
 }
 
 export function statusBadge(status: string): HTMLElement {

@@ -3,8 +3,9 @@
 
 import { api, type RunRecord } from "./api.ts";
 import { lineChart } from "./chart.ts";
-import { fill, formatTime, h } from "./dom.ts";
-import { metricOrder, runView, statusBadge } from "./run-view.ts";
+import { fill, h } from "./dom.ts";
+import { runView, statusBadge } from "./run-view.ts";
+import { formatTime, metricOrder } from "./text.ts";
 
 const REFRESH_MS = 3000;
 
