@@ -30,7 +30,7 @@ describe("board client text helpers", () => {
   });
 
   test("a streamed answer is read whole even when chunks split events and multi-byte characters", async () => {
-    const text = delta("Once ") + delta("upon é") + delta(" a time") + "data: [DONE]\n\n" + delta("after done");
+    const text = [delta("Once "), delta("upon é"), delta(" a time"), "data: [DONE]\n\n", delta("after done")].join("");
     const bytes = new TextEncoder().encode(text);
     // Split into 7-byte pieces: cuts through JSON, event boundaries and the two-byte é.
     const pieces: Uint8Array[] = [];
