@@ -236,7 +236,9 @@ export async function startBoard(o: BoardOptions): Promise<Board> {
   const server = Bun.serve({
     hostname: o.host ?? "127.0.0.1",
     port: o.port ?? 0,
-    maxRequestBodySize: maxBodyBytes + 64 * 1024,
+    // Bun's own cap answers 413 with no body; the handlers refuse over maxBodyBytes with an error
+    // object (by Content-Length, before reading), so Bun's is only the outer bound.
+    maxRequestBodySize: 16 * maxBodyBytes,
     // Server-sent events stay open while a run trains; they send a keep-alive comment every few seconds.
     idleTimeout: 60,
     async fetch(req) {
