@@ -5,6 +5,7 @@ import { definePlugin } from "../../core/index.ts";
 import { runRecipeHook } from "./run.ts";
 
 export { defaultRunDir, trainOutput } from "./paths.ts";
+export { type PreviewSample, previewRecipeSamples } from "./preview.ts";
 export { type ScoredReply, scoreReplies, scoreWithRewardModel } from "./score.ts";
 
 export default definePlugin({
