@@ -13,6 +13,11 @@ export interface RunView {
   close(): void;
 }
 
+/** A run still going: "starting" is a board launch whose process has not recorded its run yet. */
+export function isLive(status: string): boolean {
+  return status === "running" || status === "starting";
+}
+
 export function statusBadge(status: string): HTMLElement {
   return h("span", { class: `status status-${status}`, testid: "run-status" }, status);
 }
@@ -43,6 +48,8 @@ export function runView(id: string, onEnd?: (status: string) => void): RunView {
   };
 
   function listen(): void {
+    // The stream starts with the whole log so far: it replaces the snapshot's tail.
+    log.length = 0;
     events = new EventSource(`/api/runs/${encodeURIComponent(id)}/events`);
     events.addEventListener("metric", (e) => {
       const { step, name, value } = JSON.parse((e as MessageEvent).data) as { step: number; name: string; value: number };
@@ -57,7 +64,7 @@ export function runView(id: string, onEnd?: (status: string) => void): RunView {
     events.addEventListener("status", (e) => {
       const { status, step } = JSON.parse((e as MessageEvent).data) as { status: string; step: number };
       drawHead(status, step);
-      if (status !== "running") finish(status);
+      if (!isLive(status)) finish(status);
     });
     events.addEventListener("log", (e) => {
       log.push((JSON.parse((e as MessageEvent).data) as { line: string }).line);
@@ -69,7 +76,7 @@ export function runView(id: string, onEnd?: (status: string) => void): RunView {
       events?.close();
       void api.run(id).then((r) => {
         if (closed || !r.ok) return;
-        if (r.data.run.status !== "running") {
+        if (!isLive(r.data.run.status)) {
           drawHead(r.data.run.status, r.data.run.step);
           finish(r.data.run.status);
         } else setTimeout(listen, 1000);
@@ -101,7 +108,7 @@ export function runView(id: string, onEnd?: (status: string) => void): RunView {
     drawHead(run.status, run.step);
     drawCharts();
     drawLog();
-    if (run.status === "running") listen();
+    if (isLive(run.status)) listen();
     else onEnd?.(run.status);
   };
   void load(0);

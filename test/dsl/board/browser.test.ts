@@ -1,0 +1,178 @@
+// lft board end to end in headless Chromium: `lft board --port 0` in a temp folder with its own
+// LFT_HOME, the printed link opened, the Train form filled for the shipped 260K-parameter model and
+// the identity set, the recipe read back, the data previewed, a run launched and its loss curve seen
+// gaining points over server-sent events, the run stopped (the graceful stop), found on the Runs page,
+// and a streamed chat answer (when `lft api` is present). LFT_BOARD_SCREENSHOTS=1 also saves each
+// page to docs/board/*.png (how the README's screenshots are made).
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { repoRoot } from "../helpers.ts";
+import { launchChromium, skipReason, until } from "./chromium.ts";
+
+const model = join(repoRoot, "examples", "models", "stories260K");
+const identity = join(repoRoot, "examples", "data", "identity.json");
+const shots = process.env.LFT_BOARD_SCREENSHOTS === "1" ? join(repoRoot, "docs", "board") : undefined;
+
+/** Whether this tree has `lft api` (another part of issue 16): the chat step needs it. */
+async function hasApiVerb(): Promise<boolean> {
+  const p = Bun.spawn([join(repoRoot, "lft"), "api", "--help"], { stdout: "pipe", stderr: "pipe" });
+  const text = (await new Response(p.stdout).text()) + (await new Response(p.stderr).text());
+  await p.exited;
+  return !text.includes('unknown verb "api"');
+}
+
+if (skipReason) console.warn(`skip: ${skipReason}`);
+
+describe.skipIf(skipReason !== undefined)("lft board in Chromium", () => {
+  const work = mkdtempSync(join(tmpdir(), "lft-board-browser-"));
+  let board: ReturnType<typeof Bun.spawn> | undefined;
+  let link = "";
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    board = Bun.spawn([join(repoRoot, "lft"), "board", "--port", "0"], {
+      cwd: work,
+      env: { ...process.env, LFT_HOME: join(work, "home"), CI: "true" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const reader = (board.stdout as ReadableStream<Uint8Array>).getReader();
+    let out = "";
+    const deadline = Date.now() + 30_000;
+    while (!/lft board: (http:\/\/\S+)\n/.test(out)) {
+      const { done, value } = await reader.read();
+      if (done || Date.now() > deadline) throw new Error(`lft board printed no link: ${out}${await new Response(board.stderr as ReadableStream).text()}`);
+      out += new TextDecoder().decode(value);
+    }
+    link = /lft board: (http:\/\/\S+)\n/.exec(out)![1]!;
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
+    page.setDefaultTimeout(20_000);
+    if (shots) mkdirSync(shots, { recursive: true });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (board) {
+      board.kill("SIGINT");
+      await Promise.race([board.exited, Bun.sleep(10_000)]);
+      board.kill("SIGKILL");
+    }
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  const shot = async (name: string) => {
+    if (shots) await page.screenshot({ path: join(shots, `${name}.png`), fullPage: false });
+  };
+  const recipe = () => page.getByTestId("recipe-text").inputValue();
+  const points = async () =>
+    Number(
+      (await page
+        .getByTestId("chart-loss")
+        .getAttribute("data-points")
+        .catch(() => "0")) ?? 0,
+    );
+
+  test("the link is loopback with a token, and the page refuses a wrong one", async () => {
+    expect(link).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}$/);
+    const origin = new URL(link).origin;
+    expect((await fetch(`${origin}/api/info`)).status).toBe(401);
+    await page.goto(link);
+    await page.getByTestId("section-model").waitFor();
+  });
+
+  test("fill the Train form: the recipe follows, lft check is clean, the data previews", async () => {
+    await page.getByTestId("field-model.name").selectOption("llama");
+    await page.getByTestId("field-model.source").fill(model);
+    await page.getByTestId("field-model.template").selectOption("default");
+    await page.getByTestId("field-dataset.name").selectOption("alpaca");
+    await page.getByTestId("field-dataset.source").fill(identity);
+    await page.getByTestId("field-method.name").selectOption("lora");
+    await page.getByTestId("field-method.rank").fill("4");
+    await page.getByTestId("field-train.name").selectOption("sft");
+    await page.getByTestId("field-train.duration").fill("3000");
+    await page.getByTestId("field-train.duration_unit").selectOption("steps");
+    await page.getByTestId("field-train.lr").fill("5e-3");
+    await page.getByTestId("field-train.log_every").fill("1");
+    await page.getByTestId("field-train.output").fill(join(work, "out"));
+    await until("the recipe to follow the form", async () => (await recipe()).includes(join(work, "out")));
+    const text = await recipe();
+    expect(text).toContain(`model llama "${model}"`);
+    expect(text).toContain("rank = 4");
+    expect(text).toMatch(/train sft for 3000 steps/);
+    await until("lft check to pass", async () => (await page.getByTestId("diagnostics").getAttribute("data-errors")) === "0");
+    await page.getByTestId("preview-button").click();
+    await page.getByTestId("preview-sample").first().waitFor();
+    expect(await page.getByTestId("preview-sample").first().textContent()).toMatch(/tokens/);
+    await shot("train");
+  });
+
+  test("a bad value shows the located diagnostic lft check gives", async () => {
+    await page.getByTestId("field-train.lr").fill("-1");
+    await until("an error", async () => Number(await page.getByTestId("diagnostics").getAttribute("data-errors")) > 0);
+    expect(await page.getByTestId("diagnostic").first().textContent()).toMatch(/^\d+:\d+\s*error.*lr/);
+    await page.getByTestId("field-train.lr").fill("5e-3");
+    await until("the error to clear", async () => (await page.getByTestId("diagnostics").getAttribute("data-errors")) === "0");
+  });
+
+  test("launch: the loss curve gains points live; Stop is the graceful stop", async () => {
+    await page.getByTestId("launch").click();
+    await until("the first loss points", async () => (await points()) >= 2, 30_000);
+    const seen = await points();
+    await until("more loss points", async () => (await points()) >= seen + 3, 30_000);
+    await shot("run-live");
+    await page.getByTestId("stop").click();
+    await until("the run to stop", async () => (await page.getByTestId("run-status").first().textContent()) === "interrupted", 30_000);
+  });
+
+  test("the run is on the Runs page and opens with its curve and recipe", async () => {
+    await page.getByTestId("nav-runs").click();
+    await page.getByTestId("run-link").first().waitFor();
+    await shot("runs");
+    await page.getByTestId("run-link").first().click();
+    await page.getByTestId("chart-loss").waitFor();
+    expect(await points()).toBeGreaterThan(3);
+    expect(await page.getByTestId("run-status").textContent()).toBe("interrupted");
+    await shot("run");
+  });
+
+  test("chat: a streamed answer from the model (through lft api)", async () => {
+    await page.getByTestId("nav-chat").click();
+    await page.getByTestId("chat-model").fill(model);
+    if (!(await hasApiVerb())) {
+      console.warn("skip: the chat step needs `lft api`, which this tree does not have yet (issue 16's API part)");
+      await shot("chat");
+      return;
+    }
+    await page.getByTestId("chat-template").fill("default");
+    await page.getByTestId("chat-max-tokens").fill("24");
+    await page.getByTestId("chat-open").click();
+    await until("the chat to open", () => page.getByTestId("chat-input").isEnabled(), 30_000);
+    await page.getByTestId("chat-input").fill("Once upon a time");
+    await page.getByTestId("chat-send").click();
+    await page.locator("[data-testid=chat-assistant][data-done=true]").waitFor({ timeout: 30_000 });
+    const answer = (await page.getByTestId("chat-assistant").textContent()) ?? "";
+    expect(answer.trim().length).toBeGreaterThan(0);
+    expect(answer).not.toContain("[");
+    await shot("chat");
+  });
+
+  test("Evaluate & predict and Export build their recipes from the same form", async () => {
+    await page.getByTestId("nav-evaluate").click();
+    await page.getByTestId("field-model.source").fill(model);
+    await page.getByTestId("field-eval.source").fill(identity);
+    await until("an eval block", async () => (await recipe()).includes(`eval "${identity}"`) || /^eval \w+ "/m.test(await recipe()));
+    expect(await recipe()).not.toMatch(/^train /m);
+    await shot("evaluate");
+    await page.getByTestId("nav-export").click();
+    await page.getByTestId("field-model.source").fill(model);
+    await page.getByTestId("field-export.source").fill(join(work, "merged"));
+    await until("an export block", async () => (await recipe()).includes(`export "${join(work, "merged")}"`));
+    await shot("export");
+  });
+});
