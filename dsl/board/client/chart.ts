@@ -46,7 +46,8 @@ export function lineChart(title: string, series: readonly NamedSeries[]): SVGSVG
     axes.appendChild(svg("line", { x1: PAD.left, x2: WIDTH - PAD.right, y1: sy(y), y2: sy(y), class: "chart-grid" }));
     axes.appendChild(svg("text", { x: PAD.left - 4, y: sy(y) + 4, "text-anchor": "end" }, tickLabel(y)));
   }
-  for (const x of [x0, x1]) axes.appendChild(svg("text", { x: sx(x), y: HEIGHT - 8, "text-anchor": "middle" }, `step ${Math.round(x)}`));
+  axes.appendChild(svg("text", { x: sx(x0), y: HEIGHT - 8, "text-anchor": "start" }, `step ${Math.round(x0)}`));
+  axes.appendChild(svg("text", { x: sx(x1), y: HEIGHT - 8, "text-anchor": "end" }, `step ${Math.round(x1)}`));
   root.appendChild(axes);
 
   series.forEach((s, i) => {

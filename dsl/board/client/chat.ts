@@ -10,6 +10,17 @@ interface Message {
   content: string;
 }
 
+/** The name `lft api` serves a model folder under (GET /v1/models): the folder's last part. */
+function servedName(folder: string): string {
+  return (
+    folder
+      .trim()
+      .replace(/[/\\]+$/, "")
+      .split(/[/\\]/)
+      .pop() ?? ""
+  );
+}
+
 export function chatPage(root: HTMLElement, info: Info): () => void {
   const model = h("input", { testid: "chat-model", list: "chat-models", placeholder: "model folder", value: info.models[0] ?? "" });
   const adapter = h("input", { testid: "chat-adapter", placeholder: "adapter folder (optional), e.g. runs/my-lora" });
@@ -68,7 +79,7 @@ export function chatPage(root: HTMLElement, info: Info): () => void {
     answer.classList.add("streaming");
     const sys = system.value.trim();
     const body = {
-      model: model.value.trim(),
+      model: servedName(model.value),
       messages: sys ? [{ role: "system", content: sys }, ...messages] : messages,
       stream: true,
       temperature: Number(temperature.value) || 0,

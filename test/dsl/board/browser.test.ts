@@ -6,15 +6,16 @@
 // page to docs/board/*.png (how the README's screenshots are made).
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { repoRoot } from "../helpers.ts";
 import { launchChromium, skipReason, until } from "./chromium.ts";
 
-const model = join(repoRoot, "examples", "models", "stories260K");
-const identity = join(repoRoot, "examples", "data", "identity.json");
+// Copied into the board's folder and named relative to it, as a user's project would hold them.
+const model = "models/stories260K";
+const identity = "data/identity.json";
 const shots = process.env.LFT_BOARD_SCREENSHOTS === "1" ? join(repoRoot, "docs", "board") : undefined;
 
 /** Whether this tree has `lft api` (another part of issue 16): the chat step needs it. */
@@ -29,6 +30,8 @@ if (skipReason) console.warn(`skip: ${skipReason}`);
 
 describe.skipIf(skipReason !== undefined)("lft board in Chromium", () => {
   const work = mkdtempSync(join(tmpdir(), "lft-board-browser-"));
+  cpSync(join(repoRoot, "examples", "models", "stories260K"), join(work, model), { recursive: true });
+  cpSync(join(repoRoot, "examples", "data", "identity.json"), join(work, identity));
   let board: ReturnType<typeof Bun.spawn> | undefined;
   let link = "";
   let browser: Browser;
@@ -99,8 +102,8 @@ describe.skipIf(skipReason !== undefined)("lft board in Chromium", () => {
     await page.getByTestId("field-train.duration_unit").selectOption("steps");
     await page.getByTestId("field-train.lr").fill("5e-3");
     await page.getByTestId("field-train.log_every").fill("1");
-    await page.getByTestId("field-train.output").fill(join(work, "out"));
-    await until("the recipe to follow the form", async () => (await recipe()).includes(join(work, "out")));
+    await page.getByTestId("field-train.output").fill("runs/tiny-lora");
+    await until("the recipe to follow the form", async () => (await recipe()).includes('output = "runs/tiny-lora"'));
     const text = await recipe();
     expect(text).toContain(`model llama "${model}"`);
     expect(text).toContain("rank = 4");
@@ -128,6 +131,8 @@ describe.skipIf(skipReason !== undefined)("lft board in Chromium", () => {
     await shot("run-live");
     await page.getByTestId("stop").click();
     await until("the run to stop", async () => (await page.getByTestId("run-status").first().textContent()) === "interrupted", 30_000);
+    // An ordinary recipe run: its output folder, relative to the board's folder, holds the stop's checkpoint.
+    expect(readdirSync(join(work, "runs", "tiny-lora")).some((f) => f.startsWith("checkpoint-"))).toBe(true);
   });
 
   test("the run is on the Runs page and opens with its curve and recipe", async () => {
@@ -171,8 +176,10 @@ describe.skipIf(skipReason !== undefined)("lft board in Chromium", () => {
     await shot("evaluate");
     await page.getByTestId("nav-export").click();
     await page.getByTestId("field-model.source").fill(model);
-    await page.getByTestId("field-export.source").fill(join(work, "merged"));
-    await until("an export block", async () => (await recipe()).includes(`export "${join(work, "merged")}"`));
+    await page.getByTestId("field-model.adapter").fill("runs/tiny-lora");
+    await page.getByTestId("field-export.source").fill("runs/tiny-lora/merged");
+    await until("an export block", async () => (await recipe()).includes('export "runs/tiny-lora/merged"'));
+    expect(await recipe()).toContain('adapter = "runs/tiny-lora"');
     await shot("export");
   });
 });
