@@ -135,11 +135,38 @@ describe.skipIf(skipReason !== undefined)("lft board in Chromium", () => {
     expect(readdirSync(join(work, "runs", "tiny-lora")).some((f) => f.startsWith("checkpoint-"))).toBe(true);
   });
 
-  test("the run is on the Runs page and opens with its curve and recipe", async () => {
+  test("a second run (launched over the API) compared with the first", async () => {
+    const origin = new URL(link).origin;
+    const auth = { authorization: `Bearer ${new URL(link).searchParams.get("token")}`, "content-type": "application/json" };
+    const short = `model llama "${model}" { template = default }\ndataset alpaca "${identity}"\nmethod lora { rank = 2 }\ntrain sft for 12 steps { lr = 1e-2, log_every = 1, output = "runs/tiny-lora-2" }\n`;
+    const launched = await fetch(`${origin}/api/runs`, { method: "POST", headers: auth, body: JSON.stringify({ recipe: short }) });
+    expect(launched.status).toBe(201);
+    const { id } = (await launched.json()) as { id: string };
+    await until(
+      "the second run to finish",
+      async () => {
+        const r = (await (await fetch(`${origin}/api/runs/${id}`, { headers: auth })).json()) as { run: { status: string } };
+        return r.run.status === "completed";
+      },
+      40_000,
+    );
     await page.getByTestId("nav-runs").click();
-    await page.getByTestId("run-link").first().waitFor();
+    await until("two runs listed", async () => (await page.getByTestId("run-link").count()) === 2);
+    const boxes = page.locator("[data-testid^=select-]");
+    await boxes.nth(0).check();
+    await boxes.nth(1).check();
     await shot("runs");
-    await page.getByTestId("run-link").first().click();
+    await page.getByTestId("compare").click();
+    const loss = page.getByTestId("compare-charts").getByTestId("chart-loss");
+    await loss.waitFor();
+    expect(await loss.locator("path.chart-line").count()).toBe(2);
+    await shot("compare");
+  });
+
+  test("the stopped run opens with its curve and recipe", async () => {
+    await page.getByTestId("nav-runs").click();
+    await page.getByTestId("run-link").last().waitFor();
+    await page.getByTestId("run-link").last().click();
     await page.getByTestId("chart-loss").waitFor();
     expect(await points()).toBeGreaterThan(3);
     expect(await page.getByTestId("run-status").textContent()).toBe("interrupted");
