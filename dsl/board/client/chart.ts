@@ -57,7 +57,8 @@ export function lineChart(title: string, series: readonly NamedSeries[]): SVGSVG
     const d = pts.map(([x, y], j) => `${j === 0 ? "M" : "L"}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join("");
     root.appendChild(svg("path", { d, stroke: color, class: "chart-line" }));
     if (pts.length === 1) root.appendChild(svg("circle", { cx: sx(pts[0]![0]), cy: sy(pts[0]![1]), r: 3, fill: color }));
-    if (series.length > 1) root.appendChild(svg("text", { x: WIDTH - PAD.right - 4, y: PAD.top + 14 + i * 14, style: `fill: ${color}`, "text-anchor": "end" }, `— ${s.name}`));
+    if (series.length > 1)
+      root.appendChild(svg("text", { x: WIDTH - PAD.right - 4, y: PAD.top + 14 + i * 14, style: `fill: ${color}`, "text-anchor": "end" }, `— ${s.name}`));
   });
   return root;
 }
