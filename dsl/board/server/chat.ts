@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { HttpError } from "./http";
 import { repoRoot } from "./info";
+import { settlesWithin } from "./launcher";
 
 export interface ChatSpec {
   readonly model: string;
@@ -136,7 +137,6 @@ export class ChatSessions {
     const servers = [...this.#servers.values()];
     this.#servers.clear();
     for (const s of servers) s.child.kill("SIGINT");
-    const all = Promise.all(servers.map((s) => s.child.exited));
-    if ((await Promise.race([all, Bun.sleep(graceMs).then(() => "timeout" as const)])) === "timeout") for (const s of servers) s.child.kill("SIGKILL");
+    if (!(await settlesWithin(Promise.all(servers.map((s) => s.child.exited)), graceMs))) for (const s of servers) s.child.kill("SIGKILL");
   }
 }

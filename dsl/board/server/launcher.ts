@@ -121,11 +121,26 @@ export class Launcher {
   /** Stops every child still running (SIGINT), waits up to `graceMs`, then kills what is left. */
   async shutdown(graceMs = 5000): Promise<void> {
     const running = [...this.launches.values()].filter((l) => l.exitCode === null);
+    if (running.length === 0) return;
     for (const l of running) l.kill("SIGINT");
-    const timeout = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), graceMs));
     const all = Promise.all(running.map((l) => l.exited));
-    if ((await Promise.race([all, timeout])) === "timeout") for (const l of running) l.kill("SIGKILL");
-    await Promise.race([all, new Promise((r) => setTimeout(r, 1000))]);
+    if (!(await settlesWithin(all, graceMs))) {
+      for (const l of running) l.kill("SIGKILL");
+      await settlesWithin(all, 1000);
+    }
+  }
+}
+
+/** Whether the promise settles within `ms`; the timer never outlives the wait. */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
