@@ -46,9 +46,9 @@ export class Launcher {
   constructor(readonly options: LauncherOptions) {}
 
   /**
-   * Saves the recipe and starts `lft` on it. The run reads it from a hidden copy in the working
-   * folder, so its relative paths mean what they meant in the board's form (as in the REPL); the copy
-   * is removed when the child ends.
+   * Saves the recipe and starts `lft` on it. The run reads it from a copy in the working folder,
+   * `<id>.lft`, so its relative paths mean what they meant in the board's form (as in the REPL) and a
+   * train block without an output writes to runs/<id>; the copy is removed when the child ends.
    */
   launch(text: string): Launch {
     const id = launchId();
@@ -56,12 +56,12 @@ export class Launcher {
     mkdirSync(recipes, { recursive: true });
     const recipePath = join(recipes, `${id}.lft`);
     writeFileSync(recipePath, text);
-    const runFile = join(this.options.cwd, `.${id}.lft`);
+    const runFile = join(this.options.cwd, `${id}.lft`);
     writeFileSync(runFile, text);
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(this.options.env)) if (v !== undefined) env[k] = v;
     env.LFT_HOME = this.options.home;
-    const child = Bun.spawn([...(this.options.lft ?? [join(repoRoot, "lft")]), "run", runFile], {
+    const child = Bun.spawn([...(this.options.lft ?? [join(repoRoot, "lft")]), "run", `${id}.lft`], {
       cwd: this.options.cwd,
       env,
       stdin: "ignore",
