@@ -326,3 +326,30 @@ test("chat sessions start a model server once per model and proxy completions, s
   expect((await fetch(`${board.url}/api/chat/sessions/${open.session}`, { method: "DELETE", headers: auth })).status).toBe(200);
   expect((await post(`/api/chat/sessions/${open.session}/completions`, { messages: [] })).status).toBe(404);
 }, 30_000);
+
+test("a launch whose process fails before recording a run ends as failed, with its output", async () => {
+  const failing = await startBoard({
+    registry: session.registry,
+    store,
+    home: work,
+    cwd: work,
+    token,
+    version: "test",
+    lft: ["sh", "-c", "echo 'cannot start: out of luck' >&2; exit 3", "lft"],
+  });
+  try {
+    const res = await fetch(`${failing.url}/api/runs`, { method: "POST", headers: auth, body: JSON.stringify({ recipe: tinyRecipe(1, "f") }) });
+    const { id } = (await res.json()) as { id: string };
+    const events = await (async () => {
+      const stream = await fetch(`${failing.url}/api/runs/${id}/events`, { headers: auth });
+      return stream.text();
+    })();
+    expect(events).toContain("cannot start: out of luck");
+    expect(events).toMatch(/event: status\ndata: \{"status":"failed"/);
+    const detail = (await (await fetch(`${failing.url}/api/runs/${id}`, { headers: auth })).json()) as { run: { status: string; error: string } };
+    expect(detail.run.status).toBe("failed");
+    expect(detail.run.error).toContain("status 3");
+  } finally {
+    await failing.close();
+  }
+}, 30_000);
