@@ -33,6 +33,9 @@ export interface ChatOptions {
   readonly startTimeoutMs?: number;
 }
 
+/** Model servers running at once: each holds a model in memory. */
+export const maxServers = 4;
+
 const readyLine = /lft api: listening on (http:\/\/\S+)/;
 
 export class ChatSessions {
@@ -45,6 +48,8 @@ export class ChatSessions {
     const existing = [...this.#servers.values()].find(
       (s) => s.spec.model === spec.model && s.spec.adapter === spec.adapter && s.spec.template === spec.template && s.child.exitCode === null,
     );
+    if (existing === undefined && this.#servers.size >= maxServers)
+      throw new HttpError(429, "too_many", `${maxServers} chat models are open; close one (DELETE /api/chat/sessions/:id) before opening another`);
     const server = existing ?? this.#start(spec);
     try {
       await server.ready;

@@ -10,7 +10,7 @@ import { ChatSessions } from "./chat";
 import { boardFile, checkText } from "./check";
 import { buildForm, type FormSection } from "./form";
 import { errorResponse, HttpError, json, maxBodyBytes, readBody, readJsonObject, stringField } from "./http";
-import { findDatasetDirs, findModels } from "./info";
+import { findAdapters, findDatasetDirs, findModels } from "./info";
 import { Launcher } from "./launcher";
 import { previewSamples } from "./preview";
 import { FormError, formToRecipe, recipeToForm } from "./recipe-form";
@@ -59,7 +59,15 @@ export async function startBoard(o: BoardOptions): Promise<Board> {
     [
       "GET",
       /^\/api\/info$/,
-      () => json({ version: o.version, store: join(o.home, "runs.sqlite"), cwd: o.cwd, models: findModels(o.cwd, env), datasetDirs: findDatasetDirs(o.cwd) }),
+      () =>
+        json({
+          version: o.version,
+          store: join(o.home, "runs.sqlite"),
+          cwd: o.cwd,
+          models: findModels(o.cwd, env),
+          adapters: findAdapters(o.cwd),
+          datasetDirs: findDatasetDirs(o.cwd),
+        }),
     ],
     ["GET", /^\/api\/form$/, () => json({ sections: sections() })],
     [

@@ -251,11 +251,11 @@ let finishedId = "";
 test("a launched run is an ordinary recipe run; its metrics stream over SSE until it ends", async () => {
   const refused = await post("/api/runs", { recipe: "method lroa\n" });
   expect(refused.status).toBe(422);
-  const res = await post("/api/runs", { recipe: tinyRecipe(4, "a") });
+  const res = await post("/api/runs", { recipe: tinyRecipe(4, "runs/a") });
   expect(res.status).toBe(201);
   const { id, pid } = (await res.json()) as { id: string; pid: number };
   expect(pid).toBeGreaterThan(0);
-  expect(readFileSync(join(work, "board", "recipes", `${id}.lft`), "utf8")).toBe(tinyRecipe(4, "a"));
+  expect(readFileSync(join(work, "board", "recipes", `${id}.lft`), "utf8")).toBe(tinyRecipe(4, "runs/a"));
   const events = await readEvents(id);
   const losses = events.filter((e) => e.event === "metric" && e.data.name === "loss");
   expect(losses.map((e) => e.data.step)).toEqual([1, 2, 3, 4]);
@@ -272,7 +272,9 @@ test("a launched run is an ordinary recipe run; its metrics stream over SSE unti
   expect(detail.run).toMatchObject({ id: finishedId, status: "completed", pid });
   expect(detail.metrics.loss!.length).toBe(4);
   expect(store.getRun(finishedId)._unsafeUnwrap().status).toBe("completed");
-  expect(existsSync(join(work, "a", "adapter_config.json"))).toBe(true);
+  expect(existsSync(join(work, "runs", "a", "adapter_config.json"))).toBe(true);
+  // The Chat page offers the adapter the run wrote.
+  expect(((await (await get("/api/info")).json()) as { adapters: string[] }).adapters).toEqual(["runs/a"]);
   const list = (await (await get("/api/runs")).json()) as { runs: { id: string }[] };
   expect(list.runs.some((r) => r.id === finishedId)).toBe(true);
 }, 60_000);
@@ -325,6 +327,11 @@ test("chat sessions start a model server once per model and proxy completions, s
   expect(malformed.status).toBe(400);
   expect((await fetch(`${board.url}/api/chat/sessions/${open.session}`, { method: "DELETE", headers: auth })).status).toBe(200);
   expect((await post(`/api/chat/sessions/${open.session}/completions`, { messages: [] })).status).toBe(404);
+  // Each server holds a model: a fifth at once is refused until one is closed.
+  for (const m of ["m2", "m3", "m4"]) expect((await post("/api/chat/sessions", { model: m })).status).toBe(200);
+  const fifth = await post("/api/chat/sessions", { model: "m5" });
+  expect(fifth.status).toBe(429);
+  expect(((await fifth.json()) as { error: { message: string } }).error.message).toContain("close one");
 }, 30_000);
 
 test("a launch whose process fails before recording a run ends as failed, with its output", async () => {
