@@ -22,6 +22,8 @@ interface ChatServer {
   readonly ready: Promise<string>;
   readonly child: ReturnType<typeof Bun.spawn>;
   readonly output: string[];
+  /** The name the server answers to, read from its /v1/models on first use. */
+  model?: string;
 }
 
 export interface ChatOptions {
@@ -109,25 +111,36 @@ export class ChatSessions {
     return server;
   }
 
-  /** Forwards a chat-completions request body; the answer (JSON or SSE) streams back unchanged. */
-  async complete(id: string, body: string, signal: AbortSignal): Promise<Response> {
+  /**
+   * Forwards a chat-completions request body; the answer (JSON or SSE) streams back unchanged. A body
+   * without `model` gets the session's (the first name the server's /v1/models lists): the page
+   * chats with the session, not with a model name.
+   */
+  async complete(id: string, body: Record<string, unknown>, signal: AbortSignal): Promise<Response> {
     const server = this.#servers.get(id);
     if (server === undefined) throw new HttpError(404, "not_found", `no chat session "${id}"; open one with POST /api/chat/sessions`);
     const base = await server.ready;
+    const headers = { "content-type": "application/json", authorization: `Bearer ${server.key}` };
     let answer: Response;
     try {
-      answer = await fetch(`${base}/v1/chat/completions`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${server.key}` },
-        body,
-        signal,
-      });
+      const model = body.model ?? (await this.#modelName(server, base, signal));
+      answer = await fetch(`${base}/v1/chat/completions`, { method: "POST", headers, body: JSON.stringify({ ...body, model }), signal });
     } catch (cause) {
       throw new HttpError(502, "bad_gateway", `the model server did not answer: ${cause instanceof Error ? cause.message : String(cause)}`);
     }
-    const headers: Record<string, string> = { "content-type": answer.headers.get("content-type") ?? "application/json" };
-    if (headers["content-type"]!.startsWith("text/event-stream")) headers["cache-control"] = "no-cache";
-    return new Response(answer.body, { status: answer.status, headers });
+    const type = answer.headers.get("content-type") ?? "application/json";
+    return new Response(answer.body, {
+      status: answer.status,
+      headers: { "content-type": type, ...(type.startsWith("text/event-stream") ? { "cache-control": "no-cache" } : {}) },
+    });
+  }
+
+  async #modelName(server: ChatServer, base: string, signal: AbortSignal): Promise<string> {
+    if (server.model !== undefined) return server.model;
+    const listed = await fetch(`${base}/v1/models`, { headers: { authorization: `Bearer ${server.key}` }, signal });
+    const first = listed.ok ? ((await listed.json()) as { data?: { id?: unknown }[] }).data?.[0]?.id : undefined;
+    server.model = typeof first === "string" ? first : server.spec.model;
+    return server.model;
   }
 
   close(id: string): boolean {

@@ -9,7 +9,7 @@ import { authorized, loginResponse, tokenMatches, unauthorizedPage } from "./aut
 import { ChatSessions } from "./chat";
 import { boardFile, checkText } from "./check";
 import { buildForm, type FormSection } from "./form";
-import { errorResponse, HttpError, json, maxBodyBytes, readBody, readJsonObject, stringField } from "./http";
+import { errorResponse, HttpError, json, maxBodyBytes, readJsonObject, stringField } from "./http";
 import { findAdapters, findDatasetDirs, findModels } from "./info";
 import { Launcher } from "./launcher";
 import { previewSamples } from "./preview";
@@ -187,19 +187,7 @@ export async function startBoard(o: BoardOptions): Promise<Board> {
         return json({ session });
       },
     ],
-    [
-      "POST",
-      /^\/api\/chat\/sessions\/([^/]+)\/completions$/,
-      async (req, [id]) => {
-        const body = await readBody(req);
-        try {
-          JSON.parse(body);
-        } catch (cause) {
-          throw new HttpError(400, "invalid_request", `the request body is not valid JSON: ${cause instanceof Error ? cause.message : String(cause)}`);
-        }
-        return chats.complete(id!, body, req.signal);
-      },
-    ],
+    ["POST", /^\/api\/chat\/sessions\/([^/]+)\/completions$/, async (req, [id]) => chats.complete(id!, await readJsonObject(req), req.signal)],
     [
       "DELETE",
       /^\/api\/chat\/sessions\/([^/]+)$/,
