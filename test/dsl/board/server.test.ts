@@ -360,3 +360,27 @@ test("a launch whose process fails before recording a run ends as failed, with i
     await failing.close();
   }
 }, 30_000);
+
+test("broken recipes never crash the form or the check: 200 with located diagnostics", async () => {
+  const broken = [
+    "",
+    "}}}{{",
+    "model",
+    'train sft for { lr = }\nmodel llama "x"',
+    `method lora { targets = ${"[".repeat(100)} }`,
+    "let = 3\n\u0000\u00ff",
+    'model llama "a" { template = "\\q" }',
+  ];
+  for (const recipe of broken) {
+    for (const path of ["/api/recipe/form", "/api/check"]) {
+      const res = await post(path, { recipe });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { diagnostics: { severity: string }[]; extra?: string; values?: Record<string, unknown> };
+      if (recipe !== "") expect(body.diagnostics.some((d) => d.severity === "error")).toBe(true);
+      if (path === "/api/recipe/form") {
+        const back = await post("/api/form/recipe", { values: body.values, extra: body.extra });
+        expect(back.status).toBe(200);
+      }
+    }
+  }
+});
