@@ -235,8 +235,9 @@ export async function startBoard(o: BoardOptions): Promise<Board> {
     // Bun's own cap answers 413 with no body; the handlers refuse over maxBodyBytes with an error
     // object (by Content-Length, before reading), so Bun's is only the outer bound.
     maxRequestBodySize: 16 * maxBodyBytes,
-    // Server-sent events stay open while a run trains; they send a keep-alive comment every few seconds.
-    idleTimeout: 60,
+    // Bun's longest: opening a chat loads a model and a non-streamed answer may take long to generate
+    // (run events send a keep-alive comment every few seconds anyway).
+    idleTimeout: 255,
     async fetch(req) {
       try {
         return await handle(req);
