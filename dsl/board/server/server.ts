@@ -46,6 +46,14 @@ export interface Board {
 
 type Handler = (req: Request, params: string[]) => Promise<Response> | Response;
 
+function decodePart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new HttpError(400, "invalid_request", `malformed %-escape in the path: ${part}`);
+  }
+}
+
 export async function startBoard(o: BoardOptions): Promise<Board> {
   const env = o.env ?? process.env;
   const files: StaticFiles = await buildClient(o.clientDir);
@@ -222,7 +230,7 @@ export async function startBoard(o: BoardOptions): Promise<Board> {
         allowed.push(method);
         continue;
       }
-      return await handler(req, m.slice(1).map(decodeURIComponent));
+      return await handler(req, m.slice(1).map(decodePart));
     }
     allowed = [...new Set(allowed)];
     if (allowed.length > 0) return errorResponse(405, "invalid_request", `${req.method} ${path} is not served; use ${allowed.join(" or ")}`);

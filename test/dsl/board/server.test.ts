@@ -140,6 +140,8 @@ test("bad requests get error objects: malformed JSON 400, over 1 MiB 413, unknow
   expect(method.status).toBe(405);
   const noRun = await get("/api/runs/no-such-run");
   expect(noRun.status).toBe(404);
+  expect((await get("/api/runs/%E0%A4%A")).status).toBe(400);
+  expect((await fetch(`${board.url}/api/info`, { headers: { cookie: "lft_board=%E0%A4%A" } })).status).toBe(401);
 });
 
 test("the form holds every registered method, stage, optimizer and format, with their options", async () => {
