@@ -45,8 +45,8 @@ export const boardCommand: CommandEntry = {
       io.stderr(`lft board: cannot listen on ${host}:${port}: ${cause instanceof Error ? cause.message : String(cause)}\n`);
       return ExitCode.runFailed;
     }
-    io.stdout(`lft board: ${board.url}/?token=${token}\n`);
-    await new Promise<void>((done) => {
+    // The handlers are in place before the link is printed: whoever reads the line may Ctrl-C at once.
+    const stopped = new Promise<void>((done) => {
       const stop = (): void => {
         process.off("SIGINT", stop);
         process.off("SIGTERM", stop);
@@ -55,6 +55,8 @@ export const boardCommand: CommandEntry = {
       process.on("SIGINT", stop);
       process.on("SIGTERM", stop);
     });
+    io.stdout(`lft board: ${board.url}/?token=${token}\n`);
+    await stopped;
     await board.close();
     store.value.close();
     return ExitCode.ok;

@@ -1,7 +1,8 @@
 // A stand-in for `lft api` in the board's chat-proxy tests: `bun fake-openai-server.ts api MODEL
 // [--adapter DIR] --port 0 --api-key K` prints `lft api: listening on http://HOST:PORT` and answers
-// /v1/chat/completions (JSON, or SSE chunks when stream is true) by echoing the last user message
-// with the model folder's name, refusing requests without the key.
+// /v1/models and /v1/chat/completions (JSON, or SSE chunks when stream is true) by echoing the last
+// user message with the model folder's name; like lft api it refuses requests without the key and
+// chat requests without the model name /v1/models lists.
 
 const argv = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
@@ -18,7 +19,9 @@ const server = Bun.serve({
   port: Number(flag("--port") ?? "0"),
   async fetch(req) {
     if (req.headers.get("authorization") !== `Bearer ${key}`) return Response.json({ error: { message: "bad key", type: "invalid_api_key" } }, { status: 401 });
-    const body = (await req.json()) as { messages: { role: string; content: string }[]; stream?: boolean };
+    if (new URL(req.url).pathname === "/v1/models") return Response.json({ object: "list", data: [{ id: name, object: "model" }] });
+    const body = (await req.json()) as { model?: string; messages: { role: string; content: string }[]; stream?: boolean };
+    if (body.model !== name) return Response.json({ error: { message: `model must be ${name}`, type: "invalid_request_error" } }, { status: 400 });
     const last = body.messages.at(-1)?.content ?? "";
     const answer = `echo from ${name}: ${last}`;
     if (body.stream !== true)

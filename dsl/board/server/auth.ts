@@ -22,7 +22,13 @@ export function cookieValue(req: Request, name = cookieName): string | undefined
   if (header === null) return undefined;
   for (const part of header.split(";")) {
     const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return undefined; // malformed %-escapes: no token
+      }
+    }
   }
   return undefined;
 }

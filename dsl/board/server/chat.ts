@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { HttpError } from "./http";
 import { repoRoot } from "./info";
+import { settlesWithin } from "./launcher";
 
 export interface ChatSpec {
   readonly model: string;
@@ -21,6 +22,8 @@ interface ChatServer {
   readonly ready: Promise<string>;
   readonly child: ReturnType<typeof Bun.spawn>;
   readonly output: string[];
+  /** The name the server answers to, read from its /v1/models on first use. */
+  model?: string;
 }
 
 export interface ChatOptions {
@@ -31,6 +34,9 @@ export interface ChatOptions {
   /** How long a server may take to print its ready line. */
   readonly startTimeoutMs?: number;
 }
+
+/** Model servers running at once: each holds a model in memory. */
+export const maxServers = 4;
 
 const readyLine = /lft api: listening on (http:\/\/\S+)/;
 
@@ -44,6 +50,8 @@ export class ChatSessions {
     const existing = [...this.#servers.values()].find(
       (s) => s.spec.model === spec.model && s.spec.adapter === spec.adapter && s.spec.template === spec.template && s.child.exitCode === null,
     );
+    if (existing === undefined && this.#servers.size >= maxServers)
+      throw new HttpError(429, "too_many", `${maxServers} chat models are open; close one (DELETE /api/chat/sessions/:id) before opening another`);
     const server = existing ?? this.#start(spec);
     try {
       await server.ready;
@@ -103,25 +111,36 @@ export class ChatSessions {
     return server;
   }
 
-  /** Forwards a chat-completions request body; the answer (JSON or SSE) streams back unchanged. */
-  async complete(id: string, body: string, signal: AbortSignal): Promise<Response> {
+  /**
+   * Forwards a chat-completions request body; the answer (JSON or SSE) streams back unchanged. A body
+   * without `model` gets the session's (the first name the server's /v1/models lists): the page
+   * chats with the session, not with a model name.
+   */
+  async complete(id: string, body: Record<string, unknown>, signal: AbortSignal): Promise<Response> {
     const server = this.#servers.get(id);
     if (server === undefined) throw new HttpError(404, "not_found", `no chat session "${id}"; open one with POST /api/chat/sessions`);
     const base = await server.ready;
+    const headers = { "content-type": "application/json", authorization: `Bearer ${server.key}` };
     let answer: Response;
     try {
-      answer = await fetch(`${base}/v1/chat/completions`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${server.key}` },
-        body,
-        signal,
-      });
+      const model = body.model ?? (await this.#modelName(server, base, signal));
+      answer = await fetch(`${base}/v1/chat/completions`, { method: "POST", headers, body: JSON.stringify({ ...body, model }), signal });
     } catch (cause) {
       throw new HttpError(502, "bad_gateway", `the model server did not answer: ${cause instanceof Error ? cause.message : String(cause)}`);
     }
-    const headers: Record<string, string> = { "content-type": answer.headers.get("content-type") ?? "application/json" };
-    if (headers["content-type"]!.startsWith("text/event-stream")) headers["cache-control"] = "no-cache";
-    return new Response(answer.body, { status: answer.status, headers });
+    const type = answer.headers.get("content-type") ?? "application/json";
+    return new Response(answer.body, {
+      status: answer.status,
+      headers: { "content-type": type, ...(type.startsWith("text/event-stream") ? { "cache-control": "no-cache" } : {}) },
+    });
+  }
+
+  async #modelName(server: ChatServer, base: string, signal: AbortSignal): Promise<string> {
+    if (server.model !== undefined) return server.model;
+    const listed = await fetch(`${base}/v1/models`, { headers: { authorization: `Bearer ${server.key}` }, signal });
+    const first = listed.ok ? ((await listed.json()) as { data?: { id?: unknown }[] }).data?.[0]?.id : undefined;
+    server.model = typeof first === "string" ? first : server.spec.model;
+    return server.model;
   }
 
   close(id: string): boolean {
@@ -136,7 +155,6 @@ export class ChatSessions {
     const servers = [...this.#servers.values()];
     this.#servers.clear();
     for (const s of servers) s.child.kill("SIGINT");
-    const all = Promise.all(servers.map((s) => s.child.exited));
-    if ((await Promise.race([all, Bun.sleep(graceMs).then(() => "timeout" as const)])) === "timeout") for (const s of servers) s.child.kill("SIGKILL");
+    if (!(await settlesWithin(Promise.all(servers.map((s) => s.child.exited)), graceMs))) for (const s of servers) s.child.kill("SIGKILL");
   }
 }

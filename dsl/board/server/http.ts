@@ -4,7 +4,7 @@
 /** The largest request body the board reads (recipes are small; a form is smaller). */
 export const maxBodyBytes = 1024 * 1024;
 
-export type ErrorType = "invalid_request" | "unauthorized" | "not_found" | "too_large" | "server_error" | "unprocessable" | "bad_gateway";
+export type ErrorType = "invalid_request" | "unauthorized" | "not_found" | "too_large" | "server_error" | "unprocessable" | "bad_gateway" | "too_many";
 
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json; charset=utf-8", ...headers } });

@@ -1,5 +1,6 @@
 // What the board offers to pick from: model folders (a config.json inside) under ./models, the
-// examples' models and the Hugging Face cache's snapshots; dataset folders (a dataset_info.json).
+// examples' models, the Hugging Face cache's snapshots and exports under ./runs; adapter folders (an
+// adapter_config.json) under ./runs; dataset folders (a dataset_info.json).
 
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { homedir } from "node:os";
@@ -42,6 +43,7 @@ export function findModels(cwd: string, env: Readonly<Record<string, string | un
     ...subfolders(join(cwd, "models")),
     ...subfolders(join(repoRoot, "examples", "models")),
     ...subfolders(hubCache(env)).flatMap((repo) => subfolders(join(repo, "snapshots"))),
+    ...runOutputs(cwd),
   ];
   const found = candidates.filter((dir) => existsSync(join(dir, "config.json"))).map((dir) => shown(dir, cwd));
   return [...new Set(found)];
@@ -50,4 +52,15 @@ export function findModels(cwd: string, env: Readonly<Record<string, string | un
 export function findDatasetDirs(cwd: string): string[] {
   const candidates = [join(cwd, "data"), cwd, join(repoRoot, "examples", "data"), ...subfolders(join(cwd, "data"))];
   return [...new Set(candidates.filter((dir) => existsSync(join(dir, "dataset_info.json"))).map((dir) => shown(dir, cwd)))];
+}
+
+/** Run folders and the folders inside them (checkpoints, exports): ./runs/<name>[/<sub>]. */
+function runOutputs(cwd: string): string[] {
+  return subfolders(join(cwd, "runs")).flatMap((run) => [run, ...subfolders(run)]);
+}
+
+export function findAdapters(cwd: string): string[] {
+  return runOutputs(cwd)
+    .filter((dir) => existsSync(join(dir, "adapter_config.json")))
+    .map((dir) => shown(dir, cwd));
 }

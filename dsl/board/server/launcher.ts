@@ -46,9 +46,9 @@ export class Launcher {
   constructor(readonly options: LauncherOptions) {}
 
   /**
-   * Saves the recipe and starts `lft` on it. The run reads it from a hidden copy in the working
-   * folder, so its relative paths mean what they meant in the board's form (as in the REPL); the copy
-   * is removed when the child ends.
+   * Saves the recipe and starts `lft` on it. The run reads it from a copy in the working folder,
+   * `<id>.lft`, so its relative paths mean what they meant in the board's form (as in the REPL) and a
+   * train block without an output writes to runs/<id>; the copy is removed when the child ends.
    */
   launch(text: string): Launch {
     const id = launchId();
@@ -56,12 +56,12 @@ export class Launcher {
     mkdirSync(recipes, { recursive: true });
     const recipePath = join(recipes, `${id}.lft`);
     writeFileSync(recipePath, text);
-    const runFile = join(this.options.cwd, `.${id}.lft`);
+    const runFile = join(this.options.cwd, `${id}.lft`);
     writeFileSync(runFile, text);
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(this.options.env)) if (v !== undefined) env[k] = v;
     env.LFT_HOME = this.options.home;
-    const child = Bun.spawn([...(this.options.lft ?? [join(repoRoot, "lft")]), "run", runFile], {
+    const child = Bun.spawn([...(this.options.lft ?? [join(repoRoot, "lft")]), "run", `${id}.lft`], {
       cwd: this.options.cwd,
       env,
       stdin: "ignore",
@@ -121,11 +121,26 @@ export class Launcher {
   /** Stops every child still running (SIGINT), waits up to `graceMs`, then kills what is left. */
   async shutdown(graceMs = 5000): Promise<void> {
     const running = [...this.launches.values()].filter((l) => l.exitCode === null);
+    if (running.length === 0) return;
     for (const l of running) l.kill("SIGINT");
-    const timeout = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), graceMs));
     const all = Promise.all(running.map((l) => l.exited));
-    if ((await Promise.race([all, timeout])) === "timeout") for (const l of running) l.kill("SIGKILL");
-    await Promise.race([all, new Promise((r) => setTimeout(r, 1000))]);
+    if (!(await settlesWithin(all, graceMs))) {
+      for (const l of running) l.kill("SIGKILL");
+      await settlesWithin(all, 1000);
+    }
+  }
+}
+
+/** Whether the promise settles within `ms`; the timer never outlives the wait. */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

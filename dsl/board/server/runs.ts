@@ -12,10 +12,15 @@ export type Metrics = Record<string, [number, number][]>;
 export interface PendingRun {
   readonly id: string;
   readonly name: string;
+  readonly recipe: null;
   readonly status: "starting" | "failed" | "completed";
   readonly startedAt: number;
-  readonly pid: number;
+  readonly endedAt: null;
   readonly step: 0;
+  readonly totalSteps: null;
+  readonly pid: number;
+  /** Why a launch that recorded no run failed: the end of its output. */
+  readonly error: string | null;
 }
 
 export interface Found {
@@ -27,7 +32,19 @@ export interface Found {
 
 export function pendingRun(launch: Launch): PendingRun {
   const status = launch.exitCode === null ? "starting" : launch.exitCode === 0 ? "completed" : "failed";
-  return { id: launch.id, name: launch.recipePath, status, startedAt: launch.startedAt, pid: launch.pid, step: 0 };
+  const error = status === "failed" ? `lft exited with status ${launch.exitCode}: ${launch.log.slice(-3).join(" | ")}` : null;
+  return {
+    id: launch.id,
+    name: launch.recipePath,
+    recipe: null,
+    status,
+    startedAt: launch.startedAt,
+    endedAt: null,
+    step: 0,
+    totalSteps: null,
+    pid: launch.pid,
+    error,
+  };
 }
 
 /** A run by store id (or unique prefix) or by a board launch id. */
@@ -60,6 +77,8 @@ export function logTail(store: RunStore, found: Found, lines = 200): string[] {
 }
 
 export function listRuns(store: RunStore, launcher: Launcher): (RunRecord | PendingRun)[] {
+  // A run whose process died without recording its end (killed, crashed) is marked so, as lft runs does.
+  store.markDeadRuns();
   const runs: (RunRecord | PendingRun)[] = store.listRuns(200);
   const pending = [...launcher.launches.values()].filter((l) => launcher.runsOf(l, store).length === 0).map(pendingRun);
   return [...pending, ...runs];
@@ -91,8 +110,11 @@ export function runEvents(id: string, store: RunStore, launcher: Launcher, signa
       signal.addEventListener("abort", () => {
         closed = true;
       });
+      let polls = 0;
       try {
         while (!closed) {
+          // Every few seconds: a followed run whose process died without a word ends as crashed.
+          if (polls++ % 10 === 9) store.markDeadRuns();
           const found = findRun(id, store, launcher);
           if (found.launch !== undefined) {
             const { log, dropped } = found.launch;

@@ -9,8 +9,8 @@ import { authorized, loginResponse, tokenMatches, unauthorizedPage } from "./aut
 import { ChatSessions } from "./chat";
 import { boardFile, checkText } from "./check";
 import { buildForm, type FormSection } from "./form";
-import { errorResponse, HttpError, json, maxBodyBytes, readBody, readJsonObject, stringField } from "./http";
-import { findDatasetDirs, findModels } from "./info";
+import { errorResponse, HttpError, json, maxBodyBytes, readJsonObject, stringField } from "./http";
+import { findAdapters, findDatasetDirs, findModels } from "./info";
 import { Launcher } from "./launcher";
 import { previewSamples } from "./preview";
 import { FormError, formToRecipe, recipeToForm } from "./recipe-form";
@@ -46,6 +46,14 @@ export interface Board {
 
 type Handler = (req: Request, params: string[]) => Promise<Response> | Response;
 
+function decodePart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new HttpError(400, "invalid_request", `malformed %-escape in the path: ${part}`);
+  }
+}
+
 export async function startBoard(o: BoardOptions): Promise<Board> {
   const env = o.env ?? process.env;
   const files: StaticFiles = await buildClient(o.clientDir);
@@ -59,7 +67,15 @@ export async function startBoard(o: BoardOptions): Promise<Board> {
     [
       "GET",
       /^\/api\/info$/,
-      () => json({ version: o.version, store: join(o.home, "runs.sqlite"), cwd: o.cwd, models: findModels(o.cwd, env), datasetDirs: findDatasetDirs(o.cwd) }),
+      () =>
+        json({
+          version: o.version,
+          store: join(o.home, "runs.sqlite"),
+          cwd: o.cwd,
+          models: findModels(o.cwd, env),
+          adapters: findAdapters(o.cwd),
+          datasetDirs: findDatasetDirs(o.cwd),
+        }),
     ],
     ["GET", /^\/api\/form$/, () => json({ sections: sections() })],
     [
@@ -179,19 +195,7 @@ export async function startBoard(o: BoardOptions): Promise<Board> {
         return json({ session });
       },
     ],
-    [
-      "POST",
-      /^\/api\/chat\/sessions\/([^/]+)\/completions$/,
-      async (req, [id]) => {
-        const body = await readBody(req);
-        try {
-          JSON.parse(body);
-        } catch (cause) {
-          throw new HttpError(400, "invalid_request", `the request body is not valid JSON: ${cause instanceof Error ? cause.message : String(cause)}`);
-        }
-        return chats.complete(id!, body, req.signal);
-      },
-    ],
+    ["POST", /^\/api\/chat\/sessions\/([^/]+)\/completions$/, async (req, [id]) => chats.complete(id!, await readJsonObject(req), req.signal)],
     [
       "DELETE",
       /^\/api\/chat\/sessions\/([^/]+)$/,
@@ -226,7 +230,7 @@ export async function startBoard(o: BoardOptions): Promise<Board> {
         allowed.push(method);
         continue;
       }
-      return await handler(req, m.slice(1).map(decodeURIComponent));
+      return await handler(req, m.slice(1).map(decodePart));
     }
     allowed = [...new Set(allowed)];
     if (allowed.length > 0) return errorResponse(405, "invalid_request", `${req.method} ${path} is not served; use ${allowed.join(" or ")}`);
@@ -239,8 +243,9 @@ export async function startBoard(o: BoardOptions): Promise<Board> {
     // Bun's own cap answers 413 with no body; the handlers refuse over maxBodyBytes with an error
     // object (by Content-Length, before reading), so Bun's is only the outer bound.
     maxRequestBodySize: 16 * maxBodyBytes,
-    // Server-sent events stay open while a run trains; they send a keep-alive comment every few seconds.
-    idleTimeout: 60,
+    // Bun's longest: opening a chat loads a model and a non-streamed answer may take long to generate
+    // (run events send a keep-alive comment every few seconds anyway).
+    idleTimeout: 255,
     async fetch(req) {
       try {
         return await handle(req);

@@ -140,6 +140,8 @@ test("bad requests get error objects: malformed JSON 400, over 1 MiB 413, unknow
   expect(method.status).toBe(405);
   const noRun = await get("/api/runs/no-such-run");
   expect(noRun.status).toBe(404);
+  expect((await get("/api/runs/%E0%A4%A")).status).toBe(400);
+  expect((await fetch(`${board.url}/api/info`, { headers: { cookie: "lft_board=%E0%A4%A" } })).status).toBe(401);
 });
 
 test("the form holds every registered method, stage, optimizer and format, with their options", async () => {
@@ -251,11 +253,11 @@ let finishedId = "";
 test("a launched run is an ordinary recipe run; its metrics stream over SSE until it ends", async () => {
   const refused = await post("/api/runs", { recipe: "method lroa\n" });
   expect(refused.status).toBe(422);
-  const res = await post("/api/runs", { recipe: tinyRecipe(4, "a") });
+  const res = await post("/api/runs", { recipe: tinyRecipe(4, "runs/a") });
   expect(res.status).toBe(201);
   const { id, pid } = (await res.json()) as { id: string; pid: number };
   expect(pid).toBeGreaterThan(0);
-  expect(readFileSync(join(work, "board", "recipes", `${id}.lft`), "utf8")).toBe(tinyRecipe(4, "a"));
+  expect(readFileSync(join(work, "board", "recipes", `${id}.lft`), "utf8")).toBe(tinyRecipe(4, "runs/a"));
   const events = await readEvents(id);
   const losses = events.filter((e) => e.event === "metric" && e.data.name === "loss");
   expect(losses.map((e) => e.data.step)).toEqual([1, 2, 3, 4]);
@@ -272,7 +274,9 @@ test("a launched run is an ordinary recipe run; its metrics stream over SSE unti
   expect(detail.run).toMatchObject({ id: finishedId, status: "completed", pid });
   expect(detail.metrics.loss!.length).toBe(4);
   expect(store.getRun(finishedId)._unsafeUnwrap().status).toBe("completed");
-  expect(existsSync(join(work, "a", "adapter_config.json"))).toBe(true);
+  expect(existsSync(join(work, "runs", "a", "adapter_config.json"))).toBe(true);
+  // The Chat page offers the adapter the run wrote.
+  expect(((await (await get("/api/info")).json()) as { adapters: string[] }).adapters).toEqual(["runs/a"]);
   const list = (await (await get("/api/runs")).json()) as { runs: { id: string }[] };
   expect(list.runs.some((r) => r.id === finishedId)).toBe(true);
 }, 60_000);
@@ -325,4 +329,60 @@ test("chat sessions start a model server once per model and proxy completions, s
   expect(malformed.status).toBe(400);
   expect((await fetch(`${board.url}/api/chat/sessions/${open.session}`, { method: "DELETE", headers: auth })).status).toBe(200);
   expect((await post(`/api/chat/sessions/${open.session}/completions`, { messages: [] })).status).toBe(404);
+  // Each server holds a model: a fifth at once is refused until one is closed.
+  for (const m of ["m2", "m3", "m4"]) expect((await post("/api/chat/sessions", { model: m })).status).toBe(200);
+  const fifth = await post("/api/chat/sessions", { model: "m5" });
+  expect(fifth.status).toBe(429);
+  expect(((await fifth.json()) as { error: { message: string } }).error.message).toContain("close one");
 }, 30_000);
+
+test("a launch whose process fails before recording a run ends as failed, with its output", async () => {
+  const failing = await startBoard({
+    registry: session.registry,
+    store,
+    home: work,
+    cwd: work,
+    token,
+    version: "test",
+    lft: ["sh", "-c", "echo 'cannot start: out of luck' >&2; exit 3", "lft"],
+  });
+  try {
+    const res = await fetch(`${failing.url}/api/runs`, { method: "POST", headers: auth, body: JSON.stringify({ recipe: tinyRecipe(1, "f") }) });
+    const { id } = (await res.json()) as { id: string };
+    const events = await (async () => {
+      const stream = await fetch(`${failing.url}/api/runs/${id}/events`, { headers: auth });
+      return stream.text();
+    })();
+    expect(events).toContain("cannot start: out of luck");
+    expect(events).toMatch(/event: status\ndata: \{"status":"failed"/);
+    const detail = (await (await fetch(`${failing.url}/api/runs/${id}`, { headers: auth })).json()) as { run: { status: string; error: string } };
+    expect(detail.run.status).toBe("failed");
+    expect(detail.run.error).toContain("status 3");
+  } finally {
+    await failing.close();
+  }
+}, 30_000);
+
+test("broken recipes never crash the form or the check: 200 with located diagnostics", async () => {
+  const broken = [
+    "",
+    "}}}{{",
+    "model",
+    'train sft for { lr = }\nmodel llama "x"',
+    `method lora { targets = ${"[".repeat(100)} }`,
+    "let = 3\n\u0000\u00ff",
+    'model llama "a" { template = "\\q" }',
+  ];
+  for (const recipe of broken) {
+    for (const path of ["/api/recipe/form", "/api/check"]) {
+      const res = await post(path, { recipe });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { diagnostics: { severity: string }[]; extra?: string; values?: Record<string, unknown> };
+      if (recipe !== "") expect(body.diagnostics.some((d) => d.severity === "error")).toBe(true);
+      if (path === "/api/recipe/form") {
+        const back = await post("/api/form/recipe", { values: body.values, extra: body.extra });
+        expect(back.status).toBe(200);
+      }
+    }
+  }
+});
