@@ -7,6 +7,8 @@ export interface Diagnostic {
   readonly line?: number;
   readonly column?: number;
   readonly source?: string;
+  /** Exactly as lft check prints it: the location, the source line and a caret. */
+  readonly text?: string;
 }
 
 export type FieldKind = "string" | "number" | "integer" | "boolean" | "enum" | "list" | "path";
@@ -41,6 +43,8 @@ export interface Info {
   readonly cwd: string;
   readonly models: readonly string[];
   readonly datasetDirs: readonly string[];
+  /** Trained adapters found under ./runs (folders with adapter_config.json). */
+  readonly adapters?: readonly string[];
 }
 
 export interface RunRecord {

@@ -10,20 +10,9 @@ interface Message {
   content: string;
 }
 
-/** The name `lft api` serves a model folder under (GET /v1/models): the folder's last part. */
-function servedName(folder: string): string {
-  return (
-    folder
-      .trim()
-      .replace(/[/\\]+$/, "")
-      .split(/[/\\]/)
-      .pop() ?? ""
-  );
-}
-
 export function chatPage(root: HTMLElement, info: Info): () => void {
   const model = h("input", { testid: "chat-model", list: "chat-models", placeholder: "model folder", value: info.models[0] ?? "" });
-  const adapter = h("input", { testid: "chat-adapter", placeholder: "adapter folder (optional), e.g. runs/my-lora" });
+  const adapter = h("input", { testid: "chat-adapter", list: "chat-adapters", placeholder: "adapter folder (optional), e.g. runs/my-lora" });
   const template = h("input", { testid: "chat-template", placeholder: "template (optional)" });
   const system = h("input", { testid: "chat-system", placeholder: "system prompt (optional)" });
   const temperature = h("input", { testid: "chat-temperature", type: "number", min: 0, step: "0.1", value: "0" });
@@ -78,8 +67,8 @@ export function chatPage(root: HTMLElement, info: Info): () => void {
     const answer = bubble("assistant", "");
     answer.classList.add("streaming");
     const sys = system.value.trim();
+    // No `model`: the board fills in the name the session's lft api serves (GET /v1/models).
     const body = {
-      model: servedName(model.value),
       messages: sys ? [{ role: "system", content: sys }, ...messages] : messages,
       stream: true,
       temperature: Number(temperature.value) || 0,
@@ -126,6 +115,7 @@ export function chatPage(root: HTMLElement, info: Info): () => void {
   fill(
     root,
     h("datalist", { id: "chat-models" }, ...info.models.map((m) => h("option", { value: m }))),
+    h("datalist", { id: "chat-adapters" }, ...(info.adapters ?? []).map((m) => h("option", { value: m }))),
     h("h2", {}, "Chat"),
     h(
       "div",

@@ -21,7 +21,16 @@ export function showDiagnostics(list: HTMLElement, diagnostics: readonly Diagnos
     list,
     ...diagnostics.map((d) => {
       const where = d.line === undefined ? "" : `${d.line}:${d.column ?? 1}`;
-      const item = h("li", { class: d.severity, testid: "diagnostic" }, where && h("code", { class: "where" }, where), h("b", {}, d.severity), " ", d.message);
+      const item = h(
+        "li",
+        { class: d.severity, testid: "diagnostic", title: d.text },
+        where && h("code", { class: "where" }, where),
+        h("b", {}, d.severity),
+        " ",
+        d.message,
+        // lft check's own rendering: the recipe line with a caret under the spot.
+        d.text && h("pre", { class: "diag-text" }, d.text),
+      );
       if (d.line !== undefined && editor) item.addEventListener("click", () => selectLine(editor, d.line!));
       return item;
     }),

@@ -88,7 +88,7 @@ export async function formPage(root: HTMLElement, info: Info, options: FormPageO
   fill(
     root,
     h("datalist", { id: "models" }, ...info.models.map((m) => h("option", { value: m }))),
-    h("datalist", { id: "adapters" }),
+    h("datalist", { id: "adapters" }, ...(info.adapters ?? []).map((m) => h("option", { value: m }))),
     h("datalist", { id: "paths" }, ...[...info.models, ...info.datasetDirs].map((m) => h("option", { value: m }))),
     h(
       "div",
