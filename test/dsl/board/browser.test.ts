@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { repoRoot } from "../helpers.ts";
-import { launchChromium, skipReason, until } from "./chromium.ts";
+import { launchChromium, skipReason, until as untilIn } from "./chromium.ts";
 
 // Copied into the board's folder and named relative to it, as a user's project would hold them.
 const model = "models/stories260K";
@@ -34,6 +34,15 @@ describe.skipIf(skipReason !== undefined)("lft board in Chromium", () => {
   cpSync(join(repoRoot, "examples", "data", "identity.json"), join(work, identity));
   let board: ReturnType<typeof Bun.spawn> | undefined;
   let link = "";
+  /** The board's own output, kept for the message of a step that times out. */
+  let boardOutput = "";
+  const until = async (what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> => {
+    try {
+      await untilIn(what, check, ms);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\nlft board's output (tail):\n${boardOutput.slice(-3000)}`);
+    }
+  };
   let browser: Browser;
   let page: Page;
 
@@ -53,9 +62,20 @@ describe.skipIf(skipReason !== undefined)("lft board in Chromium", () => {
       out += new TextDecoder().decode(value);
     }
     link = /lft board: (http:\/\/\S+)\n/.exec(out)![1]!;
+    boardOutput = out;
+    void (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        boardOutput += new TextDecoder().decode(value);
+      }
+    })();
+    void (async () => {
+      for await (const chunk of board.stderr as ReadableStream<Uint8Array>) boardOutput += new TextDecoder().decode(chunk);
+    })();
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
-    page.setDefaultTimeout(20_000);
+    page.setDefaultTimeout(30_000);
     if (shots) mkdirSync(shots, { recursive: true });
   }, 60_000);
 
@@ -125,7 +145,7 @@ describe.skipIf(skipReason !== undefined)("lft board in Chromium", () => {
 
   test("launch: the loss curve gains points live; Stop is the graceful stop", async () => {
     await page.getByTestId("launch").click();
-    await until("the first loss points", async () => (await points()) >= 2, 30_000);
+    await until("the first loss points", async () => (await points()) >= 2, 45_000);
     const seen = await points();
     await until("more loss points", async () => (await points()) >= seen + 3, 30_000);
     await shot("run-live");
@@ -133,7 +153,7 @@ describe.skipIf(skipReason !== undefined)("lft board in Chromium", () => {
     await until("the run to stop", async () => (await page.getByTestId("run-status").first().textContent()) === "interrupted", 30_000);
     // An ordinary recipe run: its output folder, relative to the board's folder, holds the stop's checkpoint.
     expect(readdirSync(join(work, "runs", "tiny-lora")).some((f) => f.startsWith("checkpoint-"))).toBe(true);
-  });
+  }, 90_000);
 
   test("a second run (launched over the API) compared with the first", async () => {
     const origin = new URL(link).origin;
@@ -161,7 +181,7 @@ describe.skipIf(skipReason !== undefined)("lft board in Chromium", () => {
     await loss.waitFor();
     expect(await loss.locator("path.chart-line").count()).toBe(2);
     await shot("compare");
-  });
+  }, 90_000);
 
   test("the stopped run opens with its curve and recipe", async () => {
     await page.getByTestId("nav-runs").click();
@@ -192,7 +212,7 @@ describe.skipIf(skipReason !== undefined)("lft board in Chromium", () => {
     expect(answer.trim().length).toBeGreaterThan(0);
     expect(answer).not.toContain("[");
     await shot("chat");
-  });
+  }, 90_000);
 
   test("Evaluate & predict and Export build their recipes from the same form", async () => {
     await page.getByTestId("nav-evaluate").click();
