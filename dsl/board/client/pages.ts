@@ -19,7 +19,7 @@ export function evaluatePage(root: HTMLElement, info: Info): Promise<void> {
   return formPage(root, info, {
     title: "Evaluate & predict",
     intro:
-      "Evaluate reports the loss (and metrics) on a dataset; predict writes an answer for every prompt. Load a trained adapter with the model's adapter option.",
+      "Evaluate reports the loss (and metrics) on a dataset; predict writes an answer for every prompt. Load a trained adapter with the model's adapter option. Multiple-choice benchmarks (MMLU, C-Eval, CMMLU) are a command, not a recipe block: lft eval MODEL --task mmlu_test.",
     only: ["model", "eval", "predict"],
     fixed: noTraining,
     initial: { "eval.enabled": true },
