@@ -132,8 +132,30 @@ function streamable(text: string, stops: readonly string[]): string {
 }
 
 export function generate(model: CausalLM, prompts: readonly (readonly number[])[], o: GenerateOptions): Result<GenerateResult, GenerateError> {
+  return generateSteps(model, prompts, o).map((steps) => {
+    for (;;) {
+      const next = steps.next();
+      if (next.done) return next.value;
+    }
+  });
+}
+
+/**
+ * Generation one step at a time: the generator yields the step just done (every row has one more
+ * token, or has finished) and returns the result. A server awaits between steps so other requests,
+ * streamed chunks and disconnects are handled; `return()` stops early and frees the KV cache.
+ */
+export function generateSteps(
+  model: CausalLM,
+  prompts: readonly (readonly number[])[],
+  o: GenerateOptions,
+): Result<Generator<number, GenerateResult, void>, GenerateError> {
   const problems = validate(model, prompts, o);
   if (problems.length) return err(new GenerateError(`generate: ${problems.join("; ")}`));
+  return ok(steps(model, prompts, o));
+}
+
+function* steps(model: CausalLM, prompts: readonly (readonly number[])[], o: GenerateOptions): Generator<number, GenerateResult, void> {
   const B = prompts.length;
   const eos = new Set(o.eosTokenIds ?? []);
   const pad = o.padTokenId ?? o.eosTokenIds?.[0] ?? 0;
@@ -202,9 +224,10 @@ export function generate(model: CausalLM, prompts: readonly (readonly number[])[
         seqPos[b]!.push(last + 1);
         seqSeg[b]!.push(1);
       }
+      yield step;
     }
   } finally {
     cache?.dispose();
   }
-  return ok({ tokens, texts: decode ? texts : null, finishReasons: reasons.map((r) => r ?? "length") });
+  return { tokens, texts: decode ? texts : null, finishReasons: reasons.map((r) => r ?? "length") };
 }
