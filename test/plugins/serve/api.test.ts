@@ -77,7 +77,13 @@ test("stop cuts the reply before the stop string, with finish_reason stop", asyn
   // A stop string taken from the middle of the greedy reply.
   const stop = full.slice(8, 11);
   const at = full.indexOf(stop);
-  const r = await openai.chat.completions.create({ model: "stories260K", messages: ask("Once upon a time"), temperature: 0, max_tokens: 40, stop: [stop, "zzzz"] });
+  const r = await openai.chat.completions.create({
+    model: "stories260K",
+    messages: ask("Once upon a time"),
+    temperature: 0,
+    max_tokens: 40,
+    stop: [stop, "zzzz"],
+  });
   expect(r.choices[0]!.message.content).toBe(full.slice(0, at));
   expect(r.choices[0]!.finish_reason).toBe("stop");
 });

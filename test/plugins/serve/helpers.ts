@@ -27,3 +27,13 @@ export function serve(model: ServedModel, maxBodyBytes?: number): ApiServer {
 export function client(server: ApiServer, apiKey = KEY): OpenAI {
   return new OpenAI({ baseURL: `${server.url}/v1`, apiKey, maxRetries: 0, timeout: 30_000 });
 }
+
+/** The error a request fails with (the openai client's APIError), or null when it succeeded. */
+export async function rejection(p: PromiseLike<unknown>): Promise<{ status?: number; param?: string | null; code?: string | null; type?: string } | null> {
+  try {
+    await p;
+    return null;
+  } catch (e) {
+    return e as { status?: number };
+  }
+}
