@@ -56,8 +56,9 @@ export const apiCommand: CommandEntry = {
     const maxBody = integerIn(pick("--max-body"), "--max-body", 1024, 1 << 30, DEFAULT_MAX_BODY_BYTES);
     if (typeof maxBody === "string") return usageError(io, maxBody);
     const host = pick("--host") ?? "127.0.0.1";
-    const givenKey = pick("--api-key") ?? process.env.LFT_API_KEY;
-    if (givenKey !== undefined && givenKey.trim() === "") return usageError(io, "the API key is empty (--api-key or LFT_API_KEY)");
+    // An empty LFT_API_KEY counts as unset; an empty --api-key is a mistake.
+    const givenKey = pick("--api-key") ?? (process.env.LFT_API_KEY || undefined);
+    if (givenKey !== undefined && givenKey.trim() === "") return usageError(io, "--api-key is empty");
 
     const model = openServedModel(
       {
