@@ -94,8 +94,9 @@ for (const prompt of PROMPTS) {
   const t = performance.now();
   const r = Bun.spawnSync([join(repo, "lft"), "chat", MODEL, "--prompt", prompt, "--template", "default", "--max-tokens", String(MAX_TOKENS)], { cwd: repo });
   chatLatencies.push((performance.now() - t) / 1000);
-  const lines = r.stdout.toString().split("\n");
-  const text = lines[lines.indexOf(`> ${prompt}`) + 1] ?? "";
+  // The reply is everything after the `> prompt` line, less the newline chat ends it with.
+  const printed = r.stdout.toString();
+  const text = printed.slice(printed.indexOf(`> ${prompt}\n`) + prompt.length + 3, -1);
   if (text === served.get(prompt)) agree++;
   // The same greedy answer (checked above) has the token count the server reported.
   chatTokens += servedTokens.get(prompt)!;

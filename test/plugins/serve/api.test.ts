@@ -21,8 +21,8 @@ async function chatAnswer(prompt: string, maxTokens: number): Promise<string> {
   const io = { ...quietIO, stdout: (s: string) => (out += s), cwd: repo };
   const code = await chat.run([MODEL_DIR, "--prompt", prompt, "--template", "default", "--max-tokens", String(maxTokens)], io, { registry, mode: "cli" });
   expect(code).toBe(0);
-  const lines = out.split("\n");
-  return lines[lines.indexOf(`> ${prompt}`) + 1]!;
+  // The reply is everything after the `> prompt` line, less the newline chat ends it with.
+  return out.slice(out.indexOf(`> ${prompt}\n`) + prompt.length + 3, -1);
 }
 
 test("/v1/models lists the served folder's name", async () => {
