@@ -8,6 +8,8 @@ import type { ModelState } from "./state.ts";
 
 export interface Sampling {
   readonly maxNewTokens: number;
+  /** Per prompt, at most maxNewTokens: prompts batched from requests that asked for different lengths. */
+  readonly maxNewTokensPerRow?: readonly number[];
   /** 0: greedy. */
   readonly temperature: number;
   readonly topP: number;
@@ -50,6 +52,7 @@ export function generateOptionsFor(
   if (state.method !== undefined) state.method.applied.training = false;
   return {
     maxNewTokens: s.maxNewTokens,
+    ...(s.maxNewTokensPerRow !== undefined && { maxNewTokensPerRow: s.maxNewTokensPerRow }),
     doSample: s.temperature > 0,
     ...(s.temperature > 0 ? { temperature: s.temperature, topP: s.topP } : {}),
     seed: s.seed,

@@ -6,9 +6,9 @@ import { randomBytes } from "node:crypto";
 import type { CommandEntry, CommandIO } from "../../core/index.ts";
 import { ExitCode, parseArgs } from "../../core/index.ts";
 import { openServedModel } from "../runner/index.ts";
-import { type ApiServer, DEFAULT_MAX_BODY_BYTES, startApiServer } from "./server.ts";
+import { type ApiServer, DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES, startApiServer } from "./server.ts";
 
-const usage = "MODEL_DIR [--adapter DIR] [--template T] [--host H] [--port N] [--api-key K] [--device cpu|cuda|auto] [--max-body BYTES]";
+const usage = "MODEL_DIR [--adapter DIR] [--template T] [--host H] [--port N] [--api-key K] [--device cpu|cuda|auto] [--max-body BYTES] [--max-batch N]";
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
 
 function usageError(io: CommandIO, message: string): number {
@@ -43,7 +43,10 @@ export const apiCommand: CommandEntry = {
   usage,
   scope: "cli",
   async run(argv, io, session) {
-    const parsed = parseArgs(argv, { positional: [1, 1], values: ["--adapter", "--template", "--host", "--port", "--api-key", "--device", "--max-body"] });
+    const parsed = parseArgs(argv, {
+      positional: [1, 1],
+      values: ["--adapter", "--template", "--host", "--port", "--api-key", "--device", "--max-body", "--max-batch"],
+    });
     if (parsed.isErr()) return usageError(io, parsed.error);
     const args = parsed.value;
     if (args.flags.has("--help")) {
@@ -55,6 +58,8 @@ export const apiCommand: CommandEntry = {
     if (typeof port === "string") return usageError(io, port);
     const maxBody = integerIn(pick("--max-body"), "--max-body", 1024, 1 << 30, DEFAULT_MAX_BODY_BYTES);
     if (typeof maxBody === "string") return usageError(io, maxBody);
+    const maxBatch = integerIn(pick("--max-batch"), "--max-batch", 1, 256, DEFAULT_MAX_BATCH);
+    if (typeof maxBatch === "string") return usageError(io, maxBatch);
     const host = pick("--host") ?? "127.0.0.1";
     // An empty LFT_API_KEY counts as unset; an empty --api-key is a mistake.
     const givenKey = pick("--api-key") ?? (process.env.LFT_API_KEY || undefined);
@@ -77,7 +82,7 @@ export const apiCommand: CommandEntry = {
     const apiKey = givenKey ?? `lft-${randomBytes(24).toString("base64url")}`;
     let server: ApiServer;
     try {
-      server = startApiServer(model.value, { host, port, apiKey, maxBodyBytes: maxBody });
+      server = startApiServer(model.value, { host, port, apiKey, maxBodyBytes: maxBody, maxBatch });
     } catch (e) {
       model.value.close();
       io.stderr(`lft api: cannot listen on ${host}:${port}: ${e instanceof Error ? e.message : String(e)}\n`);

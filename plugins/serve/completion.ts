@@ -7,7 +7,7 @@ import type { FinishReason, GenerateResult, TokenEvent } from "../../core/index.
 import { extractCalls, TOOL_FORMATS, type ToolFormat } from "../data/index.ts";
 import type { ServedModel } from "../runner/index.ts";
 import { type ApiError, badRequest, notFound, serverError } from "./errors.ts";
-import type { GenerationQueue, JobOutcome } from "./queue.ts";
+import type { GenerationJob, GenerationQueue, JobOutcome } from "./queue.ts";
 import type { ChatRequest } from "./request.ts";
 
 interface Prepared {
@@ -64,15 +64,13 @@ function usageOf(prepared: Prepared, result: GenerateResult): Json {
   return { prompt_tokens: prepared.prompt.length, completion_tokens: completion, total_tokens: prepared.prompt.length + completion };
 }
 
-function jobFor(model: ServedModel, req: ChatRequest, p: Prepared, signal: AbortSignal, onToken?: (e: TokenEvent) => void) {
-  const prompts = Array.from({ length: req.n }, () => p.prompt);
-  const sampling = { maxNewTokens: p.maxTokens, temperature: req.temperature, topP: req.topP, seed: p.seed };
+function jobFor(req: ChatRequest, p: Prepared, signal: AbortSignal, onToken?: (e: TokenEvent) => void): GenerationJob {
   return {
+    prompts: Array.from({ length: req.n }, () => p.prompt),
+    sampling: { maxNewTokens: p.maxTokens, temperature: req.temperature, topP: req.topP, seed: p.seed },
+    stop: req.stop,
     signal,
-    start: () => {
-      const steps = model.start(prompts, sampling, req.stop, onToken);
-      return steps.isOk() ? { ok: true as const, steps: steps.value } : { ok: false as const, message: steps.error };
-    },
+    ...(onToken !== undefined && { onToken }),
   };
 }
 
@@ -85,7 +83,7 @@ export async function complete(model: ServedModel, req: ChatRequest, queue: Gene
   const id = `chatcmpl-${randomUUID().replaceAll("-", "")}`;
   const created = Math.floor(Date.now() / 1000);
   if (req.stream) return streamed(model, req, prepared, queue, signal, { id, created });
-  const outcome = await queue.run(jobFor(model, req, prepared, signal));
+  const outcome = await queue.run(jobFor(req, prepared, signal));
   const failure = failureOf(outcome);
   if (failure !== null || outcome.kind !== "done") return (failure ?? serverError("no result")).response();
   const result = outcome.result;
@@ -126,7 +124,7 @@ function streamed(
       const onToken = (e: TokenEvent): void => {
         if (!holdBack && e.text) send(chunk([{ index: e.row, delta: { content: e.text }, logprobs: null, finish_reason: null }]));
       };
-      const outcome = await queue.run(jobFor(model, req, p, gone.signal, onToken));
+      const outcome = await queue.run(jobFor(req, p, gone.signal, onToken));
       if (outcome.kind === "done") {
         const result = outcome.result;
         (result.texts ?? []).forEach((text, index) => {

@@ -5,9 +5,9 @@ import { apiCommand } from "./command.ts";
 
 export { ApiError, type ApiErrorBody } from "./errors.ts";
 export { conversationOf, type RenderedConversation } from "./messages.ts";
-export { type GenerationJob, GenerationQueue, type JobOutcome } from "./queue.ts";
+export { type GenerationJob, GenerationQueue, type JobOutcome, type QueueStats } from "./queue.ts";
 export { type ChatRequest, MAX_CHOICES, parseChatRequest } from "./request.ts";
-export { type ApiServer, type ApiServerOptions, DEFAULT_MAX_BODY_BYTES, startApiServer } from "./server.ts";
+export { type ApiServer, type ApiServerOptions, DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES, startApiServer } from "./server.ts";
 
 export default definePlugin({
   name: "lft-serve",

@@ -16,6 +16,8 @@ export interface ApiServerOptions {
   readonly apiKey: string;
   /** Largest request body accepted, in bytes (default 1 MiB). */
   readonly maxBodyBytes?: number;
+  /** Most sequences generated together (greedy requests batched; default 8, 1 = one request at a time). */
+  readonly maxBatch?: number;
 }
 
 export interface ApiServer {
@@ -26,6 +28,7 @@ export interface ApiServer {
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1 << 20;
+export const DEFAULT_MAX_BATCH = 8;
 
 function keyMatches(header: string | null, key: string): boolean {
   const given = Buffer.from(header?.startsWith("Bearer ") ? header.slice(7).trim() : "");
@@ -57,7 +60,7 @@ async function bodyOf(req: Request, cap: number): Promise<unknown | ApiError> {
 }
 
 export function startApiServer(model: ServedModel, options: ApiServerOptions): ApiServer {
-  const queue = new GenerationQueue();
+  const queue = new GenerationQueue(model, options.maxBatch ?? DEFAULT_MAX_BATCH);
   const cap = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const created = Math.floor(Date.now() / 1000);
   const server = Bun.serve({

@@ -27,7 +27,7 @@ const counted: ServedModel = {
     });
   },
 };
-const server = serve(counted, 4096);
+const server = serve(counted, { maxBodyBytes: 4096 });
 afterAll(async () => {
   await server.stop();
   real.close();

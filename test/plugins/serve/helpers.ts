@@ -20,8 +20,8 @@ export function openStories(): ServedModel {
   return openServedModel({ path: MODEL_DIR, template: "default", device: "cpu" }, registry, quietIO)._unsafeUnwrap();
 }
 
-export function serve(model: ServedModel, maxBodyBytes?: number): ApiServer {
-  return startApiServer(model, { apiKey: KEY, port: 0, ...(maxBodyBytes !== undefined && { maxBodyBytes }) });
+export function serve(model: ServedModel, options: { maxBodyBytes?: number; maxBatch?: number } = {}): ApiServer {
+  return startApiServer(model, { apiKey: KEY, port: 0, ...options });
 }
 
 export function client(server: ApiServer, apiKey = KEY): OpenAI {

@@ -1,14 +1,17 @@
 // Concurrency: 16 openai clients on loopback at once, mixing greedy and seeded sampled requests,
-// streaming and not. Every answer must equal the same request served alone: requests never share a KV
-// cache or a random stream, whatever else is running.
+// streaming and not, different lengths and stop strings. Every answer must equal the same request served
+// alone, whether greedy requests are batched together (left-padded, one cache per batch) or served one
+// at a time: requests never share a KV cache with another batch, nor a random stream.
 import { afterAll, expect, test } from "bun:test";
 import type OpenAI from "openai";
 import { client, openStories, serve } from "./helpers.ts";
 
 const model = openStories();
-const server = serve(model);
+const batched = serve(model, { maxBatch: 8 });
+const oneByOne = serve(model, { maxBatch: 1 });
 afterAll(async () => {
-  await server.stop();
+  await batched.stop();
+  await oneByOne.stop();
   model.close();
 });
 
@@ -20,6 +23,7 @@ interface Ask {
   readonly seed: number;
   readonly stream: boolean;
   readonly maxTokens: number;
+  readonly stop: string[];
 }
 
 const asks: Ask[] = Array.from({ length: 16 }, (_, i) => ({
@@ -28,6 +32,7 @@ const asks: Ask[] = Array.from({ length: 16 }, (_, i) => ({
   seed: 100 + i,
   stream: i % 2 === 1,
   maxTokens: 12 + (i % 5) * 6,
+  stop: i % 8 === 5 ? ["e"] : [],
 }));
 
 async function answer(openai: OpenAI, a: Ask): Promise<string> {
@@ -44,12 +49,20 @@ async function answer(openai: OpenAI, a: Ask): Promise<string> {
   return text;
 }
 
-test("16 concurrent clients each get the answer the same request gets alone", async () => {
-  const alone: string[] = [];
-  for (const a of asks) alone.push(await answer(client(server), a));
-  expect(new Set(alone).size).toBeGreaterThan(4);
-  // Each concurrent request comes from its own client (its own connection).
-  const together = await Promise.all(asks.map((a) => answer(client(server), a)));
-  expect(together).toEqual(alone);
-  expect(server.queue.pending).toBe(0);
-});
+for (const [name, server, batches] of [
+  ["batched (--max-batch 8)", batched, true],
+  ["one at a time (--max-batch 1)", oneByOne, false],
+] as const) {
+  test(`16 concurrent clients each get the answer the same request gets alone: ${name}`, async () => {
+    const alone: string[] = [];
+    for (const a of asks) alone.push(await answer(client(server), a));
+    expect(new Set(alone).size).toBeGreaterThan(4);
+    expect(server.queue.stats.largestBatch).toBe(1);
+    // Each concurrent request comes from its own client (its own connection).
+    const together = await Promise.all(asks.map((a) => answer(client(server), a)));
+    expect(together).toEqual(alone);
+    expect(server.queue.pending).toBe(0);
+    if (batches) expect(server.queue.stats.largestBatch).toBeGreaterThan(1);
+    else expect(server.queue.stats.largestBatch).toBe(1);
+  });
+}
