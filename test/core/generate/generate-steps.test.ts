@@ -1,6 +1,6 @@
 // Stepwise generation (what a server interleaves with its other work): stepping to the end gives
 // generate()'s result, each step advances every running row by one token, and stopping early frees the
-// KV cache without running the remaining steps.
+// KV cache without running the remaining steps; rows of one batch may have their own token budgets.
 import { expect, test } from "bun:test";
 import { cpuBackend, generate, generateSteps } from "../../../lft.ts";
 import { randomModel, specOf } from "../nn/helpers.ts";
@@ -47,5 +47,16 @@ test("return() stops after the steps taken and frees the cache; bad inputs fail 
   expect(tokens).toHaveLength(3);
   expect(liveBytes()).toBe(before);
   expect(generateSteps(model, [[]], { maxNewTokens: 5 }).isErr()).toBe(true);
+  model.dispose();
+});
+
+test("per-row budgets: each row of a batch stops at its own maxNewTokens, as it would alone", () => {
+  const model = randomModel(specOf(), 43);
+  const alone = [generate(model, [PROMPTS[0]!], { maxNewTokens: 3 }), generate(model, [PROMPTS[1]!], { maxNewTokens: 9 })].map((r) => r._unsafeUnwrap());
+  const batch = generate(model, PROMPTS, { maxNewTokens: 9, maxNewTokensPerRow: [3, 9] })._unsafeUnwrap();
+  expect(batch.tokens).toEqual([alone[0]!.tokens[0]!, alone[1]!.tokens[0]!]);
+  expect(batch.tokens.map((t) => t.length)).toEqual([3, 9]);
+  expect(generate(model, PROMPTS, { maxNewTokens: 9, maxNewTokensPerRow: [3] }).isErr()).toBe(true);
+  expect(generate(model, PROMPTS, { maxNewTokens: 9, maxNewTokensPerRow: [0, 2] }).isErr()).toBe(true);
   model.dispose();
 });
