@@ -65,6 +65,13 @@ test("without a key one is generated and printed; --api-key wins over the enviro
   }
 }, 40_000);
 
+test("another --host is served with a warning on stderr", async () => {
+  const { proc, url } = await start(["--host", "0.0.0.0"], { LFT_API_KEY: "k" });
+  expect(url).toMatch(/^http:\/\/0\.0\.0\.0:\d+$/);
+  await stop(proc);
+  expect(await new Response(proc.stderr as ReadableStream).text()).toContain("warning: lft api listens on 0.0.0.0");
+}, 40_000);
+
 test("bad flags and a missing model are refused before listening; api is in lft --help", async () => {
   const run = (args: string[]) => Bun.spawnSync([lft, ...args], { cwd: repo, env: { ...process.env, LFT_API_KEY: "k" } });
   const badPort = run(["api", "examples/models/stories260K", "--port", "http"]);
