@@ -3,6 +3,7 @@
 // OpenAI's chat.completion object, or streamed as chat.completion.chunk events ending in `data: [DONE]`.
 // With tools, a reply written in the template's tool format comes back as `tool_calls`.
 import { randomUUID } from "node:crypto";
+import { err, ok, type Result } from "neverthrow";
 import type { FinishReason, GenerateResult, TokenEvent } from "../../core/index.ts";
 import { extractCalls, TOOL_FORMATS, type ToolFormat } from "../data/index.ts";
 import type { ServedModel } from "../runner/index.ts";
@@ -18,26 +19,31 @@ interface Prepared {
 
 type Json = Record<string, unknown>;
 
-function prepare(model: ServedModel, req: ChatRequest): Prepared | ApiError {
-  if (req.model !== model.id) return notFound(`The model "${req.model}" does not exist: this server serves "${model.id}" (GET /v1/models)`, "model_not_found");
+function prepare(model: ServedModel, req: ChatRequest): Result<Prepared, ApiError> {
+  if (req.model !== model.id)
+    return err(notFound(`The model "${req.model}" does not exist: this server serves "${model.id}" (GET /v1/models)`, "model_not_found"));
   if (req.tools !== "" && model.toolFormat === undefined)
-    return badRequest(
-      `tools need a template with a tool format, and this model is served with ${model.describe}; start lft api with --template (e.g. default, qwen, llama3)`,
-      "tools",
+    return err(
+      badRequest(
+        `tools need a template with a tool format, and this model is served with ${model.describe}; start lft api with --template (e.g. default, qwen, llama3)`,
+        "tools",
+      ),
     );
   const system = req.conversation.system !== "" ? req.conversation.system : model.defaultSystem;
   const prompt = model.render(req.conversation.turns, system, req.tools);
-  if (prompt.isErr()) return badRequest(prompt.error, "messages");
+  if (prompt.isErr()) return err(badRequest(prompt.error, "messages"));
   const context = model.contextLength;
   const promptTokens = prompt.value.length;
   const maxTokens = req.maxTokens ?? context - promptTokens;
   if (promptTokens + maxTokens > context || maxTokens < 1)
-    return badRequest(
-      `This model's maximum context length is ${context} tokens. However, you requested ${promptTokens + Math.max(maxTokens, 1)} tokens (${promptTokens} in the messages, ${Math.max(maxTokens, 1)} in the completion). Please reduce the length of the messages or the completion.`,
-      "messages",
-      "context_length_exceeded",
+    return err(
+      badRequest(
+        `This model's maximum context length is ${context} tokens. However, you requested ${promptTokens + Math.max(maxTokens, 1)} tokens (${promptTokens} in the messages, ${Math.max(maxTokens, 1)} in the completion). Please reduce the length of the messages or the completion.`,
+        "messages",
+        "context_length_exceeded",
+      ),
     );
-  return { prompt: prompt.value, maxTokens, seed: req.seed ?? Math.floor(Math.random() * 2 ** 31) };
+  return ok({ prompt: prompt.value, maxTokens, seed: req.seed ?? Math.floor(Math.random() * 2 ** 31) });
 }
 
 const finishOf = (r: FinishReason): "stop" | "length" => (r === "length" ? "length" : "stop");
@@ -78,8 +84,9 @@ const failureOf = (o: JobOutcome): ApiError | null =>
   o.kind === "failed" ? serverError(`generation failed: ${o.message}`) : o.kind === "cancelled" ? serverError("the request was cancelled") : null;
 
 export async function complete(model: ServedModel, req: ChatRequest, queue: GenerationQueue, signal: AbortSignal): Promise<Response> {
-  const prepared = prepare(model, req);
-  if (!("prompt" in prepared)) return prepared.response();
+  const checked = prepare(model, req);
+  if (checked.isErr()) return checked.error.response();
+  const prepared = checked.value;
   const id = `chatcmpl-${randomUUID().replaceAll("-", "")}`;
   const created = Math.floor(Date.now() / 1000);
   if (req.stream) return streamed(model, req, prepared, queue, signal, { id, created });

@@ -4,11 +4,12 @@
 // random tiny model never writes a call, so the reply side uses a scripted model: the real template and
 // renderer, with generation replaced by a fixed reply.
 import { afterAll, expect, test } from "bun:test";
+import { ok } from "neverthrow";
 import type { ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
 import type { GenerateResult, Message } from "../../../core/index.ts";
 import { loadTokenizer, validateOptions } from "../../../core/index.ts";
-import type { ServedModel } from "../../../plugins/runner/index.ts";
-import { client, MODEL_DIR, openStories, registry, rejection, serve } from "./helpers.ts";
+import { openServedModel, type ServedModel } from "../../../plugins/runner/index.ts";
+import { client, MODEL_DIR, openStories, quietIO, registry, rejection, serve } from "./helpers.ts";
 
 const real = openStories();
 let reply = "";
@@ -27,7 +28,7 @@ const scripted: ServedModel = {
       }
       return { tokens: [Array.from({ length: Math.ceil(text.length / 4) }, () => 0)], texts: [text], finishReasons: ["eos"] };
     }
-    return { isOk: () => true, isErr: () => false, value: steps() } as ReturnType<ServedModel["start"]>;
+    return ok(steps());
   },
 };
 const realServer = serve(real);
@@ -139,4 +140,18 @@ test("a tool message with no call before it, and a forced tool_choice, are refus
   expect(await rejection(orphan)).toMatchObject({ status: 400, param: "messages" });
   const forced = openai.chat.completions.create({ model: "stories260K", messages: [{ role: "user", content: "hi" }], tools, tool_choice: "required" });
   expect(await rejection(forced)).toMatchObject({ status: 400, param: "tool_choice" });
+});
+
+test("tools with a model served without a tool-capable template are refused, naming --template", async () => {
+  const raw = openServedModel({ path: MODEL_DIR, device: "cpu" }, registry, quietIO)._unsafeUnwrap();
+  const rawServer = serve(raw);
+  try {
+    expect(raw.toolFormat).toBeUndefined();
+    const refused = await rejection(client(rawServer).chat.completions.create({ model: "stories260K", messages: [{ role: "user", content: "hi" }], tools }));
+    expect(refused).toMatchObject({ status: 400, param: "tools" });
+    expect(String((refused as { message?: string }).message)).toContain("--template");
+  } finally {
+    await rawServer.stop();
+    raw.close();
+  }
 });
