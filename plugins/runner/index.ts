@@ -5,7 +5,9 @@ import { definePlugin } from "../../core/index.ts";
 import { runRecipeHook } from "./run.ts";
 
 export { defaultRunDir, trainOutput } from "./paths.ts";
+export { type Sampling, samplingOf } from "./sampling.ts";
 export { type ScoredReply, scoreReplies, scoreWithRewardModel } from "./score.ts";
+export { openServedModel, type ServedModel, type ServeModelOptions } from "./served-model.ts";
 
 export default definePlugin({
   name: "lft-runner",
