@@ -1,7 +1,8 @@
-// lft's own plugin: the verbs the language brings (check, fmt, import, plugins, run, help) and the
+// lft's own plugin: the verbs the language brings (board, check, fmt, import, plugins, run, help) and the
 // runRecipe hook that runner plugins register on. Other plugins add verbs the same way.
 
 import { definePlugin } from "../../core/index.ts";
+import { boardCommand } from "./board";
 import { checkCommand } from "./check";
 import { fmtCommand } from "./fmt";
 import { helpCommand } from "./help";
@@ -14,6 +15,6 @@ export const lftPlugin = definePlugin({
   version: "0.1.0",
   setup(api) {
     api.declareHook("runRecipe", "first");
-    for (const command of [checkCommand, fmtCommand, helpCommand, importCommand, pluginsCommand, runCommand]) api.register.commands(command);
+    for (const command of [boardCommand, checkCommand, fmtCommand, helpCommand, importCommand, pluginsCommand, runCommand]) api.register.commands(command);
   },
 });
