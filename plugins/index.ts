@@ -10,6 +10,7 @@ import { modelPlugins } from "./models/index.ts";
 import optimizers from "./optimizers/index.ts";
 import rewards from "./rewards/index.ts";
 import runner from "./runner/index.ts";
+import serve from "./serve/index.ts";
 import stages from "./stages/index.ts";
 
 export const builtinPlugins: readonly Plugin[] = [
@@ -25,6 +26,7 @@ export const builtinPlugins: readonly Plugin[] = [
   commands,
   hub,
   runner,
+  serve,
 ];
 
 export { useCpuBackendByDefault } from "./backends/index.ts";

@@ -20,6 +20,8 @@ export interface ChatEncoder {
   readonly padId: number;
   /** EOS plus every stop word that is a token of this tokenizer. */
   readonly stopIds: readonly number[];
+  /** How this template writes tools and tool calls (a tool format name), when it has one. */
+  readonly toolFormat?: string;
   /** What ends each pre-training document. */
   readonly eosText: string;
   /** Things the template could not honour with this tokenizer (a stop word that is not a token). */

@@ -27,6 +27,8 @@ export interface TokenEvent {
 
 export interface GenerateOptions {
   maxNewTokens: number;
+  /** Per prompt, a smaller budget than maxNewTokens (a server batching requests that asked for different lengths). */
+  maxNewTokensPerRow?: readonly number[];
   /** false (default, as transformers): greedy. */
   doSample?: boolean;
   temperature?: number;
@@ -89,6 +91,9 @@ function validate(model: CausalLM, prompts: readonly (readonly number[])[], o: G
     if (p.length >= context) problems.push(`prompt ${i} has ${p.length} tokens, which fills the model's context of ${context} positions: shorten it`);
   });
   if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 0) problems.push(`maxNewTokens must be an integer >= 0, got ${o.maxNewTokens}`);
+  const perRow = o.maxNewTokensPerRow;
+  if (perRow !== undefined && (perRow.length !== prompts.length || perRow.some((n) => !Number.isInteger(n) || n < 1)))
+    problems.push(`maxNewTokensPerRow must hold one integer >= 1 per prompt (${prompts.length}), got [${perRow.join(", ")}]`);
   if (o.doSample) {
     if (!(o.temperature === undefined || o.temperature > 0)) problems.push(`temperature must be > 0 when sampling, got ${o.temperature}`);
     if (!(o.topP === undefined || (o.topP > 0 && o.topP <= 1))) problems.push(`topP must be in (0, 1], got ${o.topP}`);
@@ -132,8 +137,30 @@ function streamable(text: string, stops: readonly string[]): string {
 }
 
 export function generate(model: CausalLM, prompts: readonly (readonly number[])[], o: GenerateOptions): Result<GenerateResult, GenerateError> {
+  return generateSteps(model, prompts, o).map((steps) => {
+    for (;;) {
+      const next = steps.next();
+      if (next.done) return next.value;
+    }
+  });
+}
+
+/**
+ * Generation one step at a time: the generator yields the step just done (every row has one more
+ * token, or has finished) and returns the result. A server awaits between steps so other requests,
+ * streamed chunks and disconnects are handled; `return()` stops early and frees the KV cache.
+ */
+export function generateSteps(
+  model: CausalLM,
+  prompts: readonly (readonly number[])[],
+  o: GenerateOptions,
+): Result<Generator<number, GenerateResult, void>, GenerateError> {
   const problems = validate(model, prompts, o);
   if (problems.length) return err(new GenerateError(`generate: ${problems.join("; ")}`));
+  return ok(steps(model, prompts, o));
+}
+
+function* steps(model: CausalLM, prompts: readonly (readonly number[])[], o: GenerateOptions): Generator<number, GenerateResult, void> {
   const B = prompts.length;
   const eos = new Set(o.eosTokenIds ?? []);
   const pad = o.padTokenId ?? o.eosTokenIds?.[0] ?? 0;
@@ -155,7 +182,7 @@ export function generate(model: CausalLM, prompts: readonly (readonly number[])[
 
   // Each row stops at the model's context (prompt + generated tokens), whatever maxNewTokens asks.
   const context = contextLength(model.spec.rope);
-  const budget = prompts.map((p) => Math.min(o.maxNewTokens, context - p.length));
+  const budget = prompts.map((p, b) => Math.min(o.maxNewTokensPerRow?.[b] ?? o.maxNewTokens, o.maxNewTokens, context - p.length));
   const tokens: number[][] = prompts.map(() => []);
   const reasons: (FinishReason | null)[] = prompts.map(() => null);
   const texts = prompts.map(() => "");
@@ -202,9 +229,10 @@ export function generate(model: CausalLM, prompts: readonly (readonly number[])[
         seqPos[b]!.push(last + 1);
         seqSeg[b]!.push(1);
       }
+      yield step;
     }
   } finally {
     cache?.dispose();
   }
-  return ok({ tokens, texts: decode ? texts : null, finishReasons: reasons.map((r) => r ?? "length") });
+  return { tokens, texts: decode ? texts : null, finishReasons: reasons.map((r) => r ?? "length") };
 }

@@ -70,4 +70,4 @@ export { slotTemplateAsJinja } from "./templates/slot-jinja.ts";
 export { BOS, EOS, type Slot, type SlotTemplateSpec } from "./templates/slot-spec.ts";
 export { defineSlotTemplate, reasoningTemplateOptions, type SlotTemplateEntry, slotTemplateOptions } from "./templates/slot-template.ts";
 export { fixSpecialTokens, type SpecialTokenIds } from "./templates/special-tokens.ts";
-export { type FunctionCall, parseCalls, TOOL_FORMATS, TOOL_UTILS, type ToolFormat, type ToolUtils } from "./templates/tools.ts";
+export { extractCalls, type FunctionCall, parseCalls, TOOL_FORMATS, TOOL_UTILS, type ToolFormat, type ToolUtils } from "./templates/tools.ts";

@@ -6,7 +6,9 @@ import { runRecipeHook } from "./run.ts";
 
 export { defaultRunDir, trainOutput } from "./paths.ts";
 export { type PreviewSample, previewRecipeSamples } from "./preview.ts";
+export { type Sampling, samplingOf } from "./sampling.ts";
 export { type ScoredReply, scoreReplies, scoreWithRewardModel } from "./score.ts";
+export { openServedModel, type ServedModel, type ServeModelOptions } from "./served-model.ts";
 
 export default definePlugin({
   name: "lft-runner",

@@ -49,6 +49,9 @@ export async function previewRecipeSamples(recipe: ResolvedRecipe, registry: Reg
   if (selection.isErr()) return err(messageOf(selection.error));
   const template = recipe.model.options.template;
   const cutoff = train?.action === "train" ? Number(train.options.cutoff) : 1024;
+  // The first rows of each source are enough to show a few (some may be skipped): a big set is not read whole.
+  const ownLimit = selection.value.mix.max_samples;
+  const maxSamples = Math.min(typeof ownLimit === "number" ? ownLimit : Number.POSITIVE_INFINITY, Math.max(count, 64));
   const options = validateOptions(
     dataOptionSchema,
     {
@@ -56,6 +59,7 @@ export async function previewRecipeSamples(recipe: ResolvedRecipe, registry: Reg
       dataset_dir: recipe.baseDir,
       cutoff_len: cutoff,
       ...selection.value.mix,
+      max_samples: maxSamples,
       ...(typeof template === "string" ? { template } : {}),
     },
     "data",

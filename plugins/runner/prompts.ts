@@ -18,8 +18,13 @@ export interface PromptRenderer {
   readonly stopIds: readonly number[];
   readonly stopStrings: readonly string[];
   readonly padId: number;
-  /** `turns` alternate user/assistant and end with the user's; `system` "" keeps the template's default. */
-  render(turns: readonly Message[], system: string): Result<number[], RunFailure>;
+  /** How the template writes tools and calls (a tool format name); undefined when it cannot take tools. */
+  readonly toolFormat?: string;
+  /**
+   * `turns` alternate user/assistant and end with the user's; `system` "" keeps the template's default;
+   * `tools` is a JSON list of tools as LLaMA-Factory's datasets hold it ("" for none).
+   */
+  render(turns: readonly Message[], system: string, tools?: string): Result<number[], RunFailure>;
 }
 
 export function promptRenderer(scope: Pick<Scope, "recipe" | "registry" | "state">): Result<PromptRenderer, RunFailure> {
@@ -49,9 +54,11 @@ export function promptRenderer(scope: Pick<Scope, "recipe" | "registry" | "state
       stopIds: eos,
       stopStrings: [],
       padId,
-      render(turns, system) {
+      render(turns, system, tools = "") {
         const messages = [...(system === "" ? [] : [{ role: "system", content: system }]), ...turns.map((m) => ({ role: m.role, content: m.content }))];
+        const toolList = tools === "" ? undefined : (JSON.parse(tools) as unknown[]);
         const text = renderChatTemplate(chatTemplate, messages, {
+          ...(toolList !== undefined && { tools: toolList }),
           addGenerationPrompt: true,
           bosToken: token(tokenizer.bosId),
           eosToken: token(tokenizer.eosId),
@@ -67,7 +74,8 @@ export function promptRenderer(scope: Pick<Scope, "recipe" | "registry" | "state
     stopIds: eos,
     stopStrings: [],
     padId,
-    render(turns, system) {
+    render(turns, system, tools = "") {
+      if (tools !== "") return fail("tools need a chat template; set model { template = ... } (e.g. default, qwen, llama3)");
       const last = turns.at(-1)?.content ?? "";
       return ok(tokenizer.encode(system === "" ? last : `${system}\n\n${last}`));
     },
@@ -81,9 +89,10 @@ function templateRenderer(encoder: ChatEncoder, describe: string): PromptRendere
     stopIds: encoder.stopIds,
     stopStrings: encoder.stopWords,
     padId: encoder.padId,
-    render(turns, system) {
+    ...(encoder.toolFormat !== undefined && { toolFormat: encoder.toolFormat }),
+    render(turns, system, tools = "") {
       // The prompt of a one-turn encoding whose response is empty: what training put before a reply.
-      const encoded = encoder.encodeOneturn([...turns, { role: "assistant", content: "" }], system, "");
+      const encoded = encoder.encodeOneturn([...turns, { role: "assistant", content: "" }], system, tools);
       if (encoded.isErr()) return fail(`template ${encoder.name}: ${encoded.error}`);
       return ok(encoded.value[0]);
     },

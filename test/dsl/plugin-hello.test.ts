@@ -86,7 +86,7 @@ describe.skipIf(npm === null)(`lft-plugin-hello installed in a project${skip}`, 
     const r = lft(["check", bad]);
     expect(r.code).toBe(ExitCode.recipeError);
     expect(r.err).toContain(
-      'bad.lft:3:31: dataset "hello": unknown option "promt"; did you mean "prompt"? known options: dir, max_samples, prompt, split, weight',
+      'bad.lft:3:31: dataset "hello": unknown option "promt"; did you mean "prompt"? known options: dir, max_json_bytes, max_row_chars, max_samples, prompt, split, weight',
     );
     expect(r.err).toContain('bad.lft:4:39: unknown metric "greeting_rte"; did you mean "greeting_rate"?');
   });

@@ -5,7 +5,7 @@
 // written through the DSL printer, and the result is re-printed canonically when it parses.
 
 import { recipeLexer, statementKeywords } from "../../lexer";
-import { parseSource } from "../../parse";
+import { maxNesting, parseSource } from "../../parse";
 import { printRecipe, printStatement } from "../../printer";
 import type { Block, BlockKind, Entry, Recipe, Value } from "../../recipe";
 import { enabledByDefault, type FormField, type FormSection, sectionFields } from "./form";
@@ -38,6 +38,15 @@ function stringValue(text: string): Value & { kind: "string" } {
 /** Text printed as is: numbers with units and `${refs}`, which the printer cannot build otherwise. */
 function verbatim(text: string): Value {
   return { kind: "name", name: text, span: noSpan };
+}
+
+/** Refuses lists nested deeper than a recipe may nest them, without recursing (JSON allows any depth). */
+function checkNesting(value: unknown, where: string): void {
+  let level: unknown[] = [value];
+  for (let depth = 0; level.length > 0; depth++) {
+    if (depth > maxNesting) throw new FormError(`${where}: lists nest at most ${maxNesting} deep`);
+    level = level.flatMap((v) => (Array.isArray(v) ? v : []));
+  }
 }
 
 function valueFor(field: FormField | undefined, value: unknown, where: string): Value {
@@ -88,6 +97,7 @@ function groupValues(values: FormValues, sections: readonly FormSection[]): Map<
     const dot = key.indexOf(".");
     const section = dot > 0 ? key.slice(0, dot) : "";
     if (!known.has(section)) throw new FormError(`value "${key}": no form section "${section}"; sections: ${[...known].join(", ")}`);
+    checkNesting(v, key);
     if (!out.has(section)) out.set(section, new Map());
     out.get(section)!.set(key.slice(dot + 1), v);
   }

@@ -192,6 +192,7 @@ export function createSlotEncoder(spec: SlotTemplateSpec, given: Tokenizer, opts
     padId,
     stopIds,
     eosText: spec.ptEos ?? tokenizer.idToToken(eosId) ?? "",
+    toolFormat: opts.toolFormat ?? spec.toolFormat ?? "default",
     warnings,
     encodeMultiturn,
     encodeOneturn,

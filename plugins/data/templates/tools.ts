@@ -137,3 +137,70 @@ export function parseCalls(content: string): FunctionCall[] {
     return { name: call.name, arguments: pyJsonDumps(call.arguments) };
   });
 }
+
+const callRe = {
+  default: /Action:\s*([a-zA-Z0-9_]+)\s*Action Input:\s*([\s\S]+?)(?=\s*Action:|\s*$)/g,
+  qwen: /<tool_call>([\s\S]+?)<\/tool_call>/g,
+  qwen35: /<function=([^>\n]+)>([\s\S]*?)<\/function>/g,
+  qwen35Param: /<parameter=([^>\n]+)>\n?([\s\S]*?)\n?<\/parameter>/g,
+};
+
+function jsonOf(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Calls as `{name, <argsKey>}` objects (one or a list); null when any entry has another shape. */
+function objectCalls(parsed: unknown, argsKey: string): FunctionCall[] | null {
+  const list = Array.isArray(parsed) ? parsed : [parsed];
+  const calls: FunctionCall[] = [];
+  for (const c of list) {
+    if (!isObject(c) || typeof c.name !== "string" || !isObject(c[argsKey])) return null;
+    calls.push({ name: c.name, arguments: JSON.stringify(c[argsKey]) });
+  }
+  return calls.length > 0 ? calls : null;
+}
+
+/**
+ * The function calls in a model's reply, read back in the tool format that wrote them (LLaMA-Factory's
+ * tool extractors); arguments as JSON text. Null when the reply is plain text (no call in that format).
+ */
+export function extractCalls(format: ToolFormat, reply: string): FunctionCall[] | null {
+  const text = reply.trim();
+  if (format === "default") {
+    const calls: FunctionCall[] = [];
+    for (const m of text.matchAll(callRe.default)) {
+      const args = jsonOf(m[2]!.trim());
+      if (!isObject(args)) return null;
+      calls.push({ name: m[1]!, arguments: JSON.stringify(args) });
+    }
+    return calls.length > 0 ? calls : null;
+  }
+  if (format === "qwen") {
+    const calls: FunctionCall[] = [];
+    for (const m of text.matchAll(callRe.qwen)) {
+      const one = objectCalls(jsonOf(m[1]!.trim()), "arguments");
+      if (one === null) return null;
+      calls.push(...one);
+    }
+    return calls.length > 0 ? calls : null;
+  }
+  if (format === "qwen3_5") {
+    const calls: FunctionCall[] = [];
+    for (const m of text.matchAll(callRe.qwen35)) {
+      const args: Record<string, unknown> = {};
+      for (const p of m[2]!.matchAll(callRe.qwen35Param)) {
+        const value = jsonOf(p[2]!);
+        args[p[1]!] = value === undefined ? p[2]! : value;
+      }
+      calls.push({ name: m[1]!.trim(), arguments: JSON.stringify(args) });
+    }
+    return calls.length > 0 ? calls : null;
+  }
+  return objectCalls(jsonOf(text), format === "llama3" ? "parameters" : "arguments");
+}

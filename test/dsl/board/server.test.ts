@@ -221,6 +221,9 @@ test("a form with values only makes a recipe; bad values get lft check's located
   expect(bad.diagnostics.some((d) => d.message.includes("lr"))).toBe(true);
   const unknown = await post("/api/form/recipe", { values: { "nosuch.key": 1 } });
   expect(unknown.status).toBe(400);
+  const deep = await post("/api/form/recipe", `{"values": {"method.targets": ${"[".repeat(100000)}${"]".repeat(100000)}}}`);
+  expect(deep.status).toBe(400);
+  expect(((await deep.json()) as { error: { message: string } }).error.message).toContain("nest at most");
 });
 
 test("check reports what lft check reports, located", async () => {
