@@ -143,6 +143,34 @@ describe.skipIf(skipReason !== undefined)("lft board in Chromium", () => {
     await until("the error to clear", async () => (await page.getByTestId("diagnostics").getAttribute("data-errors")) === "0");
   });
 
+  test("a pasted recipe fills the form, and what the form cannot show survives form edits", async () => {
+    const before = await recipe();
+    const pasted = `# a comment the form cannot show
+model llama "${model}" { template = default }
+dataset alpaca "${identity}"
+method lora { rank = 8, alpha = 16, targets = [all] }
+train sft for 5 epochs { lr = 2e-3, batch = 4 }
+chat "Who are you?" { temperature = 0 }
+`;
+    await page.getByTestId("recipe-text").fill(pasted);
+    await page.getByTestId("recipe-to-form").click();
+    // Numbers come back as numbers (2e-3 → 0.002), as the recipe's value means.
+    await until("the form to take the recipe", async () => (await page.getByTestId("field-train.lr").inputValue()) === "0.002");
+    expect(await page.getByTestId("field-method.rank").inputValue()).toBe("8");
+    expect(await page.getByTestId("field-train.duration").inputValue()).toBe("5");
+    await page.getByTestId("field-train.batch").fill("2");
+    await until("the recipe to follow the edit", async () => (await recipe()).includes("batch = 2"));
+    const text = await recipe();
+    expect(text).toContain("# a comment the form cannot show");
+    expect(text).toContain('chat "Who are you?"');
+    expect(text).toContain("lr = 0.002");
+    // Back to the form the rest of the test fills.
+    await page.getByTestId("recipe-text").fill(before);
+    await page.getByTestId("recipe-to-form").click();
+    await until("the first recipe back in the form", async () => (await page.getByTestId("field-train.lr").inputValue()) === "0.005");
+    await until("lft check to pass again", async () => (await page.getByTestId("diagnostics").getAttribute("data-errors")) === "0");
+  });
+
   test("launch: the loss curve gains points live; Stop is the graceful stop", async () => {
     await page.getByTestId("launch").click();
     await until("the first loss points", async () => (await points()) >= 2, 45_000);
