@@ -4,8 +4,11 @@
 import { definePlugin } from "../../core/index.ts";
 import { runRecipeHook } from "./run.ts";
 
+export { ensureModel } from "./model.ts";
 export { defaultRunDir, trainOutput } from "./paths.ts";
 export { type ScoredReply, scoreReplies, scoreWithRewardModel } from "./score.ts";
+export { dropModelState, type ModelState } from "./state.ts";
+export { recordActionRun } from "./store.ts";
 
 export default definePlugin({
   name: "lft-runner",

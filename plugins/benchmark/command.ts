@@ -1,0 +1,167 @@
+// `lft eval MODEL_DIR --task mmlu_test [--task-dir DIR] [--adapter DIR] [--template T] [--lang en|zh]
+// [--n-shot 5] [--batch-size 4] [--save-dir DIR] [--seed 42] [--shuffle]`: LLaMA-Factory's
+// `llamafactory-cli eval` (same option names): accuracy per category printed as LF prints it, written
+// to eval_results.json (and LF's results.json / results.log) in the save folder, and recorded in the run
+// store as a run of its own. Also `:eval` in the REPL.
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { resolve } from "node:path";
+import type { CommandEntry, CommandIO, Registry, ResolvedRecipe } from "../../core/index.ts";
+import { ExitCode, parseArgs, validateOptions } from "../../core/index.ts";
+import { dropModelState, ensureModel, type ModelState, recordActionRun } from "../runner/index.ts";
+import { choiceTokenIds, modelChoiceScorer } from "./choice-logits.ts";
+import { isEvalLang } from "./eval-template.ts";
+import { type BenchmarkSettings, runBenchmark } from "./evaluate.ts";
+import { scoreLines, storeMetrics, writeResults } from "./results.ts";
+import { loadTask } from "./task.ts";
+
+const usage =
+  "MODEL_DIR --task NAME_SPLIT [--task-dir DIR] [--adapter DIR] [--template T] [--lang en|zh] [--n-shot 5] [--batch-size 4] [--save-dir DIR] [--seed 42] [--shuffle]";
+
+const VALUES = ["--task", "--task-dir", "--adapter", "--template", "--lang", "--n-shot", "--batch-size", "--save-dir", "--seed"];
+
+function integer(raw: string | undefined, name: string, fallback: number, min: number): number | string {
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  return Number.isInteger(v) && v >= min ? v : `${name} must be an integer >= ${min}, got "${raw}"`;
+}
+
+/** The template LF picks: the named one, else the tokenizer's chat template (hf), else empty. */
+function templateName(named: string | undefined, state: ModelState, registry: Registry): string {
+  if (named !== undefined) return named;
+  return state.tokenizer.chatTemplate !== null && registry.has("templates", "hf") ? "hf" : "empty";
+}
+
+function encoderFor(name: string, state: ModelState, registry: Registry) {
+  const entry = registry.get("templates", name);
+  if (entry.isErr()) return `template ${name}: ${entry.error.message}`;
+  const options = validateOptions(entry.value.options ?? {}, {}, `chat template "${name}"`);
+  if (options.isErr()) return options.error.map((e) => e.message).join("; ");
+  const encoder = entry.value.create(state.tokenizer, options.value);
+  return encoder.isErr() ? `template ${name}: ${encoder.error}` : encoder.value;
+}
+
+function stamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+}
+
+/** One progress line on stderr, rewritten in place. */
+function progressLine(done: number, total: number, subject: string): string {
+  const width = 30;
+  const filled = total > 0 ? Math.round((done / total) * width) : width;
+  return `\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total} questions (${subject})`;
+}
+
+export const evalCommand: CommandEntry = {
+  name: "eval",
+  doc: "score a model on a multiple-choice benchmark in LLaMA-Factory's layout (MMLU, C-Eval, CMMLU): accuracy per category",
+  usage,
+  scope: "both",
+  async run(argv, io, session) {
+    const fail = (code: number, message: string) => {
+      io.stderr(`lft eval: ${message}\n${code === ExitCode.usage ? `usage: lft eval ${usage}\n` : ""}`);
+      return code;
+    };
+    const parsed = parseArgs(argv, { positional: [1, 1], values: VALUES, flags: ["--shuffle"] });
+    if (parsed.isErr()) return fail(ExitCode.usage, parsed.error);
+    const args = parsed.value;
+    if (args.flags.has("--help")) {
+      io.stdout(`usage: lft eval ${usage}\n`);
+      return ExitCode.ok;
+    }
+    const pick = (k: string) => args.values.get(k);
+    const task = pick("--task");
+    if (task === undefined) return fail(ExitCode.usage, "--task is required (e.g. --task mmlu_test)");
+    const lang = pick("--lang") ?? "en";
+    if (!isEvalLang(lang)) return fail(ExitCode.usage, `--lang must be en or zh, got "${lang}"`);
+    const nShot = integer(pick("--n-shot"), "--n-shot", 5, 0);
+    const batchSize = integer(pick("--batch-size"), "--batch-size", 4, 1);
+    const seed = integer(pick("--seed"), "--seed", 42, 0);
+    for (const v of [nShot, batchSize, seed]) if (typeof v === "string") return fail(ExitCode.usage, v);
+    const settings: BenchmarkSettings = {
+      nShot: nShot as number,
+      lang,
+      batchSize: batchSize as number,
+      seed: seed as number,
+      shuffle: args.flags.has("--shuffle"),
+    };
+
+    const taskDir = resolve(io.cwd, pick("--task-dir") ?? "evaluation");
+    const loaded = loadTask(taskDir, task);
+    if (loaded.isErr()) return fail(loaded.error.message.startsWith('task "') ? ExitCode.usage : ExitCode.ioError, loaded.error.message);
+
+    const saveDir = resolve(io.cwd, pick("--save-dir") ?? `runs/eval/${task}-${stamp()}`);
+    if (existsSync(saveDir) && readdirSync(saveDir).length > 0)
+      return fail(ExitCode.ioError, `--save-dir ${saveDir} already exists and is not empty; name another one (results are never overwritten)`);
+
+    const modelDir = args.positional[0]!;
+    const adapter = pick("--adapter");
+    const recipe: ResolvedRecipe = {
+      file: "lft eval",
+      baseDir: io.cwd,
+      uses: [],
+      model: { path: modelDir, options: { device: "auto", seed: 42, ...(adapter === undefined ? {} : { adapter }) } },
+      datasets: [],
+      actions: [],
+    };
+    const startedAt = Date.now();
+    const live = new Map<string, unknown>();
+    const quiet: CommandIO = { ...io, stdout: (t) => io.stderr(t) };
+    const state = ensureModel(recipe, recipe.model!, session.registry, live, quiet);
+    if (state.isErr()) return fail(ExitCode.runFailed, state.error.message);
+    try {
+      const m = state.value;
+      const template = templateName(pick("--template"), m, session.registry);
+      const encoder = encoderFor(template, m, session.registry);
+      if (typeof encoder === "string") return fail(ExitCode.notAvailable, encoder);
+      const scorer = modelChoiceScorer(m.model, m.backend, encoder.padId, choiceTokenIds(m.tokenizer));
+      const was = m.method?.applied.training;
+      if (m.method) m.method.applied.training = false;
+      // The REPL's session aborts its controller on Ctrl-C; the command line's Ctrl-C ends the process.
+      const signal = (session as { controller?: AbortController }).controller?.signal;
+      let results: Awaited<ReturnType<typeof runBenchmark>>;
+      try {
+        results = await runBenchmark(
+          loaded.value,
+          encoder,
+          scorer,
+          { ...settings, maxPromptTokens: m.spec.rope.maxPositionEmbeddings },
+          (p) => io.stderr(progressLine(p.done, p.total, p.subject.name)),
+          signal,
+        );
+      } finally {
+        if (m.method && was !== undefined) m.method.applied.training = was;
+      }
+      io.stderr("\n");
+      if (results.isErr()) return fail(results.error.message === "interrupted" ? ExitCode.interrupted : ExitCode.runFailed, results.error.message);
+
+      io.stdout(`${scoreLines(results.value)}\n`);
+      mkdirSync(saveDir, { recursive: true });
+      const header = {
+        task,
+        model: resolve(io.cwd, modelDir),
+        adapter: adapter === undefined ? null : resolve(io.cwd, adapter),
+        template,
+        lang,
+        nShot: settings.nShot,
+        shuffle: settings.shuffle,
+        seed: settings.seed,
+      };
+      const files = writeResults(saveDir, header, results.value);
+      io.stderr(`wrote ${files.join(", ")}\n`);
+      const recorded = recordActionRun({
+        kind: "eval",
+        recipe,
+        cwd: io.cwd,
+        source: task,
+        metrics: storeMetrics(task, results.value),
+        artifacts: files.map((path) => ({ kind: "eval", path })),
+        startedAt,
+      });
+      if (recorded.isErr()) io.stderr(`lft eval: warning: not recorded in the run store: ${recorded.error.message}\n`);
+      else io.stderr(`recorded as run ${recorded.value}\n`);
+      return ExitCode.ok;
+    } finally {
+      dropModelState(live);
+    }
+  },
+};
