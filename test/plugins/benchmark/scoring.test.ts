@@ -144,7 +144,7 @@ describe("the model scorer", () => {
       prompts.forEach((p, i) => {
         const alone = scorer([p])[0]!;
         // Same math on rows of different padded length: equal to f32 rounding (1e-4 absolute).
-        alone.forEach((v, j) => expect(Math.abs(v - batched[i]![j]!)).toBeLessThan(1e-4));
+        for (let j = 0; j < alone.length; j++) expect(Math.abs(alone[j]! - batched[i]![j]!)).toBeLessThan(1e-4);
       });
       // The scores differ between prompts (the position read is each row's own, not the batch's last).
       expect(batched[0]).not.toEqual(batched[2]);
