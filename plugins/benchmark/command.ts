@@ -10,7 +10,7 @@ import { ExitCode, parseArgs, validateOptions } from "../../core/index.ts";
 import { dropModelState, ensureModel, type ModelState, recordActionRun } from "../runner/index.ts";
 import { choiceTokenIds, modelChoiceScorer } from "./choice-logits.ts";
 import { isEvalLang } from "./eval-template.ts";
-import { type BenchmarkSettings, runBenchmark } from "./evaluate.ts";
+import { type BenchmarkSettings, type Progress, runBenchmark } from "./evaluate.ts";
 import { scoreLines, storeMetrics, writeResults } from "./results.ts";
 import { loadTask } from "./task.ts";
 
@@ -44,11 +44,15 @@ function stamp(): string {
   return new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
 }
 
-/** One progress line on stderr, rewritten in place. */
-function progressLine(done: number, total: number, subject: string): string {
-  const width = 30;
-  const filled = total > 0 ? Math.round((done / total) * width) : width;
-  return `\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total} questions (${subject})`;
+/** Progress on stderr: a bar rewritten in place on a terminal, a line per finished subject otherwise. */
+function progress(io: CommandIO): (p: Progress) => void {
+  const tty = process.stderr.isTTY === true;
+  return (p) => {
+    if (!tty && !p.subjectDone) return;
+    const width = 30;
+    const filled = p.total > 0 ? Math.round((p.done / p.total) * width) : width;
+    io.stderr(`${tty ? "\r" : ""}[${"#".repeat(filled)}${".".repeat(width - filled)}] ${p.done}/${p.total} questions (${p.subject.name})${tty ? "" : "\n"}`);
+  };
 }
 
 export const evalCommand: CommandEntry = {
@@ -120,18 +124,11 @@ export const evalCommand: CommandEntry = {
       const signal = (session as { controller?: AbortController }).controller?.signal;
       let results: Awaited<ReturnType<typeof runBenchmark>>;
       try {
-        results = await runBenchmark(
-          loaded.value,
-          encoder,
-          scorer,
-          { ...settings, maxPromptTokens: m.spec.rope.maxPositionEmbeddings },
-          (p) => io.stderr(progressLine(p.done, p.total, p.subject.name)),
-          signal,
-        );
+        results = await runBenchmark(loaded.value, encoder, scorer, { ...settings, maxPromptTokens: m.spec.rope.maxPositionEmbeddings }, progress(io), signal);
       } finally {
         if (m.method && was !== undefined) m.method.applied.training = was;
       }
-      io.stderr("\n");
+      if (process.stderr.isTTY === true) io.stderr("\n");
       if (results.isErr()) return fail(results.error.message === "interrupted" ? ExitCode.interrupted : ExitCode.runFailed, results.error.message);
 
       io.stdout(`${scoreLines(results.value)}\n`);

@@ -68,6 +68,8 @@ export interface Progress {
   readonly subject: Subject;
   readonly done: number;
   readonly total: number;
+  /** This batch finished the subject. */
+  readonly subjectDone: boolean;
 }
 
 /**
@@ -95,7 +97,7 @@ export async function runBenchmark(
       const batch = prompts.value.slice(i, i + s.batchSize);
       for (const scores of scorer(batch)) predictions.push(argmaxChoice(scores));
       done += batch.length;
-      onProgress({ subject, done, total });
+      onProgress({ subject, done, total, subjectDone: i + s.batchSize >= prompts.value.length });
     }
     results.push(scoreSubject(subject, predictions));
   }
