@@ -99,7 +99,15 @@ describe("bad command lines and inputs", () => {
   async function call(args: string[]) {
     let out = "";
     let err = "";
-    const io: CommandIO = { stdout: (s) => void (out += s), stderr: (s) => void (err += s), cwd: root };
+    const io: CommandIO = {
+      stdout: (s) => {
+        out += s;
+      },
+      stderr: (s) => {
+        err += s;
+      },
+      cwd: root,
+    };
     const code = await entry.run(args, io, { registry, mode: "cli" });
     return { code, out, err };
   }
