@@ -2,12 +2,14 @@
 // [--n-shot 5] [--batch-size 4] [--save-dir DIR] [--seed 42] [--shuffle]`: LLaMA-Factory's
 // `llamafactory-cli eval` (same option names): accuracy per category printed as LF prints it, written
 // to eval_results.json (and LF's results.json / results.log) in the save folder, and recorded in the run
-// store as a run of its own. Also `:eval` in the REPL.
+// store as a run of its own. Also `:eval` in the REPL, where MODEL_DIR may be left out to score the
+// session's model as it is now (its adapter or the weights a `train` just changed).
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { resolve } from "node:path";
+import { ok } from "neverthrow";
 import type { CommandEntry, CommandIO, Registry, ResolvedRecipe } from "../../core/index.ts";
 import { ExitCode, parseArgs, validateOptions } from "../../core/index.ts";
-import { dropModelState, ensureModel, type ModelState, recordActionRun } from "../runner/index.ts";
+import { dropModelState, ensureModel, type ModelState, modelState, recordActionRun } from "../runner/index.ts";
 import { choiceTokenIds, modelChoiceScorer } from "./choice-logits.ts";
 import { isEvalLang } from "./eval-template.ts";
 import { type BenchmarkSettings, type Progress, runBenchmark } from "./evaluate.ts";
@@ -15,7 +17,7 @@ import { scoreLines, storeMetrics, writeResults } from "./results.ts";
 import { loadTask } from "./task.ts";
 
 const usage =
-  "MODEL_DIR --task NAME_SPLIT [--task-dir DIR] [--adapter DIR] [--template T] [--lang en|zh] [--n-shot 5] [--batch-size 4] [--save-dir DIR] [--seed 42] [--shuffle]";
+  "[MODEL_DIR] --task NAME_SPLIT [--task-dir DIR] [--adapter DIR] [--template T] [--lang en|zh] [--n-shot 5] [--batch-size 4] [--save-dir DIR] [--seed 42] [--shuffle]";
 
 const VALUES = ["--task", "--task-dir", "--adapter", "--template", "--lang", "--n-shot", "--batch-size", "--save-dir", "--seed"];
 
@@ -65,7 +67,7 @@ export const evalCommand: CommandEntry = {
       io.stderr(`lft eval: ${message}\n${code === ExitCode.usage ? `usage: lft eval ${usage}\n` : ""}`);
       return code;
     };
-    const parsed = parseArgs(argv, { positional: [1, 1], values: VALUES, flags: ["--shuffle"] });
+    const parsed = parseArgs(argv, { positional: [0, 1], values: VALUES, flags: ["--shuffle"] });
     if (parsed.isErr()) return fail(ExitCode.usage, parsed.error);
     const args = parsed.value;
     if (args.flags.has("--help")) {
@@ -97,20 +99,29 @@ export const evalCommand: CommandEntry = {
     if (existsSync(saveDir) && readdirSync(saveDir).length > 0)
       return fail(ExitCode.ioError, `--save-dir ${saveDir} already exists and is not empty; name another one (results are never overwritten)`);
 
-    const modelDir = args.positional[0]!;
+    const modelDir = args.positional[0];
     const adapter = pick("--adapter");
+    // In the REPL without MODEL_DIR: the session's loaded model, kept loaded afterwards.
+    const sessionLive = (session as { live?: Map<string, unknown> }).live;
+    const current = modelDir === undefined && sessionLive !== undefined ? modelState(sessionLive) : undefined;
+    if (modelDir === undefined && current === undefined)
+      return fail(
+        ExitCode.usage,
+        session.mode === "repl" ? "no model is loaded in this session: give MODEL_DIR or run a model statement first" : "MODEL_DIR is required",
+      );
+    if (current !== undefined && adapter !== undefined) return fail(ExitCode.usage, "--adapter needs MODEL_DIR (the session's model has its adapters already)");
     const recipe: ResolvedRecipe = {
       file: "lft eval",
       baseDir: io.cwd,
       uses: [],
-      model: { path: modelDir, options: { device: "auto", seed: 42, ...(adapter === undefined ? {} : { adapter }) } },
+      model: { path: modelDir ?? current!.dir, options: { device: "auto", seed: 42, ...(adapter === undefined ? {} : { adapter }) } },
       datasets: [],
       actions: [],
     };
     const startedAt = Date.now();
     const live = new Map<string, unknown>();
     const quiet: CommandIO = { ...io, stdout: (t) => io.stderr(t) };
-    const state = ensureModel(recipe, recipe.model!, session.registry, live, quiet);
+    const state = current !== undefined ? ok(current) : ensureModel(recipe, recipe.model!, session.registry, live, quiet);
     if (state.isErr()) return fail(ExitCode.runFailed, state.error.message);
     try {
       const m = state.value;
@@ -135,7 +146,8 @@ export const evalCommand: CommandEntry = {
       mkdirSync(saveDir, { recursive: true });
       const header = {
         task,
-        model: resolve(io.cwd, modelDir),
+        model: current !== undefined ? current.dir : resolve(io.cwd, modelDir!),
+        ...(current !== undefined && current.history.length > 0 ? { changes: current.history } : {}),
         adapter: adapter === undefined ? null : resolve(io.cwd, adapter),
         template,
         lang,
@@ -158,6 +170,7 @@ export const evalCommand: CommandEntry = {
       else io.stderr(`recorded as run ${recorded.value}\n`);
       return ExitCode.ok;
     } finally {
+      // Only what this command loaded: the session's model stays.
       dropModelState(live);
     }
   },

@@ -70,6 +70,8 @@ export interface ResultsHeader {
   readonly task: string;
   readonly model: string;
   readonly adapter: string | null;
+  /** What changed the session's model since it was loaded (the REPL's `:eval` on a trained model). */
+  readonly changes?: readonly string[];
   readonly template: string;
   readonly lang: string;
   readonly nShot: number;

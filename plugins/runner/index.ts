@@ -7,7 +7,7 @@ import { runRecipeHook } from "./run.ts";
 export { ensureModel } from "./model.ts";
 export { defaultRunDir, trainOutput } from "./paths.ts";
 export { type ScoredReply, scoreReplies, scoreWithRewardModel } from "./score.ts";
-export { dropModelState, type ModelState } from "./state.ts";
+export { dropModelState, type ModelState, modelState } from "./state.ts";
 export { recordActionRun } from "./store.ts";
 
 export default definePlugin({

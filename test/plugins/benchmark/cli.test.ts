@@ -79,16 +79,26 @@ describe("lft eval on the MMLU sample", () => {
     expect(again.err).toContain("already exists and is not empty");
   });
 
-  test("the REPL's :eval gives the same numbers", () => {
+  test("the REPL's :eval gives the same numbers, from a folder or from the session's model (which stays loaded)", () => {
     const save = join(root, "repl-out");
     const r = lft([], `:eval ${MODEL} --task mmlu_val --task-dir ${TASK_DIR} --n-shot 0 --save-dir ${save}\n:quit\n`);
     expect(r.code).toBe(0);
     expect(printed(r.out)).toEqual(cliNumbers);
     expect(JSON.parse(readFileSync(join(save, "eval_results.json"), "utf8")).categories.Average.total).toBe(62);
+
+    const live = join(root, "repl-live");
+    const s = lft([], `model "${MODEL}"\n:eval --task mmlu_val --task-dir ${TASK_DIR} --n-shot 0 --save-dir ${live}\n:params\n:quit\n`);
+    expect(s.code).toBe(0);
+    expect(printed(s.out)).toEqual(cliNumbers);
+    expect(s.out).toContain("260.0K parameters (260032)");
+    expect(JSON.parse(readFileSync(join(live, "eval_results.json"), "utf8")).model).toBe(MODEL);
+
+    const none = lft([], `:eval --task mmlu_val --task-dir ${TASK_DIR}\n:quit\n`);
+    expect(none.out + none.err).toContain("no model is loaded in this session: give MODEL_DIR or run a model statement first");
   });
 
   test("lft --help lists the verb", () => {
-    expect(lft(["--help"]).out).toMatch(/eval MODEL_DIR --task/);
+    expect(lft(["--help"]).out).toMatch(/eval \[MODEL_DIR\] --task/);
   });
 });
 
@@ -115,6 +125,8 @@ describe("bad command lines and inputs", () => {
   test("usage errors say what is wrong and show the usage", async () => {
     for (const [args, message] of [
       [[MODEL], "--task is required (e.g. --task mmlu_test)"],
+      [["--task", "mmlu_val", "--task-dir", TASK_DIR], "MODEL_DIR is required"],
+      [[MODEL, "--task", "mmlu_val", "--task-dir", TASK_DIR, "--seed", "x"], '--seed must be an integer >= 0, got "x"'],
       [[MODEL, "--task", "mmlu"], 'task "mmlu": expected <folder>_<split> with split test or val'],
       [[MODEL, "--task", "mmlu_val", "--lang", "fr"], '--lang must be en or zh, got "fr"'],
       [[MODEL, "--task", "mmlu_val", "--n-shot", "-1"], '--n-shot must be an integer >= 0, got "-1"'],
@@ -124,7 +136,7 @@ describe("bad command lines and inputs", () => {
       const r = await call([...args]);
       expect(r.code).toBe(2);
       expect(r.err).toContain(message);
-      expect(r.err).toContain("usage: lft eval MODEL_DIR --task");
+      expect(r.err).toContain("usage: lft eval [MODEL_DIR] --task");
     }
   });
 
