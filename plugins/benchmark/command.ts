@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { ok } from "neverthrow";
 import type { CommandEntry, CommandIO, Registry, ResolvedRecipe } from "../../core/index.ts";
-import { ExitCode, parseArgs, validateOptions } from "../../core/index.ts";
+import { ExitCode, parseArgs, resolveModelPath, validateOptions } from "../../core/index.ts";
 import { dropModelState, ensureModel, type ModelState, modelState, recordActionRun } from "../runner/index.ts";
 import { choiceTokenIds, modelChoiceScorer } from "./choice-logits.ts";
 import { isEvalLang } from "./eval-template.ts";
@@ -99,8 +99,14 @@ export const evalCommand: CommandEntry = {
     if (existsSync(saveDir) && readdirSync(saveDir).length > 0)
       return fail(ExitCode.ioError, `--save-dir ${saveDir} already exists and is not empty; name another one (results are never overwritten)`);
 
-    const modelDir = args.positional[0];
-    const adapter = pick("--adapter");
+    // A local folder, or a hub id (`org/name[@rev]`) from the cache or downloaded, as a model block's path.
+    const folder = async (p: string | undefined) => (p === undefined ? ok(undefined) : resolveModelPath(session.registry, p, io.cwd, io));
+    const modelPath = await folder(args.positional[0]);
+    const adapterPath = await folder(pick("--adapter"));
+    if (modelPath.isErr()) return fail(ExitCode.ioError, modelPath.error.message);
+    if (adapterPath.isErr()) return fail(ExitCode.ioError, adapterPath.error.message);
+    const modelDir = modelPath.value;
+    const adapter = adapterPath.value;
     // In the REPL without MODEL_DIR: the session's loaded model, kept loaded afterwards.
     const sessionLive = (session as { live?: Map<string, unknown> }).live;
     const current = modelDir === undefined && sessionLive !== undefined ? modelState(sessionLive) : undefined;
@@ -146,9 +152,9 @@ export const evalCommand: CommandEntry = {
       mkdirSync(saveDir, { recursive: true });
       const header = {
         task,
-        model: current !== undefined ? current.dir : resolve(io.cwd, modelDir!),
+        model: current !== undefined ? current.dir : modelDir!,
         ...(current !== undefined && current.history.length > 0 ? { changes: current.history } : {}),
-        adapter: adapter === undefined ? null : resolve(io.cwd, adapter),
+        adapter: adapter ?? null,
         template,
         lang,
         nShot: settings.nShot,

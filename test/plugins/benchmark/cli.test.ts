@@ -97,6 +97,22 @@ describe("lft eval on the MMLU sample", () => {
     expect(none.out + none.err).toContain("no model is loaded in this session: give MODEL_DIR or run a model statement first");
   });
 
+  test("lft import of an LF eval config answers with the lft eval command, which runs as written", () => {
+    const yaml = join(root, "llama3_lora_eval.yaml");
+    const save = join(root, "imported-out");
+    writeFileSync(
+      yaml,
+      `### model\nmodel_name_or_path: ${MODEL}\n\n### method\nfinetuning_type: lora\n\n### dataset\ntask: mmlu_val\ntask_dir: ${TASK_DIR}\ntemplate: empty\nlang: en\nn_shot: 0\n\n### output\nsave_dir: ${save}\n\n### eval\nbatch_size: 4\n`,
+    );
+    const r = lft(["import", yaml]);
+    expect(r.code).toBe(1);
+    const command = r.err.match(/lft runs benchmarks as a command, not a recipe: (lft eval .*)$/m)?.[1];
+    expect(command).toBe(`lft eval ${MODEL} --template empty --task mmlu_val --task-dir ${TASK_DIR} --lang en --n-shot 0 --batch-size 4 --save-dir ${save}`);
+    const run = lft(command!.split(" ").slice(1));
+    expect(run.code).toBe(0);
+    expect(printed(run.out)).toEqual(cliNumbers);
+  });
+
   test("lft --help lists the verb", () => {
     expect(lft(["--help"]).out).toMatch(/eval \[MODEL_DIR\] --task/);
   });
