@@ -56,7 +56,9 @@ export function subjectPrompts(subject: Subject, encoder: ChatEncoder, s: Benchm
     if (s.maxPromptTokens !== undefined && ids.length > s.maxPromptTokens)
       return err(
         new BenchmarkError(
-          `${subject.key} question ${i + 1}: the ${s.nShot}-shot prompt is ${ids.length} tokens, over the model's ${s.maxPromptTokens}; use a smaller --n-shot`,
+          `${subject.key} question ${i + 1}: the ${s.nShot}-shot prompt is ${ids.length} tokens, over the model's ${s.maxPromptTokens}; ${
+            s.nShot > 0 ? "use a smaller --n-shot" : "this model's context cannot hold the question"
+          }`,
         ),
       );
     prompts.push(ids);
