@@ -134,7 +134,13 @@ export const evalCommand: CommandEntry = {
       const template = templateName(pick("--template"), m, session.registry);
       const encoder = encoderFor(template, m, session.registry);
       if (typeof encoder === "string") return fail(ExitCode.notAvailable, encoder);
-      const scorer = modelChoiceScorer(m.model, m.backend, encoder.padId, choiceTokenIds(m.tokenizer));
+      let choiceIds: number[];
+      try {
+        choiceIds = choiceTokenIds(m.tokenizer);
+      } catch (e) {
+        return fail(ExitCode.runFailed, (e as Error).message);
+      }
+      const scorer = modelChoiceScorer(m.model, m.backend, encoder.padId, choiceIds);
       const was = m.method?.applied.training;
       if (m.method) m.method.applied.training = false;
       // The REPL's session aborts its controller on Ctrl-C; the command line's Ctrl-C ends the process.
@@ -142,6 +148,9 @@ export const evalCommand: CommandEntry = {
       let results: Awaited<ReturnType<typeof runBenchmark>>;
       try {
         results = await runBenchmark(loaded.value, encoder, scorer, { ...settings, maxPromptTokens: m.spec.rope.maxPositionEmbeddings }, progress(io), signal);
+      } catch (e) {
+        // A forward that fails (out of memory on the device, a kernel's check) ends the command, not the session.
+        return fail(ExitCode.runFailed, `scoring failed: ${(e as Error).message}`);
       } finally {
         if (m.method && was !== undefined) m.method.applied.training = was;
       }
@@ -149,7 +158,6 @@ export const evalCommand: CommandEntry = {
       if (results.isErr()) return fail(results.error.message === "interrupted" ? ExitCode.interrupted : ExitCode.runFailed, results.error.message);
 
       io.stdout(`${scoreLines(results.value)}\n`);
-      mkdirSync(saveDir, { recursive: true });
       const header = {
         task,
         model: current !== undefined ? current.dir : modelDir!,
@@ -161,7 +169,13 @@ export const evalCommand: CommandEntry = {
         shuffle: settings.shuffle,
         seed: settings.seed,
       };
-      const files = writeResults(saveDir, header, results.value);
+      let files: string[];
+      try {
+        mkdirSync(saveDir, { recursive: true });
+        files = writeResults(saveDir, header, results.value);
+      } catch (e) {
+        return fail(ExitCode.ioError, `cannot write the results to ${saveDir}: ${(e as Error).message}`);
+      }
       io.stderr(`wrote ${files.join(", ")}\n`);
       const recorded = recordActionRun({
         kind: "eval",

@@ -97,6 +97,35 @@ describe("lft eval on the MMLU sample", () => {
     expect(none.out + none.err).toContain("no model is loaded in this session: give MODEL_DIR or run a model statement first");
   });
 
+  test("Ctrl-C in the REPL stops :eval between batches", async () => {
+    const p = Bun.spawn([process.execPath, join(repo, "dsl", "cli.ts")], { cwd: root, stdin: "pipe", stdout: "pipe", stderr: "pipe", env });
+    p.stdin.write(`:eval ${MODEL} --task mmlu_val --task-dir ${TASK_DIR} --n-shot 0 --batch-size 1 --save-dir ${join(root, "stopped")}\n`);
+    p.stdin.flush();
+    const reader = p.stderr.getReader();
+    let err = "";
+    let killedAt = 0;
+    let stoppedAfter = -1;
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      err += new TextDecoder().decode(value);
+      // The first subject's progress line: the eval is running.
+      if (killedAt === 0 && err.includes("(abstract algebra)")) {
+        killedAt = Date.now();
+        p.kill("SIGINT");
+      }
+      if (stoppedAfter < 0 && err.includes("lft eval: interrupted\n")) {
+        stoppedAfter = Date.now() - killedAt;
+        p.stdin.end();
+      }
+    }
+    expect(await p.exited).toBe(130);
+    expect(stoppedAfter).toBeGreaterThanOrEqual(0);
+    // Between two batches of one question each: well under the time the remaining 51 questions take.
+    expect(stoppedAfter).toBeLessThan(2000);
+    expect(err).not.toContain("(world religions)");
+  });
+
   test("lft import of an LF eval config answers with the lft eval command, which runs as written", () => {
     const yaml = join(root, "llama3_lora_eval.yaml");
     const save = join(root, "imported-out");
