@@ -97,6 +97,31 @@ describe("lft eval on the MMLU sample", () => {
     expect(none.out + none.err).toContain("no model is loaded in this session: give MODEL_DIR or run a model statement first");
   });
 
+  test("--adapter: a LoRA adapter a recipe trained is put on the base, and changes the answers", () => {
+    const recipe = join(root, "adapter.lft");
+    const adapter = join(root, "adapter");
+    writeFileSync(
+      recipe,
+      [
+        `model llama "${MODEL}" { template = default }`,
+        `dataset alpaca "${join(repo, "examples/data/identity.json")}"`,
+        "method lora { rank = 8, alpha = 16, targets = [all] }",
+        `train sft for 3 epochs { lr = 3e-2, batch = 4, output = "${adapter}" }`,
+        "",
+      ].join("\n"),
+    );
+    expect(lft([recipe]).code).toBe(0);
+    const save = join(root, "adapter-out");
+    const r = lft(["eval", MODEL, "--adapter", adapter, "--task", "mmlu_val", "--task-dir", TASK_DIR, "--n-shot", "0", "--save-dir", save]);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain("lora adapter loaded for inference");
+    const withAdapter = JSON.parse(readFileSync(join(save, "eval_results.json"), "utf8"));
+    const base = JSON.parse(readFileSync(join(root, "cli-out", "eval_results.json"), "utf8"));
+    expect(withAdapter.adapter).toBe(adapter);
+    const predictions = (x: { subjects: Record<string, { predictions: string }> }) => Object.values(x.subjects).map((s) => s.predictions);
+    expect(predictions(withAdapter)).not.toEqual(predictions(base));
+  });
+
   test("Ctrl-C in the REPL stops :eval between batches", async () => {
     const p = Bun.spawn([process.execPath, join(repo, "dsl", "cli.ts")], { cwd: root, stdin: "pipe", stdout: "pipe", stderr: "pipe", env });
     p.stdin.write(`:eval ${MODEL} --task mmlu_val --task-dir ${TASK_DIR} --n-shot 0 --batch-size 1 --save-dir ${join(root, "stopped")}\n`);
