@@ -131,8 +131,10 @@ export const evalCommand: CommandEntry = {
     if (state.isErr()) return fail(ExitCode.runFailed, state.error.message);
     try {
       const m = state.value;
-      const template = templateName(pick("--template"), m, session.registry);
-      const encoder = encoderFor(template, m, session.registry);
+      // The REPL's model after a `train`: the template that run used, bound with its options.
+      const trained = pick("--template") === undefined ? m.lastRun?.encoder : undefined;
+      const template = trained?.name ?? templateName(pick("--template"), m, session.registry);
+      const encoder = trained ?? encoderFor(template, m, session.registry);
       if (typeof encoder === "string") return fail(ExitCode.notAvailable, encoder);
       let choiceIds: number[];
       try {

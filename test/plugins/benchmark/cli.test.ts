@@ -122,6 +122,27 @@ describe("lft eval on the MMLU sample", () => {
     expect(predictions(withAdapter)).not.toEqual(predictions(base));
   });
 
+  test("in the REPL after a train, :eval scores the trained model with the template the run used", () => {
+    const save = join(root, "repl-trained");
+    const r = lft(
+      [],
+      [
+        `model llama "${MODEL}" { template = default }`,
+        `dataset alpaca "${join(repo, "examples/data/identity.json")}"`,
+        "method lora { rank = 8, alpha = 16, targets = [all] }",
+        `train sft for 1 epochs { lr = 3e-2, batch = 4, output = "${join(root, "repl-adapter")}" }`,
+        `:eval --task mmlu_val --task-dir ${TASK_DIR} --n-shot 0 --save-dir ${save}`,
+        ":quit",
+        "",
+      ].join("\n"),
+    );
+    expect(r.code).toBe(0);
+    const results = JSON.parse(readFileSync(join(save, "eval_results.json"), "utf8"));
+    expect(results.template).toBe("default");
+    expect(results.changes).toEqual(["sft 4 steps"]);
+    expect(Object.keys(printed(r.out))).toEqual(["Average", "STEM", "Humanities"]);
+  });
+
   test("Ctrl-C in the REPL stops :eval between batches", async () => {
     const p = Bun.spawn([process.execPath, join(repo, "dsl", "cli.ts")], { cwd: root, stdin: "pipe", stdout: "pipe", stderr: "pipe", env });
     p.stdin.write(`:eval ${MODEL} --task mmlu_val --task-dir ${TASK_DIR} --n-shot 0 --batch-size 1 --save-dir ${join(root, "stopped")}\n`);
