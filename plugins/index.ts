@@ -1,6 +1,7 @@
 // The plugins that ship with lft. A session registers these first, then any `use "package"` ones.
 import type { Plugin } from "../core/index.ts";
 import { cpuBackendPlugin, cudaBackendPlugin } from "./backends/index.ts";
+import benchmark from "./benchmark/index.ts";
 import commands from "./commands/index.ts";
 import { dataPlugins } from "./data/index.ts";
 import hub from "./hub/index.ts";
@@ -24,6 +25,7 @@ export const builtinPlugins: readonly Plugin[] = [
   rewards,
   ...dataPlugins,
   commands,
+  benchmark,
   hub,
   runner,
   serve,

@@ -24,6 +24,7 @@ import { parseRecipe } from "../parse";
 import { printRecipe } from "../printer";
 import type { Block, Entry, Recipe, Statement, Value } from "../recipe";
 import { block, bool, entry, num, str, word } from "./build";
+import { lfEvalCommand } from "./lf-eval";
 import { methodBlock, type OptimizerChoice, optimizerChoice, ppoOptions, preferenceOptions } from "./lf-methods";
 import { Reader, type Scalar, splitList, type Value0 } from "./lf-reader";
 
@@ -100,11 +101,12 @@ export function importLlamaFactory(yaml: string, file: string, options: ImportOp
   if (path === undefined) return err([error("semantic", file, undefined, "model_name_or_path is missing: a recipe needs its base model")]);
   r.refused();
   if (r.has("task")) {
+    // Before r.fail marks the key used: the command reads task too.
+    const command = lfEvalCommand(r, path);
     r.fail(
       "task",
-      "this is a llamafactory-cli eval config (MMLU, C-Eval, CMMLU multiple-choice benchmarks), which lft does not have; to measure the loss on a dataset use do_eval with eval_dataset",
+      `this is a llamafactory-cli eval config (MMLU, C-Eval, CMMLU multiple-choice benchmarks); lft runs benchmarks as a command, not a recipe: ${command}`,
     );
-    for (const key of ["task_dir", "batch_size", "lang", "n_shot", "save_dir", "download_mode"]) r.take(key);
   }
   const job = jobOf(r);
   templateSettings(r, job);

@@ -133,7 +133,14 @@ export async function startRepl(session: Session, options: ReplOptions = {}): Pr
       session.io.stderr(`(history not saved: cannot write ${history})\n`);
     }
     if (pending === "" && line.trimStart().startsWith(":")) {
-      quit = (await colon(line.trim())) === "quit";
+      // A long :command (:eval) is a run too: Ctrl-C aborts it through the session's controller.
+      busy = true;
+      try {
+        quit = (await colon(line.trim())) === "quit";
+      } finally {
+        busy = false;
+        if (session.controller.signal.aborted) session.controller = new AbortController();
+      }
       return;
     }
     const text = pending === "" ? line : `${pending}\n${line}`;

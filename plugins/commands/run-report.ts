@@ -63,7 +63,11 @@ export function formatRunShow(store: RunStore, idOrPrefix: string, o: { width?: 
   if (params.length) out.push("", "params", ...params.map(([k, v]) => `  ${k} = ${v}`));
   const loss = store.metric(r.id, "loss");
   out.push("");
-  if (loss.length === 0) out.push("no loss recorded yet");
+  // A run of its own for an eval or predict (no training steps): its metrics are all it has to show.
+  const actionMetrics = loss.length === 0 && r.totalSteps === 0 ? store.metricNames(r.id) : [];
+  if (actionMetrics.length > 0)
+    out.push("metrics", ...actionMetrics.map((n) => `  ${n} = ${Number((store.metric(r.id, n).at(-1)?.value ?? Number.NaN).toFixed(4))}`));
+  else if (loss.length === 0) out.push("no loss recorded yet");
   else {
     out.push(`loss (${loss.length} steps, last ${loss.at(-1)!.value.toFixed(4)}, min ${Math.min(...loss.map((p) => p.value)).toFixed(4)})`);
     out.push(

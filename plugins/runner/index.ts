@@ -4,11 +4,14 @@
 import { definePlugin } from "../../core/index.ts";
 import { runRecipeHook } from "./run.ts";
 
+export { ensureModel } from "./model.ts";
 export { defaultRunDir, trainOutput } from "./paths.ts";
 export { type PreviewSample, previewRecipeSamples } from "./preview.ts";
 export { type Sampling, samplingOf } from "./sampling.ts";
 export { type ScoredReply, scoreReplies, scoreWithRewardModel } from "./score.ts";
 export { openServedModel, type ServedModel, type ServeModelOptions } from "./served-model.ts";
+export { dropModelState, type ModelState, modelState } from "./state.ts";
+export { recordActionRun } from "./store.ts";
 
 export default definePlugin({
   name: "lft-runner",

@@ -40,6 +40,20 @@ test("`lft runs` lists newest first; `lft runs show` prints the record and the l
   s.close();
 });
 
+test("`lft runs show` of an eval-only run (no steps) lists its metrics", () => {
+  const s = RunStore.open(db)._unsafeUnwrap();
+  s.startRun({ id: "eval-1", name: "lft eval · eval mmlu_val", totalSteps: 0 })._unsafeUnwrap();
+  s.recordMetrics("eval-1", 0, { "mmlu_val/Average": 100 * (16 / 62), "mmlu_val/STEM": 23.25581395 }, false)._unsafeUnwrap();
+  s.endRun("eval-1", "completed", { step: 0 })._unsafeUnwrap();
+  const show = formatRunShow(s, "eval-1")._unsafeUnwrap();
+  expect(show).toContain("metrics\n  mmlu_val/Average = 25.8065\n  mmlu_val/STEM = 23.2558");
+  expect(show).not.toContain("no loss recorded yet");
+  // A training run without a loss yet still says so.
+  s.startRun({ id: "train-1", totalSteps: 10 })._unsafeUnwrap();
+  expect(formatRunShow(s, "train-1")._unsafeUnwrap()).toContain("no loss recorded yet");
+  s.close();
+});
+
 test("`lft runs compare` overlays the curves on one shared range; colour marks each run, shared cells yellow", () => {
   const s = RunStore.open(db)._unsafeUnwrap();
   s.startRun({ id: "fast", totalSteps: 10 })._unsafeUnwrap();
