@@ -1,7 +1,7 @@
 // Every command README.md shows in a ```sh block works as written, from a fresh shell after set-up:
 // each runs in `bash -c` at the repository root with an empty environment whose PATH lacks
 // node_modules/.bin (so nothing may rely on Bun being on PATH), and must exit 0.
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -30,6 +30,17 @@ function skipReason(command: string): string | null {
   return null;
 }
 
+/** Servers (`lft api`, `lft board`) run until stopped: the test starts one, waits for its ready line, runs the
+ * README's next commands against it (a `curl`), and stops it with SIGINT, as Ctrl-C would, at the end. */
+const SERVER_READY: readonly [RegExp, RegExp][] = [
+  [/^(\S+=\S+\s+)*\.\/lft api\b/, /lft api: listening on http:\/\/\S+/],
+  [/^(\S+=\S+\s+)*\.\/lft board\b/, /lft board: http:\/\/\S+\?token=/],
+];
+function serverReady(command: string): RegExp | null {
+  const bare = command.replace(/\s+#.*$/, "").trim();
+  return SERVER_READY.find(([starts]) => starts.test(bare))?.[1] ?? null;
+}
+
 /** Seconds a command may take: training runs get minutes on a loaded 2-core machine. */
 function limitSeconds(command: string): number {
   return /\.lft(\s|$)/.test(command) && !/\bcheck\b/.test(command) ? 600 : 120;
@@ -51,10 +62,42 @@ test("the extractor finds sh blocks' commands and nothing else", () => {
 describe("README.md's commands, from a fresh shell without node_modules/.bin on PATH", () => {
   const commands = shellCommands(readFileSync(join(repo, "README.md"), "utf8"));
   test("README shows commands", () => expect(commands.length).toBeGreaterThan(5));
+  const servers: Bun.Subprocess<"ignore", "pipe", "pipe">[] = [];
+  afterAll(async () => {
+    for (const s of servers) s.kill("SIGINT");
+    await Promise.all(servers.map((s) => Promise.race([s.exited, Bun.sleep(10_000).then(() => s.kill("SIGKILL"))])));
+  });
   for (const { line, command } of commands) {
     const why = skipReason(command);
     if (why !== null) {
       test.skip(`README.md:${line} ${command} (skipped: ${why})`, () => {});
+      continue;
+    }
+    const ready = serverReady(command);
+    if (ready !== null) {
+      test(`README.md:${line} ${command} (a server: started, then stopped after the README's commands)`, async () => {
+        const s = Bun.spawn(["bash", "-c", command], {
+          cwd: repo,
+          env: { PATH: freshPath, HOME: process.env.HOME ?? "/root", NO_COLOR: "1", LFT_HOME: process.env.LFT_HOME ?? "" },
+          stdin: "ignore",
+          stdout: "pipe",
+          stderr: "pipe",
+        });
+        servers.push(s);
+        let seen = "";
+        const reader = s.stdout.getReader();
+        const deadline = Date.now() + 120_000;
+        while (!ready.test(seen) && Date.now() < deadline) {
+          const chunk = await Promise.race([reader.read(), s.exited.then(() => ({ done: true, value: undefined }))]);
+          if (chunk.done) break;
+          seen += new TextDecoder().decode(chunk.value);
+        }
+        reader.releaseLock();
+        const detail = ready.test(seen)
+          ? "ready"
+          : `no ready line; stdout: ${seen.slice(-2000)}\nstderr: ${(await new Response(s.stderr).text()).slice(-2000)}`;
+        expect(detail).toBe("ready");
+      }, 125_000);
       continue;
     }
     test(
