@@ -2,7 +2,7 @@
 // chat template as LF's encode_oneturn (the prompt is every turn before the final answer), scored in
 // batches by a ChoiceScorer, the argmax letter compared with the answer.
 import { err, ok, type Result } from "neverthrow";
-import type { ChatEncoder } from "../../core/index.ts";
+import { type ChatEncoder, mulberry32 } from "../../core/index.ts";
 import { argmaxChoice, type ChoiceScorer } from "./choice-logits.ts";
 import { EVAL_TEMPLATES, type EvalLang, formatExample } from "./eval-template.ts";
 import { aggregate, type BenchmarkResults, type SubjectResult, scoreSubject } from "./results.ts";
@@ -19,23 +19,11 @@ export interface BenchmarkSettings {
   readonly maxPromptTokens?: number;
 }
 
-/** mulberry32: a small seeded generator, enough for picking k-shot examples reproducibly. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The k-shot examples for question `index`: the first k dev rows, or k of a seeded per-question shuffle. */
 export function supportSet(dev: readonly Question[], nShot: number, shuffle: boolean, seed: number, index: number): Question[] {
   const k = Math.min(nShot, dev.length);
   if (!shuffle) return dev.slice(0, k);
-  const rand = seededRandom((seed * 1_000_003 + index) >>> 0);
+  const rand = mulberry32((seed * 1_000_003 + index) >>> 0);
   const order = dev.map((_, i) => i);
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));

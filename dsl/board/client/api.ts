@@ -1,6 +1,7 @@
 // The board server's HTTP contract as the pages see it (docs: the board section of the notes): types
 // and one fetch wrapper that turns every failure into a message a user can read.
 
+import type { FormSectionBase } from "../form-contract.ts";
 export interface Diagnostic {
   readonly severity: "error" | "warning";
   readonly message: string;
@@ -11,29 +12,8 @@ export interface Diagnostic {
   readonly text?: string;
 }
 
-export type FieldKind = "string" | "number" | "integer" | "boolean" | "enum" | "list" | "path";
-
-export interface FormField {
-  readonly key: string;
-  readonly label: string;
-  readonly kind: FieldKind;
-  readonly choices?: readonly string[];
-  readonly default?: unknown;
-  readonly doc?: string;
-  readonly min?: number;
-  readonly max?: number;
-  /** Unit words the value may carry (`10%`, `100 steps`): such a field takes text. */
-  readonly units?: readonly string[];
-  readonly required?: boolean;
-}
-
-export interface FormSection {
-  readonly id: string;
-  readonly title: string;
-  readonly doc?: string;
-  readonly fields: readonly FormField[];
-  readonly variants?: { readonly [choice: string]: readonly FormField[] };
-}
+export type { FieldKind, FormField } from "../form-contract.ts";
+export type FormSection = FormSectionBase;
 
 export type FormValues = Record<string, unknown>;
 

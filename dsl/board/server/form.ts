@@ -6,31 +6,11 @@
 import type { OptionSchema, OptionSpec, Registry } from "../../../core/index.ts";
 import { type BlockRule, blockKinds, blockRules, type Collection, type RefRule } from "../../blocks";
 import type { BlockKind } from "../../recipe";
+import type { FormField, FormSectionBase } from "../form-contract";
 
-export type FieldKind = "string" | "number" | "integer" | "boolean" | "enum" | "list" | "path";
+export type { FieldKind, FormField } from "../form-contract";
 
-export interface FormField {
-  readonly key: string;
-  readonly label: string;
-  readonly kind: FieldKind;
-  readonly choices?: readonly string[];
-  readonly default?: unknown;
-  readonly doc?: string;
-  readonly min?: number;
-  readonly max?: number;
-  /** Unit words the value may carry (`10%`, `100 steps`): written as text, e.g. "100 steps". */
-  readonly units?: readonly string[];
-  readonly required?: boolean;
-}
-
-export interface FormSection {
-  /** The block kind, or the train option whose entry brings options (optimizer, reward). */
-  readonly id: string;
-  readonly title: string;
-  readonly doc?: string;
-  readonly fields: readonly FormField[];
-  /** Per choice of the section's `name` field, the options that choice brings. */
-  readonly variants?: Readonly<Record<string, readonly FormField[]>>;
+export interface FormSection extends FormSectionBase {
   /** Where the section's values are written: its own block, or (optimizer, reward) the train block. */
   readonly block: BlockKind;
 }

@@ -4,6 +4,7 @@
 // BAdam's defaults (include_embedding = include_lm_head = False) leave them. Which block trains at a
 // step is a pure function of the step, so a resumed run needs no extra state to pick up the schedule.
 import { err, ok, type Result } from "neverthrow";
+import { mulberry32 } from "../../../core/index.ts";
 
 export type SwitchMode = "ascending" | "descending" | "random" | "fixed";
 
@@ -44,26 +45,14 @@ export function partitionBlocks(names: readonly string[]): Result<BlockPartition
   return ok({ blocks: layers.map((l) => byLayer.get(l)!), layers, outside });
 }
 
-/** mulberry32: a small seeded generator for the random visiting order. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A seeded integer in [0, n). */
 export function randomInt(n: number, seed: number): number {
-  return Math.floor(rng(seed)() * n);
+  return Math.floor(mulberry32(seed)() * n);
 }
 
 /** A seeded Fisher–Yates permutation of 0..n-1. */
 export function permutation(n: number, seed: number): number[] {
-  const next = rng(seed);
+  const next = mulberry32(seed);
   const out = Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));

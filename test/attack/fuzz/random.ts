@@ -2,17 +2,9 @@
 // everywhere) and a generator with the few draws the input makers need. Every input gets its own
 // stream from (run seed, class, index), so one failing input replays alone.
 
-/** mulberry32 over a 32-bit seed: uniform floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../../../core/index.ts";
+
+export { mulberry32 };
 
 /** FNV-1a of a class name, so classes drawn with the same run seed do not share streams. */
 function hashName(name: string): number {
