@@ -1,8 +1,10 @@
 // Data parallelism: collectives engines (registry collection `collectives`) and how a run picks one.
 // Third-party engines register with `api.register.collectives({ name, launchedBy, available, open })`.
 import { definePlugin } from "../../core/index.ts";
+import { mpiEngine } from "./mpi.ts";
 import { singleEngine } from "./single.ts";
 
+export { mpiEngine } from "./mpi.ts";
 export { chooseEngine, openCollectives } from "./select.ts";
 export { singleEngine } from "./single.ts";
 
@@ -10,5 +12,6 @@ export default definePlugin({
   name: "lft-dist",
   setup(api) {
     api.register.collectives(singleEngine);
+    api.register.collectives(mpiEngine);
   },
 });
