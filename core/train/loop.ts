@@ -190,6 +190,15 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
   const lead = (o.collectives?.rank ?? 0) === 0;
   const batches = dist ? shardBatches(o.batches, dist.rank, dist.size) : o.batches;
   let sync: GradientSync | null = null;
+  if (dist && optimizer.stepsDuringBackward) {
+    optimizer.dispose();
+    return err(
+      new TrainError(
+        "options",
+        `train: the ${optimizer.kind} optimizer steps each tensor during backward (layerwise), before ${dist.size} ranks can average its gradient; turn layerwise off to train data-parallel`,
+      ),
+    );
+  }
   try {
     const names = optimizer.groups.flatMap((g) => g.names);
     const schedule = makeSchedule(o.schedule ?? { kind: "constant" }, optimizer.lr, o.steps);
