@@ -10,19 +10,21 @@ const RANK = join(import.meta.dir, "ddp-rank.ts");
 const BUN = process.execPath;
 const mpiEnv = { OMPI_ALLOW_RUN_AS_ROOT: "1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: "1" };
 
-function run(cmd: string[], env: Record<string, string>): Record<string, unknown> {
+type Row = Record<string, unknown> & { tokensPerS: number };
+
+function run(cmd: string[], env: Record<string, string>): Row {
   const r = Bun.spawnSync(cmd, { env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
   if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")} failed (${r.exitCode}): ${r.stderr.toString().slice(-800)}`);
   const line = r.stdout.toString().trim().split("\n").pop()!;
-  return JSON.parse(line) as Record<string, unknown>;
+  return JSON.parse(line) as Row;
 }
 
 const cores = availableParallelism();
 const perRankThreads = String(Math.max(1, Math.floor(cores / 2)));
 // The machine is shared: alternate the two set-ups and keep each one's median run by tokens/s.
 const REPEATS = Number(process.env.DDP_BENCH_REPEATS ?? 3);
-const ones: Record<string, unknown>[] = [];
-const twos: Record<string, unknown>[] = [];
+const ones: Row[] = [];
+const twos: Row[] = [];
 for (let i = 0; i < REPEATS; i++) {
   ones.push(run([BUN, RANK], {}));
   twos.push(
@@ -33,10 +35,10 @@ for (let i = 0; i < REPEATS; i++) {
     }),
   );
 }
-const median = (rows: Record<string, unknown>[]) => [...rows].sort((a, b) => (a.tokensPerS as number) - (b.tokensPerS as number))[rows.length >> 1]!;
+const median = (rows: Row[]): Row => [...rows].sort((a, b) => a.tokensPerS - b.tokensPerS)[rows.length >> 1]!;
 const one = { ...median(ones), allTokensPerS: ones.map((r) => r.tokensPerS) };
 const two = { ...median(twos), allTokensPerS: twos.map((r) => r.tokensPerS) };
-const speedup = Number(((two.tokensPerS as number) / (one.tokensPerS as number)).toFixed(2));
+const speedup = Number((two.tokensPerS / one.tokensPerS).toFixed(2));
 const path = writeResults("ddp", {
   note: `median of ${REPEATS} alternating runs each; 1 rank uses all ${cores} cores; 2 ranks use ${perRankThreads} thread(s) each on the same machine, so this measures DDP's overhead and scaling on one host, not a cluster`,
   oneRank: one,
