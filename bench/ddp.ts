@@ -2,7 +2,7 @@
 // every core) and on 2 MPI ranks (mpirun, one BLAS/OpenMP thread each, so the ranks share the cores
 // rather than fight over them), tokens/s over the global batch and memory per rank.
 // Run: bun bench/ddp.ts  (writes bench/results/ddp.json; needs mpirun and `make mpi`)
-import { availableParallelism } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { writeResults } from "./lib/results.ts";
 
@@ -20,6 +20,7 @@ function run(cmd: string[], env: Record<string, string>): Row {
 }
 
 const cores = availableParallelism();
+const startLoad = loadavg().map((x) => Number(x.toFixed(2)));
 const perRankThreads = String(Math.max(1, Math.floor(cores / 2)));
 // The machine is shared: alternate the two set-ups and keep each one's median run by tokens/s.
 const REPEATS = Number(process.env.DDP_BENCH_REPEATS ?? 3);
@@ -41,6 +42,8 @@ const two = { ...median(twos), allTokensPerS: twos.map((r) => r.tokensPerS) };
 const speedup = Number((two.tokensPerS / one.tokensPerS).toFixed(2));
 const path = writeResults("ddp", {
   note: `median of ${REPEATS} alternating runs each; 1 rank uses all ${cores} cores; 2 ranks use ${perRankThreads} thread(s) each on the same machine, so this measures DDP's overhead and scaling on one host, not a cluster`,
+  loadAverageAtStart: startLoad,
+  loadAverageAtEnd: loadavg().map((x) => Number(x.toFixed(2))),
   oneRank: one,
   twoRanks: two,
   speedup,
