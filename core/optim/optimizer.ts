@@ -39,6 +39,11 @@ export interface Optimizer {
    * whose kernel counts while writing (AdamW) answers without a second pass.
    */
   nonFinite?(): NonFiniteParam | null;
+  /**
+   * True when the optimizer steps each tensor inside backward as its gradient completes (GaLore's
+   * layerwise mode): data parallelism cannot average those gradients first, so train() refuses it there.
+   */
+  readonly stepsDuringBackward?: boolean;
   zeroGrad(): void;
   /** The live state tensors (not copies) keyed "<index>.<slot>", with the JSON part. */
   exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> };
