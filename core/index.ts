@@ -37,6 +37,9 @@ export { type AttentionDims, attentionDims, attentionScalars, type MatmulDims, m
 export { type ArgSpec, type Args, parseArgs } from "./command/args.ts";
 export { ExitCode, exitCodeDocs } from "./command/exit-codes.ts";
 export * from "./data/index.ts";
+export { checkCollectiveTensor, checkGathered, checkRoot } from "./dist/check.ts";
+export { CollectiveError, type CollectiveErrorReason, type Collectives, type Pending, type ReduceOp } from "./dist/collectives.ts";
+export { singleCollectives } from "./dist/single.ts";
 export * from "./generate/index.ts";
 export { writeFileAtomic } from "./io/atomic-file.ts";
 export { CheckpointError, ConfigError } from "./io/errors.ts";

@@ -9,6 +9,7 @@ export {
   type CollectionName,
   type CollectionNouns,
   type CollectionTypes,
+  type CollectivesEntry,
   type CommandEntry,
   type CommandIO,
   type CommandSession,

@@ -217,6 +217,7 @@ export const collectionWords: { readonly [K in Collection]: { readonly one: stri
   rewards: { one: "reward function", many: "reward functions" },
   backends: { one: "backend", many: "backends" },
   commands: { one: "command", many: "commands" },
+  collectives: { one: "collectives engine", many: "collectives engines" },
 };
 
 export const blockKinds = Object.keys(blockRules) as BlockKind[];

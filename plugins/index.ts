@@ -4,6 +4,7 @@ import { cpuBackendPlugin, cudaBackendPlugin } from "./backends/index.ts";
 import benchmark from "./benchmark/index.ts";
 import commands from "./commands/index.ts";
 import { dataPlugins } from "./data/index.ts";
+import dist from "./dist/index.ts";
 import hub from "./hub/index.ts";
 import methods from "./methods/index.ts";
 import metrics from "./metrics/index.ts";
@@ -24,6 +25,7 @@ export const builtinPlugins: readonly Plugin[] = [
   metrics,
   rewards,
   ...dataPlugins,
+  dist,
   commands,
   benchmark,
   hub,

@@ -4,7 +4,9 @@
 //   declare module "../core/registry" { interface ModelEntry { load(dir: string): ... } }
 // so the registry never imports the code it hosts.
 
+import type { Result } from "neverthrow";
 import type { Backend } from "../backend/backend.ts";
+import type { CollectiveError, Collectives } from "../dist/collectives.ts";
 import type { OptionSchema, ResolvedOptions } from "./options";
 
 /** Fields every entry has, whatever its collection. */
@@ -74,6 +76,19 @@ export interface BackendEntry extends EntryBase {
   open(): Backend;
 }
 
+/**
+ * A collectives engine (`mpi`, `nccl`) for data parallelism. A run picks the engine its launcher
+ * implies (`launchedBy`), or the one the recipe names; with neither it runs as one rank.
+ */
+export interface CollectivesEntry extends EntryBase {
+  /** True when this process was started by the engine's launcher (mpirun/srun set their env). */
+  launchedBy(env: Readonly<Record<string, string | undefined>>): boolean;
+  /** true, or why the engine cannot run here (library not built, launcher missing, ...). */
+  available(): true | string;
+  /** Joins the job's communicator (collective: every rank calls it). */
+  open(): Result<Collectives, CollectiveError>;
+}
+
 /** What an evaluation metric sees; later modules may merge in more (logits, token ids). */
 export interface MetricInput {
   readonly predictions: readonly string[];
@@ -121,6 +136,7 @@ export interface CollectionTypes {
   rewards: RewardEntry;
   backends: BackendEntry;
   commands: CommandEntry;
+  collectives: CollectivesEntry;
 }
 
 /** Any collection map a registry can host: every collection holds entries with a name. */
@@ -145,6 +161,18 @@ export const builtinCollections: CollectionNouns<Pick<CollectionTypes, BuiltinCo
   rewards: "reward function",
   backends: "backend",
   commands: "command",
+  collectives: "collectives engine",
 };
 
-type BuiltinCollection = "models" | "datasets" | "templates" | "methods" | "stages" | "optimizers" | "metrics" | "rewards" | "backends" | "commands";
+type BuiltinCollection =
+  | "models"
+  | "datasets"
+  | "templates"
+  | "methods"
+  | "stages"
+  | "optimizers"
+  | "metrics"
+  | "rewards"
+  | "backends"
+  | "commands"
+  | "collectives";

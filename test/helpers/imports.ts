@@ -237,6 +237,8 @@ const pluginArea = (p: string): string => {
 };
 const isPluginEntry = (p: string): boolean => p === "plugins/index.ts" || /^plugins\/[^/]+\/index\.ts$/.test(p);
 /** An ffi folder's entry: ffi/<x>/index.ts, or ffi/<x>/<x>.ts where the folder has no index. */
+/** Plugin areas that bind native libraries: compute backends and collectives engines (MPI, NCCL). */
+const NATIVE_AREAS = new Set(["backends", "dist"]);
 const isFfiEntry = (p: string): boolean => /^ffi\/([^/]+)\/(index|\1)\.ts$/.test(p);
 const ffiFolder = (p: string): string => p.split("/").slice(0, 2).join("/");
 
@@ -271,11 +273,10 @@ function checkEdge(ref: ImportRef): Violation | null {
           : `plugins/${area}/ reaches another area only through its plugins/<area>/index.ts`,
       );
     }
-    if (dst === "ffi" && area === "backends" && isFfiEntry(target)) return null;
-    const allowed =
-      area === "backends"
-        ? "core/index.ts, its own folder, other areas' index.ts and ffi entry files"
-        : "core/index.ts, its own folder and other areas' index.ts";
+    if (dst === "ffi" && NATIVE_AREAS.has(area) && isFfiEntry(target)) return null;
+    const allowed = NATIVE_AREAS.has(area)
+      ? "core/index.ts, its own folder, other areas' index.ts and ffi entry files"
+      : "core/index.ts, its own folder and other areas' index.ts";
     return at("plugin-area", `a plugins/${area}/ file imports only ${allowed}`);
   }
   if (src === "dsl") {
