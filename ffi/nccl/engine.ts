@@ -4,7 +4,17 @@
 // with backward is the GPU's (NCCL runs its own kernels), and wait() only checks for an asynchronous error.
 import type { Pointer } from "bun:ffi";
 import { err, ok, type Result } from "neverthrow";
-import { type Backend, CollectiveError, type Collectives, checkCollectiveTensor, checkGathered, checkRoot, type Pending, type ReduceOp, Tensor } from "../../core/index.ts";
+import {
+  type Backend,
+  CollectiveError,
+  type Collectives,
+  checkCollectiveTensor,
+  checkGathered,
+  checkRoot,
+  type Pending,
+  type ReduceOp,
+  Tensor,
+} from "../../core/index.ts";
 import type { DeviceBuffer, Nccl } from "./nccl.ts";
 
 /** NCCL 2.10 brought ncclAvg, which `mean` uses. */
@@ -34,7 +44,9 @@ export function ncclCollectives(o: NcclEngineOptions): Result<Collectives, Colle
   const version = o.nccl.version();
   if (version.isErr()) return err(engineError(version.error));
   if (version.value < MIN_NCCL_VERSION)
-    return err(new CollectiveError("unavailable", `nccl: version ${version.value} at ${o.nccl.path} is older than 2.10 (${MIN_NCCL_VERSION}); lft needs ncclAvg`));
+    return err(
+      new CollectiveError("unavailable", `nccl: version ${version.value} at ${o.nccl.path} is older than 2.10 (${MIN_NCCL_VERSION}); lft needs ncclAvg`),
+    );
   const made = o.nccl.initRank(o.size, o.id, o.rank);
   if (made.isErr()) return err(engineError(made.error));
   const comm = made.value;
@@ -43,10 +55,13 @@ export function ncclCollectives(o: NcclEngineOptions): Result<Collectives, Colle
   const token = Tensor.alloc(o.backend, [1], "f32", false);
   o.backend.fill(token, 0);
 
-  const open = (what: string): Result<void, CollectiveError> => (closed ? err(new CollectiveError("closed", `${what}: the NCCL communicator is closed`)) : ok(undefined));
+  const open = (what: string): Result<void, CollectiveError> =>
+    closed ? err(new CollectiveError("closed", `${what}: the NCCL communicator is closed`)) : ok(undefined);
   const wrap = (r: Result<void, Error>): Result<void, CollectiveError> => r.mapErr(engineError);
   const onDevice = (what: string, t: Tensor): Result<void, CollectiveError> =>
-    t.backend === o.backend ? ok(undefined) : err(new CollectiveError("shape", `${what}: the tensor is on backend "${t.backend.name}", the NCCL engine on "${o.backend.name}"`));
+    t.backend === o.backend
+      ? ok(undefined)
+      : err(new CollectiveError("shape", `${what}: the tensor is on backend "${t.backend.name}", the NCCL engine on "${o.backend.name}"`));
   const reduce = (what: string, t: Tensor, op: ReduceOp) =>
     open(what)
       .andThen(() => checkCollectiveTensor(what, t))
@@ -88,10 +103,7 @@ export function ncclCollectives(o: NcclEngineOptions): Result<Collectives, Colle
         .andThen(() => onDevice("broadcast", t))
         .andThen(() => wrap(nccl.broadcast(buffer(t), root, size, comm, stream))),
     // A one-element all-reduce every rank must join, then a wait for the stream: no rank passes before all arrive.
-    barrier: () =>
-      reduce("barrier", token, "sum").map(() => {
-        o.synchronize?.();
-      }),
+    barrier: () => reduce("barrier", token, "sum").map(() => o.synchronize?.()),
     abort(message: string): never {
       // Peers blocked in a collective with this rank see a remote error instead of hanging.
       if (!closed) nccl.abort(comm);

@@ -27,7 +27,16 @@ export type NcclOp = keyof typeof NCCL_OP;
 /** Element size of each dtype, for the size checks. */
 export const NCCL_DTYPE_BYTES: Readonly<Record<NcclDType, number>> = { i8: 1, u8: 1, i32: 4, u32: 4, i64: 8, u64: 8, f16: 2, f32: 4, f64: 8, bf16: 2 };
 /** ncclResult_t names, for messages when ncclGetErrorString has nothing better. */
-const RESULT_NAMES = ["ncclSuccess", "ncclUnhandledCudaError", "ncclSystemError", "ncclInternalError", "ncclInvalidArgument", "ncclInvalidUsage", "ncclRemoteError", "ncclInProgress"];
+const RESULT_NAMES = [
+  "ncclSuccess",
+  "ncclUnhandledCudaError",
+  "ncclSystemError",
+  "ncclInternalError",
+  "ncclInvalidArgument",
+  "ncclInvalidUsage",
+  "ncclRemoteError",
+  "ncclInProgress",
+];
 
 const STRUCT_BY_STACK = process.arch === "x64";
 const INIT_ARGS = STRUCT_BY_STACK ? [P, i32, i32, u64, u64, u64, ...Array<FFIType>(UNIQUE_ID_BYTES / 8).fill(u64)] : [P, i32, P, i32];
@@ -112,14 +121,20 @@ export class Nccl {
   allReduce(send: DeviceBuffer, recv: DeviceBuffer, op: NcclOp, comm: Pointer, stream: Pointer | null): Result<void, Error> {
     const bad = sameBuffers("ncclAllReduce", send, recv, 1) ?? checkOp(op);
     if (bad) return err(bad);
-    return this.check(this.sym.ncclAllReduce(send.ptr, recv.ptr, send.count, NCCL_DTYPE[send.dtype], NCCL_OP[op], comm, stream), `ncclAllReduce(${send.count} ${send.dtype})`);
+    return this.check(
+      this.sym.ncclAllReduce(send.ptr, recv.ptr, send.count, NCCL_DTYPE[send.dtype], NCCL_OP[op], comm, stream),
+      `ncclAllReduce(${send.count} ${send.dtype})`,
+    );
   }
 
   /** recv holds `size` blocks of send.count elements, rank r's at block r. */
   allGather(send: DeviceBuffer, recv: DeviceBuffer, size: number, comm: Pointer, stream: Pointer | null): Result<void, Error> {
     const bad = sameBuffers("ncclAllGather", send, recv, size);
     if (bad) return err(bad);
-    return this.check(this.sym.ncclAllGather(send.ptr, recv.ptr, send.count, NCCL_DTYPE[send.dtype], comm, stream), `ncclAllGather(${send.count} ${send.dtype} per rank)`);
+    return this.check(
+      this.sym.ncclAllGather(send.ptr, recv.ptr, send.count, NCCL_DTYPE[send.dtype], comm, stream),
+      `ncclAllGather(${send.count} ${send.dtype} per rank)`,
+    );
   }
 
   /** send holds `size` blocks of recv.count elements; rank r receives the reduction of block r. */
@@ -136,7 +151,10 @@ export class Nccl {
     const bad = sameBuffers("ncclBroadcast", buf, buf, 1);
     if (bad) return err(bad);
     if (!(Number.isInteger(root) && root >= 0 && root < size)) return err(new Error(`nccl: ncclBroadcast root must be a rank in [0, ${size}), found ${root}`));
-    return this.check(this.sym.ncclBroadcast(buf.ptr, buf.ptr, buf.count, NCCL_DTYPE[buf.dtype], root, comm, stream), `ncclBroadcast(${buf.count} ${buf.dtype} from rank ${root})`);
+    return this.check(
+      this.sym.ncclBroadcast(buf.ptr, buf.ptr, buf.count, NCCL_DTYPE[buf.dtype], root, comm, stream),
+      `ncclBroadcast(${buf.count} ${buf.dtype} from rank ${root})`,
+    );
   }
 
   /** An error a peer or the network raised asynchronously (a dead rank), or ok. */

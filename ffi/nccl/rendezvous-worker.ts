@@ -3,6 +3,8 @@
 // sends the id to `peers` connections, then exits 0. `fetch host:port timeoutMs`: a peer connects (retrying
 // while rank 0 is not yet listening), prints the id as hex and exits 0. Exit 2 with a message on stderr when
 // the time runs out.
+export {};
+
 const [mode, address, ...rest] = process.argv.slice(2);
 const ID_BYTES = 128;
 

@@ -43,7 +43,8 @@ export function tcpRendezvous(o: RendezvousOptions): Result<Uint8Array, Error> {
   const r = Bun.spawnSync([process.execPath, WORKER, "fetch", o.address, timeout], { stderr: "pipe", stdout: "pipe" });
   if (r.exitCode !== 0) return err(new Error(`rendezvous at ${o.address} (rank ${o.rank}): ${r.stderr.toString().trim() || `exit ${r.exitCode}`}`));
   const id = Buffer.from(r.stdout.toString().trim(), "hex");
-  if (id.length !== UNIQUE_ID_BYTES) return err(new Error(`rendezvous at ${o.address} (rank ${o.rank}): received ${id.length} bytes, expected ${UNIQUE_ID_BYTES}`));
+  if (id.length !== UNIQUE_ID_BYTES)
+    return err(new Error(`rendezvous at ${o.address} (rank ${o.rank}): received ${id.length} bytes, expected ${UNIQUE_ID_BYTES}`));
   return ok(new Uint8Array(id));
 }
 
@@ -51,7 +52,11 @@ export function tcpRendezvous(o: RendezvousOptions): Result<Uint8Array, Error> {
  * The id over an engine that is already up (MPI): rank 0's bytes broadcast in place. `broadcast` moves a
  * Float32Array of 32 words (the id's bytes reinterpreted, so no value changes) from rank 0 to every rank.
  */
-export function broadcastId(rank: number, id: Uint8Array | undefined, broadcast: (words: Float32Array) => Result<Float32Array, Error>): Result<Uint8Array, Error> {
+export function broadcastId(
+  rank: number,
+  id: Uint8Array | undefined,
+  broadcast: (words: Float32Array) => Result<Float32Array, Error>,
+): Result<Uint8Array, Error> {
   const words = new Float32Array(UNIQUE_ID_BYTES / 4);
   if (rank === 0) {
     if (!id || id.byteLength !== UNIQUE_ID_BYTES) return err(new Error(`rendezvous: rank 0 needs its ${UNIQUE_ID_BYTES}-byte unique id`));

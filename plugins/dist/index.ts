@@ -1,14 +1,18 @@
 // Data parallelism: collectives engines (registry collection `collectives`) and how a run picks one.
 // Third-party engines register with `api.register.collectives({ name, launchedBy, available, open })`.
 import { definePlugin } from "../../core/index.ts";
+import { ncclEngine } from "./nccl.ts";
 import { singleEngine } from "./single.ts";
 
+export { type NcclWorld, ncclEngine, ncclWorld } from "./nccl.ts";
 export { chooseEngine, openCollectives } from "./select.ts";
 export { singleEngine } from "./single.ts";
 
 export default definePlugin({
   name: "lft-dist",
   setup(api) {
+    // NCCL before MPI: under mpirun with a usable GPU, gradients go over NCCL (launchedBy checks both).
+    api.register.collectives(ncclEngine);
     api.register.collectives(singleEngine);
   },
 });
