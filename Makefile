@@ -43,7 +43,16 @@ $(FFI_PROBE): ffi/cpu/src/blas_probe.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -o $@ $< -lopenblas
 clean:
-	rm -rf ffi/cpu/build
+	rm -rf ffi/cpu/build ffi/mpi/build
+
+# The MPI shim for data parallelism (OpenMPI's mpicc from libopenmpi-dev): make mpi
+MPICC ?= mpicc
+MPI_LIB := ffi/mpi/build/liblft_mpi.so
+.PHONY: mpi
+mpi: $(MPI_LIB)
+$(MPI_LIB): ffi/mpi/src/lft_mpi.c Makefile
+	@mkdir -p $(dir $@)
+	$(MPICC) -O2 -fPIC -std=c11 -Wall -Wextra -shared -o $@ $< -ldl
 
 # CUDA kernels (ffi/cuda/src/*.cu, one unity translation unit) into one fatbin for A100 (sm_80) and H100
 # (sm_90), loaded at run time with cuModuleLoadData. Needs only nvcc, no GPU: make cuda

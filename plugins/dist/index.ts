@@ -1,9 +1,11 @@
 // Data parallelism: collectives engines (registry collection `collectives`) and how a run picks one.
 // Third-party engines register with `api.register.collectives({ name, launchedBy, available, open })`.
 import { definePlugin } from "../../core/index.ts";
+import { mpiEngine } from "./mpi.ts";
 import { ncclEngine } from "./nccl.ts";
 import { singleEngine } from "./single.ts";
 
+export { mpiEngine } from "./mpi.ts";
 export { type NcclWorld, ncclEngine, ncclWorld } from "./nccl.ts";
 export { chooseEngine, openCollectives } from "./select.ts";
 export { singleEngine } from "./single.ts";
@@ -14,5 +16,6 @@ export default definePlugin({
     // NCCL before MPI: under mpirun with a usable GPU, gradients go over NCCL (launchedBy checks both).
     api.register.collectives(ncclEngine);
     api.register.collectives(singleEngine);
+    api.register.collectives(mpiEngine);
   },
 });

@@ -1,0 +1,276 @@
+// ZeRO stage 1: optimizer state sharded across the ranks of a data-parallel job. The trainable parameters,
+// flattened in the optimizer's order, are cut into `size` equal slices; each rank builds the chosen
+// optimizer over views of its slice only (pieces of parameters, no copies), so it holds 1/size of the
+// state. A step: the gradients (already averaged over ranks by data parallelism) are viewed at the same
+// slices, the inner optimizer updates the slice in place, and an all-gather gives every rank the whole
+// updated parameters again. Only element-wise optimizers can be cut anywhere (AdamW, SGD); the ones whose
+// state follows matrices or blocks (GaLore, APOLLO, Muon, Adam-mini, BAdam) are refused.
+//
+// Checkpoints stay rank-count independent: exportState gathers the state into whole-parameter tensors
+// keyed as the plain optimizer keys them (every rank takes part; rank 0 writes), and importState takes such
+// a state, from any number of ranks or none, and keeps this rank's slice of it.
+import { err, ok, type Result } from "neverthrow";
+import {
+  type Collectives,
+  checkMeta,
+  type HostTensor,
+  type Optimizer,
+  type OptimizerFactory,
+  type OptimizerMeta,
+  type ParamGroup,
+  Tensor,
+} from "../../core/index.ts";
+import { FlatOptimizer } from "./flat-params.ts";
+
+/** The state slots each element-wise optimizer keeps per parameter (as its exportState names them). */
+export const ZERO_SLOTS: Readonly<Record<string, readonly string[]>> = { adamw: ["exp_avg", "exp_avg_sq"], sgd: ["momentum_buffer"] };
+
+/** A stretch of one parameter that this rank owns: flat elements [start, start + length) of parameter `param`. */
+export interface ZeroPiece {
+  readonly param: number;
+  readonly start: number;
+  readonly length: number;
+  /** Where the piece sits in this rank's slice. */
+  readonly slot: number;
+}
+
+/** The split of `numels` (the flattened parameters) into `size` slices of `sliceLength` elements (the last one padded). */
+export interface ZeroLayout {
+  readonly total: number;
+  readonly sliceLength: number;
+  /** Flat offset of each parameter. */
+  readonly offsets: readonly number[];
+  /** This rank's pieces, in flat order. */
+  readonly pieces: readonly ZeroPiece[];
+}
+
+export function zeroLayout(numels: readonly number[], rank: number, size: number): ZeroLayout {
+  const offsets: number[] = [];
+  let total = 0;
+  for (const n of numels) {
+    offsets.push(total);
+    total += n;
+  }
+  const sliceLength = Math.max(1, Math.ceil(total / size));
+  const lo = rank * sliceLength;
+  const hi = Math.min(total, lo + sliceLength);
+  const pieces: ZeroPiece[] = [];
+  numels.forEach((n, param) => {
+    const a = Math.max(offsets[param]!, lo);
+    const b = Math.min(offsets[param]! + n, hi);
+    if (b > a) pieces.push({ param, start: a - offsets[param]!, length: b - a, slot: a - lo });
+  });
+  return { total, sliceLength, offsets, pieces };
+}
+
+/** A 1-D view of `n` elements of `t` starting at element `start` (f32; untracked: it outlives step scopes). */
+const flat = (t: Tensor, start: number, n: number): Tensor => t.view([n], t.byteOffset + start * 4, false);
+
+export class ZeroOptimizer extends FlatOptimizer {
+  readonly kind: string;
+  readonly layout: ZeroLayout;
+  /** The optimizer over this rank's pieces. */
+  readonly inner: Optimizer;
+  private readonly views: readonly Tensor[];
+  private readonly send: Tensor;
+  private readonly gathered: Tensor;
+  /** Updates each parameter has had (the same on every rank: gradients are the same after averaging). */
+  private readonly paramSteps: number[];
+  /** Whole-parameter state tensors made by the last exportState, released at the next one or dispose(). */
+  private exported: Tensor[] = [];
+
+  constructor(
+    groups: readonly ParamGroup[],
+    lr: number,
+    readonly comm: Collectives,
+    build: (pieceGroups: readonly ParamGroup[]) => Result<Optimizer, Error>,
+    layout: ZeroLayout,
+    views: readonly Tensor[],
+    pieceGroups: readonly ParamGroup[],
+  ) {
+    super(groups, lr);
+    this.layout = layout;
+    this.views = views;
+    const inner = build(pieceGroups);
+    if (inner.isErr()) throw inner.error;
+    this.inner = inner.value;
+    this.kind = this.inner.kind;
+    const backend = this.params[0]!.backend;
+    this.send = Tensor.alloc(backend, [layout.sliceLength], "f32", false);
+    this.gathered = Tensor.alloc(backend, [layout.sliceLength * comm.size], "f32", false);
+    this.paramSteps = this.params.map(() => 0);
+  }
+
+  /** Bytes of optimizer state this rank holds (its slice's). */
+  localStateBytes(): number {
+    let n = 0;
+    for (const t of this.inner.exportState().tensors.values()) n += t.numel * 4;
+    return n;
+  }
+
+  update(): void {
+    this.step++;
+    const { pieces } = this.layout;
+    pieces.forEach((piece, i) => {
+      const g = this.params[piece.param]!.grad;
+      this.views[i]!.grad = g ? flat(g, piece.start, piece.length) : null;
+    });
+    this.params.forEach((p, i) => {
+      if (p.grad) this.paramSteps[i]!++;
+    });
+    try {
+      this.inner.lr = this.lr;
+      this.inner.update();
+    } finally {
+      for (const v of this.views) {
+        v.grad?.dispose();
+        v.grad = null;
+      }
+    }
+    this.gatherInto((piece, i) => this.views[i]!, (param) => this.params[param]!);
+  }
+
+  /**
+   * One all-gather of a slice-shaped quantity: each rank writes its pieces (`source`) into its slice, and
+   * every parameter-shaped `target` receives the whole. A collective: every rank calls it in the same order.
+   */
+  private gatherInto(source: (piece: ZeroPiece, i: number) => Tensor | undefined, target: (param: number) => Tensor | undefined): void {
+    const b = this.send.backend;
+    b.fill(this.send, 0);
+    this.layout.pieces.forEach((piece, i) => {
+      const src = source(piece, i);
+      if (!src) return;
+      using dst = flat(this.send, piece.slot, piece.length);
+      b.copy(dst, src);
+    });
+    const r = this.comm.allGather(this.send, this.gathered);
+    if (r.isErr()) this.comm.abort(`ZeRO-1 all-gather of the updated parameters failed: ${r.error.message}`);
+    this.layout.offsets.forEach((offset, param) => {
+      const dst = target(param);
+      if (!dst) return;
+      using src = flat(this.gathered, offset, dst.numel);
+      using whole = flat(dst, 0, dst.numel);
+      b.copy(whole, src);
+    });
+  }
+
+  exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> } {
+    for (const t of this.exported) t.dispose();
+    this.exported = [];
+    const inner = this.inner.exportState();
+    const tensors = new Map<string, Tensor>();
+    const b = this.send.backend;
+    for (const slot of ZERO_SLOTS[this.kind] ?? []) {
+      // Whether any rank keeps this slot (SGD without momentum keeps none): every rank must agree before gathering.
+      using present = Tensor.alloc(b, [1], "f32", false);
+      b.fill(present, this.layout.pieces.some((_, i) => inner.tensors.has(`${i}.${slot}`)) ? 1 : 0);
+      const r = this.comm.allReduce(present, "sum");
+      if (r.isErr()) this.comm.abort(`ZeRO-1 gathering the optimizer state failed: ${r.error.message}`);
+      if (present.item() === 0) continue;
+      const wanted = new Map<number, Tensor>();
+      this.params.forEach((p, i) => {
+        if (this.paramSteps[i]! === 0) return;
+        const t = Tensor.alloc(b, p.shape, "f32", false);
+        wanted.set(i, t);
+        this.exported.push(t);
+        tensors.set(`${i}.${slot}`, t);
+      });
+      this.gatherInto(
+        (_, i) => inner.tensors.get(`${i}.${slot}`),
+        (param) => wanted.get(param),
+      );
+    }
+    const params = this.paramSteps.flatMap((step, index) => (step > 0 ? [{ index, step }] : []));
+    return { meta: this.stateMeta(params, inner.meta.hyper), tensors };
+  }
+
+  importState(raw: unknown, tensors: ReadonlyMap<string, HostTensor>): Result<void, Error> {
+    const meta = checkMeta(raw, this.kind, this.params.length);
+    if (meta.isErr()) return err(meta.error);
+    const steps = new Map(meta.value.params.map((p) => [p.index, p.step]));
+    const sliced = new Map<string, HostTensor>();
+    const innerParams: { index: number; step: number }[] = [];
+    for (const [i, piece] of this.layout.pieces.entries()) {
+      const step = steps.get(piece.param);
+      if (step === undefined) continue;
+      innerParams.push({ index: i, step });
+      const p = this.params[piece.param]!;
+      for (const slot of ZERO_SLOTS[this.kind] ?? []) {
+        const whole = tensors.get(`${piece.param}.${slot}`);
+        if (!whole) continue;
+        if (whole.data.length !== p.numel)
+          return err(new Error(`optimizer state: "${piece.param}.${slot}" holds ${whole.data.length} values but parameter "${this.names[piece.param]}" has ${p.numel}`));
+        sliced.set(`${i}.${slot}`, { shape: [piece.length], data: whole.data.subarray(piece.start, piece.start + piece.length) });
+      }
+    }
+    const innerMeta: OptimizerMeta = { ...meta.value, paramCount: this.views.length, params: innerParams };
+    const r = this.inner.importState(innerMeta, sliced);
+    if (r.isErr()) return err(r.error);
+    this.step = meta.value.step;
+    this.params.forEach((_, i) => {
+      this.paramSteps[i] = steps.get(i) ?? 0;
+    });
+    return ok(undefined);
+  }
+
+  dispose(): void {
+    this.inner.dispose();
+    for (const t of [...this.exported, ...this.views, this.send, this.gathered]) t.dispose();
+    this.exported = [];
+  }
+}
+
+/**
+ * `optimizer` with its state sharded over `comm`'s ranks (ZeRO-1). Refused, naming the optimizer, when
+ * its state cannot be cut element-wise.
+ */
+export function zeroOptimizer(optimizer: OptimizerFactory, comm: Collectives): OptimizerFactory {
+  return (groups, ctx) => {
+    const params = groups.flatMap((g) => g.params);
+    const layout = zeroLayout(
+      params.map((p) => p.numel),
+      comm.rank,
+      comm.size,
+    );
+    const views = layout.pieces.map((piece) => {
+      const v = flat(params[piece.param]!, piece.start, piece.length);
+      v.requiresGrad = true;
+      return v;
+    });
+    // The pieces in their parameters' groups (same lr multiplier and decay), named "<parameter>[a:b]".
+    const owner = groups.flatMap((g, gi) => g.params.map(() => gi));
+    const names = groups.flatMap((g) => g.names);
+    const pieceGroups = groups.flatMap((g, gi) => {
+      const mine = layout.pieces.flatMap((piece, i) => (owner[piece.param] === gi ? [i] : []));
+      if (mine.length === 0) return [];
+      return [
+        {
+          ...g,
+          params: mine.map((i) => views[i]!),
+          names: mine.map((i) => {
+            const piece = layout.pieces[i]!;
+            return `${names[piece.param]}[${piece.start}:${piece.start + piece.length}]`;
+          }),
+        },
+      ];
+    });
+    let made: ZeroOptimizer;
+    try {
+      made = new ZeroOptimizer(groups, 0, comm, (pg) => optimizer(pg, ctx), layout, views, pieceGroups);
+    } catch (e) {
+      for (const v of views) v.dispose();
+      return err(e as Error);
+    }
+    if (!(made.kind in ZERO_SLOTS)) {
+      const kind = made.kind;
+      made.dispose();
+      return err(
+        new Error(
+          `zero = 1 cuts optimizer state element-wise, which "${kind}" does not allow (its state follows matrices or blocks); use ${Object.keys(ZERO_SLOTS).join(" or ")}, or zero = 0`,
+        ),
+      );
+    }
+    made.lr = made.inner.lr;
+    return ok(made);
+  };
+}
