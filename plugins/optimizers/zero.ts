@@ -127,7 +127,10 @@ export class ZeroOptimizer extends FlatOptimizer {
         v.grad = null;
       }
     }
-    this.gatherInto((piece, i) => this.views[i]!, (param) => this.params[param]!);
+    this.gatherInto(
+      (_, i) => this.views[i]!,
+      (param) => this.params[param]!,
+    );
   }
 
   /**
@@ -199,7 +202,9 @@ export class ZeroOptimizer extends FlatOptimizer {
         const whole = tensors.get(`${piece.param}.${slot}`);
         if (!whole) continue;
         if (whole.data.length !== p.numel)
-          return err(new Error(`optimizer state: "${piece.param}.${slot}" holds ${whole.data.length} values but parameter "${this.names[piece.param]}" has ${p.numel}`));
+          return err(
+            new Error(`optimizer state: "${piece.param}.${slot}" holds ${whole.data.length} values but parameter "${this.names[piece.param]}" has ${p.numel}`),
+          );
         sliced.set(`${i}.${slot}`, { shape: [piece.length], data: whole.data.subarray(piece.start, piece.start + piece.length) });
       }
     }
