@@ -39,6 +39,8 @@ export { ExitCode, exitCodeDocs } from "./command/exit-codes.ts";
 export * from "./data/index.ts";
 export { checkCollectiveTensor, checkGathered, checkRoot } from "./dist/check.ts";
 export { CollectiveError, type CollectiveErrorReason, type Collectives, type Pending, type ReduceOp } from "./dist/collectives.ts";
+export { broadcastParams, DEFAULT_BUCKET_BYTES, type GradientSync, gradientSync, type StepTotals } from "./dist/gradient-sync.ts";
+export { shardBatches } from "./dist/shard.ts";
 export { singleCollectives } from "./dist/single.ts";
 export * from "./generate/index.ts";
 export { writeFileAtomic } from "./io/atomic-file.ts";

@@ -2,10 +2,15 @@
 // functions, not subclasses). Per step: schedule → micro-batches → backward → guard → clip → update,
 // inside one tidy() scope; then events, evaluation and checkpoints. Resumes from the newest complete
 // checkpoint and then reproduces the uninterrupted run's losses exactly.
+import { join } from "node:path";
 import { err, ok, type Result } from "neverthrow";
 import { noGrad } from "../autograd/tape.ts";
+import type { Collectives } from "../dist/collectives.ts";
+import { broadcastParams, type GradientSync, gradientSync } from "../dist/gradient-sync.ts";
+import { shardBatches } from "../dist/shard.ts";
 import { buildGroups, type GroupRule, type NoDecay } from "../optim/groups.ts";
 import type { OptimizerFactory } from "../optim/optimizer.ts";
+import { tensor } from "../tensor/create.ts";
 import { tidy } from "../tensor/scope.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import type { ResumableBatches } from "./batches.ts";
@@ -93,6 +98,14 @@ export interface TrainOptions<B> {
   readonly signal?: AbortSignal;
   /** Where notes go (a damaged checkpoint passed over, stale temp folders removed); default stderr. */
   readonly warn?: (message: string) => void;
+  /**
+   * Data parallelism: the job's communicator (default: one rank). With more than one rank each reads
+   * its shard of `batches`, gradients are averaged over ranks in buckets that overlap backward, and
+   * rank 0 alone writes checkpoints and reports events; a failure on any rank aborts the whole job.
+   */
+  readonly collectives?: Collectives;
+  /** Gradient bucket size for data parallelism (default 25 MiB). */
+  readonly bucketBytes?: number;
 }
 
 export interface TrainResult {
@@ -173,20 +186,31 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
   const made = o.optimizer(groups.value, { totalSteps: o.steps, accumulation: o.accumulation ?? 1, clipNorm: o.clipNorm ?? 0 });
   if (made.isErr()) return err(new TrainError("options", made.error.message));
   const optimizer = made.value;
+  const dist = o.collectives && o.collectives.size > 1 ? o.collectives : null;
+  const lead = (o.collectives?.rank ?? 0) === 0;
+  const batches = dist ? shardBatches(o.batches, dist.rank, dist.size) : o.batches;
+  let sync: GradientSync | null = null;
   try {
     const names = optimizer.groups.flatMap((g) => g.names);
     const schedule = makeSchedule(o.schedule ?? { kind: "constant" }, optimizer.lr, o.steps);
     if (schedule.isErr()) return err(new TrainError("options", schedule.error.message));
     let rng = new TrainRng(BigInt(o.seed ?? 0));
-    const parts = (): RunParts<B> => ({ names, params: optimizer.params, optimizer, schedule: schedule.value, rng, batches: o.batches });
+    const parts = (): RunParts<B> => ({ names, params: optimizer.params, optimizer, schedule: schedule.value, rng, batches });
 
     // Resume from the newest complete checkpoint, if asked and present.
     let state: TrainerState = freshState(o.runId ?? newRunId(), o.steps, names);
     let resumedFromStep: number | undefined;
     let lastCheckpoint: string | undefined;
     const ck = o.checkpoint;
-    const warn = o.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
-    if (ck) for (const name of removeStaleTemps(ck.dir)) warn(`removed ${name} in ${ck.dir}, left by a save that was killed; the checkpoints are intact`);
+    const warnAny = o.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+    const warn = lead ? warnAny : () => {};
+    // Rank 0's runner may have just cleared old checkpoints: no rank looks before it is done.
+    if (dist) {
+      const met = dist.barrier();
+      if (met.isErr()) dist.abort(`before training: ${met.error.message}`);
+    }
+    if (ck && lead)
+      for (const name of removeStaleTemps(ck.dir)) warn(`removed ${name} in ${ck.dir}, left by a save that was killed; the checkpoints are intact`);
     if (ck && (ck.resume ?? true)) {
       const found = latestIntactCheckpoint(ck.dir);
       const latest = found.ref;
@@ -211,16 +235,38 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
       }
     }
     const runId = state.runId;
-    const events = new RunEvents(o.hooks, [...(o.progress === false ? [] : [progressHandlers(o.progress)]), ...(o.handlers ?? [])]);
+    // Only rank 0 reports: progress, the run store, the registry's hooks.
+    const events = lead
+      ? new RunEvents(o.hooks, [...(o.progress === false ? [] : [progressHandlers(o.progress)]), ...(o.handlers ?? [])])
+      : new RunEvents(undefined, []);
     const fail = async (e: TrainError): Promise<Result<TrainResult, TrainError>> => {
       // The run's end is reported even when a hook is what failed; a second failure does not mask the first.
       await events.sequential("onRunEnd", { runId, status: "failed", step: state.step, elapsedMs: elapsed(), error: e }, state.step);
+      // The other ranks would wait forever in their next collective: end the job (the last checkpoint resumes).
+      if (dist) dist.abort(`${e.message}${lastCheckpoint ? `; the last checkpoint is ${lastCheckpoint}` : ""}`);
       return err(e);
     };
+    if (dist) {
+      // Every rank starts from rank 0's weights, then averages gradients in buckets during backward.
+      const same = broadcastParams(dist, optimizer.params);
+      if (same.isErr()) return fail(new TrainError("step", same.error.message, state.step, { cause: same.error }));
+      sync = gradientSync(dist, optimizer.params, o.bucketBytes);
+    }
     const started = await events.sequential("onRunStart", { runId, recipe: o.recipe, startedAt: Date.now(), totalSteps: o.steps, resumedFromStep }, state.step);
     if (started.isErr()) return fail(started.error);
 
     const save = async (): Promise<Result<void, TrainError>> => {
+      if (dist) {
+        // Rank 0 writes; the others wait until the checkpoint is complete, so any rank may read it next.
+        const written = lead ? await saveOnce() : ok(undefined);
+        if (written.isErr()) return written;
+        if (!lead) lastCheckpoint = join(ck!.dir, `checkpoint-${state.step}`);
+        const met = dist.barrier();
+        return met.isErr() ? err(new TrainError("checkpoint", `after saving step ${state.step}: ${met.error.message}`, state.step)) : ok(undefined);
+      }
+      return saveOnce();
+    };
+    const saveOnce = async (): Promise<Result<void, TrainError>> => {
       const saved = saveCheckpoint(ck!.dir, state.step, checkpointContents(parts(), state));
       if (saved.isErr()) return err(new TrainError("checkpoint", saved.error.message, state.step, { cause: saved.error }));
       lastCheckpoint = saved.value.path;
@@ -258,7 +304,9 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
       // A step is synchronous native work; yield to the event loop once per step so a signal handler
       // (Ctrl-C, SIGTERM) or a board's request can run and abort before the next one.
       if (o.signal) await new Promise<void>((resolve) => setImmediate(resolve));
-      if (o.signal?.aborted) {
+      // Every rank takes part in the vote each step, aborted or not.
+      const aborted = dist ? anyRankAborted(dist, o.signal?.aborted === true) : o.signal?.aborted === true;
+      if (aborted) {
         status = "interrupted";
         break;
       }
@@ -266,7 +314,7 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
       const lr = schedule.value.lrAt(state.step);
       let out: StepOutcome;
       try {
-        out = runStep({ step, lr, optimizer, batches: o.batches, lossFn: o.lossFn, accumulation, clipNorm: o.clipNorm, rng });
+        out = runStep({ step, lr, optimizer, batches, lossFn: o.lossFn, accumulation, clipNorm: o.clipNorm, rng, ...(sync ? { sync } : {}) });
       } catch (e) {
         return fail(new TrainError("step", `step ${step} failed: ${(e as Error).message}`, state.step, { cause: e }));
       }
@@ -278,7 +326,7 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
       if (out.nonFinite) return fail(nonFiniteWeights(step, lr, out, lastCheckpoint));
       state.step = step;
       state.tokensSeen += out.tokens;
-      state.epoch = o.batches.epoch?.() ?? null;
+      state.epoch = batches.epoch?.() ?? null;
       state.skippedSteps += out.skipped ? 1 : 0;
       state.consecutiveSkipped = out.skipped ? state.consecutiveSkipped + 1 : 0;
       const metrics = out.metrics ? { metrics: out.metrics } : {};
@@ -352,6 +400,19 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
       ...(loadedBestStep === undefined ? {} : { loadedBestStep }),
     });
   } finally {
+    sync?.dispose();
     optimizer.dispose();
+  }
+}
+
+/** Whether a signal reached any rank (mpirun forwards signals, but ranks see them at different steps). */
+function anyRankAborted(dist: Collectives, here: boolean): boolean {
+  const flag = tensor([here ? 1 : 0]);
+  try {
+    const r = dist.allReduce(flag, "sum");
+    if (r.isErr()) dist.abort(`agreeing whether to stop: ${r.error.message}`);
+    return flag.item() > 0;
+  } finally {
+    flag.dispose();
   }
 }

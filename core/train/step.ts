@@ -4,6 +4,7 @@
 // updated parameters are finite. Runs in one
 // tidy() scope, so everything it allocates goes back to the cache when it returns.
 import { backward } from "../autograd/tape.ts";
+import type { GradientSync } from "../dist/gradient-sync.ts";
 import { firstNonFinite, type NonFiniteParam, type Optimizer } from "../optim/optimizer.ts";
 import { full } from "../tensor/create.ts";
 import { tidy } from "../tensor/scope.ts";
@@ -45,6 +46,8 @@ export interface StepInput<B> {
   /** 0 or undefined: no clipping. */
   readonly clipNorm?: number;
   readonly rng: TrainRng;
+  /** Data parallelism: gradients, loss and tokens become sums over every rank before the update. */
+  readonly sync?: GradientSync;
 }
 
 export interface StepOutcome {
@@ -84,6 +87,11 @@ export class MetricMeans {
     if (this.sums.size === 0) return undefined;
     return Object.fromEntries([...this.sums].map(([k, m]) => [k, m.sum / m.weight]));
   }
+}
+
+/** The ranks could not combine their gradients (a collective failed); the run must stop on every rank. */
+export class GradientSyncError extends Error {
+  override readonly name = "GradientSyncError";
 }
 
 export class LossContractError extends Error {
@@ -126,7 +134,8 @@ function stepInScope<B>(s: StepInput<B>): StepOutcome {
     let exhausted = false;
     let last = Number.NaN;
     const means = new MetricMeans();
-    const single = s.accumulation === 1;
+    // With ranks, gradients are summed as Σ w ∇L over every rank's micro-batches, then divided once.
+    const single = s.accumulation === 1 && !s.sync;
     // Set before backward: an optimizer that steps each tensor as its gradient is ready uses this step's lr.
     s.optimizer.lr = s.lr;
     for (; micro < s.accumulation; micro++) {
@@ -140,6 +149,7 @@ function stepInScope<B>(s: StepInput<B>): StepOutcome {
       const value = out.loss.item();
       last = value;
       // Σ w_i ∇L_i now, divided by Σ w_i below: the mean is exact whatever the split into micro-batches.
+      s.sync?.beforeBackward(micro === s.accumulation - 1);
       if (single) backward(out.loss);
       else backward(out.loss, full(out.loss.shape, w, { backend: out.loss.backend }));
       weighted += value * w;
@@ -148,6 +158,11 @@ function stepInScope<B>(s: StepInput<B>): StepOutcome {
       means.add(out.metrics, w);
     }
     if (micro === 0) return { micro, loss: Number.NaN, tokens: 0, gradNorm: Number.NaN, skipped: false, exhausted };
+    if (s.sync) {
+      const global = s.sync.finish({ weights, weighted, tokens });
+      if (global.isErr()) throw new GradientSyncError(`step ${s.step}: ${global.error.message}`);
+      ({ weights, weighted, tokens } = global.value);
+    }
     const loss = single ? last : weighted / weights;
     if (!single) scaleGradients(params, 1 / weights);
     const metrics = means.result();
