@@ -39,6 +39,17 @@ export interface Optimizer {
    * whose kernel counts while writing (AdamW) answers without a second pass.
    */
   nonFinite?(): NonFiniteParam | null;
+  /**
+   * The per-parameter state slots, when each is shaped like its parameter and updated element by element
+   * (AdamW's moments, SGD's momentum): such state may be cut anywhere, which is what ZeRO-1 sharding needs.
+   * Absent when the state follows matrices or blocks (GaLore, Muon, Adam-mini, BAdam).
+   */
+  readonly elementwiseSlots?: readonly string[];
+  /**
+   * Collective, for optimizers whose state is spread over the ranks of a data-parallel job (ZeRO-1): every
+   * rank calls it before a checkpoint is saved, so that exportState on rank 0 then holds the whole state.
+   */
+  gatherState?(): void;
   zeroGrad(): void;
   /** The live state tensors (not copies) keyed "<index>.<slot>", with the JSON part. */
   exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> };

@@ -3,12 +3,13 @@
 // optimizer over views of its slice only (pieces of parameters, no copies), so it holds 1/size of the
 // state. A step: the gradients (already averaged over ranks by data parallelism) are viewed at the same
 // slices, the inner optimizer updates the slice in place, and an all-gather gives every rank the whole
-// updated parameters again. Only element-wise optimizers can be cut anywhere (AdamW, SGD); the ones whose
-// state follows matrices or blocks (GaLore, APOLLO, Muon, Adam-mini, BAdam) are refused.
+// updated parameters again. Only optimizers that declare element-wise state (`elementwiseSlots`: AdamW,
+// SGD) can be cut anywhere; those whose state follows matrices or blocks (GaLore, APOLLO, Muon, Adam-mini,
+// BAdam) are refused.
 //
-// Checkpoints stay rank-count independent: exportState gathers the state into whole-parameter tensors
-// keyed as the plain optimizer keys them (every rank takes part; rank 0 writes), and importState takes such
-// a state, from any number of ranks or none, and keeps this rank's slice of it.
+// Checkpoints stay rank-count independent: gatherState (every rank, before a save) assembles the state
+// into whole-parameter tensors keyed as the plain optimizer keys them, which exportState hands to rank 0's
+// writer; importState takes such a state, from any number of ranks or none, and keeps this rank's slice.
 import { err, ok, type Result } from "neverthrow";
 import {
   type Collectives,
@@ -21,9 +22,6 @@ import {
   Tensor,
 } from "../../core/index.ts";
 import { FlatOptimizer } from "./flat-params.ts";
-
-/** The state slots each element-wise optimizer keeps per parameter (as its exportState names them). */
-export const ZERO_SLOTS: Readonly<Record<string, readonly string[]>> = { adamw: ["exp_avg", "exp_avg_sq"], sgd: ["momentum_buffer"] };
 
 /** A stretch of one parameter that this rank owns: flat elements [start, start + length) of parameter `param`. */
 export interface ZeroPiece {
@@ -73,11 +71,13 @@ export class ZeroOptimizer extends FlatOptimizer {
   readonly inner: Optimizer;
   private readonly views: readonly Tensor[];
   private readonly send: Tensor;
-  private readonly gathered: Tensor;
+  private readonly gatherBuffer: Tensor;
   /** Updates each parameter has had (the same on every rank: gradients are the same after averaging). */
   private readonly paramSteps: number[];
-  /** Whole-parameter state tensors made by the last exportState, released at the next one or dispose(). */
-  private exported: Tensor[] = [];
+  /** The inner optimizer's state slots (each shaped like its piece). */
+  private readonly slots: readonly string[];
+  /** The whole state gathered by the last gatherState (at `step`); its tensors are released at the next gather or dispose(). */
+  private wholeState: { step: number; meta: OptimizerMeta; tensors: Map<string, Tensor> } | null = null;
 
   constructor(
     groups: readonly ParamGroup[],
@@ -95,9 +95,10 @@ export class ZeroOptimizer extends FlatOptimizer {
     if (inner.isErr()) throw inner.error;
     this.inner = inner.value;
     this.kind = this.inner.kind;
+    this.slots = this.inner.elementwiseSlots ?? [];
     const backend = this.params[0]!.backend;
     this.send = Tensor.alloc(backend, [layout.sliceLength], "f32", false);
-    this.gathered = Tensor.alloc(backend, [layout.sliceLength * comm.size], "f32", false);
+    this.gatherBuffer = Tensor.alloc(backend, [layout.sliceLength * comm.size], "f32", false);
     this.paramSteps = this.params.map(() => 0);
   }
 
@@ -146,24 +147,24 @@ export class ZeroOptimizer extends FlatOptimizer {
       using dst = flat(this.send, piece.slot, piece.length);
       b.copy(dst, src);
     });
-    const r = this.comm.allGather(this.send, this.gathered);
+    const r = this.comm.allGather(this.send, this.gatherBuffer);
     if (r.isErr()) this.comm.abort(`ZeRO-1 all-gather of the updated parameters failed: ${r.error.message}`);
     this.layout.offsets.forEach((offset, param) => {
       const dst = target(param);
       if (!dst) return;
-      using src = flat(this.gathered, offset, dst.numel);
+      using src = flat(this.gatherBuffer, offset, dst.numel);
       using whole = flat(dst, 0, dst.numel);
       b.copy(whole, src);
     });
   }
 
-  exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> } {
-    for (const t of this.exported) t.dispose();
-    this.exported = [];
+  /** Collective: every rank assembles the whole state (slot by slot, one all-gather each); rank 0 then saves it. */
+  gatherState(): void {
+    this.releaseGathered();
     const inner = this.inner.exportState();
     const tensors = new Map<string, Tensor>();
     const b = this.send.backend;
-    for (const slot of ZERO_SLOTS[this.kind] ?? []) {
+    for (const slot of this.slots) {
       // Whether any rank keeps this slot (SGD without momentum keeps none): every rank must agree before gathering.
       using present = Tensor.alloc(b, [1], "f32", false);
       b.fill(present, this.layout.pieces.some((_, i) => inner.tensors.has(`${i}.${slot}`)) ? 1 : 0);
@@ -175,7 +176,6 @@ export class ZeroOptimizer extends FlatOptimizer {
         if (this.paramSteps[i]! === 0) return;
         const t = Tensor.alloc(b, p.shape, "f32", false);
         wanted.set(i, t);
-        this.exported.push(t);
         tensors.set(`${i}.${slot}`, t);
       });
       this.gatherInto(
@@ -184,7 +184,23 @@ export class ZeroOptimizer extends FlatOptimizer {
       );
     }
     const params = this.paramSteps.flatMap((step, index) => (step > 0 ? [{ index, step }] : []));
-    return { meta: this.stateMeta(params, inner.meta.hyper), tensors };
+    this.wholeState = { step: this.step, meta: this.stateMeta(params, inner.meta.hyper), tensors };
+  }
+
+  /**
+   * The whole state, as the plain optimizer would export it. Gathers first unless gatherState ran since the
+   * last update, so in a job of several ranks every rank must call gatherState (train() does) before rank 0
+   * alone calls this.
+   */
+  exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> } {
+    if (this.wholeState?.step !== this.step) this.gatherState();
+    const { meta, tensors } = this.wholeState!;
+    return { meta, tensors };
+  }
+
+  private releaseGathered(): void {
+    for (const t of this.wholeState?.tensors.values() ?? []) t.dispose();
+    this.wholeState = null;
   }
 
   importState(raw: unknown, tensors: ReadonlyMap<string, HostTensor>): Result<void, Error> {
@@ -198,7 +214,7 @@ export class ZeroOptimizer extends FlatOptimizer {
       if (step === undefined) continue;
       innerParams.push({ index: i, step });
       const p = this.params[piece.param]!;
-      for (const slot of ZERO_SLOTS[this.kind] ?? []) {
+      for (const slot of this.slots) {
         const whole = tensors.get(`${piece.param}.${slot}`);
         if (!whole) continue;
         if (whole.data.length !== p.numel)
@@ -211,6 +227,7 @@ export class ZeroOptimizer extends FlatOptimizer {
     const innerMeta: OptimizerMeta = { ...meta.value, paramCount: this.views.length, params: innerParams };
     const r = this.inner.importState(innerMeta, sliced);
     if (r.isErr()) return err(r.error);
+    this.releaseGathered();
     this.step = meta.value.step;
     this.params.forEach((_, i) => {
       this.paramSteps[i] = steps.get(i) ?? 0;
@@ -220,8 +237,8 @@ export class ZeroOptimizer extends FlatOptimizer {
 
   dispose(): void {
     this.inner.dispose();
-    for (const t of [...this.exported, ...this.views, this.send, this.gathered]) t.dispose();
-    this.exported = [];
+    this.releaseGathered();
+    for (const t of [...this.views, this.send, this.gatherBuffer]) t.dispose();
   }
 }
 
@@ -266,12 +283,12 @@ export function zeroOptimizer(optimizer: OptimizerFactory, comm: Collectives): O
       for (const v of views) v.dispose();
       return err(e as Error);
     }
-    if (!(made.kind in ZERO_SLOTS)) {
+    if (!made.inner.elementwiseSlots) {
       const kind = made.kind;
       made.dispose();
       return err(
         new Error(
-          `zero = 1 cuts optimizer state element-wise, which "${kind}" does not allow (its state follows matrices or blocks); use ${Object.keys(ZERO_SLOTS).join(" or ")}, or zero = 0`,
+          `zero = 1 cuts optimizer state element-wise, which "${kind}" does not declare (its state follows matrices or blocks); use adamw or sgd, or zero = 0`,
         ),
       );
     }

@@ -74,7 +74,7 @@ describe("ZeRO-1 on one rank", () => {
   test("an optimizer whose state follows matrices or blocks is refused, naming it", () => {
     const fake = { kind: "galore", lr: 0.1, dispose() {} } as unknown as Optimizer;
     const r = zeroOptimizer(() => ok(fake), singleCollectives())(groups(make()), { totalSteps: 1 });
-    expect(r._unsafeUnwrapErr().message).toContain('"galore" does not allow');
+    expect(r._unsafeUnwrapErr().message).toContain('"galore" does not declare');
   });
 });
 
