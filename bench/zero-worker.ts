@@ -39,7 +39,7 @@ for (let step = 1; step <= STEPS; step++) {
   });
 }
 const stateBytes = opt instanceof ZeroOptimizer ? opt.localStateBytes() : [...opt.exportState().tensors.values()].reduce((n, t) => n + t.bytes, 0);
-const checksum = params.reduce((s, p) => s + p.toArray().reduce((a, b) => a + b, 0), 0);
+const checksum = params.reduce((s, p) => s + Array.from(p.toArray()).reduce((a, b) => a + b, 0), 0);
 const total = params.reduce((n, p) => n + p.numel, 0);
 console.log(
   JSON.stringify({
