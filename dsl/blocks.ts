@@ -146,6 +146,11 @@ export const blockRules: { readonly [K in BlockKind]: BlockRule } = {
       resume: { type: "boolean", default: false, doc: "continue from the last checkpoint in output" },
       output: { type: "string", doc: "run directory for checkpoints and the final adapter or model" },
       report_to: { type: "enum", values: ["none", "tensorboard"], default: "none", doc: "also write TensorBoard event files under <output>/runs" },
+      collectives: {
+        type: "string",
+        default: "auto",
+        doc: "data-parallel engine: auto (mpi when started by mpirun, srun or lft launch; else one process), single, mpi",
+      },
     },
     refs: { optimizer: { collection: "optimizers", options: true }, reward: { collection: "rewards", options: true } },
     units: { warmup: ["steps"], eval_every: ["steps"], save_every: ["steps"], log_every: ["steps"], cutoff: ["tokens"] },

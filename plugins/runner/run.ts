@@ -3,9 +3,10 @@
 // failure ends the run with its message; an abort ends it as "interrupted" at the next boundary.
 // Train actions' output folders are locked for the whole run (output-locks.ts).
 import { err, ok, type Result } from "neverthrow";
-import type { Action, ModelBlock, Registry, ResolvedRecipe, RunContext, RunOutcome } from "../../core/index.ts";
+import type { Action, ModelBlock, OutputLock, Registry, ResolvedRecipe, RunContext, RunOutcome } from "../../core/index.ts";
 import { ExitCode, MemoryLimitError, resolveModelPath } from "../../core/index.ts";
 import { chatAction } from "./chat.ts";
+import { jobCollectives, rankIO } from "./collectives.ts";
 import { evalAction } from "./evaluate.ts";
 import { exportAction } from "./export.ts";
 import { fail, messageOf, type RunFailure } from "./failure.ts";
@@ -21,8 +22,14 @@ export async function runRecipeHook(recipe: ResolvedRecipe, ctx: RunContext): Pr
   const registry = ctx.registry;
   if (registry === undefined)
     return { status: "failed", message: "the runner needs the session's registry: call it through runRecipe (dsl/run.ts), which passes it in the context" };
-  // Before anything loads: a second run on the same output folder fails at once, naming the first.
-  const locks = lockTrainOutputs(recipe, ctx.io);
+  const job = recipe.actions.some((a) => a.action === "train") ? jobCollectives(registry, recipe) : undefined;
+  if (job?.isErr()) return { status: "failed", message: job.error.message };
+  const collectives = job?.isOk() ? job.value : undefined;
+  const follower = collectives !== undefined && collectives.rank > 0;
+  if (follower) ctx = { ...ctx, io: rankIO(ctx.io, collectives) };
+  // Before anything loads: a second run on the same output folder fails at once, naming the first
+  // (rank 0 holds the locks of a data-parallel job).
+  const locks = follower ? ok(new Map<string, OutputLock>()) : lockTrainOutputs(recipe, ctx.io);
   if (locks.isErr()) return { status: "failed", message: locks.error.message, code: ExitCode.ioError };
   try {
     const located = await locateModel(recipe, registry, ctx);
@@ -37,10 +44,12 @@ export async function runRecipeHook(recipe: ResolvedRecipe, ctx: RunContext): Pr
       signal: ctx.signal,
       state: state.value,
       outputLocks: locks.value,
+      ...(collectives === undefined ? {} : { collectives }),
       ...(ctx.readLine === undefined ? {} : { readLine: ctx.readLine }),
     };
     for (const action of recipe.actions) {
       if (ctx.signal.aborted) return { status: "interrupted" };
+      if (follower && action.action !== "train") continue;
       const ended = await runAction(action, scope);
       if (ended.isErr()) return { status: "failed", message: ended.error.message };
       if (ended.value === "interrupted") return { status: "interrupted" };

@@ -1,5 +1,5 @@
 // What every action sees: the recipe, the registry, where to print, the abort signal and the model.
-import type { CommandIO, OutputLock, Registry, ResolvedRecipe } from "../../core/index.ts";
+import type { Collectives, CommandIO, OutputLock, Registry, ResolvedRecipe } from "../../core/index.ts";
 import type { ModelState } from "./state.ts";
 
 export interface Scope {
@@ -12,6 +12,8 @@ export interface Scope {
   readonly outputLocks?: ReadonlyMap<string, OutputLock>;
   /** The REPL's line reader for interactive actions (RunContext.readLine); stdin when absent. */
   readonly readLine?: (prompt: string) => Promise<string | undefined>;
+  /** The job's communicator (one rank unless started by mpirun, srun or lft launch). */
+  readonly collectives?: Collectives;
 }
 
 /** What an action ended as; failures travel as Err(RunFailure). */

@@ -5,11 +5,12 @@ import type { TrainAction } from "../../core/index.ts";
 import { type Batch, type ResumableBatches, shuffledBatches } from "../../core/index.ts";
 
 /** Optimizer steps for the duration: an epoch is every sample once, `accumulate` micro-batches a step. */
-export function stepsFor(action: TrainAction, samples: number): number {
+export function stepsFor(action: TrainAction, samples: number, ranks = 1): number {
   if (action.duration.unit === "steps") return action.duration.amount;
   const batch = Number(action.options.batch);
   const accumulate = Number(action.options.accumulate);
-  const perEpoch = Math.max(1, Math.floor(Math.ceil(samples / batch) / accumulate));
+  // With data parallelism a step consumes batch × accumulate × ranks samples.
+  const perEpoch = Math.max(1, Math.floor(Math.ceil(samples / batch) / (accumulate * ranks)));
   return Math.max(1, Math.ceil(action.duration.amount * perEpoch));
 }
 

@@ -25,6 +25,7 @@ import {
   type ResumableBatches,
   type RunHandlers,
   type RunnableStage,
+  type RunStore,
   resolveModelPath,
   runnableStage,
   type ScheduleSpec,
@@ -160,10 +161,13 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
 
   const batch = Number(o.batch);
   const accumulate = Number(o.accumulate);
-  const steps = stepsFor(action, samples.length);
+  const ranks = scope.collectives?.size ?? 1;
+  // Rank 0 alone writes the run's files and records it; the others only train in step with it.
+  const lead = (scope.collectives?.rank ?? 0) === 0;
+  const steps = stepsFor(action, samples.length, ranks);
   const output = trainOutput(recipe, action);
   const resume = o.resume === true;
-  if (!resume) clearCheckpoints(output, scope, where);
+  if (!resume && lead) clearCheckpoints(output, scope, where);
 
   const model = state.model;
   // A ref_model given as a hub id is found (or downloaded) now: the stage loads it synchronously mid-step.
@@ -219,24 +223,27 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   };
 
   const tracker = runTracker();
-  const outputs = runOutputs({
-    dir: output,
-    totalSteps: steps,
-    logEvery: Number(o.log_every),
-    samples: samples.length,
-    samplesPerStep: batch * accumulate,
-    batch,
-    evalEvery: Number(o.eval_every),
-    saveEvery: Number(o.save_every),
-    tensorboard: o.report_to === "tensorboard",
-    resume,
-  });
-  const handlers: RunHandlers[] = [tracker.handlers, outputs.handlers];
+  const outputs = lead
+    ? runOutputs({
+        dir: output,
+        totalSteps: steps,
+        logEvery: Number(o.log_every),
+        samples: samples.length,
+        samplesPerStep: batch * accumulate * ranks,
+        batch,
+        evalEvery: Number(o.eval_every),
+        saveEvery: Number(o.save_every),
+        tensorboard: o.report_to === "tensorboard",
+        resume,
+      })
+    : undefined;
+  const handlers: RunHandlers[] = outputs ? [tracker.handlers, outputs.handlers] : [];
   const lock = scope.outputLocks?.get(output);
   if (lock !== undefined) handlers.push({ name: "output-lock", onRunStart: (e) => lock.name(e.runId) });
-  const store = openStore(io.cwd);
-  if (store.isErr()) warn(io, `${where}: the run is not recorded: ${store.error.message}`);
-  else {
+  const store: Result<RunStore, Error> = lead ? openStore(io.cwd) : err(new Error("not rank 0"));
+  if (store.isErr()) {
+    if (lead) warn(io, `${where}: the run is not recorded: ${store.error.message}`);
+  } else {
     const config = { model: recipe.model, datasets: recipe.datasets, method: recipe.method, stage: action.stage, duration: action.duration, train: o, steps };
     handlers.push(storeHooks(store.value, runInfo(recipe, io.cwd, `${recipe.file} · train ${action.stage}`, config)));
   }
@@ -267,6 +274,7 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
       progress: { stream: { write: (s: string) => io.stderr(s), isTTY: Boolean(process.stderr.isTTY) }, every: Number(o.log_every) },
       signal: scope.signal,
       warn: (line: string) => warn(io, line),
+      ...(scope.collectives ? { collectives: scope.collectives } : {}),
     });
   } finally {
     applied.training = false;
@@ -276,6 +284,7 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   }
   if (result.isErr()) return fail(`${where}: ${result.error.message}`);
   const r = result.value;
+  if (!outputs) return ok(r.status === "interrupted" ? "interrupted" : "done");
   if (r.step > (r.resumedFromStep ?? 0)) state.history.push(`${action.stage} ${plural(r.step, "step")}`);
   state.lastRun = {
     runId: r.runId,
@@ -296,7 +305,8 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
     say(io, `${where}: interrupted after step ${r.step} of ${steps}${checkpoint} (set resume = true to continue from it)${recorded}`);
     return ok("interrupted");
   }
-  say(io, trainSummary({ where, result: r, tracker, samples: samples.length, batch, accumulate }));
+  say(io, trainSummary({ where, result: r, tracker, samples: samples.length, batch: batch * ranks, accumulate }));
+  if (ranks > 1) say(io, `${where}: ${ranks} ranks (${scope.collectives!.engine}), ${batch} per rank, global batch ${batch * accumulate * ranks} per step`);
   if (r.stopReason) say(io, `${where}: stopped at step ${r.step} of ${steps}: ${r.stopReason}`);
   if (r.loadedBestStep !== undefined && r.best)
     say(io, `${where}: loaded the best checkpoint (step ${r.loadedBestStep}, ${r.best.metric} ${r.best.value.toPrecision(4)}) for the result`);
