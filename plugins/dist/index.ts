@@ -6,7 +6,7 @@ import { ncclEngine } from "./nccl.ts";
 import { singleEngine } from "./single.ts";
 
 export { mpiEngine } from "./mpi.ts";
-export { type NcclWorld, ncclEngine, ncclWorld } from "./nccl.ts";
+export { exchangeUniqueId, type NcclWorld, ncclEngine, ncclWorld } from "./nccl.ts";
 export { chooseEngine, openCollectives } from "./select.ts";
 export { singleEngine } from "./single.ts";
 

@@ -1,11 +1,14 @@
 // The NCCL engine as a registry entry: GPU ranks, chosen when a launcher (mpirun, srun, or LFT_RENDEZVOUS
 // with LFT_RANK/LFT_WORLD_SIZE) started this process and the CUDA backend can run here. Each rank uses
-// the CUDA backend's stream; rank 0's unique id reaches the others over the TCP rendezvous at
-// LFT_RENDEZVOUS (host:port of rank 0; on one node it defaults to 127.0.0.1:29500).
+// the CUDA backend's stream. Rank 0's unique id reaches the others over MPI when mpirun started the job
+// and lft's MPI library is built (a broadcast), else over the TCP rendezvous at LFT_RENDEZVOUS (host:port
+// of rank 0; on one node it defaults to 127.0.0.1:29500).
 import { err, ok, type Result } from "neverthrow";
-import { CollectiveError, type CollectivesEntry } from "../../core/index.ts";
+import { CollectiveError, type CollectivesEntry, Tensor } from "../../core/index.ts";
+import { cpuBackend } from "../../ffi/cpu/cpu.ts";
 import { cudaBackend, probeCuda } from "../../ffi/cuda/index.ts";
-import { loadNccl, ncclCollectives, tcpRendezvous } from "../../ffi/nccl/index.ts";
+import { launchedByMpi, mpiAvailable, openMpi } from "../../ffi/mpi/mpi.ts";
+import { broadcastId, loadNccl, type Nccl, ncclCollectives, tcpRendezvous } from "../../ffi/nccl/index.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -45,6 +48,32 @@ export function ncclWorld(env: Env): Result<NcclWorld, CollectiveError> {
   return ok({ rank, size, address });
 }
 
+/**
+ * Rank 0's unique id on every rank: broadcast over MPI under mpirun (unless LFT_RENDEZVOUS names an address),
+ * else through the TCP rendezvous. Collective: every rank of the job calls it.
+ */
+export function exchangeUniqueId(world: NcclWorld, nccl: Nccl, env: Env = process.env): Result<Uint8Array, CollectiveError> {
+  const made = world.rank === 0 ? nccl.uniqueId() : ok(undefined);
+  if (made.isErr()) return err(new CollectiveError("engine", made.error.message));
+  const viaMpi = world.size > 1 && env.LFT_RENDEZVOUS === undefined && launchedByMpi(env) && mpiAvailable() === true;
+  if (!viaMpi)
+    return tcpRendezvous({ address: world.address, rank: world.rank, size: world.size, id: made.value }).mapErr(
+      (e) => new CollectiveError("engine", e.message),
+    );
+  const mpi = openMpi();
+  if (mpi.isErr()) return err(mpi.error);
+  // Host memory for MPI (the CPU backend's), whatever backend the run computes on. MPI stays up until exit.
+  return broadcastId(world.rank, made.value, (words) => {
+    const t = Tensor.alloc(cpuBackend, [words.length], "f32", false);
+    try {
+      cpuBackend.upload(t, words);
+      return mpi.value.broadcast(t, 0).map(() => cpuBackend.download(t) as Float32Array);
+    } finally {
+      t.dispose();
+    }
+  }).mapErr((e) => (e instanceof CollectiveError ? e : new CollectiveError("engine", e.message)));
+}
+
 export const ncclEngine: CollectivesEntry = {
   name: "nccl",
   doc: "NVIDIA NCCL over GPUs (one GPU per rank; libnccl.so.2 from the nvidia-nccl wheel or a CUDA image)",
@@ -61,11 +90,9 @@ export const ncclEngine: CollectivesEntry = {
     const lib = loadNccl();
     if (lib.isErr()) return err(new CollectiveError("unavailable", lib.error.message));
     const nccl = lib.value;
-    const { rank, size, address } = world.value;
-    const made = rank === 0 ? nccl.uniqueId() : ok(undefined);
-    if (made.isErr()) return err(new CollectiveError("engine", made.error.message));
-    const id = tcpRendezvous({ address, rank, size, id: made.value });
-    if (id.isErr()) return err(new CollectiveError("engine", id.error.message));
+    const { rank, size } = world.value;
+    const id = exchangeUniqueId(world.value, nccl);
+    if (id.isErr()) return err(id.error);
     const backend = cudaBackend();
     return ncclCollectives({ nccl, rank, size, id: id.value, backend, stream: backend.native.stream, synchronize: () => backend.synchronize() });
   },
