@@ -16,8 +16,10 @@ import {
   checkMeta,
   type HostTensor,
   type Optimizer,
+  type OptimizerConflict,
   type OptimizerFactory,
   type OptimizerMeta,
+  type OptimizerUse,
   type ParamGroup,
   Tensor,
 } from "../../core/index.ts";
@@ -286,13 +288,17 @@ export function zeroOptimizer(optimizer: OptimizerFactory, comm: Collectives): O
     if (!made.inner.elementwiseSlots) {
       const kind = made.kind;
       made.dispose();
-      return err(
-        new Error(
-          `zero = 1 cuts optimizer state element-wise, which "${kind}" does not declare (its state follows matrices or blocks); use adamw or sgd, or zero = 0`,
-        ),
-      );
+      return err(new Error(notShardable(kind)));
     }
     made.lr = made.inner.lr;
     return ok(made);
   };
+}
+
+const notShardable = (kind: string) =>
+  `zero = 1 cuts optimizer state element-wise, which "${kind}" does not declare (its state follows matrices or blocks); use adamw or sgd, or zero = 0`;
+
+/** For the entries of optimizers without element-wise state: `zero = 1` refused by `lft check`, at the option. */
+export function zeroConflicts(kind: string, use: OptimizerUse): OptimizerConflict[] {
+  return Number(use.train.zero ?? 0) === 1 ? [{ keys: ["zero", "optimizer"], message: notShardable(kind) }] : [];
 }

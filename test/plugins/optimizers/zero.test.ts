@@ -10,8 +10,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ok } from "neverthrow";
 import { backward, type Optimizer, ops, singleCollectives, type Tensor, tensor, tidy } from "../../../core/index.ts";
+import { checkRecipe } from "../../../dsl/check.ts";
+import { parseRecipe } from "../../../dsl/parse.ts";
 import { mpiEngine } from "../../../plugins/dist/index.ts";
-import { adamw, ZeroOptimizer, zeroLayout, zeroOptimizer } from "../../../plugins/optimizers/index.ts";
+import {
+  adamMiniEntry,
+  adamw,
+  adamwEntry,
+  badamEntry,
+  galoreEntry,
+  muonEntry,
+  sgdEntry,
+  ZeroOptimizer,
+  zeroLayout,
+  zeroOptimizer,
+} from "../../../plugins/optimizers/index.ts";
+import { fakeModels } from "../../dsl/fixtures/fake-plugins.ts";
+import { registryWith } from "../../dsl/helpers.ts";
 
 describe("zeroLayout", () => {
   test("slices of ceil(total / size) elements cut parameters where they fall", () => {
@@ -75,6 +90,36 @@ describe("ZeRO-1 on one rank", () => {
     const fake = { kind: "galore", lr: 0.1, dispose() {} } as unknown as Optimizer;
     const r = zeroOptimizer(() => ok(fake), singleCollectives())(groups(make()), { totalSteps: 1 });
     expect(r._unsafeUnwrapErr().message).toContain('"galore" does not declare');
+  });
+});
+
+describe("zero = 1 in lft check", () => {
+  const registry = registryWith();
+  registry
+    .use({
+      ...fakeModels,
+      name: "all-optimizers",
+      setup: (api) => {
+        for (const e of [adamwEntry, sgdEntry, badamEntry, adamMiniEntry, muonEntry, galoreEntry])
+          if (!registry.has("optimizers", e.name)) api.register.optimizers(e);
+      },
+    })
+    ._unsafeUnwrap();
+  const check = (body: string) => {
+    const recipe = parseRecipe(`model llama "m"\ndataset alpaca "d.json"\nmethod full\ntrain sft {\n${body}\n}`, "r.lft")._unsafeUnwrap();
+    const r = checkRecipe(recipe, { registry, baseDir: "/base" });
+    return r.isOk() ? [] : r.error.map((d) => `${d.span?.line}:${d.span?.col} ${d.message}`);
+  };
+  test("element-wise optimizers accept it; the others are refused at the zero option", () => {
+    expect(check("  optimizer = adamw, zero = 1")).toEqual([]);
+    expect(check("  optimizer = sgd, zero = 1")).toEqual([]);
+    for (const name of ["muon", "adam_mini", "badam", "galore"]) {
+      expect(check(`  optimizer = ${name}\n  zero = 1`)).toEqual([
+        `6:3 zero = 1 cuts optimizer state element-wise, which "${name}" does not declare (its state follows matrices or blocks); use adamw or sgd, or zero = 0`,
+      ]);
+      expect(check(`  optimizer = ${name}`)).toEqual([]);
+    }
+    expect(check("  zero = 2")[0]).toContain("zero");
   });
 });
 
