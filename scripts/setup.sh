@@ -44,4 +44,15 @@ if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null; then
   fi
 fi
 
+# Data parallelism over MPI: OpenMPI's mpirun and mpicc (the MPI tests are skipped, with the reason, without them).
+if [ "${1:-}" = "--test" ] && ! command -v mpicc >/dev/null; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "setup: installing openmpi-bin and libopenmpi-dev with apt (for the data-parallel tests)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q openmpi-bin libopenmpi-dev >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q openmpi-bin libopenmpi-dev >/dev/null; } || echo "setup: OpenMPI could not be installed; the MPI tests will be skipped" >&2
+  fi
+fi
+
 make --no-print-directory -s ffi
+# The MPI shim (ffi/mpi/build/liblft_mpi.so) when OpenMPI's compiler is here; lft launch says how to get it otherwise.
+if command -v mpicc >/dev/null; then make --no-print-directory -s mpi; fi

@@ -42,13 +42,16 @@ interface Bucket {
 export const DEFAULT_BUCKET_BYTES = 25 * 2 ** 20;
 
 export function gradientSync(collectives: Collectives, params: readonly Tensor[], bucketBytes = DEFAULT_BUCKET_BYTES): GradientSync {
+  // Buckets live where the parameters do (host memory for MPI, device memory for NCCL).
+  const backend = params[0]?.backend;
+  const on = backend ? { backend } : {};
   const buckets: Bucket[] = [];
   const bucketOf = new Map<Tensor, Bucket>();
   let group: Tensor[] = [];
   let groupBytes = 0;
   const close = (): void => {
     if (group.length === 0) return;
-    const flat = zeros([group.reduce((n, p) => n + p.numel, 0)]);
+    const flat = zeros([group.reduce((n, p) => n + p.numel, 0)], on);
     let offset = 0;
     const views = group.map((p) => {
       const v = flat.view(p.shape, flat.byteOffset + offset * 4, false);
@@ -113,7 +116,7 @@ export function gradientSync(collectives: Collectives, params: readonly Tensor[]
       try {
         for (const b of buckets) for (const p of b.params) if (!b.copied.has(p)) copyIn(b, p);
         startReady();
-        const sums = tensor([local.weights, local.weighted, local.tokens]);
+        const sums = tensor([local.weights, local.weighted, local.tokens], [3], on);
         const summed = collectives.allReduce(sums, "sum");
         const [weights, weighted, tokens] = Array.from(sums.toArray());
         sums.dispose();
@@ -125,7 +128,7 @@ export function gradientSync(collectives: Collectives, params: readonly Tensor[]
         if (summed.isErr()) return err(summed.error);
         for (const b of buckets) {
           b.params.forEach((p, i) => {
-            p.grad ??= zeros(p.shape);
+            p.grad ??= zeros(p.shape, { backend: p.backend });
             p.backend.copy(p.grad, b.views[i]!);
           });
         }

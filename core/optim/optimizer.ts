@@ -50,6 +50,11 @@ export interface Optimizer {
    * rank calls it before a checkpoint is saved, so that exportState on rank 0 then holds the whole state.
    */
   gatherState?(): void;
+  /**
+   * True when the optimizer steps each tensor inside backward as its gradient completes (GaLore's
+   * layerwise mode): data parallelism cannot average those gradients first, so train() refuses it there.
+   */
+  readonly stepsDuringBackward?: boolean;
   zeroGrad(): void;
   /** The live state tensors (not copies) keyed "<index>.<slot>", with the JSON part. */
   exportState(): { meta: OptimizerMeta; tensors: Map<string, Tensor> };

@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import { err, ok, type Result } from "neverthrow";
 import { noGrad } from "../autograd/tape.ts";
+import type { Backend } from "../backend/backend.ts";
 import type { Collectives } from "../dist/collectives.ts";
 import { broadcastParams, type GradientSync, gradientSync } from "../dist/gradient-sync.ts";
 import { shardBatches } from "../dist/shard.ts";
@@ -190,6 +191,15 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
   const lead = (o.collectives?.rank ?? 0) === 0;
   const batches = dist ? shardBatches(o.batches, dist.rank, dist.size) : o.batches;
   let sync: GradientSync | null = null;
+  if (dist && optimizer.stepsDuringBackward) {
+    optimizer.dispose();
+    return err(
+      new TrainError(
+        "options",
+        `train: the ${optimizer.kind} optimizer steps each tensor during backward (layerwise), before ${dist.size} ranks can average its gradient; turn layerwise off to train data-parallel`,
+      ),
+    );
+  }
   try {
     const names = optimizer.groups.flatMap((g) => g.names);
     const schedule = makeSchedule(o.schedule ?? { kind: "constant" }, optimizer.lr, o.steps);
@@ -307,7 +317,7 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
       // (Ctrl-C, SIGTERM) or a board's request can run and abort before the next one.
       if (o.signal) await new Promise<void>((resolve) => setImmediate(resolve));
       // Every rank takes part in the vote each step, aborted or not.
-      const aborted = dist ? anyRankAborted(dist, o.signal?.aborted === true) : o.signal?.aborted === true;
+      const aborted = dist ? anyRankAborted(dist, o.signal?.aborted === true, optimizer.params[0]?.backend) : o.signal?.aborted === true;
       if (aborted) {
         status = "interrupted";
         break;
@@ -408,8 +418,8 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
 }
 
 /** Whether a signal reached any rank (mpirun forwards signals, but ranks see them at different steps). */
-function anyRankAborted(dist: Collectives, here: boolean): boolean {
-  const flag = tensor([here ? 1 : 0]);
+function anyRankAborted(dist: Collectives, here: boolean, backend: Backend | undefined): boolean {
+  const flag = tensor([here ? 1 : 0], [1], backend ? { backend } : {});
   try {
     const r = dist.allReduce(flag, "sum");
     if (r.isErr()) dist.abort(`agreeing whether to stop: ${r.error.message}`);

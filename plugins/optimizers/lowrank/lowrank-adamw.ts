@@ -93,6 +93,9 @@ export function lowRankStateBytes(groups: readonly ParamGroup[], variant: Pick<L
 
 export class LowRankAdamW extends FlatOptimizer {
   readonly kind: string;
+  get stepsDuringBackward(): boolean {
+    return this.o.layerwise === true;
+  }
   private readonly targets = new Set<Tensor>();
   private readonly groupOf = new Map<Tensor, ParamGroup>();
   private readonly indexOf = new Map<Tensor, number>();
