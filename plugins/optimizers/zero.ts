@@ -63,6 +63,9 @@ export function zeroLayout(numels: readonly number[], rank: number, size: number
   return { total, sliceLength, offsets, pieces };
 }
 
+/** Elements of each rank's slice gathered per all-gather (4M: 16 MiB sent, 16 MiB × ranks received per round). */
+export const ZERO_GATHER_CHUNK = 1 << 22;
+
 /** A 1-D view of `n` elements of `t` starting at element `start` (f32; untracked: it outlives step scopes). */
 const flat = (t: Tensor, start: number, n: number): Tensor => t.view([n], t.byteOffset + start * 4, false);
 
@@ -89,6 +92,7 @@ export class ZeroOptimizer extends FlatOptimizer {
     layout: ZeroLayout,
     views: readonly Tensor[],
     pieceGroups: readonly ParamGroup[],
+    gatherChunk: number = ZERO_GATHER_CHUNK,
   ) {
     super(groups, lr);
     this.layout = layout;
@@ -99,8 +103,9 @@ export class ZeroOptimizer extends FlatOptimizer {
     this.kind = this.inner.kind;
     this.slots = this.inner.elementwiseSlots ?? [];
     const backend = this.params[0]!.backend;
-    this.send = Tensor.alloc(backend, [layout.sliceLength], "f32", false);
-    this.gatherBuffer = Tensor.alloc(backend, [layout.sliceLength * comm.size], "f32", false);
+    const chunk = Math.min(layout.sliceLength, gatherChunk);
+    this.send = Tensor.alloc(backend, [chunk], "f32", false);
+    this.gatherBuffer = Tensor.alloc(backend, [chunk * comm.size], "f32", false);
     this.paramSteps = this.params.map(() => 0);
   }
 
@@ -137,27 +142,47 @@ export class ZeroOptimizer extends FlatOptimizer {
   }
 
   /**
-   * One all-gather of a slice-shaped quantity: each rank writes its pieces (`source`) into its slice, and
-   * every parameter-shaped `target` receives the whole. A collective: every rank calls it in the same order.
+   * All-gathers of a slice-shaped quantity, `chunk` elements of each rank's slice at a time (so the buffers
+   * stay bounded): each rank writes its pieces (`source`) into the send buffer, and every parameter-shaped
+   * `target` receives the whole. A collective: every rank calls it in the same order.
    */
   private gatherInto(source: (piece: ZeroPiece, i: number) => Tensor | undefined, target: (param: number) => Tensor | undefined): void {
     const b = this.send.backend;
-    b.fill(this.send, 0);
-    this.layout.pieces.forEach((piece, i) => {
-      const src = source(piece, i);
-      if (!src) return;
-      using dst = flat(this.send, piece.slot, piece.length);
-      b.copy(dst, src);
-    });
-    const r = this.comm.allGather(this.send, this.gatherBuffer);
-    if (r.isErr()) this.comm.abort(`ZeRO-1 all-gather of the updated parameters failed: ${r.error.message}`);
-    this.layout.offsets.forEach((offset, param) => {
-      const dst = target(param);
-      if (!dst) return;
-      using src = flat(this.gatherBuffer, offset, dst.numel);
-      using whole = flat(dst, 0, dst.numel);
-      b.copy(whole, src);
-    });
+    const { sliceLength, offsets, pieces, total } = this.layout;
+    const chunk = this.send.numel;
+    const size = this.comm.size;
+    for (let c0 = 0; c0 < sliceLength; c0 += chunk) {
+      const n = Math.min(chunk, sliceLength - c0);
+      using send = flat(this.send, 0, n);
+      using recv = flat(this.gatherBuffer, 0, n * size);
+      b.fill(send, 0);
+      pieces.forEach((piece, i) => {
+        const from = Math.max(piece.slot, c0);
+        const to = Math.min(piece.slot + piece.length, c0 + n);
+        const src = to > from ? source(piece, i) : undefined;
+        if (!src) return;
+        using part = flat(src, from - piece.slot, to - from);
+        using dst = flat(send, from - c0, to - from);
+        b.copy(dst, part);
+      });
+      const r = this.comm.allGather(send, recv);
+      if (r.isErr()) this.comm.abort(`ZeRO-1 all-gather failed: ${r.error.message}`);
+      // Rank k's block of recv holds flat elements [k·sliceLength + c0, + n) of the parameters.
+      for (let k = 0; k < size; k++) {
+        const g0 = k * sliceLength + c0;
+        const g1 = Math.min(total, g0 + n);
+        offsets.forEach((offset, param) => {
+          const dst = g1 > g0 ? target(param) : undefined;
+          if (!dst) return;
+          const from = Math.max(offset, g0);
+          const to = Math.min(offset + dst.numel, g1);
+          if (to <= from) return;
+          using part = flat(recv, k * n + (from - g0), to - from);
+          using into = flat(dst, from - offset, to - from);
+          b.copy(into, part);
+        });
+      }
+    }
   }
 
   /** Collective: every rank assembles the whole state (slot by slot, one all-gather each); rank 0 then saves it. */
@@ -248,8 +273,10 @@ export class ZeroOptimizer extends FlatOptimizer {
  * `optimizer` with its state sharded over `comm`'s ranks (ZeRO-1). Refused, naming the optimizer, when
  * its state cannot be cut element-wise.
  */
-export function zeroOptimizer(optimizer: OptimizerFactory, comm: Collectives): OptimizerFactory {
+export function zeroOptimizer(optimizer: OptimizerFactory, comm: Collectives, opts: { gatherChunk?: number } = {}): OptimizerFactory {
   return (groups, ctx) => {
+    const chunk = opts.gatherChunk ?? ZERO_GATHER_CHUNK;
+    if (!(Number.isSafeInteger(chunk) && chunk > 0)) return err(new Error(`zero: gatherChunk must be a positive integer, found ${chunk}`));
     const params = groups.flatMap((g) => g.params);
     const layout = zeroLayout(
       params.map((p) => p.numel),
@@ -280,7 +307,7 @@ export function zeroOptimizer(optimizer: OptimizerFactory, comm: Collectives): O
     });
     let made: ZeroOptimizer;
     try {
-      made = new ZeroOptimizer(groups, 0, comm, (pg) => optimizer(pg, ctx), layout, views, pieceGroups);
+      made = new ZeroOptimizer(groups, 0, comm, (pg) => optimizer(pg, ctx), layout, views, pieceGroups, chunk);
     } catch (e) {
       for (const v of views) v.dispose();
       return err(e as Error);

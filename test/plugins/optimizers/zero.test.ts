@@ -72,7 +72,8 @@ describe("ZeRO-1 on one rank", () => {
     const pa = make();
     const plain = adamw({ lr: 0.1 })(groups(pa), { totalSteps: 4 })._unsafeUnwrap();
     const pz = make();
-    const zero = zeroOptimizer(adamw({ lr: 0.1 }), singleCollectives())(groups(pz), { totalSteps: 4 })._unsafeUnwrap();
+    // 12 values gathered 5 at a time: three rounds, the last one short.
+    const zero = zeroOptimizer(adamw({ lr: 0.1 }), singleCollectives(), { gatherChunk: 5 })(groups(pz), { totalSteps: 4 })._unsafeUnwrap();
     expect(zero).toBeInstanceOf(ZeroOptimizer);
     expect(zero.kind).toBe("adamw");
     expect(run(zero, pz)).toEqual(run(plain, pa));
@@ -90,6 +91,8 @@ describe("ZeRO-1 on one rank", () => {
     const fake = { kind: "galore", lr: 0.1, dispose() {} } as unknown as Optimizer;
     const r = zeroOptimizer(() => ok(fake), singleCollectives())(groups(make()), { totalSteps: 1 });
     expect(r._unsafeUnwrapErr().message).toContain('"galore" does not declare');
+    const bad = zeroOptimizer(adamw({ lr: 0.1 }), singleCollectives(), { gatherChunk: 0 })(groups(make()), { totalSteps: 1 });
+    expect(bad._unsafeUnwrapErr().message).toContain("gatherChunk must be a positive integer");
   });
 });
 
@@ -148,7 +151,8 @@ describe.skipIf(mpiReady !== true)("ZeRO-1 under mpirun -n 2", () => {
   test("AdamW: sharded 2-rank loss curve = plain 2-rank = plain 1-rank; identical weights; half the state per rank; checkpoints cross rank counts", () => {
     const one = launch(1, "plain1", ["--save-at", "3", "--save", join(dir, "plain1-step3.json")]);
     const two = launch(2, "plain2", []);
-    const zero = launch(2, "zero2", ["--zero", "1", "--save-at", "3", "--save", join(dir, "zero2-step3.json")]);
+    // Gathered 5 elements of each slice at a time (7 rounds), so the chunked path runs, state gather included.
+    const zero = launch(2, "zero2", ["--zero", "1", "--chunk", "5", "--save-at", "3", "--save", join(dir, "zero2-step3.json")]);
     close(two[0]!.losses, one[0]!.losses);
     close(zero[0]!.losses, one[0]!.losses);
     close(zero[0]!.losses, two[0]!.losses);
