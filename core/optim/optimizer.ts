@@ -40,6 +40,17 @@ export interface Optimizer {
    */
   nonFinite?(): NonFiniteParam | null;
   /**
+   * The per-parameter state slots, when each is shaped like its parameter and updated element by element
+   * (AdamW's moments, SGD's momentum): such state may be cut anywhere, which is what ZeRO-1 sharding needs.
+   * Absent when the state follows matrices or blocks (GaLore, Muon, Adam-mini, BAdam).
+   */
+  readonly elementwiseSlots?: readonly string[];
+  /**
+   * Collective, for optimizers whose state is spread over the ranks of a data-parallel job (ZeRO-1): every
+   * rank calls it before a checkpoint is saved, so that exportState on rank 0 then holds the whole state.
+   */
+  gatherState?(): void;
+  /**
    * True when the optimizer steps each tensor inside backward as its gradient completes (GaLore's
    * layerwise mode): data parallelism cannot average those gradients first, so train() refuses it there.
    */

@@ -267,6 +267,8 @@ export async function train<B>(o: TrainOptions<B>): Promise<Result<TrainResult, 
 
     const save = async (): Promise<Result<void, TrainError>> => {
       if (dist) {
+        // A sharded optimizer (ZeRO-1) gathers its state on every rank, so rank 0 can write all of it.
+        optimizer.gatherState?.();
         // Rank 0 writes; the others wait until the checkpoint is complete, so any rank may read it next.
         const written = lead ? await saveOnce() : ok(undefined);
         if (written.isErr()) return written;

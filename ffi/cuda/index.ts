@@ -50,11 +50,21 @@ function probeOnce(fatbinPath: string): true | string {
 
 let opened: CudaBackend | null = null;
 
-/** The CUDA backend on device 0 (opened on first use). Throws with the probe's reason when it cannot run. */
+/**
+ * The device a rank of a data-parallel job uses: its rank on this node (mpirun, srun, LFT_LOCAL_RANK), so
+ * N ranks on a node with N GPUs take one each; 0 outside a launcher.
+ */
+export function localRankOrdinal(env: Readonly<Record<string, string | undefined>> = process.env): number {
+  const v = env.OMPI_COMM_WORLD_LOCAL_RANK ?? env.MPI_LOCALRANKID ?? env.SLURM_LOCALID ?? env.LFT_LOCAL_RANK;
+  const n = Number(v);
+  return v !== undefined && Number.isInteger(n) && n >= 0 ? n : 0;
+}
+
+/** The CUDA backend on this rank's device (opened on first use). Throws with the probe's reason when it cannot run. */
 export function cudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
   if (opened) return opened;
   const ok = probeCuda(opts.fatbinPath);
   if (ok !== true) throw new Error(`cuda backend unavailable: ${ok}`);
-  opened = openCudaBackend(opts);
+  opened = openCudaBackend({ ...opts, ordinal: opts.ordinal ?? localRankOrdinal() });
   return opened;
 }

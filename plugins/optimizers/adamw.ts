@@ -47,6 +47,7 @@ interface ParamState {
 
 export class AdamW extends FlatOptimizer {
   readonly kind = "adamw";
+  readonly elementwiseSlots = ["exp_avg", "exp_avg_sq"] as const;
   private state = new Map<Tensor, ParamState>();
   /** The first parameter the last update() left with NaN/±Inf values, as the fused kernel counted them. */
   private lastNonFinite: NonFiniteParam | null = null;

@@ -19,6 +19,7 @@ export { type GaloreOptions, galoreEntry, galoreOptions, galoreVariant } from ".
 export { LowRankAdamW, type LowRankSettings, type LowRankVariant, lowRankStateBytes } from "./lowrank/lowrank-adamw.ts";
 export { Muon, muonEntry, muonLr, muonOptions, NS_COEFFICIENTS, orthogonalise, usesMuon } from "./muon/index.ts";
 export { SGD, type SGDOptions, sgd, sgdEntry, sgdOptions } from "./sgd.ts";
+export { type ZeroLayout, ZeroOptimizer, type ZeroPiece, zeroLayout, zeroOptimizer } from "./zero.ts";
 
 export default definePlugin({
   name: "lft-optimizers",

@@ -43,6 +43,7 @@ const NESTEROV_NEEDS = "sgd: Nesterov momentum needs momentum > 0 and dampening 
 
 export class SGD extends FlatOptimizer {
   readonly kind = "sgd";
+  readonly elementwiseSlots = ["momentum_buffer"] as const;
   /** Momentum buffers and each parameter's own update count. */
   private state = new Map<Tensor, { buf: Tensor | null; step: number }>();
   readonly momentum: number;

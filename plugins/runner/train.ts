@@ -12,6 +12,7 @@ import {
   type Batch,
   type BestSpec,
   type CausalLM,
+  type Collectives,
   copyTokenizerFiles,
   evalLoss,
   generationOptions,
@@ -34,6 +35,7 @@ import {
   type TrainResult,
   train,
 } from "../../core/index.ts";
+import { zeroOptimizer } from "../optimizers/index.ts";
 import { chatSettingsOf, writeChatSettings } from "./chat-settings.ts";
 import { collatorFor, prepare } from "./data.ts";
 import { fail, type RunFailure } from "./failure.ts";
@@ -47,9 +49,16 @@ import { runTracker, trainSummary } from "./train-report.ts";
 
 /**
  * The `optimizer = X` entry from the registry, built with the block's lr and X's own options (the
- * checker merged X's schema into the train block, so they sit beside lft's options).
+ * checker merged X's schema into the train block, so they sit beside lft's options); with `zero = 1` in a
+ * job of several ranks, its state sharded over them (one rank has nothing to shard).
  */
-function optimizerFor(registry: Registry, o: TrainAction["options"], where: string, model?: ModelSpec): Result<OptimizerFactory, RunFailure> {
+function optimizerFor(
+  registry: Registry,
+  o: TrainAction["options"],
+  where: string,
+  model?: ModelSpec,
+  collectives?: Collectives,
+): Result<OptimizerFactory, RunFailure> {
   const entry = registry.get("optimizers", String(o.optimizer));
   if (entry.isErr()) return fail(`${where}: ${entry.error.message}`);
   const own = Object.fromEntries(
@@ -57,7 +66,8 @@ function optimizerFor(registry: Registry, o: TrainAction["options"], where: stri
       .filter((k) => o[k] !== undefined)
       .map((k) => [k, o[k]]),
   );
-  return ok(optimizerFactory(entry.value, Number(o.lr), own, model));
+  const factory = optimizerFactory(entry.value, Number(o.lr), own, model);
+  return ok(Number(o.zero ?? 0) === 1 && collectives && collectives.size > 1 ? zeroOptimizer(factory, collectives) : factory);
 }
 
 function scheduleSpec(action: TrainAction): ScheduleSpec {
@@ -156,7 +166,7 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
       })
     : collatorFor(kind, data.value.encoder.padId);
   if (collate.isErr()) return fail(`${where}: ${collate.error.message}`);
-  const optimizer = optimizerFor(registry, o, where, state.model.spec);
+  const optimizer = optimizerFor(registry, o, where, state.model.spec, scope.collectives);
   if (optimizer.isErr()) return err(optimizer.error);
 
   const batch = Number(o.batch);
@@ -307,6 +317,7 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   }
   say(io, trainSummary({ where, result: r, tracker, samples: samples.length, batch: batch * ranks, accumulate }));
   if (ranks > 1) say(io, `${where}: ${ranks} ranks (${scope.collectives!.engine}), ${batch} per rank, global batch ${batch * accumulate * ranks} per step`);
+  if (ranks > 1 && Number(o.zero ?? 0) === 1) say(io, `${where}: optimizer state sharded over the ${ranks} ranks (zero = 1): 1/${ranks} on each`);
   if (r.stopReason) say(io, `${where}: stopped at step ${r.step} of ${steps}: ${r.stopReason}`);
   if (r.loadedBestStep !== undefined && r.best)
     say(io, `${where}: loaded the best checkpoint (step ${r.loadedBestStep}, ${r.best.metric} ${r.best.value.toPrecision(4)}) for the result`);

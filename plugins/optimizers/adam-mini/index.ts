@@ -20,6 +20,7 @@ import { adamwOptions } from "../adamw.ts";
 import { checkBelowOne } from "../entry-helpers.ts";
 import { FlatOptimizer } from "../flat-params.ts";
 import { disposeMoments } from "../moments.ts";
+import { zeroConflicts } from "../zero.ts";
 import { type BlockKind, blockKind, blockSize } from "./blocks.ts";
 
 export { type BlockKind, blockKind, blockSize } from "./blocks.ts";
@@ -159,6 +160,7 @@ export function buildAdamMini(groups: readonly ParamGroup[], lr: number, o: Adam
 }
 
 export const adamMiniEntry: OptimizerEntry = {
+  conflicts: (use) => zeroConflicts("adam_mini", use),
   name: "adam_mini",
   doc: "Adam-mini: Adam with one second moment per block (attention head, neuron, or tensor)",
   options: adamMiniOptions,

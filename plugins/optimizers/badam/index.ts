@@ -6,6 +6,7 @@ import { err, ok } from "neverthrow";
 import type { OptimizerEntry, OptionSchema, OptionsOf, ParamGroup } from "../../../core/index.ts";
 import { adamwOptions } from "../adamw.ts";
 import { checkBelowOne } from "../entry-helpers.ts";
+import { zeroConflicts } from "../zero.ts";
 import { partitionBlocks, type SwitchMode } from "./blocks.ts";
 import { BlockAdam } from "./layer.ts";
 import { type MaskMode, maskSize, RatioAdam } from "./ratio.ts";
@@ -43,6 +44,7 @@ const SEED = 42;
 const numel = (ps: readonly { numel: number }[]) => ps.reduce((n, p) => n + p.numel, 0);
 
 export const badamEntry: OptimizerEntry = {
+  conflicts: (use) => zeroConflicts("badam", use),
   name: "badam",
   doc: "BAdam: block coordinate descent with Adam (one layer, or a share of each weight, at a time)",
   options: badamOptions,

@@ -4,6 +4,7 @@ import { err, ok, type Result } from "neverthrow";
 import type { OptimizerConflict, OptimizerSettings, OptimizerUse, OptionSchema, OptionsOf } from "../../../core/index.ts";
 import { adamwOptions } from "../adamw.ts";
 import { checkBelowOne } from "../entry-helpers.ts";
+import { zeroConflicts } from "../zero.ts";
 import type { LowRankSettings } from "./lowrank-adamw.ts";
 
 export const lowRankOptions = {
@@ -16,7 +17,7 @@ export const lowRankOptions = {
 
 /** Recipe-level refusals: LoRA methods (LLaMA-Factory refuses them too) and what layer-wise mode cannot do. */
 export function lowRankConflicts(kind: string, use: OptimizerUse): OptimizerConflict[] {
-  const out: OptimizerConflict[] = [];
+  const out: OptimizerConflict[] = zeroConflicts(kind, use);
   if (use.method?.includes("lora"))
     out.push({
       keys: ["optimizer"],

@@ -20,6 +20,7 @@ import { adamwOptions } from "../adamw.ts";
 import { checkBelowOne } from "../entry-helpers.ts";
 import { FlatOptimizer } from "../flat-params.ts";
 import { disposeMoments, loadMoments } from "../moments.ts";
+import { zeroConflicts } from "../zero.ts";
 import { orthogonalise } from "./newton-schulz.ts";
 
 export { NS_COEFFICIENTS, orthogonalise } from "./newton-schulz.ts";
@@ -151,6 +152,7 @@ export class Muon extends FlatOptimizer {
 }
 
 export const muonEntry: OptimizerEntry = {
+  conflicts: (use) => zeroConflicts("muon", use),
   name: "muon",
   doc: "Muon: Newton–Schulz orthogonalised momentum for 2-D hidden weights, AdamW for the rest",
   options: muonOptions,
