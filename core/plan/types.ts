@@ -100,8 +100,10 @@ export interface PlanLinearUse {
   readonly weightTrainable: boolean;
   /** Adapter rank whose input and A-output are kept (0: no adapter). */
   readonly adapterRank: number;
-  /** The adapter keeps its own f32 copy of the input (dropout > 0, DoRA's norm input). */
+  /** The adapter makes its own f32 copy of the input (dropout > 0). */
   readonly adapterCopiesInput: boolean;
+  /** DoRA: the magnitude rescaling adds four [.., out] terms per forward. */
+  readonly dora?: boolean;
 }
 
 /** A method's answer: frozen bytes by format, what trains, and how its layers keep activations. */
