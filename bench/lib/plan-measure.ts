@@ -140,7 +140,10 @@ export class PlanBench {
 /** Runs `lft file` in-process; the allocator's peak over the run minus what was live before it. */
 export async function runMeasured(file: string, cwd: string): Promise<number> {
   let log = "";
-  const io: CommandIO = { stdout: (t) => void (log += t), stderr: (t) => void (log += t), cwd };
+  const write = (t: string): void => {
+    log += t;
+  };
+  const io: CommandIO = { stdout: write, stderr: write, cwd };
   const alloc = cpuBackend.allocator;
   const before = alloc.stats().liveBytes;
   alloc.resetPeak();

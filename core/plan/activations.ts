@@ -49,7 +49,7 @@ export function linearWidths(s: BlockShape, module: string): { in: number; out: 
  * Bytes one decoder block's forward allocates over `rows` x `tokens`: the two norms (output + rstd),
  * q/k/v, the rotated q and k, the attention output and log-sum-exp, o_proj, two residual sums, gate,
  * up, their SwiGLU product and down_proj; per adapted linear, LoRA's A·x, B·A·x, its scaling and the
- * sum with the base output (a dropout copy of the input; DoRA's four extra [.., out] terms).
+ * sum with the base output (a dropout copy of the input; DoRA's extra [.., out] terms).
  */
 export function blockForwardBytes(s: BlockShape, rows: number, tokens: number, linears: readonly PlanLinearUse[]): number {
   const n = rows * tokens;
@@ -64,7 +64,7 @@ export function blockForwardBytes(s: BlockShape, rows: number, tokens: number, l
     const w = linearWidths(s, l.module);
     bytes += f32Bytes(n * l.adapterRank) + 3 * f32Bytes(n * w.out);
     if (l.adapterCopiesInput) bytes += f32Bytes(n * w.in);
-    if (l.dora) bytes += 4 * f32Bytes(n * w.out) + 2 * f32Bytes(w.out);
+    if (l.dora) bytes += 5 * f32Bytes(n * w.out) + 2 * f32Bytes(w.out);
   }
   return bytes;
 }

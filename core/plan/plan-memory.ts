@@ -176,7 +176,8 @@ export function planMemory(input: PlanInput, registry: Pick<Registry, "get" | "l
   const startGrads = st.logits
     ? f32Bytes(n * s.vocab) + f32Bytes(n * s.hidden) + (m.lmHeadTrainable ? f32Bytes(s.vocab * s.hidden) : 0)
     : f32Bytes(n * s.hidden);
-  const endGrads = trainableBytes + (embedTrainable ? f32Bytes(s.vocab * s.hidden) : 0) + f32Bytes(n * s.hidden);
+  const declared = optEntry.value.gradientBytes?.(shapeOnlyGroups(trainable), optUse.options, spec.value);
+  const endGrads = (declared ?? trainableBytes + (embedTrainable ? f32Bytes(s.vocab * s.hidden) : 0)) + f32Bytes(n * s.hidden);
   const adapters = m.linears.some((l) => l.adapterRank > 0);
   const pending = adapters && !input.recompute ? adapterPendingBytes(s, rows, input.seqLen) : 0;
   const midGrads = pending + f32Bytes(n * s.hidden);
@@ -190,7 +191,18 @@ export function planMemory(input: PlanInput, registry: Pick<Registry, "get" | "l
             endGrads,
             `at the end of backward: every trainable tensor's gradient${embedTrainable ? " and the embedding's scatter buffer" : ""}`,
           );
-  const trainParts = [...fixed, optimizer, activations, logits, gradients];
+  const refs = st.referenceForwards ?? 0;
+  const reference =
+    refs > 0
+      ? [
+          part(
+            "reference",
+            refs * (s.layers * blockForwardBytes(s, rows, input.seqLen, []) + edges + logitsBytes),
+            `${refs} forward(s) without gradients over the same ${rows} rows (reference log-probabilities), live until the step ends`,
+          ),
+        ]
+      : [];
+  const trainParts = [...fixed, optimizer, activations, logits, ...reference, gradients];
   const trainPeak = sum(trainParts);
   const gen = generate();
   const genPeak = sum([...fixed, optimizer, ...gen]);

@@ -142,6 +142,11 @@ export interface StageMemory {
   readonly sequencesPerRow: number;
   /** Whether the loss needs logits over the vocabulary (a reward model's value head does not). */
   readonly logits: boolean;
+  /**
+   * Forwards without gradients over the same rows in each micro-batch (the reference model's, KTO's KL
+   * rows): their tensors stay live until the step ends like the trained forward's. Default 0.
+   */
+  readonly referenceForwards?: number;
   /** Trainable tensors the stage adds (a value head): gradients and optimizer states follow. */
   readonly trainable?: readonly PlanParam[];
   /** Other bytes (a separate reference model, rollout buffers). */

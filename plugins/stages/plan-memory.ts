@@ -12,12 +12,14 @@ function referenceCopy(input: StageMemoryInput): MemoryPart[] {
 
 /** DPO and its family: chosen and rejected rows of each pair run through the policy with gradients. */
 export function dpoMemory(input: StageMemoryInput): StageMemory {
-  return { sequencesPerRow: 2, logits: true, extra: referenceCopy(input) };
+  const free = input.options.loss === "orpo" || input.options.loss === "simpo";
+  return { sequencesPerRow: 2, logits: true, referenceForwards: free ? 0 : 1, extra: referenceCopy(input) };
 }
 
 /** KTO: each example's own rows carry gradients; its KL rows and the reference run under noGrad. */
 export function ktoMemory(input: StageMemoryInput): StageMemory {
-  return { sequencesPerRow: 1, logits: true, extra: referenceCopy(input) };
+  // The policy's KL rows, and the reference over the example and KL rows.
+  return { sequencesPerRow: 1, logits: true, referenceForwards: 3, extra: referenceCopy(input) };
 }
 
 /** A value head [1, hidden] plus its bias [1] (reward model, PPO critic). */
