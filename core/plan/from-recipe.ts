@@ -62,6 +62,7 @@ export function planInputFromRecipe(
     stage: { name: action?.stage ?? "sft", options: o },
     batch: Number(o.batch ?? 1),
     seqLen: cutoff,
+    accumulation: Number(o.accumulate ?? 1),
     recompute: o.checkpointing === true,
     ...(generation ? { generation } : {}),
     train: action !== undefined,
