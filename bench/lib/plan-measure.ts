@@ -221,3 +221,35 @@ export async function measureExample(bench: PlanBench, file: string): Promise<Pl
     changes,
   };
 }
+
+/** Peak RSS of a fresh process that runs `file` (or only loads lft, for "--baseline"). */
+export function childMaxRss(file: string, cwd: string): number {
+  const child = Bun.spawnSync([process.execPath, join(REPO, "bench/lib/plan-rss-child.ts"), file, cwd], {
+    cwd,
+    env: { ...process.env, LFT_HOME: join(cwd, ".lft") },
+    stderr: "pipe",
+  });
+  const out = child.stdout.toString().trim().split("\n").at(-1) ?? "";
+  if (child.exitCode !== 0) throw new Error(`RSS child for ${file} exited ${child.exitCode}: ${child.stderr.toString().slice(-2000)}`);
+  return (JSON.parse(out) as { maxRssBytes: number }).maxRssBytes;
+}
+
+export interface RssMeasurement {
+  readonly case: string;
+  readonly predictedBytes: number;
+  /** The run's peak RSS minus the baseline's (a process that loaded lft but no model). */
+  readonly rssBytes: number;
+  readonly baselineRssBytes: number;
+  readonly error: number;
+}
+
+/** Plans a case and runs it in a fresh process; RSS above the baseline against the plan. */
+export async function measureRss(bench: PlanBench, c: PlanCase, baseline: number): Promise<RssMeasurement> {
+  const out = join(bench.dir, `rss-${c.name}`);
+  const file = join(bench.dir, `rss-${c.name}.lft`);
+  const text = bench.recipe(c, out);
+  writeFileSync(file, text);
+  const plan = await bench.plan(text, file);
+  const rss = childMaxRss(file, bench.dir) - baseline;
+  return { case: c.name, predictedBytes: plan.peakBytes, rssBytes: rss, baselineRssBytes: baseline, error: rss / plan.peakBytes - 1 };
+}
