@@ -3,7 +3,7 @@
 // batch is exactly batch x cutoff tokens, 2 steps), planned with planMemory and run in-process with
 // the CPU allocator's peak reset first; the measured peak is the allocator's peak minus what was live
 // before the run.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { main } from "../../dsl/cli.ts";
@@ -236,20 +236,49 @@ export function childMaxRss(file: string, cwd: string): number {
 
 export interface RssMeasurement {
   readonly case: string;
+  /** The allocator plan's peak. */
   readonly predictedBytes: number;
+  /** What RSS holds besides the allocator: see hostBytes. */
+  readonly hostBytes: number;
   /** The run's peak RSS minus the baseline's (a process that loaded lft but no model). */
   readonly rssBytes: number;
   readonly baselineRssBytes: number;
+  /** rssBytes / (predictedBytes + hostBytes) - 1. */
   readonly error: number;
 }
 
-/** Plans a case and runs it in a fresh process; RSS above the baseline against the plan. */
-export async function measureRss(bench: PlanBench, c: PlanCase, baseline: number): Promise<RssMeasurement> {
+/** Bytes of the files in `dir` whose names match. */
+function filesBytes(dir: string, match: RegExp): number {
+  return readdirSync(dir)
+    .filter((f) => match.test(f))
+    .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+}
+
+/**
+ * Resident memory outside the allocator, from what the run reads and writes: the checkpoint as read
+ * (its safetensors files), the tokenizer.json parsed, the trainable tensors and optimizer states
+ * copied to the host when the final checkpoint is written, and `overhead` (the runtime's own: BLAS
+ * buffers, data, the run store), measured once on the smallest case.
+ */
+export function hostBytes(modelDir: string, plan: MemoryPlan, overhead: number): number {
+  const written = plan.parts.filter((p) => p.name === "trainable" || p.name === "optimizer").reduce((n, p) => n + p.bytes, 0);
+  return filesBytes(modelDir, /\.safetensors$/) + filesBytes(modelDir, /^tokenizer\.json$/) + written + overhead;
+}
+
+/** Plans a case and runs it in a fresh process; RSS above the baseline against the plan plus the host bytes. */
+export async function measureRss(bench: PlanBench, c: PlanCase, baseline: number, overhead: number): Promise<RssMeasurement> {
   const out = join(bench.dir, `rss-${c.name}`);
   const file = join(bench.dir, `rss-${c.name}.lft`);
   const text = bench.recipe(c, out);
   writeFileSync(file, text);
   const plan = await bench.plan(text, file);
   const rss = childMaxRss(file, bench.dir) - baseline;
-  return { case: c.name, predictedBytes: plan.peakBytes, rssBytes: rss, baselineRssBytes: baseline, error: rss / plan.peakBytes - 1 };
+  const host = hostBytes(bench.modelDir(c.model), plan, overhead);
+  return { case: c.name, predictedBytes: plan.peakBytes, hostBytes: host, rssBytes: rss, baselineRssBytes: baseline, error: rss / (plan.peakBytes + host) - 1 };
+}
+
+/** The runtime's own resident bytes: RSS of the smallest case above the baseline, less its plan and host bytes. */
+export async function runtimeOverhead(bench: PlanBench, c: PlanCase, baseline: number): Promise<number> {
+  const m = await measureRss(bench, c, baseline, 0);
+  return m.rssBytes - m.predictedBytes - m.hostBytes;
 }
