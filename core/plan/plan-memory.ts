@@ -66,9 +66,9 @@ function paramBytes(params: readonly PlanParam[]): number {
   return params.reduce((n, p) => n + f32Bytes(numel(p.shape)), 0);
 }
 
-/** KV cache bytes for `batch` sequences of `tokens`: k and v per layer, capacity grown by doubling. */
-function kvCacheBytes(s: BlockShape, batch: number, tokens: number): number {
-  let capacity = 16;
+/** KV cache bytes for `batch` sequences of `tokens`: k and v per layer, from the prompt's length (at least 16) grown by doubling (core/nn/kv-cache.ts). */
+function kvCacheBytes(s: BlockShape, batch: number, tokens: number, prompt = 16): number {
+  let capacity = Math.max(16, prompt);
   while (capacity < tokens) capacity *= 2;
   return 2 * s.layers * f32Bytes(batch * capacity * s.kvHeads * s.headDim);
 }
@@ -131,8 +131,8 @@ export function planMemory(input: PlanInput, registry: Pick<Registry, "get" | "l
 
   const generate = (): MemoryPart[] => {
     if (!input.generation) return [];
-    const { batch, tokens } = input.generation;
-    const kv = kvCacheBytes(s, batch, tokens);
+    const { batch, tokens, prompt } = input.generation;
+    const kv = kvCacheBytes(s, batch, tokens, prompt);
     return [
       part("kv-cache", kv, `${s.layers} layers x k and v, ${batch} x ${tokens} tokens x ${s.kvHeads} heads x ${s.headDim}, f32`),
       part("logits", f32Bytes(batch * s.vocab) * 2, `last-position logits and probabilities, ${batch} x ${s.vocab} f32`),

@@ -23,6 +23,8 @@ export interface PlanGeneration {
   readonly batch: number;
   /** Prompt plus new tokens: the cache's length. */
   readonly tokens: number;
+  /** The prompt's tokens (the cache's first capacity); default 16. */
+  readonly prompt?: number;
 }
 
 /** What a plan is computed from. */

@@ -65,6 +65,9 @@ test("dpo runs two rows per pair and a reference forward; a reference model fold
 test("generation plans the KV cache", () => {
   const p = planMemory({ ...base, train: false, generation: { batch: 2, tokens: 100 } }, registry)._unsafeUnwrap();
   expect(p.phase).toBe("generate");
-  // 5 layers x k and v x 2 rows x 128 (100 rounded up to the doubled capacity) x 4 kv heads x 8 dims x 4 bytes.
+  // 5 layers x k and v x 2 rows x 128 (16, doubled up to 100) x 4 kv heads x 8 dims x 4 bytes.
   expect(partBytes(p, "kv-cache")).toBe(2 * 5 * 2 * 128 * 4 * 8 * 4);
+  // A 40-token prompt starts the cache at 40: doubled to 80, then 160.
+  const long = planMemory({ ...base, train: false, generation: { batch: 2, tokens: 100, prompt: 40 } }, registry)._unsafeUnwrap();
+  expect(partBytes(long, "kv-cache")).toBe(2 * 5 * 2 * 160 * 4 * 8 * 4);
 });
