@@ -20,12 +20,13 @@ describe("allocator peak within 10% of the plan", () => {
   for (let i = 0; i < cases.length; i += 8) chunks.push(cases.slice(i, i + 8));
   for (const chunk of chunks) {
     test(`${chunk[0]!.name} .. ${chunk.at(-1)!.name}`, async () => {
+      const off: string[] = [];
       for (const c of chunk) {
         const m = await bench.measure(c);
-        expect({ case: c.name, error: Number(m.error.toFixed(3)) }).toEqual({ case: c.name, error: expect.any(Number) });
         if (within(m.measuredBytes, m.predictedBytes) > 0.1)
-          throw new Error(`${c.name}: measured ${m.measuredBytes}, planned ${m.predictedBytes} (${(m.error * 100).toFixed(1)}%)`);
+          off.push(`${c.name}: measured ${m.measuredBytes}, planned ${m.predictedBytes} (${(m.error * 100).toFixed(1)}%)`);
       }
+      expect(off).toEqual([]);
     }, 60_000);
   }
 });
