@@ -1,6 +1,6 @@
 // The planner's accuracy grid: shapes x methods x stages x recompute on the tiny models (shared by
 // test/core/plan/memory-accuracy.test.ts and bench/plan.ts).
-import type { PlanCase } from "./plan-measure.ts";
+import { type PlanCase, STORIES } from "./plan-measure.ts";
 
 const methods: Record<string, { method: string; train?: string }> = {
   full: { method: "method full" },
@@ -25,7 +25,7 @@ export function planCases(): PlanCase[] {
     for (const s of shapes)
       for (const recompute of [false, true])
         cases.push({ name: `stories-${name}-sft-b${s.batch}t${s.cutoff}${recompute ? "-rc" : ""}`, model: "stories", stage: "sft", recompute, ...s, ...m });
-  for (const stage of ["dpo", "rm"] as const)
+  for (const stage of ["dpo", "rm", "kto"] as const)
     for (const name of ["lora", "full"])
       for (const recompute of [false, true])
         cases.push({
@@ -38,6 +38,8 @@ export function planCases(): PlanCase[] {
           ...methods[name]!,
           // method full has no adapters to switch off for a reference: ORPO needs none.
           ...(stage === "dpo" && name === "full" ? { train: "loss = orpo" } : {}),
+          // kto needs a reference: with method full, a second model folder (the same base).
+          ...(stage === "kto" && name === "full" ? { train: `ref_model = "${STORIES}"` } : {}),
         });
   for (const model of ["llama", "qwen3"])
     for (const name of ["lora", "full", "qlora"])

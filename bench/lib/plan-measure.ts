@@ -32,7 +32,7 @@ export interface PlanCase {
   readonly model: string;
   /** The method block, as written (`method lora { rank = 8 }`), or "" for none (full). */
   readonly method: string;
-  readonly stage: "sft" | "dpo" | "rm";
+  readonly stage: "sft" | "dpo" | "rm" | "kto";
   readonly batch: number;
   readonly cutoff: number;
   readonly recompute: boolean;
@@ -75,6 +75,14 @@ export class PlanBench {
       rejected: { from: "gpt", value: `No. ${long}` },
     }));
     writeFileSync(join(this.dir, "pairs.json"), JSON.stringify(pairs));
+    const feedback = Array.from({ length: 64 }, (_, i) => ({
+      messages: [
+        { role: "user", content: `Question ${i}: ${SENTENCE.repeat(3)}` },
+        { role: "assistant", content: long },
+      ],
+      label: i % 2 === 0,
+    }));
+    writeFileSync(join(this.dir, "feedback.json"), JSON.stringify(feedback));
     writeFileSync(
       join(this.dir, "dataset_info.json"),
       JSON.stringify({
@@ -83,6 +91,12 @@ export class PlanBench {
           ranking: true,
           formatting: "sharegpt",
           columns: { messages: "conversations", chosen: "chosen", rejected: "rejected" },
+        },
+        feedback: {
+          file_name: "feedback.json",
+          formatting: "sharegpt",
+          columns: { messages: "messages", kto_tag: "label" },
+          tags: { role_tag: "role", content_tag: "content", user_tag: "user", assistant_tag: "assistant" },
         },
       }),
     );
@@ -105,7 +119,8 @@ export class PlanBench {
     const family = c.model === "stories" ? "llama" : c.model;
     const template = c.model === "stories" ? "template = default" : "";
     const opts = [template, c.modelOptions ?? ""].filter((s) => s).join(", ");
-    const data = c.stage === "sft" ? `dataset alpaca "${join(this.dir, "sft.json")}"` : `dataset "pairs" { dir = "${this.dir}" }`;
+    const data =
+      c.stage === "sft" ? `dataset alpaca "${join(this.dir, "sft.json")}"` : `dataset "${c.stage === "kto" ? "feedback" : "pairs"}" { dir = "${this.dir}" }`;
     const train = [`batch = ${c.batch}`, `cutoff = ${c.cutoff}`, `checkpointing = ${c.recompute}`, "lr = 1e-4", `output = "${out}"`, c.train ?? ""]
       .filter((s) => s)
       .join(", ");

@@ -112,6 +112,7 @@ export function planMemory(input: PlanInput, registry: Pick<Registry, "get" | "l
     options: stageUse.options,
     method: methodUse.name,
     frozenBytes,
+    baseBytes: weights.reduce((n, w) => n + sizeClass((input.dtype === "f32" ? 4 : 2) * numel(w.shape)), 0),
     batch: input.batch,
     seqLen: input.seqLen,
   }) ?? { sequencesPerRow: 1, logits: true };
@@ -193,13 +194,15 @@ export function planMemory(input: PlanInput, registry: Pick<Registry, "get" | "l
             `at the end of backward: every trainable tensor's gradient${embedTrainable ? " and the embedding's scatter buffer" : ""}`,
           );
   const refs = st.referenceForwards ?? 0;
+  const policy = st.policyForwards ?? 0;
+  const noGradBytes = refs * (s.layers * blockForwardBytes(s, rows, T, []) + edges + logitsBytes) + policy * (s.layers * perBlock + edges + logitsBytes);
   const reference =
-    refs > 0
+    refs + policy > 0
       ? [
           part(
             "reference",
-            refs * (s.layers * blockForwardBytes(s, rows, T, []) + edges + logitsBytes),
-            `${refs} forward(s) without gradients over the same ${rows} rows (reference log-probabilities), live until the step ends`,
+            noGradBytes,
+            `${refs} reference and ${policy} policy forward(s) without gradients over the same ${rows} rows, live until the step ends`,
           ),
         ]
       : [];

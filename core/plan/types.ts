@@ -134,8 +134,10 @@ export interface StageMemoryInput {
   readonly options: ResolvedOptions;
   /** The recipe's method name (`lora`, `full`, ...). */
   readonly method: string;
-  /** Bytes of the frozen base weights as planned (an explicit reference model copies them). */
+  /** Bytes of the frozen base weights as planned. */
   readonly frozenBytes: number;
+  /** Bytes of every base weight in the load dtype: what a second model of the same base holds. */
+  readonly baseBytes: number;
   readonly batch: number;
   readonly seqLen: number;
 }
@@ -151,6 +153,8 @@ export interface StageMemory {
    * rows): their tensors stay live until the step ends like the trained forward's. Default 0.
    */
   readonly referenceForwards?: number;
+  /** Forwards of the trained model (adapters on) without gradients, kept the same way (KTO's KL rows). Default 0. */
+  readonly policyForwards?: number;
   /** Tokens per trained row when the stage makes its own (GRPO: the prompt plus max_new_tokens); default the input's seqLen. */
   readonly tokensPerRow?: number;
   /** Trainable tensors the stage adds (a value head): gradients and optimizer states follow. */

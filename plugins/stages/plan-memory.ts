@@ -7,7 +7,7 @@ import type { MemoryPart, StageMemory, StageMemoryInput } from "../../core/index
 function referenceCopy(input: StageMemoryInput): MemoryPart[] {
   const ref = input.options.ref_model;
   if (typeof ref !== "string" || ref === "") return [];
-  return [{ name: "reference-model", bytes: input.frozenBytes, detail: `a second frozen model from ${ref} (planned as the base's size)` }];
+  return [{ name: "reference-model", bytes: input.baseBytes, detail: `a second frozen model from ${ref} (planned as the base's size)` }];
 }
 
 /** DPO and its family: chosen and rejected rows of each pair run through the policy with gradients. */
@@ -18,8 +18,8 @@ export function dpoMemory(input: StageMemoryInput): StageMemory {
 
 /** KTO: each example's own rows carry gradients; its KL rows and the reference run under noGrad. */
 export function ktoMemory(input: StageMemoryInput): StageMemory {
-  // The policy's KL rows, and the reference over the example and KL rows.
-  return { sequencesPerRow: 1, logits: true, referenceForwards: 3, extra: referenceCopy(input) };
+  // The policy over the KL rows (adapters on), and the reference over the example and KL rows.
+  return { sequencesPerRow: 1, logits: true, referenceForwards: 2, policyForwards: 1, extra: referenceCopy(input) };
 }
 
 /** A value head [1, hidden] plus its bias [1] (reward model, PPO critic). */

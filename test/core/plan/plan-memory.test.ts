@@ -60,6 +60,9 @@ test("dpo runs two rows per pair and a reference forward; a reference model fold
   expect(partBytes(dpo, "activations")).toBeGreaterThan(1.5 * partBytes(sft, "activations"));
   const ref = plan({ stage: { name: "dpo", options: { ref_model: "other" } } });
   expect(partBytes(ref, "reference-model")).toBe(partBytes(sft, "weights"));
+  const full = { name: "full", options: {} };
+  const fullRef = plan({ method: full, stage: { name: "dpo", options: { ref_model: "other" } } });
+  expect(partBytes(fullRef, "reference-model")).toBe(partBytes(plan({ method: full }), "trainable"));
 });
 
 test("generation plans the KV cache", () => {
