@@ -41,6 +41,17 @@ export function planCases(): PlanCase[] {
           // kto needs a reference: with method full, a second model folder (the same base).
           ...(stage === "kto" && name === "full" ? { train: `ref_model = "${STORIES}"` } : {}),
         });
+  // PPO with a reward function (no reward model to train first); recompute off only (see the notes).
+  cases.push({
+    name: "stories-lora-ppo",
+    model: "stories",
+    stage: "ppo",
+    recompute: false,
+    batch: 2,
+    cutoff: 32,
+    ...methods.lora!,
+    train: "reward = length, target = 8, max_new_tokens = 8",
+  });
   for (const model of ["llama", "qwen3"])
     for (const name of ["lora", "full", "qlora"])
       cases.push({ name: `${model}-${name}-sft`, model, stage: "sft", recompute: false, batch: 2, cutoff: 64, ...methods[name]! });

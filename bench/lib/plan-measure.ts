@@ -32,7 +32,7 @@ export interface PlanCase {
   readonly model: string;
   /** The method block, as written (`method lora { rank = 8 }`), or "" for none (full). */
   readonly method: string;
-  readonly stage: "sft" | "dpo" | "rm" | "kto";
+  readonly stage: "sft" | "dpo" | "rm" | "kto" | "ppo";
   readonly batch: number;
   readonly cutoff: number;
   readonly recompute: boolean;
@@ -120,7 +120,9 @@ export class PlanBench {
     const template = c.model === "stories" ? "template = default" : "";
     const opts = [template, c.modelOptions ?? ""].filter((s) => s).join(", ");
     const data =
-      c.stage === "sft" ? `dataset alpaca "${join(this.dir, "sft.json")}"` : `dataset "${c.stage === "kto" ? "feedback" : "pairs"}" { dir = "${this.dir}" }`;
+      c.stage === "sft" || c.stage === "ppo"
+        ? `dataset alpaca "${join(this.dir, "sft.json")}"`
+        : `dataset "${c.stage === "kto" ? "feedback" : "pairs"}" { dir = "${this.dir}" }`;
     const train = [`batch = ${c.batch}`, `cutoff = ${c.cutoff}`, `checkpointing = ${c.recompute}`, "lr = 1e-4", `output = "${out}"`, c.train ?? ""]
       .filter((s) => s)
       .join(", ");

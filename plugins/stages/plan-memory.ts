@@ -35,9 +35,12 @@ export function rmMemory(input: StageMemoryInput): StageMemory {
   return { sequencesPerRow: 2, logits: false, trainable: valueHead(input) };
 }
 
-/** PPO: the policy's logits over its rollouts plus the critic's value head. */
+/**
+ * PPO: rollouts of prompt + response; the loss's forwards hold twice one forward's tensors (measured:
+ * within 1% without recompute; with recompute the plan is 30% low, see docs/notes/h18-plan-memory.md).
+ */
 export function ppoMemory(input: StageMemoryInput): StageMemory {
-  return { sequencesPerRow: 1, logits: true, trainable: valueHead(input) };
+  return { sequencesPerRow: 2, logits: true, trainable: valueHead(input), tokensPerRow: input.seqLen + Number(input.options.max_new_tokens ?? 32) };
 }
 
 /** GRPO: every prompt's group of completions (prompt + completion) trains together. */
