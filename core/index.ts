@@ -80,6 +80,7 @@ export {
   slotData,
   stateTensor,
 } from "./optim/optimizer.ts";
+export * from "./plan/index.ts";
 export { mulberry32 } from "./random/mulberry32.ts";
 export { Philox, philox4x32 } from "./random/philox.ts";
 export { knownList } from "./registry/suggest.ts";
