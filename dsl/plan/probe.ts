@@ -1,0 +1,162 @@
+// This machine's speed at the shapes a plan times: GEMM GFLOP/s at each weight shape of the model
+// (through lft's own backend: ops.matmul), the attention kernel's GFLOP/s at the model's head
+// geometry, elementwise bandwidth, and the fixed cost of one op. Each number is measured once and
+// cached in $LFT_HOME/plan-probe.json under a key of the machine (CPU model, cores), the backend and
+// the BLAS thread settings, so a later plan on the same machine reads it instead of measuring again.
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { dirname, join } from "node:path";
+import { defaultBackend, lftHome, ops, randn, tidy, writeFileAtomic } from "../../core/index.ts";
+
+export interface MachineRates {
+  /** GFLOP/s of a matmul at m×n×k (x[m,k] · w[n,k]ᵀ, as a Linear runs it). */
+  gemm(m: number, n: number, k: number): number;
+  /** GFLOP/s of the causal attention kernel over [batch, seq, heads, headDim] (causal FLOPs). */
+  attention(batch: number, seq: number, heads: number, kvHeads: number, headDim: number): number;
+  /** Bytes/s an elementwise op moves. */
+  readonly bandwidth: number;
+  /** Seconds one small op costs (dispatch, checks, allocation). */
+  readonly opSeconds: number;
+  /** Where the numbers came from (`measured now`, `cached in …`). */
+  readonly source: string;
+}
+
+interface Cache {
+  key: string;
+  gemm: Record<string, number>;
+  attention: Record<string, number>;
+  bandwidth?: number;
+  opSeconds?: number;
+}
+
+export function machineKey(): string {
+  const env = process.env;
+  const cpu = cpus();
+  return [
+    cpu[0]?.model ?? "cpu",
+    `${cpu.length} cores`,
+    defaultBackend().name,
+    `OPENBLAS_NUM_THREADS=${env.OPENBLAS_NUM_THREADS ?? ""}`,
+    `OMP_NUM_THREADS=${env.OMP_NUM_THREADS ?? ""}`,
+    `OPENBLAS_CORETYPE=${env.OPENBLAS_CORETYPE ?? ""}`,
+  ].join("; ");
+}
+
+/** Runs fn until ~budget seconds have passed (at least twice after a warm-up) and gives the median seconds per run. */
+function timeIt(fn: () => void, budget = 0.15): number {
+  fn();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < 2 || (performance.now() - start < budget * 1000 && times.length < 50)) {
+    const t0 = performance.now();
+    fn();
+    times.push((performance.now() - t0) / 1000);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+// Large shapes are probed smaller (the rate has saturated well before): at most 64 Mi weight
+// elements, 0.5 GFLOP per call, and 1024 positions of attention.
+const maxWeight = 64 * 2 ** 20;
+const maxCallFlops = 5e8;
+
+function probeGemm(m: number, n: number, k: number): number {
+  const kk = Math.min(k, maxWeight);
+  const nn = Math.max(1, Math.min(n, Math.floor(maxWeight / kk)));
+  const mm = Math.max(1, Math.min(m, Math.floor(maxCallFlops / (2 * nn * kk)) || 1));
+  return tidy(() => {
+    const x = randn([mm, kk], { seed: 1 });
+    const w = randn([nn, kk], { seed: 2 });
+    const seconds = timeIt(() => tidy(() => void ops.matmul(x, w, { transB: true })));
+    return (2 * mm * nn * kk) / seconds / 1e9;
+  });
+}
+
+function probeAttention(batch: number, seq: number, heads: number, kvHeads: number, headDim: number): number {
+  const s = Math.min(seq, 1024);
+  const b = Math.max(1, Math.min(batch, Math.floor(4096 / s)));
+  return tidy(() => {
+    const q = randn([b, s, heads, headDim], { seed: 1 });
+    const k = randn([b, s, kvHeads, headDim], { seed: 2 });
+    const v = randn([b, s, kvHeads, headDim], { seed: 3 });
+    const seconds = timeIt(() => tidy(() => void ops.causalAttention(q, k, v)));
+    return (2 * b * s * s * heads * headDim) / seconds / 1e9;
+  });
+}
+
+function probeBandwidth(): number {
+  return tidy(() => {
+    const n = 4 * 2 ** 20;
+    const a = randn([n], { seed: 1 });
+    const b = randn([n], { seed: 2 });
+    const seconds = timeIt(() => tidy(() => void ops.add(a, b)));
+    return (3 * 4 * n) / seconds;
+  });
+}
+
+function probeOp(): number {
+  return tidy(() => {
+    const a = randn([8], { seed: 1 });
+    return timeIt(() => tidy(() => void ops.add(a, a)), 0.05);
+  });
+}
+
+function readCache(file: string, key: string): Cache {
+  try {
+    const v = JSON.parse(readFileSync(file, "utf8")) as Cache;
+    if (v.key === key && typeof v.gemm === "object" && typeof v.attention === "object") return v;
+  } catch {
+    // Missing or unreadable: measure again.
+  }
+  return { key, gemm: {}, attention: {} };
+}
+
+/**
+ * The rates at the asked shapes, cached. `file` defaults to $LFT_HOME/plan-probe.json; a cache that
+ * cannot be written only costs a probe next time.
+ */
+export function machineRates(file = join(lftHome(), "plan-probe.json")): MachineRates {
+  const key = machineKey();
+  const cache = readCache(file, key);
+  let measured = false;
+  const remember = <T>(value: T): T => {
+    measured = true;
+    return value;
+  };
+  cache.bandwidth ??= remember(probeBandwidth());
+  cache.opSeconds ??= remember(probeOp());
+  const save = (): void => {
+    try {
+      if (!existsSync(dirname(file))) mkdirSync(dirname(file), { recursive: true });
+      writeFileAtomic(file, (put) => put(new TextEncoder().encode(`${JSON.stringify(cache, null, 1)}\n`)));
+    } catch {
+      // A read-only LFT_HOME: the next plan measures again.
+    }
+  };
+  const rates: MachineRates = {
+    gemm(m, n, k) {
+      const id = `${m}x${n}x${k}`;
+      if (cache.gemm[id] === undefined) {
+        cache.gemm[id] = remember(probeGemm(m, n, k));
+        save();
+      }
+      return cache.gemm[id]!;
+    },
+    attention(batch, seq, heads, kvHeads, headDim) {
+      const id = `${batch}x${seq}x${heads}x${kvHeads}x${headDim}`;
+      if (cache.attention[id] === undefined) {
+        cache.attention[id] = remember(probeAttention(batch, seq, heads, kvHeads, headDim));
+        save();
+      }
+      return cache.attention[id]!;
+    },
+    bandwidth: cache.bandwidth,
+    opSeconds: cache.opSeconds,
+    get source() {
+      return measured ? `measured on this machine (cached in ${file})` : `cached in ${file}`;
+    },
+  };
+  if (measured) save();
+  return rates;
+}
