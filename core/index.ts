@@ -75,6 +75,7 @@ export {
   slotData,
   stateTensor,
 } from "./optim/optimizer.ts";
+export * from "./plan/index.ts";
 export { Philox, philox4x32 } from "./random/philox.ts";
 export { knownList } from "./registry/suggest.ts";
 export * from "./registry.ts";

@@ -5,6 +5,7 @@
 import { err, ok, type Result } from "neverthrow";
 import { type CausalLM, didYouMean, type MethodEntry, MethodError, type MethodPayload, type OptionSchema, suggest, Tensor } from "../../core/index.ts";
 import { checkOptions } from "./check-options.ts";
+import { freezeMemory } from "./plan-memory.ts";
 import { adapterProblem, loadWholeModel, WholeModelMethod } from "./whole-model.ts";
 
 export const freezeOptions = {
@@ -103,4 +104,8 @@ export const freeze: MethodEntry & MethodPayload = {
     return ok(new WholeModelMethod("freeze", model));
   },
   load: (model, dir, _family, ctx) => loadWholeModel("freeze", model, dir, ctx),
+  memory(input) {
+    const checked = checkOptions(freezeOptions, input.options, "freeze");
+    return checked.isErr() ? err(checked.error) : freezeMemory({ ...input, options: checked.value });
+  },
 };

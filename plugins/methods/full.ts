@@ -3,6 +3,7 @@
 import { err, ok, type Result } from "neverthrow";
 import { type MethodEntry, MethodError, type MethodPayload, type OptionSchema } from "../../core/index.ts";
 import { checkOptions } from "./check-options.ts";
+import { fullMemory } from "./plan-memory.ts";
 import { adapterProblem, loadWholeModel, WholeModelMethod } from "./whole-model.ts";
 
 export const fullOptions = {} satisfies OptionSchema;
@@ -31,4 +32,5 @@ export const full: MethodEntry & MethodPayload = {
     return ok(new WholeModelMethod("full", model));
   },
   load: (model, dir, _family, ctx) => loadWholeModel("full", model, dir, ctx),
+  memory: fullMemory,
 };

@@ -6,9 +6,10 @@
 // LLaMA-Factory's stride rule. The method's result is a new model object: the runner adopts
 // AppliedMethod.model when it differs from the model it passed in.
 import { err, ok, type Result } from "neverthrow";
-import { type CausalLM, type MethodEntry, MethodError, type MethodPayload, type OptionSchema } from "../../../core/index.ts";
+import { type CausalLM, type MethodEntry, MethodError, type MethodPayload, type OptionSchema, type PlanParam } from "../../../core/index.ts";
 import { checkOptions } from "../check-options.ts";
 import { freezeSelection, trainOnlyPaths } from "../freeze.ts";
+import { partialMemory } from "../plan-memory.ts";
 import { adapterProblem, WholeModelMethod } from "../whole-model.ts";
 import { expandedBlockIds, expandModel } from "./expand.ts";
 
@@ -80,4 +81,30 @@ export const llamaPro: MethodEntry & MethodPayload = {
     if (trained.isErr()) return err(trained.error);
     return ok(new WholeModelMethod("llama_pro", grown.value.model));
   },
+  memory(input) {
+    const checked = checkOptions(llamaProOptions, input.options, "llama_pro");
+    if (checked.isErr()) return err(checked.error);
+    const o = checked.value;
+    const layers = o.expanded ? input.spec.numLayers : input.spec.numLayers + o.expand;
+    const ids = expandedBlockIds(layers, o.expand);
+    if (ids.isErr()) return err(new Error(ids.error));
+    // The new blocks are copies of the blocks before them: the same names and shapes at new indices.
+    const weights = o.expanded ? input.weights : [...input.weights, ...newBlockWeights(input.weights, ids.value)];
+    const blocks = new Set(ids.value);
+    const all = o.modules.includes("all");
+    return ok({
+      ...partialMemory({ ...input, weights }, (name) => {
+        const m = LAYER.exec(name);
+        if (m) return blocks.has(Number(m[1])) && (all || o.modules.some((mod) => `.${name}.`.includes(`.${mod}.`)));
+        return o.extra_modules.some((mod) => `.${name}.`.includes(`.${mod}.`));
+      }),
+      layers,
+    });
+  },
 };
+
+/** Weights of the inserted blocks, named at their indices (shapes of block 0: every block has the same). */
+function newBlockWeights(weights: readonly PlanParam[], ids: readonly number[]): PlanParam[] {
+  const first = weights.filter((w) => w.name.startsWith("model.layers.0."));
+  return ids.flatMap((id) => first.map((w) => ({ name: w.name.replace("model.layers.0.", `model.layers.${id}.`), shape: w.shape })));
+}

@@ -5,6 +5,7 @@
 import { err, type Result } from "neverthrow";
 import type { MethodEntry, MethodError, MethodPayload, ModelFamily, OptionSchema, OptionsOf } from "../../../core/index.ts";
 import { checkOptions } from "../check-options.ts";
+import { loraMemory } from "../plan-memory.ts";
 import { applyLora } from "./apply.ts";
 import type { LoraMethod } from "./lora-method.ts";
 import { loadPeftAdapter } from "./peft-load.ts";
@@ -65,6 +66,10 @@ export const lora: MethodEntry & MethodPayload = {
   name: "lora",
   doc: "low-rank adapters (LoRA; rsLoRA, DoRA, LoRA+, PiSSA), saved as a PEFT adapter",
   options: loraOptions,
+  memory(input) {
+    const checked = checkOptions(loraOptions, input.options, "lora");
+    return checked.isErr() ? err(checked.error) : loraMemory({ ...input, options: checked.value });
+  },
   apply(model, options, family, ctx): Result<LoraMethod, MethodError> {
     const checked = checkOptions(loraOptions, options, "lora");
     if (checked.isErr()) return err(checked.error);

@@ -5,6 +5,7 @@ import { err, ok, type Result } from "neverthrow";
 import { type MethodEntry, MethodError, type MethodPayload } from "../../../core/index.ts";
 import { checkOptions } from "../check-options.ts";
 import { applyLora, loraOptions, loraSettings } from "../lora/index.ts";
+import { qloraMemory } from "../plan-memory.ts";
 import { bnb4bitStoredForm } from "./bnb-checkpoint.ts";
 import { QloraMethod } from "./qlora-method.ts";
 import { QUANT_TYPES, type QuantizeSettings, quantizeLinears, quantizeOnLoad } from "./quantize-model.ts";
@@ -48,6 +49,10 @@ export const qlora: MethodEntry & MethodPayload = {
     const applied = applyLora(model, loraSettings(o, family), family, ctx);
     if (applied.isErr()) return err(applied.error);
     return ok(new QloraMethod(applied.value, q));
+  },
+  memory(input) {
+    const checked = checkOptions(qloraOptions, input.options, "qlora");
+    return checked.isErr() ? err(checked.error) : qloraMemory({ ...input, options: checked.value });
   },
   loadHooks(options) {
     const checked = checkOptions(qloraOptions, options, "qlora");

@@ -1,0 +1,4 @@
+// The memory planner: its contract (types.ts) and planMemory.
+export * from "./activations.ts";
+export { blockShape, PlanError, planMemory, shapeOnlyGroups } from "./plan-memory.ts";
+export type * from "./types.ts";

@@ -1,0 +1,189 @@
+// planMemory: a run's peak memory by part, from the recipe's settings and the model's config.json
+// alone. The family reads the config (its weight list with shapes), the method says what is frozen in
+// which format and what trains, the optimizer its state bytes (`stateBytes` over shape-only
+// parameters), the stage its extra sequences and copies; activations, logits and the KV cache are
+// counted here from the block's sizes. The peak is the larger of two moments of a training step: the
+// start of backward (every kept activation, the logits and their gradient) and the optimizer update
+// (every gradient and state).
+import { err, ok, type Result } from "neverthrow";
+import { familyByName } from "../nn/family.ts";
+import type { ParamGroup } from "../optim/groups.ts";
+import type { Registry } from "../registry/registry.ts";
+import { numel } from "../tensor/shape.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+import { type BlockShape, blockActivationBytes, blockBackwardTransientBytes, f32Bytes } from "./activations.ts";
+import type { MemoryPart, MemoryPlan, MethodMemory, PlanInput, PlanParam, StageMemory } from "./types.ts";
+
+/** A planning error: what is wrong and where (the config file or the entry's name). */
+export class PlanError extends Error {
+  override readonly name = "PlanError";
+}
+
+function positiveInt(v: unknown): number | undefined {
+  return typeof v === "number" && Number.isSafeInteger(v) && v > 0 ? v : undefined;
+}
+
+/** The decoder's sizes from config.json (HF keys); an error names the missing key. */
+export function blockShape(config: Readonly<Record<string, unknown>>, where = "config.json"): Result<BlockShape, PlanError> {
+  const hidden = positiveInt(config.hidden_size);
+  const layers = positiveInt(config.num_hidden_layers);
+  const heads = positiveInt(config.num_attention_heads);
+  const vocab = positiveInt(config.vocab_size);
+  const intermediate = positiveInt(config.intermediate_size) ?? positiveInt(config.moe_intermediate_size);
+  const missing = Object.entries({
+    hidden_size: hidden,
+    num_hidden_layers: layers,
+    num_attention_heads: heads,
+    vocab_size: vocab,
+    intermediate_size: intermediate,
+  })
+    .filter(([, v]) => v === undefined)
+    .map(([k]) => k);
+  if (missing.length || !hidden || !layers || !heads || !vocab || !intermediate)
+    return err(new PlanError(`${where}: cannot plan memory without ${missing.map((k) => `"${k}"`).join(", ")} (a positive whole number)`));
+  const kvHeads = positiveInt(config.num_key_value_heads) ?? heads;
+  const headDim = positiveInt(config.head_dim) ?? Math.floor(hidden / heads);
+  const qkNorm = config.model_type === "qwen3" || config.model_type === "gemma3_text";
+  return ok({ hidden, layers, heads, kvHeads, headDim, intermediate, vocab, qkNorm });
+}
+
+/**
+ * Parameter groups over shape-only stand-ins, for an optimizer's `stateBytes`: those formulas read a
+ * tensor's shape, numel, ndim and name only; nothing here has storage, and nothing else is called.
+ */
+export function shapeOnlyGroups(params: readonly PlanParam[]): ParamGroup[] {
+  const standIns = params.map((p) => ({ shape: p.shape, numel: numel(p.shape), ndim: p.shape.length, dtype: "f32" }) as unknown as Tensor);
+  return [{ name: "default", params: standIns, names: params.map((p) => p.name), lrScale: 1, weightDecay: 0 }];
+}
+
+const part = (name: string, bytes: number, detail: string): MemoryPart => ({ name, bytes, detail });
+
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
+
+/** Each tensor as the allocator reserves it. */
+function paramBytes(params: readonly PlanParam[]): number {
+  return params.reduce((n, p) => n + f32Bytes(numel(p.shape)), 0);
+}
+
+/** KV cache bytes for `batch` sequences of `tokens`: k and v per layer, capacity grown by doubling. */
+function kvCacheBytes(s: BlockShape, batch: number, tokens: number): number {
+  let capacity = 16;
+  while (capacity < tokens) capacity *= 2;
+  return 2 * s.layers * f32Bytes(batch * capacity * s.kvHeads * s.headDim);
+}
+
+/** The run's peak memory by part; errors name the config key or the entry that cannot be planned. */
+export function planMemory(input: PlanInput, registry: Pick<Registry, "get" | "list">): Result<MemoryPlan, PlanError> {
+  const where = input.where ?? "config.json";
+  if (!(Number.isSafeInteger(input.batch) && input.batch > 0)) return err(new PlanError(`plan: batch must be a whole number >= 1, got ${input.batch}`));
+  if (!(Number.isSafeInteger(input.seqLen) && input.seqLen > 0))
+    return err(new PlanError(`plan: the sequence length must be a whole number >= 1, got ${input.seqLen}`));
+  const fam = familyByName(registry, input.family);
+  if (fam.isErr()) return err(new PlanError(fam.error.message));
+  const spec = fam.value.fromConfig(input.config, where);
+  if (spec.isErr()) return err(new PlanError(spec.error.message));
+  const shape = blockShape(input.config, where);
+  if (shape.isErr()) return err(shape.error);
+  const s0 = shape.value;
+  const weights: PlanParam[] = fam.value.weightNames(spec.value).map((w) => ({ name: w.name, shape: w.shape }));
+
+  const methodUse = input.method ?? { name: "full", options: {} };
+  const methodEntry = registry.get("methods", methodUse.name);
+  if (methodEntry.isErr()) return err(new PlanError(methodEntry.error.message));
+  if (!methodEntry.value.memory) return err(new PlanError(`method "${methodUse.name}" declares no memory formula, so its memory cannot be planned`));
+  const method = methodEntry.value.memory({
+    spec: spec.value,
+    weights,
+    dtype: input.dtype,
+    options: methodUse.options,
+    adapterTargets: fam.value.adapterTargets,
+  });
+  if (method.isErr()) return err(new PlanError(`method "${methodUse.name}": ${method.error.message}`));
+  const m: MethodMemory = method.value;
+  const s: BlockShape = { ...s0, layers: m.layers ?? s0.layers };
+  const frozenBytes = m.frozen.reduce((n, p) => n + p.bytes, 0);
+
+  const stageUse = input.stage ?? { name: "sft", options: {} };
+  const stageEntry = registry.get("stages", stageUse.name);
+  if (stageEntry.isErr()) return err(new PlanError(stageEntry.error.message));
+  const st: StageMemory = stageEntry.value.memory?.({
+    spec: spec.value,
+    options: stageUse.options,
+    method: methodUse.name,
+    frozenBytes,
+    batch: input.batch,
+    seqLen: input.seqLen,
+  }) ?? { sequencesPerRow: 1, logits: true };
+
+  const trainable = [...m.trainable, ...(st.trainable ?? [])];
+  const trainableElements = trainable.reduce((n, p) => n + numel(p.shape), 0);
+  const totalElements =
+    weights.reduce((n, p) => n + numel(p.shape), 0) +
+    trainableElements -
+    m.trainable.filter((p) => weights.some((w) => w.name === p.name)).reduce((n, p) => n + numel(p.shape), 0);
+  const counts = { trainable: trainableElements, total: totalElements };
+
+  const fixed: MemoryPart[] = [...m.frozen];
+  const trainableBytes = paramBytes(trainable);
+  if (trainable.length) fixed.push(part("trainable", trainableBytes, `${trainable.length} f32 tensors, ${trainableElements} elements`));
+  fixed.push(...(m.extra ?? []), ...(st.extra ?? []));
+
+  const generate = (): MemoryPart[] => {
+    if (!input.generation) return [];
+    const { batch, tokens } = input.generation;
+    const kv = kvCacheBytes(s, batch, tokens);
+    return [
+      part("kv-cache", kv, `${s.layers} layers x k and v, ${batch} x ${tokens} tokens x ${s.kvHeads} heads x ${s.headDim}, f32`),
+      part("logits", f32Bytes(batch * s.vocab) * 2, `last-position logits and probabilities, ${batch} x ${s.vocab} f32`),
+    ];
+  };
+
+  if (input.train === false) {
+    const parts = [...fixed, ...generate()];
+    return ok({ parts, peakBytes: sum(parts), phase: input.generation ? "generate" : "load", counts });
+  }
+
+  const optUse = input.optimizer ?? { name: "adamw", options: {} };
+  const optEntry = registry.get("optimizers", optUse.name);
+  if (optEntry.isErr()) return err(new PlanError(optEntry.error.message));
+  const stateBytes = optEntry.value.stateBytes ? optEntry.value.stateBytes(shapeOnlyGroups(trainable), optUse.options, spec.value) : 0;
+  const optimizer = part("optimizer", stateBytes, `${optUse.name} state over ${trainableElements} trainable elements`);
+
+  // Backward starts with every kept activation, the logits (kept by cross-entropy) and their gradient.
+  const rows = input.batch * st.sequencesPerRow;
+  const n = rows * input.seqLen;
+  const gradLayers = s.layers - m.firstLayerWithGrad;
+  const perBlock = blockActivationBytes(s, rows, input.seqLen, m.linears);
+  const blocks = input.recompute
+    ? gradLayers * f32Bytes(n * s.hidden) + perBlock + blockBackwardTransientBytes(s, rows, input.seqLen)
+    : gradLayers * perBlock + blockBackwardTransientBytes(s, rows, input.seqLen);
+  const activations = part(
+    "activations",
+    blocks,
+    input.recompute
+      ? `recompute on: ${gradLayers} block inputs of ${mib(f32Bytes(n * s.hidden))} + one block recomputed (${mib(perBlock)})`
+      : `${gradLayers} blocks x ${mib(perBlock)} kept for backward (${rows} rows x ${input.seqLen} tokens)`,
+  );
+  const head = f32Bytes(n * s.hidden) * 2 + f32Bytes(n) + (m.lmHeadTrainable ? f32Bytes(n * s.hidden) : 0);
+  const logitsBytes = st.logits ? f32Bytes(n * s.vocab) * 2 + f32Bytes(n) * 2 : 0;
+  const logits = part(
+    "logits",
+    logitsBytes + head,
+    st.logits ? `logits and their gradient, ${n} tokens x ${s.vocab} f32, and the final norm's input` : "no logits (value head)",
+  );
+  const gradients = part("gradients", trainableBytes, `one f32 gradient per trainable tensor`);
+
+  const backwardPeak = sum([activations, logits]) + (m.lmHeadTrainable ? f32Bytes(s.vocab * s.hidden) : 0);
+  const updatePeak = gradients.bytes;
+  const transient = backwardPeak >= updatePeak ? [activations, logits] : [gradients];
+  const trainParts = [...fixed, optimizer, ...transient];
+  const trainPeak = sum(trainParts);
+  const gen = generate();
+  const genPeak = sum([...fixed, optimizer, ...gen]);
+  if (gen.length && genPeak > trainPeak) return ok({ parts: [...fixed, optimizer, ...gen], peakBytes: genPeak, phase: "generate", counts });
+  return ok({ parts: trainParts, peakBytes: trainPeak, phase: "train", counts });
+}
+
+function sum(parts: readonly MemoryPart[]): number {
+  return parts.reduce((n, p) => n + p.bytes, 0);
+}
