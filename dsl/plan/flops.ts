@@ -76,8 +76,7 @@ export function stepFlops(s: ModelShape, t: TrainShape): StepFlops {
     // Each adapter is two thin GEMMs (A: k→r, B: r→n): forward, recompute, and both gradients.
     const wrapped = layerLinears(s).filter((l) => t.adapter!.targets.includes(l.name) || t.adapter!.targets.includes("all"));
     const perForward = wrapped.reduce((a, l) => a + l.n + l.k, 0);
-    if (perForward > 0)
-      gemms.push({ label: "adapters", m, n: t.adapter.rank, k: perForward, calls: micro * s.layers * (1 + (t.recompute ? 1 : 0) + 2) });
+    if (perForward > 0) gemms.push({ label: "adapters", m, n: t.adapter.rank, k: perForward, calls: micro * s.layers * (1 + (t.recompute ? 1 : 0) + 2) });
   }
   const attentionForward = 2 * sequences * t.seq * t.seq * s.heads * s.headDim * s.layers;
   const attention = micro * attentionForward * (forwardsPerMicro + (gradLayers / s.layers) * 2.5);

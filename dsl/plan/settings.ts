@@ -4,7 +4,15 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { err, ok, type Result } from "neverthrow";
-import { type PlanInput, type PlanWeightDType, parseRepoId, type Registry, type ResolvedRecipe, type TrainAction } from "../../core/index.ts";
+import {
+  type PlanInput,
+  type PlanWeightDType,
+  parseRepoId,
+  type Registry,
+  type ResolvedOptions,
+  type ResolvedRecipe,
+  type TrainAction,
+} from "../../core/index.ts";
 import { cachedSnapshot } from "../../plugins/hub/index.ts";
 import type { TrainShape } from "./flops";
 import { type ModelShape, modelShapeOf } from "./model-shape";
@@ -30,7 +38,9 @@ function modelDir(recipe: ResolvedRecipe): Result<string, string> {
   const cached = repo === undefined ? undefined : cachedSnapshot("model", repo.id, repo.revision);
   if (cached !== undefined) return ok(cached);
   return err(
-    repo === undefined ? `no model folder ${local}` : `${model.path} is not downloaded yet; a plan reads its config.json: run the recipe once, or lft models pull it`,
+    repo === undefined
+      ? `no model folder ${local}`
+      : `${model.path} is not downloaded yet; a plan reads its config.json: run the recipe once, or lft models pull it`,
   );
 }
 
@@ -61,7 +71,7 @@ function weightDType(asked: unknown, config: Readonly<Record<string, unknown>>):
 function ownOptions(registry: Registry, kind: "optimizers" | "stages", name: string, options: Readonly<Record<string, unknown>>) {
   const entry = registry.get(kind, name);
   const keys = entry.isOk() ? Object.keys(entry.value.options ?? {}) : [];
-  return Object.fromEntries(keys.filter((k) => options[k] !== undefined).map((k) => [k, options[k]])) as PlanInput["options"];
+  return Object.fromEntries(keys.filter((k) => options[k] !== undefined).map((k) => [k, options[k]])) as ResolvedOptions;
 }
 
 export function planSettings(recipe: ResolvedRecipe, registry: Registry): Result<PlanSettings, string> {
@@ -73,8 +83,7 @@ export function planSettings(recipe: ResolvedRecipe, registry: Registry): Result
   const shape = modelShapeOf(config.value);
   if (shape.isErr()) return err(`${configFile}: ${shape.error}`);
   const modelType = config.value.model_type;
-  const family =
-    recipe.model?.family ?? registry.list("models").find((m) => typeof modelType === "string" && (m.modelTypes ?? []).includes(modelType))?.name;
+  const family = recipe.model?.family ?? registry.list("models").find((m) => typeof modelType === "string" && (m.modelTypes ?? []).includes(modelType))?.name;
   if (family === undefined) return err(`${configFile}: no model family reads model_type ${JSON.stringify(modelType)}; name the family in the model block`);
   const dtype = weightDType(recipe.model?.options.dtype, config.value);
   const train = recipe.actions.find((a): a is TrainAction => a.action === "train");
