@@ -10,7 +10,7 @@ import { loadRecipeFile } from "../pipeline";
 import { type Device, deviceNamed } from "../plan/devices";
 import { type FitAdvice, fitAdvice } from "../plan/fit";
 import { type Plan, planRecipe } from "../plan/plan";
-import { type MachineRates, machineRates } from "../plan/probe";
+import { processRates as rates } from "../plan/probe";
 import { planTable } from "../plan/report";
 import { formatBytes, formatSeconds, parseSize } from "../plan/size";
 import type { PluginMode } from "../plugins";
@@ -54,13 +54,6 @@ export const planCommand: CommandEntry = {
     // Nothing fits: the recipe needs more than the device has, as when a plugin is missing.
     return advice.fits || advice.suggestions.length > 0 ? ExitCode.ok : ExitCode.notAvailable;
   },
-};
-
-/** Rates are probed once per process, and only when a CPU plan needs them. */
-let probed: MachineRates | undefined;
-const rates = (): MachineRates => {
-  probed ??= machineRates();
-  return probed;
 };
 
 function usageError(io: CommandIO, message: string): ExitCode {

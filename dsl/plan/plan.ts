@@ -25,7 +25,7 @@ export function planRecipe(recipe: ResolvedRecipe, registry: Registry, device: D
   const memory = planMemory(settings.value.input, registry);
   if (memory.isErr()) return err(memory.error.message);
   const { train, model } = settings.value;
-  if (train === undefined) return ok({ settings: settings.value, memory: memory.value, device });
+  if (train === undefined || settings.value.untimed !== undefined) return ok({ settings: settings.value, memory: memory.value, device });
   const step = stepTime(stepFlops(model, train), model, train, memory.value.counts.trainable, device, rates, settings.value.bf16);
   return ok({
     settings: settings.value,

@@ -160,3 +160,10 @@ export function machineRates(file = join(lftHome(), "plan-probe.json")): Machine
   if (measured) save();
   return rates;
 }
+
+let probed: MachineRates | undefined;
+/** This process's rates: read from the cache (or measured) once, and only when a CPU plan asks. */
+export function processRates(): MachineRates {
+  probed ??= machineRates();
+  return probed;
+}

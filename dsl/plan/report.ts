@@ -51,6 +51,6 @@ export function planTable(plan: Plan, recipeFile: string): string {
     const run = plan.runSeconds === undefined ? "" : `; ${plan.settings.steps} steps ≈ ${formatSeconds(plan.runSeconds)}`;
     out.push(`time: ~${formatSeconds(plan.step.seconds)} per step ${onDevice(plan)}${run}`);
     out.push(`  ${plan.step.basis}`);
-  }
+  } else if (plan.settings.untimed !== undefined) out.push(`time: not predicted: ${plan.settings.untimed}`);
   return `${out.join("\n")}\n`;
 }

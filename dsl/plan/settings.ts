@@ -27,6 +27,8 @@ export interface PlanSettings {
   /** GEMMs run in bf16 on a GPU (the weights' dtype, or QLoRA's compute dtype). */
   readonly bf16: boolean;
   readonly configFile: string;
+  /** Why the step time is not predicted (a stage that samples its own batches: rollouts dominate). */
+  readonly untimed?: string;
 }
 
 function modelDir(recipe: ResolvedRecipe): Result<string, string> {
@@ -118,6 +120,9 @@ export function planSettings(recipe: ResolvedRecipe, registry: Registry): Result
     ...(train?.duration.unit === "steps" ? { steps: train.duration.amount } : {}),
     bf16: dtype !== "f32" || quantised,
     configFile,
+    ...(train !== undefined && ownsBatches(registry, train.stage)
+      ? { untimed: `train ${train.stage} samples its own batches (generation, then a step on sequences whose length the data decides)` }
+      : {}),
   });
 }
 
@@ -152,4 +157,9 @@ function stageSequences(train: TrainAction): { sequencesPerSample: number; refer
   if (train.stage === "kto") return { sequencesPerSample: 1, referenceForward: true };
   if (train.stage === "grpo") return { sequencesPerSample: Number(o.group ?? 1), referenceForward: Number(o.beta ?? 0) > 0 };
   return { sequencesPerSample: 1, referenceForward: false };
+}
+
+function ownsBatches(registry: Registry, stage: string): boolean {
+  const entry = registry.get("stages", stage);
+  return entry.isOk() && typeof entry.value.batches === "function";
 }
