@@ -61,6 +61,6 @@ export const checkCommand: CommandEntry = {
  */
 function checkPlanLine(recipe: ResolvedRecipe, registry: Registry): string | undefined {
   if (!recipe.actions.some((a) => a.action === "train")) return undefined;
-  const plan = planRecipe(recipe, registry, deviceNamed("cpu")._unsafeUnwrap(), processRates);
+  const plan = planRecipe(recipe, registry, deviceNamed("cpu")._unsafeUnwrap(), () => processRates());
   return plan.isOk() ? planLine(plan.value) : undefined;
 }

@@ -10,12 +10,15 @@ import { loadRecipeFile } from "../pipeline";
 import { type Device, deviceNamed } from "../plan/devices";
 import { type FitAdvice, fitAdvice } from "../plan/fit";
 import { type Plan, planRecipe } from "../plan/plan";
-import { processRates as rates } from "../plan/probe";
+import { processRates } from "../plan/probe";
 import { planTable } from "../plan/report";
 import { formatBytes, formatSeconds, parseSize } from "../plan/size";
 import type { PluginMode } from "../plugins";
 import type { Block, Recipe } from "../recipe";
 import { argsOrUsage, inspection, report } from "./common";
+
+/** This machine's rates, cached in $LFT_HOME. */
+const rates = () => processRates();
 
 const usage = "<recipe.lft> [--device cpu|h100|h200|a100-80g|a100-40g|rtx4090|l40s|...] [--fit SIZE] [--set key=value]... [--trust]";
 

@@ -161,9 +161,13 @@ export function machineRates(file = join(lftHome(), "plan-probe.json")): Machine
   return rates;
 }
 
-let probed: MachineRates | undefined;
-/** This process's rates: read from the cache (or measured) once, and only when a CPU plan asks. */
-export function processRates(): MachineRates {
-  probed ??= machineRates();
-  return probed;
+const probed = new Map<string, MachineRates>();
+/** This process's rates for a cache file (default $LFT_HOME's): read (or measured) once, and only when a CPU plan asks. */
+export function processRates(file = join(lftHome(), "plan-probe.json")): MachineRates {
+  let rates = probed.get(file);
+  if (rates === undefined) {
+    rates = machineRates(file);
+    probed.set(file, rates);
+  }
+  return rates;
 }

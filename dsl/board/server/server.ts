@@ -117,7 +117,7 @@ export async function startBoard(o: BoardOptions): Promise<Board> {
       /^\/api\/plan$/,
       async (req) => {
         const body = await readJsonObject(req);
-        const answer = await planText(stringField(body, "recipe")!, o.registry, o.cwd, stringField(body, "device", false));
+        const answer = await planText(stringField(body, "recipe")!, o.registry, o.cwd, o.home, stringField(body, "device", false));
         return json(answer, "plan" in answer ? 200 : 422);
       },
     ],
