@@ -54,6 +54,11 @@ declare module "../registry/collections.ts" {
      * `model` as in OptimizerSettings, for optimizers whose state depends on the model's structure.
      */
     stateBytes(groups: readonly ParamGroup[], options: ResolvedOptions, model?: ModelSpec): number;
+    /**
+     * Bytes of parameter gradients backward holds at once (memory planning); absent: one f32 gradient
+     * per trainable element. BAdam computes the active block's only.
+     */
+    gradientBytes?(groups: readonly ParamGroup[], options: ResolvedOptions, model?: ModelSpec): number;
     /** Combinations with the rest of a recipe this optimizer refuses (`lft check` reports each at its line). */
     conflicts?(use: OptimizerUse): readonly OptimizerConflict[];
   }

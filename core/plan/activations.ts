@@ -1,8 +1,9 @@
-// Activations a decoder block keeps between forward and backward, counted tensor by tensor from what
-// each autograd op saves (core/autograd/ops: rmsNorm keeps its input and rstd, causalAttention keeps
-// q, k, v, its output and the log-sum-exp, swiglu keeps gate and up, a matmul keeps its input only when
-// its weight trains); tensors shared by two ops count once. Every size is rounded to the allocator's
-// size class (core/tensor/allocator.ts), which is where its slack comes from.
+// Activation bytes of a training step, counted tensor by tensor. What is live at the peak follows from
+// how core frees memory: a train step runs in one tidy() scope (core/train/step.ts), so every tensor
+// the forward allocates stays live until the step returns (saved or not); backward frees a gradient
+// as soon as its node has consumed it. So the peak holds the whole forward, plus the gradients of the
+// moment. Every size is rounded to the allocator's size class (core/tensor/allocator.ts): that
+// rounding is the allocator's slack, counted exactly.
 import { sizeClass } from "../tensor/allocator.ts";
 import type { PlanLinearUse } from "./types.ts";
 
@@ -19,47 +20,68 @@ export interface BlockShape {
   readonly qkNorm: boolean;
 }
 
-/** One kept tensor: bytes as the allocator reserves them. */
+/** One f32 tensor of `elements`, as the allocator reserves it. */
 export const f32Bytes = (elements: number): number => sizeClass(4 * elements);
 
-/** Input width of a block's linear modules (q/k/v/gate/up read the normed hidden state). */
-function inputWidth(s: BlockShape, module: string): { width: number; shared: string } {
-  if (module === "o_proj") return { width: s.heads * s.headDim, shared: "attn-out" };
-  if (module === "down_proj") return { width: s.intermediate, shared: "act" };
-  if (module === "gate_proj" || module === "up_proj") return { width: s.hidden, shared: "xn2" };
-  return { width: s.hidden, shared: "xn1" };
+/** Output and input width of a block's linear module. */
+export function linearWidths(s: BlockShape, module: string): { in: number; out: number } {
+  const q = s.heads * s.headDim;
+  const kv = s.kvHeads * s.headDim;
+  switch (module) {
+    case "q_proj":
+      return { in: s.hidden, out: q };
+    case "k_proj":
+    case "v_proj":
+      return { in: s.hidden, out: kv };
+    case "o_proj":
+      return { in: q, out: s.hidden };
+    case "gate_proj":
+    case "up_proj":
+      return { in: s.hidden, out: s.intermediate };
+    case "down_proj":
+      return { in: s.intermediate, out: s.hidden };
+    default:
+      return { in: s.hidden, out: s.hidden };
+  }
 }
 
-/** Bytes one block keeps for backward over `tokens` positions in `rows` rows (no recompute). */
-export function blockActivationBytes(s: BlockShape, rows: number, tokens: number, linears: readonly PlanLinearUse[]): number {
+/**
+ * Bytes one decoder block's forward allocates over `rows` x `tokens`: the two norms (output + rstd),
+ * q/k/v, the rotated q and k, the attention output and log-sum-exp, o_proj, two residual sums, gate,
+ * up, their SwiGLU product and down_proj; per adapted linear, LoRA's A·x, B·A·x, its scaling and the
+ * sum with the base output (a dropout copy of the input; DoRA's extra [.., out] terms).
+ */
+export function blockForwardBytes(s: BlockShape, rows: number, tokens: number, linears: readonly PlanLinearUse[]): number {
   const n = rows * tokens;
   const q = s.heads * s.headDim;
   const kv = s.kvHeads * s.headDim;
-  // Always kept: the block input and rstd (input norm), q/k/v/out/lse (attention), the residual and
-  // rstd (post-attention norm), gate and up (swiglu).
-  let bytes = f32Bytes(n * s.hidden) * 2 + f32Bytes(n) * 2;
-  bytes += f32Bytes(n * q) * 2 + f32Bytes(n * kv) * 2 + f32Bytes(rows * s.heads * tokens);
-  bytes += f32Bytes(n * s.intermediate) * 2;
+  let bytes = 6 * f32Bytes(n * s.hidden) + 2 * f32Bytes(n);
+  bytes += 3 * f32Bytes(n * q) + 3 * f32Bytes(n * kv) + f32Bytes(rows * s.heads * tokens);
+  bytes += 3 * f32Bytes(n * s.intermediate);
   if (s.qkNorm) bytes += f32Bytes(n * q) + f32Bytes(n * kv) + f32Bytes(n * s.heads) + f32Bytes(n * s.kvHeads);
-  const shared = new Set<string>();
   for (const l of linears) {
-    const { width, shared: key } = inputWidth(s, l.module);
-    const keepsInput = l.weightTrainable || l.adapterRank > 0;
-    // The attention output is kept by attention already; the normed states and the activation are not.
-    if (keepsInput && key !== "attn-out" && !shared.has(key)) {
-      shared.add(key);
-      bytes += f32Bytes(n * width);
-    }
-    if (l.adapterRank > 0) {
-      bytes += f32Bytes(n * l.adapterRank);
-      if (l.adapterCopiesInput) bytes += f32Bytes(n * width);
-    }
+    if (l.adapterRank <= 0) continue;
+    const w = linearWidths(s, l.module);
+    bytes += f32Bytes(n * l.adapterRank) + 3 * f32Bytes(n * w.out);
+    if (l.adapterCopiesInput) bytes += f32Bytes(n * w.in);
+    if (l.dora) bytes += 5 * f32Bytes(n * w.out) + 2 * f32Bytes(w.out);
   }
   return bytes;
 }
 
-/** The largest transient a block's backward allocates beside what is kept: its output gradient and the widest intermediate's. */
-export function blockBackwardTransientBytes(s: BlockShape, rows: number, tokens: number): number {
+/** The widest gradients a block's backward holds at once beside its forward: the residual stream's and an MLP-wide pair. */
+export function blockBackwardBytes(s: BlockShape, rows: number, tokens: number): number {
   const n = rows * tokens;
-  return f32Bytes(n * s.hidden) * 2 + f32Bytes(n * s.intermediate) * 2;
+  return 2 * f32Bytes(n * s.hidden) + 2 * f32Bytes(n * s.intermediate);
+}
+
+/**
+ * With adapters on a frozen base, backward's order (reverse post-order of a first-input-first DFS,
+ * core/autograd/tape.ts graphOrder) reaches the adapters' branches of every layer before the base path
+ * consumes its gradients, so each layer holds its SwiGLU pair's, two residual sums' (two each) and
+ * rotated q/k gradients at once. Measured from the allocator's live set at the peak (bench/plan.ts).
+ */
+export function adapterPendingBytes(s: BlockShape, rows: number, tokens: number): number {
+  const n = rows * tokens;
+  return s.layers * (2 * f32Bytes(n * s.intermediate) + 4 * f32Bytes(n * s.hidden) + f32Bytes(n * s.heads * s.headDim) + f32Bytes(n * s.kvHeads * s.headDim));
 }

@@ -9,9 +9,10 @@ import { err, ok, type Result } from "neverthrow";
 import { familyByName } from "../nn/family.ts";
 import type { ParamGroup } from "../optim/groups.ts";
 import type { Registry } from "../registry/registry.ts";
+import { sizeClass } from "../tensor/allocator.ts";
 import { numel } from "../tensor/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
-import { type BlockShape, blockActivationBytes, blockBackwardTransientBytes, f32Bytes } from "./activations.ts";
+import { adapterPendingBytes, type BlockShape, blockBackwardBytes, blockForwardBytes, f32Bytes } from "./activations.ts";
 import type { MemoryPart, MemoryPlan, MethodMemory, PlanInput, PlanParam, StageMemory } from "./types.ts";
 
 /** A planning error: what is wrong and where (the config file or the entry's name). */
@@ -149,34 +150,59 @@ export function planMemory(input: PlanInput, registry: Pick<Registry, "get" | "l
   const stateBytes = optEntry.value.stateBytes ? optEntry.value.stateBytes(shapeOnlyGroups(trainable), optUse.options, spec.value) : 0;
   const optimizer = part("optimizer", stateBytes, `${optUse.name} state over ${trainableElements} trainable elements`);
 
-  // Backward starts with every kept activation, the logits (kept by cross-entropy) and their gradient.
+  // Every forward tensor is live until the step ends (one tidy scope); the peak is at the start of
+  // backward (the logits' gradient beside them) or at its end (every parameter gradient).
   const rows = input.batch * st.sequencesPerRow;
   const n = rows * input.seqLen;
-  const gradLayers = s.layers - m.firstLayerWithGrad;
-  const perBlock = blockActivationBytes(s, rows, input.seqLen, m.linears);
-  const blocks = input.recompute
-    ? gradLayers * f32Bytes(n * s.hidden) + perBlock + blockBackwardTransientBytes(s, rows, input.seqLen)
-    : gradLayers * perBlock + blockBackwardTransientBytes(s, rows, input.seqLen);
+  const perBlock = blockForwardBytes(s, rows, input.seqLen, m.linears);
+  const recomputed = input.recompute ? Math.max(0, s.layers - m.firstLayerWithGrad) : 0;
+  const blocks = (s.layers - recomputed) * perBlock + recomputed * f32Bytes(n * s.hidden) + (recomputed > 0 ? perBlock : 0);
   const activations = part(
     "activations",
-    blocks,
-    input.recompute
-      ? `recompute on: ${gradLayers} block inputs of ${mib(f32Bytes(n * s.hidden))} + one block recomputed (${mib(perBlock)})`
-      : `${gradLayers} blocks x ${mib(perBlock)} kept for backward (${rows} rows x ${input.seqLen} tokens)`,
+    blocks + blockBackwardBytes(s, rows, input.seqLen),
+    recomputed > 0
+      ? `recompute on: ${recomputed} block outputs of ${mib(f32Bytes(n * s.hidden))} + one block recomputed in backward (${mib(perBlock)})`
+      : `${s.layers} blocks x ${mib(perBlock)} live until the step ends (${rows} rows x ${input.seqLen} tokens)`,
   );
-  const head = f32Bytes(n * s.hidden) * 2 + f32Bytes(n) + (m.lmHeadTrainable ? f32Bytes(n * s.hidden) : 0);
-  const logitsBytes = st.logits ? f32Bytes(n * s.vocab) * 2 + f32Bytes(n) * 2 : 0;
+  // Ids, positions and targets (i32), the embedding output, the final norm (output + rstd), the loss.
+  const edges = 3 * sizeClass(4 * n) + f32Bytes(n * s.hidden) * 2 + f32Bytes(n) + 512;
+  const logitsBytes = st.logits ? f32Bytes(n * s.vocab) + 2 * f32Bytes(n) : f32Bytes(n) * 2;
   const logits = part(
     "logits",
-    logitsBytes + head,
-    st.logits ? `logits and their gradient, ${n} tokens x ${s.vocab} f32, and the final norm's input` : "no logits (value head)",
+    edges + logitsBytes,
+    st.logits ? `logits ${n} tokens x ${s.vocab} f32, cross-entropy's log-sum-exp, embeddings and final norm` : "value-head scores (no vocabulary logits)",
   );
-  const gradients = part("gradients", trainableBytes, `one f32 gradient per trainable tensor`);
-
-  const backwardPeak = sum([activations, logits]) + (m.lmHeadTrainable ? f32Bytes(s.vocab * s.hidden) : 0);
-  const updatePeak = gradients.bytes;
-  const transient = backwardPeak >= updatePeak ? [activations, logits] : [gradients];
-  const trainParts = [...fixed, optimizer, ...transient];
+  const embedTrainable = trainable.some((p) => p.name.includes("embed_tokens"));
+  const startGrads = st.logits
+    ? f32Bytes(n * s.vocab) + f32Bytes(n * s.hidden) + (m.lmHeadTrainable ? f32Bytes(s.vocab * s.hidden) : 0)
+    : f32Bytes(n * s.hidden);
+  const declared = optEntry.value.gradientBytes?.(shapeOnlyGroups(trainable), optUse.options, spec.value);
+  const endGrads = (declared ?? trainableBytes + (embedTrainable ? f32Bytes(s.vocab * s.hidden) : 0)) + f32Bytes(n * s.hidden);
+  const adapters = m.linears.some((l) => l.adapterRank > 0);
+  const pending = adapters && !input.recompute ? adapterPendingBytes(s, rows, input.seqLen) : 0;
+  const midGrads = pending + f32Bytes(n * s.hidden);
+  const gradients =
+    midGrads > Math.max(startGrads, endGrads)
+      ? part("gradients", midGrads, `mid-backward: every layer's pending SwiGLU, residual and q/k gradients (adapters reached first)`)
+      : startGrads >= endGrads
+        ? part("gradients", startGrads, `at the start of backward: the logits' gradient${m.lmHeadTrainable ? " and lm_head's" : ""}`)
+        : part(
+            "gradients",
+            endGrads,
+            `at the end of backward: every trainable tensor's gradient${embedTrainable ? " and the embedding's scatter buffer" : ""}`,
+          );
+  const refs = st.referenceForwards ?? 0;
+  const reference =
+    refs > 0
+      ? [
+          part(
+            "reference",
+            refs * (s.layers * blockForwardBytes(s, rows, input.seqLen, []) + edges + logitsBytes),
+            `${refs} forward(s) without gradients over the same ${rows} rows (reference log-probabilities), live until the step ends`,
+          ),
+        ]
+      : [];
+  const trainParts = [...fixed, optimizer, activations, logits, ...reference, gradients];
   const trainPeak = sum(trainParts);
   const gen = generate();
   const genPeak = sum([...fixed, optimizer, ...gen]);

@@ -100,8 +100,10 @@ export interface PlanLinearUse {
   readonly weightTrainable: boolean;
   /** Adapter rank whose input and A-output are kept (0: no adapter). */
   readonly adapterRank: number;
-  /** The adapter keeps its own f32 copy of the input (dropout > 0, DoRA's norm input). */
+  /** The adapter makes its own f32 copy of the input (dropout > 0). */
   readonly adapterCopiesInput: boolean;
+  /** DoRA: the magnitude rescaling adds four [.., out] terms per forward. */
+  readonly dora?: boolean;
 }
 
 /** A method's answer: frozen bytes by format, what trains, and how its layers keep activations. */
@@ -140,6 +142,11 @@ export interface StageMemory {
   readonly sequencesPerRow: number;
   /** Whether the loss needs logits over the vocabulary (a reward model's value head does not). */
   readonly logits: boolean;
+  /**
+   * Forwards without gradients over the same rows in each micro-batch (the reference model's, KTO's KL
+   * rows): their tensors stay live until the step ends like the trained forward's. Default 0.
+   */
+  readonly referenceForwards?: number;
   /** Trainable tensors the stage adds (a value head): gradients and optimizer states follow. */
   readonly trainable?: readonly PlanParam[];
   /** Other bytes (a separate reference model, rollout buffers). */

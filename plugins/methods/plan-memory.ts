@@ -122,7 +122,8 @@ export function adapterMemory(input: MethodMemoryInput, base: (frozen: readonly 
     module,
     weightTrainable: false,
     adapterRank: o.rank,
-    adapterCopiesInput: o.dropout > 0 || o.dora,
+    adapterCopiesInput: o.dropout > 0,
+    dora: o.dora,
   }));
   return ok({
     frozen: base(frozen),

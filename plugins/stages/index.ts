@@ -11,6 +11,7 @@ import { feedbackProcessor } from "./feedback.ts";
 import { grpoStage } from "./grpo.ts";
 import { ktoOptions, ktoStageLoss } from "./kto/stage.ts";
 import { pairwiseProcessor } from "./pairwise.ts";
+import { dpoMemory, grpoMemory, ktoMemory, ppoMemory, rmMemory } from "./plan-memory.ts";
 import { ppoStage } from "./ppo/stage.ts";
 import { pretrainProcessor } from "./pretrain.ts";
 import { referenceProblem } from "./reference.ts";
@@ -106,15 +107,16 @@ export default definePlugin({
       },
       loss: (model, batch) => causalLmLoss(model, batch),
     });
-    api.register.stages(grpoStage);
-    api.register.stages(rmStage);
-    api.register.stages(ppoStage);
+    api.register.stages({ ...grpoStage, memory: grpoMemory });
+    api.register.stages({ ...rmStage, memory: rmMemory });
+    api.register.stages({ ...ppoStage, memory: ppoMemory });
     api.register.stages({
       name: "dpo",
       doc: "direct preference optimisation and its family (hinge, IPO, ORPO, SimPO, BCO-pair) on chosen/rejected pairs",
       processor: pairwiseProcessor,
       options: dpoOptions,
       loss: dpoLoss,
+      memory: dpoMemory,
       checkMethod: (options, method) => (REFERENCE_FREE.includes(options.loss as DpoLossName) ? undefined : referenceProblem("dpo", options, method)),
     });
     api.register.stages({
@@ -123,6 +125,7 @@ export default definePlugin({
       processor: feedbackProcessor,
       options: ktoOptions,
       loss: ktoStageLoss,
+      memory: ktoMemory,
       checkMethod: (options, method) => referenceProblem("kto", options, method),
     });
   },

@@ -75,4 +75,12 @@ export const badamEntry: OptimizerEntry = {
     if (partition.isErr()) return 0;
     return 8 * Math.max(...partition.value.blocks.map((b) => numel(b.map((i) => params[i]!))));
   },
+  // layer: only the active block has requiresGrad on, so backward keeps the largest block's gradients at most.
+  gradientBytes(groups: readonly ParamGroup[], options) {
+    const params = groups.flatMap((g) => g.params);
+    if (options.mode === "ratio") return 4 * numel(params);
+    const partition = partitionBlocks(groups.flatMap((g) => g.names));
+    if (partition.isErr()) return 4 * numel(params);
+    return 4 * Math.max(...partition.value.blocks.map((b) => numel(b.map((i) => params[i]!))));
+  },
 };
