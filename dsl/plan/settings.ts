@@ -1,18 +1,11 @@
-// A checked recipe → what a plan is computed from: the model's config.json (read, never the weights),
-// the memory planner's PlanInput (core/plan) and the time model's TrainShape. Reads the first train
+// A checked recipe → what a plan is computed from: the model's config.json (read, never the weights;
+// a hub id from the local HF cache), the memory planner's PlanInput (core's planInputFromRecipe) and
+// the time model's TrainShape. Reads the first train
 // block; a recipe without one is planned for its generation (chat, predict, eval) alone.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { err, ok, type Result } from "neverthrow";
-import {
-  type PlanInput,
-  type PlanWeightDType,
-  parseRepoId,
-  type Registry,
-  type ResolvedOptions,
-  type ResolvedRecipe,
-  type TrainAction,
-} from "../../core/index.ts";
+import { type PlanInput, parseRepoId, planInputFromRecipe, type Registry, type ResolvedRecipe, type TrainAction } from "../../core/index.ts";
 import { cachedSnapshot } from "../../plugins/hub/index.ts";
 import type { TrainShape } from "./flops";
 import { type ModelShape, modelShapeOf } from "./model-shape";
@@ -62,20 +55,6 @@ function readConfig(file: string): Result<Record<string, unknown>, string> {
   }
 }
 
-function weightDType(asked: unknown, config: Readonly<Record<string, unknown>>): PlanWeightDType {
-  const name = asked === undefined || asked === "auto" ? (config.torch_dtype ?? config.dtype) : asked;
-  if (name === "bf16" || name === "bfloat16") return "bf16";
-  if (name === "f16" || name === "float16") return "f16";
-  return "f32";
-}
-
-/** The options of `entry` that the train block sets (the runner hands an optimizer or stage the same). */
-function ownOptions(registry: Registry, kind: "optimizers" | "stages", name: string, options: Readonly<Record<string, unknown>>) {
-  const entry = registry.get(kind, name);
-  const keys = entry.isOk() ? Object.keys(entry.value.options ?? {}) : [];
-  return Object.fromEntries(keys.filter((k) => options[k] !== undefined).map((k) => [k, options[k]])) as ResolvedOptions;
-}
-
 export function planSettings(recipe: ResolvedRecipe, registry: Registry): Result<PlanSettings, string> {
   const dir = modelDir(recipe);
   if (dir.isErr()) return err(dir.error);
@@ -84,41 +63,18 @@ export function planSettings(recipe: ResolvedRecipe, registry: Registry): Result
   if (config.isErr()) return err(config.error);
   const shape = modelShapeOf(config.value);
   if (shape.isErr()) return err(`${configFile}: ${shape.error}`);
-  const modelType = config.value.model_type;
-  const family = recipe.model?.family ?? registry.list("models").find((m) => typeof modelType === "string" && (m.modelTypes ?? []).includes(modelType))?.name;
-  if (family === undefined) return err(`${configFile}: no model family reads model_type ${JSON.stringify(modelType)}; name the family in the model block`);
-  const dtype = weightDType(recipe.model?.options.dtype, config.value);
+  const planned = planInputFromRecipe(recipe, config.value, registry, configFile);
+  if (planned.isErr()) return err(planned.error.message);
+  const input = planned.value;
   const train = recipe.actions.find((a): a is TrainAction => a.action === "train");
-  const generating = recipe.actions.filter((a) => a.action === "chat" || a.action === "predict" || a.action === "eval");
-  const o = train?.options ?? {};
-  const cutoff = Number(o.cutoff ?? 1024);
-  const newTokens = Math.max(0, ...generating.map((a) => Number(a.options.max_new_tokens ?? 0)));
-  const genBatch = Math.max(1, ...generating.filter((a) => a.action !== "chat").map((a) => Number(a.options.batch ?? 1)));
   const method = recipe.method;
-  const input: PlanInput = {
-    family,
-    config: config.value as PlanInput["config"],
-    where: configFile,
-    dtype,
-    ...(method === undefined ? {} : { method: { name: method.name, options: method.options } }),
-    ...(train === undefined
-      ? { train: false }
-      : {
-          optimizer: { name: String(o.optimizer ?? "adamw"), options: ownOptions(registry, "optimizers", String(o.optimizer ?? "adamw"), o) },
-          stage: { name: train.stage, options: ownOptions(registry, "stages", train.stage, o) },
-        }),
-    batch: Number(o.batch ?? 1),
-    seqLen: cutoff,
-    recompute: o.checkpointing === true,
-    ...(generating.length === 0 || newTokens === 0 ? {} : { generation: { batch: genBatch, tokens: cutoff + newTokens } }),
-  };
   const quantised = method?.name === "qlora";
   return ok({
     input,
     model: shape.value,
     ...(train === undefined ? {} : { train: trainShape(train, method, shape.value) }),
     ...(train?.duration.unit === "steps" ? { steps: train.duration.amount } : {}),
-    bf16: dtype !== "f32" || quantised,
+    bf16: input.dtype !== "f32" || quantised,
     configFile,
     ...(train !== undefined && ownsBatches(registry, train.stage)
       ? { untimed: `train ${train.stage} samples its own batches (generation, then a step on sequences whose length the data decides)` }
