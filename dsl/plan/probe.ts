@@ -154,7 +154,7 @@ export function machineRates(file = join(lftHome(), "plan-probe.json")): Machine
     bandwidth: cache.bandwidth,
     opSeconds: cache.opSeconds,
     get source() {
-      return measured ? `measured on this machine (cached in ${file})` : `cached in ${file}`;
+      return measured ? `measured now, cached in ${file}` : `cached in ${file}`;
     },
   };
   if (measured) save();

@@ -57,6 +57,6 @@ export function stepTime(
   return {
     seconds,
     parts: { gemm, attention, elementwise, overhead },
-    basis: `${(flops.total / 1e9).toFixed(2)} GFLOP per step at this machine's GEMM and attention rates at the model's shapes, elementwise work at ${(r.bandwidth / 1e9).toFixed(1)} GB/s, ${opCount} ops at ${(r.opSeconds * 1e6).toFixed(0)} µs (${r.source})`,
+    basis: `${(flops.total / 1e9).toFixed(2)} GFLOP per step at this machine's GEMM and attention rates at the model's shapes, elementwise work at ${(r.bandwidth / 1e9).toFixed(1)} GB/s, ${opCount} ops at ${(r.opSeconds * 1e6).toFixed(0)} µs; rates ${r.source}`,
   };
 }

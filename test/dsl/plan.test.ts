@@ -104,6 +104,12 @@ describe("lft plan", () => {
     expect(r.out).toContain("--set method.name=qlora");
     // Full training keeps the base's gradients and AdamW's two moments: over 3× the f32 weights.
     expect(peakOf(r.out)).toBeGreaterThan(3 * 25 * 2 ** 30);
+    // At 100 GiB the low-memory optimizers are the changes that fit full training, each re-planned.
+    const optimizers = lft("plan", full, "--device", "h100", "--fit", "100GiB");
+    for (const name of ["galore", "badam"]) {
+      expect(optimizers.out).toContain(`optimizer ${name} instead of adamw`);
+      expect(peakOf(lft("plan", full, "--device", "h100", "--set", `train.optimizer=${name}`).out)).toBeLessThanOrEqual(100 * 2 ** 30);
+    }
     const fitsAsIs = lft("plan", full, "--device", "h100", "--fit", "1TiB");
     expect(fitsAsIs.out).toMatch(/fits in 1\.00 TiB: the peak is/);
   });
