@@ -20,7 +20,7 @@ const rows: Record<string, string | number>[] = [];
 try {
   for (const c of cases) {
     const predicted = await predictedStepSeconds(dir, c);
-    const measured = measuredStepSeconds(dir, c);
+    const measured = measuredStepSeconds(dir, c, 6);
     rows.push({
       case: c.name,
       predictedSeconds: Number(predicted.toFixed(3)),
@@ -34,7 +34,7 @@ try {
 console.log(table(rows));
 const path = writeResults("plan-time", {
   method:
-    "predicted: lft plan's CPU time model (GEMM and attention rates probed at the model's shapes); measured: (run of 4 steps − run of 1 step) / 3, from the runs' own summaries",
+    "predicted: lft plan's CPU time model (GEMM and attention rates probed at the model's shapes); measured: (run of 7 steps − run of 1 step) / 6, from the runs' own summaries",
   cases: rows,
 });
 console.log(`wrote ${path}`);
