@@ -48,8 +48,9 @@ export function planInputFromRecipe(
   for (const a of recipe.actions) {
     if (a.action !== "chat" && a.action !== "predict") continue;
     const batch = a.action === "predict" ? Number(a.options.batch ?? 1) : 1;
-    const tokens = Math.min(cutoff, 1024) + Number(a.options.max_new_tokens ?? 256);
-    if (!generation || batch * tokens > generation.batch * generation.tokens) generation = { batch, tokens };
+    const prompt = Math.min(cutoff, 1024);
+    const tokens = prompt + Number(a.options.max_new_tokens ?? 256);
+    if (!generation || batch * tokens > generation.batch * generation.tokens) generation = { batch, tokens, prompt };
   }
   const optimizer = String(o.optimizer ?? "adamw");
   return ok({
@@ -62,6 +63,7 @@ export function planInputFromRecipe(
     stage: { name: action?.stage ?? "sft", options: o },
     batch: Number(o.batch ?? 1),
     seqLen: cutoff,
+    accumulation: Number(o.accumulate ?? 1),
     recompute: o.checkpointing === true,
     ...(generation ? { generation } : {}),
     train: action !== undefined,

@@ -66,9 +66,9 @@ function paramBytes(params: readonly PlanParam[]): number {
   return params.reduce((n, p) => n + f32Bytes(numel(p.shape)), 0);
 }
 
-/** KV cache bytes for `batch` sequences of `tokens`: k and v per layer, capacity grown by doubling. */
-function kvCacheBytes(s: BlockShape, batch: number, tokens: number): number {
-  let capacity = 16;
+/** KV cache bytes for `batch` sequences of `tokens`: k and v per layer, from the prompt's length (at least 16) grown by doubling (core/nn/kv-cache.ts). */
+function kvCacheBytes(s: BlockShape, batch: number, tokens: number, prompt = 16): number {
+  let capacity = Math.max(16, prompt);
   while (capacity < tokens) capacity *= 2;
   return 2 * s.layers * f32Bytes(batch * capacity * s.kvHeads * s.headDim);
 }
@@ -131,8 +131,8 @@ export function planMemory(input: PlanInput, registry: Pick<Registry, "get" | "l
 
   const generate = (): MemoryPart[] => {
     if (!input.generation) return [];
-    const { batch, tokens } = input.generation;
-    const kv = kvCacheBytes(s, batch, tokens);
+    const { batch, tokens, prompt } = input.generation;
+    const kv = kvCacheBytes(s, batch, tokens, prompt);
     return [
       part("kv-cache", kv, `${s.layers} layers x k and v, ${batch} x ${tokens} tokens x ${s.kvHeads} heads x ${s.headDim}, f32`),
       part("logits", f32Bytes(batch * s.vocab) * 2, `last-position logits and probabilities, ${batch} x ${s.vocab} f32`),
@@ -152,17 +152,18 @@ export function planMemory(input: PlanInput, registry: Pick<Registry, "get" | "l
 
   // Every forward tensor is live until the step ends (one tidy scope); the peak is at the start of
   // backward (the logits' gradient beside them) or at its end (every parameter gradient).
+  const T = st.tokensPerRow ?? input.seqLen;
   const rows = input.batch * st.sequencesPerRow;
-  const n = rows * input.seqLen;
-  const perBlock = blockForwardBytes(s, rows, input.seqLen, m.linears);
+  const n = rows * T;
+  const perBlock = blockForwardBytes(s, rows, T, m.linears);
   const recomputed = input.recompute ? Math.max(0, s.layers - m.firstLayerWithGrad) : 0;
   const blocks = (s.layers - recomputed) * perBlock + recomputed * f32Bytes(n * s.hidden) + (recomputed > 0 ? perBlock : 0);
   const activations = part(
     "activations",
-    blocks + blockBackwardBytes(s, rows, input.seqLen),
+    blocks + blockBackwardBytes(s, rows, T),
     recomputed > 0
       ? `recompute on: ${recomputed} block outputs of ${mib(f32Bytes(n * s.hidden))} + one block recomputed in backward (${mib(perBlock)})`
-      : `${s.layers} blocks x ${mib(perBlock)} live until the step ends (${rows} rows x ${input.seqLen} tokens)`,
+      : `${s.layers} blocks x ${mib(perBlock)} live until the step ends (${rows} rows x ${T} tokens)`,
   );
   // Ids, positions and targets (i32), the embedding output, the final norm (output + rstd), the loss.
   const edges = 3 * sizeClass(4 * n) + f32Bytes(n * s.hidden) * 2 + f32Bytes(n) + 512;
@@ -179,7 +180,7 @@ export function planMemory(input: PlanInput, registry: Pick<Registry, "get" | "l
   const declared = optEntry.value.gradientBytes?.(shapeOnlyGroups(trainable), optUse.options, spec.value);
   const endGrads = (declared ?? trainableBytes + (embedTrainable ? f32Bytes(s.vocab * s.hidden) : 0)) + f32Bytes(n * s.hidden);
   const adapters = m.linears.some((l) => l.adapterRank > 0);
-  const pending = adapters && !input.recompute ? adapterPendingBytes(s, rows, input.seqLen) : 0;
+  const pending = adapters && !input.recompute ? adapterPendingBytes(s, rows, T) : 0;
   const midGrads = pending + f32Bytes(n * s.hidden);
   const gradients =
     midGrads > Math.max(startGrads, endGrads)
@@ -197,12 +198,25 @@ export function planMemory(input: PlanInput, registry: Pick<Registry, "get" | "l
       ? [
           part(
             "reference",
-            refs * (s.layers * blockForwardBytes(s, rows, input.seqLen, []) + edges + logitsBytes),
+            refs * (s.layers * blockForwardBytes(s, rows, T, []) + edges + logitsBytes),
             `${refs} forward(s) without gradients over the same ${rows} rows (reference log-probabilities), live until the step ends`,
           ),
         ]
       : [];
-  const trainParts = [...fixed, optimizer, activations, logits, ...reference, gradients];
+  // The step's scope (core/train/step.ts) spans every micro-batch: earlier micro-batches' forward
+  // tensors are still live when the last one's backward runs.
+  const micro = Math.max(1, input.accumulation ?? 1);
+  const earlier =
+    micro > 1
+      ? [
+          part(
+            "earlier-micro-batches",
+            (micro - 1) * (blocks + logits.bytes + sum(reference)),
+            `${micro - 1} earlier micro-batches' forward tensors, live until the step ends`,
+          ),
+        ]
+      : [];
+  const trainParts = [...fixed, optimizer, activations, logits, ...reference, ...earlier, gradients];
   const trainPeak = sum(trainParts);
   const gen = generate();
   const genPeak = sum([...fixed, optimizer, ...gen]);

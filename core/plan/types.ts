@@ -23,6 +23,8 @@ export interface PlanGeneration {
   readonly batch: number;
   /** Prompt plus new tokens: the cache's length. */
   readonly tokens: number;
+  /** The prompt's tokens (the cache's first capacity); default 16. */
+  readonly prompt?: number;
 }
 
 /** What a plan is computed from. */
@@ -45,6 +47,8 @@ export interface PlanInput {
   readonly batch: number;
   /** Tokens per row (the cutoff, or the longest row when shorter). */
   readonly seqLen: number;
+  /** Micro-batches per optimizer step (default 1): one train step's scope holds each one's forward until the step ends. */
+  readonly accumulation?: number;
   /** Activation checkpointing (recompute each decoder block in backward). */
   readonly recompute: boolean;
   /** Absent: no generation planned. */
@@ -147,6 +151,8 @@ export interface StageMemory {
    * rows): their tensors stay live until the step ends like the trained forward's. Default 0.
    */
   readonly referenceForwards?: number;
+  /** Tokens per trained row when the stage makes its own (GRPO: the prompt plus max_new_tokens); default the input's seqLen. */
+  readonly tokensPerRow?: number;
   /** Trainable tensors the stage adds (a value head): gradients and optimizer states follow. */
   readonly trainable?: readonly PlanParam[];
   /** Other bytes (a separate reference model, rollout buffers). */

@@ -40,7 +40,10 @@ export function ppoMemory(input: StageMemoryInput): StageMemory {
   return { sequencesPerRow: 1, logits: true, trainable: valueHead(input) };
 }
 
-/** GRPO: every prompt's group of completions trains together. */
+/** GRPO: every prompt's group of completions (prompt + completion) trains together. */
 export function grpoMemory(input: StageMemoryInput): StageMemory {
-  return { sequencesPerRow: Number(input.options.group ?? 4), logits: true };
+  // The reference's and old policy's log-probs are computed with the rollouts, by the stage's batch
+  // source, and freed before the loss's forward: measured, they are not live at the step's peak.
+  const o = input.options;
+  return { sequencesPerRow: Number(o.group ?? 4), logits: true, tokensPerRow: input.seqLen + Number(o.max_new_tokens ?? 32) };
 }
