@@ -97,7 +97,7 @@ describe("lft plan", () => {
   });
 
   test("--fit with full fine-tuning offers QLoRA; a recipe that fits says so", () => {
-    const full = recipe("full7b.lft", "l7b", "method full", "batch = 8, accumulate = 2, cutoff = 512, lr = 1e-5", "f32");
+    const full = recipe("full7b.lft", "l7b", "method full", "batch = 8, cutoff = 512, lr = 1e-5", "f32");
     const r = lft("plan", full, "--device", "h100", "--fit", "40GiB");
     expect(r.code).toBe(ExitCode.ok);
     expect(r.out).toContain("method qlora instead of full");
