@@ -73,10 +73,18 @@ export function stepFlops(s: ModelShape, t: TrainShape): StepFlops {
   const headTrains = t.baseTrains === "all";
   gemms.push({ label: "lm_head", m, n: s.vocab, k: s.hidden, calls: micro * (1 + (t.referenceForward ? 1 : 0) + 1 + (headTrains ? 1 : 0)) });
   if (t.adapter !== undefined) {
-    // Each adapter is two thin GEMMs (A: k→r, B: r→n): forward, recompute, and both gradients.
+    // Each adapter is two thin GEMMs (A: k→r, B: r→n), 2·m·r·(k + n): forward, recompute, both gradients.
     const wrapped = layerLinears(s).filter((l) => t.adapter!.targets.includes(l.name) || t.adapter!.targets.includes("all"));
-    const perForward = wrapped.reduce((a, l) => a + l.n + l.k, 0);
-    if (perForward > 0) gemms.push({ label: "adapters", m, n: t.adapter.rank, k: perForward, calls: micro * s.layers * (1 + (t.recompute ? 1 : 0) + 2) });
+    const widths = wrapped.reduce((a, l) => a + l.n + l.k, 0);
+    // As one class: rank × the mean of (in + out) over the wrapped modules gives the same FLOPs.
+    if (wrapped.length > 0)
+      gemms.push({
+        label: "adapters",
+        m,
+        n: t.adapter.rank,
+        k: Math.round(widths / wrapped.length),
+        calls: micro * s.layers * wrapped.length * (1 + (t.recompute ? 1 : 0) + 2),
+      });
   }
   const attentionForward = 2 * sequences * t.seq * t.seq * s.heads * s.headDim * s.layers;
   const attention = micro * attentionForward * (forwardsPerMicro + (gradLayers / s.layers) * 2.5);

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
-import { defaultBackend, lftHome, ops, randn, tidy, writeFileAtomic } from "../../core/index.ts";
+import { defaultBackend, full, lftHome, ops, randn, tidy, writeFileAtomic } from "../../core/index.ts";
 
 export interface MachineRates {
   /** GFLOP/s of a matmul at m×n×k (x[m,k] · w[n,k]ᵀ, as a Linear runs it). */
@@ -42,12 +42,12 @@ export function machineKey(): string {
   ].join("; ");
 }
 
-/** Runs fn until ~budget seconds have passed (at least twice after a warm-up) and gives the median seconds per run. */
-function timeIt(fn: () => void, budget = 0.15): number {
+/** Runs fn until ~budget seconds have passed (at least three times after a warm-up) and gives the median seconds per run. */
+function timeIt(fn: () => void, budget = 0.2): number {
   fn();
   const times: number[] = [];
   const start = performance.now();
-  while (times.length < 2 || (performance.now() - start < budget * 1000 && times.length < 50)) {
+  while (times.length < 3 || (performance.now() - start < budget * 1000 && times.length < 50)) {
     const t0 = performance.now();
     fn();
     times.push((performance.now() - t0) / 1000);
@@ -56,32 +56,40 @@ function timeIt(fn: () => void, budget = 0.15): number {
   return times[Math.floor(times.length / 2)]!;
 }
 
-// Large shapes are probed smaller (the rate has saturated well before): at most 64 Mi weight
-// elements, 0.5 GFLOP per call, and 1024 positions of attention.
-const maxWeight = 64 * 2 ** 20;
-const maxCallFlops = 5e8;
+// Large shapes are probed smaller (the rate has saturated well before), so a first plan of a 70B model
+// costs a second or two: a weight of at most 4 Mi elements (k kept up to 4096, so the GEMM's inner
+// loop is the model's), at most 2 GFLOP per GEMM (still over 200 rows), and 0.5 GFLOP per attention
+// call (one row, at most 512 positions, as many heads as fit, keeping the query/key-value head ratio).
+const maxWeight = 4 * 2 ** 20;
+const maxInner = 4096;
+const maxCallFlops = 2e9;
+const maxAttentionFlops = 5e8;
 
 function probeGemm(m: number, n: number, k: number): number {
-  const kk = Math.min(k, maxWeight);
+  const kk = Math.min(k, maxInner);
   const nn = Math.max(1, Math.min(n, Math.floor(maxWeight / kk)));
   const mm = Math.max(1, Math.min(m, Math.floor(maxCallFlops / (2 * nn * kk)) || 1));
   return tidy(() => {
-    const x = randn([mm, kk], { seed: 1 });
-    const w = randn([nn, kk], { seed: 2 });
+    // The values do not change a GEMM's speed: a constant fill is cheaper than random numbers.
+    const x = full([mm, kk], 0.5);
+    const w = full([nn, kk], 0.25);
     const seconds = timeIt(() => tidy(() => void ops.matmul(x, w, { transB: true })));
     return (2 * mm * nn * kk) / seconds / 1e9;
   });
 }
 
-function probeAttention(batch: number, seq: number, heads: number, kvHeads: number, headDim: number): number {
-  const s = Math.min(seq, 1024);
-  const b = Math.max(1, Math.min(batch, Math.floor(4096 / s)));
+function probeAttention(_batch: number, seq: number, heads: number, kvHeads: number, headDim: number): number {
+  const s = Math.min(seq, 512);
+  const group = Math.max(1, Math.floor(heads / kvHeads));
+  const fit = Math.floor(maxAttentionFlops / (2 * s * s * headDim));
+  const kv = Math.max(1, Math.min(kvHeads, Math.floor(fit / group)));
+  const h = kv * group;
   return tidy(() => {
-    const q = randn([b, s, heads, headDim], { seed: 1 });
-    const k = randn([b, s, kvHeads, headDim], { seed: 2 });
-    const v = randn([b, s, kvHeads, headDim], { seed: 3 });
+    const q = randn([1, s, h, headDim], { seed: 1 });
+    const k = randn([1, s, kv, headDim], { seed: 2 });
+    const v = randn([1, s, kv, headDim], { seed: 3 });
     const seconds = timeIt(() => tidy(() => void ops.causalAttention(q, k, v)));
-    return (2 * b * s * s * heads * headDim) / seconds / 1e9;
+    return (2 * s * s * h * headDim) / seconds / 1e9;
   });
 }
 
