@@ -1,4 +1,4 @@
-// lft's own plugin: the verbs the language brings (board, check, fmt, import, plugins, run, help) and the
+// lft's own plugin: the verbs the language brings (board, check, fmt, import, plan, plugins, run, help) and the
 // runRecipe hook that runner plugins register on. Other plugins add verbs the same way.
 
 import { definePlugin } from "../../core/index.ts";
@@ -7,6 +7,7 @@ import { checkCommand } from "./check";
 import { fmtCommand } from "./fmt";
 import { helpCommand } from "./help";
 import { importCommand } from "./import";
+import { planCommand } from "./plan";
 import { pluginsCommand } from "./plugins";
 import { runCommand } from "./run";
 
@@ -15,6 +16,7 @@ export const lftPlugin = definePlugin({
   version: "0.1.0",
   setup(api) {
     api.declareHook("runRecipe", "first");
-    for (const command of [boardCommand, checkCommand, fmtCommand, helpCommand, importCommand, pluginsCommand, runCommand]) api.register.commands(command);
+    for (const command of [boardCommand, checkCommand, fmtCommand, helpCommand, importCommand, planCommand, pluginsCommand, runCommand])
+      api.register.commands(command);
   },
 });

@@ -138,7 +138,7 @@ describe("lft import, plugins, help", () => {
 
   test("plugins: what is loaded and what each registered, a recipe's uses included", async () => {
     const bare = await lft("plugins");
-    expect(bare.out).toBe("lft 0.1.0  (built in)\n  commands: board, check, fmt, help, import, plugins, run\n");
+    expect(bare.out).toBe("lft 0.1.0  (built in)\n  commands: board, check, fmt, help, import, plan, plugins, run\n");
     const r = await lft("plugins", write("p.lft", `use "${fixtures}/fake-suite.ts"\n`), "--trust");
     expect(r.out).toContain(`fake-suite  (${fixtures}/fake-suite.ts)\n  model families: llama, qwen3\n`);
     expect(r.out).toContain("  methods: freeze, full, lora, qlora\n");

@@ -92,6 +92,7 @@ export const api = {
   formToRecipe: (values: FormValues, extra = "") => call<{ recipe: string; diagnostics: Diagnostic[] }>("POST", "/api/form/recipe", { values, extra }),
   recipeToForm: (recipe: string) => call<{ values: FormValues; extra: string; diagnostics: Diagnostic[] }>("POST", "/api/recipe/form", { recipe }),
   check: (recipe: string) => call<{ diagnostics: Diagnostic[] }>("POST", "/api/check", { recipe }),
+  plan: (recipe: string) => call<{ plan: { line: string; peakBytes: number } }>("POST", "/api/plan", { recipe }),
   preview: (recipe: string, count = 3) => call<{ samples?: Sample[]; error?: string }>("POST", "/api/preview", { recipe, count }),
   runs: () => call<{ runs: RunRecord[] }>("GET", "/api/runs"),
   run: (id: string) => call<RunDetail>("GET", `/api/runs/${encodeURIComponent(id)}`),

@@ -26,6 +26,12 @@ export async function formPage(root: HTMLElement, info: Info, options: FormPageO
   const editor = h("textarea", { testid: "recipe-text", class: "recipe", spellcheck: "false", rows: 24 });
   const diagnostics = h("ul", { class: "diagnostics", testid: "diagnostics" });
   const extraNote = h("p", { class: "muted", testid: "recipe-extra", hidden: true });
+  const planLine = h("p", { class: "muted", testid: "plan-line" });
+  // The plan's one line (peak memory, step time), as `lft check` prints it; empty when it cannot be planned.
+  async function refreshPlan(): Promise<void> {
+    const p = await api.plan(editor.value);
+    planLine.textContent = p.ok ? p.data.plan.line : "";
+  }
   const preview = h("div", { class: "preview", testid: "preview" });
   // Recipe parts the form cannot show (let, use, a second dataset): kept verbatim by the server.
   let extra = "";
@@ -40,6 +46,7 @@ export async function formPage(root: HTMLElement, info: Info, options: FormPageO
     if (!r.ok) return showProblem(diagnostics, r.message);
     editor.value = r.data.recipe;
     showDiagnostics(diagnostics, r.data.diagnostics, editor);
+    await refreshPlan();
   }, 250);
 
   async function recipeToForm(): Promise<void> {
@@ -60,6 +67,7 @@ export async function formPage(root: HTMLElement, info: Info, options: FormPageO
     const c = await api.check(editor.value);
     if (c.ok) showDiagnostics(diagnostics, c.data.diagnostics, editor);
     else showProblem(diagnostics, c.message);
+    await refreshPlan();
   }, 300);
   editor.addEventListener("input", recipeEdited);
   editor.addEventListener("paste", () => setTimeout(() => void recipeToForm(), 0));
@@ -107,6 +115,7 @@ export async function formPage(root: HTMLElement, info: Info, options: FormPageO
           options.preview && h("button", { testid: "preview-button", onclick: () => void showPreview() }, "Preview data"),
         ),
         h("h3", {}, "Check"),
+        planLine,
         diagnostics,
         preview,
         launcher(() => editor.value, diagnostics, editor),

@@ -12,6 +12,7 @@ import { buildForm, type FormSection } from "./form";
 import { errorResponse, HttpError, json, maxBodyBytes, readJsonObject, stringField } from "./http";
 import { findAdapters, findDatasetDirs, findModels } from "./info";
 import { Launcher } from "./launcher";
+import { planText } from "./plan";
 import { previewSamples } from "./preview";
 import { FormError, formToRecipe, recipeToForm } from "./recipe-form";
 import { findRun, listRuns, logTail, metricsOf, runEvents } from "./runs";
@@ -110,6 +111,15 @@ export async function startBoard(o: BoardOptions): Promise<Board> {
       "POST",
       /^\/api\/check$/,
       async (req) => json({ diagnostics: (await checkText(stringField(await readJsonObject(req), "recipe")!, o.registry, o.cwd)).diagnostics }),
+    ],
+    [
+      "POST",
+      /^\/api\/plan$/,
+      async (req) => {
+        const body = await readJsonObject(req);
+        const answer = await planText(stringField(body, "recipe")!, o.registry, o.cwd, o.home, stringField(body, "device", false));
+        return json(answer, "plan" in answer ? 200 : 422);
+      },
     ],
     [
       "POST",
