@@ -1,7 +1,7 @@
+// The CUDA backend: core's Backend contract on one GPU through the driver API, cuBLAS and our own kernels (the
+// fatbin built from ffi/cuda/src). Shared pieces live in backend-parts.ts; quantised and optimizer ops in their own files.
 import { existsSync, readFileSync } from "node:fs";
 import {
-  type AdamWHyper,
-  adamwArgs,
   attentionScalars,
   type Block,
   CachingAllocator,
@@ -29,8 +29,6 @@ import {
   tanhArgs,
 } from "../../core/index.ts";
 import {
-  ADAM_CHUNK,
-  type AdamWTensors,
   ATT_ROWS,
   ATT_TILE,
   attentionDpl,
@@ -57,6 +55,7 @@ import { type Cublas, loadCublas } from "./cublas.ts";
 import { type CudaDriver, loadDriver } from "./driver.ts";
 import { parseFatbin } from "./fatbin.ts";
 import { FATBIN_PATH, KernelModule } from "./kernels.ts";
+import { cudaOptimizerOps } from "./optimizer-ops.ts";
 import { cudaQuantOps } from "./quant-ops.ts";
 
 export type { AdamWTensors, CudaBackend, CudaBackendOptions } from "./backend-parts.ts";
@@ -172,63 +171,8 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
     done(pw, pb);
   }
 
-  /** Reads back a u64 counter the kernels just added to (the one sync of a non-finite check). */
-  function readCount(counter: Block): number {
-    const out = new BigUint64Array(1);
-    driver.copyDtoH(out, counter.ptr, 8, stream);
-    driver.streamSynchronize(stream);
-    done(counter);
-    return Number(out[0]!);
-  }
-
-  function zeroedCounter(): Block {
-    const counter = scratch(8);
-    driver.memset32(counter.ptr, 0, 2, stream);
-    return counter;
-  }
-
-  function countNonFinite(x: NativeArray): number {
-    expectArray("countNonFinite", "input", x, FLOATS);
-    if (n(x) === 0) return 0;
-    const counter = zeroedCounter();
-    launch(`lft_count_nonfinite_${sfx(x)}`, [Math.min(blocks(n(x)), 1024), 1, 1], [BLOCK, 1, 1], 0, counter.ptr, x.ptr, n(x));
-    return readCount(counter);
-  }
-
-  /** Returns how many new parameter values are NaN or ±Inf (counted by the kernel as it writes them). */
-  function adamwStepMulti(list: readonly AdamWTensors[], h: AdamWHyper): number {
-    const entries: [AdamWTensors, number, number][] = [];
-    list.forEach((t) => {
-      adamwArgs(t.p, t.g, t.m, t.v, h);
-      for (let s = 0; s < n(t.p); s += ADAM_CHUNK) entries.push([t, s, Math.min(ADAM_CHUNK, n(t.p) - s)]);
-    });
-    if (entries.length === 0) return 0;
-    const table = new BigInt64Array(6 * entries.length);
-    for (const [i, [t, s, len]] of entries.entries())
-      table.set([BigInt(t.p.ptr), BigInt(t.g.ptr), BigInt(t.m.ptr), BigInt(t.v.ptr), BigInt(s), BigInt(len)], 6 * i);
-    const dev = scratch(table.byteLength);
-    driver.copyHtoD(dev.ptr, table, table.byteLength, stream);
-    const counter = zeroedCounter();
-    launch(
-      "lft_adamw_multi",
-      [entries.length, 1, 1],
-      [BLOCK, 1, 1],
-      0,
-      dev.ptr,
-      h.lr,
-      h.beta1,
-      h.beta2,
-      h.eps,
-      h.weightDecay,
-      1 - h.beta1 ** h.step,
-      1 - h.beta2 ** h.step,
-      counter.ptr,
-    );
-    done(dev);
-    return readCount(counter);
-  }
-
   const quant = cudaQuantOps({ launch, scratch, done, cublas, tf32 });
+  const optim = cudaOptimizerOps({ launch, scratch, done, driver, stream });
 
   const backend: CudaBackend = {
     name: "cuda",
@@ -426,7 +370,6 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
     sumSquares(x) {
       return reduce("sumSquares", x, true);
     },
-    countNonFinite,
     sumRows(out, x) {
       expectArray("sumRows", "input", x, FLOATS);
       const [rows, cols] = rowsCols(x.shape);
@@ -646,11 +589,7 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
       launch("lft_philox_u32", [blocks(Math.ceil(n(out) / 4)), 1, 1], [BLOCK, 1, 1], 0, out.ptr, n(out), seed, offset);
     },
 
-    adamwStep(p, g, m, v, h: AdamWHyper) {
-      return adamwStepMulti([{ p, g, m, v }], h);
-    },
-    adamwStepMulti,
-
+    ...optim,
     ...quant,
   };
   return backend;
