@@ -151,7 +151,7 @@ export function planMemory(input: PlanInput, registry: Pick<Registry, "get" | "l
   const stateBytes = optEntry.value.stateBytes ? optEntry.value.stateBytes(shapeOnlyGroups(trainable), optUse.options, spec.value) : 0;
   const optimizer = part("optimizer", stateBytes, `${optUse.name} state over ${trainableElements} trainable elements`);
 
-  // Every forward tensor is live until the step ends (one tidy scope); the peak is at the start of
+  // Every forward tensor of a micro-batch is live until its backward ends (one tidy scope each); the peak is at the start of
   // backward (the logits' gradient beside them) or at its end (every parameter gradient).
   const T = st.tokensPerRow ?? input.seqLen;
   const rows = input.batch * st.sequencesPerRow;
@@ -175,8 +175,11 @@ export function planMemory(input: PlanInput, registry: Pick<Registry, "get" | "l
     st.logits ? `logits ${n} tokens x ${s.vocab} f32, cross-entropy's log-sum-exp, embeddings and final norm` : "value-head scores (no vocabulary logits)",
   );
   const embedTrainable = trainable.some((p) => p.name.includes("embed_tokens"));
+  // A frozen half-precision lm_head is cast to a transient f32 copy for its input gradient (core/nn/linear.ts),
+  // beside the logits' gradient.
+  const halfHeadCast = input.dtype !== "f32" && !m.lmHeadTrainable ? f32Bytes(s.vocab * s.hidden) : 0;
   const startGrads = st.logits
-    ? f32Bytes(n * s.vocab) + f32Bytes(n * s.hidden) + (m.lmHeadTrainable ? f32Bytes(s.vocab * s.hidden) : 0)
+    ? f32Bytes(n * s.vocab) + f32Bytes(n * s.hidden) + (m.lmHeadTrainable ? f32Bytes(s.vocab * s.hidden) : halfHeadCast)
     : f32Bytes(n * s.hidden);
   const declared = optEntry.value.gradientBytes?.(shapeOnlyGroups(trainable), optUse.options, spec.value);
   const endGrads = (declared ?? trainableBytes + (embedTrainable ? f32Bytes(s.vocab * s.hidden) : 0)) + f32Bytes(n * s.hidden);
@@ -187,7 +190,11 @@ export function planMemory(input: PlanInput, registry: Pick<Registry, "get" | "l
     midGrads > Math.max(startGrads, endGrads)
       ? part("gradients", midGrads, `mid-backward: every layer's pending SwiGLU, residual and q/k gradients (adapters reached first)`)
       : startGrads >= endGrads
-        ? part("gradients", startGrads, `at the start of backward: the logits' gradient${m.lmHeadTrainable ? " and lm_head's" : ""}`)
+        ? part(
+            "gradients",
+            startGrads,
+            `at the start of backward: the logits' gradient${m.lmHeadTrainable ? " and lm_head's" : halfHeadCast ? " and lm_head's f32 cast" : ""}`,
+          )
         : part(
             "gradients",
             endGrads,
@@ -206,20 +213,9 @@ export function planMemory(input: PlanInput, registry: Pick<Registry, "get" | "l
           ),
         ]
       : [];
-  // The step's scope (core/train/step.ts) spans every micro-batch: earlier micro-batches' forward
-  // tensors are still live when the last one's backward runs.
-  const micro = Math.max(1, input.accumulation ?? 1);
-  const earlier =
-    micro > 1
-      ? [
-          part(
-            "earlier-micro-batches",
-            (micro - 1) * (blocks + logits.bytes + sum(reference)),
-            `${micro - 1} earlier micro-batches' forward tensors, live until the step ends`,
-          ),
-        ]
-      : [];
-  const trainParts = [...fixed, optimizer, activations, logits, ...reference, ...earlier, gradients];
+  // Each micro-batch's forward and backward run in a scope of their own (core/train/step.ts), so
+  // accumulation adds no activations: only the gradients carry over between micro-batches.
+  const trainParts = [...fixed, optimizer, activations, logits, ...reference, gradients];
   const trainPeak = sum(trainParts);
   const gen = generate();
   const genPeak = sum([...fixed, optimizer, ...gen]);

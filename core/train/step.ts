@@ -144,18 +144,26 @@ function stepInScope<B>(s: StepInput<B>): StepOutcome {
         exhausted = true;
         break;
       }
-      const out = s.lossFn(batch, { step: s.step, micro, rng: s.rng });
-      const w = checkOutput(out, s.step, micro);
-      const value = out.loss.item();
-      last = value;
-      // Σ w_i ∇L_i now, divided by Σ w_i below: the mean is exact whatever the split into micro-batches.
-      s.sync?.beforeBackward(micro === s.accumulation - 1);
-      if (single) backward(out.loss);
-      else backward(out.loss, full(out.loss.shape, w, { backend: out.loss.backend }));
-      weighted += value * w;
-      weights += w;
-      tokens += out.tokens;
-      means.add(out.metrics, w);
+      // Each micro-batch's forward and backward in a scope of its own: its activations go back to the cache
+      // before the next micro-batch runs (accumulation costs one micro-batch's activations, not N), and
+      // only the accumulated gradients it returns live on. The batch itself stays in the step's scope.
+      const m = micro;
+      const done = tidy(() => {
+        const out = s.lossFn(batch, { step: s.step, micro: m, rng: s.rng });
+        const w = checkOutput(out, s.step, m);
+        const value = out.loss.item();
+        // Σ w_i ∇L_i now, divided by Σ w_i below: the mean is exact whatever the split into micro-batches.
+        s.sync?.beforeBackward(m === s.accumulation - 1);
+        if (single) backward(out.loss);
+        else backward(out.loss, full(out.loss.shape, w, { backend: out.loss.backend }));
+        const grads = params.flatMap((p) => (p.grad ? [p.grad] : []));
+        return { value, w, tokens: out.tokens, metrics: out.metrics, grads };
+      });
+      last = done.value;
+      weighted += done.value * done.w;
+      weights += done.w;
+      tokens += done.tokens;
+      means.add(done.metrics, done.w);
     }
     if (micro === 0) return { micro, loss: Number.NaN, tokens: 0, gradNorm: Number.NaN, skipped: false, exhausted };
     if (s.sync) {
