@@ -6,7 +6,7 @@ export interface CatalogEntry {
   /** Hugging Face repo id */
   id: string;
   /** lft model family plugin (HF model_type) */
-  family: "llama" | "mistral" | "qwen2" | "qwen3" | "gemma" | "gemma2" | "phi3" | "mixtral";
+  family: "llama" | "mistral" | "qwen2" | "qwen3" | "gemma" | "gemma2" | "phi3" | "mixtral" | "olmo2";
   /** lft chat template; "default" for base models */
   template: string;
   /** parameters, in billions (approximate, as the model card states) */
@@ -140,6 +140,12 @@ const ROWS: Row[] = [
   ["microsoft/Phi-3-medium-128k-instruct", "phi3", "phi", 14, true],
   ["microsoft/Phi-3.5-mini-instruct", "phi3", "phi", 3.8, true],
   ["microsoft/Phi-4-mini-instruct", "phi3", "phi", 3.8, true],
+  // OLMo 2
+  ["allenai/OLMo-2-0425-1B", "olmo2", "default", 1.5, false],
+  ["allenai/OLMo-2-1124-7B", "olmo2", "default", 7, false],
+  ["allenai/OLMo-2-1124-7B-Instruct", "olmo2", "hf", 7, true],
+  ["allenai/OLMo-2-1124-13B", "olmo2", "default", 13, false],
+  ["allenai/OLMo-2-0325-32B", "olmo2", "default", 32, false],
 ];
 
 export const CATALOG: readonly CatalogEntry[] = ROWS.map(([id, family, template, paramsB, instruct]) => ({ id, family, template, paramsB, instruct }));

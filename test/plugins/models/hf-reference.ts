@@ -4,7 +4,7 @@
 // loops at test sizes: the family tests check lft's logits and gradients against it.
 import type { HfConfig } from "../../../core/index.ts";
 
-export type RefFamily = "mistral" | "qwen2" | "qwen3" | "gemma" | "gemma2" | "phi3" | "mixtral";
+export type RefFamily = "mistral" | "qwen2" | "qwen3" | "gemma" | "gemma2" | "phi3" | "mixtral" | "olmo2";
 export type Weights = Map<string, Float64Array>;
 
 /** What the forward needs, resolved from config.json the way each HF config class does. */
@@ -89,8 +89,8 @@ function resolve(f: RefFamily, c: HfConfig, seqLen: number): Resolved {
     // Gemma 2 scales scores by query_pre_attn_scalar^-0.5, everyone else by head_dim^-0.5.
     scale: f === "gemma2" ? ((c.query_pre_attn_scalar as number | undefined) ?? 256) ** -0.5 : headDim ** -0.5,
     tied: (c.tie_word_embeddings as boolean | undefined) ?? isGemma(f),
-    // Qwen2: q/k/v always biased, o never; Qwen3 and Gemma: attention_bias on all four; the rest: none.
-    bias: f === "qwen2" ? { qkv: true, o: false } : f === "qwen3" || isGemma(f) ? { qkv: attnBias, o: attnBias } : { qkv: false, o: false },
+    // Qwen2: q/k/v always biased, o never; Qwen3, Gemma and OLMo 2: attention_bias on all four; the rest: none.
+    bias: f === "qwen2" ? { qkv: true, o: false } : f === "qwen3" || f === "olmo2" || isGemma(f) ? { qkv: attnBias, o: attnBias } : { qkv: false, o: false },
   };
 }
 
@@ -189,7 +189,8 @@ export function hfReference(f: RefFamily, config: HfConfig, W: Weights, rows: nu
       const ks: Float64Array[][] = [];
       const vs: Float64Array[][] = [];
       xs.forEach((x, t) => {
-        const h = norm(x, `${p}input_layernorm.weight`);
+        // OLMo 2 has no pre-norms: the projections see the residual stream itself.
+        const h = f === "olmo2" ? x : norm(x, `${p}input_layernorm.weight`);
         let q: Float64Array;
         let k: Float64Array;
         let v: Float64Array;
@@ -200,6 +201,11 @@ export function hfReference(f: RefFamily, config: HfConfig, W: Weights, rows: nu
         } else {
           const b = (n: string) => (r.bias.qkv ? w(W, `${a}${n}.bias`) : undefined);
           [q, k, v] = ["q_proj", "k_proj", "v_proj"].map((n) => linear(h, w(W, `${a}${n}.weight`), b(n))) as [Float64Array, Float64Array, Float64Array];
+        }
+        if (f === "olmo2") {
+          // OLMo 2: one RMSNorm over all of q's (and of k's) projected dims, before the heads split.
+          q = rmsNorm(q, w(W, `${a}q_norm.weight`), r.eps, false);
+          k = rmsNorm(k, w(W, `${a}k_norm.weight`), r.eps, false);
         }
         const split = (y: Float64Array, n: number) => Array.from({ length: n }, (_, i) => y.slice(i * D, (i + 1) * D));
         let qh: Float64Array[] = split(q, r.heads);
@@ -241,6 +247,12 @@ export function hfReference(f: RefFamily, config: HfConfig, W: Weights, rows: nu
           // Gemma 2: post-norms on the attention and MLP outputs, and a pre-norm of its own before the MLP.
           const h = x.map((v, i) => v + norm(attn[t]!, `${p}post_attention_layernorm.weight`)[i]!);
           const m = norm(feedForward(f, config, r, W, p, norm(h, `${p}pre_feedforward_layernorm.weight`)), `${p}post_feedforward_layernorm.weight`);
+          return h.map((v, i) => v + m[i]!);
+        }
+        if (f === "olmo2") {
+          // OLMo 2: post-norms only, on the attention and MLP outputs before each residual add.
+          const h = x.map((v, i) => v + norm(attn[t]!, `${p}post_attention_layernorm.weight`)[i]!);
+          const m = norm(feedForward(f, config, r, W, p, h), `${p}post_feedforward_layernorm.weight`);
           return h.map((v, i) => v + m[i]!);
         }
         const h = x.map((v, i) => v + attn[t]![i]!);
