@@ -6,7 +6,7 @@ export interface CatalogEntry {
   /** Hugging Face repo id */
   id: string;
   /** lft model family plugin (HF model_type) */
-  family: "llama" | "mistral" | "qwen2" | "qwen3" | "gemma" | "gemma2" | "phi3" | "mixtral";
+  family: "llama" | "mistral" | "qwen2" | "qwen3" | "gemma" | "gemma2" | "phi3" | "mixtral" | "granite";
   /** lft chat template; "default" for base models */
   template: string;
   /** parameters, in billions (approximate, as the model card states) */
@@ -140,6 +140,17 @@ const ROWS: Row[] = [
   ["microsoft/Phi-3-medium-128k-instruct", "phi3", "phi", 14, true],
   ["microsoft/Phi-3.5-mini-instruct", "phi3", "phi", 3.8, true],
   ["microsoft/Phi-4-mini-instruct", "phi3", "phi", 3.8, true],
+  // Granite 3.x (their chat template is the checkpoint's own: "hf")
+  ["ibm-granite/granite-3.0-2b-base", "granite", "default", 2.5, false],
+  ["ibm-granite/granite-3.0-2b-instruct", "granite", "hf", 2.5, true],
+  ["ibm-granite/granite-3.0-8b-base", "granite", "default", 8.2, false],
+  ["ibm-granite/granite-3.0-8b-instruct", "granite", "hf", 8.2, true],
+  ["ibm-granite/granite-3.1-2b-instruct", "granite", "hf", 2.5, true],
+  ["ibm-granite/granite-3.1-8b-base", "granite", "default", 8.2, false],
+  ["ibm-granite/granite-3.1-8b-instruct", "granite", "hf", 8.2, true],
+  ["ibm-granite/granite-3.2-8b-instruct", "granite", "hf", 8.2, true],
+  ["ibm-granite/granite-3.3-2b-instruct", "granite", "hf", 2.5, true],
+  ["ibm-granite/granite-3.3-8b-instruct", "granite", "hf", 8.2, true],
 ];
 
 export const CATALOG: readonly CatalogEntry[] = ROWS.map(([id, family, template, paramsB, instruct]) => ({ id, family, template, paramsB, instruct }));

@@ -2,6 +2,7 @@
 import type { Plugin } from "../../core/index.ts";
 import gemmaModels from "./gemma.ts";
 import gemma2Models from "./gemma2.ts";
+import graniteModels from "./granite.ts";
 import llamaModels from "./llama.ts";
 import mistralModels from "./mistral.ts";
 import mixtralModels from "./mixtral.ts";
@@ -10,6 +11,16 @@ import qwen2Models from "./qwen2.ts";
 import qwen3Models from "./qwen3.ts";
 
 /** In the order sessions register them (the order `lft models` and `lft plugins` list them). */
-export const modelPlugins: readonly Plugin[] = [llamaModels, mistralModels, qwen2Models, qwen3Models, gemmaModels, gemma2Models, phi3Models, mixtralModels];
+export const modelPlugins: readonly Plugin[] = [
+  llamaModels,
+  mistralModels,
+  qwen2Models,
+  qwen3Models,
+  gemmaModels,
+  gemma2Models,
+  phi3Models,
+  mixtralModels,
+  graniteModels,
+];
 
 export { CATALOG, type CatalogEntry, catalogEntry } from "./catalog.ts";
