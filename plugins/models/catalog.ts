@@ -6,7 +6,7 @@ export interface CatalogEntry {
   /** Hugging Face repo id */
   id: string;
   /** lft model family plugin (HF model_type) */
-  family: "llama" | "mistral" | "qwen2" | "qwen3" | "gemma" | "gemma2" | "phi3" | "mixtral" | "olmo2";
+  family: "llama" | "mistral" | "qwen2" | "qwen3" | "gemma" | "gemma2" | "phi3" | "mixtral" | "olmo2" | "granite";
   /** lft chat template; "default" for base models */
   template: string;
   /** parameters, in billions (approximate, as the model card states) */
@@ -146,6 +146,17 @@ const ROWS: Row[] = [
   ["allenai/OLMo-2-1124-7B-Instruct", "olmo2", "hf", 7, true],
   ["allenai/OLMo-2-1124-13B", "olmo2", "default", 13, false],
   ["allenai/OLMo-2-0325-32B", "olmo2", "default", 32, false],
+  // Granite 3.x (their chat template is the checkpoint's own: "hf")
+  ["ibm-granite/granite-3.0-2b-base", "granite", "default", 2.5, false],
+  ["ibm-granite/granite-3.0-2b-instruct", "granite", "hf", 2.5, true],
+  ["ibm-granite/granite-3.0-8b-base", "granite", "default", 8.2, false],
+  ["ibm-granite/granite-3.0-8b-instruct", "granite", "hf", 8.2, true],
+  ["ibm-granite/granite-3.1-2b-instruct", "granite", "hf", 2.5, true],
+  ["ibm-granite/granite-3.1-8b-base", "granite", "default", 8.2, false],
+  ["ibm-granite/granite-3.1-8b-instruct", "granite", "hf", 8.2, true],
+  ["ibm-granite/granite-3.2-8b-instruct", "granite", "hf", 8.2, true],
+  ["ibm-granite/granite-3.3-2b-instruct", "granite", "hf", 2.5, true],
+  ["ibm-granite/granite-3.3-8b-instruct", "granite", "hf", 8.2, true],
 ];
 
 export const CATALOG: readonly CatalogEntry[] = ROWS.map(([id, family, template, paramsB, instruct]) => ({ id, family, template, paramsB, instruct }));

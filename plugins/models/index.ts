@@ -2,6 +2,7 @@
 import type { Plugin } from "../../core/index.ts";
 import gemmaModels from "./gemma.ts";
 import gemma2Models from "./gemma2.ts";
+import graniteModels from "./granite.ts";
 import llamaModels from "./llama.ts";
 import mistralModels from "./mistral.ts";
 import mixtralModels from "./mixtral.ts";
@@ -21,6 +22,7 @@ export const modelPlugins: readonly Plugin[] = [
   phi3Models,
   mixtralModels,
   olmo2Models,
+  graniteModels,
 ];
 
 export { CATALOG, type CatalogEntry, catalogEntry } from "./catalog.ts";

@@ -3,7 +3,7 @@
 import { expect, test } from "bun:test";
 import { CATALOG, catalogEntry } from "../../plugins/models/catalog.ts";
 
-const FAMILIES = ["llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "phi3", "mixtral", "olmo2"];
+const FAMILIES = ["llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "phi3", "mixtral", "olmo2", "granite"];
 const TEMPLATES = ["default", "alpaca", "vicuna", "chatml", "llama2", "llama3", "mistral", "qwen", "gemma", "phi", "hf"];
 
 test("at least 100 unique checkpoints over all the families", () => {

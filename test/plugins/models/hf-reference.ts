@@ -4,7 +4,7 @@
 // loops at test sizes: the family tests check lft's logits and gradients against it.
 import type { HfConfig } from "../../../core/index.ts";
 
-export type RefFamily = "mistral" | "qwen2" | "qwen3" | "gemma" | "gemma2" | "phi3" | "mixtral" | "olmo2";
+export type RefFamily = "mistral" | "qwen2" | "qwen3" | "gemma" | "gemma2" | "phi3" | "mixtral" | "olmo2" | "granite";
 export type Weights = Map<string, Float64Array>;
 
 /** What the forward needs, resolved from config.json the way each HF config class does. */
@@ -25,6 +25,8 @@ interface Resolved {
   scale: number;
   tied: boolean;
   bias: { qkv: boolean; o: boolean };
+  /** Granite's multipliers (1 elsewhere): embeddings times `embed`, branch outputs times `residual`, logits / `logits` */
+  mult: { embed: number; residual: number; logits: number };
 }
 
 const isGemma = (f: RefFamily) => f === "gemma" || f === "gemma2";
@@ -87,10 +89,29 @@ function resolve(f: RefFamily, c: HfConfig, seqLen: number): Resolved {
     invFreq,
     ropeFactor,
     // Gemma 2 scales scores by query_pre_attn_scalar^-0.5, everyone else by head_dim^-0.5.
-    scale: f === "gemma2" ? ((c.query_pre_attn_scalar as number | undefined) ?? 256) ** -0.5 : headDim ** -0.5,
+    // Granite: attention_multiplier (GraniteConfig default 1.0) replaces it.
+    scale:
+      f === "gemma2"
+        ? ((c.query_pre_attn_scalar as number | undefined) ?? 256) ** -0.5
+        : f === "granite"
+          ? ((c.attention_multiplier as number | undefined) ?? 1)
+          : headDim ** -0.5,
     tied: (c.tie_word_embeddings as boolean | undefined) ?? isGemma(f),
-    // Qwen2: q/k/v always biased, o never; Qwen3, Gemma and OLMo 2: attention_bias on all four; the rest: none.
-    bias: f === "qwen2" ? { qkv: true, o: false } : f === "qwen3" || f === "olmo2" || isGemma(f) ? { qkv: attnBias, o: attnBias } : { qkv: false, o: false },
+    // Qwen2: q/k/v always biased, o never; Qwen3, Gemma, OLMo 2 and Granite: attention_bias on all four; the rest: none.
+    bias:
+      f === "qwen2"
+        ? { qkv: true, o: false }
+        : f === "qwen3" || f === "olmo2" || isGemma(f) || f === "granite"
+          ? { qkv: attnBias, o: attnBias }
+          : { qkv: false, o: false },
+    mult:
+      f === "granite"
+        ? {
+            embed: (c.embedding_multiplier as number | undefined) ?? 1,
+            residual: (c.residual_multiplier as number | undefined) ?? 1,
+            logits: (c.logits_scaling as number | undefined) ?? 1,
+          }
+        : { embed: 1, residual: 1, logits: 1 },
   };
 }
 
@@ -179,7 +200,7 @@ export function hfReference(f: RefFamily, config: HfConfig, W: Weights, rows: nu
   const norm = (x: Float64Array, name: string) => rmsNorm(x, w(W, name), r.eps, gemma);
   return rows.map((ids) => {
     // Gemma multiplies the embeddings by sqrt(hidden) rounded to the activations' dtype (f32 here).
-    const embScale = gemma ? Math.fround(Math.sqrt(r.hidden)) : 1;
+    const embScale = gemma ? Math.fround(Math.sqrt(r.hidden)) : r.mult.embed;
     const emb = w(W, "model.embed_tokens.weight");
     let xs = ids.map((id) => emb.slice(id * r.hidden, (id + 1) * r.hidden).map((v) => v * embScale));
     for (let l = 0; l < r.layers; l++) {
@@ -255,15 +276,16 @@ export function hfReference(f: RefFamily, config: HfConfig, W: Weights, rows: nu
           const m = norm(feedForward(f, config, r, W, p, h), `${p}post_feedforward_layernorm.weight`);
           return h.map((v, i) => v + m[i]!);
         }
-        const h = x.map((v, i) => v + attn[t]![i]!);
+        // Granite: residual + branch * residual_multiplier (1 elsewhere).
+        const h = x.map((v, i) => v + attn[t]![i]! * r.mult.residual);
         const m = feedForward(f, config, r, W, p, norm(h, `${p}post_attention_layernorm.weight`));
-        return h.map((v, i) => v + m[i]!);
+        return h.map((v, i) => v + m[i]! * r.mult.residual);
       });
     }
     const head = r.tied ? w(W, "model.embed_tokens.weight") : w(W, "lm_head.weight");
     const finalCap = f === "gemma2" ? key(config, "final_logit_softcapping", 30) : null;
     return xs.map((x) => {
-      const logits = linear(norm(x, "model.norm.weight"), head);
+      const logits = linear(norm(x, "model.norm.weight"), head).map((v) => v / r.mult.logits);
       return finalCap ? logits.map((v) => finalCap * Math.tanh(v / finalCap)) : logits;
     });
   });
