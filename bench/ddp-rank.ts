@@ -7,6 +7,7 @@ import { type Batch, causalLmLoss, cpuBackend, createRegistry, familyByName, met
 import { openCollectives } from "../plugins/dist/index.ts";
 import { builtinPlugins } from "../plugins/index.ts";
 import { adamw } from "../plugins/optimizers/index.ts";
+import { randomTokenBatch } from "./lib/token-batch.ts";
 
 export const SHAPE = { dim: 128, layers: 4, heads: 4, kv: 2, ffn: 344, vocab: 4096, seq: 128, batch: 2 };
 const STEPS = Number(process.env.DDP_BENCH_STEPS ?? 8);
@@ -40,20 +41,7 @@ const applied = methodEntry(registry.get("methods", "full")._unsafeUnwrap())._un
 function randomBatches(): ResumableBatches<Batch> {
   let i = 0;
   return {
-    next() {
-      const rng = new Philox(7n, BigInt(i++) * 1_000_000n);
-      const n = SHAPE.batch * SHAPE.seq;
-      const ids = Int32Array.from({ length: n }, () => rng.nextInt(SHAPE.vocab));
-      return {
-        batchSize: SHAPE.batch,
-        seqLen: SHAPE.seq,
-        inputIds: ids,
-        labels: ids,
-        attentionMask: new Int32Array(n).fill(1),
-        positionIds: Int32Array.from({ length: n }, (_, k) => k % SHAPE.seq),
-        segmentIds: null,
-      };
-    },
+    next: () => randomTokenBatch(SHAPE, new Philox(7n, BigInt(i++) * 1_000_000n)),
     state: () => i,
     restore(s) {
       i = Number(s);

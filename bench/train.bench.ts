@@ -14,6 +14,7 @@ import { type Batch, backward, blasInfo, causalLmLoss, cpuBackend, createRegistr
 import { builtinPlugins } from "../plugins/index.ts";
 import { AdamW } from "../plugins/optimizers/index.ts";
 import { secondsPerRun, table, writeResults } from "./lib/results.ts";
+import { randomTokenBatch } from "./lib/token-batch.ts";
 
 const quick = process.argv.includes("--quick");
 const noPeer = process.argv.includes("--no-peer");
@@ -42,18 +43,7 @@ const config = {
 
 /** Random token rows (a fixed batch: the step's cost does not depend on the ids). */
 function batchOf(seed: number): Batch {
-  const rng = new Philox(BigInt(seed));
-  const n = SHAPE.batch * SHAPE.seq;
-  const ids = Int32Array.from({ length: n }, () => rng.nextInt(SHAPE.vocab));
-  return {
-    batchSize: SHAPE.batch,
-    seqLen: SHAPE.seq,
-    inputIds: ids,
-    labels: ids,
-    attentionMask: new Int32Array(n).fill(1),
-    positionIds: Int32Array.from({ length: n }, (_, i) => i % SHAPE.seq),
-    segmentIds: null,
-  };
+  return randomTokenBatch(SHAPE, new Philox(BigInt(seed)));
 }
 
 interface Case {
