@@ -1,6 +1,6 @@
 // How many positions a model can attend over: max_position_embeddings, stretched by the rope_scaling
 // types whose config keeps the pre-scaling length there (linear and dynamic NTK multiply it by their
-// factor; llama3 and longrope configs already state the extended length). Prompt plus generated tokens
+// factor; llama3, yarn and longrope configs already state the extended length). Prompt plus generated tokens
 // stay within it, at the recipe's check and at generation.
 import type { RopeSpec } from "../nn/rope.ts";
 

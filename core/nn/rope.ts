@@ -1,5 +1,5 @@
 // RoPE inverse frequencies with the `rope_scaling` variants of HF's modeling_rope_utils: default,
-// linear, dynamic (NTK) and llama3. Computed in double and rounded once to f32.
+// linear, dynamic (NTK), llama3, YaRN and LongRoPE. Computed in double and rounded once to f32.
 import { ropeInvFreq } from "../autograd/ops/rope.ts";
 
 export type RopeScaling =
@@ -14,6 +14,13 @@ export type RopeScaling =
    * the sequence fits originalMaxPositionEmbeddings, / long_factor[i] beyond; cos and sin (the rotated
    * dims only) are multiplied by attentionFactor, which the family resolves from its config.
    */
+  /**
+   * `_compute_yarn_parameters`: frequencies interpolated (/ factor) below the correction range set by
+   * betaFast/betaSlow rotations over originalMaxPositionEmbeddings, kept above it, a linear ramp between
+   * (its ends floored/ceiled when `truncate`); cos and sin times attentionFactor, which the config
+   * reader resolves (given, or from mscale/mscale_all_dim, or 0.1 ln(factor) + 1).
+   */
+  | { type: "yarn"; factor: number; originalMaxPositionEmbeddings: number; betaFast: number; betaSlow: number; truncate: boolean; attentionFactor: number }
   | { type: "longrope"; shortFactor: readonly number[]; longFactor: readonly number[]; originalMaxPositionEmbeddings: number; attentionFactor: number };
 
 export interface RopeSpec {
@@ -69,6 +76,21 @@ export function ropeParameters(spec: RopeSpec, seqLen = spec.maxPositionEmbeddin
         return ((1 - smooth) * f) / s.factor + smooth * f;
       });
       return { invFreq: Float32Array.from(inv), attentionScaling: 1 };
+    }
+    case "yarn": {
+      const correction = (rotations: number) => (dim * Math.log(s.originalMaxPositionEmbeddings / (rotations * 2 * Math.PI))) / (2 * Math.log(spec.theta));
+      let low = correction(s.betaFast);
+      let high = correction(s.betaSlow);
+      if (s.truncate) [low, high] = [Math.floor(low), Math.ceil(high)];
+      low = Math.max(low, 0);
+      high = Math.min(high, dim - 1);
+      if (low === high) high += 0.001;
+      const inv = defaultInvFreq(dim, spec.theta).map((f, i) => {
+        // The share of the unscaled (extrapolated) frequency: 1 below the ramp, 0 above it.
+        const keep = 1 - Math.min(1, Math.max(0, (i - low) / (high - low)));
+        return (f / s.factor) * (1 - keep) + f * keep;
+      });
+      return { invFreq: Float32Array.from(inv), attentionScaling: s.attentionFactor };
     }
     case "longrope": {
       const ext = seqLen > s.originalMaxPositionEmbeddings ? s.longFactor : s.shortFactor;

@@ -24,8 +24,41 @@ export interface LlamaSpec extends ModelSpec {
 
 const ACTIVATIONS: Record<string, GatedActivation> = { silu: "silu", swish: "silu", gelu_pytorch_tanh: "gelu_tanh" };
 
+/** YaRN's mscale: 0.1 * mscale * ln(scale) + 1 past a scale of 1. */
+export function yarnMscale(scale: number, mscale = 1): number {
+  return scale <= 1 ? 1 : 0.1 * mscale * Math.log(scale) + 1;
+}
+
+/**
+ * A `yarn` scaling as transformers resolves it: original_max_position_embeddings defaults to
+ * max_position_embeddings, a missing factor is their ratio, beta_fast/beta_slow 32/1, truncate true, and
+ * attention_factor (when not given) from mscale/mscale_all_dim or the paper's 0.1 ln(factor) + 1.
+ */
+function readYarn(sub: ConfigReader, maxPositions: number): RopeScaling {
+  const original = sub.has("original_max_position_embeddings") ? sub.int("original_max_position_embeddings") : maxPositions;
+  const factor = sub.has("factor") ? sub.num("factor") : maxPositions / original;
+  const mscale = sub.num("mscale", 0);
+  const mscaleAllDim = sub.num("mscale_all_dim", 0);
+  const attentionFactor = sub.has("attention_factor")
+    ? sub.num("attention_factor")
+    : mscale && mscaleAllDim
+      ? yarnMscale(factor, mscale) / yarnMscale(factor, mscaleAllDim)
+      : yarnMscale(factor);
+  // `beta_fast or 32`: a null or 0 takes the default, as in transformers.
+  const beta = (k: string, d: number) => (sub.config[k] ? sub.num(k) : d);
+  return {
+    type: "yarn",
+    factor,
+    originalMaxPositionEmbeddings: original,
+    betaFast: beta("beta_fast", 32),
+    betaSlow: beta("beta_slow", 1),
+    truncate: sub.bool("truncate", true),
+    attentionFactor,
+  };
+}
+
 /** `rope_scaling` (or transformers 5's `rope_parameters`) as a RopeScaling; null for none/default. */
-function readRopeScaling(r: ConfigReader, raw: unknown, key: string): RopeScaling | null {
+export function readRopeScaling(r: ConfigReader, raw: unknown, key: string): RopeScaling | null {
   if (raw === undefined || raw === null) return null;
   if (typeof raw !== "object" || Array.isArray(raw)) {
     r.fail(`"${key}" must be an object, got ${JSON.stringify(raw)}`);
@@ -45,8 +78,10 @@ function readRopeScaling(r: ConfigReader, raw: unknown, key: string): RopeScalin
       originalMaxPositionEmbeddings: sub.int("original_max_position_embeddings"),
     };
     if (out.highFreqFactor <= out.lowFreqFactor) sub.fail(`high_freq_factor (${out.highFreqFactor}) must exceed low_freq_factor (${out.lowFreqFactor})`);
+  } else if (type === "yarn") {
+    out = readYarn(sub, r.num("max_position_embeddings", 2048));
   } else {
-    sub.fail(`rope type "${type}" is not supported (supported: default, linear, dynamic, llama3)`);
+    sub.fail(`rope type "${type}" is not supported (supported: default, linear, dynamic, llama3, yarn)`);
   }
   if (out && "factor" in out && !(out.factor > 0)) sub.fail(`"factor" must be positive, got ${out.factor}`);
   r.problems.push(...sub.problems);

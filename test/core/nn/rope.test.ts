@@ -90,3 +90,39 @@ test("transformers 5 rope_parameters are read like rope_theta + rope_scaling", (
   const spec = llama.fromConfig({ ...rest, rope_parameters: { rope_type: "linear", rope_theta: 500000, factor: 2 } })._unsafeUnwrap();
   expect(spec.rope).toEqual({ theta: 500000, rotaryDim: 8, maxPositionEmbeddings: 64, scaling: { type: "linear", factor: 2 } });
 });
+
+/** gpt-oss's published YaRN (its reference model's concentration and inv_freq): a linear ramp over pair index. */
+function gptOssYarn(base: number, headDim: number, factor: number, initialContext: number, alpha: number, beta: number) {
+  const half = headDim / 2;
+  const low = (half * Math.log(initialContext / (beta * 2 * Math.PI))) / Math.log(base);
+  const high = (half * Math.log(initialContext / (alpha * 2 * Math.PI))) / Math.log(base);
+  const inv = Array.from({ length: half }, (_, i) => {
+    const freq = base ** (i / half);
+    const mask = 1 - Math.min(1, Math.max(0, (i - low) / (high - low)));
+    return (1 / (factor * freq)) * (1 - mask) + (1 / freq) * mask;
+  });
+  return { inv, concentration: 0.1 * Math.log(factor) + 1 };
+}
+
+test("YaRN without truncation matches gpt-oss's published frequencies and concentration", () => {
+  const yarn = {
+    type: "yarn",
+    factor: 32,
+    originalMaxPositionEmbeddings: 4096,
+    betaFast: 32,
+    betaSlow: 1,
+    truncate: false,
+    attentionFactor: 0.1 * Math.log(32) + 1,
+  } as const;
+  const p = ropeParameters({ theta: 150000, rotaryDim: 64, maxPositionEmbeddings: 131072, scaling: yarn });
+  const want = gptOssYarn(150000, 64, 32, 4096, 1, 32);
+  expect(relError(p.invFreq, f32(want.inv))).toBeLessThan(1e-7);
+  expect(p.attentionScaling).toBeCloseTo(want.concentration, 12);
+  // High frequencies keep their value, low ones are divided by the factor.
+  const plain = plainInvFreq(150000, 64);
+  expect(p.invFreq[0]! / plain[0]!).toBeCloseTo(1, 6);
+  expect(p.invFreq[31]! / plain[31]!).toBeCloseTo(1 / 32, 6);
+  // Truncation floors/ceils the ramp's ends, which moves the frequencies inside it.
+  const truncated = ropeParameters({ theta: 150000, rotaryDim: 64, maxPositionEmbeddings: 131072, scaling: { ...yarn, truncate: true } });
+  expect(relError(truncated.invFreq, p.invFreq)).toBeGreaterThan(1e-4);
+});

@@ -60,10 +60,22 @@ export function randomFamilyModel<S extends ModelSpec>(family: ModelFamily<S>, c
 }
 
 /** Relative error of lft's logits against the reference for a config (random weights). */
-export function referenceError(family: ModelFamily, ref: RefFamily, config: HfConfig, rows = ROWS, seed = 1): number {
+/**
+ * An independent float64 forward: logits [row][t][vocab] for a config and HF-named weights. A family name
+ * picks hf-reference.ts's; a new family may bring its own (test/plugins/models/ref/<family>.ts).
+ */
+export type RefForward = (config: HfConfig, W: Weights, rows: number[][]) => Float64Array[][];
+export type Ref = RefFamily | RefForward;
+
+/** The reference's logits for `ref`, whichever form it takes. */
+export function referenceLogits(ref: Ref, config: HfConfig, W: Weights, rows: number[][]): Float64Array[][] {
+  return typeof ref === "function" ? ref(config, W, rows) : hfReference(ref, config, W, rows);
+}
+
+export function referenceError(family: ModelFamily, ref: Ref, config: HfConfig, rows = ROWS, seed = 1): number {
   const model = randomFamilyModel(family, config, seed);
   try {
-    return relError(logitsOf(model, rows), flat(hfReference(ref, config, weightsOf(model), rows)));
+    return relError(logitsOf(model, rows), flat(referenceLogits(ref, config, weightsOf(model), rows)));
   } finally {
     model.dispose();
   }
@@ -72,7 +84,7 @@ export function referenceError(family: ModelFamily, ref: RefFamily, config: HfCo
 export interface FamilyChecks {
   family: ModelFamily;
   plugin: Plugin;
-  ref: RefFamily;
+  ref: Ref;
   /**
    * Text -> ids the family's tokenizer must give (Hugging Face's own). Without it the make-tiny reference
    * check runs on fixed ids (the 256k Gemma tokenizer takes ~2 s to load: one family test loads it).
@@ -136,7 +148,7 @@ export function familyChecks(c: FamilyChecks): { tinyDir: () => string } {
     const config = JSON.parse(readFileSync(join(tiny(), "config.json"), "utf8"));
     expect(Math.max(...rows[0]!)).toBeLessThan(spec.vocabSize);
     // f32 kernels vs f64 loops: ~1e-6 is typical; 1e-4 is the issue's bar.
-    expectClose(logitsOf(model, rows), flat(hfReference(c.ref, config, weightsOf(model), rows)), 1e-4, `${c.family.name} tiny logits`);
+    expectClose(logitsOf(model, rows), flat(referenceLogits(c.ref, config, weightsOf(model), rows)), 1e-4, `${c.family.name} tiny logits`);
     model.dispose();
   });
 
@@ -163,9 +175,9 @@ export function familyChecks(c: FamilyChecks): { tinyDir: () => string } {
         const keep = x[i]!;
         const h = 1e-5;
         x[i] = keep + h;
-        const up = refLoss(hfReference(c.ref, config, W, rows), rows);
+        const up = refLoss(referenceLogits(c.ref, config, W, rows), rows);
         x[i] = keep - h;
-        const down = refLoss(hfReference(c.ref, config, W, rows), rows);
+        const down = refLoss(referenceLogits(c.ref, config, W, rows), rows);
         x[i] = keep;
         const numeric = (up - down) / (2 * h);
         // f32 forward/backward against f64 differences: ~1e-5 absolute on gradients of ~1e-2..1.

@@ -3,6 +3,7 @@
 import { expect, test } from "bun:test";
 import { createRegistry, familyForModelType } from "../../../core/index.ts";
 import llamaPlugin, { llama } from "../../../plugins/models/llama.ts";
+import { readLlamaConfig } from "../../../plugins/models/llama-config.ts";
 import { TEST_CONFIG } from "../../core/nn/helpers.ts";
 
 test("defaults follow transformers' LlamaConfig, and real-config quirks are read", () => {
@@ -25,7 +26,7 @@ test("defaults follow transformers' LlamaConfig, and real-config quirks are read
 test("every problem in a config is reported at once, each naming the key", () => {
   const { hidden_size: _h, ...noHidden } = TEST_CONFIG as Record<string, unknown>;
   const r = llama.fromConfig(
-    { ...noHidden, num_key_value_heads: 3, rope_scaling: { type: "yarn", factor: 4 }, attention_dropout: 0.1, hidden_act: "relu" },
+    { ...noHidden, num_key_value_heads: 3, rope_scaling: { type: "ntk-by-parts", factor: 4 }, attention_dropout: 0.1, hidden_act: "relu" },
     "m/config.json",
   );
   const e = r._unsafeUnwrapErr();
@@ -34,7 +35,7 @@ test("every problem in a config is reported at once, each naming the key", () =>
     'm/config.json: hidden_act "relu" is not supported (supported: silu, swish, gelu_pytorch_tanh)',
     "m/config.json: num_attention_heads (4) must be a multiple of num_key_value_heads (3)",
     "m/config.json: attention_dropout 0.1 is not supported (the attention kernel has no dropout); set it to 0.0",
-    'm/config.json rope_scaling: rope type "yarn" is not supported (supported: default, linear, dynamic, llama3)',
+    'm/config.json rope_scaling: rope type "ntk-by-parts" is not supported (supported: default, linear, dynamic, llama3, yarn)',
   ]);
   expect(e.message.startsWith("5 problem(s) in m/config.json for family llama:")).toBe(true);
 });
@@ -56,4 +57,37 @@ test("the family is found by model_type, and an unknown type lists the known one
   expect(familyForModelType(registry, "mamba", "x/config.json")._unsafeUnwrapErr().message).toBe(
     'x/config.json: no model family reads model_type "mamba" (known: llama)',
   );
+});
+
+test("a yarn rope_scaling resolves factor, betas, truncate and the attention factor as transformers does", () => {
+  const base = { ...llama.tiny.config, max_position_embeddings: 163840 };
+  const ds = readLlamaConfig(
+    { ...base, rope_scaling: { type: "yarn", factor: 40, original_max_position_embeddings: 4096, mscale: 1, mscale_all_dim: 1, beta_fast: 32, beta_slow: 1 } },
+    "llama",
+  )._unsafeUnwrap();
+  expect(ds.rope.scaling).toEqual({
+    type: "yarn",
+    factor: 40,
+    originalMaxPositionEmbeddings: 4096,
+    betaFast: 32,
+    betaSlow: 1,
+    truncate: true,
+    attentionFactor: 1,
+  });
+  // No factor: max / original; no mscale: 0.1 ln(factor) + 1; missing betas: 32 and 1.
+  const bare = readLlamaConfig(
+    { ...base, rope_scaling: { rope_type: "yarn", original_max_position_embeddings: 40960, truncate: false } },
+    "llama",
+  )._unsafeUnwrap();
+  expect(bare.rope.scaling).toEqual({
+    type: "yarn",
+    factor: 4,
+    originalMaxPositionEmbeddings: 40960,
+    betaFast: 32,
+    betaSlow: 1,
+    truncate: false,
+    attentionFactor: 0.1 * Math.log(4) + 1,
+  });
+  const bad = readLlamaConfig({ ...base, rope_scaling: { type: "yarn", factor: "big" } }, "llama");
+  expect(bad._unsafeUnwrapErr().message).toContain('"factor" must be a finite number');
 });
