@@ -10,6 +10,7 @@ import olmo2Models from "./olmo2.ts";
 import phi3Models from "./phi3.ts";
 import qwen2Models from "./qwen2.ts";
 import qwen3Models from "./qwen3.ts";
+import smollm3Models from "./smollm3.ts";
 
 /** In the order sessions register them (the order `lft models` and `lft plugins` list them). */
 export const modelPlugins: readonly Plugin[] = [
@@ -23,6 +24,7 @@ export const modelPlugins: readonly Plugin[] = [
   mixtralModels,
   olmo2Models,
   graniteModels,
+  smollm3Models,
 ];
 
 export { CATALOG, type CatalogEntry, catalogEntry } from "./catalog.ts";
