@@ -3,6 +3,7 @@ import type { Plugin } from "../../core/index.ts";
 import gemmaModels from "./gemma.ts";
 import gemma2Models from "./gemma2.ts";
 import graniteModels from "./granite.ts";
+import internlm3Models from "./internlm3.ts";
 import llamaModels from "./llama.ts";
 import mistralModels from "./mistral.ts";
 import mixtralModels from "./mixtral.ts";
@@ -25,6 +26,7 @@ export const modelPlugins: readonly Plugin[] = [
   olmo2Models,
   graniteModels,
   smollm3Models,
+  internlm3Models,
 ];
 
 export { CATALOG, type CatalogEntry, catalogEntry } from "./catalog.ts";
