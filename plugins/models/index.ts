@@ -6,6 +6,7 @@ import graniteModels from "./granite.ts";
 import internlm3Models from "./internlm3.ts";
 import llamaModels from "./llama.ts";
 import mistralModels from "./mistral.ts";
+import mistral3Models from "./mistral3.ts";
 import mixtralModels from "./mixtral.ts";
 import olmo2Models from "./olmo2.ts";
 import phi3Models from "./phi3.ts";
@@ -27,6 +28,7 @@ export const modelPlugins: readonly Plugin[] = [
   graniteModels,
   smollm3Models,
   internlm3Models,
+  mistral3Models,
 ];
 
 export { CATALOG, type CatalogEntry, catalogEntry } from "./catalog.ts";

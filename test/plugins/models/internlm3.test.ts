@@ -2,7 +2,7 @@
 // shipped), its own bias keys (qkv_bias, bias), dynamic NTK RoPE past max_position_embeddings, and cached
 // greedy decoding equal to recomputation.
 import { expect, test } from "bun:test";
-import { generate } from "../../../core/index.ts";
+import { generate, type HfConfig } from "../../../core/index.ts";
 import internlm3Plugin, { internlm3 } from "../../../plugins/models/internlm3.ts";
 import { familyChecks, randomFamilyModel, referenceError, smallConfig } from "./family-checks.ts";
 import { internlm3Reference } from "./ref/internlm3.ts";
@@ -21,7 +21,7 @@ familyChecks({
 });
 
 test("qkv_bias and bias name the biases: q/k/v from one, o and the MLP from the other", () => {
-  const names = (over: object) =>
+  const names = (over: HfConfig) =>
     internlm3
       .weightNames(internlm3.fromConfig(smallConfig(internlm3, over))._unsafeUnwrap())
       .map((w) => w.name)
