@@ -21,6 +21,8 @@ export interface HeadsConfig {
   softcap: number;
   /** multiplies q . k; 1/sqrt(headDim) for most families */
   scale: number;
+  /** false: this layer has no position encoding (SmolLM3's NoPE layers); absent = RoPE */
+  rope?: boolean;
 }
 
 export interface AttentionConfig extends HeadsConfig {
@@ -73,11 +75,13 @@ export function attendHeads(cfg: HeadsConfig, layer: number, q0: Tensor, k0: Ten
     q = norms.q.forward(q);
     k = norms.k.forward(k);
   }
-  q = ops.rope(q, ctx.positionIds, ctx.invFreq);
-  k = ops.rope(k, ctx.positionIds, ctx.invFreq);
-  if (ctx.attentionScaling !== 1) {
-    q = scaleRotated(q, ctx.attentionScaling, ctx.invFreq.numel * 2);
-    k = scaleRotated(k, ctx.attentionScaling, ctx.invFreq.numel * 2);
+  if (cfg.rope !== false) {
+    q = ops.rope(q, ctx.positionIds, ctx.invFreq);
+    k = ops.rope(k, ctx.positionIds, ctx.invFreq);
+    if (ctx.attentionScaling !== 1) {
+      q = scaleRotated(q, ctx.attentionScaling, ctx.invFreq.numel * 2);
+      k = scaleRotated(k, ctx.attentionScaling, ctx.invFreq.numel * 2);
+    }
   }
   if (ctx.cache) ({ k, v } = ctx.cache.append(layer, k, v));
   const out = ops.causalAttention(q, k, v, { scale: cfg.scale, window: cfg.window, softcap: cfg.softcap, segmentIds: ctx.segmentIds });
