@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Tokenizer as PeerTokenizer } from "@huggingface/tokenizers";
 import { generate, loadModel, openCheckpoint, saveModel, tensor } from "../../../core/index.ts";
+import { blockShape } from "../../../core/plan/index.ts";
 import { loadTokenizer } from "../../../core/tokenizer/load.ts";
 import { tokenizerDir } from "../../../plugins/commands/tiny-model.ts";
 import deepseekV3Plugin, { chooseExperts, deepseekV3 } from "../../../plugins/models/deepseek.ts";
@@ -139,4 +140,8 @@ test("unsupported configs fail with the key named", () => {
   expect(bad({ n_group: 3 })).toContain("multiple of n_group");
   expect(bad({ qk_rope_head_dim: 5 })).toContain("qk_rope_head_dim");
   expect(bad({ quantization_config: { quant_method: "fp8" } })).toContain("FP8");
+});
+
+test("the memory planner sizes MLA's cached key as qk_nope_head_dim + qk_rope_head_dim", () => {
+  expect(blockShape(deepseekV3.tiny.config)._unsafeUnwrap().headDim).toBe(8 + 4);
 });
