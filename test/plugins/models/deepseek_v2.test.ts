@@ -93,3 +93,54 @@ test("unsupported configs fail with the key named", () => {
   expect(bad({ num_experts_per_tok: 9 })).toContain("exceeds n_routed_experts");
   expect(bad({ attention_dropout: 0.1 })).toContain("attention_dropout");
 });
+
+test("DeepSeek-V2-Lite's and DeepSeek-V2's released configs read", () => {
+  const lite = {
+    ...deepseekV2.tiny.config,
+    bos_token_id: 100000,
+    eos_token_id: 100001,
+    hidden_size: 2048,
+    intermediate_size: 10944,
+    kv_lora_rank: 512,
+    moe_intermediate_size: 1408,
+    n_routed_experts: 64,
+    num_attention_heads: 16,
+    num_experts_per_tok: 6,
+    num_hidden_layers: 27,
+    num_key_value_heads: 16,
+    pretraining_tp: 1,
+    qk_nope_head_dim: 128,
+    qk_rope_head_dim: 64,
+    v_head_dim: 128,
+    vocab_size: 102400,
+  };
+  const spec = deepseekV2.fromConfig(lite)._unsafeUnwrap();
+  expect([spec.qLoraRank, spec.numSharedExperts, spec.moeLayers.filter(Boolean).length]).toEqual([null, 2, 26]);
+  // YaRN with mscale = mscale_all_dim: the rotated dims keep factor 1, the scores take mscale(40, 0.707)^2
+  expect(spec.rope.scaling).toMatchObject({ type: "yarn", attentionFactor: 1 });
+  expect(spec.attnScale * Math.sqrt(192)).toBeCloseTo((0.0707 * Math.log(40) + 1) ** 2, 3);
+  const v2 = {
+    ...lite,
+    hidden_size: 5120,
+    intermediate_size: 12288,
+    moe_intermediate_size: 1536,
+    n_group: 8,
+    n_routed_experts: 160,
+    num_attention_heads: 128,
+    num_hidden_layers: 60,
+    num_key_value_heads: 128,
+    q_lora_rank: 1536,
+    routed_scaling_factor: 16.0,
+    topk_group: 3,
+    topk_method: "group_limited_greedy",
+  };
+  expect(deepseekV2.fromConfig(v2)._unsafeUnwrap().routing).toEqual({
+    scoring: "softmax",
+    nGroup: 8,
+    topkGroup: 3,
+    groupScore: "max",
+    topK: 6,
+    normTopk: false,
+    scale: 16,
+  });
+});

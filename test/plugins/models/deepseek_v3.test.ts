@@ -145,3 +145,61 @@ test("unsupported configs fail with the key named", () => {
 test("the memory planner sizes MLA's cached key as qk_nope_head_dim + qk_rope_head_dim", () => {
   expect(blockShape(deepseekV3.tiny.config)._unsafeUnwrap().headDim).toBe(8 + 4);
 });
+
+/** DeepSeek-V3's config.json (its FP8 quantization_config aside). */
+const V3_CONFIG = {
+  architectures: ["DeepseekV3ForCausalLM"],
+  attention_bias: false,
+  attention_dropout: 0.0,
+  aux_loss_alpha: 0.001,
+  bos_token_id: 0,
+  eos_token_id: 1,
+  ep_size: 1,
+  first_k_dense_replace: 3,
+  hidden_act: "silu",
+  hidden_size: 7168,
+  initializer_range: 0.02,
+  intermediate_size: 18432,
+  kv_lora_rank: 512,
+  max_position_embeddings: 163840,
+  model_type: "deepseek_v3",
+  moe_intermediate_size: 2048,
+  moe_layer_freq: 1,
+  n_group: 8,
+  n_routed_experts: 256,
+  n_shared_experts: 1,
+  norm_topk_prob: true,
+  num_attention_heads: 128,
+  num_experts_per_tok: 8,
+  num_hidden_layers: 61,
+  num_key_value_heads: 128,
+  num_nextn_predict_layers: 1,
+  q_lora_rank: 1536,
+  qk_nope_head_dim: 128,
+  qk_rope_head_dim: 64,
+  rms_norm_eps: 1e-6,
+  rope_scaling: { beta_fast: 32, beta_slow: 1, factor: 40, mscale: 1.0, mscale_all_dim: 1.0, original_max_position_embeddings: 4096, type: "yarn" },
+  rope_theta: 10000,
+  routed_scaling_factor: 2.5,
+  scoring_func: "sigmoid",
+  seq_aux: true,
+  tie_word_embeddings: false,
+  topk_group: 4,
+  topk_method: "noaux_tc",
+  torch_dtype: "bfloat16",
+  use_cache: true,
+  v_head_dim: 128,
+  vocab_size: 129280,
+};
+
+test("DeepSeek-V3's released config reads: 3 dense then 58 MoE layers, YaRN on the 64 rope dims, mscale^2 = 1.874", () => {
+  const spec = deepseekV3.fromConfig(V3_CONFIG)._unsafeUnwrap();
+  expect(spec.moeLayers.filter(Boolean).length).toBe(58);
+  expect(spec.moeLayers.slice(0, 4)).toEqual([false, false, false, true]);
+  expect(spec.rope.rotaryDim).toBe(64);
+  expect(spec.rope.scaling).toMatchObject({ type: "yarn", factor: 40, originalMaxPositionEmbeddings: 4096, attentionFactor: 1 });
+  expect(spec.attnScale * Math.sqrt(192)).toBeCloseTo((0.1 * Math.log(40) + 1) ** 2, 10);
+  expect(spec.routing).toEqual({ scoring: "sigmoid", nGroup: 8, topkGroup: 4, groupScore: "top2", topK: 8, normTopk: true, scale: 2.5 });
+  const fp8 = { ...V3_CONFIG, quantization_config: { activation_scheme: "dynamic", fmt: "e4m3", quant_method: "fp8", weight_block_size: [128, 128] } };
+  expect(deepseekV3.fromConfig(fp8, "DeepSeek-V3/config.json")._unsafeUnwrapErr().message).toContain("DeepSeek-V3/config.json: quantization_config (fp8)");
+});
