@@ -57,12 +57,18 @@ test("the tiny config's logits match the reference within 1e-5", () => {
   expect(referenceError(deepseekV3, deepseekReference, smallConfig(deepseekV3))).toBeLessThan(1e-5);
 });
 
-test("variants match the reference: rope_interleave false, no YaRN, one group, no top-k norm, attention_bias, v_head_dim > qk_head_dim", () => {
+test("variants match the reference: rope_interleave false, no YaRN, one group, no top-k norm, attention_bias, v_head_dim > qk_head_dim, rope_parameters", () => {
   for (const over of [
     { rope_interleave: false },
     { rope_scaling: null, n_group: 1, topk_group: 1, norm_topk_prob: false, routed_scaling_factor: 1.0 },
     { attention_bias: true, first_k_dense_replace: 0, num_hidden_layers: 2 },
     { v_head_dim: 16, num_experts_per_tok: 1 },
+    // transformers 5's form: theta and the YaRN keys in rope_parameters
+    {
+      rope_scaling: undefined,
+      rope_theta: undefined,
+      rope_parameters: { rope_type: "yarn", rope_theta: 5000, factor: 8, mscale: 0.5, mscale_all_dim: 1, original_max_position_embeddings: 64 },
+    },
   ])
     expect(referenceError(deepseekV3, deepseekReference, smallConfig(deepseekV3, over))).toBeLessThan(1e-5);
 });
@@ -144,6 +150,9 @@ test("unsupported configs fail with the key named", () => {
 
 test("the memory planner sizes MLA's cached key as qk_nope_head_dim + qk_rope_head_dim", () => {
   expect(blockShape(deepseekV3.tiny.config)._unsafeUnwrap().headDim).toBe(8 + 4);
+  // transformers saves head_dim = qk_rope_head_dim in DeepSeek configs: neither the planner nor the family is misled
+  expect(blockShape({ ...deepseekV3.tiny.config, head_dim: 4 })._unsafeUnwrap().headDim).toBe(8 + 4);
+  expect(referenceError(deepseekV3, deepseekReference, smallConfig(deepseekV3, { head_dim: 4, qk_head_dim: 12, rope_interleave: true }))).toBeLessThan(1e-5);
 });
 
 /** DeepSeek-V3's config.json (its FP8 quantization_config aside). */

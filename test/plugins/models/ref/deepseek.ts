@@ -15,9 +15,10 @@ const mscaleOf = (scale: number, m: number) => (scale <= 1 ? 1 : 0.1 * m * Math.
 /** transformers' _compute_yarn_parameters for the rope dims, or plain frequencies; and the cos/sin factor. */
 function ropeFrequencies(c: Cfg): { inv: number[]; factor: number } {
   const dim = num(c, "qk_rope_head_dim", 64);
-  const base = num(c, "rope_theta", 10000);
+  const rs = (c.rope_parameters ?? c.rope_scaling) as Cfg | null | undefined;
+  // transformers 5 keeps rope_theta inside rope_parameters
+  const base = num(c.rope_parameters ? (c.rope_parameters as Cfg) : c, "rope_theta", 10000);
   const plain = Array.from({ length: dim / 2 }, (_, i) => base ** ((-2 * i) / dim));
-  const rs = (c.rope_scaling ?? c.rope_parameters) as Cfg | null | undefined;
   const type = rs ? (rs.rope_type ?? rs.type ?? "default") : "default";
   if (!rs || type === "default") return { inv: plain, factor: 1 };
   if (type !== "yarn") throw new Error(`reference: rope type ${String(type)} not modelled`);
@@ -124,7 +125,7 @@ export function deepseekReference(config: HfConfig, W: Weights, rows: number[][]
   const bias = c.attention_bias === true;
   const interleave = v3 ? c.rope_interleave !== false : true;
   const { inv, factor } = ropeFrequencies(c);
-  const rs = (c.rope_scaling ?? c.rope_parameters) as Cfg | null | undefined;
+  const rs = (c.rope_parameters ?? c.rope_scaling) as Cfg | null | undefined;
   const mAll = rs ? num(rs, "mscale_all_dim", 0) : 0;
   const ms = mAll ? mscaleOf(num(rs!, "factor", 1), mAll) : 1;
   const scale = (dn + dr) ** -0.5 * ms * ms;
