@@ -326,7 +326,6 @@ function readDeepseekKeys(r: ConfigReader, base: LlamaSpec, v3: boolean): Omit<D
   const qkRopeHeadDim = r.int("qk_rope_head_dim", 64);
   const vHeadDim = r.int("v_head_dim", 128);
   if (qkRopeHeadDim % 2 !== 0) r.fail(`"qk_rope_head_dim" must be even (RoPE rotates pairs), got ${qkRopeHeadDim}`);
-  if (v3 && qLoraRank === null) r.fail(`"q_lora_rank" must be set for deepseek_v3 (its attention always compresses q)`);
 
   const numExperts = r.config.n_routed_experts === null ? 0 : r.int("n_routed_experts", v3 ? 256 : 64);
   const numShared = r.config.n_shared_experts === null ? 0 : r.int("n_shared_experts", v3 ? 1 : 2);
