@@ -385,6 +385,9 @@ function trainBlock(r: Reader, stage: string, optimizer: OptimizerChoice | undef
       r.warn("max_grad_norm", `${optimizer?.flag} with layer-wise updates cannot clip gradients (LLaMA-Factory ignores it too); written as clip = 0`);
   } else add("clip", n("max_grad_norm"));
   add("seed", n("seed"));
+  // The router load-balancing loss's weight (LLaMA-Factory sets the MoE config's router_aux_loss_coef and output_router_logits).
+  const aux = r.number("moe_aux_loss_coef");
+  if (aux !== undefined && aux > 0) add("moe_aux_loss_coef", num(aux));
   const checkpointing = r.optionalFlag("gradient_checkpointing");
   const disabled = r.optionalFlag("disable_gradient_checkpointing");
   if (checkpointing === true && disabled === true)

@@ -9,7 +9,9 @@ import mixtralModels from "./mixtral.ts";
 import olmo2Models from "./olmo2.ts";
 import phi3Models from "./phi3.ts";
 import qwen2Models from "./qwen2.ts";
+import qwen2MoeModels from "./qwen2_moe.ts";
 import qwen3Models from "./qwen3.ts";
+import qwen3MoeModels from "./qwen3_moe.ts";
 
 /** In the order sessions register them (the order `lft models` and `lft plugins` list them). */
 export const modelPlugins: readonly Plugin[] = [
@@ -23,6 +25,8 @@ export const modelPlugins: readonly Plugin[] = [
   mixtralModels,
   olmo2Models,
   graniteModels,
+  qwen2MoeModels,
+  qwen3MoeModels,
 ];
 
 export { CATALOG, type CatalogEntry, catalogEntry } from "./catalog.ts";
