@@ -20,6 +20,7 @@ familyChecks({
     ["model.layers.0.mlp.gate.weight", [0, 100, 191]],
     ["model.layers.2.mlp.shared_expert_gate.weight", [3, 20]],
     ["model.layers.0.mlp.shared_expert.down_proj.weight", [7, 1000]],
+    ["model.layers.0.mlp.experts.0.up_proj.weight", [4, 400]],
     ["model.layers.1.mlp.gate_proj.weight", [5, 900]],
     ["model.layers.0.self_attn.k_proj.bias", [2, 9]],
   ],
