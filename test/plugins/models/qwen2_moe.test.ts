@@ -166,8 +166,16 @@ test("LoRA's default targets wrap every expert and the shared expert (not the ro
   expect(names).toContain("model.layers.2.mlp.shared_expert.down_proj.lora_B.weight");
   expect(names.some((n) => n.includes("mlp.gate.lora") || n.includes("shared_expert_gate"))).toBe(false);
   const opt = new AdamW(Object.values(applied.params), { lr: 1e-2 });
-  const ids = tensor(ROWS.map((r) => r.slice(0, 6)).flat(), [2, 6], { dtype: "i32" });
-  const targets = tensor(ROWS.map((r) => r.slice(1)).flat(), [12], { dtype: "i32" });
+  const ids = tensor(
+    ROWS.flatMap((r) => r.slice(0, 6)),
+    [2, 6],
+    { dtype: "i32" },
+  );
+  const targets = tensor(
+    ROWS.flatMap((r) => r.slice(1)),
+    [12],
+    { dtype: "i32" },
+  );
   const losses: number[] = [];
   for (let step = 0; step < 8; step++) {
     tidy(() => {
