@@ -129,7 +129,8 @@ export class RouterLogits implements AuxiliaryLoss {
   }
 
   end(tokenMask?: ArrayLike<number>): Tensor | null {
-    const recs = this.records;
+    // A forward run in a scope of its own that has closed (its activations freed) left nothing to use.
+    const recs = this.records.filter((t) => !t.disposed);
     this.records = [];
     this.recording = false;
     if (!recs.length) return null;
