@@ -23,7 +23,20 @@ const logits = (model: ReturnType<typeof tinyModel>): Float32Array =>
   noGrad(() => tidy(() => model.forward(tensor([1, 5, 9, 13, 17, 21, 25, 29], [1, 8], { dtype: "i32" })).toArray() as Float32Array));
 
 test("the shipped families are all here", () => {
-  expect(families.map((f) => f.name).sort()).toEqual(["gemma", "gemma2", "granite", "llama", "mistral", "mixtral", "olmo2", "phi3", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe"]);
+  expect(families.map((f) => f.name).sort()).toEqual([
+    "gemma",
+    "gemma2",
+    "granite",
+    "llama",
+    "mistral",
+    "mixtral",
+    "olmo2",
+    "phi3",
+    "qwen2",
+    "qwen2_moe",
+    "qwen3",
+    "qwen3_moe",
+  ]);
 });
 
 /** Families whose layers cannot take a neutral copy, or take their set-up from their index. */
@@ -32,7 +45,8 @@ const refused: Readonly<Record<string, string>> = {
   // Gemma 2 alternates sliding and global attention by layer index when config.json has no layer_types.
   gemma2: 'family "gemma2" sets layers up by their index, so inserted copies would not match their source: layer 2 (from layer 1) would get slidingWindows',
   // Its tiny preset keeps layer 1 dense (mlp_only_layers: [1]): the dense/sparse pattern is by index.
-  qwen2_moe: 'family "qwen2_moe" sets layers up by their index, so inserted copies would not match their source: layer 2 (from layer 1) would get sparseLayers true, not false',
+  qwen2_moe:
+    'family "qwen2_moe" sets layers up by their index, so inserted copies would not match their source: layer 2 (from layer 1) would get sparseLayers true, not false',
 };
 
 function expandsUnchanged(family: ModelFamily, extra: Record<string, unknown> = {}): void {
