@@ -143,6 +143,11 @@ export const blockRules: { readonly [K in BlockKind]: BlockRule } = {
       },
       log_every: { type: "number", integer: true, min: 1, default: 10, doc: "report metrics every N steps" },
       checkpointing: { type: "boolean", default: false, doc: "recompute activations in backward to save memory" },
+      moe_aux_loss_coef: {
+        type: "number",
+        min: 0,
+        doc: "weight of a mixture of experts' router load-balancing loss added to the loss (LLaMA-Factory's moe_aux_loss_coef; default: the config's router_aux_loss_coef when output_router_logits is set, else none)",
+      },
       resume: { type: "boolean", default: false, doc: "continue from the last checkpoint in output" },
       output: { type: "string", doc: "run directory for checkpoints and the final adapter or model" },
       report_to: { type: "enum", values: ["none", "tensorboard"], default: "none", doc: "also write TensorBoard event files under <output>/runs" },

@@ -9,6 +9,7 @@ import { keep } from "../tensor/scope.ts";
 import { formatShape, ShapeError } from "../tensor/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import type { AttentionContext } from "./attention.ts";
+import type { AuxiliaryLoss } from "./auxiliary-loss.ts";
 import type { KVCache } from "./kv-cache.ts";
 import { Module } from "./module.ts";
 import { recompute } from "./recompute.ts";
@@ -47,6 +48,8 @@ function maxPosition(pos: Tensor | null, fallback: number): number {
 export abstract class CausalLM<S extends ModelSpec = ModelSpec> extends Module {
   /** Recompute each decoder layer in backward instead of keeping its activations. */
   gradientCheckpointing = false;
+  /** A loss term the model's modules record during training forwards (MoE load balancing); null when it has none. */
+  auxiliaryLoss: AuxiliaryLoss | null = null;
   private staticInvFreq: Tensor | null = null;
 
   constructor(readonly spec: S) {

@@ -267,7 +267,6 @@ export const REFUSED: Readonly<Record<string, { readonly inert: readonly unknown
   rope_scaling: { inert: [], why: "lft runs a model with the RoPE its config.json declares; edit config.json's rope_scaling instead" },
   shift_attn: { inert: [false], why: "lft has no shift short attention (LongLoRA's S²-Attn)" },
   mixture_of_depths: { inert: [], why: "lft has no mixture-of-depths conversion" },
-  moe_aux_loss_coef: { inert: [], why: "lft's MoE families do not add the router's auxiliary loss" },
   train_from_scratch: { inert: [false], why: "lft fine-tunes the weights it loads; it does not initialise a model from scratch" },
   use_kt: { inert: [false], why: "lft does not use KTransformers" },
   streaming: { inert: [false], why: "lft reads a dataset whole (no streaming)" },

@@ -54,7 +54,7 @@ function builtinRegistry(): Registry {
 
 /** Keys only a training config sets: without do_train, one of them makes the config a training one. */
 const TRAINING_KEY =
-  /^(dataset|stage|finetuning_type|learning_rate|num_train_epochs|max_steps|per_device_train_batch_size|gradient_accumulation_steps|warmup_steps|warmup_ratio|lr_scheduler_type|lr_scheduler_kwargs|optim|weight_decay|max_grad_norm|seed|output_dir|cutoff_len|val_size|packing|neat_packing|train_on_prompt|mask_history|mix_strategy|interleave_probs|eval_steps|save_steps|save_total_limit|load_best_model_at_end|metric_for_best_model|greater_is_better|early_stopping_steps|logging_steps|eval_strategy|evaluation_strategy|save_strategy|resume_from_checkpoint|gradient_checkpointing|disable_gradient_checkpointing|loraplus_lr_ratio|additional_target|quantization_bit|quantization_type|quantization_method|double_quantization|ref_model|ref_model_adapters|ref_model_quantization_bit|adam_beta1|adam_beta2|adam_epsilon|(lora|pref|galore|apollo|badam|kto|dpo|simpo|freeze|pissa)_.*|use_(galore|apollo|badam|adam_mini|muon|llama_pro|dora|rslora))$/;
+  /^(dataset|stage|finetuning_type|learning_rate|num_train_epochs|max_steps|per_device_train_batch_size|gradient_accumulation_steps|warmup_steps|warmup_ratio|lr_scheduler_type|lr_scheduler_kwargs|optim|weight_decay|max_grad_norm|seed|output_dir|cutoff_len|val_size|packing|neat_packing|train_on_prompt|mask_history|mix_strategy|interleave_probs|eval_steps|save_steps|save_total_limit|load_best_model_at_end|metric_for_best_model|greater_is_better|early_stopping_steps|logging_steps|eval_strategy|evaluation_strategy|save_strategy|resume_from_checkpoint|gradient_checkpointing|disable_gradient_checkpointing|loraplus_lr_ratio|additional_target|quantization_bit|quantization_type|quantization_method|double_quantization|ref_model|ref_model_adapters|ref_model_quantization_bit|adam_beta1|adam_beta2|adam_epsilon|moe_aux_loss_coef|(lora|pref|galore|apollo|badam|kto|dpo|simpo|freeze|pissa)_.*|use_(galore|apollo|badam|adam_mini|muon|llama_pro|dora|rslora))$/;
 
 /** What the config asks LLaMA-Factory to do. */
 type Job = "train" | "predict" | "eval" | "export" | "chat";
@@ -385,6 +385,9 @@ function trainBlock(r: Reader, stage: string, optimizer: OptimizerChoice | undef
       r.warn("max_grad_norm", `${optimizer?.flag} with layer-wise updates cannot clip gradients (LLaMA-Factory ignores it too); written as clip = 0`);
   } else add("clip", n("max_grad_norm"));
   add("seed", n("seed"));
+  // The router load-balancing loss's weight (LLaMA-Factory sets the MoE config's router_aux_loss_coef and output_router_logits).
+  const aux = r.number("moe_aux_loss_coef");
+  if (aux !== undefined && aux > 0) add("moe_aux_loss_coef", num(aux));
   const checkpointing = r.optionalFlag("gradient_checkpointing");
   const disabled = r.optionalFlag("disable_gradient_checkpointing");
   if (checkpointing === true && disabled === true)

@@ -12,7 +12,9 @@ import mixtralModels from "./mixtral.ts";
 import olmo2Models from "./olmo2.ts";
 import phi3Models from "./phi3.ts";
 import qwen2Models from "./qwen2.ts";
+import qwen2MoeModels from "./qwen2_moe.ts";
 import qwen3Models from "./qwen3.ts";
+import qwen3MoeModels from "./qwen3_moe.ts";
 import smollm3Models from "./smollm3.ts";
 
 /** In the order sessions register them (the order `lft models` and `lft plugins` list them). */
@@ -32,6 +34,8 @@ export const modelPlugins: readonly Plugin[] = [
   mistral3Models,
   deepseekV2Models,
   deepseekV3Models,
+  qwen2MoeModels,
+  qwen3MoeModels,
 ];
 
 export { CATALOG, type CatalogEntry, catalogEntry } from "./catalog.ts";

@@ -2,23 +2,20 @@
 // of the MLP (`block_sparse_moe`: a router `gate` scores every token, each token's top-k experts
 // `experts.N.w1/w2/w3` run on the tokens routed to them only, their outputs summed with the router
 // weights), and a sliding window only when the config sets one. The block is built from differentiable
-// ops, so gradients reach the router (through the chosen weights) and every expert (through its rows).
+// ops (moe.ts, shared with the Qwen MoE families), so gradients reach the router and every chosen expert.
 import {
   type ConfigReader,
   defineModelFamily,
-  type FeedForward,
   type GatedActivation,
   gatedActivation,
   Linear,
   Module,
-  ModuleList,
   modelFamilyPlugin,
-  ops,
   type Tensor,
-  tensor,
 } from "../../core/index.ts";
 import { LlamaForCausalLM } from "./llama.ts";
 import { type LlamaSpec, readLlamaConfig, readWindow } from "./llama-config.ts";
+import { RouterLogits, readAuxLossCoef, SparseMoe } from "./moe.ts";
 
 /** A sparse MoE block's sizes and routing. */
 export interface SparseMoeConfig {
@@ -55,77 +52,14 @@ export class MoeExpert extends Module {
   }
 }
 
-/** For each row of scores [N, E], the k largest columns (ties to the lower index, as torch.topk). */
-function topK(scores: ArrayLike<number>, E: number, k: number): Int32Array {
-  const N = scores.length / E;
-  const out = new Int32Array(N * k);
-  const cols = Array.from({ length: E }, (_, e) => e);
-  for (let n = 0; n < N; n++) {
-    const row = (e: number) => scores[n * E + e]!;
-    const best = [...cols].sort((a, b) => row(b) - row(a) || a - b);
-    for (let j = 0; j < k; j++) out[n * k + j] = best[j]!;
-  }
-  return out;
-}
-
-const i32 = (a: ArrayLike<number>) => tensor(a, [a.length], { dtype: "i32" });
-
-export class SparseMoeBlock extends Module implements FeedForward {
-  readonly gate: Linear;
-  readonly experts: ModuleList<MoeExpert>;
-
-  constructor(readonly cfg: SparseMoeConfig) {
-    super();
-    if (!(cfg.topK >= 1 && cfg.topK <= cfg.numExperts)) throw new RangeError(`sparse MoE: top-k ${cfg.topK} must be within 1..${cfg.numExperts} experts`);
-    this.gate = this.addModule("gate", new Linear(cfg.hiddenSize, cfg.numExperts));
-    this.experts = this.addModule(
-      "experts",
-      new ModuleList(Array.from({ length: cfg.numExperts }, () => new MoeExpert(cfg.hiddenSize, cfg.intermediateSize, cfg.act))),
-    );
-  }
-
-  /** x [..., hidden] -> [..., hidden] */
-  forward(x: Tensor): Tensor {
-    const { hiddenSize: H, numExperts: E, topK: k } = this.cfg;
-    const N = x.numel / H;
-    const x2 = ops.reshape(x, [N, H]);
-    const logits = this.gate.forward(x2);
-    // Routing is a discrete choice: made on the host from the logits (softmax keeps their order).
-    const chosen = topK(logits.toArray(), E, k);
-    // HF: softmax over all E, keep the top k, divide by their sum. The full softmax's denominator cancels,
-    // so this is the softmax of the k chosen logits: the same weights and the same router gradient.
-    const pickIds = i32(Array.from(chosen, (e, i) => Math.floor(i / k) * E + e));
-    const weights = ops.softmax(ops.reshape(ops.embedding(ops.reshape(logits, [N * E, 1]), pickIds), [N, k]));
-    pickIds.dispose();
-    // Group (token, slot) pairs by expert; each expert runs once over its gathered rows.
-    const outs: Tensor[] = [];
-    const tokenOfRow: number[] = [];
-    const slotOfRow: number[] = [];
-    for (let e = 0; e < E; e++) {
-      const tokens: number[] = [];
-      chosen.forEach((c, slot) => {
-        if (c !== e) return;
-        tokens.push(Math.floor(slot / k));
-        slotOfRow.push(slot);
-      });
-      if (!tokens.length) continue;
-      const ids = i32(tokens);
-      outs.push(this.experts.at(e).forward(ops.embedding(x2, ids)));
-      ids.dispose();
-      tokenOfRow.push(...tokens);
-    }
-    if (!outs.length) return ops.scale(x, 0); // no tokens (an empty batch): nothing was routed
-    const y = outs.length === 1 ? outs[0]! : ops.concat(outs, 0);
-    // Each row times its weight: [M, 1] @ ones [1, H] spreads the weight across the row.
-    const slots = i32(slotOfRow);
-    const ones = tensor(new Float32Array(H).fill(1), [1, H]);
-    const w = ops.matmul(ops.embedding(ops.reshape(weights, [N * k, 1]), slots), ones);
-    slots.dispose();
-    ones.dispose();
-    const tokens = i32(tokenOfRow);
-    const out = ops.scatterAddRows(ops.mul(y, w), tokens, N);
-    tokens.dispose();
-    return ops.reshape(out, x.shape);
+/** Mixtral's `block_sparse_moe`: the shared sparse block with w1/w2/w3 experts, always renormalised top-k. */
+export class SparseMoeBlock extends SparseMoe<MoeExpert> {
+  constructor(
+    readonly cfg: SparseMoeConfig,
+    recorder: RouterLogits | null = null,
+  ) {
+    const routing = { numExperts: cfg.numExperts, topK: cfg.topK, normTopK: true };
+    super(cfg.hiddenSize, routing, () => new MoeExpert(cfg.hiddenSize, cfg.intermediateSize, cfg.act), recorder);
   }
 }
 
@@ -134,25 +68,31 @@ export interface MixtralSpec extends LlamaSpec {
   numExperts: number;
   /** num_experts_per_tok */
   topK: number;
+  /** router_aux_loss_coef when output_router_logits is set, else 0: the load-balancing loss a recipe gets by default. */
+  auxLossCoef: number;
 }
 
 /** num_local_experts (8) and num_experts_per_tok (2); router jitter is refused (lft has no training-time noise there). */
-function readMoeKeys(r: ConfigReader): Pick<MixtralSpec, "numExperts" | "topK"> {
+function readMoeKeys(r: ConfigReader): Pick<MixtralSpec, "numExperts" | "topK" | "auxLossCoef"> {
   const numExperts = r.int("num_local_experts", 8);
   const topK = r.int("num_experts_per_tok", 2);
   if (topK > numExperts) r.fail(`num_experts_per_tok (${topK}) exceeds num_local_experts (${numExperts})`);
   if (r.num("router_jitter_noise", 0) !== 0) r.fail(`router_jitter_noise ${String(r.config.router_jitter_noise)} is not supported; set it to 0.0`);
-  return { numExperts, topK };
+  return { numExperts, topK, auxLossCoef: readAuxLossCoef(r) };
 }
 
-function mixtralMoe(spec: MixtralSpec): { name: string; module: FeedForward } {
+/** Mixtral with every layer's router logits recorded for the load-balancing loss. */
+function buildMixtral(spec: MixtralSpec): LlamaForCausalLM<MixtralSpec> {
+  const router = new RouterLogits(spec.numExperts, spec.topK, spec.auxLossCoef);
   const cfg = { hiddenSize: spec.hiddenSize, intermediateSize: spec.intermediateSize, numExperts: spec.numExperts, topK: spec.topK, act: spec.hiddenAct };
-  return { name: "block_sparse_moe", module: new SparseMoeBlock(cfg) };
+  const model = new LlamaForCausalLM(spec, { feedForward: () => ({ name: "block_sparse_moe", module: new SparseMoeBlock(cfg, router) }) });
+  model.auxiliaryLoss = router;
+  return model;
 }
 
 export const mixtral = defineModelFamily<MixtralSpec>({
   name: "mixtral",
-  doc: "Mixtral 8x7B and 8x22B (sparse MoE, top-2 routing, GQA, optional sliding window); output_router_logits' auxiliary loss is not computed",
+  doc: "Mixtral 8x7B and 8x22B (sparse MoE, top-2 routing, GQA, optional sliding window; the router load-balancing loss with moe_aux_loss_coef or output_router_logits)",
   modelTypes: ["mixtral"],
   fromConfig: (config, where) =>
     readLlamaConfig<MixtralSpec>(config, "mixtral", {
@@ -165,7 +105,7 @@ export const mixtral = defineModelFamily<MixtralSpec>({
         mlpBias: false,
       }),
     }),
-  build: (spec) => new LlamaForCausalLM(spec, { feedForward: mixtralMoe }),
+  build: buildMixtral,
   adapterTargets: ["q_proj", "k_proj", "v_proj", "o_proj", "w1", "w2", "w3", "gate"],
   tiny: {
     tokenizer: "mistral-7b",

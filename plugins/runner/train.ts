@@ -16,7 +16,6 @@ import {
   copyTokenizerFiles,
   evalLoss,
   generationOptions,
-  type LossFn,
   listCheckpoints,
   loadModel,
   type ModelSpec,
@@ -36,6 +35,7 @@ import {
   train,
 } from "../../core/index.ts";
 import { zeroOptimizer } from "../optimizers/index.ts";
+import { auxiliaryCoefficient, withAuxiliaryLoss } from "./aux-loss.ts";
 import { chatSettingsOf, writeChatSettings } from "./chat-settings.ts";
 import { collatorFor, prepare } from "./data.ts";
 import { fail, type RunFailure } from "./failure.ts";
@@ -180,6 +180,11 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   if (!resume && lead) clearCheckpoints(output, scope, where);
 
   const model = state.model;
+  // A mixture of experts' router load-balancing loss, weighted by moe_aux_loss_coef (or the config's own).
+  const auxCoef = auxiliaryCoefficient(model, o.moe_aux_loss_coef);
+  if (auxCoef > 0 && !model.auxiliaryLoss) warn(io, `${where}: moe_aux_loss_coef: the ${state.spec.family} family has no router auxiliary loss; ignored`);
+  if (auxCoef > 0 && model.auxiliaryLoss && o.checkpointing === true)
+    return fail(`${where}: moe_aux_loss_coef cannot be combined with checkpointing = true (recomputed layers keep no router logits for the loss); remove one`);
   // A ref_model given as a hub id is found (or downloaded) now: the stage loads it synchronously mid-step.
   const located = new Map<string, string>();
   if (typeof stageOptions.ref_model === "string" && stageOptions.ref_model !== "") {
@@ -196,10 +201,10 @@ export async function trainAction(action: TrainAction, scope: Scope): Promise<Re
   if (clash.length > 0) return fail(`${where}: the stage's parameters ${clash.join(", ")} have the names of the method's`);
   const params = modules ? { ...applied.params, ...modules.params } : applied.params;
   const runStage: RunnableStage = modules ? { ...stage.value, loss: (m, b, _options, ctx) => modules.loss(m, b, ctx) } : stage.value;
-  const lossFn: LossFn<Batch> = (b, ctx) => {
+  const lossFn = withAuxiliaryLoss(model, auxCoef, (b, ctx) => {
     applied.beginForward(ctx.rng);
     return runStage.loss(model, b, stageOptions, { step: ctx.step, micro: ctx.micro, method: applied, loadFrozen: frozen.load });
-  };
+  });
   let batches: ResumableBatches<Batch>;
   if (owned) {
     const eos = [...new Set([...data.value.encoder.stopIds, ...(generationOptions(state.generation, state.spec).eosTokenIds ?? [])])];

@@ -108,7 +108,7 @@ describe("mistakes, all reported together", () => {
     const { problems } = check(`${prelude}method vera { anything = 1 }\ntrain sft { bacth = 2 }`);
     expect(lines(problems)).toEqual([
       '3:8 method "vera" is not available (no plugin registers it); known methods: freeze, full, lora, qlora',
-      '4:13 train "sft": unknown option "bacth"; did you mean "batch"? known options: accumulate, batch, beta1, beta2, checkpointing, clip, collectives, cutoff, early_stopping_steps, eps, eval_every, greater_is_better, holdout, load_best_model_at_end, log_every, lr, metric_for_best_model, min_lr, neat_packing, optimizer, output, pack, packing, report_to, resume, save_every, save_total_limit, scheduler, seed, warmup, weight_decay, zero',
+      '4:13 train "sft": unknown option "bacth"; did you mean "batch"? known options: accumulate, batch, beta1, beta2, checkpointing, clip, collectives, cutoff, early_stopping_steps, eps, eval_every, greater_is_better, holdout, load_best_model_at_end, log_every, lr, metric_for_best_model, min_lr, moe_aux_loss_coef, neat_packing, optimizer, output, pack, packing, report_to, resume, save_every, save_total_limit, scheduler, seed, warmup, weight_decay, zero',
     ]);
   });
 
@@ -220,7 +220,7 @@ describe("the chosen optimizer's own options", () => {
 
   test("another optimizer's option is unknown, at its key, with a did-you-mean over the chosen one's", () => {
     expect(lines(train("optimizer = sgd, beta2 = 0.9").problems)).toEqual([
-      '4:30 train "sft": unknown option "beta2"; known options: accumulate, batch, checkpointing, clip, collectives, cutoff, dampening, early_stopping_steps, eval_every, greater_is_better, holdout, load_best_model_at_end, log_every, lr, metric_for_best_model, min_lr, momentum, neat_packing, nesterov, optimizer, output, pack, packing, report_to, resume, save_every, save_total_limit, scheduler, seed, warmup, weight_decay, zero',
+      '4:30 train "sft": unknown option "beta2"; known options: accumulate, batch, checkpointing, clip, collectives, cutoff, dampening, early_stopping_steps, eval_every, greater_is_better, holdout, load_best_model_at_end, log_every, lr, metric_for_best_model, min_lr, moe_aux_loss_coef, momentum, neat_packing, nesterov, optimizer, output, pack, packing, report_to, resume, save_every, save_total_limit, scheduler, seed, warmup, weight_decay, zero',
     ]);
     expect(lines(train("optimizer = sgd, momentun = 0.9").problems)[0]).toStartWith('4:30 train "sft": unknown option "momentun"; did you mean "momentum"?');
     expect(lines(train("momentum = 0.9").problems)[0]).toStartWith(

@@ -544,3 +544,10 @@ test("report_to: tensorboard becomes the train option; other trackers are warned
   expect(none.text).not.toContain("report_to");
   expect(none.warnings.filter((w) => w.message.startsWith("report_to"))).toEqual([]);
 });
+
+test("moe_aux_loss_coef becomes the train option of the same name, which lft check accepts", () => {
+  const yaml = "model_name_or_path: m\ndataset: identity\nmoe_aux_loss_coef: 0.001\n";
+  expect(lfText(yaml, "m.yaml")._unsafeUnwrap().text).toContain("  moe_aux_loss_coef = 0.001\n");
+  expect(importLlamaFactory(yaml, "m.yaml").isOk()).toBe(true);
+  expect(lfText("model_name_or_path: m\ndataset: identity\nmoe_aux_loss_coef: 0\n", "m.yaml")._unsafeUnwrap().text).not.toContain("moe_aux_loss_coef");
+});

@@ -1,12 +1,16 @@
 // The mixtral family: the shared checks (gradients include the router gate and experts), Mixtral's
 // routing as HF's MixtralSparseMoeBlock (softmax, top-k, renormalise) for top-1/2/all, experts that get
-// no token, and the MoE config keys checked with the rest of the config.
+// no token, the MoE config keys checked with the rest of the config, and the router load-balancing loss
+// (value and gradient against transformers' formula; its default coefficient from the config).
 import { expect, test } from "bun:test";
 import { backward, ops, tensor, tidy } from "../../../core/index.ts";
 import mixtralPlugin, { mixtral, SparseMoeBlock } from "../../../plugins/models/mixtral.ts";
+import { RouterLogits } from "../../../plugins/models/moe.ts";
 import { expectClose } from "../../helpers/compare.ts";
 import { randomArray } from "../../helpers/random.ts";
-import { familyChecks, ROWS, referenceError, smallConfig } from "./family-checks.ts";
+import { familyChecks, ROWS, randomFamilyModel, referenceError, smallConfig } from "./family-checks.ts";
+import { linear } from "./ref/primitives.ts";
+import { loadBalancingLoss } from "./ref/qwen_moe.ts";
 
 familyChecks({
   family: mixtral,
@@ -62,4 +66,45 @@ test("MoE keys are checked with the rest of the config", () => {
     "config.json: router_jitter_noise 0.1 is not supported; set it to 0.0",
   ]);
   expect(mixtral.fromConfig({ ...mixtral.tiny.config, sliding_window: 6 })._unsafeUnwrap().slidingWindows).toEqual([6, 6]);
+});
+
+test("the router load-balancing loss of a block is transformers' formula on its gate's logits, and its gradient reaches the gate", () => {
+  const recorder = new RouterLogits(4, 2, 0);
+  const block = new SparseMoeBlock({ hiddenSize: 8, intermediateSize: 6, numExperts: 4, topK: 2, act: "silu" }, recorder);
+  block.initParameters({ seed: 4, std: 0.5 });
+  const xs = randomArray(6 * 8, 5, -1, 1);
+  const gate = Float64Array.from(block.getParameter("gate.weight")!.toArray());
+  const refLoss = (g: Float64Array) => {
+    const logits = Array.from({ length: 6 }, (_, t) => [...linear(Float64Array.from(xs.subarray(t * 8, t * 8 + 8)), g)]);
+    return loadBalancingLoss([logits], 4, 2);
+  };
+  tidy(() => {
+    recorder.begin();
+    block.forward(tensor(xs, [1, 6, 8]));
+    const term = recorder.end()!;
+    expect(Math.abs(term.item() - refLoss(gate))).toBeLessThan(1e-5);
+    backward(term);
+  });
+  const grad = block.getParameter("gate.weight")!.grad!.toArray();
+  for (const i of [0, 9, 17, 30]) {
+    const keep = gate[i]!;
+    gate[i] = keep + 1e-5;
+    const up = refLoss(gate);
+    gate[i] = keep - 1e-5;
+    const down = refLoss(gate);
+    gate[i] = keep;
+    const numeric = (up - down) / 2e-5;
+    expect(Math.abs(numeric)).toBeGreaterThan(1e-6);
+    expect(Math.abs(grad[i]! - numeric)).toBeLessThan(1e-4 + 1e-3 * Math.abs(numeric));
+  }
+  block.dispose();
+});
+
+test("output_router_logits with router_aux_loss_coef sets the model's default coefficient; without it the loss is off", () => {
+  const on = randomFamilyModel(mixtral, smallConfig(mixtral, { output_router_logits: true, router_aux_loss_coef: 0.02 }));
+  expect(on.auxiliaryLoss?.defaultCoefficient).toBe(0.02);
+  on.dispose();
+  const off = randomFamilyModel(mixtral, smallConfig(mixtral));
+  expect(off.auxiliaryLoss?.defaultCoefficient).toBe(0);
+  off.dispose();
 });

@@ -37,7 +37,9 @@ test("the shipped families are all here", () => {
     "olmo2",
     "phi3",
     "qwen2",
+    "qwen2_moe",
     "qwen3",
+    "qwen3_moe",
     "smollm3",
   ]);
 });
@@ -49,6 +51,9 @@ const refused: Readonly<Record<string, string>> = {
   mistral3: "the model has no weights named model.layers.<i>.*",
   // Gemma 2 alternates sliding and global attention by layer index when config.json has no layer_types.
   gemma2: 'family "gemma2" sets layers up by their index, so inserted copies would not match their source: layer 2 (from layer 1) would get slidingWindows',
+  // Its tiny preset keeps layer 1 dense (mlp_only_layers: [1]): the dense/sparse pattern is by index.
+  qwen2_moe:
+    'family "qwen2_moe" sets layers up by their index, so inserted copies would not match their source: layer 2 (from layer 1) would get sparseLayers true, not false',
 };
 
 function expandsUnchanged(family: ModelFamily, extra: Record<string, unknown> = {}): void {
@@ -94,4 +99,8 @@ test("deepseek_v3 with more dense layers than the copies keep is refused: a copi
   const model = tinyModel(family, { first_k_dense_replace: 2 });
   expect(llamaPro.apply(model, { expand: 2 }, family)._unsafeUnwrapErr().message).toContain("moeLayers");
   model.dispose();
+});
+
+test("qwen2_moe with every layer sparse expands unchanged: each expert's and the shared expert's down_proj start at zero", () => {
+  expandsUnchanged(familyByName(registry, "qwen2_moe")._unsafeUnwrap(), { mlp_only_layers: [] });
 });
