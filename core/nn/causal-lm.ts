@@ -70,7 +70,10 @@ export abstract class CausalLM<S extends ModelSpec = ModelSpec> extends Module {
     }
     const p = ropeParameters(rope);
     let invFreq = this.staticInvFreq.get(key);
-    if (!invFreq) this.staticInvFreq.set(key, (invFreq = keep(tensor(p.invFreq))));
+    if (!invFreq) {
+      invFreq = keep(tensor(p.invFreq));
+      this.staticInvFreq.set(key, invFreq);
+    }
     return { invFreq, attentionScaling: p.attentionScaling };
   }
 
