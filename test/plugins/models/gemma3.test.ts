@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Tokenizer as PeerTokenizer } from "@huggingface/tokenizers";
-import { backward, generate, type HfConfig, loadModel, ops, tensor, tidy, writeSafetensors } from "../../../core/index.ts";
+import { backward, generate, type HfConfig, loadModel, ops, saveModel, tensor, tidy, writeSafetensors } from "../../../core/index.ts";
 import { loadTokenizer } from "../../../core/tokenizer/load.ts";
 import gemma3Plugin, { gemma3 } from "../../../plugins/models/gemma3.ts";
 import { relError } from "../../helpers/compare.ts";
@@ -154,38 +154,59 @@ test("the tokenizer gives Hugging Face's ids on varied text (ASCII, code, CJK, e
   expect(peer.encode(HELLO[0]).ids).toEqual(HELLO[1]);
 });
 
-test("a multimodal gemma3 checkpoint loads as its language model and saves as gemma3_text", () => {
-  const root = mkdtempSync(join(tmpdir(), "lft-gemma3-mm-"));
-  try {
-    const text = small();
-    const model = randomFamilyModel(gemma3, text, 6);
-    const { architectures: _a, model_type: _m, bos_token_id, eos_token_id, pad_token_id, ...textConfig } = text;
-    const mm = {
-      architectures: ["Gemma3ForConditionalGeneration"],
-      model_type: "gemma3",
-      bos_token_id,
-      eos_token_id,
-      pad_token_id,
-      text_config: { ...textConfig, model_type: "gemma3_text" },
-      vision_config: { model_type: "siglip_vision_model", hidden_size: 8 },
-    };
-    writeFileSync(join(root, "config.json"), JSON.stringify(mm));
-    const entries = model.namedParameters().map(([name, t]) => ({ name: `language_model.${name}`, data: t }));
-    const vision = tensor(new Float32Array(8), [8]);
-    writeSafetensors(join(root, "model.safetensors"), [...entries, { name: "vision_tower.vision_model.post_layernorm.weight", data: vision }])._unsafeUnwrap();
-    const loaded = loadModel(root, registry)._unsafeUnwrap();
-    expect(loaded.family.name).toBe("gemma3");
-    expect(relError(logitsOf(loaded.model, ROWS), logitsOf(model, ROWS))).toBe(0);
-    expect(loaded.spec.config.model_type).toBe("gemma3_text");
-    expect(loaded.spec.config.architectures).toEqual(["Gemma3ForCausalLM"]);
-    loaded.model.dispose();
-    model.dispose();
-    vision.dispose();
-    const bad = gemma3.fromConfig({ model_type: "gemma3", vision_config: {} }, "mm/config.json");
-    expect(bad._unsafeUnwrapErr().message).toContain(`mm/config.json: a "gemma3" config loads as its language model, which needs a "text_config" object`);
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
+// transformers < 4.52 saved the language model as language_model.model.*, later ones as model.language_model.*.
+const MULTIMODAL_NAMES: [string, (name: string) => string][] = [
+  ["language_model.model.*", (name) => `language_model.${name}`],
+  ["model.language_model.*", (name) => name.replace(/^model\./, "model.language_model.")],
+];
+
+for (const [layout, rename] of MULTIMODAL_NAMES) {
+  test(`a multimodal gemma3 checkpoint (${layout}) loads as its language model and saves as gemma3_text`, () => {
+    const root = mkdtempSync(join(tmpdir(), "lft-gemma3-mm-"));
+    try {
+      const text = small();
+      const model = randomFamilyModel(gemma3, text, 6);
+      const { architectures: _a, model_type: _m, bos_token_id, eos_token_id, pad_token_id, ...textConfig } = text;
+      const mm = {
+        architectures: ["Gemma3ForConditionalGeneration"],
+        model_type: "gemma3",
+        bos_token_id,
+        eos_token_id,
+        pad_token_id,
+        text_config: { ...textConfig, model_type: "gemma3_text" },
+        vision_config: { model_type: "siglip_vision_model", hidden_size: 8 },
+      };
+      writeFileSync(join(root, "config.json"), JSON.stringify(mm));
+      const entries = model.namedParameters().map(([name, t]) => ({ name: rename(name), data: t }));
+      const vision = tensor(new Float32Array(8), [8]);
+      const extra = [
+        { name: `${layout.startsWith("model.") ? "model." : ""}vision_tower.vision_model.post_layernorm.weight`, data: vision },
+        { name: `${layout.startsWith("model.") ? "model." : ""}multi_modal_projector.mm_soft_emb_norm.weight`, data: vision },
+      ];
+      writeSafetensors(join(root, "model.safetensors"), [...entries, ...extra])._unsafeUnwrap();
+      const loaded = loadModel(root, registry)._unsafeUnwrap();
+      expect(loaded.family.name).toBe("gemma3");
+      expect(loaded.warnings).toEqual([]);
+      expect(relError(logitsOf(loaded.model, ROWS), logitsOf(model, ROWS))).toBe(0);
+      expect(loaded.spec.config.model_type).toBe("gemma3_text");
+      saveModel(loaded.model, join(root, "text"))._unsafeUnwrap();
+      const saved = JSON.parse(readFileSync(join(root, "text", "config.json"), "utf8"));
+      expect([saved.model_type, saved.architectures, saved.hidden_size, saved.eos_token_id]).toEqual(["gemma3_text", ["Gemma3ForCausalLM"], 32, 2]);
+      const again = loadModel(join(root, "text"), registry)._unsafeUnwrap();
+      expect(relError(logitsOf(again.model, ROWS), logitsOf(model, ROWS))).toBe(0);
+      again.model.dispose();
+      loaded.model.dispose();
+      model.dispose();
+      vision.dispose();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+}
+
+test("a gemma3 config without text_config is refused, naming the file", () => {
+  const bad = gemma3.fromConfig({ model_type: "gemma3", vision_config: {} }, "mm/config.json");
+  expect(bad._unsafeUnwrapErr().message).toContain(`mm/config.json: a "gemma3" config loads as its language model, which needs a "text_config" object`);
 });
 
 test("refuses bidirectional attention, a bad layer_types and a bad query_pre_attn_scalar, naming the file and key", () => {
