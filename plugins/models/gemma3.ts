@@ -2,7 +2,8 @@
 // (sandwich norms, (1 + w) RMSNorms, sqrt(hidden) embedding scale, tanh-GELU, tied head) with five
 // sliding-window ("local") layers to each full ("global") one, a (1 + w) RMSNorm over each head of q and
 // k before RoPE, and two RoPEs: local layers rotate with rope_local_base_freq and no scaling, global
-// layers with rope_theta and the config's rope_scaling. No soft-caps unless the config sets them.
+// layers with rope_theta and the config's rope_scaling. No attention soft-cap (as transformers); the final
+// logits are capped only when final_logit_softcapping is set.
 import { err, type Result } from "neverthrow";
 import { type ConfigReader, defineModelFamily, type HfConfig, ModuleError, modelFamilyPlugin, type RopeSpec } from "../../core/index.ts";
 import { gemmaView, readGemmaKeys } from "./gemma.ts";
@@ -85,8 +86,10 @@ function readGemma3(config: HfConfig, where: string | undefined): Result<Gemma3S
       return {
         ...readGemmaKeys(base),
         attnScale: scalar > 0 ? scalar ** -0.5 : base.attnScale,
-        // Gemma3TextConfig defaults both caps to None (off).
-        attnSoftcap: softcap(r, "attn_logit_softcapping", 0),
+        // transformers' Gemma3Attention keeps attn_logit_softcapping but never passes it to the attention
+        // function (Gemma 2's does): the scores are never capped, whatever the config says.
+        attnSoftcap: 0,
+        // Gemma3TextConfig defaults it to None (off); Gemma3ForCausalLM caps the logits when it is set.
         finalSoftcap: softcap(r, "final_logit_softcapping", 0),
         localLayers,
         slidingWindows: localLayers.map((local) => (local ? window : 0)),

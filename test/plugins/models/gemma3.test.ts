@@ -96,11 +96,16 @@ test("layer_types and sliding_window_pattern choose the local layers; a null win
   expect(referenceError(gemma3, gemma3Reference, small({ sliding_window: null }))).toBeLessThan(1e-5);
 });
 
-test("soft-caps and attention_bias, when a config sets them, match the reference", () => {
+test("final_logit_softcapping caps the logits; attn_logit_softcapping is ignored, as transformers does; attention_bias matches the reference", () => {
   const config = small({ attn_logit_softcapping: 2, final_logit_softcapping: 3, attention_bias: true });
   const spec = gemma3.fromConfig(config)._unsafeUnwrap();
-  expect([spec.attnSoftcap, spec.finalSoftcap, spec.qkvBias]).toEqual([2, 3, true]);
+  expect([spec.attnSoftcap, spec.finalSoftcap, spec.qkvBias]).toEqual([0, 3, true]);
   expect(referenceError(gemma3, gemma3Reference, config)).toBeLessThan(1e-5);
+  const capped = randomFamilyModel(gemma3, small({ attn_logit_softcapping: 0.5 }), 2);
+  const plain = randomFamilyModel(gemma3, small(), 2);
+  expect(relError(logitsOf(capped, ROWS), logitsOf(plain, ROWS))).toBe(0);
+  capped.dispose();
+  plain.dispose();
 });
 
 test("gradient checkpointing recomputes both RoPEs: same loss and gradients", () => {

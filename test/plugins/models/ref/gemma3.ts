@@ -61,7 +61,6 @@ export function gemma3Reference(c: HfConfig, W: Weights, rows: number[][]): Floa
   const vocab = c.vocab_size as number;
   const eps = (c.rms_norm_eps as number | undefined) ?? 1e-6;
   const scale = ((c.query_pre_attn_scalar as number | undefined) ?? 256) ** -0.5;
-  const attnCap = key<number>(c, "attn_logit_softcapping", 0) ?? 0;
   const finalCap = key<number>(c, "final_logit_softcapping", 0) ?? 0;
   const bias = (c.attention_bias as boolean | undefined) ?? false;
   const tied = (c.tie_word_embeddings as boolean | undefined) ?? true;
@@ -98,8 +97,8 @@ export function gemma3Reference(c: HfConfig, W: Weights, rows: number[][]): Floa
             if (layer.window > 0 && j <= i - layer.window) continue;
             let s = 0;
             for (let d = 0; d < headDim; d++) s += q[i]![hd]![d]! * k[j]![kv]![d]!;
+            // Gemma3Attention never passes attn_logit_softcapping to the attention function: no cap here.
             s *= scale;
-            if (attnCap > 0) s = attnCap * Math.tanh(s / attnCap);
             keys.push(j);
             scores.push(s);
           }
