@@ -22,10 +22,10 @@ export interface HeadsConfig {
   /** multiplies q . k; 1/sqrt(headDim) for most families */
   scale: number;
   /**
-   * Which of the model's RoPE variants (ModelSpec.ropeVariants) rotates this layer's q and k; absent =
-   * the model's own `rope` (Gemma 3's local layers name theirs).
+   * This layer's position encoding: absent or true = the model's own `rope`; the key of one of the model's
+   * RoPE variants (ModelSpec.ropeVariants: Gemma 3's local layers name theirs); false = none (SmolLM3's NoPE layers).
    */
-  rope?: string;
+  rope?: string | boolean;
 }
 
 export interface AttentionConfig extends HeadsConfig {
@@ -93,12 +93,14 @@ export function attendHeads(cfg: HeadsConfig, layer: number, q0: Tensor, k0: Ten
     q = norms.q.forward(q);
     k = norms.k.forward(k);
   }
-  const { invFreq, attentionScaling } = layerRope(ctx, cfg.rope);
-  q = ops.rope(q, ctx.positionIds, invFreq);
-  k = ops.rope(k, ctx.positionIds, invFreq);
-  if (attentionScaling !== 1) {
-    q = scaleRotated(q, attentionScaling, invFreq.numel * 2);
-    k = scaleRotated(k, attentionScaling, invFreq.numel * 2);
+  if (cfg.rope !== false) {
+    const { invFreq, attentionScaling } = layerRope(ctx, typeof cfg.rope === "string" ? cfg.rope : undefined);
+    q = ops.rope(q, ctx.positionIds, invFreq);
+    k = ops.rope(k, ctx.positionIds, invFreq);
+    if (attentionScaling !== 1) {
+      q = scaleRotated(q, attentionScaling, invFreq.numel * 2);
+      k = scaleRotated(k, attentionScaling, invFreq.numel * 2);
+    }
   }
   if (ctx.cache) ({ k, v } = ctx.cache.append(layer, k, v));
   const out = ops.causalAttention(q, k, v, { scale: cfg.scale, window: cfg.window, softcap: cfg.softcap, segmentIds: ctx.segmentIds });

@@ -33,6 +33,8 @@ export interface ModelFamily<S extends ModelSpec = ModelSpec> extends EntryBase 
   readonly adapterTargets: readonly string[];
   /** Maps a checkpoint tensor name to the model's (null: not a parameter, skip it). Default: as is. */
   sanitize?(name: string): string | null;
+  /** One load warning about the checkpoint tensors sanitize dropped (a vision tower left out), or null for none. */
+  skippedNote?(dropped: readonly string[]): string | null;
   readonly tiny: TinyPreset;
 }
 
@@ -46,6 +48,7 @@ declare module "../registry/collections.ts" {
     weightNames?(spec: ModelSpec): { name: string; shape: Shape }[];
     readonly adapterTargets?: readonly string[];
     sanitize?(name: string): string | null;
+    skippedNote?(dropped: readonly string[]): string | null;
     readonly tiny?: TinyPreset;
   }
 }

@@ -124,6 +124,8 @@ export function loadModel(dir: string, registry: FamilyRegistry, opts: LoadModel
       ...ckpt.warnings,
       ...checked.value.warnings.filter((w) => !dropped.some((d) => w.includes(`"${d}"`)) && !companions.some((c) => w.includes(c)) && !claimedName(w)),
     ];
+    const note = dropped.length ? family.value.skippedNote?.(dropped) : null;
+    if (note) warnings.push(note);
     function claimedName(w: string): boolean {
       return [...claimed].some((path) => w.includes(`"${sourceOf.get(path) ?? path}"`));
     }

@@ -26,6 +26,9 @@ function positiveInt(v: unknown): number | undefined {
 
 /** The decoder's sizes from config.json (HF keys); an error names the missing key. */
 export function blockShape(config: Readonly<Record<string, unknown>>, where = "config.json"): Result<BlockShape, PlanError> {
+  // Composite configs (Mistral 3, Gemma 3 4B+) nest the language model's keys in text_config.
+  if (typeof config.text_config === "object" && config.text_config !== null)
+    return blockShape(config.text_config as Record<string, unknown>, `${where} text_config`);
   const hidden = positiveInt(config.hidden_size);
   const layers = positiveInt(config.num_hidden_layers);
   const heads = positiveInt(config.num_attention_heads);

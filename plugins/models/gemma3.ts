@@ -14,6 +14,8 @@ import { layerWindows, readLlamaConfig, readRopeScaling, readWindow } from "./ll
 /** HF's layer type of the local layers, and the key of their RoPE in spec.ropeVariants. */
 const LOCAL = "sliding_attention";
 const GLOBAL = "full_attention";
+/** A multimodal checkpoint's vision tower and projector (either layout): not part of the text model. */
+const VISION = /^(model\.)?(vision_tower|multi_modal_projector)\./;
 
 export interface Gemma3Spec extends Gemma2Spec {
   /** One per layer: a local (sliding-window) layer, rotated by the local RoPE. */
@@ -132,11 +134,17 @@ export const gemma3 = defineModelFamily<Gemma3Spec>({
   // A multimodal checkpoint keeps the language model under language_model.* (transformers < 4.52) or
   // model.language_model.*; the vision tower and projector are not part of the text model.
   sanitize: (name) => {
-    if (/^(model\.)?(vision_tower|multi_modal_projector)\./.test(name)) return null;
+    if (VISION.test(name)) return null;
     if (name.startsWith("language_model.model.")) return `model.${name.slice("language_model.model.".length)}`;
     if (name.startsWith("language_model.lm_head.")) return name.slice("language_model.".length);
     if (name.startsWith("model.language_model.")) return `model.${name.slice("model.language_model.".length)}`;
     return name;
+  },
+  skippedNote: (dropped) => {
+    const vision = dropped.filter((n) => VISION.test(n)).length;
+    return vision
+      ? `${vision} vision tensors (vision_tower.*, multi_modal_projector.*) were not loaded: the gemma3 family loads the language model only`
+      : null;
   },
   tiny: {
     tokenizer: "gemma3",

@@ -4,13 +4,16 @@ import gemmaModels from "./gemma.ts";
 import gemma2Models from "./gemma2.ts";
 import gemma3Models from "./gemma3.ts";
 import graniteModels from "./granite.ts";
+import internlm3Models from "./internlm3.ts";
 import llamaModels from "./llama.ts";
 import mistralModels from "./mistral.ts";
+import mistral3Models from "./mistral3.ts";
 import mixtralModels from "./mixtral.ts";
 import olmo2Models from "./olmo2.ts";
 import phi3Models from "./phi3.ts";
 import qwen2Models from "./qwen2.ts";
 import qwen3Models from "./qwen3.ts";
+import smollm3Models from "./smollm3.ts";
 
 /** In the order sessions register them (the order `lft models` and `lft plugins` list them). */
 export const modelPlugins: readonly Plugin[] = [
@@ -24,6 +27,9 @@ export const modelPlugins: readonly Plugin[] = [
   mixtralModels,
   olmo2Models,
   graniteModels,
+  smollm3Models,
+  internlm3Models,
+  mistral3Models,
   gemma3Models,
 ];
 

@@ -74,3 +74,15 @@ test("generation plans the KV cache", () => {
   const long = planMemory({ ...base, train: false, generation: { batch: 2, tokens: 100, prompt: 40 } }, registry)._unsafeUnwrap();
   expect(partBytes(long, "kv-cache")).toBe(2 * 5 * 2 * 160 * 4 * 8 * 4);
 });
+
+test("a composite config is planned from its text_config, like the flat config it nests", () => {
+  const nested = { model_type: "mistral3", text_config: { ...config, model_type: "mistral" }, vision_config: { hidden_size: 16 } };
+  expect(plan({ family: "mistral3", config: nested }).peakBytes).toBe(plan({ family: "mistral" }).peakBytes);
+  const { hidden_size: _, ...noHidden } = config;
+  const missing = planMemory(
+    { ...base, family: "mistral3", config: { text_config: { ...noHidden, model_type: "mistral" } }, where: "m/config.json" },
+    registry,
+  )._unsafeUnwrapErr().message;
+  expect(missing).toContain("m/config.json text_config");
+  expect(missing).toContain("hidden_size");
+});

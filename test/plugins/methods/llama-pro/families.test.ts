@@ -23,14 +23,33 @@ const logits = (model: ReturnType<typeof tinyModel>): Float32Array =>
   noGrad(() => tidy(() => model.forward(tensor([1, 5, 9, 13, 17, 21, 25, 29], [1, 8], { dtype: "i32" })).toArray() as Float32Array));
 
 test("the shipped families are all here", () => {
-  expect(families.map((f) => f.name).sort()).toEqual(["gemma", "gemma2", "granite", "llama", "mistral", "mixtral", "olmo2", "phi3", "qwen2", "qwen3"]);
+  expect(families.map((f) => f.name).sort()).toEqual([
+    "gemma",
+    "gemma2",
+    "gemma3",
+    "granite",
+    "internlm3",
+    "llama",
+    "mistral",
+    "mistral3",
+    "mixtral",
+    "olmo2",
+    "phi3",
+    "qwen2",
+    "qwen3",
+    "smollm3",
+  ]);
 });
 
 /** Families whose layers cannot take a neutral copy, or take their set-up from their index. */
 const refused: Readonly<Record<string, string>> = {
   mixtral: "the decoder layers have no down_proj weights",
+  // Mistral 3 keeps its decoder under language_model.model.layers (the checkpoint's names).
+  mistral3: "the model has no weights named model.layers.<i>.*",
   // Gemma 2 alternates sliding and global attention by layer index when config.json has no layer_types.
   gemma2: 'family "gemma2" sets layers up by their index, so inserted copies would not match their source: layer 2 (from layer 1) would get slidingWindows',
+  // Gemma 3 makes every sliding_window_pattern-th layer global by index when config.json has no layer_types.
+  gemma3: 'family "gemma3" sets layers up by their index, so inserted copies would not match their source: layer 5 (from layer 3) would get slidingWindows',
 };
 
 function expandsUnchanged(family: ModelFamily, extra: Record<string, unknown> = {}): void {
@@ -61,6 +80,12 @@ for (const family of families) {
 test("gemma2 with layer_types in config.json expands, the list expanded with the layers", () => {
   expandsUnchanged(familyByName(registry, "gemma2")._unsafeUnwrap(), {
     layer_types: ["sliding_attention", "full_attention", "sliding_attention", "full_attention"],
+  });
+});
+
+test("gemma3 with layer_types in config.json expands, its local layers keeping their window and RoPE", () => {
+  expandsUnchanged(familyByName(registry, "gemma3")._unsafeUnwrap(), {
+    layer_types: ["sliding_attention", "sliding_attention", "sliding_attention", "full_attention"],
   });
 });
 
