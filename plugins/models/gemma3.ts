@@ -103,7 +103,7 @@ function readGemma3(config: HfConfig, where: string | undefined): Result<Gemma3S
 
 /**
  * A multimodal Gemma 3 config (model_type "gemma3": text_config + vision_config) read as its language
- * model: the text config with the top level's token ids. spec.config becomes that text config, so a saved
+ * model: the text config with the top level's token ids (and dtype). spec.config becomes that text config, so a saved
  * model is a gemma3_text checkpoint (the vision tower is not loaded).
  */
 function readMultimodal(config: HfConfig, where = "config.json"): Result<Gemma3Spec, ModuleError> {
@@ -111,7 +111,9 @@ function readMultimodal(config: HfConfig, where = "config.json"): Result<Gemma3S
   if (text === null || typeof text !== "object" || Array.isArray(text))
     return err(new ModuleError(`${where}: a "gemma3" config loads as its language model, which needs a "text_config" object; found ${JSON.stringify(text)}`));
   const ids = Object.fromEntries(["bos_token_id", "eos_token_id", "pad_token_id"].filter((k) => config[k] !== undefined).map((k) => [k, config[k]]));
-  const textConfig: HfConfig = { ...(text as HfConfig), ...ids, architectures: ["Gemma3ForCausalLM"], model_type: "gemma3_text" };
+  // The released text_configs leave the dtype to the top level.
+  const dtype = config.torch_dtype !== undefined ? { torch_dtype: config.torch_dtype } : {};
+  const textConfig: HfConfig = { ...dtype, ...(text as HfConfig), ...ids, architectures: ["Gemma3ForCausalLM"], model_type: "gemma3_text" };
   return readGemma3(textConfig, `${where} text_config`).map((spec) => ({ ...spec, config: textConfig }));
 }
 
