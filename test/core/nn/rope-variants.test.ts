@@ -1,6 +1,7 @@
 // Per-layer RoPE (ModelSpec.ropeVariants, HeadsConfig.rope): a layer that names a variant rotates with it,
 // the others with spec.rope; a variant equal to spec.rope changes nothing; an unknown key is an error that
-// names it; a length-dependent variant is rebuilt per forward and recomputed with the layer. Gemma 3's tests check the real use against a float64 reference.
+// names it; a length-dependent variant is rebuilt per forward and recomputed with the layer. Gemma 3's
+// tests check the real use against a float64 reference.
 import { expect, test } from "bun:test";
 import { Attention, backward, ops, type RopeSpec, tensor, tidy } from "../../../core/index.ts";
 import { LlamaForCausalLM, llama, llamaAttentionConfig } from "../../../plugins/models/llama.ts";
