@@ -13,7 +13,10 @@ import type { HfConfig, ModelSpec } from "./spec.ts";
 export interface TinyPreset {
   /** config.json without model_type (added from the family's first model type); vocab_size must match the tokenizer. */
   config: HfConfig;
-  /** Folder name under the tokenizer fixtures: its tokenizer.json and tokenizer_config.json are copied. */
+  /**
+   * Folder name under the tokenizer fixtures, or `npm:<package>` for an installed package's `models/`
+   * folder: its tokenizer.json and tokenizer_config.json are copied.
+   */
   tokenizer: string;
   /** generation_config.json keys beyond the token ids taken from config (optional). */
   generation?: HfConfig;
@@ -31,8 +34,11 @@ export interface ModelFamily<S extends ModelSpec = ModelSpec> extends EntryBase 
   weightNames(spec: S): { name: string; shape: Shape }[];
   /** Module names adapters may wrap (`q_proj`, ...), as PEFT's target_modules. */
   readonly adapterTargets: readonly string[];
-  /** Maps a checkpoint tensor name to the model's (null: not a parameter, skip it). Default: as is. */
-  sanitize?(name: string): string | null;
+  /**
+   * Maps a checkpoint tensor name to the model's (null: not a parameter, skip it), given the spec read
+   * from its config (DeepSeek-V3 skips the layers past num_hidden_layers). Default: as is.
+   */
+  sanitize?(name: string, spec: S): string | null;
   /** One load warning about the checkpoint tensors sanitize dropped (a vision tower left out), or null for none. */
   skippedNote?(dropped: readonly string[]): string | null;
   readonly tiny: TinyPreset;
@@ -47,7 +53,7 @@ declare module "../registry/collections.ts" {
     build?(spec: ModelSpec): CausalLM;
     weightNames?(spec: ModelSpec): { name: string; shape: Shape }[];
     readonly adapterTargets?: readonly string[];
-    sanitize?(name: string): string | null;
+    sanitize?(name: string, spec: ModelSpec): string | null;
     skippedNote?(dropped: readonly string[]): string | null;
     readonly tiny?: TinyPreset;
   }

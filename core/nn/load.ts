@@ -102,11 +102,11 @@ export function loadModel(dir: string, registry: FamilyRegistry, opts: LoadModel
   const model = family.value.build(spec.value);
   try {
     // Checkpoint name -> model name (sanitize may rename or drop; a tied model ignores a stored lm_head).
-    const sanitize = family.value.sanitize ?? ((n: string) => n);
+    const sanitize = family.value.sanitize ?? ((n: string, _spec: ModelSpec) => n);
     const sourceOf = new Map<string, string>();
     const dropped: string[] = [];
     for (const name of ckpt.names()) {
-      const mapped = spec.value.tieWordEmbeddings && name === "lm_head.weight" ? null : sanitize(name);
+      const mapped = spec.value.tieWordEmbeddings && name === "lm_head.weight" ? null : sanitize(name, spec.value);
       if (mapped === null) dropped.push(name);
       else if (!sourceOf.has(mapped)) sourceOf.set(mapped, name);
     }

@@ -46,7 +46,10 @@ export function blockShape(config: Readonly<Record<string, unknown>>, where = "c
   if (missing.length || !hidden || !layers || !heads || !vocab || !intermediate)
     return err(new PlanError(`${where}: cannot plan memory without ${missing.map((k) => `"${k}"`).join(", ")} (a positive whole number)`));
   const kvHeads = positiveInt(config.num_key_value_heads) ?? heads;
-  const headDim = positiveInt(config.head_dim) ?? Math.floor(hidden / heads);
+  // MLA (DeepSeek): a cached key is qk_nope_head_dim + qk_rope_head_dim wide (values are padded to it);
+  // a head_dim in such a config is transformers' alias of qk_rope_head_dim.
+  const mla = config.kv_lora_rank ? (positiveInt(config.qk_nope_head_dim) ?? 128) + (positiveInt(config.qk_rope_head_dim) ?? 64) : undefined;
+  const headDim = mla ?? positiveInt(config.head_dim) ?? Math.floor(hidden / heads);
   const qkNorm = config.model_type === "qwen3" || config.model_type === "gemma3_text";
   return ok({ hidden, layers, heads, kvHeads, headDim, intermediate, vocab, qkNorm });
 }

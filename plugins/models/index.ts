@@ -1,5 +1,6 @@
 // The model families lft ships, one plugin per family file, and the catalog of well-known checkpoints.
 import type { Plugin } from "../../core/index.ts";
+import deepseekV3Models, { deepseekV2Plugin as deepseekV2Models } from "./deepseek.ts";
 import gemmaModels from "./gemma.ts";
 import gemma2Models from "./gemma2.ts";
 import gemma3Models from "./gemma3.ts";
@@ -30,6 +31,8 @@ export const modelPlugins: readonly Plugin[] = [
   smollm3Models,
   internlm3Models,
   mistral3Models,
+  deepseekV2Models,
+  deepseekV3Models,
   gemma3Models,
 ];
 

@@ -24,6 +24,8 @@ const logits = (model: ReturnType<typeof tinyModel>): Float32Array =>
 
 test("the shipped families are all here", () => {
   expect(families.map((f) => f.name).sort()).toEqual([
+    "deepseek_v2",
+    "deepseek_v3",
     "gemma",
     "gemma2",
     "gemma3",
@@ -93,5 +95,12 @@ test("qwen2 with sliding windows from max_window_layers on is refused: the copie
   const family = familyByName(registry, "qwen2")._unsafeUnwrap();
   const model = tinyModel(family, { use_sliding_window: true, sliding_window: 4, max_window_layers: 2 });
   expect(llamaPro.apply(model, { expand: 2 }, family)._unsafeUnwrapErr().message).toContain("sets layers up by their index");
+  model.dispose();
+});
+
+test("deepseek_v3 with more dense layers than the copies keep is refused: a copied dense layer would land in a MoE slot", () => {
+  const family = familyByName(registry, "deepseek_v3")._unsafeUnwrap();
+  const model = tinyModel(family, { first_k_dense_replace: 2 });
+  expect(llamaPro.apply(model, { expand: 2 }, family)._unsafeUnwrapErr().message).toContain("moeLayers");
   model.dispose();
 });
