@@ -21,8 +21,11 @@ export interface HeadsConfig {
   softcap: number;
   /** multiplies q . k; 1/sqrt(headDim) for most families */
   scale: number;
-  /** false: this layer has no position encoding (SmolLM3's NoPE layers); absent = RoPE */
-  rope?: boolean;
+  /**
+   * This layer's position encoding: absent or true = the model's own `rope`; the key of one of the model's
+   * RoPE variants (ModelSpec.ropeVariants: Gemma 3's local layers name theirs); false = none (SmolLM3's NoPE layers).
+   */
+  rope?: string | boolean;
 }
 
 export interface AttentionConfig extends HeadsConfig {
@@ -35,17 +38,32 @@ export interface AttentionConfig extends HeadsConfig {
   qkNorm: { eps: number; weightOffset?: number } | null;
 }
 
+/** One RoPE's frequencies for a forward. */
+export interface RotaryFrequencies {
+  /** [rotaryDim / 2] f32 */
+  invFreq: Tensor;
+  /** HF's attention_factor: multiplies the rotated q and k (1 for most RoPE types) */
+  attentionScaling: number;
+}
+
 /** What every layer of one forward shares. */
-export interface AttentionContext {
+export interface AttentionContext extends RotaryFrequencies {
   /** [B, T] i32 */
   positionIds: Tensor;
   /** [B, Tk] i32 over the whole attended sequence (cache included), or null */
   segmentIds: Tensor | null;
-  /** [rotaryDim / 2] f32 */
-  invFreq: Tensor;
-  /** HF's attention_factor: multiplies the rotated q and k (1 for the supported RoPE types) */
-  attentionScaling: number;
+  /** The frequencies of each of the spec's `ropeVariants`, by the same keys (layers name theirs in HeadsConfig.rope). */
+  ropeVariants?: Readonly<Record<string, RotaryFrequencies>>;
   cache: KVCache | null;
+}
+
+/** The frequencies a layer rotates with: its named variant, else the model's own. */
+export function layerRope(ctx: AttentionContext, key: string | undefined): RotaryFrequencies {
+  if (key === undefined) return ctx;
+  const r = ctx.ropeVariants?.[key];
+  if (!r)
+    throw new RangeError(`attention: the layer names RoPE variant "${key}" but the model defines ${Object.keys(ctx.ropeVariants ?? {}).join(", ") || "none"}`);
+  return r;
 }
 
 /** HF multiplies cos and sin by the attention factor: only the first rotaryDim dims of each head scale. */
@@ -76,11 +94,12 @@ export function attendHeads(cfg: HeadsConfig, layer: number, q0: Tensor, k0: Ten
     k = norms.k.forward(k);
   }
   if (cfg.rope !== false) {
-    q = ops.rope(q, ctx.positionIds, ctx.invFreq);
-    k = ops.rope(k, ctx.positionIds, ctx.invFreq);
-    if (ctx.attentionScaling !== 1) {
-      q = scaleRotated(q, ctx.attentionScaling, ctx.invFreq.numel * 2);
-      k = scaleRotated(k, ctx.attentionScaling, ctx.invFreq.numel * 2);
+    const { invFreq, attentionScaling } = layerRope(ctx, typeof cfg.rope === "string" ? cfg.rope : undefined);
+    q = ops.rope(q, ctx.positionIds, invFreq);
+    k = ops.rope(k, ctx.positionIds, invFreq);
+    if (attentionScaling !== 1) {
+      q = scaleRotated(q, attentionScaling, invFreq.numel * 2);
+      k = scaleRotated(k, attentionScaling, invFreq.numel * 2);
     }
   }
   if (ctx.cache) ({ k, v } = ctx.cache.append(layer, k, v));

@@ -8,12 +8,12 @@ import { tensor } from "../tensor/create.ts";
 import { keep } from "../tensor/scope.ts";
 import { formatShape, ShapeError } from "../tensor/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
-import type { AttentionContext } from "./attention.ts";
+import type { AttentionContext, RotaryFrequencies } from "./attention.ts";
 import type { AuxiliaryLoss } from "./auxiliary-loss.ts";
 import type { KVCache } from "./kv-cache.ts";
 import { Module } from "./module.ts";
 import { recompute } from "./recompute.ts";
-import { ropeDependsOnLength, ropeParameters } from "./rope.ts";
+import { type RopeSpec, ropeDependsOnLength, ropeParameters } from "./rope.ts";
 import type { ModelSpec } from "./spec.ts";
 
 export interface ForwardOptions {
@@ -50,7 +50,8 @@ export abstract class CausalLM<S extends ModelSpec = ModelSpec> extends Module {
   gradientCheckpointing = false;
   /** A loss term the model's modules record during training forwards (MoE load balancing); null when it has none. */
   auxiliaryLoss: AuxiliaryLoss | null = null;
-  private staticInvFreq: Tensor | null = null;
+  /** Frequencies that do not depend on the length, by RoPE key ("" = spec.rope), made once. */
+  private readonly staticInvFreq = new Map<string, Tensor>();
 
   constructor(readonly spec: S) {
     super();
@@ -59,15 +60,24 @@ export abstract class CausalLM<S extends ModelSpec = ModelSpec> extends Module {
   /** ids [B, T] i32 -> logits [B, T, vocab] f32 ([B, 1, vocab] with lastOnly; [B, T, hidden] with hiddenOnly). */
   abstract forward(ids: Tensor, opts?: ForwardOptions): Tensor;
 
-  /** RoPE frequencies for a forward whose positions are below seqLen (only dynamic NTK depends on it). */
-  private invFreq(seqLen: number): { invFreq: Tensor; attentionScaling: number } {
-    if (ropeDependsOnLength(this.spec.rope)) {
-      const p = ropeParameters(this.spec.rope, seqLen);
+  /** Every RoPE of the spec by key: "" is spec.rope, the others its ropeVariants. */
+  private ropes(): [string, RopeSpec][] {
+    return [["", this.spec.rope], ...Object.entries(this.spec.ropeVariants ?? {})];
+  }
+
+  /** One RoPE's frequencies for a forward whose positions are below seqLen (only dynamic NTK and LongRoPE read it). */
+  private frequencies(key: string, rope: RopeSpec, seqLen: number): RotaryFrequencies {
+    if (ropeDependsOnLength(rope)) {
+      const p = ropeParameters(rope, seqLen);
       return { invFreq: tensor(p.invFreq), attentionScaling: p.attentionScaling };
     }
-    const p = ropeParameters(this.spec.rope);
-    this.staticInvFreq ??= keep(tensor(p.invFreq));
-    return { invFreq: this.staticInvFreq, attentionScaling: p.attentionScaling };
+    const p = ropeParameters(rope);
+    let invFreq = this.staticInvFreq.get(key);
+    if (!invFreq) {
+      invFreq = keep(tensor(p.invFreq));
+      this.staticInvFreq.set(key, invFreq);
+    }
+    return { invFreq, attentionScaling: p.attentionScaling };
   }
 
   /** Checks ids [B, T] i32 and builds what every layer of this forward shares (and starts a cache step). */
@@ -85,10 +95,12 @@ export abstract class CausalLM<S extends ModelSpec = ModelSpec> extends Module {
       );
     if (pos.dtype !== "i32" || pos.ndim !== 2 || pos.shape[0] !== B || pos.shape[1] !== T)
       throw new ShapeError(`CausalLM.forward: positionIds must be [${B}, ${T}] i32, got ${formatShape(pos.shape)} ${pos.dtype}`);
-    const seqLen = ropeDependsOnLength(this.spec.rope) ? maxPosition(opts.positionIds ? pos : null, start + T - 1) + 1 : 0;
-    const rope = this.invFreq(seqLen);
+    const ropes = this.ropes();
+    const seqLen = ropes.some(([, r]) => ropeDependsOnLength(r)) ? maxPosition(opts.positionIds ? pos : null, start + T - 1) + 1 : 0;
+    const [main, ...variants] = ropes.map(([key, r]) => [key, this.frequencies(key, r, seqLen)] as const);
     const segmentIds = cache ? cache.beginStep(T, opts.segmentIds ?? null) : (opts.segmentIds ?? null);
-    return { positionIds: pos, segmentIds, invFreq: rope.invFreq, attentionScaling: rope.attentionScaling, cache };
+    const ctx: AttentionContext = { positionIds: pos, segmentIds, ...main![1], cache };
+    return variants.length ? { ...ctx, ropeVariants: Object.fromEntries(variants) } : ctx;
   }
 
   /** x through each layer in order; with gradientCheckpointing (training, no cache) each is recomputed in backward. */
@@ -100,18 +112,32 @@ export abstract class CausalLM<S extends ModelSpec = ModelSpec> extends Module {
         continue;
       }
       // Everything the block reads besides its weights is an input, so the recomputation sees live views.
-      const { positionIds, invFreq, segmentIds } = ctx;
-      const inputs = segmentIds ? [x, positionIds, invFreq, segmentIds] : [x, positionIds, invFreq];
-      x = recompute((h, p, f, s) => layer.forward(h!, { ...ctx, positionIds: p!, invFreq: f!, segmentIds: s ?? null }), inputs, layer.parameters());
+      const { inputs, rebuild } = contextTensors(ctx);
+      x = recompute((h, ...rest) => layer.forward(h!, rebuild(rest)), [x, ...inputs], layer.parameters());
     }
     return x;
   }
 
   override dispose(): void {
     super.dispose();
-    this.staticInvFreq?.dispose();
-    this.staticInvFreq = null;
+    for (const t of this.staticInvFreq.values()) t.dispose();
+    this.staticInvFreq.clear();
   }
+}
+
+/**
+ * The tensors of a context (positions, every RoPE's frequencies, segment ids) as a list, and the context
+ * rebuilt around other tensors in the same order: what a recomputed layer takes as inputs.
+ */
+function contextTensors(ctx: AttentionContext): { inputs: Tensor[]; rebuild: (t: (Tensor | undefined)[]) => AttentionContext } {
+  const variants = Object.entries(ctx.ropeVariants ?? {});
+  const inputs = [ctx.positionIds, ctx.invFreq, ...variants.map(([, r]) => r.invFreq), ...(ctx.segmentIds ? [ctx.segmentIds] : [])];
+  const rebuild = (t: (Tensor | undefined)[]): AttentionContext => {
+    const out: AttentionContext = { ...ctx, positionIds: t[0]!, invFreq: t[1]!, segmentIds: ctx.segmentIds ? t[2 + variants.length]! : null };
+    if (variants.length) out.ropeVariants = Object.fromEntries(variants.map(([key, r], i) => [key, { ...r, invFreq: t[2 + i]! }]));
+    return out;
+  };
+  return { inputs, rebuild };
 }
 
 /** x [B, T, hidden] -> [B, 1, hidden] at the last position when opts.lastOnly, else x. */

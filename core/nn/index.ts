@@ -1,6 +1,16 @@
 // Public surface of core/nn: building blocks, the causal-LM contract, model specs, families, loading and saving.
 
-export { Attention, type AttentionConfig, type AttentionContext, attendHeads, type HeadsConfig, type QkNorms, type SelfAttention } from "./attention.ts";
+export {
+  Attention,
+  type AttentionConfig,
+  type AttentionContext,
+  attendHeads,
+  type HeadsConfig,
+  layerRope,
+  type QkNorms,
+  type RotaryFrequencies,
+  type SelfAttention,
+} from "./attention.ts";
 export type { AuxiliaryLoss } from "./auxiliary-loss.ts";
 export { CausalLM, type DecoderBlock, type ForwardOptions, lastPositions } from "./causal-lm.ts";
 export { defineModelFamily, familyByName, familyForModelType, type ModelFamily, modelFamily, modelFamilyPlugin, type TinyPreset } from "./family.ts";

@@ -13,6 +13,11 @@ export interface ModelSpec {
   numLayers: number;
   /** Positions and their rotary frequencies (every family shipped uses RoPE; maxPositionEmbeddings bounds prompts). */
   rope: RopeSpec;
+  /**
+   * Further RoPEs by key, for families whose layers rotate differently (Gemma 3's local layers: another
+   * theta, no scaling); a layer names its key in its HeadsConfig.rope, the others use `rope`.
+   */
+  ropeVariants?: Readonly<Record<string, RopeSpec>>;
   tieWordEmbeddings: boolean;
   initializerRange: number;
   bosTokenId: number | null;

@@ -3,6 +3,7 @@
 // final logits, scores scaled by query_pre_attn_scalar^-0.5, and a sliding window on even layers.
 import {
   Attention,
+  type AttentionConfig,
   type AttentionContext,
   type ConfigReader,
   type DecoderBlock,
@@ -27,7 +28,7 @@ export interface Gemma2Spec extends GemmaSpec {
 }
 
 /** A soft-cap key: the class default when absent, off (0) when null. */
-function softcap(r: ConfigReader, key: string, fallback: number): number {
+export function softcap(r: ConfigReader, key: string, fallback: number): number {
   if (r.config[key] === null) return 0;
   const v = r.num(key, fallback);
   if (v < 0) r.fail(`"${key}" must be positive (or null for none), got ${v}`);
@@ -43,9 +44,10 @@ export class Gemma2DecoderLayer extends Module implements DecoderBlock {
   readonly pre_feedforward_layernorm: RMSNorm;
   readonly post_feedforward_layernorm: RMSNorm;
 
-  constructor(spec: Gemma2Spec, layer: number) {
+  /** `attention` is the layer's attention as a Gemma 2 spec describes it unless a family says otherwise (Gemma 3). */
+  constructor(spec: Gemma2Spec, layer: number, attention: AttentionConfig = llamaAttentionConfig(spec, layer, { softcap: spec.attnSoftcap })) {
     super();
-    this.self_attn = this.addModule("self_attn", new Attention(llamaAttentionConfig(spec, layer, { softcap: spec.attnSoftcap }), layer));
+    this.self_attn = this.addModule("self_attn", new Attention(attention, layer));
     this.mlp = this.addModule("mlp", llamaMlp(spec));
     this.input_layernorm = this.addModule("input_layernorm", gemmaNorm(spec));
     this.post_attention_layernorm = this.addModule("post_attention_layernorm", gemmaNorm(spec));
@@ -63,9 +65,9 @@ export class Gemma2DecoderLayer extends Module implements DecoderBlock {
 }
 
 /** Gemma's model with Gemma 2 layers; the logits are soft-capped by one fused op (one extra logits tensor). */
-export class Gemma2ForCausalLM extends GemmaForCausalLM<Gemma2Spec> {
-  constructor(spec: Gemma2Spec) {
-    super(spec, (i) => new Gemma2DecoderLayer(spec, i));
+export class Gemma2ForCausalLM<S extends Gemma2Spec = Gemma2Spec> extends GemmaForCausalLM<S> {
+  constructor(spec: S, layer: (i: number) => DecoderBlock = (i) => new Gemma2DecoderLayer(spec, i)) {
+    super(spec, layer);
   }
 
   override forward(ids: Tensor, opts: ForwardOptions = {}): Tensor {

@@ -3,6 +3,7 @@ import type { Plugin } from "../../core/index.ts";
 import deepseekV3Models, { deepseekV2Plugin as deepseekV2Models } from "./deepseek.ts";
 import gemmaModels from "./gemma.ts";
 import gemma2Models from "./gemma2.ts";
+import gemma3Models from "./gemma3.ts";
 import graniteModels from "./granite.ts";
 import internlm3Models from "./internlm3.ts";
 import llamaModels from "./llama.ts";
@@ -36,6 +37,7 @@ export const modelPlugins: readonly Plugin[] = [
   deepseekV3Models,
   qwen2MoeModels,
   qwen3MoeModels,
+  gemma3Models,
 ];
 
 export { CATALOG, type CatalogEntry, catalogEntry } from "./catalog.ts";

@@ -28,6 +28,7 @@ test("the shipped families are all here", () => {
     "deepseek_v3",
     "gemma",
     "gemma2",
+    "gemma3",
     "granite",
     "internlm3",
     "llama",
@@ -54,6 +55,8 @@ const refused: Readonly<Record<string, string>> = {
   // Its tiny preset keeps layer 1 dense (mlp_only_layers: [1]): the dense/sparse pattern is by index.
   qwen2_moe:
     'family "qwen2_moe" sets layers up by their index, so inserted copies would not match their source: layer 2 (from layer 1) would get sparseLayers true, not false',
+  // Gemma 3 makes every sliding_window_pattern-th layer global by index when config.json has no layer_types.
+  gemma3: 'family "gemma3" sets layers up by their index, so inserted copies would not match their source: layer 5 (from layer 3) would get slidingWindows',
 };
 
 function expandsUnchanged(family: ModelFamily, extra: Record<string, unknown> = {}): void {
@@ -84,6 +87,12 @@ for (const family of families) {
 test("gemma2 with layer_types in config.json expands, the list expanded with the layers", () => {
   expandsUnchanged(familyByName(registry, "gemma2")._unsafeUnwrap(), {
     layer_types: ["sliding_attention", "full_attention", "sliding_attention", "full_attention"],
+  });
+});
+
+test("gemma3 with layer_types in config.json expands, its local layers keeping their window and RoPE", () => {
+  expandsUnchanged(familyByName(registry, "gemma3")._unsafeUnwrap(), {
+    layer_types: ["sliding_attention", "sliding_attention", "sliding_attention", "full_attention"],
   });
 });
 
