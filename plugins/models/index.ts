@@ -1,5 +1,6 @@
 // The model families lft ships, one plugin per family file, and the catalog of well-known checkpoints.
 import type { Plugin } from "../../core/index.ts";
+import cohereModels from "./cohere.ts";
 import gemmaModels from "./gemma.ts";
 import gemma2Models from "./gemma2.ts";
 import glm4Models from "./glm4.ts";
@@ -25,6 +26,7 @@ export const modelPlugins: readonly Plugin[] = [
   olmo2Models,
   graniteModels,
   glm4Models,
+  cohereModels,
 ];
 
 export { CATALOG, type CatalogEntry, catalogEntry } from "./catalog.ts";
