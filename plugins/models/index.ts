@@ -12,6 +12,7 @@ import olmo2Models from "./olmo2.ts";
 import phi3Models from "./phi3.ts";
 import qwen2Models from "./qwen2.ts";
 import qwen3Models from "./qwen3.ts";
+import starcoder2Models from "./starcoder2.ts";
 
 /** In the order sessions register them (the order `lft models` and `lft plugins` list them). */
 export const modelPlugins: readonly Plugin[] = [
@@ -27,6 +28,7 @@ export const modelPlugins: readonly Plugin[] = [
   graniteModels,
   glm4Models,
   cohereModels,
+  starcoder2Models,
 ];
 
 export { CATALOG, type CatalogEntry, catalogEntry } from "./catalog.ts";
