@@ -1,14 +1,19 @@
-// The cohere family (Command-R, Command-R+, Aya 23/Expanse): attention and MLP side by side on one
-// input_layernorm (x + attn(h) + mlp(h)), CohereLayerNorm (mean-centred, weight only) everywhere, RoPE
-// on interleaved pairs (2i, 2i+1), optional per-head q/k LayerNorms (use_qk_norm, one weight per head),
-// logits multiplied by logit_scale, embeddings tied by default.
+// The cohere family (Command-R, Command-R+, Aya 23/Expanse; and Command R7B / Command A as model_type
+// cohere2): attention and MLP side by side on one input_layernorm (x + attn(h) + mlp(h)), CohereLayerNorm
+// (mean-centred, weight only) everywhere, RoPE on interleaved pairs (2i, 2i+1), optional per-head q/k
+// LayerNorms (use_qk_norm, one weight per head), logits multiplied by logit_scale, embeddings tied by
+// default. cohere2 interleaves sliding-window layers (with RoPE) and full-attention layers with no
+// position encoding at all (every sliding_window_pattern-th layer, or layer_types).
 import {
   type AttentionConfig,
   type AttentionContext,
   attendHeads,
+  type ConfigReader,
   type DecoderBlock,
   defineModelFamily,
+  full,
   type HfConfig,
+  keep,
   Linear,
   type MLP,
   Module,
@@ -21,7 +26,7 @@ import { deinterleaveRotary } from "./interleaved-rope.ts";
 import { LayerNorm } from "./layer-norm.ts";
 import { LayerNormCausalLM } from "./layer-norm-lm.ts";
 import { llamaAttentionConfig, llamaMlp } from "./llama.ts";
-import { type LlamaSpec, readLlamaConfig } from "./llama-config.ts";
+import { type LlamaSpec, layerWindows, readLlamaConfig, readWindow } from "./llama-config.ts";
 
 export interface CohereSpec extends LlamaSpec {
   /** every CohereLayerNorm's eps (layer_norm_eps) */
@@ -30,12 +35,31 @@ export interface CohereSpec extends LlamaSpec {
   logitScale: number;
   /** per-head LayerNorms of q and k before RoPE */
   useQkNorm: boolean;
+  /** One per layer: whether it applies RoPE (cohere: all; cohere2: its sliding-window layers only). */
+  ropeLayers: boolean[];
 }
 
-/** CohereConfig's defaults that differ from the shared reader's: tied embeddings, rope_theta 500000 (transformers 5). */
+/**
+ * CohereConfig's defaults that differ from the shared reader's: tied embeddings, rope_theta 500000
+ * (transformers 5). Cohere2Config always derives head_dim as hidden_size / num_attention_heads.
+ */
 function cohereView(c: HfConfig): HfConfig {
   const defaults: HfConfig = { tie_word_embeddings: true, rope_theta: 500000 };
-  return { ...c, ...Object.fromEntries(Object.entries(defaults).filter(([k]) => c[k] === undefined)) };
+  const out: HfConfig = { ...c, ...Object.fromEntries(Object.entries(defaults).filter(([k]) => c[k] === undefined)) };
+  const [h, n] = [c.hidden_size, c.num_attention_heads];
+  if (c.model_type === "cohere2" && typeof h === "number" && typeof n === "number" && n > 0) out.head_dim = Math.floor(h / n);
+  return out;
+}
+
+/**
+ * cohere2's layers: sliding (window and RoPE) unless every `sliding_window_pattern`-th (default 4), or as
+ * `layer_types` lists them; a null sliding_window leaves every layer without RoPE, as Cohere2Attention does.
+ */
+function cohere2Layers(r: ConfigReader, numLayers: number): Pick<CohereSpec, "slidingWindows" | "ropeLayers"> {
+  const pattern = r.int("sliding_window_pattern", 4, 1);
+  const sliding = layerWindows(r, numLayers, 1, (i) => (i + 1) % pattern !== 0).map((w) => w === 1);
+  const window = readWindow(r, 4096);
+  return { slidingWindows: sliding.map((s) => (s ? window : 0)), ropeLayers: sliding.map((s) => s && window > 0) };
 }
 
 /** [B, T, heads * D] through a LayerNorm over each head's D dims (weight [heads, D]), back to [B, T, heads * D]. */
@@ -53,14 +77,18 @@ export class CohereAttention extends Module implements SelfAttention {
   readonly o_proj: Linear;
   readonly q_norm: LayerNorm | null = null;
   readonly k_norm: LayerNorm | null = null;
+  private readonly rope: boolean;
+  /** zero frequencies: RoPE by them is the identity (cohere2's layers without position encoding) */
+  private noRotation: Tensor | null = null;
 
   constructor(
-    spec: CohereSpec,
+    private readonly spec: CohereSpec,
     /** This layer's index (its KV cache slot). */
     readonly layerIndex: number,
   ) {
     super();
     this.cfg = llamaAttentionConfig(spec, layerIndex);
+    this.rope = spec.ropeLayers[layerIndex] ?? true;
     const { hiddenSize: h, numHeads: hq, numKvHeads: hkv, headDim: d } = this.cfg;
     this.q_proj = this.addModule("q_proj", new Linear(h, hq * d, { bias: spec.qkvBias }));
     this.k_proj = this.addModule("k_proj", new Linear(h, hkv * d, { bias: spec.qkvBias }));
@@ -81,10 +109,22 @@ export class CohereAttention extends Module implements SelfAttention {
       q = perHead(this.q_norm, q, hq, d);
       k = perHead(this.k_norm, k, hkv, d);
     }
+    if (!this.rope) {
+      this.noRotation ??= keep(full([this.spec.rope.rotaryDim / 2], 0));
+      return this.o_proj.forward(
+        attendHeads(this.cfg, this.layerIndex, q, k, this.v_proj.forward(x), { ...ctx, invFreq: this.noRotation, attentionScaling: 1 }),
+      );
+    }
     // After the norms: their weights are laid out in the checkpoint's (interleaved) dim order.
     q = deinterleaveRotary(q, hq, d, d);
     k = deinterleaveRotary(k, hkv, d, d);
     return this.o_proj.forward(attendHeads(this.cfg, this.layerIndex, q, k, this.v_proj.forward(x), ctx));
+  }
+
+  override dispose(): void {
+    super.dispose();
+    this.noRotation?.dispose();
+    this.noRotation = null;
   }
 }
 
@@ -121,15 +161,18 @@ export class CohereForCausalLM extends LayerNormCausalLM<CohereSpec> {
 
 export const cohere = defineModelFamily<CohereSpec>({
   name: "cohere",
-  doc: "Cohere Command-R/R+ and Aya (parallel attention and MLP, bias-free LayerNorm, interleaved RoPE, q/k norms, logit_scale, tied)",
-  modelTypes: ["cohere"],
+  doc: "Cohere Command-R/R+, Aya, R7B/Command A (parallel attention and MLP, bias-free LayerNorm, interleaved RoPE, q/k norms, logit_scale, tied; cohere2: sliding layers with RoPE, global layers without)",
+  modelTypes: ["cohere", "cohere2"],
   fromConfig: (config, where) =>
     readLlamaConfig<CohereSpec>(config, "cohere", {
       where,
       view: cohereView,
-      extend: (r) => {
+      extend: (r, base) => {
         const logitScale = r.has("logit_scale") && r.config.logit_scale !== null ? r.num("logit_scale") : 0.0625;
-        return { mlpBias: false, layerNormEps: r.num("layer_norm_eps", 1e-5), logitScale, useQkNorm: r.bool("use_qk_norm", false) };
+        const common = { mlpBias: false, layerNormEps: r.num("layer_norm_eps", 1e-5), logitScale };
+        // Cohere2Attention has no q/k norms whatever the config says.
+        if (config.model_type === "cohere2") return { ...common, useQkNorm: false, ...cohere2Layers(r, base.numLayers) };
+        return { ...common, useQkNorm: r.bool("use_qk_norm", false), ropeLayers: new Array<boolean>(base.numLayers).fill(true) };
       },
     }),
   build: (spec) => new CohereForCausalLM(spec),

@@ -49,6 +49,33 @@ test("absent keys take CohereConfig's defaults: tied, logit_scale 0.0625, no q/k
   expect(referenceError(cohere, cohereReference, rest)).toBeLessThan(1e-5);
 });
 
+/** Command R7B's layout (model_type cohere2) at the small config: 4 layers, the last one global. */
+const r7b = (over: Record<string, unknown> = {}) =>
+  smallConfig(cohere, { model_type: "cohere2", use_qk_norm: undefined, num_hidden_layers: 4, sliding_window: 3, sliding_window_pattern: 4, ...over });
+
+test("cohere2: sliding layers with RoPE, every 4th layer global without position encoding, match the reference", () => {
+  const spec = cohere.fromConfig(r7b())._unsafeUnwrap();
+  expect([spec.slidingWindows, spec.ropeLayers, spec.useQkNorm]).toEqual([[3, 3, 3, 0], [true, true, true, false], false]);
+  expect(referenceError(cohere, cohereReference, r7b())).toBeLessThan(1e-5);
+  // layer_types wins over the pattern; head_dim is always hidden_size / num_attention_heads.
+  const typed = r7b({ layer_types: ["full_attention", "sliding_attention", "full_attention", "sliding_attention"], head_dim: 4 });
+  expect(cohere.fromConfig(typed)._unsafeUnwrap().ropeLayers).toEqual([false, true, false, true]);
+  expect(cohere.fromConfig(typed)._unsafeUnwrap().headDim).toBe(8);
+  expect(referenceError(cohere, cohereReference, typed)).toBeLessThan(1e-5);
+});
+
+test("cohere2: cached greedy generation equals recomputation, through global layers and past the window", () => {
+  const model = randomFamilyModel(cohere, r7b(), 5);
+  const o = { maxNewTokens: 8, eosTokenIds: [] };
+  const cached = generate(model, [[1, 7, 9]], o)._unsafeUnwrap().tokens;
+  expect(generate(model, [[1, 7, 9]], { ...o, useCache: false })._unsafeUnwrap().tokens).toEqual(cached);
+  model.dispose();
+});
+
+test("cohere2: malformed layer_types are refused, naming the key", () => {
+  expect(cohere.fromConfig(r7b({ layer_types: ["sliding_attention"] }))._unsafeUnwrapErr().message).toContain("layer_types");
+});
+
 test("a bad key is refused, naming it", () => {
   expect(cohere.fromConfig(smallConfig(cohere, { use_qk_norm: "yes" }))._unsafeUnwrapErr().message).toContain("use_qk_norm");
 });
