@@ -45,9 +45,9 @@ export interface CohereSpec extends LlamaSpec {
  */
 function cohereView(c: HfConfig): HfConfig {
   const defaults: HfConfig = { tie_word_embeddings: true, rope_theta: 500000 };
-  const out: HfConfig = { ...c, ...Object.fromEntries(Object.entries(defaults).filter(([k]) => c[k] === undefined)) };
+  const out = { ...c, ...Object.fromEntries(Object.entries(defaults).filter(([k]) => c[k] === undefined)) };
   const [h, n] = [c.hidden_size, c.num_attention_heads];
-  if (c.model_type === "cohere2" && typeof h === "number" && typeof n === "number" && n > 0) out.head_dim = Math.floor(h / n);
+  if (c.model_type === "cohere2" && typeof h === "number" && typeof n === "number" && n > 0) return { ...out, head_dim: Math.floor(h / n) };
   return out;
 }
 
