@@ -44,7 +44,7 @@ export function blockShape(config: Readonly<Record<string, unknown>>, where = "c
     return err(new PlanError(`${where}: cannot plan memory without ${missing.map((k) => `"${k}"`).join(", ")} (a positive whole number)`));
   const kvHeads = positiveInt(config.num_key_value_heads) ?? heads;
   const headDim = positiveInt(config.head_dim) ?? Math.floor(hidden / heads);
-  const qkNorm = config.model_type === "qwen3" || config.model_type === "gemma3_text";
+  const qkNorm = config.model_type === "qwen3" || config.model_type === "gemma3_text" || (config.model_type === "cohere" && config.use_qk_norm === true);
   return ok({ hidden, layers, heads, kvHeads, headDim, intermediate, vocab, qkNorm });
 }
 

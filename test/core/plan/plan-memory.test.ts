@@ -74,3 +74,10 @@ test("generation plans the KV cache", () => {
   const long = planMemory({ ...base, train: false, generation: { batch: 2, tokens: 100, prompt: 40 } }, registry)._unsafeUnwrap();
   expect(partBytes(long, "kv-cache")).toBe(2 * 5 * 2 * 160 * 4 * 8 * 4);
 });
+
+test("Cohere's per-head q/k norms (use_qk_norm) add their saved activations", () => {
+  const cohere = { ...config, model_type: "cohere", tie_word_embeddings: true };
+  const off = plan({ family: "cohere", config: cohere });
+  const on = plan({ family: "cohere", config: { ...cohere, use_qk_norm: true } });
+  expect(partBytes(on, "activations")).toBeGreaterThan(partBytes(off, "activations"));
+});
