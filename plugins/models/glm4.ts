@@ -1,6 +1,7 @@
-// The glm4 family (GLM-4-0414: GLM-4-9B/32B-0414, GLM-Z1): Llama-style attention with q/k/v biases, RoPE
-// on half of each head (partial_rotary_factor 0.5) rotating interleaved pairs (2i, 2i+1), a fused
-// gate_up_proj MLP, and "sandwich" norms: each sublayer's output is RMS-normed again before its residual add.
+// The glm4 family (GLM-4-0414: GLM-4-9B/32B-0414, GLM-Z1; and the earlier GLM-4-9B / glm-4-9b-chat-hf as
+// model_type glm): Llama-style attention with q/k/v biases, RoPE on half of each head
+// (partial_rotary_factor 0.5) rotating interleaved pairs (2i, 2i+1), a fused gate_up_proj MLP, and (glm4
+// only) "sandwich" norms: each sublayer's output is RMS-normed again before its residual add.
 import {
   type AttentionConfig,
   type AttentionContext,
@@ -21,8 +22,13 @@ import { LlamaForCausalLM, llamaAttentionConfig, llamaNorm } from "./llama.ts";
 import { type LlamaSpec, readLlamaConfig } from "./llama-config.ts";
 import { Phi3MLP } from "./phi3.ts";
 
+export interface Glm4Spec extends LlamaSpec {
+  /** glm4's post_self_attn_layernorm and post_mlp_layernorm (GlmDecoderLayer, model_type glm, has neither) */
+  sandwichNorms: boolean;
+}
+
 /**
- * Glm4Config's class defaults where a config leaves a key out: head_dim 128, partial_rotary_factor 0.5
+ * Glm4Config's (and GlmConfig's) class defaults where a config leaves a key out: head_dim 128, partial_rotary_factor 0.5
  * (transformers 5 may put it in rope_parameters), attention_bias true, rms_norm_eps 1.5625e-7.
  */
 function glm4View(c: HfConfig): HfConfig {
@@ -64,38 +70,50 @@ export class Glm4Attention extends Module implements SelfAttention {
   }
 }
 
-/** h = x + post_self_attn_norm(attn(input_norm(x))); out = h + post_mlp_norm(mlp(post_attention_norm(h))). */
+/**
+ * h = x + post_self_attn_norm(attn(input_norm(x))); out = h + post_mlp_norm(mlp(post_attention_norm(h))).
+ * Without sandwich norms (model_type glm) the two post-norms are absent: Llama's pre-norm layer.
+ */
 export class Glm4DecoderLayer extends Module implements DecoderBlock {
   readonly self_attn: Glm4Attention;
   readonly mlp: Phi3MLP;
   readonly input_layernorm: RMSNorm;
   readonly post_attention_layernorm: RMSNorm;
-  readonly post_self_attn_layernorm: RMSNorm;
-  readonly post_mlp_layernorm: RMSNorm;
+  readonly post_self_attn_layernorm: RMSNorm | null = null;
+  readonly post_mlp_layernorm: RMSNorm | null = null;
 
-  constructor(spec: LlamaSpec, layer: number) {
+  constructor(spec: Glm4Spec, layer: number) {
     super();
     this.self_attn = this.addModule("self_attn", new Glm4Attention(spec, layer));
     // Glm4MLP is Phi-3's: one gate_up_proj (gate rows first), act(gate) * up, down_proj; no biases.
     this.mlp = this.addModule("mlp", new Phi3MLP(spec));
     this.input_layernorm = this.addModule("input_layernorm", llamaNorm(spec));
     this.post_attention_layernorm = this.addModule("post_attention_layernorm", llamaNorm(spec));
-    this.post_self_attn_layernorm = this.addModule("post_self_attn_layernorm", llamaNorm(spec));
-    this.post_mlp_layernorm = this.addModule("post_mlp_layernorm", llamaNorm(spec));
+    if (spec.sandwichNorms) {
+      this.post_self_attn_layernorm = this.addModule("post_self_attn_layernorm", llamaNorm(spec));
+      this.post_mlp_layernorm = this.addModule("post_mlp_layernorm", llamaNorm(spec));
+    }
   }
 
   /** x [B, T, hidden] -> [B, T, hidden] */
   forward(x: Tensor, ctx: AttentionContext): Tensor {
-    const h = ops.add(x, this.post_self_attn_layernorm.forward(this.self_attn.forward(this.input_layernorm.forward(x), ctx)));
-    return ops.add(h, this.post_mlp_layernorm.forward(this.mlp.forward(this.post_attention_layernorm.forward(h))));
+    const attn = this.self_attn.forward(this.input_layernorm.forward(x), ctx);
+    const h = ops.add(x, this.post_self_attn_layernorm ? this.post_self_attn_layernorm.forward(attn) : attn);
+    const mlp = this.mlp.forward(this.post_attention_layernorm.forward(h));
+    return ops.add(h, this.post_mlp_layernorm ? this.post_mlp_layernorm.forward(mlp) : mlp);
   }
 }
 
-export const glm4 = defineModelFamily<LlamaSpec>({
+export const glm4 = defineModelFamily<Glm4Spec>({
   name: "glm4",
-  doc: "GLM-4-0414 (sandwich norms, fused gate_up_proj, q/k/v bias, interleaved partial RoPE, GQA)",
-  modelTypes: ["glm4"],
-  fromConfig: (config, where) => readLlamaConfig(config, "glm4", { where, view: glm4View, extend: () => ({ oBias: false, mlpBias: false }) }),
+  doc: "GLM-4-0414 and GLM-4-9B (glm: no sandwich norms): fused gate_up_proj, q/k/v bias, interleaved partial RoPE, GQA",
+  modelTypes: ["glm4", "glm"],
+  fromConfig: (config, where) =>
+    readLlamaConfig<Glm4Spec>(config, "glm4", {
+      where,
+      view: glm4View,
+      extend: () => ({ oBias: false, mlpBias: false, sandwichNorms: config.model_type !== "glm" }),
+    }),
   build: (spec) => new LlamaForCausalLM(spec, {}, (i) => new Glm4DecoderLayer(spec, i)),
   adapterTargets: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_up_proj", "down_proj"],
   tiny: {

@@ -49,6 +49,19 @@ test("absent keys take Glm4Config's defaults: head_dim 128, partial rotary 0.5, 
   expect(v5._unsafeUnwrap().rope.rotaryDim).toBe(4);
 });
 
+test("model_type glm (GLM-4-9B): the same layers without the two post-norms, against the reference", () => {
+  const glm = smallConfig(glm4, { model_type: "glm", architectures: ["GlmForCausalLM"] });
+  const spec = glm4.fromConfig(glm)._unsafeUnwrap();
+  const names = glm4.weightNames(spec).map((w) => w.name);
+  expect(names).toContain("model.layers.0.post_attention_layernorm.weight");
+  expect(names.some((n) => n.includes("post_self_attn_layernorm") || n.includes("post_mlp_layernorm"))).toBe(false);
+  expect(referenceError(glm4, glm4Reference, glm)).toBeLessThan(1e-5);
+  const model = randomFamilyModel(glm4, glm, 5);
+  const o = { maxNewTokens: 6, eosTokenIds: [] };
+  expect(generate(model, [[1, 7, 9]], { ...o, useCache: false })._unsafeUnwrap().tokens).toEqual(generate(model, [[1, 7, 9]], o)._unsafeUnwrap().tokens);
+  model.dispose();
+});
+
 test("an odd number of rotary dims is refused, naming the keys", () => {
   const r = glm4.fromConfig(smallConfig(glm4, { partial_rotary_factor: 0.1875 }));
   expect(r._unsafeUnwrapErr().message).toContain("head_dim 16 x partial_rotary_factor 0.1875 gives 3 rotary dims");

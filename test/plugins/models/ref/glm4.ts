@@ -2,6 +2,7 @@
 // whose attention and MLP outputs are RMS-normed again before the add (post_self_attn_layernorm,
 // post_mlp_layernorm), q/k/v biases, RoPE over the first head_dim * partial_rotary_factor dims on
 // interleaved pairs, and a fused gate_up_proj. Config keys are read with Glm4Config's defaults.
+// model_type glm (modular_glm.py, GLM-4-9B): the same without the two post-norms.
 import type { HfConfig } from "../../../../core/index.ts";
 import type { RefForward } from "../family-checks.ts";
 import { attend, embed, heads, invFreqOf, ropeInterleaved } from "./dense-blocks.ts";
@@ -18,7 +19,9 @@ export const glm4Reference: RefForward = (c, W, rows) => {
   const bias = get(c, "attention_bias", true);
   const actKind = get<"silu" | "gelu_pytorch_tanh">(c, "hidden_act", "silu");
   const invFreq = invFreqOf(get(c, "rope_theta", 10000), Math.floor(D * get(c, "partial_rotary_factor", 0.5)));
+  const sandwich = c.model_type !== "glm";
   const norm = (x: Float64Array, name: string) => rmsNorm(x, w(W, name), eps, false);
+  const post = (x: Float64Array, name: string) => (sandwich ? norm(x, name) : x);
   return rows.map((ids) => {
     let xs = embed(W, ids, hidden);
     for (let l = 0; l < (c.num_hidden_layers as number); l++) {
@@ -30,7 +33,7 @@ export const glm4Reference: RefForward = (c, W, rows) => {
       const vs = normed.map((x) => heads(proj(x, "v_proj"), nkv));
       const attn = attend(qs, ks, vs, D ** -0.5).map((o) => linear(o, w(W, `${p}self_attn.o_proj.weight`)));
       xs = xs.map((x, t) => {
-        const a = norm(attn[t]!, `${p}post_self_attn_layernorm.weight`);
+        const a = post(attn[t]!, `${p}post_self_attn_layernorm.weight`);
         const h = x.map((v, i) => v + a[i]!);
         const gu = linear(norm(h, `${p}post_attention_layernorm.weight`), w(W, `${p}mlp.gate_up_proj.weight`));
         const n = gu.length / 2;
@@ -38,7 +41,7 @@ export const glm4Reference: RefForward = (c, W, rows) => {
           gu.slice(n).map((u, i) => u * act(actKind, gu[i]!)),
           w(W, `${p}mlp.down_proj.weight`),
         );
-        const mo = norm(m, `${p}post_mlp_layernorm.weight`);
+        const mo = post(m, `${p}post_mlp_layernorm.weight`);
         return h.map((v, i) => v + mo[i]!);
       });
     }
