@@ -3,6 +3,7 @@
 // each from its family's own tiny preset with the sizes replaced: shows whether a family's extra work
 // (GLM/Cohere's interleaved-RoPE reorder, LayerNorm, sandwich norms) keeps it on the fast path.
 // Run: bun bench/dense-families.ts [--quick]  (writes bench/results/dense-families.json)
+import { loadavg } from "node:os";
 import { Philox } from "../core/random/philox.ts";
 import { backward, blasInfo, causalLmLoss, createRegistry, dropGrads, familyByName, type HfConfig, tidy } from "../lft.ts";
 import { builtinPlugins } from "../plugins/index.ts";
@@ -11,7 +12,7 @@ import { randomTokenBatch } from "./lib/token-batch.ts";
 
 const quick = process.argv.includes("--quick");
 const SHAPE = { batch: 2, seq: quick ? 128 : 256, vocab: 32000 };
-const ITER = quick ? 2 : 4;
+const ITER = quick ? 3 : 7;
 const SIZES: HfConfig = {
   hidden_size: 256,
   intermediate_size: 688,
@@ -37,8 +38,9 @@ const cases: [string, string, HfConfig][] = [
 ];
 
 const batch = randomTokenBatch(SHAPE, new Philox(7n));
-const rows: { family: string; tokensPerSecond: number; secondsPerStep: number }[] = [];
-for (const [label, name, over] of cases) {
+// Built once, then timed in rounds (every family once per round) so a load change on a shared machine hits
+// all of them alike; each family's median step is reported.
+const models = cases.map(([label, name, over]) => {
   const family = familyByName(registry, name)._unsafeUnwrap();
   const model = family.build(family.fromConfig({ ...family.tiny.config, ...SIZES, ...over })._unsafeUnwrap());
   model.initParameters({ seed: 1, std: 0.02 });
@@ -48,17 +50,27 @@ for (const [label, name, over] of cases) {
       dropGrads(model.parameters());
     });
   step(); // warm-up: allocator and BLAS
-  const times: number[] = [];
-  for (let i = 0; i < ITER; i++) {
+  return { label, model, step, times: [] as number[] };
+});
+for (let round = 0; round < ITER; round++) {
+  for (const m of models) {
     const t0 = performance.now();
-    step();
-    times.push((performance.now() - t0) / 1000);
+    m.step();
+    m.times.push((performance.now() - t0) / 1000);
   }
-  times.sort((a, b) => a - b);
-  const s = times[Math.floor(times.length / 2)]!;
-  rows.push({ family: label, tokensPerSecond: Math.round((SHAPE.batch * SHAPE.seq) / s), secondsPerStep: Number(s.toFixed(4)) });
-  console.log(`${label.padEnd(32)} ${((SHAPE.batch * SHAPE.seq) / s).toFixed(0).padStart(8)} tok/s  (${(s * 1000).toFixed(1)} ms/step, median of ${ITER})`);
-  model.dispose();
 }
-const path = writeResults("dense-families", { machine: machine(), revision: gitRevision(), blas: blasInfo(), shape: { ...SIZES, ...SHAPE }, rows });
+const rows = models.map(({ label, model, times }) => {
+  model.dispose();
+  const s = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+  console.log(`${label.padEnd(32)} ${((SHAPE.batch * SHAPE.seq) / s).toFixed(0).padStart(8)} tok/s  (${(s * 1000).toFixed(1)} ms/step, median of ${ITER})`);
+  return { family: label, tokensPerSecond: Math.round((SHAPE.batch * SHAPE.seq) / s), secondsPerStep: Number(s.toFixed(4)) };
+});
+const path = writeResults("dense-families", {
+  machine: machine(),
+  revision: gitRevision(),
+  blas: blasInfo(),
+  loadAverage: loadavg()[0],
+  shape: { ...SIZES, ...SHAPE },
+  rows,
+});
 console.log(`wrote ${path}`);
