@@ -170,6 +170,9 @@ export const cohere = defineModelFamily<CohereSpec>({
       extend: (r, base) => {
         const logitScale = r.has("logit_scale") && r.config.logit_scale !== null ? r.num("logit_scale") : 0.0625;
         const common = { mlpBias: false, layerNormEps: r.num("layer_norm_eps", 1e-5), logitScale };
+        // Cohere's apply_rotary_pos_emb rotates the whole head; a partial rotary factor has no meaning there.
+        if (base.rope.rotaryDim !== base.headDim)
+          r.fail(`partial_rotary_factor ${String(r.config.partial_rotary_factor)} is not supported by Cohere (RoPE spans the whole head)`);
         // Cohere2Attention has no q/k norms whatever the config says.
         if (config.model_type === "cohere2") return { ...common, useQkNorm: false, ...cohere2Layers(r, base.numLayers) };
         return { ...common, useQkNorm: r.bool("use_qk_norm", false), ropeLayers: new Array<boolean>(base.numLayers).fill(true) };

@@ -78,6 +78,7 @@ test("cohere2: malformed layer_types are refused, naming the key", () => {
 
 test("a bad key is refused, naming it", () => {
   expect(cohere.fromConfig(smallConfig(cohere, { use_qk_norm: "yes" }))._unsafeUnwrapErr().message).toContain("use_qk_norm");
+  expect(cohere.fromConfig(smallConfig(cohere, { partial_rotary_factor: 0.5 }))._unsafeUnwrapErr().message).toContain("partial_rotary_factor 0.5");
 });
 
 test("cached greedy generation equals recomputation without the cache", () => {
