@@ -50,7 +50,11 @@ export function blockShape(config: Readonly<Record<string, unknown>>, where = "c
   // a head_dim in such a config is transformers' alias of qk_rope_head_dim.
   const mla = config.kv_lora_rank ? (positiveInt(config.qk_nope_head_dim) ?? 128) + (positiveInt(config.qk_rope_head_dim) ?? 64) : undefined;
   const headDim = mla ?? positiveInt(config.head_dim) ?? Math.floor(hidden / heads);
-  const qkNorm = config.model_type === "qwen3" || config.model_type === "qwen3_moe" || config.model_type === "gemma3_text";
+  const qkNorm =
+    config.model_type === "qwen3" ||
+    config.model_type === "qwen3_moe" ||
+    config.model_type === "gemma3_text" ||
+    (config.model_type === "cohere" && config.use_qk_norm === true);
   return ok({ hidden, layers, heads, kvHeads, headDim, intermediate, vocab, qkNorm });
 }
 

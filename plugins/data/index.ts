@@ -12,10 +12,12 @@ import v1 from "./formats/v1.ts";
 import alpacaTemplate from "./templates/alpaca.ts";
 import chatml from "./templates/chatml.ts";
 import chatmlVariants from "./templates/chatml-variants.ts";
+import cohere from "./templates/cohere.ts";
 import defaultTemplate from "./templates/default.ts";
 import fewshot from "./templates/fewshot.ts";
 import gemma from "./templates/gemma.ts";
 import gemmaVariants from "./templates/gemma-variants.ts";
+import glm4 from "./templates/glm4.ts";
 import hf from "./templates/hf.ts";
 import llamaVariants from "./templates/llama-variants.ts";
 import llama2 from "./templates/llama2.ts";
@@ -48,6 +50,8 @@ export const templatePlugins: readonly Plugin[] = [
   phiVariants,
   mimo,
   qwen35,
+  glm4,
+  cohere,
   fewshot,
   hf,
 ];

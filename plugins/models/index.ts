@@ -1,9 +1,11 @@
 // The model families lft ships, one plugin per family file, and the catalog of well-known checkpoints.
 import type { Plugin } from "../../core/index.ts";
+import cohereModels from "./cohere.ts";
 import deepseekV3Models, { deepseekV2Plugin as deepseekV2Models } from "./deepseek.ts";
 import gemmaModels from "./gemma.ts";
 import gemma2Models from "./gemma2.ts";
 import gemma3Models from "./gemma3.ts";
+import glm4Models from "./glm4.ts";
 import graniteModels from "./granite.ts";
 import internlm3Models from "./internlm3.ts";
 import llamaModels from "./llama.ts";
@@ -17,6 +19,7 @@ import qwen2MoeModels from "./qwen2_moe.ts";
 import qwen3Models from "./qwen3.ts";
 import qwen3MoeModels from "./qwen3_moe.ts";
 import smollm3Models from "./smollm3.ts";
+import starcoder2Models from "./starcoder2.ts";
 
 /** In the order sessions register them (the order `lft models` and `lft plugins` list them). */
 export const modelPlugins: readonly Plugin[] = [
@@ -38,6 +41,9 @@ export const modelPlugins: readonly Plugin[] = [
   qwen2MoeModels,
   qwen3MoeModels,
   gemma3Models,
+  glm4Models,
+  cohereModels,
+  starcoder2Models,
 ];
 
 export { CATALOG, type CatalogEntry, catalogEntry } from "./catalog.ts";

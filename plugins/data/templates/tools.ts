@@ -4,8 +4,8 @@
 // chat template) instead of the clock, so encodings are reproducible.
 import { pyJsonDumps } from "./pyjson.ts";
 
-export type ToolFormat = "default" | "qwen" | "qwen3_5" | "llama3" | "mistral";
-export const TOOL_FORMATS: readonly ToolFormat[] = ["default", "qwen", "qwen3_5", "llama3", "mistral"];
+export type ToolFormat = "default" | "qwen" | "qwen3_5" | "llama3" | "mistral" | "glm4";
+export const TOOL_FORMATS: readonly ToolFormat[] = ["default", "qwen", "qwen3_5", "llama3", "mistral", "glm4"];
 
 export interface FunctionCall {
   readonly name: string;
@@ -55,6 +55,11 @@ const LLAMA3_TOOL_PROMPT = (date: string, toolText: string) =>
   "You have access to the following functions. To call a function, please respond with JSON for a function call. " +
   'Respond in the format {"name": function name, "parameters": dictionary of argument name and its value}. ' +
   "Do not use variables.\n\n" +
+  toolText;
+
+const GLM4_TOOL_PROMPT = (toolText: string) =>
+  "你是一个名为 ChatGLM 的人工智能助手。你是基于智谱 AI 公司训练的语言模型 GLM-4 模型开发的，" +
+  "你的任务是针对用户的问题和要求提供适当的答复和支持。\n\n# 可用工具" +
   toolText;
 
 const unwrap = (t: Tool): Tool => (t.type === "function" ? ((t.function ?? {}) as Tool) : t);
@@ -117,12 +122,28 @@ const mistralTools: ToolUtils = {
   formatCalls: (calls) => pyJsonDumps(calls.map((c) => ({ name: c.name, arguments: JSON.parse(c.arguments) as unknown }))),
 };
 
+/** GLM-4: each tool as an indented JSON section; one call per reply, written as its name, a newline, its arguments. */
+const glm4Tools: ToolUtils = {
+  formatTools: (tools) =>
+    GLM4_TOOL_PROMPT(
+      tools
+        .map(unwrap)
+        .map((t) => `\n\n## ${str(t.name)}\n\n${pyJsonDumps(t, 4)}\n在调用上述函数时，请使用 Json 格式表示调用的参数。`)
+        .join(""),
+    ),
+  formatCalls(calls) {
+    if (calls.length > 1) throw new Error("GLM-4 does not support parallel functions (one call per reply)");
+    return calls.map((c) => `${c.name}\n${c.arguments}`).join("");
+  },
+};
+
 export const TOOL_UTILS: Readonly<Record<ToolFormat, ToolUtils>> = {
   default: defaultTools,
   qwen: qwenTools,
   qwen3_5: qwen35Tools,
   llama3: llama3Tools,
   mistral: mistralTools,
+  glm4: glm4Tools,
 };
 
 /** A function message's JSON ({name, arguments} or a list of them) as calls; throws on bad JSON. */
@@ -201,6 +222,12 @@ export function extractCalls(format: ToolFormat, reply: string): FunctionCall[] 
       calls.push({ name: m[1]!.trim(), arguments: JSON.stringify(args) });
     }
     return calls.length > 0 ? calls : null;
+  }
+  if (format === "glm4") {
+    // The tool's name, a newline, its arguments as a JSON object; anything else is plain text.
+    const nl = text.indexOf("\n");
+    const args = nl < 0 ? undefined : jsonOf(text.slice(nl + 1).trim());
+    return isObject(args) ? [{ name: text.slice(0, nl), arguments: JSON.stringify(args) }] : null;
   }
   return objectCalls(jsonOf(text), format === "llama3" ? "parameters" : "arguments");
 }

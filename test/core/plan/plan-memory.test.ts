@@ -86,3 +86,10 @@ test("a composite config is planned from its text_config, like the flat config i
   expect(missing).toContain("m/config.json text_config");
   expect(missing).toContain("hidden_size");
 });
+
+test("Cohere's per-head q/k norms (use_qk_norm) add their saved activations", () => {
+  const cohere = { ...config, model_type: "cohere", tie_word_embeddings: true };
+  const off = plan({ family: "cohere", config: cohere });
+  const on = plan({ family: "cohere", config: { ...cohere, use_qk_norm: true } });
+  expect(partBytes(on, "activations")).toBeGreaterThan(partBytes(off, "activations"));
+});

@@ -13,6 +13,7 @@ test("formats and templates are registered by the data plugins", () => {
     "breeze",
     "chatml",
     "chatml_de",
+    "cohere",
     "cpm4",
     "deepseek",
     "deepseek3",
@@ -25,6 +26,7 @@ test("formats and templates are registered by the data plugins", () => {
     "gemma",
     "gemma2",
     "gemma3",
+    "glm4",
     "hf",
     "intern2",
     "llama2",
@@ -64,6 +66,7 @@ test("formats and templates are registered by the data plugins", () => {
   expect(stops.gemma).toEqual(["<end_of_turn>"]);
   expect(stops.gemma2).toEqual(["<eos>", "<end_of_turn>"]);
   expect(stops["openchat-3.6"]).toEqual(["<|eot_id|>"]);
+  expect(stops.glm4).toEqual(["<|user|>", "<|observation|>"]);
   expect(r.list("templates").every((t) => t.supportsSystem)).toBe(true);
   expect(Object.keys(r.get("templates", "qwen3")._unsafeUnwrap().options ?? {})).toContain("enable_thinking");
   for (const reasoning of ["deepseekr1", "mimo", "mimo_v2"])

@@ -202,6 +202,24 @@ const CASES: Record<string, Case> = {
     defaultFirst: "<|im_start|>user<|im_sep|>Hi<|im_end|><|im_start|>assistant<|im_sep|>",
     eos: 151645,
   },
+  glm4: {
+    tok: "llama3",
+    turns: ["[gMASK]<sop><|system|>\nBe brief.<|user|>\nHi<|assistant|>", "\nHello!", "<|user|>\nBye<|assistant|>", "\nSee you."],
+    defaultFirst: "[gMASK]<sop><|user|>\nHi<|assistant|>",
+    eos: 128001,
+    efficientEos: true,
+  },
+  cohere: {
+    tok: "llama3",
+    turns: [
+      `${B}<|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|>Be brief.<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|USER_TOKEN|>Hi<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>`,
+      `Hello!${E}`,
+      "<|START_OF_TURN_TOKEN|><|USER_TOKEN|>Bye<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>",
+      `See you.${E}`,
+    ],
+    defaultFirst: `${B}<|START_OF_TURN_TOKEN|><|USER_TOKEN|>Hi<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>`,
+    eos: 128001,
+  },
 };
 
 describe("added templates render as LLaMA-Factory declares them", () => {

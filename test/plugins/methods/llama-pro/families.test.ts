@@ -24,11 +24,13 @@ const logits = (model: ReturnType<typeof tinyModel>): Float32Array =>
 
 test("the shipped families are all here", () => {
   expect(families.map((f) => f.name).sort()).toEqual([
+    "cohere",
     "deepseek_v2",
     "deepseek_v3",
     "gemma",
     "gemma2",
     "gemma3",
+    "glm4",
     "granite",
     "internlm3",
     "llama",
@@ -42,6 +44,7 @@ test("the shipped families are all here", () => {
     "qwen3",
     "qwen3_moe",
     "smollm3",
+    "starcoder2",
   ]);
 });
 
@@ -50,6 +53,8 @@ const refused: Readonly<Record<string, string>> = {
   mixtral: "the decoder layers have no down_proj weights",
   // Mistral 3 keeps its decoder under language_model.model.layers (the checkpoint's names).
   mistral3: "the model has no weights named model.layers.<i>.*",
+  // StarCoder 2's MLP ends in c_proj, which llama_pro.py does not zero.
+  starcoder2: "the decoder layers have no down_proj weights",
   // Gemma 2 alternates sliding and global attention by layer index when config.json has no layer_types.
   gemma2: 'family "gemma2" sets layers up by their index, so inserted copies would not match their source: layer 2 (from layer 1) would get slidingWindows',
   // Its tiny preset keeps layer 1 dense (mlp_only_layers: [1]): the dense/sparse pattern is by index.
