@@ -19,6 +19,7 @@ const typicalMax: Readonly<Record<string, number>> = {
   head_dim: 512,
   num_local_experts: 256,
   num_experts: 256,
+  n_routed_experts: 256,
 };
 
 export interface ModelSizeEstimate {
@@ -49,8 +50,17 @@ export interface ModelSizeProblem {
   readonly detail: string;
 }
 
-/** The parameter estimate, or the key that is not a size. */
-export function estimateModelSize(config: Readonly<Record<string, unknown>>): ModelSizeEstimate | ModelSizeProblem {
+/** The config whose keys size the language model: a composite (vision + text) config's text_config. */
+function languageConfig(config: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+  const text = config.text_config;
+  if (text === null || typeof text !== "object" || Array.isArray(text)) return config;
+  const t = text as Readonly<Record<string, unknown>>;
+  return { ...t, tie_word_embeddings: t.tie_word_embeddings ?? config.tie_word_embeddings };
+}
+
+/** The parameter estimate, or the key that is not a size (a composite config's text_config is read). */
+export function estimateModelSize(full: Readonly<Record<string, unknown>>): ModelSizeEstimate | ModelSizeProblem {
+  const config = languageConfig(full);
   const keys: Record<string, number> = {};
   for (const key of Object.keys(typicalMax)) {
     const v = config[key];
@@ -64,7 +74,7 @@ export function estimateModelSize(config: Readonly<Record<string, unknown>>): Mo
   const heads = keys.num_attention_heads ?? 1;
   const headDim = keys.head_dim ?? (heads > 0 ? Math.floor(hidden / heads) : 0);
   const kvHeads = keys.num_key_value_heads ?? heads;
-  const experts = Math.max(1, keys.num_local_experts ?? keys.num_experts ?? 1);
+  const experts = Math.max(1, keys.num_local_experts ?? keys.num_experts ?? keys.n_routed_experts ?? 1);
   const mlpWidth = experts > 1 ? (keys.moe_intermediate_size ?? keys.intermediate_size ?? 0) : (keys.intermediate_size ?? 0);
   const tied = config.tie_word_embeddings === true;
   // Doubles: every product below is far under 2^1023, and only compared, never used as a size.
