@@ -144,8 +144,19 @@ export interface Backend extends QuantizedMatmul {
   rope(out: NativeArray, x: NativeArray, pos: NativeArray, invFreq: NativeArray, sign: 1 | -1): void;
 
   // attention: q/out [B, Tq, Hq, D], k/v [B, Tk, Hkv, D] (Tq <= Tk: queries are the last Tq positions,
-  // as when decoding with a KV cache), lse [B, Hq, Tq], seg [B, Tk] i32 or null
-  attentionForward(out: NativeArray, lse: NativeArray, q: NativeArray, k: NativeArray, v: NativeArray, seg: NativeArray | null, opts: AttentionOptions): void;
+  // as when decoding with a KV cache), lse [B, Hq, Tq], seg [B, Tk] i32 or null; sinks [Hq] f32 or
+  // absent (gpt-oss): a per-head logit in every row's softmax denominator with no value; the backward
+  // writes its gradient to dsinks [Hq] when both are given.
+  attentionForward(
+    out: NativeArray,
+    lse: NativeArray,
+    q: NativeArray,
+    k: NativeArray,
+    v: NativeArray,
+    seg: NativeArray | null,
+    opts: AttentionOptions,
+    sinks?: NativeArray | null,
+  ): void;
   attentionBackward(
     dq: NativeArray,
     dk: NativeArray,
@@ -158,6 +169,8 @@ export interface Backend extends QuantizedMatmul {
     v: NativeArray,
     seg: NativeArray | null,
     opts: AttentionOptions,
+    sinks?: NativeArray | null,
+    dsinks?: NativeArray | null,
   ): void;
 
   // losses and lookups

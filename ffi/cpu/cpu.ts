@@ -11,6 +11,7 @@ import {
   adamwArgs,
   attentionDims,
   attentionScalars,
+  attentionSinks,
   type Backend,
   type BinaryOp,
   type BlasInfo,
@@ -98,8 +99,8 @@ const SYMBOLS = {
   lft_layernorm_fwd: { args: [P, P, P, P, P, P, i64, i64, f32], returns: V },
   lft_layernorm_bwd: { args: [P, P, P, P, P, P, P, P, i64, i64], returns: V },
   lft_rope: { args: [P, P, P, P, i64, i64, i64, i64, i64, f32], returns: i32 },
-  lft_attention_fwd: { args: [P, P, P, P, P, P, i64, i64, i64, i64, i64, i64, f32, i64, f32], returns: i32 },
-  lft_attention_bwd: { args: [P, P, P, P, P, P, P, P, P, P, i64, i64, i64, i64, i64, i64, f32, i64, f32], returns: i32 },
+  lft_attention_fwd: { args: [P, P, P, P, P, P, i64, i64, i64, i64, i64, i64, f32, i64, f32, P], returns: i32 },
+  lft_attention_bwd: { args: [P, P, P, P, P, P, P, P, P, P, i64, i64, i64, i64, i64, i64, f32, i64, f32, P, P], returns: i32 },
   lft_cross_entropy_fwd: { args: [P, P, P, P, i64, i64, i32], returns: V },
   lft_cross_entropy_bwd: { args: [P, P, P, P, P, i64, i64, i32], returns: V },
   lft_embedding_fwd: { args: [P, P, P, i64, i64], returns: V },
@@ -431,10 +432,11 @@ export const cpuBackend: Backend = {
     checkStatus("rope", native.lft_rope(at(out), at(x), at(pos), at(invFreq), B, T, H, D, nFreq, sign), formatShape(x.shape));
   },
 
-  attentionForward(out, lse, q, k, v, seg, opts) {
+  attentionForward(out, lse, q, k, v, seg, opts, sinks = null) {
     const op = "attention";
     const { B, Tq, Tk, Hq, Hkv, D } = attentionDims(op, q, k, v, seg);
     attentionScalars(op, opts);
+    attentionSinks(op, Hq, sinks);
     expectArray(op, "out", out, F32, q.shape);
     expectArray(op, "lse", lse, F32, [B, Hq, Tq]);
     if (B * Tq * Hq === 0) return;
@@ -454,13 +456,15 @@ export const cpuBackend: Backend = {
       opts.scale,
       opts.window,
       opts.softcap,
+      sinks ? at(sinks) : null,
     );
     checkStatus(op, status, `q ${formatShape(q.shape)}, k ${formatShape(k.shape)}`);
   },
-  attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, seg, opts) {
+  attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, seg, opts, sinks = null, dsinks = null) {
     const op = "attention backward";
     const { B, Tq, Tk, Hq, Hkv, D } = attentionDims(op, q, k, v, seg);
     attentionScalars(op, opts);
+    attentionSinks(op, Hq, sinks, dsinks);
     expectArray(op, "out", out, F32, q.shape);
     expectArray(op, "dout", dout, F32, q.shape);
     expectArray(op, "lse", lse, F32, [B, Hq, Tq]);
@@ -470,6 +474,7 @@ export const cpuBackend: Backend = {
     if (B * Tq * Hq === 0) {
       if (n(dk) > 0) native.lft_fill_f32(at(dk), n(dk), 0);
       if (n(dv) > 0) native.lft_fill_f32(at(dv), n(dv), 0);
+      if (dsinks && n(dsinks) > 0) native.lft_fill_f32(at(dsinks), n(dsinks), 0);
       return;
     }
     const status = native.lft_attention_bwd(
@@ -492,6 +497,8 @@ export const cpuBackend: Backend = {
       opts.scale,
       opts.window,
       opts.softcap,
+      sinks ? at(sinks) : null,
+      dsinks ? at(dsinks) : null,
     );
     checkStatus(op, status, `q ${formatShape(q.shape)}, k ${formatShape(k.shape)}`);
   },
