@@ -8,6 +8,7 @@ import type { Shape } from "../tensor/shape.ts";
 import type { CausalLM } from "./causal-lm.ts";
 import { ModuleError } from "./module.ts";
 import type { HfConfig, ModelSpec } from "./spec.ts";
+import type { StoredFormHook } from "./stored-form.ts";
 
 /** A small random checkpoint's recipe: the family's real config keys at tiny sizes, and its tokenizer. */
 export interface TinyPreset {
@@ -33,6 +34,8 @@ export interface ModelFamily<S extends ModelSpec = ModelSpec> extends EntryBase 
   readonly adapterTargets: readonly string[];
   /** Maps a checkpoint tensor name to the model's (null: not a parameter, skip it). Default: as is. */
   sanitize?(name: string): string | null;
+  /** Slots this spec's checkpoints store in another form (gpt-oss's MXFP4 experts), loaded by the hook; null: none. */
+  storedForm?(spec: S): StoredFormHook | null;
   readonly tiny: TinyPreset;
 }
 
@@ -46,6 +49,7 @@ declare module "../registry/collections.ts" {
     weightNames?(spec: ModelSpec): { name: string; shape: Shape }[];
     readonly adapterTargets?: readonly string[];
     sanitize?(name: string): string | null;
+    storedForm?(spec: ModelSpec): StoredFormHook | null;
     readonly tiny?: TinyPreset;
   }
 }

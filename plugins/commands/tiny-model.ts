@@ -12,7 +12,7 @@ export const TOKENIZER_FIXTURES = resolve(import.meta.dir, "../../test/fixtures/
 
 export interface MakeTinyOptions {
   seed?: number;
-  /** Folder holding `<preset.tokenizer>/tokenizer.json`; default TOKENIZER_FIXTURES. */
+  /** Folder holding `<preset.tokenizer>/tokenizer.json`; default TOKENIZER_FIXTURES (`npm:` names ignore it). */
   tokenizerRoot?: string;
   /** Weight storage in model.safetensors; default f32. */
   dtype?: "f32" | "bf16" | "f16";
@@ -22,6 +22,11 @@ export interface MadeTiny {
   dir: string;
   files: string[];
   parameters: number;
+}
+
+/** Where a preset's tokenizer lives: `npm:<package>` is that installed package's `models/` folder. */
+export function tokenizerDir(name: string, root = TOKENIZER_FIXTURES): string {
+  return name.startsWith("npm:") ? resolve(import.meta.dir, "../../node_modules", name.slice(4), "models") : join(root, name);
 }
 
 const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
@@ -41,7 +46,7 @@ export function makeTiny(family: ModelFamily, outDir: string, opts: MakeTinyOpti
   const preset = family.tiny;
   const spec = family.fromConfig(preset.config, `${family.name} tiny preset`);
   if (spec.isErr()) return err(spec.error);
-  const tokDir = join(opts.tokenizerRoot ?? TOKENIZER_FIXTURES, preset.tokenizer);
+  const tokDir = tokenizerDir(preset.tokenizer, opts.tokenizerRoot);
   const tokJson = readJsonObject(join(tokDir, "tokenizer.json"), "tokenizer");
   if (tokJson.isErr()) return err(tokJson.error);
   const maxId = largestTokenId(tokJson.value);

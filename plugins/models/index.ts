@@ -2,6 +2,7 @@
 import type { Plugin } from "../../core/index.ts";
 import gemmaModels from "./gemma.ts";
 import gemma2Models from "./gemma2.ts";
+import gptOssModels from "./gpt_oss.ts";
 import graniteModels from "./granite.ts";
 import llamaModels from "./llama.ts";
 import mistralModels from "./mistral.ts";
@@ -23,6 +24,7 @@ export const modelPlugins: readonly Plugin[] = [
   mixtralModels,
   olmo2Models,
   graniteModels,
+  gptOssModels,
 ];
 
 export { CATALOG, type CatalogEntry, catalogEntry } from "./catalog.ts";
