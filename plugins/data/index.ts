@@ -16,6 +16,7 @@ import defaultTemplate from "./templates/default.ts";
 import fewshot from "./templates/fewshot.ts";
 import gemma from "./templates/gemma.ts";
 import gemmaVariants from "./templates/gemma-variants.ts";
+import gptOss from "./templates/gpt-oss.ts";
 import hf from "./templates/hf.ts";
 import llamaVariants from "./templates/llama-variants.ts";
 import llama2 from "./templates/llama2.ts";
@@ -48,6 +49,7 @@ export const templatePlugins: readonly Plugin[] = [
   phiVariants,
   mimo,
   qwen35,
+  gptOss,
   fewshot,
   hf,
 ];

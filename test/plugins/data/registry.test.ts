@@ -25,6 +25,7 @@ test("formats and templates are registered by the data plugins", () => {
     "gemma",
     "gemma2",
     "gemma3",
+    "gpt_oss",
     "hf",
     "intern2",
     "llama2",

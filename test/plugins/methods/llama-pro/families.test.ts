@@ -23,7 +23,19 @@ const logits = (model: ReturnType<typeof tinyModel>): Float32Array =>
   noGrad(() => tidy(() => model.forward(tensor([1, 5, 9, 13, 17, 21, 25, 29], [1, 8], { dtype: "i32" })).toArray() as Float32Array));
 
 test("the shipped families are all here", () => {
-  expect(families.map((f) => f.name).sort()).toEqual(["gemma", "gemma2", "granite", "llama", "mistral", "mixtral", "olmo2", "phi3", "qwen2", "qwen3"]);
+  expect(families.map((f) => f.name).sort()).toEqual([
+    "gemma",
+    "gemma2",
+    "gpt_oss",
+    "granite",
+    "llama",
+    "mistral",
+    "mixtral",
+    "olmo2",
+    "phi3",
+    "qwen2",
+    "qwen3",
+  ]);
 });
 
 /** Families whose layers cannot take a neutral copy, or take their set-up from their index. */
