@@ -69,6 +69,19 @@ test("the clamped SwiGLU: a limit the activations cross still matches the refere
   clampedModel.dispose();
 });
 
+test("loaded with bf16 matrices (the fused experts included), the logits stay close to f32's", () => {
+  const registry = registryWith(gptOssPlugin);
+  const f32 = loadModel(tinyDir(), registry)._unsafeUnwrap().model;
+  const half = loadModel(tinyDir(), registry, { dtype: "bf16" })._unsafeUnwrap().model;
+  expect(half.getParameter("model.layers.0.mlp.experts.gate_up_proj")!.dtype).toBe("bf16");
+  expect(half.getParameter("model.layers.0.self_attn.sinks")!.dtype).toBe("f32");
+  const rows = [[200002, 13225, 2375, 0]];
+  // bf16 keeps 8 bits of mantissa: ~1e-2 relative on the weights, a few 1e-2 on the logits.
+  expect(relError(logitsOf(half, rows), Float64Array.from(logitsOf(f32, rows)))).toBeLessThan(5e-2);
+  f32.dispose();
+  half.dispose();
+});
+
 describe("config variants", () => {
   test("layer_types absent: sliding on even layers (GptOssConfig's default); sliding_window null: no window", () => {
     const { layer_types: _, ...rest } = smallConfig(gptOss);
