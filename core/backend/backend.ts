@@ -120,6 +120,10 @@ export interface Backend extends QuantizedMatmul {
   tanhForward(out: NativeArray, x: NativeArray, cap: number): void;
   /** From the forward's output y: dx = dy * (1 - (y / cap)^2). */
   tanhBackward(dx: NativeArray, dy: NativeArray, y: NativeArray, cap: number): void;
+  /** out = min(max(x, lo), hi); lo may be -Infinity and hi +Infinity (one-sided), lo <= hi. */
+  clampForward(out: NativeArray, x: NativeArray, lo: number, hi: number): void;
+  /** dx = dy where lo <= x <= hi (the value was kept), else 0. */
+  clampBackward(dx: NativeArray, dy: NativeArray, x: NativeArray, lo: number, hi: number): void;
   swigluForward(out: NativeArray, gate: NativeArray, up: NativeArray): void;
   swigluBackward(dgate: NativeArray, dup: NativeArray, dy: NativeArray, gate: NativeArray, up: NativeArray): void;
   softmaxForward(out: NativeArray, x: NativeArray): void;

@@ -16,6 +16,7 @@ import {
   type BinaryOp,
   type BlasInfo,
   CachingAllocator,
+  clampArgs,
   crossEntropyBackwardArgs,
   crossEntropyForwardArgs,
   DTYPE_BYTES,
@@ -90,6 +91,8 @@ const SYMBOLS = {
   lft_gelu_tanh_bwd: { args: [P, P, P, i64], returns: V },
   lft_tanh_fwd: { args: [P, P, f32, i64], returns: V },
   lft_tanh_bwd: { args: [P, P, P, f32, i64], returns: V },
+  lft_clamp_fwd: { args: [P, P, f32, f32, i64], returns: V },
+  lft_clamp_bwd: { args: [P, P, P, f32, f32, i64], returns: V },
   lft_swiglu_fwd: { args: [P, P, P, i64], returns: V },
   lft_swiglu_bwd: { args: [P, P, P, P, P, i64], returns: V },
   lft_softmax_fwd: { args: [P, P, i64, i64], returns: V },
@@ -391,6 +394,14 @@ export const cpuBackend: Backend = {
   tanhBackward(dx, dy, y, cap) {
     tanhArgs("tanh backward", F32, y, cap, ["dy", dy], ["dx", dx]);
     native.lft_tanh_bwd(at(dx), at(dy), at(y), cap, n(y));
+  },
+  clampForward(out, x, lo, hi) {
+    clampArgs("clamp", F32, x, lo, hi, ["out", out]);
+    native.lft_clamp_fwd(at(out), at(x), lo, hi, n(x));
+  },
+  clampBackward(dx, dy, x, lo, hi) {
+    clampArgs("clamp backward", F32, x, lo, hi, ["dy", dy], ["dx", dx]);
+    native.lft_clamp_bwd(at(dx), at(dy), at(x), lo, hi, n(x));
   },
   swigluForward(out, gate, up) {
     same("swiglu", gate, ["up", up], ["out", out]);

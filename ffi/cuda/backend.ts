@@ -6,6 +6,7 @@ import {
   attentionSinks,
   type Block,
   CachingAllocator,
+  clampArgs,
   crossEntropyBackwardArgs,
   crossEntropyForwardArgs,
   DTYPE_BYTES,
@@ -409,6 +410,14 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
     tanhBackward(dx, dy, y, cap) {
       tanhArgs("tanh backward", FLOATS, y, cap, ["dy", dy], ["dx", dx]);
       launch(`lft_tanh_bwd_${sfx(y)}`, [blocks(n(y)), 1, 1], [BLOCK, 1, 1], 0, dx.ptr, dy.ptr, y.ptr, cap, n(y));
+    },
+    clampForward(out, x, lo, hi) {
+      clampArgs("clamp", FLOATS, x, lo, hi, ["out", out]);
+      if (n(x) > 0) launch(`lft_clamp_fwd_${sfx(x)}`, [blocks(n(x)), 1, 1], [BLOCK, 1, 1], 0, out.ptr, x.ptr, lo, hi, n(x));
+    },
+    clampBackward(dx, dy, x, lo, hi) {
+      clampArgs("clamp backward", FLOATS, x, lo, hi, ["dy", dy], ["dx", dx]);
+      if (n(x) > 0) launch(`lft_clamp_bwd_${sfx(x)}`, [blocks(n(x)), 1, 1], [BLOCK, 1, 1], 0, dx.ptr, dy.ptr, x.ptr, lo, hi, n(x));
     },
     swigluForward(out, gate, up) {
       same("swiglu", gate, ["up", up], ["out", out]);

@@ -39,6 +39,8 @@ const PER_FLOAT: Record<string, readonly ArgType[]> = {
   gelu_tanh_bwd: [...ptrs(3), i64],
   tanh_fwd: [p, p, f32, i64],
   tanh_bwd: [...ptrs(3), f32, i64],
+  clamp_fwd: [p, p, f32, f32, i64],
+  clamp_bwd: [...ptrs(3), f32, f32, i64],
   swiglu_fwd: [...ptrs(3), i64],
   swiglu_bwd: [...ptrs(5), i64],
   softmax_fwd: [p, p, i64],

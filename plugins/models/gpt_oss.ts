@@ -109,47 +109,16 @@ export class GptOssExperts extends Module {
   expert(e: number, x: Tensor): Tensor {
     const { intermediateSize: I, swigluLimit: limit, swigluAlpha: alpha } = this.spec;
     const n = x.shape[0]!;
-    const gateUp = clampGateUp(ops.add(ops.matmul(x, this.row(this.gateUp, e, "gate_up_proj")), this.row(this.gateUpBias, e, "gate_up_proj_bias")), limit);
-    // gate = even columns, up = odd columns: [n, I, 2] split on its last axis.
+    const gateUp = ops.add(ops.matmul(x, this.row(this.gateUp, e, "gate_up_proj")), this.row(this.gateUpBias, e, "gate_up_proj_bias"));
+    // gate = even columns (clamped above), up = odd columns (clamped both sides): [n, I, 2] split on its last axis.
     const pairs = ops.reshape(gateUp, [n, I, 2]);
-    const gate = ops.reshape(ops.slice(pairs, 2, 0, 1), [n, I]);
-    const up = ops.reshape(ops.slice(pairs, 2, 1, 2), [n, I]);
+    const gate = ops.clamp(ops.reshape(ops.slice(pairs, 2, 0, 1), [n, I]), Number.NEGATIVE_INFINITY, limit);
+    const up = ops.clamp(ops.reshape(ops.slice(pairs, 2, 1, 2), [n, I]), -limit, limit);
     // g * sigmoid(alpha g) = silu(alpha g) / alpha; then (up + 1) * glu = up * glu + glu.
     const glu = ops.scale(ops.silu(ops.scale(gate, alpha)), 1 / alpha);
     const h = ops.add(ops.mul(up, glu), glu);
     return ops.add(ops.matmul(h, this.row(this.down, e, "down_proj")), this.row(this.downBias, e, "down_proj_bias"));
   }
-}
-
-/**
- * gate_up [n, 2I] with gate columns (even) clamped to <= limit and up columns (odd) to [-limit, limit].
- * The clamp is a choice made from the values: its mask and constants come from the host, and
- * x * mask + constant passes the gradient where the value was kept, as torch.clamp does.
- */
-function clampGateUp(gateUp: Tensor, limit: number): Tensor {
-  const v = gateUp.toArray();
-  const mask = new Float32Array(v.length);
-  const fill = new Float32Array(v.length);
-  const width = gateUp.shape[gateUp.ndim - 1]!;
-  let clamped = 0;
-  for (let i = 0; i < v.length; i++) {
-    const isUp = (i % width) % 2 === 1;
-    const x = v[i]!;
-    if (x > limit) fill[i] = limit;
-    else if (isUp && x < -limit) fill[i] = -limit;
-    else {
-      mask[i] = 1;
-      continue;
-    }
-    clamped++;
-  }
-  if (clamped === 0) return gateUp;
-  const m = tensor(mask, gateUp.shape);
-  const c = tensor(fill, gateUp.shape);
-  const out = ops.add(ops.mul(gateUp, m), c);
-  m.dispose();
-  c.dispose();
-  return out;
 }
 
 /** For each row of scores [N, E], the k largest columns (ties to the lower index, as torch.topk). */

@@ -334,6 +334,13 @@ describe.skipIf(!gcc || !haveFatbin)("the CUDA Backend over the fake driver and 
       { name: "lft_tanh_bwd_f32", args: { dx: dx.ptr, dy: dy.ptr, y: out.ptr, cap: 30, n: 48 } },
     ]);
     expect(() => b.tanhForward(out, a, 0)).toThrow("tanh: cap must be a finite number > 0, got 0");
+    expect(launchesOf(() => b.clampForward(out, a, Number.NEGATIVE_INFINITY, 7))).toMatchObject([
+      { name: "lft_clamp_fwd_f32", args: { out: out.ptr, x: a.ptr, lo: Number.NEGATIVE_INFINITY, hi: 7, n: 48 } },
+    ]);
+    expect(launchesOf(() => b.clampBackward(dx, dy, a, -7, 7))).toMatchObject([
+      { name: "lft_clamp_bwd_f32", args: { dx: dx.ptr, dy: dy.ptr, x: a.ptr, lo: -7, hi: 7, n: 48 } },
+    ]);
+    expect(() => b.clampForward(out, a, 1, 0)).toThrow("clamp: bounds must satisfy lo <= hi (infinite for one side), got [1, 0]");
     expect(launchesOf(() => b.swigluForward(out, a, up))).toMatchObject([
       { name: "lft_swiglu_fwd_f32", args: { out: out.ptr, gate: a.ptr, up: up.ptr, n: 48 } },
     ]);

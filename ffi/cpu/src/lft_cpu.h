@@ -87,6 +87,9 @@ void lft_gelu_tanh_bwd(float *dx, const float *dy, const float *x, int64_t n);
 /* out = cap * tanh(x / cap); the backward reads the output y: dx = dy (1 - (y / cap)^2) */
 void lft_tanh_fwd(float *out, const float *x, float cap, int64_t n);
 void lft_tanh_bwd(float *dx, const float *dy, const float *y, float cap, int64_t n);
+/* out = min(max(x, lo), hi) (lo/hi may be infinite); the backward passes dy where lo <= x <= hi, else 0 */
+void lft_clamp_fwd(float *out, const float *x, float lo, float hi, int64_t n);
+void lft_clamp_bwd(float *dx, const float *dy, const float *x, float lo, float hi, int64_t n);
 /* SwiGLU: out = silu(gate) * up */
 void lft_swiglu_fwd(float *out, const float *gate, const float *up, int64_t n);
 void lft_swiglu_bwd(float *dgate, float *dup, const float *dy, const float *gate, const float *up, int64_t n);
