@@ -82,6 +82,62 @@ test("loaded with bf16 matrices (the fused experts included), the logits stay cl
   half.dispose();
 });
 
+/** openai/gpt-oss-20b's config.json (the 120b one has 36 layers and 128 experts). */
+const GPT_OSS_20B = {
+  architectures: ["GptOssForCausalLM"],
+  attention_bias: true,
+  attention_dropout: 0.0,
+  eos_token_id: 200002,
+  experts_per_token: 4,
+  head_dim: 64,
+  hidden_act: "silu",
+  hidden_size: 2880,
+  initial_context_length: 4096,
+  initializer_range: 0.02,
+  intermediate_size: 2880,
+  layer_types: Array.from({ length: 24 }, (_, i) => (i % 2 === 0 ? "sliding_attention" : "full_attention")),
+  max_position_embeddings: 131072,
+  model_type: "gpt_oss",
+  num_attention_heads: 64,
+  num_experts_per_tok: 4,
+  num_hidden_layers: 24,
+  num_key_value_heads: 8,
+  num_local_experts: 32,
+  output_router_logits: false,
+  pad_token_id: 199999,
+  quantization_config: {
+    modules_to_not_convert: ["model.layers.*.self_attn", "model.layers.*.mlp.router", "model.embed_tokens", "lm_head"],
+    quant_method: "mxfp4",
+  },
+  rms_norm_eps: 1e-5,
+  rope_scaling: { beta_fast: 32.0, beta_slow: 1.0, factor: 32.0, original_max_position_embeddings: 4096, rope_type: "yarn", truncate: false },
+  rope_theta: 150000,
+  router_aux_loss_coef: 0.9,
+  sliding_window: 128,
+  swiglu_limit: 7.0,
+  tie_word_embeddings: false,
+  transformers_version: "4.55.0.dev0",
+  use_cache: true,
+  vocab_size: 201088,
+};
+
+test("the released gpt-oss-20b config reads: sizes, alternating windows of 128, YaRN, MXFP4 experts (no memory used)", () => {
+  const spec = gptOss.fromConfig(GPT_OSS_20B)._unsafeUnwrap();
+  expect([spec.numLayers, spec.numHeads, spec.numKvHeads, spec.headDim, spec.numExperts, spec.topK]).toEqual([24, 64, 8, 64, 32, 4]);
+  expect([spec.swigluLimit, spec.swigluAlpha, spec.mxfp4, spec.qkvBias, spec.tieWordEmbeddings]).toEqual([7, 1.702, true, true, false]);
+  expect(spec.slidingWindows.slice(0, 4)).toEqual([128, 0, 128, 0]);
+  expect(spec.rope).toMatchObject({ theta: 150000, rotaryDim: 64, scaling: { type: "yarn", factor: 32, truncate: false } });
+  expect(gptOss.storedForm?.(spec)).not.toBeNull();
+  expect(gptOss.storedForm?.(gptOss.fromConfig({ ...GPT_OSS_20B, quantization_config: null })._unsafeUnwrap())).toBeNull();
+  const shapes = new Map(gptOss.weightNames(spec).map((w) => [w.name, w.shape]));
+  expect(shapes.get("model.layers.23.mlp.experts.gate_up_proj")).toEqual([32, 2880, 5760]);
+  expect(shapes.get("model.layers.23.mlp.experts.down_proj")).toEqual([32, 2880, 2880]);
+  expect(shapes.get("model.layers.23.self_attn.sinks")).toEqual([64]);
+  // 21B parameters, as published (embedding and head included).
+  const total = [...shapes.values()].reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
+  expect(total / 1e9).toBeCloseTo(20.9, 1);
+});
+
 describe("config variants", () => {
   test("layer_types absent: sliding on even layers (GptOssConfig's default); sliding_window null: no window", () => {
     const { layer_types: _, ...rest } = smallConfig(gptOss);
