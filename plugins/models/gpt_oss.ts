@@ -82,7 +82,9 @@ export class GptOssAttention extends Module implements SelfAttention {
 
 /**
  * Every expert's weights in four fused tensors (transformers' GptOssExperts): gate_up_proj [E, H, 2I],
- * gate_up_proj_bias [E, 2I], down_proj [E, I, H], down_proj_bias [E, H]; x · W, not x · Wᵀ.
+ * gate_up_proj_bias [E, 2I], down_proj [E, I, H], down_proj_bias [E, H]; x · W, not x · Wᵀ. All experts
+ * run as one batched matmul over [E, C, H] (C rows per expert, padded), so each fused weight is used
+ * once per forward and gets one gradient, not one full-size gradient per expert.
  */
 export class GptOssExperts extends Module {
   private readonly gateUp: ParamSlot;
@@ -99,25 +101,23 @@ export class GptOssExperts extends Module {
     this.downBias = this.declareParameter("down_proj_bias", [E, H], "zeros");
   }
 
-  /** Row e of a fused [E, ...] tensor as f32 [...] (a differentiable slice). */
-  private row(slot: ParamSlot, e: number, what: string): Tensor {
-    const t = this.tensorOf(slot, what);
-    return asF32(ops.reshape(ops.slice(t, 0, e, e + 1), t.shape.slice(1)));
-  }
-
-  /** Expert e on its tokens: x [n, H] -> [n, H]. */
-  expert(e: number, x: Tensor): Tensor {
-    const { intermediateSize: I, swigluLimit: limit, swigluAlpha: alpha } = this.spec;
-    const n = x.shape[0]!;
-    const gateUp = ops.add(ops.matmul(x, this.row(this.gateUp, e, "gate_up_proj")), this.row(this.gateUpBias, e, "gate_up_proj_bias"));
-    // gate = even columns (clamped above), up = odd columns (clamped both sides): [n, I, 2] split on its last axis.
-    const pairs = ops.reshape(gateUp, [n, I, 2]);
-    const gate = ops.clamp(ops.reshape(ops.slice(pairs, 2, 0, 1), [n, I]), Number.NEGATIVE_INFINITY, limit);
-    const up = ops.clamp(ops.reshape(ops.slice(pairs, 2, 1, 2), [n, I]), -limit, limit);
+  /** xs [E, C, H] (row block e goes through expert e), rowExpert [E * C] i32 (e for each row) -> [E * C, H]. */
+  forward(xs: Tensor, rowExpert: Tensor): Tensor {
+    const { intermediateSize: I, hiddenSize: H, swigluLimit: limit, swigluAlpha: alpha } = this.spec;
+    const [E, C] = xs.shape as [number, number, number];
+    const rows = E * C;
+    const w = (slot: ParamSlot, what: string) => asF32(this.tensorOf(slot, what));
+    const gateUpRows = ops.reshape(ops.matmul(xs, w(this.gateUp, "gate_up_proj")), [rows, 2 * I]);
+    const gateUp = ops.add(gateUpRows, ops.embedding(w(this.gateUpBias, "gate_up_proj_bias"), rowExpert));
+    // gate = even columns (clamped above), up = odd columns (clamped both sides): [rows, I, 2] split on its last axis.
+    const pairs = ops.reshape(gateUp, [rows, I, 2]);
+    const gate = ops.clamp(ops.reshape(ops.slice(pairs, 2, 0, 1), [rows, I]), Number.NEGATIVE_INFINITY, limit);
+    const up = ops.clamp(ops.reshape(ops.slice(pairs, 2, 1, 2), [rows, I]), -limit, limit);
     // g * sigmoid(alpha g) = silu(alpha g) / alpha; then (up + 1) * glu = up * glu + glu.
     const glu = ops.scale(ops.silu(ops.scale(gate, alpha)), 1 / alpha);
-    const h = ops.add(ops.mul(up, glu), glu);
-    return ops.add(ops.matmul(h, this.row(this.down, e, "down_proj")), this.row(this.downBias, e, "down_proj_bias"));
+    const h = ops.reshape(ops.add(ops.mul(up, glu), glu), [E, C, I]);
+    const out = ops.reshape(ops.matmul(h, w(this.down, "down_proj")), [rows, H]);
+    return ops.add(out, ops.embedding(w(this.downBias, "down_proj_bias"), rowExpert));
   }
 }
 
@@ -135,6 +135,19 @@ function topK(scores: ArrayLike<number>, E: number, k: number): Int32Array {
 
 const i32 = (a: ArrayLike<number>) => tensor(a, [a.length], { dtype: "i32" });
 
+/** Tensors created for one call, disposed together (ids and constants; never the op outputs). */
+function scratch<T>(fn: (keep: <U extends Tensor>(t: U) => U) => T): T {
+  const made: Tensor[] = [];
+  try {
+    return fn((t) => {
+      made.push(t);
+      return t;
+    });
+  } finally {
+    for (const t of made) t.dispose();
+  }
+}
+
 /** GptOssMLP: router -> top-k -> softmax over the k chosen -> each expert on its tokens, summed by weight. */
 export class GptOssMLP extends Module implements FeedForward {
   readonly router: Linear;
@@ -150,40 +163,40 @@ export class GptOssMLP extends Module implements FeedForward {
   forward(x: Tensor): Tensor {
     const { hiddenSize: H, numExperts: E, topK: k } = this.spec;
     const N = x.numel / H;
+    if (N === 0) return ops.scale(x, 0);
     const x2 = ops.reshape(x, [N, H]);
     const logits = this.router.forward(x2);
     // Routing is a discrete choice, made on the host from the logits.
     const chosen = topK(logits.toArray(), E, k);
-    const pickIds = i32(Array.from(chosen, (e, i) => Math.floor(i / k) * E + e));
-    const weights = ops.softmax(ops.reshape(ops.embedding(ops.reshape(logits, [N * E, 1]), pickIds), [N, k]));
-    pickIds.dispose();
-    const outs: Tensor[] = [];
-    const tokenOfRow: number[] = [];
-    const slotOfRow: number[] = [];
-    for (let e = 0; e < E; e++) {
-      const tokens: number[] = [];
-      chosen.forEach((c, slot) => {
-        if (c !== e) return;
-        tokens.push(Math.floor(slot / k));
-        slotOfRow.push(slot);
+    // Group the (token, slot) pairs by expert: expert e's rows are e * C .. e * C + C - 1, padded with token N (a zero row).
+    const slotsOf = Array.from({ length: E }, () => [] as number[]);
+    chosen.forEach((e, slot) => {
+      slotsOf[e]!.push(slot);
+    });
+    const C = Math.max(...slotsOf.map((s) => s.length));
+    const rowToken = new Int32Array(E * C).fill(N);
+    const rowExpert = Int32Array.from({ length: E * C }, (_, r) => Math.floor(r / C));
+    const kept: number[] = [];
+    const keptSlot: number[] = [];
+    slotsOf.forEach((slots, e) => {
+      slots.forEach((slot, c) => {
+        rowToken[e * C + c] = Math.floor(slot / k);
+        kept.push(e * C + c);
+        keptSlot.push(slot);
       });
-      if (!tokens.length) continue;
-      const ids = i32(tokens);
-      outs.push(this.experts.expert(e, ops.embedding(x2, ids)));
-      ids.dispose();
-      tokenOfRow.push(...tokens);
-    }
-    if (!outs.length) return ops.scale(x, 0);
-    const y = outs.length === 1 ? outs[0]! : ops.concat(outs, 0);
-    const slots = i32(slotOfRow);
-    const ones = tensor(new Float32Array(H).fill(1), [1, H]);
-    const w = ops.matmul(ops.embedding(ops.reshape(weights, [N * k, 1]), slots), ones);
-    slots.dispose();
-    ones.dispose();
-    const tokens = i32(tokenOfRow);
-    const out = ops.scatterAddRows(ops.mul(y, w), tokens, N);
-    tokens.dispose();
-    return ops.reshape(out, x.shape);
+    });
+    return scratch((own) => {
+      const pick = own(i32(Array.from(chosen, (e, i) => Math.floor(i / k) * E + e)));
+      // HF: softmax over the k chosen logits.
+      const weights = ops.softmax(ops.reshape(ops.embedding(ops.reshape(logits, [N * E, 1]), pick), [N, k]));
+      const padded = ops.concat([x2, own(tensor(new Float32Array(H), [1, H]))], 0);
+      const xs = ops.reshape(ops.embedding(padded, own(i32(rowToken))), [E, C, H]);
+      const y = ops.embedding(this.experts.forward(xs, own(i32(rowExpert))), own(i32(kept)));
+      // Each kept row times its routing weight: [M, 1] @ ones [1, H] spreads the weight across the row.
+      const w = ops.matmul(ops.embedding(ops.reshape(weights, [N * k, 1]), own(i32(keptSlot))), own(tensor(new Float32Array(H).fill(1), [1, H])));
+      const tokens = own(i32(kept.map((r) => rowToken[r]!)));
+      return ops.reshape(ops.scatterAddRows(ops.mul(y, w), tokens, N), x.shape);
+    });
   }
 }
 
