@@ -21,7 +21,7 @@ import type { CausalLM } from "./causal-lm.ts";
 import { familyForModelType, type ModelFamily } from "./family.ts";
 import { ModuleError } from "./module.ts";
 import type { HfConfig, ModelSpec } from "./spec.ts";
-import type { StoredFormHook } from "./stored-form.ts";
+import { eitherStoredForm, type StoredFormHook } from "./stored-form.ts";
 
 export type { StoredFormHook } from "./stored-form.ts";
 
@@ -101,8 +101,9 @@ export function loadModel(dir: string, registry: FamilyRegistry, opts: LoadModel
       if (mapped === null) dropped.push(name);
       else if (!sourceOf.has(mapped)) sourceOf.set(mapped, name);
     }
-    // A method's stored form (pre-quantised QLoRA weights) first, else the family's own (MXFP4 experts).
-    const hook = opts.storedForm ?? family.value.storedForm?.(spec.value) ?? undefined;
+    // A method's stored form (pre-quantised QLoRA weights) and the family's own (MXFP4 experts); the method's wins a slot both claim.
+    const familyForm = family.value.storedForm?.(spec.value) ?? undefined;
+    const hook = opts.storedForm && familyForm ? eitherStoredForm(opts.storedForm, familyForm) : (opts.storedForm ?? familyForm);
     const claimed = new Set(hook ? model.namedSlots("", false).flatMap(([path]) => (hook.claims(path, sourceOf.get(path) ?? path, ckpt) ? [path] : [])) : []);
     const slots = model.namedSlots("", false).filter(([path]) => !claimed.has(path));
     const expected: ExpectedTensor[] = slots.map(([path, slot]) => ({ name: sourceOf.get(path) ?? path, shape: slot.shape, dtype: ["F32", "BF16", "F16"] }));

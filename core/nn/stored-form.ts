@@ -17,3 +17,11 @@ export interface StoredFormHook {
   /** Loads a claimed slot into the model; errors name the file and tensor. */
   load(path: string, name: string, ckpt: Checkpoint, model: CausalLM): Result<void, ModuleError | CheckpointError>;
 }
+
+/** Both forms in one hook: a slot `first` claims is its, else `second`'s (a method's form over a family's). */
+export function eitherStoredForm(first: StoredFormHook, second: StoredFormHook): StoredFormHook {
+  return {
+    claims: (path, name, ckpt) => first.claims(path, name, ckpt) || second.claims(path, name, ckpt),
+    load: (path, name, ckpt, model) => (first.claims(path, name, ckpt) ? first : second).load(path, name, ckpt, model),
+  };
+}

@@ -7,7 +7,17 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Tokenizer as PeerTokenizer } from "@huggingface/tokenizers";
-import { generate, loadModel, openCheckpoint, type SafetensorsDType, type SafetensorsEntry, writeSafetensors } from "../../../core/index.ts";
+import { ok } from "neverthrow";
+import {
+  type CausalLM,
+  type Checkpoint,
+  generate,
+  loadModel,
+  openCheckpoint,
+  type SafetensorsDType,
+  type SafetensorsEntry,
+  writeSafetensors,
+} from "../../../core/index.ts";
 import { loadTokenizer } from "../../../core/tokenizer/load.ts";
 import { tokenizerDir } from "../../../plugins/commands/tiny-model.ts";
 import gptOssPlugin, { gptOss } from "../../../plugins/models/gpt_oss.ts";
@@ -300,6 +310,19 @@ describe("MXFP4 expert weights", () => {
       const decoded = writeMxfp4Checkpoint(tinyDir(), dst, 7);
       const loaded = loadModel(dst, registryWith(gptOssPlugin))._unsafeUnwrap();
       expect(loaded.warnings).toEqual([]);
+      // A method's own stored form (QLoRA's pre-quantised weights) joins the family's: each loads what it claims.
+      const seen: string[] = [];
+      const methodForm = {
+        claims: (path: string) => path === "model.layers.0.self_attn.sinks",
+        load: (path: string, name: string, ckpt: Checkpoint, model: CausalLM) => {
+          seen.push(name);
+          return ok(model.setParameter(path, ckpt.tensor(name)._unsafeUnwrap())._unsafeUnwrap());
+        },
+      };
+      const both = loadModel(dst, registryWith(gptOssPlugin), { storedForm: methodForm })._unsafeUnwrap();
+      expect(seen).toEqual(["model.layers.0.self_attn.sinks"]);
+      expect(relError(logitsOf(both.model, [[1, 2, 3]]), Float64Array.from(logitsOf(loaded.model, [[1, 2, 3]])))).toBe(0);
+      both.model.dispose();
       const W = weightsOf(loaded.model);
       for (const [name, want] of decoded) {
         // E2M1 times a power of two is exact in f32.
