@@ -33,7 +33,7 @@ export { defaultBackend, hasDefaultBackend, NoBackendError, setDefaultBackend } 
 export * from "./backend/kernel-args.ts";
 export { dequantizeOut, int8Args, int8LinearArgs, quant4Args, quant4LinearArgs } from "./backend/quant-check.ts";
 export { selectBackend } from "./backend/select.ts";
-export { type AttentionDims, attentionDims, attentionScalars, type MatmulDims, matmulDims, seedArgs } from "./backend/shapes.ts";
+export { type AttentionDims, attentionDims, attentionScalars, attentionSinks, type MatmulDims, matmulDims, seedArgs } from "./backend/shapes.ts";
 export { type ArgSpec, type Args, parseArgs } from "./command/args.ts";
 export { ExitCode, exitCodeDocs } from "./command/exit-codes.ts";
 export * from "./data/index.ts";

@@ -120,6 +120,10 @@ export interface Backend extends QuantizedMatmul {
   tanhForward(out: NativeArray, x: NativeArray, cap: number): void;
   /** From the forward's output y: dx = dy * (1 - (y / cap)^2). */
   tanhBackward(dx: NativeArray, dy: NativeArray, y: NativeArray, cap: number): void;
+  /** out = min(max(x, lo), hi); lo may be -Infinity and hi +Infinity (one-sided), lo <= hi. */
+  clampForward(out: NativeArray, x: NativeArray, lo: number, hi: number): void;
+  /** dx = dy where lo <= x <= hi (the value was kept), else 0. */
+  clampBackward(dx: NativeArray, dy: NativeArray, x: NativeArray, lo: number, hi: number): void;
   swigluForward(out: NativeArray, gate: NativeArray, up: NativeArray): void;
   swigluBackward(dgate: NativeArray, dup: NativeArray, dy: NativeArray, gate: NativeArray, up: NativeArray): void;
   softmaxForward(out: NativeArray, x: NativeArray): void;
@@ -144,8 +148,19 @@ export interface Backend extends QuantizedMatmul {
   rope(out: NativeArray, x: NativeArray, pos: NativeArray, invFreq: NativeArray, sign: 1 | -1): void;
 
   // attention: q/out [B, Tq, Hq, D], k/v [B, Tk, Hkv, D] (Tq <= Tk: queries are the last Tq positions,
-  // as when decoding with a KV cache), lse [B, Hq, Tq], seg [B, Tk] i32 or null
-  attentionForward(out: NativeArray, lse: NativeArray, q: NativeArray, k: NativeArray, v: NativeArray, seg: NativeArray | null, opts: AttentionOptions): void;
+  // as when decoding with a KV cache), lse [B, Hq, Tq], seg [B, Tk] i32 or null; sinks [Hq] f32 or
+  // absent (gpt-oss): a per-head logit in every row's softmax denominator with no value; the backward
+  // writes its gradient to dsinks [Hq] when both are given.
+  attentionForward(
+    out: NativeArray,
+    lse: NativeArray,
+    q: NativeArray,
+    k: NativeArray,
+    v: NativeArray,
+    seg: NativeArray | null,
+    opts: AttentionOptions,
+    sinks?: NativeArray | null,
+  ): void;
   attentionBackward(
     dq: NativeArray,
     dk: NativeArray,
@@ -158,6 +173,8 @@ export interface Backend extends QuantizedMatmul {
     v: NativeArray,
     seg: NativeArray | null,
     opts: AttentionOptions,
+    sinks?: NativeArray | null,
+    dsinks?: NativeArray | null,
   ): void;
 
   // losses and lookups

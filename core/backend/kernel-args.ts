@@ -22,6 +22,12 @@ export function sameArrays(op: string, floats: Floats, x: NativeArray, ...rest: 
   for (const [role, t] of rest) expectArray(op, role, t, x.dtype, x.shape);
 }
 
+/** clamp, forward (x -> out) or backward (x, dy -> dx): same dtype and shape; bounds not NaN, lo <= hi. */
+export function clampArgs(op: string, floats: Floats, x: NativeArray, lo: number, hi: number, ...rest: [string, NativeArray][]): void {
+  sameArrays(op, floats, x, ...rest);
+  if (!(lo <= hi)) throw new RangeError(`${op}: bounds must satisfy lo <= hi (infinite for one side), got [${lo}, ${hi}]`);
+}
+
 /** tanh with a cap, forward (x -> out) or backward (y, dy -> dx): same dtype and shape; cap finite and > 0. */
 export function tanhArgs(op: string, floats: Floats, x: NativeArray, cap: number, ...rest: [string, NativeArray][]): void {
   sameArrays(op, floats, x, ...rest);

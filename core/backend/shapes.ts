@@ -79,6 +79,15 @@ export function attentionDims(
   return { B, Tq, Tk, Hq, Hkv, D };
 }
 
+/** Attention sinks (one logit per query head) and their gradient: f32 [Hq] each, when given. */
+export function attentionSinks(op: string, Hq: number, sinks: NativeArray | null | undefined, dsinks?: NativeArray | null): void {
+  if (sinks) expectArray(op, "sinks", sinks, "f32", [Hq]);
+  if (dsinks) {
+    if (!sinks) throw new ShapeError(`${op}: a sinks gradient needs the sinks`);
+    expectArray(op, "sinks gradient", dsinks, "f32", [Hq]);
+  }
+}
+
 export function attentionScalars(op: string, o: AttentionOptions): void {
   expectFinite(op, "scale", o.scale);
   if (!Number.isSafeInteger(o.window) || o.window < 0) throw new RangeError(`${op}: window must be a non-negative integer, got ${o.window}`);

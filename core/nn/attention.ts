@@ -81,9 +81,19 @@ export interface QkNorms {
 
 /**
  * q [B, T, Hq * D], k and v [B, T, Hkv * D] (the projections' outputs) -> [B, T, Hq * D]: split into
- * heads, q/k norms, RoPE, the cache (layer `layer`), the attention kernel.
+ * heads, q/k norms, RoPE, the cache (layer `layer`), the attention kernel (with per-head sinks when given).
  */
-export function attendHeads(cfg: HeadsConfig, layer: number, q0: Tensor, k0: Tensor, v0: Tensor, ctx: AttentionContext, norms: QkNorms | null = null): Tensor {
+export function attendHeads(
+  cfg: HeadsConfig,
+  layer: number,
+  q0: Tensor,
+  k0: Tensor,
+  v0: Tensor,
+  ctx: AttentionContext,
+  norms: QkNorms | null = null,
+  /** [Hq] attention sinks (gpt-oss), or null */
+  sinks: Tensor | null = null,
+): Tensor {
   const [B, T] = q0.shape as [number, number, number];
   const { numHeads: hq, numKvHeads: hkv, headDim: d } = cfg;
   let q = ops.reshape(q0, [B, T, hq, d]);
@@ -103,7 +113,7 @@ export function attendHeads(cfg: HeadsConfig, layer: number, q0: Tensor, k0: Ten
     }
   }
   if (ctx.cache) ({ k, v } = ctx.cache.append(layer, k, v));
-  const out = ops.causalAttention(q, k, v, { scale: cfg.scale, window: cfg.window, softcap: cfg.softcap, segmentIds: ctx.segmentIds });
+  const out = ops.causalAttention(q, k, v, { scale: cfg.scale, window: cfg.window, softcap: cfg.softcap, segmentIds: ctx.segmentIds, sinks });
   return ops.reshape(out, [B, T, hq * d]);
 }
 

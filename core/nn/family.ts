@@ -8,6 +8,7 @@ import type { Shape } from "../tensor/shape.ts";
 import type { CausalLM } from "./causal-lm.ts";
 import { ModuleError } from "./module.ts";
 import type { HfConfig, ModelSpec } from "./spec.ts";
+import type { StoredFormHook } from "./stored-form.ts";
 
 /** A small random checkpoint's recipe: the family's real config keys at tiny sizes, and its tokenizer. */
 export interface TinyPreset {
@@ -41,6 +42,8 @@ export interface ModelFamily<S extends ModelSpec = ModelSpec> extends EntryBase 
   sanitize?(name: string, spec: S): string | null;
   /** One load warning about the checkpoint tensors sanitize dropped (a vision tower left out), or null for none. */
   skippedNote?(dropped: readonly string[]): string | null;
+  /** Slots this spec's checkpoints store in another form (gpt-oss's MXFP4 experts), loaded by the hook; null: none. */
+  storedForm?(spec: S): StoredFormHook | null;
   readonly tiny: TinyPreset;
 }
 
@@ -55,6 +58,7 @@ declare module "../registry/collections.ts" {
     readonly adapterTargets?: readonly string[];
     sanitize?(name: string, spec: ModelSpec): string | null;
     skippedNote?(dropped: readonly string[]): string | null;
+    storedForm?(spec: ModelSpec): StoredFormHook | null;
     readonly tiny?: TinyPreset;
   }
 }

@@ -9,7 +9,7 @@ import { writeFileAtomic } from "../io/atomic-file.ts";
 import { type CheckpointError, ConfigError } from "../io/errors.ts";
 import { type ExpectedTensor, expectTensors, type TensorCheckError } from "../io/expect-tensors.ts";
 import { type GenerationConfig, readGenerationConfig } from "../io/generation-config.ts";
-import { type Checkpoint, openCheckpoint } from "../io/hf-checkpoint.ts";
+import { openCheckpoint } from "../io/hf-checkpoint.ts";
 import { writeCheckpoint } from "../io/hf-checkpoint-write.ts";
 import { readModelConfig } from "../io/model-config.ts";
 import { bytesPerParameter, modelSizeProblem } from "../io/model-size.ts";
@@ -21,6 +21,9 @@ import type { CausalLM } from "./causal-lm.ts";
 import { familyForModelType, type ModelFamily } from "./family.ts";
 import { ModuleError } from "./module.ts";
 import type { HfConfig, ModelSpec } from "./spec.ts";
+import { eitherStoredForm, type StoredFormHook } from "./stored-form.ts";
+
+export type { StoredFormHook } from "./stored-form.ts";
 
 export type LoadError = ModuleError | ConfigError | CheckpointError | TensorCheckError;
 
@@ -40,18 +43,6 @@ export interface LoadModelOptions {
   transform?: TensorTransform;
   /** Slots the checkpoint stores in another form (a pre-quantised weight), loaded by the hook itself. */
   storedForm?: StoredFormHook;
-}
-
-/**
- * A checkpoint form lft's loader does not read itself (bitsandbytes' packed 4-bit weights with their
- * absmax/quant_map companions, say): a method registers it, claims the slots stored that way, and loads
- * them. Claimed slots skip the dtype/shape check; their companions are not reported as unused.
- */
-export interface StoredFormHook {
-  /** Whether the checkpoint stores this slot (model path, checkpoint name) in the hook's form. */
-  claims(path: string, name: string, ckpt: Checkpoint): boolean;
-  /** Loads a claimed slot into the model; errors name the file and tensor. */
-  load(path: string, name: string, ckpt: Checkpoint, model: CausalLM): Result<void, ModuleError | CheckpointError>;
 }
 
 export type LoadHooks = Pick<LoadModelOptions, "transform" | "storedForm">;
@@ -110,7 +101,9 @@ export function loadModel(dir: string, registry: FamilyRegistry, opts: LoadModel
       if (mapped === null) dropped.push(name);
       else if (!sourceOf.has(mapped)) sourceOf.set(mapped, name);
     }
-    const hook = opts.storedForm;
+    // A method's stored form (pre-quantised QLoRA weights) and the family's own (MXFP4 experts); the method's wins a slot both claim.
+    const familyForm = family.value.storedForm?.(spec.value) ?? undefined;
+    const hook = opts.storedForm && familyForm ? eitherStoredForm(opts.storedForm, familyForm) : (opts.storedForm ?? familyForm);
     const claimed = new Set(hook ? model.namedSlots("", false).flatMap(([path]) => (hook.claims(path, sourceOf.get(path) ?? path, ckpt) ? [path] : [])) : []);
     const slots = model.namedSlots("", false).filter(([path]) => !claimed.has(path));
     const expected: ExpectedTensor[] = slots.map(([path, slot]) => ({ name: sourceOf.get(path) ?? path, shape: slot.shape, dtype: ["F32", "BF16", "F16"] }));
@@ -119,7 +112,8 @@ export function loadModel(dir: string, registry: FamilyRegistry, opts: LoadModel
       model.dispose();
       return err(checked.error);
     }
-    const companions = [...claimed].map((path) => `"${sourceOf.get(path) ?? path}.`);
+    // A claimed tensor's companions: `<name>.absmax`, ... (bitsandbytes) or `<name>_blocks`, `<name>_scales` (MXFP4).
+    const companions = [...claimed].flatMap((path) => [`"${sourceOf.get(path) ?? path}.`, `"${sourceOf.get(path) ?? path}_`]);
     const warnings = [
       ...ckpt.warnings,
       ...checked.value.warnings.filter((w) => !dropped.some((d) => w.includes(`"${d}"`)) && !companions.some((c) => w.includes(c)) && !claimedName(w)),

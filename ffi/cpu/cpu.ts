@@ -11,10 +11,12 @@ import {
   adamwArgs,
   attentionDims,
   attentionScalars,
+  attentionSinks,
   type Backend,
   type BinaryOp,
   type BlasInfo,
   CachingAllocator,
+  clampArgs,
   crossEntropyBackwardArgs,
   crossEntropyForwardArgs,
   DTYPE_BYTES,
@@ -89,6 +91,8 @@ const SYMBOLS = {
   lft_gelu_tanh_bwd: { args: [P, P, P, i64], returns: V },
   lft_tanh_fwd: { args: [P, P, f32, i64], returns: V },
   lft_tanh_bwd: { args: [P, P, P, f32, i64], returns: V },
+  lft_clamp_fwd: { args: [P, P, f32, f32, i64], returns: V },
+  lft_clamp_bwd: { args: [P, P, P, f32, f32, i64], returns: V },
   lft_swiglu_fwd: { args: [P, P, P, i64], returns: V },
   lft_swiglu_bwd: { args: [P, P, P, P, P, i64], returns: V },
   lft_softmax_fwd: { args: [P, P, i64, i64], returns: V },
@@ -98,8 +102,8 @@ const SYMBOLS = {
   lft_layernorm_fwd: { args: [P, P, P, P, P, P, i64, i64, f32], returns: V },
   lft_layernorm_bwd: { args: [P, P, P, P, P, P, P, P, i64, i64], returns: V },
   lft_rope: { args: [P, P, P, P, i64, i64, i64, i64, i64, f32], returns: i32 },
-  lft_attention_fwd: { args: [P, P, P, P, P, P, i64, i64, i64, i64, i64, i64, f32, i64, f32], returns: i32 },
-  lft_attention_bwd: { args: [P, P, P, P, P, P, P, P, P, P, i64, i64, i64, i64, i64, i64, f32, i64, f32], returns: i32 },
+  lft_attention_fwd: { args: [P, P, P, P, P, P, i64, i64, i64, i64, i64, i64, f32, i64, f32, P], returns: i32 },
+  lft_attention_bwd: { args: [P, P, P, P, P, P, P, P, P, P, i64, i64, i64, i64, i64, i64, f32, i64, f32, P, P], returns: i32 },
   lft_cross_entropy_fwd: { args: [P, P, P, P, i64, i64, i32], returns: V },
   lft_cross_entropy_bwd: { args: [P, P, P, P, P, i64, i64, i32], returns: V },
   lft_embedding_fwd: { args: [P, P, P, i64, i64], returns: V },
@@ -391,6 +395,14 @@ export const cpuBackend: Backend = {
     tanhArgs("tanh backward", F32, y, cap, ["dy", dy], ["dx", dx]);
     native.lft_tanh_bwd(at(dx), at(dy), at(y), cap, n(y));
   },
+  clampForward(out, x, lo, hi) {
+    clampArgs("clamp", F32, x, lo, hi, ["out", out]);
+    native.lft_clamp_fwd(at(out), at(x), lo, hi, n(x));
+  },
+  clampBackward(dx, dy, x, lo, hi) {
+    clampArgs("clamp backward", F32, x, lo, hi, ["dy", dy], ["dx", dx]);
+    native.lft_clamp_bwd(at(dx), at(dy), at(x), lo, hi, n(x));
+  },
   swigluForward(out, gate, up) {
     same("swiglu", gate, ["up", up], ["out", out]);
     native.lft_swiglu_fwd(at(out), at(gate), at(up), n(gate));
@@ -431,10 +443,11 @@ export const cpuBackend: Backend = {
     checkStatus("rope", native.lft_rope(at(out), at(x), at(pos), at(invFreq), B, T, H, D, nFreq, sign), formatShape(x.shape));
   },
 
-  attentionForward(out, lse, q, k, v, seg, opts) {
+  attentionForward(out, lse, q, k, v, seg, opts, sinks = null) {
     const op = "attention";
     const { B, Tq, Tk, Hq, Hkv, D } = attentionDims(op, q, k, v, seg);
     attentionScalars(op, opts);
+    attentionSinks(op, Hq, sinks);
     expectArray(op, "out", out, F32, q.shape);
     expectArray(op, "lse", lse, F32, [B, Hq, Tq]);
     if (B * Tq * Hq === 0) return;
@@ -454,13 +467,15 @@ export const cpuBackend: Backend = {
       opts.scale,
       opts.window,
       opts.softcap,
+      sinks ? at(sinks) : null,
     );
     checkStatus(op, status, `q ${formatShape(q.shape)}, k ${formatShape(k.shape)}`);
   },
-  attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, seg, opts) {
+  attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, seg, opts, sinks = null, dsinks = null) {
     const op = "attention backward";
     const { B, Tq, Tk, Hq, Hkv, D } = attentionDims(op, q, k, v, seg);
     attentionScalars(op, opts);
+    attentionSinks(op, Hq, sinks, dsinks);
     expectArray(op, "out", out, F32, q.shape);
     expectArray(op, "dout", dout, F32, q.shape);
     expectArray(op, "lse", lse, F32, [B, Hq, Tq]);
@@ -470,6 +485,7 @@ export const cpuBackend: Backend = {
     if (B * Tq * Hq === 0) {
       if (n(dk) > 0) native.lft_fill_f32(at(dk), n(dk), 0);
       if (n(dv) > 0) native.lft_fill_f32(at(dv), n(dv), 0);
+      if (dsinks && n(dsinks) > 0) native.lft_fill_f32(at(dsinks), n(dsinks), 0);
       return;
     }
     const status = native.lft_attention_bwd(
@@ -492,6 +508,8 @@ export const cpuBackend: Backend = {
       opts.scale,
       opts.window,
       opts.softcap,
+      sinks ? at(sinks) : null,
+      dsinks ? at(dsinks) : null,
     );
     checkStatus(op, status, `q ${formatShape(q.shape)}, k ${formatShape(k.shape)}`);
   },

@@ -3,8 +3,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import {
   attentionScalars,
+  attentionSinks,
   type Block,
   CachingAllocator,
+  clampArgs,
   crossEntropyBackwardArgs,
   crossEntropyForwardArgs,
   DTYPE_BYTES,
@@ -409,6 +411,14 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
       tanhArgs("tanh backward", FLOATS, y, cap, ["dy", dy], ["dx", dx]);
       launch(`lft_tanh_bwd_${sfx(y)}`, [blocks(n(y)), 1, 1], [BLOCK, 1, 1], 0, dx.ptr, dy.ptr, y.ptr, cap, n(y));
     },
+    clampForward(out, x, lo, hi) {
+      clampArgs("clamp", FLOATS, x, lo, hi, ["out", out]);
+      if (n(x) > 0) launch(`lft_clamp_fwd_${sfx(x)}`, [blocks(n(x)), 1, 1], [BLOCK, 1, 1], 0, out.ptr, x.ptr, lo, hi, n(x));
+    },
+    clampBackward(dx, dy, x, lo, hi) {
+      clampArgs("clamp backward", FLOATS, x, lo, hi, ["dy", dy], ["dx", dx]);
+      if (n(x) > 0) launch(`lft_clamp_bwd_${sfx(x)}`, [blocks(n(x)), 1, 1], [BLOCK, 1, 1], 0, dx.ptr, dy.ptr, x.ptr, lo, hi, n(x));
+    },
     swigluForward(out, gate, up) {
       same("swiglu", gate, ["up", up], ["out", out]);
       launch(`lft_swiglu_fwd_${sfx(gate)}`, [blocks(n(gate)), 1, 1], [BLOCK, 1, 1], 0, out.ptr, gate.ptr, up.ptr, n(gate));
@@ -451,10 +461,11 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
       if (H * D > 0) launch(`lft_rope_${sfx(x)}`, [B * T, 1, 1], [128, 1, 1], 8 * nFreq, out.ptr, x.ptr, pos.ptr, invFreq.ptr, H, D, nFreq, sign);
     },
 
-    attentionForward(out, lse, q, k, v, seg, opts) {
+    attentionForward(out, lse, q, k, v, seg, opts, sinks = null) {
       const op = "attention";
       const { B, Tq, Tk, Hq, Hkv, D } = cudaAttentionDims(op, q, k, v, seg);
       attentionScalars(op, opts);
+      attentionSinks(op, Hq, sinks);
       expectArray(op, "out", out, q.dtype, q.shape);
       expectArray(op, "lse", lse, F32, [B, Hq, Tq]);
       if (B * Tq * Hq === 0) return;
@@ -479,12 +490,14 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
         opts.scale,
         opts.window,
         opts.softcap,
+        sinks?.ptr ?? 0,
       );
     },
-    attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, seg, opts) {
+    attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, seg, opts, sinks = null, dsinks = null) {
       const op = "attention backward";
       const { B, Tq, Tk, Hq, Hkv, D } = cudaAttentionDims(op, q, k, v, seg);
       attentionScalars(op, opts);
+      attentionSinks(op, Hq, sinks, dsinks);
       expectArray(op, "out", out, q.dtype, q.shape);
       expectArray(op, "dout", dout, q.dtype, q.shape);
       expectArray(op, "lse", lse, F32, [B, Hq, Tq]);
@@ -495,6 +508,7 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
         if (n(dk) > 0) fillZero(dk);
         if (n(dv) > 0) fillZero(dv);
         if (n(dq) > 0) fillZero(dq);
+        if (dsinks && n(dsinks) > 0) fillZero(dsinks);
         return;
       }
       const S = D | 1;
@@ -506,6 +520,7 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
       launch(`lft_attention_bwd_dq_d${dpl}_${sfx(q)}`, [Math.ceil(Tq / ATT_ROWS), Hq, B], [128, 1, 1], 4 * 2 * (ATT_ROWS + ATT_TILE) * S, dq.ptr, ...inputs);
       const dkdvSmem = 4 * ((2 * ATT_ROWS + 2 * ATT_TILE) * S + 2 * ATT_TILE);
       launch(`lft_attention_bwd_dkdv_d${dpl}_${sfx(q)}`, [Math.ceil(Tk / ATT_ROWS), Hkv, B], [128, 1, 1], dkdvSmem, dk.ptr, dv.ptr, ...inputs);
+      if (sinks && dsinks) launch("lft_attention_bwd_sinks", [Hq, 1, 1], [256, 1, 1], 0, dsinks.ptr, sinks.ptr, lse.ptr, Dl.ptr, B, Tq, Hq);
       done(Dl);
     },
 

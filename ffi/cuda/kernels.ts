@@ -39,6 +39,8 @@ const PER_FLOAT: Record<string, readonly ArgType[]> = {
   gelu_tanh_bwd: [...ptrs(3), i64],
   tanh_fwd: [p, p, f32, i64],
   tanh_bwd: [...ptrs(3), f32, i64],
+  clamp_fwd: [p, p, f32, f32, i64],
+  clamp_bwd: [...ptrs(3), f32, f32, i64],
   swiglu_fwd: [...ptrs(3), i64],
   swiglu_bwd: [...ptrs(5), i64],
   softmax_fwd: [p, p, i64],
@@ -62,7 +64,7 @@ const PER_FLOAT: Record<string, readonly ArgType[]> = {
 
 const ATT_TAIL: readonly ArgType[] = [i64, i64, i64, i64, i32, f32, i64, f32]; // Tq, Tk, Hq, Hkv, D, scale, window, softcap
 const PER_ATTENTION: Record<string, readonly ArgType[]> = {
-  attention_fwd: [...ptrs(6), ...ATT_TAIL],
+  attention_fwd: [...ptrs(6), ...ATT_TAIL, p], // ..., sinks
   attention_bwd_dq: [...ptrs(8), ...ATT_TAIL],
   attention_bwd_dkdv: [...ptrs(9), ...ATT_TAIL],
 };
@@ -88,6 +90,7 @@ const SINGLE: Record<string, readonly ArgType[]> = {
   lft_adamw_multi: [p, f32, f32, f32, f32, f32, f32, f32, p],
   lft_q4_decode: [p, p, p, p, p, p, p, f32, i64, i64, i64, i64],
   lft_i8_decode: [p, p, p, i64, i64, i64],
+  lft_attention_bwd_sinks: [...ptrs(4), i64, i64, i64],
 };
 
 function buildTable(): ReadonlyMap<string, readonly ArgType[]> {

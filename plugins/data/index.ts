@@ -18,6 +18,7 @@ import fewshot from "./templates/fewshot.ts";
 import gemma from "./templates/gemma.ts";
 import gemmaVariants from "./templates/gemma-variants.ts";
 import glm4 from "./templates/glm4.ts";
+import gptOss from "./templates/gpt-oss.ts";
 import hf from "./templates/hf.ts";
 import llamaVariants from "./templates/llama-variants.ts";
 import llama2 from "./templates/llama2.ts";
@@ -52,6 +53,7 @@ export const templatePlugins: readonly Plugin[] = [
   qwen35,
   glm4,
   cohere,
+  gptOss,
   fewshot,
   hf,
 ];

@@ -332,9 +332,9 @@ const ROWS: Row[] = [
   ["deepseek-ai/DeepSeek-Prover-V2-671B", "deepseek_v3", "hf", 671, true],
   ["moonshotai/Moonlight-16B-A3B", "deepseek_v3", "default", 16, false],
   ["moonshotai/Moonlight-16B-A3B-Instruct", "deepseek_v3", "hf", 16, true],
-  // gpt-oss (model_type "gpt_oss": sinks, alternating windows, MXFP4 experts; harmony format via its own template)
-  ["openai/gpt-oss-20b", "gpt_oss", "hf", 21, true],
-  ["openai/gpt-oss-120b", "gpt_oss", "hf", 117, true],
+  // gpt-oss (model_type "gpt_oss": sinks, alternating windows, MXFP4 experts; LF's harmony template)
+  ["openai/gpt-oss-20b", "gpt_oss", "gpt_oss", 21, true],
+  ["openai/gpt-oss-120b", "gpt_oss", "gpt_oss", 117, true],
   // Gemma 3 (1B and 270M are text-only "gemma3_text"; 4B-27B are "gemma3" with a vision tower)
   ["google/gemma-3-270m", "gemma3", "default", 0.27, false],
   ["google/gemma-3-270m-it", "gemma3", "gemma3", 0.27, true],

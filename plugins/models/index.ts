@@ -6,6 +6,7 @@ import gemmaModels from "./gemma.ts";
 import gemma2Models from "./gemma2.ts";
 import gemma3Models from "./gemma3.ts";
 import glm4Models from "./glm4.ts";
+import gptOssModels from "./gpt_oss.ts";
 import graniteModels from "./granite.ts";
 import internlm3Models from "./internlm3.ts";
 import llamaModels from "./llama.ts";
@@ -44,6 +45,7 @@ export const modelPlugins: readonly Plugin[] = [
   glm4Models,
   cohereModels,
   starcoder2Models,
+  gptOssModels,
 ];
 
 export { CATALOG, type CatalogEntry, catalogEntry } from "./catalog.ts";

@@ -1,6 +1,7 @@
 // CUDA flash attention (ffi/cuda/src/attention.cu, v1) against the CPU kernel, forward (out, lse) and
 // backward (dq, dk, dv): MHA and GQA, every head-dim class (D <= 32, 64, 128, 256, odd D), sequence lengths
-// off the 16/32 tile grid, sliding windows, packed segments, soft caps, and Tq < Tk (decoding with a KV cache).
+// off the 16/32 tile grid, sliding windows, packed segments, soft caps, Tq < Tk (decoding with a KV cache), and
+// attention sinks (gpt-oss: their gradient too).
 // The backward gets the CPU forward's out and lse on both sides, so it is compared on its own.
 import { expect, test } from "bun:test";
 import type { AttentionOptions } from "../../core/backend/backend.ts";
@@ -20,6 +21,8 @@ interface Case {
   softcap?: number;
   /** Tokens of the first packed sample per row (segment id 0, then 1). */
   split?: number;
+  /** Per-head sink logits in the softmax denominator (and their gradient in the backward). */
+  sinks?: boolean;
 }
 
 const cases: Case[] = [
@@ -36,10 +39,13 @@ const cases: Case[] = [
   { B: 1, Tq: 17, Tk: 50, Hq: 4, Hkv: 2, D: 32, window: 9 },
   { B: 2, Tq: 20, Tk: 61, Hq: 2, Hkv: 1, D: 48, split: 45, softcap: 30 },
   { B: 1, Tq: 1, Tk: 1, Hq: 1, Hkv: 1, D: 1 },
+  { B: 2, Tq: 130, Tk: 130, Hq: 4, Hkv: 2, D: 64, window: 17, sinks: true },
+  { B: 2, Tq: 1, Tk: 77, Hq: 8, Hkv: 2, D: 64, sinks: true },
+  { B: 1, Tq: 40, Tk: 40, Hq: 4, Hkv: 1, D: 128, split: 20, sinks: true },
 ];
 
 function label(c: Case): string {
-  return `B=${c.B} Tq=${c.Tq} Tk=${c.Tk} Hq=${c.Hq} Hkv=${c.Hkv} D=${c.D}${c.window ? ` window=${c.window}` : ""}${c.softcap ? ` softcap=${c.softcap}` : ""}${c.split ? ` segments@${c.split}` : ""}`;
+  return `B=${c.B} Tq=${c.Tq} Tk=${c.Tk} Hq=${c.Hq} Hkv=${c.Hkv} D=${c.D}${c.window ? ` window=${c.window}` : ""}${c.softcap ? ` softcap=${c.softcap}` : ""}${c.split ? ` segments@${c.split}` : ""}${c.sinks ? " sinks" : ""}`;
 }
 
 let seed = 5000;
@@ -52,6 +58,7 @@ describe("attention forward and backward vs the CPU", () => {
         const kn = c.B * c.Tk * c.Hkv * c.D;
         // spread 2: peaked softmaxes, so a wrong mask or head mapping moves the output by O(1)
         const [qv, kv, vv, gv] = [randomArray(qn, seed++, -2, 2), randomArray(kn, seed++, -2, 2), randomArray(kn, seed++), randomArray(qn, seed++)];
+        const sinkv = c.sinks ? randomArray(c.Hq, seed++, -1, 2) : null;
         const seg = c.split ? Int32Array.from({ length: c.B * c.Tk }, (_, i) => (i % c.Tk < c.split! ? 0 : 1)) : null;
         const opts: AttentionOptions = { scale: 1 / Math.sqrt(c.D), window: c.window ?? 0, softcap: c.softcap ?? 0 };
         const qs = [c.B, c.Tq, c.Hq, c.D];
@@ -62,7 +69,8 @@ describe("attention forward and backward vs the CPU", () => {
           (m) => {
             const out = m.out(qs);
             const lse = m.outF32(ls);
-            m.b.attentionForward(out, lse, m.x(qv, qs), m.x(kv, ks), m.x(vv, ks), seg && m.i32(seg, [c.B, c.Tk]), opts);
+            const sinks = sinkv && m.f32(sinkv, [c.Hq]);
+            m.b.attentionForward(out, lse, m.x(qv, qs), m.x(kv, ks), m.x(vv, ks), seg && m.i32(seg, [c.B, c.Tk]), opts, sinks);
             return [out, lse];
           },
           `attention forward ${label(c)}`,
@@ -73,6 +81,7 @@ describe("attention forward and backward vs the CPU", () => {
           kind,
           (m) => {
             const [dq, dk, dv] = [m.out(qs), m.out(ks), m.out(ks)];
+            const dsinks = sinkv ? m.outF32([c.Hq]) : null;
             m.b.attentionBackward(
               dq,
               dk,
@@ -85,8 +94,10 @@ describe("attention forward and backward vs the CPU", () => {
               m.x(vv, ks),
               seg && m.i32(seg, [c.B, c.Tk]),
               opts,
+              sinkv && m.f32(sinkv, [c.Hq]),
+              dsinks,
             );
-            return [dq, dk, dv];
+            return dsinks ? [dq, dk, dv, dsinks] : [dq, dk, dv];
           },
           `attention backward ${label(c)}`,
         );

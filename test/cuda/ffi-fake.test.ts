@@ -334,6 +334,13 @@ describe.skipIf(!gcc || !haveFatbin)("the CUDA Backend over the fake driver and 
       { name: "lft_tanh_bwd_f32", args: { dx: dx.ptr, dy: dy.ptr, y: out.ptr, cap: 30, n: 48 } },
     ]);
     expect(() => b.tanhForward(out, a, 0)).toThrow("tanh: cap must be a finite number > 0, got 0");
+    expect(launchesOf(() => b.clampForward(out, a, Number.NEGATIVE_INFINITY, 7))).toMatchObject([
+      { name: "lft_clamp_fwd_f32", args: { out: out.ptr, x: a.ptr, lo: Number.NEGATIVE_INFINITY, hi: 7, n: 48 } },
+    ]);
+    expect(launchesOf(() => b.clampBackward(dx, dy, a, -7, 7))).toMatchObject([
+      { name: "lft_clamp_bwd_f32", args: { dx: dx.ptr, dy: dy.ptr, x: a.ptr, lo: -7, hi: 7, n: 48 } },
+    ]);
+    expect(() => b.clampForward(out, a, 1, 0)).toThrow("clamp: bounds must satisfy lo <= hi (infinite for one side), got [1, 0]");
     expect(launchesOf(() => b.swigluForward(out, a, up))).toMatchObject([
       { name: "lft_swiglu_fwd_f32", args: { out: out.ptr, gate: a.ptr, up: up.ptr, n: 48 } },
     ]);
@@ -425,6 +432,29 @@ describe.skipIf(!gcc || !haveFatbin)("the CUDA Backend over the fake driver and 
     ]);
     expect(bw[1]!.args.Dl).toBe(bw[0]!.args.Dl);
     expect(bw[2]!.args.Dl).toBe(bw[0]!.args.Dl);
+  });
+
+  test("attention sinks: the forward passes them, the backward adds one reduction per head for their gradient", () => {
+    const [q, out, dq, dout] = [t([2, 17, 4, 80]), t([2, 17, 4, 80]), t([2, 17, 4, 80]), t([2, 17, 4, 80])];
+    const [k, v, dk, dv] = [t([2, 50, 2, 80]), t([2, 50, 2, 80]), t([2, 50, 2, 80]), t([2, 50, 2, 80])];
+    const [lse, sinks, dsinks] = [t([2, 4, 17]), t([4]), t([4])];
+    const opts = { scale: 0.125, window: 0, softcap: 0 };
+    const fw = launchesOf(() => b.attentionForward(out, lse, q, k, v, null, opts, sinks));
+    expect(fw).toMatchObject([{ name: "lft_attention_fwd_d4_f32", args: { out: out.ptr, lse: lse.ptr, sinks: sinks.ptr } }]);
+    expect(launchesOf(() => b.attentionForward(out, lse, q, k, v, null, opts))[0]!.args.sinks).toBe(0);
+    const bw = launchesOf(() => b.attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, null, opts, sinks, dsinks));
+    expect(bw.map((l) => l.name)).toEqual([
+      "lft_attention_bwd_dot_f32",
+      "lft_attention_bwd_dq_d4_f32",
+      "lft_attention_bwd_dkdv_d4_f32",
+      "lft_attention_bwd_sinks",
+    ]);
+    expect(bw[3]).toMatchObject({ grid: [4, 1, 1], block: [256, 1, 1], args: { dsinks: dsinks.ptr, sinks: sinks.ptr, lse: lse.ptr, B: 2, Tq: 17, Hq: 4 } });
+    expect(bw[3]!.args.Dl).toBe(bw[0]!.args.Dl);
+    // Without a gradient to fill (frozen sinks) there is no extra launch; bad sinks never reach the GPU.
+    expect(launchesOf(() => b.attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, null, opts, sinks, null))).toHaveLength(3);
+    expect(() => b.attentionForward(out, lse, q, k, v, null, opts, t([3]))).toThrow(/attention: sinks must have shape \[4\], got \[3\]/);
+    expect(() => b.attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, null, opts, null, dsinks)).toThrow(/a sinks gradient needs the sinks/);
   });
 
   test("cross-entropy, embedding (with its id grouping table), dropout, randomness, casts, permute, copyRows", () => {

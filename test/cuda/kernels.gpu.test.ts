@@ -263,6 +263,25 @@ describe("activations and softmax", () => {
       );
     });
 
+    test(`clamp forward and backward (${kind}), one- and two-sided`, () => {
+      const xv = Float64Array.from([...rnd(2000, -10, 10), 7, -7, 0]);
+      const n = xv.length;
+      compareBackends(
+        kind,
+        (m) => {
+          const x = m.x(xv, [n]);
+          const dy = m.x(m.rnd(n), [n]);
+          const o = [m.out([n]), m.out([n]), m.out([n]), m.out([n])] as const;
+          m.b.clampForward(o[0], x, -7, 7);
+          m.b.clampBackward(o[1], dy, x, -7, 7);
+          m.b.clampForward(o[2], x, Number.NEGATIVE_INFINITY, 7);
+          m.b.clampBackward(o[3], dy, x, Number.NEGATIVE_INFINITY, 7);
+          return [...o];
+        },
+        "clamp",
+      );
+    });
+
     test(`silu, gelu (tanh), swiglu forward and backward (${kind}), including saturated inputs`, () => {
       const xv = Float64Array.from([...rnd(2000, -8, 8), -100, 100, -20, 20, 0]);
       const n = xv.length;

@@ -15,6 +15,8 @@ export interface RefAttentionOptions {
   softcap?: number;
   /** [B, T] segment ids or null */
   seg?: ArrayLike<number> | null;
+  /** [Hq] attention sinks: exp(sink_h) joins every row's softmax denominator (no value) */
+  sinks?: ArrayLike<number> | null;
 }
 
 /** q [B,T,Hq,D], k/v [B,T,Hkv,D] -> out [B,T,Hq,D] and lse [B,Hq,T] (lse -inf, out 0 for a row that sees no key). */
@@ -52,7 +54,9 @@ export function refAttention(
           s[j] = x;
           max = Math.max(max, x);
         }
-        let sum = 0;
+        const sink = o.sinks ? o.sinks[h]! : Number.NEGATIVE_INFINITY;
+        max = Math.max(max, sink);
+        let sum = o.sinks ? Math.exp(sink - max) : 0;
         for (let j = 0; j < T; j++) {
           s[j] = s[j] === Number.NEGATIVE_INFINITY ? 0 : Math.exp(s[j]! - max);
           sum += s[j]!;

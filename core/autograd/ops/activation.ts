@@ -1,5 +1,5 @@
 // Pointwise activations with their backward: silu, geluTanh (GPT-2 / Gemma's tanh approximation),
-// swiglu (the fused silu(gate) * up of Llama-style MLPs), tanh and softcap = cap * tanh(x / cap). silu,
+// swiglu (the fused silu(gate) * up of Llama-style MLPs), tanh, softcap = cap * tanh(x / cap) and clamp. silu,
 // geluTanh and swiglu save their inputs; tanh and softcap save their output, from which the derivative
 // follows (1 - (y / cap)^2), so a soft-capped logits tensor costs one extra tensor, not two.
 import { expectArray } from "../../backend/check.ts";
@@ -63,6 +63,27 @@ export const swiglu = defineOp<[Tensor, Tensor], { gate: Tensor; up: Tensor }>({
     if (!ctx.needsGrad[0]) dgate.dispose();
     if (!ctx.needsGrad[1]) dup.dispose();
     return [ctx.needsGrad[0] ? dgate : null, ctx.needsGrad[1] ? dup : null];
+  },
+});
+
+/**
+ * min(max(x, lo), hi) elementwise; lo may be -Infinity, hi +Infinity (a one-sided clamp). The gradient
+ * passes where x was kept (lo <= x <= hi), as torch.clamp's. Saves x.
+ */
+export const clamp = defineOp<[Tensor, number, number], { x: Tensor; lo: number; hi: number }>({
+  name: "clamp",
+  forward(ctx, x, lo, hi) {
+    expectArray("clamp", "input", x, "f32");
+    const out = allocLike(x);
+    x.backend.clampForward(out, x, lo, hi);
+    ctx.state = { x: ctx.save(x), lo, hi };
+    return out;
+  },
+  backward(ctx, g) {
+    const { x, lo, hi } = ctx.state;
+    const dx = allocLike(x);
+    g.backend.clampBackward(dx, g, x, lo, hi);
+    return [dx];
   },
 });
 

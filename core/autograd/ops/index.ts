@@ -1,6 +1,6 @@
 // Every differentiable op, one module per family.
 
-export { geluTanh, silu, softcap, swiglu, tanh } from "./activation.ts";
+export { clamp, geluTanh, silu, softcap, swiglu, tanh } from "./activation.ts";
 export { type CausalAttentionOptions, causalAttention } from "./attention.ts";
 export { cast } from "./cast.ts";
 export { type DropoutOptions, dropout } from "./dropout.ts";

@@ -64,6 +64,21 @@ void lft_tanh_bwd(float *dx, const float *dy, const float *y, float cap, int64_t
   }
 }
 
+/* clamp: x, out [n]. out = min(max(x, lo), hi); lo/hi may be infinite (one-sided). */
+void lft_clamp_fwd(float *out, const float *x, float lo, float hi, int64_t n) {
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+  for (int64_t i = 0; i < n; i++) {
+    const float v = x[i] < lo ? lo : x[i];
+    out[i] = v > hi ? hi : v;
+  }
+}
+
+/* clamp backward: dy, x, dx [n]. dx = dy where lo <= x <= hi (the value passed), else 0 (as torch.clamp). */
+void lft_clamp_bwd(float *dx, const float *dy, const float *x, float lo, float hi, int64_t n) {
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+  for (int64_t i = 0; i < n; i++) dx[i] = x[i] >= lo && x[i] <= hi ? dy[i] : 0.0f;
+}
+
 /* swiglu: gate, up, out [n]. out = silu(gate) * up */
 void lft_swiglu_fwd(float *out, const float *gate, const float *up, int64_t n) {
 #pragma omp parallel for schedule(static) if (n > PAR_MIN)

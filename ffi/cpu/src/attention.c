@@ -10,7 +10,11 @@
  *   forward:  out_i = sum_j p_ij v_j,  p_ij = exp(s_ij - lse_i),  lse_i = log sum_j exp(s_ij)  (visible j)
  *   backward: Dl_i = dout_i . out_i,  ds_ij = p_ij (dout_i . v_j - Dl_i) (* (1 - tanh^2) with softcap),
  *             dq_i = scale sum_j ds_ij k_j,  dk_j = scale sum_i ds_ij q_i,  dv_j = sum_i p_ij dout_i.
- * A query with no visible key (possible only with odd segment ids) gets out 0, lse -inf and zero grads.
+ * sinks [Hq] (may be NULL; gpt-oss): a learned logit per query head that joins every row's softmax
+ * denominator with no value: lse_i = log(exp(sink_h) + sum_j exp(s_ij)), so out_i shrinks by the
+ * sink's share. dq/dk/dv keep their form given that lse; d sink_h = -sum_{b,i} exp(sink_h - lse_i) Dl_i.
+ * A query with no visible key (possible only with odd segment ids) gets out 0, lse -inf (sink_h with
+ * sinks) and zero grads.
  * The backward recomputes p from lse in two race-free passes: dq over (b, h, query tiles), then dk and
  * dv over (b, kv head, key tiles), each key tile gathering from every query head of its group. */
 #include <math.h>
@@ -108,7 +112,7 @@ static inline float logit(float dot, float scale, float softcap, float *t) {
 /* forward: q [B,Tq,Hq,D], k, v [B,Tk,Hkv,D], seg [B,Tk] -> out [B,Tq,Hq,D], lse [B,Hq,Tq] */
 int32_t lft_attention_fwd(float *out, float *lse, const float *q, const float *k, const float *v, const int32_t *seg,
                           int64_t B, int64_t Tq, int64_t Tk, int64_t Hq, int64_t Hkv, int64_t D, float scale,
-                          int64_t window, float softcap) {
+                          int64_t window, float softcap, const float *sinks) {
   if (!sizes_fit(B, Tq, Tk, Hq, Hkv, D)) return LFT_ERR_SIZE;
   const int64_t group = Hq / Hkv, nqt = (Tq + BQ - 1) / BQ, off = Tk - Tq;
   const int64_t qs = Hq * D, ks = Hkv * D; /* row strides between tokens */
@@ -175,9 +179,16 @@ int32_t lft_attention_fwd(float *out, float *lse, const float *q, const float *k
           for (int64_t ii = 0; ii < nq; ii++) {
             const int64_t i = i0 + ii;
             float *restrict o = out + (b * Tq + i) * qs + h * D;
-            const float inv = l[ii] > 0.0f ? 1.0f / l[ii] : 0.0f;
+            float inv = l[ii] > 0.0f ? 1.0f / l[ii] : 0.0f;
+            float row_lse = l[ii] > 0.0f ? m[ii] + logf(l[ii]) : -INFINITY;
+            if (sinks) { /* the sink joins the denominator: rescale to the larger of m and the sink */
+              const float sink = sinks[h], mx = l[ii] > 0.0f && m[ii] > sink ? m[ii] : sink;
+              const float keep = l[ii] > 0.0f ? expf(m[ii] - mx) : 0.0f, z = l[ii] * keep + expf(sink - mx);
+              inv = keep / z;
+              row_lse = mx + logf(z);
+            }
             for (int64_t d = 0; d < D; d++) o[d] = acc[ii * D + d] * inv;
-            lse[(b * Hq + h) * Tq + i] = l[ii] > 0.0f ? m[ii] + logf(l[ii]) : -INFINITY;
+            lse[(b * Hq + h) * Tq + i] = row_lse;
           }
         }
     free(kt);
@@ -298,7 +309,8 @@ static void key_tile(const BwdArgs *a, const Scratch *sc, int64_t b, int64_t hk,
 /* backward: dout, out, q [B,Tq,Hq,D], lse [B,Hq,Tq], k, v [B,Tk,Hkv,D] -> dq [B,Tq,Hq,D], dk, dv [B,Tk,Hkv,D] */
 int32_t lft_attention_bwd(float *dq, float *dk, float *dv, const float *dout, const float *out, const float *lse,
                           const float *q, const float *k, const float *v, const int32_t *seg, int64_t B, int64_t Tq,
-                          int64_t Tk, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, float softcap) {
+                          int64_t Tk, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, float softcap,
+                          const float *sinks, float *dsinks) {
   if (!sizes_fit(B, Tq, Tk, Hq, Hkv, D)) return LFT_ERR_SIZE;
   const int64_t group = Hq / Hkv, nqt = (Tq + BQ - 1) / BQ, nkt = (Tk + BK - 1) / BK, off = Tk - Tq;
   const int64_t qs = Hq * D, ks = Hkv * D;
@@ -325,6 +337,20 @@ int32_t lft_attention_bwd(float *dq, float *dk, float *dv, const float *dout, co
           for (int64_t d = 0; d < D; d++) sum += go[d] * o[d];
           Dl[(b * Hq + h) * Tq + i] = sum;
         }
+
+    /* the sinks' gradient: each row's sink probability exp(sink - lse) times -Dl, summed per head */
+    if (sinks && dsinks) {
+#pragma omp for schedule(static)
+      for (int64_t h = 0; h < (nb ? Hq : 0); h++) {
+        double g = 0.0;
+        for (int64_t b = 0; b < B; b++)
+          for (int64_t i = 0; i < Tq; i++) {
+            const int64_t r = (b * Hq + h) * Tq + i;
+            g -= (double)expf(sinks[h] - lse[r]) * (double)Dl[r];
+          }
+        dsinks[h] = (float)g;
+      }
+    }
 
     /* pass 1: dq, one query tile of one head at a time (skipped when pass 2 is fused) */
 #pragma omp for collapse(3) schedule(dynamic)

@@ -87,6 +87,9 @@ void lft_gelu_tanh_bwd(float *dx, const float *dy, const float *x, int64_t n);
 /* out = cap * tanh(x / cap); the backward reads the output y: dx = dy (1 - (y / cap)^2) */
 void lft_tanh_fwd(float *out, const float *x, float cap, int64_t n);
 void lft_tanh_bwd(float *dx, const float *dy, const float *y, float cap, int64_t n);
+/* out = min(max(x, lo), hi) (lo/hi may be infinite); the backward passes dy where lo <= x <= hi, else 0 */
+void lft_clamp_fwd(float *out, const float *x, float lo, float hi, int64_t n);
+void lft_clamp_bwd(float *dx, const float *dy, const float *x, float lo, float hi, int64_t n);
 /* SwiGLU: out = silu(gate) * up */
 void lft_swiglu_fwd(float *out, const float *gate, const float *up, int64_t n);
 void lft_swiglu_bwd(float *dgate, float *dup, const float *dy, const float *gate, const float *up, int64_t n);
@@ -117,13 +120,16 @@ int32_t lft_rope(float *out, const float *x, const int32_t *pos, const float *in
  * training, Tq = 1 when decoding with a KV cache); Hq % Hkv == 0; lse [B, Hq, Tq].
  * window > 0: the query at position p sees keys j with p - window < j <= p. seg [B, Tk] (may be NULL): a
  * query sees only keys with its own segment id (packed samples, left padding). softcap > 0:
- * s = softcap * tanh(s / softcap). Both return LFT_OK or LFT_ERR_* (sizes overflow, no work memory). */
+ * s = softcap * tanh(s / softcap). sinks [Hq] (may be NULL): a per-head logit in every row's softmax
+ * denominator (no value); the backward writes its gradient to dsinks [Hq] (may be NULL).
+ * Both return LFT_OK or LFT_ERR_* (sizes overflow, no work memory). */
 int32_t lft_attention_fwd(float *out, float *lse, const float *q, const float *k, const float *v, const int32_t *seg,
                           int64_t B, int64_t Tq, int64_t Tk, int64_t Hq, int64_t Hkv, int64_t D, float scale,
-                          int64_t window, float softcap);
+                          int64_t window, float softcap, const float *sinks);
 int32_t lft_attention_bwd(float *dq, float *dk, float *dv, const float *dout, const float *out, const float *lse,
                        const float *q, const float *k, const float *v, const int32_t *seg, int64_t B, int64_t Tq,
-                       int64_t Tk, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, float softcap);
+                       int64_t Tk, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, float softcap,
+                       const float *sinks, float *dsinks);
 
 /* cross_entropy.c: logits [rows, vocab], targets [rows]; rows whose target == ignore_index get
  * loss 0. loss[r] = lse[r] - logits[r, target]. Backward: dlogits[r] = grow[r] * (softmax - onehot). */

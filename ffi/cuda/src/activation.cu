@@ -72,6 +72,20 @@ __device__ void tanh_bwd_impl(T *dx, const T *dy, const T *y, float cap, i64 n) 
   }
 }
 
+/* clamp: out = min(max(x, lo), hi) (lo/hi may be infinite); backward: dx = dy where lo <= x <= hi, else 0 */
+template <typename T>
+__device__ void clamp_fwd_impl(T *out, const T *x, float lo, float hi, i64 n) {
+  GRID_STRIDE(i, n) { st(out + i, fminf(fmaxf(ld(x + i), lo), hi)); }
+}
+
+template <typename T>
+__device__ void clamp_bwd_impl(T *dx, const T *dy, const T *x, float lo, float hi, i64 n) {
+  GRID_STRIDE(i, n) {
+    const float v = ld(x + i);
+    st(dx + i, v >= lo && v <= hi ? ld(dy + i) : 0.0f);
+  }
+}
+
 /* swiglu backward: dgate = dy * up * silu'(gate), dup = dy * silu(gate) */
 template <typename T>
 __device__ void swiglu_bwd_impl(T *dgate, T *dup, const T *dy, const T *gate, const T *up, i64 n) {
@@ -92,6 +106,12 @@ __device__ void swiglu_bwd_impl(T *dgate, T *dup, const T *dy, const T *gate, co
   extern "C" __global__ void lft_tanh_fwd_##sfx(T *out, const T *x, float cap, i64 n) { tanh_fwd_impl(out, x, cap, n); } \
   extern "C" __global__ void lft_tanh_bwd_##sfx(T *dx, const T *dy, const T *y, float cap, i64 n) {                    \
     tanh_bwd_impl(dx, dy, y, cap, n);                                                                                  \
+  }                                                                                                                    \
+  extern "C" __global__ void lft_clamp_fwd_##sfx(T *out, const T *x, float lo, float hi, i64 n) {                      \
+    clamp_fwd_impl(out, x, lo, hi, n);                                                                                 \
+  }                                                                                                                    \
+  extern "C" __global__ void lft_clamp_bwd_##sfx(T *dx, const T *dy, const T *x, float lo, float hi, i64 n) {          \
+    clamp_bwd_impl(dx, dy, x, lo, hi, n);                                                                              \
   }                                                                                                                    \
   extern "C" __global__ void lft_swiglu_fwd_##sfx(T *out, const T *gate, const T *up, i64 n) {                         \
     swiglu_fwd_impl(out, gate, up, n);                                                                                 \

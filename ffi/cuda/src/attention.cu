@@ -8,7 +8,10 @@
  *   forward:  out_i = sum_j p_ij v_j, p_ij = exp(s_ij - lse_i), lse_i = log sum_j exp(s_ij) over visible j
  *   backward: Dl_i = dout_i . out_i, ds_ij = p_ij (dout_i . v_j - Dl_i) (* (1 - tanh^2) with softcap),
  *             dq_i = scale sum_j ds_ij k_j, dk_j = scale sum_i ds_ij q_i, dv_j = sum_i p_ij dout_i.
- *   A query with no visible key gets out 0, lse -inf and zero gradients.
+ *   sinks [Hq] f32 or NULL (gpt-oss): exp(sink_h) joins each row's softmax denominator with no value, so
+ *   lse_i = log(exp(sink_h) + sum_j exp(s_ij)); dq/dk/dv keep their form given that lse, and the sinks'
+ *   gradient is dsinks_h = -sum_{b,i} exp(sink_h - lse_i) Dl_i (lft_attention_bwd_sinks).
+ *   A query with no visible key gets out 0, lse -inf (its sink with sinks) and zero gradients.
  *
  * Layout of the work (D <= 256; each lane owns dims lane, lane + 32, ... : DPL = ceil(D / 32) of them):
  * - forward and dq: a block of 4 warps owns BQ = 4 * RQ queries of one (b, h); it walks key tiles of 32,
@@ -56,7 +59,8 @@ __device__ __forceinline__ void att_stage(float *dst, int S, const T *src, i64 r
 /* forward. grid (ceil(Tq / BQ), Hq, B), block 128, dynamic smem (BQ + 2 * 32) * S floats. */
 template <typename T, int DPL>
 __device__ void attention_fwd_impl(T *out, float *lse, const T *q, const T *k, const T *v, const int32_t *seg, i64 Tq,
-                                   i64 Tk, i64 Hq, i64 Hkv, int D, float scale, i64 window, float softcap) {
+                                   i64 Tk, i64 Hq, i64 Hkv, int D, float scale, i64 window, float softcap,
+                                   const float *sinks) {
   constexpr int RQ = ATT_RQ, BQ = ATT_WARPS * ATT_RQ, BK = ATT_TILE;
   extern __shared__ float smem[];
   const int S = D | 1;
@@ -140,14 +144,21 @@ __device__ void attention_fwd_impl(T *out, float *lse, const T *q, const T *k, c
     const int rr = warp * RQ + r;
     if (rr >= nq) continue;
     const i64 i = i0 + rr;
-    const float inv = lt > 0.0f ? 1.0f / lt : 0.0f;
+    float inv = lt > 0.0f ? 1.0f / lt : 0.0f;
+    float row_lse = lt > 0.0f ? m[r] + logf(lt) : -INFINITY;
+    if (sinks) { /* the sink joins the denominator: rescale to the larger of m and the sink */
+      const float sink = sinks[h], mx = lt > 0.0f && m[r] > sink ? m[r] : sink;
+      const float keep = lt > 0.0f ? expf(m[r] - mx) : 0.0f, z = lt * keep + expf(sink - mx);
+      inv = keep / z;
+      row_lse = mx + logf(z);
+    }
     T *o = out + (b * Tq + i) * qstride + h * D;
 #pragma unroll
     for (int t = 0; t < DPL; t++) {
       const int d = lane + 32 * t;
       if (d < D) st(o + d, acc[r][t] * inv);
     }
-    if (lane == 0) lse[(b * Hq + h) * Tq + i] = lt > 0.0f ? m[r] + logf(lt) : -INFINITY;
+    if (lane == 0) lse[(b * Hq + h) * Tq + i] = row_lse;
   }
 }
 
@@ -163,6 +174,21 @@ __device__ void attention_bwd_dot_impl(float *Dl, const T *dout, const T *out, i
   s = warp_sum(s);
   const i64 h = row % Hq, bi = row / Hq, i = bi % Tq, b = bi / Tq;
   if (lane == 0) Dl[(b * Hq + h) * Tq + i] = s;
+}
+
+/* backward, with sinks: dsinks[h] = -sum over (b, i) of exp(sinks[h] - lse[b, h, i]) * Dl[b, h, i]. One block
+ * of 256 per head, a fixed-order block reduction (deterministic). */
+extern "C" __global__ void __launch_bounds__(256) lft_attention_bwd_sinks(float *dsinks, const float *sinks, const float *lse,
+                                                                           const float *Dl, i64 B, i64 Tq, i64 Hq) {
+  __shared__ double scratch[32];
+  const i64 h = blockIdx.x;
+  double g = 0.0;
+  for (i64 e = threadIdx.x; e < B * Tq; e += blockDim.x) {
+    const i64 b = e / Tq, i = e - b * Tq, r = (b * Hq + h) * Tq + i;
+    g -= (double)expf(sinks[h] - lse[r]) * (double)Dl[r];
+  }
+  g = block_sum(g, scratch);
+  if (threadIdx.x == 0) dsinks[h] = (float)g;
 }
 
 /* backward, step 2: dq. grid (ceil(Tq / BQ), Hq, B), block 128, dynamic smem 2 * (BQ + 32) * S floats. */
@@ -364,8 +390,8 @@ __device__ void attention_bwd_dkdv_impl(T *dk, T *dv, const T *dout, const float
 #define ATT_DEF(sfx, T, DPL)                                                                                           \
   extern "C" __global__ void __launch_bounds__(128) lft_attention_fwd_d##DPL##_##sfx(                                  \
       T *out, float *lse, const T *q, const T *k, const T *v, const int32_t *seg, i64 Tq, i64 Tk, i64 Hq, i64 Hkv,     \
-      int D, float scale, i64 window, float softcap) {                                                                 \
-    attention_fwd_impl<T, DPL>(out, lse, q, k, v, seg, Tq, Tk, Hq, Hkv, D, scale, window, softcap);                    \
+      int D, float scale, i64 window, float softcap, const float *sinks) {                                             \
+    attention_fwd_impl<T, DPL>(out, lse, q, k, v, seg, Tq, Tk, Hq, Hkv, D, scale, window, softcap, sinks);             \
   }                                                                                                                    \
   extern "C" __global__ void __launch_bounds__(128) lft_attention_bwd_dq_d##DPL##_##sfx(                               \
       T *dq, const T *dout, const float *lse, const float *Dl, const T *q, const T *k, const T *v,                     \

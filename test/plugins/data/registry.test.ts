@@ -27,6 +27,7 @@ test("formats and templates are registered by the data plugins", () => {
     "gemma2",
     "gemma3",
     "glm4",
+    "gpt_oss",
     "hf",
     "intern2",
     "llama2",

@@ -31,6 +31,7 @@ test("the shipped families are all here", () => {
     "gemma2",
     "gemma3",
     "glm4",
+    "gpt_oss",
     "granite",
     "internlm3",
     "llama",
