@@ -26,20 +26,27 @@ export function toF32Bytes(x: Float32Array): Uint8Array {
 export function toQ8_0Bytes(x: Float32Array): Uint8Array {
   const blocks = x.length / Q8_0_BLOCK;
   const out = new Uint8Array(blocks * Q8_0_BYTES);
-  const view = new DataView(out.buffer);
+  // Blocks are 34 bytes, so every scale sits at an even offset: a u16 view reaches them all.
+  const scales = new Uint16Array(out.buffer);
+  const qs = new Int8Array(out.buffer);
   const scale = new Float16Array(1);
+  const scaleBits = new Uint16Array(scale.buffer);
   for (let b = 0; b < blocks; b++) {
     const base = b * Q8_0_BLOCK;
     let amax = 0;
-    for (let j = 0; j < Q8_0_BLOCK; j++) amax = Math.max(amax, Math.abs(x[base + j]!));
+    for (let j = 0; j < Q8_0_BLOCK; j++) {
+      const a = Math.abs(x[base + j]!);
+      if (a > amax) amax = a;
+    }
     // The division runs in f32 in ggml (and numpy on an f32 array): round each step to f32.
     const d = Math.fround(amax / 127);
     const id = d === 0 ? 0 : Math.fround(1 / d);
     scale[0] = d;
-    view.setUint16(b * Q8_0_BYTES, new Uint16Array(scale.buffer)[0]!, true);
+    scales[(b * Q8_0_BYTES) / 2] = scaleBits[0]!;
+    const at = b * Q8_0_BYTES + 2;
     for (let j = 0; j < Q8_0_BLOCK; j++) {
       const v = Math.fround(x[base + j]! * id);
-      view.setInt8(b * Q8_0_BYTES + 2 + j, Math.sign(v) * Math.floor(Math.abs(v) + 0.5));
+      qs[at + j] = v < 0 ? -Math.floor(-v + 0.5) : Math.floor(v + 0.5);
     }
   }
   return out;
