@@ -19,8 +19,14 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 function readGguf(bytes: Uint8Array) {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 0;
-  const u32 = () => ((at += 4), view.getUint32(at - 4, true));
-  const u64 = () => ((at += 8), Number(view.getBigUint64(at - 8, true)));
+  const u32 = () => {
+    at += 4;
+    return view.getUint32(at - 4, true);
+  };
+  const u64 = () => {
+    at += 8;
+    return Number(view.getBigUint64(at - 8, true));
+  };
   const string = () => {
     const n = u64();
     at += n;
@@ -41,7 +47,10 @@ function readGguf(bytes: Uint8Array) {
       // Arrays (the vocabulary): skipped, strings by their lengths, numbers by their 4-byte width.
       const elem = u32();
       const n = u64();
-      for (let j = 0; j < n; j++) elem === 8 ? string() : (at += 4);
+      for (let j = 0; j < n; j++) {
+        if (elem === 8) string();
+        else at += 4;
+      }
       kv[key] = `array of ${n}`;
     } else at += type === 7 ? 1 : 4; // bool, f32 / i32
   }
