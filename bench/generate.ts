@@ -93,7 +93,7 @@ try {
         decoded: n - 1,
       };
     };
-    run(prompt.slice(0, 16), 4); // warm-up, as on the llama.cpp side
+    run(prompt, 2); // warm-up at the full prompt length (weights and activation buffers touched), as on the llama.cpp side
     rows.push(run(prompt, NEW));
     model.dispose();
   }

@@ -24,7 +24,7 @@ async function timed(model, ids, n) {
 const rows = [];
 for (const { name, file } of files) {
   const model = await llama.loadModel({ modelPath: file });
-  await timed(model, prompt.slice(0, 16), 4); // warm-up: first-touch of the mapped weights, thread start
+  await timed(model, prompt, 2); // warm-up at the full prompt length: mapped weights touched, threads started
   const r = await timed(model, prompt, newTokens);
   rows.push({ name, promptTokensPerS: prompt.length / r.promptS, decodeTokensPerS: r.decoded / r.decodeS, ...r });
   await model.dispose();
