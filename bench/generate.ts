@@ -2,6 +2,8 @@
 // tokens/s for lft (f32 and bf16 weights) beside llama.cpp (node-llama-cpp's CPU build, run under Node)
 // on the GGUF files `lft export --gguf` writes (f32, f16, q8_0), same prompt ids, same thread count.
 // Run: node_modules/.bin/bun bench/generate.ts [--prompt 128] [--new 64] -> bench/results/generate.json
+// Profiling decode: --layers N (fewer layers, same widths) --lft-only (no export, no llama.cpp, no JSON)
+// separates the per-layer cost from the fixed per-token part (embedding, lm_head, sampling).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -19,6 +21,7 @@ const arg = (name: string, fallback: number) => {
 const PROMPT = arg("--prompt", 128);
 const NEW = arg("--new", 64);
 const THREADS = 2;
+const LFT_ONLY = process.argv.includes("--lft-only");
 
 /** Qwen2.5-0.5B's config.json (sizes, RoPE, tied embeddings), weights random. */
 const QWEN25_05B = {
@@ -34,7 +37,7 @@ const QWEN25_05B = {
   max_position_embeddings: 32768,
   max_window_layers: 21,
   num_attention_heads: 14,
-  num_hidden_layers: 24,
+  num_hidden_layers: arg("--layers", 24),
   num_key_value_heads: 2,
   rms_norm_eps: 1e-6,
   rope_scaling: null,
@@ -64,13 +67,15 @@ try {
   const dir = join(work, "qwen2.5-0.5b-shape");
   console.log("writing random Qwen2.5-0.5B-shaped weights ...");
   const made = makeTiny({ ...family, tiny: { ...family.tiny, config: QWEN25_05B } }, dir, { seed: 1 })._unsafeUnwrap();
-  const source = openGgufSource(dir)._unsafeUnwrap();
-  const files = GGUF_TYPES.map((type) => {
-    const file = join(work, `model-${type}.gguf`);
-    source.write(file, type)._unsafeUnwrap();
-    return { name: `llama.cpp ${type}`, file };
-  });
-  source.close();
+  const source = LFT_ONLY ? null : openGgufSource(dir)._unsafeUnwrap();
+  const files = source
+    ? GGUF_TYPES.map((type) => {
+        const file = join(work, `model-${type}.gguf`);
+        source.write(file, type)._unsafeUnwrap();
+        return { name: `llama.cpp ${type}`, file };
+      })
+    : [];
+  source?.close();
   // Random ids from the ordinary vocabulary (a fixed pattern, so every side sees the same prompt).
   const prompt = Array.from({ length: PROMPT }, (_, i) => (i * 7919 + 13) % 150000);
 
@@ -97,44 +102,58 @@ try {
     rows.push(run(prompt, NEW));
     model.dispose();
   }
-  const child = spawnSync("node", [join(import.meta.dir, "lib/llama-cpp-generate.mjs")], {
-    input: JSON.stringify({ files, prompt, newTokens: NEW, threads: THREADS }),
-    encoding: "utf8",
-    maxBuffer: 1 << 24,
-  });
-  if (child.status !== 0) throw new Error(`llama.cpp child failed: ${child.stderr}`);
-  const llamaCpp = JSON.parse(child.stdout) as { rows: Row[] };
-  rows.push(...llamaCpp.rows);
-
-  const f32 = (name: string) => rows.find((r) => r.name === name)!;
-  const ratios = {
-    decodeLlamaCppF32OverLftF32: f32("llama.cpp f32").decodeTokensPerS / f32("lft f32").decodeTokensPerS,
-    promptLftF32OverLlamaCppF32: f32("lft f32").promptTokensPerS / f32("llama.cpp f32").promptTokensPerS,
-  };
   const fmt = (x: number) => x.toFixed(1);
-  console.log(
-    table(
-      rows.map((r) => ({
-        side: r.name,
-        "prompt tok/s": fmt(r.promptTokensPerS),
-        "decode tok/s": fmt(r.decodeTokensPerS),
-        "prompt s": r.promptS.toFixed(2),
-        "decode s": r.decodeS.toFixed(2),
-      })),
-    ),
-  );
-  console.log(
-    `llama.cpp f32 decode / lft f32 decode: ${ratios.decodeLlamaCppF32OverLftF32.toFixed(2)}x (goal <= 1.5); lft f32 prompt / llama.cpp f32 prompt: ${ratios.promptLftF32OverLlamaCppF32.toFixed(2)} (goal >= 1)`,
-  );
-  const path = writeResults("generate", {
-    shape: { config: "Qwen2.5-0.5B (random weights)", parameters: made.parameters, promptTokens: PROMPT, newTokens: NEW, threads: THREADS },
-    blas: blasInfo(),
-    loadAverage: loadavg(),
-    note: "loaded: measured while other jobs shared the machine unless the load average says otherwise",
-    rows,
-    ratios,
-  });
-  console.log(`wrote ${path}`);
+  const show = () =>
+    console.log(
+      table(
+        rows.map((r) => ({
+          side: r.name,
+          "prompt tok/s": fmt(r.promptTokensPerS),
+          "decode tok/s": fmt(r.decodeTokensPerS),
+          "prompt s": r.promptS.toFixed(2),
+          "decode s": r.decodeS.toFixed(2),
+        })),
+      ),
+    );
+  if (LFT_ONLY) {
+    show();
+    console.log(`${QWEN25_05B.num_hidden_layers} layers: decode ${((1000 * rows[0]!.decodeS) / rows[0]!.decoded).toFixed(1)} ms/token (lft f32)`);
+  } else {
+    const child = spawnSync("node", [join(import.meta.dir, "lib/llama-cpp-generate.mjs")], {
+      input: JSON.stringify({ files, prompt, newTokens: NEW, threads: THREADS }),
+      encoding: "utf8",
+      maxBuffer: 1 << 24,
+    });
+    if (child.status !== 0) throw new Error(`llama.cpp child failed: ${child.stderr}`);
+    const llamaCpp = JSON.parse(child.stdout) as { rows: Row[] };
+    rows.push(...llamaCpp.rows);
+
+    const f32 = (name: string) => rows.find((r) => r.name === name)!;
+    const ratios = {
+      decodeLlamaCppF32OverLftF32: f32("llama.cpp f32").decodeTokensPerS / f32("lft f32").decodeTokensPerS,
+      promptLftF32OverLlamaCppF32: f32("lft f32").promptTokensPerS / f32("llama.cpp f32").promptTokensPerS,
+    };
+    show();
+    console.log(
+      `llama.cpp f32 decode / lft f32 decode: ${ratios.decodeLlamaCppF32OverLftF32.toFixed(2)}x (goal <= 1.5); lft f32 prompt / llama.cpp f32 prompt: ${ratios.promptLftF32OverLlamaCppF32.toFixed(2)} (goal >= 1)`,
+    );
+    const path = writeResults("generate", {
+      shape: {
+        config: "Qwen2.5-0.5B (random weights)",
+        layers: QWEN25_05B.num_hidden_layers,
+        parameters: made.parameters,
+        promptTokens: PROMPT,
+        newTokens: NEW,
+        threads: THREADS,
+      },
+      blas: blasInfo(),
+      loadAverage: loadavg(),
+      note: "loaded: measured while other jobs shared the machine unless the load average says otherwise",
+      rows,
+      ratios,
+    });
+    console.log(`wrote ${path}`);
+  }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
