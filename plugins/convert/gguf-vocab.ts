@@ -114,7 +114,8 @@ export function ggufVocab(tokenizer: Json, tokenizerConfig: Json, config: Json, 
   const pieces: (string | undefined)[] = new Array(nVocab);
   for (const [piece, id] of Object.entries(vocab)) if (id < nVocab) pieces[id] = piece;
   for (const a of added) if (a.id < nVocab) pieces[a.id] = a.content;
-  const largest = Math.max(...Object.values(vocab), ...added.map((a) => a.id));
+  let largest = -1;
+  for (const id of [...Object.values(vocab), ...added.map((a) => a.id)]) if (id > largest) largest = id;
   if (largest >= nVocab) return err(new Error(`tokenizer.json has ids up to ${largest} but config.json's vocab_size is ${nVocab}`));
   const filled = Array.from(pieces, (p, id) => p ?? `[PAD${id}]`);
   const ids = new Map(filled.map((p, id) => [p, id]));

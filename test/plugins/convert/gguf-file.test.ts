@@ -1,14 +1,14 @@
 // The GGUF writer's layout (read back by a small independent reader), q8_0 blocks against hand-worked
 // values, the Llama q/k permutation against llama2.c's inverse, and the `lft export --gguf` verb.
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exportCommand } from "../../../plugins/commands/export.ts";
 import { halvesToInterleaved } from "../../../plugins/convert/gguf-arch.ts";
 import { GgmlType, ggufHeader, str, u32, writeGguf } from "../../../plugins/convert/gguf-file.ts";
 import { fromQ8_0Bytes, toF16Bytes, toQ8_0Bytes } from "../../../plugins/convert/gguf-quant.ts";
-import { convertLlama2c } from "../../../plugins/convert/index.ts";
+import { convertLlama2c, exportGguf } from "../../../plugins/convert/index.ts";
 import { interleavedToHalves } from "../../../plugins/convert/llama2c-to-hf.ts";
 import { captureIO } from "../../dsl/helpers.ts";
 
@@ -134,4 +134,18 @@ test("lft export MODEL_DIR --gguf OUT --type q8_0 writes the file; a bad type is
   const bad = captureIO(work);
   expect(await exportCommand.run(["stories", "--gguf", "s.gguf", "--type", "q4"], bad, session)).toBe(2);
   expect(bad.err()).toContain("--type must be one of f32, f16, q8_0");
+});
+
+test("a family without a GGUF table, and RoPE scaling llama.cpp would need more for, are refused with the reason", () => {
+  const fixture = join(import.meta.dir, "../../fixtures/stories260K");
+  const dir = join(work, "refused");
+  convertLlama2c(join(fixture, "stories260K.bin"), join(fixture, "tok512.bin"), dir)._unsafeUnwrap();
+  const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+  writeFileSync(join(dir, "config.json"), JSON.stringify({ ...config, model_type: "phi3" }));
+  expect(exportGguf(dir, join(work, "x.gguf"), "f16")._unsafeUnwrapErr().message).toContain(
+    'model_type "phi3" has no GGUF export (exported: llama, mistral, qwen2, qwen3, gemma)',
+  );
+  writeFileSync(join(dir, "config.json"), JSON.stringify({ ...config, rope_scaling: { rope_type: "llama3", factor: 8 } }));
+  expect(exportGguf(dir, join(work, "x.gguf"), "f16")._unsafeUnwrapErr().message).toContain('rope_scaling of type "llama3" is not exported to GGUF yet');
+  expect(existsSync(join(work, "x.gguf"))).toBe(false);
 });
