@@ -1,2 +1,4 @@
-// Converters from other checkpoint formats to a Hugging Face model folder; `lft convert` calls them.
+// Converters between checkpoint formats: llama2.c -> a Hugging Face model folder (`lft convert`), and a
+// Hugging Face model folder -> GGUF for llama.cpp (`lft export --gguf`).
+export { exportGguf, GGUF_TYPES, type GgufExport, type GgufFileType, type GgufSource, openGgufSource } from "./gguf-export.ts";
 export { convertLlama2c } from "./llama2c.ts";

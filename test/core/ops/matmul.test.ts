@@ -51,6 +51,8 @@ describe("matmul forward", () => {
     [64, 64, 64],
     [127, 129, 65],
     [1, 1000, 3],
+    // One row (a decode step's Linear) runs as GEMV: both layouts of B, and k, n past a kernel tile.
+    [1, 300, 257],
     [300, 17, 257],
   ];
   for (const [m, n, k] of cases) {
@@ -83,6 +85,22 @@ describe("matmul forward", () => {
       expectClose(c1.toArray(), refMatmul(a, bShared, 2 * bt, m, n, k, false, false, true), 1e-5);
       const c2 = ops.matmul(tensor(a, [2, bt, m, k]), tensor(bBatched, [2, bt, n, k]), { transB: true });
       expectClose(c2.toArray(), refMatmul(a, bBatched, 2 * bt, m, n, k, false, true, false), 1e-5);
+    });
+  });
+
+  test("one-row products per batch (GEMV) with batched and shared b, into a NaN-filled output's place", () => {
+    tidy(() => {
+      const [bt, n, k] = [4, 37, 70];
+      const a = randomArray(bt * k, 4);
+      const bBatched = randomArray(bt * n * k, 5);
+      // Fill the allocator's cache with NaN blocks of the output's size, so a kernel that reads its output
+      // before writing (0 * NaN) would show.
+      ops.mul(tensor(new Float32Array(bt * n).fill(Number.NaN), [bt, n]), tensor(new Float32Array(bt * n).fill(1), [bt, n])).dispose();
+      const c = ops.matmul(tensor(a, [bt, 1, k]), tensor(bBatched, [bt, n, k]), { transB: true });
+      expectClose(c.toArray(), refMatmul(a, bBatched, bt, 1, n, k, false, true, false), 1e-5);
+      const bShared = randomArray(k * n, 6);
+      const d = ops.matmul(tensor(a.slice(0, k), [1, 1, k]), tensor(bShared, [k, n]));
+      expectClose(d.toArray(), refMatmul(a, bShared, 1, 1, n, k, false, false, true), 1e-5);
     });
   });
 
