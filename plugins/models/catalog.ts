@@ -166,7 +166,7 @@ const ROWS: Row[] = [
   ["microsoft/Phi-3-medium-4k-instruct", "phi3", "phi", 14, true],
   ["microsoft/Phi-3-medium-128k-instruct", "phi3", "phi", 14, true],
   ["microsoft/Phi-3.5-mini-instruct", "phi3", "phi", 3.8, true],
-  ["microsoft/Phi-4-mini-instruct", "phi3", "phi", 3.8, true],
+  ["microsoft/Phi-4-mini-instruct", "phi3", "phi4_mini", 3.8, true],
   // OLMo 2
   ["allenai/OLMo-2-0425-1B", "olmo2", "default", 1.5, false],
   ["allenai/OLMo-2-1124-7B", "olmo2", "default", 7, false],
@@ -386,7 +386,7 @@ const ROWS: Row[] = [
   ["microsoft/phi-4", "phi3", "phi4", 14.7, true],
   ["microsoft/Phi-4-reasoning", "phi3", "phi4", 14.7, true],
   ["microsoft/Phi-4-reasoning-plus", "phi3", "phi4", 14.7, true],
-  ["microsoft/Phi-4-mini-reasoning", "phi3", "hf", 3.8, true],
+  ["microsoft/Phi-4-mini-reasoning", "phi3", "phi4_mini", 3.8, true],
   // More OLMo 2 (their chat template is the checkpoint's own: "hf")
   ["allenai/OLMo-2-0425-1B-SFT", "olmo2", "hf", 1.5, true],
   ["allenai/OLMo-2-0425-1B-Instruct", "olmo2", "hf", 1.5, true],

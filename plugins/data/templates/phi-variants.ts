@@ -1,5 +1,5 @@
 // LLaMA-Factory's Phi-3 family templates other than `phi`: `phi_small` (Phi-3-small), `phi4` (Phi-4,
-// <|im_sep|> turns) and `starchat` (the <|user|>/<|end|> layout with the tokenizer's own EOS).
+// <|im_sep|> turns), `phi4_mini` (Phi-4-mini) and `starchat` (the <|user|>/<|end|> layout with the tokenizer's own EOS).
 import { definePlugin } from "../../../core/index.ts";
 import { defineSlotTemplate } from "./slot-template.ts";
 
@@ -23,6 +23,16 @@ export const phi4Template = defineSlotTemplate({
   replaceEos: true,
 });
 
+export const phi4MiniTemplate = defineSlotTemplate({
+  name: "phi4_mini",
+  doc: "Phi-4-mini: <|user|> ... <|end|><|assistant|>, no newlines between turns",
+  user: ["<|user|>{{content}}<|end|><|assistant|>"],
+  assistant: ["{{content}}<|end|>"],
+  system: ["<|system|>{{content}}<|end|>"],
+  stopWords: ["<|end|>"],
+  replaceEos: true,
+});
+
 export const starchatTemplate = defineSlotTemplate({
   name: "starchat",
   doc: "StarChat: <|user|> ... <|end|> <|assistant|>, the tokenizer's own EOS",
@@ -37,6 +47,7 @@ export default definePlugin({
   setup(api) {
     api.register.templates(phiSmallTemplate);
     api.register.templates(phi4Template);
+    api.register.templates(phi4MiniTemplate);
     api.register.templates(starchatTemplate);
   },
 });

@@ -43,6 +43,7 @@ test("formats and templates are registered by the data plugins", () => {
     "opencoder",
     "phi",
     "phi4",
+    "phi4_mini",
     "phi_small",
     "qwen",
     "qwen3",

@@ -15,6 +15,7 @@ beforeAll(async () => {
   tokenizers.qwen3 = await fixtureTokenizer("qwen3");
   tokenizers.llama3 = await fixtureTokenizer("llama3");
   tokenizers.gemma = loadTokenizer(join(import.meta.dir, "../../../fixtures/tokenizers/gemma"))._unsafeUnwrap();
+  tokenizers.phi = loadTokenizer(join(import.meta.dir, "../../../fixtures/tokenizers/phi-3-mini"))._unsafeUnwrap();
 });
 
 const conversation: Message[] = [
@@ -25,7 +26,7 @@ const conversation: Message[] = [
 ];
 
 interface Case {
-  readonly tok: "qwen3" | "llama3" | "gemma";
+  readonly tok: "qwen3" | "llama3" | "gemma" | "phi";
   /** [prompt 1, reply 1, prompt 2, reply 2] with system "Be brief." */
   readonly turns: readonly [string, string, string, string];
   /** The first prompt with no system given (the template's default system), when it has one. */
@@ -201,6 +202,14 @@ const CASES: Record<string, Case> = {
     ],
     defaultFirst: "<|im_start|>user<|im_sep|>Hi<|im_end|><|im_start|>assistant<|im_sep|>",
     eos: 151645,
+  },
+  // Phi-3's sentencepiece-style tokenizer prefixes "▁" to text that follows a special token (as HF's does):
+  // the decoded prompts show it as a space after <|system|> and <|user|>.
+  phi4_mini: {
+    tok: "phi",
+    turns: ["<|system|> Be brief.<|end|><|user|> Hi<|end|><|assistant|>", "Hello!<|end|>", "<|user|> Bye<|end|><|assistant|>", "See you.<|end|>"],
+    defaultFirst: "<|user|> Hi<|end|><|assistant|>",
+    eos: 32007,
   },
   glm4: {
     tok: "llama3",
