@@ -31,7 +31,7 @@ export {
 } from "./backend/check.ts";
 export { defaultBackend, hasDefaultBackend, NoBackendError, setDefaultBackend } from "./backend/default.ts";
 export * from "./backend/kernel-args.ts";
-export { dequantizeOut, int8Args, int8LinearArgs, quant4Args, quant4LinearArgs } from "./backend/quant-check.ts";
+export { dequantizeOut, halfLinearArgs, int8Args, int8LinearArgs, quant4Args, quant4LinearArgs } from "./backend/quant-check.ts";
 export { selectBackend } from "./backend/select.ts";
 export { type AttentionDims, attentionDims, attentionScalars, attentionSinks, type MatmulDims, matmulDims, seedArgs } from "./backend/shapes.ts";
 export { type ArgSpec, type Args, parseArgs } from "./command/args.ts";

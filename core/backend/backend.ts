@@ -71,6 +71,11 @@ export interface QuantizedMatmul {
   quant4Dequantize?(out: NativeArray, w: Quant4Arrays): void;
   int8Linear?(out: NativeArray, x: NativeArray, w: Int8Arrays, inputGrad: boolean): void;
   int8Dequantize?(out: NativeArray, w: Int8Arrays): void;
+  /**
+   * out [..., rows] = x [..., cols] · Wᵀ for a frozen bf16/f16 weight W [rows, cols] converted as it is read,
+   * never cast whole: the decode path of a half model (few rows). Without it, the weight is cast, then multiplied.
+   */
+  halfLinear?(out: NativeArray, x: NativeArray, w: NativeArray): void;
 }
 
 export interface Backend extends QuantizedMatmul {

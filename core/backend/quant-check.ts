@@ -73,6 +73,14 @@ export function int8LinearArgs(out: NativeArray, x: NativeArray, w: Int8Arrays, 
   return { m: linearRows("int8Linear", out, x, w.rows, w.cols, inputGrad) };
 }
 
+/** Rows of x (m) for out = x·Wᵀ with W a 2-D bf16/f16 weight read as stored (Backend.halfLinear). */
+export function halfLinearArgs(out: NativeArray, x: NativeArray, w: NativeArray): { m: number; rows: number; cols: number } {
+  expectArray("halfLinear", "weight", w, ["bf16", "f16"]);
+  if (w.shape.length !== 2) throw new ShapeError(`halfLinear: the weight must be 2-D [out, in], got ${formatShape(w.shape)}`);
+  const [rows, cols] = w.shape as [number, number];
+  return { m: linearRows("halfLinear", out, x, rows, cols, false), rows, cols };
+}
+
 /** out must be f32 [rows, cols] for a dequantisation. */
 export function dequantizeOut(op: string, out: NativeArray, rows: number, cols: number): void {
   expectArray(op, "out", out, "f32", [rows, cols]);

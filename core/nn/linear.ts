@@ -69,6 +69,12 @@ function castToF32(w: Tensor): Tensor {
   return wf;
 }
 
+/**
+ * Up to this many rows (a decode step, a small batch of them) a backend with `halfLinear` reads the half
+ * weight as stored; past it, one cast to f32 and a GEMM are faster.
+ */
+const HALF_DIRECT_ROWS = 8;
+
 /** x [..., in] @ w^T for a frozen half weight w [out, in]: gradient to x only, w re-cast in backward. */
 const halfLinear = defineOp<[Tensor, Tensor], { w: Tensor }>({
   name: "halfLinear",
@@ -76,12 +82,16 @@ const halfLinear = defineOp<[Tensor, Tensor], { w: Tensor }>({
     expectArray("linear", "input", x, "f32");
     if (x.shape[x.ndim - 1] !== w.shape[1])
       throw new ShapeError(`linear: input ${formatShape(x.shape)} does not end in the weight's in-features (${formatShape(w.shape)})`);
-    const wf = castToF32(w);
     const out = Tensor.alloc(x.backend, [...x.shape.slice(0, -1), w.shape[0]!], "f32");
-    try {
-      x.backend.matmul(out, x, wf, { transB: true });
-    } finally {
-      wf.dispose();
+    const rows = x.numel / w.shape[1]!;
+    if (rows <= HALF_DIRECT_ROWS && x.backend.halfLinear) x.backend.halfLinear(out, x, w);
+    else {
+      const wf = castToF32(w);
+      try {
+        x.backend.matmul(out, x, wf, { transB: true });
+      } finally {
+        wf.dispose();
+      }
     }
     ctx.state = { w: ctx.save(w) };
     return out;

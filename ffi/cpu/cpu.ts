@@ -30,6 +30,7 @@ import {
   expectNumel,
   formatShape,
   type HostArray,
+  halfLinearArgs,
   hostArrayFor,
   int8Args,
   int8LinearArgs,
@@ -117,6 +118,7 @@ const SYMBOLS = {
   lft_q4_matmul: { args: [P, P, P, P, P, P, P, P, f32, i64, i64, i64, i64, i64, i32], returns: i32 },
   lft_q4_dequant: { args: [P, P, P, P, P, P, P, f32, i64, i64, i64, i64], returns: V },
   lft_i8_matmul: { args: [P, P, P, P, i64, i64, i64, i32], returns: i32 },
+  lft_half_matmul: { args: [P, P, P, i64, i64, i64, i32], returns: i32 },
   lft_i8_dequant: { args: [P, P, P, i64, i64], returns: V },
 } as const;
 
@@ -588,6 +590,15 @@ export const cpuBackend: Backend = {
         "int8Linear",
         native.lft_i8_matmul(at(out), at(x), at(w.q), at(w.rowScale), m, w.rows, w.cols, inputGrad ? 1 : 0),
         `${m} rows × weight [${w.rows}, ${w.cols}]`,
+      );
+  },
+  halfLinear(out, x, w) {
+    const { m, rows, cols } = halfLinearArgs(out, x, w);
+    if (m > 0)
+      checkStatus(
+        "halfLinear",
+        native.lft_half_matmul(at(out), at(x), at(w), m, rows, cols, w.dtype === "bf16" ? 1 : 0),
+        `${m} rows × weight [${rows}, ${cols}]`,
       );
   },
   int8Dequantize(out, w) {

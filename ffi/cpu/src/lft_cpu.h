@@ -157,6 +157,10 @@ int64_t lft_adamw_step(float *p, const float *g, float *m, float *v, int64_t n, 
 /* Thin SVD of row-major a [m, n] (LAPACK sgesdd): s [k], u [m, k], vt [k, n], k = min(m, n). Returns LAPACK's info (0: ok). */
 int lft_svd_f32(int64_t m, int64_t n, const float *a, float *s, float *u, float *vt);
 
+/* half_matmul.c: out[m, n] = in[m, k] · W[n, k]ᵀ, W bf16 (bf16 = 1) or f16, read once: the decode path of a
+ * frozen half weight. LFT_OK or LFT_ERR_SIZE. */
+int32_t lft_half_matmul(float *out, const float *in, const uint16_t *w, int64_t m, int64_t n, int64_t k, int32_t bf16);
+
 /* quant_matmul.c: frozen quantised weights W [n, k] (4-bit blockwise NF4/FP4, int8 per row) ---------------
  * backward = 0: out [m, n] = in [m, k] · Wᵀ;  backward = 1: out [m, k] = in [m, n] · W. absmax_f32 NULL means
  * the scales are double-quantised (absmax_q, nested_absmax, nested_code, offset, nested_block). The matmuls
