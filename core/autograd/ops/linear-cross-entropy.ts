@@ -3,7 +3,8 @@
 // gradient is written over its logits right away and turned into dhidden (· W) and dW (ᵀ · hidden), so
 // the backward only scales what the forward left; the [rows, vocab] logits and their gradient (twice
 // the logits' bytes, the largest activations of a small model's step) are never held. The same GEMMs
-// run as with matmul + crossEntropy; a half (bf16/f16) frozen weight is cast to f32 once, not twice.
+// run as with matmul + crossEntropy. A half (bf16/f16) frozen weight is never cast whole: each GEMM runs
+// over vocab blocks of it cast to f32 (32 MiB at a time), the block's logits copied into the chunk's rows.
 import { expectArray, expectRank } from "../../backend/check.ts";
 import { formatShape, ShapeError } from "../../tensor/shape.ts";
 import { Tensor } from "../../tensor/tensor.ts";
@@ -13,8 +14,10 @@ import { allocLike } from "./alloc.ts";
 export interface LinearCrossEntropyOptions {
   /** targets equal to this are skipped; default -100. */
   ignoreIndex?: number;
-  /** Bytes of logits held at once (one chunk of rows); default 64 MiB, at least one row. */
+  /** Bytes of logits held at once (one chunk of rows); default 64 MiB (128 MiB for a half weight), at least one row. */
   chunkBytes?: number;
+  /** A half weight's f32 block in bytes (at least one row of it); default 32 MiB. */
+  weightBlockBytes?: number;
 }
 
 interface State {
@@ -24,6 +27,97 @@ interface State {
 }
 
 const DEFAULT_CHUNK_BYTES = 64 * 2 ** 20;
+/** A half weight's chunks are larger: each chunk casts the whole weight twice (block by block). */
+const HALF_CHUNK_BYTES = 128 * 2 ** 20;
+const WEIGHT_BLOCK_BYTES = 32 * 2 ** 20;
+
+/**
+ * The weight as the GEMMs see it: f32 storage directly; half storage in vocab blocks cast to f32, with
+ * each block's logits moved between the chunk's [rows, V] matrix and a contiguous [rows, block] buffer.
+ */
+class HeadWeight {
+  private readonly blockRows: number;
+  private readonly wBlock: Tensor | null = null;
+  private readonly zBlock: Tensor | null = null;
+
+  constructor(
+    private readonly w: Tensor,
+    maxRows: number,
+    blockBytes = WEIGHT_BLOCK_BYTES,
+  ) {
+    const [V, D] = w.shape as [number, number];
+    this.blockRows = Math.max(1, Math.min(V, Math.floor(blockBytes / (D * 4))));
+    if (w.dtype !== "f32") {
+      this.wBlock = Tensor.alloc(w.backend, [this.blockRows, D], "f32", false);
+      this.zBlock = Tensor.alloc(w.backend, [maxRows * this.blockRows], "f32", false);
+    }
+  }
+
+  /** Calls fn(v0, vb, W[v0 : v0 + vb] as f32) for each vocab block (one block: the f32 weight itself). */
+  private blocks(fn: (v0: number, vb: number, wb: Tensor) => void): void {
+    const [V, D] = this.w.shape as [number, number];
+    const half = 2;
+    for (let v0 = 0; v0 < V; v0 += this.blockRows) {
+      const vb = Math.min(this.blockRows, V - v0);
+      const src = this.w.view([vb, D], this.w.byteOffset + v0 * D * half, false);
+      const wb = this.wBlock!.view([vb, D], this.wBlock!.byteOffset, false);
+      try {
+        this.w.backend.cast(wb, src);
+        fn(v0, vb, wb);
+      } finally {
+        src.dispose();
+        wb.dispose();
+      }
+    }
+  }
+
+  private zView(rows: number, vb: number): Tensor {
+    return this.zBlock!.view([rows, vb], this.zBlock!.byteOffset, false);
+  }
+
+  /** z [rows, V] = h [rows, D] · Wᵀ */
+  logits(z: Tensor, h: Tensor): void {
+    const b = z.backend;
+    if (this.w.dtype === "f32") {
+      b.matmul(z, h, this.w, { transB: true });
+      return;
+    }
+    const [rows, V] = z.shape as [number, number];
+    this.blocks((v0, vb, wb) => {
+      const zb = this.zView(rows, vb);
+      try {
+        b.matmul(zb, h, wb, { transB: true });
+        b.copyRows(z, z.byteOffset + v0 * 4, V * 4, zb, zb.byteOffset, vb * 4, rows, vb * 4);
+      } finally {
+        zb.dispose();
+      }
+    });
+  }
+
+  /** dh [rows, D] = dz [rows, V] · W */
+  inputGrad(dh: Tensor, dz: Tensor): void {
+    const b = dz.backend;
+    if (this.w.dtype === "f32") {
+      b.matmul(dh, dz, this.w);
+      return;
+    }
+    const [rows, V] = dz.shape as [number, number];
+    this.blocks((v0, vb, wb) => {
+      const zb = this.zView(rows, vb);
+      try {
+        b.copyRows(zb, zb.byteOffset, vb * 4, dz, dz.byteOffset + v0 * 4, V * 4, rows, vb * 4);
+        b.matmul(dh, zb, wb, { beta: v0 > 0 ? 1 : 0 });
+      } finally {
+        zb.dispose();
+      }
+    });
+  }
+
+  dispose(): void {
+    this.wBlock?.dispose();
+    this.zBlock?.dispose();
+  }
+}
 
 /** Rows per chunk: the byte budget over one row of logits, at least 1. */
 export function chunkRows(rows: number, vocab: number, chunkBytes = DEFAULT_CHUNK_BYTES): number {
@@ -55,13 +149,12 @@ export const linearCrossEntropy = defineOp<[Tensor, Tensor, Tensor, LinearCrossE
     const wantWeight = ctx.needsGrad[1]!;
     const backend = hidden.backend;
 
-    const wf = weight.dtype === "f32" ? weight : Tensor.alloc(backend, weight.shape, "f32", false);
-    if (wf !== weight) backend.cast(wf, weight);
     const dhidden = wantHidden ? allocLike(hidden) : null;
     const dweight = wantWeight ? allocLike(weight, weight.shape) : null;
     const loss = allocLike(hidden, [N]);
     const lse = allocLike(hidden, [N]);
-    const step = chunkRows(N, V, opts.chunkBytes);
+    const step = chunkRows(N, V, opts.chunkBytes ?? (weight.dtype === "f32" ? DEFAULT_CHUNK_BYTES : HALF_CHUNK_BYTES));
+    const head = new HeadWeight(weight, step, opts.weightBlockBytes);
     const logits = Tensor.alloc(backend, [step, V], "f32", false);
     const grow = Tensor.alloc(backend, [step], "f32", false);
     const views: Tensor[] = [];
@@ -79,13 +172,13 @@ export const linearCrossEntropy = defineOp<[Tensor, Tensor, Tensor, LinearCrossE
         const h = rowsOf(hidden, start, rows);
         const z = rows === step ? logits : rowsOf(logits, 0, rows);
         const t = rowsOf(targets, start, rows);
-        backend.matmul(z, h, wf, { transB: true });
+        head.logits(z, h);
         const l = rowsOf(lse, start, rows);
         backend.crossEntropyForward(rowsOf(loss, start, rows), l, z, t, ignoreIndex);
         if (!wantHidden && !wantWeight) continue;
         // The softmax gradient replaces the chunk's logits (an elementwise pass: in place is safe).
         backend.crossEntropyBackward(z, rows === step ? grow : rowsOf(grow, 0, rows), z, l, t, ignoreIndex);
-        if (wantHidden) backend.matmul(rowsOf(dhidden!, start, rows), z, wf);
+        if (wantHidden) head.inputGrad(rowsOf(dhidden!, start, rows), z);
         if (wantWeight) backend.matmul(dweight!, z, h, { transA: true, beta: 1 });
       }
     } catch (e) {
@@ -97,7 +190,7 @@ export const linearCrossEntropy = defineOp<[Tensor, Tensor, Tensor, LinearCrossE
       logits.dispose();
       grow.dispose();
       lse.dispose();
-      if (wf !== weight) wf.dispose();
+      head.dispose();
     }
     const out = allocLike(hidden, []);
     backend.fill(out, N > 0 ? backend.sum(loss) * rowScale : 0);

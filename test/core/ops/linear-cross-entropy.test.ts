@@ -64,7 +64,7 @@ describe("linearCrossEntropy", () => {
     });
   });
 
-  test("a bf16 frozen weight gives the loss and hidden gradient of its f32 values; asking it for a gradient is refused", () => {
+  test("a bf16 frozen weight (cast in vocab blocks) gives the loss and hidden gradient of its f32 values; asking it for a gradient is refused", () => {
     const { h, w, t } = inputs(7);
     tidy(() => {
       const wf = tensor(w, [V, D]);
@@ -73,8 +73,17 @@ describe("linearCrossEntropy", () => {
       const ref = run(false, 7, 1);
       const ht = tensor(h, [N, D], { requiresGrad: true });
       const tt = tensor(t, [N], { dtype: "i32" });
-      const loss = linearCrossEntropy(ht, wb, tt, { chunkBytes: 4 * V * 4 });
+      // Chunks of 4 rows, the weight cast in blocks of 10 vocab rows (37 = 10 + 10 + 10 + 7).
+      const loss = linearCrossEntropy(ht, wb, tt, { chunkBytes: 4 * V * 4, weightBlockBytes: 10 * D * 4 });
       backward(loss);
+      const whole = tidy(() => {
+        const h2 = tensor(h, [N, D], { requiresGrad: true });
+        const l2 = linearCrossEntropy(h2, wb, tt);
+        backward(l2);
+        return { loss: l2.toArray()[0]!, dh: Float64Array.from(h2.grad!.toArray()) };
+      });
+      expect(Math.abs(whole.loss - loss.toArray()[0]!)).toBeLessThan(1e-6);
+      expectClose(whole.dh, ht.grad!.toArray(), 1e-5, "dhidden, blocked vs one block");
       const hr = tensor(h, [N, D], { requiresGrad: true });
       const lr = crossEntropy(matmul(hr, wRounded, { transB: true }), tt);
       backward(lr);
