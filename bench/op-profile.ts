@@ -2,11 +2,13 @@
 // backward time (exclusive of ops it runs inside) through core's OpProfiler, plus the optimizer, the
 // gradient-norm pass and the rest (JS glue, scope bookkeeping). Times are the process's CPU time (all
 // its threads), which other processes' load does not inflate the way it inflates wall time; GEMM work is
-// what matmul and the linear ops do, the rest is what the step spends beside the GEMM ceiling.
+// what matmul and the linear ops do, the rest is what the step spends beside the GEMM ceiling. The step's
+// model FLOPs per CPU-second against a 1024³ sgemm's on the same clock give its share of the GEMM ceiling
+// without the noise of other processes' load (wall-clock GFLOP/s is what train.bench reports).
 // Run: bun bench/op-profile.ts [--seq T] [--steps N] [--method full|lora]   -> bench/results/op-profile.json
 import { loadavg } from "node:os";
 import { Philox } from "../core/random/philox.ts";
-import { backward, blasInfo, causalLmLoss, cpuBackend, createRegistry, familyByName, methodEntry, setOpProfiler, tidy } from "../lft.ts";
+import { backward, blasInfo, causalLmLoss, cpuBackend, createRegistry, familyByName, methodEntry, setOpProfiler, Tensor, tidy } from "../lft.ts";
 import { builtinPlugins } from "../plugins/index.ts";
 import { AdamW } from "../plugins/optimizers/index.ts";
 import { table, writeResults } from "./lib/results.ts";
@@ -97,6 +99,34 @@ const measured = [...totals.values()].reduce((a, e) => a + e.ms, 0);
 add("(rest: JS glue, scopes)", stepCpu - measured);
 totals.get("(rest: JS glue, scopes)")!.calls = STEPS;
 
+/** The step's model FLOPs (as train.bench counts them: GEMMs + causal attention, no recompute). */
+function stepFlops(): number {
+  const { dim, layers, heads, kv, ffn, vocab, seq, batch } = SHAPE;
+  const hd = dim / heads;
+  const linear = layers * (dim * heads * hd + 2 * dim * kv * hd + heads * hd * dim + 3 * dim * ffn) + vocab * dim;
+  const attention = 3 * 2 * batch * heads * seq * seq * hd * layers;
+  return (METHOD === "full" ? 6 : 4) * batch * seq * linear + attention;
+}
+
+/** FLOPs per CPU-ms of a 1024³ cblas_sgemm (best of 5): the ceiling on the same clock as the profile. */
+function gemmFlopsPerCpuMs(n = 1024): number {
+  const [a, b, c] = [0, 1, 2].map(() => Tensor.alloc(cpuBackend, [n, n], "f32", false));
+  cpuBackend.fill(a!, 0.5);
+  cpuBackend.fill(b!, 0.25);
+  let best = Number.POSITIVE_INFINITY;
+  cpuBackend.matmul(c!, a!, b!);
+  for (let i = 0; i < 5; i++) {
+    const t = cpuMs();
+    cpuBackend.matmul(c!, a!, b!);
+    best = Math.min(best, cpuMs() - t);
+  }
+  for (const t of [a, b, c]) t!.dispose();
+  return (2 * n ** 3) / best;
+}
+const ceilingPerCpuMs = gemmFlopsPerCpuMs();
+const stepPerCpuMs = stepFlops() / (stepCpu / STEPS);
+const ofCeilingCpu = stepPerCpuMs / ceilingPerCpuMs;
+
 const GEMM = /^(matmul|halfLinear|frozenLinear|linearCrossEntropy) /;
 const rows = [...totals.entries()]
   .map(([key, e]) => ({ key, msPerStep: e.ms / STEPS, callsPerStep: e.calls / STEPS, share: e.ms / stepCpu, gemm: GEMM.test(key) }))
@@ -107,7 +137,7 @@ console.log(
     .map((x) => x.toFixed(1))
     .join(
       " ",
-    )}; CPU ${(stepCpu / STEPS).toFixed(0)} ms/step, wall ${(stepWall / STEPS).toFixed(0)} ms/step; GEMM ops ${(100 * gemmShare).toFixed(1)}% of CPU time`,
+    )}; CPU ${(stepCpu / STEPS).toFixed(0)} ms/step, wall ${(stepWall / STEPS).toFixed(0)} ms/step; GEMM ops ${(100 * gemmShare).toFixed(1)}% of CPU time; step at ${(100 * ofCeilingCpu).toFixed(1)}% of the sgemm ceiling in CPU time (${(stepPerCpuMs / 1e6).toFixed(1)} vs ${(ceilingPerCpuMs / 1e6).toFixed(1)} GFLOP per CPU-s)`,
 );
 console.log(
   table(
@@ -130,6 +160,9 @@ const path = writeResults(`op-profile-${METHOD}`, {
   cpuMsPerStep: Math.round(stepCpu / STEPS),
   wallMsPerStep: Math.round(stepWall / STEPS),
   gemmShare: Number(gemmShare.toFixed(3)),
+  stepGflopPerCpuS: Number((stepPerCpuMs / 1e6).toFixed(2)),
+  gemmCeilingGflopPerCpuS: Number((ceilingPerCpuMs / 1e6).toFixed(2)),
+  ofCeilingCpuTime: Number(ofCeilingCpu.toFixed(3)),
   rows: rows.map((r) => ({ ...r, msPerStep: Number(r.msPerStep.toFixed(1)), share: Number(r.share.toFixed(4)) })),
 });
 console.log(`wrote ${path}`);
