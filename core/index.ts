@@ -1,7 +1,7 @@
 // The public entry of lft's core: plugins, the DSL and tools import from here and nowhere deeper.
 
 export * as ops from "./autograd/ops/index.ts";
-export { backward, defineOp, isGradEnabled, noGrad, OpContext, type OpDef, onGradReady } from "./autograd/tape.ts";
+export { backward, defineOp, isGradEnabled, noGrad, OpContext, type OpDef, type OpProfiler, onGradReady, setOpProfiler } from "./autograd/tape.ts";
 export type {
   AdamWHyper,
   AttentionOptions,

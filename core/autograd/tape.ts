@@ -9,6 +9,38 @@ import { Tensor } from "../tensor/tensor.ts";
 
 let gradEnabled = true;
 
+/** Receives the time of each op's forward and backward (a bench's per-op profile); null: off. */
+export interface OpProfiler {
+  /** A clock in ms (wall, or the process's CPU time, which the load of other processes does not inflate). */
+  now(): number;
+  /** Exclusive time: an op's forward that runs other ops inside reports only its own part. */
+  record(op: string, phase: "forward" | "backward", ms: number): void;
+}
+let profiler: OpProfiler | null = null;
+const childTime: number[] = [];
+
+/** Installs a profiler (null removes it); returns the previous one. */
+export function setOpProfiler(p: OpProfiler | null): OpProfiler | null {
+  const prev = profiler;
+  profiler = p;
+  return prev;
+}
+
+function profiled<T>(op: string, phase: "forward" | "backward", fn: () => T): T {
+  const p = profiler;
+  if (!p) return fn();
+  const start = p.now();
+  childTime.push(0);
+  try {
+    return fn();
+  } finally {
+    const total = p.now() - start;
+    const children = childTime.pop()!;
+    if (childTime.length) childTime[childTime.length - 1]! += total;
+    p.record(op, phase, total - children);
+  }
+}
+
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }
@@ -91,7 +123,7 @@ export function defineOp<A extends unknown[], S = undefined>(def: OpDef<A, S>): 
     gradEnabled = false;
     let out: Tensor;
     try {
-      out = def.forward(ctx, ...args);
+      out = profiled(def.name, "forward", () => def.forward(ctx, ...args));
     } catch (e) {
       ctx.releaseSaved();
       throw e;
@@ -240,7 +272,7 @@ function backwardInScope(root: Tensor, order: readonly Node[], gradOut: Tensor |
           fireReady(ready.get(index));
           return;
         }
-        const inputGrads = node.def.backward(node.ctx as OpContext<never>, g);
+        const inputGrads = profiled(node.def.name, "backward", () => node.def.backward(node.ctx as OpContext<never>, g));
         node.release();
         if (g !== gradOut) g.dispose();
         node.inputs.forEach((input, i) => {

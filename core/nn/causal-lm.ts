@@ -60,6 +60,15 @@ export abstract class CausalLM<S extends ModelSpec = ModelSpec> extends Module {
   /** ids [B, T] i32 -> logits [B, T, vocab] f32 ([B, 1, vocab] with lastOnly; [B, T, hidden] with hiddenOnly). */
   abstract forward(ids: Tensor, opts?: ForwardOptions): Tensor;
 
+  /**
+   * The output matrix W [vocab, hidden] when logits are exactly hiddenOnly-states · Wᵀ (no bias, scale,
+   * soft cap or adapter on the head): the loss then fuses the head with cross-entropy and never holds
+   * the whole logits. null (the default): the loss runs forward's logits.
+   */
+  outputWeight(): Tensor | null {
+    return null;
+  }
+
   /** Every RoPE of the spec by key: "" is spec.rope, the others its ropeVariants. */
   private ropes(): [string, RopeSpec][] {
     return [["", this.spec.rope], ...Object.entries(this.spec.ropeVariants ?? {})];

@@ -209,10 +209,15 @@ export class Linear extends Module {
 
   /** x [..., in] -> [..., out] */
   forward(x: Tensor): Tensor {
-    let y = this.frozenWeight ? frozenLinear(x, this.frozenWeight) : linearForward(x, this.weight);
+    const y = this.frozenWeight ? frozenLinear(x, this.frozenWeight) : linearForward(x, this.weight);
     const bias = this.bias;
-    if (bias) y = ops.add(y, asF32(bias));
-    return this.adapter ? this.adapter.forward(x, y) : y;
+    const yb = bias ? ops.add(y, asF32(bias)) : y;
+    const out = this.adapter ? this.adapter.forward(x, yb) : yb;
+    // Intermediates this layer made and did not return are dead (an op keeps what its backward needs as
+    // its own view): free them now rather than when the step's scope ends.
+    if (yb !== y) y.dispose();
+    if (out !== yb) yb.dispose();
+    return out;
   }
 }
 

@@ -22,6 +22,10 @@ export interface MemoryStats {
   cachedBytes: number;
   liveBlocks: number;
   systemAllocs: number;
+  /** Bytes held from the system: live plus cached. */
+  reservedBytes: number;
+  /** The most bytes held from the system at once since the last resetPeak (what the process's RSS follows). */
+  peakReservedBytes: number;
 }
 
 export interface AllocatorOptions {
@@ -65,6 +69,7 @@ export class CachingAllocator {
   private cached = 0;
   private blocks = 0;
   private systemAllocs = 0;
+  private peakReserved = 0;
 
   private limit: number;
 
@@ -109,6 +114,8 @@ export class CachingAllocator {
         if (!ptr) throw new MemoryLimitError(`${this.device}: out of memory allocating ${formatBytes(size)} for ${what} (${formatBytes(this.live)} in use)`);
       }
       this.systemAllocs++;
+      const reserved = this.live + size + this.cached;
+      if (reserved > this.peakReserved) this.peakReserved = reserved;
     } else {
       this.cached -= size;
     }
@@ -139,9 +146,18 @@ export class CachingAllocator {
 
   resetPeak(): void {
     this.peak = this.live;
+    this.peakReserved = this.live + this.cached;
   }
 
   stats(): MemoryStats {
-    return { liveBytes: this.live, peakBytes: this.peak, cachedBytes: this.cached, liveBlocks: this.blocks, systemAllocs: this.systemAllocs };
+    return {
+      liveBytes: this.live,
+      peakBytes: this.peak,
+      cachedBytes: this.cached,
+      liveBlocks: this.blocks,
+      systemAllocs: this.systemAllocs,
+      reservedBytes: this.live + this.cached,
+      peakReservedBytes: this.peakReserved,
+    };
   }
 }

@@ -4,6 +4,7 @@
 // stages hand a loss to the loop, no subclasses). A stage may also own its batch source (RL stages
 // sample completions from the policy each step): the runner then hands the loop the stage's batches.
 import { err, ok, type Result } from "neverthrow";
+import { linearCrossEntropy } from "../autograd/ops/linear-cross-entropy.ts";
 import { crossEntropy } from "../autograd/ops/loss.ts";
 import { reshape } from "../autograd/ops/shape.ts";
 import type { Batch } from "../data/collate.ts";
@@ -173,8 +174,16 @@ export function causalLmLoss(model: CausalLM, batch: Batch): StageLoss {
   const ids = tensor(batch.inputIds, [B, T], { dtype: "i32" });
   const positionIds = tensor(batch.positionIds, [B, T], { dtype: "i32" });
   const segmentIds = batch.segmentIds ? tensor(batch.segmentIds, [B, T], { dtype: "i32" }) : null;
+  const targetIds = tensor(targets, [B * T], { dtype: "i32" });
+  // A plain output layer is fused with the loss (no [B*T, vocab] logits held); any other head runs as written.
+  const head = model.outputWeight();
+  if (head) {
+    const hidden = model.forward(ids, { positionIds, segmentIds, hiddenOnly: true });
+    const loss = linearCrossEntropy(reshape(hidden, [B * T, hidden.shape[hidden.ndim - 1]!]), head, targetIds, { ignoreIndex: IGNORE_INDEX });
+    return { loss, tokens: counted };
+  }
   const logits = model.forward(ids, { positionIds, segmentIds });
   const vocab = logits.shape[logits.ndim - 1]!;
-  const loss = crossEntropy(reshape(logits, [B * T, vocab]), tensor(targets, [B * T], { dtype: "i32" }), { ignoreIndex: IGNORE_INDEX });
+  const loss = crossEntropy(reshape(logits, [B * T, vocab]), targetIds, { ignoreIndex: IGNORE_INDEX });
   return { loss, tokens: counted };
 }

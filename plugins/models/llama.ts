@@ -119,6 +119,15 @@ export class LlamaForCausalLM<S extends LlamaSpec = LlamaSpec> extends CausalLM<
     return this.lm_head ? this.lm_head.forward(x) : linearForward(x, this.model.embed_tokens.weight);
   }
 
+  /** lm_head's (or the tied embedding's) weight while the head is that plain matrix: not for a family that overrides head() or forward(), nor a head with a bias, an adapter or a frozen (quantised) weight. */
+  override outputWeight(): Tensor | null {
+    if (this.head !== LlamaForCausalLM.prototype.head || this.forward !== LlamaForCausalLM.prototype.forward) return null;
+    const h = this.lm_head;
+    if (!h) return this.model.embed_tokens.weight;
+    if (h.adapter || h.frozen || h.bias) return null;
+    return h.weight;
+  }
+
   forward(ids: Tensor, opts: ForwardOptions = {}): Tensor {
     const ctx = this.context(ids, opts);
     const x = this.runLayers(this.model.layers.items, this.embed(ids), ctx);

@@ -6,6 +6,7 @@ export { cast } from "./cast.ts";
 export { type DropoutOptions, dropout } from "./dropout.ts";
 export { add, div, mul, scale, sub } from "./elementwise.ts";
 export { embedding } from "./embedding.ts";
+export { chunkRows, type LinearCrossEntropyOptions, linearCrossEntropy } from "./linear-cross-entropy.ts";
 export { type CrossEntropyOptions, crossEntropy, type LossReduction } from "./loss.ts";
 export { type MatmulFlags, matmul } from "./matmul.ts";
 export { type LayerNormOptions, layerNorm, type RmsNormOptions, rmsNorm } from "./norm.ts";

@@ -183,7 +183,15 @@ export class LoraLinear extends Module implements LinearAdapter {
     const dropped = dropout > 0 && this.runtime.training;
     const xd = dropped ? ops.dropout(x, this.dropoutOptions(x.numel)) : x;
     const lora = ops.matmul(ops.matmul(xd, this.lora_A.weight, { transB: true }), this.lora_B.weight, { transB: true });
-    if (!this.magnitude) return ops.add(baseOut, ops.scale(lora, scale));
+    if (!this.magnitude) {
+      // B·A·x and its scaled copy are dead once added (what backward needs, it saved): freeing them now
+      // keeps two [..., out] temporaries per adapted layer from living until the step's scope ends.
+      const scaled = ops.scale(lora, scale);
+      lora.dispose();
+      const out = ops.add(baseOut, scaled);
+      scaled.dispose();
+      return out;
+    }
     const f = ops.div(this.magnitudeVector!, this.weightNorm());
     // W·x̃ without bias: recomputed on the dropped input, else read off the base output.
     const bias = this.base.bias;
