@@ -69,6 +69,14 @@ export abstract class CausalLM<S extends ModelSpec = ModelSpec> extends Module {
     return null;
   }
 
+  /**
+   * Whether outputWeight() gives the head (logits exactly hidden · Wᵀ), answered from the module tree alone
+   * (no weights needed): the memory planner asks it of a model it never loads.
+   */
+  plainHead(): boolean {
+    return false;
+  }
+
   /** Every RoPE of the spec by key: "" is spec.rope, the others its ropeVariants. */
   private ropes(): [string, RopeSpec][] {
     return [["", this.spec.rope], ...Object.entries(this.spec.ropeVariants ?? {})];

@@ -198,6 +198,11 @@ export class Linear extends Module {
     this.frozenWeight = null;
   }
 
+  /** Whether the layer has a bias slot (known before any tensor is loaded). */
+  get hasBias(): boolean {
+    return this.b !== null;
+  }
+
   get bias(): Tensor | null {
     return this.b ? this.tensorOf(this.b, "linear bias") : null;
   }

@@ -62,9 +62,11 @@ export function blockForwardBytes(s: BlockShape, rows: number, tokens: number, l
   for (const l of linears) {
     if (l.adapterRank <= 0) continue;
     const w = linearWidths(s, l.module);
-    bytes += f32Bytes(n * l.adapterRank) + 3 * f32Bytes(n * w.out);
+    // A·x stays for B's gradient; the adapter's B·A·x, its scaled copy and the base output are freed once
+    // added (core/nn/linear.ts, lora-linear.ts). DoRA keeps them: its magnitude path reads them in backward.
+    bytes += f32Bytes(n * l.adapterRank);
     if (l.adapterCopiesInput) bytes += f32Bytes(n * w.in);
-    if (l.dora) bytes += 5 * f32Bytes(n * w.out) + 2 * f32Bytes(w.out);
+    if (l.dora) bytes += 3 * f32Bytes(n * w.out) + 5 * f32Bytes(n * w.out) + 2 * f32Bytes(w.out);
   }
   return bytes;
 }

@@ -125,7 +125,7 @@ export function planMemory(input: PlanInput, registry: Pick<Registry, "get" | "l
     baseBytes: weights.reduce((n, w) => n + sizeClass((input.dtype === "f32" ? 4 : 2) * numel(w.shape)), 0),
     batch: input.batch,
     seqLen: input.seqLen,
-  }) ?? { sequencesPerRow: 1, logits: true };
+  }) ?? { sequencesPerRow: 1, logits: true, fusedHead: true };
 
   const trainable = [...m.trainable, ...(st.trainable ?? [])];
   const trainableElements = trainable.reduce((n, p) => n + numel(p.shape), 0);
@@ -178,23 +178,35 @@ export function planMemory(input: PlanInput, registry: Pick<Registry, "get" | "l
   );
   // Ids, positions and targets (i32), the embedding output, the final norm (output + rstd), the loss.
   const edges = 3 * sizeClass(4 * n) + f32Bytes(n * s.hidden) * 2 + f32Bytes(n) + 512;
-  const logitsBytes = st.logits ? f32Bytes(n * s.vocab) + 2 * f32Bytes(n) : f32Bytes(n) * 2;
+  const embedTrainable = trainable.some((p) => p.name.includes("embed_tokens"));
+  const headAdapted = m.linears.some((l) => l.module === "lm_head" && l.adapterRank > 0);
+  const fused = st.logits && st.fusedHead === true && !headAdapted && fam.value.build(spec.value).plainHead();
+  const headTrainable = m.lmHeadTrainable || (spec.value.tieWordEmbeddings && embedTrainable);
+  // The fused loss's chunk of logits lives only while the op runs in the forward, before any gradient.
+  // A trained head's gradient is made by the op too, beside its chunk.
+  const lossChunk = fused ? fusedChunkBytes(n, s, input.dtype !== "f32" && !headTrainable) + (headTrainable ? f32Bytes(s.vocab * s.hidden) : 0) : 0;
+  const logitsBytes = fused ? 3 * f32Bytes(n) + f32Bytes(n * s.hidden) : st.logits ? f32Bytes(n * s.vocab) + 2 * f32Bytes(n) : f32Bytes(n) * 2;
   const logits = part(
     "logits",
     edges + logitsBytes,
-    st.logits ? `logits ${n} tokens x ${s.vocab} f32, cross-entropy's log-sum-exp, embeddings and final norm` : "value-head scores (no vocabulary logits)",
+    fused
+      ? "output layer fused with cross-entropy: the hidden states' gradient it makes in the forward, embeddings and final norm"
+      : st.logits
+        ? `logits ${n} tokens x ${s.vocab} f32, cross-entropy's log-sum-exp, embeddings and final norm`
+        : "value-head scores (no vocabulary logits)",
   );
-  const embedTrainable = trainable.some((p) => p.name.includes("embed_tokens"));
   // A frozen half-precision lm_head is cast to a transient f32 copy for its input gradient (core/nn/linear.ts),
   // beside the logits' gradient.
   const halfHeadCast = input.dtype !== "f32" && !m.lmHeadTrainable ? f32Bytes(s.vocab * s.hidden) : 0;
-  const startGrads = st.logits
-    ? f32Bytes(n * s.vocab) + f32Bytes(n * s.hidden) + (m.lmHeadTrainable ? f32Bytes(s.vocab * s.hidden) : halfHeadCast)
-    : f32Bytes(n * s.hidden);
+  const startGrads =
+    st.logits && !fused
+      ? f32Bytes(n * s.vocab) + f32Bytes(n * s.hidden) + (m.lmHeadTrainable ? f32Bytes(s.vocab * s.hidden) : halfHeadCast)
+      : f32Bytes(n * s.hidden);
   const declared = optEntry.value.gradientBytes?.(shapeOnlyGroups(trainable), optUse.options, spec.value);
   const endGrads = (declared ?? trainableBytes + (embedTrainable ? f32Bytes(s.vocab * s.hidden) : 0)) + f32Bytes(n * s.hidden);
   const adapters = m.linears.some((l) => l.adapterRank > 0);
-  const pending = adapters && !input.recompute ? adapterPendingBytes(s, rows, T) : 0;
+  // With recompute, only the block being recomputed holds its adapters' pending gradients.
+  const pending = adapters ? adapterPendingBytes(s, rows, T) / (input.recompute ? s.layers : 1) : 0;
   const midGrads = pending + f32Bytes(n * s.hidden);
   const gradients =
     midGrads > Math.max(startGrads, endGrads)
@@ -203,7 +215,9 @@ export function planMemory(input: PlanInput, registry: Pick<Registry, "get" | "l
         ? part(
             "gradients",
             startGrads,
-            `at the start of backward: the logits' gradient${m.lmHeadTrainable ? " and lm_head's" : halfHeadCast ? " and lm_head's f32 cast" : ""}`,
+            fused
+              ? "at the start of backward: the final norm's input gradient"
+              : `at the start of backward: the logits' gradient${m.lmHeadTrainable ? " and lm_head's" : halfHeadCast ? " and lm_head's f32 cast" : ""}`,
           )
         : part(
             "gradients",
@@ -225,12 +239,35 @@ export function planMemory(input: PlanInput, registry: Pick<Registry, "get" | "l
       : [];
   // Each micro-batch's forward and backward run in a scope of their own (core/train/step.ts), so
   // accumulation adds no activations: only the gradients carry over between micro-batches.
-  const trainParts = [...fixed, optimizer, activations, logits, ...reference, gradients];
+  // The loss chunk and the gradients never coexist: the larger of the two sets the peak.
+  const chunkPart =
+    lossChunk > gradients.bytes
+      ? [
+          part(
+            "loss-chunk",
+            lossChunk - gradients.bytes,
+            `the fused loss's chunk of logits${headTrainable ? " and the head's gradient" : ""} (${mib(lossChunk)}) while it runs, beyond the gradients' peak`,
+          ),
+        ]
+      : [];
+  const trainParts = [...fixed, optimizer, activations, logits, ...reference, gradients, ...chunkPart];
   const trainPeak = sum(trainParts);
   const gen = generate();
   const genPeak = sum([...fixed, optimizer, ...gen]);
   if (gen.length && genPeak > trainPeak) return ok({ parts: [...fixed, optimizer, ...gen], peakBytes: genPeak, phase: "generate", counts });
   return ok({ parts: trainParts, peakBytes: trainPeak, phase: "train", counts });
+}
+
+/**
+ * ops.linearCrossEntropy's transient bytes: one chunk of logits (64 MiB of rows, 128 MiB for a half weight)
+ * and its row buffer, a half weight's f32 block and the block's logits. (The hidden states' gradient it
+ * makes in the forward is in the logits part; a trained head's gradient is counted with the gradients.)
+ */
+function fusedChunkBytes(n: number, s: BlockShape, halfHead: boolean): number {
+  const chunk = Math.max(1, Math.min(n, Math.floor(((halfHead ? 128 : 64) * 2 ** 20) / (s.vocab * 4))));
+  const blockRows = Math.max(1, Math.min(s.vocab, Math.floor((32 * 2 ** 20) / (s.hidden * 4))));
+  const blocks = halfHead ? f32Bytes(blockRows * s.hidden) + f32Bytes(chunk * blockRows) : 0;
+  return f32Bytes(chunk * s.vocab) + f32Bytes(chunk) + blocks;
 }
 
 function sum(parts: readonly MemoryPart[]): number {

@@ -149,6 +149,12 @@ export interface StageMemory {
   /** Whether the loss needs logits over the vocabulary (a reward model's value head does not). */
   readonly logits: boolean;
   /**
+   * The loss is causalLmLoss's, which fuses a plain output layer with cross-entropy (ops.linearCrossEntropy):
+   * logits exist one chunk of rows at a time and their gradient is folded into the forward. Default false;
+   * the default stage formula (sft, pt) sets it.
+   */
+  readonly fusedHead?: boolean;
+  /**
    * Forwards without gradients over the same rows in each micro-batch (the reference model's, KTO's KL
    * rows): their tensors stay live until the step ends like the trained forward's. Default 0.
    */
@@ -169,7 +175,7 @@ declare module "../registry/collections.ts" {
     memory?(input: MethodMemoryInput): Result<MethodMemory, Error>;
   }
   interface StageEntry {
-    /** The stage's memory formula; absent: one sequence per row, logits, nothing extra (sft, pt). */
+    /** The stage's memory formula; absent: one sequence per row, logits through the fused head, nothing extra (sft, pt). */
     memory?(input: StageMemoryInput): StageMemory;
   }
 }

@@ -121,11 +121,14 @@ export class LlamaForCausalLM<S extends LlamaSpec = LlamaSpec> extends CausalLM<
 
   /** lm_head's (or the tied embedding's) weight while the head is that plain matrix: not for a family that overrides head() or forward(), nor a head with a bias, an adapter or a frozen (quantised) weight. */
   override outputWeight(): Tensor | null {
-    if (this.head !== LlamaForCausalLM.prototype.head || this.forward !== LlamaForCausalLM.prototype.forward) return null;
+    if (!this.plainHead()) return null;
+    return this.lm_head ? this.lm_head.weight : this.model.embed_tokens.weight;
+  }
+
+  override plainHead(): boolean {
+    if (this.head !== LlamaForCausalLM.prototype.head || this.forward !== LlamaForCausalLM.prototype.forward) return false;
     const h = this.lm_head;
-    if (!h) return this.model.embed_tokens.weight;
-    if (h.adapter || h.frozen || h.bias) return null;
-    return h.weight;
+    return !h || !(h.adapter || h.frozen || h.hasBias);
   }
 
   forward(ids: Tensor, opts: ForwardOptions = {}): Tensor {

@@ -47,6 +47,17 @@ export class Mistral3ForConditionalGeneration extends CausalLM<LlamaSpec> {
     if (opts.hiddenOnly) return hidden;
     return lm_head ? lm_head.forward(hidden) : linearForward(hidden, model.embed_tokens.weight);
   }
+
+  /** The head is a plain matrix unless a method adapted, quantised or biased it: the loss may fuse it. */
+  override plainHead(): boolean {
+    const h = this.language_model.lm_head;
+    return !h || !(h.adapter || h.frozen || h.hasBias);
+  }
+
+  override outputWeight(): Tensor | null {
+    if (!this.plainHead()) return null;
+    return this.language_model.lm_head?.weight ?? this.language_model.model.embed_tokens.weight;
+  }
 }
 
 const VISION = ["vision_tower.", "multi_modal_projector."];
