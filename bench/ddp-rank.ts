@@ -7,6 +7,7 @@ import { type Batch, causalLmLoss, cpuBackend, createRegistry, familyByName, met
 import { openCollectives } from "../plugins/dist/index.ts";
 import { builtinPlugins } from "../plugins/index.ts";
 import { adamw } from "../plugins/optimizers/index.ts";
+import { llamaBenchConfig } from "./lib/llama-shape.ts";
 import { randomTokenBatch } from "./lib/token-batch.ts";
 
 export const SHAPE = { dim: 128, layers: 4, heads: 4, kv: 2, ffn: 344, vocab: 4096, seq: 128, batch: 2 };
@@ -16,23 +17,7 @@ const registry = createRegistry();
 for (const p of builtinPlugins) registry.use(p)._unsafeUnwrap();
 const collectives = openCollectives(registry, "auto")._unsafeUnwrap();
 const family = familyByName(registry, "llama")._unsafeUnwrap();
-const spec = family
-  .fromConfig(
-    {
-      model_type: "llama",
-      hidden_size: SHAPE.dim,
-      intermediate_size: SHAPE.ffn,
-      num_hidden_layers: SHAPE.layers,
-      num_attention_heads: SHAPE.heads,
-      num_key_value_heads: SHAPE.kv,
-      vocab_size: SHAPE.vocab,
-      max_position_embeddings: SHAPE.seq,
-      rms_norm_eps: 1e-5,
-      tie_word_embeddings: false,
-    },
-    "bench",
-  )
-  ._unsafeUnwrap();
+const spec = family.fromConfig(llamaBenchConfig(SHAPE), "bench")._unsafeUnwrap();
 const model = family.build(spec);
 model.initParameters({ seed: 1, std: 0.02 });
 const applied = methodEntry(registry.get("methods", "full")._unsafeUnwrap())._unsafeUnwrap().apply(model, {}, family, { seed: 1 })._unsafeUnwrap();

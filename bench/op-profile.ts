@@ -11,6 +11,7 @@ import { Philox } from "../core/random/philox.ts";
 import { backward, blasInfo, causalLmLoss, cpuBackend, createRegistry, familyByName, methodEntry, setOpProfiler, Tensor, tidy } from "../lft.ts";
 import { builtinPlugins } from "../plugins/index.ts";
 import { AdamW } from "../plugins/optimizers/index.ts";
+import { llamaBenchConfig } from "./lib/llama-shape.ts";
 import { table, writeResults } from "./lib/results.ts";
 import { randomTokenBatch } from "./lib/token-batch.ts";
 
@@ -25,25 +26,7 @@ const METHOD = arg("--method", "full");
 const registry = createRegistry();
 for (const p of builtinPlugins) registry.use(p)._unsafeUnwrap();
 const family = familyByName(registry, "llama")._unsafeUnwrap();
-const model = family.build(
-  family
-    .fromConfig(
-      {
-        model_type: "llama",
-        hidden_size: SHAPE.dim,
-        intermediate_size: SHAPE.ffn,
-        num_hidden_layers: SHAPE.layers,
-        num_attention_heads: SHAPE.heads,
-        num_key_value_heads: SHAPE.kv,
-        vocab_size: SHAPE.vocab,
-        max_position_embeddings: SHAPE.seq,
-        rms_norm_eps: 1e-5,
-        tie_word_embeddings: false,
-      },
-      "bench",
-    )
-    ._unsafeUnwrap(),
-);
+const model = family.build(family.fromConfig(llamaBenchConfig(SHAPE), "bench")._unsafeUnwrap());
 model.initParameters({ seed: 1, std: 0.02 });
 const options = METHOD === "lora" ? { rank: 8, alpha: 16, targets: ["q_proj", "v_proj"] } : {};
 const applied = methodEntry(registry.get("methods", METHOD)._unsafeUnwrap())._unsafeUnwrap().apply(model, options, family, { seed: 1 })._unsafeUnwrap();

@@ -14,6 +14,7 @@ import { Philox } from "../core/random/philox.ts";
 import { type Batch, backward, blasInfo, causalLmLoss, cpuBackend, createRegistry, familyByName, methodEntry, tidy } from "../lft.ts";
 import { builtinPlugins } from "../plugins/index.ts";
 import { AdamW } from "../plugins/optimizers/index.ts";
+import { llamaBenchConfig } from "./lib/llama-shape.ts";
 import { gemmCeilingGflops, type MemoryBreakdown, memoryBreakdown, procStatusBytes } from "./lib/process-memory.ts";
 import { secondsPerRun, table, writeResults } from "./lib/results.ts";
 import { randomTokenBatch } from "./lib/token-batch.ts";
@@ -27,21 +28,7 @@ const PEER = join(import.meta.dir, "peer_torch_step.py");
 const registry = createRegistry();
 for (const p of builtinPlugins) registry.use(p)._unsafeUnwrap();
 const family = familyByName(registry, "llama")._unsafeUnwrap();
-const config = {
-  model_type: "llama",
-  architectures: ["LlamaForCausalLM"],
-  hidden_size: SHAPE.dim,
-  intermediate_size: SHAPE.ffn,
-  num_hidden_layers: SHAPE.layers,
-  num_attention_heads: SHAPE.heads,
-  num_key_value_heads: SHAPE.kv,
-  vocab_size: SHAPE.vocab,
-  max_position_embeddings: SHAPE.seq,
-  rms_norm_eps: 1e-5,
-  rope_theta: 10000,
-  tie_word_embeddings: false,
-  hidden_act: "silu",
-};
+const config = llamaBenchConfig(SHAPE);
 
 /** Random token rows (a fixed batch: the step's cost does not depend on the ids). */
 function batchOf(seed: number): Batch {
