@@ -2,8 +2,6 @@
 // fatbin built from ffi/cuda/src). Shared pieces live in backend-parts.ts; quantised and optimizer ops in their own files.
 import { existsSync, readFileSync } from "node:fs";
 import {
-  attentionScalars,
-  attentionSinks,
   type Block,
   CachingAllocator,
   clampArgs,
@@ -30,10 +28,8 @@ import {
   seedArgs,
   tanhArgs,
 } from "../../core/index.ts";
+import { cudaAttentionOps } from "./attention-ops.ts";
 import {
-  ATT_ROWS,
-  ATT_TILE,
-  attentionDpl,
   BLOCK,
   bf16Bits,
   blocks,
@@ -42,7 +38,6 @@ import {
   CUBLAS_WORKSPACE,
   type CudaBackend,
   type CudaBackendOptions,
-  cudaAttentionDims,
   F32,
   FLOATS,
   f32Bits,
@@ -175,6 +170,7 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
 
   const quant = cudaQuantOps({ launch, scratch, done, cublas, tf32 });
   const optim = cudaOptimizerOps({ launch, scratch, done, driver, stream });
+  const attention = cudaAttentionOps({ launch, scratch, done, fillZero });
 
   const backend: CudaBackend = {
     name: "cuda",
@@ -461,69 +457,6 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
       if (H * D > 0) launch(`lft_rope_${sfx(x)}`, [B * T, 1, 1], [128, 1, 1], 8 * nFreq, out.ptr, x.ptr, pos.ptr, invFreq.ptr, H, D, nFreq, sign);
     },
 
-    attentionForward(out, lse, q, k, v, seg, opts, sinks = null) {
-      const op = "attention";
-      const { B, Tq, Tk, Hq, Hkv, D } = cudaAttentionDims(op, q, k, v, seg);
-      attentionScalars(op, opts);
-      attentionSinks(op, Hq, sinks);
-      expectArray(op, "out", out, q.dtype, q.shape);
-      expectArray(op, "lse", lse, F32, [B, Hq, Tq]);
-      if (B * Tq * Hq === 0) return;
-      const S = D | 1;
-      const smem = 4 * (ATT_ROWS + 2 * ATT_TILE) * S;
-      launch(
-        `lft_attention_fwd_d${attentionDpl(D)}_${sfx(q)}`,
-        [Math.ceil(Tq / ATT_ROWS), Hq, B],
-        [128, 1, 1],
-        smem,
-        out.ptr,
-        lse.ptr,
-        q.ptr,
-        k.ptr,
-        v.ptr,
-        seg?.ptr ?? 0,
-        Tq,
-        Tk,
-        Hq,
-        Hkv,
-        D,
-        opts.scale,
-        opts.window,
-        opts.softcap,
-        sinks?.ptr ?? 0,
-      );
-    },
-    attentionBackward(dq, dk, dv, dout, out, lse, q, k, v, seg, opts, sinks = null, dsinks = null) {
-      const op = "attention backward";
-      const { B, Tq, Tk, Hq, Hkv, D } = cudaAttentionDims(op, q, k, v, seg);
-      attentionScalars(op, opts);
-      attentionSinks(op, Hq, sinks, dsinks);
-      expectArray(op, "out", out, q.dtype, q.shape);
-      expectArray(op, "dout", dout, q.dtype, q.shape);
-      expectArray(op, "lse", lse, F32, [B, Hq, Tq]);
-      expectArray(op, "dq", dq, q.dtype, q.shape);
-      expectArray(op, "dk", dk, q.dtype, k.shape);
-      expectArray(op, "dv", dv, q.dtype, k.shape);
-      if (B * Tq * Hq === 0 || D === 0) {
-        if (n(dk) > 0) fillZero(dk);
-        if (n(dv) > 0) fillZero(dv);
-        if (n(dq) > 0) fillZero(dq);
-        if (dsinks && n(dsinks) > 0) fillZero(dsinks);
-        return;
-      }
-      const S = D | 1;
-      const dpl = attentionDpl(D);
-      const Dl = scratch(4 * B * Hq * Tq);
-      launch(`lft_attention_bwd_dot_${sfx(q)}`, [Math.ceil((B * Tq * Hq) / 8), 1, 1], [BLOCK, 1, 1], 0, Dl.ptr, dout.ptr, out.ptr, B, Tq, Hq, D);
-      // The dq and dk/dv kernels read the same inputs after their outputs.
-      const inputs = [dout.ptr, lse.ptr, Dl.ptr, q.ptr, k.ptr, v.ptr, seg?.ptr ?? 0, Tq, Tk, Hq, Hkv, D, opts.scale, opts.window, opts.softcap] as const;
-      launch(`lft_attention_bwd_dq_d${dpl}_${sfx(q)}`, [Math.ceil(Tq / ATT_ROWS), Hq, B], [128, 1, 1], 4 * 2 * (ATT_ROWS + ATT_TILE) * S, dq.ptr, ...inputs);
-      const dkdvSmem = 4 * ((2 * ATT_ROWS + 2 * ATT_TILE) * S + 2 * ATT_TILE);
-      launch(`lft_attention_bwd_dkdv_d${dpl}_${sfx(q)}`, [Math.ceil(Tk / ATT_ROWS), Hkv, B], [128, 1, 1], dkdvSmem, dk.ptr, dv.ptr, ...inputs);
-      if (sinks && dsinks) launch("lft_attention_bwd_sinks", [Hq, 1, 1], [256, 1, 1], 0, dsinks.ptr, sinks.ptr, lse.ptr, Dl.ptr, B, Tq, Hq);
-      done(Dl);
-    },
-
     crossEntropyForward(loss, lse, logits, targets, ignoreIndex) {
       const { rows, vocab } = crossEntropyForwardArgs(FLOATS, loss, lse, logits, targets, ignoreIndex, readInts);
       launch(`lft_cross_entropy_fwd_${sfx(logits)}`, [rows, 1, 1], [BLOCK, 1, 1], 0, loss.ptr, lse.ptr, logits.ptr, targets.ptr, vocab, ignoreIndex);
@@ -605,6 +538,7 @@ export function openCudaBackend(opts: CudaBackendOptions = {}): CudaBackend {
     },
 
     ...optim,
+    ...attention,
     ...quant,
   };
   return backend;

@@ -7,7 +7,7 @@
 // biased) and apply a clamped SwiGLU: (clamp(up, -limit, limit) + 1) * g * sigmoid(alpha g), g =
 // min(gate, limit). Released checkpoints store the expert matrices in MXFP4 (mxfp4.ts dequantises them).
 import {
-  type AttentionConfig,
+  Attention,
   type AttentionContext,
   asF32,
   attendHeads,
@@ -22,7 +22,6 @@ import {
   ops,
   type ParamSlot,
   type RMSNorm,
-  type SelfAttention,
   type Tensor,
   tensor,
 } from "../../core/index.ts";
@@ -44,27 +43,12 @@ export interface GptOssSpec extends LlamaSpec {
 }
 
 /** GptOssAttention: Llama's attention (biased projections) plus one learned sink logit per query head. */
-export class GptOssAttention extends Module implements SelfAttention {
-  readonly cfg: AttentionConfig;
-  readonly q_proj: Linear;
-  readonly k_proj: Linear;
-  readonly v_proj: Linear;
-  readonly o_proj: Linear;
+export class GptOssAttention extends Attention {
   private readonly sinkSlot: ParamSlot;
 
-  constructor(
-    spec: GptOssSpec,
-    /** This layer's index (its KV cache slot). */
-    readonly layerIndex: number,
-  ) {
-    super();
-    this.cfg = llamaAttentionConfig(spec, layerIndex);
-    const { hiddenSize: h, numHeads: hq, numKvHeads: hkv, headDim: d } = this.cfg;
-    this.q_proj = this.addModule("q_proj", new Linear(h, hq * d, { bias: this.cfg.qkvBias }));
-    this.k_proj = this.addModule("k_proj", new Linear(h, hkv * d, { bias: this.cfg.qkvBias }));
-    this.v_proj = this.addModule("v_proj", new Linear(h, hkv * d, { bias: this.cfg.qkvBias }));
-    this.o_proj = this.addModule("o_proj", new Linear(hq * d, h, { bias: this.cfg.oBias }));
-    this.sinkSlot = this.declareParameter("sinks", [hq]);
+  constructor(spec: GptOssSpec, layerIndex: number) {
+    super(llamaAttentionConfig(spec, layerIndex), layerIndex);
+    this.sinkSlot = this.declareParameter("sinks", [this.cfg.numHeads]);
   }
 
   get sinks(): Tensor {
@@ -72,7 +56,7 @@ export class GptOssAttention extends Module implements SelfAttention {
   }
 
   /** x [B, T, hidden] -> [B, T, hidden] */
-  forward(x: Tensor, ctx: AttentionContext): Tensor {
+  override forward(x: Tensor, ctx: AttentionContext): Tensor {
     const q = this.q_proj.forward(x);
     const k = this.k_proj.forward(x);
     const out = attendHeads(this.cfg, this.layerIndex, q, k, this.v_proj.forward(x), ctx, null, asF32(this.sinks));
