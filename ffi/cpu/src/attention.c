@@ -16,40 +16,29 @@
  * A query with no visible key (possible only with odd segment ids) gets out 0, lse -inf (sink_h with
  * sinks) and zero grads.
  * The backward recomputes p from lse in two race-free passes: dq over (b, h, query tiles), then dk and
- * dv over (b, kv head, key tiles), each key tile gathering from every query head of its group. */
+ * dv over (b, kv head, key tiles), each key tile gathering from every query head of its group.
+ * Every product of tiles runs through tile_matmul.h's register-blocked kernel. The forward keeps its
+ * scores transposed (keys x queries), so its query tile is transposed once and the softmax runs along
+ * queries in vector lanes; the backward transposes each key tile once for all the queries it meets. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <omp.h>
 #include "lft_cpu.h"
 #include "fast_math.h"
+#include "tile_matmul.h"
 
 #define BQ 32 /* queries per tile */
-#define BK 64 /* keys per tile: one row of scores is BK floats, kept in vector registers */
+#define BK 64 /* keys per tile */
 
-/* S[ii, jj] = x_ii . y_jj for ii < nx, jj < BK: x rows at stride xstride, y transposed in yt [D, BK]. */
-static void tile_dots(float *restrict S, const float *restrict x, int64_t xstride, int64_t nx,
-                      const float *restrict yt, int64_t D) {
-  for (int64_t ii = 0; ii < nx; ii++) {
-    const float *restrict xr = x + ii * xstride;
-    float s[BK] = {0};
-    for (int64_t d = 0; d < D; d++) {
-      const float xd = xr[d];
-      const float *restrict yd = yt + d * BK;
-      for (int jj = 0; jj < BK; jj++) s[jj] += xd * yd[jj];
-    }
-    memcpy(S + ii * BK, s, sizeof s);
-  }
-}
-
-/* yt [D, BK] = rows j0 .. j0+n-1 of y (stride ystride) transposed, zero past n. */
-static void tile_transpose(float *restrict yt, const float *restrict y, int64_t ystride, int64_t n, int64_t D) {
+/* yt [D, ld] = rows 0 .. n-1 of y (stride ystride) transposed, zero in columns n .. ld-1. */
+static void tile_transpose(float *restrict yt, int64_t ld, const float *restrict y, int64_t ystride, int64_t n, int64_t D) {
   for (int64_t jj = 0; jj < n; jj++) {
     const float *restrict yr = y + jj * ystride;
-    for (int64_t d = 0; d < D; d++) yt[d * BK + jj] = yr[d];
+    for (int64_t d = 0; d < D; d++) yt[d * ld + jj] = yr[d];
   }
-  for (int64_t d = 0; d < D; d++)
-    for (int64_t jj = n; jj < BK; jj++) yt[d * BK + jj] = 0.0f;
+  if (n < ld)
+    for (int64_t d = 0; d < D; d++) memset(yt + d * ld + n, 0, sizeof(float) * (size_t)(ld - n));
 }
 
 /* Keys j in [lo, hi] that query i may see by position (causal + window); lo > hi when none. */
@@ -109,6 +98,52 @@ static inline float logit(float dot, float scale, float softcap, float *t) {
   return x;
 }
 
+/* One key tile of the online softmax for a query tile, scores transposed: st [nk, BQ] holds the raw dots
+ * k_j . q_i (row jj = key j0 + jj, column ii = query at position p0 + ii). On return it holds
+ * exp(logit - m_i), 0 where masked, and each query's running max m, sum l and accumulator row acc [ii, D]
+ * are rescaled to its new max. Columns are queries, so every loop runs along them and vectorises.
+ * whole: every key of the tile is visible to every query of it (no mask test). */
+static void softmax_tile(float *restrict st, int64_t nk, int64_t nq, float *restrict acc, int64_t D, float *restrict m,
+                         float *restrict l, int whole, int64_t p0, int64_t j0, int64_t window, const int32_t *sb,
+                         float scale, float softcap) {
+  float mx[BQ], alpha[BQ], sum[BQ];
+  for (int64_t ii = 0; ii < nq; ii++) mx[ii] = -INFINITY, sum[ii] = 0.0f;
+  for (int64_t jj = 0; jj < nk; jj++) {
+    float *restrict row = st + jj * BQ;
+    const int64_t j = j0 + jj;
+    if (softcap > 0.0f)
+      for (int64_t ii = 0; ii < nq; ii++) row[ii] = softcap * lft_tanhf(scale * row[ii] / softcap);
+    else
+      for (int64_t ii = 0; ii < nq; ii++) row[ii] *= scale;
+    if (!whole)
+      for (int64_t ii = 0; ii < nq; ii++) {
+        const int64_t p = p0 + ii;
+        const int seen = j <= p && (window <= 0 || p - j < window) && (!sb || sb[j] == sb[p]);
+        row[ii] = seen ? row[ii] : -INFINITY;
+      }
+    for (int64_t ii = 0; ii < nq; ii++) mx[ii] = row[ii] > mx[ii] ? row[ii] : mx[ii];
+  }
+  for (int64_t ii = 0; ii < nq; ii++) {
+    const float mnew = mx[ii] > m[ii] ? mx[ii] : m[ii];
+    /* a query that has seen nothing yet keeps m = -inf; shifting by 0 then gives exp(-inf) = 0 */
+    alpha[ii] = m[ii] == -INFINITY ? 0.0f : lft_expf(m[ii] - mnew);
+    m[ii] = mnew;
+    mx[ii] = mnew == -INFINITY ? 0.0f : mnew; /* the shift */
+  }
+  for (int64_t jj = 0; jj < nk; jj++) {
+    float *restrict row = st + jj * BQ;
+    for (int64_t ii = 0; ii < nq; ii++) {
+      row[ii] = lft_expf(row[ii] - mx[ii]);
+      sum[ii] += row[ii];
+    }
+  }
+  for (int64_t ii = 0; ii < nq; ii++) {
+    l[ii] = l[ii] * alpha[ii] + sum[ii];
+    if (alpha[ii] != 1.0f)
+      for (int64_t d = 0; d < D; d++) acc[ii * D + d] *= alpha[ii];
+  }
+}
+
 /* forward: q [B,Tq,Hq,D], k, v [B,Tk,Hkv,D], seg [B,Tk] -> out [B,Tq,Hq,D], lse [B,Hq,Tq] */
 int32_t lft_attention_fwd(float *out, float *lse, const float *q, const float *k, const float *v, const int32_t *seg,
                           int64_t B, int64_t Tq, int64_t Tk, int64_t Hq, int64_t Hkv, int64_t D, float scale,
@@ -119,11 +154,11 @@ int32_t lft_attention_fwd(float *out, float *lse, const float *q, const float *k
   int32_t status = LFT_OK;
 #pragma omp parallel
   {
-    float *kt = lft_malloc_n(D, BK, sizeof(float));
-    float *S = lft_malloc_n(BQ, BK, sizeof(float));
+    float *qt_ = lft_malloc_n(D, BQ, sizeof(float)); /* the query tile transposed */
+    float *st = lft_malloc_n(BK, BQ, sizeof(float));  /* scores, keys x queries */
     float *acc = lft_malloc_n(BQ, D, sizeof(float));
     float m[BQ], l[BQ];
-    const int64_t nb = all_allocated(&status, kt && S && acc) ? B : 0;
+    const int64_t nb = all_allocated(&status, qt_ && st && acc) ? B : 0;
 #pragma omp for collapse(3) schedule(dynamic)
     for (int64_t b = 0; b < nb; b++)
       for (int64_t h = 0; h < Hq; h++)
@@ -133,48 +168,19 @@ int32_t lft_attention_fwd(float *out, float *lse, const float *q, const float *k
           const int32_t *sb = seg ? seg + b * Tk : NULL;
           for (int64_t ii = 0; ii < nq; ii++) m[ii] = -INFINITY, l[ii] = 0.0f;
           memset(acc, 0, sizeof(float) * (size_t)(nq * D));
+          tile_transpose(qt_, BQ, qb + i0 * qs, qs, nq, D);
+          /* score columns computed: nq rounded up to whole vectors (decoding has nq = 1) */
+          const int64_t ncols = (nq + LFT_TILE_W - 1) / LFT_TILE_W * LFT_TILE_W < BQ ? (nq + LFT_TILE_W - 1) / LFT_TILE_W * LFT_TILE_W : BQ;
           int64_t jstart, jend;
           visible_range(i0 + off, window, &jstart, &jend);
           jend = i0 + off + nq; /* exclusive */
           for (int64_t j0 = jstart; j0 < jend; j0 += BK) {
             const int64_t nk = jend - j0 < BK ? jend - j0 : BK;
             if (!tile_visible(i0, nq, j0, nk, window, sb, off)) continue;
-            tile_transpose(kt, kb + j0 * ks, ks, nk, D);
-            tile_dots(S, qb + i0 * qs, qs, nq, kt, D);
-            for (int64_t ii = 0; ii < nq; ii++) {
-              const int64_t i = i0 + ii + off; /* position */
-              float *restrict s = S + ii * BK;
-              int64_t lo, hi;
-              visible_range(i, window, &lo, &hi);
-              float mx = -INFINITY, t;
-              for (int64_t jj = 0; jj < nk; jj++) {
-                const int64_t j = j0 + jj;
-                if (j < lo || j > hi || (sb && sb[j] != sb[i])) {
-                  s[jj] = -INFINITY;
-                  continue;
-                }
-                s[jj] = logit(s[jj], scale, softcap, &t);
-                mx = s[jj] > mx ? s[jj] : mx;
-              }
-              if (mx == -INFINITY) continue; /* nothing visible in this tile */
-              const float mnew = mx > m[ii] ? mx : m[ii];
-              const float alpha = lft_expf(m[ii] - mnew); /* 0 on the first visible tile (m = -inf) */
-              float sum = 0.0f;
-              for (int64_t jj = 0; jj < nk; jj++) {
-                s[jj] = lft_expf(s[jj] - mnew); /* masked: exp(-inf) = 0 */
-                sum += s[jj];
-              }
-              m[ii] = mnew;
-              l[ii] = l[ii] * alpha + sum;
-              float *restrict a = acc + ii * D;
-              for (int64_t d = 0; d < D; d++) a[d] *= alpha;
-              for (int64_t jj = 0; jj < nk; jj++) {
-                const float p = s[jj];
-                if (p == 0.0f) continue;
-                const float *restrict vr = vb + (j0 + jj) * ks;
-                for (int64_t d = 0; d < D; d++) a[d] += p * vr[d];
-              }
-            }
+            lft_tile_matmul(st, BQ, kb + j0 * ks, ks, 1, qt_, BQ, nk, ncols, D, 0); /* k q^T */
+            const int whole = !sb && j0 + nk - 1 <= i0 + off && (window <= 0 || i0 + off + nq - 1 - j0 < window);
+            softmax_tile(st, nk, nq, acc, D, m, l, whole, i0 + off, j0, window, sb, scale, softcap);
+            lft_tile_matmul(acc, D, st, 1, BQ, vb + j0 * ks, ks, nq, D, nk, 1); /* acc += p v */
           }
           for (int64_t ii = 0; ii < nq; ii++) {
             const int64_t i = i0 + ii;
@@ -191,8 +197,8 @@ int32_t lft_attention_fwd(float *out, float *lse, const float *q, const float *k
             lse[(b * Hq + h) * Tq + i] = row_lse;
           }
         }
-    free(kt);
-    free(S);
+    free(qt_);
+    free(st);
     free(acc);
   }
   return status;
@@ -261,8 +267,8 @@ static void key_tile(const BwdArgs *a, const Scratch *sc, int64_t b, int64_t hk,
   const int32_t *sb = a->seg ? a->seg + b * a->Tk : NULL;
   float *S = sc->S, *P = sc->P, *adk = sc->acc, *adv = sc->acc + BK * D;
   memset(sc->acc, 0, sizeof(float) * (size_t)(2 * BK * D));
-  tile_transpose(sc->kt, kb + j0 * ks, ks, nk, D);
-  tile_transpose(sc->vt, vb + j0 * ks, ks, nk, D);
+  tile_transpose(sc->kt, BK, kb + j0 * ks, ks, nk, D);
+  tile_transpose(sc->vt, BK, vb + j0 * ks, ks, nk, D);
   /* queries that can see a key of this tile sit at positions j0 <= p < j0 + nk - 1 + window;
    * as query indices (p - off) clipped to [0, Tq) */
   const int64_t pend = a->window > 0 && j0 + nk - 1 + a->window < a->Tk ? j0 + nk - 1 + a->window : a->Tk;
@@ -273,31 +279,13 @@ static void key_tile(const BwdArgs *a, const Scratch *sc, int64_t b, int64_t hk,
     for (int64_t i0 = istart; i0 < iend; i0 += BQ) {
       const int64_t nq = iend - i0 < BQ ? iend - i0 : BQ;
       if (!tile_visible(i0, nq, j0, nk, a->window, sb, off)) continue;
-      tile_dots(S, qb + i0 * qs, qs, nq, sc->kt, D);
-      tile_dots(P, gb + i0 * qs, qs, nq, sc->vt, D);
+      lft_tile_matmul(S, BK, qb + i0 * qs, qs, 1, sc->kt, BK, nq, BK, D, 0); /* q k^T */
+      lft_tile_matmul(P, BK, gb + i0 * qs, qs, 1, sc->vt, BK, nq, BK, D, 0); /* dout v^T */
       tile_grads(S, P, i0, nq, j0, nk, lb, db, sb, a->window, a->scale, a->softcap, off);
-      for (int64_t jj = 0; jj < nk; jj++) {
-        float *restrict ak = adk + jj * D, *restrict av = adv + jj * D;
-        for (int64_t ii = 0; ii < nq; ii++) {
-          const float p = S[ii * BK + jj], g = P[ii * BK + jj];
-          if (p == 0.0f && g == 0.0f) continue;
-          const float *restrict qr = qb + (i0 + ii) * qs, *restrict gr = gb + (i0 + ii) * qs;
-          for (int64_t d = 0; d < D; d++) {
-            av[d] += p * gr[d];
-            ak[d] += g * qr[d];
-          }
-        }
-      }
-      if (!with_dq) continue;
-      for (int64_t ii = 0; ii < nq; ii++) {
-        float *restrict dqr = a->dq + (b * a->Tq + i0 + ii) * qs + h * D;
-        for (int64_t jj = 0; jj < nk; jj++) {
-          const float g = P[ii * BK + jj];
-          if (g == 0.0f) continue;
-          const float *restrict kr = kb + (j0 + jj) * ks;
-          for (int64_t d = 0; d < D; d++) dqr[d] += g * kr[d];
-        }
-      }
+      lft_tile_matmul(adv, D, S, 1, BK, gb + i0 * qs, qs, nk, D, nq, 1); /* dv += p^T dout */
+      lft_tile_matmul(adk, D, P, 1, BK, qb + i0 * qs, qs, nk, D, nq, 1); /* dk += ds^T q */
+      if (with_dq) /* dq += ds k */
+        lft_tile_matmul(a->dq + (b * a->Tq + i0) * qs + h * D, qs, P, BK, 1, kb + j0 * ks, ks, nq, D, nk, 1);
     }
   }
   for (int64_t jj = 0; jj < nk; jj++) {
@@ -369,20 +357,12 @@ int32_t lft_attention_bwd(float *dq, float *dk, float *dv, const float *dout, co
           for (int64_t j0 = jstart; j0 < jend; j0 += BK) {
             const int64_t nk = jend - j0 < BK ? jend - j0 : BK;
             if (!tile_visible(i0, nq, j0, nk, window, sb, off)) continue;
-            tile_transpose(kt, kb + j0 * ks, ks, nk, D);
-            tile_transpose(vt, vb + j0 * ks, ks, nk, D);
-            tile_dots(S, qb + i0 * qs, qs, nq, kt, D);
-            tile_dots(P, gb + i0 * qs, qs, nq, vt, D);
+            tile_transpose(kt, BK, kb + j0 * ks, ks, nk, D);
+            tile_transpose(vt, BK, vb + j0 * ks, ks, nk, D);
+            lft_tile_matmul(S, BK, qb + i0 * qs, qs, 1, kt, BK, nq, BK, D, 0);
+            lft_tile_matmul(P, BK, gb + i0 * qs, qs, 1, vt, BK, nq, BK, D, 0);
             tile_grads(S, P, i0, nq, j0, nk, lb, db, sb, window, scale, softcap, off);
-            for (int64_t ii = 0; ii < nq; ii++) {
-              float *restrict a = acc + ii * D;
-              for (int64_t jj = 0; jj < nk; jj++) {
-                const float g = P[ii * BK + jj];
-                if (g == 0.0f) continue;
-                const float *restrict kr = kb + (j0 + jj) * ks;
-                for (int64_t d = 0; d < D; d++) a[d] += g * kr[d];
-              }
-            }
+            lft_tile_matmul(acc, D, P, BK, 1, kb + j0 * ks, ks, nq, D, nk, 1); /* dq += ds k */
           }
           for (int64_t ii = 0; ii < nq; ii++) memcpy(dq + (b * Tq + i0 + ii) * qs + h * D, acc + ii * D, sizeof(float) * (size_t)D);
         }

@@ -7,7 +7,7 @@ import { backward, cpuBackend, DisposedError, DTypeError, ShapeError, tensor, ti
 import { expectClose } from "../../helpers/compare.ts";
 import { numericGrad } from "../../helpers/gradcheck.ts";
 import { randomArray } from "../../helpers/random.ts";
-import { type AttentionDims, refAttention } from "../../helpers/ref-attention.ts";
+import { type AttentionDims, refAttention, refAttentionGrad } from "../../helpers/ref-attention.ts";
 
 interface Case extends AttentionDims {
   window?: number;
@@ -168,6 +168,50 @@ describe("causalAttention backward (finite differences of the float64 reference)
       causalAttention(tq, tv, tv).dispose();
     });
     expect(cpuBackend.allocator.stats().liveBytes).toBe(live);
+  });
+});
+
+describe("causalAttention backward at real head sizes (float64 analytic gradients)", () => {
+  // The kernel's tiles vectorise along the head dim only from 16 floats up, so the small finite-difference
+  // cases above exercise its scalar columns; these run wide heads, sequences off the tile grid, both the
+  // fused (many kv heads) and the two-pass (one kv head) backward, against refAttentionGrad, which is
+  // itself checked against finite differences first.
+  test("the analytic reference matches finite differences", () => {
+    const c: Case = { B: 1, T: 9, Hq: 4, Hkv: 2, D: 5, window: 6, softcap: 2, seg: [0, 0, 0, 1, 1, 1, 1, 1, 1] };
+    const [q, k, v] = inputs(c, 41);
+    const R = randomArray(q.length, 42);
+    const o = { window: c.window, softcap: c.softcap, seg: c.seg };
+    const got = refAttentionGrad(q, k, v, R, c, o);
+    const f = (x: Float64Array[]) => refAttention(x[0]!, x[1]!, x[2]!, c, o).out;
+    expectClose(got.dq, numericGrad(f, [q, k, v], 0, R), 1e-7, "ref dq");
+    expectClose(got.dk, numericGrad(f, [q, k, v], 1, R), 1e-7, "ref dk");
+    expectClose(got.dv, numericGrad(f, [q, k, v], 2, R), 1e-7, "ref dv");
+  });
+  const cases: Case[] = [
+    { B: 1, T: 130, Hq: 4, Hkv: 2, D: 64 },
+    { B: 4, T: 70, Hq: 4, Hkv: 4, D: 32 },
+    { B: 1, T: 130, Hq: 2, Hkv: 1, D: 40, window: 37, softcap: 30 },
+    { B: 2, T: 100, Hq: 4, Hkv: 2, D: 24, seg: packed(2, 100, 45) },
+    { B: 1, T: 97, Hq: 3, Hkv: 1, D: 128 },
+  ];
+  cases.forEach((c, n) => {
+    test(label(c), () => {
+      const [q, k, v] = inputs(c, 700 + 10 * n);
+      const R = randomArray(q.length, 1700 + n);
+      const want = refAttentionGrad(q, k, v, R, c, { window: c.window, softcap: c.softcap, seg: c.seg });
+      tidy(() => {
+        const tq = tensor(q, [c.B, c.T, c.Hq, c.D], { requiresGrad: true });
+        const tk = tensor(k, [c.B, c.T, c.Hkv, c.D], { requiresGrad: true });
+        const tv = tensor(v, [c.B, c.T, c.Hkv, c.D], { requiresGrad: true });
+        const seg = c.seg ? tensor(c.seg, [c.B, c.T], { dtype: "i32" }) : null;
+        const out = causalAttention(tq, tk, tv, { window: c.window, softcap: c.softcap, segmentIds: seg });
+        backward(out, tensor(R, out.shape));
+        expectClose(tq.grad!.toArray(), want.dq, 1e-4, "dq");
+        expectClose(tk.grad!.toArray(), want.dk, 1e-4, "dk");
+        expectClose(tv.grad!.toArray(), want.dv, 1e-4, "dv");
+        for (const t of [tq, tk, tv]) t.grad!.dispose();
+      });
+    });
   });
 });
 
