@@ -63,18 +63,20 @@ export function blockForwardBytes(s: BlockShape, rows: number, tokens: number, l
     if (l.adapterRank <= 0) continue;
     const w = linearWidths(s, l.module);
     // A·x stays for B's gradient; the adapter's B·A·x, its scaled copy and the base output are freed once
-    // added (core/nn/linear.ts, lora-linear.ts). DoRA keeps them: its magnitude path reads them in backward.
+    // added (core/nn/linear.ts, lora-linear.ts). DoRA keeps them: its magnitude path reads them in backward
+    // (its adds and subs hand their first gradient on as a view).
     bytes += f32Bytes(n * l.adapterRank);
     if (l.adapterCopiesInput) bytes += f32Bytes(n * w.in);
-    if (l.dora) bytes += 3 * f32Bytes(n * w.out) + 5 * f32Bytes(n * w.out) + 2 * f32Bytes(w.out);
+    if (l.dora) bytes += 3 * f32Bytes(n * w.out) + 2 * f32Bytes(n * w.out) + 2 * f32Bytes(w.out);
   }
   return bytes;
 }
 
-/** The widest gradients a block's backward holds at once beside its forward: the residual stream's and an MLP-wide pair. */
+/** The widest gradients a block's backward holds at once beside its forward: the residual stream's (a residual
+ * add hands it on as a view, not a copy) and an MLP-wide pair. */
 export function blockBackwardBytes(s: BlockShape, rows: number, tokens: number): number {
   const n = rows * tokens;
-  return 2 * f32Bytes(n * s.hidden) + 2 * f32Bytes(n * s.intermediate);
+  return f32Bytes(n * s.hidden) + 2 * f32Bytes(n * s.intermediate);
 }
 
 /**

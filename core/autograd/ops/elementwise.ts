@@ -23,10 +23,17 @@ function binary(op: BinaryOp) {
     },
     backward(ctx, g) {
       const { a, b } = ctx.state;
+      const needsValues = op === "mul" || op === "div";
+      // add/sub pass g through to a unchanged (a has g's shape): a view of it, as reshape's backward
+      // returns, saves a copy of the residual stream's gradient per layer; b gets its own buffer.
+      if (!needsValues && ctx.needsGrad[0]) {
+        const db = ctx.needsGrad[1] ? allocLike(b) : null;
+        if (db) g.backend.binaryBackward(op, null, db, g, g, shapeOnly(g, b));
+        return [g.view(g.shape), db];
+      }
       const da = ctx.needsGrad[0] ? allocLike(a) : null;
       const db = ctx.needsGrad[1] ? allocLike(b) : null;
       // add/sub read neither value: pass g for both so no saved tensor is needed.
-      const needsValues = op === "mul" || op === "div";
       g.backend.binaryBackward(op, da, db, g, needsValues ? a : g, needsValues ? b : shapeOnly(g, b));
       return [da, db];
     },
