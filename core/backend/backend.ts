@@ -185,6 +185,19 @@ export interface Backend extends QuantizedMatmul {
   // losses and lookups
   crossEntropyForward(loss: NativeArray, lse: NativeArray, logits: NativeArray, targets: NativeArray, ignoreIndex: number): void;
   crossEntropyBackward(dlogits: NativeArray, grow: NativeArray, logits: NativeArray, lse: NativeArray, targets: NativeArray, ignoreIndex: number): void;
+  /**
+   * Optional: crossEntropyForward then crossEntropyBackward in one pass over each row, for a caller that
+   * knows grow before the forward; dlogits may be logits itself. Callers fall back to the two calls.
+   */
+  crossEntropyFused?(
+    loss: NativeArray,
+    lse: NativeArray,
+    dlogits: NativeArray,
+    grow: NativeArray,
+    logits: NativeArray,
+    targets: NativeArray,
+    ignoreIndex: number,
+  ): void;
   embeddingForward(out: NativeArray, w: NativeArray, ids: NativeArray): void;
   /** accumulates into dw */
   embeddingBackward(dw: NativeArray, dout: NativeArray, ids: NativeArray): void;

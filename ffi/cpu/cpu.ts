@@ -396,6 +396,11 @@ export const cpuBackend: Backend = {
     const { rows, vocab } = crossEntropyBackwardArgs(F32, dlogits, grow, logits, lse, targets, ignoreIndex, hostInts);
     native.lft_cross_entropy_bwd(at(dlogits), at(grow), at(logits), at(lse), at(targets), rows, vocab, ignoreIndex);
   },
+  crossEntropyFused(loss, lse, dlogits, grow, logits, targets, ignoreIndex) {
+    const { rows, vocab } = crossEntropyForwardArgs(F32, loss, lse, logits, targets, ignoreIndex, hostInts);
+    crossEntropyBackwardArgs(F32, dlogits, grow, logits, lse, targets, ignoreIndex, hostInts);
+    native.lft_cross_entropy_fused(at(loss), at(lse), at(dlogits), at(grow), at(logits), at(targets), rows, vocab, ignoreIndex);
+  },
   embeddingForward(out, w, ids) {
     const { dim } = embeddingArgs("embedding", F32, "weight", w, ids, "out", out, hostInts);
     native.lft_embedding_fwd(at(out), at(w), at(ids), n(ids), dim);

@@ -60,6 +60,7 @@ const SYMBOLS = {
   lft_attention_bwd: { args: [P, P, P, P, P, P, P, P, P, P, i64, i64, i64, i64, i64, i64, f32, i64, f32, P, P], returns: i32 },
   lft_cross_entropy_fwd: { args: [P, P, P, P, i64, i64, i32], returns: V },
   lft_cross_entropy_bwd: { args: [P, P, P, P, P, i64, i64, i32], returns: V },
+  lft_cross_entropy_fused: { args: [P, P, P, P, P, P, i64, i64, i32], returns: V },
   lft_embedding_fwd: { args: [P, P, P, i64, i64], returns: V },
   lft_embedding_bwd: { args: [P, P, P, i64, i64], returns: V },
   lft_philox_u32: { args: [P, i64, u64, u64], returns: V },

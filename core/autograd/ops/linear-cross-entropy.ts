@@ -174,10 +174,19 @@ export const linearCrossEntropy = defineOp<[Tensor, Tensor, Tensor, LinearCrossE
         const t = rowsOf(targets, start, rows);
         head.logits(z, h);
         const l = rowsOf(lse, start, rows);
-        backend.crossEntropyForward(rowsOf(loss, start, rows), l, z, t, ignoreIndex);
-        if (!wantHidden && !wantWeight) continue;
-        // The softmax gradient replaces the chunk's logits (an elementwise pass: in place is safe).
-        backend.crossEntropyBackward(z, rows === step ? grow : rowsOf(grow, 0, rows), z, l, t, ignoreIndex);
+        const lossRows = rowsOf(loss, start, rows);
+        const g = rows === step ? grow : rowsOf(grow, 0, rows);
+        if (!wantHidden && !wantWeight) {
+          backend.crossEntropyForward(lossRows, l, z, t, ignoreIndex);
+          continue;
+        }
+        // The softmax gradient replaces the chunk's logits (an elementwise pass: in place is safe), in the
+        // same pass as the loss where the backend fuses the two.
+        if (backend.crossEntropyFused) backend.crossEntropyFused(lossRows, l, z, g, z, t, ignoreIndex);
+        else {
+          backend.crossEntropyForward(lossRows, l, z, t, ignoreIndex);
+          backend.crossEntropyBackward(z, g, z, l, t, ignoreIndex);
+        }
         if (wantHidden) head.inputGrad(rowsOf(dhidden!, start, rows), z);
         if (wantWeight) backend.matmul(dweight!, z, h, { transA: true, beta: 1 });
       }

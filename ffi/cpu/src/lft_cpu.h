@@ -137,6 +137,8 @@ void lft_cross_entropy_fwd(float *loss, float *lse, const float *logits, const i
                            int64_t vocab, int32_t ignore_index);
 void lft_cross_entropy_bwd(float *dlogits, const float *grow, const float *logits, const float *lse,
                            const int32_t *targets, int64_t rows, int64_t vocab, int32_t ignore_index);
+void lft_cross_entropy_fused(float *loss, float *lse, float *dlogits, const float *grow, const float *logits,
+                             const int32_t *targets, int64_t rows, int64_t vocab, int32_t ignore_index);
 
 /* embedding.c: w [vocab, dim], ids [n], out [n, dim]; backward accumulates into dw. */
 void lft_embedding_fwd(float *out, const float *w, const int32_t *ids, int64_t n, int64_t dim);
