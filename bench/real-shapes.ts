@@ -12,7 +12,7 @@ import { Philox } from "../core/random/philox.ts";
 import { backward, blasInfo, causalLmLoss, cpuBackend, createRegistry, familyByName, methodEntry, randn, Tensor, tidy } from "../lft.ts";
 import { builtinPlugins } from "../plugins/index.ts";
 import { AdamW } from "../plugins/optimizers/index.ts";
-import { type MemoryBreakdown, memoryBreakdown, procStatusBytes } from "./lib/process-memory.ts";
+import { gemmCeilingGflops, type MemoryBreakdown, memoryBreakdown, procStatusBytes } from "./lib/process-memory.ts";
 import { table, writeResults } from "./lib/results.ts";
 import { randomTokenBatch } from "./lib/token-batch.ts";
 
@@ -62,10 +62,33 @@ interface Side {
 }
 interface Row {
   checkpointing: boolean;
-  lft: Side & { memory: MemoryBreakdown; trainable: number; params: number; baseDtypes: Record<string, number> };
+  lft: Side & {
+    memory: MemoryBreakdown;
+    trainable: number;
+    params: number;
+    baseDtypes: Record<string, number>;
+    gflops: number;
+    gemmCeilingGflops: number;
+    /** tokens/s if every FLOP of the step ran at the 1024³ sgemm rate: no implementation on these kernels beats it */
+    ceilingTokensPerS: number;
+  };
   peer?: Side & { trainable: number; params: number };
   speedRatio?: number;
   rssRatio?: number;
+  /** 3 x the peer's tokens/s as a share of ceilingTokensPerS: above 1, a 3x speed-up is out of reach on these kernels */
+  threeTimesPeerOfCeiling?: number;
+}
+
+/** FLOPs one step executes: GEMMs 2·N·P forward and 2·N·P for input gradients (the base is frozen; LoRA's
+ * rank-16 products are left out, under 2%), causal attention 2·H·T²·hd forward and twice that backward;
+ * with checkpointing, every layer's forward once more. */
+function stepFlops(checkpointing: boolean): number {
+  const { dim, layers, heads, kv, headDim, ffn, vocab, seq, batch } = SHAPE;
+  const layerParams = dim * heads * headDim + 2 * dim * kv * headDim + heads * headDim * dim + 3 * dim * ffn;
+  const N = batch * seq;
+  const attentionForward = 2 * batch * heads * seq * seq * headDim * layers;
+  const model = 4 * N * (layers * layerParams + vocab * dim) + 3 * attentionForward;
+  return checkpointing ? model + 2 * N * layers * layerParams + attentionForward : model;
 }
 
 /** One lft case in this process: build with a bf16 base, LoRA, time STEPS steps after a warm-up one. */
@@ -126,6 +149,8 @@ function runLft(checkpointing: boolean): Row["lft"] {
   times.sort((a, b) => a - b);
   const stepS = times[Math.floor(times.length / 2)]!;
   const memory = memoryBreakdown(runtimeBytes);
+  const flops = stepFlops(checkpointing);
+  const ceiling = gemmCeilingGflops();
   return {
     tokensPerS: Number(((SHAPE.batch * SHAPE.seq) / stepS).toFixed(1)),
     stepS: Number(stepS.toFixed(2)),
@@ -134,6 +159,9 @@ function runLft(checkpointing: boolean): Row["lft"] {
     trainable: applied.counts.trainable,
     params: applied.counts.total,
     baseDtypes,
+    gflops: Number((flops / stepS / 1e9).toFixed(1)),
+    gemmCeilingGflops: Number(ceiling.toFixed(1)),
+    ceilingTokensPerS: Number(((SHAPE.batch * SHAPE.seq * ceiling * 1e9) / flops).toFixed(1)),
   };
 }
 
@@ -176,6 +204,7 @@ for (const checkpointing of [false, true]) {
     row.peer = peer;
     row.speedRatio = Number((row.lft.tokensPerS / peer.tokensPerS).toFixed(2));
     row.rssRatio = Number((row.lft.peakRssMiB / peer.peakRssMiB).toFixed(2));
+    row.threeTimesPeerOfCeiling = Number(((3 * peer.tokensPerS) / row.lft.ceilingTokensPerS).toFixed(2));
   }
   rows.push(row);
   console.error(
@@ -193,12 +222,15 @@ console.log(
     rows.map((r) => ({
       checkpointing: r.checkpointing ? "on" : "off",
       "lft tokens/s": r.lft.tokensPerS,
+      "lft GFLOP/s (ceiling)": `${r.lft.gflops} (${r.lft.gemmCeilingGflops})`,
+      "ceiling tokens/s": r.lft.ceilingTokensPerS,
       "lft RSS MiB": r.lft.peakRssMiB,
       "alloc live/reserved MiB": `${r.lft.memory.allocatorLivePeakMiB}/${r.lft.memory.allocatorReservedPeakMiB}`,
       "PyTorch tokens/s": r.peer?.tokensPerS ?? "-",
       "PyTorch RSS MiB": r.peer?.peakRssMiB ?? "-",
       speed: r.speedRatio ?? "-",
       RSS: r.rssRatio ?? "-",
+      "3x peer / ceiling": r.threeTimesPeerOfCeiling ?? "-",
     })),
   ),
 );
@@ -213,5 +245,7 @@ const path = writeResults(full ? "real-shapes" : "real-shapes-small", {
   rows,
   notes,
   peer: "PyTorch via bench/peer_torch_step.py --shape qwen3-0.6b: bf16 frozen base cast to f32 per use, LoRA r16 on q/k/v/o/gate/up/down, same OpenBLAS kernels and threads",
+  fields:
+    "gflops: the FLOPs the step executes (GEMMs, causal attention, the recomputed forward with checkpointing) per second; gemmCeilingGflops: a 1024³ cblas_sgemm through the backend, best of 5, in the case's process; ceilingTokensPerS: tokens/s with every FLOP at that rate; threeTimesPeerOfCeiling: 3 x PyTorch's tokens/s over that bound",
 });
 console.log(`wrote ${path}`);
