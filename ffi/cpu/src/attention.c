@@ -177,7 +177,10 @@ int32_t lft_attention_fwd(float *out, float *lse, const float *q, const float *k
           for (int64_t j0 = jstart; j0 < jend; j0 += BK) {
             const int64_t nk = jend - j0 < BK ? jend - j0 : BK;
             if (!tile_visible(i0, nq, j0, nk, window, sb, off)) continue;
-            lft_tile_matmul(st, BQ, kb + j0 * ks, ks, 1, qt_, BQ, nk, ncols, D, 0); /* k q^T */
+            if (nq == 1) /* decoding: one query, a dot product per key rather than a vector of columns */
+              for (int64_t jj = 0; jj < nk; jj++) st[jj * BQ] = lft_tile_dot(kb + (j0 + jj) * ks, qb + i0 * qs, D);
+            else
+              lft_tile_matmul(st, BQ, kb + j0 * ks, ks, 1, qt_, BQ, nk, ncols, D, 0); /* k q^T */
             const int whole = !sb && j0 + nk - 1 <= i0 + off && (window <= 0 || i0 + off + nq - 1 - j0 < window);
             softmax_tile(st, nk, nq, acc, D, m, l, whole, i0 + off, j0, window, sb, scale, softcap);
             lft_tile_matmul(acc, D, st, 1, BQ, vb + j0 * ks, ks, nq, D, nk, 1); /* acc += p v */

@@ -21,6 +21,17 @@
 #else
 #define LFT_TILE_W 8
 #define LFT_TILE_R 4
+/* a . b over n floats, vector lanes then their sum (a decoding step's one query against each cached key). */
+static inline float lft_tile_dot(const float *restrict a, const float *restrict b, int64_t n) {
+  lft_vf acc = {0};
+  int64_t i = 0;
+  for (; i + LFT_TILE_W <= n; i += LFT_TILE_W) acc += lft_vf_load(a + i) * lft_vf_load(b + i);
+  float s = 0.0f;
+  for (int l = 0; l < LFT_TILE_W; l++) s += acc[l];
+  for (; i < n; i++) s += a[i] * b[i];
+  return s;
+}
+
 #endif
 
 typedef float lft_vf __attribute__((vector_size(LFT_TILE_W * sizeof(float))));
@@ -80,6 +91,17 @@ static inline void lft_tile_matmul(float *restrict c, int64_t ldc, const float *
   for (; r0 + LFT_TILE_R <= m; r0 += LFT_TILE_R) lft_tile_rows(c, ldc, a, ars, aks, b, ldb, n, k, accumulate, r0, LFT_TILE_R);
   for (; r0 + 4 <= m; r0 += 4) lft_tile_rows(c, ldc, a, ars, aks, b, ldb, n, k, accumulate, r0, 4);
   for (; r0 < m; r0++) lft_tile_rows(c, ldc, a, ars, aks, b, ldb, n, k, accumulate, r0, 1);
+}
+
+/* a . b over n floats, vector lanes then their sum (a decoding step's one query against each cached key). */
+static inline float lft_tile_dot(const float *restrict a, const float *restrict b, int64_t n) {
+  lft_vf acc = {0};
+  int64_t i = 0;
+  for (; i + LFT_TILE_W <= n; i += LFT_TILE_W) acc += lft_vf_load(a + i) * lft_vf_load(b + i);
+  float s = 0.0f;
+  for (int l = 0; l < LFT_TILE_W; l++) s += acc[l];
+  for (; i < n; i++) s += a[i] * b[i];
+  return s;
 }
 
 #endif

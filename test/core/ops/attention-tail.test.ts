@@ -14,6 +14,9 @@ describe("causalAttention with Tq < Tk", () => {
     { B: 2, Tk: 70, Tq: 5, Hq: 6, Hkv: 3, D: 16, window: 0, seg: false },
     { B: 1, Tk: 40, Tq: 3, Hq: 2, Hkv: 1, D: 8, window: 7, seg: false },
     { B: 2, Tk: 12, Tq: 4, Hq: 4, Hkv: 4, D: 8, window: 0, seg: true },
+    // one query over several key tiles at vector-wide heads (the decoding step's dot-product path)
+    { B: 2, Tk: 150, Tq: 1, Hq: 4, Hkv: 2, D: 40, window: 0, seg: true },
+    { B: 1, Tk: 130, Tq: 1, Hq: 2, Hkv: 1, D: 64, window: 50, seg: false },
   ];
   for (const c of cases) {
     test(`B=${c.B} Tk=${c.Tk} Tq=${c.Tq} Hq=${c.Hq} Hkv=${c.Hkv} window=${c.window} seg=${c.seg}`, () => {
