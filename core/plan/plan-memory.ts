@@ -6,6 +6,7 @@
 // start of backward (every kept activation, the logits and their gradient) and the optimizer update
 // (every gradient and state).
 import { err, ok, type Result } from "neverthrow";
+import { DEFAULT_CHUNK_BYTES, HALF_CHUNK_BYTES, WEIGHT_BLOCK_BYTES } from "../autograd/ops/linear-cross-entropy.ts";
 import { familyByName } from "../nn/family.ts";
 import type { ParamGroup } from "../optim/groups.ts";
 import type { Registry } from "../registry/registry.ts";
@@ -264,8 +265,8 @@ export function planMemory(input: PlanInput, registry: Pick<Registry, "get" | "l
  * makes in the forward is in the logits part; a trained head's gradient is counted with the gradients.)
  */
 function fusedChunkBytes(n: number, s: BlockShape, halfHead: boolean): number {
-  const chunk = Math.max(1, Math.min(n, Math.floor(((halfHead ? 128 : 64) * 2 ** 20) / (s.vocab * 4))));
-  const blockRows = Math.max(1, Math.min(s.vocab, Math.floor((32 * 2 ** 20) / (s.hidden * 4))));
+  const chunk = Math.max(1, Math.min(n, Math.floor((halfHead ? HALF_CHUNK_BYTES : DEFAULT_CHUNK_BYTES) / (s.vocab * 4))));
+  const blockRows = Math.max(1, Math.min(s.vocab, Math.floor(WEIGHT_BLOCK_BYTES / (s.hidden * 4))));
   const blocks = halfHead ? f32Bytes(blockRows * s.hidden) + f32Bytes(chunk * blockRows) : 0;
   return f32Bytes(chunk * s.vocab) + f32Bytes(chunk) + blocks;
 }

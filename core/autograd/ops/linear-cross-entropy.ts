@@ -14,7 +14,7 @@ import { allocLike } from "./alloc.ts";
 export interface LinearCrossEntropyOptions {
   /** targets equal to this are skipped; default -100. */
   ignoreIndex?: number;
-  /** Bytes of logits held at once (one chunk of rows); default 64 MiB (128 MiB for a half weight), at least one row. */
+  /** Bytes of logits held at once (one chunk of rows); default 64 MiB (512 MiB for a half weight), at least one row. */
   chunkBytes?: number;
   /** A half weight's f32 block in bytes (at least one row of it); default 32 MiB. */
   weightBlockBytes?: number;
@@ -26,10 +26,14 @@ interface State {
   dweight: Tensor | null;
 }
 
-const DEFAULT_CHUNK_BYTES = 64 * 2 ** 20;
-/** A half weight's chunks are larger: each chunk casts the whole weight twice (block by block). */
-const HALF_CHUNK_BYTES = 128 * 2 ** 20;
-const WEIGHT_BLOCK_BYTES = 32 * 2 ** 20;
+export const DEFAULT_CHUNK_BYTES = 64 * 2 ** 20;
+/**
+ * A half weight's chunks are larger: each chunk casts the whole weight twice (block by block), which
+ * costs about as much as the chunk's GEMMs when a chunk holds a couple of hundred rows (Qwen3-0.6B's
+ * 152k-row head at 128 MiB: 220 rows, the head ran at half the GEMM rate). 512 MiB holds 862 such rows.
+ */
+export const HALF_CHUNK_BYTES = 512 * 2 ** 20;
+export const WEIGHT_BLOCK_BYTES = 32 * 2 ** 20;
 
 /**
  * The weight as the GEMMs see it: f32 storage directly; half storage in vocab blocks cast to f32, with
