@@ -21,17 +21,6 @@
 #else
 #define LFT_TILE_W 8
 #define LFT_TILE_R 4
-/* a . b over n floats, vector lanes then their sum (a decoding step's one query against each cached key). */
-static inline float lft_tile_dot(const float *restrict a, const float *restrict b, int64_t n) {
-  lft_vf acc = {0};
-  int64_t i = 0;
-  for (; i + LFT_TILE_W <= n; i += LFT_TILE_W) acc += lft_vf_load(a + i) * lft_vf_load(b + i);
-  float s = 0.0f;
-  for (int l = 0; l < LFT_TILE_W; l++) s += acc[l];
-  for (; i < n; i++) s += a[i] * b[i];
-  return s;
-}
-
 #endif
 
 typedef float lft_vf __attribute__((vector_size(LFT_TILE_W * sizeof(float))));
