@@ -19,6 +19,31 @@ export interface RefAttentionOptions {
   sinks?: ArrayLike<number> | null;
 }
 
+/** Query i's logits (b, h): the keys it sees, each logit, and d logit / d (q . k) (scale, or scale (1 - tanh^2) with a cap). */
+function rowLogits(q: ArrayLike<number>, k: ArrayLike<number>, dims: AttentionDims, o: RefAttentionOptions, b: number, h: number, i: number) {
+  const { T, Hq, Hkv, D } = dims;
+  const scale = o.scale ?? 1 / Math.sqrt(D);
+  const window = o.window ?? 0;
+  const cap = o.softcap ?? 0;
+  const seg = o.seg ?? null;
+  const hk = Math.floor(h / (Hq / Hkv));
+  const qo = ((b * T + i) * Hq + h) * D;
+  const keys: number[] = [];
+  const logits: number[] = [];
+  const slopes: number[] = [];
+  for (let j = 0; j <= i; j++) {
+    if ((window > 0 && i - j >= window) || (seg && seg[b * T + i] !== seg[b * T + j])) continue;
+    const ko = ((b * T + j) * Hkv + hk) * D;
+    let dot = 0;
+    for (let d = 0; d < D; d++) dot += q[qo + d]! * k[ko + d]!;
+    const t = cap > 0 ? Math.tanh((scale * dot) / cap) : 0;
+    keys.push(j);
+    logits.push(cap > 0 ? cap * t : scale * dot);
+    slopes.push(cap > 0 ? scale * (1 - t * t) : scale);
+  }
+  return { keys, logits, slopes, qo, hk };
+}
+
 /** q [B,T,Hq,D], k/v [B,T,Hkv,D] -> out [B,T,Hq,D] and lse [B,Hq,T] (lse -inf, out 0 for a row that sees no key). */
 export function refAttention(
   q: ArrayLike<number>,
@@ -28,50 +53,23 @@ export function refAttention(
   o: RefAttentionOptions = {},
 ): { out: Float64Array; lse: Float64Array } {
   const { B, T, Hq, Hkv, D } = dims;
-  const scale = o.scale ?? 1 / Math.sqrt(D);
-  const window = o.window ?? 0;
-  const cap = o.softcap ?? 0;
-  const seg = o.seg ?? null;
-  const group = Hq / Hkv;
   const out = new Float64Array(B * T * Hq * D);
   const lse = new Float64Array(B * Hq * T);
-  const s = new Float64Array(T);
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < Hq; h++) {
-      const hk = Math.floor(h / group);
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < Hq; h++)
       for (let i = 0; i < T; i++) {
-        const qo = ((b * T + i) * Hq + h) * D;
-        let max = Number.NEGATIVE_INFINITY;
-        for (let j = 0; j < T; j++) {
-          const visible = j <= i && (window === 0 || i - j < window) && (!seg || seg[b * T + i] === seg[b * T + j]);
-          s[j] = Number.NEGATIVE_INFINITY;
-          if (!visible) continue;
-          const ko = ((b * T + j) * Hkv + hk) * D;
-          let dot = 0;
-          for (let d = 0; d < D; d++) dot += q[qo + d]! * k[ko + d]!;
-          let x = scale * dot;
-          if (cap > 0) x = cap * Math.tanh(x / cap);
-          s[j] = x;
-          max = Math.max(max, x);
-        }
+        const { keys, logits, qo, hk } = rowLogits(q, k, dims, o, b, h, i);
         const sink = o.sinks ? o.sinks[h]! : Number.NEGATIVE_INFINITY;
-        max = Math.max(max, sink);
+        const max = Math.max(sink, ...logits);
         let sum = o.sinks ? Math.exp(sink - max) : 0;
-        for (let j = 0; j < T; j++) {
-          s[j] = s[j] === Number.NEGATIVE_INFINITY ? 0 : Math.exp(s[j]! - max);
-          sum += s[j]!;
-        }
+        for (const x of logits) sum += Math.exp(x - max);
         lse[(b * Hq + h) * T + i] = sum > 0 ? max + Math.log(sum) : Number.NEGATIVE_INFINITY;
-        if (sum === 0) continue;
-        for (let j = 0; j <= i; j++) {
-          const p = s[j]! / sum;
-          if (p === 0) continue;
+        keys.forEach((j, n) => {
+          const p = Math.exp(logits[n]! - max) / sum;
           const vo = ((b * T + j) * Hkv + hk) * D;
           for (let d = 0; d < D; d++) out[qo + d] = out[qo + d]! + p * v[vo + d]!;
-        }
+        });
       }
-    }
-  }
   return { out, lse };
 }
 
@@ -90,53 +88,32 @@ export function refAttentionGrad(
   o: RefAttentionOptions = {},
 ): { dq: Float64Array; dk: Float64Array; dv: Float64Array } {
   const { B, T, Hq, Hkv, D } = dims;
-  const scale = o.scale ?? 1 / Math.sqrt(D);
-  const window = o.window ?? 0;
-  const cap = o.softcap ?? 0;
-  const seg = o.seg ?? null;
-  const group = Hq / Hkv;
   const { out } = refAttention(q, k, v, dims, o);
   const dq = new Float64Array(q.length);
   const dk = new Float64Array(k.length);
   const dv = new Float64Array(v.length);
-  const x = new Float64Array(T); // logits
-  const slope = new Float64Array(T); // d logit / d dot
   for (let b = 0; b < B; b++)
-    for (let h = 0; h < Hq; h++) {
-      const hk = Math.floor(h / group);
+    for (let h = 0; h < Hq; h++)
       for (let i = 0; i < T; i++) {
-        const qo = ((b * T + i) * Hq + h) * D;
-        const seen: number[] = [];
-        let max = Number.NEGATIVE_INFINITY;
-        for (let j = 0; j <= i; j++) {
-          if ((window > 0 && i - j >= window) || (seg && seg[b * T + i] !== seg[b * T + j])) continue;
-          const ko = ((b * T + j) * Hkv + hk) * D;
-          let dot = 0;
-          for (let d = 0; d < D; d++) dot += q[qo + d]! * k[ko + d]!;
-          const t = cap > 0 ? Math.tanh((scale * dot) / cap) : 0;
-          x[j] = cap > 0 ? cap * t : scale * dot;
-          slope[j] = cap > 0 ? scale * (1 - t * t) : scale;
-          max = Math.max(max, x[j]!);
-          seen.push(j);
-        }
-        if (!seen.length) continue;
+        const { keys, logits, slopes, qo, hk } = rowLogits(q, k, dims, o, b, h, i);
+        if (!keys.length) continue;
+        const max = Math.max(...logits);
         let sum = 0;
-        for (const j of seen) sum += Math.exp(x[j]! - max);
+        for (const x of logits) sum += Math.exp(x - max);
         let Dl = 0;
         for (let d = 0; d < D; d++) Dl += R[qo + d]! * out[qo + d]!;
-        for (const j of seen) {
+        keys.forEach((j, n) => {
           const ko = ((b * T + j) * Hkv + hk) * D;
-          const p = Math.exp(x[j]! - max) / sum;
+          const p = Math.exp(logits[n]! - max) / sum;
           let dp = 0;
           for (let d = 0; d < D; d++) dp += R[qo + d]! * v[ko + d]!;
-          const ds = p * (dp - Dl) * slope[j]!;
+          const ds = p * (dp - Dl) * slopes[n]!;
           for (let d = 0; d < D; d++) {
             dq[qo + d] = dq[qo + d]! + ds * k[ko + d]!;
             dk[ko + d] = dk[ko + d]! + ds * q[qo + d]!;
             dv[ko + d] = dv[ko + d]! + p * R[qo + d]!;
           }
-        }
+        });
       }
-    }
   return { dq, dk, dv };
 }

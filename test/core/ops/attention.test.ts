@@ -47,6 +47,30 @@ function run(c: Case, q: Float64Array, k: Float64Array, v: Float64Array): Float3
   });
 }
 
+/** The kernel's gradients of sum(out * R) against the wanted ones (relative 1e-4: f32 rounding is ~1e-6). */
+function expectKernelGrads(
+  c: Case,
+  q: Float64Array,
+  k: Float64Array,
+  v: Float64Array,
+  R: Float64Array,
+  want: Record<"dq" | "dk" | "dv", ArrayLike<number>>,
+): void {
+  tidy(() => {
+    const tq = tensor(q, [c.B, c.T, c.Hq, c.D], { requiresGrad: true });
+    const tk = tensor(k, [c.B, c.T, c.Hkv, c.D], { requiresGrad: true });
+    const tv = tensor(v, [c.B, c.T, c.Hkv, c.D], { requiresGrad: true });
+    const seg = c.seg ? tensor(c.seg, [c.B, c.T], { dtype: "i32" }) : null;
+    const out = causalAttention(tq, tk, tv, { window: c.window, softcap: c.softcap, segmentIds: seg });
+    seg?.dispose(); // the op keeps its own view for the backward
+    backward(out, tensor(R, out.shape));
+    expectClose(tq.grad!.toArray(), want.dq, 1e-4, "dq");
+    expectClose(tk.grad!.toArray(), want.dk, 1e-4, "dk");
+    expectClose(tv.grad!.toArray(), want.dv, 1e-4, "dv");
+    for (const t of [tq, tk, tv]) t.grad!.dispose();
+  });
+}
+
 describe("causalAttention forward", () => {
   // f32 dot products over D <= 64 and f32 online-softmax sums over T <= 130 keys: observed error is
   // ~3e-7 of the output scale; 1e-5 leaves headroom while a wrong mask or head mapping is off by O(1).
@@ -133,19 +157,7 @@ describe("causalAttention backward (finite differences of the float64 reference)
       const o = { window: c.window, softcap: c.softcap, seg: c.seg };
       const f = (x: Float64Array[]) => refAttention(x[0]!, x[1]!, x[2]!, c, o).out;
       const want = [0, 1, 2].map((i) => numericGrad(f, [q, k, v], i, R));
-      tidy(() => {
-        const tq = tensor(q, [c.B, c.T, c.Hq, c.D], { requiresGrad: true });
-        const tk = tensor(k, [c.B, c.T, c.Hkv, c.D], { requiresGrad: true });
-        const tv = tensor(v, [c.B, c.T, c.Hkv, c.D], { requiresGrad: true });
-        const seg = c.seg ? tensor(c.seg, [c.B, c.T], { dtype: "i32" }) : null;
-        const out = causalAttention(tq, tk, tv, { window: c.window, softcap: c.softcap, segmentIds: seg });
-        seg?.dispose(); // the op keeps its own view for the backward
-        backward(out, tensor(R, out.shape));
-        expectClose(tq.grad!.toArray(), want[0]!, 1e-4, "dq");
-        expectClose(tk.grad!.toArray(), want[1]!, 1e-4, "dk");
-        expectClose(tv.grad!.toArray(), want[2]!, 1e-4, "dv");
-        for (const t of [tq, tk, tv]) t.grad!.dispose();
-      });
+      expectKernelGrads(c, q, k, v, R, { dq: want[0]!, dk: want[1]!, dv: want[2]! });
     });
   });
 
@@ -198,19 +210,7 @@ describe("causalAttention backward at real head sizes (float64 analytic gradient
     test(label(c), () => {
       const [q, k, v] = inputs(c, 700 + 10 * n);
       const R = randomArray(q.length, 1700 + n);
-      const want = refAttentionGrad(q, k, v, R, c, { window: c.window, softcap: c.softcap, seg: c.seg });
-      tidy(() => {
-        const tq = tensor(q, [c.B, c.T, c.Hq, c.D], { requiresGrad: true });
-        const tk = tensor(k, [c.B, c.T, c.Hkv, c.D], { requiresGrad: true });
-        const tv = tensor(v, [c.B, c.T, c.Hkv, c.D], { requiresGrad: true });
-        const seg = c.seg ? tensor(c.seg, [c.B, c.T], { dtype: "i32" }) : null;
-        const out = causalAttention(tq, tk, tv, { window: c.window, softcap: c.softcap, segmentIds: seg });
-        backward(out, tensor(R, out.shape));
-        expectClose(tq.grad!.toArray(), want.dq, 1e-4, "dq");
-        expectClose(tk.grad!.toArray(), want.dk, 1e-4, "dk");
-        expectClose(tv.grad!.toArray(), want.dv, 1e-4, "dv");
-        for (const t of [tq, tk, tv]) t.grad!.dispose();
-      });
+      expectKernelGrads(c, q, k, v, R, refAttentionGrad(q, k, v, R, c, { window: c.window, softcap: c.softcap, seg: c.seg }));
     });
   });
 });
