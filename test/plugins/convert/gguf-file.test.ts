@@ -4,10 +4,12 @@ import { afterAll, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ropeParameters } from "../../../core/index.ts";
 import { exportCommand } from "../../../plugins/commands/export.ts";
 import { halvesToInterleaved } from "../../../plugins/convert/gguf-arch.ts";
 import { GgmlType, ggufHeader, str, u32, writeGguf } from "../../../plugins/convert/gguf-file.ts";
 import { fromQ8_0Bytes, toF16Bytes, toQ8_0Bytes } from "../../../plugins/convert/gguf-quant.ts";
+import { llama3RopeFactors } from "../../../plugins/convert/gguf-rope.ts";
 import { convertLlama2c, exportGguf } from "../../../plugins/convert/index.ts";
 import { interleavedToHalves } from "../../../plugins/convert/llama2c-to-hf.ts";
 import { captureIO } from "../../dsl/helpers.ts";
@@ -136,16 +138,41 @@ test("lft export MODEL_DIR --gguf OUT --type q8_0 writes the file; a bad type is
   expect(bad.err()).toContain("--type must be one of f32, f16, q8_0");
 });
 
-test("a family without a GGUF table, and RoPE scaling llama.cpp would need more for, are refused with the reason", () => {
+test("a family without a GGUF table, and RoPE scalings llama.cpp would compute otherwise, are refused with the reason", () => {
   const fixture = join(import.meta.dir, "../../fixtures/stories260K");
   const dir = join(work, "refused");
   convertLlama2c(join(fixture, "stories260K.bin"), join(fixture, "tok512.bin"), dir)._unsafeUnwrap();
   const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
-  writeFileSync(join(dir, "config.json"), JSON.stringify({ ...config, model_type: "phi3" }));
-  expect(exportGguf(dir, join(work, "x.gguf"), "f16")._unsafeUnwrapErr().message).toContain(
-    'model_type "phi3" has no GGUF export (exported: llama, mistral, qwen2, qwen3, gemma)',
+  const refusal = (extra: Record<string, unknown>) => {
+    writeFileSync(join(dir, "config.json"), JSON.stringify({ ...config, ...extra }));
+    return exportGguf(dir, join(work, "x.gguf"), "f16")._unsafeUnwrapErr().message;
+  };
+  expect(refusal({ model_type: "cohere" })).toContain('model_type "cohere" has no GGUF export (exported: llama, mistral');
+  expect(refusal({ rope_scaling: { rope_type: "dynamic", factor: 2 } })).toContain(
+    'rope_scaling of type "dynamic" is not exported to GGUF: llama.cpp has no dynamic NTK',
   );
-  writeFileSync(join(dir, "config.json"), JSON.stringify({ ...config, rope_scaling: { rope_type: "llama3", factor: 8 } }));
-  expect(exportGguf(dir, join(work, "x.gguf"), "f16")._unsafeUnwrapErr().message).toContain('rope_scaling of type "llama3" is not exported to GGUF yet');
+  expect(refusal({ rope_scaling: { type: "longrope", short_factor: [1], long_factor: [2] } })).toContain('rope_scaling of type "longrope" is not exported');
+  expect(refusal({ rope_scaling: { rope_type: "yarn", factor: 4, beta_fast: 16 } })).toContain(
+    "llama.cpp uses beta_fast 32 and beta_slow 1 here (config: 16, 1)",
+  );
+  expect(refusal({ rope_scaling: { rope_type: "yarn", factor: 4, attention_factor: 1 } })).toContain("llama.cpp scales attention by 0.1 ln(factor) + 1");
+  expect(refusal({ model_type: "qwen2", rope_scaling: { rope_type: "llama3", factor: 8, low_freq_factor: 1, high_freq_factor: 4 } })).toContain(
+    'rope_freqs tensor only for Llama-architecture files, not "qwen2"',
+  );
   expect(existsSync(join(work, "x.gguf"))).toBe(false);
+});
+
+test("llama3 rope_freqs: theta^(-2i/d) divided by each factor is lft's llama3 inverse frequency", () => {
+  const rope = { factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 64 };
+  const config = { rope_theta: 10000, hidden_size: 256, num_attention_heads: 4, rope_scaling: { rope_type: "llama3", ...rope } };
+  const factors = llama3RopeFactors(config)!;
+  expect(factors).toHaveLength(32);
+  const scaling = { type: "llama3" as const, factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 64 };
+  const { invFreq } = ropeParameters({ theta: 10000, rotaryDim: 64, maxPositionEmbeddings: 512, scaling });
+  // The short wavelengths keep factor 1, the long ones take the full factor, a smooth ramp between.
+  expect(factors[0]).toBe(1);
+  expect(factors[31]).toBe(8);
+  expect(factors.some((f) => f > 1 && f < 8)).toBe(true);
+  for (let i = 0; i < 32; i++) expect(1 / 10000 ** ((2 * i) / 64) / factors[i]!).toBeCloseTo(invFreq[i]!, 6);
+  expect(llama3RopeFactors({ ...config, rope_scaling: { rope_type: "linear", factor: 2 } })).toBeNull();
 });
