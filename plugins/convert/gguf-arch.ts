@@ -85,3 +85,24 @@ export function halvesToInterleaved(w: Float32Array, heads: number, rows: number
       }
   return out;
 }
+
+/** q_proj/k_proj rows (and biases) permuted per head, k with its own head count (LlamaModel.permute). */
+export function permuteQk(hfName: string, data: Float32Array, shape: readonly number[], config: Json): Float32Array {
+  const heads = num(config, "num_attention_heads")!;
+  const kvHeads = num(config, "num_key_value_heads") ?? heads;
+  const cols = shape.length > 1 ? shape[1]! : 1;
+  if (/\.q_proj\.(weight|bias)$/.test(hfName)) return halvesToInterleaved(data, heads, shape[0]!, cols);
+  if (/\.k_proj\.(weight|bias)$/.test(hfName)) return halvesToInterleaved(data, kvHeads, shape[0]!, cols);
+  return data;
+}
+
+/** LlamaModel.set_gguf_parameters' own keys: vocab_size and the rotary dimension count. */
+export function llamaKeys(arch: string, config: Json): (m: Map<string, GgufValue>) => void {
+  return (m) => {
+    m.set(`${arch}.vocab_size`, u32(num(config, "vocab_size") ?? 0));
+    m.set(`${arch}.rope.dimension_count`, u32(num(config, "head_dim") ?? num(config, "hidden_size")! / num(config, "num_attention_heads")!));
+  };
+}
+
+/** An error naming the model_type and why llama.cpp would compute something else. */
+export const refusal = (modelType: string, why: string): Error => new Error(`config.json: model_type "${modelType}" is not exported to GGUF with ${why}`);

@@ -2,28 +2,10 @@
 // Llama (and Mistral, written as "llama" as the converter registers MistralForCausalLM) with its q/k
 // rows permuted for llama.cpp's interleaved RoPE and Llama 3.1's rope_freqs; Qwen2 and Qwen3; Gemma with
 // its norm weights stored as 1 + w.
-import { commonHyperparameters, type GgufArchitecture, halvesToInterleaved, num } from "./gguf-arch.ts";
-import { type GgufValue, u32 } from "./gguf-file.ts";
-
-type Json = Record<string, unknown>;
-
-/** q_proj/k_proj rows (and biases) permuted per head, k with its own head count (LlamaModel.permute). */
-function permuteQk(hfName: string, data: Float32Array, shape: readonly number[], config: Json): Float32Array {
-  const heads = num(config, "num_attention_heads")!;
-  const kvHeads = num(config, "num_key_value_heads") ?? heads;
-  const cols = shape.length > 1 ? shape[1]! : 1;
-  if (/\.q_proj\.(weight|bias)$/.test(hfName)) return halvesToInterleaved(data, heads, shape[0]!, cols);
-  if (/\.k_proj\.(weight|bias)$/.test(hfName)) return halvesToInterleaved(data, kvHeads, shape[0]!, cols);
-  return data;
-}
-
-/** LlamaModel.set_gguf_parameters' own keys: vocab_size and the rotary dimension count. */
-function llamaKeys(arch: string, config: Json) {
-  return (m: Map<string, GgufValue>) => {
-    m.set(`${arch}.vocab_size`, u32(num(config, "vocab_size") ?? 0));
-    m.set(`${arch}.rope.dimension_count`, u32(num(config, "head_dim") ?? num(config, "hidden_size")! / num(config, "num_attention_heads")!));
-  };
-}
+import { commonHyperparameters, type GgufArchitecture, llamaKeys, num, permuteQk } from "./gguf-arch.ts";
+import { gemma2, granite, olmo2, phi3, starcoder2 } from "./gguf-arch-dense.ts";
+import { mixtral, qwen2moe, qwen3moe } from "./gguf-arch-moe.ts";
+import { u32 } from "./gguf-file.ts";
 
 const llama: GgufArchitecture = {
   name: "llama",
@@ -49,4 +31,18 @@ const gemma: GgufArchitecture = {
 };
 
 /** Architectures by HF model_type. */
-export const GGUF_ARCHITECTURES: Readonly<Record<string, GgufArchitecture>> = { llama, mistral: llama, qwen2, qwen3, gemma };
+export const GGUF_ARCHITECTURES: Readonly<Record<string, GgufArchitecture>> = {
+  llama,
+  mistral: llama,
+  qwen2,
+  qwen3,
+  gemma,
+  mixtral,
+  qwen2_moe: qwen2moe,
+  qwen3_moe: qwen3moe,
+  gemma2,
+  phi3,
+  olmo2,
+  granite,
+  starcoder2,
+};

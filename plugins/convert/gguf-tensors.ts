@@ -37,6 +37,7 @@ const LAYER_TENSORS: Record<string, string> = {
 const GLOBAL_TENSORS: Record<string, string> = {
   "model.embed_tokens.weight": "token_embd.weight",
   "model.norm.weight": "output_norm.weight",
+  "model.norm.bias": "output_norm.bias",
   "lm_head.weight": "output.weight",
 };
 

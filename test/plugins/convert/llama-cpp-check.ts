@@ -37,6 +37,8 @@ export interface Case {
   text?: boolean;
   /** Also build the model without these config keys, to show they change lft's logits. */
   without?: readonly string[];
+  /** make-tiny's seed (default 7). */
+  seed?: number;
   /** Export types checked (default all three). */
   types?: readonly GgufFileType[];
 }
@@ -85,7 +87,7 @@ export class LlamaCppCheck {
       const small = c.ownTokenizer ? {} : SMALL_VOCAB;
       const config = { ...family.tiny.config, ...small, initializer_range: 0.2, ...c.config };
       const tiny = { ...family.tiny, ...(c.ownTokenizer ? {} : { tokenizer: "llama2" }), config };
-      makeTiny({ ...family, tiny }, dir, { seed: 7 })._unsafeUnwrap();
+      makeTiny({ ...family, tiny }, dir, { seed: c.seed ?? 7 })._unsafeUnwrap();
       const model: Model = { key: c.key, dir, prompt: PROMPT, text: c.text === true, types: c.types ?? GGUF_TYPES };
       if (c.without) {
         model.plainDir = `${dir}-plain`;

@@ -6,7 +6,10 @@ const jobs = JSON.parse(await new Response(process.stdin).text());
 const llama = await getLlama({ gpu: false, build: "never", logLevel: "error" });
 const results = [];
 for (const job of jobs) {
-  const model = await llama.loadModel({ modelPath: job.file });
+  const model = await llama.loadModel({ modelPath: job.file }).catch((e) => {
+    console.error(`${job.file}: ${e.message}`);
+    process.exit(1);
+  });
   const context = await model.createContext({ contextSize: 256, batchSize: 256, threads: 1 });
   const tokens = [];
   for await (const t of context.getSequence().evaluate(job.prompt, { temperature: 0 })) {

@@ -1,0 +1,118 @@
+// GGUF tables of the dense families beyond Llama/Qwen/Gemma, as convert_hf_to_gguf.py writes them:
+// Gemma 2 (norms as 1 + w, post-attention/post-ffw norms, soft-capping and sliding-window keys; the
+// converter writes no rope keys), Phi-3 (fused attn_qkv and gate_up kept fused as ffn_up; default RoPE
+// only), OLMo 2 (norms after attention and MLP, full-width q/k norms), Granite (Llama's permutation and
+// its four multipliers as scale keys) and StarCoder2 (LayerNorm with biases, c_fc/c_proj MLP). Where
+// llama.cpp computes something the config does not say (Gemma 2's attention scale and RoPE base), other
+// configs are refused.
+import { err, type Result } from "neverthrow";
+import { commonHyperparameters, type GgufArchitecture, llamaKeys, num, permuteQk, refusal } from "./gguf-arch.ts";
+import { f32, type GgufValue, u32 } from "./gguf-file.ts";
+import { ropeScalingType, ropeTheta } from "./gguf-rope.ts";
+
+type Json = Record<string, unknown>;
+
+/** The keys Gemma2Model.set_gguf_parameters writes (it does not call the shared ones: no RoPE keys). */
+function gemma2Keys(config: Json): Result<Map<string, GgufValue>, Error> {
+  const missing = ["max_position_embeddings", "hidden_size", "num_hidden_layers", "intermediate_size", "num_attention_heads", "rms_norm_eps", "head_dim"];
+  const absent = [...missing, "attn_logit_softcapping", "final_logit_softcapping"].filter((k) => num(config, k) === undefined);
+  if (absent.length) return err(new Error(`config.json: ${absent.join(", ")} missing (needed for the GGUF header of a gemma2 model)`));
+  const layers = num(config, "num_hidden_layers")!;
+  const heads = num(config, "num_attention_heads")!;
+  const headDim = num(config, "head_dim")!;
+  // llama.cpp scales queries by 1/sqrt(head_dim), by 1/sqrt(hidden/heads) for 46 layers (Gemma 2 27B).
+  const llamaCppScalar = layers === 46 ? num(config, "hidden_size")! / heads : headDim;
+  const scalar = num(config, "query_pre_attn_scalar") ?? headDim;
+  if (scalar !== llamaCppScalar) return err(refusal("gemma2", `query_pre_attn_scalar ${scalar}: llama.cpp scales queries by 1/sqrt(${llamaCppScalar}) here`));
+  const theta = ropeTheta(config) ?? 10000;
+  if (theta !== 10000) return err(refusal("gemma2", `rope_theta ${theta}: the converter writes no RoPE base, so llama.cpp uses 10000`));
+  if (ropeScalingType(config) !== null)
+    return err(refusal("gemma2", `rope_scaling "${ropeScalingType(config)}": the converter writes no RoPE scaling for Gemma 2`));
+  return commonHyperparameters("gemma2", config).map((common) => {
+    const m = new Map<string, GgufValue>();
+    for (const k of ["context_length", "embedding_length", "block_count", "feed_forward_length", "attention.head_count", "attention.head_count_kv"])
+      m.set(`gemma2.${k}`, common.get(`gemma2.${k}`)!);
+    m.set("gemma2.attention.layer_norm_rms_epsilon", f32(num(config, "rms_norm_eps")!));
+    m.set("gemma2.attention.key_length", u32(headDim));
+    m.set("gemma2.attention.value_length", u32(headDim));
+    m.set("gemma2.attn_logit_softcapping", f32(num(config, "attn_logit_softcapping")!));
+    m.set("gemma2.final_logit_softcapping", f32(num(config, "final_logit_softcapping")!));
+    if (num(config, "sliding_window") !== undefined) m.set("gemma2.attention.sliding_window", u32(num(config, "sliding_window")!));
+    return m;
+  });
+}
+
+export const gemma2: GgufArchitecture = {
+  name: "gemma2",
+  hyperparameters: gemma2Keys,
+  // Gemma's RMSNorm multiplies by (1 + w); llama.cpp's by w.
+  edit: (hfName, data) => (hfName.endsWith("norm.weight") ? data.map((x) => x + 1) : data),
+  drop: (hfName) => hfName === "lm_head.weight",
+  layerTensors: {
+    "post_attention_layernorm.weight": "post_attention_norm.weight",
+    "pre_feedforward_layernorm.weight": "ffn_norm.weight",
+    "post_feedforward_layernorm.weight": "post_ffw_norm.weight",
+  },
+};
+
+export const phi3: GgufArchitecture = {
+  name: "phi3",
+  hyperparameters(config) {
+    const scaling = ropeScalingType(config);
+    if (scaling !== null)
+      return err(
+        refusal("phi3", `rope_scaling "${scaling}": only Phi-3 models with default RoPE are exported (LongRoPE's factor tensors are not written yet)`),
+      );
+    return commonHyperparameters("phi3", config, (m) => {
+      const heads = num(config, "num_attention_heads")!;
+      const rotary = num(config, "partial_rotary_factor") ?? 1;
+      m.set("phi3.rope.scaling.original_context_length", u32(num(config, "original_max_position_embeddings") ?? num(config, "max_position_embeddings") ?? 0));
+      m.set("phi3.rope.dimension_count", u32(Math.floor((rotary * num(config, "hidden_size")!) / heads)));
+      m.set("phi3.attention.sliding_window", u32(num(config, "sliding_window") ?? 0));
+    });
+  },
+  layerTensors: { "self_attn.qkv_proj.weight": "attn_qkv.weight", "mlp.gate_up_proj.weight": "ffn_up.weight" },
+};
+
+export const olmo2: GgufArchitecture = {
+  name: "olmo2",
+  hyperparameters: (config) =>
+    commonHyperparameters("olmo2", config, (m) => {
+      if (num(config, "sliding_window") !== undefined) m.set("olmo2.attention.sliding_window", u32(num(config, "sliding_window")!));
+    }),
+  layerTensors: { "post_attention_layernorm.weight": "post_attention_norm.weight", "post_feedforward_layernorm.weight": "post_ffw_norm.weight" },
+};
+
+export const granite: GgufArchitecture = {
+  name: "granite",
+  hyperparameters(config) {
+    // GraniteModel drops head_dim (llama.cpp derives it from hidden / heads).
+    const { head_dim: _ignored, ...rest } = config;
+    return commonHyperparameters("granite", rest, (m) => {
+      llamaKeys("granite", rest)(m);
+      const scale = (key: string, gguf: string) => {
+        const v = num(config, key);
+        if (v) m.set(gguf, f32(v));
+      };
+      scale("attention_multiplier", "granite.attention.scale");
+      scale("embedding_multiplier", "granite.embedding_scale");
+      scale("residual_multiplier", "granite.residual_scale");
+      scale("logits_scaling", "granite.logit_scale");
+    });
+  },
+  edit: permuteQk,
+};
+
+export const starcoder2: GgufArchitecture = {
+  name: "starcoder2",
+  hyperparameters: (config) => commonHyperparameters("starcoder2", config, () => {}, { layerNormEps: "norm_epsilon" }),
+  layerTensors: {
+    "input_layernorm.bias": "attn_norm.bias",
+    "post_attention_layernorm.bias": "ffn_norm.bias",
+    "self_attn.o_proj.bias": "attn_output.bias",
+    "mlp.c_fc.weight": "ffn_up.weight",
+    "mlp.c_fc.bias": "ffn_up.bias",
+    "mlp.c_proj.weight": "ffn_down.weight",
+    "mlp.c_proj.bias": "ffn_down.bias",
+  },
+};
