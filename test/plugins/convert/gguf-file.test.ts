@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { ropeParameters } from "../../../core/index.ts";
 import { exportCommand } from "../../../plugins/commands/export.ts";
 import { halvesToInterleaved } from "../../../plugins/convert/gguf-arch.ts";
+import { GGUF_ARCHITECTURES } from "../../../plugins/convert/gguf-architectures.ts";
 import { GgmlType, ggufHeader, str, u32, writeGguf } from "../../../plugins/convert/gguf-file.ts";
 import { fromQ8_0Bytes, toF16Bytes, toQ8_0Bytes } from "../../../plugins/convert/gguf-quant.ts";
 import { llama3RopeFactors } from "../../../plugins/convert/gguf-rope.ts";
@@ -160,6 +161,45 @@ test("a family without a GGUF table, and RoPE scalings llama.cpp would compute o
     'rope_freqs tensor only for Llama-architecture files, not "qwen2"',
   );
   expect(existsSync(join(work, "x.gguf"))).toBe(false);
+});
+
+test("configs of the added families that llama.cpp would compute otherwise are refused, naming the key", () => {
+  const base = { num_hidden_layers: 2, hidden_size: 32, intermediate_size: 64, num_attention_heads: 2, rms_norm_eps: 1e-6, max_position_embeddings: 256 };
+  const refusal = (modelType: string, extra: Record<string, unknown>) =>
+    GGUF_ARCHITECTURES[modelType]!.hyperparameters({ ...base, model_type: modelType, ...extra })._unsafeUnwrapErr().message;
+  const moe = { num_experts: 4, num_experts_per_tok: 2, moe_intermediate_size: 16 };
+  expect(refusal("qwen2_moe", { ...moe, mlp_only_layers: [1] })).toContain("dense layers (mlp_only_layers [1]): llama.cpp makes every layer sparse");
+  expect(refusal("qwen2_moe", { ...moe, norm_topk_prob: true })).toContain("norm_topk_prob true: llama.cpp never renormalises");
+  expect(refusal("qwen3_moe", { ...moe, norm_topk_prob: false })).toContain("norm_topk_prob false: llama.cpp always renormalises");
+  expect(refusal("qwen3_moe", { ...moe, norm_topk_prob: true, decoder_sparse_step: 2 })).toContain("decoder_sparse_step 2");
+  const gemma2 = { head_dim: 16, attn_logit_softcapping: 50, final_logit_softcapping: 30 };
+  expect(refusal("gemma2", { ...gemma2, query_pre_attn_scalar: 24 })).toContain("query_pre_attn_scalar 24: llama.cpp scales queries by 1/sqrt(16)");
+  expect(refusal("gemma2", { ...gemma2, rope_theta: 500000 })).toContain("rope_theta 500000: the converter writes no RoPE base");
+  expect(refusal("gemma2", { head_dim: 16 })).toContain("attn_logit_softcapping, final_logit_softcapping missing");
+  expect(refusal("phi3", { rope_scaling: { type: "longrope", short_factor: [1], long_factor: [2] } })).toContain(
+    'rope_scaling "longrope": only Phi-3 models with default RoPE',
+  );
+  // Accepted: the keys the converter writes.
+  const ok = GGUF_ARCHITECTURES.qwen2_moe!.hyperparameters({ ...base, ...moe, shared_expert_intermediate_size: 48 })._unsafeUnwrap();
+  expect(ok.get("qwen2moe.expert_count")?.value).toBe(4);
+  expect(ok.get("qwen2moe.expert_used_count")?.value).toBe(2);
+  expect(ok.get("qwen2moe.expert_feed_forward_length")?.value).toBe(16);
+  expect(ok.get("qwen2moe.expert_shared_feed_forward_length")?.value).toBe(48);
+  const g = GGUF_ARCHITECTURES.granite!.hyperparameters({
+    ...base,
+    head_dim: 8,
+    attention_multiplier: 0.125,
+    embedding_multiplier: 12,
+    residual_multiplier: 0.22,
+    logits_scaling: 8,
+  })._unsafeUnwrap();
+  expect([...g.keys()].filter((k) => /scale$/.test(k)).sort()).toEqual([
+    "granite.attention.scale",
+    "granite.embedding_scale",
+    "granite.logit_scale",
+    "granite.residual_scale",
+  ]);
+  expect(g.has("granite.attention.key_length")).toBe(false);
 });
 
 test("llama3 rope_freqs: theta^(-2i/d) divided by each factor is lft's llama3 inverse frequency", () => {
