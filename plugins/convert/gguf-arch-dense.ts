@@ -76,10 +76,11 @@ export const phi3: GgufArchitecture = {
 
 export const olmo2: GgufArchitecture = {
   name: "olmo2",
-  hyperparameters: (config) =>
-    commonHyperparameters("olmo2", config, (m) => {
-      if (num(config, "sliding_window") !== undefined) m.set("olmo2.attention.sliding_window", u32(num(config, "sliding_window")!));
-    }),
+  hyperparameters(config) {
+    if (num(config, "sliding_window") !== undefined) return err(refusal("olmo2", "sliding_window: the sliding-window layer pattern (OLMo 3) is not written"));
+    if (config.tie_word_embeddings === true) return err(refusal("olmo2", "tie_word_embeddings: llama.cpp's olmo2 needs its own output.weight"));
+    return commonHyperparameters("olmo2", config);
+  },
   layerTensors: { "post_attention_layernorm.weight": "post_attention_norm.weight", "post_feedforward_layernorm.weight": "post_ffw_norm.weight" },
 };
 
@@ -105,7 +106,10 @@ export const granite: GgufArchitecture = {
 
 export const starcoder2: GgufArchitecture = {
   name: "starcoder2",
-  hyperparameters: (config) => commonHyperparameters("starcoder2", config, () => {}, { layerNormEps: "norm_epsilon" }),
+  hyperparameters(config) {
+    if (config.use_bias === false) return err(refusal("starcoder2", "use_bias false: llama.cpp's starcoder2 needs every bias tensor"));
+    return commonHyperparameters("starcoder2", config, () => {}, { layerNormEps: "norm_epsilon" });
+  },
   layerTensors: {
     "input_layernorm.bias": "attn_norm.bias",
     "post_attention_layernorm.bias": "ffn_norm.bias",

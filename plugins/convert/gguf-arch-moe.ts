@@ -39,6 +39,7 @@ export const qwen2moe: GgufArchitecture = {
   hyperparameters(config): Result<Map<string, GgufValue>, Error> {
     const refused = sparseEverywhere("qwen2_moe", config, false);
     if (refused) return err(refused);
+    if (config.tie_word_embeddings === true) return err(refusal("qwen2_moe", "tie_word_embeddings: llama.cpp's qwen2moe needs its own output.weight"));
     return commonHyperparameters("qwen2moe", config, (m) => {
       const expert = num(config, "moe_intermediate_size");
       if (expert !== undefined) m.set("qwen2moe.expert_feed_forward_length", u32(expert));

@@ -179,6 +179,9 @@ test("configs of the added families that llama.cpp would compute otherwise are r
   expect(refusal("phi3", { rope_scaling: { type: "longrope", short_factor: [1], long_factor: [2] } })).toContain(
     'rope_scaling "longrope": only Phi-3 models with default RoPE',
   );
+  expect(refusal("qwen2_moe", { ...moe, tie_word_embeddings: true })).toContain("llama.cpp's qwen2moe needs its own output.weight");
+  expect(refusal("olmo2", { sliding_window: 4096 })).toContain("sliding-window layer pattern (OLMo 3) is not written");
+  expect(refusal("starcoder2", { norm_epsilon: 1e-5, use_bias: false })).toContain("use_bias false");
   // Accepted: the keys the converter writes.
   const ok = GGUF_ARCHITECTURES.qwen2_moe!.hyperparameters({ ...base, ...moe, shared_expert_intermediate_size: 48 })._unsafeUnwrap();
   expect(ok.get("qwen2moe.expert_count")?.value).toBe(4);
