@@ -1,9 +1,10 @@
 // GGUF tables of the dense families beyond Llama/Qwen/Gemma, as convert_hf_to_gguf.py writes them:
 // Gemma 2 (norms as 1 + w, post-attention/post-ffw norms, soft-capping and sliding-window keys; the
-// converter writes no rope keys), Phi-3 (fused attn_qkv and gate_up kept fused as ffn_up; default RoPE
+// converter writes no rope keys), Gemma 3 text (q/k norms, local layers' RoPE base as freq_base_swa), Phi-3 (fused attn_qkv and gate_up kept fused as ffn_up; default RoPE
 // only), OLMo 2 (norms after attention and MLP, full-width q/k norms), Granite (Llama's permutation and
 // its four multipliers as scale keys) and StarCoder2 (LayerNorm with biases, c_fc/c_proj MLP). Where
-// llama.cpp computes something the config does not say (Gemma 2's attention scale and RoPE base), other
+// llama.cpp computes something the config does not say (Gemma 2/3's attention scale, Gemma 2's RoPE base,
+// Gemma 3's layer pattern), other
 // configs are refused.
 import { err, type Result } from "neverthrow";
 import { commonHyperparameters, type GgufArchitecture, llamaKeys, num, permuteQk, refusal } from "./gguf-arch.ts";
@@ -48,6 +49,67 @@ export const gemma2: GgufArchitecture = {
   // Gemma's RMSNorm multiplies by (1 + w); llama.cpp's by w.
   edit: (hfName, data) => (hfName.endsWith("norm.weight") ? data.map((x) => x + 1) : data),
   drop: (hfName) => hfName === "lm_head.weight",
+  layerTensors: {
+    "post_attention_layernorm.weight": "post_attention_norm.weight",
+    "pre_feedforward_layernorm.weight": "ffn_norm.weight",
+    "post_feedforward_layernorm.weight": "post_ffw_norm.weight",
+  },
+};
+
+/** Gemma 3's local layers as HF lists them: layer_types, else all but every sliding_window_pattern-th. */
+function gemma3LocalLayers(config: Json, layers: number): boolean[] {
+  if (Array.isArray(config.layer_types)) return config.layer_types.map((t) => t === "sliding_attention");
+  const pattern = num(config, "sliding_window_pattern") ?? num(config, "_sliding_window_pattern") ?? 6;
+  return Array.from({ length: layers }, (_, i) => (i + 1) % pattern !== 0);
+}
+
+/**
+ * Gemma3Model.set_gguf_parameters: the shared keys (global RoPE base and scaling), the local layers'
+ * base as rope.freq_base_swa, the window, the final soft-cap when set. llama.cpp fixes the layer pattern
+ * (every 6th global; the converter writes none) and the query scale, so configs that differ are refused.
+ */
+function gemma3Keys(config: Json): Result<Map<string, GgufValue>, Error> {
+  const layers = num(config, "num_hidden_layers") ?? 0;
+  const heads = num(config, "num_attention_heads") ?? 1;
+  const headDim = num(config, "head_dim") ?? 256;
+  const llamaCppScalar = layers === 62 ? (num(config, "hidden_size") ?? 0) / heads : headDim;
+  const scalar = num(config, "query_pre_attn_scalar") ?? 256;
+  if (scalar !== llamaCppScalar)
+    return err(refusal("gemma3_text", `query_pre_attn_scalar ${scalar}: llama.cpp scales queries by 1/sqrt(${llamaCppScalar}) here`));
+  if (config.attn_logit_softcapping != null) return err(refusal("gemma3_text", "attn_logit_softcapping: Gemma 3 has none (the converter asserts it)"));
+  const scaling = ropeScalingType(config);
+  if (scaling !== null && scaling !== "linear")
+    return err(refusal("gemma3_text", `rope_scaling "${scaling}": llama.cpp would apply it to the local layers too (linear only)`));
+  const local = gemma3LocalLayers(config, layers);
+  const window = num(config, "sliding_window");
+  const llamaCppLocal = Array.from({ length: layers }, (_, i) => i % 6 < 5);
+  const windowed = window !== undefined && window > 0 && local.some(Boolean);
+  if (windowed && local.some((l, i) => l !== llamaCppLocal[i]))
+    return err(refusal("gemma3_text", "a sliding-window layer pattern other than five local layers to one global: llama.cpp assumes that one"));
+  const parameters = (config.rope_parameters ?? {}) as Json;
+  const localTheta = num((parameters.sliding_attention ?? {}) as Json, "rope_theta") ?? num(config, "rope_local_base_freq");
+  const withDefaults = {
+    max_position_embeddings: 131072,
+    num_attention_heads: 8,
+    num_key_value_heads: 4,
+    rms_norm_eps: 1e-6,
+    head_dim: 256,
+    rope_theta: 1_000_000,
+    ...config,
+  };
+  return commonHyperparameters("gemma3", withDefaults, (m) => {
+    if (localTheta !== undefined) m.set("gemma3.rope.freq_base_swa", f32(localTheta));
+    const cap = num(config, "final_logit_softcapping");
+    if (cap) m.set("gemma3.final_logit_softcapping", f32(cap));
+    if (windowed) m.set("gemma3.attention.sliding_window", u32(window));
+  });
+}
+
+export const gemma3: GgufArchitecture = {
+  name: "gemma3",
+  hyperparameters: gemma3Keys,
+  // Gemma3RMSNorm multiplies by (1 + w), the q/k norms too.
+  edit: (hfName, data) => (hfName.endsWith("norm.weight") ? data.map((x) => x + 1) : data),
   layerTensors: {
     "post_attention_layernorm.weight": "post_attention_norm.weight",
     "pre_feedforward_layernorm.weight": "ffn_norm.weight",

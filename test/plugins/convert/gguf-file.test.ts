@@ -176,6 +176,12 @@ test("configs of the added families that llama.cpp would compute otherwise are r
   expect(refusal("gemma2", { ...gemma2, query_pre_attn_scalar: 24 })).toContain("query_pre_attn_scalar 24: llama.cpp scales queries by 1/sqrt(16)");
   expect(refusal("gemma2", { ...gemma2, rope_theta: 500000 })).toContain("rope_theta 500000: the converter writes no RoPE base");
   expect(refusal("gemma2", { head_dim: 16 })).toContain("attn_logit_softcapping, final_logit_softcapping missing");
+  const gemma3 = { num_hidden_layers: 6, head_dim: 16, query_pre_attn_scalar: 16, sliding_window: 4, sliding_window_pattern: 6 };
+  expect(refusal("gemma3_text", { ...gemma3, query_pre_attn_scalar: 24 })).toContain("query_pre_attn_scalar 24: llama.cpp scales queries by 1/sqrt(16)");
+  expect(refusal("gemma3_text", { ...gemma3, sliding_window_pattern: 3 })).toContain("other than five local layers to one global");
+  expect(refusal("gemma3_text", { ...gemma3, rope_scaling: { rope_type: "yarn", factor: 2 } })).toContain(
+    'rope_scaling "yarn": llama.cpp would apply it to the local layers too',
+  );
   expect(refusal("phi3", { rope_scaling: { type: "longrope", short_factor: [1], long_factor: [2] } })).toContain(
     'rope_scaling "longrope": only Phi-3 models with default RoPE',
   );
@@ -203,6 +209,17 @@ test("configs of the added families that llama.cpp would compute otherwise are r
     "granite.residual_scale",
   ]);
   expect(g.has("granite.attention.key_length")).toBe(false);
+  const g3 = GGUF_ARCHITECTURES.gemma3_text!.hyperparameters({
+    ...base,
+    ...gemma3,
+    rope_local_base_freq: 10000,
+    rope_theta: 1e6,
+    rope_scaling: { rope_type: "linear", factor: 8 },
+  })._unsafeUnwrap();
+  expect(g3.get("gemma3.rope.freq_base_swa")?.value).toBe(10000);
+  expect(g3.get("gemma3.rope.freq_base")?.value).toBe(1e6);
+  expect(g3.get("gemma3.rope.scaling.type")?.value).toBe("linear");
+  expect(g3.get("gemma3.attention.sliding_window")?.value).toBe(4);
 });
 
 test("llama3 rope_freqs: theta^(-2i/d) divided by each factor is lft's llama3 inverse frequency", () => {

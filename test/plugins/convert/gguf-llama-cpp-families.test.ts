@@ -1,15 +1,15 @@
 // `lft export --gguf` of the families beyond Llama/Qwen/Gemma, checked by llama.cpp as in
-// gguf-llama-cpp.test.ts (same tolerance rule): Mixtral, Qwen2-MoE and Qwen3-MoE (stacked experts,
+// gguf-llama-cpp.test.ts (same tolerance rules): Mixtral, Qwen2-MoE and Qwen3-MoE (stacked experts,
 // routers, Qwen2-MoE's shared expert), Gemma 2 (soft-capping, extra norms), Phi-3 (fused qkv and
 // gate_up), OLMo 2, Granite (its multipliers) and StarCoder2 (LayerNorm, biases). Each tiny preset is
 // adjusted only where llama.cpp fixes what the config sets (every layer sparse for Qwen2-MoE, Gemma 2's
 // attention scale = head_dim, Phi-3 without LongRoPE); those configs are refused, see gguf-file.test.ts.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GGUF_TYPES } from "../../../plugins/convert/index.ts";
-import { type Case, hasNode, LlamaCppCheck, NEW_TOKENS, TOLERANCE } from "./llama-cpp-check.ts";
+import { type Case, expectAgreement, hasNode, LlamaCppCheck, LOGPROB_TOLERANCE, TOLERANCE } from "./llama-cpp-check.ts";
 
 const CASES: Case[] = [
   // Routing is discontinuous: a router choice within ~0.005 of a tie can flip under llama.cpp's rounding
@@ -19,6 +19,9 @@ const CASES: Case[] = [
   { key: "qwen2_moe", family: "qwen2_moe", config: { mlp_only_layers: [] } },
   { key: "qwen3_moe", family: "qwen3_moe" },
   { key: "gemma2", family: "gemma2", config: { query_pre_attn_scalar: 16 } },
+  // The preset's window of 4 is crossed by the 24-token sequence on the local layers; their RoPE base
+  // is not llama.cpp's default 10000, so a missing freq_base_swa would show.
+  { key: "gemma3", family: "gemma3", config: { query_pre_attn_scalar: 16, rope_local_base_freq: 20000 } },
   // Not named "phi3": llama.cpp marks Phi-3's chat tokens (absent from the Llama 2 vocabulary here) when
   // general.name (the folder's name) contains "phi3" or "phi-3".
   { key: "phi", family: "phi3", config: { rope_scaling: null } },
@@ -46,12 +49,8 @@ afterAll(() => {
 describe.skipIf(!hasNode)("lft export --gguf of more families, read by llama.cpp", () => {
   for (const { key } of CASES)
     for (const type of GGUF_TYPES)
-      test(`${key} ${type}: llama.cpp's greedy tokens are lft's (up to near ties of ${TOLERANCE[type]})`, () => {
-        const got = check.answer(key, type).tokens;
-        expect(got).toHaveLength(NEW_TOKENS);
-        if (type !== "q8_0") expect(got[0]).toBe(check.lftGreedy.get(key)![0]!);
-        expect(Math.max(...check.shortfalls(check.model(key), got))).toBeLessThanOrEqual(TOLERANCE[type]);
-      });
+      test(`${key} ${type}: llama.cpp's greedy tokens are lft's (up to near ties of ${TOLERANCE[type]})${type === "f32" ? `, its top log-probabilities within ${LOGPROB_TOLERANCE}` : ""}`, () =>
+        expectAgreement(check, key, type));
 });
 
 test.skipIf(hasNode)("llama.cpp check skipped: node is not on PATH (node-llama-cpp runs under Node)", () => {});
