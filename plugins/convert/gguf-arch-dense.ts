@@ -2,9 +2,10 @@
 // Gemma 2 (norms as 1 + w, post-attention/post-ffw norms, soft-capping and sliding-window keys; the
 // converter writes no rope keys), Gemma 3 text (q/k norms, local layers' RoPE base as freq_base_swa), Phi-3 (fused attn_qkv and gate_up kept fused as ffn_up; default RoPE
 // only), OLMo 2 (norms after attention and MLP, full-width q/k norms), Granite (Llama's permutation and
-// its four multipliers as scale keys) and StarCoder2 (LayerNorm with biases, c_fc/c_proj MLP). Where
+// its four multipliers as scale keys), StarCoder2 (LayerNorm with biases, c_fc/c_proj MLP) and SmolLM3
+// (Llama's, RoPE skipped on every 4th layer). Where
 // llama.cpp computes something the config does not say (Gemma 2/3's attention scale, Gemma 2's RoPE base,
-// Gemma 3's layer pattern), other
+// Gemma 3's layer pattern, SmolLM3's RoPE-less layers), other
 // configs are refused.
 import { err, type Result } from "neverthrow";
 import { commonHyperparameters, type GgufArchitecture, llamaKeys, num, permuteQk, refusal } from "./gguf-arch.ts";
@@ -181,4 +182,20 @@ export const starcoder2: GgufArchitecture = {
     "mlp.c_proj.weight": "ffn_down.weight",
     "mlp.c_proj.bias": "ffn_down.bias",
   },
+};
+
+/** SmolLM3: Llama's table (q/k permuted) as "smollm3"; llama.cpp skips RoPE on every 4th layer, fixed. */
+export const smollm3: GgufArchitecture = {
+  name: "smollm3",
+  hyperparameters(config) {
+    const layers = num(config, "num_hidden_layers") ?? 0;
+    const interval = num(config, "no_rope_layer_interval") ?? 4;
+    const given = Array.isArray(config.no_rope_layers) ? (config.no_rope_layers as unknown[]) : null;
+    const rotated = given ?? Array.from({ length: layers }, (_, i) => ((i + 1) % interval !== 0 ? 1 : 0));
+    if (rotated.some((r, i) => Boolean(r) !== ((i + 1) % 4 !== 0)))
+      return err(refusal("smollm3", `no_rope_layers ${JSON.stringify(rotated)}: llama.cpp rotates every layer but each 4th`));
+    if (config.use_sliding_window === true) return err(refusal("smollm3", "use_sliding_window: the converter writes no window"));
+    return commonHyperparameters("smollm3", config, llamaKeys("smollm3", config));
+  },
+  edit: permuteQk,
 };

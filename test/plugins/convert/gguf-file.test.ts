@@ -182,6 +182,10 @@ test("configs of the added families that llama.cpp would compute otherwise are r
   expect(refusal("gemma3_text", { ...gemma3, rope_scaling: { rope_type: "yarn", factor: 2 } })).toContain(
     'rope_scaling "yarn": llama.cpp would apply it to the local layers too',
   );
+  expect(refusal("smollm3", { num_hidden_layers: 4, no_rope_layers: [1, 0, 1, 0] })).toContain(
+    "no_rope_layers [1,0,1,0]: llama.cpp rotates every layer but each 4th",
+  );
+  expect(refusal("smollm3", { num_hidden_layers: 4, no_rope_layer_interval: 2 })).toContain("no_rope_layers [1,0,1,0]");
   expect(refusal("phi3", { rope_scaling: { type: "longrope", short_factor: [1], long_factor: [2] } })).toContain(
     'rope_scaling "longrope": only Phi-3 models with default RoPE',
   );

@@ -30,6 +30,7 @@ const CASES: Case[] = [
   // residual_scale still gives the same tokens; at 1.5 it does not.
   { key: "granite", family: "granite", config: { embedding_multiplier: 1.5 } },
   { key: "starcoder2", family: "starcoder2" },
+  { key: "smollm3", family: "smollm3" },
 ];
 
 let work = "";
