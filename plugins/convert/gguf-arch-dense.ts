@@ -3,13 +3,13 @@
 // converter writes no rope keys), Gemma 3 text (q/k norms, local layers' RoPE base as freq_base_swa), Phi-3 (fused attn_qkv and gate_up kept fused as ffn_up; default RoPE
 // only), OLMo 2 (norms after attention and MLP, full-width q/k norms), Granite (Llama's permutation and
 // its four multipliers as scale keys), StarCoder2 (LayerNorm with biases, c_fc/c_proj MLP) and SmolLM3
-// (Llama's, RoPE skipped on every 4th layer). Where
+// (Llama's, RoPE skipped on every 4th layer), Cohere as command-r (LayerNorm, logit scale). Where
 // llama.cpp computes something the config does not say (Gemma 2/3's attention scale, Gemma 2's RoPE base,
 // Gemma 3's layer pattern, SmolLM3's RoPE-less layers), other
 // configs are refused.
 import { err, type Result } from "neverthrow";
 import { commonHyperparameters, type GgufArchitecture, llamaKeys, num, permuteQk, refusal } from "./gguf-arch.ts";
-import { f32, type GgufValue, u32 } from "./gguf-file.ts";
+import { f32, type GgufValue, str, u32 } from "./gguf-file.ts";
 import { ropeScalingType, ropeTheta } from "./gguf-rope.ts";
 
 type Json = Record<string, unknown>;
@@ -198,4 +198,36 @@ export const smollm3: GgufArchitecture = {
     return commonHyperparameters("smollm3", config, llamaKeys("smollm3", config));
   },
   edit: permuteQk,
+};
+
+/**
+ * Cohere (Command R) as "command-r": LayerNorm eps, logit_scale, rope.scaling.type none, context from
+ * model_max_length; RoPE already interleaved in HF (no permutation). llama.cpp always ties the head and
+ * loads q/k norms exactly when there are 64+ layers (Command R+), so other configs are refused.
+ */
+export const commandR: GgufArchitecture = {
+  name: "command-r",
+  hyperparameters(config) {
+    const layers = num(config, "num_hidden_layers") ?? 0;
+    if (config.tie_word_embeddings === false)
+      return err(refusal("cohere", "tie_word_embeddings false: llama.cpp's command-r always uses the embedding as its head"));
+    if ((config.use_qk_norm === true) !== layers >= 64)
+      return err(
+        refusal(
+          "cohere",
+          `use_qk_norm ${String(config.use_qk_norm ?? false)} at ${layers} layers: llama.cpp loads q/k norms exactly when there are 64 layers or more`,
+        ),
+      );
+    const context = num(config, "model_max_length") ?? num(config, "max_position_embeddings");
+    return commonHyperparameters(
+      "command-r",
+      { ...config, ...(context !== undefined ? { max_position_embeddings: context } : {}) },
+      (m) => {
+        const scale = num(config, "logit_scale");
+        if (scale !== undefined) m.set("command-r.logit_scale", f32(scale));
+        m.set("command-r.rope.scaling.type", str("none"));
+      },
+      { layerNormEps: "layer_norm_eps" },
+    );
+  },
 };

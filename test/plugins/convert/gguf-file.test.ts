@@ -148,7 +148,7 @@ test("a family without a GGUF table, and RoPE scalings llama.cpp would compute o
     writeFileSync(join(dir, "config.json"), JSON.stringify({ ...config, ...extra }));
     return exportGguf(dir, join(work, "x.gguf"), "f16")._unsafeUnwrapErr().message;
   };
-  expect(refusal({ model_type: "cohere" })).toContain('model_type "cohere" has no GGUF export (exported: llama, mistral');
+  expect(refusal({ model_type: "gpt_oss" })).toContain('model_type "gpt_oss" has no GGUF export (exported: llama, mistral');
   expect(refusal({ rope_scaling: { rope_type: "dynamic", factor: 2 } })).toContain(
     'rope_scaling of type "dynamic" is not exported to GGUF: llama.cpp has no dynamic NTK',
   );
@@ -186,6 +186,8 @@ test("configs of the added families that llama.cpp would compute otherwise are r
     "no_rope_layers [1,0,1,0]: llama.cpp rotates every layer but each 4th",
   );
   expect(refusal("smollm3", { num_hidden_layers: 4, no_rope_layer_interval: 2 })).toContain("no_rope_layers [1,0,1,0]");
+  expect(refusal("cohere", { layer_norm_eps: 1e-5, tie_word_embeddings: true, use_qk_norm: true })).toContain("use_qk_norm true at 2 layers");
+  expect(refusal("cohere", { layer_norm_eps: 1e-5, tie_word_embeddings: false })).toContain("always uses the embedding as its head");
   expect(refusal("phi3", { rope_scaling: { type: "longrope", short_factor: [1], long_factor: [2] } })).toContain(
     'rope_scaling "longrope": only Phi-3 models with default RoPE',
   );

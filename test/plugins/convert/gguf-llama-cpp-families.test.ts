@@ -31,6 +31,8 @@ const CASES: Case[] = [
   { key: "granite", family: "granite", config: { embedding_multiplier: 1.5 } },
   { key: "starcoder2", family: "starcoder2" },
   { key: "smollm3", family: "smollm3" },
+  // llama.cpp's command-r loads q/k norms only with 64+ layers (Command R+).
+  { key: "cohere", family: "cohere", config: { use_qk_norm: false } },
 ];
 
 let work = "";
