@@ -3,7 +3,8 @@
 // converter writes no rope keys), Gemma 3 text (q/k norms, local layers' RoPE base as freq_base_swa), Phi-3 (fused attn_qkv and gate_up kept fused as ffn_up; default RoPE
 // only), OLMo 2 (norms after attention and MLP, full-width q/k norms), Granite (Llama's permutation and
 // its four multipliers as scale keys), StarCoder2 (LayerNorm with biases, c_fc/c_proj MLP) and SmolLM3
-// (Llama's, RoPE skipped on every 4th layer), Cohere as command-r (LayerNorm, logit scale). Where
+// (Llama's, RoPE skipped on every 4th layer), Cohere as command-r (LayerNorm, logit scale), GLM-4 (partial
+// rotary, fused gate_up, extra norms) and InternLM3 (as llama). Where
 // llama.cpp computes something the config does not say (Gemma 2/3's attention scale, Gemma 2's RoPE base,
 // Gemma 3's layer pattern, SmolLM3's RoPE-less layers), other
 // configs are refused.
@@ -230,4 +231,35 @@ export const commandR: GgufArchitecture = {
       { layerNormEps: "layer_norm_eps" },
     );
   },
+};
+
+/**
+ * GLM-4 (0414) as "glm4": the rotary dimension count is head_dim * partial_rotary_factor (0.5 unless
+ * set); gate_up_proj stays fused as ffn_up; post_self_attn_layernorm / post_mlp_layernorm are the
+ * post-attention / post-MLP norms. Its RoPE is already interleaved in HF (no permutation, no M-RoPE).
+ */
+export const glm4: GgufArchitecture = {
+  name: "glm4",
+  hyperparameters(config) {
+    const parameters = (config.rope_parameters ?? {}) as Json;
+    if ("mrope_section" in parameters) return err(refusal("glm4", "mrope_section: GLM-4V's multimodal RoPE is not written"));
+    const partial = num(parameters, "partial_rotary_factor") ?? num(config, "partial_rotary_factor") ?? 0.5;
+    const headDim = num(config, "head_dim") ?? (num(config, "hidden_size") ?? 0) / (num(config, "num_attention_heads") ?? 1);
+    return commonHyperparameters("glm4", config, (m) => m.set("glm4.rope.dimension_count", u32(Math.floor(headDim * partial))));
+  },
+  layerTensors: {
+    "mlp.gate_up_proj.weight": "ffn_up.weight",
+    "post_self_attn_layernorm.weight": "post_attention_norm.weight",
+    "post_mlp_layernorm.weight": "post_ffw_norm.weight",
+  },
+};
+
+/** InternLM3 as "llama" (InternLM3Model): Llama's keys and q/k permutation, no rope_freqs; no o_proj/MLP biases. */
+export const internlm3: GgufArchitecture = {
+  name: "llama",
+  hyperparameters(config) {
+    if (config.bias === true) return err(refusal("internlm3", "bias true: the o_proj and MLP biases are not written"));
+    return commonHyperparameters("llama", config, llamaKeys("llama", config));
+  },
+  edit: permuteQk,
 };

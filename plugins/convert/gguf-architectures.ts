@@ -3,7 +3,7 @@
 // rows permuted for llama.cpp's interleaved RoPE and Llama 3.1's rope_freqs; Qwen2 and Qwen3; Gemma with
 // its norm weights stored as 1 + w.
 import { commonHyperparameters, type GgufArchitecture, llamaKeys, num, permuteQk } from "./gguf-arch.ts";
-import { commandR, gemma2, gemma3, granite, olmo2, phi3, smollm3, starcoder2 } from "./gguf-arch-dense.ts";
+import { commandR, gemma2, gemma3, glm4, granite, internlm3, olmo2, phi3, smollm3, starcoder2 } from "./gguf-arch-dense.ts";
 import { mixtral, qwen2moe, qwen3moe } from "./gguf-arch-moe.ts";
 import { u32 } from "./gguf-file.ts";
 
@@ -48,4 +48,6 @@ export const GGUF_ARCHITECTURES: Readonly<Record<string, GgufArchitecture>> = {
   starcoder2,
   smollm3,
   cohere: commandR,
+  glm4,
+  internlm3,
 };

@@ -188,6 +188,9 @@ test("configs of the added families that llama.cpp would compute otherwise are r
   expect(refusal("smollm3", { num_hidden_layers: 4, no_rope_layer_interval: 2 })).toContain("no_rope_layers [1,0,1,0]");
   expect(refusal("cohere", { layer_norm_eps: 1e-5, tie_word_embeddings: true, use_qk_norm: true })).toContain("use_qk_norm true at 2 layers");
   expect(refusal("cohere", { layer_norm_eps: 1e-5, tie_word_embeddings: false })).toContain("always uses the embedding as its head");
+  expect(refusal("glm4", { rope_parameters: { rope_type: "default", mrope_section: [8, 12, 12] } })).toContain("mrope_section");
+  expect(refusal("internlm3", { bias: true })).toContain("bias true: the o_proj and MLP biases are not written");
+  expect(refusal("internlm3", { rope_scaling: { rope_type: "dynamic", factor: 6 } })).toContain('rope_scaling of type "dynamic" is not exported');
   expect(refusal("phi3", { rope_scaling: { type: "longrope", short_factor: [1], long_factor: [2] } })).toContain(
     'rope_scaling "longrope": only Phi-3 models with default RoPE',
   );

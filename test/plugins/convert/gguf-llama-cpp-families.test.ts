@@ -33,6 +33,9 @@ const CASES: Case[] = [
   { key: "smollm3", family: "smollm3" },
   // llama.cpp's command-r loads q/k norms only with 64+ layers (Command R+).
   { key: "cohere", family: "cohere", config: { use_qk_norm: false } },
+  { key: "glm4", family: "glm4" },
+  // Its preset's dynamic NTK scaling is refused (see gguf-file.test.ts).
+  { key: "internlm3", family: "internlm3", config: { rope_scaling: null } },
 ];
 
 let work = "";
