@@ -4,8 +4,9 @@ import { afterAll, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ropeParameters } from "../../../core/index.ts";
+import { createRegistry, familyByName, ropeParameters } from "../../../core/index.ts";
 import { exportCommand } from "../../../plugins/commands/export.ts";
+import { makeTiny } from "../../../plugins/commands/index.ts";
 import { halvesToInterleaved } from "../../../plugins/convert/gguf-arch.ts";
 import { GGUF_ARCHITECTURES } from "../../../plugins/convert/gguf-architectures.ts";
 import { GgmlType, ggufHeader, str, u32, writeGguf } from "../../../plugins/convert/gguf-file.ts";
@@ -13,6 +14,7 @@ import { fromQ8_0Bytes, toF16Bytes, toQ8_0Bytes } from "../../../plugins/convert
 import { llama3RopeFactors } from "../../../plugins/convert/gguf-rope.ts";
 import { convertLlama2c, exportGguf } from "../../../plugins/convert/index.ts";
 import { interleavedToHalves } from "../../../plugins/convert/llama2c-to-hf.ts";
+import { modelPlugins } from "../../../plugins/models/index.ts";
 import { captureIO } from "../../dsl/helpers.ts";
 
 const work = mkdtempSync(join(tmpdir(), "lft-gguf-file-"));
@@ -229,6 +231,31 @@ test("configs of the added families that llama.cpp would compute otherwise are r
   expect(g3.get("gemma3.rope.freq_base")?.value).toBe(1e6);
   expect(g3.get("gemma3.rope.scaling.type")?.value).toBe("linear");
   expect(g3.get("gemma3.attention.sliding_window")?.value).toBe(4);
+});
+
+test("experts are stacked per layer and projection, routers kept f32; a missing expert is refused", () => {
+  const registry = createRegistry();
+  for (const p of modelPlugins) registry.use(p);
+  const family = familyByName(registry, "mixtral")._unsafeUnwrap();
+  const dir = join(work, "mixtral");
+  makeTiny(family, dir, { seed: 3 })._unsafeUnwrap();
+  exportGguf(dir, join(work, "mixtral.gguf"), "q8_0")._unsafeUnwrap();
+  const g = readGguf(new Uint8Array(readFileSync(join(work, "mixtral.gguf"))));
+  const info = (name: string) => g.tensors.find((t) => t.name === name)!;
+  // ggml dims innermost first: [cols, rows, experts]; w1 (gate) [48, 32] per expert, w2 (down) [32, 48].
+  expect(info("blk.0.ffn_gate_exps.weight").dims).toEqual([32, 48, 4]);
+  expect(info("blk.0.ffn_down_exps.weight").dims).toEqual([48, 32, 4]);
+  expect(info("blk.0.ffn_gate_exps.weight").type).toBe(GgmlType.Q8_0);
+  expect(info("blk.0.ffn_down_exps.weight").type).toBe(GgmlType.F16); // rows of 48: not whole q8_0 blocks
+  expect(info("blk.1.ffn_gate_inp.weight").type).toBe(GgmlType.F32);
+  expect(g.kv["llama.expert_count"]).toBe(4);
+  expect(g.kv["llama.expert_used_count"]).toBe(2);
+  expect(g.tensors.some((t) => t.name.includes("experts"))).toBe(false);
+  const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+  writeFileSync(join(dir, "config.json"), JSON.stringify({ ...config, num_local_experts: 5 }));
+  expect(exportGguf(dir, join(work, "mixtral.gguf"), "f16")._unsafeUnwrapErr().message).toContain(
+    "blk.0.ffn_gate_exps.weight: layer 0's w1 has experts 0,1,2,3, but config.json says 5",
+  );
 });
 
 test("llama3 rope_freqs: theta^(-2i/d) divided by each factor is lft's llama3 inverse frequency", () => {
