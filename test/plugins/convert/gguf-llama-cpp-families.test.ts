@@ -1,9 +1,11 @@
 // `lft export --gguf` of the families beyond Llama/Qwen/Gemma, checked by llama.cpp as in
 // gguf-llama-cpp.test.ts (same tolerance rules): Mixtral, Qwen2-MoE and Qwen3-MoE (stacked experts,
-// routers, Qwen2-MoE's shared expert), Gemma 2 (soft-capping, extra norms), Phi-3 (fused qkv and
-// gate_up), OLMo 2, Granite (its multipliers) and StarCoder2 (LayerNorm, biases). Each tiny preset is
-// adjusted only where llama.cpp fixes what the config sets (every layer sparse for Qwen2-MoE, Gemma 2's
-// attention scale = head_dim, Phi-3 without LongRoPE); those configs are refused, see gguf-file.test.ts.
+// routers, Qwen2-MoE's shared expert), Gemma 2 (soft-capping, extra norms), Gemma 3 (two RoPE bases, a
+// sliding window the sequence crosses, linear scaling on global layers), Phi-3 (fused qkv and gate_up),
+// OLMo 2, Granite (its multipliers), StarCoder2 (LayerNorm, biases), SmolLM3 (RoPE-less layers), Cohere
+// (LayerNorm, logit scale), GLM-4 (partial rotary, fused gate_up) and InternLM3. Each tiny preset is
+// adjusted only where llama.cpp fixes what the config sets (noted per case); those configs are refused,
+// see gguf-file.test.ts.
 import { afterAll, beforeAll, describe, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
