@@ -1,9 +1,10 @@
-// Per-family GGUF tables, as llama.cpp's convert_hf_to_gguf.py writes each architecture: the
-// general.architecture name, the <arch>.* hyperparameters from config.json, HF weight names ->
-// GGUF tensor names, and the converter's weight edits (Llama's q/k row permutation for llama.cpp's
-// interleaved RoPE, Gemma's norm weights stored as 1 + w). Mistral is written as "llama", as there.
+// What a GGUF architecture table holds, as llama.cpp's convert_hf_to_gguf.py writes each architecture:
+// the general.architecture name, the <arch>.* hyperparameters from config.json, per-layer HF -> GGUF
+// tensor names beyond the shared ones, and the converter's weight edits; and the helpers the tables
+// share (the keys every architecture writes, Llama's q/k row permutation). The tables: gguf-architectures.ts.
 import { err, ok, type Result } from "neverthrow";
-import { f32, type GgufValue, str, u32 } from "./gguf-file.ts";
+import { f32, type GgufValue, u32 } from "./gguf-file.ts";
+import { ropeScalingKeys, ropeTheta } from "./gguf-rope.ts";
 
 type Json = Record<string, unknown>;
 
@@ -16,18 +17,31 @@ export interface GgufArchitecture {
   edit?(hfName: string, data: Float32Array, shape: readonly number[], config: Json): Float32Array;
   /** HF names the converter drops (beyond rotary caches). */
   drop?(hfName: string, config: Json): boolean;
+  /** model.layers.N.<HF tail> -> blk.N.<GGUF tail> where this architecture differs from the shared table. */
+  layerTensors?: Readonly<Record<string, string>>;
 }
 
-const num = (config: Json, key: string): number | undefined => (typeof config[key] === "number" ? (config[key] as number) : undefined);
+export const num = (config: Json, key: string): number | undefined => (typeof config[key] === "number" ? (config[key] as number) : undefined);
+
+export interface CommonOptions {
+  /** The architecture loads a rope_freqs tensor (Llama 3.1's `llama3` scaling). */
+  ropeFreqs?: boolean;
+  /** The norm epsilon's config key and GGUF key when not RMSNorm's (StarCoder2's LayerNorm). */
+  layerNormEps?: string;
+}
 
 /** The keys every architecture writes (TextModel.set_gguf_parameters); problems listed together. */
-function commonHyperparameters(arch: string, config: Json, extra: (m: Map<string, GgufValue>) => void = () => {}): Result<Map<string, GgufValue>, Error> {
-  const missing = ["num_hidden_layers", "hidden_size", "intermediate_size", "num_attention_heads", "rms_norm_eps"].filter((k) => num(config, k) === undefined);
+export function commonHyperparameters(
+  arch: string,
+  config: Json,
+  extra: (m: Map<string, GgufValue>) => void = () => {},
+  options: CommonOptions = {},
+): Result<Map<string, GgufValue>, Error> {
+  const eps = options.layerNormEps ?? "rms_norm_eps";
+  const missing = ["num_hidden_layers", "hidden_size", "intermediate_size", "num_attention_heads", eps].filter((k) => num(config, k) === undefined);
   if (missing.length) return err(new Error(`config.json: ${missing.join(", ")} missing (needed for the GGUF header)`));
-  const scaling = config.rope_scaling as Json | null | undefined;
-  const scalingType = scaling ? (scaling.rope_type ?? scaling.type) : null;
-  if (scaling && scalingType !== "linear" && scalingType !== "default")
-    return err(new Error(`config.json: rope_scaling of type ${JSON.stringify(scalingType)} is not exported to GGUF yet (linear only)`));
+  const scaling = ropeScalingKeys(arch, config, options.ropeFreqs === true);
+  if (scaling.isErr()) return err(scaling.error);
   const m = new Map<string, GgufValue>();
   const heads = num(config, "num_attention_heads")!;
   m.set(`${arch}.block_count`, u32(num(config, "num_hidden_layers")!));
@@ -37,18 +51,20 @@ function commonHyperparameters(arch: string, config: Json, extra: (m: Map<string
   m.set(`${arch}.feed_forward_length`, u32(num(config, "intermediate_size")!));
   m.set(`${arch}.attention.head_count`, u32(heads));
   m.set(`${arch}.attention.head_count_kv`, u32(num(config, "num_key_value_heads") ?? heads));
-  const theta = num(config, "rope_theta");
+  const theta = ropeTheta(config);
   if (theta !== undefined) m.set(`${arch}.rope.freq_base`, f32(theta));
-  m.set(`${arch}.attention.layer_norm_rms_epsilon`, f32(num(config, "rms_norm_eps")!));
+  if (options.layerNormEps) m.set(`${arch}.attention.layer_norm_epsilon`, f32(num(config, eps)!));
+  else m.set(`${arch}.attention.layer_norm_rms_epsilon`, f32(num(config, eps)!));
   const headDim = num(config, "head_dim");
   if (headDim !== undefined) {
     m.set(`${arch}.attention.key_length`, u32(headDim));
     m.set(`${arch}.attention.value_length`, u32(headDim));
   }
-  if (scaling && scalingType === "linear") {
-    m.set(`${arch}.rope.scaling.type`, str("linear"));
-    m.set(`${arch}.rope.scaling.factor`, f32(scaling.factor as number));
-  }
+  for (const [k, v] of scaling.value) m.set(k, v);
+  const experts = num(config, "num_local_experts") ?? num(config, "num_experts");
+  if (experts !== undefined) m.set(`${arch}.expert_count`, u32(experts));
+  const used = num(config, "num_experts_per_tok");
+  if (used !== undefined) m.set(`${arch}.expert_used_count`, u32(used));
   extra(m);
   return ok(m);
 }
@@ -70,74 +86,23 @@ export function halvesToInterleaved(w: Float32Array, heads: number, rows: number
   return out;
 }
 
-const llama: GgufArchitecture = {
-  name: "llama",
-  hyperparameters: (config) =>
-    commonHyperparameters("llama", config, (m) => {
-      const heads = num(config, "num_attention_heads")!;
-      m.set("llama.vocab_size", u32(num(config, "vocab_size") ?? 0));
-      m.set("llama.rope.dimension_count", u32(num(config, "head_dim") ?? num(config, "hidden_size")! / heads));
-    }),
-  edit(hfName, data, shape, config) {
-    const heads = num(config, "num_attention_heads")!;
-    const kvHeads = num(config, "num_key_value_heads") ?? heads;
-    const cols = shape.length > 1 ? shape[1]! : 1;
-    if (/\.q_proj\.(weight|bias)$/.test(hfName)) return halvesToInterleaved(data, heads, shape[0]!, cols);
-    if (/\.k_proj\.(weight|bias)$/.test(hfName)) return halvesToInterleaved(data, kvHeads, shape[0]!, cols);
-    return data;
-  },
-};
-
-const qwen2: GgufArchitecture = { name: "qwen2", hyperparameters: (config) => commonHyperparameters("qwen2", config) };
-const qwen3: GgufArchitecture = { name: "qwen3", hyperparameters: (config) => commonHyperparameters("qwen3", config) };
-
-const gemma: GgufArchitecture = {
-  name: "gemma",
-  hyperparameters: (config) =>
-    commonHyperparameters("gemma", config, (m) => {
-      const headDim = num(config, "head_dim") ?? num(config, "hidden_size")! / num(config, "num_attention_heads")!;
-      m.set("gemma.attention.key_length", u32(headDim));
-      m.set("gemma.attention.value_length", u32(headDim));
-    }),
-  // Gemma's RMSNorm multiplies by (1 + w); llama.cpp's by w.
-  edit: (hfName, data) => (hfName.endsWith("norm.weight") ? data.map((x) => x + 1) : data),
-  // The output projection is the embedding (lm_head is not used by llama.cpp's Gemma).
-  drop: (hfName) => hfName === "lm_head.weight",
-};
-
-/** Architectures by HF model_type. */
-export const GGUF_ARCHITECTURES: Readonly<Record<string, GgufArchitecture>> = { llama, mistral: llama, qwen2, qwen3, gemma };
-
-const LAYER_TENSORS: Record<string, string> = {
-  "input_layernorm.weight": "attn_norm.weight",
-  "self_attn.q_proj.weight": "attn_q.weight",
-  "self_attn.q_proj.bias": "attn_q.bias",
-  "self_attn.k_proj.weight": "attn_k.weight",
-  "self_attn.k_proj.bias": "attn_k.bias",
-  "self_attn.v_proj.weight": "attn_v.weight",
-  "self_attn.v_proj.bias": "attn_v.bias",
-  "self_attn.o_proj.weight": "attn_output.weight",
-  "self_attn.q_norm.weight": "attn_q_norm.weight",
-  "self_attn.k_norm.weight": "attn_k_norm.weight",
-  "post_attention_layernorm.weight": "ffn_norm.weight",
-  "mlp.gate_proj.weight": "ffn_gate.weight",
-  "mlp.up_proj.weight": "ffn_up.weight",
-  "mlp.down_proj.weight": "ffn_down.weight",
-};
-
-const GLOBAL_TENSORS: Record<string, string> = {
-  "model.embed_tokens.weight": "token_embd.weight",
-  "model.norm.weight": "output_norm.weight",
-  "lm_head.weight": "output.weight",
-};
-
-/** The GGUF name of an HF weight; null for what the converter skips (rotary caches); an error for the unknown. */
-export function ggufTensorName(hfName: string): Result<string | null, Error> {
-  if (hfName.endsWith("rotary_emb.inv_freq")) return ok(null);
-  const global = GLOBAL_TENSORS[hfName];
-  if (global) return ok(global);
-  const m = /^model\.layers\.(\d+)\.(.+)$/.exec(hfName);
-  const tail = m ? LAYER_TENSORS[m[2]!] : undefined;
-  if (m && tail) return ok(`blk.${m[1]}.${tail}`);
-  return err(new Error(`no GGUF tensor name for "${hfName}"`));
+/** q_proj/k_proj rows (and biases) permuted per head, k with its own head count (LlamaModel.permute). */
+export function permuteQk(hfName: string, data: Float32Array, shape: readonly number[], config: Json): Float32Array {
+  const heads = num(config, "num_attention_heads")!;
+  const kvHeads = num(config, "num_key_value_heads") ?? heads;
+  const cols = shape.length > 1 ? shape[1]! : 1;
+  if (/\.q_proj\.(weight|bias)$/.test(hfName)) return halvesToInterleaved(data, heads, shape[0]!, cols);
+  if (/\.k_proj\.(weight|bias)$/.test(hfName)) return halvesToInterleaved(data, kvHeads, shape[0]!, cols);
+  return data;
 }
+
+/** LlamaModel.set_gguf_parameters' own keys: vocab_size and the rotary dimension count. */
+export function llamaKeys(arch: string, config: Json): (m: Map<string, GgufValue>) => void {
+  return (m) => {
+    m.set(`${arch}.vocab_size`, u32(num(config, "vocab_size") ?? 0));
+    m.set(`${arch}.rope.dimension_count`, u32(num(config, "head_dim") ?? num(config, "hidden_size")! / num(config, "num_attention_heads")!));
+  };
+}
+
+/** An error naming the model_type and why llama.cpp would compute something else. */
+export const refusal = (modelType: string, why: string): Error => new Error(`config.json: model_type "${modelType}" is not exported to GGUF with ${why}`);

@@ -4,9 +4,10 @@
 import { join } from "node:path";
 import { err, ok, type Result } from "neverthrow";
 import { openCheckpoint, readJsonObject } from "../../core/index.ts";
-import { GGUF_ARCHITECTURES, ggufTensorName } from "./gguf-arch.ts";
+import { GGUF_ARCHITECTURES } from "./gguf-architectures.ts";
 import { GgmlType, type GgufTensor, type GgufValue, str, u32, writeGguf } from "./gguf-file.ts";
 import { encodedByteLength, encodeTensor, Q8_0_BLOCK } from "./gguf-quant.ts";
+import { planTensors } from "./gguf-tensors.ts";
 import { ggufVocab } from "./gguf-vocab.ts";
 
 export const GGUF_TYPES = ["f32", "f16", "q8_0"] as const;
@@ -22,23 +23,11 @@ export interface GgufExport {
   bytes: number;
 }
 
-/** The stored tensor as f32 (F32, BF16 and F16 checkpoints). */
-function asF32(bytes: Uint8Array, dtype: string, name: string): Result<Float32Array, Error> {
-  const copy = bytes.slice();
-  if (dtype === "F32") return ok(new Float32Array(copy.buffer, 0, copy.length / 4));
-  if (dtype === "F16") return ok(Float32Array.from(new Float16Array(copy.buffer, 0, copy.length / 2)));
-  if (dtype === "BF16") {
-    const half = new Uint16Array(copy.buffer, 0, copy.length / 2);
-    const bits = new Uint32Array(half.length);
-    for (let i = 0; i < half.length; i++) bits[i] = half[i]! << 16;
-    return ok(new Float32Array(bits.buffer));
-  }
-  return err(new Error(`${name}: stored as ${dtype}; a GGUF export reads F32, BF16 or F16 weights`));
-}
-
 /** The ggml type a tensor is written as (prepare_tensors in convert_hf_to_gguf.py). */
 function tensorType(ggufName: string, shape: readonly number[], type: GgufFileType): GgmlType {
   if (shape.length <= 1 || ggufName.endsWith("_norm.weight") || type === "f32") return GgmlType.F32;
+  // Expert routers stay f32 (llama_model_quantize_internal's rule, mirrored by the converter).
+  if (/\.ffn_gate_inp(_shexp)?\.weight$/.test(ggufName)) return GgmlType.F32;
   if (type === "q8_0" && shape[shape.length - 1]! % Q8_0_BLOCK === 0) return GgmlType.Q8_0;
   return GgmlType.F16;
 }
@@ -69,7 +58,11 @@ export function openGgufSource(modelDir: string): Result<GgufSource, Error> {
   const ckpt = openCheckpoint(modelDir);
   if (ckpt.isErr()) return err(ckpt.error);
   const checkpoint = ckpt.value;
-  const tied = cfg.tie_word_embeddings === true;
+  const plan = planTensors(arch, checkpoint, cfg);
+  if (plan.isErr()) {
+    checkpoint.close();
+    return err(new Error(`${modelDir}: ${plan.error.message}`));
+  }
   const name = String(cfg._name_or_path ?? modelDir.split("/").filter(Boolean).pop() ?? "model");
 
   const write = (outPath: string, type: GgufFileType): Result<GgufExport, Error> => {
@@ -82,29 +75,23 @@ export function openGgufSource(modelDir: string): Result<GgufSource, Error> {
       ["general.quantization_version", u32(2)],
       ...vocab.value,
     ]);
-    const tensors: GgufTensor[] = [];
-    for (const hfName of checkpoint.names()) {
-      if (arch.drop?.(hfName, cfg) || (tied && hfName === "lm_head.weight")) continue;
-      const named = ggufTensorName(hfName);
-      if (named.isErr()) return err(new Error(`${modelDir}: ${named.error.message} (model_type ${modelType})`));
-      if (named.value === null) continue;
-      const info = checkpoint.info(hfName);
-      if (info.isErr()) return err(info.error);
-      const shape = info.value.shape;
-      const numel = shape.reduce((a, b) => a * b, 1);
-      const ggmlType = tensorType(named.value, shape, type);
-      tensors.push({
-        name: named.value,
-        shape,
+    const tensors: GgufTensor[] = plan.value.map((t) => {
+      const ggmlType = tensorType(t.name, t.shape, type);
+      return {
+        name: t.name,
+        shape: t.shape,
         type: ggmlType,
-        byteLength: encodedByteLength(ggmlType, numel),
+        byteLength: encodedByteLength(
+          ggmlType,
+          t.shape.reduce((a, b) => a * b, 1),
+        ),
         data: () => {
-          const raw = checkpoint.bytes(hfName).andThen((b) => asF32(b, info.value.dtype, hfName));
-          if (raw.isErr()) throw raw.error;
-          return encodeTensor(ggmlType, arch.edit ? arch.edit(hfName, raw.value, shape, cfg) : raw.value);
+          const values = t.load();
+          if (values.isErr()) throw values.error;
+          return encodeTensor(ggmlType, values.value);
         },
-      });
-    }
+      };
+    });
     const written = writeGguf(outPath, metadata, tensors);
     if (written.isErr()) return err(written.error);
     return ok({ path: outPath, architecture: arch.name, tensors: tensors.length, bytes: written.value });

@@ -4,12 +4,17 @@ import { afterAll, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createRegistry, familyByName, ropeParameters } from "../../../core/index.ts";
 import { exportCommand } from "../../../plugins/commands/export.ts";
+import { makeTiny } from "../../../plugins/commands/index.ts";
 import { halvesToInterleaved } from "../../../plugins/convert/gguf-arch.ts";
+import { GGUF_ARCHITECTURES } from "../../../plugins/convert/gguf-architectures.ts";
 import { GgmlType, ggufHeader, str, u32, writeGguf } from "../../../plugins/convert/gguf-file.ts";
 import { fromQ8_0Bytes, toF16Bytes, toQ8_0Bytes } from "../../../plugins/convert/gguf-quant.ts";
+import { llama3RopeFactors } from "../../../plugins/convert/gguf-rope.ts";
 import { convertLlama2c, exportGguf } from "../../../plugins/convert/index.ts";
 import { interleavedToHalves } from "../../../plugins/convert/llama2c-to-hf.ts";
+import { modelPlugins } from "../../../plugins/models/index.ts";
 import { captureIO } from "../../dsl/helpers.ts";
 
 const work = mkdtempSync(join(tmpdir(), "lft-gguf-file-"));
@@ -136,16 +141,134 @@ test("lft export MODEL_DIR --gguf OUT --type q8_0 writes the file; a bad type is
   expect(bad.err()).toContain("--type must be one of f32, f16, q8_0");
 });
 
-test("a family without a GGUF table, and RoPE scaling llama.cpp would need more for, are refused with the reason", () => {
+test("a family without a GGUF table, and RoPE scalings llama.cpp would compute otherwise, are refused with the reason", () => {
   const fixture = join(import.meta.dir, "../../fixtures/stories260K");
   const dir = join(work, "refused");
   convertLlama2c(join(fixture, "stories260K.bin"), join(fixture, "tok512.bin"), dir)._unsafeUnwrap();
   const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
-  writeFileSync(join(dir, "config.json"), JSON.stringify({ ...config, model_type: "phi3" }));
-  expect(exportGguf(dir, join(work, "x.gguf"), "f16")._unsafeUnwrapErr().message).toContain(
-    'model_type "phi3" has no GGUF export (exported: llama, mistral, qwen2, qwen3, gemma)',
+  const refusal = (extra: Record<string, unknown>) => {
+    writeFileSync(join(dir, "config.json"), JSON.stringify({ ...config, ...extra }));
+    return exportGguf(dir, join(work, "x.gguf"), "f16")._unsafeUnwrapErr().message;
+  };
+  expect(refusal({ model_type: "gpt_oss" })).toContain('model_type "gpt_oss" has no GGUF export (exported: llama, mistral');
+  expect(refusal({ rope_scaling: { rope_type: "dynamic", factor: 2 } })).toContain(
+    'rope_scaling of type "dynamic" is not exported to GGUF: llama.cpp has no dynamic NTK',
   );
-  writeFileSync(join(dir, "config.json"), JSON.stringify({ ...config, rope_scaling: { rope_type: "llama3", factor: 8 } }));
-  expect(exportGguf(dir, join(work, "x.gguf"), "f16")._unsafeUnwrapErr().message).toContain('rope_scaling of type "llama3" is not exported to GGUF yet');
+  expect(refusal({ rope_scaling: { type: "longrope", short_factor: [1], long_factor: [2] } })).toContain('rope_scaling of type "longrope" is not exported');
+  expect(refusal({ rope_scaling: { rope_type: "yarn", factor: 4, beta_fast: 16 } })).toContain(
+    "llama.cpp uses beta_fast 32 and beta_slow 1 here (config: 16, 1)",
+  );
+  expect(refusal({ rope_scaling: { rope_type: "yarn", factor: 4, attention_factor: 1 } })).toContain("llama.cpp scales attention by 0.1 ln(factor) + 1");
+  expect(refusal({ model_type: "qwen2", rope_scaling: { rope_type: "llama3", factor: 8, low_freq_factor: 1, high_freq_factor: 4 } })).toContain(
+    'rope_freqs tensor only for Llama-architecture files, not "qwen2"',
+  );
   expect(existsSync(join(work, "x.gguf"))).toBe(false);
+});
+
+test("configs of the added families that llama.cpp would compute otherwise are refused, naming the key", () => {
+  const base = { num_hidden_layers: 2, hidden_size: 32, intermediate_size: 64, num_attention_heads: 2, rms_norm_eps: 1e-6, max_position_embeddings: 256 };
+  const refusal = (modelType: string, extra: Record<string, unknown>) =>
+    GGUF_ARCHITECTURES[modelType]!.hyperparameters({ ...base, model_type: modelType, ...extra })._unsafeUnwrapErr().message;
+  const moe = { num_experts: 4, num_experts_per_tok: 2, moe_intermediate_size: 16 };
+  expect(refusal("qwen2_moe", { ...moe, mlp_only_layers: [1] })).toContain("dense layers (mlp_only_layers [1]): llama.cpp makes every layer sparse");
+  expect(refusal("qwen2_moe", { ...moe, norm_topk_prob: true })).toContain("norm_topk_prob true: llama.cpp never renormalises");
+  expect(refusal("qwen3_moe", { ...moe, norm_topk_prob: false })).toContain("norm_topk_prob false: llama.cpp always renormalises");
+  expect(refusal("qwen3_moe", { ...moe, norm_topk_prob: true, decoder_sparse_step: 2 })).toContain("decoder_sparse_step 2");
+  const gemma2 = { head_dim: 16, attn_logit_softcapping: 50, final_logit_softcapping: 30 };
+  expect(refusal("gemma2", { ...gemma2, query_pre_attn_scalar: 24 })).toContain("query_pre_attn_scalar 24: llama.cpp scales queries by 1/sqrt(16)");
+  expect(refusal("gemma2", { ...gemma2, rope_theta: 500000 })).toContain("rope_theta 500000: the converter writes no RoPE base");
+  expect(refusal("gemma2", { head_dim: 16 })).toContain("attn_logit_softcapping, final_logit_softcapping missing");
+  const gemma3 = { num_hidden_layers: 6, head_dim: 16, query_pre_attn_scalar: 16, sliding_window: 4, sliding_window_pattern: 6 };
+  expect(refusal("gemma3_text", { ...gemma3, query_pre_attn_scalar: 24 })).toContain("query_pre_attn_scalar 24: llama.cpp scales queries by 1/sqrt(16)");
+  expect(refusal("gemma3_text", { ...gemma3, sliding_window_pattern: 3 })).toContain("other than five local layers to one global");
+  expect(refusal("gemma3_text", { ...gemma3, rope_scaling: { rope_type: "yarn", factor: 2 } })).toContain(
+    'rope_scaling "yarn": llama.cpp would apply it to the local layers too',
+  );
+  expect(refusal("smollm3", { num_hidden_layers: 4, no_rope_layers: [1, 0, 1, 0] })).toContain(
+    "no_rope_layers [1,0,1,0]: llama.cpp rotates every layer but each 4th",
+  );
+  expect(refusal("smollm3", { num_hidden_layers: 4, no_rope_layer_interval: 2 })).toContain("no_rope_layers [1,0,1,0]");
+  expect(refusal("cohere", { layer_norm_eps: 1e-5, tie_word_embeddings: true, use_qk_norm: true })).toContain("use_qk_norm true at 2 layers");
+  expect(refusal("cohere", { layer_norm_eps: 1e-5, tie_word_embeddings: false })).toContain("always uses the embedding as its head");
+  expect(refusal("glm4", { rope_parameters: { rope_type: "default", mrope_section: [8, 12, 12] } })).toContain("mrope_section");
+  expect(refusal("internlm3", { bias: true })).toContain("bias true: the o_proj and MLP biases are not written");
+  expect(refusal("internlm3", { rope_scaling: { rope_type: "dynamic", factor: 6 } })).toContain('rope_scaling of type "dynamic" is not exported');
+  expect(refusal("phi3", { rope_scaling: { type: "longrope", short_factor: [1], long_factor: [2] } })).toContain(
+    'rope_scaling "longrope": only Phi-3 models with default RoPE',
+  );
+  expect(refusal("qwen2_moe", { ...moe, tie_word_embeddings: true })).toContain("llama.cpp's qwen2moe needs its own output.weight");
+  expect(refusal("olmo2", { sliding_window: 4096 })).toContain("sliding-window layer pattern (OLMo 3) is not written");
+  expect(refusal("starcoder2", { norm_epsilon: 1e-5, use_bias: false })).toContain("use_bias false");
+  // Accepted: the keys the converter writes.
+  const ok = GGUF_ARCHITECTURES.qwen2_moe!.hyperparameters({ ...base, ...moe, shared_expert_intermediate_size: 48 })._unsafeUnwrap();
+  expect(ok.get("qwen2moe.expert_count")?.value).toBe(4);
+  expect(ok.get("qwen2moe.expert_used_count")?.value).toBe(2);
+  expect(ok.get("qwen2moe.expert_feed_forward_length")?.value).toBe(16);
+  expect(ok.get("qwen2moe.expert_shared_feed_forward_length")?.value).toBe(48);
+  const g = GGUF_ARCHITECTURES.granite!.hyperparameters({
+    ...base,
+    head_dim: 8,
+    attention_multiplier: 0.125,
+    embedding_multiplier: 12,
+    residual_multiplier: 0.22,
+    logits_scaling: 8,
+  })._unsafeUnwrap();
+  expect([...g.keys()].filter((k) => /scale$/.test(k)).sort()).toEqual([
+    "granite.attention.scale",
+    "granite.embedding_scale",
+    "granite.logit_scale",
+    "granite.residual_scale",
+  ]);
+  expect(g.has("granite.attention.key_length")).toBe(false);
+  const g3 = GGUF_ARCHITECTURES.gemma3_text!.hyperparameters({
+    ...base,
+    ...gemma3,
+    rope_local_base_freq: 10000,
+    rope_theta: 1e6,
+    rope_scaling: { rope_type: "linear", factor: 8 },
+  })._unsafeUnwrap();
+  expect(g3.get("gemma3.rope.freq_base_swa")?.value).toBe(10000);
+  expect(g3.get("gemma3.rope.freq_base")?.value).toBe(1e6);
+  expect(g3.get("gemma3.rope.scaling.type")?.value).toBe("linear");
+  expect(g3.get("gemma3.attention.sliding_window")?.value).toBe(4);
+});
+
+test("experts are stacked per layer and projection, routers kept f32; a missing expert is refused", () => {
+  const registry = createRegistry();
+  for (const p of modelPlugins) registry.use(p);
+  const family = familyByName(registry, "mixtral")._unsafeUnwrap();
+  const dir = join(work, "mixtral");
+  makeTiny(family, dir, { seed: 3 })._unsafeUnwrap();
+  exportGguf(dir, join(work, "mixtral.gguf"), "q8_0")._unsafeUnwrap();
+  const g = readGguf(new Uint8Array(readFileSync(join(work, "mixtral.gguf"))));
+  const info = (name: string) => g.tensors.find((t) => t.name === name)!;
+  // ggml dims innermost first: [cols, rows, experts]; w1 (gate) [48, 32] per expert, w2 (down) [32, 48].
+  expect(info("blk.0.ffn_gate_exps.weight").dims).toEqual([32, 48, 4]);
+  expect(info("blk.0.ffn_down_exps.weight").dims).toEqual([48, 32, 4]);
+  expect(info("blk.0.ffn_gate_exps.weight").type).toBe(GgmlType.Q8_0);
+  expect(info("blk.0.ffn_down_exps.weight").type).toBe(GgmlType.F16); // rows of 48: not whole q8_0 blocks
+  expect(info("blk.1.ffn_gate_inp.weight").type).toBe(GgmlType.F32);
+  expect(g.kv["llama.expert_count"]).toBe(4);
+  expect(g.kv["llama.expert_used_count"]).toBe(2);
+  expect(g.tensors.some((t) => t.name.includes("experts"))).toBe(false);
+  const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+  writeFileSync(join(dir, "config.json"), JSON.stringify({ ...config, num_local_experts: 5 }));
+  expect(exportGguf(dir, join(work, "mixtral.gguf"), "f16")._unsafeUnwrapErr().message).toContain(
+    "blk.0.ffn_gate_exps.weight: layer 0's w1 has experts 0,1,2,3, but config.json says 5",
+  );
+});
+
+test("llama3 rope_freqs: theta^(-2i/d) divided by each factor is lft's llama3 inverse frequency", () => {
+  const rope = { factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 64 };
+  const config = { rope_theta: 10000, hidden_size: 256, num_attention_heads: 4, rope_scaling: { rope_type: "llama3", ...rope } };
+  const factors = llama3RopeFactors(config)!;
+  expect(factors).toHaveLength(32);
+  const scaling = { type: "llama3" as const, factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 64 };
+  const { invFreq } = ropeParameters({ theta: 10000, rotaryDim: 64, maxPositionEmbeddings: 512, scaling });
+  // The short wavelengths keep factor 1, the long ones take the full factor, a smooth ramp between.
+  expect(factors[0]).toBe(1);
+  expect(factors[31]).toBe(8);
+  expect(factors.some((f) => f > 1 && f < 8)).toBe(true);
+  for (let i = 0; i < 32; i++) expect(1 / 10000 ** ((2 * i) / 64) / factors[i]!).toBeCloseTo(invFreq[i]!, 6);
+  expect(llama3RopeFactors({ ...config, rope_scaling: { rope_type: "linear", factor: 2 } })).toBeNull();
 });
