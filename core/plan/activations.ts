@@ -80,10 +80,11 @@ export function blockBackwardBytes(s: BlockShape, rows: number, tokens: number):
 }
 
 /**
- * With adapters on a frozen base, backward's order (reverse post-order of a first-input-first DFS,
- * core/autograd/tape.ts graphOrder) reaches the adapters' branches of every layer before the base path
- * consumes its gradients, so each layer holds its SwiGLU pair's, two residual sums' (two each) and
- * rotated q/k gradients at once. Measured from the allocator's live set at the peak (bench/plan.ts).
+ * The gradients an adapted layer holds pending in backward, times the layers: its SwiGLU pair's, two residual
+ * sums' (two each) and rotated q/k gradients. Under DoRA, backward's order (reverse post-order of a
+ * first-input-first DFS, core/autograd/tape.ts graphOrder) reaches the adapters' branches of every layer
+ * before the base path consumes its gradients, so all layers' are pending at once; LoRA's addmm keeps it to
+ * one layer (plan-memory.ts divides). Measured from the allocator's live set at the peak (bench/plan.ts).
  */
 export function adapterPendingBytes(s: BlockShape, rows: number, tokens: number): number {
   const n = rows * tokens;

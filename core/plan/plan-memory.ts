@@ -206,12 +206,16 @@ export function planMemory(input: PlanInput, registry: Pick<Registry, "get" | "l
   const declared = optEntry.value.gradientBytes?.(shapeOnlyGroups(trainable), optUse.options, spec.value);
   const endGrads = (declared ?? trainableBytes + (embedTrainable ? f32Bytes(s.vocab * s.hidden) : 0)) + f32Bytes(n * s.hidden);
   const adapters = m.linears.some((l) => l.adapterRank > 0);
-  // With recompute, only the block being recomputed holds its adapters' pending gradients.
-  const pending = adapters ? adapterPendingBytes(s, rows, T) / (input.recompute ? s.layers : 1) : 0;
+  // LoRA adds its product through addmm, whose first input is the base output, so backward finishes a
+  // layer's base path right after its adapters: one layer's gradients are pending at a time. DoRA's rescaling
+  // (adds and muls) reaches every layer's adapter branch first. With recompute, only the block being
+  // recomputed holds any.
+  const pendingLayers = m.linears.some((l) => l.dora) && !input.recompute ? s.layers : 1;
+  const pending = adapters ? (adapterPendingBytes(s, rows, T) / s.layers) * pendingLayers : 0;
   const midGrads = pending + f32Bytes(n * s.hidden);
   const gradients =
     midGrads > Math.max(startGrads, endGrads)
-      ? part("gradients", midGrads, `mid-backward: every layer's pending SwiGLU, residual and q/k gradients (adapters reached first)`)
+      ? part("gradients", midGrads, `mid-backward: ${pendingLayers > 1 ? "every layer's" : "a layer's"} pending SwiGLU, residual and q/k gradients`)
       : startGrads >= endGrads
         ? part(
             "gradients",

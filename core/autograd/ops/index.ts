@@ -1,6 +1,7 @@
 // Every differentiable op, one module per family.
 
 export { clamp, geluTanh, silu, softcap, swiglu, tanh } from "./activation.ts";
+export { type AddmmOptions, addmm } from "./addmm.ts";
 export { type CausalAttentionOptions, causalAttention } from "./attention.ts";
 export { cast } from "./cast.ts";
 export { type DropoutOptions, dropout } from "./dropout.ts";

@@ -177,21 +177,15 @@ export class LoraLinear extends Module implements LinearAdapter {
     if (this.runtime.active !== null) {
       const set = this.sets.get(this.runtime.active);
       if (!set) return baseOut;
-      return ops.add(baseOut, ops.scale(ops.matmul(ops.matmul(x, set.a, { transB: true }), set.b, { transB: true }), set.scale));
+      return ops.addmm(baseOut, ops.matmul(x, set.a, { transB: true }), set.b, { transB: true, alpha: set.scale });
     }
     const { dropout, scale } = this.cfg;
     const dropped = dropout > 0 && this.runtime.training;
     const xd = dropped ? ops.dropout(x, this.dropoutOptions(x.numel)) : x;
-    const lora = ops.matmul(ops.matmul(xd, this.lora_A.weight, { transB: true }), this.lora_B.weight, { transB: true });
-    if (!this.magnitude) {
-      // B·A·x and its scaled copy are dead once added (what backward needs, it saved): freeing them now
-      // keeps two [..., out] temporaries per adapted layer from living until the step's scope ends.
-      const scaled = ops.scale(lora, scale);
-      lora.dispose();
-      const out = ops.add(baseOut, scaled);
-      scaled.dispose();
-      return out;
-    }
+    const ax = ops.matmul(xd, this.lora_A.weight, { transB: true });
+    // base + scale · (A x) Bᵀ in one accumulating GEMM: no [..., out] temporary for B·A·x or its scaled copy.
+    if (!this.magnitude) return ops.addmm(baseOut, ax, this.lora_B.weight, { transB: true, alpha: scale });
+    const lora = ops.matmul(ax, this.lora_B.weight, { transB: true });
     const f = ops.div(this.magnitudeVector!, this.weightNorm());
     // W·x̃ without bias: recomputed on the dropped input, else read off the base output.
     const bias = this.base.bias;
