@@ -264,7 +264,7 @@ export function planMemory(input: PlanInput, registry: Pick<Registry, "get" | "l
 }
 
 /**
- * ops.linearCrossEntropy's transient bytes: one chunk of logits (64 MiB of rows, 128 MiB for a half weight)
+ * ops.linearCrossEntropy's transient bytes: one chunk of logits (256 MiB of rows, 512 MiB for a half weight)
  * and its row buffer, a half weight's f32 block and the block's logits. (The hidden states' gradient it
  * makes in the forward is in the logits part; a trained head's gradient is counted with the gradients.)
  */
