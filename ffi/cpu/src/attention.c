@@ -19,7 +19,8 @@
  * dv over (b, kv head, key tiles), each key tile gathering from every query head of its group.
  * Every product of tiles runs through tile_matmul.h's register-blocked kernel. The forward keeps its
  * scores transposed (keys x queries), so its query tile is transposed once and the softmax runs along
- * queries in vector lanes; the backward transposes each key tile once for all the queries it meets. */
+ * queries in vector lanes; the backward's dk/dv pass transposes each key tile once for all the queries it
+ * meets, and its separate dq pass (few kv heads) transposes each query and dout tile once, scores keys x queries. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,6 +247,36 @@ static void tile_grads(float *restrict S, float *restrict P, int64_t i0, int64_t
   }
 }
 
+/* tile_grads on a block stored keys x queries (row jj = key j0 + jj, column ii = query i0 + ii, row stride
+ * BQ), so its loops run along queries in vector lanes. */
+static void tile_grads_t(float *restrict ST, float *restrict PT, int64_t i0, int64_t nq, int64_t j0, int64_t nk,
+                         const float *lse, const float *Dl, const int32_t *sb, int64_t window, float scale,
+                         float softcap, int64_t off) {
+  for (int64_t jj = 0; jj < nk; jj++) {
+    const int64_t j = j0 + jj;
+    float *restrict s = ST + jj * BQ, *restrict dp = PT + jj * BQ;
+    int32_t vis[BQ];
+    for (int64_t ii = 0; ii < nq; ii++) {
+      const int64_t p = i0 + ii + off; /* query position */
+      vis[ii] = lse[i0 + ii] != -INFINITY && j <= p && (window <= 0 || p - j < window) && (!sb || sb[j] == sb[p]);
+    }
+    if (softcap > 0.0f) {
+      for (int64_t ii = 0; ii < nq; ii++) {
+        const float t = lft_tanhf(scale * s[ii] / softcap);
+        const float pr = vis[ii] ? lft_expf(softcap * t - lse[i0 + ii]) : 0.0f;
+        s[ii] = pr;
+        dp[ii] = scale * pr * (dp[ii] - Dl[i0 + ii]) * (1.0f - t * t);
+      }
+    } else {
+      for (int64_t ii = 0; ii < nq; ii++) {
+        const float pr = vis[ii] ? lft_expf(scale * s[ii] - lse[i0 + ii]) : 0.0f;
+        s[ii] = pr;
+        dp[ii] = scale * pr * (dp[ii] - Dl[i0 + ii]);
+      }
+    }
+  }
+}
+
 typedef struct {
   float *dq, *dk, *dv;
   const float *dout, *lse, *Dl, *q, *k, *v;
@@ -354,18 +385,21 @@ int32_t lft_attention_bwd(float *dq, float *dk, float *dv, const float *dout, co
           const float *lb = lse + (b * Hq + h) * Tq, *db = Dl + (b * Hq + h) * Tq;
           const int32_t *sb = seg ? seg + b * Tk : NULL;
           memset(acc, 0, sizeof(float) * (size_t)(nq * D));
+          /* the query and dout tiles transposed once ([D, BQ] in the key-tile buffers), so each key tile's
+           * scores come out keys x queries with no transpose of its own */
+          tile_transpose(kt, BQ, qb + i0 * qs, qs, nq, D);
+          tile_transpose(vt, BQ, gb + i0 * qs, qs, nq, D);
+          const int64_t ncols = (nq + LFT_TILE_W - 1) / LFT_TILE_W * LFT_TILE_W < BQ ? (nq + LFT_TILE_W - 1) / LFT_TILE_W * LFT_TILE_W : BQ;
           int64_t jstart, jend;
           visible_range(i0 + off, window, &jstart, &jend);
           jend = i0 + off + nq;
           for (int64_t j0 = jstart; j0 < jend; j0 += BK) {
             const int64_t nk = jend - j0 < BK ? jend - j0 : BK;
             if (!tile_visible(i0, nq, j0, nk, window, sb, off)) continue;
-            tile_transpose(kt, BK, kb + j0 * ks, ks, nk, D);
-            tile_transpose(vt, BK, vb + j0 * ks, ks, nk, D);
-            lft_tile_matmul(S, BK, qb + i0 * qs, qs, 1, kt, BK, nq, BK, D, 0);
-            lft_tile_matmul(P, BK, gb + i0 * qs, qs, 1, vt, BK, nq, BK, D, 0);
-            tile_grads(S, P, i0, nq, j0, nk, lb, db, sb, window, scale, softcap, off);
-            lft_tile_matmul(acc, D, P, BK, 1, kb + j0 * ks, ks, nq, D, nk, 1); /* dq += ds k */
+            lft_tile_matmul(S, BQ, kb + j0 * ks, ks, 1, kt, BQ, nk, ncols, D, 0); /* k q^T */
+            lft_tile_matmul(P, BQ, vb + j0 * ks, ks, 1, vt, BQ, nk, ncols, D, 0); /* v dout^T */
+            tile_grads_t(S, P, i0, nq, j0, nk, lb, db, sb, window, scale, softcap, off);
+            lft_tile_matmul(acc, D, P, 1, BQ, kb + j0 * ks, ks, nq, D, nk, 1); /* dq += ds k */
           }
           for (int64_t ii = 0; ii < nq; ii++) memcpy(dq + (b * Tq + i0 + ii) * qs + h * D, acc + ii * D, sizeof(float) * (size_t)D);
         }
